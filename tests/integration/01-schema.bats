@@ -1,0 +1,146 @@
+#!/usr/bin/env bats
+# 01-schema: migrations, partitions, the zones trigger and the roles' grants,
+# against a private PostgreSQL 15 started by scripts/services-start.
+
+setup_file() {
+  eval "$("$HG_SRCDIR/scripts/services-start" --no-mqtt)"
+  export HG_SVC_DIR PGHOST PGPORT PGUSER PGDATABASE HG_PG_CONNINFO
+  "$HG_BUILDDIR/hazgate-ctl" migrate >/dev/null
+  psql -XqAt -v ON_ERROR_STOP=1 <<'SQL'
+CREATE ROLE t_gw LOGIN IN ROLE hazgate_gateway;
+CREATE ROLE t_disp LOGIN IN ROLE hazgate_dispatcher;
+CREATE ROLE t_admin LOGIN IN ROLE hazgate_admin;
+SQL
+}
+
+teardown_file() {
+  "$HG_SRCDIR/scripts/services-stop" "$HG_SVC_DIR"
+}
+
+ctl() { "$HG_BUILDDIR/hazgate-ctl" "$@"; }
+# q USER SQL: run SQL as USER, print rows; fails when the statement fails.
+q() { local u=$1; shift; psql -XqAt -v ON_ERROR_STOP=1 -U "$u" -c "$*"; }
+
+@test "migrate applies every migration to an empty database" {
+  psql -XqAt -c 'CREATE DATABASE fresh'
+  run ctl -d "host=$PGHOST port=$PGPORT user=postgres dbname=fresh" migrate
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"applied 001_base"* ]]
+  run psql -XqAt -d fresh -c "SELECT string_agg(name, ',' ORDER BY version) FROM schema_migrations"
+  [ "$output" = "001_base" ]
+}
+
+@test "migrate again is a no-op" {
+  run ctl -d "host=$PGHOST port=$PGPORT user=postgres dbname=fresh" migrate
+  [ "$status" -eq 0 ]
+  [[ "$output" == "schema is up to date"* ]]
+  [[ "$output" != *applied* ]]
+}
+
+@test "migrate reads libpq's PG variables and --check says current" {
+  run ctl migrate
+  [ "$status" -eq 0 ]
+  run ctl migrate --check
+  [ "$status" -eq 0 ]
+  [[ "$output" == "schema is current"* ]]
+}
+
+@test "migrate --check on an empty database names the missing migration" {
+  psql -XqAt -c 'CREATE DATABASE empty'
+  run ctl -d "host=$PGHOST port=$PGPORT user=postgres dbname=empty" migrate --check
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"001_base is missing"* ]]
+}
+
+@test "migrate against an unreachable server fails with exit 1" {
+  run ctl -d "host=127.0.0.1 port=1 connect_timeout=2" migrate
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"cannot connect"* ]]
+}
+
+@test "a position for today lands in today's partition" {
+  q postgres "SELECT hazgate_ensure_partitions(current_date, 2)"
+  q t_gw "INSERT INTO positions (vehicle, ts, lat, lon) VALUES ('晋A12345', now(), 37.8, 112.5)"
+  run q postgres "SELECT tableoid::regclass FROM positions WHERE vehicle = '晋A12345'"
+  [ "$output" = "positions_$(date -u +%Y%m%d)" ]
+}
+
+@test "a position for a day without a partition is kept, and moves when the day gets one" {
+  q t_gw "INSERT INTO positions (vehicle, ts, lat, lon) VALUES ('晋A10001', '2019-08-10T08:00:00Z', 37.8, 112.5)"
+  run q postgres "SELECT tableoid::regclass FROM positions WHERE vehicle = '晋A10001'"
+  [ "$output" = "positions_default" ]
+  run q postgres "SELECT hazgate_ensure_partitions('2019-08-10', 1)"
+  [ "$output" = "1" ]
+  run q postgres "SELECT tableoid::regclass, lat FROM positions WHERE vehicle = '晋A10001'"
+  [ "$output" = "positions_20190810|37.8" ]
+  run q postgres "SELECT hazgate_ensure_partitions('2019-08-10', 1)"
+  [ "$output" = "0" ]
+}
+
+@test "the same fix twice is one position" {
+  q t_gw "INSERT INTO positions (vehicle, ts, lat, lon) VALUES ('晋A10002', '2019-08-10T08:00:05Z', 1, 2) ON CONFLICT DO NOTHING"
+  q t_gw "INSERT INTO positions (vehicle, ts, lat, lon) VALUES ('晋A10002', '2019-08-10T08:00:05Z', 1, 2) ON CONFLICT DO NOTHING"
+  run q postgres "SELECT count(*) FROM positions WHERE vehicle = '晋A10002'"
+  [ "$output" = "1" ]
+}
+
+@test "a redelivered alert is a no-op, with or without a zone" {
+  for i in 1 2; do
+    q t_gw "INSERT INTO alerts (kind, severity, vehicle, zone_id, ts) VALUES ('zone_enter', 'info', 'V1', 7, '2019-08-10T08:00:00Z') ON CONFLICT DO NOTHING"
+    q t_gw "INSERT INTO alerts (kind, severity, vehicle, zone_id, ts) VALUES ('overspeed', 'warning', 'V1', NULL, '2019-08-10T08:00:00Z') ON CONFLICT DO NOTHING"
+  done
+  run q postgres "SELECT count(*) FROM alerts WHERE vehicle = 'V1'"
+  [ "$output" = "2" ]
+}
+
+@test "a change to zones sends NOTIFY hazgate_zones and is kept in zones_history" {
+  run psql -XqAt -U t_admin -c "LISTEN hazgate_zones" \
+    -c "INSERT INTO zones (id, name, kind, feature) VALUES (1, 'venue', 'event_venue', '{}')" \
+    -c "SELECT 1"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *'notification "hazgate_zones"'* ]]
+  q t_admin "UPDATE zones SET name = 'venue 2' WHERE id = 1"
+  run q postgres "SELECT name, valid_to IS NULL FROM zones_history WHERE zone_id = 1 ORDER BY valid_from"
+  [ "${lines[0]}" = "venue|f" ]
+  [ "${lines[1]}" = "venue 2|t" ]
+}
+
+@test "gateway role: writes positions, alerts, rejects, vehicle_state; reads zones and vehicles" {
+  q t_gw "INSERT INTO rejects (topic, payload, reason) VALUES ('t', '\\x00ff', 'not_json')"
+  q t_gw "INSERT INTO vehicle_state (vehicle, last_ts, state) VALUES ('V1', now(), '\\x01') ON CONFLICT (vehicle) DO UPDATE SET state = EXCLUDED.state"
+  q t_gw "INSERT INTO vehicle_state (vehicle, last_ts, state) VALUES ('V1', now(), '\\x02') ON CONFLICT (vehicle) DO UPDATE SET state = EXCLUDED.state"
+  q t_gw "SELECT count(*) FROM zones"
+  q t_gw "SELECT count(*) FROM vehicles"
+  q t_gw "INSERT INTO alerts (kind, severity, vehicle, ts) VALUES ('overspeed', 'warning', 'V2', now()) RETURNING id"
+}
+
+@test "gateway role is refused everything else" {
+  run q t_gw "SELECT count(*) FROM positions";              [ "$status" -ne 0 ]; [[ "$output" == *"permission denied"* ]]
+  run q t_gw "SELECT count(*) FROM rejects";                [ "$status" -ne 0 ]
+  run q t_gw "UPDATE alerts SET acked_by = 'x'";            [ "$status" -ne 0 ]
+  run q t_gw "DELETE FROM alerts";                          [ "$status" -ne 0 ]
+  run q t_gw "DELETE FROM positions";                       [ "$status" -ne 0 ]
+  run q t_gw "INSERT INTO zones (id, name, kind, feature) VALUES (2, 'x', 'depot', '{}')"; [ "$status" -ne 0 ]
+  run q t_gw "INSERT INTO vehicles (vehicle) VALUES ('x')"; [ "$status" -ne 0 ]
+}
+
+@test "dispatcher role reads everything and may only acknowledge" {
+  q t_disp "SELECT count(*) FROM positions"
+  q t_disp "SELECT count(*) FROM rejects"
+  q t_disp "SELECT count(*) FROM zones_history"
+  run q t_disp "UPDATE alerts SET acked_at = now(), acked_by = 'duty officer', ack_note = 'called driver' WHERE vehicle = 'V1' RETURNING id"
+  [ "$status" -eq 0 ]
+  [ "${#lines[@]}" -eq 2 ]
+  run q t_disp "UPDATE alerts SET kind = 'zone_exit'";      [ "$status" -ne 0 ]; [[ "$output" == *"permission denied"* ]]
+  run q t_disp "DELETE FROM alerts";                        [ "$status" -ne 0 ]
+  run q t_disp "INSERT INTO positions (vehicle, ts, lat, lon) VALUES ('x', now(), 0, 0)"; [ "$status" -ne 0 ]
+  run q t_disp "UPDATE zones SET name = 'x'";               [ "$status" -ne 0 ]
+}
+
+@test "admin role keeps zones and vehicles, and cannot write the gateway's tables" {
+  q t_admin "INSERT INTO vehicles (vehicle, un, hazard_class) VALUES ('晋A12345', '1203', '3')"
+  q t_admin "DELETE FROM zones WHERE id = 1"
+  run q t_admin "INSERT INTO positions (vehicle, ts, lat, lon) VALUES ('x', now(), 0, 0)"; [ "$status" -ne 0 ]
+  run q t_admin "UPDATE alerts SET acked_by = 'x'";         [ "$status" -ne 0 ]
+  run q t_admin "SELECT hazgate_ensure_partitions(current_date, 1)"; [ "$status" -ne 0 ]
+}
