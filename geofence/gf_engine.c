@@ -1,0 +1,731 @@
+/*
+ * gf_engine.c - per-vehicle state and the alert rules of DESIGN.md
+ * "When each alert fires", plus the state blob.
+ *
+ * State per vehicle is small: the name (inline), the time and place of
+ * its latest fix, four flags, and one 24-byte entry per zone it is inside
+ * (or leaving under hysteresis), keyed by zone id so it survives a zone
+ * swap. Vehicles live in one array, found through an open-addressing hash
+ * table of 32-bit indices (FNV-1a).
+ *
+ * One fix: (1) late or duplicate -> report covering zones, change nothing;
+ * (2) gap -> tracker_silent (unless the wall-clock tick already said so)
+ * and tracker_resumed; (3) zones in force covering the point, through the
+ * zone set's grid; (4) merge with the entries: new -> entry alerts, gone
+ * -> exit after exit_fixes fixes outside or at once beyond exit_margin_m
+ * (or at once when the zone went out of force / out of the set);
+ * (5) route_deviation, overspeed, then zone_speeding and dwell_exceeded
+ * per zone. Alerts of one fix are collected in a scratch array and
+ * delivered in DESIGN order.
+ *
+ * Choices documented in geofence/README.md: the gap test is >= (a gap of
+ * exactly silent_after_s is silence); speeds compare strictly (> limit);
+ * dwell is strictly longer than max_dwell_s.
+ */
+#include "geofence/geofence-internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { ENT_SPEEDING = 1, ENT_DWELLED = 2, ENT_KNOWN = 3, ENT_FRESH = 0x80 };
+enum { V_HAVE_FIX = 1, V_SILENT = 2, V_DEVIATING = 4, V_OVERSPEED = 8,
+       V_KNOWN = 15 };
+
+struct gf_ventry {
+	int64_t zone_id;
+	int64_t enter_us;
+	uint16_t outside; /* consecutive fixes outside (hysteresis) */
+	uint8_t flags;
+};
+
+struct gf_vehicle {
+	char key[GF_VEHICLE_MAX + 1];
+	uint8_t flags;
+	uint16_t nent, cap;
+	uint32_t hash;
+	int64_t last_us;
+	double lat, lon;
+	struct gf_ventry *ent;
+};
+
+struct gf_engine {
+	struct gf_options opt;
+	const gf_zoneset *zs;
+	const gf_tz *tz;
+	struct gf_vehicle *v;
+	size_t nv, capv;
+	uint32_t *tab; /* index + 1; 0 = empty */
+	size_t tabsz;
+	/* per-fix scratch, reused */
+	size_t *hits;
+	size_t caphits;
+	int64_t *ids;
+	size_t capids;
+	struct gf_ventry *ne;
+	size_t capne;
+	struct gf_alert *al;
+	size_t nal, capal;
+	bool lost;
+};
+
+void
+gf_options_default(struct gf_options *opt)
+{
+	memset(opt, 0, sizeof *opt);
+	strcpy(opt->timezone, "Asia/Shanghai");
+	opt->overspeed_kmh = 80;
+	opt->exit_fixes = 1;
+	opt->exit_margin_m = 0;
+	opt->silent_after_s = 300;
+}
+
+int
+gf_options_check(const struct gf_options *opt)
+{
+	if (opt == NULL || memchr(opt->timezone, '\0', GF_TZ_NAME_MAX) == NULL ||
+	    !(opt->overspeed_kmh >= 0) || !isfinite(opt->overspeed_kmh) ||
+	    opt->exit_fixes < 1 || opt->exit_fixes > 65535 ||
+	    !(opt->exit_margin_m >= 0) || !isfinite(opt->exit_margin_m) ||
+	    opt->silent_after_s < 1 || opt->silent_after_s > 100LL * 365 * 86400)
+		return GF_EINVAL;
+	return GF_OK;
+}
+
+static uint32_t
+hash_key(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+int
+gf_engine_new(const struct gf_options *opt, const gf_zoneset *zs,
+	      const gf_tz *tz, gf_engine **out)
+{
+	if (out == NULL)
+		return GF_EINVAL;
+	*out = NULL;
+	if (gf_options_check(opt) != GF_OK)
+		return GF_EINVAL;
+	gf_engine *e = calloc(1, sizeof *e);
+	if (e == NULL)
+		return GF_ENOMEM;
+	e->opt = *opt;
+	e->zs = zs;
+	e->tz = tz;
+	e->tabsz = 1024;
+	e->tab = calloc(e->tabsz, sizeof *e->tab);
+	if (e->tab == NULL) {
+		free(e);
+		return GF_ENOMEM;
+	}
+	*out = e;
+	return GF_OK;
+}
+
+void
+gf_engine_free(gf_engine *e)
+{
+	if (e == NULL)
+		return;
+	for (size_t i = 0; i < e->nv; i++)
+		free(e->v[i].ent);
+	free(e->v);
+	free(e->tab);
+	free(e->hits);
+	free(e->ids);
+	free(e->ne);
+	free(e->al);
+	free(e);
+}
+
+void
+gf_engine_set_zones(gf_engine *e, const gf_zoneset *zs)
+{
+	e->zs = zs;
+}
+
+size_t
+gf_engine_vehicle_count(const gf_engine *e)
+{
+	return e ? e->nv : 0;
+}
+
+void
+gf_engine_foreach(const gf_engine *e, void (*fn)(const char *, void *), void *arg)
+{
+	for (size_t i = 0; e && i < e->nv; i++)
+		fn(e->v[i].key, arg);
+}
+
+size_t
+gf_engine_memory(const gf_engine *e)
+{
+	if (e == NULL)
+		return 0;
+	size_t m = sizeof *e + e->capv * sizeof *e->v + e->tabsz * sizeof *e->tab +
+		   e->caphits * sizeof *e->hits + e->capids * sizeof *e->ids +
+		   e->capne * sizeof *e->ne + e->capal * sizeof *e->al;
+	for (size_t i = 0; i < e->nv; i++)
+		m += e->v[i].cap * sizeof(struct gf_ventry);
+	return m;
+}
+
+static struct gf_vehicle *
+lookup(const gf_engine *e, const char *key, size_t n, uint32_t h)
+{
+	size_t mask = e->tabsz - 1;
+	for (size_t s = h & mask;; s = (s + 1) & mask) {
+		uint32_t k = e->tab[s];
+		if (k == 0)
+			return NULL;
+		struct gf_vehicle *v = &e->v[k - 1];
+		if (v->hash == h && strncmp(v->key, key, n + 1) == 0)
+			return v;
+	}
+}
+
+static int
+grow_table(gf_engine *e)
+{
+	size_t nsz = e->tabsz * 2;
+	uint32_t *nt = calloc(nsz, sizeof *nt);
+	if (nt == NULL)
+		return GF_ENOMEM;
+	for (size_t i = 0; i < e->nv; i++) {
+		size_t s = e->v[i].hash & (nsz - 1);
+		while (nt[s])
+			s = (s + 1) & (nsz - 1);
+		nt[s] = (uint32_t)(i + 1);
+	}
+	free(e->tab);
+	e->tab = nt;
+	e->tabsz = nsz;
+	return GF_OK;
+}
+
+static int
+insert(gf_engine *e, const char *key, size_t n, uint32_t h,
+       struct gf_vehicle **out)
+{
+	if ((e->nv + 1) * 2 > e->tabsz && grow_table(e) != GF_OK)
+		return GF_ENOMEM;
+	if (e->nv == e->capv) {
+		size_t nc = e->capv ? e->capv * 2 : 64;
+		struct gf_vehicle *nvp = realloc(e->v, nc * sizeof *nvp);
+		if (nvp == NULL)
+			return GF_ENOMEM;
+		e->v = nvp;
+		e->capv = nc;
+	}
+	struct gf_vehicle *v = &e->v[e->nv];
+	memset(v, 0, sizeof *v);
+	memcpy(v->key, key, n);
+	v->hash = h;
+	size_t s = h & (e->tabsz - 1);
+	while (e->tab[s])
+		s = (s + 1) & (e->tabsz - 1);
+	e->tab[s] = (uint32_t)(++e->nv);
+	*out = v;
+	return GF_OK;
+}
+
+static int
+vehicle_key(const char *vehicle, size_t *n)
+{
+	if (vehicle == NULL)
+		return GF_EINVAL;
+	size_t k = strnlen(vehicle, GF_VEHICLE_MAX + 1);
+	if (k == 0 || k > GF_VEHICLE_MAX)
+		return GF_EINVAL;
+	*n = k;
+	return GF_OK;
+}
+
+/* Push an alert to the scratch; on allocation failure it is lost and
+ * counted (the state update goes on regardless). */
+static struct gf_alert *
+push(gf_engine *e, const struct gf_vehicle *v, enum gf_alert_kind kind,
+     const struct gf_fix *fix)
+{
+	if (e->nal == e->capal) {
+		size_t nc = e->capal ? e->capal * 2 : 16;
+		struct gf_alert *na = realloc(e->al, nc * sizeof *na);
+		if (na == NULL) {
+			e->lost = true;
+			return NULL;
+		}
+		e->al = na;
+		e->capal = nc;
+	}
+	struct gf_alert *a = &e->al[e->nal++];
+	memset(a, 0, sizeof *a);
+	a->kind = kind;
+	a->severity = gf_alert_kind_severity(kind);
+	memcpy(a->vehicle, v->key, sizeof a->vehicle);
+	if (fix) {
+		a->ts_us = fix->ts_us;
+		a->lat = fix->lat;
+		a->lon = fix->lon;
+		a->has_speed = fix->has_speed;
+		a->speed_kmh = fix->speed_kmh;
+	}
+	return a;
+}
+
+static void
+set_zone(struct gf_alert *a, const struct gf_zone *z)
+{
+	if (a == NULL)
+		return;
+	a->has_zone = true;
+	a->zone_id = z->id;
+	a->zone_name = z->name;
+	a->zone_kind = z->kind;
+}
+
+static int
+ensure(void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return GF_OK;
+	size_t nc = *cap ? *cap : 16;
+	while (nc < need)
+		nc *= 2;
+	void *np = realloc(*p, nc * elem);
+	if (np == NULL)
+		return GF_ENOMEM;
+	*p = np;
+	*cap = nc;
+	return GF_OK;
+}
+
+/* Zones in force that cover the fix, as zone-set indices (e->hits) and
+ * ids (e->ids); returns the count or -1 on allocation failure. */
+static long
+covering(gf_engine *e, const struct gf_fix *fix, int32_t *sod)
+{
+	const gf_zoneset *zs = e->zs;
+	size_t n;
+	if (zs == NULL)
+		return 0;
+	for (;;) {
+		n = gf_zoneset_query(zs, fix->lat, fix->lon, e->hits, e->caphits,
+				     false);
+		if (n <= e->caphits)
+			break;
+		if (ensure((void **)&e->hits, &e->caphits, n, sizeof *e->hits) ||
+		    ensure((void **)&e->ids, &e->capids, n, sizeof *e->ids))
+			return -1;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct gf_zone *z = &zs->z[e->hits[i]];
+		if (!gf_zone_class_ok(z, fix->hazard_class) ||
+		    !gf_zone_active(z, fix->ts_us, e->tz, sod))
+			continue;
+		e->hits[k] = e->hits[i];
+		e->ids[k++] = z->id;
+	}
+	return (long)k;
+}
+
+static bool
+entry_alerts_for(enum gf_kind k)
+{
+	return k != GF_KIND_CORRIDOR;
+}
+
+static void
+deliver(gf_engine *e, gf_alert_cb cb, void *arg)
+{
+	for (size_t i = 0; cb && i < e->nal; i++)
+		cb(&e->al[i], arg);
+}
+
+int
+gf_engine_fix(gf_engine *e, const struct gf_fix *fix, gf_alert_cb cb,
+	      void *arg, struct gf_fix_result *res)
+{
+	struct gf_fix_result tmpres;
+	size_t klen;
+	int rc = GF_OK;
+	int32_t sod = -1;
+	if (res == NULL)
+		res = &tmpres;
+	memset(res, 0, sizeof *res);
+	if (e == NULL || fix == NULL || vehicle_key(fix->vehicle, &klen) ||
+	    !(fix->lat >= -90 && fix->lat <= 90) ||
+	    !(fix->lon >= -180 && fix->lon <= 180) ||
+	    (fix->has_speed && !isfinite(fix->speed_kmh)))
+		return GF_EINVAL;
+	e->nal = 0;
+	e->lost = false;
+	const gf_zoneset *zs = e->zs;
+	uint32_t h = hash_key(fix->vehicle, klen);
+	struct gf_vehicle *v = lookup(e, fix->vehicle, klen, h);
+
+	long nc = covering(e, fix, &sod);
+	if (nc < 0)
+		return GF_ENOMEM;
+	res->zone_ids = e->ids;
+	res->nzone_ids = (size_t)nc;
+	if (v != NULL && (v->flags & V_HAVE_FIX) && fix->ts_us <= v->last_us) {
+		res->disposition = fix->ts_us < v->last_us ? GF_FIX_LATE
+							   : GF_FIX_DUPLICATE;
+		return GF_OK;
+	}
+	if (v == NULL && insert(e, fix->vehicle, klen, h, &v) != GF_OK)
+		return GF_ENOMEM;
+	/* Room for the merged entries before anything changes. */
+	size_t maxent = (size_t)v->nent + (size_t)nc;
+	if (maxent > UINT16_MAX ||
+	    ensure((void **)&e->ne, &e->capne, maxent, sizeof *e->ne))
+		return GF_ENOMEM;
+	if (maxent > v->cap) {
+		struct gf_ventry *ne = realloc(v->ent, maxent * sizeof *ne);
+		if (ne == NULL)
+			return GF_ENOMEM;
+		v->ent = ne;
+		v->cap = (uint16_t)maxent;
+	}
+
+	/* (2) silence by gap */
+	bool resumed = false;
+	int64_t silent_us = e->opt.silent_after_s * 1000000;
+	if (v->flags & V_HAVE_FIX) {
+		int64_t gap = fix->ts_us - v->last_us;
+		if (gap >= silent_us && !(v->flags & V_SILENT)) {
+			struct gf_alert *a = push(e, v, GF_ALERT_TRACKER_SILENT, NULL);
+			if (a) {
+				a->ts_us = v->last_us + silent_us;
+				a->lat = v->lat;
+				a->lon = v->lon;
+				a->gap_s = e->opt.silent_after_s;
+				a->last_fix_us = v->last_us;
+			}
+			v->flags |= V_SILENT;
+		}
+		/* tracker_resumed goes after exits and entries. */
+		resumed = v->flags & V_SILENT;
+	}
+	v->flags &= (uint8_t)~V_SILENT;
+	int64_t prev_us = v->last_us;
+
+	/* (4) merge entries (ascending id) with covering zones (ascending) */
+	size_t ia = 0, ib = 0, nn = 0;
+	while (ia < v->nent || ib < (size_t)nc) {
+		if (ib >= (size_t)nc ||
+		    (ia < v->nent && v->ent[ia].zone_id < e->ids[ib])) {
+			/* Was inside, not covered by a zone in force now. */
+			struct gf_ventry en = v->ent[ia++];
+			long zi = gf_zoneset_find(zs, en.zone_id);
+			if (zi < 0)
+				continue; /* zone gone from the set: drop quietly */
+			const struct gf_zone *z = &zs->z[zi];
+			bool exit_now = true;
+			if (gf_zone_class_ok(z, fix->hazard_class) &&
+			    gf_zone_active(z, fix->ts_us, e->tz, &sod)) {
+				/* Geometrically outside: hysteresis. */
+				if (en.outside < UINT16_MAX)
+					en.outside++;
+				exit_now = en.outside >= e->opt.exit_fixes ||
+					   (e->opt.exit_margin_m > 0 &&
+					    gf_zone_outside_m(z, fix->lat, fix->lon) >
+						    e->opt.exit_margin_m);
+			}
+			if (!exit_now) {
+				e->ne[nn++] = en;
+				continue;
+			}
+			if (entry_alerts_for(z->kind)) {
+				struct gf_alert *a = push(e, v, GF_ALERT_ZONE_EXIT, fix);
+				set_zone(a, z);
+				if (a)
+					a->dwell_s = (fix->ts_us - en.enter_us) / 1000000;
+			}
+		} else if (ia >= v->nent || e->ids[ib] < v->ent[ia].zone_id) {
+			struct gf_ventry en = {e->ids[ib], fix->ts_us, 0, ENT_FRESH};
+			e->ne[nn++] = en;
+			ib++;
+		} else {
+			struct gf_ventry en = v->ent[ia++];
+			en.outside = 0;
+			e->ne[nn++] = en;
+			ib++;
+		}
+	}
+	/* entries, ascending id: walk covering zones, which are sorted */
+	for (size_t i = 0, k = 0; i < nn; i++) {
+		if (!(e->ne[i].flags & ENT_FRESH))
+			continue;
+		while (e->ids[k] != e->ne[i].zone_id)
+			k++;
+		const struct gf_zone *z = &zs->z[e->hits[k]];
+		e->ne[i].flags &= (uint8_t)~ENT_FRESH;
+		if (!entry_alerts_for(z->kind))
+			continue;
+		struct gf_alert *a = push(e, v, z->kind == GF_KIND_PROHIBITED
+						     ? GF_ALERT_PROHIBITED_ENTRY
+						     : GF_ALERT_ZONE_ENTER, fix);
+		set_zone(a, z);
+	}
+
+	/* (5) the rest */
+	if (resumed) {
+		struct gf_alert *a = push(e, v, GF_ALERT_TRACKER_RESUMED, fix);
+		if (a) {
+			a->gap_s = (fix->ts_us - prev_us) / 1000000;
+			a->last_fix_us = prev_us;
+		}
+	}
+	bool assigned = false, inside = false;
+	for (size_t c = 0; zs && c < zs->ncorr; c++) {
+		const struct gf_zone *z = &zs->z[zs->corr[c]];
+		if (!gf_zone_has_vehicle(z, v->key) ||
+		    !gf_zone_class_ok(z, fix->hazard_class) ||
+		    !gf_zone_active(z, fix->ts_us, e->tz, &sod))
+			continue;
+		assigned = true;
+		for (size_t i = 0; i < nn && !inside; i++)
+			inside = e->ne[i].zone_id == z->id;
+	}
+	if (assigned && !inside) {
+		if (!(v->flags & V_DEVIATING))
+			push(e, v, GF_ALERT_ROUTE_DEVIATION, fix);
+		v->flags |= V_DEVIATING;
+	} else {
+		v->flags &= (uint8_t)~V_DEVIATING;
+	}
+	if (fix->has_speed) {
+		if (fix->speed_kmh > e->opt.overspeed_kmh) {
+			if (!(v->flags & V_OVERSPEED)) {
+				struct gf_alert *a = push(e, v, GF_ALERT_OVERSPEED, fix);
+				if (a)
+					a->limit_kmh = e->opt.overspeed_kmh;
+			}
+			v->flags |= V_OVERSPEED;
+		} else {
+			v->flags &= (uint8_t)~V_OVERSPEED;
+		}
+	}
+	for (size_t i = 0; i < nn; i++) {
+		struct gf_ventry *en = &e->ne[i];
+		long zi = gf_zoneset_find(zs, en->zone_id);
+		if (zi < 0)
+			continue;
+		const struct gf_zone *z = &zs->z[zi];
+		if (z->speed_limit_kmh > 0 && en->outside == 0 && fix->has_speed) {
+			if (fix->speed_kmh > z->speed_limit_kmh) {
+				if (!(en->flags & ENT_SPEEDING)) {
+					struct gf_alert *a =
+						push(e, v, GF_ALERT_ZONE_SPEEDING, fix);
+					set_zone(a, z);
+					if (a)
+						a->limit_kmh = z->speed_limit_kmh;
+				}
+				en->flags |= ENT_SPEEDING;
+			} else {
+				en->flags &= (uint8_t)~ENT_SPEEDING;
+			}
+		}
+		if (z->max_dwell_s >= 0 && !(en->flags & ENT_DWELLED) &&
+		    fix->ts_us - en->enter_us > z->max_dwell_s * 1000000) {
+			struct gf_alert *a = push(e, v, GF_ALERT_DWELL_EXCEEDED, fix);
+			set_zone(a, z);
+			if (a) {
+				a->max_dwell_s = z->max_dwell_s;
+				a->dwell_s = (fix->ts_us - en->enter_us) / 1000000;
+			}
+			en->flags |= ENT_DWELLED;
+		}
+	}
+
+	/* commit (v->ent has room: reserved above) */
+	if (nn)
+		memcpy(v->ent, e->ne, nn * sizeof *v->ent);
+	v->nent = (uint16_t)nn;
+	v->last_us = fix->ts_us;
+	v->lat = fix->lat;
+	v->lon = fix->lon;
+	v->flags |= V_HAVE_FIX;
+	res->disposition = GF_FIX_APPLIED;
+	res->nalerts = e->nal;
+	deliver(e, cb, arg);
+	if (e->lost)
+		rc = GF_ENOMEM;
+	return rc;
+}
+
+size_t
+gf_engine_tick(gf_engine *e, int64_t now_us, gf_alert_cb cb, void *arg)
+{
+	size_t n = 0;
+	if (e == NULL)
+		return 0;
+	int64_t silent_us = e->opt.silent_after_s * 1000000;
+	for (size_t i = 0; i < e->nv; i++) {
+		struct gf_vehicle *v = &e->v[i];
+		if ((v->flags & (V_HAVE_FIX | V_SILENT)) != V_HAVE_FIX ||
+		    now_us - v->last_us < silent_us)
+			continue;
+		struct gf_alert a;
+		memset(&a, 0, sizeof a);
+		a.kind = GF_ALERT_TRACKER_SILENT;
+		a.severity = gf_alert_kind_severity(a.kind);
+		memcpy(a.vehicle, v->key, sizeof a.vehicle);
+		a.ts_us = v->last_us + silent_us;
+		a.lat = v->lat;
+		a.lon = v->lon;
+		a.gap_s = e->opt.silent_after_s;
+		a.last_fix_us = v->last_us;
+		v->flags |= V_SILENT;
+		if (cb)
+			cb(&a, arg);
+		n++;
+	}
+	return n;
+}
+
+/* ---- state blob ------------------------------------------------------
+ * "HGVS" u8 version(1) u8 flags u16 nent i64 last_us f64 lat f64 lon,
+ * nent x (i64 zone_id, i64 enter_us, u16 outside, u8 flags), u32 CRC-32
+ * (IEEE) of everything before it. Little-endian throughout. */
+
+#define BLOB_VERSION 1
+#define BLOB_HEAD 32
+#define BLOB_ENT 19
+
+uint32_t
+gf_crc32(const uint8_t *p, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+	for (size_t i = 0; i < n; i++) {
+		c ^= p[i];
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
+	}
+	return ~c;
+}
+
+static void
+put_u(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t
+get_u(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static uint64_t
+dbits(double d)
+{
+	uint64_t u;
+	memcpy(&u, &d, sizeof u);
+	return u;
+}
+
+static double
+bitsd(uint64_t u)
+{
+	double d;
+	memcpy(&d, &u, sizeof d);
+	return d;
+}
+
+int
+gf_engine_state_save(const gf_engine *e, const char *vehicle, uint8_t *buf,
+		     size_t size, size_t *len)
+{
+	size_t klen;
+	if (e == NULL || len == NULL || vehicle_key(vehicle, &klen))
+		return GF_EINVAL;
+	const struct gf_vehicle *v =
+		lookup(e, vehicle, klen, hash_key(vehicle, klen));
+	if (v == NULL)
+		return GF_EINVAL;
+	size_t need = BLOB_HEAD + (size_t)v->nent * BLOB_ENT + 4;
+	*len = need;
+	if (buf == NULL || size < need)
+		return GF_ERANGE;
+	memcpy(buf, "HGVS", 4);
+	buf[4] = BLOB_VERSION;
+	buf[5] = v->flags;
+	put_u(buf + 6, v->nent, 2);
+	put_u(buf + 8, (uint64_t)v->last_us, 8);
+	put_u(buf + 16, dbits(v->lat), 8);
+	put_u(buf + 24, dbits(v->lon), 8);
+	uint8_t *p = buf + BLOB_HEAD;
+	for (uint16_t i = 0; i < v->nent; i++, p += BLOB_ENT) {
+		put_u(p, (uint64_t)v->ent[i].zone_id, 8);
+		put_u(p + 8, (uint64_t)v->ent[i].enter_us, 8);
+		put_u(p + 16, v->ent[i].outside, 2);
+		p[18] = v->ent[i].flags;
+	}
+	put_u(p, gf_crc32(buf, need - 4), 4);
+	return GF_OK;
+}
+
+int
+gf_engine_state_load(gf_engine *e, const char *vehicle, const uint8_t *blob,
+		     size_t len)
+{
+	size_t klen;
+	if (e == NULL || vehicle_key(vehicle, &klen) || (blob == NULL && len))
+		return GF_EINVAL;
+	if (len < BLOB_HEAD + 4 || memcmp(blob, "HGVS", 4) != 0 ||
+	    blob[4] != BLOB_VERSION || (blob[5] & ~V_KNOWN))
+		return GF_EBLOB;
+	size_t nent = (size_t)get_u(blob + 6, 2);
+	if (len != BLOB_HEAD + nent * BLOB_ENT + 4 ||
+	    get_u(blob + len - 4, 4) != gf_crc32(blob, len - 4))
+		return GF_EBLOB;
+	double lat = bitsd(get_u(blob + 16, 8)), lon = bitsd(get_u(blob + 24, 8));
+	if (!(lat >= -90 && lat <= 90) || !(lon >= -180 && lon <= 180))
+		return GF_EBLOB;
+	const uint8_t *p = blob + BLOB_HEAD;
+	for (size_t i = 0; i < nent; i++, p += BLOB_ENT) {
+		if ((p[18] & ~ENT_KNOWN) ||
+		    (i > 0 && (int64_t)get_u(p, 8) <= (int64_t)get_u(p - BLOB_ENT, 8)))
+			return GF_EBLOB;
+	}
+	struct gf_ventry *ent = NULL;
+	if (nent) {
+		ent = malloc(nent * sizeof *ent);
+		if (ent == NULL)
+			return GF_ENOMEM;
+	}
+	uint32_t h = hash_key(vehicle, klen);
+	struct gf_vehicle *v = lookup(e, vehicle, klen, h);
+	if (v == NULL && insert(e, vehicle, klen, h, &v) != GF_OK) {
+		free(ent);
+		return GF_ENOMEM;
+	}
+	p = blob + BLOB_HEAD;
+	for (size_t i = 0; i < nent; i++, p += BLOB_ENT) {
+		ent[i].zone_id = (int64_t)get_u(p, 8);
+		ent[i].enter_us = (int64_t)get_u(p + 8, 8);
+		ent[i].outside = (uint16_t)get_u(p + 16, 2);
+		ent[i].flags = p[18];
+	}
+	free(v->ent);
+	v->ent = ent;
+	v->nent = v->cap = (uint16_t)nent;
+	v->flags = blob[5];
+	v->last_us = (int64_t)get_u(blob + 8, 8);
+	v->lat = lat;
+	v->lon = lon;
+	return GF_OK;
+}
