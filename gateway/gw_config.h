@@ -1,0 +1,129 @@
+/*
+ * gw_config.h - hazgate's configuration file (libgwconfig.a, prefix gw_config_).
+ *
+ * One INI file (DESIGN.md "Configuration"), read with libinih. Every option
+ * lives in ONE table in gw_config.c: section, key, type, bounds, default and
+ * whether SIGHUP applies it; defaults go through the same parser as the file,
+ * and --help prints the table. An unknown section or key, a bad value or a
+ * repeated key is an error naming the file and the line ("FILE:LINE: ...").
+ *
+ * The struct is plain values (fixed-size strings, no pointers), so a config
+ * is copied by assignment and needs no free. The daemon loads a new one on
+ * SIGHUP, applies the reloadable options and names the others it ignored.
+ * `hazgate-ctl replay --config FILE` links this library for [geofence].
+ *
+ * Limits: lines up to inih's INI_MAX_LINE (200 bytes); at most
+ * GW_SUB_MAX subscriptions.
+ */
+#ifndef HAZGATE_GW_CONFIG_H
+#define HAZGATE_GW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "geofence/geofence.h"
+
+#define GW_PATH_MAX 256
+#define GW_STR_MAX 128
+#define GW_SUB_MAX 16
+#define GW_TOPIC_MAX 200
+
+enum gw_config_err {
+	GW_CONFIG_OK = 0,
+	GW_CONFIG_EIO = -1,     /* the file cannot be opened or read */
+	GW_CONFIG_EPARSE = -2,  /* a syntax error, unknown key or bad value */
+};
+
+enum gw_log_level { GW_LOG_DEBUG = 0, GW_LOG_INFO, GW_LOG_WARN, GW_LOG_ERROR };
+
+enum gw_fsync { GW_FSYNC_ALWAYS = 0, GW_FSYNC_NEVER };
+
+/* Decoder of a subscription (the daemon maps it to ingest's enum). */
+enum gw_format { GW_FORMAT_NATIVE = 0, GW_FORMAT_TPV, GW_FORMAT_OWNTRACKS, GW_FORMAT_AUTO };
+
+struct gw_sub {
+	char filter[GW_TOPIC_MAX];     /* MQTT topic filter, e.g. tankers/+/telemetry */
+	enum gw_format format;         /* the decoder for messages it matches */
+};
+
+struct gw_config {
+	struct {
+		char host[GW_STR_MAX];
+		int port;
+		char client_id[GW_STR_MAX];
+		int protocol;                  /* 3 = MQTT 3.1.1, 5 = MQTT 5 */
+		int keepalive_s;
+		char username[GW_STR_MAX];
+		char password_file[GW_PATH_MAX];
+		char tls_ca[GW_PATH_MAX];
+		char tls_cert[GW_PATH_MAX];
+		char tls_key[GW_PATH_MAX];
+		struct gw_sub subs[GW_SUB_MAX];
+		size_t nsubs;
+		char alerts_topic[GW_TOPIC_MAX];
+		char status_topic[GW_TOPIC_MAX];
+		int reconnect_min_ms;
+		int reconnect_max_ms;
+	} mqtt;
+	struct {
+		char conninfo[GW_PATH_MAX * 2];
+		int batch_rows;
+		int flush_ms;
+		int partition_days;
+		int reconnect_max_ms;
+		int retry_limit;
+	} postgres;
+	struct {
+		char dir[GW_PATH_MAX];
+		uint64_t max_bytes;
+		enum gw_fsync fsync;
+	} spool;
+	struct gf_options geofence;
+	struct {
+		char listen[GW_STR_MAX];       /* "" = off */
+	} http;
+	struct {
+		enum gw_log_level level;
+	} log;
+	struct {
+		int drain_timeout_ms;
+		int tick_ms;
+	} daemon;
+};
+
+/* Fill *cfg with every option's documented default. */
+void gw_config_default(struct gw_config *cfg);
+
+/*
+ * Read FILE over the defaults into *cfg. On error *cfg is unspecified and
+ * err (errlen bytes, may be NULL) holds one line "FILE:LINE: message" (or
+ * "FILE: message" when no line applies).
+ * Returns GW_CONFIG_OK, GW_CONFIG_EIO or GW_CONFIG_EPARSE.
+ */
+int gw_config_load(const char *path, struct gw_config *cfg, char *err, size_t errlen);
+
+/* As gw_config_load, from a NUL-terminated string; NAME stands for the file
+ * in error messages. */
+int gw_config_load_string(const char *name, const char *text, struct gw_config *cfg,
+                          char *err, size_t errlen);
+
+/*
+ * After a reload: copy the reloadable options of *next into *cur. Options
+ * that differ but need a restart are named, comma-separated "section.key",
+ * in buf (may be NULL). Returns how many such options differ.
+ */
+int gw_config_apply_reload(struct gw_config *cur, const struct gw_config *next,
+                           char *buf, size_t buflen);
+
+/* Print the options table (section, key, default, reload rule, summary). */
+void gw_config_print_help(FILE *out);
+
+/* "debug", "info", "warn", "error". */
+const char *gw_log_level_name(enum gw_log_level level);
+
+/* Static text for a gw_config_err. */
+const char *gw_config_strerror(int err);
+
+#endif

@@ -1,0 +1,284 @@
+/*
+ * test_gateway_config: the gateway's configuration table and INI reader
+ * (gateway/gw_config.c). Table-driven: good files with the value they must
+ * set, bad files with the "FILE:LINE: ..." message they must give, and the
+ * reload rule.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "gateway/gw_config.h"
+
+static void
+test_defaults(void **state)
+{
+	struct gw_config c;
+	char err[512] = "";
+
+	(void)state;
+	gw_config_default(&c);
+	assert_string_equal(c.mqtt.host, "127.0.0.1");
+	assert_int_equal(c.mqtt.port, 1883);
+	assert_string_equal(c.mqtt.client_id, "hazgate");
+	assert_int_equal(c.mqtt.protocol, 3);
+	assert_int_equal(c.mqtt.nsubs, 2);
+	assert_string_equal(c.mqtt.subs[0].filter, "tankers/+/telemetry");
+	assert_int_equal(c.mqtt.subs[0].format, GW_FORMAT_AUTO);
+	assert_string_equal(c.mqtt.subs[1].filter, "owntracks/+/+");
+	assert_int_equal(c.mqtt.subs[1].format, GW_FORMAT_OWNTRACKS);
+	assert_string_equal(c.mqtt.alerts_topic, "hazgate/alerts");
+	assert_int_equal(c.postgres.batch_rows, 1000);
+	assert_int_equal(c.postgres.flush_ms, 50);
+	assert_true(c.spool.max_bytes == 1024ull * 1024 * 1024);
+	assert_int_equal(c.spool.fsync, GW_FSYNC_ALWAYS);
+	assert_string_equal(c.geofence.timezone, "Asia/Shanghai");
+	assert_true(c.geofence.overspeed_kmh == 80.0);
+	assert_int_equal(c.geofence.exit_fixes, 1);
+	assert_true(c.geofence.exit_margin_m == 0.0);
+	assert_int_equal(c.geofence.silent_after_s, 300);
+	assert_string_equal(c.http.listen, "127.0.0.1:9750");
+	assert_int_equal(c.log.level, GW_LOG_INFO);
+	/* An empty file is the defaults. */
+	assert_int_equal(gw_config_load_string("empty.conf", "", &c, err, sizeof(err)),
+			 GW_CONFIG_OK);
+	assert_int_equal(c.postgres.batch_rows, 1000);
+}
+
+struct good_case {
+	const char *name;
+	const char *text;
+	void (*check)(const struct gw_config *c);
+};
+
+static void chk_mqtt(const struct gw_config *c)
+{
+	assert_string_equal(c->mqtt.host, "10.0.0.5");
+	assert_int_equal(c->mqtt.port, 8883);
+	assert_int_equal(c->mqtt.protocol, 5);
+	assert_string_equal(c->mqtt.client_id, "gw-1");
+	assert_string_equal(c->mqtt.tls_ca, "/etc/ca.pem");
+}
+
+static void chk_subs(const struct gw_config *c)
+{
+	assert_int_equal(c->mqtt.nsubs, 3);
+	assert_string_equal(c->mqtt.subs[0].filter, "tankers/+/telemetry");
+	assert_int_equal(c->mqtt.subs[0].format, GW_FORMAT_AUTO);
+	assert_int_equal(c->mqtt.subs[1].format, GW_FORMAT_TPV);
+	assert_string_equal(c->mqtt.subs[2].filter, "owntracks/#");
+	assert_int_equal(c->mqtt.subs[2].format, GW_FORMAT_OWNTRACKS);
+}
+
+static void chk_pg(const struct gw_config *c)
+{
+	assert_string_equal(c->postgres.conninfo, "host=/tmp dbname=hazgate");
+	assert_int_equal(c->postgres.batch_rows, 500);
+	assert_int_equal(c->postgres.flush_ms, 20);
+}
+
+static void chk_spool(const struct gw_config *c)
+{
+	assert_string_equal(c->spool.dir, "/tmp/spool");
+	assert_true(c->spool.max_bytes == 64ull * 1024 * 1024);
+	assert_int_equal(c->spool.fsync, GW_FSYNC_NEVER);
+}
+
+static void chk_geofence(const struct gw_config *c)
+{
+	assert_string_equal(c->geofence.timezone, "UTC");
+	assert_true(c->geofence.overspeed_kmh == 60.5);
+	assert_int_equal(c->geofence.exit_fixes, 3);
+	assert_true(c->geofence.exit_margin_m == 25.0);
+	assert_int_equal(c->geofence.silent_after_s, 2);
+}
+
+static void chk_misc(const struct gw_config *c)
+{
+	assert_string_equal(c->http.listen, "");
+	assert_int_equal(c->log.level, GW_LOG_DEBUG);
+	assert_int_equal(c->daemon.drain_timeout_ms, 3000);
+}
+
+static const struct good_case good_cases[] = {
+	{ "mqtt section",
+	  "[mqtt]\nhost = 10.0.0.5\nport=8883\nprotocol = 5\nclient_id = gw-1\ntls_ca = /etc/ca.pem\n",
+	  chk_mqtt },
+	{ "subscriptions with formats",
+	  "; comment\n[mqtt]\nsubscribe = tankers/+/telemetry native|tpv, gpsd/+/tpv tpv,"
+	  "  owntracks/# owntracks\n", chk_subs },
+	{ "postgres section",
+	  "[postgres]\nconninfo = host=/tmp dbname=hazgate\nbatch_rows = 500\nflush_ms = 20\n",
+	  chk_pg },
+	{ "spool with size suffix",
+	  "[spool]\ndir = /tmp/spool\nmax_bytes = 64M\nfsync = never\n", chk_spool },
+	{ "geofence section",
+	  "[geofence]\ntimezone = UTC\noverspeed_kmh = 60.5\nexit_fixes = 3\n"
+	  "exit_margin_m = 25\nsilent_after_s = 2\n", chk_geofence },
+	{ "http off, log debug, daemon",
+	  "[http]\nlisten =\n[log]\nlevel = debug\n[daemon]\ndrain_timeout_ms = 3000\n", chk_misc },
+};
+
+static void
+test_good(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(good_cases) / sizeof(good_cases[0]); i++) {
+		struct gw_config c;
+		char err[512] = "";
+		int rc = gw_config_load_string("good.conf", good_cases[i].text, &c, err, sizeof(err));
+
+		if (rc != GW_CONFIG_OK)
+			fail_msg("%s: %s", good_cases[i].name, err);
+		good_cases[i].check(&c);
+	}
+}
+
+struct bad_case {
+	const char *name;
+	const char *text;
+	const char *message;     /* the whole error line */
+};
+
+static const struct bad_case bad_cases[] = {
+	{ "unknown key", "[mqtt]\nhost = a\nhots = b\n", "t.conf:3: unknown key 'hots' in [mqtt]" },
+	{ "unknown section", "\n[mqqt]\nhost = a\n", "t.conf:3: unknown section [mqqt] (key 'host')" },
+	{ "key outside a section", "host = a\n", "t.conf:1: key 'host' outside any [section]" },
+	{ "port not a number", "[mqtt]\nport = 18x3\n",
+	  "t.conf:2: [mqtt] port = '18x3': not an integer" },
+	{ "port out of range", "[mqtt]\nport = 70000\n",
+	  "t.conf:2: [mqtt] port = '70000': out of range" },
+	{ "batch_rows zero", "[postgres]\n\n\nbatch_rows = 0\n",
+	  "t.conf:4: [postgres] batch_rows = '0': out of range" },
+	{ "bad protocol", "[mqtt]\nprotocol = 4\n",
+	  "t.conf:2: [mqtt] protocol = '4': not one of the allowed values" },
+	{ "bad level", "[log]\nlevel = loud\n",
+	  "t.conf:2: [log] level = 'loud': not one of the allowed values" },
+	{ "bad size", "[spool]\nmax_bytes = 12Q\n",
+	  "t.conf:2: [spool] max_bytes = '12Q': not a size (digits and an optional k, M, G or T)" },
+	{ "spool too small", "[spool]\nmax_bytes = 1k\n",
+	  "t.conf:2: [spool] max_bytes = '1k': out of range" },
+	{ "nan speed", "[geofence]\noverspeed_kmh = nan\n",
+	  "t.conf:2: [geofence] overspeed_kmh = 'nan': not a number" },
+	{ "exit_fixes zero", "[geofence]\nexit_fixes = 0\n",
+	  "t.conf:2: [geofence] exit_fixes = '0': out of range" },
+	{ "subscription without format", "[mqtt]\nsubscribe = tankers/+/telemetry\n",
+	  "t.conf:2: [mqtt] subscribe = 'tankers/+/telemetry': subscription without a format "
+	  "(want 'FILTER FORMAT')" },
+	{ "subscription with bad format", "[mqtt]\nsubscribe = a/b json\n",
+	  "t.conf:2: [mqtt] subscribe = 'a/b json': unknown format (native, tpv, owntracks, auto)" },
+	{ "key twice", "[log]\nlevel = info\nlevel = warn\n", "t.conf:3: [log] level given twice" },
+	{ "syntax error", "[mqtt]\nhost a\n", "t.conf:2: syntax error (want [section] or key = value)" },
+	{ "cert without key", "[mqtt]\ntls_ca = ca\ntls_cert = c\n",
+	  "t.conf: [mqtt] tls_cert and tls_key go together" },
+	{ "reconnect bounds crossed", "[mqtt]\nreconnect_min_ms = 5000\nreconnect_max_ms = 100\n",
+	  "t.conf: [mqtt] reconnect_min_ms is above reconnect_max_ms" },
+};
+
+static void
+test_bad(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		struct gw_config c;
+		char err[512] = "";
+		int rc = gw_config_load_string("t.conf", bad_cases[i].text, &c, err, sizeof(err));
+
+		if (rc != GW_CONFIG_EPARSE)
+			fail_msg("%s: accepted", bad_cases[i].name);
+		if (strcmp(err, bad_cases[i].message))
+			fail_msg("%s: got \"%s\", want \"%s\"", bad_cases[i].name, err,
+				 bad_cases[i].message);
+	}
+}
+
+static void
+test_file(void **state)
+{
+	char path[] = "/tmp/test_gateway_config.XXXXXX";
+	int fd = mkstemp(path);
+	struct gw_config c;
+	char err[512] = "";
+	FILE *f;
+
+	(void)state;
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs("[mqtt]\nport = 1884\n[postgres]\nflush_ms = -1\n", f);
+	fclose(f);
+	assert_int_equal(gw_config_load(path, &c, err, sizeof(err)), GW_CONFIG_EPARSE);
+	{
+		char want[600];
+
+		snprintf(want, sizeof(want), "%s:4: [postgres] flush_ms = '-1': out of range", path);
+		assert_string_equal(err, want);
+	}
+	unlink(path);
+	assert_int_equal(gw_config_load(path, &c, err, sizeof(err)), GW_CONFIG_EIO);
+	assert_non_null(strstr(err, "No such file"));
+}
+
+static void
+test_reload(void **state)
+{
+	struct gw_config cur, next;
+	char err[512] = "", names[256];
+	int n;
+
+	(void)state;
+	gw_config_default(&cur);
+	assert_int_equal(gw_config_load_string("r.conf",
+		"[postgres]\nbatch_rows = 10\nflush_ms = 5\n[log]\nlevel = warn\n"
+		"[mqtt]\nport = 1999\n[geofence]\nsilent_after_s = 9\n", &next, err, sizeof(err)),
+		GW_CONFIG_OK);
+	n = gw_config_apply_reload(&cur, &next, names, sizeof(names));
+	assert_int_equal(n, 2);
+	assert_string_equal(names, "mqtt.port,geofence.silent_after_s");
+	assert_int_equal(cur.postgres.batch_rows, 10);
+	assert_int_equal(cur.postgres.flush_ms, 5);
+	assert_int_equal(cur.log.level, GW_LOG_WARN);
+	assert_int_equal(cur.mqtt.port, 1883);                 /* needs a restart */
+	assert_int_equal(cur.geofence.silent_after_s, 300);
+	/* Same file again: nothing left to report. */
+	assert_int_equal(gw_config_apply_reload(&cur, &cur, names, sizeof(names)), 0);
+}
+
+static void
+test_help(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_non_null(f);
+	gw_config_print_help(f);
+	fclose(f);
+	assert_non_null(strstr(buf, "[geofence]"));
+	assert_non_null(strstr(buf, "silent_after_s"));
+	assert_non_null(strstr(buf, "(SIGHUP reloads)"));
+	free(buf);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_reload),
+		cmocka_unit_test(test_help),
+	};
+
+	return cmocka_run_group_tests_name("gateway_config", tests, NULL, NULL);
+}
