@@ -1,12 +1,13 @@
 /*
  * ctl_main.c: hazgate-ctl's command table and global options.
  *
- *   hazgate-ctl [-d CONNINFO] COMMAND [ARGS...]
+ *   hazgate-ctl [-d CONNINFO] [--tz ZONE] COMMAND [ARGS...]
  */
 #include "config.h"
 #include "ctl/ctl.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *ctl_conninfo;
@@ -19,17 +20,26 @@ struct ctl_command {
 
 static const struct ctl_command commands[] = {
     { "migrate", ctl_migrate_main, "apply pending schema migrations" },
+    { "zones", ctl_zones_main, "zones import FILE [--replace] | zones list | zones export" },
+    { "alerts", ctl_alerts_main, "list alerts (--open, --since, --until, --vehicle, --kind, --zone, --follow)" },
+    { "ack", ctl_ack_main, "acknowledge alerts: ack ID... --by NAME [--note TEXT]" },
+    { "vehicles", ctl_vehicles_main, "each vehicle's last fix, zones, cargo, open alerts [--stale S]" },
+    { "track", ctl_track_main, "a vehicle's track: track VEHICLE --from T --to T [--format geojson|gpx|csv]" },
 };
 
 static void
 usage(FILE *out)
 {
-    fprintf(out, "usage: hazgate-ctl [-d CONNINFO] COMMAND [ARGS...]\n\n"
+    fprintf(out, "usage: hazgate-ctl [-d CONNINFO] [--tz ZONE] COMMAND [ARGS...]\n\n"
                  "Commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nWithout -d, the connection comes from libpq's PG* variables.\n"
-                 "Exit codes: 0 success, 1 failure, 2 bad arguments.\n");
+                 "Times: RFC 3339 (2019-08-10T08:00:00Z) or local 'YYYY-MM-DD HH:MM' in the\n"
+                 "time zone of --tz, else $HAZGATE_TZ, else Asia/Shanghai.\n"
+                 "Output: a table, or --format json (one object per line) or csv.\n"
+                 "Exit codes: 0 success, 1 failure at run time, 2 bad arguments.\n"
+                 "hazgate-ctl COMMAND --help describes a command.\n");
 }
 
 PGconn *
@@ -37,7 +47,10 @@ ctl_connect(const char *conninfo)
 {
     if (!conninfo)
         conninfo = ctl_conninfo ? ctl_conninfo : "";
-    PGconn *conn = PQconnectdb(conninfo);
+    /* The conninfo may be a URI or key=value text: expand it as dbname. */
+    const char *keys[] = { "dbname", "fallback_application_name", NULL };
+    const char *vals[] = { conninfo, "hazgate-ctl", NULL };
+    PGconn *conn = PQconnectdbParams(keys, vals, 1);
     if (PQstatus(conn) != CONNECTION_OK) {
         fprintf(stderr, "hazgate-ctl: cannot connect to PostgreSQL: %s",
                 PQerrorMessage(conn));
@@ -45,6 +58,7 @@ ctl_connect(const char *conninfo)
         return NULL;
     }
     PQsetErrorVerbosity(conn, PQERRORS_DEFAULT);
+    PQclear(PQexec(conn, "SET TimeZone = 'UTC'"));
     return conn;
 }
 
@@ -55,6 +69,12 @@ main(int argc, char **argv)
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "-d") == 0 && i + 1 < argc) {
             ctl_conninfo = argv[++i];
+        } else if ((strcmp(argv[i], "--tz") == 0 || strcmp(argv[i], "-z") == 0) && i + 1 < argc) {
+            if (ctl_tz_set(argv[++i]) != 0) {
+                fprintf(stderr, "hazgate-ctl: --tz: no time zone '%s' is installed "
+                                "(an IANA name such as Asia/Shanghai or UTC)\n", argv[i]);
+                return CTL_EUSAGE;
+            }
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return CTL_OK;
