@@ -1,0 +1,465 @@
+/*
+ * gw_batch.c - a batch of rows for one PostgreSQL transaction, and its
+ * serialised form (one spool record).
+ *
+ * Rows are appended as COPY text straight away (no per-row allocation: the
+ * four section buffers grow and are reused across batches), so writing a
+ * batch is one COPY per table. Alerts are kept as (vehicle, JSON) pairs,
+ * the JSON rendered by gf_alert_format with "id":null; the writer turns
+ * them into COPY rows and, after COMMIT, into the published payloads.
+ *
+ * Record layout (host byte order: a spool is not moved between machines):
+ *   "HGB1", u32 npos, nalerts, nrejects, nstates, u32 four section lengths,
+ *   then the four sections.
+ */
+#include "gateway/gateway-internal.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HDR_LEN 36
+
+int
+gw_buf_reserve(struct gw_buf *b, size_t extra)
+{
+	size_t cap;
+	char *n;
+
+	if (b->len + extra <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 4096;
+	while (cap < b->len + extra)
+		cap *= 2;
+	n = realloc(b->p, cap);
+	if (!n)
+		return -1;
+	b->p = n;
+	b->cap = cap;
+	return 0;
+}
+
+int
+gw_buf_add(struct gw_buf *b, const void *data, size_t len)
+{
+	if (gw_buf_reserve(b, len) != 0)
+		return -1;
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+	return 0;
+}
+
+void
+gw_buf_free(struct gw_buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+void
+gw_batch_reset(struct gw_batch *b)
+{
+	b->pos.len = b->alerts.len = b->rejects.len = b->states.len = 0;
+	b->npos = b->nalerts = b->nrejects = b->nstates = 0;
+	b->first_us = 0;
+}
+
+void
+gw_batch_free(struct gw_batch *b)
+{
+	gw_buf_free(&b->pos);
+	gw_buf_free(&b->alerts);
+	gw_buf_free(&b->rejects);
+	gw_buf_free(&b->states);
+}
+
+size_t
+gw_batch_bytes(const struct gw_batch *b)
+{
+	return HDR_LEN + b->pos.len + b->alerts.len + b->rejects.len + b->states.len;
+}
+
+bool
+gw_batch_empty(const struct gw_batch *b)
+{
+	return !(b->npos || b->nalerts || b->nrejects || b->nstates);
+}
+
+/* Days since 1970-01-01 to civil date (Howard Hinnant's algorithm). */
+static void
+civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	int64_t era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+static char *
+put_digits(char *p, uint64_t v, int width)
+{
+	for (int i = width - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + width;
+}
+
+void
+gw_format_ts(int64_t us, char out[32])
+{
+	int64_t secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+	int64_t frac = us - secs * 1000000;
+	int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+	int64_t sod = secs - days * 86400, y;
+	unsigned m, d;
+	char *p = out;
+
+	civil_from_days(days, &y, &m, &d);
+	p = put_digits(p, (uint64_t)(y < 0 ? 0 : y), 4);
+	*p++ = '-';
+	p = put_digits(p, m, 2);
+	*p++ = '-';
+	p = put_digits(p, d, 2);
+	*p++ = ' ';
+	p = put_digits(p, (uint64_t)(sod / 3600), 2);
+	*p++ = ':';
+	p = put_digits(p, (uint64_t)(sod / 60 % 60), 2);
+	*p++ = ':';
+	p = put_digits(p, (uint64_t)(sod % 60), 2);
+	*p++ = '.';
+	p = put_digits(p, (uint64_t)frac, 6);
+	memcpy(p, "+00", 4);
+}
+
+/* Fixed-point text of v with up to `decimals` places, trailing zeros cut.
+ * Writes at most 32 bytes; returns the length. Values beyond 1e12 use %g. */
+static size_t
+fmt_num(char *out, double v, int decimals)
+{
+	static const double pow10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
+	char *p = out;
+	uint64_t ip, fp, scale;
+	double a;
+
+	if (!isfinite(v) || fabs(v) >= 1e12)
+		return (size_t)snprintf(out, 32, "%.17g", v);
+	a = fabs(v);
+	scale = (uint64_t)pow10[decimals];
+	ip = (uint64_t)a;
+	fp = (uint64_t)llround((a - (double)ip) * (double)scale);
+	if (fp >= scale) {
+		ip++;
+		fp -= scale;
+	}
+	if (v < 0 && (ip || fp))
+		*p++ = '-';
+	{
+		char tmp[24];
+		int n = 0;
+
+		do {
+			tmp[n++] = (char)('0' + ip % 10);
+			ip /= 10;
+		} while (ip);
+		while (n)
+			*p++ = tmp[--n];
+	}
+	if (fp) {
+		int w = decimals;
+
+		while (fp % 10 == 0) {
+			fp /= 10;
+			w--;
+		}
+		*p++ = '.';
+		p = put_digits(p, fp, w);
+	}
+	return (size_t)(p - out);
+}
+
+int
+gw_copy_escape(struct gw_buf *b, const char *s, size_t len)
+{
+	if (gw_buf_reserve(b, 2 * len) != 0)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		char *o = b->p + b->len;
+
+		switch (c) {
+		case '\\': o[0] = '\\'; o[1] = '\\'; b->len += 2; break;
+		case '\t': o[0] = '\\'; o[1] = 't'; b->len += 2; break;
+		case '\n': o[0] = '\\'; o[1] = 'n'; b->len += 2; break;
+		case '\r': o[0] = '\\'; o[1] = 'r'; b->len += 2; break;
+		default: o[0] = c; b->len += 1; break;
+		}
+	}
+	return 0;
+}
+
+/* bytea in COPY text: \\x then hex (the backslash itself escaped). */
+static void
+put_hex(struct gw_buf *b, const void *data, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = data;
+	char *o = b->p + b->len;
+
+	*o++ = '\\';
+	*o++ = '\\';
+	*o++ = 'x';
+	for (size_t i = 0; i < len; i++) {
+		*o++ = hex[s[i] >> 4];
+		*o++ = hex[s[i] & 15];
+	}
+	b->len = (size_t)(o - b->p);
+}
+
+#define PUT(b, lit) (memcpy((b)->p + (b)->len, lit, sizeof(lit) - 1), (b)->len += sizeof(lit) - 1)
+
+static void
+put_num(struct gw_buf *b, bool has, double v, int decimals)
+{
+	if (has)
+		b->len += fmt_num(b->p + b->len, v, decimals);
+	else
+		PUT(b, "\\N");
+	b->p[b->len++] = '\t';
+}
+
+static void
+put_int(struct gw_buf *b, bool has, int64_t v)
+{
+	if (has)
+		b->len += (size_t)snprintf(b->p + b->len, 24, "%" PRId64, v);
+	else
+		PUT(b, "\\N");
+	b->p[b->len++] = '\t';
+}
+
+static void
+put_text(struct gw_buf *b, bool has, const char *s)
+{
+	if (has && *s)
+		(void)gw_copy_escape(b, s, strlen(s));  /* room reserved by caller */
+	else
+		PUT(b, "\\N");
+	b->p[b->len++] = '\t';
+}
+
+int
+gw_batch_add_position(struct gw_batch *b, const struct ing_fix *f, const int64_t *zone_ids,
+                      size_t nzones, int64_t received_us)
+{
+	struct gw_buf *o = &b->pos;
+	unsigned h = f->present;
+	char ts[32];
+
+	if (gw_buf_reserve(o, 2 * ING_VEHICLE_MAX + 4 * ING_CARGO_MAX + 24 * nzones + 400) != 0)
+		return -1;
+	(void)gw_copy_escape(o, f->vehicle, strlen(f->vehicle));
+	o->p[o->len++] = '\t';
+	gw_format_ts(f->time_us, ts);
+	memcpy(o->p + o->len, ts, 29);
+	o->len += 29;
+	o->p[o->len++] = '\t';
+	put_num(o, true, f->lat, 9);
+	put_num(o, true, f->lon, 9);
+	put_num(o, h & ING_HAS_SPEED, f->speed_kmh, 3);
+	put_num(o, h & ING_HAS_HEADING, f->heading, 3);
+	put_num(o, h & ING_HAS_ALT, f->alt_m, 3);
+	put_num(o, h & ING_HAS_HDOP, f->hdop, 3);
+	put_int(o, h & ING_HAS_FIX, f->fix);
+	put_int(o, h & ING_HAS_SATS, f->sats);
+	put_text(o, h & ING_HAS_UN, f->un);
+	put_text(o, h & ING_HAS_HAZARD_CLASS, f->hazard_class);
+	put_int(o, h & ING_HAS_SEQ, f->seq);
+	if (h & ING_HAS_IGNITION)
+		o->p[o->len++] = f->ignition ? 't' : 'f';
+	else
+		PUT(o, "\\N");
+	o->p[o->len++] = '\t';
+	o->p[o->len++] = '{';
+	for (size_t i = 0; i < nzones; i++) {
+		if (i)
+			o->p[o->len++] = ',';
+		o->len += (size_t)snprintf(o->p + o->len, 22, "%" PRId64, zone_ids[i]);
+	}
+	o->p[o->len++] = '}';
+	o->p[o->len++] = '\t';
+	gw_format_ts(received_us, ts);
+	memcpy(o->p + o->len, ts, 29);
+	o->len += 29;
+	o->p[o->len++] = '\n';
+	b->npos++;
+	return 0;
+}
+
+int
+gw_batch_add_reject(struct gw_batch *b, const char *topic, const void *payload, size_t len,
+                    const char *reason, const char *message, int64_t received_us)
+{
+	struct gw_buf *o = &b->rejects;
+	size_t tlen = strlen(topic), mlen = message ? strlen(message) : 0;
+	char ts[32];
+
+	if (gw_buf_reserve(o, 2 * tlen + 2 * len + 2 * strlen(reason) + 2 * mlen + 64) != 0)
+		return -1;
+	(void)gw_copy_escape(o, topic, tlen);
+	o->p[o->len++] = '\t';
+	put_hex(o, payload, len);
+	o->p[o->len++] = '\t';
+	(void)gw_copy_escape(o, reason, strlen(reason));
+	o->p[o->len++] = '\t';
+	if (mlen)
+		(void)gw_copy_escape(o, message, mlen);
+	else
+		PUT(o, "\\N");
+	o->p[o->len++] = '\t';
+	gw_format_ts(received_us, ts);
+	memcpy(o->p + o->len, ts, 29);
+	o->len += 29;
+	o->p[o->len++] = '\n';
+	b->nrejects++;
+	return 0;
+}
+
+int
+gw_batch_add_alert(struct gw_batch *b, const char *vehicle, const char *json, size_t len)
+{
+	size_t vlen = strlen(vehicle);
+
+	if (gw_buf_reserve(&b->alerts, vlen + len + 2) != 0)
+		return -1;
+	memcpy(b->alerts.p + b->alerts.len, vehicle, vlen + 1);
+	b->alerts.len += vlen + 1;
+	memcpy(b->alerts.p + b->alerts.len, json, len);
+	b->alerts.len += len;
+	b->alerts.p[b->alerts.len++] = '\0';
+	b->nalerts++;
+	return 0;
+}
+
+int
+gw_batch_add_state(struct gw_batch *b, const char *vehicle, int64_t last_us, double lat,
+                   double lon, const uint8_t *blob, size_t bloblen, bool has_seq, int64_t seq)
+{
+	struct gw_buf *o = &b->states;
+	char ts[32];
+
+	if (gw_buf_reserve(o, 2 * strlen(vehicle) + 2 * bloblen + 160) != 0)
+		return -1;
+	(void)gw_copy_escape(o, vehicle, strlen(vehicle));
+	o->p[o->len++] = '\t';
+	gw_format_ts(last_us, ts);
+	memcpy(o->p + o->len, ts, 29);
+	o->len += 29;
+	o->p[o->len++] = '\t';
+	put_num(o, true, lat, 9);
+	put_num(o, true, lon, 9);
+	put_hex(o, blob, bloblen);
+	o->p[o->len++] = '\t';
+	if (has_seq)
+		o->len += (size_t)snprintf(o->p + o->len, 24, "%" PRId64, seq);
+	else
+		PUT(o, "\\N");
+	o->p[o->len++] = '\n';
+	b->nstates++;
+	return 0;
+}
+
+static void
+put_u32(char *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+static uint32_t
+get_u32(const char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+int
+gw_batch_serialize(const struct gw_batch *b, struct gw_buf *out)
+{
+	out->len = 0;
+	if (gw_buf_reserve(out, gw_batch_bytes(b)) != 0)
+		return -1;
+	memcpy(out->p, "HGB1", 4);
+	put_u32(out->p + 4, b->npos);
+	put_u32(out->p + 8, b->nalerts);
+	put_u32(out->p + 12, b->nrejects);
+	put_u32(out->p + 16, b->nstates);
+	put_u32(out->p + 20, (uint32_t)b->pos.len);
+	put_u32(out->p + 24, (uint32_t)b->alerts.len);
+	put_u32(out->p + 28, (uint32_t)b->rejects.len);
+	put_u32(out->p + 32, (uint32_t)b->states.len);
+	out->len = HDR_LEN;
+	(void)gw_buf_add(out, b->pos.p, b->pos.len);
+	(void)gw_buf_add(out, b->alerts.p, b->alerts.len);
+	(void)gw_buf_add(out, b->rejects.p, b->rejects.len);
+	(void)gw_buf_add(out, b->states.p, b->states.len);
+	return 0;
+}
+
+int
+gw_batch_parse(const void *rec, size_t len, struct gw_batch_view *v)
+{
+	const char *p = rec;
+	uint64_t total;
+
+	if (len < HDR_LEN || memcmp(p, "HGB1", 4))
+		return -1;
+	v->npos = get_u32(p + 4);
+	v->nalerts = get_u32(p + 8);
+	v->nrejects = get_u32(p + 12);
+	v->nstates = get_u32(p + 16);
+	v->pos_len = get_u32(p + 20);
+	v->alerts_len = get_u32(p + 24);
+	v->rejects_len = get_u32(p + 28);
+	v->states_len = get_u32(p + 32);
+	total = (uint64_t)HDR_LEN + v->pos_len + v->alerts_len + v->rejects_len + v->states_len;
+	if (total != len)
+		return -1;
+	v->pos = p + HDR_LEN;
+	v->alerts = v->pos + v->pos_len;
+	v->rejects = v->alerts + v->alerts_len;
+	v->states = v->rejects + v->rejects_len;
+	if (v->alerts_len && v->alerts[v->alerts_len - 1] != '\0')
+		return -1;
+	return 0;
+}
+
+int
+gw_batch_next_alert(const struct gw_batch_view *v, size_t *off, const char **vehicle,
+                    const char **json)
+{
+	const char *p;
+
+	if (*off >= v->alerts_len)
+		return -1;
+	p = v->alerts + *off;
+	*vehicle = p;
+	p += strlen(p) + 1;
+	if (p >= v->alerts + v->alerts_len)
+		return -1;
+	*json = p;
+	p += strlen(p) + 1;
+	*off = (size_t)(p - v->alerts);
+	return 0;
+}

@@ -1,0 +1,132 @@
+/*
+ * gw_main.c - hazgate, the gateway daemon: arguments, the one event loop,
+ * signals.
+ *
+ *   hazgate -c FILE            run in the foreground, log to stderr
+ *   hazgate -c FILE --check-config
+ *   hazgate --version | --help
+ *
+ * SIGTERM/SIGINT drain (stop reading MQTT, write everything to PostgreSQL
+ * or the spool, disconnect) and exit 0 within [daemon] drain_timeout_ms;
+ * SIGHUP reloads the reloadable options and the zones.
+ */
+#include "gateway/gateway-internal.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mosquitto.h>
+
+#include "config.h"
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"usage: hazgate -c FILE [--check-config]\n"
+		"       hazgate --version | --help\n\n"
+		"The hazgate gateway: MQTT telemetry in, PostgreSQL and alerts out.\n"
+		"Runs in the foreground and logs key=value lines to stderr.\n"
+		"SIGTERM drains and exits 0; SIGHUP reloads zones and reloadable options.\n\n"
+		"  -c, --config FILE   configuration file (INI)\n"
+		"      --check-config  read the file, report the first error, exit\n"
+		"  -V, --version       print the version\n"
+		"  -h, --help          this text\n\n"
+		"Configuration options (section, key = default):\n");
+	gw_config_print_help(out);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct gw *gw = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		gw_log(GW_LOG_INFO, "sighup", "action=reload");
+		gw_reload(gw);
+	} else {
+		gw_log(GW_LOG_INFO, "signal", "sig=%d action=drain", (int)sig);
+		gw_drain(gw);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	bool check = false;
+	struct gw_config cfg;
+	char err[512];
+	struct event_base *base = NULL;
+	struct event *sigs[4] = { NULL };
+	const int signums[4] = { SIGTERM, SIGINT, SIGHUP, 0 };
+	struct gw *gw = NULL;
+	int c, rc = 1;
+
+	while ((c = getopt_long(argc, argv, "c:Vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 'C': check = true; break;
+		case 'V': printf("hazgate %s\n", PACKAGE_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc || !path) {
+		fprintf(stderr, "hazgate: %s\n", path ? "unexpected argument" : "-c FILE is required");
+		usage(stderr);
+		return 2;
+	}
+	if (gw_config_load(path, &cfg, err, sizeof(err)) != GW_CONFIG_OK) {
+		fprintf(stderr, "hazgate: %s\n", err);
+		return 2;
+	}
+	if (check) {
+		printf("%s: ok\n", path);
+		return 0;
+	}
+	gw_log_set_level(cfg.log.level);
+	srandom((unsigned)(time(NULL) ^ getpid()));
+	signal(SIGPIPE, SIG_IGN);
+	mosquitto_lib_init();
+	base = event_base_new();
+	if (!base)
+		goto done;
+	gw = gw_new(base, &cfg, path);
+	if (!gw)
+		goto done;
+	for (int i = 0; signums[i]; i++) {
+		sigs[i] = evsignal_new(base, signums[i], on_signal, gw);
+		if (!sigs[i] || event_add(sigs[i], NULL) != 0)
+			goto done;
+	}
+	gw_log(GW_LOG_INFO, "starting", "version=%s config=%s pid=%d", PACKAGE_VERSION, path,
+	       (int)getpid());
+	gw_start(gw);
+	event_base_dispatch(base);
+	rc = gw_exit_code(gw);
+done:
+	for (int i = 0; i < 3; i++)
+		if (sigs[i])
+			event_free(sigs[i]);
+	gw_free(gw);
+	if (base)
+		event_base_free(base);
+	mosquitto_lib_cleanup();
+	if (rc)
+		gw_log(GW_LOG_ERROR, "exit", "code=%d", rc);
+	return rc;
+}

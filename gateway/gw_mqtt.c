@@ -1,0 +1,461 @@
+/*
+ * gw_mqtt.c - libmosquitto driven from the daemon's libevent loop.
+ *
+ * No library thread: the socket's read readiness calls mosquitto_loop_read,
+ * write readiness (asked for only while mosquitto_want_write says so) calls
+ * mosquitto_loop_write, and a one-second timer calls mosquitto_loop_misc
+ * (keepalive). Persistent session: fixed client id, clean session off,
+ * QoS 1 subscriptions re-sent on every connect; a retained
+ * STATUS_TOPIC/<client_id> says "online", the last will says "offline".
+ * Lost links are retried with exponential backoff and full jitter.
+ *
+ * Pausing (the spool is full) stops reading the socket and the keepalive:
+ * the broker keeps the session's messages and may drop the link, which is
+ * retried once reading resumes.
+ *
+ * Limits: the host name is resolved by libmosquitto with a blocking
+ * getaddrinfo (use an IP address); MQTT 5's first connect uses
+ * mosquitto_connect_bind_v5 (blocking TCP connect) because only it carries
+ * the session-expiry property, reconnects are asynchronous.
+ */
+#include "gateway/gateway-internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+
+struct gw_mqtt {
+	struct event_base *base;
+	const struct gw_config *cfg;
+	struct gw_mqtt_cbs cbs;
+	struct mosquitto *mosq;
+	struct event *ev_read, *ev_write, *ev_misc, *ev_retry;
+	int fd;
+	bool started, connected, paused, stopping, first_done;
+	int backoff_ms;
+	int unacked;
+	char status_topic[GW_TOPIC_MAX + GW_STR_MAX + 2];
+};
+
+static void schedule_retry(struct gw_mqtt *m, const char *why);
+
+static void
+drop_events(struct gw_mqtt *m)
+{
+	if (m->ev_read) {
+		event_free(m->ev_read);
+		m->ev_read = NULL;
+	}
+	if (m->ev_write) {
+		event_free(m->ev_write);
+		m->ev_write = NULL;
+	}
+	m->fd = -1;
+}
+
+/* Ask for write readiness only while libmosquitto has bytes to send. */
+static void
+update_write(struct gw_mqtt *m)
+{
+	if (!m->ev_write)
+		return;
+	if (mosquitto_want_write(m->mosq))
+		event_add(m->ev_write, NULL);
+	else
+		event_del(m->ev_write);
+}
+
+static void
+link_lost(struct gw_mqtt *m, int rc)
+{
+	bool was = m->connected;
+
+	drop_events(m);
+	m->connected = false;
+	if (was && m->cbs.on_state)
+		m->cbs.on_state(m->cbs.arg, false);
+	if (m->stopping)
+		return;
+	schedule_retry(m, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+}
+
+static void
+on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_mqtt *m = arg;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	if (m->paused)
+		return;
+	rc = mosquitto_loop_read(m->mosq, 1);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		link_lost(m, rc);
+		return;
+	}
+	update_write(m);
+}
+
+static void
+on_writable(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_mqtt *m = arg;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	rc = mosquitto_loop_write(m->mosq, 1);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		link_lost(m, rc);
+		return;
+	}
+	update_write(m);
+}
+
+static void
+attach_socket(struct gw_mqtt *m)
+{
+	int fd = mosquitto_socket(m->mosq);
+
+	drop_events(m);
+	if (fd < 0)
+		return;
+	m->fd = fd;
+	m->ev_read = event_new(m->base, fd, EV_READ | EV_PERSIST, on_readable, m);
+	m->ev_write = event_new(m->base, fd, EV_WRITE, on_writable, m);
+	if (!m->paused)
+		event_add(m->ev_read, NULL);
+	/* A connect in progress reports itself by write readiness. */
+	event_add(m->ev_write, NULL);
+}
+
+static void
+do_connect(struct gw_mqtt *m)
+{
+	const struct gw_config *c = m->cfg;
+	int rc;
+
+	if (!m->first_done) {
+		if (c->mqtt.protocol == 5) {
+			mosquitto_property *props = NULL;
+
+			mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
+						     UINT32_MAX);
+			rc = mosquitto_connect_bind_v5(m->mosq, c->mqtt.host, c->mqtt.port,
+						       c->mqtt.keepalive_s, NULL, props);
+			mosquitto_property_free_all(&props);
+		} else {
+			rc = mosquitto_connect_async(m->mosq, c->mqtt.host, c->mqtt.port,
+						     c->mqtt.keepalive_s);
+		}
+	} else {
+		rc = mosquitto_reconnect_async(m->mosq);
+	}
+	if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_CONN_PENDING) {
+		schedule_retry(m, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+		return;
+	}
+	m->first_done = true;
+	attach_socket(m);
+	gw_log(GW_LOG_DEBUG, "mqtt_connecting", "host=%s port=%d", c->mqtt.host, c->mqtt.port);
+}
+
+static void
+on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	do_connect(arg);
+}
+
+static void
+schedule_retry(struct gw_mqtt *m, const char *why)
+{
+	int base, delay;
+	struct timeval tv;
+
+	if (m->stopping)
+		return;
+	base = m->backoff_ms ? m->backoff_ms : m->cfg->mqtt.reconnect_min_ms;
+	/* Full jitter in [base/2, base]. */
+	delay = base / 2 + (int)(random() % (base / 2 + 1));
+	m->backoff_ms = base * 2 > m->cfg->mqtt.reconnect_max_ms ? m->cfg->mqtt.reconnect_max_ms
+								: base * 2;
+	gw_log(GW_LOG_WARN, "mqtt_retry", "host=%s port=%d in_ms=%d why=\"%s\"",
+	       m->cfg->mqtt.host, m->cfg->mqtt.port, delay, why);
+	tv.tv_sec = delay / 1000;
+	tv.tv_usec = (delay % 1000) * 1000;
+	event_add(m->ev_retry, &tv);
+}
+
+static void
+on_misc(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_mqtt *m = arg;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	if (m->fd < 0 || m->paused)
+		return;
+	rc = mosquitto_loop_misc(m->mosq);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		link_lost(m, rc);
+		return;
+	}
+	update_write(m);
+}
+
+static void
+cb_connect(struct mosquitto *mosq, void *obj, int rc)
+{
+	struct gw_mqtt *m = obj;
+	const struct gw_config *c = m->cfg;
+
+	if (rc != 0) {
+		gw_log(GW_LOG_ERROR, "mqtt_refused", "host=%s port=%d why=\"%s\"", c->mqtt.host,
+		       c->mqtt.port, mosquitto_connack_string(rc));
+		return;  /* the broker closes; link_lost retries */
+	}
+	m->connected = true;
+	m->backoff_ms = 0;
+	for (size_t i = 0; i < c->mqtt.nsubs; i++) {
+		int r = mosquitto_subscribe(mosq, NULL, c->mqtt.subs[i].filter, 1);
+
+		if (r != MOSQ_ERR_SUCCESS)
+			gw_log(GW_LOG_ERROR, "mqtt_subscribe_failed", "filter=%s why=\"%s\"",
+			       c->mqtt.subs[i].filter, mosquitto_strerror(r));
+	}
+	gw_mqtt_publish(m, m->status_topic, "online", 6, true);
+	gw_log(GW_LOG_INFO, "mqtt_connected", "host=%s port=%d client_id=%s subscriptions=%zu",
+	       c->mqtt.host, c->mqtt.port, c->mqtt.client_id, c->mqtt.nsubs);
+	if (m->cbs.on_state)
+		m->cbs.on_state(m->cbs.arg, true);
+	update_write(m);
+}
+
+static void
+cb_subscribe(struct mosquitto *mosq, void *obj, int mid, int n, const int *granted)
+{
+	(void)mosq;
+	(void)obj;
+	for (int i = 0; i < n; i++)
+		gw_log(granted[i] == 1 ? GW_LOG_DEBUG : GW_LOG_WARN, "mqtt_subscribed",
+		       "mid=%d granted_qos=%d", mid, granted[i]);
+}
+
+static void
+cb_publish(struct mosquitto *mosq, void *obj, int mid)
+{
+	struct gw_mqtt *m = obj;
+
+	(void)mosq;
+	(void)mid;
+	if (m->unacked > 0)
+		m->unacked--;
+}
+
+static void
+cb_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg)
+{
+	struct gw_mqtt *m = obj;
+	const struct gw_config *c = m->cfg;
+	enum gw_format fmt = GW_FORMAT_AUTO;
+
+	(void)mosq;
+	for (size_t i = 0; i < c->mqtt.nsubs; i++) {
+		bool match = false;
+
+		if (mosquitto_topic_matches_sub(c->mqtt.subs[i].filter, msg->topic, &match) ==
+			    MOSQ_ERR_SUCCESS && match) {
+			fmt = c->mqtt.subs[i].format;
+			break;
+		}
+	}
+	m->cbs.on_message(m->cbs.arg, msg->topic, msg->payload, (size_t)msg->payloadlen, fmt);
+}
+
+static int
+read_password(const char *path, char *out, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return -1;
+	if (!fgets(out, (int)len, f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	n = strlen(out);
+	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+		out[--n] = '\0';
+	return 0;
+}
+
+struct gw_mqtt *
+gw_mqtt_new(struct event_base *base, const struct gw_config *cfg, const struct gw_mqtt_cbs *cbs)
+{
+	struct gw_mqtt *m = calloc(1, sizeof(*m));
+	const char *why = NULL;
+	int rc;
+
+	if (!m)
+		return NULL;
+	m->base = base;
+	m->cfg = cfg;
+	m->cbs = *cbs;
+	m->fd = -1;
+	snprintf(m->status_topic, sizeof(m->status_topic), "%s/%s", cfg->mqtt.status_topic,
+		 cfg->mqtt.client_id);
+	m->mosq = mosquitto_new(cfg->mqtt.client_id, false, m);
+	if (!m->mosq) {
+		why = "mosquitto_new failed";
+		goto err;
+	}
+	mosquitto_int_option(m->mosq, MOSQ_OPT_PROTOCOL_VERSION,
+			     cfg->mqtt.protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+	mosquitto_connect_callback_set(m->mosq, cb_connect);
+	mosquitto_message_callback_set(m->mosq, cb_message);
+	mosquitto_publish_callback_set(m->mosq, cb_publish);
+	mosquitto_subscribe_callback_set(m->mosq, cb_subscribe);
+	/* Messages acknowledged to the broker only as the library reads them:
+	 * no client-side inflight cap on what it may send us. */
+	mosquitto_int_option(m->mosq, MOSQ_OPT_RECEIVE_MAXIMUM, 65535);
+	rc = mosquitto_will_set(m->mosq, m->status_topic, 7, "offline", 1, true);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		why = mosquitto_strerror(rc);
+		goto err;
+	}
+	if (cfg->mqtt.username[0]) {
+		char pw[256] = "";
+
+		if (cfg->mqtt.password_file[0] && read_password(cfg->mqtt.password_file, pw,
+								sizeof(pw)) != 0) {
+			why = "cannot read password_file";
+			goto err;
+		}
+		rc = mosquitto_username_pw_set(m->mosq, cfg->mqtt.username, pw[0] ? pw : NULL);
+		memset(pw, 0, sizeof(pw));
+		if (rc != MOSQ_ERR_SUCCESS) {
+			why = mosquitto_strerror(rc);
+			goto err;
+		}
+	}
+	if (cfg->mqtt.tls_ca[0]) {
+		rc = mosquitto_tls_set(m->mosq, cfg->mqtt.tls_ca, NULL,
+				       cfg->mqtt.tls_cert[0] ? cfg->mqtt.tls_cert : NULL,
+				       cfg->mqtt.tls_key[0] ? cfg->mqtt.tls_key : NULL, NULL);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			why = mosquitto_strerror(rc);
+			goto err;
+		}
+	}
+	m->ev_misc = event_new(base, -1, EV_PERSIST, on_misc, m);
+	m->ev_retry = evtimer_new(base, on_retry, m);
+	if (!m->ev_misc || !m->ev_retry) {
+		why = "out of memory";
+		goto err;
+	}
+	return m;
+err:
+	gw_log(GW_LOG_ERROR, "mqtt_setup_failed", "why=\"%s\"", why);
+	gw_mqtt_free(m);
+	return NULL;
+}
+
+void
+gw_mqtt_free(struct gw_mqtt *m)
+{
+	if (!m)
+		return;
+	drop_events(m);
+	if (m->ev_misc)
+		event_free(m->ev_misc);
+	if (m->ev_retry)
+		event_free(m->ev_retry);
+	if (m->mosq)
+		mosquitto_destroy(m->mosq);
+	free(m);
+}
+
+void
+gw_mqtt_start(struct gw_mqtt *m)
+{
+	struct timeval one = { 1, 0 };
+
+	if (m->started)
+		return;
+	m->started = true;
+	event_add(m->ev_misc, &one);
+	do_connect(m);
+}
+
+void
+gw_mqtt_pause(struct gw_mqtt *m, bool paused)
+{
+	if (m->paused == paused)
+		return;
+	m->paused = paused;
+	if (!m->ev_read)
+		return;
+	if (paused)
+		event_del(m->ev_read);
+	else
+		event_add(m->ev_read, NULL);
+}
+
+bool
+gw_mqtt_paused(const struct gw_mqtt *m)
+{
+	return m->paused;
+}
+
+bool
+gw_mqtt_connected(const struct gw_mqtt *m)
+{
+	return m->connected;
+}
+
+int
+gw_mqtt_publish(struct gw_mqtt *m, const char *topic, const void *payload, size_t len,
+                bool retain)
+{
+	int rc = mosquitto_publish(m->mosq, NULL, topic, (int)len, payload, 1, retain);
+
+	if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN)
+		return -1;
+	m->unacked++;
+	update_write(m);
+	return 0;
+}
+
+int
+gw_mqtt_unacked(const struct gw_mqtt *m)
+{
+	return m->connected ? m->unacked : 0;
+}
+
+void
+gw_mqtt_disconnect(struct gw_mqtt *m)
+{
+	m->stopping = true;
+	event_del(m->ev_retry);
+	event_del(m->ev_misc);
+	if (m->connected) {
+		mosquitto_publish(m->mosq, NULL, m->status_topic, 7, "offline", 1, true);
+		mosquitto_disconnect(m->mosq);
+		/* Push what is queued (the DISCONNECT) out now. */
+		for (int i = 0; i < 10 && mosquitto_want_write(m->mosq); i++)
+			if (mosquitto_loop_write(m->mosq, 1) != MOSQ_ERR_SUCCESS)
+				break;
+	}
+	drop_events(m);
+	m->connected = false;
+}

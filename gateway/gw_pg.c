@@ -1,0 +1,483 @@
+/*
+ * gw_pg.c - non-blocking libpq driven from the daemon's libevent loop.
+ *
+ * Connects with PQconnectStartParams + PQconnectPoll (each poll waits for
+ * the readiness libpq asks for), then PQsetnonblocking. Work comes as jobs:
+ * a list of steps (a statement with text parameters, or a COPY ... FROM
+ * STDIN with its data) run one after the other on the one connection;
+ * sends are flushed with PQflush until 0 (write readiness while it says 1),
+ * results read with PQconsumeInput/PQisBusy/PQgetResult. Notifications
+ * (LISTEN) are passed on whenever input is consumed.
+ *
+ * On every new connection a setup job runs first: the session's temporary
+ * staging tables and LISTEN hazgate_zones. A step the server refuses ends
+ * the job with GW_PG_ESQL after a ROLLBACK; a lost link ends the running
+ * and every queued job with GW_PG_ELINK, and reconnects with backoff.
+ *
+ * Limits: one statement in flight at a time (no pipeline mode; the batch
+ * transaction is a handful of round trips, whatever its size).
+ */
+#include "gateway/gateway-internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum pg_state { PG_DOWN, PG_CONNECTING, PG_SETUP, PG_READY };
+
+struct gw_pg {
+	struct event_base *base;
+	const struct gw_config *cfg;
+	struct gw_pg_cbs cbs;
+	PGconn *conn;
+	struct event *ev_poll;          /* connect phase: one-shot */
+	struct event *ev_read, *ev_write, *ev_retry;
+	enum pg_state state;
+	int backoff_ms, reconnect_max_ms;
+	struct gw_pg_job *head, *tail;
+	bool running;                   /* head's current step is on the wire */
+	bool step_failed, rolling_back;
+	char errmsg[512];
+	struct gw_pg_job setup;
+};
+
+static const char setup_sql[] =
+	"CREATE TEMP TABLE IF NOT EXISTS hg_pos (vehicle text, ts timestamptz, lat float8,"
+	" lon float8, speed_kmh real, heading real, alt_m real, hdop real, fix smallint,"
+	" sats smallint, un text, hazard_class text, seq bigint, ignition boolean,"
+	" zone_ids integer[], received_at timestamptz) ON COMMIT DELETE ROWS;"
+	"CREATE TEMP TABLE IF NOT EXISTS hg_alert (ord integer, tail text) ON COMMIT DELETE ROWS;"
+	"CREATE TEMP TABLE IF NOT EXISTS hg_state (vehicle text, last_ts timestamptz,"
+	" lat float8, lon float8, state bytea, last_seq bigint) ON COMMIT DELETE ROWS;"
+	"LISTEN hazgate_zones";
+
+static void start_connect(struct gw_pg *pg);
+static void run_next(struct gw_pg *pg);
+
+static void
+close_conn(struct gw_pg *pg)
+{
+	if (pg->ev_poll) {
+		event_free(pg->ev_poll);
+		pg->ev_poll = NULL;
+	}
+	if (pg->ev_read) {
+		event_free(pg->ev_read);
+		pg->ev_read = NULL;
+	}
+	if (pg->ev_write) {
+		event_free(pg->ev_write);
+		pg->ev_write = NULL;
+	}
+	if (pg->conn) {
+		PQfinish(pg->conn);
+		pg->conn = NULL;
+	}
+}
+
+static void
+schedule_retry(struct gw_pg *pg)
+{
+	int base = pg->backoff_ms ? pg->backoff_ms : 100;
+	int delay = base / 2 + (int)(random() % (base / 2 + 1));
+	struct timeval tv = { delay / 1000, (delay % 1000) * 1000 };
+
+	pg->backoff_ms = base * 2 > pg->reconnect_max_ms ? pg->reconnect_max_ms : base * 2;
+	event_add(pg->ev_retry, &tv);
+}
+
+/* Fail every job with err; the queue is emptied before any done() runs, so
+ * a done() that submits again sees a clean state. */
+static void
+fail_all(struct gw_pg *pg, int err, const char *msg)
+{
+	struct gw_pg_job *j = pg->head;
+
+	pg->head = pg->tail = NULL;
+	pg->running = false;
+	while (j) {
+		struct gw_pg_job *next = j->next;
+
+		j->next = NULL;
+		if (j != &pg->setup && j->done)
+			j->done(j->arg, err, msg);
+		j = next;
+	}
+}
+
+static void
+link_lost(struct gw_pg *pg, const char *why)
+{
+	bool was_up = pg->state == PG_READY || pg->state == PG_SETUP;
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "%s", why && *why ? why : "connection lost");
+	for (char *p = msg; *p; p++)
+		if (*p == '\n' || *p == '"')
+			*p = ' ';
+	close_conn(pg);
+	pg->state = PG_DOWN;
+	gw_log(was_up ? GW_LOG_ERROR : GW_LOG_WARN, was_up ? "pg_lost" : "pg_connect_failed",
+	       "why=\"%s\"", msg);
+	fail_all(pg, GW_PG_ELINK, msg);
+	if (was_up && pg->cbs.on_down)
+		pg->cbs.on_down(pg->cbs.arg);
+	schedule_retry(pg);
+}
+
+static void
+want_flush(struct gw_pg *pg)
+{
+	int r = PQflush(pg->conn);
+
+	if (r < 0) {
+		link_lost(pg, PQerrorMessage(pg->conn));
+		return;
+	}
+	if (r == 1)
+		event_add(pg->ev_write, NULL);
+	else
+		event_del(pg->ev_write);
+}
+
+static void
+job_finished(struct gw_pg *pg, int err, const char *msg)
+{
+	struct gw_pg_job *j = pg->head;
+
+	pg->head = j->next;
+	if (!pg->head)
+		pg->tail = NULL;
+	j->next = NULL;
+	pg->running = false;
+	if (j == &pg->setup) {
+		if (err) {
+			gw_log(GW_LOG_ERROR, "pg_setup_failed", "why=\"%s\"", msg);
+			link_lost(pg, msg);
+			return;
+		}
+		pg->state = PG_READY;
+		pg->backoff_ms = 0;
+		gw_log(GW_LOG_INFO, "pg_connected", "server_version=%d", PQserverVersion(pg->conn));
+		if (pg->cbs.on_ready)
+			pg->cbs.on_ready(pg->cbs.arg);
+	} else if (j->done) {
+		j->done(j->arg, err, msg);
+	}
+	if (pg->conn && pg->state == PG_READY)
+		run_next(pg);
+}
+
+static void
+send_current(struct gw_pg *pg)
+{
+	struct gw_pg_job *j = pg->head;
+	const struct gw_pg_step *s;
+	int ok;
+
+	while (j->cur < j->nsteps && j->steps[j->cur].skip)
+		j->cur++;
+	if (j->cur == j->nsteps) {
+		job_finished(pg, GW_PG_OK, NULL);
+		return;
+	}
+	s = &j->steps[j->cur];
+	pg->step_failed = false;
+	if (s->nparams == 0)
+		ok = PQsendQuery(pg->conn, s->sql);
+	else
+		ok = PQsendQueryParams(pg->conn, s->sql, s->nparams, NULL, s->params, NULL, NULL, 0);
+	if (!ok) {
+		link_lost(pg, PQerrorMessage(pg->conn));
+		return;
+	}
+	pg->running = true;
+	want_flush(pg);
+}
+
+static void
+run_next(struct gw_pg *pg)
+{
+	if (pg->running || !pg->head || !pg->conn)
+		return;
+	if (pg->state != PG_READY && pg->head != &pg->setup)
+		return;
+	send_current(pg);
+}
+
+/* All results of the current statement are in (PQgetResult gave NULL). */
+static void
+step_complete(struct gw_pg *pg)
+{
+	struct gw_pg_job *j = pg->head;
+	PGTransactionStatusType ts;
+
+	pg->running = false;
+	if (pg->rolling_back) {
+		pg->rolling_back = false;
+		job_finished(pg, GW_PG_ESQL, pg->errmsg);
+		return;
+	}
+	if (!pg->step_failed) {
+		j->cur++;
+		send_current(pg);
+		return;
+	}
+	if (PQstatus(pg->conn) == CONNECTION_BAD) {
+		link_lost(pg, pg->errmsg);
+		return;
+	}
+	ts = PQtransactionStatus(pg->conn);
+	if (ts == PQTRANS_INERROR || ts == PQTRANS_INTRANS) {
+		pg->rolling_back = true;
+		if (!PQsendQuery(pg->conn, "ROLLBACK")) {
+			link_lost(pg, PQerrorMessage(pg->conn));
+			return;
+		}
+		pg->running = true;
+		want_flush(pg);
+		return;
+	}
+	job_finished(pg, GW_PG_ESQL, pg->errmsg);
+}
+
+static void
+handle_result(struct gw_pg *pg, PGresult *res)
+{
+	struct gw_pg_job *j = pg->head;
+	const struct gw_pg_step *s = j && !pg->rolling_back ? &j->steps[j->cur] : NULL;
+
+	switch (PQresultStatus(res)) {
+	case PGRES_COPY_IN:
+		if (!s || !s->copy) {
+			PQputCopyEnd(pg->conn, "no data");
+			break;
+		}
+		if (s->copylen && PQputCopyData(pg->conn, s->copy, (int)s->copylen) != 1) {
+			PQputCopyEnd(pg->conn, "out of memory");
+			break;
+		}
+		if (PQputCopyEnd(pg->conn, NULL) != 1) {
+			link_lost(pg, PQerrorMessage(pg->conn));
+			return;
+		}
+		want_flush(pg);
+		break;
+	case PGRES_COMMAND_OK:
+	case PGRES_TUPLES_OK:
+	ok:
+		if (s && s->on_result && !pg->step_failed)
+			s->on_result(j->arg, res);
+		break;
+	default:
+		if (s && s->all_results)
+			goto ok;
+		if (!pg->step_failed) {
+			const char *e = PQresultErrorMessage(res);
+
+			snprintf(pg->errmsg, sizeof(pg->errmsg), "%s", e && *e ? e : "statement failed");
+			for (char *p = pg->errmsg; *p; p++)
+				if (*p == '\n' || *p == '"')
+					*p = ' ';
+		}
+		pg->step_failed = true;
+		break;
+	}
+}
+
+static void
+on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_pg *pg = arg;
+	PGnotify *n;
+
+	(void)fd;
+	(void)what;
+	if (!PQconsumeInput(pg->conn)) {
+		link_lost(pg, PQerrorMessage(pg->conn));
+		return;
+	}
+	while ((n = PQnotifies(pg->conn)) != NULL) {
+		if (pg->cbs.on_notify)
+			pg->cbs.on_notify(pg->cbs.arg, n->relname, n->extra);
+		PQfreemem(n);
+	}
+	while (pg->conn && pg->running && !PQisBusy(pg->conn)) {
+		PGresult *res = PQgetResult(pg->conn);
+
+		if (!res) {
+			step_complete(pg);
+			continue;
+		}
+		handle_result(pg, res);
+		PQclear(res);
+		if (!pg->conn)
+			return;
+	}
+}
+
+static void
+on_write(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_pg *pg = arg;
+
+	(void)fd;
+	(void)what;
+	want_flush(pg);
+}
+
+static void
+connected(struct gw_pg *pg)
+{
+	int fd = PQsocket(pg->conn);
+
+	if (PQsetnonblocking(pg->conn, 1) != 0) {
+		link_lost(pg, PQerrorMessage(pg->conn));
+		return;
+	}
+	pg->ev_read = event_new(pg->base, fd, EV_READ | EV_PERSIST, on_read, pg);
+	pg->ev_write = event_new(pg->base, fd, EV_WRITE, on_write, pg);
+	event_add(pg->ev_read, NULL);
+	pg->state = PG_SETUP;
+	memset(&pg->setup, 0, sizeof(pg->setup));
+	pg->setup.steps[0].sql = setup_sql;
+	pg->setup.nsteps = 1;
+	pg->setup.next = pg->head;   /* runs before anything queued */
+	pg->head = &pg->setup;
+	if (!pg->tail)
+		pg->tail = &pg->setup;
+	run_next(pg);
+}
+
+static void
+on_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_pg *pg = arg;
+	PostgresPollingStatusType st;
+
+	(void)fd;
+	if (pg->ev_poll) {
+		event_free(pg->ev_poll);
+		pg->ev_poll = NULL;
+	}
+	if (what & EV_TIMEOUT) {
+		link_lost(pg, "connect timed out");
+		return;
+	}
+	st = PQconnectPoll(pg->conn);
+	switch (st) {
+	case PGRES_POLLING_OK:
+		connected(pg);
+		return;
+	case PGRES_POLLING_FAILED:
+		link_lost(pg, PQerrorMessage(pg->conn));
+		return;
+	default:
+		pg->ev_poll = event_new(pg->base, PQsocket(pg->conn),
+					st == PGRES_POLLING_READING ? EV_READ : EV_WRITE, on_poll, pg);
+		{
+			struct timeval tmo = { 10, 0 };   /* bound a silent server */
+
+			event_add(pg->ev_poll, &tmo);
+		}
+		return;
+	}
+}
+
+static void
+start_connect(struct gw_pg *pg)
+{
+	const char *keys[] = { "fallback_application_name", "dbname", NULL };
+	const char *vals[] = { "hazgate", pg->cfg->postgres.conninfo, NULL };
+
+	if (!pg->cfg->postgres.conninfo[0])
+		keys[1] = NULL;
+	pg->conn = PQconnectStartParams(keys, vals, 1);
+	if (!pg->conn || PQstatus(pg->conn) == CONNECTION_BAD) {
+		link_lost(pg, pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
+		return;
+	}
+	pg->state = PG_CONNECTING;
+	pg->ev_poll = event_new(pg->base, PQsocket(pg->conn), EV_WRITE, on_poll, pg);
+	event_add(pg->ev_poll, NULL);
+}
+
+static void
+on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	start_connect(arg);
+}
+
+struct gw_pg *
+gw_pg_new(struct event_base *base, const struct gw_config *cfg, const struct gw_pg_cbs *cbs)
+{
+	struct gw_pg *pg = calloc(1, sizeof(*pg));
+
+	if (!pg)
+		return NULL;
+	pg->base = base;
+	pg->cfg = cfg;
+	pg->cbs = *cbs;
+	pg->reconnect_max_ms = cfg->postgres.reconnect_max_ms;
+	pg->ev_retry = evtimer_new(base, on_retry, pg);
+	if (!pg->ev_retry) {
+		free(pg);
+		return NULL;
+	}
+	return pg;
+}
+
+void
+gw_pg_free(struct gw_pg *pg)
+{
+	if (!pg)
+		return;
+	close_conn(pg);
+	fail_all(pg, GW_PG_ELINK, "shutting down");
+	event_free(pg->ev_retry);
+	free(pg);
+}
+
+void
+gw_pg_start(struct gw_pg *pg)
+{
+	if (pg->state == PG_DOWN && !pg->conn && !event_pending(pg->ev_retry, EV_TIMEOUT, NULL))
+		start_connect(pg);
+}
+
+bool
+gw_pg_ready(const struct gw_pg *pg)
+{
+	return pg->state == PG_READY;
+}
+
+bool
+gw_pg_busy(const struct gw_pg *pg)
+{
+	return pg->head != NULL;
+}
+
+void
+gw_pg_set_reconnect_max(struct gw_pg *pg, int ms)
+{
+	pg->reconnect_max_ms = ms;
+}
+
+void
+gw_pg_submit(struct gw_pg *pg, struct gw_pg_job *job)
+{
+	job->cur = 0;
+	job->next = NULL;
+	if (pg->state != PG_READY) {
+		if (job->done)
+			job->done(job->arg, GW_PG_ELINK, "not connected");
+		return;
+	}
+	if (pg->tail)
+		pg->tail->next = job;
+	else
+		pg->head = job;
+	pg->tail = job;
+	run_next(pg);
+}
