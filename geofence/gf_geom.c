@@ -125,24 +125,36 @@ gf_ring_index(struct gf_ring *r, size_t *mem)
 	uint32_t ne = r->n - 1;
 	if (ne < GF_STRIPE_MIN || r->bb.maxy <= r->bb.miny)
 		return GF_OK;
+	/* About two edges per stripe; fewer stripes when edges are long in y
+	 * (spiky shapes), so the index stays within ~8 entries per edge. */
+	const double *p = r->xy;
 	uint32_t ns = ne / 2;
-	r->nstripes = ns;
+	size_t total;
 	r->sy0 = r->bb.miny;
-	r->sscale = ns / (r->bb.maxy - r->bb.miny);
+	for (;;) {
+		r->nstripes = ns;
+		r->sscale = ns / (r->bb.maxy - r->bb.miny);
+		total = 0;
+		for (uint32_t i = 0; i < ne; i++) {
+			double a = p[2 * i + 1], b = p[2 * i + 3];
+			total += (size_t)(stripe_of(r, a < b ? b : a) -
+					  stripe_of(r, a < b ? a : b) + 1);
+		}
+		if (total <= 8 * (size_t)ne || ns <= 16)
+			break;
+		ns /= 4;
+	}
+	if (total > UINT32_MAX)
+		goto nomem;
 	r->sstart = calloc((size_t)ns + 1, sizeof *r->sstart);
 	if (r->sstart == NULL)
 		goto nomem;
-	const double *p = r->xy;
-	size_t total = 0;
 	for (uint32_t i = 0; i < ne; i++) {
 		double a = p[2 * i + 1], b = p[2 * i + 3];
 		long s0 = stripe_of(r, a < b ? a : b), s1 = stripe_of(r, a < b ? b : a);
 		for (long s = s0; s <= s1; s++)
 			r->sstart[s + 1]++;
-		total += (size_t)(s1 - s0 + 1);
 	}
-	if (total > UINT32_MAX)
-		goto nomem;
 	for (uint32_t s = 0; s < ns; s++)
 		r->sstart[s + 1] += r->sstart[s];
 	r->sedge = malloc((total ? total : 1) * sizeof *r->sedge);
