@@ -112,6 +112,7 @@ struct ld_source ld_replay_source(struct ld_replay *r);
 struct ld_sim_opts {
 	uint64_t seed;
 	uint32_t vehicles;
+	uint32_t first_vehicle; /* index of the first vehicle: plates 晋A10001 + this */
 	uint64_t messages;
 	double interval_s;     /* simulated seconds between two fixes of a vehicle */
 	double center_lat, center_lon, radius_km;

@@ -51,6 +51,7 @@ static const char usage[] =
 "  --speedup K       divide the spacing of fixes by K (with a shift)\n"
 "simulate:\n"
 "  --vehicles N      fleet size (default 100)\n"
+"  --first-vehicle K plates start at 晋A10001 + K (default 0): distinct fleets\n"
 "  --messages M      total messages (default 10000)\n"
 "  --seed S          (default 1); same seed and --start, same payloads\n"
 "  --start TIME      first fix time, RFC 3339 (default: now with --realtime,\n"
@@ -77,7 +78,7 @@ static const char usage[] =
 enum {
 	O_HOST = 256, O_PORT, O_QOS, O_CLIENT, O_MQTT5, O_RATE, O_INFLIGHT, O_PUBLOG,
 	O_ACKTO, O_DRY, O_SHIFT, O_ENDNOW, O_SPEEDUP, O_VEH, O_MSGS, O_SEED, O_START,
-	O_INTERVAL, O_REALTIME, O_ZONES, O_CENTER, O_RADIUS, O_SPEEDERS, O_BAD, O_TOPIC,
+	O_INTERVAL, O_REALTIME, O_FIRSTVEH, O_ZONES, O_CENTER, O_RADIUS, O_SPEEDERS, O_BAD, O_TOPIC,
 	O_EXPECT, O_TIMEOUT, O_IDLE, O_SUBONLY, O_CLEAN, O_DELAY, O_DUMP, O_LATENCY,
 };
 
@@ -101,6 +102,7 @@ static const struct option longopts[] = {
 	{ "start", required_argument, NULL, O_START },
 	{ "interval", required_argument, NULL, O_INTERVAL },
 	{ "realtime", no_argument, NULL, O_REALTIME },
+	{ "first-vehicle", required_argument, NULL, O_FIRSTVEH },
 	{ "zones", required_argument, NULL, O_ZONES },
 	{ "center", required_argument, NULL, O_CENTER },
 	{ "radius-km", required_argument, NULL, O_RADIUS },
@@ -208,6 +210,7 @@ main(int argc, char **argv)
 			break;
 		case O_INTERVAL: if (!num("interval", optarg, 0.001, 86400, &v)) return 2; so.interval_s = v; break;
 		case O_REALTIME: so.realtime = true; break;
+		case O_FIRSTVEH: if (!num("first-vehicle", optarg, 0, 4e6, &v)) return 2; so.first_vehicle = (uint32_t)v; break;
 		case O_ZONES: so.zones_file = optarg; break;
 		case O_CENTER: {
 			char *comma = strchr(optarg, ',');

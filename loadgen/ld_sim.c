@@ -132,12 +132,12 @@ pick_waypoint(struct ld_sim *s, struct vehicle *v)
 static void
 vehicle_init(struct ld_sim *s, struct vehicle *v, uint32_t i)
 {
-	uint32_t num = 10001 + i;
+	uint32_t num = 10001 + s->o.first_vehicle + i;
 
 	/* 晋A10001, 晋A10002, ... then 晋B00000 ...: Shanxi plates */
 	snprintf(v->name, sizeof(v->name), "\xe6\x99\x8b%c%05u", 'A' + (int)(num / 100000),
 	         num % 100000);
-	v->rng = s->o.seed * 0x9E3779B97F4A7C15ULL + i + 1;
+	v->rng = s->o.seed * 0x9E3779B97F4A7C15ULL + s->o.first_vehicle + i + 1;
 	ld_rand_next(&v->rng);
 	v->cargo = (int)(ld_rand_next(&v->rng) % (sizeof(cargos) / sizeof(cargos[0])));
 	v->speeder = ld_rand_unit(&v->rng) < s->o.speeders;

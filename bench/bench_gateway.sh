@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# bench_gateway.sh: the gateway benchmark of issue 7, in one run on this
+# machine, with a private PostgreSQL and mosquitto (scripts/services-start).
+#
+#   bench/bench_gateway.sh [--ceiling-only]
+#
+# 1. ceiling: hazgate-load simulate -> mosquitto -> hazgate-load count (a
+#    subscriber that only counts): what broker and load generator move here.
+# 2. full speed: the same load -> mosquitto -> hazgate -> PostgreSQL; sustained
+#    messages/s fully committed (first publish to the last position visible in
+#    the database), its ratio to the ceiling, and CPU microseconds per message
+#    of the gateway and of the PostgreSQL cluster (utime+stime from
+#    /proc/PID/stat of the postmaster, every backend and the children that
+#    exited meanwhile, minus the benchmark's own probe connection).
+# 3. paced at 2,000 msg/s: CPU per message again.
+# 4. half speed: publish-to-committed-alert latency p50/p99: the load logs the
+#    publish time of each fix, a subscriber on hazgate/alerts/# matches each
+#    alert's (vehicle, ts) to it.
+# 5. the gateway's peak RSS (VmHWM).
+# Without ./hazgate in the build folder it prints "gateway not built yet" and
+# exits 0 (--ceiling-only measures the ceiling alone). Figures are key=value
+# lines. Knobs: HG_BENCH_MESSAGES (100000), HG_BENCH_VEHICLES (500),
+# HG_BENCH_PACED (20000 messages at 2,000/s), HG_BENCH_LATENCY_S (20).
+set -uo pipefail
+
+top=${HG_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+B=${HG_BUILDDIR:-$PWD}
+N=${HG_BENCH_MESSAGES:-100000}
+V=${HG_BENCH_VEHICLES:-500}
+NP=${HG_BENCH_PACED:-20000}
+LAT_S=${HG_BENCH_LATENCY_S:-20}
+zones=$top/data/zones-taiyuan.geojson
+[ -f "$zones" ] || zones=${HG_SHARED:-$top/../shared}/data/zones-taiyuan.geojson
+load=$B/hazgate-load gw=$B/hazgate ctl=$B/hazgate-ctl
+ceiling_only=0
+case "${1:-}" in
+  --ceiling-only) ceiling_only=1 ;;
+  -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+  "") ;;
+  *) echo "bench_gateway: unknown argument $1" >&2; exit 2 ;;
+esac
+
+if [ "$ceiling_only" = 0 ] && [ ! -x "$gw" ]; then
+  echo "gateway not built yet"
+  exit 0
+fi
+[ -x "$load" ] || { echo "bench_gateway: $load is not built" >&2; exit 1; }
+
+die() { echo "bench_gateway: $*" >&2; exit 1; }
+kv() { sed -n "s/^$2=//p" "$1" | tail -1; }
+now_us() { echo $(( $(date +%s%N) / 1000 )); }
+hz=$(getconf CLK_TCK)
+
+eval "$("$top/scripts/services-start" $([ "$ceiling_only" = 1 ] && echo --no-pg))" \
+  || die "services did not start"
+export HG_MQTT_HOST HG_MQTT_PORT
+svc=$HG_SVC_DIR
+work=$svc/bench
+mkdir -p "$work"
+cleanup() {
+  [ -n "${PQ_PID:-}" ] && kill "$PQ_PID" 2>/dev/null
+  if [ -f "$svc/gateway.pid" ]; then
+    kill -TERM "$(cat "$svc/gateway.pid")" 2>/dev/null
+    for _ in $(seq 1 100); do kill -0 "$(cat "$svc/gateway.pid")" 2>/dev/null || break; sleep 0.1; done
+  fi
+  "$top/scripts/services-stop" "$svc" >/dev/null 2>&1
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start_at MESSAGES VEHICLES: an RFC 3339 start so that the run ends now (the
+# gateway refuses fixes from the future), fixed so a dry run can name the
+# last fix.
+start_at() {
+  local ticks=$(( ($1 + $2 - 1) / $2 ))
+  date -u -d "@$(( $(date +%s) - ticks * 10 - 1 ))" +%Y-%m-%dT%H:%M:%SZ
+}
+
+echo "== gateway benchmark: $N messages, $V vehicles, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+
+# ---- 1. the ceiling ------------------------------------------------------
+"$load" count --client-id bench-ceiling --subscribe-only >/dev/null 2>&1 || die "count: no broker"
+"$load" count --client-id bench-ceiling --expect "$N" --timeout 300 \
+  >"$work/ceiling-count.out" 2>"$work/ceiling-count.err" &
+cpid=$!
+for _ in $(seq 1 100); do grep -q subscribed "$work/ceiling-count.err" && break; sleep 0.05; done
+"$load" simulate --vehicles "$V" --messages "$N" --seed 1 --zones "$zones" \
+  --start "$(start_at "$N" "$V")" >"$work/ceiling-pub.out" 2>&1 || die "load failed: $(tail -1 "$work/ceiling-pub.out")"
+wait "$cpid" || die "the counting subscriber got $(kv "$work/ceiling-count.out" messages) of $N"
+# the ceiling session is not needed any more: a clean connect removes it
+"$load" count --client-id bench-ceiling --clean --subscribe-only >/dev/null 2>&1
+c_start=$(kv "$work/ceiling-pub.out" start_us)
+c_end=$(kv "$work/ceiling-count.out" last_us)
+ceiling=$(awk -v n="$N" -v a="$c_start" -v b="$c_end" 'BEGIN { printf "%.0f", n / ((b - a) / 1e6) }')
+echo "ceiling_msg_per_s=$ceiling"
+echo "ceiling_publisher_msg_per_s=$(kv "$work/ceiling-pub.out" msg_per_s)"
+echo "ceiling_puback_p99_us=$(kv "$work/ceiling-pub.out" puback_p99_us)"
+[ "$ceiling_only" = 1 ] && exit 0
+
+# ---- the gateway ------------------------------------------------------------
+export PGHOST PGPORT PGUSER PGDATABASE
+"$ctl" migrate >/dev/null || die "hazgate-ctl migrate failed"
+if ! "$ctl" zones import "$zones" >/dev/null 2>&1; then
+  # hazgate-ctl without zones import: load the FeatureCollection directly.
+  psql -XqAt -v ON_ERROR_STOP=1 -v doc="$(cat "$zones")" >/dev/null <<'SQL' || die "cannot load zones"
+INSERT INTO zones (id, name, kind, feature)
+SELECT (f->'properties'->>'id')::int, f->'properties'->>'name', f->'properties'->>'kind', f
+  FROM jsonb_array_elements((:'doc')::jsonb->'features') AS f;
+SQL
+fi
+httpport=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+cat > "$work/hazgate.conf" <<CONF
+[mqtt]
+host = 127.0.0.1
+port = $HG_MQTT_PORT
+client_id = hazgate-bench
+subscribe = tankers/+/telemetry native
+[postgres]
+conninfo = $HG_PG_CONNINFO
+[spool]
+dir = $work/spool
+fsync = never
+[http]
+listen = 127.0.0.1:$httpport
+[log]
+level = warn
+CONF
+"$gw" -c "$work/hazgate.conf" >"$work/hazgate.log" 2>&1 &
+gwpid=$!
+echo "$gwpid" > "$svc/gateway.pid"
+ready=0
+for _ in $(seq 1 200); do
+  kill -0 "$gwpid" 2>/dev/null || die "the gateway exited: $(tail -5 "$work/hazgate.log")"
+  if curl -fs "http://127.0.0.1:$httpport/healthz" >/dev/null 2>&1; then ready=1; break; fi
+  sleep 0.1
+done
+[ "$ready" = 1 ] || die "the gateway is not healthy after 20 s: $(tail -5 "$work/hazgate.log")"
+
+# One long-lived probe connection: its backend is left out of the CPU sums.
+coproc PQ { psql -XqAt 2>&1; }
+q() { echo "$1" >&"${PQ[1]}"; IFS= read -t 30 -r REPLY <&"${PQ[0]}" || REPLY=; echo "$REPLY"; }
+probe_pid=$(q "SELECT pg_backend_pid();")
+pm=$(head -1 "$svc/pg/data/postmaster.pid")
+
+stat_fields() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; echo "${s##*) }"; }
+# cpu ticks of a process (utime+stime), and of its waited-for children
+ticks() { local f; f=($(stat_fields "$1")) || { echo 0; return; }; echo $(( f[11] + f[12] )); }
+cticks() { local f; f=($(stat_fields "$1")) || { echo 0; return; }; echo $(( f[13] + f[14] )); }
+pg_ticks() {
+  local t=$(( $(ticks "$pm") + $(cticks "$pm") )) c
+  for c in $(ps --ppid "$pm" -o pid=); do
+    [ "$c" = "$probe_pid" ] && continue
+    t=$(( t + $(ticks "$c") ))
+  done
+  echo "$t"
+}
+
+# run_phase NAME MESSAGES FIRST_VEHICLE [hazgate-load options]: publish a
+# fleet, wait until its last fix is in positions, and set P_SECS (first
+# publish to committed), P_GW_US and P_PG_US (CPU µs per message).
+run_phase() {
+  local name=$1 n=$2 first=$3; shift 3
+  local start last veh ts t0 g0 p0 t1 g1 p1 deadline rows
+  start=$(start_at "$n" "$V")
+  last=$("$load" simulate --vehicles "$V" --messages "$n" --seed 2 --first-vehicle "$first" \
+         --zones "$zones" --start "$start" --dry-run 2>/dev/null | tail -1 | cut -f2)
+  veh=$(printf '%s' "$last" | jq -r .vehicle)
+  ts=$(printf '%s' "$last" | jq -r .ts)
+  rows=$(q "SELECT count(*) FROM positions;")
+  g0=$(ticks "$gwpid"); p0=$(pg_ticks)
+  "$load" simulate --vehicles "$V" --messages "$n" --seed 2 --first-vehicle "$first" \
+    --zones "$zones" --start "$start" "$@" >"$work/$name-pub.out" 2>&1 \
+    || die "$name: load failed: $(tail -2 "$work/$name-pub.out")"
+  deadline=$(( $(date +%s) + 300 ))
+  until [ "$(q "SELECT count(*) FROM positions WHERE vehicle = '$veh' AND ts = '$ts';")" = 1 ]; do
+    kill -0 "$gwpid" 2>/dev/null || die "$name: the gateway died: $(tail -5 "$work/hazgate.log")"
+    [ "$(date +%s)" -lt "$deadline" ] || die "$name: the last fix ($veh $ts) is not stored after 300 s"
+    sleep 0.02
+  done
+  t1=$(now_us)
+  g1=$(ticks "$gwpid"); p1=$(pg_ticks)
+  rows=$(( $(q "SELECT count(*) FROM positions;") - rows ))
+  [ "$rows" = "$n" ] || echo "warning: $name: $rows positions stored for $n messages" >&2
+  t0=$(kv "$work/$name-pub.out" start_us)
+  P_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e6 }')
+  P_GW_US=$(awk -v d=$(( g1 - g0 )) -v hz="$hz" -v n="$n" 'BEGIN { printf "%.1f", d * 1e6 / hz / n }')
+  P_PG_US=$(awk -v d=$(( p1 - p0 )) -v hz="$hz" -v n="$n" 'BEGIN { printf "%.1f", d * 1e6 / hz / n }')
+}
+
+# ---- 2. full speed ---------------------------------------------------------
+run_phase full "$N" 0
+rate=$(awk -v n="$N" -v s="$P_SECS" 'BEGIN { printf "%.0f", n / s }')
+echo "gateway_msg_per_s=$rate"
+echo "ratio_to_ceiling=$(awk -v a="$rate" -v b="$ceiling" 'BEGIN { printf "%.2f", a / b }') (target >= 0.9)"
+echo "gateway_cpu_us_per_msg=$P_GW_US"
+echo "postgres_cpu_us_per_msg=$P_PG_US"
+echo "total_cpu_us_per_msg=$(awk -v a="$P_GW_US" -v b="$P_PG_US" 'BEGIN { printf "%.1f", a + b }') (target <= 20)"
+
+# ---- 3. paced at 2,000 msg/s -------------------------------------------------
+run_phase paced "$NP" "$V" --rate 2000
+echo "paced2000_gateway_cpu_us_per_msg=$P_GW_US"
+echo "paced2000_postgres_cpu_us_per_msg=$P_PG_US"
+echo "paced2000_total_cpu_us_per_msg=$(awk -v a="$P_GW_US" -v b="$P_PG_US" 'BEGIN { printf "%.1f", a + b }')"
+
+# ---- 4. latency at half speed ----------------------------------------------
+half=$(( rate / 2 ))
+nl=$(( half * LAT_S ))
+[ "$nl" -gt "$N" ] && nl=$N
+"$load" count --client-id bench-alerts --clean --topic 'hazgate/alerts/#' \
+  --latency "$work/publog" >"$work/alerts.out" 2>"$work/alerts.err" &
+apid=$!
+for _ in $(seq 1 100); do grep -q subscribed "$work/alerts.err" && break; sleep 0.05; done
+run_phase latency "$nl" $(( 2 * V )) --rate "$half" --publog "$work/publog"
+sleep 1
+kill -TERM "$apid" 2>/dev/null
+wait "$apid"
+echo "latency_rate_msg_per_s=$half"
+echo "latency_alerts=$(kv "$work/alerts.out" messages)"
+echo "latency_matched=$(kv "$work/alerts.out" latency_matched)"
+echo "latency_p50_ms=$(kv "$work/alerts.out" latency_p50_ms)"
+echo "latency_p99_ms=$(kv "$work/alerts.out" latency_p99_ms) (target <= 100)"
+echo "latency_max_ms=$(kv "$work/alerts.out" latency_max_ms)"
+
+# ---- 5. memory ----------------------------------------------------------------
+hwm=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$gwpid/status")
+echo "gateway_peak_rss_mib=$(awk -v k="$hwm" 'BEGIN { printf "%.1f", k / 1024 }')"
+
+kill -TERM "$gwpid"
+for _ in $(seq 1 150); do kill -0 "$gwpid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$gwpid" 2>/dev/null; then
+  echo "warning: the gateway did not exit 15 s after SIGTERM" >&2
+else
+  wait "$gwpid"; echo "gateway_exit=$?"
+fi
+rm -f "$svc/gateway.pid"
