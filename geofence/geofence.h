@@ -241,6 +241,9 @@ struct gf_fix_result {
 	const int64_t *zone_ids; /* zones in force covering the fix, ascending;
 				    owned by the engine, valid until its next call */
 	size_t nzone_ids;
+	bool state_changed;      /* applied and more than the latest fix's time
+				    and place changed (first fix, zones, episode
+				    flags): a hint for persisting the blob */
 };
 
 /* New engine. zs and tz are borrowed (tz may be NULL = UTC). opt is

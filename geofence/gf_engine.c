@@ -341,6 +341,16 @@ entry_alerts_for(enum gf_kind k)
 	return k != GF_KIND_CORRIDOR;
 }
 
+static bool
+same_entries(const struct gf_ventry *a, const struct gf_ventry *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i].zone_id != b[i].zone_id || a[i].enter_us != b[i].enter_us ||
+		    a[i].outside != b[i].outside || a[i].flags != b[i].flags)
+			return false;
+	return true;
+}
+
 static void
 deliver(gf_engine *e, gf_alert_cb cb, void *arg)
 {
@@ -394,6 +404,8 @@ gf_engine_fix(gf_engine *e, const struct gf_fix *fix, gf_alert_cb cb,
 		v->ent = ne;
 		v->cap = (uint16_t)maxent;
 	}
+
+	uint8_t flags_before = v->flags;
 
 	/* (2) silence by gap */
 	bool resumed = false;
@@ -547,6 +559,11 @@ gf_engine_fix(gf_engine *e, const struct gf_fix *fix, gf_alert_cb cb,
 	}
 
 	/* commit (v->ent has room: reserved above) */
+	res->state_changed = nn != v->nent ||
+			     !same_entries(v->ent, e->ne, nn) ||
+			     (uint8_t)(flags_before | V_HAVE_FIX) !=
+				     (uint8_t)(v->flags | V_HAVE_FIX) ||
+			     !(flags_before & V_HAVE_FIX);
 	if (nn)
 		memcpy(v->ent, e->ne, nn * sizeof *v->ent);
 	v->nent = (uint16_t)nn;

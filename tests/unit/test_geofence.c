@@ -684,6 +684,15 @@ test_engine_zone_ids_and_late_fix(void **state)
 	assert_int_equal(res.zone_ids[0], 1);
 	assert_int_equal(res.zone_ids[1], 6);
 	assert_int_equal(res.nalerts, 2);
+	assert_true(res.state_changed);
+	fx.ts_us += 1000000; /* same place, nothing new */
+	assert_int_equal(gf_engine_fix(e, &fx, NULL, NULL, &res), GF_OK);
+	assert_false(res.state_changed);
+	fx.speed_kmh = 99; /* overspeed episode starts: flags change */
+	fx.has_speed = true;
+	fx.ts_us += 1000000;
+	assert_int_equal(gf_engine_fix(e, &fx, NULL, NULL, &res), GF_OK);
+	assert_true(res.state_changed);
 	/* A late fix still reports its zones, for storage. */
 	struct gf_fix late = {"V9", T(T0) - 1, P_B, false, 0, NULL};
 	assert_int_equal(gf_engine_fix(e, &late, NULL, NULL, &res), GF_OK);
