@@ -1,0 +1,171 @@
+# helpers.bash - shared by tests/integration/2*-tracker-*.bats: a private
+# mosquitto (scripts/services-start), gpsd through gpsfake, hazgate-tracker,
+# and a mosquitto_sub subscriber with a persistent QoS 1 session.
+#
+# Every process started here records its PID in $HG_SVC_DIR/<name>.pid so
+# that scripts/services-stop ends it.  gpsfake runs gpsd itself (and ends it
+# on SIGTERM or when the log is played): it is started with
+#   gpsfake -1 -q -p -P PORT -c CYCLE LOG
+# -1 plays the log once; -p makes gpsfake watch gpsd itself, which activates
+# the fake device at once and ends gpsfake cleanly when the log is done
+# (its output, gpsd's JSON, is kept in $HG_SVC_DIR/gpsfake-N.out); -P PORT
+# is a free port; -c is the delay between sentences (the drive's fixes are
+# judged by their own times, so it can be played faster than real time).
+# A 60-sentence lead-in with no fix (leadin.nmea) goes first, so that the
+# tracker, started before gpsfake and retrying gpsd every 0.1 s, is
+# connected when the drive's first fix comes.
+
+TRK_BIN="$HG_BUILDDIR/hazgate-tracker"
+TRK_DATA="$HG_SRCDIR/tests/data/tracker"
+TRK_DRIVE="$HG_SHARED/data/drive-A10005.nmea"
+TRK_VEHICLE="晋A10005"
+TRK_CHECK="$TRK_DATA/check-telemetry.py"
+# The policy defaults: min_interval_s, max_interval_s, heading_change_deg,
+# min_distance_m, heading_min_speed_kmh.
+TRK_POLICY="10,60,30,100,5"
+
+trk_services_start() {
+  eval "$("$HG_SRCDIR/scripts/services-start" --no-pg)"
+  export HG_SVC_DIR HG_MQTT_HOST HG_MQTT_PORT
+  TRK_GPSD_PORT=$(trk_free_port)
+  export TRK_GPSD_PORT
+}
+
+trk_services_stop() {
+  "$HG_SRCDIR/scripts/services-stop" "$HG_SVC_DIR"
+}
+
+trk_port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+trk_free_port() {
+  local p i
+  for i in $(seq 1 200); do
+    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+    if trk_port_free "$p"; then echo "$p"; return 0; fi
+  done
+  return 1
+}
+
+# wait_until SECONDS COMMAND...: poll every 0.1 s until COMMAND succeeds.
+wait_until() {
+  local t=$1 i; shift
+  for i in $(seq 1 $(( t * 10 ))); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  "$@"
+}
+
+# trk_config FILE [INI LINES...]: a test configuration; extra lines are
+# appended (later keys override earlier ones).
+trk_config() {
+  local f=$1; shift
+  {
+    printf '[tracker]\nvehicle = %s\nun = 1203\nhazard_class = 3\n' "$TRK_VEHICLE"
+    printf '[gpsd]\nhost = 127.0.0.1\nport = %s\nreconnect_s = 0.1\n' "$TRK_GPSD_PORT"
+    printf '[mqtt]\nhost = 127.0.0.1\nport = %s\nreconnect_min_s = 0.2\nreconnect_max_s = 1\ndrain_s = 3\n' "$HG_MQTT_PORT"
+    printf '[queue]\ndir = %s/queue\nfsync = interval\n' "$HG_SVC_DIR"
+    local l
+    for l in "$@"; do printf '%s\n' "$l"; done
+  } > "$f"
+}
+
+# trk_start_tracker CONFIG [ARGS...]: start in the background, log to
+# $HG_SVC_DIR/tracker.log (appended), PID in tracker.pid.
+trk_start_tracker() {
+  local conf=$1; shift
+  "$TRK_BIN" -c "$conf" "$@" >>"$HG_SVC_DIR/tracker.log" 2>&1 3>&- &
+  echo $! > "$HG_SVC_DIR/tracker.pid"
+}
+
+trk_tracker_pid() { cat "$HG_SVC_DIR/tracker.pid"; }
+
+# trk_stop_tracker: SIGTERM, wait for the exit; returns its exit status.
+trk_stop_tracker() {
+  local pid rc
+  pid=$(trk_tracker_pid)
+  kill -TERM "$pid"
+  wait "$pid"; rc=$?
+  rm -f "$HG_SVC_DIR/tracker.pid"
+  return $rc
+}
+
+trk_kill_tracker() {
+  local pid
+  pid=$(trk_tracker_pid)
+  kill -KILL "$pid"
+  wait "$pid" 2>/dev/null || true
+  rm -f "$HG_SVC_DIR/tracker.pid"
+}
+
+# trk_subscribe NAME: a persistent QoS 1 session subscribed to the
+# vehicle's topics (established first with -E, so nothing published after
+# this returns can be missed), printing "topic payload" lines to NAME.out.
+trk_subscribe() {
+  local name=$1
+  mosquitto_sub -h 127.0.0.1 -p "$HG_MQTT_PORT" -q 1 -c -i "$name" \
+      -t "tankers/+/telemetry" -t "tankers/+/status" -E
+  mosquitto_sub -h 127.0.0.1 -p "$HG_MQTT_PORT" -q 1 -c -i "$name" \
+      -t "tankers/+/telemetry" -t "tankers/+/status" -v \
+      >>"$HG_SVC_DIR/$name.out" 2>>"$HG_SVC_DIR/$name.err" 3>&- &
+  echo $! > "$HG_SVC_DIR/sub-$name.pid"
+}
+
+trk_count() { grep -c "^tankers/[^ ]*/telemetry " "$HG_SVC_DIR/$1.out" 2>/dev/null || true; }
+
+# trk_count_at_least NAME N
+trk_count_at_least() { [ "$(trk_count "$1")" -ge "$2" ]; }
+
+# trk_count_stable NAME: the count did not change over 1.5 s.
+trk_count_stable() {
+  local a b
+  a=$(trk_count "$1"); sleep 1.5; b=$(trk_count "$1")
+  [ "$a" = "$b" ]
+}
+
+# trk_play N LOG [CYCLE]: play the lead-in then LOG through gpsfake on
+# $TRK_GPSD_PORT in the background (gpsfake-N.pid, gpsfake-N.out).
+trk_play() {
+  local n=$1 log=$2 cycle=${3:-0.005}
+  cat "$TRK_DATA/leadin.nmea" "$log" > "$HG_SVC_DIR/play-$n.nmea"
+  gpsfake -1 -q -p -P "$TRK_GPSD_PORT" -c "$cycle" "$HG_SVC_DIR/play-$n.nmea" \
+      >"$HG_SVC_DIR/gpsfake-$n.out" 2>"$HG_SVC_DIR/gpsfake-$n.err" 3>&- &
+  echo $! > "$HG_SVC_DIR/gpsfake-$n.pid"
+}
+
+# trk_wait_play N: wait until gpsfake N has played its log and ended.
+trk_wait_play() {
+  local pid
+  pid=$(cat "$HG_SVC_DIR/gpsfake-$1.pid")
+  wait "$pid" || true
+  rm -f "$HG_SVC_DIR/gpsfake-$1.pid"
+}
+
+# The broker: stop and start it again on the same port with the same
+# persistence (the QoS 1 sessions survive).
+trk_broker_stop() {
+  local pid
+  pid=$(cat "$HG_SVC_DIR/mosquitto.pid")
+  kill -TERM "$pid"
+  wait_until 10 trk_not_running "$pid"
+}
+
+trk_broker_start() {
+  local mosq
+  mosq=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+  "$mosq" -c "$HG_SVC_DIR/mqtt/mosquitto.conf" >>"$HG_SVC_DIR/mqtt/mosquitto.log" 2>&1 3>&- &
+  echo $! > "$HG_SVC_DIR/mosquitto.pid"
+  wait_until 10 trk_port_busy "$HG_MQTT_PORT"
+}
+
+trk_port_busy() { ! trk_port_free "$1"; }
+trk_not_running() { ! kill -0 "$1" 2>/dev/null; }
+
+trk_log_has() { grep -q -- "$1" "$HG_SVC_DIR/tracker.log"; }
+
+# trk_check NAME [ARGS...]: check-telemetry.py on NAME.out against the drive.
+trk_check() {
+  local name=$1; shift
+  python3 "$TRK_CHECK" --nmea "$TRK_DRIVE" --sub "$HG_SVC_DIR/$name.out" \
+      --vehicle "$TRK_VEHICLE" --un 1203 --hazard-class 3 "$@"
+}

@@ -1,0 +1,449 @@
+/*
+ * test_tracker_queue.c - cmocka tests of tracker/trk_queue.c, the on-disk
+ * store-and-forward queue: append/next/ack, reopen, torn tail, corrupt
+ * record in the middle, the byte bound with the oldest dropped, rewind.
+ * Each case gets a fresh directory under $TMPDIR.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tracker/trk_queue.h"
+
+struct fixture {
+	char dir[256];
+	int warnings;
+	char last_event[64];
+};
+
+static void
+log_cb(void *arg, enum trk_queue_level level, const char *event, const char *detail)
+{
+	struct fixture *f = arg;
+
+	(void)detail;
+	if (level >= TRK_QUEUE_LOG_WARN)
+		f->warnings++;
+	snprintf(f->last_event, sizeof f->last_event, "%s", event);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	const char *tmp = getenv("TMPDIR");
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof f->dir, "%s/trkq.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(f->dir))
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	DIR *d = opendir(f->dir);
+	struct dirent *e;
+	char path[512];
+
+	while (d && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s", f->dir, e->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static trk_queue *
+open_q(struct fixture *f, uint64_t max_bytes, uint64_t seg_bytes)
+{
+	struct trk_queue_options o;
+	trk_queue *q = NULL;
+
+	trk_queue_options_init(&o);
+	o.log = log_cb;
+	o.log_arg = f;
+	if (max_bytes)
+		o.max_bytes = max_bytes;
+	if (seg_bytes)
+		o.segment_bytes = seg_bytes;
+	assert_int_equal(trk_queue_open(&q, f->dir, &o), TRK_QUEUE_OK);
+	assert_non_null(q);
+	return q;
+}
+
+static void
+append_n(trk_queue *q, int from, int to)
+{
+	char buf[64];
+
+	for (int i = from; i <= to; i++) {
+		uint64_t id;
+		int n = snprintf(buf, sizeof buf, "record-%04d", i);
+
+		assert_int_equal(trk_queue_append(q, buf, (size_t)n, &id), TRK_QUEUE_OK);
+	}
+}
+
+/* Take the next record and check it is "record-NNNN" with the given id. */
+static uint64_t
+expect_next(trk_queue *q, int num)
+{
+	const void *data;
+	size_t len;
+	uint64_t id;
+	char want[64];
+
+	snprintf(want, sizeof want, "record-%04d", num);
+	assert_int_equal(trk_queue_next(q, &id, &data, &len), TRK_QUEUE_OK);
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(data, want, len);
+	return id;
+}
+
+static void
+expect_empty(trk_queue *q)
+{
+	const void *data;
+	size_t len;
+	uint64_t id;
+
+	assert_int_equal(trk_queue_next(q, &id, &data, &len), TRK_QUEUE_EMPTY);
+}
+
+/* The newest segment file's path (largest name). */
+static void
+newest_segment(struct fixture *f, char *out, size_t cap)
+{
+	DIR *d = opendir(f->dir);
+	struct dirent *e;
+	char best[64] = "";
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		if (strstr(e->d_name, ".seg") && strcmp(e->d_name, best) > 0)
+			snprintf(best, sizeof best, "%s", e->d_name);
+	closedir(d);
+	assert_true(best[0] != '\0');
+	snprintf(out, cap, "%s/%s", f->dir, best);
+}
+
+static int
+count_segments(struct fixture *f)
+{
+	DIR *d = opendir(f->dir);
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d)) != NULL)
+		n += strstr(e->d_name, ".seg") != NULL;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void
+test_append_next_ack(void **state)
+{
+	struct fixture *f = *state;
+	trk_queue *q = open_q(f, 0, 0);
+	struct trk_queue_stats st;
+
+	assert_int_equal(trk_queue_next_id(q), 1);
+	append_n(q, 1, 5);
+	assert_int_equal(trk_queue_next_id(q), 6);
+	for (int i = 1; i <= 5; i++)
+		assert_int_equal(expect_next(q, i), (uint64_t)i);
+	expect_empty(q);
+	trk_queue_get_stats(q, &st);
+	assert_int_equal(st.inflight, 5);
+	assert_int_equal(st.pending, 5);
+	for (uint64_t i = 1; i <= 5; i++)
+		assert_int_equal(trk_queue_ack(q, i), TRK_QUEUE_OK);
+	trk_queue_get_stats(q, &st);
+	assert_int_equal(st.inflight, 0);
+	assert_int_equal(st.pending, 0);
+	/* Live records after the backlog. */
+	append_n(q, 6, 6);
+	assert_int_equal(expect_next(q, 6), 6);
+	assert_int_equal(f->warnings, 0);
+	trk_queue_free(q);
+}
+
+static void
+test_reopen_keeps_unacked(void **state)
+{
+	struct fixture *f = *state;
+	trk_queue *q = open_q(f, 0, 0);
+
+	append_n(q, 1, 10);
+	for (int i = 1; i <= 4; i++)
+		expect_next(q, i);
+	/* 1..3 acked; 4 in flight when the process dies. */
+	for (uint64_t i = 1; i <= 3; i++)
+		trk_queue_ack(q, i);
+	trk_queue_free(q);
+
+	q = open_q(f, 0, 0);
+	assert_int_equal(trk_queue_next_id(q), 11);     /* ids never reused */
+	for (int i = 4; i <= 10; i++)
+		assert_int_equal(expect_next(q, i), (uint64_t)i);
+	expect_empty(q);
+	for (uint64_t i = 4; i <= 10; i++)
+		trk_queue_ack(q, i);
+	trk_queue_free(q);
+
+	/* Everything acked: nothing comes back, numbering continues. */
+	q = open_q(f, 0, 0);
+	expect_empty(q);
+	assert_int_equal(trk_queue_next_id(q), 11);
+	trk_queue_free(q);
+}
+
+static void
+test_torn_tail(void **state)
+{
+	struct fixture *f = *state;
+	trk_queue *q = open_q(f, 0, 0);
+	char path[512];
+	struct stat st;
+	struct trk_queue_stats qs;
+
+	append_n(q, 1, 3);
+	trk_queue_free(q);
+	/* A power cut in the middle of the last record. */
+	newest_segment(f, path, sizeof path);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(truncate(path, st.st_size - 5), 0);
+
+	q = open_q(f, 0, 0);
+	trk_queue_get_stats(q, &qs);
+	assert_int_equal(qs.torn, 1);
+	assert_string_equal(f->last_event, "queue_open");
+	assert_int_equal(f->warnings, 1);
+	expect_next(q, 1);
+	expect_next(q, 2);
+	expect_empty(q);
+	/* The torn record's id is reused for the next append: it was never
+	 * complete, so never sent. */
+	assert_int_equal(trk_queue_next_id(q), 3);
+	append_n(q, 4, 4);
+	assert_int_equal(expect_next(q, 4), 3);
+	trk_queue_free(q);
+}
+
+static void
+test_torn_header_only(void **state)
+{
+	struct fixture *f = *state;
+	trk_queue *q = open_q(f, 0, 0);
+	char path[512];
+	int fd;
+
+	append_n(q, 1, 2);
+	trk_queue_free(q);
+	newest_segment(f, path, sizeof path);
+	fd = open(path, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "TQR1\x40", 5), 5);     /* half a header */
+	close(fd);
+
+	q = open_q(f, 0, 0);
+	expect_next(q, 1);
+	expect_next(q, 2);
+	expect_empty(q);
+	trk_queue_free(q);
+}
+
+static void
+test_corrupt_middle(void **state)
+{
+	struct fixture *f = *state;
+	trk_queue *q = open_q(f, 0, 0);
+	char path[512];
+	struct trk_queue_stats qs;
+	int fd;
+	unsigned char c;
+	off_t rec = 20 + 11;    /* header + "record-NNNN" */
+
+	append_n(q, 1, 5);
+	trk_queue_free(q);
+	/* Flip one payload byte of the third record. */
+	newest_segment(f, path, sizeof path);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &c, 1, 2 * rec + 20 + 3), 1);
+	c ^= 0x5a;
+	assert_int_equal(pwrite(fd, &c, 1, 2 * rec + 20 + 3), 1);
+	close(fd);
+
+	q = open_q(f, 0, 0);
+	f->warnings = 0;
+	assert_int_equal(expect_next(q, 1), 1);
+	assert_int_equal(expect_next(q, 2), 2);
+	assert_int_equal(expect_next(q, 4), 4);
+	assert_string_equal(f->last_event, "queue_corrupt_record");
+	assert_int_equal(f->warnings, 1);
+	assert_int_equal(expect_next(q, 5), 5);
+	expect_empty(q);
+	trk_queue_get_stats(q, &qs);
+	assert_int_equal(qs.corrupt, 1);
+	assert_int_equal(trk_queue_next_id(q), 6);
+	trk_queue_free(q);
+}
+
+static void
+test_corrupt_length_field(void **state)
+{
+	struct fixture *f = *state;
+	trk_queue *q = open_q(f, 0, 0);
+	char path[512];
+	int fd;
+	unsigned char big[4] = { 0xff, 0xff, 0xff, 0x7f };
+	off_t rec = 20 + 11;
+
+	append_n(q, 1, 4);
+	trk_queue_free(q);
+	newest_segment(f, path, sizeof path);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, big, 4, rec + 4), 4);       /* record 2's length */
+	close(fd);
+
+	q = open_q(f, 0, 0);
+	expect_next(q, 1);
+	expect_next(q, 3);
+	expect_next(q, 4);
+	expect_empty(q);
+	trk_queue_free(q);
+}
+
+static void
+test_bound_drops_oldest(void **state)
+{
+	struct fixture *f = *state;
+	/* 4 KiB in all, 1 KiB segments: 33 records of 31 bytes per segment. */
+	trk_queue *q = open_q(f, 4096, 1024);
+	struct trk_queue_stats st;
+	const void *data;
+	size_t len;
+	uint64_t id, first;
+
+	append_n(q, 1, 400);
+	trk_queue_get_stats(q, &st);
+	assert_true(st.bytes <= 4096);
+	assert_true(st.dropped > 0);
+	assert_true(st.dropped >= 400 - 4096 / 31);
+	assert_true(count_segments(f) <= 4);
+	assert_string_equal(f->last_event, "queue_full_dropped");
+	/* What is left is the newest records, in order, ending at 400. */
+	assert_int_equal(trk_queue_next(q, &id, &data, &len), TRK_QUEUE_OK);
+	first = id;
+	assert_int_equal(first, st.dropped + 1);
+	for (uint64_t want = first + 1; want <= 400; want++) {
+		assert_int_equal(trk_queue_next(q, &id, &data, &len), TRK_QUEUE_OK);
+		assert_int_equal(id, want);
+	}
+	expect_empty(q);
+	trk_queue_free(q);
+}
+
+static void
+test_rewind_resends_unacked(void **state)
+{
+	struct fixture *f = *state;
+	trk_queue *q = open_q(f, 0, 0);
+
+	append_n(q, 1, 6);
+	for (int i = 1; i <= 5; i++)
+		expect_next(q, i);
+	trk_queue_ack(q, 1);
+	trk_queue_ack(q, 3);    /* out of order: 2 still missing */
+	trk_queue_rewind(q);    /* link dropped */
+	assert_int_equal(expect_next(q, 2), 2);
+	assert_int_equal(expect_next(q, 4), 4);        /* 3 was acked: not again */
+	assert_int_equal(expect_next(q, 5), 5);
+	assert_int_equal(expect_next(q, 6), 6);
+	expect_empty(q);
+	trk_queue_free(q);
+}
+
+static void
+test_segments_retired_and_reopen(void **state)
+{
+	struct fixture *f = *state;
+	trk_queue *q = open_q(f, 1 << 20, 4096);
+	int n = 600;
+
+	append_n(q, 1, n);
+	assert_true(count_segments(f) > 3);
+	for (int i = 1; i <= n - 10; i++)
+		trk_queue_ack(q, expect_next(q, i));
+	/* Fully acked segments are gone, the rest is still there. */
+	assert_true(count_segments(f) <= 2);
+	trk_queue_free(q);
+
+	q = open_q(f, 1 << 20, 4096);
+	for (int i = n - 9; i <= n; i++)
+		expect_next(q, i);
+	expect_empty(q);
+	assert_int_equal(trk_queue_next_id(q), (uint64_t)n + 1);
+	trk_queue_free(q);
+}
+
+static void
+test_too_big_and_strerror(void **state)
+{
+	struct fixture *f = *state;
+	struct trk_queue_options o;
+	trk_queue *q = NULL;
+	char big[300];
+
+	trk_queue_options_init(&o);
+	o.max_record = 200;
+	assert_int_equal(trk_queue_open(&q, f->dir, &o), TRK_QUEUE_OK);
+	memset(big, 'x', sizeof big);
+	assert_int_equal(trk_queue_append(q, big, sizeof big, NULL), TRK_QUEUE_ERR_TOO_BIG);
+	assert_int_equal(trk_queue_append(q, big, 200, NULL), TRK_QUEUE_OK);
+	assert_string_equal(trk_queue_strerror(TRK_QUEUE_ERR_TOO_BIG), "record too big");
+	trk_queue_free(q);
+	assert_int_equal(trk_queue_open(&q, "", &o), TRK_QUEUE_ERR_INVAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_append_next_ack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_keeps_unacked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_torn_header_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_middle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_length_field, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bound_drops_oldest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rewind_resends_unacked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_segments_retired_and_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_too_big_and_strerror, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("tracker_queue", tests, NULL, NULL);
+}

@@ -1,0 +1,198 @@
+/*
+ * trk_gpsd.c - gpsd adapter: libgps driven by the libevent loop.
+ *
+ * gps_open + gps_stream(WATCH_ENABLE|WATCH_JSON), then the socket is made
+ * non-blocking and read on readiness: gps_read is called until it has no
+ * complete line left (libgps keeps partial lines in its own buffer and
+ * returns 0 on EAGAIN).  Each TPV with a 2D/3D fix and a time becomes a
+ * struct trk_fix.  When gpsd closes the socket (restart, crash) the adapter
+ * closes its side and tries gps_open again every retry_s.
+ *
+ * Limits: gps_open connects synchronously (gpsd runs on the same machine,
+ * so this does not stall the loop in practice).  hdop and satellites come
+ * from gpsd's SKY reports, which not every receiver produces; the values
+ * of the latest SKY go with the next TPVs.
+ */
+#include "tracker/tracker.h"
+
+#include <event2/event.h>
+#include <fcntl.h>
+#include <gps.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct trk_gpsd {
+	struct event_base *base;
+	char *host;
+	char port[16];
+	double retry_s;
+	trk_gpsd_fix_fn fn;
+	void *arg;
+	struct gps_data_t gd;
+	bool open;
+	struct event *ev_read;
+	struct event *ev_retry;
+	unsigned long fixes;
+	bool warned;            /* the current outage was logged */
+};
+
+static void gpsd_connect(trk_gpsd *g);
+
+static void
+schedule_retry(trk_gpsd *g)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)g->retry_s;
+	tv.tv_usec = (suseconds_t)((g->retry_s - (double)tv.tv_sec) * 1e6);
+	evtimer_add(g->ev_retry, &tv);
+}
+
+static void
+gpsd_close(trk_gpsd *g)
+{
+	if (g->ev_read) {
+		event_free(g->ev_read);
+		g->ev_read = NULL;
+	}
+	if (g->open) {
+		gps_close(&g->gd);
+		g->open = false;
+	}
+}
+
+static void
+handle_tpv(trk_gpsd *g)
+{
+	const struct gps_fix_t *x = &g->gd.fix;
+	struct trk_fix f;
+
+	if (x->mode < MODE_2D || !isfinite(x->latitude) || !isfinite(x->longitude) ||
+	    x->time.tv_sec <= 0)
+		return;
+	f.time_ms = (int64_t)x->time.tv_sec * 1000 + (x->time.tv_nsec + 500000) / 1000000;
+	f.lat = x->latitude;
+	f.lon = x->longitude;
+	f.speed_kmh = isfinite(x->speed) ? x->speed * 3.6 : NAN;
+	f.heading = x->track;
+	f.alt_m = x->mode >= MODE_3D ? x->altMSL : NAN;
+	f.eph = x->eph;
+	f.hdop = g->gd.satellites_used > 0 ? g->gd.dop.hdop : NAN;
+	f.sats = g->gd.satellites_used > 0 ? g->gd.satellites_used : -1;
+	f.mode = x->mode;
+	g->fixes++;
+	g->fn(g->arg, &f);
+}
+
+static void
+on_read(evutil_socket_t fd, short what, void *arg)
+{
+	trk_gpsd *g = arg;
+	char msg[4096];
+	int n;
+
+	(void)fd;
+	(void)what;
+	for (;;) {
+		msg[0] = '\0';
+		n = gps_read(&g->gd, msg, (int)sizeof msg);
+		if (n < 0) {
+			trk_log(TRK_LOG_WARN, "gpsd_lost", "host=%s port=%s fixes=%lu retry_s=%g",
+			        g->host, g->port, g->fixes, g->retry_s);
+			gpsd_close(g);
+			schedule_retry(g);
+			return;
+		}
+		if (n == 0)
+			return;         /* no complete line yet: wait for readiness */
+		if (strstr(msg, "\"class\":\"TPV\""))
+			handle_tpv(g);
+	}
+}
+
+static void
+gpsd_connect(trk_gpsd *g)
+{
+	int fl;
+
+	memset(&g->gd, 0, sizeof g->gd);
+	if (gps_open(g->host, g->port, &g->gd) != 0) {
+		/* Logged once per outage, then at debug level. */
+		trk_log(g->warned ? TRK_LOG_DEBUG : TRK_LOG_WARN, "gpsd_connect_failed",
+		        "host=%s port=%s error=\"%s\" retry_s=%g", g->host, g->port,
+		        gps_errstr(errno), g->retry_s);
+		g->warned = true;
+		schedule_retry(g);
+		return;
+	}
+	g->open = true;
+	if (gps_stream(&g->gd, WATCH_ENABLE | WATCH_JSON, NULL) != 0) {
+		trk_log(TRK_LOG_WARN, "gpsd_watch_failed", "host=%s port=%s", g->host, g->port);
+		gpsd_close(g);
+		schedule_retry(g);
+		return;
+	}
+	fl = fcntl(g->gd.gps_fd, F_GETFL);
+	if (fl >= 0)
+		(void)fcntl(g->gd.gps_fd, F_SETFL, fl | O_NONBLOCK);
+	g->ev_read = event_new(g->base, g->gd.gps_fd, EV_READ | EV_PERSIST, on_read, g);
+	if (!g->ev_read || event_add(g->ev_read, NULL) != 0) {
+		trk_log(TRK_LOG_ERROR, "gpsd_event_failed", "host=%s port=%s", g->host, g->port);
+		gpsd_close(g);
+		schedule_retry(g);
+		return;
+	}
+	g->warned = false;
+	trk_log(TRK_LOG_INFO, "gpsd_connected", "host=%s port=%s", g->host, g->port);
+}
+
+static void
+on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	gpsd_connect(arg);
+}
+
+trk_gpsd *
+trk_gpsd_new(struct event_base *base, const char *host, int port, double retry_s,
+             trk_gpsd_fix_fn fn, void *arg)
+{
+	trk_gpsd *g = calloc(1, sizeof *g);
+
+	if (!g)
+		return NULL;
+	g->base = base;
+	g->host = strdup(host);
+	snprintf(g->port, sizeof g->port, "%d", port);
+	g->retry_s = retry_s;
+	g->fn = fn;
+	g->arg = arg;
+	g->ev_retry = evtimer_new(base, on_retry, g);
+	if (!g->host || !g->ev_retry) {
+		trk_gpsd_free(g);
+		return NULL;
+	}
+	return g;
+}
+
+int
+trk_gpsd_start(trk_gpsd *g)
+{
+	gpsd_connect(g);
+	return TRK_OK;
+}
+
+void
+trk_gpsd_free(trk_gpsd *g)
+{
+	if (!g)
+		return;
+	gpsd_close(g);
+	if (g->ev_retry)
+		event_free(g->ev_retry);
+	free(g->host);
+	free(g);
+}
