@@ -205,6 +205,10 @@ main(void)
 	snprintf(path, sizeof path, "%s/data/zones-taiyuan.geojson",
 		 shared ? shared : HG_SRCDIR "/../shared");
 	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		snprintf(path, sizeof path, "%s/data/zones-taiyuan.geojson", HG_SRCDIR);
+		f = fopen(path, "rb");
+	}
 	struct fixes fx;
 	if (f != NULL) {
 		struct buf b = {malloc(1 << 16), 0, 1 << 16};

@@ -63,12 +63,18 @@ __wrap_realloc(void *p, size_t n)
 static char *
 slurp(const char *rel, size_t *len)
 {
-	const char *shared = getenv("HG_SHARED");
+	/* $HG_SHARED/data first; the project's copy in $HG_SRCDIR/data when
+	 * ../shared is not there (a checkout elsewhere). */
+	const char *shared = getenv("HG_SHARED"), *src = getenv("HG_SRCDIR");
 	char path[1024];
 	snprintf(path, sizeof path, "%s/%s", shared ? shared : "../shared", rel);
 	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		snprintf(path, sizeof path, "%s/%s", src ? src : ".", rel);
+		f = fopen(path, "rb");
+	}
 	if (f == NULL)
-		fail_msg("cannot open %s (set HG_SHARED)", path);
+		fail_msg("cannot open %s (set HG_SHARED or HG_SRCDIR)", rel);
 	fseek(f, 0, SEEK_END);
 	long n = ftell(f);
 	fseek(f, 0, SEEK_SET);

@@ -35,12 +35,18 @@ struct sink {
 static char *
 slurp(const char *rel, size_t *len)
 {
-	const char *shared = getenv("HG_SHARED");
+	/* $HG_SHARED/data first; the project's copy in $HG_SRCDIR/data when
+	 * ../shared is not there (a checkout elsewhere). */
+	const char *shared = getenv("HG_SHARED"), *src = getenv("HG_SRCDIR");
 	char path[1024];
 	snprintf(path, sizeof path, "%s/%s", shared ? shared : "../shared", rel);
 	FILE *f = fopen(path, "rb");
 	if (f == NULL) {
-		fail_msg("cannot open %s (set HG_SHARED)", path);
+		snprintf(path, sizeof path, "%s/%s", src ? src : ".", rel);
+		f = fopen(path, "rb");
+	}
+	if (f == NULL) {
+		fail_msg("cannot open %s (set HG_SHARED or HG_SRCDIR)", rel);
 		return NULL;
 	}
 	fseek(f, 0, SEEK_END);
