@@ -113,7 +113,7 @@ struct ld_sim_opts {
 	uint64_t seed;
 	uint32_t vehicles;
 	uint32_t first_vehicle; /* index of the first vehicle: plates 晋A10001 + this */
-	uint64_t messages;
+	uint64_t messages;     /* 0: no end (until a signal) */
 	double interval_s;     /* simulated seconds between two fixes of a vehicle */
 	double center_lat, center_lon, radius_km;
 	double speeders;       /* fraction of vehicles that drive above 80 km/h at times */

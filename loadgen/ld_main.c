@@ -52,7 +52,7 @@ static const char usage[] =
 "simulate:\n"
 "  --vehicles N      fleet size (default 100)\n"
 "  --first-vehicle K plates start at 晋A10001 + K (default 0): distinct fleets\n"
-"  --messages M      total messages (default 10000)\n"
+"  --messages M      total messages (default 10000; 0: until interrupted)\n"
 "  --seed S          (default 1); same seed and --start, same payloads\n"
 "  --start TIME      first fix time, RFC 3339 (default: now with --realtime,\n"
 "                    else so that the last fix is now)\n"

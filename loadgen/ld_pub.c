@@ -133,8 +133,12 @@ ld_pub_run(const struct ld_mqtt_opts *mo, const struct ld_pub_opts *po,
 	t0 = ld_mono_us();
 	wall0 = ld_wall_us();
 	src->start(src->ctx, wall0);
-	while (!ld_stop) {
+	for (;;) {
 		int64_t wait = 50000;
+
+		/* A signal stops publishing; what is in flight is still awaited. */
+		if (ld_stop)
+			more = false;
 
 		now = ld_mono_us();
 		/* Send what is due while the window has room. */
@@ -228,7 +232,7 @@ ld_pub_run(const struct ld_mqtt_opts *mo, const struct ld_pub_opts *po,
 	fprintf(out, "puback_p50_us=%" PRId64 "\n", ld_samples_pct(p->rtt, 50));
 	fprintf(out, "puback_p99_us=%" PRId64 "\n", ld_samples_pct(p->rtt, 99));
 	fprintf(out, "puback_max_us=%" PRId64 "\n", ld_samples_pct(p->rtt, 100));
-	if (ld_stop && rc == LD_OK && (more || p->acked < p->sent))
+	if (rc == LD_OK && p->acked < p->sent)
 		rc = LD_ERR_TIMEOUT;
 	if (p->connected)
 		mosquitto_disconnect(p->mosq);

@@ -293,7 +293,7 @@ sim_start(void *ctx, int64_t wall_us)
 
 	if (s->o.start_set)
 		s->start_ms = s->o.start_ms;
-	else if (s->o.realtime)
+	else if (s->o.realtime || s->o.messages == 0)
 		s->start_ms = wall_us / 1000;
 	else
 		s->start_ms = wall_us / 1000 - (int64_t)ticks * s->interval_ms;
@@ -308,7 +308,7 @@ sim_next(void *ctx, struct ld_msg *m)
 	char ts[40];
 	int n;
 
-	if (s->emitted >= s->o.messages)
+	if (s->o.messages > 0 && s->emitted >= s->o.messages)
 		return 0;
 	v = &s->v[s->vi];
 	ts_ms = s->start_ms + (int64_t)s->tick * s->interval_ms
