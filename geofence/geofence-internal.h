@@ -82,6 +82,7 @@ struct gf_zoneset {
 	uint32_t *czone;
 	size_t nbig;
 	uint32_t *big;    /* zones spanning many cells, checked always */
+	struct gf_bbox *zbb; /* zone boxes, packed: the query's first filter */
 	size_t mem;
 };
 

@@ -37,6 +37,7 @@ struct gf_ventry {
 	int64_t enter_us;
 	uint16_t outside; /* consecutive fixes outside (hysteresis) */
 	uint8_t flags;
+	uint32_t hint;    /* zone index last seen (checked before use) */
 };
 
 struct gf_vehicle {
@@ -341,9 +342,26 @@ entry_alerts_for(enum gf_kind k)
 	return k != GF_KIND_CORRIDOR;
 }
 
+/* Zone of an entry: the remembered index when it still holds that id
+ * (always, until the set is swapped), else a binary search. */
+static const struct gf_zone *
+entry_zone(const gf_zoneset *zs, struct gf_ventry *en)
+{
+	if (zs == NULL)
+		return NULL;
+	if (en->hint < zs->n && zs->z[en->hint].id == en->zone_id)
+		return &zs->z[en->hint];
+	long zi = gf_zoneset_find(zs, en->zone_id);
+	if (zi < 0)
+		return NULL;
+	en->hint = (uint32_t)zi;
+	return &zs->z[zi];
+}
+
 static bool
 same_entries(const struct gf_ventry *a, const struct gf_ventry *b, size_t n)
 {
+	/* hint is a cache, not state: not compared */
 	for (size_t i = 0; i < n; i++)
 		if (a[i].zone_id != b[i].zone_id || a[i].enter_us != b[i].enter_us ||
 		    a[i].outside != b[i].outside || a[i].flags != b[i].flags)
@@ -436,10 +454,9 @@ gf_engine_fix(gf_engine *e, const struct gf_fix *fix, gf_alert_cb cb,
 		    (ia < v->nent && v->ent[ia].zone_id < e->ids[ib])) {
 			/* Was inside, not covered by a zone in force now. */
 			struct gf_ventry en = v->ent[ia++];
-			long zi = gf_zoneset_find(zs, en.zone_id);
-			if (zi < 0)
+			const struct gf_zone *z = entry_zone(zs, &en);
+			if (z == NULL)
 				continue; /* zone gone from the set: drop quietly */
-			const struct gf_zone *z = &zs->z[zi];
 			bool exit_now = true;
 			if (gf_zone_class_ok(z, fix->hazard_class) &&
 			    gf_zone_active(z, fix->ts_us, e->tz, &sod)) {
@@ -462,12 +479,14 @@ gf_engine_fix(gf_engine *e, const struct gf_fix *fix, gf_alert_cb cb,
 					a->dwell_s = (fix->ts_us - en.enter_us) / 1000000;
 			}
 		} else if (ia >= v->nent || e->ids[ib] < v->ent[ia].zone_id) {
-			struct gf_ventry en = {e->ids[ib], fix->ts_us, 0, ENT_FRESH};
+			struct gf_ventry en = {e->ids[ib], fix->ts_us, 0, ENT_FRESH,
+					       (uint32_t)e->hits[ib]};
 			e->ne[nn++] = en;
 			ib++;
 		} else {
 			struct gf_ventry en = v->ent[ia++];
 			en.outside = 0;
+			en.hint = (uint32_t)e->hits[ib];
 			e->ne[nn++] = en;
 			ib++;
 		}
@@ -528,10 +547,9 @@ gf_engine_fix(gf_engine *e, const struct gf_fix *fix, gf_alert_cb cb,
 	}
 	for (size_t i = 0; i < nn; i++) {
 		struct gf_ventry *en = &e->ne[i];
-		long zi = gf_zoneset_find(zs, en->zone_id);
-		if (zi < 0)
+		const struct gf_zone *z = entry_zone(zs, en);
+		if (z == NULL)
 			continue;
-		const struct gf_zone *z = &zs->z[zi];
 		if (z->speed_limit_kmh > 0 && en->outside == 0 && fix->has_speed) {
 			if (fix->speed_kmh > z->speed_limit_kmh) {
 				if (!(en->flags & ENT_SPEEDING)) {
@@ -736,6 +754,7 @@ gf_engine_state_load(gf_engine *e, const char *vehicle, const uint8_t *blob,
 		ent[i].enter_us = (int64_t)get_u(p + 8, 8);
 		ent[i].outside = (uint16_t)get_u(p + 16, 2);
 		ent[i].flags = p[18];
+		ent[i].hint = UINT32_MAX;
 	}
 	free(v->ent);
 	v->ent = ent;

@@ -536,6 +536,7 @@ gf_zoneset_free(gf_zoneset *zs)
 	free(zs->cstart);
 	free(zs->czone);
 	free(zs->big);
+	free(zs->zbb);
 	free(zs);
 }
 
@@ -599,8 +600,12 @@ build_grid(gf_zoneset *zs)
 	size_t bigcells = ncells / 8 > 64 ? ncells / 8 : 64;
 	zs->cstart = calloc(ncells + 1, sizeof *zs->cstart);
 	zs->big = calloc(n ? n : 1, sizeof *zs->big);
-	if (zs->cstart == NULL || zs->big == NULL)
+	zs->zbb = calloc(n ? n : 1, sizeof *zs->zbb);
+	if (zs->cstart == NULL || zs->big == NULL || zs->zbb == NULL)
 		return GF_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		zs->zbb[i] = zs->z[i].bb;
+	zs->mem += n * sizeof *zs->zbb;
 	size_t total = 0;
 	for (int pass = 0; pass < 2; pass++) {
 		zs->nbig = 0;
@@ -852,6 +857,10 @@ gf_zoneset_query(const gf_zoneset *zs, double lat, double lon, size_t *idx,
 			k = a[ia++];
 		else
 			k = zs->big[ib++];
+		const struct gf_bbox *bb = &zs->zbb[k];
+		if (lon < bb->minx || lon > bb->maxx || lat < bb->miny ||
+		    lat > bb->maxy)
+			continue;
 		if (gf_zone_covers(&zs->z[k], lat, lon)) {
 			if (found < cap)
 				idx[found] = k;
