@@ -506,6 +506,7 @@ struct scenario {
 	int64_t silent_s; /* 0: default */
 	struct sfix fixes[16];
 	const char *want; /* "kind:zone@fix ..." (zone '-' for none) */
+	const char *tz;   /* NULL: Asia/Shanghai */
 };
 
 #define FX(v, t, p, s) {v, t, p, s, NULL, 'a'}
@@ -516,88 +517,102 @@ static const struct scenario scenarios[] = {
 	{"enter_then_exit", T0, 1, 0, 0,
 	 {FX("V9", 0, P_OUT, -1), FX("V9", 5, P_A, -1), FX("V9", 10, P_A, -1),
 	  FX("V9", 15, P_OUT, -1)},
-	 "zone_enter:1@1 zone_exit:1@3"},
-	{"first_fix_inside_counts", T0, 1, 0, 0, {FX("V9", 0, P_A, -1)}, "zone_enter:1@0"},
+	 "zone_enter:1@1 zone_exit:1@3", NULL},
+	{"first_fix_inside_counts", T0, 1, 0, 0, {FX("V9", 0, P_A, -1)}, "zone_enter:1@0", NULL},
 	{"prohibited_entry_and_exit", T0, 1, 0, 0,
 	 {FX("V9", 0, P_B, -1), FX("V9", 5, P_OUT, -1), FX("V9", 10, P_B, -1)},
-	 "prohibited_entry:2@0 zone_exit:2@1 prohibited_entry:2@2"},
+	 "prohibited_entry:2@0 zone_exit:2@1 prohibited_entry:2@2", NULL},
 	{"order_exits_then_entries", T0, 1, 0, 0,
 	 {FX("V9", 0, P_AE, -1), FX("V9", 5, P_B, -1)},
-	 "zone_enter:1@0 zone_enter:6@0 zone_exit:1@1 zone_exit:6@1 prohibited_entry:2@1"},
+	 "zone_enter:1@0 zone_enter:6@0 zone_exit:1@1 zone_exit:6@1 prohibited_entry:2@1", NULL},
 	{"neutral_hysteresis_exits_at_once", T0, 1, 0, 0,
 	 {FX("V9", 0, P_B, -1), FX("V9", 5, P_B_NEAR, -1)},
-	 "prohibited_entry:2@0 zone_exit:2@1"},
+	 "prohibited_entry:2@0 zone_exit:2@1", NULL},
 	{"exit_fixes_3", T0, 3, 0, 0,
 	 {FX("V9", 0, P_B, -1), FX("V9", 5, P_B_NEAR, -1), FX("V9", 10, P_B_NEAR, -1),
 	  FX("V9", 15, P_B, -1), FX("V9", 20, P_B_NEAR, -1), FX("V9", 25, P_B_NEAR, -1),
 	  FX("V9", 30, P_B_NEAR, -1), FX("V9", 35, P_B, -1)},
-	 "prohibited_entry:2@0 zone_exit:2@6 prohibited_entry:2@7"},
+	 "prohibited_entry:2@0 zone_exit:2@6 prohibited_entry:2@7", NULL},
 	{"exit_margin_exits_at_once", T0, 3, 50, 0,
 	 {FX("V9", 0, P_B, -1), FX("V9", 5, P_B_NEAR, -1), FX("V9", 10, P_B_FAR, -1)},
-	 "prohibited_entry:2@0 zone_exit:2@2"},
+	 "prohibited_entry:2@0 zone_exit:2@2", NULL},
 	{"exit_margin_within_counts", T0, 3, 50, 0,
 	 {FX("V9", 0, P_B, -1), FX("V9", 5, P_B_NEAR, -1), FX("V9", 10, P_B_NEAR, -1),
 	  FX("V9", 15, P_B_NEAR, -1)},
-	 "prohibited_entry:2@0 zone_exit:2@3"},
+	 "prohibited_entry:2@0 zone_exit:2@3", NULL},
 	{"late_and_duplicate_fixes", T0, 1, 0, 0,
 	 {FX("V9", 10, P_A, -1), {"V9", 5, P_OUT, -1, NULL, 'l'},
 	  {"V9", 10, P_OUT, -1, NULL, 'd'}, {"V9", 9.999999, P_OUT, 99, NULL, 'l'},
 	  FX("V9", 11, P_OUT, -1)},
-	 "zone_enter:1@0 zone_exit:1@4"},
+	 "zone_enter:1@0 zone_exit:1@4", NULL},
 	{"route_deviation_once_per_excursion", T0, 1, 0, 0,
 	 {FX("V1", 0, P_R, -1), FX("V1", 5, P_OUT, -1), FX("V1", 10, P_OUT, -1),
 	  FX("V1", 15, P_R, -1), FX("V1", 20, P_OUT, -1), FX("V2", 20, P_OUT, -1)},
-	 "route_deviation:-@1 route_deviation:-@4"},
+	 "route_deviation:-@1 route_deviation:-@4", NULL},
 	{"route_deviation_first_fix_outside", T0, 1, 0, 0,
 	 {FX("V1", 0, P_OUT, -1), FX("V1", 5, P_A, -1)},
-	 "route_deviation:-@0 zone_enter:1@1"},
+	 "route_deviation:-@0 zone_enter:1@1", NULL},
 	{"zone_speeding_rearm", T0, 1, 0, 0,
 	 {FX("V9", 0, P_A, 30), FX("V9", 5, P_A, 50), FX("V9", 10, P_A, 60),
 	  FX("V9", 15, P_A, 40), FX("V9", 20, P_A, 41), FX("V9", 25, P_A, -1),
 	  FX("V9", 30, P_OUT, 50), FX("V9", 35, P_A, 50)},
 	 "zone_enter:1@0 zone_speeding:1@1 zone_speeding:1@4 zone_exit:1@6 "
-	 "zone_enter:1@7 zone_speeding:1@7"},
+	 "zone_enter:1@7 zone_speeding:1@7", NULL},
 	{"overspeed_rearm", T0, 1, 0, 0,
 	 {FX("V9", 0, P_OUT, 70), FX("V9", 5, P_OUT, 81), FX("V9", 10, P_OUT, 90),
 	  FX("V9", 15, P_OUT, -1), FX("V9", 20, P_OUT, 80), FX("V9", 25, P_OUT, 85)},
-	 "overspeed:-@1 overspeed:-@5"},
+	 "overspeed:-@1 overspeed:-@5", NULL},
 	{"overspeed_and_zone_speeding_order", T0, 1, 0, 0,
 	 {FX("V9", 0, P_A, 90)},
-	 "zone_enter:1@0 overspeed:-@0 zone_speeding:1@0"},
+	 "zone_enter:1@0 overspeed:-@0 zone_speeding:1@0", NULL},
 	{"dwell_once_per_stay", T0, 1, 0, 0,
 	 {FX("V9", 0, P_A, -1), FX("V9", 30, P_A, -1), FX("V9", 60, P_A, -1),
 	  FX("V9", 61, P_A, -1), FX("V9", 120, P_A, -1), FX("V9", 130, P_OUT, -1),
 	  FX("V9", 140, P_A, -1), FX("V9", 201, P_A, -1)},
 	 "zone_enter:1@0 dwell_exceeded:1@3 zone_exit:1@5 zone_enter:1@6 "
-	 "dwell_exceeded:1@7"},
+	 "dwell_exceeded:1@7", NULL},
 	{"silent_by_gap_at_threshold", T0, 1, 0, 0,
 	 {FX("V9", 0, P_OUT, -1), FX("V9", 299, P_OUT, -1), FX("V9", 599, P_OUT, -1),
 	  FX("V9", 600, P_A, -1)},
-	 "tracker_silent:-@2 tracker_resumed:-@2 zone_enter:1@3"},
+	 "tracker_silent:-@2 tracker_resumed:-@2 zone_enter:1@3", NULL},
 	{"silent_then_entry_order", T0, 1, 0, 0,
 	 {FX("V9", 0, P_OUT, -1), FX("V9", 1000, P_A, -1)},
-	 "tracker_silent:-@1 zone_enter:1@1 tracker_resumed:-@1"},
+	 "tracker_silent:-@1 zone_enter:1@1 tracker_resumed:-@1", NULL},
 	{"window_daily_edges", "2019-08-09T23:59:59Z", 1, 0, 1000000,
 	 {FX("V9", 0, P_C, -1), FX("V9", 1, P_C, -1), FX("V9", 3600, P_C, -1),
 	  FX("V9", 3601, P_C, -1)},
-	 "zone_enter:4@1 zone_exit:4@3"},
+	 "zone_enter:4@1 zone_exit:4@3", NULL},
 	{"window_wraps_midnight", "2019-08-10T13:59:59Z", 1, 0, 1000000,
 	 /* 21:59:59 local out, 22:00 in, 05:59:59 in, 06:00 out */
 	 {FX("V9", 0, P_F, -1), FX("V9", 1, P_F, -1), FX("V9", 28800, P_F, -1),
 	  FX("V9", 28801, P_F, -1)},
-	 "zone_enter:7@1 zone_exit:7@3"},
+	 "zone_enter:7@1 zone_exit:7@3", NULL},
 	{"window_from_to_inclusive", "2019-08-09T15:59:59Z", 1, 0, 1000000,
 	 /* 2019-08-09T23:59:59+08 out; 2019-08-10T00:00:00+08 in (and in the
 	  * daily window); 2019-08-12T00:00:00+08 in; one second later out. */
 	 {FX("V9", 0, P_F, -1), FX("V9", 1, P_F, -1), FX("V9", 172801, P_F, -1),
 	  FX("V9", 172802, P_F, -1)},
-	 "zone_enter:7@1 zone_exit:7@3"},
+	 "zone_enter:7@1 zone_exit:7@3", NULL},
+	{"window_daily_across_dst_spring_berlin", "2019-03-30T07:30:00Z", 1, 0, 1000000,
+	 /* zone C 08:00-09:00 local: 07:30Z is 08:30 CET (in); next day
+	  * 06:30Z is 08:30 CEST (in), 07:30Z is 09:30 CEST (out) */
+	 {FX("V9", 0, P_C, -1), FX("V9", 82800, P_C, -1), FX("V9", 86400, P_C, -1)},
+	 "zone_enter:4@0 zone_exit:4@2", "Europe/Berlin"},
+	{"window_daily_across_dst_autumn_berlin", "2019-10-26T06:30:00Z", 1, 0, 1000000,
+	 /* 06:30Z is 08:30 CEST (in); next day 06:30Z is 07:30 CET (out),
+	  * 07:30Z is 08:30 CET (in) */
+	 {FX("V9", 0, P_C, -1), FX("V9", 86400, P_C, -1), FX("V9", 90000, P_C, -1)},
+	 "zone_enter:4@0 zone_exit:4@1 zone_enter:4@2", "Europe/Berlin"},
+	{"window_daily_new_york_dst", "2019-03-09T13:30:00Z", 1, 0, 1000000,
+	 /* 13:30Z is 08:30 EST (in); next day 13:30Z is 09:30 EDT (out) */
+	 {FX("V9", 0, P_C, -1), FX("V9", 86400, P_C, -1), FX("V9", 86400 + 82800, P_C, -1)},
+	 "zone_enter:4@0 zone_exit:4@1 zone_enter:4@2", "America/New_York"},
 	{"hazard_class_filter", T0, 1, 0, 0,
 	 {FXC("V9", 0, P_D, -1, "2.1"), FXC("V9", 5, P_D, -1, "3"),
 	  FXC("V9", 10, P_D, -1, "2.1"), FXC("V8", 0, P_D, -1, NULL)},
-	 "zone_enter:5@1 zone_exit:5@2 zone_enter:5@3"},
+	 "zone_enter:5@1 zone_exit:5@2 zone_enter:5@3", NULL},
 	{"corridor_no_enter_exit", T0, 1, 0, 0,
-	 {FX("V2", 0, P_R, -1), FX("V2", 5, P_OUT, -1)}, ""},
+	 {FX("V2", 0, P_R, -1), FX("V2", 5, P_OUT, -1)}, "", NULL},
 };
 
 struct collect {
@@ -634,8 +649,8 @@ test_engine_scenarios(void **state)
 {
 	gf_zoneset *zs = scen_set();
 	gf_tz *tz = NULL;
-	assert_int_equal(gf_tz_load("Asia/Shanghai", &tz), GF_OK);
 	const struct scenario *s = *state;
+	assert_int_equal(gf_tz_load(s->tz ? s->tz : "Asia/Shanghai", &tz), GF_OK);
 	struct gf_options opt;
 	gf_options_default(&opt);
 	opt.exit_fixes = s->exit_fixes;
