@@ -1089,6 +1089,119 @@ test_property_index_equals_scan(void **state)
 	free(text);
 }
 
+/* With neutral hysteresis the engine's enter/exit alerts are exactly the
+ * changes of the geometric covering set (linear scan), fix by fix. */
+struct ev_sink {
+	char (*ev)[48];
+	size_t n, cap;
+};
+
+static void
+ev_cb(const struct gf_alert *a, void *arg)
+{
+	struct ev_sink *s = arg;
+	if (a->kind != GF_ALERT_ZONE_ENTER && a->kind != GF_ALERT_ZONE_EXIT &&
+	    a->kind != GF_ALERT_PROHIBITED_ENTRY)
+		return;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 1024;
+		s->ev = realloc(s->ev, s->cap * sizeof *s->ev);
+	}
+	snprintf(s->ev[s->n++], 48, "%s %lld %s", a->vehicle, (long long)a->zone_id,
+		 a->kind == GF_ALERT_ZONE_EXIT ? "out" : "in");
+}
+
+static void
+test_property_neutral_hysteresis_is_geometry(void **state)
+{
+	(void)state;
+	size_t cap = 1 << 20, len = 0;
+	char *text = malloc(cap);
+	len += (size_t)snprintf(text, cap, "{\"type\":\"FeatureCollection\",\"features\":[");
+	for (int z = 0; z < 120; z++) {
+		double x = 112.5 + (double)(rnd() % 10000) / 1e6;
+		double y = 37.8 + (double)(rnd() % 10000) / 1e6;
+		double s = 0.0005 + (double)(rnd() % 1000) / 1e6;
+		const char *kind = z % 5 == 0 ? "prohibited" : "event_venue";
+		if (z % 3 == 0)
+			len += (size_t)snprintf(text + len, cap - len,
+				"%s{\"type\":\"Feature\",\"properties\":{\"id\":%d,\"kind\":"
+				"\"%s\",\"radius_m\":%g},\"geometry\":{\"type\":\"Point\","
+				"\"coordinates\":[%.7f,%.7f]}}", z ? "," : "", z, kind, s * 1e5, x, y);
+		else
+			len += (size_t)snprintf(text + len, cap - len,
+				"%s{\"type\":\"Feature\",\"properties\":{\"id\":%d,\"kind\":"
+				"\"%s\"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":"
+				"[[[%.7f,%.7f],[%.7f,%.7f],[%.7f,%.7f],[%.7f,%.7f],[%.7f,%.7f]]]}}",
+				z ? "," : "", z, kind, x, y, x + s, y, x + s, y + s, x + s / 2,
+				y + s / 3, x, y);
+	}
+	snprintf(text + len, cap - len, "]}");
+	gf_zoneset *zs = NULL;
+	char err[256];
+	if (gf_zoneset_parse(text, strlen(text), &zs, err, sizeof err))
+		fail_msg("%s", err);
+	struct gf_options opt;
+	gf_options_default(&opt);
+	gf_engine *e = NULL;
+	assert_int_equal(gf_engine_new(&opt, zs, NULL, &e), GF_OK);
+	enum { NV = 40 };
+	double la[NV], lo[NV];
+	bool prev[NV][120];
+	memset(prev, 0, sizeof prev);
+	char names[NV][8];
+	for (int v = 0; v < NV; v++) {
+		snprintf(names[v], sizeof names[v], "T%d", v);
+		la[v] = 37.8 + (double)(rnd() % 10000) / 1e6;
+		lo[v] = 112.5 + (double)(rnd() % 10000) / 1e6;
+	}
+	struct ev_sink got = {0}, want = {0};
+	int64_t t0 = T(T0);
+	for (int i = 0; i < 20000; i++) {
+		int v = i % NV;
+		la[v] += ((double)(rnd() % 2001) - 1000) * 2e-7;
+		lo[v] += ((double)(rnd() % 2001) - 1000) * 2e-7;
+		struct gf_fix fx = {names[v], t0 + (int64_t)(i / NV) * 1000000, la[v],
+				    lo[v], false, 0, NULL};
+		assert_int_equal(gf_engine_fix(e, &fx, ev_cb, &got, NULL), GF_OK);
+		size_t idx[120];
+		size_t n = gf_zoneset_query(zs, la[v], lo[v], idx, 120, true);
+		bool now[120] = {false};
+		for (size_t k = 0; k < n; k++)
+			now[idx[k]] = true;
+		struct gf_alert a;
+		memset(&a, 0, sizeof a);
+		strcpy(a.vehicle, names[v]);
+		a.has_zone = true;
+		for (int z = 0; z < 120; z++) /* exits first, then entries */
+			if (prev[v][z] && !now[z]) {
+				a.kind = GF_ALERT_ZONE_EXIT;
+				a.zone_id = z;
+				ev_cb(&a, &want);
+			}
+		for (int z = 0; z < 120; z++)
+			if (!prev[v][z] && now[z]) {
+				a.kind = GF_ALERT_ZONE_ENTER;
+				a.zone_id = z;
+				ev_cb(&a, &want);
+			}
+		memcpy(prev[v], now, sizeof now);
+	}
+	assert_int_equal(got.n, want.n);
+	for (size_t k = 0; k < got.n; k++)
+		if (strcmp(got.ev[k], want.ev[k]))
+			fail_msg("event %zu: got \"%s\" want \"%s\"", k, got.ev[k],
+				 want.ev[k]);
+	print_message("# neutral hysteresis: %zu enter/exit events match geometry\n",
+		      got.n);
+	assert_true(got.n > 100);
+	free(got.ev);
+	free(want.ev);
+	gf_engine_free(e);
+	gf_zoneset_free(zs);
+	free(text);
+}
+
 #define NROWS(t) (sizeof t / sizeof t[0])
 #define ROWS(t, fn)                                                   \
 	for (size_t i = 0; i < NROWS(t); i++)                             \
@@ -1120,6 +1233,7 @@ main(void)
 	ONE(test_options);
 	ONE(test_property_random_polygons);
 	ONE(test_property_index_equals_scan);
+	ONE(test_property_neutral_hysteresis_is_geometry);
 	assert(n <= NROWS(tests));
 	return _cmocka_run_group_tests("geofence", tests, n, NULL, NULL);
 }
