@@ -16,11 +16,15 @@
 # 4. half speed: publish-to-committed-alert latency p50/p99: the load logs the
 #    publish time of each fix, a subscriber on hazgate/alerts/# matches each
 #    alert's (vehicle, ts) to it.
-# 5. the gateway's peak RSS (VmHWM).
+# 5. the gateway's peak RSS (VmHWM) so far;
+# 6. 10,000 zones loaded (a grid of small squares): the full-speed load
+#    again, CPU per message against 10 zones;
+# 7. a fleet of 400,000 vehicles (a fix each), then the peak RSS again.
 # Without ./hazgate in the build folder it prints "gateway not built yet" and
 # exits 0 (--ceiling-only measures the ceiling alone). Figures are key=value
 # lines. Knobs: HG_BENCH_MESSAGES (100000), HG_BENCH_VEHICLES (500),
-# HG_BENCH_PACED (20000 messages at 2,000/s), HG_BENCH_LATENCY_S (20).
+# HG_BENCH_PACED (20000 messages at 2,000/s), HG_BENCH_LATENCY_S (20),
+# HG_BENCH_FLEET (400000 vehicles).
 set -uo pipefail
 
 top=${HG_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -35,7 +39,7 @@ load=$B/hazgate-load gw=$B/hazgate ctl=$B/hazgate-ctl
 ceiling_only=0
 case "${1:-}" in
   --ceiling-only) ceiling_only=1 ;;
-  -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
   "") ;;
   *) echo "bench_gateway: unknown argument $1" >&2; exit 2 ;;
 esac
@@ -155,20 +159,20 @@ pg_ticks() {
   echo "$t"
 }
 
-# run_phase NAME MESSAGES FIRST_VEHICLE [hazgate-load options]: publish a
-# fleet, wait until its last fix is in positions, and set P_SECS (first
-# publish to committed), P_GW_US and P_PG_US (CPU µs per message).
+# run_phase NAME MESSAGES VEHICLES FIRST_VEHICLE [hazgate-load options]:
+# publish a fleet, wait until its last fix is in positions, and set P_SECS
+# (first publish to committed), P_GW_US and P_PG_US (CPU µs per message).
 run_phase() {
-  local name=$1 n=$2 first=$3; shift 3
+  local name=$1 n=$2 nv=$3 first=$4; shift 4
   local start last veh ts t0 g0 p0 t1 g1 p1 deadline rows
-  start=$(start_at "$n" "$V")
-  last=$("$load" simulate --vehicles "$V" --messages "$n" --seed 2 --first-vehicle "$first" \
+  start=$(start_at "$n" "$nv")
+  last=$("$load" simulate --vehicles "$nv" --messages "$n" --seed 2 --first-vehicle "$first" \
          --zones "$zones" --start "$start" --dry-run 2>/dev/null | tail -1 | cut -f2)
   veh=$(printf '%s' "$last" | jq -r .vehicle)
   ts=$(printf '%s' "$last" | jq -r .ts)
   rows=$(q "SELECT count(*) FROM positions;")
   g0=$(ticks "$gwpid"); p0=$(pg_ticks)
-  "$load" simulate --vehicles "$V" --messages "$n" --seed 2 --first-vehicle "$first" \
+  "$load" simulate --vehicles "$nv" --messages "$n" --seed 2 --first-vehicle "$first" \
     --zones "$zones" --start "$start" "$@" >"$work/$name-pub.out" 2>&1 \
     || die "$name: load failed: $(tail -2 "$work/$name-pub.out")"
   deadline=$(( $(date +%s) + 300 ))
@@ -188,7 +192,8 @@ run_phase() {
 }
 
 # ---- 2. full speed ---------------------------------------------------------
-run_phase full "$N" 0
+run_phase full "$N" "$V" 0
+gw10=$P_GW_US pg10=$P_PG_US
 rate=$(awk -v n="$N" -v s="$P_SECS" 'BEGIN { printf "%.0f", n / s }')
 echo "gateway_msg_per_s=$rate"
 echo "ratio_to_ceiling=$(awk -v a="$rate" -v b="$ceiling" 'BEGIN { printf "%.2f", a / b }') (target >= 0.9)"
@@ -197,7 +202,7 @@ echo "postgres_cpu_us_per_msg=$P_PG_US"
 echo "total_cpu_us_per_msg=$(awk -v a="$P_GW_US" -v b="$P_PG_US" 'BEGIN { printf "%.1f", a + b }') (target <= 20)"
 
 # ---- 3. paced at 2,000 msg/s -------------------------------------------------
-run_phase paced "$NP" "$V" --rate 2000
+run_phase paced "$NP" "$V" "$V" --rate 2000
 echo "paced2000_gateway_cpu_us_per_msg=$P_GW_US"
 echo "paced2000_postgres_cpu_us_per_msg=$P_PG_US"
 echo "paced2000_total_cpu_us_per_msg=$(awk -v a="$P_GW_US" -v b="$P_PG_US" 'BEGIN { printf "%.1f", a + b }')"
@@ -210,7 +215,7 @@ nl=$(( half * LAT_S ))
   --latency "$work/publog" >"$work/alerts.out" 2>"$work/alerts.err" &
 apid=$!
 for _ in $(seq 1 100); do grep -q subscribed "$work/alerts.err" && break; sleep 0.05; done
-run_phase latency "$nl" $(( 2 * V )) --rate "$half" --publog "$work/publog"
+run_phase latency "$nl" "$V" $(( 2 * V )) --rate "$half" --publog "$work/publog"
 sleep 1
 kill -TERM "$apid" 2>/dev/null
 wait "$apid"
@@ -222,8 +227,40 @@ echo "latency_p99_ms=$(kv "$work/alerts.out" latency_p99_ms) (target <= 100)"
 echo "latency_max_ms=$(kv "$work/alerts.out" latency_max_ms)"
 
 # ---- 5. memory ----------------------------------------------------------------
-hwm=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$gwpid/status")
-echo "gateway_peak_rss_mib=$(awk -v k="$hwm" 'BEGIN { printf "%.1f", k / 1024 }')"
+hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$gwpid/status" | awk '{ printf "%.1f", $1 / 1024 }'; }
+metric() { curl -fs "http://127.0.0.1:$httpport/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+echo "gateway_peak_rss_mib=$(hwm) ($(metric hazgate_vehicles) vehicles, $(metric hazgate_zones) zones)"
+
+# ---- 6. 10,000 zones: the same load, CPU per message against 10 zones -----
+# A 100 x 100 grid of 100 m squares, 1 km apart, over the city and around it.
+psql -XqAt -v ON_ERROR_STOP=1 >/dev/null <<'SQL' || die "cannot add the 10,000 zones"
+INSERT INTO zones (id, name, kind, feature)
+SELECT id, 'grid ' || i || ',' || j, 'restricted',
+       jsonb_build_object('type', 'Feature',
+         'properties', jsonb_build_object('id', id, 'name', 'grid ' || i || ',' || j, 'kind', 'restricted'),
+         'geometry', jsonb_build_object('type', 'Polygon', 'coordinates', jsonb_build_array(jsonb_build_array(
+           jsonb_build_array(x, y), jsonb_build_array(x + 0.00114, y), jsonb_build_array(x + 0.00114, y + 0.0009),
+           jsonb_build_array(x, y + 0.0009), jsonb_build_array(x, y)))))
+  FROM generate_series(0, 99) AS i, generate_series(0, 99) AS j,
+       LATERAL (SELECT 100001 + i * 100 + j AS id, 37.42 + i * 0.009 AS y, 111.98 + j * 0.0114 AS x) AS g;
+SQL
+want=$(( $(q "SELECT count(*) FROM zones;") ))
+for _ in $(seq 1 300); do [ "$(metric hazgate_zones)" = "$want" ] && break; sleep 0.1; done
+[ "$(metric hazgate_zones)" = "$want" ] || die "the gateway did not load the $want zones: $(tail -3 "$work/hazgate.log")"
+run_phase zones10k "$N" "$V" $(( 3 * V ))
+echo "zones10k_gateway_msg_per_s=$(awk -v n="$N" -v s="$P_SECS" 'BEGIN { printf "%.0f", n / s }')"
+echo "zones10k_gateway_cpu_us_per_msg=$P_GW_US"
+echo "zones10k_postgres_cpu_us_per_msg=$P_PG_US"
+echo "zones10k_gateway_cpu_ratio_to_10_zones=$(awk -v a="$P_GW_US" -v b="$gw10" 'BEGIN { printf "%.2f", a / b }') (target <= 1.2)"
+echo "zones10k_total_cpu_ratio_to_10_zones=$(awk -v a="$P_GW_US" -v b="$P_PG_US" -v c="$gw10" -v d="$pg10" 'BEGIN { printf "%.2f", (a + b) / (c + d) }')"
+
+# ---- 7. 400,000 vehicles' state with the 10,000 zones: peak RSS -------------
+NV=${HG_BENCH_FLEET:-400000}
+run_phase fleet "$NV" "$NV" $(( 4 * V ))
+echo "fleet_gateway_msg_per_s=$(awk -v n="$NV" -v s="$P_SECS" 'BEGIN { printf "%.0f", n / s }')"
+echo "gateway_peak_rss_mib=$(hwm) ($(metric hazgate_vehicles) vehicles, $(metric hazgate_zones) zones; target <= 256)"
+echo "gateway_lost_seq=$(metric hazgate_lost_seq_total)"
+echo "gateway_alerts_published=$(metric hazgate_alerts_published_total)"
 
 kill -TERM "$gwpid"
 for _ in $(seq 1 150); do kill -0 "$gwpid" 2>/dev/null || break; sleep 0.1; done
