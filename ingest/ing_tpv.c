@@ -1,0 +1,191 @@
+/*
+ * ing_tpv.c - gpsd TPV reports, read by libgps's own gps_unpack().
+ *
+ * Why both jansson and libgps: the gateway must read TPV exactly as gpsd's
+ * library does (gps_unpack() is what every gpsd client runs), but
+ * gps_unpack() is not a validator. It needs a writable NUL-terminated
+ * string and reads past any length we know of; it returns 0 whatever
+ * happens; it routes on the first `"class":` substring (so a nested
+ * object's class can send the whole buffer to the SKY, AIS or RTCM
+ * readers); it stops silently at the first nested object or array and at a
+ * space in `"class": "TPV"`, leaving the rest at NaN; and it reads a
+ * number too large for a double as infinity. So on hostile bytes it is not
+ * safe to call raw. Here jansson runs first: the payload must be one
+ * well-formed JSON object (jansson rejects NUL bytes, so the copy below is
+ * the whole payload), with no duplicate keys, "class" equal to "TPV", and
+ * members of the right types; only then is gps_unpack() called, on a
+ * NUL-terminated copy of at most ING_TPV_MAX bytes (gpsd clients never
+ * hand it more: libgps reads gpsd's reports into a buffer of that size).
+ * Afterwards every member jansson saw must have been read by libgps with
+ * the same value (lat, lon, mode, time); if not, the message is rejected
+ * as tpv_unreadable rather than half-read.
+ *
+ * Values: speed m/s * 3.6 -> km/h; track -> heading; mode 2/3 -> fix
+ * (0/1 = no fix); eph (metres) -> eph_m, not hdop (TPV carries no DOP);
+ * altitude: altMSL, else the deprecated alt, else altHAE. gpsd's time
+ * parser ignores offsets and anything after the seconds' fraction, so the
+ * "time" text is also read by ing_time_parse() and must agree with libgps
+ * to the microsecond (libgps stores nanoseconds through a double, hence a
+ * 1 µs tolerance); the exact decimal value is kept. hazgate extensions that
+ * libgps ignores (vehicle, un, hazard_class, seq, ignition) are read with
+ * jansson. Stack use: one struct gps_data_t (~24 KiB) and the copy (8 KiB).
+ */
+#include <gps.h>
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "ingest/ingest-internal.h"
+
+#define ROW(name, kind, flags, member, present, seen)                      \
+	{ name, kind, flags, (unsigned short)offsetof(struct ing_fix, member), \
+	  present, seen }
+#define CHECK(name, kind, seen) { name, kind, 0, 0, 0, seen }
+
+/* jansson's view: types, required members, and the values we compare. */
+static const struct ing_field tpv_fields[] = {
+	ROW("mode", ING_K_SMALLINT, ING_F_REQUIRED, fix, ING_HAS_FIX, 0),
+	ROW("time", ING_K_TIME_RFC3339, 0, time_us, 0, ING_SEEN_TIME),
+	ROW("lat", ING_K_REAL, ING_F_REQUIRED, lat, 0, 0),
+	ROW("lon", ING_K_REAL, ING_F_REQUIRED, lon, 0, 0),
+	CHECK("device", ING_K_CHECK_STRING, 0),
+	CHECK("speed", ING_K_CHECK_NUMBER, ING_SEEN_SPEED),
+	CHECK("track", ING_K_CHECK_NUMBER, ING_SEEN_TRACK),
+	CHECK("alt", ING_K_CHECK_NUMBER, ING_SEEN_ALT),
+	CHECK("altHAE", ING_K_CHECK_NUMBER, ING_SEEN_ALT),
+	CHECK("altMSL", ING_K_CHECK_NUMBER, ING_SEEN_ALT),
+	CHECK("eph", ING_K_CHECK_NUMBER, ING_SEEN_EPH),
+	/* hazgate extensions, ignored by libgps */
+	ROW("vehicle", ING_K_VEHICLE, 0, vehicle, 0, ING_SEEN_VEHICLE),
+	ROW("un", ING_K_CARGO, 0, un, ING_HAS_UN, 0),
+	ROW("hazard_class", ING_K_CARGO, 0, hazard_class, ING_HAS_HAZARD_CLASS,
+	    0),
+	ROW("seq", ING_K_INT64, 0, seq, ING_HAS_SEQ, 0),
+	ROW("ignition", ING_K_BOOL, 0, ignition, ING_HAS_IGNITION, 0),
+};
+
+static enum ing_reason
+unreadable(struct ing_error *err, const char *field)
+{
+	return ing_err_set(err, ING_REASON_TPV_UNREADABLE, field,
+	                   "libgps did not read %s as the JSON says (gpsd "
+	                   "wants \"class\":\"TPV\" unspaced, no nested values)",
+	                   field);
+}
+
+/* libgps's timespec -> µs, rounded to the nearest (see the header). */
+static int64_t
+timespec_us(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000000 + (ts->tv_nsec + 500) / 1000;
+}
+
+enum ing_reason
+ing_tpv_read(json_t *obj, const char *payload, size_t len, const char *topic,
+             struct ing_fix *fix, struct ing_error *err)
+{
+	struct gps_data_t gd;
+	char buf[ING_TPV_MAX + 1];
+	struct ing_walk walk = { 0, NULL };
+	json_t *cls = json_object_get(obj, "class");
+	enum ing_reason r;
+	const char *key;
+	json_t *val;
+	int64_t t;
+
+	fix->format = ING_FORMAT_TPV;
+	if (!cls || json_is_null(cls))
+		return ing_err_set(err, ING_REASON_MISSING_FIELD, "class",
+		                   "class is missing");
+	if (!json_is_string(cls))
+		return ing_err_set(err, ING_REASON_BAD_TYPE, "class",
+		                   "class must be a string");
+	if (strcmp(json_string_value(cls), "TPV") != 0)
+		return ing_err_set(err, ING_REASON_NOT_TPV, "class",
+		                   "class \"%.20s\" is not TPV",
+		                   json_string_value(cls));
+	if (len > ING_TPV_MAX)
+		return ing_err_set(err, ING_REASON_TOO_LARGE, NULL,
+		                   "TPV is %zu bytes, over libgps's %d", len,
+		                   ING_TPV_MAX);
+
+	/* gps_unpack() never returns on some nested values: with an object
+	 * or array member before "class" ({"x":{},"class":"TPV"}) libgps
+	 * 3.22 loops forever. gpsd's TPV is flat, and libgps stops reading
+	 * at the first nested value anyway, so only flat objects go on. */
+	json_object_foreach(obj, key, val) {
+		if (json_is_object(val) || json_is_array(val))
+			return ing_err_set(err, ING_REASON_TPV_UNREADABLE, NULL,
+			                   "TPV member \"%.32s\" is an object or "
+			                   "array (gpsd's TPV is flat)", key);
+	}
+
+	r = ing_fields_read(obj, tpv_fields,
+	                    sizeof(tpv_fields) / sizeof(tpv_fields[0]), fix,
+	                    &walk, err);
+	if (r != ING_REASON_NONE)
+		return r;
+	if ((fix->present & ING_HAS_FIX) && (fix->fix == 0 || fix->fix == 1))
+		return ing_fix_check(fix, 0, err);  /* no_fix is checked first */
+	if (walk.first_missing)
+		return ing_err_set(err, ING_REASON_MISSING_FIELD,
+		                   walk.first_missing, "%s is missing",
+		                   walk.first_missing);
+	if (!(walk.seen & ING_SEEN_TIME))
+		return ing_err_set(err, ING_REASON_MISSING_FIELD, "time",
+		                   "time is missing");
+
+	/* jansson accepted it: one object, no NUL bytes, len <= ING_TPV_MAX. */
+	memcpy(buf, payload, len);
+	buf[len] = '\0';
+	memset(&gd, 0, sizeof(gd));     /* privdata NULL: no client hooks */
+	(void)gps_unpack(buf, &gd);
+
+	/* A mode outside 0..3 is left to ing_fix_check()'s value_range. */
+	if (!(gd.set & MODE_SET) ||
+	    (fix->fix >= 0 && fix->fix <= 3 && gd.fix.mode != fix->fix))
+		return unreadable(err, "mode");
+	if (!(gd.set & LATLON_SET) || gd.fix.latitude != fix->lat ||
+	    gd.fix.longitude != fix->lon)
+		return unreadable(err, "lat/lon");
+	t = timespec_us(&gd.fix.time);
+	if (!(gd.set & TIME_SET) || t - fix->time_us > 1 ||
+	    fix->time_us - t > 1)
+		return unreadable(err, "time");
+
+	if (walk.seen & ING_SEEN_SPEED) {
+		if (!(gd.set & SPEED_SET))
+			return unreadable(err, "speed");
+		fix->speed_kmh = gd.fix.speed * 3.6;
+		fix->present |= ING_HAS_SPEED;
+	}
+	if (walk.seen & ING_SEEN_TRACK) {
+		if (!(gd.set & TRACK_SET))
+			return unreadable(err, "track");
+		fix->heading = gd.fix.track;
+		fix->present |= ING_HAS_HEADING;
+	}
+	if (walk.seen & ING_SEEN_ALT) {
+		if (isfinite(gd.fix.altMSL))
+			fix->alt_m = gd.fix.altMSL;
+		else if (isfinite(gd.fix.altitude))
+			fix->alt_m = gd.fix.altitude;
+		else if (isfinite(gd.fix.altHAE))
+			fix->alt_m = gd.fix.altHAE;
+		else
+			return unreadable(err, "alt");
+		fix->present |= ING_HAS_ALT;
+	}
+	if (walk.seen & ING_SEEN_EPH) {
+		if (!isfinite(gd.fix.eph))
+			return unreadable(err, "eph");
+		fix->eph_m = gd.fix.eph;
+		fix->present |= ING_HAS_EPH;
+	}
+
+	if (!(walk.seen & ING_SEEN_VEHICLE))
+		return ing_vehicle_from_topic(fix, topic, 1,
+		                              "vehicle member and no vehicle in "
+		                              "the topic", err);
+	return ING_REASON_NONE;
+}

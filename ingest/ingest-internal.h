@@ -1,0 +1,89 @@
+/*
+ * ingest-internal.h - what the files of ingest/ share; not for other modules.
+ *
+ * Decoders are field tables (gpsd's json_attr_t habit): each row names a
+ * JSON member, how to read it and where it goes in struct ing_fix. One
+ * walker (ing_fields_read) applies a table to a jansson object.
+ */
+#ifndef HAZGATE_INGEST_INTERNAL_H
+#define HAZGATE_INGEST_INTERNAL_H
+
+#include <jansson.h>
+
+#include "ingest/ingest.h"
+
+/* How a table row reads its member. */
+enum ing_kind {
+	ING_K_REAL,         /* number -> double at offset */
+	ING_K_SMALLINT,     /* integer (or integral real) -> int at offset */
+	ING_K_INT64,        /* integer -> int64_t at offset */
+	ING_K_BOOL,         /* true/false -> bool at offset */
+	ING_K_CARGO,        /* string, "" = absent, <= ING_CARGO_MAX -> char[] */
+	ING_K_VEHICLE,      /* string -> fix->vehicle, validated */
+	ING_K_TIME_RFC3339, /* string -> fix->time_us (first time row wins) */
+	ING_K_TIME_MS,      /* integer epoch ms -> fix->time_us */
+	ING_K_TIME_S,       /* integer epoch s -> fix->time_us */
+	ING_K_CHECK_NUMBER, /* type check only (value comes from elsewhere) */
+	ING_K_CHECK_STRING  /* type check only */
+};
+
+#define ING_F_REQUIRED 0x1u
+
+/* Internal "seen" bits, never in ing_fix.present. */
+#define ING_SEEN_TIME     (1u << 0)
+#define ING_SEEN_VEHICLE  (1u << 1)
+#define ING_SEEN_SPEED    (1u << 2)
+#define ING_SEEN_TRACK    (1u << 3)
+#define ING_SEEN_ALT      (1u << 4)
+#define ING_SEEN_EPH      (1u << 5)
+#define ING_SEEN_LATLON   (1u << 6)
+
+struct ing_field {
+	const char *name;       /* JSON member name */
+	unsigned char kind;     /* enum ing_kind */
+	unsigned char flags;    /* ING_F_ */
+	unsigned short offset;  /* offsetof(struct ing_fix, ...) where it goes */
+	unsigned present;       /* ING_HAS_ bit set in fix->present */
+	unsigned seen;          /* ING_SEEN_ bit set in *seen */
+};
+
+/* Result of a table walk. */
+struct ing_walk {
+	unsigned seen;              /* ING_SEEN_ bits */
+	const char *first_missing;  /* first required row absent, or NULL */
+};
+
+/*
+ * Apply `n` rows of `tab` to object `obj`, writing into `fix`. Type errors
+ * (bad_type, time_format, cargo_format, vehicle_*) stop the walk and are
+ * returned; absent required rows are only noted in walk->first_missing so
+ * that the caller can prefer no_fix over missing_field.
+ */
+enum ing_reason ing_fields_read(json_t *obj, const struct ing_field *tab,
+                                size_t n, struct ing_fix *fix,
+                                struct ing_walk *walk, struct ing_error *err);
+
+/* The format decoders, on an already parsed object. They fill `fix` and
+ * return ING_REASON_NONE, or the reason (err set). */
+enum ing_reason ing_native_read(json_t *obj, const char *topic,
+                                struct ing_fix *fix, struct ing_error *err);
+enum ing_reason ing_tpv_read(json_t *obj, const char *payload, size_t len,
+                             const char *topic, struct ing_fix *fix,
+                             struct ing_error *err);
+
+/*
+ * Set the vehicle from topic level `level` (0-based; '/'-separated).
+ * Returns ING_REASON_NONE, a vehicle_* reason, or missing_field when the
+ * topic is NULL or too short (`what` names the source for the message).
+ */
+enum ing_reason ing_vehicle_from_topic(struct ing_fix *fix, const char *topic,
+                                       unsigned level, const char *what,
+                                       struct ing_error *err);
+
+/* Record a rejection: reason, field (string literal or NULL) and a printf
+ * message, made printable ASCII. Returns `reason`; err may be NULL. */
+enum ing_reason ing_err_set(struct ing_error *err, enum ing_reason reason,
+                            const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif /* HAZGATE_INGEST_INTERNAL_H */
