@@ -45,6 +45,7 @@ struct app {
 	bool stopping;
 	struct event *ev_sig_term, *ev_sig_int, *ev_fsync, *ev_drain, *ev_stats;
 	uint64_t fixes, reported, published, acked;
+	uint64_t max_sent;       /* highest seq published by this process */
 };
 
 static void
@@ -81,6 +82,12 @@ pump(struct app *a)
 		a->mids[a->nmids].id = id;
 		a->nmids++;
 		a->published++;
+		/* A record at or below the highest one sent before goes again
+		 * because its PUBACK was lost with the link (or the process). */
+		trk_log(TRK_LOG_DEBUG, "published", "seq=%" PRIu64 " mid=%d resend=%d", id, mid,
+		        id <= a->max_sent);
+		if (id > a->max_sent)
+			a->max_sent = id;
 	}
 }
 

@@ -18,7 +18,7 @@ Prints a summary line "payloads=N unique=N dups=N first_ts=... last_ts=..."
 and exits 1 with one line per problem.
 
 usage: check-telemetry.py --nmea FILE --sub FILE --vehicle V [--un U]
-         [--hazard-class C] [--first-seq N] [--max-dups N]
+         [--hazard-class C] [--first-seq N] [--max-dups N] [--missing S,S]
          [--policy MIN,MAX,HEADING,DIST,HEADSPEED] [--from-ts TS] [--to-ts TS]
 """
 import argparse
@@ -116,6 +116,8 @@ def main():
     ap.add_argument("--from-ts", help="first fix time the tracker could see")
     ap.add_argument("--to-ts", help="last fix time the tracker could see")
     ap.add_argument("--expect-count", type=int)
+    ap.add_argument("--missing", default="",
+                    help="comma-separated seqs that must not arrive (damaged on disk)")
     a = ap.parse_args()
 
     fixes, order = nmea_fixes(a.nmea)
@@ -141,6 +143,7 @@ def main():
             continue
         if seq in by_seq:
             dups += 1
+            print("duplicate: seq %d" % seq)
             if raw != raw_by_seq[seq]:
                 problems.append("seq %d sent twice with different payloads" % seq)
             continue
@@ -168,10 +171,13 @@ def main():
             problems.append("seq %d: alt_m %r != %r" % (seq, p.get("alt_m"), fx.get("alt_m")))
 
     seqs = sorted(by_seq)
+    missing_ok = set(int(x) for x in a.missing.split(",") if x)
+    for m in sorted(missing_ok & set(seqs)):
+        problems.append("seq %d arrived but should be missing" % m)
     if seqs:
-        want = list(range(a.first_seq, a.first_seq + len(seqs)))
+        want = [s for s in range(a.first_seq, seqs[-1] + 1) if s not in missing_ok]
         if seqs != want:
-            missing = sorted(set(range(a.first_seq, seqs[-1] + 1)) - set(seqs))
+            missing = sorted(set(want) - set(seqs))
             problems.append("seq not consecutive from %d: %d missing (%s...), first %d last %d"
                             % (a.first_seq, len(missing), missing[:10], seqs[0], seqs[-1]))
         prev = None
