@@ -81,6 +81,8 @@ start_at() {
 }
 
 echo "== gateway benchmark: $N messages, $V vehicles, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+# Other work on the machine skews every figure: say how busy it was.
+echo "loadavg_at_start=$(cut -d' ' -f1 /proc/loadavg)"
 
 # ---- 1. the ceiling ------------------------------------------------------
 "$load" count --client-id bench-ceiling --subscribe-only >/dev/null 2>&1 || die "count: no broker"
@@ -189,6 +191,10 @@ run_phase() {
   P_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e6 }')
   P_GW_US=$(awk -v d=$(( g1 - g0 )) -v hz="$hz" -v n="$n" 'BEGIN { printf "%.1f", d * 1e6 / hz / n }')
   P_PG_US=$(awk -v d=$(( p1 - p0 )) -v hz="$hz" -v n="$n" 'BEGIN { printf "%.1f", d * 1e6 / hz / n }')
+  # share of one core each used over the phase: low figures with a low
+  # throughput mean the pipeline waits rather than computes
+  P_GW_BUSY=$(awk -v d=$(( g1 - g0 )) -v hz="$hz" -v s="$P_SECS" 'BEGIN { printf "%.2f", d / hz / s }')
+  P_PG_BUSY=$(awk -v d=$(( p1 - p0 )) -v hz="$hz" -v s="$P_SECS" 'BEGIN { printf "%.2f", d / hz / s }')
 }
 
 # ---- 2. full speed ---------------------------------------------------------
@@ -200,6 +206,8 @@ echo "ratio_to_ceiling=$(awk -v a="$rate" -v b="$ceiling" 'BEGIN { printf "%.2f"
 echo "gateway_cpu_us_per_msg=$P_GW_US"
 echo "postgres_cpu_us_per_msg=$P_PG_US"
 echo "total_cpu_us_per_msg=$(awk -v a="$P_GW_US" -v b="$P_PG_US" 'BEGIN { printf "%.1f", a + b }') (target <= 20)"
+echo "gateway_cores_busy=$P_GW_BUSY"
+echo "postgres_cores_busy=$P_PG_BUSY"
 
 # ---- 3. paced at 2,000 msg/s -------------------------------------------------
 run_phase paced "$NP" "$V" "$V" --rate 2000
@@ -270,3 +278,4 @@ else
   wait "$gwpid"; echo "gateway_exit=$?"
 fi
 rm -f "$svc/gateway.pid"
+echo "loadavg_at_end=$(cut -d' ' -f1 /proc/loadavg)"
