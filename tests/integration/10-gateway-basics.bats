@@ -1,0 +1,90 @@
+#!/usr/bin/env bats
+# 10-gateway-basics: the daemon's command line, scenario 01 (connect and
+# subscribe: retained status, /healthz, /metrics) and scenario 03 (a bad
+# payload of every ingest reason stored in `rejects` with its raw bytes, the
+# daemon alive), against private PostgreSQL + mosquitto.
+
+load "$HG_SRCDIR/tests/data/gateway/helpers.bash"
+
+setup_file() { gw_setup_file; }
+teardown_file() { gw_teardown_file; }
+
+@test "--version, --help and --check-config" {
+  run "$GW" --version
+  [ "$status" -eq 0 ]
+  [[ "$output" == "hazgate "* ]]
+  run "$GW" --help
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"silent_after_s"* ]]
+  [[ "$output" == *"(SIGHUP reloads)"* ]]
+  run "$GW" -c "$GWCONF" --check-config
+  [ "$status" -eq 0 ]
+  [[ "$output" == *": ok" ]]
+}
+
+@test "a bad configuration names the file and line and exits 2" {
+  printf '[mqtt]\nhost = x\n\n[postgres]\nbatch_rows = lots\n' > "$GWDIR/bad.conf"
+  run "$GW" -c "$GWDIR/bad.conf" --check-config
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"$GWDIR/bad.conf:5: [postgres] batch_rows = 'lots': not an integer"* ]]
+  printf '[mqtt]\nclinet_id = x\n' > "$GWDIR/bad.conf"
+  run "$GW" -c "$GWDIR/bad.conf"
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"bad.conf:2: unknown key 'clinet_id' in [mqtt]"* ]]
+}
+
+@test "01 connect and subscribe: retained online status, healthz 200, metrics" {
+  gw_start
+  run mosquitto_sub -h "$HG_MQTT_HOST" -p "$HG_MQTT_PORT" -t 'hazgate/status/hazgate-test' -C 1 -W 5
+  [ "$status" -eq 0 ]
+  [ "$output" = "online" ]
+  run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GW_HTTP_PORT/healthz"
+  [ "$output" = "200" ]
+  [ "$(metric hazgate_mqtt_connected)" = "1" ]
+  [ "$(metric hazgate_postgres_connected)" = "1" ]
+  [ "$(metric hazgate_zones)" = "10" ]
+  # The broker has our persistent session's three QoS 1 subscriptions.
+  grep -q 'event=mqtt_connected .* subscriptions=3' "$GWDIR/log"
+}
+
+@test "03 bad payloads of every reason are stored in rejects, the daemon goes on" {
+  local n=0
+  while IFS=$'\t' read -r reason topic payload; do
+    case "$reason" in \#*|'') continue ;; esac
+    mosquitto_pub -h "$HG_MQTT_HOST" -p "$HG_MQTT_PORT" -q 1 -t "$topic" -m "$payload"
+    n=$((n + 1))
+  done < "$HG_SRCDIR/tests/data/gateway/bad-payloads.tsv"
+  # Raw bytes: invalid UTF-8 (jansson refuses the whole text: not_json),
+  # and a payload over 64 KiB.
+  printf '{"vehicle":"T\xff1","ts":"2020-01-01T00:00:00Z","lat":37.5,"lon":112.5}' > "$GWDIR/utf8.bin"
+  mosquitto_pub -h "$HG_MQTT_HOST" -p "$HG_MQTT_PORT" -q 1 -t tankers/T1/telemetry -f "$GWDIR/utf8.bin"
+  head -c 70000 /dev/zero | tr '\0' ' ' > "$GWDIR/large.bin"
+  mosquitto_pub -h "$HG_MQTT_HOST" -p "$HG_MQTT_PORT" -q 1 -t tankers/T1/telemetry -f "$GWDIR/large.bin"
+  n=$((n + 2))
+  # And one good fix after them all.
+  mosquitto_pub -h "$HG_MQTT_HOST" -p "$HG_MQTT_PORT" -q 1 -t tankers/T9/telemetry \
+    -m '{"ts":"2020-01-01T00:00:00Z","lat":37.5,"lon":112.5,"seq":1}'
+  wait_sql "SELECT count(*) FROM rejects" "$n"
+  wait_sql "SELECT count(*) FROM positions WHERE vehicle = 'T9'" "1"
+  # Every reason is there, with its topic and its exact bytes.
+  while IFS=$'\t' read -r reason topic payload; do
+    case "$reason" in \#*|'') continue ;; esac
+    [ "$(psql -XqAt -v r="$reason" -v t="$topic" -v p="$payload" <<< "SELECT count(*) FROM rejects WHERE reason = :'r' AND topic = :'t' AND payload = convert_to(:'p', 'UTF8')")" = "1" ] ||
+      { echo "reason $reason not stored"; q "SELECT reason, topic FROM rejects"; return 1; }
+  done < "$HG_SRCDIR/tests/data/gateway/bad-payloads.tsv"
+  [ "$(q "SELECT count(*) FROM rejects WHERE reason = 'too_large' AND octet_length(payload) = 70000")" = "1" ]
+  # The raw bytes are kept exactly.
+  [ "$(q "SELECT count(*) FROM rejects WHERE reason = 'not_json' AND encode(payload, 'hex') = '$(od -An -tx1 -v "$GWDIR/utf8.bin" | tr -d ' \n')'")" = "1" ]
+  [ "$(q "SELECT convert_from(payload, 'UTF8') FROM rejects WHERE reason = 'not_object'")" = "[1,2,3]" ]
+  # Counted by reason, and alive.
+  [ "$(metric 'hazgate_messages_rejected_total{reason="not_json"}')" = "2" ]
+  [ "$(curl -s "http://127.0.0.1:$GW_HTTP_PORT/metrics" | grep -c 'hazgate_messages_rejected_total{reason="[a-z_0-9]*"} 1$')" -eq "$((n - 2))" ]
+  kill -0 "$(gw_pid)"
+}
+
+@test "SIGTERM after the test: drained, exit 0, offline status retained" {
+  run gw_stop
+  [ "$output" = "0" ]
+  run mosquitto_sub -h "$HG_MQTT_HOST" -p "$HG_MQTT_PORT" -t 'hazgate/status/hazgate-test' -C 1 -W 5
+  [ "$output" = "offline" ]
+}
