@@ -145,10 +145,10 @@ gf_ring_index(struct gf_ring *r, size_t *mem)
 		ns /= 4;
 	}
 	if (total > UINT32_MAX)
-		goto nomem;
+		goto err;
 	r->sstart = calloc((size_t)ns + 1, sizeof *r->sstart);
 	if (r->sstart == NULL)
-		goto nomem;
+		goto err;
 	for (uint32_t i = 0; i < ne; i++) {
 		double a = p[2 * i + 1], b = p[2 * i + 3];
 		long s0 = stripe_of(r, a < b ? a : b), s1 = stripe_of(r, a < b ? b : a);
@@ -161,7 +161,7 @@ gf_ring_index(struct gf_ring *r, size_t *mem)
 	uint32_t *fill = malloc((size_t)ns * sizeof *fill);
 	if (r->sedge == NULL || fill == NULL) {
 		free(fill);
-		goto nomem;
+		goto err;
 	}
 	for (uint32_t s = 0; s < ns; s++)
 		fill[s] = r->sstart[s];
@@ -174,7 +174,7 @@ gf_ring_index(struct gf_ring *r, size_t *mem)
 	free(fill);
 	*mem += ((size_t)ns + 1 + total) * sizeof(uint32_t);
 	return GF_OK;
-nomem:
+err:
 	free(r->sstart);
 	r->sstart = NULL;
 	r->nstripes = 0;
