@@ -705,6 +705,8 @@ static int
 resync(trk_queue *q, const struct seg *s)
 {
 	size_t len = (size_t)(s->size - q->roff), off = 1, n = 0;
+	uint64_t hint = 0;
+	char path[4096];
 	int rc = read_at(q, s->first_id, q->roff, len);
 
 	if (rc != TRK_QUEUE_OK)
@@ -715,9 +717,13 @@ resync(trk_queue *q, const struct seg *s)
 			break;
 	}
 	q->corrupt++;
+	/* The damaged record's own header may still say which id it was. */
+	if (len >= HDR_SIZE && get32(q->rbuf) == REC_MAGIC)
+		hint = get64(q->rbuf + 8);
+	seg_path(q, s->first_id, path, sizeof path);
 	qlog(q, TRK_QUEUE_LOG_WARN, "queue_corrupt_record",
-	     "segment=%020" PRIu64 " offset=%" PRIu64 " skipped_bytes=%zu",
-	     s->first_id, q->roff, off);
+	     "segment=%s offset=%" PRIu64 " skipped_bytes=%zu id_hint=%" PRIu64,
+	     path, q->roff, off, hint);
 	q->roff += off;
 	return TRK_QUEUE_OK;
 }
