@@ -241,6 +241,19 @@ test_datum_gcj02_zone_is_shifted(void **state)
 	gf_gcj02_from_bd09(37.8, 112.5, &glat, &glon);
 	gf_bd09_from_gcj02(glat, glon, &blat, &blon);
 	assert_true(fabs(blat - 37.8) < 1e-9 && fabs(blon - 112.5) < 1e-9);
+	/* The published test vectors (eviltransform): WGS-84 (39.915, 116.404)
+	 * is GCJ-02 (39.91640428150164, 116.41024449916938); GCJ-02 (39.915,
+	 * 116.404) is BD-09 (39.92133699351021, 116.41036949371029). */
+	gf_gcj02_from_wgs84(39.915, 116.404, &glat, &glon);
+	assert_true(fabs(glat - 39.91640428150164) < 1e-12 &&
+		    fabs(glon - 116.41024449916938) < 1e-12);
+	gf_wgs84_from_gcj02(39.91640428150164, 116.41024449916938, &wlat, &wlon);
+	assert_true(fabs(wlat - 39.915) < 1e-9 && fabs(wlon - 116.404) < 1e-9);
+	gf_bd09_from_gcj02(39.915, 116.404, &blat, &blon);
+	assert_true(fabs(blat - 39.92133699351021) < 1e-12 &&
+		    fabs(blon - 116.41036949371029) < 1e-12);
+	gf_gcj02_from_bd09(39.92133699351021, 116.41036949371029, &glat, &glon);
+	assert_true(fabs(glat - 39.915) < 1e-9 && fabs(glon - 116.404) < 1e-9);
 	/* Outside China the transform is the identity. */
 	gf_wgs84_from_gcj02(52.5, 13.4, &wlat, &wlon);
 	assert_true(wlat == 52.5 && wlon == 13.4);
