@@ -47,6 +47,9 @@ struct ld {
 	enum datum datum;
 };
 
+static int fail(struct ld *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 static int
 fail(struct ld *l, const char *fmt, ...)
 {
