@@ -199,8 +199,12 @@ ing_fix_check(const struct ing_fix *fix, int64_t now_us, struct ing_error *err)
 	if (now_us <= INT64_MAX - ING_FUTURE_SLACK_US &&
 	    fix->time_us > now_us + ING_FUTURE_SLACK_US)
 		return ing_err_set(err, ING_REASON_TIME_FUTURE, nm->time,
-		                   "%s is %lld s ahead of now (max 300)", nm->time,
-		                   (long long)((fix->time_us - now_us) / 1000000));
+		                   "%s is %llu s ahead of now (max 300)", nm->time,
+		                   /* time_us > now_us: the difference fits in
+		                    * uint64_t even when int64_t would overflow */
+		                   (unsigned long long)(((uint64_t)fix->time_us -
+		                                         (uint64_t)now_us) /
+		                                        1000000u));
 
 	if (!isfinite(fix->lat) || fix->lat < -90.0 || fix->lat > 90.0)
 		return ing_err_set(err, ING_REASON_LAT_RANGE, "lat",

@@ -16,9 +16,10 @@
  * members of the right types; only then is gps_unpack() called, on a
  * NUL-terminated copy of at most ING_TPV_MAX bytes (gpsd clients never
  * hand it more: libgps reads gpsd's reports into a buffer of that size).
- * Afterwards every member jansson saw must have been read by libgps with
- * the same value (lat, lon, mode, time); if not, the message is rejected
- * as tpv_unreadable rather than half-read.
+ * Afterwards every member jansson saw must have been read by libgps, with
+ * the same value for lat, lon (to 1e-12 relative: see same()), mode and
+ * time; if not, the message is rejected as tpv_unreadable rather than
+ * half-read. The values kept are libgps's.
  *
  * Values: speed m/s * 3.6 -> km/h; track -> heading; mode 2/3 -> fix
  * (0/1 = no fix); eph (metres) -> eph_m, not hdop (TPV carries no DOP);
@@ -71,6 +72,19 @@ unreadable(struct ing_error *err, const char *field)
 	                   "libgps did not read %s as the JSON says (gpsd "
 	                   "wants \"class\":\"TPV\" unspaced, no nested values)",
 	                   field);
+}
+
+/*
+ * Do libgps and jansson agree on a number? gpsd parses with its own
+ * safe_atof(), which can differ from strtod() in the last bits of a long
+ * decimal (about 1 in 70 random 15-digit values); 1e-12 relative is far
+ * below GPS resolution and far above that rounding.
+ */
+static bool
+same(double gpsd, double json)
+{
+	return gpsd == json ||
+	       fabs(gpsd - json) <= 1e-12 * fmax(fabs(gpsd), fabs(json));
 }
 
 /* libgps's timespec -> µs, rounded to the nearest (see the header). */
@@ -145,9 +159,11 @@ ing_tpv_read(json_t *obj, const char *payload, size_t len, const char *topic,
 	if (!(gd.set & MODE_SET) ||
 	    (fix->fix >= 0 && fix->fix <= 3 && gd.fix.mode != fix->fix))
 		return unreadable(err, "mode");
-	if (!(gd.set & LATLON_SET) || gd.fix.latitude != fix->lat ||
-	    gd.fix.longitude != fix->lon)
+	if (!(gd.set & LATLON_SET) || !same(gd.fix.latitude, fix->lat) ||
+	    !same(gd.fix.longitude, fix->lon))
 		return unreadable(err, "lat/lon");
+	fix->lat = gd.fix.latitude;
+	fix->lon = gd.fix.longitude;
 	t = timespec_us(&gd.fix.time);
 	if (!(gd.set & TIME_SET) || t - fix->time_us > 1 ||
 	    fix->time_us - t > 1)

@@ -57,6 +57,15 @@ static const struct decode_case decode_cases[] = {
 	{ "ok_tpv", T_TOPIC, TPV(""), TPVF, ING_OK, 0, NULL },
 	{ "ok_tpv_auto", T_TOPIC, TPV(""), AUTO, ING_OK, 0, NULL },
 	{ "ok_owntracks", OT_TOPIC, OT(""), OWNT, ING_OK, 0, NULL },
+	/* gpsd's safe_atof() and strtod() differ in the last bits here */
+	{ "ok_tpv_long_decimals", T_TOPIC,
+	  "{\"class\":\"TPV\",\"mode\":3,\"time\":\"2019-08-10T08:00:00Z\","
+	  "\"lat\":-22.46274425297172,\"lon\":93.68954509202837}", TPVF,
+	  ING_OK, 0, NULL },
+	{ "ok_tpv_long_decimals_2", T_TOPIC,
+	  "{\"class\":\"TPV\",\"mode\":3,\"time\":\"2019-08-10T08:00:00Z\","
+	  "\"lat\":-25.120331177078342,\"lon\":-161.089465534821841}", TPVF,
+	  ING_OK, 0, NULL },
 	{ "ok_future_exactly_5min", NULL,
 	  "{\"vehicle\":\"V\",\"ts\":\"2019-08-10T08:05:00Z\",\"lat\":0,"
 	  "\"lon\":0}", NATIVE, ING_OK, 0, NULL },
