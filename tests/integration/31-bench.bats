@@ -7,8 +7,9 @@
 setup_file() {
   export HG_BENCH_MESSAGES=5000 HG_BENCH_VEHICLES=50 HG_BENCH_PACED=2000 \
          HG_BENCH_LATENCY_S=2 HG_BENCH_FLEET=3000
-  bash "$HG_SRCDIR/bench/bench_gateway.sh" > "$BATS_FILE_TMPDIR/out" 2> "$BATS_FILE_TMPDIR/err"
-  echo $? > "$BATS_FILE_TMPDIR/rc"
+  local rc=0
+  bash "$HG_SRCDIR/bench/bench_gateway.sh" > "$BATS_FILE_TMPDIR/out" 2> "$BATS_FILE_TMPDIR/err" || rc=$?
+  echo "$rc" > "$BATS_FILE_TMPDIR/rc"
 }
 
 out() { cat "$BATS_FILE_TMPDIR/out"; }
