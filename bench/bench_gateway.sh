@@ -54,6 +54,12 @@ die() { echo "bench_gateway: $*" >&2; exit 1; }
 kv() { sed -n "s/^$2=//p" "$1" | tail -1; }
 now_us() { echo $(( $(date +%s%N) / 1000 )); }
 hz=$(getconf CLK_TCK)
+stat_fields() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; echo "${s##*) }"; }
+# cpu ticks of a process (utime+stime), and of its waited-for children
+ticks() { local f; f=($(stat_fields "$1")) || { echo 0; return; }; echo $(( f[11] + f[12] )); }
+cticks() { local f; f=($(stat_fields "$1")) || { echo 0; return; }; echo $(( f[13] + f[14] )); }
+# busy SECONDS TICKS: share of one core
+busy() { awk -v d="$2" -v hz="$hz" -v s="$1" 'BEGIN { printf "%.2f", d / hz / s }'; }
 
 eval "$("$top/scripts/services-start" $([ "$ceiling_only" = 1 ] && echo --no-pg))" \
   || die "services did not start"
@@ -90,9 +96,12 @@ echo "loadavg_at_start=$(cut -d' ' -f1 /proc/loadavg)"
   >"$work/ceiling-count.out" 2>"$work/ceiling-count.err" &
 cpid=$!
 for _ in $(seq 1 100); do grep -q subscribed "$work/ceiling-count.err" && break; sleep 0.05; done
+mqpid=$(cat "$svc/mosquitto.pid")
+m0=$(ticks "$mqpid")
 "$load" simulate --vehicles "$V" --messages "$N" --seed 1 --zones "$zones" \
   --start "$(start_at "$N" "$V")" >"$work/ceiling-pub.out" 2>&1 || die "load failed: $(tail -1 "$work/ceiling-pub.out")"
 wait "$cpid" || die "the counting subscriber got $(kv "$work/ceiling-count.out" messages) of $N"
+m1=$(ticks "$mqpid")
 # the ceiling session is not needed any more: a clean connect removes it
 "$load" count --client-id bench-ceiling --clean --subscribe-only >/dev/null 2>&1
 c_start=$(kv "$work/ceiling-pub.out" start_us)
@@ -101,6 +110,7 @@ ceiling=$(awk -v n="$N" -v a="$c_start" -v b="$c_end" 'BEGIN { printf "%.0f", n 
 echo "ceiling_msg_per_s=$ceiling"
 echo "ceiling_publisher_msg_per_s=$(kv "$work/ceiling-pub.out" msg_per_s)"
 echo "ceiling_puback_p99_us=$(kv "$work/ceiling-pub.out" puback_p99_us)"
+echo "ceiling_broker_cores_busy=$(busy "$(awk -v a="$c_start" -v b="$c_end" 'BEGIN { print (b - a) / 1e6 }')" $(( m1 - m0 )))"
 [ "$ceiling_only" = 1 ] && exit 0
 
 # ---- the gateway ------------------------------------------------------------
@@ -148,10 +158,6 @@ q() { echo "$1" >&"${PQ[1]}"; IFS= read -t 30 -r REPLY <&"${PQ[0]}" || REPLY=; e
 probe_pid=$(q "SELECT pg_backend_pid();")
 pm=$(head -1 "$svc/pg/data/postmaster.pid")
 
-stat_fields() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; echo "${s##*) }"; }
-# cpu ticks of a process (utime+stime), and of its waited-for children
-ticks() { local f; f=($(stat_fields "$1")) || { echo 0; return; }; echo $(( f[11] + f[12] )); }
-cticks() { local f; f=($(stat_fields "$1")) || { echo 0; return; }; echo $(( f[13] + f[14] )); }
 pg_ticks() {
   local t=$(( $(ticks "$pm") + $(cticks "$pm") )) c
   for c in $(ps --ppid "$pm" -o pid=); do
@@ -173,7 +179,7 @@ run_phase() {
   veh=$(printf '%s' "$last" | jq -r .vehicle)
   ts=$(printf '%s' "$last" | jq -r .ts)
   rows=$(q "SELECT count(*) FROM positions;")
-  g0=$(ticks "$gwpid"); p0=$(pg_ticks)
+  g0=$(ticks "$gwpid"); p0=$(pg_ticks); m0=$(ticks "$mqpid")
   "$load" simulate --vehicles "$nv" --messages "$n" --seed 2 --first-vehicle "$first" \
     --zones "$zones" --start "$start" "$@" >"$work/$name-pub.out" 2>&1 \
     || die "$name: load failed: $(tail -2 "$work/$name-pub.out")"
@@ -184,7 +190,7 @@ run_phase() {
     sleep 0.02
   done
   t1=$(now_us)
-  g1=$(ticks "$gwpid"); p1=$(pg_ticks)
+  g1=$(ticks "$gwpid"); p1=$(pg_ticks); m1=$(ticks "$mqpid")
   rows=$(( $(q "SELECT count(*) FROM positions;") - rows ))
   [ "$rows" = "$n" ] || echo "warning: $name: $rows positions stored for $n messages" >&2
   t0=$(kv "$work/$name-pub.out" start_us)
@@ -193,8 +199,9 @@ run_phase() {
   P_PG_US=$(awk -v d=$(( p1 - p0 )) -v hz="$hz" -v n="$n" 'BEGIN { printf "%.1f", d * 1e6 / hz / n }')
   # share of one core each used over the phase: low figures with a low
   # throughput mean the pipeline waits rather than computes
-  P_GW_BUSY=$(awk -v d=$(( g1 - g0 )) -v hz="$hz" -v s="$P_SECS" 'BEGIN { printf "%.2f", d / hz / s }')
-  P_PG_BUSY=$(awk -v d=$(( p1 - p0 )) -v hz="$hz" -v s="$P_SECS" 'BEGIN { printf "%.2f", d / hz / s }')
+  P_GW_BUSY=$(busy "$P_SECS" $(( g1 - g0 )))
+  P_PG_BUSY=$(busy "$P_SECS" $(( p1 - p0 )))
+  P_MQ_BUSY=$(busy "$P_SECS" $(( m1 - m0 )))
 }
 
 # ---- 2. full speed ---------------------------------------------------------
@@ -208,6 +215,7 @@ echo "postgres_cpu_us_per_msg=$P_PG_US"
 echo "total_cpu_us_per_msg=$(awk -v a="$P_GW_US" -v b="$P_PG_US" 'BEGIN { printf "%.1f", a + b }') (target <= 20)"
 echo "gateway_cores_busy=$P_GW_BUSY"
 echo "postgres_cores_busy=$P_PG_BUSY"
+echo "broker_cores_busy=$P_MQ_BUSY"
 
 # ---- 3. paced at 2,000 msg/s -------------------------------------------------
 run_phase paced "$NP" "$V" "$V" --rate 2000
