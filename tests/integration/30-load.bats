@@ -150,6 +150,32 @@ burst() {
   [ "$(jq -s 'map(select(((.lat - 37.87) | fabs) > 0.4 or ((.lon - 112.55) | fabs) > 0.4)) | length' "$BATS_TEST_TMPDIR/f")" -eq 0 ]
 }
 
+@test "simulate --start takes RFC 3339 offsets and fractions; --interval, --first-vehicle" {
+  run bash -c "'$HG_BUILDDIR/hazgate-load' simulate --vehicles 2 --messages 4 --interval 2 --first-vehicle 5 --start 2019-08-10T08:00:00.5+08:00 --dry-run 2>/dev/null | cut -f2 | jq -r '.vehicle + \" \" + .ts'"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "晋A10006 2019-08-10T00:00:00.500Z" ]
+  [ "${lines[1]}" = "晋A10007 2019-08-10T00:00:01.500Z" ]
+  [ "${lines[2]}" = "晋A10006 2019-08-10T00:00:02.500Z" ]
+  [ "${lines[3]}" = "晋A10007 2019-08-10T00:00:03.500Z" ]
+  run load_ simulate --start 2019-13-01T00:00:00Z --dry-run
+  [ "$status" -eq 2 ]
+  run load_ simulate --start 2019-08-10T08:00:00 --dry-run
+  [ "$status" -eq 2 ]
+}
+
+@test "replay --end-at-now rewrites ts_ms too, and keeps a line's own topic" {
+  printf 'x/y\t{"vehicle":"V1","ts_ms":1565395200000,"lat":37.8,"lon":112.5}\n{"vehicle":"V2","ts_ms":1565395210000,"lat":37.8,"lon":112.5}\n' > "$BATS_TEST_TMPDIR/ms"
+  run bash -c "'$HG_BUILDDIR/hazgate-load' replay --dry-run --end-at-now '$BATS_TEST_TMPDIR/ms' 2>/dev/null"
+  [ "$status" -eq 0 ]
+  [ "$(printf '%s\n' "${lines[0]}" | cut -f1)" = "x/y" ]
+  [ "$(printf '%s\n' "${lines[1]}" | cut -f1)" = "tankers/V2/telemetry" ]
+  a=$(printf '%s\n' "${lines[0]}" | cut -f2 | jq .ts_ms)
+  b=$(printf '%s\n' "${lines[1]}" | cut -f2 | jq .ts_ms)
+  [ $(( b - a )) -eq 10000 ]
+  now=$(date +%s%3N)
+  [ $(( now - b )) -ge 0 ] && [ $(( now - b )) -lt 5000 ]
+}
+
 @test "simulate --bad-ratio: bad payloads, counted, without seq gaps" {
   run bash -c "'$HG_BUILDDIR/hazgate-load' simulate --vehicles 20 --messages 2000 --seed 4 --bad-ratio 0.1 --dry-run 2>'$BATS_TEST_TMPDIR/fig' | cut -f2 > '$BATS_TEST_TMPDIR/f'"
   bad=$(sed -n 's/^bad=//p' "$BATS_TEST_TMPDIR/fig")
