@@ -3,14 +3,15 @@
  *
  * N tankers drive around a city (default Taiyuan, 37.87,112.55, 15 km):
  * each goes from waypoint to waypoint at its own cruise speed, stops for a
- * while at some waypoints (ignition off on long stops), and reports a native
- * JSON fix every --interval simulated seconds, with ~3 m of GPS noise. Within
- * a tick the vehicles' fixes are spread evenly, so the stream is in time
- * order. Some vehicles are speeders (episodes above 80 km/h); with --zones,
- * some vehicles pick zones as waypoints (entries, exits, prohibited entries)
- * and vehicles a corridor lists drive along it. --bad-ratio inserts bad
- * payloads (each reason the gateway rejects) between fixes without taking a
- * seq number, so they cause no seq gap.
+ * while at some waypoints (up to 10 minutes, ignition off on long stops),
+ * and reports a native JSON fix every --interval simulated seconds, with
+ * ~3 m of GPS noise. Within a tick the vehicles' fixes are spread evenly, so
+ * the stream is in time order. Some vehicles are speeders (episodes above
+ * 80 km/h); with --zones, some vehicles pick zones as waypoints (entries,
+ * exits, prohibited entries, zone speeding) and the vehicles a corridor lists
+ * drive along it, leaving it now and then (route deviations). --bad-ratio
+ * inserts bad payloads (each reason the gateway rejects) between fixes
+ * without taking a seq number, so they cause no seq gap.
  *
  * Deterministic: every vehicle has its own PRNG seeded from (--seed, index),
  * the bad payloads another; with the same options and --start, the output is
@@ -54,6 +55,7 @@ struct vehicle {
 	uint32_t seq;
 	int cargo;
 	int corridor;             /* -1 none */
+	bool detour;              /* off the corridor, heading back to it */
 	size_t cidx;              /* corridor vertex heading to */
 	int cdir;
 };
@@ -115,7 +117,16 @@ pick_waypoint(struct ld_sim *s, struct vehicle *v)
 		}
 		if ((v->cidx == c->n - 1 && v->cdir > 0) || (v->cidx == 0 && v->cdir < 0))
 			v->cdir = -v->cdir;
-		v->cidx = (size_t)((long)v->cidx + v->cdir);
+		size_t next = (size_t)((long)v->cidx + v->cdir);
+		if (!v->detour && ld_rand_unit(&v->rng) < 0.15) {
+			/* leave the route: ~1.1 km to the side of the next leg */
+			v->detour = true;
+			v->wlat = (c->pts[v->cidx].lat + c->pts[next].lat) / 2 + 0.01;
+			v->wlon = (c->pts[v->cidx].lon + c->pts[next].lon) / 2;
+			return;
+		}
+		v->detour = false;
+		v->cidx = next;
 		v->wlat = c->pts[v->cidx].lat;
 		v->wlon = c->pts[v->cidx].lon;
 		return;
@@ -203,7 +214,7 @@ vehicle_step(struct ld_sim *s, struct vehicle *v)
 		step -= dist;
 		pick_waypoint(s, v);
 		if (v->corridor < 0 && ld_rand_unit(&v->rng) < 0.3) {
-			v->stop_len = v->stop_left = 3 + (int)(ld_rand_next(&v->rng) % 28);
+			v->stop_len = v->stop_left = 3 + (int)(ld_rand_next(&v->rng) % 58);
 			return;
 		}
 	}
@@ -261,10 +272,12 @@ bad_payload(struct ld_sim *s, struct vehicle *v, int64_t ts_ms, const char *ts)
 		return snprintf(s->buf, s->bufcap,
 		                "{\"vehicle\":\"%s\",\"ts\":\"%s\",\"lat\":\"%.7f\",\"lon\":%.7f}",
 		                v->name, ts, v->lat, v->lon);
-	case 4: /* a day in the future */
+	case 4: /* a day in the future, under another name: where nothing judges
+	         * "the future" (an offline replay) it must not move the real
+	         * vehicle's clock a day ahead */
 		ld_time_format(ts_ms + 86400000, fut, sizeof(fut));
 		return snprintf(s->buf, s->bufcap,
-		                "{\"vehicle\":\"%s\",\"ts\":\"%s\",\"lat\":%.7f,\"lon\":%.7f}",
+		                "{\"vehicle\":\"%s-future\",\"ts\":\"%s\",\"lat\":%.7f,\"lon\":%.7f}",
 		                v->name, fut, v->lat, v->lon);
 	case 5: /* bad UTF-8 in the vehicle */
 		return snprintf(s->buf, s->bufcap,
