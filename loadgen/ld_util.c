@@ -94,8 +94,10 @@ ld_time_parse(const char *s, size_t len, int64_t *ms)
 	if ((y = digits(s, len, &i, 4)) < 0 || i >= len || s[i++] != '-' ||
 	    (mo = digits(s, len, &i, 2)) < 1 || mo > 12 || i >= len || s[i++] != '-' ||
 	    (d = digits(s, len, &i, 2)) < 1 || d > 31 || i >= len ||
-	    (s[i] != 'T' && s[i] != 't' && s[i] != ' ') || !++i ||
-	    (h = digits(s, len, &i, 2)) < 0 || h > 23 || i >= len || s[i++] != ':' ||
+	    (s[i] != 'T' && s[i] != 't' && s[i] != ' '))
+		return LD_ERR_DATA;
+	i++;
+	if ((h = digits(s, len, &i, 2)) < 0 || h > 23 || i >= len || s[i++] != ':' ||
 	    (mi = digits(s, len, &i, 2)) < 0 || mi > 59 || i >= len || s[i++] != ':' ||
 	    (se = digits(s, len, &i, 2)) < 0 || se > 60)
 		return LD_ERR_DATA;
