@@ -395,7 +395,8 @@ list_segments(trk_queue *q)
 		q->nseg++;
 	}
 	closedir(d);
-	qsort(q->segs, q->nseg, sizeof *q->segs, cmp_seg);
+	if (q->nseg > 1)
+		qsort(q->segs, q->nseg, sizeof *q->segs, cmp_seg);
 	return rc;
 }
 

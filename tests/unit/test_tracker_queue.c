@@ -136,7 +136,7 @@ newest_segment(struct fixture *f, char *out, size_t cap)
 {
 	DIR *d = opendir(f->dir);
 	struct dirent *e;
-	char best[64] = "";
+	char best[256] = "";
 
 	assert_non_null(d);
 	while ((e = readdir(d)) != NULL)
