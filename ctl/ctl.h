@@ -149,6 +149,7 @@ struct ctl_column {
     const char *key;
     const char *header;
     unsigned flags;
+    unsigned width; /* streamed tables: the column's width (0: the header's) */
 };
 #define CTL_COL_LOCALTIME 1u /* an RFC 3339 string: shown in local time */
 #define CTL_COL_NOTABLE 2u   /* not shown in the table */

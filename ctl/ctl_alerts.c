@@ -72,20 +72,20 @@ static const struct option alerts_longopts[] = {
 };
 
 static const struct ctl_column alert_cols[] = {
-    { "id", NULL, CTL_COL_RIGHT },
-    { "kind", NULL, 0 },
-    { "severity", NULL, 0 },
-    { "vehicle", NULL, 0 },
-    { "zone_id", "ZONE", CTL_COL_RIGHT },
-    { "zone", "ZONE_NAME", 0 },
-    { "ts", "TIME", CTL_COL_LOCALTIME },
-    { "lat", NULL, 0 },
-    { "lon", NULL, 0 },
-    { "speed_kmh", "KM/H", CTL_COL_RIGHT },
-    { "detail", NULL, CTL_COL_NOTABLE },
-    { "acked_at", "ACKED", CTL_COL_LOCALTIME },
-    { "acked_by", "BY", 0 },
-    { "ack_note", "NOTE", CTL_COL_NOTABLE },
+    { "id", NULL, CTL_COL_RIGHT, 6 },
+    { "kind", NULL, 0, 16 },
+    { "severity", NULL, 0, 8 },
+    { "vehicle", NULL, 0, 9 },
+    { "zone_id", "ZONE", CTL_COL_RIGHT, 4 },
+    { "zone", "ZONE_NAME", 0, 24 },
+    { "ts", "TIME", CTL_COL_LOCALTIME, 19 },
+    { "lat", NULL, 0, 10 },
+    { "lon", NULL, 0, 11 },
+    { "speed_kmh", "KM/H", CTL_COL_RIGHT, 5 },
+    { "detail", NULL, CTL_COL_NOTABLE, 0 },
+    { "acked_at", "ACKED", CTL_COL_LOCALTIME, 19 },
+    { "acked_by", "BY", 0, 0 },
+    { "ack_note", "NOTE", CTL_COL_NOTABLE, 0 },
 };
 
 /* $1 open, $2 since, $3 until, $4 vehicle, $5 kinds (text[]), $6 zone id,
@@ -415,14 +415,14 @@ int
 ctl_ack_main(int argc, char **argv)
 {
     static const struct ctl_column cols[] = {
-        { "id", NULL, CTL_COL_RIGHT },
-        { "result", NULL, 0 },
-        { "kind", NULL, 0 },
-        { "vehicle", NULL, 0 },
-        { "ts", "TIME", CTL_COL_LOCALTIME },
-        { "acked_at", "ACKED", CTL_COL_LOCALTIME },
-        { "acked_by", "BY", 0 },
-        { "ack_note", "NOTE", 0 },
+        { "id", NULL, CTL_COL_RIGHT, 0 },
+        { "result", NULL, 0, 0 },
+        { "kind", NULL, 0, 0 },
+        { "vehicle", NULL, 0, 0 },
+        { "ts", "TIME", CTL_COL_LOCALTIME, 0 },
+        { "acked_at", "ACKED", CTL_COL_LOCALTIME, 0 },
+        { "acked_by", "BY", 0, 0 },
+        { "ack_note", "NOTE", 0, 0 },
     };
     struct ctl_common co = { .cmd = "ack", .usage = ack_usage, .help = ack_help,
                              .formats = CTL_FMT_TABLE | CTL_FMT_JSON | CTL_FMT_CSV,
@@ -540,9 +540,10 @@ ctl_ack_main(int argc, char **argv)
     ctl_out_finish(o);
 done:
     if (rc == CTL_EFAIL && conn && !o) {
-        if (strstr(PQerrorMessage(conn), "permission denied"))
-            fprintf(stderr, "hazgate-ctl ack: acknowledging needs the hazgate_dispatcher role\n");
+        bool denied = strstr(PQerrorMessage(conn), "permission denied") != NULL;
         PQclear(PQexec(conn, "ROLLBACK"));
+        if (denied)
+            fprintf(stderr, "hazgate-ctl ack: acknowledging needs the hazgate_dispatcher role\n");
     }
     ctl_out_free(o);
     PQclear(upd);

@@ -25,6 +25,8 @@ static const struct ctl_command commands[] = {
     { "ack", ctl_ack_main, "acknowledge alerts: ack ID... --by NAME [--note TEXT]" },
     { "vehicles", ctl_vehicles_main, "each vehicle's last fix, zones, cargo, open alerts [--stale S]" },
     { "track", ctl_track_main, "a vehicle's track: track VEHICLE --from T --to T [--format geojson|gpx|csv]" },
+    { "audit", ctl_audit_main, "route audit: stored positions through the engine, violations and their live alerts" },
+    { "replay", ctl_replay_main, "offline: telemetry lines through ingest and geofence, alerts out" },
 };
 
 static void

@@ -294,7 +294,7 @@ ctl_out_row(ctl_out *o, json_t *row)
             json_t *h = header_cells(o);
             for (size_t c = 0; c < o->ncols; c++) {
                 size_t w = display_width(json_string_value(json_array_get(h, c)));
-                size_t min = (o->cols[c].flags & CTL_COL_LOCALTIME) ? 19 : 10;
+                size_t min = (o->cols[c].flags & CTL_COL_LOCALTIME) ? 19 : o->cols[c].width;
                 o->width[c] = w > min ? w : min;
             }
             table_line(o, h);

@@ -134,19 +134,19 @@ int
 ctl_track_main(int argc, char **argv)
 {
     static const struct ctl_column cols[] = {
-        { "vehicle", NULL, 0 },
-        { "ts", NULL, CTL_COL_LOCALTIME },
-        { "lat", NULL, 0 },
-        { "lon", NULL, 0 },
-        { "speed_kmh", NULL, 0 },
-        { "heading", NULL, 0 },
-        { "alt_m", NULL, 0 },
-        { "hdop", NULL, 0 },
-        { "fix", NULL, 0 },
-        { "sats", NULL, 0 },
-        { "un", NULL, 0 },
-        { "hazard_class", NULL, 0 },
-        { "zone_ids", NULL, 0 },
+        { "vehicle", NULL, 0, 0 },
+        { "ts", NULL, CTL_COL_LOCALTIME, 0 },
+        { "lat", NULL, 0, 0 },
+        { "lon", NULL, 0, 0 },
+        { "speed_kmh", NULL, 0, 0 },
+        { "heading", NULL, 0, 0 },
+        { "alt_m", NULL, 0, 0 },
+        { "hdop", NULL, 0, 0 },
+        { "fix", NULL, 0, 0 },
+        { "sats", NULL, 0, 0 },
+        { "un", NULL, 0, 0 },
+        { "hazard_class", NULL, 0, 0 },
+        { "zone_ids", NULL, 0, 0 },
     };
     struct ctl_common co = { .cmd = "track", .usage = usage_text, .help = help_text,
                              .formats = CTL_FMT_GEOJSON | CTL_FMT_GPX | CTL_FMT_CSV |

@@ -155,11 +155,10 @@ import(PGconn *conn, const char *path, json_t *arr, bool replace)
     rc = CTL_OK;
 done:
     if (in_tx) {
+        bool denied = strstr(PQerrorMessage(conn), "permission denied") != NULL;
         PQclear(PQexec(conn, "ROLLBACK"));
-        fprintf(stderr, "hazgate-ctl zones: nothing was changed");
-        if (strstr(PQerrorMessage(conn), "permission denied"))
-            fprintf(stderr, " (zones import needs the hazgate_admin role)");
-        fputc('\n', stderr);
+        fprintf(stderr, "hazgate-ctl zones: nothing was changed%s\n",
+                denied ? " (zones import needs the hazgate_admin role)" : "");
     }
     PQclear(res);
     free(arrtext);
@@ -170,20 +169,20 @@ static int
 list(PGconn *conn, const struct ctl_common *co, const char *at)
 {
     static const struct ctl_column cols[] = {
-        { "id", NULL, CTL_COL_RIGHT },
-        { "name", NULL, 0 },
-        { "kind", NULL, 0 },
-        { "geometry", NULL, 0 },
-        { "radius_m", NULL, CTL_COL_NOTABLE },
-        { "width_m", NULL, CTL_COL_NOTABLE },
-        { "active", NULL, 0 },
-        { "hazard_classes", "CLASSES", 0 },
-        { "speed_limit_kmh", "LIMIT_KMH", 0 },
-        { "max_dwell_s", "DWELL_S", 0 },
-        { "datum", NULL, CTL_COL_NOTABLE },
-        { "vehicles", NULL, CTL_COL_NOTABLE },
-        { "updated_at", "UPDATED", CTL_COL_LOCALTIME },
-        { "updated_by", "BY", 0 },
+        { "id", NULL, CTL_COL_RIGHT, 0 },
+        { "name", NULL, 0, 0 },
+        { "kind", NULL, 0, 0 },
+        { "geometry", NULL, 0, 0 },
+        { "radius_m", NULL, CTL_COL_NOTABLE, 0 },
+        { "width_m", NULL, CTL_COL_NOTABLE, 0 },
+        { "active", NULL, 0, 0 },
+        { "hazard_classes", "CLASSES", 0, 0 },
+        { "speed_limit_kmh", "LIMIT_KMH", 0, 0 },
+        { "max_dwell_s", "DWELL_S", 0, 0 },
+        { "datum", NULL, CTL_COL_NOTABLE, 0 },
+        { "vehicles", NULL, CTL_COL_NOTABLE, 0 },
+        { "updated_at", "UPDATED", CTL_COL_LOCALTIME, 0 },
+        { "updated_by", "BY", 0, 0 },
     };
     const char *params[] = { at };
     PGresult *res = ctl_query(conn, "zones", at ? zones_at_sql : zones_now_sql, at ? 1 : 0,

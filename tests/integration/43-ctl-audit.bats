@@ -1,0 +1,135 @@
+#!/usr/bin/env bats
+# 43-ctl-audit: the route audit on a database filled by replaying the shared
+# fleet sample (tests/data/ctl/fill-db.sh): it finds exactly the sample's
+# violations, says which live alerts were acknowledged, flags a deleted live
+# alert as missing, and follows the zones in force over time (zones_history).
+
+setup_file() {
+  eval "$("$HG_SRCDIR/scripts/services-start" --no-mqtt)"
+  export HG_SVC_DIR PGHOST PGPORT PGUSER PGDATABASE HG_PG_CONNINFO
+  "$HG_SRCDIR/tests/data/ctl/fill-db.sh" "$HG_SVC_DIR"
+}
+
+teardown_file() {
+  "$HG_SRCDIR/scripts/services-stop" "$HG_SVC_DIR"
+}
+
+ctl() { "$HG_BUILDDIR/hazgate-ctl" "$@"; }
+disp() { "$HG_BUILDDIR/hazgate-ctl" -d "host=$PGHOST port=$PGPORT user=t_disp dbname=hazgate" "$@"; }
+q() { psql -XqAt -v ON_ERROR_STOP=1 -c "$*"; }
+ZONES="$HG_SHARED/data/zones-taiyuan.geojson"
+EXPECTED="$HG_SHARED/data/expected-sample.ndjson"
+KEY='[.vehicle, .ts, .kind, .zone_id] | @json'
+VIOLATIONS='select(.kind | IN("prohibited_entry", "route_deviation", "zone_speeding", "overspeed", "dwell_exceeded"))'
+DAY=(--from '2019-08-10 08:00' --to '2019-08-10 10:00')
+
+@test "audit with the zone file finds exactly the sample's violations, all with an open live alert" {
+  run disp audit "${DAY[@]}" --zones "$ZONES" --format json
+  [ "$status" -eq 0 ]
+  json=$(printf '%s\n' "${lines[@]}" | grep '^{')
+  summary=$(printf '%s\n' "${lines[@]}" | grep '^audit ')
+  [ "$(echo "$json" | wc -l)" -eq 30 ]
+  # prohibited entries and route deviations: exactly the PostGIS-computed ones
+  got=$(echo "$json" | jq -r "select(.kind | IN(\"prohibited_entry\", \"route_deviation\")) | $KEY" | sort)
+  want=$(jq -r "select(.kind | IN(\"prohibited_entry\", \"route_deviation\")) | $KEY" "$EXPECTED" | sort)
+  [ "$(echo "$want" | wc -l)" -eq 14 ]
+  [ "$got" = "$want" ]
+  # all of them: exactly the engine's violations, as the daemon raised them
+  got=$(echo "$json" | jq -r "$KEY" | sort)
+  want=$(jq -r "$VIOLATIONS | $KEY" "$HG_SVC_DIR/alerts.ndjson" | sort)
+  [ "$got" = "$want" ]
+  [ "$(echo "$json" | jq -r .live | sort -u)" = "open" ]
+  [[ "$summary" == *"17280 fixes"*"30 violations: 0 acknowledged, 30 open, 0 missing a live alert; 0 live alerts not reproduced" ]]
+}
+
+@test "an acknowledged alert shows as such, with who and when" {
+  id=$(ctl alerts --format json --kind dwell_exceeded | jq -r .id)
+  disp ack "$id" --by 'auditor test' >/dev/null
+  run ctl audit "${DAY[@]}" --zones "$ZONES" --format json
+  [ "$(printf '%s\n' "${lines[@]}" | grep '^{' | jq -r "select(.kind == \"dwell_exceeded\") | [.live, .alert_id, .acked_by] | @tsv")" = "$(printf 'acknowledged\t%s\tauditor test' "$id")" ]
+  [[ "$output" == *"1 acknowledged, 29 open, 0 missing"* ]]
+}
+
+@test "a deleted live alert is flagged missing, and only that one" {
+  gone=$(q "DELETE FROM alerts WHERE vehicle = '晋A10009' AND kind = 'prohibited_entry' AND zone_id = 5 RETURNING ts")
+  [ -n "$gone" ]
+  run ctl audit "${DAY[@]}" --zones "$ZONES" --format json
+  [ "$status" -eq 0 ]
+  missing=$(printf '%s\n' "${lines[@]}" | grep '^{' | jq -r 'select(.live == "missing") | [.vehicle, .kind, .zone_id, .alert_id] | @tsv')
+  [ "$missing" = "$(printf '晋A10009\tprohibited_entry\t5\t')" ]
+  [[ "$output" == *"1 acknowledged, 28 open, 1 missing a live alert"* ]]
+  # the table says it too
+  run ctl audit "${DAY[@]}" --zones "$ZONES" --vehicle 晋A10009
+  [[ "${lines[0]}" == "TIME"*"VEHICLE"*"KIND"*"ZONE"*"LIVE"*"ALERT"*"ACKED"* ]]
+  [[ "$output" == *"2019-08-10 09:42:50  晋A10009  prohibited_entry"*"Wusu airport"*"missing"* ]]
+}
+
+@test "a live alert the audit does not reproduce is counted" {
+  q "INSERT INTO alerts (kind, severity, vehicle, ts) VALUES ('overspeed', 'warning', '晋A10001', '2019-08-10T00:30:00Z')"
+  run ctl audit "${DAY[@]}" --zones "$ZONES" --format csv
+  [[ "$output" == *"1 live alerts not reproduced"* ]]
+  q "DELETE FROM alerts WHERE vehicle = '晋A10001' AND kind = 'overspeed'"
+}
+
+@test "--vehicle restricts the audit to one vehicle" {
+  run ctl audit "${DAY[@]}" --zones "$ZONES" --vehicle 晋A10004 --format json
+  [ "$status" -eq 0 ]
+  [ "$(printf '%s\n' "${lines[@]}" | grep '^{' | jq -r '[.vehicle, .kind, .live] | @tsv')" = "$(printf '晋A10004\troute_deviation\topen')" ]
+}
+
+@test "CSV: a header and one record per violation" {
+  run ctl audit "${DAY[@]}" --zones "$ZONES" --format csv
+  [ "${lines[0]}" = "ts,vehicle,kind,severity,zone_id,zone,lat,lon,speed_kmh,detail,live,alert_id,acked_at,acked_by" ]
+  [ "$(printf '%s\n' "${lines[@]}" | grep -c '^2019-08-10T')" -eq 30 ]
+}
+
+@test "without --zones: the zones in force at the time, from zones_history" {
+  # imported today, the zones were not in force in 2019
+  run ctl audit "${DAY[@]}" --format json
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"no zones were in force at 2019-08-10T00:00:00.000Z"* ]]
+  [ "$(printf '%s\n' "${lines[@]}" | grep -c '^{')" -eq 2 ]   # only the two overspeeds
+  # as if they had been imported before the event
+  q "UPDATE zones_history SET valid_from = '2019-08-01T00:00:00Z'"
+  a=$(ctl audit "${DAY[@]}" --format json 2>/dev/null)
+  b=$(ctl audit "${DAY[@]}" --zones "$ZONES" --format json 2>/dev/null)
+  [ "$(echo "$a" | wc -l)" -eq 30 ]
+  [ "$a" = "$b" ]
+}
+
+@test "a zone withdrawn in the middle of the period counts only before" {
+  # the airport zone is out of force from 09:10 Beijing time
+  q "UPDATE zones_history SET valid_to = '2019-08-10T01:10:00Z' WHERE zone_id = 5"
+  run ctl audit "${DAY[@]}" --format json
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"2 zone sets"* ]]
+  airport=$(printf '%s\n' "${lines[@]}" | grep '^{' | jq -r 'select(.zone_id == 5) | .vehicle + " " + .ts')
+  [ "$airport" = "晋A10011 2019-08-10T01:05:41.000Z" ]
+  [ "$(printf '%s\n' "${lines[@]}" | grep -c '^{')" -eq 27 ]
+}
+
+@test "--warmup feeds earlier fixes without reporting them" {
+  run ctl audit --from '2019-08-10 09:00' --to '2019-08-10 10:00' --zones "$ZONES" --format json
+  cold=$(printf '%s\n' "${lines[@]}" | grep -c '^{')
+  run ctl audit --from '2019-08-10 09:00' --to '2019-08-10 10:00' --warmup 1h --zones "$ZONES" --format json
+  warm=$(printf '%s\n' "${lines[@]}" | grep '^{')
+  # with the first hour fed, the second hour has exactly the live alerts of that hour
+  want=$(jq -r "$VIOLATIONS | select(.ts >= \"2019-08-10T01:00\") | $KEY" "$HG_SVC_DIR/alerts.ndjson" | sort)
+  [ "$(echo "$warm" | jq -r "$KEY" | sort)" = "$want" ]
+  # without it, vehicles already inside zones at 09:00 are reported again
+  [ "$cold" -gt "$(echo "$warm" | wc -l)" ]
+}
+
+@test "audit: bad arguments, zones and configuration are exit 2 with the reason" {
+  run ctl audit --from '2019-08-10 08:00'
+  [ "$status" -eq 2 ]; [[ "$output" == *"--from and --to are both required"* ]]
+  run ctl audit --from 'last week' --to '2019-08-10 09:00'
+  [ "$status" -eq 2 ]; [[ "$output" == *"--from: 'last week' is not a time"* ]]
+  run ctl audit "${DAY[@]}" --zones "$HG_SRCDIR/tests/data/ctl/bad-ring.geojson"
+  [ "$status" -eq 2 ]; [[ "$output" == *"feature 1 (id 42)"* ]]
+  run ctl audit "${DAY[@]}" --warmup forever
+  [ "$status" -eq 2 ]; [[ "$output" == *"--warmup: 'forever' is not a duration"* ]]
+  printf '[geofence]\noverspeed_kmh = fast\n' > "$BATS_FILE_TMPDIR/bad.conf"
+  run ctl audit "${DAY[@]}" --config "$BATS_FILE_TMPDIR/bad.conf"
+  [ "$status" -eq 2 ]; [[ "$output" == *"bad.conf:2"* ]]
+}
