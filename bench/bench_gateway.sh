@@ -152,6 +152,9 @@ for _ in $(seq 1 200); do
 done
 [ "$ready" = 1 ] || die "the gateway is not healthy after 20 s: $(tail -5 "$work/hazgate.log")"
 
+# metric NAME: a figure of the gateway's /metrics
+metric() { curl -fs "http://127.0.0.1:$httpport/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+
 # One long-lived probe connection: its backend is left out of the CPU sums.
 coproc PQ { psql -XqAt 2>&1; }
 q() { echo "$1" >&"${PQ[1]}"; IFS= read -t 30 -r REPLY <&"${PQ[0]}" || REPLY=; echo "$REPLY"; }
@@ -179,6 +182,9 @@ run_phase() {
   veh=$(printf '%s' "$last" | jq -r .vehicle)
   ts=$(printf '%s' "$last" | jq -r .ts)
   rows=$(q "SELECT count(*) FROM positions;")
+  local b0 r0 c0 b1 r1 c1
+  b0=$(metric hazgate_batch_rows_count); r0=$(metric hazgate_batch_rows_sum)
+  c0=$(metric hazgate_commit_seconds_sum)
   g0=$(ticks "$gwpid"); p0=$(pg_ticks); m0=$(ticks "$mqpid")
   "$load" simulate --vehicles "$nv" --messages "$n" --seed 2 --first-vehicle "$first" \
     --zones "$zones" --start "$start" "$@" >"$work/$name-pub.out" 2>&1 \
@@ -191,6 +197,13 @@ run_phase() {
   done
   t1=$(now_us)
   g1=$(ticks "$gwpid"); p1=$(pg_ticks); m1=$(ticks "$mqpid")
+  b1=$(metric hazgate_batch_rows_count); r1=$(metric hazgate_batch_rows_sum)
+  c1=$(metric hazgate_commit_seconds_sum)
+  # batches in the phase, their mean size and mean write+commit time (empty
+  # when the gateway does not export them)
+  P_BATCHES=$(awk -v a="${b0:-0}" -v b="${b1:-0}" 'BEGIN { printf "%.0f", b - a }')
+  P_BATCH_ROWS=$(awk -v a="${r0:-0}" -v b="${r1:-0}" -v n="$P_BATCHES" 'BEGIN { if (n > 0) printf "%.0f", (b - a) / n }')
+  P_COMMIT_MS=$(awk -v a="${c0:-0}" -v b="${c1:-0}" -v n="$P_BATCHES" 'BEGIN { if (n > 0) printf "%.1f", (b - a) * 1000 / n }')
   rows=$(( $(q "SELECT count(*) FROM positions;") - rows ))
   [ "$rows" = "$n" ] || echo "warning: $name: $rows positions stored for $n messages" >&2
   t0=$(kv "$work/$name-pub.out" start_us)
@@ -216,12 +229,14 @@ echo "total_cpu_us_per_msg=$(awk -v a="$P_GW_US" -v b="$P_PG_US" 'BEGIN { printf
 echo "gateway_cores_busy=$P_GW_BUSY"
 echo "postgres_cores_busy=$P_PG_BUSY"
 echo "broker_cores_busy=$P_MQ_BUSY"
+echo "gateway_batches=$P_BATCHES rows_mean=$P_BATCH_ROWS commit_ms_mean=$P_COMMIT_MS"
 
 # ---- 3. paced at 2,000 msg/s -------------------------------------------------
 run_phase paced "$NP" "$V" "$V" --rate 2000
 echo "paced2000_gateway_cpu_us_per_msg=$P_GW_US"
 echo "paced2000_postgres_cpu_us_per_msg=$P_PG_US"
 echo "paced2000_total_cpu_us_per_msg=$(awk -v a="$P_GW_US" -v b="$P_PG_US" 'BEGIN { printf "%.1f", a + b }')"
+echo "paced2000_gateway_batches=$P_BATCHES rows_mean=$P_BATCH_ROWS commit_ms_mean=$P_COMMIT_MS"
 
 # ---- 4. latency at half speed ----------------------------------------------
 half=$(( rate / 2 ))
@@ -244,7 +259,6 @@ echo "latency_max_ms=$(kv "$work/alerts.out" latency_max_ms)"
 
 # ---- 5. memory ----------------------------------------------------------------
 hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$gwpid/status" | awk '{ printf "%.1f", $1 / 1024 }'; }
-metric() { curl -fs "http://127.0.0.1:$httpport/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 echo "gateway_peak_rss_mib=$(hwm) ($(metric hazgate_vehicles) vehicles, $(metric hazgate_zones) zones)"
 
 # ---- 6. 10,000 zones: the same load, CPU per message against 10 zones -----
