@@ -34,6 +34,7 @@ struct trk_mqtt {
 	struct mosquitto *mosq;
 	char *client_id, *telemetry_topic, *status_topic, *password;
 	struct event *ev_read, *ev_write, *ev_misc, *ev_retry, *ev_stop;
+	struct event *ev_conn_to;      /* no CONNACK in time: give up this attempt */
 	int fd;
 	bool write_on;
 	bool connected;         /* CONNACK accepted */
@@ -129,6 +130,7 @@ on_connect(struct mosquitto *mosq, void *arg, int rc)
 	}
 	m->connected = true;
 	m->backoff = m->c->reconnect_min_s;
+	evtimer_del(m->ev_conn_to);
 	trk_log(TRK_LOG_INFO, "mqtt_connected", "host=%s port=%d client_id=%s",
 	        m->c->mqtt_host, m->c->mqtt_port, m->client_id);
 	mosquitto_publish(m->mosq, &mid, m->status_topic, 6, "online", 1, true);
@@ -234,6 +236,9 @@ do_connect(trk_mqtt *m)
 		schedule_retry(m);
 		return;
 	}
+	/* A broker that accepts TCP but never answers (or a SYN lost in a
+	 * dead zone) must not hold the link forever. */
+	timer_in(m->ev_conn_to, m->c->keepalive_s);
 	sync_events(m);
 }
 
@@ -248,6 +253,7 @@ finish_stop(trk_mqtt *m)
 	}
 	drop_events(m);
 	evtimer_del(m->ev_stop);
+	evtimer_del(m->ev_conn_to);
 	m->done = NULL;
 	if (done)
 		done(m->arg);
@@ -265,6 +271,7 @@ link_down(trk_mqtt *m)
 	}
 	m->connected = false;
 	m->link_lost = false;
+	evtimer_del(m->ev_conn_to);
 	if (was) {
 		trk_log(TRK_LOG_WARN, "mqtt_lost", "host=%s port=%d", m->c->mqtt_host,
 		        m->c->mqtt_port);
@@ -317,6 +324,20 @@ on_retry(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	do_connect(arg);
+}
+
+static void
+on_connect_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	trk_mqtt *m = arg;
+
+	(void)fd;
+	(void)what;
+	if (m->connected || !m->mosq)
+		return;
+	trk_log(TRK_LOG_WARN, "mqtt_connect_timeout", "host=%s port=%d after_s=%d",
+	        m->c->mqtt_host, m->c->mqtt_port, m->c->keepalive_s);
+	link_down(m);
 }
 
 static void
@@ -396,8 +417,9 @@ trk_mqtt_new(trk_mqtt **out, struct event_base *base, const struct trk_config *c
 	m->ev_misc = event_new(base, -1, EV_PERSIST, on_misc, m);
 	m->ev_retry = evtimer_new(base, on_retry, m);
 	m->ev_stop = evtimer_new(base, on_stop_timeout, m);
+	m->ev_conn_to = evtimer_new(base, on_connect_timeout, m);
 	if (!m->client_id || !m->telemetry_topic || !m->status_topic || !m->ev_misc ||
-	    !m->ev_retry || !m->ev_stop) {
+	    !m->ev_retry || !m->ev_stop || !m->ev_conn_to) {
 		trk_mqtt_free(m);
 		return TRK_ERR_NOMEM;
 	}
@@ -467,6 +489,8 @@ trk_mqtt_free(trk_mqtt *m)
 		event_free(m->ev_retry);
 	if (m->ev_stop)
 		event_free(m->ev_stop);
+	if (m->ev_conn_to)
+		event_free(m->ev_conn_to);
 	if (m->mosq)
 		mosquitto_destroy(m->mosq);
 	free(m->client_id);

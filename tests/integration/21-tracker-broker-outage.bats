@@ -67,3 +67,26 @@ teardown_file() {
   [ "$(wc -l < "$BATS_TEST_TMPDIR/seqs")" -gt 300 ]
   sort -n -c "$BATS_TEST_TMPDIR/seqs"
 }
+
+@test "a broker that accepts TCP but never answers: the attempt times out and is retried" {
+  port=$(trk_free_port)
+  python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)     # accept, read nothing, answer nothing
+' "$port" >/dev/null 2>&1 3>&- &
+  echo $! > "$HG_SVC_DIR/silent-broker.pid"
+  wait_until 10 trk_port_busy "$port"
+  : > "$HG_SVC_DIR/tracker.log"
+  trk_config "$HG_SVC_DIR/silent.conf" "[mqtt]" "port = $port" "keepalive_s = 5" \
+      "[queue]" "dir = $HG_SVC_DIR/queue-silent"
+  trk_start_tracker "$HG_SVC_DIR/silent.conf"
+  wait_until 15 trk_log_has "event=mqtt_connect_timeout .*after_s=5"
+  wait_until 5 trk_log_has "event=mqtt_retry"
+  rc=0; trk_stop_tracker || rc=$?
+  [ "$rc" -eq 0 ]
+  ! trk_log_has "event=mqtt_connected"
+}
