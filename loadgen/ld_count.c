@@ -1,8 +1,9 @@
 /*
  * ld_count.c: the counting subscriber of hazgate-load.
  *
- * Subscribes QoS 1 with a persistent session (fixed client id, clean session
- * off) and does nothing but count, so that "load -> count" is the ceiling of
+ * Subscribes (QoS 1 unless --qos says otherwise) with a persistent session
+ * (fixed client id, clean session off) and does nothing but count, so that
+ * "load -> count" is the ceiling of
  * the harness: what broker and load generator can move on this machine when
  * the consumer costs nothing. Optional extras, off by default: dump payloads
  * to a file (exact-delivery tests), sleep per message (a slow subscriber),
@@ -23,6 +24,7 @@
 
 struct cnt {
 	const struct ld_count_opts *co;
+	int qos;
 	bool connected, subscribed, lost;
 	int connack;
 	uint64_t n, bytes;
@@ -44,7 +46,7 @@ on_connect(struct mosquitto *mosq, void *obj, int rc)
 	c->connack = rc;
 	c->connected = rc == 0;
 	if (rc == 0)
-		mosquitto_subscribe(mosq, &c->sub_mid, c->co->topic, 1);
+		mosquitto_subscribe(mosq, &c->sub_mid, c->co->topic, c->qos);
 }
 
 static void
@@ -242,6 +244,7 @@ ld_count_run(const struct ld_mqtt_opts *mo, const struct ld_count_opts *co, FILE
 	bool timed_out = false;
 
 	c.co = co;
+	c.qos = mo->qos;
 	c.connack = -1;
 	if (co->dump != NULL && (c.dump = fopen(co->dump, "a")) == NULL) {
 		fprintf(stderr, "hazgate-load: %s: %s\n", co->dump, strerror(errno));
