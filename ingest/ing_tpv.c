@@ -3,23 +3,27 @@
  *
  * Why both jansson and libgps: the gateway must read TPV exactly as gpsd's
  * library does (gps_unpack() is what every gpsd client runs), but
- * gps_unpack() is not a validator. It needs a writable NUL-terminated
- * string and reads past any length we know of; it returns 0 whatever
- * happens; it routes on the first `"class":` substring (so a nested
- * object's class can send the whole buffer to the SKY, AIS or RTCM
- * readers); it stops silently at the first nested object or array and at a
- * space in `"class": "TPV"`, leaving the rest at NaN; and it reads a
- * number too large for a double as infinity. So on hostile bytes it is not
- * safe to call raw. Here jansson runs first: the payload must be one
- * well-formed JSON object (jansson rejects NUL bytes, so the copy below is
- * the whole payload), with no duplicate keys, "class" equal to "TPV", and
- * members of the right types; only then is gps_unpack() called, on a
- * NUL-terminated copy of at most ING_TPV_MAX bytes (gpsd clients never
- * hand it more: libgps reads gpsd's reports into a buffer of that size).
- * Afterwards every member jansson saw must have been read by libgps, with
- * the same value for lat, lon (to 1e-12 relative: see same()), mode and
- * time; if not, the message is rejected as tpv_unreadable rather than
- * half-read. The values kept are libgps's.
+ * gps_unpack() (libgps 3.22) is not safe on hostile bytes:
+ *   - it needs a writable NUL-terminated string (reads past any length);
+ *   - it NEVER RETURNS when an object or array member comes before
+ *     "class" ({"x":{},"class":"TPV"}; tests/fuzz/crashes/);
+ *   - it routes on the first `"class":` substring, so a nested object's
+ *     class sends the buffer to the SKY, AIS or RTCM readers;
+ *   - it stops silently, leaving the rest NaN, at a nested object or
+ *     array, a member name over 31 bytes, a value over 512 bytes, or a
+ *     space in `"class": "TPV"`; and it returns 0 whatever happened;
+ *   - it parses numbers with its own safe_atof() (last-bit differences
+ *     from strtod) and ignores a time's UTC offset.
+ * So jansson runs first: the payload must be one well-formed JSON object
+ * (jansson rejects NUL bytes, so the copy below is the whole payload),
+ * flat (no object or array members), without duplicate keys, with
+ * "class":"TPV" and members of the right types. Only then is gps_unpack()
+ * called, on a NUL-terminated copy of at most ING_TPV_MAX bytes (gpsd
+ * clients never hand it more: libgps reads reports into a buffer of that
+ * size). Afterwards every member jansson saw must have been read by libgps,
+ * with the same value for lat, lon (to 1e-12 relative: see same()), mode
+ * and time; if not, the message is rejected as tpv_unreadable rather than
+ * half-read. The values kept are libgps's (time: see below).
  *
  * Values: speed m/s * 3.6 -> km/h; track -> heading; mode 2/3 -> fix
  * (0/1 = no fix); eph (metres) -> eph_m, not hdop (TPV carries no DOP);

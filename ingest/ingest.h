@@ -154,7 +154,8 @@ struct ing_error {
  *   payload  the raw bytes, `len` of them; need not be NUL-terminated; any
  *            bytes are safe. Borrowed: not kept after the call.
  *   format   the subscription's format; ING_FORMAT_AUTO picks TPV when the
- *            object's "class" member is "TPV", else native.
+ *            object's "class" member is "TPV", else native. A value
+ *            outside the enum is read as native.
  *   now_us   the caller's clock (µs since the epoch), for the future check.
  *   fix      out; meaningful only on ING_OK (may be partly written otherwise).
  *   err      out, may be NULL; reason ING_REASON_NONE unless ING_REJECTED

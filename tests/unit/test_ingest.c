@@ -464,6 +464,9 @@ static const struct decode_case decode_cases[] = {
 	  "{\"class\":\"TPV\",\"mode\":3,"
 	  "\"time\":\"2019-08-10T16:00:00+08:00\",\"lat\":1,\"lon\":1}", TPVF,
 	  ING_REJECTED, ING_REASON_TPV_UNREADABLE, "time" },
+	{ "tpv_unreadable_long_member_name", T_TOPIC,
+	  TPV(",\"a_member_name_longer_than_gpsd_reads\":1,\"speed\":1"),
+	  TPVF, ING_REJECTED, ING_REASON_TPV_UNREADABLE, "speed" },
 	{ "tpv_unreadable_long_device", T_TOPIC,
 	  "{\"class\":\"TPV\",\"device\":\"/dev/"
 	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
