@@ -33,11 +33,11 @@ static const char *const alert_kinds[] = {
 
 static const char alerts_usage[] =
     "alerts [--open] [--since T] [--until T] [--vehicle V] [--kind K] [--zone Z] "
-    "[--follow] [--format table|json|csv]";
+    "[--limit N] [--follow] [--format table|json|csv]";
 
 static const char alerts_help[] =
     "usage: hazgate-ctl alerts [--open] [--since T] [--until T] [--vehicle V]\n"
-    "                          [--kind K[,K...]] [--zone ID|NAME] [--follow]\n"
+    "                          [--kind K[,K...]] [--zone ID|NAME] [--limit N] [--follow]\n"
     "                          [--format table|json|csv]\n"
     "\n"
     "Lists alerts in time order.\n"
@@ -48,6 +48,7 @@ static const char alerts_help[] =
     "                  overspeed, dwell_exceeded, route_deviation, tracker_silent,\n"
     "                  tracker_resumed; repeat or separate with commas\n"
     "  --zone Z        a zone id, or a zone name\n"
+    "  --limit N       only the latest N of those (still printed in time order)\n"
     "  --follow        after the list, keep printing new alerts as they are\n"
     "                  committed (LISTEN hazgate_alerts); stop with Ctrl-C\n"
     "T is RFC 3339 (2019-08-10T08:00:00Z) or local 'YYYY-MM-DD HH:MM' in the\n"
@@ -56,7 +57,7 @@ static const char alerts_help[] =
 
 enum {
     OPT_OPEN = CTL_OPT_FIRST_COMMAND, OPT_SINCE, OPT_UNTIL, OPT_VEHICLE, OPT_KIND,
-    OPT_ZONE, OPT_FOLLOW, OPT_BY, OPT_NOTE,
+    OPT_ZONE, OPT_FOLLOW, OPT_BY, OPT_NOTE, OPT_LIMIT,
 };
 
 static const struct option alerts_longopts[] = {
@@ -68,6 +69,7 @@ static const struct option alerts_longopts[] = {
     { "kind", required_argument, NULL, OPT_KIND },
     { "zone", required_argument, NULL, OPT_ZONE },
     { "follow", no_argument, NULL, OPT_FOLLOW },
+    { "limit", required_argument, NULL, OPT_LIMIT },
     { NULL, 0, NULL, 0 },
 };
 
@@ -163,19 +165,25 @@ remember(struct follow *f, int64_t id)
     f->printed[f->nprinted++] = id;
 }
 
-/* Runs the alerts query (with params[7] set by the caller) and the highest
- * id in one snapshot; prints the rows not printed yet. Returns 0 or -1. */
+/* Runs the alerts query (with params[7] set by the caller; params[8] the
+ * limit, or NULL) and the highest id in one snapshot; prints the rows not
+ * printed yet. Returns 0 or -1. */
 static int
 fetch(PGconn *conn, const char *const *params, bool by_id, struct follow *f, ctl_out *o)
 {
-    char sql[sizeof alerts_sql + 64];
+    char sql[sizeof alerts_sql + 160];
     PGresult *res = ctl_query(conn, "alerts", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
                               0, NULL);
     if (!res)
         return -1;
     PQclear(res);
-    snprintf(sql, sizeof sql, "%s%s", alerts_sql, by_id ? "ORDER BY id" : "ORDER BY ts, id");
-    res = ctl_query(conn, "alerts", sql, 8, params);
+    bool limited = !by_id && params[8];
+    if (limited) /* the latest N, in time order: columns 7 (ts) and 1 (id) */
+        snprintf(sql, sizeof sql, "SELECT * FROM (%sORDER BY ts DESC, id DESC LIMIT $9::int8) "
+                 "AS latest ORDER BY 7, 1", alerts_sql);
+    else
+        snprintf(sql, sizeof sql, "%s%s", alerts_sql, by_id ? "ORDER BY id" : "ORDER BY ts, id");
+    res = ctl_query(conn, "alerts", sql, limited ? 9 : 8, params);
     if (!res)
         goto err;
     PGresult *mx = ctl_query(conn, "alerts", "SELECT coalesce(max(id), 0) FROM alerts", 0, NULL);
@@ -279,7 +287,7 @@ ctl_alerts_main(int argc, char **argv)
                              .formats = CTL_FMT_TABLE | CTL_FMT_JSON | CTL_FMT_CSV,
                              .format = CTL_FMT_TABLE };
     bool open = false, follow = false;
-    const char *since = NULL, *until = NULL, *vehicle = NULL, *zone = NULL;
+    const char *since = NULL, *until = NULL, *vehicle = NULL, *zone = NULL, *limit = NULL;
     char kinds[512] = "";
     int c;
 
@@ -301,6 +309,16 @@ ctl_alerts_main(int argc, char **argv)
             zone = optarg;
             break;
         case OPT_FOLLOW: follow = true; break;
+        case OPT_LIMIT: {
+            char *end;
+            errno = 0;
+            long long v = strtoll(optarg, &end, 10);
+            if (!*optarg || *end || errno || v < 1)
+                return ctl_usage_error(co.cmd, co.usage,
+                                       "--limit: '%s' is not a positive number", optarg);
+            limit = optarg;
+            break;
+        }
         case OPT_KIND: {
             char *copy = strdup(optarg), *save = NULL;
             for (char *k = strtok_r(copy, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
@@ -362,9 +380,9 @@ ctl_alerts_main(int argc, char **argv)
             zone_name = zone;
         }
     }
-    const char *params[8] = {
+    const char *params[9] = {
         open ? "true" : NULL, since ? since_s : NULL, until ? until_s : NULL, vehicle,
-        kinds[0] ? kinds : NULL, zone_idp, zone_name, NULL,
+        kinds[0] ? kinds : NULL, zone_idp, zone_name, NULL, limit,
     };
 
     PGconn *conn = follow ? follow_connect(co.conninfo) : ctl_connect(co.conninfo);

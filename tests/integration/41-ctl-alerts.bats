@@ -74,6 +74,14 @@ KEY='[.vehicle, .ts, .kind, .zone_id] | @json'
   [[ "${lines[1]}" == *"$(TZ=Europe/Berlin date -d "$ts" '+%Y-%m-%d %H:%M:%S')"* ]]
 }
 
+@test "--limit N gives the latest N, in time order" {
+  want=$(ctl alerts --format json --kind zone_exit | tail -3)
+  [ "$(echo "$want" | wc -l)" -eq 3 ]
+  [ "$(ctl alerts --format json --kind zone_exit --limit 3)" = "$want" ]
+  run ctl alerts --limit 0
+  [ "$status" -eq 2 ]; [[ "$output" == *"--limit: '0' is not a positive number"* ]]
+}
+
 @test "alerts as a table: header, one line per alert, local times" {
   run ctl alerts --kind dwell_exceeded
   [ "$status" -eq 0 ]
