@@ -100,11 +100,8 @@ on_alert(const struct gf_alert *a, void *arg)
     char *line = ctl_engine_alert_json(a, -1);
     json_t *v = line ? json_loads(line, 0, NULL) : NULL;
     free(line);
-    if (v) {
-        /* Keep the exact microseconds for the lookup. */
-        json_object_set_new(v, "ts_us", json_integer(a->ts_us));
+    if (v)
         json_array_append_new(au->found, v);
-    }
 }
 
 static int
@@ -351,11 +348,11 @@ ctl_audit_main(int argc, char **argv)
     size_t i;
     json_t *v;
     json_array_foreach(au.found, i, v) {
-        char ts[40];
-        ctl_time_format(json_integer_value(json_object_get(v, "ts_us")), ts);
-        json_array_append_new(lookup, json_pack("{s:I, s:O, s:s, s:O, s:O}", "i",
+        /* The alert's own JSON time (milliseconds), as the gateway stores it. */
+        json_array_append_new(lookup, json_pack("{s:I, s:O, s:O, s:O, s:O}", "i",
                                                 (json_int_t)i, "vehicle",
-                                                json_object_get(v, "vehicle"), "ts", ts,
+                                                json_object_get(v, "vehicle"), "ts",
+                                                json_object_get(v, "ts"),
                                                 "kind", json_object_get(v, "kind"), "zone_id",
                                                 json_object_get(v, "zone_id")));
     }

@@ -77,6 +77,17 @@ DAY=(--from '2019-08-10 08:00' --to '2019-08-10 10:00')
   [ "$(printf '%s\n' "${lines[@]}" | grep '^{' | jq -r '[.vehicle, .kind, .live] | @tsv')" = "$(printf '晋A10004\troute_deviation\topen')" ]
 }
 
+@test "a fix with sub-millisecond time matches its live alert as the gateway stores it (ms)" {
+  q "INSERT INTO positions (vehicle, ts, lat, lon, speed_kmh) VALUES ('V9', '2019-08-10T01:00:00.123456Z', 37.7469, 112.6283, 20)"
+  run ctl audit "${DAY[@]}" --zones "$ZONES" --vehicle V9 --format json
+  [ "$(printf '%s\n' "${lines[@]}" | grep '^{' | jq -r '[.kind, .ts, .live] | @tsv')" = "$(printf 'prohibited_entry\t2019-08-10T01:00:00.123Z\tmissing')" ]
+  q "INSERT INTO alerts (kind, severity, vehicle, zone_id, ts) VALUES ('prohibited_entry', 'critical', 'V9', 5, '2019-08-10T01:00:00.123Z')"
+  run ctl audit "${DAY[@]}" --zones "$ZONES" --vehicle V9 --format json
+  [ "$(printf '%s\n' "${lines[@]}" | grep '^{' | jq -r .live)" = "open" ]
+  q "DELETE FROM positions WHERE vehicle = 'V9'"
+  q "DELETE FROM alerts WHERE vehicle = 'V9'"
+}
+
 @test "CSV: a header and one record per violation" {
   run ctl audit "${DAY[@]}" --zones "$ZONES" --format csv
   [ "${lines[0]}" = "ts,vehicle,kind,severity,zone_id,zone,lat,lon,speed_kmh,detail,live,alert_id,acked_at,acked_by" ]
