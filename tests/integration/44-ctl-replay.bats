@@ -69,6 +69,18 @@ setup_file() {
   [[ "$output" == *'"vehicle":"晋A30002"'*'"speed_kmh":30.6'* ]]
 }
 
+@test "--config [mqtt] subscribe chooses each topic's decoder, as in the daemon" {
+  tpv='{"class":"TPV","device":"/dev/ttyUSB0","mode":3,"time":"2019-08-10T03:00:00.000Z","lat":37.7470,"lon":112.6280,"speed":8.5}'
+  printf 'gps/晋A40001/fix\t%s\nfleet/x/晋A40002\t%s\n' "$tpv" "$tpv" > "$BATS_TEST_TMPDIR/in.txt"
+  printf '[mqtt]\nsubscribe = gps/+/fix tpv, fleet/# native\n' > "$BATS_TEST_TMPDIR/subs.conf"
+  run ctl replay --zones "$D/zones-taiyuan.geojson" --config "$BATS_TEST_TMPDIR/subs.conf" "$BATS_TEST_TMPDIR/in.txt"
+  [ "$status" -eq 0 ]
+  # gps/+/fix is TPV: decoded (vehicle from the topic); fleet/# is native: the TPV
+  # message lacks the native members and is rejected
+  [ "$(printf '%s\n' "${lines[@]}" | grep '^{' | jq -r '.vehicle + " " + .kind')" = "晋A40001 prohibited_entry" ]
+  [[ "$output" == *"2 lines, 1 fixes (0 late, 0 duplicate), 1 rejected"* ]]
+}
+
 @test "late and duplicate fixes raise nothing and are counted" {
   printf '%s\n' \
     '{"vehicle":"V1","ts":"2019-08-10T03:00:10Z","lat":37.80,"lon":112.70}' \
