@@ -1,17 +1,21 @@
 /*
  * trk_gpsd.c - gpsd adapter: libgps driven by the libevent loop.
  *
- * gps_open + gps_stream(WATCH_ENABLE|WATCH_JSON), then the socket is made
- * non-blocking and read on readiness: gps_read is called until it has no
+ * gps_open + gps_stream(WATCH_ENABLE|WATCH_JSON|WATCH_NMEA), then the
+ * socket is made non-blocking and read on readiness: gps_read is called until it has no
  * complete line left (libgps keeps partial lines in its own buffer and
  * returns 0 on EAGAIN).  Each TPV with a 2D/3D fix and a time becomes a
  * struct trk_fix.  When gpsd closes the socket (restart, crash) the adapter
  * closes its side and tries gps_open again every retry_s.
  *
+ * hdop and the number of satellites used are not in gpsd's TPV.  They come
+ * from the GGA sentence of the same cycle (the watch asks for NMEA too:
+ * gpsd passes a receiver's GGA on, or makes one up from a binary
+ * protocol), matched to the TPV by time of day; failing that, from gpsd's
+ * latest SKY report, which not every receiver produces.
+ *
  * Limits: gps_open connects synchronously (gpsd runs on the same machine,
- * so this does not stall the loop in practice).  hdop and satellites come
- * from gpsd's SKY reports, which not every receiver produces; the values
- * of the latest SKY go with the next TPVs.
+ * so this does not stall the loop in practice).
  */
 #include "tracker/tracker.h"
 
@@ -35,6 +39,11 @@ struct trk_gpsd {
 	struct event *ev_read;
 	struct event *ev_retry;
 	unsigned long fixes;
+	/* The latest GGA: time of day (ms), satellites used, hdop. */
+	bool gga_valid;
+	int64_t gga_tod_ms;
+	int gga_sats;
+	double gga_hdop;
 	bool warned;            /* the current outage was logged */
 };
 
@@ -63,6 +72,32 @@ gpsd_close(trk_gpsd *g)
 	}
 }
 
+/* Remember time, satellites and hdop of a $xxGGA sentence. */
+static void
+handle_gga(trk_gpsd *g, const char *msg)
+{
+	const char *f[10];
+	int n = 0;
+	char *end;
+	double t;
+
+	for (const char *p = msg; *p && n < 10; p++)
+		if (*p == ',')
+			f[n++] = p + 1;
+	g->gga_valid = false;
+	/* f[0] time, f[5] quality, f[6] satellites, f[7] hdop */
+	if (n < 8 || f[5][0] == '0' || f[5][0] == ',')
+		return;
+	t = strtod(f[0], &end);
+	if (end == f[0] || *end != ',' || t < 0)
+		return;
+	g->gga_tod_ms = ((int64_t)t / 10000) * 3600000 + (((int64_t)t / 100) % 100) * 60000 +
+	                (int64_t)llround(fmod(t, 100.0) * 1000.0);
+	g->gga_sats = f[6][0] != ',' ? (int)strtol(f[6], NULL, 10) : -1;
+	g->gga_hdop = f[7][0] != ',' ? strtod(f[7], NULL) : NAN;
+	g->gga_valid = true;
+}
+
 static void
 handle_tpv(trk_gpsd *g)
 {
@@ -81,6 +116,10 @@ handle_tpv(trk_gpsd *g)
 	f.eph = x->eph;
 	f.hdop = g->gd.satellites_used > 0 ? g->gd.dop.hdop : NAN;
 	f.sats = g->gd.satellites_used > 0 ? g->gd.satellites_used : -1;
+	if (g->gga_valid && g->gga_tod_ms == f.time_ms % 86400000) {
+		f.hdop = g->gga_hdop;
+		f.sats = g->gga_sats;
+	}
 	f.mode = x->mode;
 	g->fixes++;
 	g->fn(g->arg, &f);
@@ -107,7 +146,9 @@ on_read(evutil_socket_t fd, short what, void *arg)
 		}
 		if (n == 0)
 			return;         /* no complete line yet: wait for readiness */
-		if (strstr(msg, "\"class\":\"TPV\""))
+		if (msg[0] == '$' && strncmp(msg + 3, "GGA,", 4) == 0)
+			handle_gga(g, msg);
+		else if (strstr(msg, "\"class\":\"TPV\""))
 			handle_tpv(g);
 	}
 }
@@ -128,7 +169,7 @@ gpsd_connect(trk_gpsd *g)
 		return;
 	}
 	g->open = true;
-	if (gps_stream(&g->gd, WATCH_ENABLE | WATCH_JSON, NULL) != 0) {
+	if (gps_stream(&g->gd, WATCH_ENABLE | WATCH_JSON | WATCH_NMEA, NULL) != 0) {
 		trk_log(TRK_LOG_WARN, "gpsd_watch_failed", "host=%s port=%s", g->host, g->port);
 		gpsd_close(g);
 		schedule_retry(g);

@@ -6,8 +6,8 @@ NMEA drive that gpsfake played.
 For every telemetry payload: the vehicle (and cargo) are the configured
 ones, ts is one of the drive's fix times (RFC 3339 UTC with milliseconds),
 lat/lon match that fix (1e-6 degree), speed_kmh is the RMC speed in knots
-times 1.852 (0.02), heading is the RMC course, alt_m the GGA altitude when
-fix is 3.  Then, by seq (duplicates, which QoS 1 allows, must be byte-equal
+times 1.852 (0.02), heading is the RMC course, alt_m, sats and hdop those of
+the GGA when fix is 3.  Then, by seq (duplicates, which QoS 1 allows, must be byte-equal
 to the first copy and are counted):
   - seq numbers are consecutive from --first-seq (nothing lost),
   - fix times grow with seq (sent in order),
@@ -57,6 +57,8 @@ def nmea_fixes(path):
             for ts in reversed(order[-2:]):
                 if ts[11:19].replace(":", "") == f[1][:6]:
                     fixes[ts]["alt_m"] = float(f[9])
+                    fixes[ts]["sats"] = int(f[7])
+                    fixes[ts]["hdop"] = float(f[8])
                     break
     return fixes, order
 
@@ -169,6 +171,12 @@ def main():
             problems.append("seq %d: fix %r" % (seq, p.get("fix")))
         if p.get("fix") == 3 and abs(p.get("alt_m", -1e9) - fx.get("alt_m", 1e9)) > 0.05:
             problems.append("seq %d: alt_m %r != %r" % (seq, p.get("alt_m"), fx.get("alt_m")))
+        # hdop and sats come from the cycle's GGA: with a 3D fix they are known.
+        if p.get("fix") == 3 or "sats" in p or "hdop" in p:
+            if p.get("sats") != fx.get("sats"):
+                problems.append("seq %d: sats %r != %r" % (seq, p.get("sats"), fx.get("sats")))
+            if abs(p.get("hdop", -1e9) - fx.get("hdop", 1e9)) > 0.005:
+                problems.append("seq %d: hdop %r != %r" % (seq, p.get("hdop"), fx.get("hdop")))
 
     seqs = sorted(by_seq)
     missing_ok = set(int(x) for x in a.missing.split(",") if x)
