@@ -193,6 +193,22 @@ burst() {
   [ "$(awk 'length($0) > 65536' "$BATS_TEST_TMPDIR/bad" | wc -l)" -gt 0 ]
 }
 
+@test "the simulated fleet, run through hazgate-ctl replay with the sample zones, raises the alerts and rejects a dispatcher expects" {
+  load_ simulate --vehicles 50 --messages 20000 --seed 3 --start 2019-08-10T00:00:00Z \
+      --zones "$HG_SHARED/data/zones-taiyuan.geojson" --bad-ratio 0.01 --dry-run \
+      > "$BATS_TEST_TMPDIR/sim" 2>/dev/null
+  "$HG_BUILDDIR/hazgate-ctl" replay --zones "$HG_SHARED/data/zones-taiyuan.geojson" \
+      "$BATS_TEST_TMPDIR/sim" > "$BATS_TEST_TMPDIR/alerts" 2> "$BATS_TEST_TMPDIR/summary"
+  for k in zone_enter zone_exit prohibited_entry zone_speeding overspeed route_deviation; do
+    [ "$(jq -r "select(.kind == \"$k\") | .kind" "$BATS_TEST_TMPDIR/alerts" | wc -l)" -gt 0 ] \
+      || { echo "no $k" >&2; false; }
+  done
+  # time order: no fix of the fleet is late
+  grep -q '(0 late, 0 duplicate)' "$BATS_TEST_TMPDIR/summary"
+  # the bad payloads are rejected for six different reasons
+  [ "$(grep -c '^ *rejected ' "$BATS_TEST_TMPDIR/summary")" -ge 6 ]
+}
+
 @test "simulate --rate paces the publisher" {
   run load_ simulate --vehicles 10 --messages 600 --rate 400
   [ "$status" -eq 0 ]
