@@ -107,9 +107,8 @@ EXPECTED="$HG_SHARED/data/expected-sample.ndjson"
   [ "$(echo "$output" | jq -r .ts)" = "$t0" ]
 }
 
-@test "track GPX 1.1: well-formed, one trkpt per fix with time, in order" {
+@test "track GPX 1.1: well-formed (an XML parser reads it), one trkpt per fix with time, in order" {
   ctl track 晋A10005 --from '2019-08-10 08:30' --to '2019-08-10 09:00' --format gpx > "$BATS_FILE_TMPDIR/t.gpx"
-  xmllint --noout "$BATS_FILE_TMPDIR/t.gpx"
   run python3 - "$BATS_FILE_TMPDIR/t.gpx" <<'PY'
 import sys, xml.etree.ElementTree as ET
 ns = {"g": "http://www.topografix.com/GPX/1/1"}
