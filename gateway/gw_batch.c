@@ -44,6 +44,8 @@ gw_buf_reserve(struct gw_buf *b, size_t extra)
 int
 gw_buf_add(struct gw_buf *b, const void *data, size_t len)
 {
+	if (len == 0)
+		return 0;
 	if (gw_buf_reserve(b, len) != 0)
 		return -1;
 	memcpy(b->p + b->len, data, len);
