@@ -60,6 +60,7 @@ struct gw {
 	bool held;               /* ser holds a sealed batch the spool had no room for */
 	bool spool_full;         /* reading paused because of the spool */
 	struct event *ev_flush, *ev_tick, *ev_lag, *ev_hourly, *ev_retry, *ev_drain, *ev_kick;
+	struct event *ev_drainpoll;
 	struct gw_metrics m;
 	enum phase phase;
 	/* writer */
@@ -118,6 +119,7 @@ gw_hist_observe(struct gw_hist *h, double v)
 
 static void writer_kick(struct gw *gw);
 static void check_drained(struct gw *gw);
+static void on_drainpoll(evutil_socket_t fd, short what, void *arg);
 static void start_load(struct gw *gw);
 static void zones_reload(struct gw *gw);
 
@@ -1006,8 +1008,24 @@ check_drained(struct gw *gw)
 		return;
 	/* Everything is in the spool; done when it is written, or right away
 	 * when the database is not there to take it. */
-	if ((st.pending == 0 && !gw->writing) || !gw_pg_ready(gw->pg) || gw->phase != PH_RUN)
+	if ((st.pending == 0 && !gw->writing) || !gw_pg_ready(gw->pg) || gw->phase != PH_RUN) {
+		/* Let the broker acknowledge the alerts already published. */
+		if (gw->mqtt && gw_mqtt_unacked(gw->mqtt) > 0) {
+			struct timeval tv = { 0, 50000 };
+
+			event_add(gw->ev_drainpoll, &tv);
+			return;
+		}
 		finish(gw);
+	}
+}
+
+static void
+on_drainpoll(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	check_drained(arg);
 }
 
 static void
@@ -1103,8 +1121,9 @@ gw_new(struct event_base *base, const struct gw_config *cfg, const char *cfg_pat
 	gw->ev_retry = evtimer_new(base, on_retry_or_load, gw);
 	gw->ev_drain = evtimer_new(base, on_drain_timeout, gw);
 	gw->ev_kick = event_new(base, -1, 0, on_kick, gw);
+	gw->ev_drainpoll = evtimer_new(base, on_drainpoll, gw);
 	if (!gw->vt || !gw->mqtt || !gw->pg || !gw->ev_flush || !gw->ev_tick || !gw->ev_lag ||
-	    !gw->ev_hourly || !gw->ev_retry || !gw->ev_drain || !gw->ev_kick)
+	    !gw->ev_hourly || !gw->ev_retry || !gw->ev_drain || !gw->ev_kick || !gw->ev_drainpoll)
 		goto err;
 	if (cfg->http.listen[0]) {
 		gw->http = gw_http_new(base, cfg->http.listen, gw);
@@ -1121,7 +1140,7 @@ void
 gw_free(struct gw *gw)
 {
 	struct event **evs[] = { &gw->ev_flush, &gw->ev_tick, &gw->ev_lag, &gw->ev_hourly,
-				 &gw->ev_retry, &gw->ev_drain, &gw->ev_kick };
+				 &gw->ev_retry, &gw->ev_drain, &gw->ev_kick, &gw->ev_drainpoll };
 
 	if (!gw)
 		return;
