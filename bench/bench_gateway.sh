@@ -24,7 +24,9 @@
 # exits 0 (--ceiling-only measures the ceiling alone). Figures are key=value
 # lines. Knobs: HG_BENCH_MESSAGES (100000), HG_BENCH_VEHICLES (500),
 # HG_BENCH_PACED (20000 messages at 2,000/s), HG_BENCH_LATENCY_S (20),
-# HG_BENCH_FLEET (400000 vehicles).
+# HG_BENCH_FLEET (400000 vehicles), HG_BENCH_SPOOL_FSYNC (never),
+# HG_BENCH_PG_UNIX=1 (the gateway reaches PostgreSQL by its unix socket
+# rather than TCP on 127.0.0.1).
 set -uo pipefail
 
 top=${HG_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -124,6 +126,12 @@ SELECT (f->'properties'->>'id')::int, f->'properties'->>'name', f->'properties'-
   FROM jsonb_array_elements((:'doc')::jsonb->'features') AS f;
 SQL
 fi
+# The private PostgreSQL runs with fsync off: the spool's default
+# (fdatasync per batch) would measure the disk, not the gateway.
+spool_fsync=${HG_BENCH_SPOOL_FSYNC:-never}
+echo "spool_fsync=$spool_fsync"
+conninfo=$HG_PG_CONNINFO
+[ "${HG_BENCH_PG_UNIX:-0}" = 1 ] && conninfo="host=$svc/pg port=$PGPORT user=postgres dbname=hazgate"
 httpport=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
 cat > "$work/hazgate.conf" <<CONF
 [mqtt]
@@ -132,10 +140,10 @@ port = $HG_MQTT_PORT
 client_id = hazgate-bench
 subscribe = tankers/+/telemetry native
 [postgres]
-conninfo = $HG_PG_CONNINFO
+conninfo = $conninfo
 [spool]
 dir = $work/spool
-fsync = never
+fsync = $spool_fsync
 [http]
 listen = 127.0.0.1:$httpport
 [log]
