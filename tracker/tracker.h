@@ -174,6 +174,8 @@ trk_gpsd *trk_gpsd_new(struct event_base *base, const char *host, int port,
                        double retry_s, trk_gpsd_fix_fn fn, void *arg);
 /* Connect now (or schedule a retry).  Returns TRK_OK. */
 int trk_gpsd_start(trk_gpsd *g);
+/* Pass on the fix held for its cycle, if any (call before stopping). */
+void trk_gpsd_flush(trk_gpsd *g);
 void trk_gpsd_free(trk_gpsd *g);
 
 typedef struct trk_mqtt trk_mqtt;

@@ -14,6 +14,11 @@
  * protocol), matched to the TPV by time of day; failing that, from gpsd's
  * latest SKY report, which not every receiver produces.
  *
+ * gpsd may report one cycle in several TPVs with the same time (its first
+ * cycle: a 2D fix after RMC, then the 3D fix after GGA).  The adapter holds
+ * a cycle's fix for up to 250 ms and passes on the last, most complete one,
+ * once a TPV with another time comes, the time is up, or gpsd goes away.
+ *
  * Limits: gps_open connects synchronously (gpsd runs on the same machine,
  * so this does not stall the loop in practice).
  */
@@ -27,6 +32,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How long a cycle's fix is held for a later, more complete TPV of the
+ * same time (a receiver sends a cycle's sentences within a few ms). */
+#define TRK_GPSD_CYCLE_WAIT_US 250000
+
 struct trk_gpsd {
 	struct event_base *base;
 	char *host;
@@ -38,6 +47,9 @@ struct trk_gpsd {
 	bool open;
 	struct event *ev_read;
 	struct event *ev_retry;
+	struct event *ev_flush;         /* hands the pending fix on */
+	bool have_pending;
+	struct trk_fix pending;         /* the latest TPV of the current cycle */
 	unsigned long fixes;
 	/* The latest GGA: time of day (ms), satellites used, hdop. */
 	bool gga_valid;
@@ -102,6 +114,7 @@ static void
 handle_tpv(trk_gpsd *g)
 {
 	const struct gps_fix_t *x = &g->gd.fix;
+	const struct timeval cycle_wait = { 0, TRK_GPSD_CYCLE_WAIT_US };
 	struct trk_fix f;
 
 	if (x->mode < MODE_2D || !isfinite(x->latitude) || !isfinite(x->longitude) ||
@@ -122,6 +135,40 @@ handle_tpv(trk_gpsd *g)
 	}
 	f.mode = x->mode;
 	g->fixes++;
+	if (g->have_pending && g->pending.time_ms == f.time_ms) {
+		/* The same cycle reported again, completed by a later sentence
+		 * (gpsd's first cycle: a 2D TPV after RMC, a 3D one after GGA). */
+		if (f.sats < 0 && g->pending.sats >= 0) {
+			f.sats = g->pending.sats;
+			f.hdop = g->pending.hdop;
+		}
+		g->pending = f;
+		return;
+	}
+	trk_gpsd_flush(g);
+	g->pending = f;
+	g->have_pending = true;
+	evtimer_add(g->ev_flush, &cycle_wait);
+}
+
+static void
+on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	trk_gpsd_flush(arg);
+}
+
+void
+trk_gpsd_flush(trk_gpsd *g)
+{
+	struct trk_fix f;
+
+	if (!g || !g->have_pending)
+		return;
+	evtimer_del(g->ev_flush);
+	f = g->pending;
+	g->have_pending = false;
 	g->fn(g->arg, &f);
 }
 
@@ -141,6 +188,7 @@ on_read(evutil_socket_t fd, short what, void *arg)
 			trk_log(TRK_LOG_WARN, "gpsd_lost", "host=%s port=%s fixes=%lu retry_s=%g",
 			        g->host, g->port, g->fixes, g->retry_s);
 			gpsd_close(g);
+			trk_gpsd_flush(g);
 			schedule_retry(g);
 			return;
 		}
@@ -212,7 +260,8 @@ trk_gpsd_new(struct event_base *base, const char *host, int port, double retry_s
 	g->fn = fn;
 	g->arg = arg;
 	g->ev_retry = evtimer_new(base, on_retry, g);
-	if (!g->host || !g->ev_retry) {
+	g->ev_flush = evtimer_new(base, on_flush, g);
+	if (!g->host || !g->ev_retry || !g->ev_flush) {
 		trk_gpsd_free(g);
 		return NULL;
 	}
@@ -234,6 +283,8 @@ trk_gpsd_free(trk_gpsd *g)
 	gpsd_close(g);
 	if (g->ev_retry)
 		event_free(g->ev_retry);
+	if (g->ev_flush)
+		event_free(g->ev_flush);
 	free(g->host);
 	free(g);
 }

@@ -213,6 +213,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	a->stopping = true;
 	trk_log(TRK_LOG_INFO, "stopping", "signal=%d", (int)sig);
+	trk_gpsd_flush(a->gpsd);        /* the last fix read goes in the queue too */
 	trk_gpsd_free(a->gpsd);
 	a->gpsd = NULL;
 	(void)trk_queue_sync(a->q);

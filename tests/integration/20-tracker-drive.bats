@@ -74,9 +74,12 @@ teardown_file() {
   [[ "$output" == *"first_ts=2019-08-10T00:00:02.000Z"* ]]
   [[ "$output" == *"last_ts=2019-08-10T01:59"* ]]
   [ "$(trk_count drive)" -gt 200 ]
-  # Units: the first payload's speed is 25.2 kn = 46.67 km/h.
+  # Units: the first payload's speed is 25.2 kn = 46.67 km/h; gpsd's first
+  # cycle (a 2D TPV, then the 3D one of the same time) gives one report,
+  # the complete one, with the GGA's satellites and hdop.
   first=$(grep -m1 ' {' "$HG_SVC_DIR/drive.out")
-  [[ "$first" == *'"speed_kmh":46.67,"heading":227.9'* ]]
+  [[ "$first" == *'"ts":"2019-08-10T00:00:02.000Z","lat":37.7796217,"lon":112.604685,'* ]]
+  [[ "$first" == *'"speed_kmh":46.67,"heading":227.9,"alt_m":780.0,"hdop":0.7,"eph":13.3,"fix":3,"sats":9,'* ]]
   [[ "$first" == *'"un":"1203","hazard_class":"3","seq":1}' ]]
   # Status: online on connect, the retained offline on a clean exit.
   grep -q "^tankers/$TRK_VEHICLE/status online$" "$HG_SVC_DIR/drive.out"
