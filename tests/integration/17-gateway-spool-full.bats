@@ -20,7 +20,7 @@ teardown_file() { gw_teardown_file; }
   for d in 10 11 12; do jq -c ".ts |= sub(\"2019-08-10\"; \"2019-08-$d\") | .seq += ($d - 10) * 1440" "$FLEET"; done > "$GWDIR/fleet3"
   pg_stop
   wait_log 'event=pg_lost'
-  pub_lines "$GWDIR/fleet3"
+  pub_paced "$GWDIR/fleet3" 10000 0
   wait_log 'event=spool_full'
   [ "$(metric hazgate_spool_full)" = "1" ]
   [ "$(metric hazgate_spool_bytes)" -le $((4 * 1024 * 1024)) ]
