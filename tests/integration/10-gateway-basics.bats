@@ -33,6 +33,15 @@ teardown_file() { gw_teardown_file; }
   [[ "$output" == *"bad.conf:2: unknown key 'clinet_id' in [mqtt]"* ]]
 }
 
+@test "an old schema is refused at start, naming the missing migration" {
+  q "CREATE DATABASE old"
+  psql -XqAt -d old -c "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now()); INSERT INTO schema_migrations (version, name) VALUES (1, '001_base')"
+  sed "s/dbname=hazgate/dbname=old/; s/^client_id = .*/client_id = hazgate-old/" "$GWCONF" > "$GWDIR/old.conf"
+  run timeout 20 "$GW" -c "$GWDIR/old.conf"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"event=schema_refused"*"migration 002_gateway_seq is missing"* ]]
+}
+
 @test "01 connect and subscribe: retained online status, healthz 200, metrics" {
   gw_start
   run mosquitto_sub -h "$HG_MQTT_HOST" -p "$HG_MQTT_PORT" -t 'hazgate/status/hazgate-test' -C 1 -W 5

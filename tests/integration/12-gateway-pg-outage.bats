@@ -43,3 +43,21 @@ teardown_file() { gw_teardown_file; }
   run gw_stop
   [ "$output" = "0" ]
 }
+
+@test "started while PostgreSQL is down, the gateway waits, then runs" {
+  pg_stop
+  "$GW" -c "$GWCONF" >>"$GWDIR/log" 2>&1 3>&- &
+  local pid=$!
+  echo "$pid" > "$HG_SVC_DIR/hazgate.pid"
+  sleep 2
+  kill -0 "$pid"
+  # Not subscribed yet: the broker keeps the messages meanwhile.
+  mosquitto_pub -h "$HG_MQTT_HOST" -p "$HG_MQTT_PORT" -q 1 -t tankers/W1/telemetry \
+    -m '{"ts":"2020-01-01T00:00:00Z","lat":38.5,"lon":113.5,"seq":1}'
+  run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GW_HTTP_PORT/healthz"
+  [ "$output" = "503" ]
+  pg_start
+  wait_sql "SELECT count(*) FROM positions WHERE vehicle = 'W1'" "1" 30
+  kill -TERM "$pid"
+  wait "$pid"
+}
