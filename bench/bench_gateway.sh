@@ -12,6 +12,8 @@
 #    of the gateway and of the PostgreSQL cluster (utime+stime from
 #    /proc/PID/stat of the postmaster, every backend and the children that
 #    exited meanwhile, minus the benchmark's own probe connection).
+#    Then the ceiling once more, on topics the gateway does not read: the
+#    spread between the two says how much neighbours moved the figures.
 # 3. paced at 2,000 msg/s: CPU per message again.
 # 4. half speed: publish-to-committed-alert latency p50/p99: the load logs the
 #    publish time of each fix, a subscriber on hazgate/alerts/# matches each
@@ -41,7 +43,7 @@ load=$B/hazgate-load gw=$B/hazgate ctl=$B/hazgate-ctl
 ceiling_only=0
 case "${1:-}" in
   --ceiling-only) ceiling_only=1 ;;
-  -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d'; exit 0 ;;
   "") ;;
   *) echo "bench_gateway: unknown argument $1" >&2; exit 2 ;;
 esac
@@ -93,26 +95,36 @@ echo "== gateway benchmark: $N messages, $V vehicles, $(nproc) cores, $(date -u 
 echo "loadavg_at_start=$(cut -d' ' -f1 /proc/loadavg)"
 
 # ---- 1. the ceiling ------------------------------------------------------
-"$load" count --client-id bench-ceiling --subscribe-only >/dev/null 2>&1 || die "count: no broker"
-"$load" count --client-id bench-ceiling --expect "$N" --timeout 300 \
-  >"$work/ceiling-count.out" 2>"$work/ceiling-count.err" &
-cpid=$!
-for _ in $(seq 1 100); do grep -q subscribed "$work/ceiling-count.err" && break; sleep 0.05; done
 mqpid=$(cat "$svc/mosquitto.pid")
-m0=$(ticks "$mqpid")
-"$load" simulate --vehicles "$V" --messages "$N" --seed 1 --zones "$zones" \
-  --start "$(start_at "$N" "$V")" >"$work/ceiling-pub.out" 2>&1 || die "load failed: $(tail -1 "$work/ceiling-pub.out")"
-wait "$cpid" || die "the counting subscriber got $(kv "$work/ceiling-count.out" messages) of $N"
-m1=$(ticks "$mqpid")
-# the ceiling session is not needed any more: a clean connect removes it
-"$load" count --client-id bench-ceiling --clean --subscribe-only >/dev/null 2>&1
-c_start=$(kv "$work/ceiling-pub.out" start_us)
-c_end=$(kv "$work/ceiling-count.out" last_us)
-ceiling=$(awk -v n="$N" -v a="$c_start" -v b="$c_end" 'BEGIN { printf "%.0f", n / ((b - a) / 1e6) }')
-echo "ceiling_msg_per_s=$ceiling"
-echo "ceiling_publisher_msg_per_s=$(kv "$work/ceiling-pub.out" msg_per_s)"
-echo "ceiling_puback_p99_us=$(kv "$work/ceiling-pub.out" puback_p99_us)"
-echo "ceiling_broker_cores_busy=$(busy "$(awk -v a="$c_start" -v b="$c_end" 'BEGIN { print (b - a) / 1e6 }')" $(( m1 - m0 )))"
+# ceiling NAME TOPIC_ROOT: load -> count on TOPIC_ROOT/<vehicle>/telemetry;
+# sets CEIL (msg/s, first publish to last receipt) and prints its figures.
+ceiling() {
+  local name=$1 root=$2 cpid m0 m1 a b
+  "$load" count --client-id "bench-$name" --topic "$root/+/telemetry" --subscribe-only \
+    >/dev/null 2>&1 || die "count: no broker"
+  "$load" count --client-id "bench-$name" --topic "$root/+/telemetry" --expect "$N" --timeout 300 \
+    >"$work/$name-count.out" 2>"$work/$name-count.err" &
+  cpid=$!
+  for _ in $(seq 1 100); do grep -q subscribed "$work/$name-count.err" && break; sleep 0.05; done
+  m0=$(ticks "$mqpid")
+  "$load" simulate --vehicles "$V" --messages "$N" --seed 1 --zones "$zones" \
+    --topic "$root/{vehicle}/telemetry" --start "$(start_at "$N" "$V")" \
+    >"$work/$name-pub.out" 2>&1 || die "load failed: $(tail -1 "$work/$name-pub.out")"
+  wait "$cpid" || die "the counting subscriber got $(kv "$work/$name-count.out" messages) of $N"
+  m1=$(ticks "$mqpid")
+  # the session is not needed any more: a clean connect removes it
+  "$load" count --client-id "bench-$name" --topic "$root/+/telemetry" --clean --subscribe-only \
+    >/dev/null 2>&1
+  a=$(kv "$work/$name-pub.out" start_us)
+  b=$(kv "$work/$name-count.out" last_us)
+  CEIL=$(awk -v n="$N" -v a="$a" -v b="$b" 'BEGIN { printf "%.0f", n / ((b - a) / 1e6) }')
+  echo "${name}_msg_per_s=$CEIL"
+  echo "${name}_publisher_msg_per_s=$(kv "$work/$name-pub.out" msg_per_s)"
+  echo "${name}_puback_p99_us=$(kv "$work/$name-pub.out" puback_p99_us)"
+  echo "${name}_broker_cores_busy=$(busy "$(awk -v a="$a" -v b="$b" 'BEGIN { print (b - a) / 1e6 }')" $(( m1 - m0 )))"
+}
+ceiling ceiling tankers
+ceiling=$CEIL
 [ "$ceiling_only" = 1 ] && exit 0
 
 # ---- the gateway ------------------------------------------------------------
@@ -238,6 +250,11 @@ echo "gateway_cores_busy=$P_GW_BUSY"
 echo "postgres_cores_busy=$P_PG_BUSY"
 echo "broker_cores_busy=$P_MQ_BUSY"
 echo "gateway_batches=$P_BATCHES rows_mean=$P_BATCH_ROWS commit_ms_mean=$P_COMMIT_MS"
+
+# The ceiling again, on topics the gateway does not read: how much the
+# machine's other work moved it during the run.
+ceiling ceiling_again bench
+echo "ceiling_spread=$(awk -v a="$ceiling" -v b="$CEIL" 'BEGIN { d = a - b; if (d < 0) d = -d; printf "%.2f", d / (a > b ? a : b) }')"
 
 # ---- 3. paced at 2,000 msg/s -------------------------------------------------
 run_phase paced "$NP" "$V" "$V" --rate 2000

@@ -50,6 +50,10 @@ int ld_time_parse(const char *s, size_t len, int64_t *ms);
  * 25 bytes). Returns the length written (24). */
 int ld_time_format(int64_t ms, char *buf, size_t size);
 
+/* The topic of a vehicle's message: tmpl (NULL: "tankers/{vehicle}/telemetry")
+ * with every "{vehicle}" replaced, into buf (truncated to size). */
+void ld_topic_format(const char *tmpl, const char *vehicle, char *buf, size_t size);
+
 /* 64-bit FNV-1a of len bytes, and a key for (vehicle, fix time). */
 uint64_t ld_hash(const void *p, size_t len);
 uint64_t ld_fix_key(const char *vehicle, size_t len, int64_t ts_ms);
@@ -99,6 +103,7 @@ struct ld_replay_opts {
 	bool shift_to_now;     /* first fix is now; paced to the new times */
 	bool end_at_now;       /* last fix is now; not paced */
 	double speedup;        /* divide the spacing of fixes by this (>= 1 typical) */
+	const char *topic;     /* template, see ld_topic_format; a line's own topic wins */
 };
 
 struct ld_replay;
@@ -122,6 +127,7 @@ struct ld_sim_opts {
 	bool start_set;        /* start_ms given; else now (realtime) or now - span */
 	int64_t start_ms;
 	const char *zones_file; /* GeoJSON: some vehicles drive through these zones */
+	const char *topic;     /* template, see ld_topic_format */
 };
 
 struct ld_sim;

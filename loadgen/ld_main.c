@@ -44,6 +44,8 @@ static const char usage[] =
 "  --publog FILE     write vehicle<TAB>ts_ms<TAB>publish_wall_us per fix\n"
 "  --ack-timeout S   give up S seconds after the last PUBACK (default 30)\n"
 "  --dry-run         print topic<TAB>payload lines, connect to nothing\n"
+"  --topic T         topic template, {vehicle} replaced\n"
+"                    (default tankers/{vehicle}/telemetry)\n"
 "replay:\n"
 "  FILE              payload per line, or topic<TAB>payload; - for stdin\n"
 "  --shift-to-now    rewrite ts so the first fix is now, publish each at its time\n"
@@ -227,7 +229,7 @@ main(int argc, char **argv)
 		case O_RADIUS: if (!num("radius-km", optarg, 0.01, 2000, &v)) return 2; so.radius_km = v; break;
 		case O_SPEEDERS: if (!num("speeders", optarg, 0, 1, &v)) return 2; so.speeders = v; break;
 		case O_BAD: if (!num("bad-ratio", optarg, 0, 1, &v)) return 2; so.bad_ratio = v; break;
-		case O_TOPIC: co.topic = optarg; break;
+		case O_TOPIC: co.topic = ro.topic = so.topic = optarg; break;
 		case O_EXPECT: if (!num("expect", optarg, 0, 1e15, &v)) return 2; co.expect = (uint64_t)v; break;
 		case O_TIMEOUT: if (!num("timeout", optarg, 0, 1e9, &v)) return 2; co.timeout_s = v; timeout_set = true; break;
 		case O_IDLE: if (!num("idle", optarg, 0, 1e9, &v)) return 2; co.idle_s = v; break;

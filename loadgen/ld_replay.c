@@ -275,8 +275,8 @@ replay_next(void *ctx, struct ld_msg *m)
 	if (l->topic_len > 0)
 		snprintf(r->topic, sizeof(r->topic), "%.*s", (int)l->topic_len, r->text + l->topic_off);
 	else
-		snprintf(r->topic, sizeof(r->topic), "tankers/%s/telemetry",
-		         l->vehicle[0] ? l->vehicle : "unknown");
+		ld_topic_format(r->o.topic, l->vehicle[0] ? l->vehicle : "unknown", r->topic,
+		                sizeof(r->topic));
 	m->topic = r->topic;
 	m->payload = pay;
 	m->payload_len = l->pay_len;

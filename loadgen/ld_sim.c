@@ -71,7 +71,7 @@ struct ld_sim {
 	uint64_t emitted, bad, tick;
 	uint32_t vi;              /* next vehicle in this tick */
 	int64_t start_ms, interval_ms;
-	char topic[128];
+	char topic[256];
 	char *buf;
 	size_t bufcap;
 };
@@ -327,7 +327,7 @@ sim_next(void *ctx, struct ld_msg *m)
 	ts_ms = s->start_ms + (int64_t)s->tick * s->interval_ms
 	        + (int64_t)s->vi * s->interval_ms / s->o.vehicles;
 	ld_time_format(ts_ms, ts, sizeof(ts));
-	snprintf(s->topic, sizeof(s->topic), "tankers/%s/telemetry", v->name);
+	ld_topic_format(s->o.topic, v->name, s->topic, sizeof(s->topic));
 	if (s->o.bad_ratio > 0 && ld_rand_unit(&s->bad_rng) < s->o.bad_ratio) {
 		n = bad_payload(s, v, ts_ms, ts);
 		s->bad++;

@@ -145,6 +145,28 @@ ld_time_format(int64_t ms, char *buf, size_t size)
 	                (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), msec);
 }
 
+void
+ld_topic_format(const char *tmpl, const char *vehicle, char *buf, size_t size)
+{
+	static const char key[] = "{vehicle}";
+	size_t n = 0;
+
+	if (tmpl == NULL)
+		tmpl = "tankers/{vehicle}/telemetry";
+	if (size == 0)
+		return;
+	while (*tmpl && n + 1 < size) {
+		if (strncmp(tmpl, key, sizeof(key) - 1) == 0) {
+			for (const char *v = vehicle; *v && n + 1 < size; v++)
+				buf[n++] = *v;
+			tmpl += sizeof(key) - 1;
+		} else {
+			buf[n++] = *tmpl++;
+		}
+	}
+	buf[n] = '\0';
+}
+
 uint64_t
 ld_hash(const void *p, size_t len)
 {
