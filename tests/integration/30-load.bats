@@ -91,6 +91,16 @@ burst() {
   ! grep -v '"vehicle":"晋A10004"' "$BATS_TEST_TMPDIR/d"
 }
 
+@test "--topic is a template for replay and simulate; a line's own topic wins" {
+  run bash -c "'$HG_BUILDDIR/hazgate-load' simulate --vehicles 2 --messages 2 --topic 'fleet/{vehicle}/gps/{vehicle}' --dry-run 2>/dev/null | cut -f1"
+  [ "${lines[0]}" = "fleet/晋A10001/gps/晋A10001" ]
+  [ "${lines[1]}" = "fleet/晋A10002/gps/晋A10002" ]
+  printf 'own/topic\t{"vehicle":"V1","ts":"2026-01-05T08:00:00Z","lat":1,"lon":2}\n{"vehicle":"V2","ts":"2026-01-05T08:00:00Z","lat":1,"lon":2}\n' > "$BATS_TEST_TMPDIR/t"
+  run bash -c "'$HG_BUILDDIR/hazgate-load' replay --topic 'x/{vehicle}' --dry-run '$BATS_TEST_TMPDIR/t' 2>/dev/null | cut -f1"
+  [ "${lines[0]}" = "own/topic" ]
+  [ "${lines[1]}" = "x/V2" ]
+}
+
 @test "replay --shift-to-now: the first fix is now, spacing divided by --speedup" {
   run bash -c "'$HG_BUILDDIR/hazgate-load' replay --dry-run --shift-to-now --speedup 1000 '$sample' 2>/dev/null | head -13 | cut -f2"
   [ "$status" -eq 0 ]
