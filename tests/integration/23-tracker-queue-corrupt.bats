@@ -4,7 +4,8 @@
 # matches) and the last record is cut short, as a power cut during an append
 # leaves it.  On the next start the torn tail is cut off (logged, never
 # sent), the damaged record is skipped with a log line, and every other
-# record goes out in order.
+# record goes out in order.  Also the byte bound: a queue too small for the
+# backlog drops its oldest records, counts and logs them, and sends the rest.
 
 load "$HG_SRCDIR/tests/data/tracker/helpers.bash"
 
@@ -57,4 +58,41 @@ teardown_file() {
   echo "$output"
   [ "$status" -eq 0 ]
   ! grep -q '"torn"' "$HG_SVC_DIR/corrupt.out"
+}
+
+@test "a full queue drops its oldest records, counts and logs them; the newest are sent" {
+  # Every fix of the whole drive (1440 records, ~390 KB) into a 64 KiB queue
+  # while the broker is unreachable.
+  trk_config "$HG_SVC_DIR/full.conf" "[report]" "min_interval_s = 0" "max_interval_s = 1" \
+      "[mqtt]" "port = $(trk_free_port)" \
+      "[queue]" "dir = $HG_SVC_DIR/queue-full" "max_bytes = 64K" "segment_bytes = 4K"
+  : > "$HG_SVC_DIR/tracker.log"
+  trk_start_tracker "$HG_SVC_DIR/full.conf"
+  wait_until 10 trk_log_has "event=mqtt_connect_failed"
+  trk_play 2 "$TRK_DRIVE"
+  trk_wait_play 2
+  rc=0; trk_stop_tracker || rc=$?
+  [ "$rc" -eq 0 ]
+  grep -q "event=queue_full_dropped first_id=1 last_id=" "$HG_SVC_DIR/tracker.log"
+  exitline=$(grep "event=exit" "$HG_SVC_DIR/tracker.log")
+  echo "$exitline"
+  dropped=$(echo "$exitline" | sed 's/.* dropped=\([0-9]*\) .*/\1/')
+  bytes=$(echo "$exitline" | sed 's/.* queue_bytes=\([0-9]*\) .*/\1/')
+  [ "$dropped" -gt 1000 ]
+  [ "$bytes" -le 65536 ]
+  # With the broker back: what is left goes out, the newest records, in
+  # order, ending with the last fix; seq starts after the dropped ones.
+  trk_config "$HG_SVC_DIR/full2.conf" "[queue]" "dir = $HG_SVC_DIR/queue-full" \
+      "max_bytes = 64K" "segment_bytes = 4K"
+  trk_subscribe full
+  : > "$HG_SVC_DIR/tracker.log"
+  trk_start_tracker "$HG_SVC_DIR/full2.conf"
+  wait_until 20 trk_count_at_least full "$((1440 - dropped))"
+  wait_until 10 trk_count_stable full
+  rc=0; trk_stop_tracker || rc=$?
+  [ "$rc" -eq 0 ]
+  run trk_check full --first-seq "$((dropped + 1))" --expect-count "$((1440 - dropped))"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"last_seq=1440 "*"last_ts=2019-08-10T01:59:57.000Z"* ]]
 }
