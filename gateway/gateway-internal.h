@@ -149,6 +149,7 @@ struct gw_metrics {
 	uint64_t positions, positions_written, rejects_written, alerts_written;
 	uint64_t alerts[GW_ALERT_KINDS], alerts_published, alerts_publish_failed;
 	uint64_t batches_committed, batches_failed, batches_set_aside, oom_dropped;
+	uint64_t batches_deduplicated;
 	uint64_t lost_seq;
 	uint64_t spool_appends, spool_full_events;
 	uint64_t zone_reloads, zone_reload_failures;
@@ -194,6 +195,7 @@ enum gw_pg_err {
 	GW_PG_ELINK = -1,   /* the connection is down or went down: retry later */
 	GW_PG_ESQL = -2,    /* the server refused a statement (rolled back) */
 	GW_PG_ENOMEM = -3,
+	GW_PG_EDUP = -4,    /* as ESQL, the refusal was a unique violation (23505) */
 };
 
 struct gw_pg_step {

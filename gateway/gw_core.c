@@ -11,8 +11,10 @@
  * at once: the spool is the write-ahead log of the pipeline, so the window
  * between libmosquitto's PUBACK and a durable copy is at most flush_ms.
  * The writer takes spool records in order and writes each in one
- * transaction (COPY into temporary staging tables, then INSERT ... SELECT
- * ... ON CONFLICT DO NOTHING), acknowledges the record after COMMIT and
+ * transaction (positions by COPY straight into the table; a batch holding a
+ * row that is already there fails with unique_violation and is written
+ * again by COPY into a temporary staging table and INSERT ... SELECT ...
+ * ON CONFLICT DO NOTHING), acknowledges the record after COMMIT and
  * only then publishes the batch's new alerts. While PostgreSQL is away
  * records pile up in the spool; when it returns they are written in order.
  * A record written twice (crash after COMMIT, before the acknowledgement)
@@ -71,6 +73,8 @@ struct gw {
 	struct gw_batch_view wv;
 	int64_t wstart_us;
 	int wfails;
+	bool wstaging;           /* this record goes through the staging table */
+	uint64_t staged_id;
 	int64_t *alert_ids;
 	size_t alert_ids_cap;
 	const char *wparams[1];
@@ -127,6 +131,12 @@ static void zones_reload(struct gw *gw);
 
 static const char sql_copy_pos[] =
 	"COPY hg_pos (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,"
+	" hazard_class, seq, ignition, zone_ids, received_at) FROM STDIN";
+/* The fast path: straight into the table. A batch with a row already there
+ * (a replay, a redelivery) fails with unique_violation and is written again
+ * through the staging table. */
+static const char sql_copy_pos_direct[] =
+	"COPY positions (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,"
 	" hazard_class, seq, ignition, zone_ids, received_at) FROM STDIN";
 static const char sql_insert_pos[] =
 	"INSERT INTO positions (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats,"
@@ -377,6 +387,7 @@ on_message(void *arg, const char *topic, const void *payload, size_t len, enum g
 		return;
 	} else {
 		struct gf_fix gf = {
+			.rx_us = gw_now_us(),
 			.vehicle = fix.vehicle, .ts_us = fix.time_us, .lat = fix.lat, .lon = fix.lon,
 			.has_speed = (fix.present & ING_HAS_SPEED) != 0, .speed_kmh = fix.speed_kmh,
 			.hazard_class = (fix.present & ING_HAS_HAZARD_CLASS) ? fix.hazard_class : NULL,
@@ -499,7 +510,17 @@ w_done(void *arg, int err, const char *msg)
 	struct gw *gw = arg;
 
 	gw->writing = false;
+	if (err == GW_PG_EDUP && !gw->wstaging) {
+		/* Some rows are already stored: write it again, de-duplicated. */
+		trk_queue_rewind(gw->spool);
+		gw->staged_id = gw->wid;
+		gw->m.batches_deduplicated++;
+		event_active(gw->ev_kick, EV_TIMEOUT, 0);
+		return;
+	}
 	if (err == GW_PG_OK) {
+		if (!gw->wstaging)   /* else counted by w_pos_result */
+			gw->m.positions_written += gw->wv.npos;
 		double secs = (double)(gw_mono_us() - gw->wstart_us) / 1e6;
 
 		gw_hist_observe(&gw->m.commit_seconds, secs);
@@ -615,14 +636,16 @@ writer_kick(struct gw *gw)
 		event_active(gw->ev_kick, EV_TIMEOUT, 0);
 		return;
 	}
+	gw->wstaging = gw->staged_id == gw->wid;
 	memset(j, 0, sizeof(*j));
 	j->arg = gw;
 	j->done = w_done;
 	j->steps[0].sql = "BEGIN";
-	j->steps[1] = (struct gw_pg_step){ .sql = sql_copy_pos, .copy = gw->wv.pos,
-					   .copylen = gw->wv.pos_len, .skip = !gw->wv.npos };
-	j->steps[2] = (struct gw_pg_step){ .sql = sql_insert_pos, .on_result = w_pos_result,
+	j->steps[1] = (struct gw_pg_step){ .sql = gw->wstaging ? sql_copy_pos : sql_copy_pos_direct,
+					   .copy = gw->wv.pos, .copylen = gw->wv.pos_len,
 					   .skip = !gw->wv.npos };
+	j->steps[2] = (struct gw_pg_step){ .sql = sql_insert_pos, .on_result = w_pos_result,
+					   .skip = !gw->wv.npos || !gw->wstaging };
 	j->steps[3] = (struct gw_pg_step){ .sql = sql_copy_alert, .copy = gw->wcopy.p,
 					   .copylen = gw->wcopy.len, .skip = !gw->wv.nalerts };
 	j->steps[4] = (struct gw_pg_step){ .sql = sql_insert_alert, .on_result = w_alert_result,
@@ -698,6 +721,9 @@ schema_done(void *arg, int err, const char *msg)
 	if (err != GW_PG_OK)
 		return;   /* the link went: on_pg_ready starts over */
 	if (!gw->schema_ok) {
+		for (char *p = gw->schema_msg; *p; p++)
+			if (*p == '\n' || *p == '"')
+				*p = ' ';
 		gw_log(GW_LOG_ERROR, "schema_refused", "why=\"%s\"", gw->schema_msg);
 		gw->exit_code = 1;
 		event_base_loopbreak(gw->base);
@@ -1307,6 +1333,9 @@ gw_metrics_render(struct gw *gw, struct gw_buf *o)
 	counter(o, "alerts_publish_failed_total", "alerts not queued for MQTT",
 		m->alerts_publish_failed);
 	counter(o, "batches_committed_total", "batches committed", m->batches_committed);
+	counter(o, "batches_deduplicated_total",
+		"batches with rows already stored, written again through the staging table",
+		m->batches_deduplicated);
 	counter(o, "batches_failed_total", "batch attempts refused by the server",
 		m->batches_failed);
 	counter(o, "batches_set_aside_total", "batches skipped after retry_limit refusals",

@@ -37,6 +37,7 @@ struct gw_pg {
 	bool running;                   /* head's current step is on the wire */
 	bool step_failed, rolling_back;
 	char errmsg[512];
+	char sqlstate[8];
 	struct gw_pg_job setup;
 };
 
@@ -214,7 +215,8 @@ step_complete(struct gw_pg *pg)
 	pg->running = false;
 	if (pg->rolling_back) {
 		pg->rolling_back = false;
-		job_finished(pg, GW_PG_ESQL, pg->errmsg);
+		job_finished(pg, strcmp(pg->sqlstate, "23505") ? GW_PG_ESQL : GW_PG_EDUP,
+			     pg->errmsg);
 		return;
 	}
 	if (!pg->step_failed) {
@@ -237,7 +239,7 @@ step_complete(struct gw_pg *pg)
 		want_flush(pg);
 		return;
 	}
-	job_finished(pg, GW_PG_ESQL, pg->errmsg);
+	job_finished(pg, strcmp(pg->sqlstate, "23505") ? GW_PG_ESQL : GW_PG_EDUP, pg->errmsg);
 }
 
 static void
@@ -273,6 +275,9 @@ handle_result(struct gw_pg *pg, PGresult *res)
 			goto ok;
 		if (!pg->step_failed) {
 			const char *e = PQresultErrorMessage(res);
+			const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+			snprintf(pg->sqlstate, sizeof(pg->sqlstate), "%s", st ? st : "");
 
 			snprintf(pg->errmsg, sizeof(pg->errmsg), "%s", e && *e ? e : "statement failed");
 			for (char *p = pg->errmsg; *p; p++)

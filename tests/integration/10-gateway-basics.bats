@@ -97,3 +97,27 @@ teardown_file() { gw_teardown_file; }
   run mosquitto_sub -h "$HG_MQTT_HOST" -p "$HG_MQTT_PORT" -t 'hazgate/status/hazgate-test' -C 1 -W 5
   [ "$output" = "offline" ]
 }
+
+@test "runs as a login of the hazgate_gateway role (least privilege)" {
+  q "CREATE ROLE t_gw LOGIN IN ROLE hazgate_gateway"
+  sed "s/user=postgres/user=t_gw/; s/^client_id = .*/client_id = hazgate-role/" "$GWCONF" > "$GWDIR/role.conf"
+  rm -rf "$GWDIR/spool"
+  "$GW" -c "$GWDIR/role.conf" >>"$GWDIR/log" 2>&1 3>&- &
+  local pid=$!
+  echo "$pid" > "$HG_SVC_DIR/hazgate.pid"
+  wait_log 'client_id=hazgate-role'
+  head -100 "$FLEET" > "$GWDIR/head"
+  pub_lines "$GWDIR/head"
+  mosquitto_pub -h "$HG_MQTT_HOST" -p "$HG_MQTT_PORT" -q 1 -t tankers/R1/telemetry -m 'junk'
+  wait_sql "SELECT count(*) FROM positions WHERE ts < '2019-08-11'" "100"
+  # The same again: de-duplicated, with the role's rights.
+  pub_lines "$GWDIR/head"
+  wait_sql "SELECT count(*) FROM rejects WHERE topic = 'tankers/R1/telemetry'" "1"
+  for i in $(seq 1 50); do [ "$(metric hazgate_batches_deduplicated_total)" -ge 1 ] && break; sleep 0.1; done
+  [ "$(metric hazgate_batches_deduplicated_total)" -ge 1 ]
+  [ "$(q "SELECT count(*) FROM positions WHERE ts < '2019-08-11'")" = "100" ]
+  [ "$(q "SELECT count(*) FROM vehicle_state WHERE vehicle LIKE '晋%'")" = "12" ]
+  [ "$(q "SELECT count(*) FROM alerts")" -gt 0 ]
+  kill -TERM "$pid"
+  wait "$pid"
+}
