@@ -227,6 +227,9 @@ struct gf_fix {
 	bool has_speed;
 	double speed_kmh;
 	const char *hazard_class; /* NULL or "" = unknown (matches every zone) */
+	int64_t rx_us;            /* daemon: wall-clock time the fix was received,
+				     which gf_engine_tick measures silence from;
+				     0 = ts_us (replay) */
 };
 
 enum gf_disposition {
@@ -269,11 +272,15 @@ void gf_engine_set_zones(gf_engine *e, const gf_zoneset *zs);
 int gf_engine_fix(gf_engine *e, const struct gf_fix *fix, gf_alert_cb cb,
 		  void *arg, struct gf_fix_result *res);
 
-/* Wall-clock silence for the daemon: for every vehicle whose latest fix
- * is at least silent_after_s older than now_us and not yet reported,
- * emit tracker_silent (ts = latest fix + silent_after_s, position of the
- * latest fix). Its next fix then emits tracker_resumed only. Returns the
- * number of alerts emitted. */
+/* Wall-clock silence for the daemon: for every vehicle whose latest
+ * applied fix was received (gf_fix.rx_us) at least silent_after_s before
+ * now_us and is not yet reported, emit tracker_silent (ts = that receive
+ * time + silent_after_s, position and detail of the latest fix). Measuring
+ * from the receive time, not the fix time, keeps a backlog or a tracker
+ * with a wrong clock from looking silent while it talks. A vehicle restored
+ * from a state blob has no receive time: its silence is measured from the
+ * first tick after the restore. Its next fix then emits tracker_resumed
+ * only. Returns the number of alerts emitted. */
 size_t gf_engine_tick(gf_engine *e, int64_t now_us, gf_alert_cb cb, void *arg);
 
 /* Vehicles known to the engine. */

@@ -46,6 +46,7 @@ struct gf_vehicle {
 	uint16_t nent, cap;
 	uint32_t hash;
 	int64_t last_us;
+	int64_t rx_us;  /* wall-clock receive time of the latest fix; 0 unknown */
 	double lat, lon;
 	struct gf_ventry *ent;
 };
@@ -586,6 +587,7 @@ gf_engine_fix(gf_engine *e, const struct gf_fix *fix, gf_alert_cb cb,
 		memcpy(v->ent, e->ne, nn * sizeof *v->ent);
 	v->nent = (uint16_t)nn;
 	v->last_us = fix->ts_us;
+	v->rx_us = fix->rx_us ? fix->rx_us : fix->ts_us;
 	v->lat = fix->lat;
 	v->lon = fix->lon;
 	v->flags |= V_HAVE_FIX;
@@ -606,15 +608,18 @@ gf_engine_tick(gf_engine *e, int64_t now_us, gf_alert_cb cb, void *arg)
 	int64_t silent_us = e->opt.silent_after_s * 1000000;
 	for (size_t i = 0; i < e->nv; i++) {
 		struct gf_vehicle *v = &e->v[i];
-		if ((v->flags & (V_HAVE_FIX | V_SILENT)) != V_HAVE_FIX ||
-		    now_us - v->last_us < silent_us)
+		if ((v->flags & (V_HAVE_FIX | V_SILENT)) != V_HAVE_FIX)
+			continue;
+		if (v->rx_us == 0)
+			v->rx_us = now_us; /* restored: the clock starts now */
+		if (now_us - v->rx_us < silent_us)
 			continue;
 		struct gf_alert a;
 		memset(&a, 0, sizeof a);
 		a.kind = GF_ALERT_TRACKER_SILENT;
 		a.severity = gf_alert_kind_severity(a.kind);
 		memcpy(a.vehicle, v->key, sizeof a.vehicle);
-		a.ts_us = v->last_us + silent_us;
+		a.ts_us = v->rx_us + silent_us;
 		a.lat = v->lat;
 		a.lon = v->lon;
 		a.gap_s = e->opt.silent_after_s;
@@ -761,6 +766,7 @@ gf_engine_state_load(gf_engine *e, const char *vehicle, const uint8_t *blob,
 	v->nent = v->cap = (uint16_t)nent;
 	v->flags = blob[5];
 	v->last_us = (int64_t)get_u(blob + 8, 8);
+	v->rx_us = 0;
 	v->lat = lat;
 	v->lon = lon;
 	return GF_OK;

@@ -770,6 +770,48 @@ test_engine_tick_silent_once(void **state)
 	gf_zoneset_free(zs);
 }
 
+/* The daemon measures silence from when fixes arrive, not from their time:
+ * a backlog of old fixes received just now is not silence, and a vehicle
+ * restored from its blob starts the clock at the first tick. */
+static void
+test_engine_tick_by_receive_time(void **state)
+{
+	(void)state;
+	gf_zoneset *zs = scen_set();
+	struct gf_options opt;
+	gf_options_default(&opt);
+	gf_engine *e = NULL;
+	assert_int_equal(gf_engine_new(&opt, zs, NULL, &e), GF_OK);
+	int64_t t0 = T(T0), now = t0 + 86400000000LL; /* fixes a day old */
+	struct gf_fix fx = {"V9", t0, P_OUT, false, 0, NULL, now};
+	assert_int_equal(gf_engine_fix(e, &fx, NULL, NULL, NULL), GF_OK);
+	struct collect c = {.buf = ""};
+	assert_int_equal(gf_engine_tick(e, now + 299999999, collect_cb, &c), 0);
+	assert_int_equal(gf_engine_tick(e, now + 300000000, collect_cb, &c), 1);
+	assert_string_equal(c.buf, "tracker_silent:-@0");
+
+	/* Restored from a blob: no receive time, silence counts from the first tick. */
+	fx.ts_us = t0 + 1000000;
+	fx.rx_us = now + 1000000;
+	assert_int_equal(gf_engine_fix(e, &fx, NULL, NULL, NULL), GF_OK);
+	uint8_t blob[512];
+	size_t n = 0;
+	assert_int_equal(gf_engine_state_save(e, "V9", blob, sizeof blob, &n), GF_OK);
+	gf_engine *e2 = NULL;
+	assert_int_equal(gf_engine_new(&opt, zs, NULL, &e2), GF_OK);
+	fx.vehicle = "V8";
+	assert_int_equal(gf_engine_fix(e2, &fx, NULL, NULL, NULL), GF_OK);
+	assert_int_equal(gf_engine_state_load(e2, "V8", blob, n), GF_OK);
+	struct collect c2 = {.buf = ""};
+	int64_t later = now + 3600000000LL;
+	assert_int_equal(gf_engine_tick(e2, later, collect_cb, &c2), 0);
+	assert_int_equal(gf_engine_tick(e2, later + 299999999, collect_cb, &c2), 0);
+	assert_int_equal(gf_engine_tick(e2, later + 300000000, collect_cb, &c2), 1);
+	gf_engine_free(e2);
+	gf_engine_free(e);
+	gf_zoneset_free(zs);
+}
+
 static void
 test_engine_zone_swap_carries_state(void **state)
 {
@@ -1245,6 +1287,7 @@ main(void)
 	ROWS(scenarios, test_engine_scenarios);
 	ONE(test_engine_zone_ids_and_late_fix);
 	ONE(test_engine_tick_silent_once);
+	ONE(test_engine_tick_by_receive_time);
 	ONE(test_engine_zone_swap_carries_state);
 	ONE(test_state_blob_round_trip);
 	ONE(test_alert_json_exact);
