@@ -110,7 +110,10 @@ struct gw_vehicle {
 	char name[ING_VEHICLE_MAX + 1];
 	bool has_seq;
 	bool has_fix;
-	bool dirty;              /* changed since the last batch was sealed */
+	bool dirty;              /* listed for the next batch's vehicle_state */
+	bool unsaved;            /* changed since its state was last saved */
+	bool must_save;          /* more than time and place changed */
+	int64_t saved_mono_us;
 	int64_t seq;
 	int64_t last_us;
 	double lat, lon;
@@ -126,6 +129,8 @@ struct gw_vehicle *gw_vtab_get(struct gw_vtab *t, const char *name);
 size_t gw_vtab_count(const struct gw_vtab *t);
 /* Mark v dirty (listed for the next batch's vehicle_state rows). */
 void gw_vtab_touch(struct gw_vtab *t, struct gw_vehicle *v);
+/* Call fn for every vehicle. */
+void gw_vtab_foreach(struct gw_vtab *t, void (*fn)(struct gw_vehicle *v, void *arg), void *arg);
 /* Call fn for every dirty vehicle and clear the marks. */
 void gw_vtab_drain_dirty(struct gw_vtab *t, void (*fn)(struct gw_vehicle *v, void *arg),
                          void *arg);
@@ -149,7 +154,7 @@ struct gw_metrics {
 	uint64_t positions, positions_written, rejects_written, alerts_written;
 	uint64_t alerts[GW_ALERT_KINDS], alerts_published, alerts_publish_failed;
 	uint64_t batches_committed, batches_failed, batches_set_aside, oom_dropped;
-	uint64_t batches_deduplicated;
+	uint64_t batches_deduplicated, states_saved;
 	uint64_t lost_seq;
 	uint64_t spool_appends, spool_full_events;
 	uint64_t zone_reloads, zone_reload_failures;

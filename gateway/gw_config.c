@@ -93,6 +93,9 @@ static const struct gw_opt gw_opts[] = {
 	  "3", false, "daily partitions of positions created ahead, at start and daily" },
 	{ "postgres", "reconnect_max_ms", OPT_INT, OFF(postgres.reconnect_max_ms), 0, 10, 600000,
 	  NULL, NULL, "5000", true, "largest reconnect delay" },
+	{ "postgres", "state_interval_ms", OPT_INT, OFF(postgres.state_interval_ms), 0, 0, 3600000,
+	  NULL, NULL, "5000", true,
+	  "vehicle_state of a vehicle whose zones and episodes did not change: saved at most this often" },
 	{ "postgres", "retry_limit", OPT_INT, OFF(postgres.retry_limit), 0, 1, 1000000, NULL, NULL,
 	  "10", true, "a batch the server refuses this often (not a lost link) is set aside in the log" },
 

@@ -74,6 +74,7 @@ struct gw_config {
 		int partition_days;
 		int reconnect_max_ms;
 		int retry_limit;
+		int state_interval_ms;
 	} postgres;
 	struct {
 		char dir[GW_PATH_MAX];

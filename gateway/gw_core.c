@@ -87,6 +87,7 @@ struct gw {
 	bool draining;
 	int exit_code;
 	int64_t lag_expected_us;
+	int64_t mono_us;         /* the loop's cached time at the last message */
 	uint8_t *sbuf;
 	size_t sbuf_cap;
 };
@@ -175,9 +176,13 @@ static const char sql_partitions[] =
 static const char sql_zones[] =
 	"SELECT '{\"type\":\"FeatureCollection\",\"features\":[' ||"
 	" coalesce(string_agg(feature::text, ',' ORDER BY id), '') || ']}', count(*) FROM zones";
+/* vehicle_state is saved at most every state_interval_ms when only time and
+ * place move: the last seq comes from the positions stored since. */
 static const char sql_states[] =
-	"SELECT vehicle, (extract(epoch FROM last_ts) * 1000000)::int8, lat, lon, state, last_seq"
-	" FROM vehicle_state";
+	"SELECT v.vehicle, (extract(epoch FROM v.last_ts) * 1000000)::int8, v.lat, v.lon, v.state,"
+	" greatest(v.last_seq, (SELECT max(p.seq) FROM positions p"
+	"  WHERE p.vehicle = v.vehicle AND p.ts >= v.last_ts))"
+	" FROM vehicle_state v";
 
 /* ---- spool ---------------------------------------------------------------- */
 
@@ -266,8 +271,23 @@ add_state_row(struct gw_vehicle *v, void *arg)
 	if (rc != GF_OK)
 		return;
 	if (gw_batch_add_state(&gw->cur, v->name, v->last_us, v->lat, v->lon, gw->sbuf, len,
-			       v->has_seq, v->seq) != 0)
+			       v->has_seq, v->seq) != 0) {
 		gw->m.oom_dropped++;
+		return;
+	}
+	v->unsaved = false;
+	v->must_save = false;
+	v->saved_mono_us = gw->mono_us;
+	gw->m.states_saved++;
+}
+
+static void
+touch_unsaved(struct gw_vehicle *v, void *arg)
+{
+	struct gw *gw = arg;
+
+	if (v->unsaved)
+		gw_vtab_touch(gw->vt, v);
 }
 
 /* Close the current batch and hand it to the spool. */
@@ -344,8 +364,10 @@ on_alert(const struct gf_alert *a, void *arg)
 		gw->m.oom_dropped++;
 	}
 	v = gw_vtab_get(gw->vt, a->vehicle);
-	if (v)
+	if (v) {
+		v->must_save = true;
 		gw_vtab_touch(gw->vt, v);
+	}
 }
 
 static enum ing_format
@@ -373,6 +395,7 @@ on_message(void *arg, const char *topic, const void *payload, size_t len, enum g
 	gw->m.received++;
 	event_base_gettimeofday_cached(gw->base, &tv);
 	now_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+	gw->mono_us = now_us;   /* cached loop time: no clock read per message */
 	r = ing_decode(topic, payload, len, ing_fmt(fmt), now_us, &fix, &err);
 	if (r == ING_REJECTED) {
 		if ((unsigned)err.reason < ING_REASON_COUNT)
@@ -387,10 +410,10 @@ on_message(void *arg, const char *topic, const void *payload, size_t len, enum g
 		return;
 	} else {
 		struct gf_fix gf = {
-			.rx_us = gw_now_us(),
 			.vehicle = fix.vehicle, .ts_us = fix.time_us, .lat = fix.lat, .lon = fix.lon,
 			.has_speed = (fix.present & ING_HAS_SPEED) != 0, .speed_kmh = fix.speed_kmh,
 			.hazard_class = (fix.present & ING_HAS_HAZARD_CLASS) ? fix.hazard_class : NULL,
+			.rx_us = now_us,
 		};
 		struct gf_fix_result res = { 0 };
 		struct gw_vehicle *v;
@@ -424,11 +447,20 @@ on_message(void *arg, const char *topic, const void *payload, size_t len, enum g
 				v->last_us = fix.time_us;
 				v->lat = fix.lat;
 				v->lon = fix.lon;
-				v->has_fix = true;
 				changed = true;
+				/* Zones, episodes, a first fix: saved with this batch.
+				 * Only time and place moved: saved at most every
+				 * state_interval_ms (and at shutdown). */
+				if (res.state_changed || !v->has_fix)
+					v->must_save = true;
+				v->has_fix = true;
 			}
-			if (changed && v->has_fix)
-				gw_vtab_touch(gw->vt, v);
+			if (changed && v->has_fix) {
+				v->unsaved = true;
+				if (v->must_save || gw->mono_us - v->saved_mono_us >=
+						   (int64_t)gw->cfg.postgres.state_interval_ms * 1000)
+					gw_vtab_touch(gw->vt, v);
+			}
 		}
 	}
 	row_added(gw);
@@ -1079,6 +1111,8 @@ gw_drain(struct gw *gw)
 	if (gw->mqtt)
 		gw_mqtt_pause(gw->mqtt, true);
 	event_add(gw->ev_drain, &tv);
+	/* Every vehicle's latest state goes with the last batch. */
+	gw_vtab_foreach(gw->vt, touch_unsaved, gw);
 	seal(gw);
 	if (gw->spool)
 		trk_queue_sync(gw->spool);
@@ -1340,6 +1374,7 @@ gw_metrics_render(struct gw *gw, struct gw_buf *o)
 		m->batches_failed);
 	counter(o, "batches_set_aside_total", "batches skipped after retry_limit refusals",
 		m->batches_set_aside);
+	counter(o, "vehicle_states_saved_total", "vehicle_state rows written", m->states_saved);
 	counter(o, "rows_dropped_oom_total", "rows lost to out of memory", m->oom_dropped);
 	counter(o, "lost_seq_total", "messages missing by the trackers' seq gaps", m->lost_seq);
 	hist(o, "batch_rows", "rows per sealed batch", &m->batch_rows);

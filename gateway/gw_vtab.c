@@ -128,6 +128,14 @@ gw_vtab_touch(struct gw_vtab *t, struct gw_vehicle *v)
 }
 
 void
+gw_vtab_foreach(struct gw_vtab *t, void (*fn)(struct gw_vehicle *v, void *arg), void *arg)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slots[i].name[0])
+			fn(&t->slots[i], arg);
+}
+
+void
 gw_vtab_drain_dirty(struct gw_vtab *t, void (*fn)(struct gw_vehicle *v, void *arg), void *arg)
 {
 	for (size_t i = 0; i < t->ndirty; i++) {

@@ -82,7 +82,8 @@ replay_keys() {
   [ "$(metric hazgate_alerts_published_total)" = "$(q "SELECT count(*) FROM alerts")" ]
   [ "$(metric hazgate_lost_seq_total)" = "0" ]
   wait_sql "SELECT count(*) FROM vehicle_state" "12"
-  [ "$(q "SELECT count(*) FROM vehicle_state v JOIN (SELECT vehicle, max(ts) ts, max(seq) seq FROM positions GROUP BY 1) p USING (vehicle) WHERE v.last_ts = p.ts AND v.last_seq = p.seq")" = "12" ]
+  # At shutdown every vehicle's latest state is saved.
   run gw_stop
   [ "$output" = "0" ]
+  [ "$(q "SELECT count(*) FROM vehicle_state v JOIN (SELECT vehicle, max(ts) ts, max(seq) seq FROM positions GROUP BY 1) p USING (vehicle) WHERE v.last_ts = p.ts AND v.last_seq = p.seq")" = "12" ]
 }

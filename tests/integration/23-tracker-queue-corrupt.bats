@@ -14,6 +14,10 @@ setup_file() {
   trk_services_start
 }
 
+teardown() {
+  trk_diag
+}
+
 teardown_file() {
   trk_services_stop
 }

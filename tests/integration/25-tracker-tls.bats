@@ -57,6 +57,10 @@ EOF
   wait_until 10 trk_port_busy "$HG_MQTT_PORT"
 }
 
+teardown() {
+  trk_diag
+}
+
 teardown_file() {
   trk_services_stop
 }
