@@ -176,13 +176,10 @@ static const char sql_partitions[] =
 static const char sql_zones[] =
 	"SELECT '{\"type\":\"FeatureCollection\",\"features\":[' ||"
 	" coalesce(string_agg(feature::text, ',' ORDER BY id), '') || ']}', count(*) FROM zones";
-/* vehicle_state is saved at most every state_interval_ms when only time and
- * place move: the last seq comes from the positions stored since. */
+/* vehicle_state with the last seq completed from the positions stored since
+ * the row was saved (schema/002: a SECURITY DEFINER function). */
 static const char sql_states[] =
-	"SELECT v.vehicle, (extract(epoch FROM v.last_ts) * 1000000)::int8, v.lat, v.lon, v.state,"
-	" greatest(v.last_seq, (SELECT max(p.seq) FROM positions p"
-	"  WHERE p.vehicle = v.vehicle AND p.ts >= v.last_ts))"
-	" FROM vehicle_state v";
+	"SELECT vehicle, last_us, lat, lon, state, last_seq FROM hazgate_vehicle_resume()";
 
 /* ---- spool ---------------------------------------------------------------- */
 
