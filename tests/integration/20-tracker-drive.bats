@@ -15,6 +15,7 @@ setup_file() {
 
 teardown() {
   trk_diag
+  trk_test_cleanup
 }
 
 teardown_file() {

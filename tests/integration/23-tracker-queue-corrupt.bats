@@ -16,6 +16,7 @@ setup_file() {
 
 teardown() {
   trk_diag
+  trk_test_cleanup
 }
 
 teardown_file() {

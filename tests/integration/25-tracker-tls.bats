@@ -59,6 +59,7 @@ EOF
 
 teardown() {
   trk_diag
+  trk_test_cleanup
 }
 
 teardown_file() {

@@ -37,10 +37,15 @@ trk_services_stop() {
 
 trk_port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# A free port below the kernel's ephemeral range (ip_local_port_range), so
+# that no outgoing connection of this or a parallel test can take it between
+# now and the moment a server (gpsd) binds it.
 trk_free_port() {
-  local p i
+  local p i lo=32768 hi
+  read -r lo hi < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  [ "$lo" -gt 12000 ] || lo=32768
   for i in $(seq 1 200); do
-    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+    p=$(( 10000 + (RANDOM * 32768 + RANDOM) % (lo - 10000) ))
     if trk_port_free "$p"; then echo "$p"; return 0; fi
   done
   return 1
@@ -125,20 +130,56 @@ trk_count_stable() {
 
 # trk_play N LOG [CYCLE]: play the lead-in then LOG through gpsfake on
 # $TRK_GPSD_PORT in the background (gpsfake-N.pid, gpsfake-N.out).
+# -W 15: when gpsd never took the log (see trk_wait_play), give up 15 s
+# after the end instead of gpsfake's default 60.
 trk_play() {
   local n=$1 log=$2 cycle=${3:-0.005}
   cat "$TRK_DATA/leadin.nmea" "$log" > "$HG_SVC_DIR/play-$n.nmea"
-  gpsfake -1 -q -p -P "$TRK_GPSD_PORT" -c "$cycle" "$HG_SVC_DIR/play-$n.nmea" \
-      >"$HG_SVC_DIR/gpsfake-$n.out" 2>"$HG_SVC_DIR/gpsfake-$n.err" 3>&- &
+  echo "$cycle" > "$HG_SVC_DIR/play-$n.cycle"
+  gpsfake -1 -q -p -W 15 -P "$TRK_GPSD_PORT" -c "$cycle" "$HG_SVC_DIR/play-$n.nmea" \
+      >"$HG_SVC_DIR/gpsfake-$n.out" 2>>"$HG_SVC_DIR/gpsfake-$n.err" 3>&- &
   echo $! > "$HG_SVC_DIR/gpsfake-$n.pid"
 }
 
 # trk_wait_play N: wait until gpsfake N has played its log and ended.
+# On a heavily loaded machine gpsd (run by gpsfake) now and then never
+# activates the fake device: gpsfake then times out having delivered no
+# fix at all, to anyone.  That is the player failing, not the tracker, so
+# the play is started once more (the tracker reconnects to the new gpsd).
+# A play that delivered anything is never repeated.
 trk_wait_play() {
-  local pid
-  pid=$(cat "$HG_SVC_DIR/gpsfake-$1.pid")
+  local n=$1 pid
+  pid=$(cat "$HG_SVC_DIR/gpsfake-$n.pid")
   wait "$pid" || true
-  rm -f "$HG_SVC_DIR/gpsfake-$1.pid"
+  rm -f "$HG_SVC_DIR/gpsfake-$n.pid"
+  if ! grep -q '"class":"TPV".*"mode":[23]' "$HG_SVC_DIR/gpsfake-$n.out" &&
+     grep -q "timed out" "$HG_SVC_DIR/gpsfake-$n.err"; then
+    echo "gpsfake $n: gpsd delivered nothing; playing again" >&2
+    gpsfake -1 -q -p -W 15 -P "$TRK_GPSD_PORT" -c "$(cat "$HG_SVC_DIR/play-$n.cycle")" \
+        "$HG_SVC_DIR/play-$n.nmea" >"$HG_SVC_DIR/gpsfake-$n.out" \
+        2>>"$HG_SVC_DIR/gpsfake-$n.err" 3>&- &
+    pid=$!
+    echo "$pid" > "$HG_SVC_DIR/gpsfake-$n.pid"
+    wait "$pid" || true
+    rm -f "$HG_SVC_DIR/gpsfake-$n.pid"
+  fi
+}
+
+# trk_test_cleanup: after each test, end what it may have left running (a
+# tracker, gpsfake) when it failed half-way, so that the next test starts
+# clean (two trackers with one client id would take the session from each
+# other).
+trk_test_cleanup() {
+  local f pid i
+  for f in "$HG_SVC_DIR"/tracker.pid "$HG_SVC_DIR"/gpsfake-*.pid; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f")
+    kill -TERM "$pid" 2>/dev/null
+    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+    rm -f "$f"
+  done
+  return 0
 }
 
 # The broker: stop and start it again on the same port with the same
@@ -168,4 +209,18 @@ trk_check() {
   local name=$1; shift
   python3 "$TRK_CHECK" --nmea "$TRK_DRIVE" --sub "$HG_SVC_DIR/$name.out" \
       --vehicle "$TRK_VEHICLE" --un 1203 --hazard-class 3 "$@"
+}
+
+# trk_diag: what to look at when a test fails (bats shows a test's output,
+# teardown included, only when it fails): the tracker's log without the
+# debug lines, the broker's log, gpsfake's errors.
+trk_diag() {
+  [ -n "${HG_SVC_DIR:-}" ] || return 0
+  echo "--- tracker.log (no debug lines, last 40)"
+  grep -av "level=debug" "$HG_SVC_DIR/tracker.log" 2>/dev/null | tail -40
+  echo "--- mosquitto.log (last 15)"
+  tail -15 "$HG_SVC_DIR/mqtt/mosquitto.log" 2>/dev/null
+  echo "--- gpsfake errors"
+  cat "$HG_SVC_DIR"/gpsfake-*.err 2>/dev/null | grep -v DBUS | tail -10
+  return 0
 }
