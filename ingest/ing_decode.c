@@ -16,9 +16,7 @@
 
 #include "ingest/ingest-internal.h"
 
-#define ROW(name, kind, flags, member, present, seen)                      \
-	{ name, kind, flags, (unsigned short)offsetof(struct ing_fix, member), \
-	  present, seen }
+#define ROW ING_ROW
 
 /* Native JSON (DESIGN.md "Telemetry in"). "ts" wins over "ts_ms". */
 static const struct ing_field native_fields[] = {
@@ -52,6 +50,8 @@ static const struct ing_field owntracks_fields[] = {
 };
 
 #define NROWS(t) (sizeof(t) / sizeof((t)[0]))
+_Static_assert(NROWS(native_fields) <= ING_FIELDS_MAX, "native table");
+_Static_assert(NROWS(owntracks_fields) <= ING_FIELDS_MAX, "owntracks table");
 
 static enum ing_reason
 bad_type(struct ing_error *err, const struct ing_field *f, const char *want)
@@ -79,16 +79,33 @@ ing_fields_read(json_t *obj, const struct ing_field *tab, size_t n,
                 struct ing_error *err)
 {
 	char *base = (char *)fix;
+	json_t *vals[ING_FIELDS_MAX] = { NULL };
+	const char *key;
+	json_t *v;
 	size_t i;
+
+	/* One pass over the members, matching names by length then bytes:
+	 * cheaper than a hash lookup per row (a tenth of the decode time
+	 * on native messages), and unknown members cost a few compares. */
+	json_object_foreach(obj, key, v) {
+		size_t kl = strlen(key);
+		for (i = 0; i < n; i++) {
+			if (tab[i].name_len == kl &&
+			    memcmp(tab[i].name, key, kl) == 0) {
+				vals[i] = v;
+				break;
+			}
+		}
+	}
 
 	for (i = 0; i < n; i++) {
 		const struct ing_field *f = &tab[i];
-		json_t *v = json_object_get(obj, f->name);
 		void *dst = base + f->offset;
 		const char *s;
 		size_t len;
 		double d;
 
+		v = vals[i];
 		if (!v || json_is_null(v)) {
 			if ((f->flags & ING_F_REQUIRED) && !walk->first_missing)
 				walk->first_missing = f->name;

@@ -42,10 +42,8 @@
 
 #include "ingest/ingest-internal.h"
 
-#define ROW(name, kind, flags, member, present, seen)                      \
-	{ name, kind, flags, (unsigned short)offsetof(struct ing_fix, member), \
-	  present, seen }
-#define CHECK(name, kind, seen) { name, kind, 0, 0, 0, seen }
+#define ROW ING_ROW
+#define CHECK ING_CHECK
 
 /* jansson's view: types, required members, and the values we compare. */
 static const struct ing_field tpv_fields[] = {
@@ -68,6 +66,9 @@ static const struct ing_field tpv_fields[] = {
 	ROW("seq", ING_K_INT64, 0, seq, ING_HAS_SEQ, 0),
 	ROW("ignition", ING_K_BOOL, 0, ignition, ING_HAS_IGNITION, 0),
 };
+
+_Static_assert(sizeof(tpv_fields) / sizeof(tpv_fields[0]) <= ING_FIELDS_MAX,
+               "tpv table");
 
 static enum ing_reason
 unreadable(struct ing_error *err, const char *field)

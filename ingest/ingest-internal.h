@@ -40,12 +40,24 @@ enum ing_kind {
 
 struct ing_field {
 	const char *name;       /* JSON member name */
+	unsigned char name_len; /* strlen(name) */
 	unsigned char kind;     /* enum ing_kind */
 	unsigned char flags;    /* ING_F_ */
 	unsigned short offset;  /* offsetof(struct ing_fix, ...) where it goes */
 	unsigned present;       /* ING_HAS_ bit set in fix->present */
 	unsigned seen;          /* ING_SEEN_ bit set in *seen */
 };
+
+/* A table row: ROW("lat", ING_K_REAL, ING_F_REQUIRED, lat, 0, 0) stores
+ * member "lat" into fix->lat; CHECK() rows only check the type. */
+#define ING_ROW(name, kind, flags, member, present, seen)                 \
+	{ name, sizeof(name) - 1, kind, flags,                             \
+	  (unsigned short)offsetof(struct ing_fix, member), present, seen }
+#define ING_CHECK(name, kind, seen) \
+	{ name, sizeof(name) - 1, kind, 0, 0, 0, seen }
+
+/* Rows per table at most (ing_fields_read keeps one slot per row). */
+#define ING_FIELDS_MAX 24
 
 /* Result of a table walk. */
 struct ing_walk {
@@ -54,7 +66,9 @@ struct ing_walk {
 };
 
 /*
- * Apply `n` rows of `tab` to object `obj`, writing into `fix`. Type errors
+ * Apply `n` (<= ING_FIELDS_MAX) rows of `tab` to object `obj`, writing
+ * into `fix`. Rows are applied in table order, whatever the order of the
+ * members in the message, so the first problem reported is stable. Type errors
  * (bad_type, time_format, cargo_format, vehicle_*) stop the walk and are
  * returned; absent required rows are only noted in walk->first_missing so
  * that the caller can prefer no_fix over missing_field.
