@@ -33,7 +33,9 @@
  * to the microsecond (libgps stores nanoseconds through a double, hence a
  * 1 µs tolerance); the exact decimal value is kept. hazgate extensions that
  * libgps ignores (vehicle, un, hazard_class, seq, ignition) are read with
- * jansson. Stack use: one struct gps_data_t (~24 KiB) and the copy (8 KiB).
+ * jansson. gps_unpack() needs no gpsd connection: it only parses, and with
+ * privdata NULL (the memset below) it calls no client hook. Stack use: one
+ * struct gps_data_t (~24 KiB) and the copy (8 KiB).
  */
 #include <gps.h>
 #include <math.h>

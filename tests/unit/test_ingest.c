@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "ingest/ingest.h"
 
@@ -888,6 +889,90 @@ vehicle_check_direct(void **state)
 	                 ING_REASON_VEHICLE_UTF8); /* lone continuation */
 }
 
+/* ---- memory: everything jansson allocates is freed; OOM is a rejection --- */
+
+/* jansson's allocator hooks are process-wide and take no context, hence
+ * file-level counters (test code only). */
+static long alloc_live, alloc_count, alloc_fail_at = -1;
+
+static void *
+counting_malloc(size_t n)
+{
+	size_t *p;
+
+	if (alloc_fail_at >= 0 && alloc_count >= alloc_fail_at)
+		return NULL;
+	p = malloc(n + 2 * sizeof(size_t));
+	if (!p)
+		return NULL;
+	alloc_count++;
+	alloc_live++;
+	return p + 2;
+}
+
+static void
+counting_free(void *ptr)
+{
+	if (!ptr)
+		return;
+	alloc_live--;
+	free((size_t *)ptr - 2);
+}
+
+static const struct {
+	const char *topic, *payload;
+	enum ing_format format;
+} memory_cases[] = {
+	{ T_TOPIC, NAT(",\"speed_kmh\":3,\"un\":\"1203\",\"seq\":1"),
+	  ING_FORMAT_NATIVE },
+	{ T_TOPIC, TPV(",\"speed\":1.5,\"track\":3"), ING_FORMAT_AUTO },
+	{ OT_TOPIC, OT(",\"vel\":3"), ING_FORMAT_OWNTRACKS },
+	{ NULL, "{\"lat\":[1,2,{\"a\":\"b\"}],\"x\":", ING_FORMAT_NATIVE },
+};
+
+static void
+memory_released_and_oom(void **state)
+{
+	size_t c;
+
+	(void)state;
+	/* No jansson value is alive here, so the hooks may be swapped. */
+	json_set_alloc_funcs(counting_malloc, counting_free);
+	for (c = 0; c < sizeof(memory_cases) / sizeof(memory_cases[0]); c++) {
+		const char *p = memory_cases[c].payload;
+		struct ing_fix f;
+		struct ing_error err;
+		enum ing_result full;
+		long needed, k;
+
+		alloc_live = alloc_count = 0;
+		alloc_fail_at = -1;
+		full = ing_decode(memory_cases[c].topic, p, strlen(p),
+		                  memory_cases[c].format, NOW_US, &f, &err);
+		needed = alloc_count;
+		assert_true(needed > 0);
+		assert_int_equal(alloc_live, 0);        /* released on return */
+		/* fail each allocation in turn: a rejection, never a crash or
+		 * a leak, and the full result once nothing fails */
+		for (k = 0; k <= needed; k++) {
+			enum ing_result res;
+			alloc_live = alloc_count = 0;
+			alloc_fail_at = k;
+			res = ing_decode(memory_cases[c].topic, p, strlen(p),
+			                 memory_cases[c].format, NOW_US, &f, &err);
+			assert_int_equal(alloc_live, 0);
+			if (k < needed) {
+				assert_int_equal(res, ING_REJECTED);
+				assert_int_equal(err.reason, ING_REASON_NOT_JSON);
+			} else {
+				assert_int_equal(res, full);
+			}
+		}
+	}
+	alloc_fail_at = -1;
+	json_set_alloc_funcs(malloc, free);
+}
+
 /* ---- RFC 3339 -------------------------------------------------------- */
 
 struct time_case {
@@ -1092,6 +1177,7 @@ main(void)
 		cmocka_unit_test(too_large_payloads),
 		cmocka_unit_test(payload_not_nul_terminated),
 		cmocka_unit_test(fix_check_nan_and_inf),
+		cmocka_unit_test(memory_released_and_oom),
 		cmocka_unit_test(vehicle_check_direct),
 		cmocka_unit_test(rfc3339_table),
 		cmocka_unit_test(days_from_civil_matches_timegm),
