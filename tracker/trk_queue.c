@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -157,6 +158,7 @@ trk_queue_strerror(int err)
 	case TRK_QUEUE_ERR_NOMEM: return "out of memory";
 	case TRK_QUEUE_ERR_TOO_BIG: return "record too big";
 	case TRK_QUEUE_ERR_INVAL: return "invalid argument";
+	case TRK_QUEUE_ERR_BUSY: return "queue directory in use by another process";
 	default: return "unknown error";
 	}
 }
@@ -434,6 +436,27 @@ retire_segments(trk_queue *q)
 		fsync_dir(q);
 }
 
+/* mkdir -p: each missing component with mode 0750. */
+static int
+mkdir_p(const char *dir)
+{
+	char buf[4096];
+	size_t n = strlen(dir);
+
+	if (n == 0 || n >= sizeof buf)
+		return -1;
+	memcpy(buf, dir, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return (mkdir(buf, 0750) != 0 && errno != EEXIST) ? -1 : 0;
+}
+
 int
 trk_queue_open(trk_queue **out, const char *dir, const struct trk_queue_options *o)
 {
@@ -463,12 +486,16 @@ trk_queue_open(trk_queue **out, const char *dir, const struct trk_queue_options 
 	if (!q->dir)
 		goto err;
 	rc = TRK_QUEUE_ERR_IO;
-	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+	if (mkdir_p(dir) != 0)
 		goto err;
 	snprintf(path, sizeof path, "%s/cursor", dir);
 	q->cfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 	if (q->cfd < 0)
 		goto err;
+	if (flock(q->cfd, LOCK_EX | LOCK_NB) != 0) {
+		rc = errno == EWOULDBLOCK ? TRK_QUEUE_ERR_BUSY : TRK_QUEUE_ERR_IO;
+		goto err;
+	}
 	cursor_read(q, &hint);
 	rc = list_segments(q);
 	if (rc != TRK_QUEUE_OK)

@@ -35,8 +35,9 @@
  * record not yet acknowledged.  After a crash, records sent but whose ack
  * had not been written to the cursor are sent again: at-least-once.
  *
- * Limits: one process per directory (not locked here); records up to
- * max_record bytes; not thread-safe.
+ * Limits: one queue per directory at a time (enforced with flock on the
+ * cursor file: a second trk_queue_open fails with TRK_QUEUE_ERR_BUSY);
+ * records up to max_record bytes; not thread-safe.
  */
 #ifndef HAZGATE_TRK_QUEUE_H
 #define HAZGATE_TRK_QUEUE_H
@@ -54,7 +55,8 @@ enum trk_queue_err {
 	TRK_QUEUE_ERR_IO = -1,          /* a system call failed */
 	TRK_QUEUE_ERR_NOMEM = -2,       /* out of memory */
 	TRK_QUEUE_ERR_TOO_BIG = -3,     /* record larger than max_record */
-	TRK_QUEUE_ERR_INVAL = -4        /* bad argument or option */
+	TRK_QUEUE_ERR_INVAL = -4,       /* bad argument or option */
+	TRK_QUEUE_ERR_BUSY = -5         /* another process has the directory open */
 };
 
 enum trk_queue_fsync {
@@ -98,9 +100,10 @@ struct trk_queue_stats {
 /* Fill *o with the defaults above. */
 void trk_queue_options_init(struct trk_queue_options *o);
 
-/* Open (creating if needed) the queue in DIR; recovers as described above.
- * On success *out owns the queue; free it with trk_queue_free.
- * Returns TRK_QUEUE_OK, TRK_QUEUE_ERR_IO, _NOMEM or _INVAL. */
+/* Open (creating DIR and its parents if needed) the queue in DIR; recovers
+ * as described above.  On success *out owns the queue; free it with
+ * trk_queue_free.  Returns TRK_QUEUE_OK, TRK_QUEUE_ERR_IO, _NOMEM, _INVAL
+ * or _BUSY. */
 int trk_queue_open(trk_queue **out, const char *dir,
                    const struct trk_queue_options *o);
 

@@ -101,3 +101,16 @@ teardown_file() {
   [ "$status" -eq 0 ]
   [[ "$output" == *"last_seq=1440 "*"last_ts=2019-08-10T01:59:57.000Z"* ]]
 }
+
+@test "a second tracker on the same queue directory refuses to start" {
+  trk_config "$HG_SVC_DIR/lock.conf" "[mqtt]" "port = $(trk_free_port)" \
+      "[queue]" "dir = $HG_SVC_DIR/queue-lock/nested"
+  : > "$HG_SVC_DIR/tracker.log"
+  trk_start_tracker "$HG_SVC_DIR/lock.conf"
+  wait_until 10 trk_log_has "event=queue_open dir=$HG_SVC_DIR/queue-lock/nested"
+  run "$TRK_BIN" -c "$HG_SVC_DIR/lock.conf"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"event=queue_open_failed"*"queue directory in use by another process"* ]]
+  rc=0; trk_stop_tracker || rc=$?
+  [ "$rc" -eq 0 ]
+}

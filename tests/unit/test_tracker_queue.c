@@ -429,6 +429,29 @@ test_too_big_and_strerror(void **state)
 	assert_int_equal(trk_queue_open(&q, "", &o), TRK_QUEUE_ERR_INVAL);
 }
 
+static void
+test_one_process_per_directory(void **state)
+{
+	struct fixture *f = *state;
+	trk_queue *q = open_q(f, 0, 0), *q2 = NULL;
+	char nested[512];
+
+	assert_int_equal(trk_queue_open(&q2, f->dir, NULL), TRK_QUEUE_ERR_BUSY);
+	assert_null(q2);
+	trk_queue_free(q);
+	assert_int_equal(trk_queue_open(&q2, f->dir, NULL), TRK_QUEUE_OK);
+	trk_queue_free(q2);
+	/* Missing parents are created. */
+	snprintf(nested, sizeof nested, "%s/a/b", f->dir);
+	assert_int_equal(trk_queue_open(&q2, nested, NULL), TRK_QUEUE_OK);
+	trk_queue_free(q2);
+	unlink(strcat(nested, "/cursor"));
+	snprintf(nested, sizeof nested, "%s/a/b", f->dir);
+	rmdir(nested);
+	snprintf(nested, sizeof nested, "%s/a", f->dir);
+	rmdir(nested);
+}
+
 int
 main(void)
 {
@@ -443,6 +466,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rewind_resends_unacked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_segments_retired_and_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_big_and_strerror, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_process_per_directory, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("tracker_queue", tests, NULL, NULL);
