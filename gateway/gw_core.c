@@ -432,8 +432,12 @@ on_message(void *arg, const char *topic, const void *payload, size_t len, enum g
 			bool changed = false;
 
 			if (fix.present & ING_HAS_SEQ) {
-				if (v->has_seq && fix.seq > v->seq + 1)
+				if (v->has_seq && fix.seq > v->seq + 1) {
 					gw->m.lost_seq += (uint64_t)(fix.seq - v->seq - 1);
+					gw_log(GW_LOG_WARN, "seq_gap", "vehicle=%s after=%" PRId64
+					       " got=%" PRId64 " missing=%" PRId64, fix.vehicle, v->seq,
+					       fix.seq, fix.seq - v->seq - 1);
+				}
 				if (!v->has_seq || fix.seq > v->seq) {
 					v->seq = fix.seq;
 					v->has_seq = true;
