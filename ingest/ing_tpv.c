@@ -5,8 +5,9 @@
  * library does (gps_unpack() is what every gpsd client runs), but
  * gps_unpack() (libgps 3.22) is not safe on hostile bytes:
  *   - it needs a writable NUL-terminated string (reads past any length);
- *   - it NEVER RETURNS when an object or array member comes before
- *     "class" ({"x":{},"class":"TPV"}; tests/fuzz/crashes/);
+ *   - it NEVER RETURNS when its parse fails on a member before "class"
+ *     ({"x":{},"class":"TPV"}, {"ept":"x","class":"TPV"}: see
+ *     gpsd_layout() and tests/fuzz/crashes/);
  *   - it routes on the first `"class":` substring, so a nested object's
  *     class sends the buffer to the SKY, AIS or RTCM readers;
  *   - it stops silently, leaving the rest NaN, at a nested object or
@@ -17,7 +18,9 @@
  * So jansson runs first: the payload must be one well-formed JSON object
  * (jansson rejects NUL bytes, so the copy below is the whole payload),
  * flat (no object or array members), without duplicate keys, with
- * "class":"TPV" and members of the right types. Only then is gps_unpack()
+ * "class":"TPV" and members of the right types; and the text must have
+ * gpsd's own layout, "class":"TPV" first and only once (gpsd_layout()).
+ * Only then is gps_unpack()
  * called, on a NUL-terminated copy of at most ING_TPV_MAX bytes (gpsd
  * clients never hand it more: libgps reads reports into a buffer of that
  * size). Afterwards every member jansson saw must have been read by libgps,
@@ -94,6 +97,34 @@ same(double gpsd, double json)
 	       fabs(gpsd - json) <= 1e-12 * fmax(fabs(gpsd), fabs(json));
 }
 
+/*
+ * The one layout on which gps_unpack() is known to terminate. Its loop
+ * (libgps 3.22 libgps_core.c) resumes parsing where a failed parse
+ * stopped, and routes each attempt by strstr(buf, "\"class\":"); when a
+ * parse fails before the class member, the resumed text still holds
+ * "class":"TPV", the parser fails again at the same place, and the loop
+ * never ends ({"lat":"x","class":"TPV"}, a member name over 31 bytes or a
+ * value over 512 bytes before "class" ...: tests/fuzz/crashes/). With
+ * "class":"TPV" first and no other `"class":` substring anywhere (a key
+ * such as "\"class" would make one), every failure happens after the tag,
+ * the resumed text has no tag, and the loop stops. gpsd and
+ * hazgate-tracker always print class first.
+ */
+static bool
+gpsd_layout(const char *buf)
+{
+	static const char tag[] = "\"class\":\"TPV\"";
+	const char *p = buf;
+
+	if (*p++ != '{')        /* gps_unpack() itself wants buf[0] == '{' */
+		return false;
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	if (strncmp(p, tag, sizeof(tag) - 1) != 0)
+		return false;
+	return strstr(p + sizeof(tag) - 1, "\"class\":") == NULL;
+}
+
 /* libgps's timespec -> µs, rounded to the nearest (see the header). */
 static int64_t
 timespec_us(const struct timespec *ts)
@@ -130,10 +161,8 @@ ing_tpv_read(json_t *obj, const char *payload, size_t len, const char *topic,
 		                   "TPV is %zu bytes, over libgps's %d", len,
 		                   ING_TPV_MAX);
 
-	/* gps_unpack() never returns on some nested values: with an object
-	 * or array member before "class" ({"x":{},"class":"TPV"}) libgps
-	 * 3.22 loops forever. gpsd's TPV is flat, and libgps stops reading
-	 * at the first nested value anyway, so only flat objects go on. */
+	/* libgps stops reading at the first nested value: gpsd's TPV is
+	 * flat, so anything else cannot be read as the JSON says. */
 	json_object_foreach(obj, key, val) {
 		if (json_is_object(val) || json_is_array(val))
 			return ing_err_set(err, ING_REASON_TPV_UNREADABLE, NULL,
@@ -159,6 +188,11 @@ ing_tpv_read(json_t *obj, const char *payload, size_t len, const char *topic,
 	/* jansson accepted it: one object, no NUL bytes, len <= ING_TPV_MAX. */
 	memcpy(buf, payload, len);
 	buf[len] = '\0';
+	if (!gpsd_layout(buf))
+		return ing_err_set(err, ING_REASON_TPV_UNREADABLE, "class",
+		                   "TPV must start {\"class\":\"TPV\" and have "
+		                   "no other \"class\": text (gpsd's layout; "
+		                   "libgps hangs otherwise)");
 	memset(&gd, 0, sizeof(gd));     /* privdata NULL: no client hooks */
 	(void)gps_unpack(buf, &gd);
 

@@ -445,7 +445,28 @@ static const struct decode_case decode_cases[] = {
 	{ "tpv_unreadable_spaced_class", T_TOPIC,
 	  "{\"class\": \"TPV\", \"mode\": 3, "
 	  "\"time\": \"2019-08-10T08:00:00Z\", \"lat\": 1, \"lon\": 1}", TPVF,
-	  ING_REJECTED, ING_REASON_TPV_UNREADABLE, "mode" },
+	  ING_REJECTED, ING_REASON_TPV_UNREADABLE, "class" },
+	/* gps_unpack() loops forever when its parse fails before "class":
+	 * only gpsd's layout (class first, one class tag) reaches it */
+	{ "tpv_unreadable_class_not_first", T_TOPIC,
+	  "{\"mode\":3,\"class\":\"TPV\",\"time\":\"2019-08-10T08:00:00Z\","
+	  "\"lat\":1,\"lon\":1}", TPVF, ING_REJECTED,
+	  ING_REASON_TPV_UNREADABLE, "class" },
+	{ "tpv_unreadable_bad_member_before_class_no_hang", T_TOPIC,
+	  "{\"ept\":\"x\",\"class\":\"TPV\",\"mode\":3,"
+	  "\"time\":\"2019-08-10T08:00:00Z\",\"lat\":1,\"lon\":1}", AUTO,
+	  ING_REJECTED, ING_REASON_TPV_UNREADABLE, "class" },
+	{ "tpv_unreadable_long_key_before_class_no_hang", T_TOPIC,
+	  "{\"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\":1,\"class\":\"TPV\","
+	  "\"mode\":3,\"time\":\"2019-08-10T08:00:00Z\",\"lat\":1,"
+	  "\"lon\":1}", TPVF, ING_REJECTED, ING_REASON_TPV_UNREADABLE,
+	  "class" },
+	{ "tpv_unreadable_second_class_tag", T_TOPIC,
+	  TPV(",\"\\\"class\":\"TPV\""), TPVF, ING_REJECTED,
+	  ING_REASON_TPV_UNREADABLE, "class" },
+	{ "ok_tpv_space_after_brace", T_TOPIC,
+	  "{ \"class\":\"TPV\",\"mode\":3,\"time\":\"2019-08-10T08:00:00Z\","
+	  "\"lat\":1,\"lon\":1}", TPVF, ING_OK, 0, NULL },
 	{ "tpv_unreadable_nested_member", T_TOPIC,
 	  TPV(",\"extra\":{\"a\":1},\"speed\":1"), TPVF, ING_REJECTED,
 	  ING_REASON_TPV_UNREADABLE, NULL },
