@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <mosquitto.h>
 
 #include "config.h"
@@ -102,6 +103,9 @@ main(int argc, char **argv)
 	srandom((unsigned)(time(NULL) ^ getpid()));
 	signal(SIGPIPE, SIG_IGN);
 	mosquitto_lib_init();
+	/* jansson seeds its hash function from /dev/urandom on first use: do
+	 * it now, not in the middle of the first message. */
+	json_object_seed(0);
 	base = event_base_new();
 	if (!base)
 		goto done;
