@@ -90,8 +90,32 @@ struct gw_batch_view {
 	size_t pos_len, alerts_len, rejects_len, states_len;
 };
 
-/* Returns 0, or -1 when the record is not a batch. */
+/* What gw_batch_parse refuses (gw_batch_strerror names each). */
+enum gw_batch_err {
+	GW_BATCH_OK = 0,
+	GW_BATCH_ESHORT = -1,    /* shorter than the header */
+	GW_BATCH_EMAGIC = -2,    /* not "HGB1" */
+	GW_BATCH_ELENGTH = -3,   /* section lengths do not sum to the record */
+	GW_BATCH_EROWS = -4,     /* a count does not match its section's rows */
+	GW_BATCH_EFIELDS = -5,   /* a COPY row with the wrong number of fields */
+	GW_BATCH_EBYTE = -6,     /* NUL, raw CR or an escape the writer never makes */
+	GW_BATCH_EALERT = -7,    /* an alert that is not (vehicle, {"id":null...) */
+};
+
+/* Fields per COPY row in each section (tabs + 1). */
+#define GW_BATCH_POS_FIELDS 16
+#define GW_BATCH_REJECT_FIELDS 5
+#define GW_BATCH_STATE_FIELDS 6
+
+/* Read a record back (from the spool: it may be damaged or from a buggy
+ * writer). Checks the whole shape: header, lengths, every count against its
+ * section, fields per row, bytes and escapes, the alert pairs; so a record
+ * it accepts sends PostgreSQL exactly the rows the counts say and
+ * gw_batch_next_alert yields exactly nalerts pairs. Returns GW_BATCH_OK, or
+ * a negative enum gw_batch_err (v is then zeroed). Never reads outside
+ * rec[0..len). */
 int gw_batch_parse(const void *rec, size_t len, struct gw_batch_view *v);
+const char *gw_batch_strerror(int err);
 
 /* Walk the alerts of a view: *vehicle, *json (NUL-terminated, "id":null
  * form). off starts at 0. Returns 0 while there is one, -1 at the end. */
@@ -154,7 +178,7 @@ struct gw_metrics {
 	uint64_t positions, positions_written, rejects_written, alerts_written;
 	uint64_t alerts[GW_ALERT_KINDS], alerts_published, alerts_publish_failed;
 	uint64_t batches_committed, batches_failed, batches_set_aside, oom_dropped;
-	uint64_t batches_deduplicated, states_saved;
+	uint64_t batches_deduplicated, states_saved, records_unreadable;
 	uint64_t lost_seq;
 	uint64_t spool_appends, spool_full_events;
 	uint64_t zone_reloads, zone_reload_failures;

@@ -419,14 +419,120 @@ gw_batch_serialize(const struct gw_batch *b, struct gw_buf *out)
 	return 0;
 }
 
+static const char *const parse_errs[] = {
+	[-GW_BATCH_OK] = "ok",
+	[-GW_BATCH_ESHORT] = "shorter than its header",
+	[-GW_BATCH_EMAGIC] = "not a batch record (magic)",
+	[-GW_BATCH_ELENGTH] = "section lengths do not add up to the record",
+	[-GW_BATCH_EROWS] = "row count does not match its section",
+	[-GW_BATCH_EFIELDS] = "a row has the wrong number of fields",
+	[-GW_BATCH_EBYTE] = "a byte COPY text cannot hold (NUL, CR, bad escape)",
+	[-GW_BATCH_EALERT] = "an alert is not a vehicle and an {\"id\":null JSON",
+};
+
+const char *
+gw_batch_strerror(int err)
+{
+	if (err > 0 || -err >= (int)(sizeof(parse_errs) / sizeof(parse_errs[0])))
+		return "unknown batch error";
+	return parse_errs[-err];
+}
+
+/*
+ * Check one COPY text section as the writer made it: exactly nrows lines,
+ * each ending in '\n' and holding nfields tab-separated fields; no NUL, no
+ * raw CR, and a backslash only in the escapes gw_copy_escape and put_hex
+ * write (so neither "\." nor anything else PostgreSQL reads as a command
+ * can appear). What it cannot see: a changed byte that keeps the shape
+ * (the spool's CRC is there for that).
+ */
+static int
+check_copy(const char *s, size_t len, uint32_t nrows, unsigned nfields)
+{
+	uint64_t rows = 0;
+	unsigned fields = 1;
+
+	if (len == 0)
+		return nrows == 0 ? GW_BATCH_OK : GW_BATCH_EROWS;
+	if (nrows == 0 || s[len - 1] != '\n')
+		return GW_BATCH_EROWS;
+	for (size_t i = 0; i < len; i++) {
+		switch (s[i]) {
+		case '\0':
+		case '\r':
+			return GW_BATCH_EBYTE;
+		case '\\':
+			if (++i == len)
+				return GW_BATCH_EBYTE;
+			switch (s[i]) {
+			case '\\': case 't': case 'n': case 'r': case 'N':
+				break;
+			default:
+				return GW_BATCH_EBYTE;
+			}
+			break;
+		case '\t':
+			fields++;
+			break;
+		case '\n':
+			if (fields != nfields)
+				return GW_BATCH_EFIELDS;
+			rows++;
+			fields = 1;
+			break;
+		default:
+			break;
+		}
+	}
+	return rows == nrows ? GW_BATCH_OK : GW_BATCH_EROWS;
+}
+
+/* Alerts: nalerts pairs of (vehicle, JSON starting {"id":null), each NUL
+ * terminated, nothing after the last. */
+static int
+check_alerts(const char *s, size_t len, uint32_t nalerts)
+{
+	uint64_t n = 0;
+	size_t off = 0;
+
+	while (off < len) {
+		const char *veh = s + off, *json, *end;
+		size_t vlen;
+
+		end = memchr(veh, '\0', len - off);
+		if (!end)
+			return GW_BATCH_EALERT;
+		vlen = (size_t)(end - veh);
+		if (vlen == 0 || vlen > ING_VEHICLE_MAX)
+			return GW_BATCH_EALERT;
+		json = end + 1;
+		if (json >= s + len)
+			return GW_BATCH_EALERT;
+		end = memchr(json, '\0', (size_t)(s + len - json));
+		if (!end || (size_t)(end - json) < 11 || memcmp(json, "{\"id\":null", 10) != 0)
+			return GW_BATCH_EALERT;
+		off = (size_t)(end + 1 - s);
+		n++;
+	}
+	return n == nalerts ? GW_BATCH_OK : GW_BATCH_EROWS;
+}
+
 int
 gw_batch_parse(const void *rec, size_t len, struct gw_batch_view *v)
 {
 	const char *p = rec;
 	uint64_t total;
+	int rc;
 
-	if (len < HDR_LEN || memcmp(p, "HGB1", 4))
-		return -1;
+	memset(v, 0, sizeof(*v));
+	if (len < HDR_LEN)
+		return GW_BATCH_ESHORT;
+	if (memcmp(p, "HGB1", 4) != 0)
+		return GW_BATCH_EMAGIC;
+	total = (uint64_t)HDR_LEN + get_u32(p + 20) + get_u32(p + 24) + get_u32(p + 28) +
+		get_u32(p + 32);
+	if (total != len)
+		return GW_BATCH_ELENGTH;
 	v->npos = get_u32(p + 4);
 	v->nalerts = get_u32(p + 8);
 	v->nrejects = get_u32(p + 12);
@@ -435,16 +541,18 @@ gw_batch_parse(const void *rec, size_t len, struct gw_batch_view *v)
 	v->alerts_len = get_u32(p + 24);
 	v->rejects_len = get_u32(p + 28);
 	v->states_len = get_u32(p + 32);
-	total = (uint64_t)HDR_LEN + v->pos_len + v->alerts_len + v->rejects_len + v->states_len;
-	if (total != len)
-		return -1;
 	v->pos = p + HDR_LEN;
 	v->alerts = v->pos + v->pos_len;
 	v->rejects = v->alerts + v->alerts_len;
 	v->states = v->rejects + v->rejects_len;
-	if (v->alerts_len && v->alerts[v->alerts_len - 1] != '\0')
-		return -1;
-	return 0;
+	if ((rc = check_copy(v->pos, v->pos_len, v->npos, GW_BATCH_POS_FIELDS)) != 0 ||
+	    (rc = check_alerts(v->alerts, v->alerts_len, v->nalerts)) != 0 ||
+	    (rc = check_copy(v->rejects, v->rejects_len, v->nrejects, GW_BATCH_REJECT_FIELDS)) != 0 ||
+	    (rc = check_copy(v->states, v->states_len, v->nstates, GW_BATCH_STATE_FIELDS)) != 0) {
+		memset(v, 0, sizeof(*v));
+		return rc;
+	}
+	return GW_BATCH_OK;
 }
 
 int
