@@ -147,12 +147,18 @@ struct gw_vtab;
 
 struct gw_vtab *gw_vtab_new(void);
 void gw_vtab_free(struct gw_vtab *t);
-/* Find or add. Returns NULL on out of memory. The pointer stays valid until
+/* Find or add. Returns NULL for a name that is empty or longer than
+ * ING_VEHICLE_MAX, or out of memory (counted in gw_vtab_oom(); the vehicle
+ * is then not added). The pointer stays valid until
  * the next gw_vtab_get (the table may grow). */
 struct gw_vehicle *gw_vtab_get(struct gw_vtab *t, const char *name);
 size_t gw_vtab_count(const struct gw_vtab *t);
-/* Mark v dirty (listed for the next batch's vehicle_state rows). */
-void gw_vtab_touch(struct gw_vtab *t, struct gw_vehicle *v);
+/* Mark v dirty (listed for the next batch's vehicle_state rows). Returns 0,
+ * or -1 out of memory: v is not listed (nor marked), counted in
+ * gw_vtab_oom(); the table stays consistent. */
+int gw_vtab_touch(struct gw_vtab *t, struct gw_vehicle *v);
+/* gw_vtab_get and gw_vtab_touch calls refused for lack of memory so far. */
+uint64_t gw_vtab_oom(const struct gw_vtab *t);
 /* Call fn for every vehicle. */
 void gw_vtab_foreach(struct gw_vtab *t, void (*fn)(struct gw_vehicle *v, void *arg), void *arg);
 /* Call fn for every dirty vehicle and clear the marks. */
@@ -178,6 +184,7 @@ struct gw_metrics {
 	uint64_t positions, positions_written, rejects_written, alerts_written;
 	uint64_t alerts[GW_ALERT_KINDS], alerts_published, alerts_publish_failed;
 	uint64_t batches_committed, batches_failed, batches_set_aside, oom_dropped;
+	uint64_t transactions_committed; /* a transaction carries one or more batches */
 	uint64_t batches_deduplicated, states_saved, records_unreadable;
 	uint64_t lost_seq;
 	uint64_t spool_appends, spool_full_events;

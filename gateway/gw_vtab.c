@@ -17,6 +17,7 @@ struct gw_vtab {
 	size_t cap, count;
 	char (*dirty)[ING_VEHICLE_MAX + 1];
 	size_t ndirty, capdirty;
+	uint64_t oom;            /* gets and touches refused for lack of memory */
 };
 
 static uint64_t
@@ -94,8 +95,10 @@ gw_vtab_get(struct gw_vtab *t, const char *name)
 	if (v->name[0])
 		return v;
 	if ((t->count + 1) * 10 > t->cap * 7) {
-		if (grow(t) != 0)
+		if (grow(t) != 0) {
+			t->oom++;
 			return NULL;
+		}
 		v = probe(t->slots, t->cap, name);
 	}
 	memcpy(v->name, name, len + 1);
@@ -109,22 +112,33 @@ gw_vtab_count(const struct gw_vtab *t)
 	return t->count;
 }
 
-void
+int
 gw_vtab_touch(struct gw_vtab *t, struct gw_vehicle *v)
 {
 	if (v->dirty)
-		return;
+		return 0;
 	if (t->ndirty == t->capdirty) {
 		size_t cap = t->capdirty ? t->capdirty * 2 : 256;
 		void *n = realloc(t->dirty, cap * sizeof(*t->dirty));
 
-		if (!n)
-			return;  /* its state is saved with a later batch */
+		if (!n) {
+			/* Not listed: the caller's unsaved mark keeps it for a
+			 * later batch (and the shutdown's full save). */
+			t->oom++;
+			return -1;
+		}
 		t->dirty = n;
 		t->capdirty = cap;
 	}
 	memcpy(t->dirty[t->ndirty++], v->name, sizeof(v->name));
 	v->dirty = true;
+	return 0;
+}
+
+uint64_t
+gw_vtab_oom(const struct gw_vtab *t)
+{
+	return t->oom;
 }
 
 void
