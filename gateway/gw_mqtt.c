@@ -28,6 +28,9 @@
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
+/* Packets read per readiness event at most. */
+#define GW_MQTT_READ_BURST 256
+
 struct gw_mqtt {
 	struct event_base *base;
 	const struct gw_config *cfg;
@@ -38,6 +41,7 @@ struct gw_mqtt {
 	bool started, connected, paused, stopping, first_done;
 	int backoff_ms;
 	int unacked;
+	uint64_t nmsg; /* messages handed over: progress of a read burst */
 	char status_topic[GW_TOPIC_MAX + GW_STR_MAX + 2];
 };
 
@@ -91,12 +95,19 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (m->paused)
-		return;
-	rc = mosquitto_loop_read(m->mosq, 1);
-	if (rc != MOSQ_ERR_SUCCESS) {
-		link_lost(m, rc);
-		return;
+	/* libmosquitto reads one packet per call: keep reading while packets
+	 * keep coming (bounded, so timers and the database get their turn),
+	 * instead of one trip through the event loop per message. */
+	for (int i = 0; i < GW_MQTT_READ_BURST && !m->paused; i++) {
+		uint64_t before = m->nmsg;
+
+		rc = mosquitto_loop_read(m->mosq, 1);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			link_lost(m, rc);
+			return;
+		}
+		if (m->nmsg == before)
+			break;
 	}
 	update_write(m);
 }
@@ -268,6 +279,7 @@ cb_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *ms
 	enum gw_format fmt = GW_FORMAT_AUTO;
 
 	(void)mosq;
+	m->nmsg++;
 	for (size_t i = 0; i < c->mqtt.nsubs; i++) {
 		bool match = false;
 
