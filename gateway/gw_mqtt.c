@@ -13,8 +13,14 @@
  * the broker keeps the session's messages and may drop the link, which is
  * retried once reading resumes.
  *
- * Limits: the host name is resolved by libmosquitto with a blocking
- * getaddrinfo (use an IP address); MQTT 5's first connect uses
+ * The broker's host name is resolved first with evdns (gw_dns.c) and
+ * libmosquitto gets the numeric address, so its getaddrinfo never blocks;
+ * reconnects reuse that address.
+ *
+ * Limits: with TLS the name itself goes to libmosquitto (it checks the
+ * broker's certificate against the host it connects to, and has no
+ * separate server-name option), so there its blocking getaddrinfo
+ * remains (use an IP address, or /etc/hosts); MQTT 5's first connect uses
  * mosquitto_connect_bind_v5 (blocking TCP connect) because only it carries
  * the session-expiry property, reconnects are asynchronous.
  */
@@ -42,6 +48,9 @@ struct gw_mqtt {
 	int backoff_ms;
 	int unacked;
 	uint64_t nmsg; /* messages handed over: progress of a read burst */
+	struct gw_dns *dns;      /* resolves the broker's host name */
+	bool resolving;
+	char addr[GW_STR_MAX];   /* what libmosquitto connects to */
 	char status_topic[GW_TOPIC_MAX + GW_STR_MAX + 2];
 };
 
@@ -145,23 +154,58 @@ attach_socket(struct gw_mqtt *m)
 	event_add(m->ev_write, NULL);
 }
 
+static void do_connect(struct gw_mqtt *m);
+
+static void
+on_resolved(void *arg, int err, const char *addr)
+{
+	struct gw_mqtt *m = arg;
+
+	m->resolving = false;
+	if (err != GW_DNS_OK) {
+		char why[GW_STR_MAX + 64];
+
+		snprintf(why, sizeof(why), "%s: %s", m->cfg->mqtt.host, gw_dns_strerror(err));
+		schedule_retry(m, why);
+		return;
+	}
+	snprintf(m->addr, sizeof(m->addr), "%s", addr);
+	gw_log(GW_LOG_DEBUG, "mqtt_resolved", "host=%s addr=%s", m->cfg->mqtt.host, m->addr);
+	do_connect(m);
+}
+
 static void
 do_connect(struct gw_mqtt *m)
 {
 	const struct gw_config *c = m->cfg;
 	int rc;
 
+	if (m->resolving)
+		return;
+	if (!m->first_done && !m->addr[0]) {
+		if (c->mqtt.tls_ca[0]) {
+			snprintf(m->addr, sizeof(m->addr), "%s", c->mqtt.host);
+		} else {
+			m->resolving = true;
+			rc = gw_dns_resolve(m->dns, c->mqtt.host, on_resolved, m);
+			if (rc != GW_DNS_OK) {
+				m->resolving = false;
+				schedule_retry(m, gw_dns_strerror(rc));
+			}
+			return;   /* on_resolved connects */
+		}
+	}
 	if (!m->first_done) {
 		if (c->mqtt.protocol == 5) {
 			mosquitto_property *props = NULL;
 
 			mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
 						     UINT32_MAX);
-			rc = mosquitto_connect_bind_v5(m->mosq, c->mqtt.host, c->mqtt.port,
+			rc = mosquitto_connect_bind_v5(m->mosq, m->addr, c->mqtt.port,
 						       c->mqtt.keepalive_s, NULL, props);
 			mosquitto_property_free_all(&props);
 		} else {
-			rc = mosquitto_connect_async(m->mosq, c->mqtt.host, c->mqtt.port,
+			rc = mosquitto_connect_async(m->mosq, m->addr, c->mqtt.port,
 						     c->mqtt.keepalive_s);
 		}
 	} else {
@@ -371,7 +415,8 @@ gw_mqtt_new(struct event_base *base, const struct gw_config *cfg, const struct g
 	}
 	m->ev_misc = event_new(base, -1, EV_PERSIST, on_misc, m);
 	m->ev_retry = evtimer_new(base, on_retry, m);
-	if (!m->ev_misc || !m->ev_retry) {
+	m->dns = gw_dns_new(base);
+	if (!m->ev_misc || !m->ev_retry || !m->dns) {
 		why = "out of memory";
 		goto err;
 	}
@@ -387,6 +432,7 @@ gw_mqtt_free(struct gw_mqtt *m)
 {
 	if (!m)
 		return;
+	gw_dns_free(m->dns);
 	drop_events(m);
 	if (m->ev_misc)
 		event_free(m->ev_misc);

@@ -19,6 +19,7 @@
  */
 #include "gateway/gateway-internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,9 @@ struct gw_pg {
 	char errmsg[512];
 	char sqlstate[8];
 	struct gw_pg_job setup;
+	struct gw_dns *dns;             /* resolves the conninfo's host name */
+	bool resolving;
+	char host[GW_STR_MAX];
 };
 
 static const char setup_sql[] =
@@ -389,13 +393,18 @@ on_poll(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-start_connect(struct gw_pg *pg)
+connect_to(struct gw_pg *pg, const char *hostaddr)
 {
-	const char *keys[] = { "fallback_application_name", "dbname", NULL };
-	const char *vals[] = { "hazgate", pg->cfg->postgres.conninfo, NULL };
+	const char *keys[] = { "fallback_application_name", "dbname", "hostaddr", NULL };
+	const char *vals[] = { "hazgate", pg->cfg->postgres.conninfo, hostaddr, NULL };
 
-	if (!pg->cfg->postgres.conninfo[0])
-		keys[1] = NULL;
+	if (!hostaddr)
+		keys[2] = NULL;
+	if (!pg->cfg->postgres.conninfo[0]) {
+		keys[1] = keys[2];
+		vals[1] = vals[2];
+		keys[2] = NULL;
+	}
 	pg->conn = PQconnectStartParams(keys, vals, 1);
 	if (!pg->conn || PQstatus(pg->conn) == CONNECTION_BAD) {
 		link_lost(pg, pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
@@ -404,6 +413,79 @@ start_connect(struct gw_pg *pg)
 	pg->state = PG_CONNECTING;
 	pg->ev_poll = event_new(pg->base, PQsocket(pg->conn), EV_WRITE, on_poll, pg);
 	event_add(pg->ev_poll, NULL);
+}
+
+static void
+on_resolved(void *arg, int err, const char *addr)
+{
+	struct gw_pg *pg = arg;
+
+	pg->resolving = false;
+	if (err != GW_DNS_OK) {
+		char why[GW_STR_MAX + 64];
+
+		snprintf(why, sizeof(why), "%s: %s", pg->host, gw_dns_strerror(err));
+		link_lost(pg, why);
+		return;
+	}
+	gw_log(GW_LOG_DEBUG, "pg_resolved", "host=%s addr=%s", pg->host, addr);
+	connect_to(pg, addr);
+}
+
+/*
+ * The one host name of the conninfo that libpq would resolve itself (with a
+ * blocking getaddrinfo inside PQconnectStartParams/PQconnectPoll): set in
+ * host, no hostaddr, not a list, not numeric, not a socket directory.
+ * Returns true and copies it into pg->host; false when libpq resolves
+ * nothing (or the conninfo does not parse: libpq then says why).
+ */
+static bool
+host_to_resolve(struct gw_pg *pg)
+{
+	PQconninfoOption *opts, *o;
+	const char *host = NULL, *hostaddr = NULL;
+	bool yes = false;
+
+	opts = PQconninfoParse(pg->cfg->postgres.conninfo, NULL);
+	if (!opts)
+		return false;
+	for (o = opts; o->keyword; o++) {
+		if (!o->val || !o->val[0])
+			continue;
+		if (strcmp(o->keyword, "host") == 0)
+			host = o->val;
+		else if (strcmp(o->keyword, "hostaddr") == 0)
+			hostaddr = o->val;
+	}
+	if (host && !hostaddr && !strchr(host, ',') && !gw_dns_numeric(host) &&
+	    strlen(host) < sizeof(pg->host)) {
+		strcpy(pg->host, host);
+		yes = true;
+	}
+	PQconninfoFree(opts);
+	return yes;
+}
+
+static void
+start_connect(struct gw_pg *pg)
+{
+	int rc;
+
+	if (!host_to_resolve(pg)) {
+		connect_to(pg, NULL);
+		return;
+	}
+	/* host stays in the conninfo (TLS server name, Kerberos, the error
+	 * messages); hostaddr is what libpq connects to. */
+	pg->resolving = true;
+	rc = gw_dns_resolve(pg->dns, pg->host, on_resolved, pg);
+	if (rc != GW_DNS_OK) {
+		char why[GW_STR_MAX + 64];
+
+		pg->resolving = false;
+		snprintf(why, sizeof(why), "%s: %s", pg->host, gw_dns_strerror(rc));
+		link_lost(pg, why);
+	}
 }
 
 static void
@@ -426,7 +508,11 @@ gw_pg_new(struct event_base *base, const struct gw_config *cfg, const struct gw_
 	pg->cbs = *cbs;
 	pg->reconnect_max_ms = cfg->postgres.reconnect_max_ms;
 	pg->ev_retry = evtimer_new(base, on_retry, pg);
-	if (!pg->ev_retry) {
+	pg->dns = gw_dns_new(base);
+	if (!pg->ev_retry || !pg->dns) {
+		if (pg->ev_retry)
+			event_free(pg->ev_retry);
+		gw_dns_free(pg->dns);
 		free(pg);
 		return NULL;
 	}
@@ -438,6 +524,7 @@ gw_pg_free(struct gw_pg *pg)
 {
 	if (!pg)
 		return;
+	gw_dns_free(pg->dns);
 	close_conn(pg);
 	fail_all(pg, GW_PG_ELINK, "shutting down");
 	event_free(pg->ev_retry);
@@ -447,7 +534,8 @@ gw_pg_free(struct gw_pg *pg)
 void
 gw_pg_start(struct gw_pg *pg)
 {
-	if (pg->state == PG_DOWN && !pg->conn && !event_pending(pg->ev_retry, EV_TIMEOUT, NULL))
+	if (pg->state == PG_DOWN && !pg->conn && !pg->resolving &&
+	    !event_pending(pg->ev_retry, EV_TIMEOUT, NULL))
 		start_connect(pg);
 }
 
