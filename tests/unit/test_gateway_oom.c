@@ -39,13 +39,16 @@ void *__wrap_realloc(void *p, size_t n);
 void __wrap_free(void *p);
 
 static long fail_at = -1;    /* fail the call with this number; -1 never */
+static long fail_from = -1;  /* fail this call and every later one; -1 never */
 static long calls, failed;
 static long live;            /* blocks allocated and not freed */
 
 static bool
 fail_now(void)
 {
-	if (fail_at >= 0 && calls++ == fail_at) {
+	long n = calls++;
+
+	if ((fail_at >= 0 && n == fail_at) || (fail_from >= 0 && n >= fail_from)) {
 		failed++;
 		return true;
 	}
@@ -106,6 +109,7 @@ struct model {
 	uint64_t vtab_refused;   /* gets and touches that failed, seen from here */
 	uint32_t npos, nalerts, nrejects, nstates;   /* rows in the current batch */
 	uint64_t sealed, serialize_failed;
+	bool no_table;           /* gw_vtab_new refused: the daemon does not start */
 };
 
 static void
@@ -210,8 +214,10 @@ scenario(struct model *m)
 		"{\"id\":null,\"vehicle\":\"x\",\"kind\":\"zone_enter\",\"zone_id\":3}";
 
 	memset(m, 0, sizeof(*m));
-	if (!t)
-		return;   /* refused at start: the daemon does not start */
+	if (!t) {
+		m->no_table = true;
+		return;
+	}
 	for (int k = 0; k < NMSG; k++) {
 		int i = (k * 7) % NVEH;
 		char name[ING_VEHICLE_MAX + 1];
@@ -282,15 +288,16 @@ scenario(struct model *m)
 		for (int i = 0; i < NVEH; i++) {
 			char name[ING_VEHICLE_MAX + 1];
 			struct gw_vehicle *v;
-			long before = fail_at;
+			long before = fail_at, before_from = fail_from;
 
 			if (!m->known[i])
 				continue;
 			known++;
 			veh_name(i, name, sizeof(name));
-			fail_at = -1;   /* looking up a known name never allocates */
+			fail_at = fail_from = -1;   /* a known name never allocates */
 			v = gw_vtab_get(t, name);
 			fail_at = before;
+			fail_from = before_from;
 			assert_non_null(v);
 			assert_int_equal(v->seq, m->seq[i]);
 		}
@@ -325,10 +332,11 @@ test_every_allocation_fails_once(void **state)
 		if (!failed)
 			break;                      /* ran to the end: every call tried */
 		runs++;
-		/* A failure costs something visible, or nothing (a growth
-		 * retried later) but never silently: either it was counted
-		 * or the next call succeeded and every row is in. */
 		lossy += m.dropped + m.vtab_refused + m.serialize_failed > 0;
+		/* Every failure after start costs a row, a listing or a seal
+		 * attempt, and it is counted. */
+		if (!m.no_table)
+			assert_true(m.dropped + m.vtab_refused + m.serialize_failed > 0);
 	}
 	print_message("# %ld allocation sites failed in turn, %ld runs with a counted loss\n",
 		      runs, lossy);
@@ -336,11 +344,37 @@ test_every_allocation_fails_once(void **state)
 	assert_true(lossy >= 1);
 }
 
+/* Memory runs out at the Nth call and stays out: the scenario runs to its
+ * end, losing (and counting) what it must, consistent at every step. */
+static void
+test_memory_runs_out_for_good(void **state)
+{
+	struct model m;
+	long n, runs = 0;
+
+	(void)state;
+	for (n = 0;; n++) {
+		calls = failed = live = 0;
+		fail_from = n;
+		scenario(&m);
+		fail_from = -1;
+		assert_int_equal(live, 0);
+		if (!failed)
+			break;
+		runs++;
+		if (!m.no_table)
+			assert_true(m.dropped + m.vtab_refused + m.serialize_failed > 0);
+	}
+	print_message("# memory ran out for good at each of %ld calls\n", runs);
+	assert_true(runs >= 10);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_allocation_fails_once),
+		cmocka_unit_test(test_memory_runs_out_for_good),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
