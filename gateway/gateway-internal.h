@@ -306,6 +306,12 @@ bool gw_pg_ready(const struct gw_pg *pg);
 void gw_pg_submit(struct gw_pg *pg, struct gw_pg_job *job);
 bool gw_pg_busy(const struct gw_pg *pg);
 void gw_pg_set_reconnect_max(struct gw_pg *pg, int ms);
+/* The host name in conninfo that libpq would resolve itself (a blocking
+ * getaddrinfo in PQconnectPoll), so that gw_pg resolves it first and passes
+ * hostaddr: one host, not numeric, not a socket directory, no hostaddr.
+ * Copies it into out (cap bytes) and returns true; false when there is
+ * none (or conninfo is not a connection string: libpq says why later). */
+bool gw_pg_host_to_resolve(const char *conninfo, char *out, size_t cap);
 
 /* ---- HTTP (gw_http.c) ------------------------------------------------ */
 

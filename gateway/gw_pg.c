@@ -432,21 +432,14 @@ on_resolved(void *arg, int err, const char *addr)
 	connect_to(pg, addr);
 }
 
-/*
- * The one host name of the conninfo that libpq would resolve itself (with a
- * blocking getaddrinfo inside PQconnectStartParams/PQconnectPoll): set in
- * host, no hostaddr, not a list, not numeric, not a socket directory.
- * Returns true and copies it into pg->host; false when libpq resolves
- * nothing (or the conninfo does not parse: libpq then says why).
- */
-static bool
-host_to_resolve(struct gw_pg *pg)
+bool
+gw_pg_host_to_resolve(const char *conninfo, char *out, size_t cap)
 {
 	PQconninfoOption *opts, *o;
 	const char *host = NULL, *hostaddr = NULL;
 	bool yes = false;
 
-	opts = PQconninfoParse(pg->cfg->postgres.conninfo, NULL);
+	opts = PQconninfoParse(conninfo, NULL);
 	if (!opts)
 		return false;
 	for (o = opts; o->keyword; o++) {
@@ -458,8 +451,8 @@ host_to_resolve(struct gw_pg *pg)
 			hostaddr = o->val;
 	}
 	if (host && !hostaddr && !strchr(host, ',') && !gw_dns_numeric(host) &&
-	    strlen(host) < sizeof(pg->host)) {
-		strcpy(pg->host, host);
+	    strlen(host) < cap) {
+		strcpy(out, host);
 		yes = true;
 	}
 	PQconninfoFree(opts);
@@ -471,7 +464,7 @@ start_connect(struct gw_pg *pg)
 {
 	int rc;
 
-	if (!host_to_resolve(pg)) {
+	if (!gw_pg_host_to_resolve(pg->cfg->postgres.conninfo, pg->host, sizeof(pg->host))) {
 		connect_to(pg, NULL);
 		return;
 	}

@@ -4,7 +4,9 @@
  * names come back as numeric addresses ("localhost" from /etc/hosts, no
  * server needed), numeric addresses and socket paths come back unchanged
  * without a lookup, a second lookup while one is in flight is refused, and
- * a lookup freed in flight never calls back (ASan watches the memory).
+ * a lookup freed in flight never calls back (ASan watches the memory);
+ * and which PostgreSQL conninfo host gw_pg resolves before libpq would
+ * (gateway/gw_pg.c: gw_pg_host_to_resolve).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -154,6 +156,42 @@ test_busy_and_cancel(void **state)
 	event_base_free(base);
 }
 
+static void
+test_conninfo_host(void **state)
+{
+	static const struct { const char *conninfo, *host; } cases[] = {
+		{ "host=localhost port=5432 dbname=hazgate", "localhost" },
+		{ "host=db.example.org sslmode=verify-full", "db.example.org" },
+		{ "postgresql://gw@db.example.org:5433/hazgate", "db.example.org" },
+		{ "host=127.0.0.1 port=5432", NULL },           /* numeric */
+		{ "host=::1", NULL },
+		{ "host=/var/run/postgresql", NULL },           /* socket directory */
+		{ "host=db hostaddr=10.0.0.5", NULL },          /* libpq has the address */
+		{ "host=db1,db2", NULL },                       /* a list: left to libpq */
+		{ "dbname=hazgate", NULL },                     /* no host */
+		{ "hazgate", NULL },                            /* not a connection string */
+		{ "", NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char host[GW_STR_MAX] = "";
+		bool got = gw_pg_host_to_resolve(cases[i].conninfo, host, sizeof(host));
+
+		if (got != (cases[i].host != NULL))
+			print_message("# \"%s\": got %d (%s)\n", cases[i].conninfo, got, host);
+		assert_int_equal(got, cases[i].host != NULL);
+		if (cases[i].host)
+			assert_string_equal(host, cases[i].host);
+	}
+	/* A name longer than the buffer is left to libpq, not cut. */
+	{
+		char small[8];
+
+		assert_false(gw_pg_host_to_resolve("host=db.example.org", small, sizeof(small)));
+	}
+}
+
 int
 main(void)
 {
@@ -161,6 +199,7 @@ main(void)
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_numeric),
 		cmocka_unit_test(test_busy_and_cancel),
+		cmocka_unit_test(test_conninfo_host),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
