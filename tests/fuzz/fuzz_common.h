@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ingest/ingest.h"
@@ -88,6 +90,35 @@ fuzz_invariant(enum ing_result res, const struct ing_fix *fix,
 		return NULL;
 	}
 	return "result out of range";
+}
+
+/* The body of every ingest fuzz target: split the input into topic and
+ * payload (default_topic when it names none), decode it in two formats,
+ * abort with a message when a result breaks fuzz_invariant(). */
+static inline void
+fuzz_decode_two(const uint8_t *data, size_t size, const char *default_topic,
+                enum ing_format f0, enum ing_format f1)
+{
+	const enum ing_format formats[2] = { f0, f1 };
+	char topic[FUZZ_TOPIC_MAX + 1];
+	const uint8_t *payload;
+	size_t len;
+
+	fuzz_split(data, size, default_topic, topic, &payload, &len);
+	for (size_t i = 0; i < 2; i++) {
+		struct ing_fix fix;
+		struct ing_error err;
+		enum ing_result res = ing_decode(topic, payload, len, formats[i],
+		                                 FUZZ_NOW_US, &fix, &err);
+		const char *broken = fuzz_invariant(res, &fix, &err);
+
+		if (broken) {
+			fprintf(stderr, "invariant broken (%s): %s [%s: %s]\n",
+			        ing_format_name(formats[i]), broken,
+			        ing_reason_name(err.reason), err.message);
+			abort();
+		}
+	}
 }
 
 #endif /* HAZGATE_FUZZ_COMMON_H */
