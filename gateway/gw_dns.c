@@ -24,8 +24,11 @@
 #include <event2/dns.h>
 #include <event2/util.h>
 
-/* The lookup's callback argument: outlives a cancel (libevent calls back
- * later, from the loop, with EVUTIL_EAI_CANCEL), so the gw_dns may be gone. */
+/* The lookup's callback argument. A cancelled lookup is not cancelled in
+ * libevent (evdns_getaddrinfo_cancel schedules a callback that still reads
+ * the evdns_base, which gw_dns_free may have freed by then: valgrind saw
+ * it); it is orphaned instead and runs out, or fails with the base
+ * (evdns_base_free(.., 1) makes its callback leave the base alone). */
 struct ticket {
 	struct gw_dns *d;        /* NULL once cancelled */
 };
@@ -33,7 +36,6 @@ struct ticket {
 struct gw_dns {
 	struct event_base *base;
 	struct evdns_base *dns;
-	struct evdns_getaddrinfo_request *req;
 	struct ticket *ticket;   /* lookup in flight, or NULL */
 	gw_dns_cb cb;
 	void *arg;
@@ -53,16 +55,10 @@ gw_dns_new(struct event_base *base)
 void
 gw_dns_cancel(struct gw_dns *d)
 {
-	struct evdns_getaddrinfo_request *req;
-
 	if (!d || !d->ticket)
 		return;
 	d->ticket->d = NULL;     /* on_answer frees it and says nothing */
 	d->ticket = NULL;
-	req = d->req;
-	d->req = NULL;
-	if (req)
-		evdns_getaddrinfo_cancel(req);
 }
 
 void
@@ -71,6 +67,8 @@ gw_dns_free(struct gw_dns *d)
 	if (!d)
 		return;
 	gw_dns_cancel(d);
+	/* Lookups still running (orphaned) fail with the base, from the loop
+	 * if it runs again; their tickets are freed then (or at exit). */
 	if (d->dns)
 		evdns_base_free(d->dns, 1);
 	free(d);
@@ -101,7 +99,6 @@ on_answer(int result, struct evutil_addrinfo *res, void *arg)
 		return;
 	}
 	d->ticket = NULL;
-	d->req = NULL;
 	if (result != 0) {
 		err = GW_DNS_ENOTFOUND;
 	} else {
@@ -128,7 +125,6 @@ int
 gw_dns_resolve(struct gw_dns *d, const char *host, gw_dns_cb cb, void *arg)
 {
 	struct evutil_addrinfo hints;
-	struct evdns_getaddrinfo_request *req;
 	struct ticket *t;
 
 	if (d->ticket)
@@ -162,10 +158,8 @@ gw_dns_resolve(struct gw_dns *d, const char *host, gw_dns_cb cb, void *arg)
 	d->cb = cb;
 	d->arg = arg;
 	/* May answer from inside (hosts file, cache): on_answer has then run
-	 * (and cleared d->ticket) before this returns NULL. */
-	req = evdns_getaddrinfo(d->dns, host, NULL, &hints, on_answer, t);
-	if (d->ticket == t)
-		d->req = req;
+	 * before this returns. */
+	(void)evdns_getaddrinfo(d->dns, host, NULL, &hints, on_answer, t);
 	return GW_DNS_OK;
 }
 
