@@ -121,3 +121,23 @@ teardown_file() { gw_teardown_file; }
   kill -TERM "$pid"
   wait "$pid"
 }
+
+@test "host names: localhost for the broker and PostgreSQL, resolved without blocking the loop" {
+  sed -e "s/^host = .*/host = localhost/" -e "s/host=127.0.0.1/host=localhost/" \
+      -e "s/^client_id = .*/client_id = hazgate-names/" -e "s/^level = .*/level = debug/" \
+      "$GWCONF" > "$GWDIR/names.conf"
+  grep -q '^host = localhost' "$GWDIR/names.conf"
+  grep -q 'host=localhost' "$GWDIR/names.conf"
+  rm -rf "$GWDIR/spool"
+  "$GW" -c "$GWDIR/names.conf" >>"$GWDIR/log" 2>&1 3>&- &
+  local pid=$!
+  echo "$pid" > "$HG_SVC_DIR/hazgate.pid"
+  wait_log 'client_id=hazgate-names'
+  mosquitto_pub -h "$HG_MQTT_HOST" -p "$HG_MQTT_PORT" -q 1 -t tankers/N1/telemetry \
+    -m "{\"ts\":\"$(date -u +%Y-%m-%dT%H:%M:%S.000Z)\",\"lat\":38.5,\"lon\":113.5,\"seq\":1}"
+  wait_sql "SELECT count(*) FROM positions WHERE vehicle = 'N1'" "1"
+  grep -q 'event=pg_resolved.*addr=127.0.0.1' "$GWDIR/log"
+  grep -q 'event=mqtt_resolved.*addr=127.0.0.1' "$GWDIR/log"
+  kill -TERM "$pid"
+  wait "$pid"
+}

@@ -20,7 +20,7 @@ gw_setup_file() {
   "$CTL" zones import "$ZONES" >/dev/null
   export GWDIR="$HG_SVC_DIR/gw"
   mkdir -p "$GWDIR"
-  export GW_HTTP_PORT=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+  export GW_HTTP_PORT=$(( 20000 + (RANDOM * 32768 + RANDOM) % 12000 ))  # below the ephemeral range
   export GWCONF="$GWDIR/hazgate.conf"
   gw_write_conf
 }
