@@ -144,7 +144,7 @@ spool_fsync=${HG_BENCH_SPOOL_FSYNC:-never}
 echo "spool_fsync=$spool_fsync"
 conninfo=$HG_PG_CONNINFO
 [ "${HG_BENCH_PG_UNIX:-0}" = 1 ] && conninfo="host=$svc/pg port=$PGPORT user=postgres dbname=hazgate"
-httpport=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+httpport=$(( 20000 + (RANDOM * 32768 + RANDOM) % 12000 ))
 cat > "$work/hazgate.conf" <<CONF
 [mqtt]
 host = 127.0.0.1

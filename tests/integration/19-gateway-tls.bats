@@ -26,7 +26,7 @@ setup_file() {
     printf 's3cret pass\n' > gw.password
     chmod 644 ./*
   )
-  export TLS_PORT=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+  export TLS_PORT=$(( 20000 + (RANDOM * 32768 + RANDOM) % 12000 ))
   cat > "$d/mosquitto.conf" <<CONF
 listener $TLS_PORT 127.0.0.1
 allow_anonymous false

@@ -26,7 +26,7 @@ start_broker() {
   mkdir -p "$dir/data"
   if [ "$(id -u)" = 0 ] && id mosquitto >/dev/null 2>&1; then chown -R mosquitto: "$dir"; fi
   for i in 1 2 3 4 5; do
-    BROKER_PORT=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+    BROKER_PORT=$(( 20000 + (RANDOM * 32768 + RANDOM) % 12000 ))
     sed -e "s|@PORT@|$BROKER_PORT|g" -e "s|@DATADIR@|$dir/data|g" "$conf" > "$dir/mosquitto.conf"
     setsid mosquitto -c "$dir/mosquitto.conf" >>"$dir/mosquitto.log" 2>&1 </dev/null &
     echo $! > "$HG_SVC_DIR/$name.pid"
