@@ -316,8 +316,14 @@ figures:
 			rc = lrc;
 	}
 	if (c.connected) {
+		/* Turn until the DISCONNECT is out (on_disconnect): the PUBACKs
+		 * queued before it must reach the broker, or it sends those
+		 * messages to this persistent session again. */
+		uint64_t n = c.n;
+
 		mosquitto_disconnect(mosq);
-		ld_mqtt_turn(mosq, 0, &c.n);
+		for (int i = 0; i < 40 && c.connected; i++)
+			ld_mqtt_turn(mosq, 50000, &n);
 	}
 done:
 	if (c.dump != NULL && fclose(c.dump) != 0 && rc == LD_OK)
