@@ -72,6 +72,12 @@ tls_sub() {
       --key "$d/client.key" -u tanker -P s3cret "$@"
 }
 
+exec_tls_sub() {
+  local d="$HG_SVC_DIR/tls"
+  exec mosquitto_sub -h 127.0.0.1 -p "$HG_MQTT_PORT" --cafile "$d/ca.pem" --cert "$d/client.crt" \
+      --key "$d/client.key" -u tanker -P s3cret "$@"
+}
+
 tls_config() {
   local f=$1; shift
   local d="$HG_SVC_DIR/tls"
@@ -82,7 +88,9 @@ tls_config() {
 @test "TLS with a client certificate and a password file: telemetry arrives" {
   head -41 "$TRK_DRIVE" > "$HG_SVC_DIR/twenty.nmea"     # 20 fixes
   tls_sub -q 1 -c -i tlssub -t "tankers/+/telemetry" -E
-  tls_sub -q 1 -c -i tlssub -t "tankers/+/telemetry" -v >"$HG_SVC_DIR/tls.out" 2>&1 3>&- &
+  # exec: the recorded PID is mosquitto_sub's own, not a subshell's that
+  # would leave it running when services-stop ends the PID.
+  ( exec_tls_sub -q 1 -c -i tlssub -t "tankers/+/telemetry" -v ) >"$HG_SVC_DIR/tls.out" 2>&1 3>&- &
   echo $! > "$HG_SVC_DIR/sub-tls.pid"
   tls_config "$HG_SVC_DIR/t.conf"
   trk_start_tracker "$HG_SVC_DIR/t.conf"
