@@ -3,20 +3,7 @@
 # ack (the dispatcher role alone), on a database filled by replaying the
 # shared fleet sample through the engine (tests/data/ctl/fill-db.sh).
 
-setup_file() {
-  eval "$("$HG_SRCDIR/scripts/services-start" --no-mqtt)"
-  export HG_SVC_DIR PGHOST PGPORT PGUSER PGDATABASE HG_PG_CONNINFO
-  "$HG_SRCDIR/tests/data/ctl/fill-db.sh" "$HG_SVC_DIR"
-}
-
-teardown_file() {
-  "$HG_SRCDIR/scripts/services-stop" "$HG_SVC_DIR"
-}
-
-ctl() { "$HG_BUILDDIR/hazgate-ctl" "$@"; }
-disp() { "$HG_BUILDDIR/hazgate-ctl" -d "host=$PGHOST port=$PGPORT user=t_disp dbname=hazgate" "$@"; }
-q() { psql -XqAt -v ON_ERROR_STOP=1 -c "$*"; }
-EXPECTED="$HG_SHARED/data/expected-sample.ndjson"
+load "$HG_SRCDIR/tests/data/ctl/helpers.bash"
 KEY='[.vehicle, .ts, .kind, .zone_id] | @json'
 
 @test "alerts lists all 82 alerts of the sample in time order" {

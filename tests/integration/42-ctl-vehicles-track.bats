@@ -3,21 +3,8 @@
 # by replaying the shared fleet sample (tests/data/ctl/fill-db.sh); expected
 # values come from the sample files themselves.
 
-setup_file() {
-  eval "$("$HG_SRCDIR/scripts/services-start" --no-mqtt)"
-  export HG_SVC_DIR PGHOST PGPORT PGUSER PGDATABASE HG_PG_CONNINFO
-  "$HG_SRCDIR/tests/data/ctl/fill-db.sh" "$HG_SVC_DIR"
-}
-
-teardown_file() {
-  "$HG_SRCDIR/scripts/services-stop" "$HG_SVC_DIR"
-}
-
-ctl() { "$HG_BUILDDIR/hazgate-ctl" "$@"; }
-disp() { "$HG_BUILDDIR/hazgate-ctl" -d "host=$PGHOST port=$PGPORT user=t_disp dbname=hazgate" "$@"; }
-q() { psql -XqAt -v ON_ERROR_STOP=1 -c "$*"; }
+load "$HG_SRCDIR/tests/data/ctl/helpers.bash"
 FLEET="$HG_SHARED/data/fleet-sample.ndjson"
-EXPECTED="$HG_SHARED/data/expected-sample.ndjson"
 
 @test "vehicles: the 12 tankers with their last fix, cargo and open alerts (dispatcher role)" {
   run disp vehicles --format json

@@ -4,21 +4,8 @@
 # violations, says which live alerts were acknowledged, flags a deleted live
 # alert as missing, and follows the zones in force over time (zones_history).
 
-setup_file() {
-  eval "$("$HG_SRCDIR/scripts/services-start" --no-mqtt)"
-  export HG_SVC_DIR PGHOST PGPORT PGUSER PGDATABASE HG_PG_CONNINFO
-  "$HG_SRCDIR/tests/data/ctl/fill-db.sh" "$HG_SVC_DIR"
-}
-
-teardown_file() {
-  "$HG_SRCDIR/scripts/services-stop" "$HG_SVC_DIR"
-}
-
-ctl() { "$HG_BUILDDIR/hazgate-ctl" "$@"; }
-disp() { "$HG_BUILDDIR/hazgate-ctl" -d "host=$PGHOST port=$PGPORT user=t_disp dbname=hazgate" "$@"; }
-q() { psql -XqAt -v ON_ERROR_STOP=1 -c "$*"; }
+load "$HG_SRCDIR/tests/data/ctl/helpers.bash"
 ZONES="$HG_SHARED/data/zones-taiyuan.geojson"
-EXPECTED="$HG_SHARED/data/expected-sample.ndjson"
 KEY='[.vehicle, .ts, .kind, .zone_id] | @json'
 VIOLATIONS='select(.kind | IN("prohibited_entry", "route_deviation", "zone_speeding", "overspeed", "dwell_exceeded"))'
 DAY=(--from '2019-08-10 08:00' --to '2019-08-10 10:00')
