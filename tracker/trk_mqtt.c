@@ -39,6 +39,8 @@ struct trk_mqtt {
 	bool write_on;
 	bool connected;         /* CONNACK accepted */
 	bool link_lost;         /* set by callbacks, handled after the loop call */
+	bool refused;           /* a CONNACK refusal, already logged */
+	int lost_rc;            /* why libmosquitto dropped the link, if it said */
 	bool in_loop;           /* inside a mosquitto_loop_* call */
 	double backoff;
 	int stopping;           /* 0 no, 1 "offline" sent, 2 ready to disconnect */
@@ -126,6 +128,7 @@ on_connect(struct mosquitto *mosq, void *arg, int rc)
 		trk_log(TRK_LOG_WARN, "mqtt_refused", "host=%s port=%d reason=\"%s\"",
 		        m->c->mqtt_host, m->c->mqtt_port, mosquitto_connack_string(rc));
 		m->link_lost = true;
+		m->refused = true;
 		return;
 	}
 	m->connected = true;
@@ -144,8 +147,8 @@ on_disconnect(struct mosquitto *mosq, void *arg, int rc)
 	trk_mqtt *m = arg;
 
 	(void)mosq;
-	(void)rc;
 	m->link_lost = true;
+	m->lost_rc = rc;
 }
 
 static void
@@ -259,6 +262,26 @@ finish_stop(trk_mqtt *m)
 		done(m->arg);
 }
 
+/* An attempt that ends before the CONNACK says why, whichever path noticed
+ * it first: libmosquitto's own keepalive check (mosquitto_loop_misc closes
+ * a link that has been silent for keepalive_s, the same moment as our
+ * ev_conn_to timer), a reset, or a refusal (already logged). */
+static void
+log_failed_attempt(trk_mqtt *m, int rc)
+{
+	if (m->connected || m->refused)
+		return;
+	if (rc == MOSQ_ERR_SUCCESS)
+		rc = m->lost_rc;
+	if (rc == MOSQ_ERR_KEEPALIVE)
+		trk_log(TRK_LOG_WARN, "mqtt_connect_timeout", "host=%s port=%d after_s=%d",
+		        m->c->mqtt_host, m->c->mqtt_port, m->c->keepalive_s);
+	else
+		trk_log(TRK_LOG_WARN, "mqtt_connect_failed", "host=%s port=%d error=\"%s\"",
+		        m->c->mqtt_host, m->c->mqtt_port,
+		        rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+}
+
 static void
 link_down(trk_mqtt *m)
 {
@@ -271,6 +294,8 @@ link_down(trk_mqtt *m)
 	}
 	m->connected = false;
 	m->link_lost = false;
+	m->refused = false;
+	m->lost_rc = MOSQ_ERR_SUCCESS;
 	evtimer_del(m->ev_conn_to);
 	if (was) {
 		trk_log(TRK_LOG_WARN, "mqtt_lost", "host=%s port=%d", m->c->mqtt_host,
@@ -296,6 +321,8 @@ after_call(trk_mqtt *m, int rc)
 		return;
 	}
 	if (rc != MOSQ_ERR_SUCCESS || m->link_lost || mosquitto_socket(m->mosq) < 0) {
+		if (!m->stopping)
+			log_failed_attempt(m, rc);
 		link_down(m);
 		return;
 	}
