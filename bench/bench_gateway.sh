@@ -99,19 +99,19 @@ mqpid=$(cat "$svc/mosquitto.pid")
 # ceiling NAME TOPIC_ROOT: load -> count on TOPIC_ROOT/<vehicle>/telemetry;
 # sets CEIL (msg/s, first publish to last receipt) and prints its figures.
 ceiling() {
-  local name=$1 root=$2 cpid m0 m1 a b
+  local name=$1 root=$2 cpid m0 m1 h0 h1 a b
   "$load" count --client-id "bench-$name" --topic "$root/+/telemetry" --subscribe-only \
     >/dev/null 2>&1 || die "count: no broker"
   "$load" count --client-id "bench-$name" --topic "$root/+/telemetry" --expect "$N" --timeout 300 \
     >"$work/$name-count.out" 2>"$work/$name-count.err" &
   cpid=$!
   for _ in $(seq 1 100); do grep -q subscribed "$work/$name-count.err" && break; sleep 0.05; done
-  m0=$(ticks "$mqpid")
+  m0=$(ticks "$mqpid"); h0=$(cticks $$)
   "$load" simulate --vehicles "$V" --messages "$N" --seed 1 --zones "$zones" \
     --topic "$root/{vehicle}/telemetry" --start "$(start_at "$N" "$V")" \
     >"$work/$name-pub.out" 2>&1 || die "load failed: $(tail -1 "$work/$name-pub.out")"
   wait "$cpid" || die "the counting subscriber got $(kv "$work/$name-count.out" messages) of $N"
-  m1=$(ticks "$mqpid")
+  m1=$(ticks "$mqpid"); h1=$(cticks $$)
   # the session is not needed any more: a clean connect removes it
   "$load" count --client-id "bench-$name" --topic "$root/+/telemetry" --clean --subscribe-only \
     >/dev/null 2>&1
@@ -122,6 +122,8 @@ ceiling() {
   echo "${name}_publisher_msg_per_s=$(kv "$work/$name-pub.out" msg_per_s)"
   echo "${name}_puback_p99_us=$(kv "$work/$name-pub.out" puback_p99_us)"
   echo "${name}_broker_cores_busy=$(busy "$(awk -v a="$a" -v b="$b" 'BEGIN { print (b - a) / 1e6 }')" $(( m1 - m0 )))"
+  # load generator and counting subscriber together (both waited for here)
+  echo "${name}_harness_cores_busy=$(busy "$(awk -v a="$a" -v b="$b" 'BEGIN { print (b - a) / 1e6 }')" $(( h1 - h0 )))"
 }
 ceiling ceiling tankers
 ceiling=$CEIL
@@ -195,7 +197,7 @@ pg_ticks() {
 # (first publish to committed), P_GW_US and P_PG_US (CPU µs per message).
 run_phase() {
   local name=$1 n=$2 nv=$3 first=$4; shift 4
-  local start last veh ts t0 g0 p0 t1 g1 p1 deadline rows
+  local start last veh ts t0 g0 p0 t1 g1 p1 m0 m1 h0 h1 deadline rows
   start=$(start_at "$n" "$nv")
   last=$("$load" simulate --vehicles "$nv" --messages "$n" --seed 2 --first-vehicle "$first" \
          --zones "$zones" --start "$start" --dry-run 2>/dev/null | tail -1 | cut -f2)
@@ -205,7 +207,7 @@ run_phase() {
   local b0 r0 c0 b1 r1 c1
   b0=$(metric hazgate_batch_rows_count); r0=$(metric hazgate_batch_rows_sum)
   c0=$(metric hazgate_commit_seconds_sum)
-  g0=$(ticks "$gwpid"); p0=$(pg_ticks); m0=$(ticks "$mqpid")
+  g0=$(ticks "$gwpid"); p0=$(pg_ticks); m0=$(ticks "$mqpid"); h0=$(cticks $$)
   "$load" simulate --vehicles "$nv" --messages "$n" --seed 2 --first-vehicle "$first" \
     --zones "$zones" --start "$start" "$@" >"$work/$name-pub.out" 2>&1 \
     || die "$name: load failed: $(tail -2 "$work/$name-pub.out")"
@@ -216,7 +218,7 @@ run_phase() {
     sleep 0.02
   done
   t1=$(now_us)
-  g1=$(ticks "$gwpid"); p1=$(pg_ticks); m1=$(ticks "$mqpid")
+  g1=$(ticks "$gwpid"); p1=$(pg_ticks); m1=$(ticks "$mqpid"); h1=$(cticks $$)
   b1=$(metric hazgate_batch_rows_count); r1=$(metric hazgate_batch_rows_sum)
   c1=$(metric hazgate_commit_seconds_sum)
   # batches in the phase, their mean size and mean write+commit time (empty
@@ -235,6 +237,7 @@ run_phase() {
   P_GW_BUSY=$(busy "$P_SECS" $(( g1 - g0 )))
   P_PG_BUSY=$(busy "$P_SECS" $(( p1 - p0 )))
   P_MQ_BUSY=$(busy "$P_SECS" $(( m1 - m0 )))
+  P_LOAD_BUSY=$(busy "$P_SECS" $(( h1 - h0 )))
 }
 
 # ---- 2. full speed ---------------------------------------------------------
@@ -249,6 +252,7 @@ echo "total_cpu_us_per_msg=$(awk -v a="$P_GW_US" -v b="$P_PG_US" 'BEGIN { printf
 echo "gateway_cores_busy=$P_GW_BUSY"
 echo "postgres_cores_busy=$P_PG_BUSY"
 echo "broker_cores_busy=$P_MQ_BUSY"
+echo "load_cores_busy=$P_LOAD_BUSY"
 echo "gateway_batches=$P_BATCHES rows_mean=$P_BATCH_ROWS commit_ms_mean=$P_COMMIT_MS"
 
 # The ceiling again, on topics the gateway does not read: how much the
