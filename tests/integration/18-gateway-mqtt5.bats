@@ -32,3 +32,29 @@ pubfix() {
   run gw_stop
   [ "$output" = "0" ]
 }
+
+# A reconnect must keep the session persistent too: in MQTT 5 a CONNECT
+# without the session-expiry property means expiry 0, and the broker would
+# drop the session (subscriptions and queue) when that link ends.
+@test "MQTT 5: after a reconnect (broker restarted) the session still outlives a SIGKILL" {
+  gw_start
+  pubfix 2020-01-02T00:00:00Z 4
+  wait_sql "SELECT count(*) FROM positions WHERE vehicle = 'M5'" "4"
+  mqtt_stop
+  mqtt_start
+  # Connected once at start, once more after the restart.
+  for i in $(seq 1 100); do [ "$(metric hazgate_mqtt_connects_total)" = "2" ] && break; sleep 0.1; done
+  [ "$(metric hazgate_mqtt_connects_total)" = "2" ]
+  pubfix 2020-01-02T00:00:05Z 5
+  wait_sql "SELECT count(*) FROM positions WHERE vehicle = 'M5'" "5"
+  # The link ends without a DISCONNECT: the broker keeps the session only
+  # if the reconnect asked for it.
+  run gw_stop KILL
+  [ "$output" = "137" ]
+  for s in 6 7 8 9 10; do pubfix "$(printf "2020-01-02T00:01:%02dZ" "$s")" "$s"; done
+  gw_start
+  wait_sql "SELECT count(*) FROM positions WHERE vehicle = 'M5'" "10"
+  [ "$(metric hazgate_lost_seq_total)" = "0" ]
+  run gw_stop
+  [ "$output" = "0" ]
+}
