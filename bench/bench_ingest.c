@@ -6,14 +6,14 @@
  * TPV) it decodes and validates a rotating set of 16 distinct payloads
  * for about a second, five times, and reports the best run: messages per
  * second of process CPU time on one core, ns per message, and the wall-
- * clock rate. Then, with jansson's allocator hooks (global, so only here in
+ * clock rate. Then, with cJSON's allocator hooks (global, so only here in
  * the bench, never in the library), it counts allocations and bytes per
  * message and checks that every byte is freed before the next message.
  * Target (issue 4): native >= 300,000 messages/s.
  *
  * Usage: bench_ingest [seconds-per-run]   (default 1)
  */
-#include <jansson.h>
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +42,7 @@ struct counts {
 	size_t bytes;
 	long long live;
 };
-/* jansson's hooks take no context pointer, so the counters are file-level.
+/* cJSON's hooks take no context pointer, so the counters are file-level.
  * This is the bench binary, not the pure library. */
 static struct counts counts;
 
@@ -233,8 +233,8 @@ main(int argc, char **argv)
 		fflush(stdout);
 
 		/* allocation counting pass (hooks swapped in with nothing
-		 * allocated by jansson outstanding) */
-		json_set_alloc_funcs(count_malloc, count_free);
+		 * allocated by cJSON outstanding) */
+		cJSON_InitHooks(&(cJSON_Hooks){ count_malloc, count_free });
 		memset(&counts, 0, sizeof(counts));
 		{
 			struct ing_fix fix;
@@ -252,7 +252,7 @@ main(int argc, char **argv)
 			       (double)counts.allocs / n,
 			       (double)counts.bytes / n, leaked);
 		}
-		json_set_alloc_funcs(malloc, free);
+		cJSON_InitHooks(NULL);
 	}
 	printf("native target 300000 msgs/s: %s (%.0f)\n",
 	       native_rate >= NATIVE_TARGET ? "met" : "NOT MET", native_rate);

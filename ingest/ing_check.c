@@ -17,8 +17,8 @@
  * Length of the valid UTF-8 sequence at s[0..n), or 0 if invalid; sets *cp.
  * Follows the Unicode table of well-formed byte sequences (Table 3-7).
  */
-static size_t
-utf8_seq(const unsigned char *s, size_t n, unsigned *cp)
+size_t
+ing_utf8_seq(const unsigned char *s, size_t n, unsigned *cp)
 {
 	unsigned c = s[0];
 	size_t len, k;
@@ -74,7 +74,7 @@ ing_vehicle_check(const char *name, size_t len, struct ing_error *err)
 		                   ING_VEHICLE_MAX);
 	while (i < len) {
 		unsigned cp;
-		size_t k = utf8_seq(s + i, len - i, &cp);
+		size_t k = ing_utf8_seq(s + i, len - i, &cp);
 
 		if (k == 0)
 			return ing_err_set(err, ING_REASON_VEHICLE_UTF8, "vehicle",

@@ -105,7 +105,7 @@ ing_err_set(struct ing_error *err, enum ing_reason reason, const char *field,
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
-	/* Messages may quote input (jansson's "near '...'"): keep them
+	/* Messages may quote input (a member name, a _type): keep them
 	 * printable ASCII so that logs and a PostgreSQL text column take
 	 * them whatever the payload was. */
 	for (i = 0; err->message[i]; i++) {

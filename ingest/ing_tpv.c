@@ -1,7 +1,7 @@
 /*
  * ing_tpv.c - gpsd TPV reports, read by libgps's own gps_unpack().
  *
- * Why both jansson and libgps: the gateway must read TPV exactly as gpsd's
+ * Why both cJSON and libgps: the gateway must read TPV exactly as gpsd's
  * library does (gps_unpack() is what every gpsd client runs), but
  * gps_unpack() (libgps 3.22) is not safe on hostile bytes:
  *   - it needs a writable NUL-terminated string (reads past any length);
@@ -15,15 +15,16 @@
  *     space in `"class": "TPV"`; and it returns 0 whatever happened;
  *   - it parses numbers with its own safe_atof() (last-bit differences
  *     from strtod) and ignores a time's UTC offset.
- * So jansson runs first: the payload must be one well-formed JSON object
- * (jansson rejects NUL bytes, so the copy below is the whole payload),
- * flat (no object or array members), without duplicate keys, with
+ * So ing_decode() parses first: the payload must be one well-formed JSON
+ * object (with no NUL byte: ing_decode() rejects them, so the copy below is
+ * the whole payload), flat (no object or array members), without a member
+ * of the table below twice (ing_fields_read; libgps would read the last), with
  * "class":"TPV" and members of the right types; and the text must have
  * gpsd's own layout, "class":"TPV" first and only once (gpsd_layout()).
  * Only then is gps_unpack()
  * called, on a NUL-terminated copy of at most ING_TPV_MAX bytes (gpsd
  * clients never hand it more: libgps reads reports into a buffer of that
- * size). Afterwards every member jansson saw must have been read by libgps,
+ * size). Afterwards every member the table read must have been read by libgps,
  * with the same value for lat, lon (to 1e-12 relative: see same()), mode
  * and time; if not, the message is rejected as tpv_unreadable rather than
  * half-read. The values kept are libgps's (time: see below).
@@ -35,8 +36,8 @@
  * "time" text is also read by ing_time_parse() and must agree with libgps
  * to the microsecond (libgps stores nanoseconds through a double, hence a
  * 1 µs tolerance); the exact decimal value is kept. hazgate extensions that
- * libgps ignores (vehicle, un, hazard_class, seq, ignition) are read with
- * jansson. gps_unpack() needs no gpsd connection: it only parses, and with
+ * libgps ignores (vehicle, un, hazard_class, seq, ignition) are read from
+ * the cJSON tree. gps_unpack() needs no gpsd connection: it only parses, and with
  * privdata NULL (the memset below) it calls no client hook. Stack use: one
  * struct gps_data_t (~24 KiB) and the copy (8 KiB).
  */
@@ -50,7 +51,7 @@
 #define ROW ING_ROW
 #define CHECK ING_CHECK
 
-/* jansson's view: types, required members, and the values we compare. */
+/* The JSON view: types, required members, and the values we compare. */
 static const struct ing_field tpv_fields[] = {
 	ROW("mode", ING_K_SMALLINT, ING_F_REQUIRED, fix, ING_HAS_FIX, 0),
 	ROW("time", ING_K_TIME_RFC3339, 0, time_us, 0, ING_SEEN_TIME),
@@ -85,7 +86,7 @@ unreadable(struct ing_error *err, const char *field)
 }
 
 /*
- * Do libgps and jansson agree on a number? gpsd parses with its own
+ * Do libgps and the JSON parse (strtod) agree on a number? gpsd parses with its own
  * safe_atof(), which can differ from strtod() in the last bits of a long
  * decimal (about 1 in 70 random 15-digit values); 1e-12 relative is far
  * below GPS resolution and far above that rounding.
@@ -133,29 +134,28 @@ timespec_us(const struct timespec *ts)
 }
 
 enum ing_reason
-ing_tpv_read(json_t *obj, const char *payload, size_t len, const char *topic,
+ing_tpv_read(const cJSON *obj, const char *payload, size_t len, const char *topic,
              struct ing_fix *fix, struct ing_error *err)
 {
 	struct gps_data_t gd;
 	char buf[ING_TPV_MAX + 1];
 	struct ing_walk walk = { 0, NULL };
-	json_t *cls = json_object_get(obj, "class");
+	const cJSON *cls = cJSON_GetObjectItemCaseSensitive(obj, "class");
 	enum ing_reason r;
-	const char *key;
-	json_t *val;
+	const cJSON *val;
 	int64_t t;
 
 	fix->format = ING_FORMAT_TPV;
-	if (!cls || json_is_null(cls))
+	if (!cls || cJSON_IsNull(cls))
 		return ing_err_set(err, ING_REASON_MISSING_FIELD, "class",
 		                   "class is missing");
-	if (!json_is_string(cls))
+	if (!cJSON_IsString(cls))
 		return ing_err_set(err, ING_REASON_BAD_TYPE, "class",
 		                   "class must be a string");
-	if (strcmp(json_string_value(cls), "TPV") != 0)
+	if (strcmp(cls->valuestring, "TPV") != 0)
 		return ing_err_set(err, ING_REASON_NOT_TPV, "class",
 		                   "class \"%.20s\" is not TPV",
-		                   json_string_value(cls));
+		                   cls->valuestring);
 	if (len > ING_TPV_MAX)
 		return ing_err_set(err, ING_REASON_TOO_LARGE, NULL,
 		                   "TPV is %zu bytes, over libgps's %d", len,
@@ -163,11 +163,11 @@ ing_tpv_read(json_t *obj, const char *payload, size_t len, const char *topic,
 
 	/* libgps stops reading at the first nested value: gpsd's TPV is
 	 * flat, so anything else cannot be read as the JSON says. */
-	json_object_foreach(obj, key, val) {
-		if (json_is_object(val) || json_is_array(val))
+	for (val = obj->child; val; val = val->next) {
+		if (cJSON_IsObject(val) || cJSON_IsArray(val))
 			return ing_err_set(err, ING_REASON_TPV_UNREADABLE, NULL,
 			                   "TPV member \"%.32s\" is an object or "
-			                   "array (gpsd's TPV is flat)", key);
+			                   "array (gpsd's TPV is flat)", val->string);
 	}
 
 	r = ing_fields_read(obj, tpv_fields,
@@ -185,7 +185,7 @@ ing_tpv_read(json_t *obj, const char *payload, size_t len, const char *topic,
 		return ing_err_set(err, ING_REASON_MISSING_FIELD, "time",
 		                   "time is missing");
 
-	/* jansson accepted it: one object, no NUL bytes, len <= ING_TPV_MAX. */
+	/* Parsed: one object, no NUL bytes, len <= ING_TPV_MAX. */
 	memcpy(buf, payload, len);
 	buf[len] = '\0';
 	if (!gpsd_layout(buf))

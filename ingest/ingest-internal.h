@@ -3,12 +3,12 @@
  *
  * Decoders are field tables (gpsd's json_attr_t habit): each row names a
  * JSON member, how to read it and where it goes in struct ing_fix. One
- * walker (ing_fields_read) applies a table to a jansson object.
+ * walker (ing_fields_read) applies a table to a cJSON object.
  */
 #ifndef HAZGATE_INGEST_INTERNAL_H
 #define HAZGATE_INGEST_INTERNAL_H
 
-#include <jansson.h>
+#include <cjson/cJSON.h>
 
 #include "ingest/ingest.h"
 
@@ -68,22 +68,28 @@ struct ing_walk {
 /*
  * Apply `n` (<= ING_FIELDS_MAX) rows of `tab` to object `obj`, writing
  * into `fix`. Rows are applied in table order, whatever the order of the
- * members in the message, so the first problem reported is stable. Type errors
+ * members in the message, so the first problem reported is stable. A
+ * member of the table sent twice is not_json (ambiguous: libgps, for one,
+ * would read the last). Type errors
  * (bad_type, time_format, cargo_format, vehicle_*) stop the walk and are
  * returned; absent required rows are only noted in walk->first_missing so
  * that the caller can prefer no_fix over missing_field.
  */
-enum ing_reason ing_fields_read(json_t *obj, const struct ing_field *tab,
+enum ing_reason ing_fields_read(const cJSON *obj, const struct ing_field *tab,
                                 size_t n, struct ing_fix *fix,
                                 struct ing_walk *walk, struct ing_error *err);
 
 /* The format decoders, on an already parsed object. They fill `fix` and
  * return ING_REASON_NONE, or the reason (err set). */
-enum ing_reason ing_native_read(json_t *obj, const char *topic,
+enum ing_reason ing_native_read(const cJSON *obj, const char *topic,
                                 struct ing_fix *fix, struct ing_error *err);
-enum ing_reason ing_tpv_read(json_t *obj, const char *payload, size_t len,
+enum ing_reason ing_tpv_read(const cJSON *obj, const char *payload, size_t len,
                              const char *topic, struct ing_fix *fix,
                              struct ing_error *err);
+
+/* Length of the well-formed UTF-8 sequence at s[0..n) (1-4), or 0 if
+ * invalid (overlong, surrogate, above U+10FFFF, truncated); sets *cp. */
+size_t ing_utf8_seq(const unsigned char *s, size_t n, unsigned *cp);
 
 /*
  * Set the vehicle from topic level `level` (0-based; '/'-separated).

@@ -7,15 +7,15 @@
  * and gpsd TPV JSON (decoded with libgps's own gps_unpack()). "now" is an
  * argument, so the daemon and `hazgate-ctl replay` decide identically.
  *
- * Memory: no allocation beyond jansson's own parse tree, which is released
+ * Memory: no allocation beyond cJSON's own parse tree, which is released
  * before ing_decode() returns. The decoded fix and the error are plain
  * values the caller owns (fixed-size, inline strings). The structs below are
  * public on purpose: they are values that cross every module boundary
  * (like gpsd's struct gps_fix_t), not objects with hidden state.
  *
- * Thread safety: reentrant; no statics. jansson seeds its hash function on
- * first use (json_object_seed(0) reads /dev/urandom once); a program that
- * wants even that done up front calls json_object_seed() at startup.
+ * Thread safety: reentrant; no statics of ours. cJSON records its last
+ * parse error in a static of its own (never read by ingest), so threads
+ * decoding at once would race on that bookkeeping only.
  */
 #ifndef HAZGATE_INGEST_H
 #define HAZGATE_INGEST_H
@@ -63,8 +63,9 @@ enum ing_reason {
 	ING_REASON_NONE = 0,        /* "none": not rejected */
 	ING_REASON_TOO_LARGE,       /* "too_large": payload over ING_PAYLOAD_MAX
 	                               (TPV: over ING_TPV_MAX) */
-	ING_REASON_NOT_JSON,        /* "not_json": not UTF-8 JSON, duplicate key,
-	                               or a bare scalar */
+	ING_REASON_NOT_JSON,        /* "not_json": not UTF-8 JSON, a member
+	                               the format reads sent twice, or a bare
+	                               scalar */
 	ING_REASON_NOT_OBJECT,      /* "not_object": JSON, but not an object */
 	ING_REASON_MISSING_FIELD,   /* "missing_field": a required member is absent */
 	ING_REASON_BAD_TYPE,        /* "bad_type": a member has the wrong JSON type */
@@ -161,7 +162,7 @@ struct ing_error {
  *   err      out, may be NULL; reason ING_REASON_NONE unless ING_REJECTED
  *            (for ING_IGNORED, message says what was ignored).
  * Returns ING_OK, ING_IGNORED or ING_REJECTED. Allocates only inside
- * jansson, freed before returning; out of memory there reads as not_json.
+ * cJSON, freed before returning; out of memory there reads as not_json.
  *
  * OwnTracks device-to-vehicle mapping is left to the caller: after ING_OK,
  * call ing_fix_set_vehicle() with the mapped name (it is validated). The

@@ -1,5 +1,5 @@
 /*
- * fuzz_tpv.c - libFuzzer target: ing_decode() on gpsd TPV through jansson and libgps's gps_unpack() (and auto).
+ * fuzz_tpv.c - libFuzzer target: ing_decode() on gpsd TPV through cJSON and libgps's gps_unpack() (and auto).
  * Built by `make fuzz` with clang -fsanitize=fuzzer,address,undefined;
  * see tests/fuzz/README.md. Aborts if a decode breaks fuzz_invariant().
  */

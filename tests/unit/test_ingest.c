@@ -18,7 +18,7 @@
 #include <time.h>
 
 #include <cmocka.h>
-#include <jansson.h>
+#include <cjson/cJSON.h>
 
 #include "ingest/ingest.h"
 
@@ -108,10 +108,32 @@ static const struct decode_case decode_cases[] = {
 	  ING_REJECTED, ING_REASON_NOT_JSON, NULL },
 	{ "not_json_nan_literal", NULL, NAT(",\"speed_kmh\":NaN"), NATIVE,
 	  ING_REJECTED, ING_REASON_NOT_JSON, NULL },
-	{ "not_json_number_overflow", NULL, NAT(",\"speed_kmh\":1e400"),
+	/* a literal beyond a double is infinite, and fails its range */
+	{ "number_overflow_is_infinite", NULL, NAT(",\"speed_kmh\":1e400"),
+	  NATIVE, ING_REJECTED, ING_REASON_SPEED_RANGE, "speed_kmh" },
+	{ "not_json_control_char_in_string", NULL, NAT(",\"un\":\"12\x01\""),
 	  NATIVE, ING_REJECTED, ING_REASON_NOT_JSON, NULL },
-	{ "not_json_duplicate_key", NULL, NAT(",\"lat\":99"), NATIVE,
+	{ "not_json_bad_utf8_unknown_member", NULL,
+	  NAT(",\"note\":\"\xc0\xaf\""), NATIVE, ING_REJECTED,
+	  ING_REASON_NOT_JSON, NULL },
+	{ "not_json_nul_escape_in_key", NULL, NAT(",\"a\\u0000\":1"), NATIVE,
 	  ING_REJECTED, ING_REASON_NOT_JSON, NULL },
+	{ "not_json_duplicate_owntracks_type", OT_TOPIC,
+	  "{\"_type\":\"location\",\"_type\":\"lwt\",\"tst\":1565424000,"
+	  "\"lat\":1,\"lon\":2}", OWNT, ING_REJECTED, ING_REASON_NOT_JSON,
+	  "_type" },
+	{ "not_json_duplicate_tpv_member", T_TOPIC,
+	  "{\"class\":\"TPV\",\"mode\":3,\"time\":\"2019-08-10T08:00:00Z\","
+	  "\"lat\":1,\"lon\":2,\"lat\":3}", TPVF, ING_REJECTED,
+	  ING_REASON_NOT_JSON, "lat" },
+	{ "ok_escaped_backslash_then_u0000_text", NULL,
+	  NAT(",\"note\":\"\\\\u0000\""), NATIVE, ING_OK, 0, NULL },
+	{ "ok_unknown_member_twice", NULL, NAT(",\"x\":1,\"x\":[2]"), NATIVE,
+	  ING_OK, 0, NULL },
+	{ "ok_whitespace_around", NULL, " \t\r\n" NAT("") " \n", NATIVE,
+	  ING_OK, 0, NULL },
+	{ "not_json_duplicate_key", NULL, NAT(",\"lat\":99"), NATIVE,
+	  ING_REJECTED, ING_REASON_NOT_JSON, "lat" },
 	{ "not_json_trailing_garbage", NULL, NAT("") "x", NATIVE,
 	  ING_REJECTED, ING_REASON_NOT_JSON, NULL },
 	{ "not_json_nul_escape", NULL, "{\"vehicle\":\"A\\u0000B\"}", NATIVE,
@@ -193,8 +215,11 @@ static const struct decode_case decode_cases[] = {
 	  ING_REJECTED, ING_REASON_BAD_TYPE, "fix" },
 	{ "bad_type_sats_string", NULL, NAT(",\"sats\":\"9\""), NATIVE,
 	  ING_REJECTED, ING_REASON_BAD_TYPE, "sats" },
-	{ "bad_type_seq_real", NULL, NAT(",\"seq\":1.0"), NATIVE,
+	{ "bad_type_seq_real", NULL, NAT(",\"seq\":1.5"), NATIVE,
 	  ING_REJECTED, ING_REASON_BAD_TYPE, "seq" },
+	/* JSON has one number type: an integral value is an integer */
+	{ "ok_seq_integral_real", NULL, NAT(",\"seq\":1.0,\"fix\":3e0"), NATIVE,
+	  ING_OK, 0, NULL },
 	{ "bad_type_ignition_number", NULL, NAT(",\"ignition\":1"), NATIVE,
 	  ING_REJECTED, ING_REASON_BAD_TYPE, "ignition" },
 	{ "bad_type_un_number", NULL, NAT(",\"un\":1203"), NATIVE,
@@ -848,6 +873,36 @@ payload_not_nul_terminated(void **state)
 }
 
 static void
+payload_nul_bytes_rejected(void **state)
+{
+	/* cJSON keeps C strings: a raw NUL would cut "A\0B" to "A" and a
+	 * NUL after the object would end the text early. Both not_json. */
+	static const char in_string[] =
+		"{\"vehicle\":\"A\0B\",\"ts\":\"2019-08-10T08:00:00Z\","
+		"\"lat\":1,\"lon\":2}";
+	static const char after[] =
+		"{\"vehicle\":\"A\",\"ts\":\"2019-08-10T08:00:00Z\","
+		"\"lat\":1,\"lon\":2}\0";
+	struct ing_fix f;
+	struct ing_error err;
+
+	(void)state;
+	assert_int_equal(ing_decode(NULL, in_string, sizeof(in_string) - 1,
+	                            ING_FORMAT_NATIVE, NOW_US, &f, &err),
+	                 ING_REJECTED);
+	assert_int_equal(err.reason, ING_REASON_NOT_JSON);
+	assert_non_null(strstr(err.message, "byte 13"));
+	assert_int_equal(ing_decode(NULL, after, sizeof(after) - 1,
+	                            ING_FORMAT_NATIVE, NOW_US, &f, &err),
+	                 ING_REJECTED);
+	assert_int_equal(err.reason, ING_REASON_NOT_JSON);
+	/* without the NUL, the same object is fine */
+	assert_int_equal(ing_decode(NULL, after, sizeof(after) - 2,
+	                            ING_FORMAT_NATIVE, NOW_US, &f, &err),
+	                 ING_OK);
+}
+
+static void
 fix_check_nan_and_inf(void **state)
 {
 	struct ing_fix f;
@@ -910,9 +965,9 @@ vehicle_check_direct(void **state)
 	                 ING_REASON_VEHICLE_UTF8); /* lone continuation */
 }
 
-/* ---- memory: everything jansson allocates is freed; OOM is a rejection --- */
+/* ---- memory: everything cJSON allocates is freed; OOM is a rejection ---- */
 
-/* jansson's allocator hooks are process-wide and take no context, hence
+/* cJSON's allocator hooks are process-wide and take no context, hence
  * file-level counters (test code only). */
 static long alloc_live, alloc_count, alloc_fail_at = -1;
 
@@ -957,8 +1012,8 @@ memory_released_and_oom(void **state)
 	size_t c;
 
 	(void)state;
-	/* No jansson value is alive here, so the hooks may be swapped. */
-	json_set_alloc_funcs(counting_malloc, counting_free);
+	/* No cJSON value is alive here, so the hooks may be swapped. */
+	cJSON_InitHooks(&(cJSON_Hooks){ counting_malloc, counting_free });
 	for (c = 0; c < sizeof(memory_cases) / sizeof(memory_cases[0]); c++) {
 		const char *p = memory_cases[c].payload;
 		struct ing_fix f;
@@ -991,7 +1046,7 @@ memory_released_and_oom(void **state)
 		}
 	}
 	alloc_fail_at = -1;
-	json_set_alloc_funcs(malloc, free);
+	cJSON_InitHooks(NULL);
 }
 
 /* ---- RFC 3339 -------------------------------------------------------- */
@@ -1197,6 +1252,7 @@ main(void)
 		cmocka_unit_test(ignored_reports_type),
 		cmocka_unit_test(too_large_payloads),
 		cmocka_unit_test(payload_not_nul_terminated),
+		cmocka_unit_test(payload_nul_bytes_rejected),
 		cmocka_unit_test(fix_check_nan_and_inf),
 		cmocka_unit_test(memory_released_and_oom),
 		cmocka_unit_test(vehicle_check_direct),
