@@ -26,6 +26,7 @@
  */
 #include "gateway/gateway-internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -649,29 +650,63 @@ build_alert_copy(struct gw *gw)
 	return 0;
 }
 
+/* Set-aside records kept at most: a failing disk or a buggy build can make
+ * every record unreadable, and copies without a bound would fill the disk
+ * the spool needs. The first ones tell the story. */
+#define GW_UNREADABLE_KEEP 64
+#define GW_STR_(x) #x
+#define GW_STR(x) GW_STR_(x)
+
+/* How many unreadable-*.hgb files the spool folder holds (this rare path
+ * only; the folder holds a few segment files besides). */
+static unsigned
+count_set_aside(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	unsigned n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+
+		if (strncmp(e->d_name, "unreadable-", 11) == 0 && l > 15 &&
+		    strcmp(e->d_name + l - 4, ".hgb") == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
 /*
  * A spool record gw_batch_parse refuses (damaged on disk past the CRC, or
  * written by a buggy build): never sent to PostgreSQL. Its bytes are kept
  * as <spool dir>/unreadable-<id>.hgb for a post-mortem (best effort: the
- * spool's own files end in .seg), it is counted and logged, and the spool
- * moves on.
+ * spool's own files end in .seg; at most GW_UNREADABLE_KEEP of them), it
+ * is counted and logged, and the spool moves on.
  */
 static void
 set_aside_record(struct gw *gw, uint64_t id, const void *data, size_t len, int why)
 {
 	char path[GW_PATH_MAX + 48];
+	const char *kept = "no";
 	FILE *fp;
-	bool kept = false;
 
 	snprintf(path, sizeof(path), "%s/unreadable-%" PRIu64 ".hgb", gw->cfg.spool.dir, id);
-	fp = fopen(path, "wbx");
-	if (fp) {
-		kept = fwrite(data, 1, len, fp) == len;
-		kept = (fclose(fp) == 0) && kept;
+	if (count_set_aside(gw->cfg.spool.dir) >= GW_UNREADABLE_KEEP) {
+		kept = "no (" GW_STR(GW_UNREADABLE_KEEP) " kept already)";
+	} else if ((fp = fopen(path, "wbx")) != NULL) {
+		bool ok = fwrite(data, 1, len, fp) == len;
+
+		if (fclose(fp) == 0 && ok)
+			kept = path;
+		else
+			(void)remove(path);
 	}
 	gw->m.records_unreadable++;
 	gw_log(GW_LOG_ERROR, "spool_record_unreadable", "record=%" PRIu64 " bytes=%zu why=\"%s\""
-	       " kept=%s", id, len, gw_batch_strerror(why), kept ? path : "no");
+	       " kept=\"%s\"", id, len, gw_batch_strerror(why), kept);
 	trk_queue_ack(gw->spool, id);
 }
 

@@ -40,3 +40,28 @@ teardown_file() { gw_teardown_file; }
   run gw_stop
   [ "$output" = "0" ]
 }
+
+# A record that passes the spool's CRC but is no batch (a disk that lies, a
+# buggy build) is never sent to PostgreSQL: set aside as
+# unreadable-<id>.hgb, logged, counted; at most 64 copies are kept, so a
+# spool full of them cannot fill the disk; and the gateway goes on.
+@test "unreadable spool records are set aside, 64 copies at most, and the gateway goes on" {
+  printf 'HGB1 this is not a batch' > "$GWDIR/junk"
+  "$HG_BUILDDIR/tests/tools/spool-append" "$GWDIR/spool" 70 < "$GWDIR/junk"
+  gw_start
+  wait_log 'event=spool_record_unreadable'
+  for i in $(seq 1 100); do [ "$(metric hazgate_spool_records_unreadable_total)" = "70" ] && break; sleep 0.1; done
+  [ "$(metric hazgate_spool_records_unreadable_total)" = "70" ]
+  [ "$(ls "$GWDIR/spool"/unreadable-*.hgb | wc -l)" = "64" ]
+  [ "$(grep -c 'event=spool_record_unreadable' "$GWDIR/log")" = "70" ]
+  [ "$(grep -c 'kept="no (64 kept already)"' "$GWDIR/log")" = "6" ]
+  cmp "$GWDIR/junk" "$(ls "$GWDIR/spool"/unreadable-*.hgb | head -1)"
+  # nothing of it reached the database, and live traffic is stored
+  local before=$(q "SELECT count(*) FROM positions")
+  mosquitto_pub -h "$HG_MQTT_HOST" -p "$HG_MQTT_PORT" -q 1 -t tankers/SA1/telemetry \
+    -m '{"ts":"2020-01-01T00:00:00Z","lat":38.5,"lon":113.5,"seq":1}'
+  wait_sql "SELECT count(*) FROM positions WHERE vehicle = 'SA1'" "1"
+  [ "$(q "SELECT count(*) FROM positions")" = "$((before + 1))" ]
+  run gw_stop
+  [ "$output" = "0" ]
+}

@@ -1,0 +1,71 @@
+/*
+ * spool-append.c - test tool: append records to a spool folder (the
+ * tracker's queue, tracker/trk_queue.h, as the gateway keeps it), so that
+ * integration tests can hand the gateway records it never wrote: damaged
+ * batches that pass the queue's CRC, to see them set aside.
+ *
+ *   spool-append DIR COUNT < BYTES
+ *
+ * Appends the bytes read from stdin COUNT times, one record each, with
+ * fdatasync, then closes the queue. Exit 0, or 1 with a message on stderr.
+ * The gateway must not be running on DIR (the queue takes a lock).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tracker/trk_queue.h"
+
+int
+main(int argc, char **argv)
+{
+	struct trk_queue_options o;
+	trk_queue *q = NULL;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	long count;
+	int rc, status = 1;
+
+	if (argc != 3 || (count = strtol(argv[2], NULL, 10)) < 1) {
+		fprintf(stderr, "usage: spool-append DIR COUNT < BYTES\n");
+		return 2;
+	}
+	for (;;) {
+		size_t n;
+
+		if (len == cap) {
+			char *b = realloc(buf, cap ? 2 * cap : 65536);
+
+			if (!b)
+				goto done;
+			buf = b;
+			cap = cap ? 2 * cap : 65536;
+		}
+		n = fread(buf + len, 1, cap - len, stdin);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	trk_queue_options_init(&o);
+	o.fsync = TRK_QUEUE_FSYNC_ALWAYS;
+	rc = trk_queue_open(&q, argv[1], &o);
+	if (rc != TRK_QUEUE_OK) {
+		fprintf(stderr, "spool-append: %s: %s\n", argv[1], trk_queue_strerror(rc));
+		goto done;
+	}
+	for (long i = 0; i < count; i++) {
+		rc = trk_queue_append(q, buf, len, NULL);
+		if (rc != TRK_QUEUE_OK) {
+			fprintf(stderr, "spool-append: append: %s (%s)\n", trk_queue_strerror(rc),
+			        strerror(errno));
+			goto done;
+		}
+	}
+	status = 0;
+done:
+	if (q)
+		trk_queue_free(q);
+	free(buf);
+	return status;
+}
