@@ -17,25 +17,50 @@
  * libmosquitto gets the numeric address, so its getaddrinfo never blocks;
  * reconnects reuse that address.
  *
+ * MQTT 5: the session-expiry property (UINT32_MAX: the session outlives
+ * any link) can only be given to mosquitto_connect_bind_v5, whose TCP
+ * connect blocks. So until that call has once connected, each attempt
+ * first makes a non-blocking TCP connect of its own to the same address
+ * and port from the loop (the probe, GW_MQTT_PROBE_MS at most); only when
+ * the broker has answered it is the probe closed and
+ * mosquitto_connect_bind_v5 called. libmosquitto keeps those properties
+ * and sends them again with every mosquitto_reconnect_async (since 2.0.0,
+ * its issue #1846; configure asks for >= 2.0), so reconnects are
+ * asynchronous and the session stays persistent across them
+ * (tests/integration/18-gateway-mqtt5.bats checks it).
+ * MQTT 3.1.1 has no properties: connect and reconnects are asynchronous.
+ *
  * Limits: with TLS the name itself goes to libmosquitto (it checks the
  * broker's certificate against the host it connects to, and has no
  * separate server-name option), so there its blocking getaddrinfo
- * remains (use an IP address, or /etc/hosts); MQTT 5's first connect uses
- * mosquitto_connect_bind_v5 (blocking TCP connect) because only it carries
- * the session-expiry property, reconnects are asynchronous.
+ * remains (use an IP address, or /etc/hosts); over MQTT 5 the probe goes
+ * to the address evdns found for that name. The MQTT 5 connect still
+ * blocks in connect(2) once a probe succeeded: normally one round trip to
+ * a broker that has just answered (logged as mqtt_connect_slow above
+ * GW_MQTT_SLOW_MS), but if the broker stops answering SYNs in the moment
+ * between the probe and that connect, as long as the kernel retries a SYN
+ * (net.ipv4.tcp_syn_retries, 6 by default: about 127 s).
  */
 #include "gateway/gateway-internal.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
 /* Packets read per readiness event at most. */
 #define GW_MQTT_READ_BURST 256
+/* The MQTT 5 connect's probe: a broker that has not completed the TCP
+ * handshake within this long counts as a failed attempt. */
+#define GW_MQTT_PROBE_MS 5000
+/* A blocking MQTT 5 connect that took longer than this is logged. */
+#define GW_MQTT_SLOW_MS 50
 
 struct gw_mqtt {
 	struct event_base *base;
@@ -50,7 +75,10 @@ struct gw_mqtt {
 	uint64_t nmsg; /* messages handed over: progress of a read burst */
 	struct gw_dns *dns;      /* resolves the broker's host name */
 	bool resolving;
-	char addr[GW_STR_MAX];   /* what libmosquitto connects to */
+	char addr[GW_STR_MAX];   /* the broker's numeric address, once resolved */
+	evutil_socket_t probe_fd; /* MQTT 5: TCP connect in progress, or -1 */
+	struct event *ev_probe;  /* its write readiness or its time limit */
+	int64_t probe_t0_us;     /* when it began */
 	char status_topic[GW_TOPIC_MAX + GW_STR_MAX + 2];
 };
 
@@ -174,43 +202,19 @@ on_resolved(void *arg, int err, const char *addr)
 	do_connect(m);
 }
 
+/* What libmosquitto connects to: with TLS the name (see the header). */
+static const char *
+target(const struct gw_mqtt *m)
+{
+	return m->cfg->mqtt.tls_ca[0] ? m->cfg->mqtt.host : m->addr;
+}
+
+/* A connect call returned rc: watch the socket, or try again later. */
 static void
-do_connect(struct gw_mqtt *m)
+connect_called(struct gw_mqtt *m, int rc)
 {
 	const struct gw_config *c = m->cfg;
-	int rc;
 
-	if (m->resolving)
-		return;
-	if (!m->first_done && !m->addr[0]) {
-		if (c->mqtt.tls_ca[0]) {
-			snprintf(m->addr, sizeof(m->addr), "%s", c->mqtt.host);
-		} else {
-			m->resolving = true;
-			rc = gw_dns_resolve(m->dns, c->mqtt.host, on_resolved, m);
-			if (rc != GW_DNS_OK) {
-				m->resolving = false;
-				schedule_retry(m, gw_dns_strerror(rc));
-			}
-			return;   /* on_resolved connects */
-		}
-	}
-	if (!m->first_done) {
-		if (c->mqtt.protocol == 5) {
-			mosquitto_property *props = NULL;
-
-			mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
-						     UINT32_MAX);
-			rc = mosquitto_connect_bind_v5(m->mosq, m->addr, c->mqtt.port,
-						       c->mqtt.keepalive_s, NULL, props);
-			mosquitto_property_free_all(&props);
-		} else {
-			rc = mosquitto_connect_async(m->mosq, m->addr, c->mqtt.port,
-						     c->mqtt.keepalive_s);
-		}
-	} else {
-		rc = mosquitto_reconnect_async(m->mosq);
-	}
 	if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_CONN_PENDING) {
 		schedule_retry(m, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
 		return;
@@ -218,6 +222,140 @@ do_connect(struct gw_mqtt *m)
 	m->first_done = true;
 	attach_socket(m);
 	gw_log(GW_LOG_DEBUG, "mqtt_connecting", "host=%s port=%d", c->mqtt.host, c->mqtt.port);
+}
+
+static void
+probe_end(struct gw_mqtt *m)
+{
+	if (m->ev_probe) {
+		event_free(m->ev_probe);
+		m->ev_probe = NULL;
+	}
+	if (m->probe_fd >= 0) {
+		evutil_closesocket(m->probe_fd);
+		m->probe_fd = -1;
+	}
+}
+
+/* The broker answered the probe: the one connect that carries CONNECT
+ * properties, blocking for about a round trip. */
+static void
+connect_v5(struct gw_mqtt *m)
+{
+	const struct gw_config *c = m->cfg;
+	mosquitto_property *props = NULL;
+	int64_t t0 = gw_mono_us(), ms;
+	int rc, e;
+
+	rc = mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL, UINT32_MAX);
+	if (rc == MOSQ_ERR_SUCCESS)
+		rc = mosquitto_connect_bind_v5(m->mosq, target(m), c->mqtt.port, c->mqtt.keepalive_s,
+					       NULL, props);
+	e = errno;
+	mosquitto_property_free_all(&props);
+	ms = (gw_mono_us() - t0) / 1000;
+	if (ms > GW_MQTT_SLOW_MS)
+		gw_log(GW_LOG_WARN, "mqtt_connect_slow", "host=%s port=%d blocked_ms=%" PRId64,
+		       c->mqtt.host, c->mqtt.port, ms);
+	errno = e;
+	connect_called(m, rc);
+}
+
+static void
+on_probe(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_mqtt *m = arg;
+	int err = 0;
+	socklen_t len = sizeof(err);
+	char why[GW_STR_MAX + 64];
+
+	if (what & EV_TIMEOUT) {
+		snprintf(why, sizeof(why), "TCP connect to %s: no answer in %d ms", m->addr,
+			 GW_MQTT_PROBE_MS);
+		probe_end(m);
+		schedule_retry(m, why);
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+		err = errno;
+	gw_log(GW_LOG_DEBUG, "mqtt_probe", "addr=%s port=%d ms=%" PRId64 " err=%d", m->addr,
+	       m->cfg->mqtt.port, (gw_mono_us() - m->probe_t0_us) / 1000, err);
+	probe_end(m);
+	if (err != 0) {
+		schedule_retry(m, strerror(err));
+		return;
+	}
+	connect_v5(m);
+}
+
+/* Start the non-blocking TCP connect that must succeed before connect_v5. */
+static void
+probe_start(struct gw_mqtt *m)
+{
+	struct timeval tv = { GW_MQTT_PROBE_MS / 1000, (GW_MQTT_PROBE_MS % 1000) * 1000 };
+	struct addrinfo hints, *ai = NULL;
+	char port[16];
+	const char *why = NULL;
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;   /* never a lookup */
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%d", m->cfg->mqtt.port);
+	rc = getaddrinfo(m->addr, port, &hints, &ai);
+	if (rc != 0) {
+		why = gai_strerror(rc);
+		goto err;
+	}
+	m->probe_fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (m->probe_fd < 0 ||
+	    (connect(m->probe_fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS)) {
+		why = strerror(errno);
+		goto err;
+	}
+	m->ev_probe = event_new(m->base, m->probe_fd, EV_WRITE, on_probe, m);
+	if (!m->ev_probe || event_add(m->ev_probe, &tv) != 0) {
+		why = "out of memory";
+		goto err;
+	}
+	m->probe_t0_us = gw_mono_us();
+	freeaddrinfo(ai);
+	return;
+err:
+	if (ai)
+		freeaddrinfo(ai);
+	probe_end(m);
+	schedule_retry(m, why);
+}
+
+static void
+do_connect(struct gw_mqtt *m)
+{
+	const struct gw_config *c = m->cfg;
+	bool tls = c->mqtt.tls_ca[0] != '\0', v5 = c->mqtt.protocol == 5;
+	int rc;
+
+	if (m->stopping || m->resolving || m->probe_fd >= 0)
+		return;
+	if (m->first_done) {
+		connect_called(m, mosquitto_reconnect_async(m->mosq));
+		return;
+	}
+	/* The address: for libmosquitto (without TLS) and for the probe. */
+	if (!m->addr[0] && (!tls || v5)) {
+		m->resolving = true;
+		rc = gw_dns_resolve(m->dns, c->mqtt.host, on_resolved, m);
+		if (rc != GW_DNS_OK) {
+			m->resolving = false;
+			schedule_retry(m, gw_dns_strerror(rc));
+		}
+		return;   /* on_resolved connects */
+	}
+	if (v5)
+		probe_start(m);   /* on_probe connects */
+	else
+		connect_called(m, mosquitto_connect_async(m->mosq, target(m), c->mqtt.port,
+							  c->mqtt.keepalive_s));
 }
 
 static void
@@ -368,6 +506,7 @@ gw_mqtt_new(struct event_base *base, const struct gw_config *cfg, const struct g
 	m->cfg = cfg;
 	m->cbs = *cbs;
 	m->fd = -1;
+	m->probe_fd = -1;
 	snprintf(m->status_topic, sizeof(m->status_topic), "%s/%s", cfg->mqtt.status_topic,
 		 cfg->mqtt.client_id);
 	m->mosq = mosquitto_new(cfg->mqtt.client_id, false, m);
@@ -433,6 +572,7 @@ gw_mqtt_free(struct gw_mqtt *m)
 	if (!m)
 		return;
 	gw_dns_free(m->dns);
+	probe_end(m);
 	drop_events(m);
 	if (m->ev_misc)
 		event_free(m->ev_misc);
@@ -505,6 +645,7 @@ gw_mqtt_disconnect(struct gw_mqtt *m)
 {
 	m->stopping = true;
 	event_del(m->ev_retry);
+	probe_end(m);
 	event_del(m->ev_misc);
 	if (m->connected) {
 		mosquitto_publish(m->mosq, NULL, m->status_topic, 7, "offline", 1, true);
