@@ -96,10 +96,24 @@ FIX="$HG_SRCDIR/tests/data/ctl"
 
 @test "an import notifies hazgate_zones (the gateway reloads)" {
   # A listener in psql sees the notification of a commit by another session.
-  ( sleep 1; ctl zones import "$FIX/two-zones.geojson" > "$BATS_FILE_TMPDIR/imp.out" ) &
-  run psql -XqAt -c "LISTEN hazgate_zones" -c "SELECT pg_sleep(3)" -c "SELECT 1"
-  wait
-  [[ "$output" == *'notification "hazgate_zones"'* ]]
+  # The import starts only once the listener says it is listening, and the
+  # listener polls (SELECT 1 every 0.1 s, 20 s at most) until the
+  # notification is there: no guess at how long psql takes to start or the
+  # import to commit.
+  local d="$BATS_FILE_TMPDIR/listen"
+  mkdir -p "$d"
+  ( echo 'LISTEN hazgate_zones;'; echo "SELECT 'listening';"
+    for _ in $(seq 1 200); do [ -e "$d/stop" ] && break; echo 'SELECT 1;'; sleep 0.1; done
+  ) | psql -XqAt > "$d/out" 2>&1 3>&- &
+  local listener=$!
+  for _ in $(seq 1 200); do grep -qx listening "$d/out" && break; sleep 0.1; done
+  grep -qx listening "$d/out"
+  ctl zones import "$FIX/two-zones.geojson" > "$BATS_FILE_TMPDIR/imp.out"
+  for _ in $(seq 1 200); do grep -q 'notification "hazgate_zones"' "$d/out" && break; sleep 0.1; done
+  touch "$d/stop"
+  wait "$listener"
+  cat "$d/out"
+  grep -q 'notification "hazgate_zones"' "$d/out"
   [ "$(cat "$BATS_FILE_TMPDIR/imp.out")" = "2 zones in $FIX/two-zones.geojson: 1 added, 1 updated, 0 unchanged" ]
   [ "$(q "SELECT name FROM zones WHERE id = 7")" = "Qingxu depot (redrawn)" ]
   [ "$(q "SELECT count(*) FROM zones")" = "11" ]
