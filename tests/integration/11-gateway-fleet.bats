@@ -13,14 +13,23 @@ load "$HG_SRCDIR/tests/data/gateway/helpers.bash"
 setup_file() {
   gw_setup_file
   gw_start
-  # Subscribers first: alerts on MQTT, and NOTIFY hazgate_alerts.
-  mosquitto_sub -h "$HG_MQTT_HOST" -p "$HG_MQTT_PORT" -q 1 -t 'hazgate/alerts/#' -v \
-    > "$GWDIR/alerts.mqtt" 2>/dev/null 3>&- &
+  # Subscribers first: alerts on MQTT, and NOTIFY hazgate_alerts; both are
+  # in place before the first fix is published (no guess at how long they
+  # take to start). MQTT: a persistent QoS 1 session, subscribed by a first
+  # mosquitto_sub that returns once the subscription is acknowledged (-E),
+  # so that the broker keeps for it whatever comes before the second one
+  # connects. NOTIFY: the listener prints "listening" after its LISTEN.
+  mosquitto_sub -h "$HG_MQTT_HOST" -p "$HG_MQTT_PORT" -q 1 -c -i t11-alerts \
+    -t 'hazgate/alerts/#' -E
+  mosquitto_sub -h "$HG_MQTT_HOST" -p "$HG_MQTT_PORT" -q 1 -c -i t11-alerts \
+    -t 'hazgate/alerts/#' -v > "$GWDIR/alerts.mqtt" 2>/dev/null 3>&- &
   echo $! > "$HG_SVC_DIR/sub.pid"
-  ( echo 'LISTEN hazgate_alerts;'; while sleep 0.2; do echo 'SELECT 1;'; done ) |
+  ( echo 'LISTEN hazgate_alerts;'; echo "SELECT 'listening';"
+    while sleep 0.2; do echo 'SELECT 1;'; done ) |
     psql -XqAt > "$GWDIR/alerts.notify" 2>&1 3>&- &
   echo $! > "$HG_SVC_DIR/listen.pid"
-  sleep 0.5
+  for i in $(seq 1 300); do grep -qx listening "$GWDIR/alerts.notify" && break; sleep 0.1; done
+  grep -qx listening "$GWDIR/alerts.notify"
   pub_lines "$FLEET"
   wait_sql "SELECT count(*) FROM positions" "$(fleet_count)" 60
   "$CTL" replay --zones "$ZONES" --config "$GWCONF" --positions "$GWDIR/replay-positions.csv" \
