@@ -26,7 +26,10 @@ setup_file() {
     printf 's3cret pass\n' > gw.password
     chmod 644 ./*
   )
-  export TLS_PORT=$(( 20000 + (RANDOM * 32768 + RANDOM) % 12000 ))
+  # A free port, and not the one the gateway's HTTP listener will take.
+  TLS_PORT=$(gw_free_port)
+  while [ "$TLS_PORT" = "$GW_HTTP_PORT" ]; do TLS_PORT=$(gw_free_port); done
+  export TLS_PORT
   cat > "$d/mosquitto.conf" <<CONF
 listener $TLS_PORT 127.0.0.1
 allow_anonymous false

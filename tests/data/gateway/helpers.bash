@@ -20,9 +20,22 @@ gw_setup_file() {
   "$CTL" zones import "$ZONES" >/dev/null
   export GWDIR="$HG_SVC_DIR/gw"
   mkdir -p "$GWDIR"
-  export GW_HTTP_PORT=$(( 20000 + (RANDOM * 32768 + RANDOM) % 12000 ))  # below the ephemeral range
+  export GW_HTTP_PORT=$(gw_free_port)
   export GWCONF="$GWDIR/hazgate.conf"
   gw_write_conf
+}
+
+# gw_free_port: a port nobody listens on, below the kernel's ephemeral range
+# (so that no client socket takes it before the daemon binds it). Checked,
+# not only drawn: a port drawn at random from services-start's range is now
+# and then the one its PostgreSQL or mosquitto already has.
+gw_free_port() {
+  local p i
+  for i in $(seq 1 200); do
+    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 12000 ))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+  done
+  return 1
 }
 
 gw_write_conf() {
