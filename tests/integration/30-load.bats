@@ -26,13 +26,16 @@ start_broker() {
   mkdir -p "$dir/data"
   if [ "$(id -u)" = 0 ] && id mosquitto >/dev/null 2>&1; then chown -R mosquitto: "$dir"; fi
   for i in 1 2 3 4 5; do
+    # A port nobody answers on yet (the file's own broker and PostgreSQL
+    # have ports from the same range): an answer must come from this one.
     BROKER_PORT=$(( 20000 + (RANDOM * 32768 + RANDOM) % 12000 ))
+    (exec 3<>"/dev/tcp/127.0.0.1/$BROKER_PORT") 2>/dev/null && continue
     sed -e "s|@PORT@|$BROKER_PORT|g" -e "s|@DATADIR@|$dir/data|g" "$conf" > "$dir/mosquitto.conf"
     setsid mosquitto -c "$dir/mosquitto.conf" >>"$dir/mosquitto.log" 2>&1 </dev/null &
     echo $! > "$HG_SVC_DIR/$name.pid"
     for _ in $(seq 1 50); do
-      (exec 3<>"/dev/tcp/127.0.0.1/$BROKER_PORT") 2>/dev/null && return 0
       kill -0 "$(cat "$HG_SVC_DIR/$name.pid")" 2>/dev/null || break
+      (exec 3<>"/dev/tcp/127.0.0.1/$BROKER_PORT") 2>/dev/null && return 0
       sleep 0.1
     done
     kill "$(cat "$HG_SVC_DIR/$name.pid")" 2>/dev/null || true
