@@ -22,10 +22,13 @@ fix() {
 }
 
 @test "10 a silent tracker raises tracker_silent by the wall clock, then tracker_resumed" {
-  mosquitto_sub -h "$HG_MQTT_HOST" -p "$HG_MQTT_PORT" -q 1 -t 'hazgate/alerts/S1' -C 1 -W 20 \
-    > "$GWDIR/silent.mqtt" 2>/dev/null 3>&- &
+  # The alert subscriber: a persistent QoS 1 session whose subscription is
+  # in place (-E returns on the SUBACK) before the fix is sent, whenever the
+  # second mosquitto_sub gets to connect.
+  mosquitto_sub -h "$HG_MQTT_HOST" -p "$HG_MQTT_PORT" -q 1 -c -i t16-s1 -t 'hazgate/alerts/S1' -E
+  mosquitto_sub -h "$HG_MQTT_HOST" -p "$HG_MQTT_PORT" -q 1 -c -i t16-s1 -t 'hazgate/alerts/S1' \
+    -C 1 -W 20 > "$GWDIR/silent.mqtt" 2>/dev/null 3>&- &
   local sub=$!
-  sleep 0.3
   fix S1 1
   wait_sql "SELECT count(*) FROM positions WHERE vehicle = 'S1'" "1"
   # Nothing yet; then, 2 s after the fix, the timer reports it.
