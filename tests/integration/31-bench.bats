@@ -26,6 +26,12 @@ num() { out | grep -Eq "^$1=[0-9]+(\.[0-9]+)?( |\$)"; }
   num ceiling_msg_per_s
   num gateway_msg_per_s
   num ratio_to_ceiling
+  # pinned (harness on one core, gateway and PostgreSQL on the other),
+  # then the same runs unpinned
+  out | grep -q '^pinning=cpu0:load+broker cpu1:counter|gateway+postgres'
+  num ceiling_shared_msg_per_s
+  num gateway_shared_msg_per_s
+  num ratio_to_ceiling_shared
 }
 
 @test "CPU per message: gateway and PostgreSQL, full speed and paced" {
