@@ -136,6 +136,7 @@ trk_play() {
   local n=$1 log=$2 cycle=${3:-0.005}
   cat "$TRK_DATA/leadin.nmea" "$log" > "$HG_SVC_DIR/play-$n.nmea"
   echo "$cycle" > "$HG_SVC_DIR/play-$n.cycle"
+  : > "$HG_SVC_DIR/gpsfake-$n.out"   # now, not when the background job gets to it
   gpsfake -1 -q -p -W 15 -P "$TRK_GPSD_PORT" -c "$cycle" "$HG_SVC_DIR/play-$n.nmea" \
       >"$HG_SVC_DIR/gpsfake-$n.out" 2>>"$HG_SVC_DIR/gpsfake-$n.err" 3>&- &
   echo $! > "$HG_SVC_DIR/gpsfake-$n.pid"
@@ -143,26 +144,53 @@ trk_play() {
 
 # trk_wait_play N: wait until gpsfake N has played its log and ended.
 # On a heavily loaded machine gpsd (run by gpsfake) now and then never
-# activates the fake device: gpsfake then times out having delivered no
-# fix at all, to anyone.  That is the player failing, not the tracker, so
-# the play is started once more (the tracker reconnects to the new gpsd).
-# A play that delivered anything is never repeated.
+# takes the fake device: gpsfake's add_device connects to gpsd's control
+# socket as soon as the socket file exists and silently gives up when the
+# connect is refused.  gpsd then answers gpsfake's own client (-p) with an
+# empty device list, '"class":"DEVICES","devices":[]', and nobody ever
+# reads the fake device: a log that fits in the pty's buffer ends with
+# gpsfake's "timed out" (-W), a longer one blocks gpsfake in write() for
+# good (its timeout is never checked again), and the test hangs.  That is
+# the player failing, not the tracker, so such a play is ended (gpsfake
+# and its gpsd) and started again, up to twice; the tracker reconnects to
+# the new gpsd.  A play that delivered anything is never repeated.
 trk_wait_play() {
-  local n=$1 pid
-  pid=$(cat "$HG_SVC_DIR/gpsfake-$n.pid")
-  wait "$pid" || true
-  rm -f "$HG_SVC_DIR/gpsfake-$n.pid"
-  if ! grep -q '"class":"TPV".*"mode":[23]' "$HG_SVC_DIR/gpsfake-$n.out" &&
-     grep -q "timed out" "$HG_SVC_DIR/gpsfake-$n.err"; then
-    echo "gpsfake $n: gpsd delivered nothing; playing again" >&2
+  local n=$1 pid try
+  for try in 1 2 3; do
+    pid=$(cat "$HG_SVC_DIR/gpsfake-$n.pid")
+    while kill -0 "$pid" 2>/dev/null; do
+      if trk_play_doomed "$n"; then trk_stop_play "$pid"; break; fi
+      sleep 0.1
+    done
+    wait "$pid" || true
+    rm -f "$HG_SVC_DIR/gpsfake-$n.pid"
+    if grep -q '"class":"TPV".*"mode":[23]' "$HG_SVC_DIR/gpsfake-$n.out" ||
+       ! { trk_play_doomed "$n" || grep -q "timed out" "$HG_SVC_DIR/gpsfake-$n.err"; }; then
+      return 0
+    fi
+    [ "$try" -lt 3 ] || return 0
+    echo "gpsfake $n: gpsd never took the fake device; playing again" >&2
+    : > "$HG_SVC_DIR/gpsfake-$n.out"   # no stale device list for the check above
     gpsfake -1 -q -p -W 15 -P "$TRK_GPSD_PORT" -c "$(cat "$HG_SVC_DIR/play-$n.cycle")" \
         "$HG_SVC_DIR/play-$n.nmea" >"$HG_SVC_DIR/gpsfake-$n.out" \
         2>>"$HG_SVC_DIR/gpsfake-$n.err" 3>&- &
-    pid=$!
-    echo "$pid" > "$HG_SVC_DIR/gpsfake-$n.pid"
-    wait "$pid" || true
-    rm -f "$HG_SVC_DIR/gpsfake-$n.pid"
-  fi
+    echo $! > "$HG_SVC_DIR/gpsfake-$n.pid"
+  done
+}
+
+# trk_play_doomed N: gpsd told gpsfake N it has no device (see above).
+trk_play_doomed() {
+  head -n 5 "$HG_SVC_DIR/gpsfake-$1.out" 2>/dev/null | grep -q '"class":"DEVICES","devices":\[\]'
+}
+
+# trk_stop_play PID: end gpsfake PID and the gpsd it runs, its child (a
+# gpsfake ended while it is blocked in write() does not end its gpsd).
+trk_stop_play() {
+  local pid=$1 kids k
+  kids=$(pgrep -P "$pid" || true)
+  kill -TERM "$pid" $kids 2>/dev/null
+  for k in "$pid" $kids; do wait_until 5 trk_not_running "$k" || kill -KILL "$k" 2>/dev/null; done
+  return 0
 }
 
 # trk_test_cleanup: after each test, end what it may have left running (a
@@ -171,7 +199,12 @@ trk_wait_play() {
 # other).
 trk_test_cleanup() {
   local f pid i
-  for f in "$HG_SVC_DIR"/tracker.pid "$HG_SVC_DIR"/gpsfake-*.pid; do
+  for f in "$HG_SVC_DIR"/gpsfake-*.pid; do
+    [ -f "$f" ] || continue
+    trk_stop_play "$(cat "$f")"
+    rm -f "$f"
+  done
+  for f in "$HG_SVC_DIR"/tracker.pid; do
     [ -f "$f" ] || continue
     pid=$(cat "$f")
     kill -TERM "$pid" 2>/dev/null
