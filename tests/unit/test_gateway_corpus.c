@@ -272,7 +272,8 @@ test_spool_damage(void **state)
 		assert_non_null(d);
 		while ((de = readdir(d)) != NULL)
 			if (strstr(de->d_name, ".seg"))
-				snprintf(seg, sizeof(seg), "%s/%s", dir, de->d_name);
+				assert_true(snprintf(seg, sizeof(seg), "%s/%.200s", dir,
+				                     de->d_name) < (int)sizeof(seg));
 		closedir(d);
 		assert_true(seg[0] != '\0');
 		fd = open(seg, O_RDWR);
