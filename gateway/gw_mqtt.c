@@ -73,6 +73,7 @@ struct gw_mqtt {
 	int backoff_ms;
 	int unacked;
 	uint64_t nmsg; /* messages handed over: progress of a read burst */
+	size_t subacks_due;      /* SUBACKs still awaited since the CONNACK */
 	struct gw_dns *dns;      /* resolves the broker's host name */
 	bool resolving;
 	char addr[GW_STR_MAX];   /* the broker's numeric address, once resolved */
@@ -417,12 +418,15 @@ cb_connect(struct mosquitto *mosq, void *obj, int rc)
 	}
 	m->connected = true;
 	m->backoff_ms = 0;
+	m->subacks_due = 0;
 	for (size_t i = 0; i < c->mqtt.nsubs; i++) {
 		int r = mosquitto_subscribe(mosq, NULL, c->mqtt.subs[i].filter, 1);
 
 		if (r != MOSQ_ERR_SUCCESS)
 			gw_log(GW_LOG_ERROR, "mqtt_subscribe_failed", "filter=%s why=\"%s\"",
 			       c->mqtt.subs[i].filter, mosquitto_strerror(r));
+		else
+			m->subacks_due++;
 	}
 	gw_mqtt_publish(m, m->status_topic, "online", 6, true);
 	gw_log(GW_LOG_INFO, "mqtt_connected", "host=%s port=%d client_id=%s subscriptions=%zu",
@@ -432,14 +436,21 @@ cb_connect(struct mosquitto *mosq, void *obj, int rc)
 	update_write(m);
 }
 
+/* The subscriptions are only in force once the broker has answered them:
+ * with a new session, what is published before that is not ours. So the
+ * line that says the gateway is receiving comes with the last SUBACK. */
 static void
 cb_subscribe(struct mosquitto *mosq, void *obj, int mid, int n, const int *granted)
 {
+	struct gw_mqtt *m = obj;
+
 	(void)mosq;
-	(void)obj;
 	for (int i = 0; i < n; i++)
 		gw_log(granted[i] == 1 ? GW_LOG_DEBUG : GW_LOG_WARN, "mqtt_subscribed",
 		       "mid=%d granted_qos=%d", mid, granted[i]);
+	if (m->subacks_due > 0 && --m->subacks_due == 0)
+		gw_log(GW_LOG_INFO, "mqtt_receiving", "subscriptions=%zu",
+		       m->cfg->mqtt.nsubs);
 }
 
 static void

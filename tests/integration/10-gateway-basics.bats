@@ -54,6 +54,10 @@ teardown_file() { gw_teardown_file; }
   [ "$(metric hazgate_zones)" = "10" ]
   # The broker has our persistent session's three QoS 1 subscriptions.
   grep -q 'event=mqtt_connected .* subscriptions=3' "$GWDIR/log"
+  # ... and has answered all three (gw_start waited for this line)
+  grep -q 'event=mqtt_receiving subscriptions=3' "$GWDIR/log"
+  [ "$(grep -n 'event=mqtt_connected' "$GWDIR/log" | head -1 | cut -d: -f1)" -lt \
+    "$(grep -n 'event=mqtt_receiving' "$GWDIR/log" | head -1 | cut -d: -f1)" ]
 }
 
 @test "03 bad payloads of every reason are stored in rejects, the daemon goes on" {

@@ -79,7 +79,7 @@ gw_start() {
     st=0; wait $! || st=$?; echo "$st" > "$GWDIR/exit" ) 3>&- &
   for i in $(seq 1 50); do [ -s "$HG_SVC_DIR/hazgate.pid" ] && break; sleep 0.1; done
   for i in $(seq 1 100); do
-    if tail -n +$((n + 1)) "$GWDIR/log" | grep -q 'event=mqtt_connected'; then return 0; fi
+    if tail -n +$((n + 1)) "$GWDIR/log" | grep -q 'event=mqtt_receiving'; then return 0; fi
     kill -0 "$(cat "$HG_SVC_DIR/hazgate.pid")" 2>/dev/null || break
     sleep 0.1
   done
