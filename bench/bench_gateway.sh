@@ -187,7 +187,12 @@ spool_fsync=${HG_BENCH_SPOOL_FSYNC:-never}
 echo "spool_fsync=$spool_fsync"
 conninfo=$HG_PG_CONNINFO
 [ "${HG_BENCH_PG_UNIX:-0}" = 1 ] && conninfo="host=$svc/pg port=$PGPORT user=postgres dbname=hazgate"
-httpport=$(( 20000 + (RANDOM * 32768 + RANDOM) % 12000 ))
+# A port below the ephemeral range that nothing answers on (services-start's
+# range; the gateway exits if it cannot bind).
+for _ in $(seq 1 200); do
+  httpport=$(( 20000 + (RANDOM * 32768 + RANDOM) % 12000 ))
+  (exec 3<>"/dev/tcp/127.0.0.1/$httpport") 2>/dev/null || break
+done
 cat > "$work/hazgate.conf" <<CONF
 [mqtt]
 host = 127.0.0.1
