@@ -226,8 +226,10 @@ burst() {
   run load_ simulate --vehicles 10 --messages 600 --rate 400
   [ "$status" -eq 0 ]
   s=$(fig seconds)
-  # 600 messages at 400/s: 1.5 s (first to last), within 10 %
-  awk -v s="$s" 'BEGIN { exit !(s > 1.35 && s < 1.65) }'
+  # 600 messages at 400/s: 1.5 s (first to last); unpaced it takes a few
+  # milliseconds. Never more than 10 % early; late by up to 30 %, which a
+  # loaded CI machine's timer wake-ups can add.
+  awk -v s="$s" 'BEGIN { exit !(s > 1.35 && s < 1.95) }'
 }
 
 @test "count --latency matches received alerts to the publish log" {
