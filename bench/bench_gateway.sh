@@ -316,6 +316,8 @@ if [ "$pin" = 1 ]; then
   rate_s=$(awk -v n="$N" -v s="$P_SECS" 'BEGIN { printf "%.0f", n / s }')
   echo "gateway_shared_msg_per_s=$rate_s"
   echo "ratio_to_ceiling_shared=$(awk -v a="$rate_s" -v b="$shared_ceiling" 'BEGIN { printf "%.2f", a / b }') (all on both cores: hazgate+PostgreSQL CPU against the counter's)"
+  echo "shared_gateway_cpu_us_per_msg=$P_GW_US"
+  echo "shared_postgres_cpu_us_per_msg=$P_PG_US"
   echo "shared_total_cpu_us_per_msg=$(awk -v a="$P_GW_US" -v b="$P_PG_US" 'BEGIN { printf "%.1f", a + b }')"
   echo "shared_cores_busy=gateway:$P_GW_BUSY postgres:$P_PG_BUSY broker:$P_MQ_BUSY load:$P_LOAD_BUSY"
   set_affinity pinned
