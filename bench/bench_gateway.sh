@@ -43,6 +43,15 @@
 # HG_BENCH_FLEET (400000 vehicles), HG_BENCH_SPOOL_FSYNC (never),
 # HG_BENCH_PG_UNIX=1 (the gateway reaches PostgreSQL by its unix socket
 # rather than TCP on 127.0.0.1).
+#
+#   bench/bench_gateway.sh --against OTHER_HAZGATE [ROUNDS]
+#
+# compares two builds in one run instead (a change's cost per message):
+# after the ceiling, the full-speed phase runs ROUNDS times (3) with each
+# binary in turn, A B A B ..., each on the same services, configuration and
+# fresh vehicles, and prints both CPU figures per message per round, their
+# medians and the ratios this build / OTHER. Both binaries must accept the
+# schema of this build's hazgate-ctl migrate.
 set -uo pipefail
 
 top=${HG_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -58,8 +67,11 @@ pin=${HG_BENCH_PIN:-1}
 [ "$(nproc)" -ge 2 ] || pin=0
 command -v taskset >/dev/null 2>&1 || pin=0
 ceiling_only=0
+against= rounds=3
 case "${1:-}" in
   --ceiling-only) ceiling_only=1 ;;
+  --against) against=${2:-}; rounds=${3:-3}
+    [ -x "$against" ] || { echo "bench_gateway: --against needs an executable hazgate" >&2; exit 2; } ;;
   -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d'; exit 0 ;;
   "") ;;
   *) echo "bench_gateway: unknown argument $1" >&2; exit 2 ;;
@@ -209,16 +221,28 @@ listen = 127.0.0.1:$httpport
 [log]
 level = warn
 CONF
-"${SINK[@]}" "$gw" -c "$work/hazgate.conf" >"$work/hazgate.log" 2>&1 &
-gwpid=$!
-echo "$gwpid" > "$svc/gateway.pid"
-ready=0
-for _ in $(seq 1 200); do
-  kill -0 "$gwpid" 2>/dev/null || die "the gateway exited: $(tail -5 "$work/hazgate.log")"
-  if curl -fs "http://127.0.0.1:$httpport/healthz" >/dev/null 2>&1; then ready=1; break; fi
-  sleep 0.1
-done
-[ "$ready" = 1 ] || die "the gateway is not healthy after 20 s: $(tail -5 "$work/hazgate.log")"
+# start_gateway BINARY: start it on the configuration above and wait until
+# it is healthy; sets gwpid.
+start_gateway() {
+  local ready=0
+  "${SINK[@]}" "$1" -c "$work/hazgate.conf" >>"$work/hazgate.log" 2>&1 &
+  gwpid=$!
+  echo "$gwpid" > "$svc/gateway.pid"
+  for _ in $(seq 1 200); do
+    kill -0 "$gwpid" 2>/dev/null || die "the gateway exited: $(tail -5 "$work/hazgate.log")"
+    if curl -fs "http://127.0.0.1:$httpport/healthz" >/dev/null 2>&1; then ready=1; break; fi
+    sleep 0.1
+  done
+  [ "$ready" = 1 ] || die "the gateway is not healthy after 20 s: $(tail -5 "$work/hazgate.log")"
+}
+# stop_gateway: SIGTERM, and wait for the drain.
+stop_gateway() {
+  kill -TERM "$gwpid"
+  for _ in $(seq 1 150); do kill -0 "$gwpid" 2>/dev/null || break; sleep 0.1; done
+  wait "$gwpid" 2>/dev/null
+  rm -f "$svc/gateway.pid"
+}
+start_gateway "$gw"
 
 # metric NAME: a figure of the gateway's /metrics
 metric() { curl -fs "http://127.0.0.1:$httpport/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
@@ -285,6 +309,34 @@ run_phase() {
   P_MQ_BUSY=$(busy "$P_SECS" $(( m1 - m0 )))
   P_LOAD_BUSY=$(busy "$P_SECS" $(( h1 - h0 )))
 }
+
+# ---- --against: this build and another, alternated ---------------------------
+if [ -n "$against" ]; then
+  median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+  this_gw= this_pg= other_gw= other_pg= first=0
+  for r in $(seq 1 "$rounds"); do
+    for who in this other; do
+      if [ "$who" = other ]; then stop_gateway; start_gateway "$against"; fi
+      run_phase "ab-$who-$r" "$N" "$V" "$first"
+      first=$(( first + V ))
+      echo "round=$r build=$who gateway_cpu_us_per_msg=$P_GW_US postgres_cpu_us_per_msg=$P_PG_US msg_per_s=$(awk -v n="$N" -v s="$P_SECS" 'BEGIN { printf "%.0f", n / s }')"
+      if [ "$who" = this ]; then this_gw+=" $P_GW_US" this_pg+=" $P_PG_US"
+      else other_gw+=" $P_GW_US" other_pg+=" $P_PG_US"; fi
+      if [ "$who" = other ]; then stop_gateway; start_gateway "$gw"; fi
+    done
+  done
+  a=$(echo "$this_gw" | median) b=$(echo "$other_gw" | median)
+  c=$(echo "$this_pg" | median) d=$(echo "$other_pg" | median)
+  echo "this_gateway_cpu_us_per_msg_median=$a"
+  echo "other_gateway_cpu_us_per_msg_median=$b"
+  echo "this_postgres_cpu_us_per_msg_median=$c"
+  echo "other_postgres_cpu_us_per_msg_median=$d"
+  echo "gateway_cpu_ratio_this_to_other=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')"
+  echo "total_cpu_ratio_this_to_other=$(awk -v a="$a" -v b="$b" -v c="$c" -v d="$d" 'BEGIN { printf "%.2f", (a + c) / (b + d) }')"
+  stop_gateway
+  echo "loadavg_at_end=$(cut -d' ' -f1 /proc/loadavg)"
+  exit 0
+fi
 
 # ---- 2. full speed ---------------------------------------------------------
 run_phase full "$N" "$V" 0
