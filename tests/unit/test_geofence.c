@@ -21,6 +21,7 @@
 
 #include "geofence/geofence.h"
 #include "geofence/geofence-internal.h" /* datum helpers */
+#include "tests/unit/rows.h"
 
 #define R_EARTH 6371008.8
 #define DEG (3.14159265358979323846 / 180.0)
@@ -1261,13 +1262,6 @@ test_property_neutral_hysteresis_is_geometry(void **state)
 	gf_zoneset_free(zs);
 	free(text);
 }
-
-#define NROWS(t) (sizeof t / sizeof t[0])
-#define ROWS(t, fn)                                                   \
-	for (size_t i = 0; i < NROWS(t); i++)                             \
-		tests[n++] = (struct CMUnitTest){t[i].name, fn, NULL, NULL, \
-						 (void *)&t[i]}
-#define ONE(fn) tests[n++] = (struct CMUnitTest)cmocka_unit_test(fn)
 
 int
 main(void)
