@@ -101,10 +101,6 @@ void gf_wgs84_from_gcj02(double glat, double glon, double *lat, double *lon);
 void gf_gcj02_from_bd09(double blat, double blon, double *glat, double *glon);
 void gf_bd09_from_gcj02(double glat, double glon, double *blat, double *blon);
 
-/* time (gf_time.c) */
-int64_t gf_days_from_civil(int64_t y, unsigned m, unsigned d);
-void gf_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
-
 /* zones (gf_zones.c) */
 /* Is z in force at ts_us? *sod caches the local second of the day in tz
  * (-1 = not computed yet; filled on first need). */

@@ -289,7 +289,13 @@ static const struct time_case time_cases[] = {
 	{"bad_day", "2019-02-29T00:00:00Z", GF_EINVAL, NULL},
 	{"bad_hour", "2019-08-10T24:00:00Z", GF_EINVAL, NULL},
 	{"trailing", "2019-08-10T08:00:00Zx", GF_EINVAL, NULL},
-	{"nanos_nonzero", "2019-08-10T08:00:00.1234567Z", GF_EINVAL, NULL},
+	/* One rule with ingest since issue 10 (common/hz_time.h): nanoseconds
+	 * are truncated (this case was GF_EINVAL before) and second 60 is the
+	 * next minute's :00. */
+	{"nanos_truncated", "2019-08-10T08:00:00.1234567Z", GF_OK, "2019-08-10T08:00:00.123Z"},
+	{"leap_second", "2016-12-31T23:59:60Z", GF_OK, "2017-01-01T00:00:00.000Z"},
+	{"leap_second_offset", "2017-01-01T07:59:60.5+08:00", GF_OK, "2017-01-01T00:00:00.500Z"},
+	{"second_61", "2016-12-31T23:59:61Z", GF_EINVAL, NULL},
 };
 
 static void
