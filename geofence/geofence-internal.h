@@ -109,7 +109,4 @@ bool gf_zone_active(const struct gf_zone *z, int64_t ts_us, const gf_tz *tz,
 bool gf_zone_class_ok(const struct gf_zone *z, const char *cls);
 bool gf_zone_has_vehicle(const struct gf_zone *z, const char *vehicle);
 
-/* crc (gf_state.c) */
-uint32_t gf_crc32(const uint8_t *p, size_t n);
-
 #endif /* HG_GEOFENCE_INTERNAL_H */
