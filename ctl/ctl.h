@@ -109,6 +109,8 @@ int ctl_tz_set(const char *name);
 /* Parses a time given on the command line: RFC 3339 with an offset
  * ("2019-08-10T08:00:00Z", "2019-08-10T16:00:00+08:00"), or local time in
  * the configured zone ("2019-08-10 16:00", "...:30", "2019-08-10"), or "now".
+ * One parser with the daemon's (hz_time_scan, common/hz_time.h): fraction
+ * digits beyond the microsecond dropped, second 60 the next minute's :00.
  * Returns 0 and *us (microseconds since the epoch), or -1. */
 int ctl_time_parse(const char *s, int64_t *us);
 

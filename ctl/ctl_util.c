@@ -19,6 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/hz_clock.h"
+#include "common/hz_time.h"
+
 void
 ctl_error(const char *cmd, const char *fmt, ...)
 {
@@ -156,110 +159,36 @@ ctl_tz_set(const char *name)
     return 0;
 }
 
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = (unsigned)(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static int
-digits(const char **p, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        char ch = (*p)[i];
-        if (ch < '0' || ch > '9')
-            return -1;
-        v = v * 10 + (ch - '0');
-    }
-    *p += n;
-    *out = v;
-    return 0;
-}
-
-static int
-days_in_month(int y, int m)
-{
-    static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 29;
-    return dm[m - 1];
-}
-
+/* The one RFC 3339 parser (common/hz_time.h), loosened for what people
+ * type: the date alone, no seconds, a comma before the fraction, and no
+ * zone, which makes it a local time in the configured zone. */
 int
 ctl_time_parse(const char *s, int64_t *us)
 {
-    const char *p = s;
-    int y, mo, d, h = 0, mi = 0, sec = 0;
-    int64_t frac_us = 0;
+    struct hz_civil c;
 
     if (!s)
         return -1;
     if (strcmp(s, "now") == 0) {
-        *us = ctl_now_us();
+        *us = hz_now_us();
         return 0;
     }
-    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
-        digits(&p, 2, &d))
+    if (hz_time_scan(s, strlen(s), HZ_TIME_DATE_ONLY | HZ_TIME_NO_SECONDS | HZ_TIME_COMMA |
+                     HZ_TIME_NO_ZONE, &c) != 0)
         return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
-        return -1;
-    if (*p) {
-        if (*p != 'T' && *p != 't' && *p != ' ')
-            return -1;
-        p++;
-        if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi))
-            return -1;
-        if (*p == ':') {
-            p++;
-            if (digits(&p, 2, &sec))
-                return -1;
-            if (*p == '.' || *p == ',') {
-                p++;
-                int64_t scale = 100000;
-                if (*p < '0' || *p > '9')
-                    return -1;
-                for (; *p >= '0' && *p <= '9'; p++, scale /= 10)
-                    frac_us += (*p - '0') * scale;
-            }
-        }
-        if (h > 23 || mi > 59 || sec > 60)
-            return -1;
-    }
-    int64_t offset_s = 0;
-    bool utc = false;
-    if (*p == 'Z' || *p == 'z') {
-        utc = true;
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int sign = *p == '-' ? -1 : 1, oh, om;
-        p++;
-        if (digits(&p, 2, &oh) || *p++ != ':' || digits(&p, 2, &om) || oh > 23 || om > 59)
-            return -1;
-        offset_s = sign * (oh * 3600 + om * 60);
-        utc = true;
-    }
-    if (*p)
-        return -1;
-    if (utc) {
-        int64_t t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 +
-                    mi * 60 + sec - offset_s;
-        *us = t * 1000000 + frac_us;
+    if (c.zoned) {
+        *us = hz_civil_to_us(&c);
         return 0;
     }
     ctl_tz_name();
-    struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-                     .tm_hour = h, .tm_min = mi, .tm_sec = sec, .tm_isdst = -1 };
+    struct tm tm = { .tm_year = (int)c.year - 1900, .tm_mon = (int)c.month - 1,
+                     .tm_mday = (int)c.day, .tm_hour = (int)c.hour, .tm_min = (int)c.min,
+                     .tm_sec = (int)c.sec, .tm_isdst = -1 };
     errno = 0;
     time_t t = mktime(&tm);
     if (t == (time_t)-1 && errno)
         return -1;
-    *us = (int64_t)t * 1000000 + frac_us;
+    *us = (int64_t)t * 1000000 + c.usec;
     return 0;
 }
 
@@ -275,19 +204,7 @@ ctl_time_error(const struct ctl_common *co, const char *option, const char *valu
 void
 ctl_time_format(int64_t us, char buf[40])
 {
-    int64_t s = us / 1000000, f = us % 1000000;
-    if (f < 0) {
-        f += 1000000;
-        s--;
-    }
-    time_t t = (time_t)s;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    size_t n = strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (f % 1000 == 0)
-        snprintf(buf + n, 40 - n, ".%03dZ", (int)(f / 1000));
-    else
-        snprintf(buf + n, 40 - n, ".%06dZ", (int)f);
+    hz_time_format(us, us % 1000 == 0 ? HZ_TIME_MS : HZ_TIME_US, buf);
 }
 
 void
@@ -306,9 +223,7 @@ ctl_time_format_local(int64_t us, char buf[40])
 int64_t
 ctl_now_us(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return hz_now_us();
 }
 
 int

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hz_time.h"
+
 #define HDR_LEN 36
 
 int
@@ -90,23 +92,6 @@ gw_batch_empty(const struct gw_batch *b)
 	return !(b->npos || b->nalerts || b->nrejects || b->nstates);
 }
 
-/* Days since 1970-01-01 to civil date (Howard Hinnant's algorithm). */
-static void
-civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	int64_t era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
 static char *
 put_digits(char *p, uint64_t v, int width)
 {
@@ -120,28 +105,7 @@ put_digits(char *p, uint64_t v, int width)
 void
 gw_format_ts(int64_t us, char out[32])
 {
-	int64_t secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
-	int64_t frac = us - secs * 1000000;
-	int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-	int64_t sod = secs - days * 86400, y;
-	unsigned m, d;
-	char *p = out;
-
-	civil_from_days(days, &y, &m, &d);
-	p = put_digits(p, (uint64_t)(y < 0 ? 0 : y), 4);
-	*p++ = '-';
-	p = put_digits(p, m, 2);
-	*p++ = '-';
-	p = put_digits(p, d, 2);
-	*p++ = ' ';
-	p = put_digits(p, (uint64_t)(sod / 3600), 2);
-	*p++ = ':';
-	p = put_digits(p, (uint64_t)(sod / 60 % 60), 2);
-	*p++ = ':';
-	p = put_digits(p, (uint64_t)(sod % 60), 2);
-	*p++ = '.';
-	p = put_digits(p, (uint64_t)frac, 6);
-	memcpy(p, "+00", 4);
+	hz_time_format(us, HZ_TIME_PG, out);
 }
 
 /* Fixed-point text of v with up to `decimals` places, trailing zeros cut.

@@ -101,10 +101,6 @@ void gf_wgs84_from_gcj02(double glat, double glon, double *lat, double *lon);
 void gf_gcj02_from_bd09(double blat, double blon, double *glat, double *glon);
 void gf_bd09_from_gcj02(double glat, double glon, double *blat, double *blon);
 
-/* time (gf_time.c) */
-int64_t gf_days_from_civil(int64_t y, unsigned m, unsigned d);
-void gf_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
-
 /* zones (gf_zones.c) */
 /* Is z in force at ts_us? *sod caches the local second of the day in tz
  * (-1 = not computed yet; filled on first need). */
@@ -112,8 +108,5 @@ bool gf_zone_active(const struct gf_zone *z, int64_t ts_us, const gf_tz *tz,
 		    int32_t *sod);
 bool gf_zone_class_ok(const struct gf_zone *z, const char *cls);
 bool gf_zone_has_vehicle(const struct gf_zone *z, const char *vehicle);
-
-/* crc (gf_state.c) */
-uint32_t gf_crc32(const uint8_t *p, size_t n);
 
 #endif /* HG_GEOFENCE_INTERNAL_H */

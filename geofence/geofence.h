@@ -62,12 +62,15 @@ int gf_options_check(const struct gf_options *opt);
 /* ---- time ---------------------------------------------------------- */
 
 /* Parse an RFC 3339 date-time ("2019-08-10T08:00:00.123Z", "...+08:00",
- * up to 6 fraction digits, 'T'/'t'/' ' separator) into microseconds since
- * the epoch. Returns GF_OK or GF_EINVAL. */
+ * 'T'/'t'/' ' separator) into microseconds since the epoch, by the one rule
+ * of common/hz_time.h: any number of fraction digits, truncated to the
+ * microsecond; second 60 (leap) read as the next minute's :00.
+ * Returns GF_OK or GF_EINVAL. */
 int gf_time_parse(const char *s, int64_t *out_us);
 
 /* Format microseconds since the epoch as "YYYY-MM-DDTHH:MM:SS.mmmZ"
- * (milliseconds truncated toward the past). buf needs 25 bytes. */
+ * (milliseconds truncated toward the past; a year outside 0000..9999
+ * clamped). buf needs 25 bytes. */
 void gf_time_format(int64_t us, char buf[25]);
 
 /* ---- time zones ---------------------------------------------------- */

@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hz_crc32.h"
+
 enum { ENT_SPEEDING = 1, ENT_DWELLED = 2, ENT_KNOWN = 3, ENT_FRESH = 0x80 };
 enum { V_HAVE_FIX = 1, V_SILENT = 2, V_DEVIATING = 4, V_OVERSPEED = 8,
        V_KNOWN = 15 };
@@ -635,23 +637,12 @@ gf_engine_tick(gf_engine *e, int64_t now_us, gf_alert_cb cb, void *arg)
 /* ---- state blob ------------------------------------------------------
  * "HGVS" u8 version(1) u8 flags u16 nent i64 last_us f64 lat f64 lon,
  * nent x (i64 zone_id, i64 enter_us, u16 outside, u8 flags), u32 CRC-32
- * (IEEE) of everything before it. Little-endian throughout. */
+ * (IEEE, common/hz_crc32.h) of everything before it. Little-endian
+ * throughout. */
 
 #define BLOB_VERSION 1
 #define BLOB_HEAD 32
 #define BLOB_ENT 19
-
-uint32_t
-gf_crc32(const uint8_t *p, size_t n)
-{
-	uint32_t c = 0xffffffffu;
-	for (size_t i = 0; i < n; i++) {
-		c ^= p[i];
-		for (int k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
-	}
-	return ~c;
-}
 
 static void
 put_u(uint8_t *p, uint64_t v, int n)
@@ -714,7 +705,7 @@ gf_engine_state_save(const gf_engine *e, const char *vehicle, uint8_t *buf,
 		put_u(p + 16, v->ent[i].outside, 2);
 		p[18] = v->ent[i].flags;
 	}
-	put_u(p, gf_crc32(buf, need - 4), 4);
+	put_u(p, hz_crc32(0, buf, need - 4), 4);
 	return GF_OK;
 }
 
@@ -730,7 +721,7 @@ gf_engine_state_load(gf_engine *e, const char *vehicle, const uint8_t *blob,
 		return GF_EBLOB;
 	size_t nent = (size_t)get_u(blob + 6, 2);
 	if (len != BLOB_HEAD + nent * BLOB_ENT + 4 ||
-	    get_u(blob + len - 4, 4) != gf_crc32(blob, len - 4))
+	    get_u(blob + len - 4, 4) != hz_crc32(0, blob, len - 4))
 		return GF_EBLOB;
 	double lat = bitsd(get_u(blob + 16, 8)), lon = bitsd(get_u(blob + 24, 8));
 	if (!(lat >= -90 && lat <= 90) || !(lon >= -180 && lon <= 180))

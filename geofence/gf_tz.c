@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hz_time.h"
+
 struct gf_posix_date {
 	char type; /* 'J' Jn, 'n' zero-based n, 'M' Mm.w.d */
 	int a, b, c;
@@ -176,18 +178,15 @@ parse_rule(gf_tz *tz, const char *p)
 static int64_t
 rule_day(const struct gf_posix_date *d, int64_t y)
 {
-	bool lp = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	int64_t jan1 = gf_days_from_civil(y, 1, 1);
+	int64_t jan1 = hz_days_from_civil(y, 1, 1);
 	if (d->type == 'J')
-		return jan1 + d->a - 1 + (lp && d->a >= 60);
+		return jan1 + d->a - 1 + (hz_leap_year(y) && d->a >= 60);
 	if (d->type == 'n')
 		return jan1 + d->a;
-	static const unsigned char md[] = {31, 28, 31, 30, 31, 30,
-					   31, 31, 30, 31, 30, 31};
-	int64_t first = gf_days_from_civil(y, (unsigned)d->a, 1);
+	int64_t first = hz_days_from_civil(y, (unsigned)d->a, 1);
 	int wd = (int)(((first % 7) + 7 + 4) % 7); /* 1970-01-01 was Thursday */
 	int day = 1 + (d->c - wd + 7) % 7 + (d->b - 1) * 7;
-	int dim = md[d->a - 1] + (d->a == 2 && lp);
+	int dim = (int)hz_days_in_month(y, (unsigned)d->a);
 	while (day > dim)
 		day -= 7;
 	return first + day - 1;
@@ -200,10 +199,10 @@ rule_offset(const gf_tz *tz, int64_t t, bool *is_dst)
 	if (!tz->has_dst)
 		return tz->std_off;
 	int64_t lt = t + tz->std_off;
-	int64_t days = lt >= 0 ? lt / 86400 : -((-lt + 86399) / 86400);
+	int64_t days = hz_floor_div(lt, 86400);
 	int64_t y;
 	unsigned m, d;
-	gf_civil_from_days(days, &y, &m, &d);
+	hz_civil_from_days(days, &y, &m, &d);
 	int64_t s = rule_day(&tz->start, y) * 86400 + tz->start.time - tz->std_off;
 	int64_t e = rule_day(&tz->end, y) * 86400 + tz->end.time - tz->dst_off;
 	bool dst = s < e ? (t >= s && t < e) : !(t >= e && t < s);

@@ -202,13 +202,10 @@ enum ing_reason ing_fix_set_vehicle(struct ing_fix *fix, const char *name,
  * "2019-08-10T16:00:00.123456789+08:00": 'T', 't' or ' ' between date and
  * time, any number of fraction digits (truncated to µs), 'Z'/'z' or
  * +hh:mm/-hh:mm, second 60 (leap) read as the next minute's :00. Years
- * 0000..9999. Pure arithmetic (no timegm, no locale, no TZ).
+ * 0000..9999. This is hz_time_parse (common/hz_time.h), the one parser.
  * Returns 0 and *out_us, or -1 if the text is not such a time.
  */
 int ing_time_parse(const char *s, size_t len, int64_t *out_us);
-
-/* Days from 1970-01-01 to the proleptic Gregorian date y-m-d (m 1..12). */
-int64_t ing_days_from_civil(int64_t y, unsigned m, unsigned d);
 
 /*
  * Format name from configuration text: "native", "tpv", "owntracks", "auto"

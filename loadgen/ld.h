@@ -10,7 +10,8 @@
  *    messages in flight, paced or as fast as the broker acknowledges, and
  *    counts PUBACKs;
  *  - the counting subscriber (ld_count.c).
- * Small helpers (clock, time parsing, histograms) are in ld_util.c.
+ * Small helpers (time parsing, histograms) are in ld_util.c; clocks and dates
+ * come from common/.
  * It is a tool, not the daemon: it drives libmosquitto from its own poll()
  * loop in one thread and exits on the first connection error.
  */
@@ -38,16 +39,18 @@ const char *ld_strerror(int err);
 
 /* ---- util ---------------------------------------------------------------- */
 
-/* Monotonic and wall clocks, microseconds. */
-int64_t ld_mono_us(void);
-int64_t ld_wall_us(void);
+/* Clocks: hz_now_us and hz_mono_us (common/hz_clock.h). */
 
 /* Parse an RFC 3339 time ("2019-08-10T08:00:00.123Z", "...+08:00") into epoch
- * milliseconds. Returns 0, or LD_ERR_DATA when s (len bytes) is not one. */
+ * milliseconds (toward the past), by the one parser, hz_time_parse
+ * (common/hz_time.h: the day must exist, any fraction digits, second 60 the
+ * next minute's :00). Returns 0, or LD_ERR_DATA when s (len bytes) is not
+ * one. */
 int ld_time_parse(const char *s, size_t len, int64_t *ms);
 
 /* Format epoch milliseconds as "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf (at least
- * 25 bytes). Returns the length written (24). */
+ * 25 bytes; a year outside 0000..9999 is clamped). Returns the length
+ * written (24). */
 int ld_time_format(int64_t ms, char *buf, size_t size);
 
 /* The topic of a vehicle's message: tmpl (NULL: "tankers/{vehicle}/telemetry")

@@ -22,6 +22,8 @@
 
 #include <jansson.h>
 
+#include "common/hz_clock.h"
+
 struct cnt {
 	const struct ld_count_opts *co;
 	int qos;
@@ -111,13 +113,13 @@ static void
 on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *m)
 {
 	struct cnt *c = obj;
-	int64_t now = ld_wall_us();
+	int64_t now = hz_now_us();
 
 	(void)mosq;
 	if (c->n == 0)
 		c->first_wall = now;
 	c->last_wall = now;
-	c->last_mono = ld_mono_us();
+	c->last_mono = hz_mono_us();
 	c->n++;
 	c->bytes += (uint64_t)m->payloadlen;
 	if (c->dump != NULL) {
@@ -256,12 +258,12 @@ ld_count_run(const struct ld_mqtt_opts *mo, const struct ld_count_opts *co, FILE
 	mosquitto_disconnect_callback_set(mosq, on_disconnect);
 	mosquitto_subscribe_callback_set(mosq, on_subscribe);
 	mosquitto_message_callback_set(mosq, on_message);
-	start = ld_mono_us();
+	start = hz_mono_us();
 	if ((rc = ld_mqtt_connect(mosq, mo, &c.connected, &c.connack, &c.n)) != LD_OK)
 		goto done;
-	connected_wall = ld_wall_us();
+	connected_wall = hz_now_us();
 	/* Wait for SUBACK (queued messages may arrive before it: they count). */
-	while (!c.subscribed && !ld_stop && ld_mono_us() - start < 10000000) {
+	while (!c.subscribed && !ld_stop && hz_mono_us() - start < 10000000) {
 		if ((rc = ld_mqtt_turn(mosq, 100000, &c.n)) != LD_OK || c.lost) {
 			rc = LD_ERR_MQTT;
 			goto done;
@@ -281,7 +283,7 @@ ld_count_run(const struct ld_mqtt_opts *mo, const struct ld_count_opts *co, FILE
 		goto done;
 	}
 	while (!ld_stop && (co->expect == 0 || c.n < co->expect)) {
-		int64_t now = ld_mono_us();
+		int64_t now = hz_mono_us();
 		if (co->timeout_s > 0 && now - start > (int64_t)(co->timeout_s * 1e6)) {
 			timed_out = true;
 			break;

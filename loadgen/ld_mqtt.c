@@ -8,7 +8,8 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
-#include <time.h>
+
+#include "common/hz_clock.h"
 
 int
 ld_mqtt_open(const struct ld_mqtt_opts *mo, bool clean, void *obj, struct mosquitto **out)
@@ -74,7 +75,7 @@ ld_mqtt_connect(struct mosquitto *mosq, const struct ld_mqtt_opts *mo,
                 const bool *connected, const int *connack, const uint64_t *progress)
 {
 	int rc;
-	int64_t deadline = ld_mono_us() + 10 * 1000000;
+	int64_t deadline = hz_mono_us() + 10 * 1000000;
 
 	rc = mosquitto_connect(mosq, mo->host, mo->port, mo->keepalive);
 	if (rc != MOSQ_ERR_SUCCESS) {
@@ -82,7 +83,7 @@ ld_mqtt_connect(struct mosquitto *mosq, const struct ld_mqtt_opts *mo,
 		        rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
 		return LD_ERR_MQTT;
 	}
-	while (!*connected && *connack == -1 && ld_mono_us() < deadline && !ld_stop) {
+	while (!*connected && *connack == -1 && hz_mono_us() < deadline && !ld_stop) {
 		if (ld_mqtt_turn(mosq, 100000, progress) != LD_OK)
 			break;
 	}

@@ -20,6 +20,7 @@
 
 #include <mosquitto.h>
 
+#include "common/hz_clock.h"
 #include "loadgen/ld-internal.h"
 
 #define LD_MAX_WINDOW 60000
@@ -60,7 +61,7 @@ static void
 on_publish(struct mosquitto *mosq, void *obj, int mid)
 {
 	struct pub *p = obj;
-	int64_t now = ld_mono_us();
+	int64_t now = hz_mono_us();
 
 	(void)mosq;
 	p->acked++;
@@ -76,7 +77,7 @@ dry_run(const struct ld_pub_opts *po, struct ld_source *src, FILE *out)
 	int rc;
 
 	(void)po;
-	src->start(src->ctx, ld_wall_us());
+	src->start(src->ctx, hz_now_us());
 	while ((rc = src->next(src->ctx, &m)) == 1) {
 		fputs(m.topic, stdout);
 		putchar('\t');
@@ -130,8 +131,8 @@ ld_pub_run(const struct ld_mqtt_opts *mo, const struct ld_pub_opts *po,
 	if ((rc = ld_mqtt_connect(p->mosq, mo, &p->connected, &p->connack, &p->acked)) != LD_OK)
 		goto done;
 
-	t0 = ld_mono_us();
-	wall0 = ld_wall_us();
+	t0 = hz_mono_us();
+	wall0 = hz_now_us();
 	src->start(src->ctx, wall0);
 	for (;;) {
 		int64_t wait = 50000;
@@ -140,7 +141,7 @@ ld_pub_run(const struct ld_mqtt_opts *mo, const struct ld_pub_opts *po,
 		if (ld_stop)
 			more = false;
 
-		now = ld_mono_us();
+		now = hz_mono_us();
 		/* Send what is due while the window has room. */
 		while (more && (int64_t)(p->sent - p->acked) < window) {
 			int64_t due;
@@ -165,7 +166,7 @@ ld_pub_run(const struct ld_mqtt_opts *mo, const struct ld_pub_opts *po,
 					due = paced;
 			}
 			if (due > now) {
-				now = ld_mono_us();
+				now = hz_mono_us();
 				if (due > now) {
 					wait = due - now;
 					break;
@@ -178,7 +179,7 @@ ld_pub_run(const struct ld_mqtt_opts *mo, const struct ld_pub_opts *po,
 				rc = LD_ERR_MQTT;
 				goto done;
 			}
-			now = ld_mono_us();
+			now = hz_mono_us();
 			p->sent_at[mid & 0xffff] = now;
 			if (first_pub < 0)
 				first_pub = now;
@@ -198,7 +199,7 @@ ld_pub_run(const struct ld_mqtt_opts *mo, const struct ld_pub_opts *po,
 		if (!more && p->acked >= p->sent)
 			break;
 		if (!more) {
-			int64_t quiet = ld_mono_us() - (p->last_ack_mono > last_pub ? p->last_ack_mono : last_pub);
+			int64_t quiet = hz_mono_us() - (p->last_ack_mono > last_pub ? p->last_ack_mono : last_pub);
 			if (po->ack_timeout_s > 0 && quiet > (int64_t)(po->ack_timeout_s * 1e6)) {
 				fprintf(stderr, "hazgate-load: %" PRIu64 " messages not acknowledged\n",
 				        p->sent - p->acked);

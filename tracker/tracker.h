@@ -85,7 +85,8 @@ struct trk_ident {
 };
 
 /* Format epoch milliseconds as RFC 3339 UTC with milliseconds,
- * "2019-08-10T00:00:02.000Z".  CAP must be at least 25.
+ * "2019-08-10T00:00:02.000Z" (hz_time_format, common/hz_time.h).  CAP must
+ * be at least 25 and the year within 0000..9999.
  * Returns TRK_OK or TRK_ERR_INVAL. */
 int trk_format_time(int64_t ms, char *buf, size_t cap);
 

@@ -15,7 +15,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+
+#include "common/hz_time.h"
 
 const char *
 trk_strerror(int err)
@@ -34,17 +35,9 @@ trk_strerror(int err)
 int
 trk_format_time(int64_t ms, char *buf, size_t cap)
 {
-	time_t s;
-	struct tm tm;
-	int64_t frac = ms % 1000;
-
-	if (frac < 0)
-		frac += 1000;
-	s = (time_t)((ms - frac) / 1000);
-	if (cap < 25 || !gmtime_r(&s, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0)
+	if (cap < 25 || ms < HZ_TIME_MIN_US / 1000 || ms > HZ_TIME_MAX_US / 1000)
 		return TRK_ERR_INVAL;
-	snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
+	hz_time_format(ms * 1000, HZ_TIME_MS, buf);
 	return TRK_OK;
 }
 

@@ -28,7 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <zlib.h>
+#include "common/hz_crc32.h"
 
 #define REC_MAGIC 0x31525154u      /* "TQR1" little-endian */
 #define CUR_MAGIC 0x31435154u      /* "TQC1" */
@@ -74,16 +74,6 @@ struct trk_queue {
 
 	uint64_t dropped, corrupt, torn;
 };
-
-/* CRC-32 (IEEE 802.3, as zlib and gzip): zlib's table-driven crc32_z. The
- * spool of the gateway runs every byte of every batch through this twice
- * (append and read back): a nibble-at-a-time CRC of our own was a quarter
- * of the gateway's CPU under load. */
-static uint32_t
-crc32_update(uint32_t crc, const void *data, size_t len)
-{
-	return (uint32_t)crc32_z(crc, data, len);
-}
 
 static void
 put32(unsigned char *p, uint32_t v)
@@ -215,7 +205,7 @@ cursor_write(trk_queue *q)
 	put64(slot + 8, gen);
 	put64(slot + 16, q->floor);
 	put64(slot + 24, q->next_id);
-	put32(slot + 4, crc32_update(0, slot + 8, CUR_SLOT - 8));
+	put32(slot + 4, hz_crc32(0, slot + 8, CUR_SLOT - 8));
 	if (pwrite(q->cfd, slot, sizeof slot, (off_t)((gen % 2) * CUR_SLOT)) != (ssize_t)sizeof slot)
 		return TRK_QUEUE_ERR_IO;
 	q->cur_gen = gen;
@@ -235,7 +225,7 @@ cursor_read(trk_queue *q, uint64_t *next_hint)
 		const unsigned char *p = buf + s * CUR_SLOT;
 
 		if (n < (ssize_t)((s + 1) * CUR_SLOT) || get32(p) != CUR_MAGIC ||
-		    get32(p + 4) != crc32_update(0, p + 8, CUR_SLOT - 8))
+		    get32(p + 4) != hz_crc32(0, p + 8, CUR_SLOT - 8))
 			continue;
 		if (get64(p + 8) >= q->cur_gen) {
 			q->cur_gen = get64(p + 8);
@@ -260,8 +250,8 @@ rec_valid(const trk_queue *q, const unsigned char *buf, size_t len, size_t off,
 	id = get64(buf + off + 8);
 	if (plen > q->opt.max_record || len - off - HDR_SIZE < plen || id < seg_first)
 		return 0;
-	crc = crc32_update(0, buf + off + 4, 12);
-	crc = crc32_update(crc, buf + off + HDR_SIZE, plen);
+	crc = hz_crc32(0, buf + off + 4, 12);
+	crc = hz_crc32(crc, buf + off + HDR_SIZE, plen);
 	if (crc != get32(buf + off + 16))
 		return 0;
 	return HDR_SIZE + plen;
@@ -649,8 +639,8 @@ trk_queue_append(trk_queue *q, const void *data, size_t len, uint64_t *id)
 	put64(buf + 8, q->next_id);
 	if (len)
 		memcpy(buf + HDR_SIZE, data, len);
-	crc = crc32_update(0, buf + 4, 12);
-	crc = crc32_update(crc, buf + HDR_SIZE, len);
+	crc = hz_crc32(0, buf + 4, 12);
+	crc = hz_crc32(crc, buf + HDR_SIZE, len);
 	put32(buf + 16, crc);
 	/* One write per record, so that a crash leaves at most the tail torn. */
 	w = write(q->wfd, buf, need);

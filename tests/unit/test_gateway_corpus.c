@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "tests/fuzz/fuzz_gateway.h"
+#include "tests/unit/corpus_walk.h"
 #include "tracker/trk_queue.h"
 
 static const struct { const char *name; int code; } outcomes[] = {
@@ -47,27 +48,6 @@ outcome(const char *s, size_t n)
 	return 1;
 }
 
-static uint8_t *
-slurp(const char *path, size_t *size)
-{
-	FILE *fp = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	long n;
-
-	if (!fp)
-		return NULL;
-	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n + 1);
-		if (buf && fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		}
-		*size = (size_t)n;
-	}
-	fclose(fp);
-	return buf;
-}
-
 struct replay {
 	const char *dir;      /* under tests/fuzz/ */
 	const char *prefix;   /* only files starting so; "" for all */
@@ -80,57 +60,41 @@ static const struct replay replays[] = {
 	{ "crashes", "gateway_batch-", 1, 1 },
 };
 
+static bool
+replay_file(const char *name, const uint8_t *data, size_t size, const void *arg)
+{
+	const char *prefix = ((const struct replay *)arg)->prefix, *tag, *end;
+	struct gw_batch_view v;
+	int want, got;
+
+	got = fuzz_gateway_batch_check(data, size);
+	if (got < 0)
+		print_message("# %s: invariant broken\n", name);
+	assert_true(got >= 0);
+	tag = name + strlen(prefix);
+	end = *prefix ? strchr(tag, '-') : strstr(tag, "--");
+	if (end) {
+		want = outcome(tag, (size_t)(end - tag));
+		if (want == 1)
+			print_message("# %s: unknown outcome\n", name);
+		assert_int_not_equal(want, 1);
+		got = gw_batch_parse(data, size, &v);
+		if (got != want)
+			print_message("# %s: got %s\n", name, gw_batch_strerror(got));
+		assert_int_equal(got, want);
+		return true;
+	}
+	return false;
+}
+
 static void
 test_replay(void **state)
 {
 	const struct replay *r = *state;
-	const char *src = getenv("HG_SRCDIR");
-	char path[4096];
-	DIR *d;
-	struct dirent *de;
-	int files = 0, checked = 0;
+	struct corpus_count n = corpus_walk(r->dir, r->prefix, replay_file, r);
 
-	assert_non_null(src);
-	snprintf(path, sizeof(path), "%s/tests/fuzz/%s", src, r->dir);
-	d = opendir(path);
-	assert_non_null(d);
-	while ((de = readdir(d)) != NULL) {
-		const char *name = de->d_name, *tag, *end;
-		char file[4096 + 256];
-		struct gw_batch_view v;
-		uint8_t *data;
-		size_t size = 0;
-		int want, got;
-
-		if (name[0] == '.' || strncmp(name, r->prefix, strlen(r->prefix)) != 0)
-			continue;
-		snprintf(file, sizeof(file), "%s/%s", path, name);
-		data = slurp(file, &size);
-		assert_non_null(data);
-		got = fuzz_gateway_batch_check(data, size);
-		if (got < 0)
-			print_message("# %s: invariant broken\n", name);
-		assert_true(got >= 0);
-		tag = name + strlen(r->prefix);
-		end = *r->prefix ? strchr(tag, '-') : strstr(tag, "--");
-		if (end) {
-			want = outcome(tag, (size_t)(end - tag));
-			if (want == 1)
-				print_message("# %s: unknown outcome\n", name);
-			assert_int_not_equal(want, 1);
-			got = gw_batch_parse(data, size, &v);
-			if (got != want)
-				print_message("# %s: got %s\n", name, gw_batch_strerror(got));
-			assert_int_equal(got, want);
-			checked++;
-		}
-		free(data);
-		files++;
-	}
-	closedir(d);
-	print_message("# %s: %d files, %d with an expected outcome\n", r->dir, files, checked);
-	assert_true(files >= r->min_files);
-	assert_true(checked >= r->min_expect);
+	assert_true(n.files >= r->min_files);
+	assert_true(n.checked >= r->min_expect);
 }
 
 /* A full record: two positions, two alerts, a reject, a vehicle state. */

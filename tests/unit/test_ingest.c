@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
+#include "common/hz_time.h"
 #include "ingest/ingest.h"
 
 /* "now" for every case: 2019-08-10T08:00:00Z. */
@@ -1139,12 +1140,12 @@ days_from_civil_matches_timegm(void **state)
 		time_t t = (time_t)(day * 86400);
 		struct tm tm;
 		gmtime_r(&t, &tm);
-		assert_true(ing_days_from_civil(tm.tm_year + 1900,
+		assert_true(hz_days_from_civil(tm.tm_year + 1900,
 		                                (unsigned)tm.tm_mon + 1,
 		                                (unsigned)tm.tm_mday) == day);
 	}
-	assert_true(ing_days_from_civil(1970, 1, 1) == 0);
-	assert_true(ing_days_from_civil(-1, 12, 31) == -719529);
+	assert_true(hz_days_from_civil(1970, 1, 1) == 0);
+	assert_true(hz_days_from_civil(-1, 12, 31) == -719529);
 }
 
 /* ---- names ----------------------------------------------------------- */

@@ -9,7 +9,6 @@
  * a reason name such as lat_range) must also give that outcome in its
  * directory's format. One named test per directory.
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +20,7 @@
 #include <cmocka.h>
 
 #include "tests/fuzz/fuzz_common.h"
+#include "tests/unit/corpus_walk.h"
 
 struct corpus {
 	const char *dir;            /* under tests/fuzz/ */
@@ -35,28 +35,6 @@ static const struct corpus corpora[] = {
 	{ "corpus/tpv", ING_FORMAT_TPV, FUZZ_TANKERS_TOPIC, 10 },
 	{ "crashes", ING_FORMAT_AUTO, FUZZ_TANKERS_TOPIC, 1 },
 };
-
-static uint8_t *
-slurp(const char *path, size_t *size)
-{
-	FILE *fp = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	long n;
-
-	if (!fp)
-		return NULL;
-	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 &&
-	    fseek(fp, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n + 1);
-		if (buf && fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		}
-		*size = (size_t)n;
-	}
-	fclose(fp);
-	return buf;
-}
 
 /* "lat_range--foo.json" -> expected result and reason; 0 if no prefix. */
 static int
@@ -90,76 +68,57 @@ expectation(const char *name, enum ing_result *res, enum ing_reason *reason)
 	return -1;      /* a prefix that names no outcome: a typo */
 }
 
+static bool
+replay_file(const char *name, const uint8_t *data, size_t size, const void *arg)
+{
+	const struct corpus *c = arg;
+	char topic[FUZZ_TOPIC_MAX + 1];
+	const uint8_t *payload;
+	size_t len;
+	enum ing_result want_res = ING_OK;
+	enum ing_reason want_reason = ING_REASON_NONE;
+	int f, has_expect;
+	bool checked = false;
+
+	fuzz_split(data, size, c->topic, topic, &payload, &len);
+	has_expect = expectation(name, &want_res, &want_reason);
+	if (has_expect < 0)
+		print_message("# %s: unknown expectation prefix\n", name);
+	assert_true(has_expect >= 0);
+
+	for (f = ING_FORMAT_NATIVE; f <= ING_FORMAT_AUTO; f++) {
+		struct ing_fix fix;
+		struct ing_error err;
+		enum ing_result res;
+		const char *broken;
+
+		res = ing_decode(topic, payload, len, (enum ing_format)f,
+		                 FUZZ_NOW_US, &fix, &err);
+		broken = fuzz_invariant(res, &fix, &err);
+		if (broken)
+			print_message("# %s (%s): %s\n", name,
+			              ing_format_name((enum ing_format)f), broken);
+		assert_null(broken);
+		if (has_expect && f == (int)c->format) {
+			if (res != want_res || err.reason != want_reason)
+				print_message("# %s: got %s/%s: %s\n", name,
+				              ing_result_name(res),
+				              ing_reason_name(err.reason),
+				              err.message);
+			assert_int_equal(res, want_res);
+			assert_int_equal(err.reason, want_reason);
+			checked = true;
+		}
+	}
+	return checked;
+}
+
 static void
 replay_dir(void **state)
 {
 	const struct corpus *c = *state;
-	const char *src = getenv("HG_SRCDIR");
-	char path[4096];
-	DIR *d;
-	struct dirent *de;
-	int files = 0, checked = 0;
 
-	assert_non_null(src);
-	snprintf(path, sizeof(path), "%s/tests/fuzz/%s", src, c->dir);
-	d = opendir(path);
-	if (!d)
-		print_message("# cannot open %s\n", path);
-	assert_non_null(d);
-	while ((de = readdir(d)) != NULL) {
-		char file[4096 + 256];
-		char topic[FUZZ_TOPIC_MAX + 1];
-		const uint8_t *payload;
-		uint8_t *data;
-		size_t size = 0, len;
-		enum ing_result want_res = ING_OK;
-		enum ing_reason want_reason = ING_REASON_NONE;
-		int f, has_expect;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
-		data = slurp(file, &size);
-		assert_non_null(data);
-		fuzz_split(data, size, c->topic, topic, &payload, &len);
-		has_expect = expectation(de->d_name, &want_res, &want_reason);
-		if (has_expect < 0)
-			print_message("# %s: unknown expectation prefix\n",
-			              de->d_name);
-		assert_true(has_expect >= 0);
-
-		for (f = ING_FORMAT_NATIVE; f <= ING_FORMAT_AUTO; f++) {
-			struct ing_fix fix;
-			struct ing_error err;
-			enum ing_result res;
-			const char *broken;
-
-			res = ing_decode(topic, payload, len, (enum ing_format)f,
-			                 FUZZ_NOW_US, &fix, &err);
-			broken = fuzz_invariant(res, &fix, &err);
-			if (broken)
-				print_message("# %s (%s): %s\n", de->d_name,
-				              ing_format_name((enum ing_format)f),
-				              broken);
-			assert_null(broken);
-			if (has_expect && f == (int)c->format) {
-				if (res != want_res || err.reason != want_reason)
-					print_message("# %s: got %s/%s: %s\n",
-					        de->d_name, ing_result_name(res),
-					        ing_reason_name(err.reason),
-					        err.message);
-				assert_int_equal(res, want_res);
-				assert_int_equal(err.reason, want_reason);
-				checked++;
-			}
-		}
-		free(data);
-		files++;
-	}
-	closedir(d);
-	print_message("# %s: %d files, %d with an expected outcome\n", c->dir,
-	              files, checked);
-	assert_true(files >= c->min_files);
+	assert_true(corpus_walk(c->dir, "", replay_file, c).files >= c->min_files);
 }
 
 int
