@@ -43,7 +43,6 @@ struct gw_opt {
 #define OFF(f) offsetof(struct gw_config, f)
 #define SZ(f) sizeof(((struct gw_config *)0)->f)
 
-static const char *const level_names[] = { "debug", "info", "warn", "error", NULL };
 static const char *const proto_names[] = { "3.1.1", "5", "311", "v5", NULL };
 static const int proto_values[] = { 3, 5, 3, 5 };
 static const char *const fsync_names[] = { "always", "never", NULL };
@@ -120,7 +119,7 @@ static const struct gw_opt gw_opts[] = {
 	{ "http", "listen", OPT_STR, OFF(http.listen), SZ(http.listen), 0, 0, NULL, NULL,
 	  "127.0.0.1:9750", false, "ADDRESS:PORT of /metrics and /healthz (empty: off)" },
 
-	{ "log", "level", OPT_ENUM, OFF(log.level), 0, 0, 0, level_names, NULL,
+	{ "log", "level", OPT_ENUM, OFF(log.level), 0, 0, 0, hz_log_level_names, NULL,
 	  "info", true, "debug, info, warn, error" },
 
 	{ "daemon", "drain_timeout_ms", OPT_INT, OFF(daemon.drain_timeout_ms), 0, 100, 600000, NULL,
@@ -545,14 +544,6 @@ gw_config_print_help(FILE *out)
 		fprintf(out, "    %-18s = %-22s %s%s\n", o->key, o->def, o->help,
 			o->reload ? " (SIGHUP reloads)" : "");
 	}
-}
-
-const char *
-gw_log_level_name(enum gw_log_level level)
-{
-	if ((unsigned)level < 4)
-		return level_names[level];
-	return "unknown";
 }
 
 const char *

@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/hz_log.h"
 #include "geofence/geofence.h"
 
 #define GW_PATH_MAX 256
@@ -36,7 +37,17 @@ enum gw_config_err {
 	GW_CONFIG_EPARSE = -2,  /* a syntax error, unknown key or bad value */
 };
 
-enum gw_log_level { GW_LOG_DEBUG = 0, GW_LOG_INFO, GW_LOG_WARN, GW_LOG_ERROR };
+/* Transition: the old names of the logger (common/hz_log.h), until the
+ * gateway's call sites are renamed in the next commit. */
+#define gw_log_level hz_log_level
+#define GW_LOG_DEBUG HZ_LOG_DEBUG
+#define GW_LOG_INFO HZ_LOG_INFO
+#define GW_LOG_WARN HZ_LOG_WARN
+#define GW_LOG_ERROR HZ_LOG_ERROR
+#define gw_log hz_log
+#define gw_log_set_level hz_log_set_level
+#define gw_log_enabled hz_log_enabled
+#define gw_log_level_name hz_log_level_name
 
 enum gw_fsync { GW_FSYNC_ALWAYS = 0, GW_FSYNC_NEVER };
 
@@ -86,7 +97,7 @@ struct gw_config {
 		char listen[GW_STR_MAX];       /* "" = off */
 	} http;
 	struct {
-		enum gw_log_level level;
+		enum hz_log_level level;
 	} log;
 	struct {
 		int drain_timeout_ms;
@@ -120,9 +131,6 @@ int gw_config_apply_reload(struct gw_config *cur, const struct gw_config *next,
 
 /* Print the options table (section, key, default, reload rule, summary). */
 void gw_config_print_help(FILE *out);
-
-/* "debug", "info", "warn", "error". */
-const char *gw_log_level_name(enum gw_log_level level);
 
 /* Static text for a gw_config_err. */
 const char *gw_config_strerror(int err);
