@@ -199,7 +199,7 @@ on_resolved(void *arg, int err, const char *addr)
 		return;
 	}
 	snprintf(m->addr, sizeof(m->addr), "%s", addr);
-	gw_log(GW_LOG_DEBUG, "mqtt_resolved", "host=%s addr=%s", m->cfg->mqtt.host, m->addr);
+	hz_log(HZ_LOG_DEBUG, "mqtt_resolved", "host=%s addr=%s", m->cfg->mqtt.host, m->addr);
 	do_connect(m);
 }
 
@@ -222,7 +222,7 @@ connect_called(struct gw_mqtt *m, int rc)
 	}
 	m->first_done = true;
 	attach_socket(m);
-	gw_log(GW_LOG_DEBUG, "mqtt_connecting", "host=%s port=%d", c->mqtt.host, c->mqtt.port);
+	hz_log(HZ_LOG_DEBUG, "mqtt_connecting", "host=%s port=%d", c->mqtt.host, c->mqtt.port);
 }
 
 static void
@@ -256,7 +256,7 @@ connect_v5(struct gw_mqtt *m)
 	mosquitto_property_free_all(&props);
 	ms = (gw_mono_us() - t0) / 1000;
 	if (ms > GW_MQTT_SLOW_MS)
-		gw_log(GW_LOG_WARN, "mqtt_connect_slow", "host=%s port=%d blocked_ms=%" PRId64,
+		hz_log(HZ_LOG_WARN, "mqtt_connect_slow", "host=%s port=%d blocked_ms=%" PRId64,
 		       c->mqtt.host, c->mqtt.port, ms);
 	errno = e;
 	connect_called(m, rc);
@@ -279,7 +279,7 @@ on_probe(evutil_socket_t fd, short what, void *arg)
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
 		err = errno;
-	gw_log(GW_LOG_DEBUG, "mqtt_probe", "addr=%s port=%d ms=%" PRId64 " err=%d", m->addr,
+	hz_log(HZ_LOG_DEBUG, "mqtt_probe", "addr=%s port=%d ms=%" PRId64 " err=%d", m->addr,
 	       m->cfg->mqtt.port, (gw_mono_us() - m->probe_t0_us) / 1000, err);
 	probe_end(m);
 	if (err != 0) {
@@ -380,7 +380,7 @@ schedule_retry(struct gw_mqtt *m, const char *why)
 	delay = base / 2 + (int)(random() % (base / 2 + 1));
 	m->backoff_ms = base * 2 > m->cfg->mqtt.reconnect_max_ms ? m->cfg->mqtt.reconnect_max_ms
 								: base * 2;
-	gw_log(GW_LOG_WARN, "mqtt_retry", "host=%s port=%d in_ms=%d why=\"%s\"",
+	hz_log(HZ_LOG_WARN, "mqtt_retry", "host=%s port=%d in_ms=%d why=\"%s\"",
 	       m->cfg->mqtt.host, m->cfg->mqtt.port, delay, why);
 	tv.tv_sec = delay / 1000;
 	tv.tv_usec = (delay % 1000) * 1000;
@@ -412,7 +412,7 @@ cb_connect(struct mosquitto *mosq, void *obj, int rc)
 	const struct gw_config *c = m->cfg;
 
 	if (rc != 0) {
-		gw_log(GW_LOG_ERROR, "mqtt_refused", "host=%s port=%d why=\"%s\"", c->mqtt.host,
+		hz_log(HZ_LOG_ERROR, "mqtt_refused", "host=%s port=%d why=\"%s\"", c->mqtt.host,
 		       c->mqtt.port, mosquitto_connack_string(rc));
 		return;  /* the broker closes; link_lost retries */
 	}
@@ -423,13 +423,13 @@ cb_connect(struct mosquitto *mosq, void *obj, int rc)
 		int r = mosquitto_subscribe(mosq, NULL, c->mqtt.subs[i].filter, 1);
 
 		if (r != MOSQ_ERR_SUCCESS)
-			gw_log(GW_LOG_ERROR, "mqtt_subscribe_failed", "filter=%s why=\"%s\"",
+			hz_log(HZ_LOG_ERROR, "mqtt_subscribe_failed", "filter=%s why=\"%s\"",
 			       c->mqtt.subs[i].filter, mosquitto_strerror(r));
 		else
 			m->subacks_due++;
 	}
 	gw_mqtt_publish(m, m->status_topic, "online", 6, true);
-	gw_log(GW_LOG_INFO, "mqtt_connected", "host=%s port=%d client_id=%s subscriptions=%zu",
+	hz_log(HZ_LOG_INFO, "mqtt_connected", "host=%s port=%d client_id=%s subscriptions=%zu",
 	       c->mqtt.host, c->mqtt.port, c->mqtt.client_id, c->mqtt.nsubs);
 	if (m->cbs.on_state)
 		m->cbs.on_state(m->cbs.arg, true);
@@ -446,10 +446,10 @@ cb_subscribe(struct mosquitto *mosq, void *obj, int mid, int n, const int *grant
 
 	(void)mosq;
 	for (int i = 0; i < n; i++)
-		gw_log(granted[i] == 1 ? GW_LOG_DEBUG : GW_LOG_WARN, "mqtt_subscribed",
+		hz_log(granted[i] == 1 ? HZ_LOG_DEBUG : HZ_LOG_WARN, "mqtt_subscribed",
 		       "mid=%d granted_qos=%d", mid, granted[i]);
 	if (m->subacks_due > 0 && --m->subacks_due == 0)
-		gw_log(GW_LOG_INFO, "mqtt_receiving", "subscriptions=%zu",
+		hz_log(HZ_LOG_INFO, "mqtt_receiving", "subscriptions=%zu",
 		       m->cfg->mqtt.nsubs);
 }
 
@@ -572,7 +572,7 @@ gw_mqtt_new(struct event_base *base, const struct gw_config *cfg, const struct g
 	}
 	return m;
 err:
-	gw_log(GW_LOG_ERROR, "mqtt_setup_failed", "why=\"%s\"", why);
+	hz_log(HZ_LOG_ERROR, "mqtt_setup_failed", "why=\"%s\"", why);
 	gw_mqtt_free(m);
 	return NULL;
 }

@@ -46,7 +46,7 @@ test_defaults(void **state)
 	assert_true(c.geofence.exit_margin_m == 0.0);
 	assert_int_equal(c.geofence.silent_after_s, 300);
 	assert_string_equal(c.http.listen, "127.0.0.1:9750");
-	assert_int_equal(c.log.level, GW_LOG_INFO);
+	assert_int_equal(c.log.level, HZ_LOG_INFO);
 	/* An empty file is the defaults. */
 	assert_int_equal(gw_config_load_string("empty.conf", "", &c, err, sizeof(err)),
 			 GW_CONFIG_OK);
@@ -104,7 +104,7 @@ static void chk_geofence(const struct gw_config *c)
 static void chk_misc(const struct gw_config *c)
 {
 	assert_string_equal(c->http.listen, "");
-	assert_int_equal(c->log.level, GW_LOG_DEBUG);
+	assert_int_equal(c->log.level, HZ_LOG_DEBUG);
 	assert_int_equal(c->daemon.drain_timeout_ms, 3000);
 }
 
@@ -245,7 +245,7 @@ test_reload(void **state)
 	assert_string_equal(names, "mqtt.port,geofence.silent_after_s");
 	assert_int_equal(cur.postgres.batch_rows, 10);
 	assert_int_equal(cur.postgres.flush_ms, 5);
-	assert_int_equal(cur.log.level, GW_LOG_WARN);
+	assert_int_equal(cur.log.level, HZ_LOG_WARN);
 	assert_int_equal(cur.mqtt.port, 1883);                 /* needs a restart */
 	assert_int_equal(cur.geofence.silent_after_s, 300);
 	/* Same file again: nothing left to report. */
