@@ -37,18 +37,6 @@ enum gw_config_err {
 	GW_CONFIG_EPARSE = -2,  /* a syntax error, unknown key or bad value */
 };
 
-/* Transition: the old names of the logger (common/hz_log.h), until the
- * gateway's call sites are renamed in the next commit. */
-#define gw_log_level hz_log_level
-#define GW_LOG_DEBUG HZ_LOG_DEBUG
-#define GW_LOG_INFO HZ_LOG_INFO
-#define GW_LOG_WARN HZ_LOG_WARN
-#define GW_LOG_ERROR HZ_LOG_ERROR
-#define gw_log hz_log
-#define gw_log_set_level hz_log_set_level
-#define gw_log_enabled hz_log_enabled
-#define gw_log_level_name hz_log_level_name
-
 enum gw_fsync { GW_FSYNC_ALWAYS = 0, GW_FSYNC_NEVER };
 
 /* Decoder of a subscription (the daemon maps it to ingest's enum). */
