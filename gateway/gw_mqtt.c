@@ -7,7 +7,7 @@
  * (keepalive). Persistent session: fixed client id, clean session off,
  * QoS 1 subscriptions re-sent on every connect; a retained
  * STATUS_TOPIC/<client_id> says "online", the last will says "offline".
- * Lost links are retried with exponential backoff and full jitter.
+ * Lost links are retried with exponential backoff and jitter (hz_backoff).
  *
  * Pausing (the spool is full) stops reading the socket and the keepalive:
  * the broker keeps the session's messages and may drop the link, which is
@@ -54,6 +54,8 @@
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
+#include "common/hz_backoff.h"
+
 /* Packets read per readiness event at most. */
 #define GW_MQTT_READ_BURST 256
 /* The MQTT 5 connect's probe: a broker that has not completed the TCP
@@ -70,7 +72,7 @@ struct gw_mqtt {
 	struct event *ev_read, *ev_write, *ev_misc, *ev_retry;
 	int fd;
 	bool started, connected, paused, stopping, first_done;
-	int backoff_ms;
+	struct hz_backoff backoff;
 	int unacked;
 	uint64_t nmsg; /* messages handed over: progress of a read burst */
 	size_t subacks_due;      /* SUBACKs still awaited since the CONNACK */
@@ -370,16 +372,14 @@ on_retry(evutil_socket_t fd, short what, void *arg)
 static void
 schedule_retry(struct gw_mqtt *m, const char *why)
 {
-	int base, delay;
+	int delay;
 	struct timeval tv;
 
 	if (m->stopping)
 		return;
-	base = m->backoff_ms ? m->backoff_ms : m->cfg->mqtt.reconnect_min_ms;
-	/* Full jitter in [base/2, base]. */
-	delay = base / 2 + (int)(random() % (base / 2 + 1));
-	m->backoff_ms = base * 2 > m->cfg->mqtt.reconnect_max_ms ? m->cfg->mqtt.reconnect_max_ms
-								: base * 2;
+	delay = (int)hz_backoff_jitter(hz_backoff_next(&m->backoff, m->cfg->mqtt.reconnect_min_ms,
+						       m->cfg->mqtt.reconnect_max_ms),
+				       (uint32_t)random());
 	hz_log(HZ_LOG_WARN, "mqtt_retry", "host=%s port=%d in_ms=%d why=\"%s\"",
 	       m->cfg->mqtt.host, m->cfg->mqtt.port, delay, why);
 	tv.tv_sec = delay / 1000;
@@ -417,7 +417,7 @@ cb_connect(struct mosquitto *mosq, void *obj, int rc)
 		return;  /* the broker closes; link_lost retries */
 	}
 	m->connected = true;
-	m->backoff_ms = 0;
+	hz_backoff_reset(&m->backoff);
 	m->subacks_due = 0;
 	for (size_t i = 0; i < c->mqtt.nsubs; i++) {
 		int r = mosquitto_subscribe(mosq, NULL, c->mqtt.subs[i].filter, 1);

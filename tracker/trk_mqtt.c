@@ -14,17 +14,21 @@
  * truth, so the caller is told (disconnected) and rewinds.
  *
  * Reconnects wait reconnect_min_s, doubling up to reconnect_max_s, reset
- * by a successful CONNACK.  The connect itself is asynchronous
+ * by a successful CONNACK (hz_backoff, counted in microseconds; without
+ * jitter, as before it was shared).  The connect itself is asynchronous
  * (mosquitto_connect_async); name resolution is not, so give an address or
  * a name in /etc/hosts on a vehicle whose DNS may be unreachable.
  */
 #include "tracker/tracker.h"
 
 #include <event2/event.h>
+#include <math.h>
 #include <mosquitto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/hz_backoff.h"
 
 struct trk_mqtt {
 	struct event_base *base;
@@ -42,7 +46,7 @@ struct trk_mqtt {
 	bool refused;           /* a CONNACK refusal, already logged */
 	int lost_rc;            /* why libmosquitto dropped the link, if it said */
 	bool in_loop;           /* inside a mosquitto_loop_* call */
-	double backoff;
+	struct hz_backoff backoff;
 	int stopping;           /* 0 no, 1 "offline" sent, 2 ready to disconnect */
 	int offline_mid;
 	void (*done)(void *arg);
@@ -132,7 +136,7 @@ on_connect(struct mosquitto *mosq, void *arg, int rc)
 		return;
 	}
 	m->connected = true;
-	m->backoff = m->c->reconnect_min_s;
+	hz_backoff_reset(&m->backoff);
 	evtimer_del(m->ev_conn_to);
 	hz_log(HZ_LOG_INFO, "mqtt_connected", "host=%s port=%d client_id=%s",
 	        m->c->mqtt_host, m->c->mqtt_port, m->client_id);
@@ -210,11 +214,11 @@ make_client(trk_mqtt *m)
 static void
 schedule_retry(trk_mqtt *m)
 {
-	hz_log(HZ_LOG_INFO, "mqtt_retry", "in_s=%g", m->backoff);
-	timer_in(m->ev_retry, m->backoff);
-	m->backoff *= 2;
-	if (m->backoff > m->c->reconnect_max_s)
-		m->backoff = m->c->reconnect_max_s;
+	double s = (double)hz_backoff_next(&m->backoff, llround(m->c->reconnect_min_s * 1e6),
+	                                   llround(m->c->reconnect_max_s * 1e6)) / 1e6;
+
+	hz_log(HZ_LOG_INFO, "mqtt_retry", "in_s=%g", s);
+	timer_in(m->ev_retry, s);
 }
 
 static void
@@ -422,7 +426,6 @@ trk_mqtt_new(trk_mqtt **out, struct event_base *base, const struct trk_config *c
 	m->cb = *cb;
 	m->arg = arg;
 	m->fd = -1;
-	m->backoff = c->reconnect_min_s;
 	if (*c->password_file) {
 		m->password = read_password(c->password_file, err, errcap);
 		if (!m->password) {
