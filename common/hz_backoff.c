@@ -14,6 +14,8 @@ hz_backoff_next(struct hz_backoff *b, int64_t min, int64_t max)
 {
 	int64_t delay = b->next ? b->next : min;
 
+	if (delay > max)
+		delay = max;
 	b->next = delay * 2 > max ? max : delay * 2;
 	return delay;
 }

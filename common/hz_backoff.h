@@ -25,8 +25,8 @@ void hz_backoff_reset(struct hz_backoff *b);
 
 /*
  * The delay before the next attempt, without jitter: MIN the first time
- * after a reset, then twice the previous one, at most MAX. Expects
- * 0 < MIN <= MAX.
+ * after a reset, then twice the previous one, never above MAX (the MAX of
+ * this call). Expects 0 < MIN <= MAX.
  */
 int64_t hz_backoff_next(struct hz_backoff *b, int64_t min, int64_t max);
 
