@@ -121,7 +121,7 @@ struct trk_config {
 	struct trk_policy_params report;
 	/* [queue] */
 	char *queue_dir;
-	int64_t queue_max_bytes, queue_segment_bytes;
+	uint64_t queue_max_bytes, queue_segment_bytes;
 	int fsync;                      /* enum trk_fsync_mode */
 	double fsync_interval_s;
 	/* [log] */
@@ -135,12 +135,15 @@ int trk_config_init(struct trk_config *c);
 void trk_config_free(struct trk_config *c);
 
 /* Set [SECTION] NAME = VALUE through the option table.  On error writes
- * "unknown key ..." or "bad value ..." into ERR and returns TRK_ERR_CONFIG. */
+ * "unknown key ..." or "bad value ..." into ERR and returns TRK_ERR_CONFIG
+ * (TRK_ERR_NOMEM when a string cannot be copied). */
 int trk_config_set(struct trk_config *c, const char *section, const char *name,
                    const char *value, char *err, size_t errcap);
 
-/* Read an INI file.  Errors name the file and line: "FILE:LINE: ...".
- * Returns TRK_OK, TRK_ERR_CONFIG or TRK_ERR_IO. */
+/* Read an INI file over C (a key given again overrides the earlier one).
+ * Errors name the file and line: "FILE:LINE: ..." ("FILE: ..." when it
+ * cannot be read).  Returns TRK_OK, TRK_ERR_CONFIG, TRK_ERR_IO or
+ * TRK_ERR_NOMEM. */
 int trk_config_load(struct trk_config *c, const char *path, char *err, size_t errcap);
 
 /* Checks across options (vehicle set, min <= max, TLS cert with key...).
