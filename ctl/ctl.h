@@ -96,6 +96,34 @@ enum {
  * printed (the command returns it), CTL_EUSAGE after printing why. */
 int ctl_common_option(struct ctl_common *co, int c, char **argv);
 
+struct option;
+
+/* One of a command's own options, for ctl_parse_options(): what its value
+ * is checked with and where it goes. */
+struct ctl_optval {
+    int code;               /* the option's code in the command's long options */
+    bool *flag;             /* an option without a value sets *flag, or NULL */
+    const char **value;     /* the value (borrowed from argv) goes here, or NULL */
+    const char *empty;      /* when set: an empty value is this usage error */
+    /* When set, called first with the value; returns -1 to go on, or the
+     * exit code the command returns (after printing why). */
+    int (*parse)(const struct ctl_common *co, const char *value, void *arg);
+    void *arg;              /* parse's third argument */
+};
+
+/*
+ * A command's getopt_long loop: the common options (ctl_common_option) and
+ * the command's own, longopts (which start with CTL_COMMON_LONGOPTS), whose
+ * values go where opts (ended by an entry whose code is 0) says. When
+ * operands is false, an argument that is not an option is a usage error.
+ * Returns -1 when all is parsed (optind is at the first operand), else the
+ * exit code for the command to return: CTL_OK after --help, CTL_EUSAGE
+ * after printing why.
+ */
+int ctl_parse_options(struct ctl_common *co, int argc, char **argv,
+                      const struct option *longopts, const struct ctl_optval *opts,
+                      bool operands);
+
 /* ---- time ------------------------------------------------------------ */
 
 /* The configured time zone (IANA name): --tz, else $HAZGATE_TZ, else

@@ -280,6 +280,51 @@ follow_loop(PGconn *conn, const char *conninfo, const char **params, struct foll
     }
 }
 
+/* --limit N: a positive number. */
+static int
+check_limit(const struct ctl_common *co, const char *value, void *arg)
+{
+    (void)arg;
+    char *end;
+    errno = 0;
+    long long v = strtoll(value, &end, 10);
+    if (!*value || *end || errno || v < 1)
+        return ctl_usage_error(co->cmd, co->usage, "--limit: '%s' is not a positive number",
+                               value);
+    return -1;
+}
+
+#define KINDS_LEN 512
+
+/* --kind K[,K...], repeatable: each kind is known; they are gathered in arg
+ * (KINDS_LEN bytes) as a PostgreSQL array literal without its closing
+ * brace ("{zone_enter,overspeed"). */
+static int
+add_kinds(const struct ctl_common *co, const char *value, void *arg)
+{
+    char *kinds = arg;
+    char *copy = strdup(value), *save = NULL;
+    for (char *k = strtok_r(copy, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+        bool known = false;
+        for (size_t i = 0; i < sizeof alert_kinds / sizeof alert_kinds[0]; i++)
+            known |= strcmp(k, alert_kinds[i]) == 0;
+        if (!known) {
+            ctl_usage_error(co->cmd, co->usage,
+                            "--kind: unknown alert kind '%s' (zone_enter, zone_exit, "
+                            "prohibited_entry, zone_speeding, overspeed, dwell_exceeded, "
+                            "route_deviation, tracker_silent, tracker_resumed)", k);
+            free(copy);
+            return CTL_EUSAGE;
+        }
+        if (strlen(kinds) + strlen(k) + 3 < KINDS_LEN) {
+            strcat(kinds, kinds[0] ? "," : "{");
+            strcat(kinds, k);
+        }
+    }
+    free(copy);
+    return -1;
+}
+
 int
 ctl_alerts_main(int argc, char **argv)
 {
@@ -288,68 +333,21 @@ ctl_alerts_main(int argc, char **argv)
                              .format = CTL_FMT_TABLE };
     bool open = false, follow = false;
     const char *since = NULL, *until = NULL, *vehicle = NULL, *zone = NULL, *limit = NULL;
-    char kinds[512] = "";
-    int c;
-
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, CTL_COMMON_SHORTOPTS, alerts_longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_OPEN: open = true; break;
-        case OPT_SINCE: since = optarg; break;
-        case OPT_UNTIL: until = optarg; break;
-        case OPT_VEHICLE:
-            if (!*optarg)
-                return ctl_usage_error(co.cmd, co.usage, "--vehicle needs a plate");
-            vehicle = optarg;
-            break;
-        case OPT_ZONE:
-            if (!*optarg)
-                return ctl_usage_error(co.cmd, co.usage, "--zone needs an id or a name");
-            zone = optarg;
-            break;
-        case OPT_FOLLOW: follow = true; break;
-        case OPT_LIMIT: {
-            char *end;
-            errno = 0;
-            long long v = strtoll(optarg, &end, 10);
-            if (!*optarg || *end || errno || v < 1)
-                return ctl_usage_error(co.cmd, co.usage,
-                                       "--limit: '%s' is not a positive number", optarg);
-            limit = optarg;
-            break;
-        }
-        case OPT_KIND: {
-            char *copy = strdup(optarg), *save = NULL;
-            for (char *k = strtok_r(copy, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
-                bool known = false;
-                for (size_t i = 0; i < sizeof alert_kinds / sizeof alert_kinds[0]; i++)
-                    known |= strcmp(k, alert_kinds[i]) == 0;
-                if (!known) {
-                    ctl_usage_error(co.cmd, co.usage,
-                                    "--kind: unknown alert kind '%s' (zone_enter, zone_exit, "
-                                    "prohibited_entry, zone_speeding, overspeed, dwell_exceeded, "
-                                    "route_deviation, tracker_silent, tracker_resumed)", k);
-                    free(copy);
-                    return CTL_EUSAGE;
-                }
-                if (strlen(kinds) + strlen(k) + 3 < sizeof kinds) {
-                    strcat(kinds, kinds[0] ? "," : "{");
-                    strcat(kinds, k);
-                }
-            }
-            free(copy);
-            break;
-        }
-        default: {
-            int r = ctl_common_option(&co, c, argv);
-            if (r >= 0)
-                return r;
-        }
-        }
-    }
-    if (optind < argc)
-        return ctl_usage_error(co.cmd, co.usage, "unexpected argument '%s'", argv[optind]);
+    char kinds[KINDS_LEN] = "";
+    const struct ctl_optval opts[] = {
+        { .code = OPT_OPEN, .flag = &open },
+        { .code = OPT_SINCE, .value = &since },
+        { .code = OPT_UNTIL, .value = &until },
+        { .code = OPT_VEHICLE, .value = &vehicle, .empty = "--vehicle needs a plate" },
+        { .code = OPT_ZONE, .value = &zone, .empty = "--zone needs an id or a name" },
+        { .code = OPT_FOLLOW, .flag = &follow },
+        { .code = OPT_LIMIT, .value = &limit, .parse = check_limit },
+        { .code = OPT_KIND, .parse = add_kinds, .arg = kinds },
+        { 0 },
+    };
+    int parsed = ctl_parse_options(&co, argc, argv, alerts_longopts, opts, false);
+    if (parsed >= 0)
+        return parsed;
     if (kinds[0])
         strcat(kinds, "}");
     char since_s[40], until_s[40], zone_id[24];
@@ -446,20 +444,14 @@ ctl_ack_main(int argc, char **argv)
                              .formats = CTL_FMT_TABLE | CTL_FMT_JSON | CTL_FMT_CSV,
                              .format = CTL_FMT_TABLE };
     const char *by = NULL, *note = NULL;
-    int c;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, CTL_COMMON_SHORTOPTS, ack_longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_BY: by = optarg; break;
-        case OPT_NOTE: note = optarg; break;
-        default: {
-            int r = ctl_common_option(&co, c, argv);
-            if (r >= 0)
-                return r;
-        }
-        }
-    }
+    const struct ctl_optval opts[] = {
+        { .code = OPT_BY, .value = &by },
+        { .code = OPT_NOTE, .value = &note },
+        { 0 },
+    };
+    int parsed = ctl_parse_options(&co, argc, argv, ack_longopts, opts, true);
+    if (parsed >= 0)
+        return parsed;
     if (optind >= argc)
         return ctl_usage_error(co.cmd, co.usage, "which alerts? give one or more alert ids");
     if (!by || !*by)

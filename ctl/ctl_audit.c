@@ -256,30 +256,18 @@ ctl_audit_main(int argc, char **argv)
                              .format = CTL_FMT_TABLE };
     const char *from = NULL, *to = NULL, *vehicle = NULL, *zones_path = NULL,
                *config_path = NULL, *warmup = NULL;
-    int c;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, CTL_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_FROM: from = optarg; break;
-        case OPT_TO: to = optarg; break;
-        case OPT_VEHICLE:
-            if (!*optarg)
-                return ctl_usage_error(co.cmd, co.usage, "--vehicle needs a plate");
-            vehicle = optarg;
-            break;
-        case OPT_ZONES: zones_path = optarg; break;
-        case OPT_CONFIG: config_path = optarg; break;
-        case OPT_WARMUP: warmup = optarg; break;
-        default: {
-            int r = ctl_common_option(&co, c, argv);
-            if (r >= 0)
-                return r;
-        }
-        }
-    }
-    if (optind < argc)
-        return ctl_usage_error(co.cmd, co.usage, "unexpected argument '%s'", argv[optind]);
+    const struct ctl_optval opts[] = {
+        { .code = OPT_FROM, .value = &from },
+        { .code = OPT_TO, .value = &to },
+        { .code = OPT_VEHICLE, .value = &vehicle, .empty = "--vehicle needs a plate" },
+        { .code = OPT_ZONES, .value = &zones_path },
+        { .code = OPT_CONFIG, .value = &config_path },
+        { .code = OPT_WARMUP, .value = &warmup },
+        { 0 },
+    };
+    int parsed = ctl_parse_options(&co, argc, argv, longopts, opts, false);
+    if (parsed >= 0)
+        return parsed;
     if (!from || !to)
         return ctl_usage_error(co.cmd, co.usage, "--from and --to are both required");
     int64_t from_us, to_us, warm_s = 0;

@@ -114,6 +114,40 @@ ctl_common_option(struct ctl_common *co, int c, char **argv)
     }
 }
 
+int
+ctl_parse_options(struct ctl_common *co, int argc, char **argv, const struct option *longopts,
+                  const struct ctl_optval *opts, bool operands)
+{
+    int c;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, CTL_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+        const struct ctl_optval *o = opts;
+        while (o->code && o->code != c)
+            o++;
+        if (!o->code) {
+            int r = ctl_common_option(co, c, argv);
+            if (r >= 0)
+                return r;
+            continue;
+        }
+        if (o->flag)
+            *o->flag = true;
+        if (o->empty && optarg && !*optarg)
+            return ctl_usage_error(co->cmd, co->usage, "%s", o->empty);
+        if (o->parse) {
+            int r = o->parse(co, optarg, o->arg);
+            if (r >= 0)
+                return r;
+        }
+        if (o->value)
+            *o->value = optarg;
+    }
+    if (!operands && optind < argc)
+        return ctl_usage_error(co->cmd, co->usage, "unexpected argument '%s'", argv[optind]);
+    return -1;
+}
+
 /* ---- time ------------------------------------------------------------ */
 
 static char tz_current[128] = "";

@@ -9,7 +9,7 @@
  *   gw_mqtt.c    libmosquitto adapter driven by libevent
  *   gw_pg.c      non-blocking libpq adapter running jobs of steps
  *   gw_http.c    evhttp: /metrics, /healthz
- *   gw_log.c     key=value lines on stderr
+ * The daemon logs with common/hz_log.h (through gw_config.h).
  */
 #ifndef HAZGATE_GATEWAY_INTERNAL_H
 #define HAZGATE_GATEWAY_INTERNAL_H
@@ -25,17 +25,6 @@
 #include "gateway/gw_config.h"
 #include "geofence/geofence.h"
 #include "ingest/ingest.h"
-
-/* ---- log (gw_log.c) ------------------------------------------------- */
-
-/* Messages below this level are dropped; set from [log] level. */
-void gw_log_set_level(enum gw_log_level level);
-bool gw_log_enabled(enum gw_log_level level);
-
-/* One line "ts=... level=... event=EVENT <fmt...>" on stderr, written with
- * one write(2). fmt continues the line with key=value pairs. */
-void gw_log(enum gw_log_level level, const char *event, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /* ---- growable buffer (gw_batch.c) ----------------------------------- */
 

@@ -1,11 +1,13 @@
 /*
  * gw_config.h - hazgate's configuration file (libgwconfig.a, prefix gw_config_).
  *
- * One INI file (DESIGN.md "Configuration"), read with libinih. Every option
- * lives in ONE table in gw_config.c: section, key, type, bounds, default and
- * whether SIGHUP applies it; defaults go through the same parser as the file,
- * and --help prints the table. An unknown section or key, a bad value or a
- * repeated key is an error naming the file and the line ("FILE:LINE: ...").
+ * One INI file (DESIGN.md "Configuration"). Every option lives in ONE table
+ * in gw_config.c, on the common engine (common/hz_ini.h): section, key,
+ * type, bounds, default and whether SIGHUP applies it; defaults go through
+ * the same parser as the file, and --help prints the table. An unknown
+ * section or key, a bad value or a repeated key is an error naming the file
+ * and the line ("FILE:LINE: ..."). Durations carry their unit in the key
+ * (`_ms`, `_s`); `[mqtt] keepalive` is still read, as `keepalive_s`.
  *
  * The struct is plain values (fixed-size strings, no pointers), so a config
  * is copied by assignment and needs no free. The daemon loads a new one on
@@ -23,6 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/hz_log.h"
 #include "geofence/geofence.h"
 
 #define GW_PATH_MAX 256
@@ -30,13 +33,13 @@
 #define GW_SUB_MAX 16
 #define GW_TOPIC_MAX 200
 
+/* The values of enum hz_ini_err. */
 enum gw_config_err {
 	GW_CONFIG_OK = 0,
 	GW_CONFIG_EIO = -1,     /* the file cannot be opened or read */
 	GW_CONFIG_EPARSE = -2,  /* a syntax error, unknown key or bad value */
+	GW_CONFIG_ENOMEM = -3,  /* out of memory */
 };
-
-enum gw_log_level { GW_LOG_DEBUG = 0, GW_LOG_INFO, GW_LOG_WARN, GW_LOG_ERROR };
 
 enum gw_fsync { GW_FSYNC_ALWAYS = 0, GW_FSYNC_NEVER };
 
@@ -86,7 +89,7 @@ struct gw_config {
 		char listen[GW_STR_MAX];       /* "" = off */
 	} http;
 	struct {
-		enum gw_log_level level;
+		enum hz_log_level level;
 	} log;
 	struct {
 		int drain_timeout_ms;
@@ -101,7 +104,7 @@ void gw_config_default(struct gw_config *cfg);
  * Read FILE over the defaults into *cfg. On error *cfg is unspecified and
  * err (errlen bytes, may be NULL) holds one line "FILE:LINE: message" (or
  * "FILE: message" when no line applies).
- * Returns GW_CONFIG_OK, GW_CONFIG_EIO or GW_CONFIG_EPARSE.
+ * Returns GW_CONFIG_OK, GW_CONFIG_EIO, GW_CONFIG_EPARSE or GW_CONFIG_ENOMEM.
  */
 int gw_config_load(const char *path, struct gw_config *cfg, char *err, size_t errlen);
 
@@ -118,11 +121,9 @@ int gw_config_load_string(const char *name, const char *text, struct gw_config *
 int gw_config_apply_reload(struct gw_config *cur, const struct gw_config *next,
                            char *buf, size_t buflen);
 
-/* Print the options table (section, key, default, reload rule, summary). */
+/* Print the options table, one option a line: section, key, type and
+ * bounds, default, summary, reload rule, old spelling. */
 void gw_config_print_help(FILE *out);
-
-/* "debug", "info", "warn", "error". */
-const char *gw_log_level_name(enum gw_log_level level);
 
 /* Static text for a gw_config_err. */
 const char *gw_config_strerror(int err);

@@ -200,8 +200,8 @@ static void
 spool_log(void *arg, enum trk_queue_level level, const char *event, const char *detail)
 {
 	(void)arg;
-	gw_log(level == TRK_QUEUE_LOG_ERROR ? GW_LOG_ERROR :
-	       level == TRK_QUEUE_LOG_WARN ? GW_LOG_WARN : GW_LOG_INFO,
+	hz_log(level == TRK_QUEUE_LOG_ERROR ? HZ_LOG_ERROR :
+	       level == TRK_QUEUE_LOG_WARN ? HZ_LOG_WARN : HZ_LOG_INFO,
 	       "spool", "what=%s %s", event, detail);
 }
 
@@ -222,11 +222,11 @@ set_spool_full(struct gw *gw, bool full)
 	gw->spool_full = full;
 	if (full) {
 		gw->m.spool_full_events++;
-		gw_log(GW_LOG_WARN, "spool_full", "bytes=%" PRIu64 " max_bytes=%" PRIu64
+		hz_log(HZ_LOG_WARN, "spool_full", "bytes=%" PRIu64 " max_bytes=%" PRIu64
 		       " action=\"MQTT reading paused; the broker keeps the messages\"",
 		       spool_bytes(gw), gw->cfg.spool.max_bytes);
 	} else {
-		gw_log(GW_LOG_INFO, "spool_room", "bytes=%" PRIu64 " action=\"MQTT reading resumed\"",
+		hz_log(HZ_LOG_INFO, "spool_room", "bytes=%" PRIu64 " action=\"MQTT reading resumed\"",
 		       spool_bytes(gw));
 	}
 	if (gw->mqtt)
@@ -248,7 +248,7 @@ try_append(struct gw *gw)
 	}
 	rc = trk_queue_append(gw->spool, gw->ser.p, gw->ser.len, NULL);
 	if (rc != TRK_QUEUE_OK) {
-		gw_log(GW_LOG_ERROR, "spool_append_failed", "why=\"%s\" errno=\"%s\"",
+		hz_log(HZ_LOG_ERROR, "spool_append_failed", "why=\"%s\" errno=\"%s\"",
 		       trk_queue_strerror(rc), strerror(errno));
 		set_spool_full(gw, true);
 		return;
@@ -316,7 +316,7 @@ seal(struct gw *gw)
 		return;
 	gw_hist_observe(&gw->m.batch_rows, gw->cur.npos + gw->cur.nalerts + gw->cur.nrejects);
 	if (gw_batch_serialize(&gw->cur, &gw->ser) != 0) {
-		gw_log(GW_LOG_ERROR, "batch_oom", "rows=%u", gw->cur.npos);
+		hz_log(HZ_LOG_ERROR, "batch_oom", "rows=%u", gw->cur.npos);
 		return;
 	}
 	gw_batch_reset(&gw->cur);
@@ -413,7 +413,7 @@ on_message(void *arg, const char *topic, const void *payload, size_t len, enum g
 		if (gw_batch_add_reject(&gw->cur, topic, payload, len, ing_reason_name(err.reason),
 					err.message, now_us) != 0)
 			gw->m.oom_dropped++;
-		gw_log(GW_LOG_DEBUG, "reject", "topic=%s reason=%s", topic,
+		hz_log(HZ_LOG_DEBUG, "reject", "topic=%s reason=%s", topic,
 		       ing_reason_name(err.reason));
 	} else if (r == ING_IGNORED) {
 		gw->m.ignored++;
@@ -447,7 +447,7 @@ on_message(void *arg, const char *topic, const void *payload, size_t len, enum g
 			if (fix.present & ING_HAS_SEQ) {
 				if (v->has_seq && fix.seq > v->seq + 1) {
 					gw->m.lost_seq += (uint64_t)(fix.seq - v->seq - 1);
-					gw_log(GW_LOG_WARN, "seq_gap", "vehicle=%s after=%" PRId64
+					hz_log(HZ_LOG_WARN, "seq_gap", "vehicle=%s after=%" PRId64
 					       " got=%" PRId64 " missing=%" PRId64, fix.vehicle, v->seq,
 					       fix.seq, fix.seq - v->seq - 1);
 				}
@@ -535,7 +535,7 @@ publish_alerts(struct gw *gw)
 		if (n < 0 || (size_t)n >= sizeof(payload) ||
 		    gw_mqtt_publish(gw->mqtt, topic, payload, (size_t)n, false) != 0) {
 			gw->m.alerts_publish_failed++;
-			gw_log(GW_LOG_ERROR, "alert_publish_failed", "id=%" PRId64 " topic=%s", id, topic);
+			hz_log(HZ_LOG_ERROR, "alert_publish_failed", "id=%" PRId64 " topic=%s", id, topic);
 		} else {
 			gw->m.alerts_published++;
 		}
@@ -587,13 +587,13 @@ w_done(void *arg, int err, const char *msg)
 	}
 	trk_queue_rewind(gw->spool);
 	if (err == GW_PG_ELINK) {
-		gw_log(GW_LOG_WARN, "batch_deferred", "record=%" PRIu64 " why=\"%s\"", gw->wid, msg);
+		hz_log(HZ_LOG_WARN, "batch_deferred", "record=%" PRIu64 " why=\"%s\"", gw->wid, msg);
 		check_drained(gw);
 		return;   /* on_pg_ready kicks the writer again */
 	}
 	gw->m.batches_failed++;
 	if (++gw->wfails >= gw->cfg.postgres.retry_limit) {
-		gw_log(GW_LOG_ERROR, "batch_set_aside", "record=%" PRIu64 " positions=%u alerts=%u"
+		hz_log(HZ_LOG_ERROR, "batch_set_aside", "record=%" PRIu64 " positions=%u alerts=%u"
 		       " rejects=%u why=\"%s\"", gw->wid, gw->wv.npos, gw->wv.nalerts,
 		       gw->wv.nrejects, msg);
 		gw->m.batches_set_aside++;
@@ -610,7 +610,7 @@ w_done(void *arg, int err, const char *msg)
 		event_active(gw->ev_kick, EV_TIMEOUT, 0);
 		return;
 	}
-	gw_log(GW_LOG_ERROR, "batch_failed", "record=%" PRIu64 " attempt=%d why=\"%s\"", gw->wid,
+	hz_log(HZ_LOG_ERROR, "batch_failed", "record=%" PRIu64 " attempt=%d why=\"%s\"", gw->wid,
 	       gw->wfails, msg);
 	{
 		struct timeval tv = { 1, 0 };
@@ -705,7 +705,7 @@ set_aside_record(struct gw *gw, uint64_t id, const void *data, size_t len, int w
 			(void)remove(path);
 	}
 	gw->m.records_unreadable++;
-	gw_log(GW_LOG_ERROR, "spool_record_unreadable", "record=%" PRIu64 " bytes=%zu why=\"%s\""
+	hz_log(HZ_LOG_ERROR, "spool_record_unreadable", "record=%" PRIu64 " bytes=%zu why=\"%s\""
 	       " kept=\"%s\"", id, len, gw_batch_strerror(why), kept);
 	trk_queue_ack(gw->spool, id);
 }
@@ -772,7 +772,7 @@ take_group(struct gw *gw)
 		bad = group_add(gw, data, len);
 		if (bad == GROUP_ENOMEM) {
 			/* The records are durable: keep them all for the retry. */
-			gw_log(GW_LOG_ERROR, "batch_oom", "record=%" PRIu64 " bytes=%zu", id, len);
+			hz_log(HZ_LOG_ERROR, "batch_oom", "record=%" PRIu64 " bytes=%zu", id, len);
 			trk_queue_rewind(gw->spool);
 			gw->nwids = 0;
 			return TRK_QUEUE_ERR_NOMEM;
@@ -817,7 +817,7 @@ writer_kick(struct gw *gw)
 	if (rc != TRK_QUEUE_OK) {
 		struct timeval tv = { 1, 0 };
 
-		gw_log(GW_LOG_ERROR, "spool_read_failed", "why=\"%s\"", trk_queue_strerror(rc));
+		hz_log(HZ_LOG_ERROR, "spool_read_failed", "why=\"%s\"", trk_queue_strerror(rc));
 		event_add(gw->ev_retry, &tv);
 		return;
 	}
@@ -850,7 +850,7 @@ writer_kick(struct gw *gw)
 	return;
 oom:
 	/* The records are durable: keep them and try again in a second. */
-	gw_log(GW_LOG_ERROR, "batch_oom", "record=%" PRIu64 " records=%zu", gw->wid, gw->nwids);
+	hz_log(HZ_LOG_ERROR, "batch_oom", "record=%" PRIu64 " records=%zu", gw->wid, gw->nwids);
 	trk_queue_rewind(gw->spool);
 	{
 		struct timeval tv = { 1, 0 };
@@ -884,9 +884,9 @@ part_done(void *arg, int err, const char *msg)
 
 	gw->pjob_busy = false;
 	if (err == GW_PG_OK)
-		gw_log(GW_LOG_DEBUG, "partitions_ensured", "days=%s", gw->part_days);
+		hz_log(HZ_LOG_DEBUG, "partitions_ensured", "days=%s", gw->part_days);
 	else if (err == GW_PG_ESQL)
-		gw_log(GW_LOG_ERROR, "partitions_failed", "why=\"%s\"", msg);
+		hz_log(HZ_LOG_ERROR, "partitions_failed", "why=\"%s\"", msg);
 }
 
 static void
@@ -921,19 +921,19 @@ schema_done(void *arg, int err, const char *msg)
 		for (char *p = gw->schema_msg; *p; p++)
 			if (*p == '\n' || *p == '"')
 				*p = ' ';
-		gw_log(GW_LOG_ERROR, "schema_refused", "why=\"%s\"", gw->schema_msg);
+		hz_log(HZ_LOG_ERROR, "schema_refused", "why=\"%s\"", gw->schema_msg);
 		gw->exit_code = 1;
 		event_base_loopbreak(gw->base);
 		return;
 	}
-	gw_log(GW_LOG_INFO, "schema_ok", "latest=%d", sch_latest_version());
+	hz_log(HZ_LOG_INFO, "schema_ok", "latest=%d", sch_latest_version());
 	ensure_partitions(gw);
 	gw->phase = PH_REPLAY;
 	{
 		struct trk_queue_stats st;
 
 		trk_queue_get_stats(gw->spool, &st);
-		gw_log(GW_LOG_INFO, "spool_replay", "pending=%" PRIu64 " bytes=%" PRIu64, st.pending,
+		hz_log(HZ_LOG_INFO, "spool_replay", "pending=%" PRIu64 " bytes=%" PRIu64, st.pending,
 		       st.bytes);
 	}
 	writer_kick(gw);
@@ -954,7 +954,7 @@ zones_result(void *arg, const PGresult *res)
 	rc = gf_zoneset_parse(text, strlen(text), &zs, why, sizeof(why));
 	if (rc != GF_OK) {
 		gw->m.zone_reload_failures++;
-		gw_log(GW_LOG_ERROR, "zones_refused", "zones=%s why=\"%s\" kept=%zu",
+		hz_log(HZ_LOG_ERROR, "zones_refused", "zones=%s why=\"%s\" kept=%zu",
 		       PQgetvalue(res, 0, 1), rc == GF_ENOMEM ? "out of memory" : why,
 		       gw->zones ? gf_zoneset_count(gw->zones) : 0);
 		return;
@@ -962,7 +962,7 @@ zones_result(void *arg, const PGresult *res)
 	if (!gw->engine) {
 		if (gf_engine_new(&gw->cfg.geofence, zs, gw->tz, &gw->engine) != GF_OK) {
 			gf_zoneset_free(zs);
-			gw_log(GW_LOG_ERROR, "engine_failed", "why=\"%s\"", "gf_engine_new");
+			hz_log(HZ_LOG_ERROR, "engine_failed", "why=\"%s\"", "gf_engine_new");
 			return;
 		}
 	} else {
@@ -971,7 +971,7 @@ zones_result(void *arg, const PGresult *res)
 	gf_zoneset_free(gw->zones);
 	gw->zones = zs;
 	gw->m.zone_reloads++;
-	gw_log(GW_LOG_INFO, "zones_loaded", "zones=%zu bytes=%zu", gf_zoneset_count(zs),
+	hz_log(HZ_LOG_INFO, "zones_loaded", "zones=%zu bytes=%zu", gf_zoneset_count(zs),
 	       gf_zoneset_memory(zs));
 }
 
@@ -1009,7 +1009,7 @@ states_result(void *arg, const PGresult *res)
 		}
 		loaded++;
 	}
-	gw_log(refused ? GW_LOG_WARN : GW_LOG_INFO, "vehicle_state_loaded",
+	hz_log(refused ? HZ_LOG_WARN : HZ_LOG_INFO, "vehicle_state_loaded",
 	       "vehicles=%d refused=%d", loaded, refused);
 }
 
@@ -1026,7 +1026,7 @@ load_done(void *arg, int err, const char *msg)
 	if (err != GW_PG_OK || !gw->engine) {
 		struct timeval tv = { 5, 0 };
 
-		gw_log(GW_LOG_ERROR, "startup_load_failed", "why=\"%s\" retry_s=5",
+		hz_log(HZ_LOG_ERROR, "startup_load_failed", "why=\"%s\" retry_s=5",
 		       err ? msg : "no usable zone set");
 		gw->phase = PH_REPLAY;
 		event_add(gw->ev_retry, &tv);
@@ -1034,7 +1034,7 @@ load_done(void *arg, int err, const char *msg)
 	}
 	gw->phase = PH_RUN;
 	event_add(gw->ev_tick, &tick);
-	gw_log(GW_LOG_INFO, "running", "vehicles=%zu", gf_engine_vehicle_count(gw->engine));
+	hz_log(HZ_LOG_INFO, "running", "vehicles=%zu", gf_engine_vehicle_count(gw->engine));
 	gw_mqtt_start(gw->mqtt);
 	if (gw->draining)
 		check_drained(gw);
@@ -1069,7 +1069,7 @@ zones_done(void *arg, int err, const char *msg)
 
 	gw->zjob_busy = false;
 	if (err == GW_PG_ESQL)
-		gw_log(GW_LOG_ERROR, "zones_query_failed", "why=\"%s\"", msg);
+		hz_log(HZ_LOG_ERROR, "zones_query_failed", "why=\"%s\"", msg);
 	if (gw->zones_dirty && err == GW_PG_OK) {
 		gw->zones_dirty = false;
 		zones_reload(gw);
@@ -1139,7 +1139,7 @@ on_pg_notify(void *arg, const char *channel, const char *payload)
 {
 	struct gw *gw = arg;
 
-	gw_log(GW_LOG_INFO, "notify", "channel=%s payload=%s", channel, payload);
+	hz_log(HZ_LOG_INFO, "notify", "channel=%s payload=%s", channel, payload);
 	if (!strcmp(channel, "hazgate_zones"))
 		zones_reload(gw);
 }
@@ -1214,7 +1214,7 @@ finish(struct gw *gw)
 	trk_queue_get_stats(gw->spool, &st);
 	if (gw->mqtt)
 		gw_mqtt_disconnect(gw->mqtt);
-	gw_log(GW_LOG_INFO, "stopped", "spool_pending=%" PRIu64 " held=%d", st.pending,
+	hz_log(HZ_LOG_INFO, "stopped", "spool_pending=%" PRIu64 " held=%d", st.pending,
 	       gw->held ? 1 : 0);
 	event_base_loopexit(gw->base, NULL);
 }
@@ -1258,7 +1258,7 @@ on_drain_timeout(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	gw_log(GW_LOG_WARN, "drain_timeout", "ms=%d action=\"exit; the rest stays in the spool\"",
+	hz_log(HZ_LOG_WARN, "drain_timeout", "ms=%d action=\"exit; the rest stays in the spool\"",
 	       gw->cfg.daemon.drain_timeout_ms);
 	finish(gw);
 }
@@ -1272,7 +1272,7 @@ gw_drain(struct gw *gw)
 	if (gw->draining)
 		return;
 	gw->draining = true;
-	gw_log(GW_LOG_INFO, "draining", "timeout_ms=%d", gw->cfg.daemon.drain_timeout_ms);
+	hz_log(HZ_LOG_INFO, "draining", "timeout_ms=%d", gw->cfg.daemon.drain_timeout_ms);
 	if (gw->mqtt)
 		gw_mqtt_pause(gw->mqtt, true);
 	event_add(gw->ev_drain, &tv);
@@ -1307,12 +1307,12 @@ gw_new(struct event_base *base, const struct gw_config *cfg, const char *cfg_pat
 
 	rc = gf_tz_load(cfg->geofence.timezone, &gw->tz);
 	if (rc != GF_OK) {
-		gw_log(GW_LOG_ERROR, "timezone_failed", "timezone=%s why=\"%s\"",
+		hz_log(HZ_LOG_ERROR, "timezone_failed", "timezone=%s why=\"%s\"",
 		       cfg->geofence.timezone, gf_strerror(rc));
 		goto err;
 	}
 	if (mkdir(cfg->spool.dir, 0750) != 0 && errno != EEXIST) {
-		gw_log(GW_LOG_ERROR, "spool_failed", "dir=%s why=\"%s\"", cfg->spool.dir,
+		hz_log(HZ_LOG_ERROR, "spool_failed", "dir=%s why=\"%s\"", cfg->spool.dir,
 		       strerror(errno));
 		goto err;
 	}
@@ -1332,7 +1332,7 @@ gw_new(struct event_base *base, const struct gw_config *cfg, const char *cfg_pat
 	qo.log_arg = gw;
 	rc = trk_queue_open(&gw->spool, cfg->spool.dir, &qo);
 	if (rc != TRK_QUEUE_OK) {
-		gw_log(GW_LOG_ERROR, "spool_failed", "dir=%s why=\"%s\" errno=\"%s\"",
+		hz_log(HZ_LOG_ERROR, "spool_failed", "dir=%s why=\"%s\" errno=\"%s\"",
 		       cfg->spool.dir, trk_queue_strerror(rc), strerror(errno));
 		goto err;
 	}
@@ -1414,12 +1414,12 @@ gw_reload(struct gw *gw)
 
 	if (gw->cfg_path[0]) {
 		if (gw_config_load(gw->cfg_path, &next, err, sizeof(err)) != GW_CONFIG_OK) {
-			gw_log(GW_LOG_ERROR, "reload_refused", "why=\"%s\"", err);
+			hz_log(HZ_LOG_ERROR, "reload_refused", "why=\"%s\"", err);
 		} else {
 			n = gw_config_apply_reload(&gw->cfg, &next, names, sizeof(names));
-			gw_log_set_level(gw->cfg.log.level);
+			hz_log_set_level(gw->cfg.log.level);
 			gw_pg_set_reconnect_max(gw->pg, gw->cfg.postgres.reconnect_max_ms);
-			gw_log(GW_LOG_INFO, "config_reloaded", "needs_restart=%d%s%s", n,
+			hz_log(HZ_LOG_INFO, "config_reloaded", "needs_restart=%d%s%s", n,
 			       n ? " options=" : "", n ? names : "");
 		}
 	}

@@ -63,7 +63,7 @@ gw_http_new(struct event_base *base, const char *listen, struct gw *gw)
 		return NULL;
 	if (!colon || (size_t)(colon - listen) >= sizeof(host) ||
 	    (port = strtol(colon + 1, NULL, 10)) < 0 || port > 65535) {
-		gw_log(GW_LOG_ERROR, "http_failed", "listen=%s why=\"want ADDRESS:PORT\"", listen);
+		hz_log(HZ_LOG_ERROR, "http_failed", "listen=%s why=\"want ADDRESS:PORT\"", listen);
 		free(h);
 		return NULL;
 	}
@@ -72,13 +72,13 @@ gw_http_new(struct event_base *base, const char *listen, struct gw *gw)
 	h->gw = gw;
 	h->http = evhttp_new(base);
 	if (!h->http || evhttp_bind_socket(h->http, host, (uint16_t)port) != 0) {
-		gw_log(GW_LOG_ERROR, "http_failed", "listen=%s why=\"cannot bind\"", listen);
+		hz_log(HZ_LOG_ERROR, "http_failed", "listen=%s why=\"cannot bind\"", listen);
 		gw_http_free(h);
 		return NULL;
 	}
 	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
 	evhttp_set_gencb(h->http, on_request, h);
-	gw_log(GW_LOG_INFO, "http_listening", "listen=%s", listen);
+	hz_log(HZ_LOG_INFO, "http_listening", "listen=%s", listen);
 	return h;
 }
 

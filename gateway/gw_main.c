@@ -49,10 +49,10 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	if (sig == SIGHUP) {
-		gw_log(GW_LOG_INFO, "sighup", "action=reload");
+		hz_log(HZ_LOG_INFO, "sighup", "action=reload");
 		gw_reload(gw);
 	} else {
-		gw_log(GW_LOG_INFO, "signal", "sig=%d action=drain", (int)sig);
+		hz_log(HZ_LOG_INFO, "signal", "sig=%d action=drain", (int)sig);
 		gw_drain(gw);
 	}
 }
@@ -99,7 +99,7 @@ main(int argc, char **argv)
 		printf("%s: ok\n", path);
 		return 0;
 	}
-	gw_log_set_level(cfg.log.level);
+	hz_log_set_level(cfg.log.level);
 	srandom((unsigned)(time(NULL) ^ getpid()));
 	signal(SIGPIPE, SIG_IGN);
 	mosquitto_lib_init();
@@ -117,7 +117,7 @@ main(int argc, char **argv)
 		if (!sigs[i] || event_add(sigs[i], NULL) != 0)
 			goto done;
 	}
-	gw_log(GW_LOG_INFO, "starting", "version=%s config=%s pid=%d", PACKAGE_VERSION, path,
+	hz_log(HZ_LOG_INFO, "starting", "version=%s config=%s pid=%d", PACKAGE_VERSION, path,
 	       (int)getpid());
 	gw_start(gw);
 	event_base_dispatch(base);
@@ -131,6 +131,6 @@ done:
 		event_base_free(base);
 	mosquitto_lib_cleanup();
 	if (rc)
-		gw_log(GW_LOG_ERROR, "exit", "code=%d", rc);
+		hz_log(HZ_LOG_ERROR, "exit", "code=%d", rc);
 	return rc;
 }

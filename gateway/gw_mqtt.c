@@ -7,7 +7,7 @@
  * (keepalive). Persistent session: fixed client id, clean session off,
  * QoS 1 subscriptions re-sent on every connect; a retained
  * STATUS_TOPIC/<client_id> says "online", the last will says "offline".
- * Lost links are retried with exponential backoff and full jitter.
+ * Lost links are retried with exponential backoff and jitter (hz_backoff).
  *
  * Pausing (the spool is full) stops reading the socket and the keepalive:
  * the broker keeps the session's messages and may drop the link, which is
@@ -54,6 +54,8 @@
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
+#include "common/hz_backoff.h"
+
 /* Packets read per readiness event at most. */
 #define GW_MQTT_READ_BURST 256
 /* The MQTT 5 connect's probe: a broker that has not completed the TCP
@@ -70,7 +72,7 @@ struct gw_mqtt {
 	struct event *ev_read, *ev_write, *ev_misc, *ev_retry;
 	int fd;
 	bool started, connected, paused, stopping, first_done;
-	int backoff_ms;
+	struct hz_backoff backoff;
 	int unacked;
 	uint64_t nmsg; /* messages handed over: progress of a read burst */
 	size_t subacks_due;      /* SUBACKs still awaited since the CONNACK */
@@ -199,7 +201,7 @@ on_resolved(void *arg, int err, const char *addr)
 		return;
 	}
 	snprintf(m->addr, sizeof(m->addr), "%s", addr);
-	gw_log(GW_LOG_DEBUG, "mqtt_resolved", "host=%s addr=%s", m->cfg->mqtt.host, m->addr);
+	hz_log(HZ_LOG_DEBUG, "mqtt_resolved", "host=%s addr=%s", m->cfg->mqtt.host, m->addr);
 	do_connect(m);
 }
 
@@ -222,7 +224,7 @@ connect_called(struct gw_mqtt *m, int rc)
 	}
 	m->first_done = true;
 	attach_socket(m);
-	gw_log(GW_LOG_DEBUG, "mqtt_connecting", "host=%s port=%d", c->mqtt.host, c->mqtt.port);
+	hz_log(HZ_LOG_DEBUG, "mqtt_connecting", "host=%s port=%d", c->mqtt.host, c->mqtt.port);
 }
 
 static void
@@ -256,7 +258,7 @@ connect_v5(struct gw_mqtt *m)
 	mosquitto_property_free_all(&props);
 	ms = (gw_mono_us() - t0) / 1000;
 	if (ms > GW_MQTT_SLOW_MS)
-		gw_log(GW_LOG_WARN, "mqtt_connect_slow", "host=%s port=%d blocked_ms=%" PRId64,
+		hz_log(HZ_LOG_WARN, "mqtt_connect_slow", "host=%s port=%d blocked_ms=%" PRId64,
 		       c->mqtt.host, c->mqtt.port, ms);
 	errno = e;
 	connect_called(m, rc);
@@ -279,7 +281,7 @@ on_probe(evutil_socket_t fd, short what, void *arg)
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
 		err = errno;
-	gw_log(GW_LOG_DEBUG, "mqtt_probe", "addr=%s port=%d ms=%" PRId64 " err=%d", m->addr,
+	hz_log(HZ_LOG_DEBUG, "mqtt_probe", "addr=%s port=%d ms=%" PRId64 " err=%d", m->addr,
 	       m->cfg->mqtt.port, (gw_mono_us() - m->probe_t0_us) / 1000, err);
 	probe_end(m);
 	if (err != 0) {
@@ -370,17 +372,15 @@ on_retry(evutil_socket_t fd, short what, void *arg)
 static void
 schedule_retry(struct gw_mqtt *m, const char *why)
 {
-	int base, delay;
+	int delay;
 	struct timeval tv;
 
 	if (m->stopping)
 		return;
-	base = m->backoff_ms ? m->backoff_ms : m->cfg->mqtt.reconnect_min_ms;
-	/* Full jitter in [base/2, base]. */
-	delay = base / 2 + (int)(random() % (base / 2 + 1));
-	m->backoff_ms = base * 2 > m->cfg->mqtt.reconnect_max_ms ? m->cfg->mqtt.reconnect_max_ms
-								: base * 2;
-	gw_log(GW_LOG_WARN, "mqtt_retry", "host=%s port=%d in_ms=%d why=\"%s\"",
+	delay = (int)hz_backoff_jitter(hz_backoff_next(&m->backoff, m->cfg->mqtt.reconnect_min_ms,
+						       m->cfg->mqtt.reconnect_max_ms),
+				       (uint32_t)random());
+	hz_log(HZ_LOG_WARN, "mqtt_retry", "host=%s port=%d in_ms=%d why=\"%s\"",
 	       m->cfg->mqtt.host, m->cfg->mqtt.port, delay, why);
 	tv.tv_sec = delay / 1000;
 	tv.tv_usec = (delay % 1000) * 1000;
@@ -412,24 +412,24 @@ cb_connect(struct mosquitto *mosq, void *obj, int rc)
 	const struct gw_config *c = m->cfg;
 
 	if (rc != 0) {
-		gw_log(GW_LOG_ERROR, "mqtt_refused", "host=%s port=%d why=\"%s\"", c->mqtt.host,
+		hz_log(HZ_LOG_ERROR, "mqtt_refused", "host=%s port=%d why=\"%s\"", c->mqtt.host,
 		       c->mqtt.port, mosquitto_connack_string(rc));
 		return;  /* the broker closes; link_lost retries */
 	}
 	m->connected = true;
-	m->backoff_ms = 0;
+	hz_backoff_reset(&m->backoff);
 	m->subacks_due = 0;
 	for (size_t i = 0; i < c->mqtt.nsubs; i++) {
 		int r = mosquitto_subscribe(mosq, NULL, c->mqtt.subs[i].filter, 1);
 
 		if (r != MOSQ_ERR_SUCCESS)
-			gw_log(GW_LOG_ERROR, "mqtt_subscribe_failed", "filter=%s why=\"%s\"",
+			hz_log(HZ_LOG_ERROR, "mqtt_subscribe_failed", "filter=%s why=\"%s\"",
 			       c->mqtt.subs[i].filter, mosquitto_strerror(r));
 		else
 			m->subacks_due++;
 	}
 	gw_mqtt_publish(m, m->status_topic, "online", 6, true);
-	gw_log(GW_LOG_INFO, "mqtt_connected", "host=%s port=%d client_id=%s subscriptions=%zu",
+	hz_log(HZ_LOG_INFO, "mqtt_connected", "host=%s port=%d client_id=%s subscriptions=%zu",
 	       c->mqtt.host, c->mqtt.port, c->mqtt.client_id, c->mqtt.nsubs);
 	if (m->cbs.on_state)
 		m->cbs.on_state(m->cbs.arg, true);
@@ -446,10 +446,10 @@ cb_subscribe(struct mosquitto *mosq, void *obj, int mid, int n, const int *grant
 
 	(void)mosq;
 	for (int i = 0; i < n; i++)
-		gw_log(granted[i] == 1 ? GW_LOG_DEBUG : GW_LOG_WARN, "mqtt_subscribed",
+		hz_log(granted[i] == 1 ? HZ_LOG_DEBUG : HZ_LOG_WARN, "mqtt_subscribed",
 		       "mid=%d granted_qos=%d", mid, granted[i]);
 	if (m->subacks_due > 0 && --m->subacks_due == 0)
-		gw_log(GW_LOG_INFO, "mqtt_receiving", "subscriptions=%zu",
+		hz_log(HZ_LOG_INFO, "mqtt_receiving", "subscriptions=%zu",
 		       m->cfg->mqtt.nsubs);
 }
 
@@ -572,7 +572,7 @@ gw_mqtt_new(struct event_base *base, const struct gw_config *cfg, const struct g
 	}
 	return m;
 err:
-	gw_log(GW_LOG_ERROR, "mqtt_setup_failed", "why=\"%s\"", why);
+	hz_log(HZ_LOG_ERROR, "mqtt_setup_failed", "why=\"%s\"", why);
 	gw_mqtt_free(m);
 	return NULL;
 }

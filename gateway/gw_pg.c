@@ -121,7 +121,7 @@ link_lost(struct gw_pg *pg, const char *why)
 			*p = ' ';
 	close_conn(pg);
 	pg->state = PG_DOWN;
-	gw_log(was_up ? GW_LOG_ERROR : GW_LOG_WARN, was_up ? "pg_lost" : "pg_connect_failed",
+	hz_log(was_up ? HZ_LOG_ERROR : HZ_LOG_WARN, was_up ? "pg_lost" : "pg_connect_failed",
 	       "why=\"%s\"", msg);
 	fail_all(pg, GW_PG_ELINK, msg);
 	if (was_up && pg->cbs.on_down)
@@ -156,13 +156,13 @@ job_finished(struct gw_pg *pg, int err, const char *msg)
 	pg->running = false;
 	if (j == &pg->setup) {
 		if (err) {
-			gw_log(GW_LOG_ERROR, "pg_setup_failed", "why=\"%s\"", msg);
+			hz_log(HZ_LOG_ERROR, "pg_setup_failed", "why=\"%s\"", msg);
 			link_lost(pg, msg);
 			return;
 		}
 		pg->state = PG_READY;
 		pg->backoff_ms = 0;
-		gw_log(GW_LOG_INFO, "pg_connected", "server_version=%d", PQserverVersion(pg->conn));
+		hz_log(HZ_LOG_INFO, "pg_connected", "server_version=%d", PQserverVersion(pg->conn));
 		if (pg->cbs.on_ready)
 			pg->cbs.on_ready(pg->cbs.arg);
 	} else if (j->done) {
@@ -428,7 +428,7 @@ on_resolved(void *arg, int err, const char *addr)
 		link_lost(pg, why);
 		return;
 	}
-	gw_log(GW_LOG_DEBUG, "pg_resolved", "host=%s addr=%s", pg->host, addr);
+	hz_log(HZ_LOG_DEBUG, "pg_resolved", "host=%s addr=%s", pg->host, addr);
 	connect_to(pg, addr);
 }
 

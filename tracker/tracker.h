@@ -1,7 +1,8 @@
 /*
  * tracker.h - hazgate-tracker's module header: the fix, the reporting
- * policy, the payload builder, the configuration, the logger and the two
- * event-loop adapters (gpsd through libgps, MQTT through libmosquitto).
+ * policy, the payload builder, the configuration and the two event-loop
+ * adapters (gpsd through libgps, MQTT through libmosquitto). The tracker
+ * logs with common/hz_log.h.
  *
  * The on-disk queue has its own self-contained header, trk_queue.h.
  * The policy and the payload builder are pure (no I/O, no clock): they are
@@ -13,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "common/hz_log.h"
 
 /* Return codes of the tracker's functions (0 or negative). */
 enum trk_err {
@@ -101,8 +104,6 @@ int trk_payload_build(const struct trk_fix *fix, const struct trk_ident *id,
 
 enum trk_fsync_mode { TRK_FSYNC_ALWAYS = 0, TRK_FSYNC_INTERVAL = 1, TRK_FSYNC_NEVER = 2 };
 
-enum trk_log_level { TRK_LOG_DEBUG = 0, TRK_LOG_INFO, TRK_LOG_WARN, TRK_LOG_ERROR };
-
 struct trk_config {
 	/* [tracker] */
 	char *vehicle, *un, *hazard_class;
@@ -121,11 +122,11 @@ struct trk_config {
 	struct trk_policy_params report;
 	/* [queue] */
 	char *queue_dir;
-	int64_t queue_max_bytes, queue_segment_bytes;
+	uint64_t queue_max_bytes, queue_segment_bytes;
 	int fsync;                      /* enum trk_fsync_mode */
 	double fsync_interval_s;
 	/* [log] */
-	int log_level;                  /* enum trk_log_level */
+	int log_level;                  /* enum hz_log_level */
 };
 
 /* Set every option to its default.  Returns TRK_OK or TRK_ERR_NOMEM. */
@@ -135,12 +136,15 @@ int trk_config_init(struct trk_config *c);
 void trk_config_free(struct trk_config *c);
 
 /* Set [SECTION] NAME = VALUE through the option table.  On error writes
- * "unknown key ..." or "bad value ..." into ERR and returns TRK_ERR_CONFIG. */
+ * "unknown key ..." or "bad value ..." into ERR and returns TRK_ERR_CONFIG
+ * (TRK_ERR_NOMEM when a string cannot be copied). */
 int trk_config_set(struct trk_config *c, const char *section, const char *name,
                    const char *value, char *err, size_t errcap);
 
-/* Read an INI file.  Errors name the file and line: "FILE:LINE: ...".
- * Returns TRK_OK, TRK_ERR_CONFIG or TRK_ERR_IO. */
+/* Read an INI file over C (a key given again overrides the earlier one).
+ * Errors name the file and line: "FILE:LINE: ..." ("FILE: ..." when it
+ * cannot be read).  Returns TRK_OK, TRK_ERR_CONFIG, TRK_ERR_IO or
+ * TRK_ERR_NOMEM. */
 int trk_config_load(struct trk_config *c, const char *path, char *err, size_t errcap);
 
 /* Checks across options (vehicle set, min <= max, TLS cert with key...).
@@ -152,14 +156,6 @@ void trk_config_print(const struct trk_config *c, void *f);
 
 /* Print the option table (name, type, bounds, default) to F. */
 void trk_config_print_help(void *f);
-
-/* ---- logging: key=value lines on stderr ------------------------------------ */
-
-void trk_log_set_level(enum trk_log_level level);
-
-/* "ts=... level=... event=EVENT " followed by FMT (key=value pairs). */
-void trk_log(enum trk_log_level level, const char *event, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /* ---- adapters (need a libevent base) ----------------------------------------- */
 

@@ -185,7 +185,7 @@ on_read(evutil_socket_t fd, short what, void *arg)
 		msg[0] = '\0';
 		n = gps_read(&g->gd, msg, (int)sizeof msg);
 		if (n < 0) {
-			trk_log(TRK_LOG_WARN, "gpsd_lost", "host=%s port=%s fixes=%lu retry_s=%g",
+			hz_log(HZ_LOG_WARN, "gpsd_lost", "host=%s port=%s fixes=%lu retry_s=%g",
 			        g->host, g->port, g->fixes, g->retry_s);
 			gpsd_close(g);
 			trk_gpsd_flush(g);
@@ -209,7 +209,7 @@ gpsd_connect(trk_gpsd *g)
 	memset(&g->gd, 0, sizeof g->gd);
 	if (gps_open(g->host, g->port, &g->gd) != 0) {
 		/* Logged once per outage, then at debug level. */
-		trk_log(g->warned ? TRK_LOG_DEBUG : TRK_LOG_WARN, "gpsd_connect_failed",
+		hz_log(g->warned ? HZ_LOG_DEBUG : HZ_LOG_WARN, "gpsd_connect_failed",
 		        "host=%s port=%s error=\"%s\" retry_s=%g", g->host, g->port,
 		        gps_errstr(errno), g->retry_s);
 		g->warned = true;
@@ -218,7 +218,7 @@ gpsd_connect(trk_gpsd *g)
 	}
 	g->open = true;
 	if (gps_stream(&g->gd, WATCH_ENABLE | WATCH_JSON | WATCH_NMEA, NULL) != 0) {
-		trk_log(TRK_LOG_WARN, "gpsd_watch_failed", "host=%s port=%s", g->host, g->port);
+		hz_log(HZ_LOG_WARN, "gpsd_watch_failed", "host=%s port=%s", g->host, g->port);
 		gpsd_close(g);
 		schedule_retry(g);
 		return;
@@ -228,13 +228,13 @@ gpsd_connect(trk_gpsd *g)
 		(void)fcntl(g->gd.gps_fd, F_SETFL, fl | O_NONBLOCK);
 	g->ev_read = event_new(g->base, g->gd.gps_fd, EV_READ | EV_PERSIST, on_read, g);
 	if (!g->ev_read || event_add(g->ev_read, NULL) != 0) {
-		trk_log(TRK_LOG_ERROR, "gpsd_event_failed", "host=%s port=%s", g->host, g->port);
+		hz_log(HZ_LOG_ERROR, "gpsd_event_failed", "host=%s port=%s", g->host, g->port);
 		gpsd_close(g);
 		schedule_retry(g);
 		return;
 	}
 	g->warned = false;
-	trk_log(TRK_LOG_INFO, "gpsd_connected", "host=%s port=%s", g->host, g->port);
+	hz_log(HZ_LOG_INFO, "gpsd_connected", "host=%s port=%s", g->host, g->port);
 }
 
 static void

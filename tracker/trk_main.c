@@ -52,8 +52,8 @@ static void
 queue_log(void *arg, enum trk_queue_level level, const char *event, const char *detail)
 {
 	(void)arg;
-	trk_log(level == TRK_QUEUE_LOG_INFO ? TRK_LOG_INFO :
-	        level == TRK_QUEUE_LOG_WARN ? TRK_LOG_WARN : TRK_LOG_ERROR,
+	hz_log(level == TRK_QUEUE_LOG_INFO ? HZ_LOG_INFO :
+	        level == TRK_QUEUE_LOG_WARN ? HZ_LOG_WARN : HZ_LOG_ERROR,
 	        event, "%s", detail);
 }
 
@@ -72,7 +72,7 @@ pump(struct app *a)
 		if (rc == TRK_QUEUE_EMPTY)
 			break;
 		if (rc != TRK_QUEUE_OK) {
-			trk_log(TRK_LOG_ERROR, "queue_read_failed", "error=\"%s\"",
+			hz_log(HZ_LOG_ERROR, "queue_read_failed", "error=\"%s\"",
 			        trk_queue_strerror(rc));
 			break;
 		}
@@ -84,7 +84,7 @@ pump(struct app *a)
 		a->published++;
 		/* A record at or below the highest one sent before goes again
 		 * because its PUBACK was lost with the link (or the process). */
-		trk_log(TRK_LOG_DEBUG, "published", "seq=%" PRIu64 " mid=%d resend=%d", id, mid,
+		hz_log(HZ_LOG_DEBUG, "published", "seq=%" PRIu64 " mid=%d resend=%d", id, mid,
 		        id <= a->max_sent);
 		if (id > a->max_sent)
 			a->max_sent = id;
@@ -129,7 +129,7 @@ on_published(void *arg, int mid)
 		if (a->mids[i].mid != mid)
 			continue;
 		if (trk_queue_ack(a->q, a->mids[i].id) != TRK_QUEUE_OK)
-			trk_log(TRK_LOG_ERROR, "queue_ack_failed", "id=%" PRIu64, a->mids[i].id);
+			hz_log(HZ_LOG_ERROR, "queue_ack_failed", "id=%" PRIu64, a->mids[i].id);
 		a->acked++;
 		a->mids[i] = a->mids[--a->nmids];
 		break;
@@ -155,15 +155,15 @@ on_fix(void *arg, const struct trk_fix *f)
 		return;
 	rc = trk_payload_build(f, &ident, trk_queue_next_id(a->q), &payload, &len);
 	if (rc != TRK_OK) {
-		trk_log(TRK_LOG_ERROR, "payload_failed", "error=\"%s\"", trk_strerror(rc));
+		hz_log(HZ_LOG_ERROR, "payload_failed", "error=\"%s\"", trk_strerror(rc));
 		return;
 	}
 	rc = trk_queue_append(a->q, payload, len, &id);
 	if (rc != TRK_QUEUE_OK)
-		trk_log(TRK_LOG_ERROR, "queue_append_failed", "error=\"%s\" errno=\"%s\"",
+		hz_log(HZ_LOG_ERROR, "queue_append_failed", "error=\"%s\" errno=\"%s\"",
 		        trk_queue_strerror(rc), strerror(errno));
 	else
-		trk_log(TRK_LOG_DEBUG, "fix_queued", "seq=%" PRIu64 " reason=%s", id,
+		hz_log(HZ_LOG_DEBUG, "fix_queued", "seq=%" PRIu64 " reason=%s", id,
 		        trk_report_name(why));
 	free(payload);
 	a->reported++;
@@ -197,7 +197,7 @@ on_drain_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	trk_queue_get_stats(a->q, &st);
-	trk_log(TRK_LOG_WARN, "drain_timeout", "pending=%" PRIu64 " note=\"kept in the queue\"",
+	hz_log(HZ_LOG_WARN, "drain_timeout", "pending=%" PRIu64 " note=\"kept in the queue\"",
 	        st.pending);
 	begin_stop(a);
 }
@@ -212,7 +212,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	if (a->stopping)
 		return;
 	a->stopping = true;
-	trk_log(TRK_LOG_INFO, "stopping", "signal=%d", (int)sig);
+	hz_log(HZ_LOG_INFO, "stopping", "signal=%d", (int)sig);
 	trk_gpsd_flush(a->gpsd);        /* the last fix read goes in the queue too */
 	trk_gpsd_free(a->gpsd);
 	a->gpsd = NULL;
@@ -236,7 +236,7 @@ on_fsync(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (trk_queue_sync(a->q) != TRK_QUEUE_OK)
-		trk_log(TRK_LOG_ERROR, "queue_sync_failed", "error=\"%s\"", strerror(errno));
+		hz_log(HZ_LOG_ERROR, "queue_sync_failed", "error=\"%s\"", strerror(errno));
 }
 
 static void
@@ -245,7 +245,7 @@ log_stats(struct app *a, const char *event)
 	struct trk_queue_stats st;
 
 	trk_queue_get_stats(a->q, &st);
-	trk_log(TRK_LOG_INFO, event,
+	hz_log(HZ_LOG_INFO, event,
 	        "fixes=%" PRIu64 " reported=%" PRIu64 " published=%" PRIu64 " acked=%" PRIu64
 	        " pending=%" PRIu64 " queue_bytes=%" PRIu64 " dropped=%" PRIu64
 	        " corrupt=%" PRIu64 " torn=%" PRIu64 " next_seq=%" PRIu64,
@@ -370,7 +370,7 @@ main(int argc, char **argv)
 		trk_config_free(&a.cfg);
 		return 0;
 	}
-	trk_log_set_level((enum trk_log_level)a.cfg.log_level);
+	hz_log_set_level((enum hz_log_level)a.cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
 	mosquitto_lib_init();
 
@@ -383,7 +383,7 @@ main(int argc, char **argv)
 	qo.log = queue_log;
 	rc = trk_queue_open(&a.q, a.cfg.queue_dir, &qo);
 	if (rc != TRK_QUEUE_OK) {
-		trk_log(TRK_LOG_ERROR, "queue_open_failed", "dir=%s error=\"%s\" errno=\"%s\"",
+		hz_log(HZ_LOG_ERROR, "queue_open_failed", "dir=%s error=\"%s\" errno=\"%s\"",
 		        a.cfg.queue_dir, trk_queue_strerror(rc), strerror(errno));
 		goto done;
 	}
@@ -394,7 +394,7 @@ main(int argc, char **argv)
 		goto nomem;
 	rc = trk_mqtt_new(&a.mqtt, a.base, &a.cfg, &cb, &a, err, sizeof err);
 	if (rc != TRK_OK) {
-		trk_log(TRK_LOG_ERROR, "mqtt_setup_failed", "error=\"%s\"",
+		hz_log(HZ_LOG_ERROR, "mqtt_setup_failed", "error=\"%s\"",
 		        rc == TRK_ERR_CONFIG ? err : trk_strerror(rc));
 		goto done;
 	}
@@ -422,7 +422,7 @@ main(int argc, char **argv)
 			goto nomem;
 		event_add(a.ev_fsync, &tv);
 	}
-	trk_log(TRK_LOG_INFO, "start", "version=%s vehicle=%s gpsd=%s:%d broker=%s:%d queue=%s",
+	hz_log(HZ_LOG_INFO, "start", "version=%s vehicle=%s gpsd=%s:%d broker=%s:%d queue=%s",
 	        PACKAGE_VERSION, a.cfg.vehicle, a.cfg.gpsd_host, a.cfg.gpsd_port,
 	        a.cfg.mqtt_host, a.cfg.mqtt_port, a.cfg.queue_dir);
 	trk_mqtt_start(a.mqtt);
@@ -432,7 +432,7 @@ main(int argc, char **argv)
 	status = 0;
 	goto done;
 nomem:
-	trk_log(TRK_LOG_ERROR, "out_of_memory", "%s", "");
+	hz_log(HZ_LOG_ERROR, "out_of_memory", "%s", "");
 done:
 	if (a.ev_sig_term)
 		event_free(a.ev_sig_term);

@@ -14,17 +14,21 @@
  * truth, so the caller is told (disconnected) and rewinds.
  *
  * Reconnects wait reconnect_min_s, doubling up to reconnect_max_s, reset
- * by a successful CONNACK.  The connect itself is asynchronous
+ * by a successful CONNACK (hz_backoff, counted in microseconds; without
+ * jitter, as before it was shared).  The connect itself is asynchronous
  * (mosquitto_connect_async); name resolution is not, so give an address or
  * a name in /etc/hosts on a vehicle whose DNS may be unreachable.
  */
 #include "tracker/tracker.h"
 
 #include <event2/event.h>
+#include <math.h>
 #include <mosquitto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/hz_backoff.h"
 
 struct trk_mqtt {
 	struct event_base *base;
@@ -42,7 +46,7 @@ struct trk_mqtt {
 	bool refused;           /* a CONNACK refusal, already logged */
 	int lost_rc;            /* why libmosquitto dropped the link, if it said */
 	bool in_loop;           /* inside a mosquitto_loop_* call */
-	double backoff;
+	struct hz_backoff backoff;
 	int stopping;           /* 0 no, 1 "offline" sent, 2 ready to disconnect */
 	int offline_mid;
 	void (*done)(void *arg);
@@ -125,16 +129,16 @@ on_connect(struct mosquitto *mosq, void *arg, int rc)
 
 	(void)mosq;
 	if (rc != 0) {
-		trk_log(TRK_LOG_WARN, "mqtt_refused", "host=%s port=%d reason=\"%s\"",
+		hz_log(HZ_LOG_WARN, "mqtt_refused", "host=%s port=%d reason=\"%s\"",
 		        m->c->mqtt_host, m->c->mqtt_port, mosquitto_connack_string(rc));
 		m->link_lost = true;
 		m->refused = true;
 		return;
 	}
 	m->connected = true;
-	m->backoff = m->c->reconnect_min_s;
+	hz_backoff_reset(&m->backoff);
 	evtimer_del(m->ev_conn_to);
-	trk_log(TRK_LOG_INFO, "mqtt_connected", "host=%s port=%d client_id=%s",
+	hz_log(HZ_LOG_INFO, "mqtt_connected", "host=%s port=%d client_id=%s",
 	        m->c->mqtt_host, m->c->mqtt_port, m->client_id);
 	mosquitto_publish(m->mosq, &mid, m->status_topic, 6, "online", 1, true);
 	if (m->cb.connected)
@@ -171,9 +175,9 @@ on_mosq_log(struct mosquitto *mosq, void *arg, int level, const char *str)
 	(void)mosq;
 	(void)arg;
 	if (level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING))
-		trk_log(TRK_LOG_WARN, "mqtt_lib", "msg=\"%s\"", str);
+		hz_log(HZ_LOG_WARN, "mqtt_lib", "msg=\"%s\"", str);
 	else
-		trk_log(TRK_LOG_DEBUG, "mqtt_lib", "msg=\"%s\"", str);
+		hz_log(HZ_LOG_DEBUG, "mqtt_lib", "msg=\"%s\"", str);
 }
 
 static int
@@ -199,7 +203,7 @@ make_client(trk_mqtt *m)
 		                       *c->tls_cert ? c->tls_cert : NULL,
 		                       *c->tls_key ? c->tls_key : NULL, NULL);
 	if (rc != MOSQ_ERR_SUCCESS) {
-		trk_log(TRK_LOG_ERROR, "mqtt_setup_failed", "error=\"%s\"", mosquitto_strerror(rc));
+		hz_log(HZ_LOG_ERROR, "mqtt_setup_failed", "error=\"%s\"", mosquitto_strerror(rc));
 		mosquitto_destroy(m->mosq);
 		m->mosq = NULL;
 		return TRK_ERR_MQTT;
@@ -210,11 +214,11 @@ make_client(trk_mqtt *m)
 static void
 schedule_retry(trk_mqtt *m)
 {
-	trk_log(TRK_LOG_INFO, "mqtt_retry", "in_s=%g", m->backoff);
-	timer_in(m->ev_retry, m->backoff);
-	m->backoff *= 2;
-	if (m->backoff > m->c->reconnect_max_s)
-		m->backoff = m->c->reconnect_max_s;
+	double s = (double)hz_backoff_next(&m->backoff, llround(m->c->reconnect_min_s * 1e6),
+	                                   llround(m->c->reconnect_max_s * 1e6)) / 1e6;
+
+	hz_log(HZ_LOG_INFO, "mqtt_retry", "in_s=%g", s);
+	timer_in(m->ev_retry, s);
 }
 
 static void
@@ -231,7 +235,7 @@ do_connect(trk_mqtt *m)
 	rc = mosquitto_connect_async(m->mosq, m->c->mqtt_host, m->c->mqtt_port,
 	                             m->c->keepalive_s);
 	if (rc != MOSQ_ERR_SUCCESS) {
-		trk_log(TRK_LOG_WARN, "mqtt_connect_failed", "host=%s port=%d error=\"%s\"",
+		hz_log(HZ_LOG_WARN, "mqtt_connect_failed", "host=%s port=%d error=\"%s\"",
 		        m->c->mqtt_host, m->c->mqtt_port,
 		        rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
 		mosquitto_destroy(m->mosq);
@@ -274,10 +278,10 @@ log_failed_attempt(trk_mqtt *m, int rc)
 	if (rc == MOSQ_ERR_SUCCESS)
 		rc = m->lost_rc;
 	if (rc == MOSQ_ERR_KEEPALIVE)
-		trk_log(TRK_LOG_WARN, "mqtt_connect_timeout", "host=%s port=%d after_s=%d",
+		hz_log(HZ_LOG_WARN, "mqtt_connect_timeout", "host=%s port=%d after_s=%d",
 		        m->c->mqtt_host, m->c->mqtt_port, m->c->keepalive_s);
 	else
-		trk_log(TRK_LOG_WARN, "mqtt_connect_failed", "host=%s port=%d error=\"%s\"",
+		hz_log(HZ_LOG_WARN, "mqtt_connect_failed", "host=%s port=%d error=\"%s\"",
 		        m->c->mqtt_host, m->c->mqtt_port,
 		        rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
 }
@@ -298,7 +302,7 @@ link_down(trk_mqtt *m)
 	m->lost_rc = MOSQ_ERR_SUCCESS;
 	evtimer_del(m->ev_conn_to);
 	if (was) {
-		trk_log(TRK_LOG_WARN, "mqtt_lost", "host=%s port=%d", m->c->mqtt_host,
+		hz_log(HZ_LOG_WARN, "mqtt_lost", "host=%s port=%d", m->c->mqtt_host,
 		        m->c->mqtt_port);
 		if (m->cb.disconnected)
 			m->cb.disconnected(m->arg);
@@ -362,7 +366,7 @@ on_connect_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (m->connected || !m->mosq)
 		return;
-	trk_log(TRK_LOG_WARN, "mqtt_connect_timeout", "host=%s port=%d after_s=%d",
+	hz_log(HZ_LOG_WARN, "mqtt_connect_timeout", "host=%s port=%d after_s=%d",
 	        m->c->mqtt_host, m->c->mqtt_port, m->c->keepalive_s);
 	link_down(m);
 }
@@ -372,7 +376,7 @@ on_stop_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	trk_log(TRK_LOG_WARN, "mqtt_offline_unacked", "note=\"disconnecting anyway\"");
+	hz_log(HZ_LOG_WARN, "mqtt_offline_unacked", "note=\"disconnecting anyway\"");
 	finish_stop(arg);
 }
 
@@ -422,7 +426,6 @@ trk_mqtt_new(trk_mqtt **out, struct event_base *base, const struct trk_config *c
 	m->cb = *cb;
 	m->arg = arg;
 	m->fd = -1;
-	m->backoff = c->reconnect_min_s;
 	if (*c->password_file) {
 		m->password = read_password(c->password_file, err, errcap);
 		if (!m->password) {

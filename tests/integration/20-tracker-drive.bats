@@ -6,21 +6,8 @@
 # fix times, units and cargo right, seq 1..N; "online" then a retained
 # "offline" on the status topic; SIGTERM exits 0.  Also the command line.
 
+# setup_file, teardown and teardown_file: helpers.bash.
 load "$HG_SRCDIR/tests/data/tracker/helpers.bash"
-
-setup_file() {
-  load "$HG_SRCDIR/tests/data/tracker/helpers.bash"
-  trk_services_start
-}
-
-teardown() {
-  trk_diag
-  trk_test_cleanup
-}
-
-teardown_file() {
-  trk_services_stop
-}
 
 @test "--version and --help" {
   run "$TRK_BIN" --version

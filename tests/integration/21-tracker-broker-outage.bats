@@ -5,21 +5,8 @@
 # asks for arrives, in order, exactly once by seq, and the backlog is sent
 # before the live fixes.
 
+# setup_file, teardown and teardown_file: helpers.bash.
 load "$HG_SRCDIR/tests/data/tracker/helpers.bash"
-
-setup_file() {
-  load "$HG_SRCDIR/tests/data/tracker/helpers.bash"
-  trk_services_start
-}
-
-teardown() {
-  trk_diag
-  trk_test_cleanup
-}
-
-teardown_file() {
-  trk_services_stop
-}
 
 @test "broker stopped and restarted mid-drive: everything arrives in order, once" {
   trk_config "$HG_SVC_DIR/t.conf" "[log]" "level = debug"

@@ -6,21 +6,8 @@
 # records whose PUBACK had not been recorded when the process died, as QoS 1
 # allows (byte-identical copies, a handful at most).
 
+# setup_file, teardown and teardown_file: helpers.bash.
 load "$HG_SRCDIR/tests/data/tracker/helpers.bash"
-
-setup_file() {
-  load "$HG_SRCDIR/tests/data/tracker/helpers.bash"
-  trk_services_start
-}
-
-teardown() {
-  trk_diag
-  trk_test_cleanup
-}
-
-teardown_file() {
-  trk_services_stop
-}
 
 starts() { [ "$(grep -c 'event=queue_open' "$HG_SVC_DIR/tracker.log")" -ge "$1" ]; }
 

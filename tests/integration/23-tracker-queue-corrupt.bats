@@ -7,21 +7,8 @@
 # record goes out in order.  Also the byte bound: a queue too small for the
 # backlog drops its oldest records, counts and logs them, and sends the rest.
 
+# setup_file, teardown and teardown_file: helpers.bash.
 load "$HG_SRCDIR/tests/data/tracker/helpers.bash"
-
-setup_file() {
-  load "$HG_SRCDIR/tests/data/tracker/helpers.bash"
-  trk_services_start
-}
-
-teardown() {
-  trk_diag
-  trk_test_cleanup
-}
-
-teardown_file() {
-  trk_services_stop
-}
 
 @test "records queued while the broker is unreachable stay on disk" {
   # Every fix reported (min 0 s, max 1 s), the broker's port wrong.

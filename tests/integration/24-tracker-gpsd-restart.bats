@@ -5,21 +5,8 @@
 # notices, retries, reconnects and goes on: the two halves together give
 # exactly the reports the policy picks from the whole drive, seq 1..N.
 
+# setup_file, teardown and teardown_file: helpers.bash.
 load "$HG_SRCDIR/tests/data/tracker/helpers.bash"
-
-setup_file() {
-  load "$HG_SRCDIR/tests/data/tracker/helpers.bash"
-  trk_services_start
-}
-
-teardown() {
-  trk_diag
-  trk_test_cleanup
-}
-
-teardown_file() {
-  trk_services_stop
-}
 
 gpsd_connects() { [ "$(grep -c 'event=gpsd_connected' "$HG_SVC_DIR/tracker.log")" -ge "$1" ]; }
 

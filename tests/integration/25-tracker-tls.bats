@@ -5,10 +5,11 @@
 # for 127.0.0.1, a client certificate); the broker runs from this test's
 # services folder and its PID is recorded there.
 
+# teardown and teardown_file: helpers.bash; setup_file is this file's own
+# (a broker that wants TLS instead of the shared one).
 load "$HG_SRCDIR/tests/data/tracker/helpers.bash"
 
 setup_file() {
-  load "$HG_SRCDIR/tests/data/tracker/helpers.bash"
   eval "$("$HG_SRCDIR/scripts/services-start" --no-pg --no-mqtt)"
   export HG_SVC_DIR
   TRK_GPSD_PORT=$(trk_free_port)
@@ -57,14 +58,6 @@ EOF
   wait_until 10 trk_port_busy "$HG_MQTT_PORT"
 }
 
-teardown() {
-  trk_diag
-  trk_test_cleanup
-}
-
-teardown_file() {
-  trk_services_stop
-}
 
 tls_sub() {
   local d="$HG_SVC_DIR/tls"

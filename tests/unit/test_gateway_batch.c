@@ -15,7 +15,7 @@
 
 #include "gateway/gateway-internal.h"
 
-/* gw_log is called by nothing here, but gw_batch.c links alone. */
+/* Nothing here logs, so gw_batch.c links alone. */
 
 static void
 test_format_ts(void **state)

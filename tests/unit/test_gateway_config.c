@@ -29,6 +29,7 @@ test_defaults(void **state)
 	assert_int_equal(c.mqtt.port, 1883);
 	assert_string_equal(c.mqtt.client_id, "hazgate");
 	assert_int_equal(c.mqtt.protocol, 3);
+	assert_int_equal(c.mqtt.keepalive_s, 30);
 	assert_int_equal(c.mqtt.nsubs, 2);
 	assert_string_equal(c.mqtt.subs[0].filter, "tankers/+/telemetry");
 	assert_int_equal(c.mqtt.subs[0].format, GW_FORMAT_AUTO);
@@ -46,7 +47,7 @@ test_defaults(void **state)
 	assert_true(c.geofence.exit_margin_m == 0.0);
 	assert_int_equal(c.geofence.silent_after_s, 300);
 	assert_string_equal(c.http.listen, "127.0.0.1:9750");
-	assert_int_equal(c.log.level, GW_LOG_INFO);
+	assert_int_equal(c.log.level, HZ_LOG_INFO);
 	/* An empty file is the defaults. */
 	assert_int_equal(gw_config_load_string("empty.conf", "", &c, err, sizeof(err)),
 			 GW_CONFIG_OK);
@@ -101,10 +102,15 @@ static void chk_geofence(const struct gw_config *c)
 	assert_int_equal(c->geofence.silent_after_s, 2);
 }
 
+static void chk_keepalive(const struct gw_config *c)
+{
+	assert_int_equal(c->mqtt.keepalive_s, 45);
+}
+
 static void chk_misc(const struct gw_config *c)
 {
 	assert_string_equal(c->http.listen, "");
-	assert_int_equal(c->log.level, GW_LOG_DEBUG);
+	assert_int_equal(c->log.level, HZ_LOG_DEBUG);
 	assert_int_equal(c->daemon.drain_timeout_ms, 3000);
 }
 
@@ -123,6 +129,8 @@ static const struct good_case good_cases[] = {
 	{ "geofence section",
 	  "[geofence]\ntimezone = UTC\noverspeed_kmh = 60.5\nexit_fixes = 3\n"
 	  "exit_margin_m = 25\nsilent_after_s = 2\n", chk_geofence },
+	{ "keepalive_s", "[mqtt]\nkeepalive_s = 45\n", chk_keepalive },
+	{ "keepalive, the old spelling of keepalive_s", "[mqtt]\nkeepalive = 45\n", chk_keepalive },
 	{ "http off, log debug, daemon",
 	  "[http]\nlisten =\n[log]\nlevel = debug\n[daemon]\ndrain_timeout_ms = 3000\n", chk_misc },
 };
@@ -176,6 +184,10 @@ static const struct bad_case bad_cases[] = {
 	{ "subscription with bad format", "[mqtt]\nsubscribe = a/b json\n",
 	  "t.conf:2: [mqtt] subscribe = 'a/b json': unknown format (native, tpv, owntracks, auto)" },
 	{ "key twice", "[log]\nlevel = info\nlevel = warn\n", "t.conf:3: [log] level given twice" },
+	{ "keepalive under both its names", "[mqtt]\nkeepalive_s = 20\nkeepalive = 30\n",
+	  "t.conf:3: [mqtt] keepalive given twice" },
+	{ "keepalive out of range by its old name", "[mqtt]\nkeepalive = 1\n",
+	  "t.conf:2: [mqtt] keepalive = '1': out of range" },
 	{ "syntax error", "[mqtt]\nhost a\n", "t.conf:2: syntax error (want [section] or key = value)" },
 	{ "cert without key", "[mqtt]\ntls_ca = ca\ntls_cert = c\n",
 	  "t.conf: [mqtt] tls_cert and tls_key go together" },
@@ -245,7 +257,7 @@ test_reload(void **state)
 	assert_string_equal(names, "mqtt.port,geofence.silent_after_s");
 	assert_int_equal(cur.postgres.batch_rows, 10);
 	assert_int_equal(cur.postgres.flush_ms, 5);
-	assert_int_equal(cur.log.level, GW_LOG_WARN);
+	assert_int_equal(cur.log.level, HZ_LOG_WARN);
 	assert_int_equal(cur.mqtt.port, 1883);                 /* needs a restart */
 	assert_int_equal(cur.geofence.silent_after_s, 300);
 	/* Same file again: nothing left to report. */
@@ -266,6 +278,8 @@ test_help(void **state)
 	assert_non_null(strstr(buf, "[geofence]"));
 	assert_non_null(strstr(buf, "silent_after_s"));
 	assert_non_null(strstr(buf, "(SIGHUP reloads)"));
+	assert_non_null(strstr(buf, "  [mqtt] keepalive_s (int 5..3600, default \"30\"): "));
+	assert_non_null(strstr(buf, "(also read as keepalive)"));
 	free(buf);
 }
 

@@ -306,6 +306,9 @@ struct file_case {
 static const struct file_case file_cases[] = {
 	{ "good file", "# comment\n[tracker]\nvehicle = 晋A10005\nun = 1203\nhazard_class = 3\n"
 	  "[report]\nmin_interval_s = 5\n[mqtt]\nport = 8883\n", TRK_OK, NULL },
+	{ "a key given again overrides", "[tracker]\nvehicle = V\nun = 1203\n[mqtt]\nport = 1\n"
+	  "[report]\nmin_interval_s = 5\n[mqtt]\nport = 8883\n[tracker]\nvehicle = 晋A10005\n",
+	  TRK_OK, NULL },
 	{ "unknown key names line", "[tracker]\nvehicle = V\n\n[report]\nmin_interval = 5\n",
 	  TRK_ERR_CONFIG, ":5: unknown key \"min_interval\" in section [report]" },
 	{ "bad value names line", "[gpsd]\nport = 0\n", TRK_ERR_CONFIG, ":2: bad value \"0\"" },

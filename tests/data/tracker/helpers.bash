@@ -15,6 +15,14 @@
 # tracker, started before gpsfake and retrying gpsd every 0.1 s, is
 # connected when the drive's first fix comes.
 
+# Loading this file also sets the tests' hooks (a file that needs another
+# setup_file, as 25-tracker-tls does, defines its own after the load): the
+# services once per file, and after each test the diagnostics and the
+# clean-up of what a failed test left running.
+setup_file() { trk_services_start; }
+teardown() { trk_diag; trk_test_cleanup; }
+teardown_file() { trk_services_stop; }
+
 TRK_BIN="$HG_BUILDDIR/hazgate-tracker"
 TRK_DATA="$HG_SRCDIR/tests/data/tracker"
 TRK_DRIVE="$HG_SHARED/data/drive-A10005.nmea"
