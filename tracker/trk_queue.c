@@ -55,6 +55,7 @@ struct trk_queue {
 	struct seg *segs;
 	size_t nseg, capseg;
 	int wfd;                /* newest segment, or -1 */
+	bool tail_uncut;             /* wfd's file has a torn tail we could not cut off */
 
 	uint64_t next_id;
 	uint64_t floor;         /* every id below is acknowledged or gone */
@@ -569,6 +570,7 @@ new_segment(trk_queue *q)
 		close(q->wfd);
 	}
 	q->wfd = fd;
+	q->tail_uncut = false;
 	q->segs[q->nseg].first_id = q->next_id;
 	q->segs[q->nseg].size = 0;
 	if (q->nseg == 0) {
@@ -620,7 +622,7 @@ trk_queue_append(trk_queue *q, const void *data, size_t len, uint64_t *id)
 
 	if (len > q->opt.max_record)
 		return TRK_QUEUE_ERR_TOO_BIG;
-	if (q->nseg == 0 || (q->segs[q->nseg - 1].size > 0 &&
+	if (q->nseg == 0 || q->tail_uncut || (q->segs[q->nseg - 1].size > 0 &&
 	                     q->segs[q->nseg - 1].size + need > q->opt.segment_bytes)) {
 		rc = new_segment(q);
 		if (rc != TRK_QUEUE_OK)
@@ -647,9 +649,11 @@ trk_queue_append(trk_queue *q, const void *data, size_t len, uint64_t *id)
 	if (buf != stackbuf)
 		free(buf);
 	if (w != (ssize_t)need) {
-		/* Cut a partial write off so that the next append starts clean. */
-		if (w > 0)
-			(void)ftruncate(q->wfd, (off_t)q->segs[q->nseg - 1].size);
+		/* Cut a partial write off so that the next append starts clean;
+		 * where that fails too, the next append starts a new segment
+		 * (readers stop at the size we keep, before the torn bytes). */
+		if (w > 0 && ftruncate(q->wfd, (off_t)q->segs[q->nseg - 1].size) != 0)
+			q->tail_uncut = true;
 		return TRK_QUEUE_ERR_IO;
 	}
 	q->segs[q->nseg - 1].size += need;
