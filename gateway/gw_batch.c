@@ -12,13 +12,15 @@
  *   "HGB1", u32 npos, nalerts, nrejects, nstates, u32 four section lengths,
  *   then the four sections.
  */
-#include "gateway/gateway-internal.h"
+#include "gateway/gw_batch.h"
 
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ingest/ingest.h"
 
 #define HDR_LEN 36
 

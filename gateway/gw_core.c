@@ -29,12 +29,23 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
+#include <event2/event.h>
+
+#include "common/hz_clock.h"
+#include "gateway/gw_http.h"
+#include "gateway/gw_log.h"
+#include "gateway/gw_metrics.h"
+#include "gateway/gw_mqtt.h"
+#include "gateway/gw_pg.h"
+#include "gateway/gw_vtab.h"
+#include "geofence/geofence.h"
+#include "ingest/ingest.h"
 #include "schema/schema.h"
 #include "tracker/trk_queue.h"
 
@@ -104,22 +115,11 @@ struct gw {
 	size_t sbuf_cap;
 };
 
-int64_t
-gw_now_us(void)
+void
+gw_metrics_init(struct gw_metrics *m)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int64_t
-gw_mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	m->batch_rows.bounds = batch_bounds;
+	m->commit_seconds.bounds = commit_bounds;
 }
 
 void
@@ -567,7 +567,7 @@ w_done(void *arg, int err, const char *msg)
 	if (err == GW_PG_OK) {
 		if (!gw->wstaging)   /* else counted by w_pos_result */
 			gw->m.positions_written += gw->wv.npos;
-		double secs = (double)(gw_mono_us() - gw->wstart_us) / 1e6;
+		double secs = (double)(hz_mono_us() - gw->wstart_us) / 1e6;
 
 		gw_hist_observe(&gw->m.commit_seconds, secs);
 		gw->m.batches_committed += gw->nwids;
@@ -845,7 +845,7 @@ writer_kick(struct gw *gw)
 	j->steps[8].sql = "COMMIT";
 	j->nsteps = 9;
 	gw->writing = true;
-	gw->wstart_us = gw_mono_us();
+	gw->wstart_us = hz_mono_us();
 	gw_pg_submit(gw->pg, j);
 	return;
 oom:
@@ -1156,7 +1156,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (!gw->engine || gw->phase != PH_RUN)
 		return;
-	n = gf_engine_tick(gw->engine, gw_now_us(), on_alert, gw);
+	n = gf_engine_tick(gw->engine, hz_now_us(), on_alert, gw);
 	if (n)
 		row_added(gw);
 }
@@ -1165,7 +1165,7 @@ static void
 on_lag(evutil_socket_t fd, short what, void *arg)
 {
 	struct gw *gw = arg;
-	int64_t now = gw_mono_us();
+	int64_t now = hz_mono_us();
 
 	(void)fd;
 	(void)what;
@@ -1286,6 +1286,18 @@ gw_drain(struct gw *gw)
 
 /* ---- life cycle -------------------------------------------------------------- */
 
+static void
+http_metrics(void *arg, struct gw_buf *out)
+{
+	gw_metrics_render(arg, out);
+}
+
+static bool
+http_health(void *arg, char *why, size_t len)
+{
+	return gw_healthy(arg, why, len);
+}
+
 struct gw *
 gw_new(struct event_base *base, const struct gw_config *cfg, const char *cfg_path)
 {
@@ -1301,8 +1313,7 @@ gw_new(struct event_base *base, const struct gw_config *cfg, const char *cfg_pat
 	gw->base = base;
 	gw->cfg = *cfg;
 	snprintf(gw->cfg_path, sizeof(gw->cfg_path), "%s", cfg_path ? cfg_path : "");
-	gw->m.batch_rows.bounds = batch_bounds;
-	gw->m.commit_seconds.bounds = commit_bounds;
+	gw_metrics_init(&gw->m);
 	mc.arg = pc.arg = gw;
 
 	rc = gf_tz_load(cfg->geofence.timezone, &gw->tz);
@@ -1351,7 +1362,10 @@ gw_new(struct event_base *base, const struct gw_config *cfg, const char *cfg_pat
 	    !gw->ev_hourly || !gw->ev_retry || !gw->ev_drain || !gw->ev_kick || !gw->ev_drainpoll)
 		goto err;
 	if (cfg->http.listen[0]) {
-		gw->http = gw_http_new(base, cfg->http.listen, gw);
+		struct gw_http_cbs hc = { .metrics = http_metrics, .health = http_health,
+					  .arg = gw };
+
+		gw->http = gw_http_new(base, cfg->http.listen, &hc);
 		if (!gw->http)
 			goto err;
 	}

@@ -6,8 +6,9 @@
  * so lines from one process never interleave. Values with spaces are
  * quoted by the caller ("why=\"...\""). Lines longer than 2 KiB are cut.
  */
-#include "gateway/gateway-internal.h"
+#include "gateway/gw_log.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>

@@ -27,6 +27,7 @@
 
 #include <cmocka.h>
 
+#include "ingest/ingest.h"
 #include "tests/fuzz/fuzz_gateway.h"
 #include "tracker/trk_queue.h"
 

@@ -27,7 +27,9 @@
 
 #include <cmocka.h>
 
-#include "gateway/gateway-internal.h"
+#include "gateway/gw_batch.h"
+#include "gateway/gw_vtab.h"
+#include "ingest/ingest.h"
 
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t size);
