@@ -1,21 +1,162 @@
 /*
- * gateway-internal.h - what the files of the daemon's core share. Each
- * adapter has its own header (gw_batch.h, gw_vtab.h, gw_log.h, gw_mqtt.h,
- * gw_pg.h, gw_dns.h, gw_http.h, gw_metrics.h); gw_main.c sees gateway.h.
- * Nothing outside gateway/ includes it.
+ * gateway-internal.h - struct gw and what the files of the daemon's core
+ * share. Nothing outside gateway/ includes it; the adapters do not either
+ * (each has its own header: gw_batch.h, gw_vtab.h, gw_log.h, gw_mqtt.h,
+ * gw_pg.h, gw_dns.h, gw_http.h, gw_metrics.h), and gw_main.c sees gateway.h.
+ *
+ * The core, by job. Calls go down this list only, never up (a file lower
+ * down that needs the pipeline's next step returns a result or activates
+ * ev_kick, as the writer does after a commit):
+ *
+ *   gw_core.c     struct gw's life cycle (new/free/start/reload), the
+ *                 timers, the start of the SIGTERM drain
+ *   gw_startup.c  schema check, partitions, the replay phase, zones and
+ *                 vehicle_state load, zone reloads; gw_kick
+ *   gw_in.c       message in: decode, engine, the current batch, seal
+ *   gw_writer.c   the spool and its writer: append, room, group commit,
+ *                 set-aside records, alerts published after COMMIT; the end
+ *                 of the drain
+ *   gw_metrics.c  counters, histograms, /metrics text, /healthz
  */
 #ifndef HAZGATE_GATEWAY_INTERNAL_H
 #define HAZGATE_GATEWAY_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "gateway/gateway.h"
 #include "gateway/gw_batch.h"
+#include "gateway/gw_config.h"
+#include "gateway/gw_metrics.h"
+#include "gateway/gw_pg.h"
+#include "geofence/geofence.h"
+#include "tracker/trk_queue.h"
+
+struct event;
+struct event_base;
+struct gw_http;
+struct gw_mqtt;
+struct gw_vtab;
+
+/* Start: schema check; replay: the spool written out; load: zones and
+ * vehicle_state; run: MQTT connected, messages taken. */
+enum gw_phase { GW_PHASE_START, GW_PHASE_REPLAY, GW_PHASE_LOAD, GW_PHASE_RUN };
+
+/* Group commit: the writer takes the sealed batches waiting in the spool,
+ * up to this many records and GW_GROUP_BATCHES * batch_rows positions, into
+ * one transaction. One batch per transaction made the database round trip
+ * the bottleneck under load (bench_gateway: 1,000-row transactions of
+ * 28-56 ms with every process below half a core). */
+#define GW_GROUP_RECORDS 64
+#define GW_GROUP_BATCHES 8
+
+struct gw {
+	struct event_base *base;
+	struct gw_config cfg;
+	char cfg_path[GW_PATH_MAX];
+	struct gw_mqtt *mqtt;
+	struct gw_pg *pg;
+	struct gw_http *http;
+	trk_queue *spool;
+	uint64_t seg_bytes, seal_cap;
+	gf_engine *engine;
+	gf_zoneset *zones;
+	gf_tz *tz;
+	struct gw_vtab *vt;
+	struct gw_batch cur;
+	struct gw_buf ser;
+	bool held;               /* ser holds a sealed batch the spool had no room for */
+	bool spool_full;         /* reading paused because of the spool */
+	struct event *ev_flush, *ev_tick, *ev_lag, *ev_hourly, *ev_retry, *ev_drain, *ev_kick;
+	struct event *ev_drainpoll;
+	struct gw_metrics m;
+	enum gw_phase phase;
+	/* writer */
+	struct gw_pg_job wjob;
+	bool writing;
+	uint64_t wid;            /* the group's first spool record */
+	uint64_t wids[GW_GROUP_RECORDS];
+	size_t nwids;            /* records in the transaction under way */
+	struct gw_buf wrec, wcopy;
+	struct gw_buf wpos, walerts, wrejects, wstates; /* the group's sections */
+	struct gw_batch_view wv; /* the whole group, pointing into the above */
+	int64_t wstart_us;
+	int wfails;
+	bool wstaging;           /* this record goes through the staging table */
+	uint64_t staged_id;
+	int64_t *alert_ids;
+	size_t alert_ids_cap;
+	const char *wparams[1];
+	/* other jobs */
+	struct gw_pg_job sjob, pjob, zjob, ljob;
+	bool schema_ok, sjob_busy, pjob_busy, zjob_busy, zones_dirty, ljob_busy;
+	char schema_msg[512];
+	char part_days[16];
+	/* shutdown */
+	bool draining;
+	int exit_code;
+	int64_t lag_expected_us;
+	int64_t mono_us;         /* the loop's cached time at the last message */
+	uint8_t *sbuf;
+	size_t sbuf_cap;
+};
+
+/* ---- startup (gw_startup.c) ------------------------------------------- */
+
+/* The pipeline's next step: start the writer on what the spool holds
+ * (gw_writer_kick); once the replay has written it all, load the zones and
+ * vehicle_state; end the drain when it is done. */
+void gw_kick(struct gw *gw);
+/* Create the partitions ahead (hazgate_ensure_partitions) unless a call is
+ * under way. */
+void gw_partitions_ensure(struct gw *gw);
+/* Load the zones from the table again (running phase only; one query at a
+ * time, a request meanwhile runs once it ends). */
+void gw_zones_reload(struct gw *gw);
+/* gw_pg's callbacks (struct gw_pg_cbs), arg = the gw. */
+void gw_on_pg_ready(void *arg);
+void gw_on_pg_down(void *arg);
+void gw_on_pg_notify(void *arg, const char *channel, const char *payload);
+
+/* ---- message in (gw_in.c) -------------------------------------------- */
+
+/* gw_mqtt's callbacks (struct gw_mqtt_cbs), arg = the gw: a message into
+ * the current batch; a connection counted. */
+void gw_in_message(void *arg, const char *topic, const void *payload, size_t len,
+                   enum gw_format fmt);
+void gw_in_mqtt_state(void *arg, bool connected);
+/* The engine's clock (tracker_silent): its alerts into the current batch
+ * (running phase only). */
+void gw_in_tick(struct gw *gw);
+/* Close the current batch with its vehicle_state rows and hand it to the
+ * spool (gw_spool_append); a batch the spool has no room for is held. */
+void gw_in_seal(struct gw *gw);
+/* As gw_in_seal, with every vehicle's unsaved state (the drain's last batch). */
+void gw_in_seal_all(struct gw *gw);
+
+/* ---- the spool and its writer (gw_writer.c) ---------------------------- */
+
+/* Append the sealed batch held in gw->ser to the spool if there is room
+ * (else pause MQTT reading), then kick the writer. */
+void gw_spool_append(struct gw *gw);
+/* Start a transaction on the next spool records when the writer is idle,
+ * PostgreSQL ready and no retry pending. Returns true when the spool had
+ * nothing left to write (the caller ends the replay, checks the drain). */
+bool gw_writer_kick(struct gw *gw);
+/* While draining: stop (gw_drain_finish) once everything is in the spool
+ * and the spool is written, or cannot be (PostgreSQL away, not running),
+ * after the broker has acknowledged the alerts published. */
+void gw_drain_check(struct gw *gw);
+/* Disconnect MQTT, log what the spool keeps, leave the loop. */
+void gw_drain_finish(struct gw *gw);
+
+/* ---- metrics (gw_metrics.c) --------------------------------------------- */
 
 /* Prometheus text of the metrics into out. */
-void gw_metrics_render(struct gw *gw, struct gw_buf *out);
-/* Healthy: MQTT and PostgreSQL up, or the spool absorbing. */
+void gw_metrics_render(const struct gw *gw, struct gw_buf *out);
+/* Healthy: MQTT and PostgreSQL up, or the spool absorbing. why gets the
+ * reason (len bytes). */
 bool gw_healthy(const struct gw *gw, char *why, size_t len);
 
 #endif
