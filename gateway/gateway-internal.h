@@ -25,7 +25,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gateway/gateway.h"
 #include "gateway/gw_batch.h"
 #include "gateway/gw_config.h"
 #include "gateway/gw_metrics.h"

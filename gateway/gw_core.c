@@ -25,6 +25,7 @@
 #include <event2/event.h>
 
 #include "common/hz_clock.h"
+#include "gateway/gateway.h"
 #include "gateway/gw_batch.h"
 #include "gateway/gw_config.h"
 #include "gateway/gw_http.h"
