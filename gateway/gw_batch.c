@@ -12,7 +12,7 @@
  *   "HGB1", u32 npos, nalerts, nrejects, nstates, u32 four section lengths,
  *   then the four sections.
  */
-#include "gateway/gateway-internal.h"
+#include "gateway/gw_batch.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "common/hz_time.h"
+#include "ingest/ingest.h"
 
 #define HDR_LEN 36
 

@@ -13,7 +13,7 @@
  * Limits: no search of the answers for one that accepts the connection;
  * names resolved anew on every (re)connect.
  */
-#include "gateway/gateway-internal.h"
+#include "gateway/gw_dns.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 
 #include <event2/dns.h>
+#include <event2/event.h>
 #include <event2/util.h>
 
 /* The lookup's callback argument. A cancelled lookup is not cancelled in

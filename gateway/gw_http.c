@@ -3,19 +3,25 @@
  * format 0.0.4) and GET /healthz (200 "ok..." when MQTT and PostgreSQL are
  * connected or the spool is absorbing an outage, else 503 with the cause).
  * Served from the daemon's own loop; a scrape costs one render of the
- * counters, nothing on the message path.
+ * counters, nothing on the message path. The answers come from the owner's
+ * callbacks (struct gw_http_cbs): this file knows HTTP, not the daemon.
  */
-#include "gateway/gateway-internal.h"
+#include "gateway/gw_http.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/http.h>
+
+#include "gateway/gw_batch.h"
+#include "gateway/gw_config.h"
+#include "common/hz_log.h"
 
 struct gw_http {
 	struct evhttp *http;
-	struct gw *gw;
+	struct gw_http_cbs cbs;
 	struct gw_buf out;
 };
 
@@ -33,13 +39,13 @@ on_request(struct evhttp_request *req, void *arg)
 	}
 	if (!strcmp(uri, "/metrics")) {
 		h->out.len = 0;
-		gw_metrics_render(h->gw, &h->out);
+		h->cbs.metrics(h->cbs.arg, &h->out);
 		evbuffer_add(body, h->out.p, h->out.len);
 		evhttp_add_header(hdr, "Content-Type", "text/plain; version=0.0.4");
 		evhttp_send_reply(req, 200, "OK", body);
 	} else if (!strcmp(uri, "/healthz")) {
 		char why[128];
-		bool ok = gw_healthy(h->gw, why, sizeof(why));
+		bool ok = h->cbs.health(h->cbs.arg, why, sizeof(why));
 
 		evbuffer_add_printf(body, "%s\n", why);
 		evhttp_add_header(hdr, "Content-Type", "text/plain");
@@ -52,7 +58,7 @@ on_request(struct evhttp_request *req, void *arg)
 }
 
 struct gw_http *
-gw_http_new(struct event_base *base, const char *listen, struct gw *gw)
+gw_http_new(struct event_base *base, const char *listen, const struct gw_http_cbs *cbs)
 {
 	struct gw_http *h = calloc(1, sizeof(*h));
 	char host[GW_STR_MAX];
@@ -69,7 +75,7 @@ gw_http_new(struct event_base *base, const char *listen, struct gw *gw)
 	}
 	memcpy(host, listen, (size_t)(colon - listen));
 	host[colon - listen] = '\0';
-	h->gw = gw;
+	h->cbs = *cbs;
 	h->http = evhttp_new(base);
 	if (!h->http || evhttp_bind_socket(h->http, host, (uint16_t)port) != 0) {
 		hz_log(HZ_LOG_ERROR, "http_failed", "listen=%s why=\"cannot bind\"", listen);

@@ -10,7 +10,7 @@
  * or the spool, disconnect) and exit 0 within [daemon] drain_timeout_ms;
  * SIGHUP reloads the reloadable options and the zones.
  */
-#include "gateway/gateway-internal.h"
+#include "gateway/gateway.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -20,10 +20,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <jansson.h>
 #include <mosquitto.h>
 
 #include "config.h"
+#include "gateway/gw_config.h"
+#include "common/hz_log.h"
 
 static void
 usage(FILE *out)

@@ -41,7 +41,7 @@
  * between the probe and that connect, as long as the kernel retries a SYN
  * (net.ipv4.tcp_syn_retries, 6 by default: about 127 s).
  */
-#include "gateway/gateway-internal.h"
+#include "gateway/gw_mqtt.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -51,10 +51,14 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <event2/event.h>
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
 #include "common/hz_backoff.h"
+#include "common/hz_clock.h"
+#include "common/hz_log.h"
+#include "gateway/gw_dns.h"
 
 /* Packets read per readiness event at most. */
 #define GW_MQTT_READ_BURST 256
@@ -247,7 +251,7 @@ connect_v5(struct gw_mqtt *m)
 {
 	const struct gw_config *c = m->cfg;
 	mosquitto_property *props = NULL;
-	int64_t t0 = gw_mono_us(), ms;
+	int64_t t0 = hz_mono_us(), ms;
 	int rc, e;
 
 	rc = mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL, UINT32_MAX);
@@ -256,7 +260,7 @@ connect_v5(struct gw_mqtt *m)
 					       NULL, props);
 	e = errno;
 	mosquitto_property_free_all(&props);
-	ms = (gw_mono_us() - t0) / 1000;
+	ms = (hz_mono_us() - t0) / 1000;
 	if (ms > GW_MQTT_SLOW_MS)
 		hz_log(HZ_LOG_WARN, "mqtt_connect_slow", "host=%s port=%d blocked_ms=%" PRId64,
 		       c->mqtt.host, c->mqtt.port, ms);
@@ -282,7 +286,7 @@ on_probe(evutil_socket_t fd, short what, void *arg)
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
 		err = errno;
 	hz_log(HZ_LOG_DEBUG, "mqtt_probe", "addr=%s port=%d ms=%" PRId64 " err=%d", m->addr,
-	       m->cfg->mqtt.port, (gw_mono_us() - m->probe_t0_us) / 1000, err);
+	       m->cfg->mqtt.port, (hz_mono_us() - m->probe_t0_us) / 1000, err);
 	probe_end(m);
 	if (err != 0) {
 		schedule_retry(m, strerror(err));
@@ -321,7 +325,7 @@ probe_start(struct gw_mqtt *m)
 		why = "out of memory";
 		goto err;
 	}
-	m->probe_t0_us = gw_mono_us();
+	m->probe_t0_us = hz_mono_us();
 	freeaddrinfo(ai);
 	return;
 err:

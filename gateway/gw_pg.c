@@ -17,11 +17,17 @@
  * Limits: one statement in flight at a time (no pipeline mode; the batch
  * transaction is a handful of round trips, whatever its size).
  */
-#include "gateway/gateway-internal.h"
+#include "gateway/gw_pg.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <event2/event.h>
+
+#include "gateway/gw_config.h"
+#include "gateway/gw_dns.h"
+#include "common/hz_log.h"
 
 enum pg_state { PG_DOWN, PG_CONNECTING, PG_SETUP, PG_READY };
 

@@ -7,7 +7,7 @@
  * at 70% load; entries are never removed (vehicles come back). The dirty
  * list holds names, not slots, so growing the table never invalidates it.
  */
-#include "gateway/gateway-internal.h"
+#include "gateway/gw_vtab.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/gateway-internal.h"
+#include "gateway/gw_batch.h"
 
 static inline size_t
 fuzz_gw_count(const char *s, size_t len, char c)

@@ -13,7 +13,9 @@
 
 #include <cmocka.h>
 
-#include "gateway/gateway-internal.h"
+#include "gateway/gw_batch.h"
+#include "gateway/gw_vtab.h"
+#include "ingest/ingest.h"
 
 /* Nothing here logs, so gw_batch.c links alone. */
 

@@ -27,6 +27,7 @@
 
 #include <cmocka.h>
 
+#include "ingest/ingest.h"
 #include "tests/fuzz/fuzz_gateway.h"
 #include "tests/unit/corpus_walk.h"
 #include "tracker/trk_queue.h"

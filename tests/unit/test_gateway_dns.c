@@ -17,8 +17,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <event2/event.h>
 
-#include "gateway/gateway-internal.h"
+#include "gateway/gw_config.h"
+#include "gateway/gw_dns.h"
+#include "gateway/gw_pg.h"
 
 struct answer {
 	int calls;

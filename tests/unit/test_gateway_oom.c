@@ -4,7 +4,7 @@
  * wrapped (-Wl,--wrap) and the Nth call fails, for every N until a whole
  * scenario runs without a failure.
  *
- * The scenario plays what gw_core.c does per message with the two modules
+ * The scenario plays what gw_in.c does per message with the two modules
  * it allocates in: the vehicle table (gateway/gw_vtab.c: 900 vehicles, so
  * it grows past its first 1024 slots, and the dirty list grows) and the
  * batch (gateway/gw_batch.c: positions, alerts, rejects, vehicle states,
@@ -27,7 +27,9 @@
 
 #include <cmocka.h>
 
-#include "gateway/gateway-internal.h"
+#include "gateway/gw_batch.h"
+#include "gateway/gw_vtab.h"
+#include "ingest/ingest.h"
 
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t size);
@@ -105,7 +107,7 @@ __wrap_free(void *p)
 struct model {
 	bool known[NVEH];        /* accepted by gw_vtab_get */
 	int64_t seq[NVEH];
-	uint64_t dropped;        /* appends refused (what gw_core counts) */
+	uint64_t dropped;        /* appends refused (what gw_in counts) */
 	uint64_t vtab_refused;   /* gets and touches that failed, seen from here */
 	uint32_t npos, nalerts, nrejects, nstates;   /* rows in the current batch */
 	uint64_t sealed, serialize_failed;
@@ -189,7 +191,7 @@ seal(struct gw_vtab *t, struct gw_batch *b, struct gw_buf *rec, struct model *m)
 	assert_int_equal(b->nrejects, m->nrejects);
 	assert_int_equal(b->nstates, m->nstates);
 	if (gw_batch_serialize(b, rec) != 0) {
-		/* gw_core logs batch_oom and keeps the batch growing. */
+		/* gw_in logs batch_oom and keeps the batch growing. */
 		m->serialize_failed++;
 		return;
 	}

@@ -1,0 +1,270 @@
+/*
+ * gw_in.c - message in: every MQTT message is decoded (ing_decode), run
+ * through the engine (gf_engine_fix) and becomes rows of the current batch:
+ * a position with the zones it was in, the alerts it raised, or a reject
+ * with its raw bytes. The engine's tick adds its alerts (tracker_silent)
+ * the same way.
+ *
+ * A batch is sealed at batch_rows rows, at half the spool's record bound,
+ * or flush_ms after its first row (gw_core.c's flush timer), together with
+ * the vehicle_state of every vehicle it changed, and handed to the spool
+ * (gw_spool_append) at once: the window between libmosquitto's PUBACK and a
+ * durable copy is at most flush_ms. No allocation per message: the batch's
+ * buffers are reused; out of memory drops the row and counts it.
+ */
+#include "gateway/gateway-internal.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include <event2/event.h>
+
+#include "common/hz_clock.h"
+#include "gateway/gw_batch.h"
+#include "common/hz_log.h"
+#include "gateway/gw_metrics.h"
+#include "gateway/gw_vtab.h"
+#include "geofence/geofence.h"
+#include "ingest/ingest.h"
+
+/* ---- the current batch ------------------------------------------------------ */
+
+static void
+add_state_row(struct gw_vehicle *v, void *arg)
+{
+	struct gw *gw = arg;
+	size_t len = 0;
+	int rc;
+
+	if (!v->has_fix)
+		return;
+	rc = gf_engine_state_save(gw->engine, v->name, gw->sbuf, gw->sbuf_cap, &len);
+	if (rc == GF_ERANGE) {
+		uint8_t *n = realloc(gw->sbuf, len * 2);
+
+		if (!n)
+			return;
+		gw->sbuf = n;
+		gw->sbuf_cap = len * 2;
+		rc = gf_engine_state_save(gw->engine, v->name, gw->sbuf, gw->sbuf_cap, &len);
+	}
+	if (rc != GF_OK)
+		return;
+	if (gw_batch_add_state(&gw->cur, v->name, v->last_us, v->lat, v->lon, gw->sbuf, len,
+			       v->has_seq, v->seq) != 0) {
+		gw->m.oom_dropped++;
+		return;
+	}
+	v->unsaved = false;
+	v->must_save = false;
+	v->saved_mono_us = gw->mono_us;
+	gw->m.states_saved++;
+}
+
+static void
+touch_unsaved(struct gw_vehicle *v, void *arg)
+{
+	struct gw *gw = arg;
+
+	if (v->unsaved)
+		gw_vtab_touch(gw->vt, v);
+}
+
+void
+gw_in_seal(struct gw *gw)
+{
+	event_del(gw->ev_flush);
+	if (gw->held) {
+		gw_spool_append(gw);
+		if (gw->held)
+			return;   /* the current batch keeps growing; reading is paused */
+	}
+	if (gw->engine)
+		gw_vtab_drain_dirty(gw->vt, add_state_row, gw);
+	if (gw_batch_empty(&gw->cur))
+		return;
+	gw_hist_observe(&gw->m.batch_rows, gw->cur.npos + gw->cur.nalerts + gw->cur.nrejects);
+	if (gw_batch_serialize(&gw->cur, &gw->ser) != 0) {
+		hz_log(HZ_LOG_ERROR, "batch_oom", "rows=%u", gw->cur.npos);
+		return;
+	}
+	gw_batch_reset(&gw->cur);
+	gw->held = true;
+	gw_spool_append(gw);
+}
+
+static void
+row_added(struct gw *gw)
+{
+	if (gw->cur.first_us == 0) {
+		struct timeval tv = { gw->cfg.postgres.flush_ms / 1000,
+				      (gw->cfg.postgres.flush_ms % 1000) * 1000 };
+
+		gw->cur.first_us = 1;
+		event_add(gw->ev_flush, &tv);
+	}
+	if ((int)(gw->cur.npos + gw->cur.nrejects) >= gw->cfg.postgres.batch_rows ||
+	    gw_batch_bytes(&gw->cur) >= gw->seal_cap / 2)
+		gw_in_seal(gw);
+}
+
+/* ---- the hot path ---------------------------------------------------------- */
+
+static void
+on_alert(const struct gf_alert *a, void *arg)
+{
+	struct gw *gw = arg;
+	char buf[2048];
+	size_t n = gf_alert_format(a, -1, buf, sizeof(buf));
+	struct gw_vehicle *v;
+
+	if ((unsigned)a->kind < GW_ALERT_KINDS)
+		gw->m.alerts[a->kind]++;
+	if (n >= sizeof(buf)) {
+		char *big = malloc(n + 1);
+
+		if (!big) {
+			gw->m.oom_dropped++;
+			return;
+		}
+		gf_alert_format(a, -1, big, n + 1);
+		if (gw_batch_add_alert(&gw->cur, a->vehicle, big, n) != 0)
+			gw->m.oom_dropped++;
+		free(big);
+	} else if (gw_batch_add_alert(&gw->cur, a->vehicle, buf, n) != 0) {
+		gw->m.oom_dropped++;
+	}
+	v = gw_vtab_get(gw->vt, a->vehicle);
+	if (v) {
+		v->must_save = true;
+		gw_vtab_touch(gw->vt, v);
+	}
+}
+
+static enum ing_format
+ing_fmt(enum gw_format f)
+{
+	switch (f) {
+	case GW_FORMAT_NATIVE: return ING_FORMAT_NATIVE;
+	case GW_FORMAT_TPV: return ING_FORMAT_TPV;
+	case GW_FORMAT_OWNTRACKS: return ING_FORMAT_OWNTRACKS;
+	case GW_FORMAT_AUTO: return ING_FORMAT_AUTO;
+	}
+	return ING_FORMAT_AUTO;
+}
+
+void
+gw_in_message(void *arg, const char *topic, const void *payload, size_t len, enum gw_format fmt)
+{
+	struct gw *gw = arg;
+	struct ing_fix fix;
+	struct ing_error err;
+	struct timeval tv;
+	int64_t now_us;
+	enum ing_result r;
+
+	gw->m.received++;
+	event_base_gettimeofday_cached(gw->base, &tv);
+	now_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+	gw->mono_us = now_us;   /* cached loop time: no clock read per message */
+	r = ing_decode(topic, payload, len, ing_fmt(fmt), now_us, &fix, &err);
+	if (r == ING_REJECTED) {
+		if ((unsigned)err.reason < ING_REASON_COUNT)
+			gw->m.rejected[err.reason]++;
+		if (gw_batch_add_reject(&gw->cur, topic, payload, len, ing_reason_name(err.reason),
+					err.message, now_us) != 0)
+			gw->m.oom_dropped++;
+		hz_log(HZ_LOG_DEBUG, "reject", "topic=%s reason=%s", topic,
+		       ing_reason_name(err.reason));
+	} else if (r == ING_IGNORED) {
+		gw->m.ignored++;
+		return;
+	} else {
+		struct gf_fix gf = {
+			.vehicle = fix.vehicle, .ts_us = fix.time_us, .lat = fix.lat, .lon = fix.lon,
+			.has_speed = (fix.present & ING_HAS_SPEED) != 0, .speed_kmh = fix.speed_kmh,
+			.hazard_class = (fix.present & ING_HAS_HAZARD_CLASS) ? fix.hazard_class : NULL,
+			.rx_us = now_us,
+		};
+		struct gf_fix_result res = { 0 };
+		struct gw_vehicle *v;
+		int rc;
+
+		gw->m.decoded++;
+		rc = gf_engine_fix(gw->engine, &gf, on_alert, gw, &res);
+		if (rc != GF_OK) {
+			res.nzone_ids = 0;
+			if (rc == GF_ENOMEM)
+				gw->m.oom_dropped++;
+		}
+		if (gw_batch_add_position(&gw->cur, &fix, res.zone_ids, res.nzone_ids, now_us) != 0)
+			gw->m.oom_dropped++;
+		else
+			gw->m.positions++;
+		v = gw_vtab_get(gw->vt, fix.vehicle);
+		if (v) {
+			bool changed = false;
+
+			if (fix.present & ING_HAS_SEQ) {
+				if (v->has_seq && fix.seq > v->seq + 1) {
+					gw->m.lost_seq += (uint64_t)(fix.seq - v->seq - 1);
+					hz_log(HZ_LOG_WARN, "seq_gap", "vehicle=%s after=%" PRId64
+					       " got=%" PRId64 " missing=%" PRId64, fix.vehicle, v->seq,
+					       fix.seq, fix.seq - v->seq - 1);
+				}
+				if (!v->has_seq || fix.seq > v->seq) {
+					v->seq = fix.seq;
+					v->has_seq = true;
+					changed = true;
+				}
+			}
+			if (rc == GF_OK && res.disposition == GF_FIX_APPLIED) {
+				v->last_us = fix.time_us;
+				v->lat = fix.lat;
+				v->lon = fix.lon;
+				changed = true;
+				/* Zones, episodes, a first fix: saved with this batch.
+				 * Only time and place moved: saved at most every
+				 * state_interval_ms (and at shutdown). */
+				if (res.state_changed || !v->has_fix)
+					v->must_save = true;
+				v->has_fix = true;
+			}
+			if (changed && v->has_fix) {
+				v->unsaved = true;
+				if (v->must_save || gw->mono_us - v->saved_mono_us >=
+						   (int64_t)gw->cfg.postgres.state_interval_ms * 1000)
+					gw_vtab_touch(gw->vt, v);
+			}
+		}
+	}
+	row_added(gw);
+}
+
+void
+gw_in_mqtt_state(void *arg, bool connected)
+{
+	struct gw *gw = arg;
+
+	if (connected)
+		gw->m.mqtt_connects++;
+}
+
+void
+gw_in_tick(struct gw *gw)
+{
+	size_t n;
+
+	if (!gw->engine || gw->phase != GW_PHASE_RUN)
+		return;
+	n = gf_engine_tick(gw->engine, hz_now_us(), on_alert, gw);
+	if (n)
+		row_added(gw);
+}
+
+void
+gw_in_seal_all(struct gw *gw)
+{
+	gw_vtab_foreach(gw->vt, touch_unsaved, gw);
+	gw_in_seal(gw);
+}

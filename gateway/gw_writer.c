@@ -1,0 +1,539 @@
+/*
+ * gw_writer.c - the spool and its writer.
+ *
+ * A sealed batch is appended to the on-disk spool (the tracker's queue,
+ * tracker/trk_queue.h: the pipeline's write-ahead log) when there is room;
+ * without room MQTT reading pauses (the broker keeps the messages) until a
+ * commit frees some. The writer takes spool records in order, as many as
+ * wait (group commit, GW_GROUP_*), and writes them in one transaction:
+ * positions by COPY straight into the table; a group holding a row that is
+ * already there fails with unique_violation and is written again by COPY
+ * into a temporary staging table and INSERT ... SELECT ... ON CONFLICT DO
+ * NOTHING. After COMMIT the records are acknowledged, and only then are the
+ * new alerts published. A record the batch parser refuses is set aside as
+ * a file and skipped; one the server refuses retry_limit times, skipped.
+ * A record written twice (crash after COMMIT, before the acknowledgement)
+ * adds nothing: positions and alerts have unique keys.
+ *
+ * The SIGTERM drain ends here (gw_drain_check) once the spool is written.
+ */
+#include "gateway/gateway-internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "common/hz_clock.h"
+#include "gateway/gw_batch.h"
+#include "common/hz_log.h"
+#include "gateway/gw_metrics.h"
+#include "gateway/gw_mqtt.h"
+#include "gateway/gw_pg.h"
+#include "ingest/ingest.h"
+#include "tracker/trk_queue.h"
+
+/* ---- SQL ---------------------------------------------------------------- */
+
+static const char sql_copy_pos[] =
+	"COPY hg_pos (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,"
+	" hazard_class, seq, ignition, zone_ids, received_at) FROM STDIN";
+/* The fast path: straight into the table. A batch with a row already there
+ * (a replay, a redelivery) fails with unique_violation and is written again
+ * through the staging table. */
+static const char sql_copy_pos_direct[] =
+	"COPY positions (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,"
+	" hazard_class, seq, ignition, zone_ids, received_at) FROM STDIN";
+static const char sql_insert_pos[] =
+	"INSERT INTO positions (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats,"
+	" un, hazard_class, seq, ignition, zone_ids, received_at)"
+	" SELECT vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,"
+	" hazard_class, seq, ignition, zone_ids, received_at FROM hg_pos ON CONFLICT DO NOTHING";
+static const char sql_copy_alert[] = "COPY hg_alert (ord, tail) FROM STDIN";
+/* The alert's columns come from its own JSON, so the table holds exactly
+ * what is published; the NOTIFY payload is that JSON with the new id. */
+static const char sql_insert_alert[] =
+	"WITH a AS (SELECT ord, tail, ('{\"id\":null' || tail)::jsonb AS j FROM hg_alert),"
+	" ins AS (INSERT INTO alerts (kind, severity, vehicle, zone_id, zone_name, ts, lat, lon,"
+	"  speed_kmh, detail)"
+	"  SELECT j->>'kind', j->>'severity', j->>'vehicle', (j->>'zone_id')::integer, j->>'zone',"
+	"   (j->>'ts')::timestamptz, (j->>'lat')::float8, (j->>'lon')::float8,"
+	"   (j->>'speed_kmh')::real, coalesce(j->'detail', '{}')"
+	"  FROM a ORDER BY ord ON CONFLICT DO NOTHING"
+	"  RETURNING id, kind, vehicle, zone_id, ts)"
+	" SELECT a.ord, ins.id, pg_notify('hazgate_alerts', '{\"id\":' || ins.id || a.tail)"
+	" FROM ins JOIN a ON a.j->>'kind' = ins.kind AND a.j->>'vehicle' = ins.vehicle"
+	"  AND (a.j->>'ts')::timestamptz = ins.ts"
+	"  AND (a.j->>'zone_id')::integer IS NOT DISTINCT FROM ins.zone_id";
+static const char sql_copy_rejects[] =
+	"COPY rejects (topic, payload, reason, message, received_at) FROM STDIN";
+static const char sql_copy_state[] =
+	"COPY hg_state (vehicle, last_ts, lat, lon, state, last_seq) FROM STDIN";
+static const char sql_upsert_state[] =
+	"INSERT INTO vehicle_state AS v (vehicle, last_ts, lat, lon, state, last_seq, updated_at)"
+	" SELECT DISTINCT ON (vehicle) vehicle, last_ts, lat, lon, state, last_seq, now()"
+	" FROM hg_state ORDER BY vehicle, last_ts DESC"
+	" ON CONFLICT (vehicle) DO UPDATE SET last_ts = EXCLUDED.last_ts, lat = EXCLUDED.lat,"
+	"  lon = EXCLUDED.lon, state = EXCLUDED.state,"
+	"  last_seq = coalesce(EXCLUDED.last_seq, v.last_seq), updated_at = EXCLUDED.updated_at"
+	" WHERE v.last_ts <= EXCLUDED.last_ts";
+
+/* ---- spool ---------------------------------------------------------------- */
+
+static uint64_t
+spool_bytes(const struct gw *gw)
+{
+	struct trk_queue_stats st;
+
+	trk_queue_get_stats(gw->spool, &st);
+	return st.bytes;
+}
+
+static void
+set_spool_full(struct gw *gw, bool full)
+{
+	if (gw->spool_full == full)
+		return;
+	gw->spool_full = full;
+	if (full) {
+		gw->m.spool_full_events++;
+		hz_log(HZ_LOG_WARN, "spool_full", "bytes=%" PRIu64 " max_bytes=%" PRIu64
+		       " action=\"MQTT reading paused; the broker keeps the messages\"",
+		       spool_bytes(gw), gw->cfg.spool.max_bytes);
+	} else {
+		hz_log(HZ_LOG_INFO, "spool_room", "bytes=%" PRIu64 " action=\"MQTT reading resumed\"",
+		       spool_bytes(gw));
+	}
+	if (gw->mqtt)
+		gw_mqtt_pause(gw->mqtt, full || gw->draining);
+}
+
+void
+gw_spool_append(struct gw *gw)
+{
+	uint64_t bytes = spool_bytes(gw), need = gw->ser.len + 64;
+	int rc;
+
+	if (!gw->held)
+		return;
+	if (bytes + need > gw->cfg.spool.max_bytes) {
+		set_spool_full(gw, true);
+		return;
+	}
+	rc = trk_queue_append(gw->spool, gw->ser.p, gw->ser.len, NULL);
+	if (rc != TRK_QUEUE_OK) {
+		hz_log(HZ_LOG_ERROR, "spool_append_failed", "why=\"%s\" errno=\"%s\"",
+		       trk_queue_strerror(rc), strerror(errno));
+		set_spool_full(gw, true);
+		return;
+	}
+	gw->held = false;
+	gw->m.spool_appends++;
+	set_spool_full(gw, bytes + need + 2 * gw->seal_cap > gw->cfg.spool.max_bytes);
+	/* Batches are sealed in the running phase only: no replay to end here. */
+	if (gw_writer_kick(gw))
+		gw_drain_check(gw);
+}
+
+/* ---- the writer ------------------------------------------------------------ */
+
+static void
+w_pos_result(void *arg, const PGresult *res)
+{
+	struct gw *gw = arg;
+
+	gw->m.positions_written += strtoull(PQcmdTuples((PGresult *)res), NULL, 10);
+}
+
+static void
+w_alert_result(void *arg, const PGresult *res)
+{
+	struct gw *gw = arg;
+
+	for (int i = 0; i < PQntuples(res); i++) {
+		long ord = strtol(PQgetvalue(res, i, 0), NULL, 10);
+
+		if (ord >= 0 && (size_t)ord < gw->wv.nalerts)
+			gw->alert_ids[ord] = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+	}
+}
+
+static void
+publish_alerts(struct gw *gw)
+{
+	size_t off = 0, ord = 0;
+	const char *vehicle, *json;
+	char topic[GW_TOPIC_MAX + ING_VEHICLE_MAX + 2];
+	char payload[4096];
+
+	if (!gw->mqtt)
+		return;
+	while (gw_batch_next_alert(&gw->wv, &off, &vehicle, &json) == 0) {
+		int64_t id = gw->alert_ids[ord++];
+		const char *tail = json + 10;   /* after {"id":null */
+		int n;
+
+		if (id < 0)
+			continue;   /* already in the table: published when it was new */
+		gw->m.alerts_written++;
+		n = snprintf(payload, sizeof(payload), "{\"id\":%" PRId64 "%s", id, tail);
+		snprintf(topic, sizeof(topic), "%s/%s", gw->cfg.mqtt.alerts_topic, vehicle);
+		if (n < 0 || (size_t)n >= sizeof(payload) ||
+		    gw_mqtt_publish(gw->mqtt, topic, payload, (size_t)n, false) != 0) {
+			gw->m.alerts_publish_failed++;
+			hz_log(HZ_LOG_ERROR, "alert_publish_failed", "id=%" PRId64 " topic=%s", id, topic);
+		} else {
+			gw->m.alerts_published++;
+		}
+	}
+}
+
+static void
+w_done(void *arg, int err, const char *msg)
+{
+	struct gw *gw = arg;
+
+	gw->writing = false;
+	if (err == GW_PG_EDUP && !gw->wstaging) {
+		/* Some rows are already stored: write it again, de-duplicated. */
+		trk_queue_rewind(gw->spool);
+		gw->staged_id = gw->wid;
+		gw->m.batches_deduplicated++;
+		event_active(gw->ev_kick, EV_TIMEOUT, 0);
+		return;
+	}
+	if (err == GW_PG_OK) {
+		if (!gw->wstaging)   /* else counted by w_pos_result */
+			gw->m.positions_written += gw->wv.npos;
+		double secs = (double)(hz_mono_us() - gw->wstart_us) / 1e6;
+
+		gw_hist_observe(&gw->m.commit_seconds, secs);
+		gw->m.batches_committed += gw->nwids;
+		gw->m.transactions_committed++;
+		gw->m.rejects_written += gw->wv.nrejects;
+		gw->wfails = 0;
+		for (size_t i = 0; i < gw->nwids; i++)
+			trk_queue_ack(gw->spool, gw->wids[i]);
+		publish_alerts(gw);
+		if (gw->spool_full)
+			gw_spool_append(gw);
+		if (gw->spool_full && !gw->held &&
+		    spool_bytes(gw) + 2 * gw->seal_cap <= gw->cfg.spool.max_bytes)
+			set_spool_full(gw, false);
+		event_active(gw->ev_kick, EV_TIMEOUT, 0);
+		return;
+	}
+	trk_queue_rewind(gw->spool);
+	if (err == GW_PG_ELINK) {
+		hz_log(HZ_LOG_WARN, "batch_deferred", "record=%" PRIu64 " why=\"%s\"", gw->wid, msg);
+		gw_drain_check(gw);
+		return;   /* gw_on_pg_ready kicks the writer again */
+	}
+	gw->m.batches_failed++;
+	if (++gw->wfails >= gw->cfg.postgres.retry_limit) {
+		hz_log(HZ_LOG_ERROR, "batch_set_aside", "record=%" PRIu64 " positions=%u alerts=%u"
+		       " rejects=%u why=\"%s\"", gw->wid, gw->wv.npos, gw->wv.nalerts,
+		       gw->wv.nrejects, msg);
+		gw->m.batches_set_aside++;
+		/* Skip it: take it again, acknowledge it. */
+		{
+			uint64_t id;
+			const void *data;
+			size_t len;
+
+			if (trk_queue_next(gw->spool, &id, &data, &len) == TRK_QUEUE_OK)
+				trk_queue_ack(gw->spool, id);
+		}
+		gw->wfails = 0;
+		event_active(gw->ev_kick, EV_TIMEOUT, 0);
+		return;
+	}
+	hz_log(HZ_LOG_ERROR, "batch_failed", "record=%" PRIu64 " attempt=%d why=\"%s\"", gw->wid,
+	       gw->wfails, msg);
+	{
+		struct timeval tv = { 1, 0 };
+
+		event_add(gw->ev_retry, &tv);
+	}
+}
+
+/* The alerts of the record in wv as COPY rows "ord\ttail". Returns 0, or
+ * -1 out of memory (wv was checked by gw_batch_parse: every alert is there
+ * and starts {"id":null). */
+static int
+build_alert_copy(struct gw *gw)
+{
+	size_t off = 0, ord = 0;
+	const char *vehicle, *json;
+
+	gw->wcopy.len = 0;
+	if (gw->alert_ids_cap < gw->wv.nalerts) {
+		int64_t *n = realloc(gw->alert_ids, gw->wv.nalerts * sizeof(*n));
+
+		if (!n)
+			return -1;
+		gw->alert_ids = n;
+		gw->alert_ids_cap = gw->wv.nalerts;
+	}
+	while (ord < gw->wv.nalerts && gw_batch_next_alert(&gw->wv, &off, &vehicle, &json) == 0) {
+		char num[24];
+		int n = snprintf(num, sizeof(num), "%zu\t", ord);
+
+		gw->alert_ids[ord++] = -1;
+		if (gw_buf_add(&gw->wcopy, num, (size_t)n) != 0 ||
+		    gw_copy_escape(&gw->wcopy, json + 10, strlen(json + 10)) != 0 ||
+		    gw_buf_add(&gw->wcopy, "\n", 1) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Set-aside records kept at most: a failing disk or a buggy build can make
+ * every record unreadable, and copies without a bound would fill the disk
+ * the spool needs. The first ones tell the story. */
+#define GW_UNREADABLE_KEEP 64
+#define GW_STR_(x) #x
+#define GW_STR(x) GW_STR_(x)
+
+/* How many unreadable-*.hgb files the spool folder holds (this rare path
+ * only; the folder holds a few segment files besides). */
+static unsigned
+count_set_aside(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	unsigned n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+
+		if (strncmp(e->d_name, "unreadable-", 11) == 0 && l > 15 &&
+		    strcmp(e->d_name + l - 4, ".hgb") == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * A spool record gw_batch_parse refuses (damaged on disk past the CRC, or
+ * written by a buggy build): never sent to PostgreSQL. Its bytes are kept
+ * as <spool dir>/unreadable-<id>.hgb for a post-mortem (best effort: the
+ * spool's own files end in .seg; at most GW_UNREADABLE_KEEP of them), it
+ * is counted and logged, and the spool moves on.
+ */
+static void
+set_aside_record(struct gw *gw, uint64_t id, const void *data, size_t len, int why)
+{
+	char path[GW_PATH_MAX + 48];
+	const char *kept = "no";
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/unreadable-%" PRIu64 ".hgb", gw->cfg.spool.dir, id);
+	if (count_set_aside(gw->cfg.spool.dir) >= GW_UNREADABLE_KEEP) {
+		kept = "no (" GW_STR(GW_UNREADABLE_KEEP) " kept already)";
+	} else if ((fp = fopen(path, "wbx")) != NULL) {
+		bool ok = fwrite(data, 1, len, fp) == len;
+
+		if (fclose(fp) == 0 && ok)
+			kept = path;
+		else
+			(void)remove(path);
+	}
+	gw->m.records_unreadable++;
+	hz_log(HZ_LOG_ERROR, "spool_record_unreadable", "record=%" PRIu64 " bytes=%zu why=\"%s\""
+	       " kept=\"%s\"", id, len, gw_batch_strerror(why), kept);
+	trk_queue_ack(gw->spool, id);
+}
+
+/* Appends one record's sections to the group. Returns GW_BATCH_OK; a
+ * gw_batch_parse error (< 0) when the record is not a batch;
+ * GROUP_ENOMEM out of memory (the group is unchanged then). */
+#define GROUP_ENOMEM 1
+
+static int
+group_add(struct gw *gw, const void *data, size_t len)
+{
+	struct gw_batch_view v;
+	size_t lens[4] = { gw->wpos.len, gw->walerts.len, gw->wrejects.len, gw->wstates.len };
+	int rc = gw_batch_parse(data, len, &v);
+
+	if (rc != GW_BATCH_OK)
+		return rc;
+	if (gw_buf_add(&gw->wpos, v.pos, v.pos_len) != 0 ||
+	    gw_buf_add(&gw->walerts, v.alerts, v.alerts_len) != 0 ||
+	    gw_buf_add(&gw->wrejects, v.rejects, v.rejects_len) != 0 ||
+	    gw_buf_add(&gw->wstates, v.states, v.states_len) != 0) {
+		gw->wpos.len = lens[0];
+		gw->walerts.len = lens[1];
+		gw->wrejects.len = lens[2];
+		gw->wstates.len = lens[3];
+		return GROUP_ENOMEM;
+	}
+	gw->wv.npos += v.npos;
+	gw->wv.nalerts += v.nalerts;
+	gw->wv.nrejects += v.nrejects;
+	gw->wv.nstates += v.nstates;
+	return 0;
+}
+
+/* Takes the next records of the spool into one group (gw->wids, gw->wv):
+ * as many as wait, within the group's bounds; a single one after a failed
+ * transaction, so that a bad record is found and set aside alone. A record
+ * that is not a batch is set aside (set_aside_record). Returns TRK_QUEUE_OK
+ * with at least one record, TRK_QUEUE_EMPTY, TRK_QUEUE_ERR_NOMEM (nothing
+ * taken: the spool is rewound), or an error of trk_queue_next() with the
+ * group empty. */
+static int
+take_group(struct gw *gw)
+{
+	size_t max_records = gw->wfails ? 1 : GW_GROUP_RECORDS;
+	uint64_t max_rows = (uint64_t)GW_GROUP_BATCHES * gw->cfg.postgres.batch_rows;
+	int rc = TRK_QUEUE_EMPTY;
+
+	gw->nwids = 0;
+	gw->wpos.len = gw->walerts.len = gw->wrejects.len = gw->wstates.len = 0;
+	memset(&gw->wv, 0, sizeof(gw->wv));
+	while (gw->nwids < max_records &&
+	       (uint64_t)gw->wv.npos + gw->wv.nrejects < max_rows) {
+		uint64_t id;
+		const void *data;
+		size_t len;
+
+		int bad;
+
+		rc = trk_queue_next(gw->spool, &id, &data, &len);
+		if (rc != TRK_QUEUE_OK)
+			break;
+		bad = group_add(gw, data, len);
+		if (bad == GROUP_ENOMEM) {
+			/* The records are durable: keep them all for the retry. */
+			hz_log(HZ_LOG_ERROR, "batch_oom", "record=%" PRIu64 " bytes=%zu", id, len);
+			trk_queue_rewind(gw->spool);
+			gw->nwids = 0;
+			return TRK_QUEUE_ERR_NOMEM;
+		}
+		if (bad != GW_BATCH_OK) {
+			set_aside_record(gw, id, data, len, bad);
+			continue;
+		}
+		gw->wids[gw->nwids++] = id;
+	}
+	if (gw->nwids == 0)
+		return rc == TRK_QUEUE_OK ? TRK_QUEUE_EMPTY : rc;
+	gw->wid = gw->wids[0];
+	gw->wv.pos = gw->wpos.p;
+	gw->wv.pos_len = gw->wpos.len;
+	gw->wv.alerts = gw->walerts.p;
+	gw->wv.alerts_len = gw->walerts.len;
+	gw->wv.rejects = gw->wrejects.p;
+	gw->wv.rejects_len = gw->wrejects.len;
+	gw->wv.states = gw->wstates.p;
+	gw->wv.states_len = gw->wstates.len;
+	return TRK_QUEUE_OK;
+}
+
+bool
+gw_writer_kick(struct gw *gw)
+{
+	struct gw_pg_job *j = &gw->wjob;
+	int rc;
+
+	if (gw->writing || !gw_pg_ready(gw->pg) || event_pending(gw->ev_retry, EV_TIMEOUT, NULL))
+		return false;
+	if (gw->phase == GW_PHASE_START)
+		return false;
+	rc = take_group(gw);
+	if (rc == TRK_QUEUE_EMPTY)
+		return true;
+	if (rc != TRK_QUEUE_OK) {
+		struct timeval tv = { 1, 0 };
+
+		hz_log(HZ_LOG_ERROR, "spool_read_failed", "why=\"%s\"", trk_queue_strerror(rc));
+		event_add(gw->ev_retry, &tv);
+		return false;
+	}
+	if (build_alert_copy(gw) != 0)
+		goto oom;
+	gw->wstaging = gw->staged_id == gw->wid;
+	memset(j, 0, sizeof(*j));
+	j->arg = gw;
+	j->done = w_done;
+	j->steps[0].sql = "BEGIN";
+	j->steps[1] = (struct gw_pg_step){ .sql = gw->wstaging ? sql_copy_pos : sql_copy_pos_direct,
+					   .copy = gw->wv.pos, .copylen = gw->wv.pos_len,
+					   .skip = !gw->wv.npos };
+	j->steps[2] = (struct gw_pg_step){ .sql = sql_insert_pos, .on_result = w_pos_result,
+					   .skip = !gw->wv.npos || !gw->wstaging };
+	j->steps[3] = (struct gw_pg_step){ .sql = sql_copy_alert, .copy = gw->wcopy.p,
+					   .copylen = gw->wcopy.len, .skip = !gw->wv.nalerts };
+	j->steps[4] = (struct gw_pg_step){ .sql = sql_insert_alert, .on_result = w_alert_result,
+					   .skip = !gw->wv.nalerts };
+	j->steps[5] = (struct gw_pg_step){ .sql = sql_copy_rejects, .copy = gw->wv.rejects,
+					   .copylen = gw->wv.rejects_len, .skip = !gw->wv.nrejects };
+	j->steps[6] = (struct gw_pg_step){ .sql = sql_copy_state, .copy = gw->wv.states,
+					   .copylen = gw->wv.states_len, .skip = !gw->wv.nstates };
+	j->steps[7] = (struct gw_pg_step){ .sql = sql_upsert_state, .skip = !gw->wv.nstates };
+	j->steps[8].sql = "COMMIT";
+	j->nsteps = 9;
+	gw->writing = true;
+	gw->wstart_us = hz_mono_us();
+	gw_pg_submit(gw->pg, j);
+	return false;
+oom:
+	/* The records are durable: keep them and try again in a second. */
+	hz_log(HZ_LOG_ERROR, "batch_oom", "record=%" PRIu64 " records=%zu", gw->wid, gw->nwids);
+	trk_queue_rewind(gw->spool);
+	{
+		struct timeval tv = { 1, 0 };
+
+		event_add(gw->ev_retry, &tv);
+	}
+	return false;
+}
+
+/* ---- drain ------------------------------------------------------------------- */
+
+void
+gw_drain_finish(struct gw *gw)
+{
+	struct trk_queue_stats st;
+
+	trk_queue_get_stats(gw->spool, &st);
+	if (gw->mqtt)
+		gw_mqtt_disconnect(gw->mqtt);
+	hz_log(HZ_LOG_INFO, "stopped", "spool_pending=%" PRIu64 " held=%d", st.pending,
+	       gw->held ? 1 : 0);
+	event_base_loopexit(gw->base, NULL);
+}
+
+void
+gw_drain_check(struct gw *gw)
+{
+	struct trk_queue_stats st;
+
+	if (!gw->draining)
+		return;
+	trk_queue_get_stats(gw->spool, &st);
+	if (gw->held)
+		return;
+	/* Everything is in the spool; done when it is written, or right away
+	 * when the database is not there to take it. */
+	if ((st.pending == 0 && !gw->writing) || !gw_pg_ready(gw->pg) ||
+	    gw->phase != GW_PHASE_RUN) {
+		/* Let the broker acknowledge the alerts already published. */
+		if (gw->mqtt && gw_mqtt_unacked(gw->mqtt) > 0) {
+			struct timeval tv = { 0, 50000 };
+
+			event_add(gw->ev_drainpoll, &tv);
+			return;
+		}
+		gw_drain_finish(gw);
+	}
+}
