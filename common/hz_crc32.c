@@ -2,7 +2,7 @@
  * hz_crc32.c - CRC-32 (IEEE) through zlib's crc32_z. The gateway's spool
  * runs every byte of every batch through it twice (append and read back):
  * a nibble-at-a-time CRC of our own was a quarter of the gateway's CPU
- * under load (trk_queue.c before issue 10).
+ * under load (hz_queue.c before issue 10).
  */
 #include "common/hz_crc32.h"
 

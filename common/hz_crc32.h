@@ -2,7 +2,7 @@
  * hz_crc32.h - the one CRC-32 of hazgate (prefix hz_): IEEE 802.3, the
  * CRC of zlib, gzip and PNG (reflected polynomial 0xedb88320, initial and
  * final value 0xffffffff; "123456789" gives 0xcbf43926). The spool
- * (tracker/trk_queue.c) and geofence's state blobs store it, so its values
+ * (common/hz_queue.c) and geofence's state blobs store it, so its values
  * never change: stored files stay readable.
  *
  * It is zlib's table-driven crc32_z: a program that calls it links

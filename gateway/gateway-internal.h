@@ -1,7 +1,7 @@
 /*
  * gateway-internal.h - struct gw and what the files of the daemon's core
  * share. Nothing outside gateway/ includes it; the adapters do not either
- * (each has its own header: gw_batch.h, gw_vtab.h, hz_log.h, gw_mqtt.h,
+ * (each has its own header: gw_batch.h, gw_vtab.h, gw_mqtt.h,
  * gw_pg.h, gw_dns.h, gw_http.h, gw_metrics.h), and gw_main.c sees gateway.h.
  *
  * The core, by job. Calls go down this list only, never up (a file lower
@@ -30,7 +30,7 @@
 #include "gateway/gw_metrics.h"
 #include "gateway/gw_pg.h"
 #include "geofence/geofence.h"
-#include "tracker/trk_queue.h"
+#include "common/hz_queue.h"
 
 struct event;
 struct event_base;
@@ -57,7 +57,7 @@ struct gw {
 	struct gw_mqtt *mqtt;
 	struct gw_pg *pg;
 	struct gw_http *http;
-	trk_queue *spool;
+	hz_queue *spool;
 	uint64_t seg_bytes, seal_cap;
 	gf_engine *engine;
 	gf_zoneset *zones;

@@ -35,17 +35,17 @@
 #include "gateway/gw_pg.h"
 #include "gateway/gw_vtab.h"
 #include "geofence/geofence.h"
-#include "tracker/trk_queue.h"
+#include "common/hz_queue.h"
 
 /* ---- spool and timers ---------------------------------------------------------- */
 
-/* The spool's own lines (trk_queue) in the daemon's log. */
+/* The spool's own lines (hz_queue) in the daemon's log. */
 static void
-spool_log(void *arg, enum trk_queue_level level, const char *event, const char *detail)
+spool_log(void *arg, enum hz_queue_level level, const char *event, const char *detail)
 {
 	(void)arg;
-	hz_log(level == TRK_QUEUE_LOG_ERROR ? HZ_LOG_ERROR :
-	       level == TRK_QUEUE_LOG_WARN ? HZ_LOG_WARN : HZ_LOG_INFO,
+	hz_log(level == HZ_QUEUE_LOG_ERROR ? HZ_LOG_ERROR :
+	       level == HZ_QUEUE_LOG_WARN ? HZ_LOG_WARN : HZ_LOG_INFO,
 	       "spool", "what=%s %s", event, detail);
 }
 
@@ -152,7 +152,7 @@ gw_drain(struct gw *gw)
 	/* Every vehicle's latest state goes with the last batch. */
 	gw_in_seal_all(gw);
 	if (gw->spool)
-		trk_queue_sync(gw->spool);
+		hz_queue_sync(gw->spool);
 	gw_drain_check(gw);
 }
 
@@ -174,7 +174,7 @@ struct gw *
 gw_new(struct event_base *base, const struct gw_config *cfg, const char *cfg_path)
 {
 	struct gw *gw = calloc(1, sizeof(*gw));
-	struct trk_queue_options qo;
+	struct hz_queue_options qo;
 	struct gw_mqtt_cbs mc = { .on_message = gw_in_message, .on_state = gw_in_mqtt_state };
 	struct gw_pg_cbs pc = { .on_ready = gw_on_pg_ready, .on_down = gw_on_pg_down,
 				.on_notify = gw_on_pg_notify };
@@ -199,7 +199,7 @@ gw_new(struct event_base *base, const struct gw_config *cfg, const char *cfg_pat
 		       strerror(errno));
 		goto err;
 	}
-	trk_queue_options_init(&qo);
+	hz_queue_options_init(&qo);
 	qo.max_bytes = cfg->spool.max_bytes;
 	gw->seg_bytes = cfg->spool.max_bytes / 8;
 	if (gw->seg_bytes < (1u << 20))
@@ -209,14 +209,14 @@ gw_new(struct event_base *base, const struct gw_config *cfg, const char *cfg_pat
 	gw->seal_cap = gw->seg_bytes / 2 > (8u << 20) ? (8u << 20) : gw->seg_bytes / 2;
 	qo.segment_bytes = gw->seg_bytes;
 	qo.max_record = (uint32_t)(gw->seg_bytes - 64);
-	qo.fsync = cfg->spool.fsync == GW_FSYNC_ALWAYS ? TRK_QUEUE_FSYNC_ALWAYS
-						       : TRK_QUEUE_FSYNC_NEVER;
+	qo.fsync = cfg->spool.fsync == GW_FSYNC_ALWAYS ? HZ_QUEUE_FSYNC_ALWAYS
+						       : HZ_QUEUE_FSYNC_NEVER;
 	qo.log = spool_log;
 	qo.log_arg = gw;
-	rc = trk_queue_open(&gw->spool, cfg->spool.dir, &qo);
-	if (rc != TRK_QUEUE_OK) {
+	rc = hz_queue_open(&gw->spool, cfg->spool.dir, &qo);
+	if (rc != HZ_QUEUE_OK) {
 		hz_log(HZ_LOG_ERROR, "spool_failed", "dir=%s why=\"%s\" errno=\"%s\"",
-		       cfg->spool.dir, trk_queue_strerror(rc), strerror(errno));
+		       cfg->spool.dir, hz_queue_strerror(rc), strerror(errno));
 		goto err;
 	}
 	gw->vt = gw_vtab_new();
@@ -262,7 +262,7 @@ gw_free(struct gw *gw)
 		if (*evs[i])
 			event_free(*evs[i]);
 	if (gw->spool)
-		trk_queue_free(gw->spool);
+		hz_queue_free(gw->spool);
 	gf_engine_free(gw->engine);
 	gf_zoneset_free(gw->zones);
 	gf_tz_free(gw->tz);

@@ -20,7 +20,7 @@
 #include "gateway/gw_vtab.h"
 #include "geofence/geofence.h"
 #include "ingest/ingest.h"
-#include "tracker/trk_queue.h"
+#include "common/hz_queue.h"
 
 static const double batch_bounds[GW_HIST_N] = { 1, 5, 10, 50, 100, 250, 500, 1000, 2500,
 						5000, 10000, 50000 };
@@ -122,9 +122,9 @@ void
 gw_metrics_render(const struct gw *gw, struct gw_buf *o)
 {
 	const struct gw_metrics *m = &gw->m;
-	struct trk_queue_stats st;
+	struct hz_queue_stats st;
 
-	trk_queue_get_stats(gw->spool, &st);
+	hz_queue_get_stats(gw->spool, &st);
 	counter(o, "messages_received_total", "MQTT messages handed over by the broker", m->received);
 	counter(o, "messages_decoded_total", "messages decoded into a fix", m->decoded);
 	counter(o, "messages_ignored_total", "well-formed messages that are not positions",

@@ -26,7 +26,7 @@
 #include "gateway/gw_vtab.h"
 #include "geofence/geofence.h"
 #include "schema/schema.h"
-#include "tracker/trk_queue.h"
+#include "common/hz_queue.h"
 
 static const char sql_partitions[] =
 	"SELECT hazgate_ensure_partitions(((now() AT TIME ZONE 'UTC')::date - 1), $1::integer)";
@@ -99,9 +99,9 @@ schema_done(void *arg, int err, const char *msg)
 	gw_partitions_ensure(gw);
 	gw->phase = GW_PHASE_REPLAY;
 	{
-		struct trk_queue_stats st;
+		struct hz_queue_stats st;
 
-		trk_queue_get_stats(gw->spool, &st);
+		hz_queue_get_stats(gw->spool, &st);
 		hz_log(HZ_LOG_INFO, "spool_replay", "pending=%" PRIu64 " bytes=%" PRIu64, st.pending,
 		       st.bytes);
 	}

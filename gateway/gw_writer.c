@@ -2,7 +2,7 @@
  * gw_writer.c - the spool and its writer.
  *
  * A sealed batch is appended to the on-disk spool (the tracker's queue,
- * tracker/trk_queue.h: the pipeline's write-ahead log) when there is room;
+ * common/hz_queue.h: the pipeline's write-ahead log) when there is room;
  * without room MQTT reading pauses (the broker keeps the messages) until a
  * commit frees some. The writer takes spool records in order, as many as
  * wait (group commit, GW_GROUP_*), and writes them in one transaction:
@@ -35,7 +35,7 @@
 #include "gateway/gw_mqtt.h"
 #include "gateway/gw_pg.h"
 #include "ingest/ingest.h"
-#include "tracker/trk_queue.h"
+#include "common/hz_queue.h"
 
 /* ---- SQL ---------------------------------------------------------------- */
 
@@ -87,9 +87,9 @@ static const char sql_upsert_state[] =
 static uint64_t
 spool_bytes(const struct gw *gw)
 {
-	struct trk_queue_stats st;
+	struct hz_queue_stats st;
 
-	trk_queue_get_stats(gw->spool, &st);
+	hz_queue_get_stats(gw->spool, &st);
 	return st.bytes;
 }
 
@@ -124,10 +124,10 @@ gw_spool_append(struct gw *gw)
 		set_spool_full(gw, true);
 		return;
 	}
-	rc = trk_queue_append(gw->spool, gw->ser.p, gw->ser.len, NULL);
-	if (rc != TRK_QUEUE_OK) {
+	rc = hz_queue_append(gw->spool, gw->ser.p, gw->ser.len, NULL);
+	if (rc != HZ_QUEUE_OK) {
 		hz_log(HZ_LOG_ERROR, "spool_append_failed", "why=\"%s\" errno=\"%s\"",
-		       trk_queue_strerror(rc), strerror(errno));
+		       hz_queue_strerror(rc), strerror(errno));
 		set_spool_full(gw, true);
 		return;
 	}
@@ -200,7 +200,7 @@ w_done(void *arg, int err, const char *msg)
 	gw->writing = false;
 	if (err == GW_PG_EDUP && !gw->wstaging) {
 		/* Some rows are already stored: write it again, de-duplicated. */
-		trk_queue_rewind(gw->spool);
+		hz_queue_rewind(gw->spool);
 		gw->staged_id = gw->wid;
 		gw->m.batches_deduplicated++;
 		event_active(gw->ev_kick, EV_TIMEOUT, 0);
@@ -217,7 +217,7 @@ w_done(void *arg, int err, const char *msg)
 		gw->m.rejects_written += gw->wv.nrejects;
 		gw->wfails = 0;
 		for (size_t i = 0; i < gw->nwids; i++)
-			trk_queue_ack(gw->spool, gw->wids[i]);
+			hz_queue_ack(gw->spool, gw->wids[i]);
 		publish_alerts(gw);
 		if (gw->spool_full)
 			gw_spool_append(gw);
@@ -227,7 +227,7 @@ w_done(void *arg, int err, const char *msg)
 		event_active(gw->ev_kick, EV_TIMEOUT, 0);
 		return;
 	}
-	trk_queue_rewind(gw->spool);
+	hz_queue_rewind(gw->spool);
 	if (err == GW_PG_ELINK) {
 		hz_log(HZ_LOG_WARN, "batch_deferred", "record=%" PRIu64 " why=\"%s\"", gw->wid, msg);
 		gw_drain_check(gw);
@@ -245,8 +245,8 @@ w_done(void *arg, int err, const char *msg)
 			const void *data;
 			size_t len;
 
-			if (trk_queue_next(gw->spool, &id, &data, &len) == TRK_QUEUE_OK)
-				trk_queue_ack(gw->spool, id);
+			if (hz_queue_next(gw->spool, &id, &data, &len) == HZ_QUEUE_OK)
+				hz_queue_ack(gw->spool, id);
 		}
 		gw->wfails = 0;
 		event_active(gw->ev_kick, EV_TIMEOUT, 0);
@@ -349,7 +349,7 @@ set_aside_record(struct gw *gw, uint64_t id, const void *data, size_t len, int w
 	gw->m.records_unreadable++;
 	hz_log(HZ_LOG_ERROR, "spool_record_unreadable", "record=%" PRIu64 " bytes=%zu why=\"%s\""
 	       " kept=\"%s\"", id, len, gw_batch_strerror(why), kept);
-	trk_queue_ack(gw->spool, id);
+	hz_queue_ack(gw->spool, id);
 }
 
 /* Appends one record's sections to the group. Returns GW_BATCH_OK; a
@@ -386,16 +386,16 @@ group_add(struct gw *gw, const void *data, size_t len)
 /* Takes the next records of the spool into one group (gw->wids, gw->wv):
  * as many as wait, within the group's bounds; a single one after a failed
  * transaction, so that a bad record is found and set aside alone. A record
- * that is not a batch is set aside (set_aside_record). Returns TRK_QUEUE_OK
- * with at least one record, TRK_QUEUE_EMPTY, TRK_QUEUE_ERR_NOMEM (nothing
- * taken: the spool is rewound), or an error of trk_queue_next() with the
+ * that is not a batch is set aside (set_aside_record). Returns HZ_QUEUE_OK
+ * with at least one record, HZ_QUEUE_EMPTY, HZ_QUEUE_ERR_NOMEM (nothing
+ * taken: the spool is rewound), or an error of hz_queue_next() with the
  * group empty. */
 static int
 take_group(struct gw *gw)
 {
 	size_t max_records = gw->wfails ? 1 : GW_GROUP_RECORDS;
 	uint64_t max_rows = (uint64_t)GW_GROUP_BATCHES * gw->cfg.postgres.batch_rows;
-	int rc = TRK_QUEUE_EMPTY;
+	int rc = HZ_QUEUE_EMPTY;
 
 	gw->nwids = 0;
 	gw->wpos.len = gw->walerts.len = gw->wrejects.len = gw->wstates.len = 0;
@@ -408,16 +408,16 @@ take_group(struct gw *gw)
 
 		int bad;
 
-		rc = trk_queue_next(gw->spool, &id, &data, &len);
-		if (rc != TRK_QUEUE_OK)
+		rc = hz_queue_next(gw->spool, &id, &data, &len);
+		if (rc != HZ_QUEUE_OK)
 			break;
 		bad = group_add(gw, data, len);
 		if (bad == GROUP_ENOMEM) {
 			/* The records are durable: keep them all for the retry. */
 			hz_log(HZ_LOG_ERROR, "batch_oom", "record=%" PRIu64 " bytes=%zu", id, len);
-			trk_queue_rewind(gw->spool);
+			hz_queue_rewind(gw->spool);
 			gw->nwids = 0;
-			return TRK_QUEUE_ERR_NOMEM;
+			return HZ_QUEUE_ERR_NOMEM;
 		}
 		if (bad != GW_BATCH_OK) {
 			set_aside_record(gw, id, data, len, bad);
@@ -426,7 +426,7 @@ take_group(struct gw *gw)
 		gw->wids[gw->nwids++] = id;
 	}
 	if (gw->nwids == 0)
-		return rc == TRK_QUEUE_OK ? TRK_QUEUE_EMPTY : rc;
+		return rc == HZ_QUEUE_OK ? HZ_QUEUE_EMPTY : rc;
 	gw->wid = gw->wids[0];
 	gw->wv.pos = gw->wpos.p;
 	gw->wv.pos_len = gw->wpos.len;
@@ -436,7 +436,7 @@ take_group(struct gw *gw)
 	gw->wv.rejects_len = gw->wrejects.len;
 	gw->wv.states = gw->wstates.p;
 	gw->wv.states_len = gw->wstates.len;
-	return TRK_QUEUE_OK;
+	return HZ_QUEUE_OK;
 }
 
 bool
@@ -450,12 +450,12 @@ gw_writer_kick(struct gw *gw)
 	if (gw->phase == GW_PHASE_START)
 		return false;
 	rc = take_group(gw);
-	if (rc == TRK_QUEUE_EMPTY)
+	if (rc == HZ_QUEUE_EMPTY)
 		return true;
-	if (rc != TRK_QUEUE_OK) {
+	if (rc != HZ_QUEUE_OK) {
 		struct timeval tv = { 1, 0 };
 
-		hz_log(HZ_LOG_ERROR, "spool_read_failed", "why=\"%s\"", trk_queue_strerror(rc));
+		hz_log(HZ_LOG_ERROR, "spool_read_failed", "why=\"%s\"", hz_queue_strerror(rc));
 		event_add(gw->ev_retry, &tv);
 		return false;
 	}
@@ -489,7 +489,7 @@ gw_writer_kick(struct gw *gw)
 oom:
 	/* The records are durable: keep them and try again in a second. */
 	hz_log(HZ_LOG_ERROR, "batch_oom", "record=%" PRIu64 " records=%zu", gw->wid, gw->nwids);
-	trk_queue_rewind(gw->spool);
+	hz_queue_rewind(gw->spool);
 	{
 		struct timeval tv = { 1, 0 };
 
@@ -503,9 +503,9 @@ oom:
 void
 gw_drain_finish(struct gw *gw)
 {
-	struct trk_queue_stats st;
+	struct hz_queue_stats st;
 
-	trk_queue_get_stats(gw->spool, &st);
+	hz_queue_get_stats(gw->spool, &st);
 	if (gw->mqtt)
 		gw_mqtt_disconnect(gw->mqtt);
 	hz_log(HZ_LOG_INFO, "stopped", "spool_pending=%" PRIu64 " held=%d", st.pending,
@@ -516,11 +516,11 @@ gw_drain_finish(struct gw *gw)
 void
 gw_drain_check(struct gw *gw)
 {
-	struct trk_queue_stats st;
+	struct hz_queue_stats st;
 
 	if (!gw->draining)
 		return;
-	trk_queue_get_stats(gw->spool, &st);
+	hz_queue_get_stats(gw->spool, &st);
 	if (gw->held)
 		return;
 	/* Everything is in the spool; done when it is written, or right away

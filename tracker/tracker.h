@@ -4,7 +4,7 @@
  * adapters (gpsd through libgps, MQTT through libmosquitto). The tracker
  * logs with common/hz_log.h.
  *
- * The on-disk queue has its own self-contained header, trk_queue.h.
+ * The on-disk queue has its own self-contained header, hz_queue.h.
  * The policy and the payload builder are pure (no I/O, no clock): they are
  * what the unit tests exercise directly.
  */

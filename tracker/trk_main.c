@@ -17,7 +17,7 @@
 #include "config.h"
 
 #include "tracker/tracker.h"
-#include "tracker/trk_queue.h"
+#include "common/hz_queue.h"
 
 #include <event2/event.h>
 #include <getopt.h>
@@ -36,7 +36,7 @@ struct mid_map {
 struct app {
 	struct trk_config cfg;
 	struct event_base *base;
-	trk_queue *q;
+	hz_queue *q;
 	trk_policy *policy;
 	trk_gpsd *gpsd;
 	trk_mqtt *mqtt;
@@ -49,11 +49,11 @@ struct app {
 };
 
 static void
-queue_log(void *arg, enum trk_queue_level level, const char *event, const char *detail)
+queue_log(void *arg, enum hz_queue_level level, const char *event, const char *detail)
 {
 	(void)arg;
-	hz_log(level == TRK_QUEUE_LOG_INFO ? HZ_LOG_INFO :
-	        level == TRK_QUEUE_LOG_WARN ? HZ_LOG_WARN : HZ_LOG_ERROR,
+	hz_log(level == HZ_QUEUE_LOG_INFO ? HZ_LOG_INFO :
+	        level == HZ_QUEUE_LOG_WARN ? HZ_LOG_WARN : HZ_LOG_ERROR,
 	        event, "%s", detail);
 }
 
@@ -67,13 +67,13 @@ pump(struct app *a)
 		const void *data;
 		size_t len;
 		uint64_t id;
-		int mid, rc = trk_queue_next(a->q, &id, &data, &len);
+		int mid, rc = hz_queue_next(a->q, &id, &data, &len);
 
-		if (rc == TRK_QUEUE_EMPTY)
+		if (rc == HZ_QUEUE_EMPTY)
 			break;
-		if (rc != TRK_QUEUE_OK) {
+		if (rc != HZ_QUEUE_OK) {
 			hz_log(HZ_LOG_ERROR, "queue_read_failed", "error=\"%s\"",
-			        trk_queue_strerror(rc));
+			        hz_queue_strerror(rc));
 			break;
 		}
 		if (trk_mqtt_publish_telemetry(a->mqtt, data, len, &mid) != TRK_OK)
@@ -103,17 +103,17 @@ on_disconnected(void *arg)
 	struct app *a = arg;
 
 	a->nmids = 0;
-	trk_queue_rewind(a->q);
+	hz_queue_rewind(a->q);
 }
 
 static void
 maybe_done_draining(struct app *a)
 {
-	struct trk_queue_stats st;
+	struct hz_queue_stats st;
 
 	if (!a->stopping || !a->ev_drain)
 		return;
-	trk_queue_get_stats(a->q, &st);
+	hz_queue_get_stats(a->q, &st);
 	if (st.pending == 0 || (a->nmids == 0 && !trk_mqtt_connected(a->mqtt))) {
 		evtimer_del(a->ev_drain);
 		begin_stop(a);
@@ -128,7 +128,7 @@ on_published(void *arg, int mid)
 	for (int i = 0; i < a->nmids; i++) {
 		if (a->mids[i].mid != mid)
 			continue;
-		if (trk_queue_ack(a->q, a->mids[i].id) != TRK_QUEUE_OK)
+		if (hz_queue_ack(a->q, a->mids[i].id) != HZ_QUEUE_OK)
 			hz_log(HZ_LOG_ERROR, "queue_ack_failed", "id=%" PRIu64, a->mids[i].id);
 		a->acked++;
 		a->mids[i] = a->mids[--a->nmids];
@@ -153,15 +153,15 @@ on_fix(void *arg, const struct trk_fix *f)
 	why = trk_policy_decide(a->policy, f);
 	if (why == TRK_REPORT_NONE)
 		return;
-	rc = trk_payload_build(f, &ident, trk_queue_next_id(a->q), &payload, &len);
+	rc = trk_payload_build(f, &ident, hz_queue_next_id(a->q), &payload, &len);
 	if (rc != TRK_OK) {
 		hz_log(HZ_LOG_ERROR, "payload_failed", "error=\"%s\"", trk_strerror(rc));
 		return;
 	}
-	rc = trk_queue_append(a->q, payload, len, &id);
-	if (rc != TRK_QUEUE_OK)
+	rc = hz_queue_append(a->q, payload, len, &id);
+	if (rc != HZ_QUEUE_OK)
 		hz_log(HZ_LOG_ERROR, "queue_append_failed", "error=\"%s\" errno=\"%s\"",
-		        trk_queue_strerror(rc), strerror(errno));
+		        hz_queue_strerror(rc), strerror(errno));
 	else
 		hz_log(HZ_LOG_DEBUG, "fix_queued", "seq=%" PRIu64 " reason=%s", id,
 		        trk_report_name(why));
@@ -192,11 +192,11 @@ static void
 on_drain_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct app *a = arg;
-	struct trk_queue_stats st;
+	struct hz_queue_stats st;
 
 	(void)fd;
 	(void)what;
-	trk_queue_get_stats(a->q, &st);
+	hz_queue_get_stats(a->q, &st);
 	hz_log(HZ_LOG_WARN, "drain_timeout", "pending=%" PRIu64 " note=\"kept in the queue\"",
 	        st.pending);
 	begin_stop(a);
@@ -216,7 +216,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	trk_gpsd_flush(a->gpsd);        /* the last fix read goes in the queue too */
 	trk_gpsd_free(a->gpsd);
 	a->gpsd = NULL;
-	(void)trk_queue_sync(a->q);
+	(void)hz_queue_sync(a->q);
 	a->ev_drain = evtimer_new(a->base, on_drain_timeout, a);
 	if (!a->ev_drain) {
 		begin_stop(a);
@@ -235,16 +235,16 @@ on_fsync(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (trk_queue_sync(a->q) != TRK_QUEUE_OK)
+	if (hz_queue_sync(a->q) != HZ_QUEUE_OK)
 		hz_log(HZ_LOG_ERROR, "queue_sync_failed", "error=\"%s\"", strerror(errno));
 }
 
 static void
 log_stats(struct app *a, const char *event)
 {
-	struct trk_queue_stats st;
+	struct hz_queue_stats st;
 
-	trk_queue_get_stats(a->q, &st);
+	hz_queue_get_stats(a->q, &st);
 	hz_log(HZ_LOG_INFO, event,
 	        "fixes=%" PRIu64 " reported=%" PRIu64 " published=%" PRIu64 " acked=%" PRIu64
 	        " pending=%" PRIu64 " queue_bytes=%" PRIu64 " dropped=%" PRIu64
@@ -324,7 +324,7 @@ main(int argc, char **argv)
 	bool check = false;
 	char err[512];
 	int opt, rc, status = 1;
-	struct trk_queue_options qo;
+	struct hz_queue_options qo;
 	struct trk_mqtt_callbacks cb = { on_connected, on_disconnected, on_published };
 
 	memset(&a, 0, sizeof a);
@@ -374,17 +374,17 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	mosquitto_lib_init();
 
-	trk_queue_options_init(&qo);
+	hz_queue_options_init(&qo);
 	qo.max_bytes = (uint64_t)a.cfg.queue_max_bytes;
 	qo.segment_bytes = (uint64_t)a.cfg.queue_segment_bytes;
-	qo.fsync = a.cfg.fsync == TRK_FSYNC_ALWAYS ? TRK_QUEUE_FSYNC_ALWAYS :
-	           a.cfg.fsync == TRK_FSYNC_NEVER ? TRK_QUEUE_FSYNC_NEVER :
-	           TRK_QUEUE_FSYNC_MANUAL;
+	qo.fsync = a.cfg.fsync == TRK_FSYNC_ALWAYS ? HZ_QUEUE_FSYNC_ALWAYS :
+	           a.cfg.fsync == TRK_FSYNC_NEVER ? HZ_QUEUE_FSYNC_NEVER :
+	           HZ_QUEUE_FSYNC_MANUAL;
 	qo.log = queue_log;
-	rc = trk_queue_open(&a.q, a.cfg.queue_dir, &qo);
-	if (rc != TRK_QUEUE_OK) {
+	rc = hz_queue_open(&a.q, a.cfg.queue_dir, &qo);
+	if (rc != HZ_QUEUE_OK) {
 		hz_log(HZ_LOG_ERROR, "queue_open_failed", "dir=%s error=\"%s\" errno=\"%s\"",
-		        a.cfg.queue_dir, trk_queue_strerror(rc), strerror(errno));
+		        a.cfg.queue_dir, hz_queue_strerror(rc), strerror(errno));
 		goto done;
 	}
 	a.base = event_base_new();
@@ -446,7 +446,7 @@ done:
 		event_free(a.ev_stats);
 	trk_gpsd_free(a.gpsd);
 	trk_mqtt_free(a.mqtt);
-	trk_queue_free(a.q);    /* syncs */
+	hz_queue_free(a.q);    /* syncs */
 	trk_policy_free(a.policy);
 	free(a.mids);
 	if (a.base)

@@ -10,7 +10,7 @@
  * On connection loss the mosquitto handle is destroyed and a fresh one is
  * made for the next attempt: libmosquitto would otherwise resend its own
  * copies of the messages that were in flight, and the caller's queue
- * (trk_queue) resends them too, in order.  The queue is the one source of
+ * (hz_queue) resends them too, in order.  The queue is the one source of
  * truth, so the caller is told (disconnected) and rewinds.
  *
  * Reconnects wait reconnect_min_s, doubling up to reconnect_max_s, reset

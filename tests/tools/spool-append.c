@@ -1,6 +1,6 @@
 /*
  * spool-append.c - test tool: append records to a spool folder (the
- * tracker's queue, tracker/trk_queue.h, as the gateway keeps it), so that
+ * tracker's queue, common/hz_queue.h, as the gateway keeps it), so that
  * integration tests can hand the gateway records it never wrote: damaged
  * batches that pass the queue's CRC, to see them set aside.
  *
@@ -15,13 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tracker/trk_queue.h"
+#include "common/hz_queue.h"
 
 int
 main(int argc, char **argv)
 {
-	struct trk_queue_options o;
-	trk_queue *q = NULL;
+	struct hz_queue_options o;
+	hz_queue *q = NULL;
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	long count;
@@ -47,17 +47,17 @@ main(int argc, char **argv)
 		if (n == 0)
 			break;
 	}
-	trk_queue_options_init(&o);
-	o.fsync = TRK_QUEUE_FSYNC_ALWAYS;
-	rc = trk_queue_open(&q, argv[1], &o);
-	if (rc != TRK_QUEUE_OK) {
-		fprintf(stderr, "spool-append: %s: %s\n", argv[1], trk_queue_strerror(rc));
+	hz_queue_options_init(&o);
+	o.fsync = HZ_QUEUE_FSYNC_ALWAYS;
+	rc = hz_queue_open(&q, argv[1], &o);
+	if (rc != HZ_QUEUE_OK) {
+		fprintf(stderr, "spool-append: %s: %s\n", argv[1], hz_queue_strerror(rc));
 		goto done;
 	}
 	for (long i = 0; i < count; i++) {
-		rc = trk_queue_append(q, buf, len, NULL);
-		if (rc != TRK_QUEUE_OK) {
-			fprintf(stderr, "spool-append: append: %s (%s)\n", trk_queue_strerror(rc),
+		rc = hz_queue_append(q, buf, len, NULL);
+		if (rc != HZ_QUEUE_OK) {
+			fprintf(stderr, "spool-append: append: %s (%s)\n", hz_queue_strerror(rc),
 			        strerror(errno));
 			goto done;
 		}
@@ -65,7 +65,7 @@ main(int argc, char **argv)
 	status = 0;
 done:
 	if (q)
-		trk_queue_free(q);
+		hz_queue_free(q);
 	free(buf);
 	return status;
 }

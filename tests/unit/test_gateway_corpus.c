@@ -5,7 +5,7 @@
  * findings (tests/fuzz/crashes/gateway_batch-*) through gw_batch_parse under
  * the fuzz target's invariants (tests/fuzz/fuzz_gateway.h); checks that a
  * record with a byte of its shape flipped, or with its tail cut, is refused;
- * and that a record damaged inside the spool (tracker/trk_queue: a data byte
+ * and that a record damaged inside the spool (tracker/hz_queue: a data byte
  * flipped, which keeps the COPY shape, or the tail torn off) never comes
  * back out of it.
  *
@@ -30,7 +30,7 @@
 #include "ingest/ingest.h"
 #include "tests/fuzz/fuzz_gateway.h"
 #include "tests/unit/corpus_walk.h"
-#include "tracker/trk_queue.h"
+#include "common/hz_queue.h"
 
 static const struct { const char *name; int code; } outcomes[] = {
 	{ "ok", GW_BATCH_OK }, { "ESHORT", GW_BATCH_ESHORT }, { "EMAGIC", GW_BATCH_EMAGIC },
@@ -192,7 +192,7 @@ test_truncated_tail(void **state)
 	gw_buf_free(&rec);
 }
 
-/* Damage the spool file itself: what trk_queue hands back is either the
+/* Damage the spool file itself: what hz_queue hands back is either the
  * record as written or nothing (counted). */
 struct spool_case {
 	const char *name;
@@ -212,9 +212,9 @@ test_spool_damage(void **state)
 	make_record(&rec);
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		char dir[] = "/tmp/test_gateway_corpus.XXXXXX", seg[256];
-		struct trk_queue_options o;
-		struct trk_queue_stats st;
-		trk_queue *q = NULL;
+		struct hz_queue_options o;
+		struct hz_queue_stats st;
+		hz_queue *q = NULL;
 		const void *data;
 		size_t len;
 		uint64_t id;
@@ -224,13 +224,13 @@ test_spool_damage(void **state)
 		struct dirent *de;
 
 		assert_non_null(mkdtemp(dir));
-		trk_queue_options_init(&o);
+		hz_queue_options_init(&o);
 		o.max_record = 1u << 20;
-		assert_int_equal(trk_queue_open(&q, dir, &o), TRK_QUEUE_OK);
-		assert_int_equal(trk_queue_append(q, rec.p, rec.len, NULL), TRK_QUEUE_OK);
+		assert_int_equal(hz_queue_open(&q, dir, &o), HZ_QUEUE_OK);
+		assert_int_equal(hz_queue_append(q, rec.p, rec.len, NULL), HZ_QUEUE_OK);
 		/* A second, intact record: the spool goes on after the bad one. */
-		assert_int_equal(trk_queue_append(q, rec.p, rec.len, NULL), TRK_QUEUE_OK);
-		trk_queue_free(q);
+		assert_int_equal(hz_queue_append(q, rec.p, rec.len, NULL), HZ_QUEUE_OK);
+		hz_queue_free(q);
 
 		seg[0] = '\0';
 		d = opendir(dir);
@@ -261,25 +261,25 @@ test_spool_damage(void **state)
 		}
 		close(fd);
 
-		assert_int_equal(trk_queue_open(&q, dir, &o), TRK_QUEUE_OK);
+		assert_int_equal(hz_queue_open(&q, dir, &o), HZ_QUEUE_OK);
 		len = 0;
-		while (trk_queue_next(q, &id, &data, &len) == TRK_QUEUE_OK) {
+		while (hz_queue_next(q, &id, &data, &len) == HZ_QUEUE_OK) {
 			struct gw_batch_view v;
 
 			/* Whatever comes out is the record exactly as written. */
 			assert_int_equal(len, rec.len);
 			assert_memory_equal(data, rec.p, rec.len);
 			assert_int_equal(gw_batch_parse(data, len, &v), GW_BATCH_OK);
-			assert_int_equal(trk_queue_ack(q, id), TRK_QUEUE_OK);
+			assert_int_equal(hz_queue_ack(q, id), HZ_QUEUE_OK);
 		}
-		trk_queue_get_stats(q, &st);
+		hz_queue_get_stats(q, &st);
 		print_message("# %s: corrupt=%llu torn=%llu\n", cases[c].name,
 			      (unsigned long long)st.corrupt, (unsigned long long)st.torn);
 		if (cases[c].how == 0)
 			assert_int_equal(st.corrupt, 1);
 		else
 			assert_int_equal(st.torn, 1);
-		trk_queue_free(q);
+		hz_queue_free(q);
 
 		d = opendir(dir);
 		assert_non_null(d);

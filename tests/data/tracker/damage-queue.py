@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""damage-queue.py - hazgate tracker tests: damage a trk_queue directory the
+"""damage-queue.py - hazgate tracker tests: damage a hz_queue directory the
 way storage and power cuts do.
 
   damage-queue.py DIR flip SEQ      flip one byte in the payload of record SEQ
@@ -8,7 +8,7 @@ way storage and power cuts do.
                                     during an append leaves it
   damage-queue.py DIR list          print "seq offset length" per record
 
-Records (see tracker/trk_queue.h): "TQR1", u32 length, u64 id, u32 CRC-32,
+Records (see common/hz_queue.h): "TQR1", u32 length, u64 id, u32 CRC-32,
 payload; little-endian.  Works on the newest segment for "torn" and on
 whichever segment holds SEQ for "flip".
 """

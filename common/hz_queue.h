@@ -1,5 +1,5 @@
 /*
- * trk_queue.h - a durable, bounded, append-only FIFO of opaque records on disk.
+ * hz_queue.h - a durable, bounded, append-only FIFO of opaque records on disk.
  *
  * Store-and-forward for hazgate-tracker (and anything else that must not lose
  * what it has accepted while its peer is away): every record is appended to a
@@ -29,66 +29,66 @@
  * pass it, whole segments are removed oldest first; records not yet
  * acknowledged in them are counted as dropped (by id range).
  *
- * Sending: trk_queue_next() hands out records in id order and marks them in
- * flight; trk_queue_ack() retires one (acks may come out of order);
- * trk_queue_rewind() (after the link dropped) starts again at the oldest
+ * Sending: hz_queue_next() hands out records in id order and marks them in
+ * flight; hz_queue_ack() retires one (acks may come out of order);
+ * hz_queue_rewind() (after the link dropped) starts again at the oldest
  * record not yet acknowledged.  After a crash, records sent but whose ack
  * had not been written to the cursor are sent again: at-least-once.
  *
  * Limits: one queue per directory at a time (enforced with flock on the
- * cursor file: a second trk_queue_open fails with TRK_QUEUE_ERR_BUSY);
+ * cursor file: a second hz_queue_open fails with HZ_QUEUE_ERR_BUSY);
  * records up to max_record bytes; not thread-safe.
  */
-#ifndef HAZGATE_TRK_QUEUE_H
-#define HAZGATE_TRK_QUEUE_H
+#ifndef HAZGATE_HZ_QUEUE_H
+#define HAZGATE_HZ_QUEUE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct trk_queue trk_queue;
+typedef struct hz_queue hz_queue;
 
 /* Return codes.  Negative values are errors; errno is left as the failing
- * system call set it for TRK_QUEUE_ERR_IO. */
-enum trk_queue_err {
-	TRK_QUEUE_OK = 0,
-	TRK_QUEUE_EMPTY = 1,            /* trk_queue_next: nothing left to send */
-	TRK_QUEUE_ERR_IO = -1,          /* a system call failed */
-	TRK_QUEUE_ERR_NOMEM = -2,       /* out of memory */
-	TRK_QUEUE_ERR_TOO_BIG = -3,     /* record larger than max_record */
-	TRK_QUEUE_ERR_INVAL = -4,       /* bad argument or option */
-	TRK_QUEUE_ERR_BUSY = -5         /* another process has the directory open */
+ * system call set it for HZ_QUEUE_ERR_IO. */
+enum hz_queue_err {
+	HZ_QUEUE_OK = 0,
+	HZ_QUEUE_EMPTY = 1,            /* hz_queue_next: nothing left to send */
+	HZ_QUEUE_ERR_IO = -1,          /* a system call failed */
+	HZ_QUEUE_ERR_NOMEM = -2,       /* out of memory */
+	HZ_QUEUE_ERR_TOO_BIG = -3,     /* record larger than max_record */
+	HZ_QUEUE_ERR_INVAL = -4,       /* bad argument or option */
+	HZ_QUEUE_ERR_BUSY = -5         /* another process has the directory open */
 };
 
-enum trk_queue_fsync {
-	TRK_QUEUE_FSYNC_ALWAYS = 0,     /* fdatasync after every append and ack */
-	TRK_QUEUE_FSYNC_MANUAL = 1,     /* only when the caller calls trk_queue_sync */
-	TRK_QUEUE_FSYNC_NEVER = 2       /* leave it to the kernel */
+enum hz_queue_fsync {
+	HZ_QUEUE_FSYNC_ALWAYS = 0,     /* fdatasync after every append and ack */
+	HZ_QUEUE_FSYNC_MANUAL = 1,     /* only when the caller calls hz_queue_sync */
+	HZ_QUEUE_FSYNC_NEVER = 2       /* leave it to the kernel */
 };
 
-enum trk_queue_level {
-	TRK_QUEUE_LOG_INFO = 0,
-	TRK_QUEUE_LOG_WARN = 1,
-	TRK_QUEUE_LOG_ERROR = 2
+enum hz_queue_level {
+	HZ_QUEUE_LOG_INFO = 0,
+	HZ_QUEUE_LOG_WARN = 1,
+	HZ_QUEUE_LOG_ERROR = 2
 };
 
 /* Log callback: event is a short token ("corrupt_record"), detail a string
  * of key=value pairs.  Both are borrowed for the duration of the call. */
-typedef void (*trk_queue_log_fn)(void *arg, enum trk_queue_level level,
+typedef void (*hz_queue_log_fn)(void *arg, enum hz_queue_level level,
                                  const char *event, const char *detail);
 
-struct trk_queue_options {
+struct hz_queue_options {
 	uint64_t max_bytes;             /* bound of all segments; default 64 MiB */
 	uint64_t segment_bytes;         /* roll over at this size; default 1 MiB,
 	                                   at most max_bytes / 4 */
 	uint32_t max_record;            /* largest payload; default 65536 */
-	enum trk_queue_fsync fsync;     /* default TRK_QUEUE_FSYNC_MANUAL */
-	trk_queue_log_fn log;           /* may be NULL */
+	enum hz_queue_fsync fsync;     /* default HZ_QUEUE_FSYNC_MANUAL */
+	hz_queue_log_fn log;           /* may be NULL */
 	void *log_arg;
 };
 
-struct trk_queue_stats {
+struct hz_queue_stats {
 	uint64_t pending;       /* appended, not yet acknowledged (by id range) */
-	uint64_t inflight;      /* handed out by trk_queue_next, not acked */
+	uint64_t inflight;      /* handed out by hz_queue_next, not acked */
 	uint64_t bytes;         /* size of all segment files */
 	uint64_t segments;
 	uint64_t next_id;       /* id the next append gets */
@@ -98,45 +98,45 @@ struct trk_queue_stats {
 };
 
 /* Fill *o with the defaults above. */
-void trk_queue_options_init(struct trk_queue_options *o);
+void hz_queue_options_init(struct hz_queue_options *o);
 
 /* Open (creating DIR and its parents if needed) the queue in DIR; recovers
  * as described above.  On success *out owns the queue; free it with
- * trk_queue_free.  Returns TRK_QUEUE_OK, TRK_QUEUE_ERR_IO, _NOMEM, _INVAL
+ * hz_queue_free.  Returns HZ_QUEUE_OK, HZ_QUEUE_ERR_IO, _NOMEM, _INVAL
  * or _BUSY. */
-int trk_queue_open(trk_queue **out, const char *dir,
-                   const struct trk_queue_options *o);
+int hz_queue_open(hz_queue **out, const char *dir,
+                   const struct hz_queue_options *o);
 
 /* Close the files (after a final sync unless fsync is NEVER) and free. */
-void trk_queue_free(trk_queue *q);
+void hz_queue_free(hz_queue *q);
 
-/* The id that the next trk_queue_append will assign. */
-uint64_t trk_queue_next_id(const trk_queue *q);
+/* The id that the next hz_queue_append will assign. */
+uint64_t hz_queue_next_id(const hz_queue *q);
 
 /* Append LEN bytes (copied) as one record; *id (may be NULL) gets its id.
  * May drop the oldest segments to respect max_bytes.
- * Returns TRK_QUEUE_OK, _ERR_TOO_BIG, _ERR_IO or _ERR_NOMEM. */
-int trk_queue_append(trk_queue *q, const void *data, size_t len, uint64_t *id);
+ * Returns HZ_QUEUE_OK, _ERR_TOO_BIG, _ERR_IO or _ERR_NOMEM. */
+int hz_queue_append(hz_queue *q, const void *data, size_t len, uint64_t *id);
 
 /* The next record to send, in id order; it becomes in flight.  *data is
  * borrowed: valid until the next call on Q.
- * Returns TRK_QUEUE_OK, TRK_QUEUE_EMPTY, _ERR_IO or _ERR_NOMEM. */
-int trk_queue_next(trk_queue *q, uint64_t *id, const void **data, size_t *len);
+ * Returns HZ_QUEUE_OK, HZ_QUEUE_EMPTY, _ERR_IO or _ERR_NOMEM. */
+int hz_queue_next(hz_queue *q, uint64_t *id, const void **data, size_t *len);
 
 /* The peer acknowledged record ID.  Unknown ids (dropped, or never handed
- * out) are ignored.  Returns TRK_QUEUE_OK or _ERR_IO (cursor write). */
-int trk_queue_ack(trk_queue *q, uint64_t id);
+ * out) are ignored.  Returns HZ_QUEUE_OK or _ERR_IO (cursor write). */
+int hz_queue_ack(hz_queue *q, uint64_t id);
 
-/* Forget what is in flight: the next trk_queue_next starts again at the
+/* Forget what is in flight: the next hz_queue_next starts again at the
  * oldest record not acknowledged (acked ones are not repeated). */
-void trk_queue_rewind(trk_queue *q);
+void hz_queue_rewind(hz_queue *q);
 
 /* fdatasync the newest segment and the cursor.  Returns _OK or _ERR_IO. */
-int trk_queue_sync(trk_queue *q);
+int hz_queue_sync(hz_queue *q);
 
-void trk_queue_get_stats(const trk_queue *q, struct trk_queue_stats *s);
+void hz_queue_get_stats(const hz_queue *q, struct hz_queue_stats *s);
 
 /* Static English text for a return code. */
-const char *trk_queue_strerror(int err);
+const char *hz_queue_strerror(int err);
 
 #endif

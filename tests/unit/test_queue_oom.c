@@ -1,8 +1,8 @@
 /*
- * test_tracker_queue_oom.c - the queue under failing allocations (chaos
- * test): malloc/realloc in tracker/trk_queue.c are wrapped (-Wl,--wrap) and
+ * test_queue_oom.c - the queue under failing allocations (chaos
+ * test): malloc/realloc in common/hz_queue.c are wrapped (-Wl,--wrap) and
  * made to fail at the Nth call, for every N until a whole scenario runs
- * without a failure.  Whatever fails must fail with TRK_QUEUE_ERR_NOMEM (or
+ * without a failure.  Whatever fails must fail with HZ_QUEUE_ERR_NOMEM (or
  * leave the queue usable), never crash, and never lose or reorder a record
  * that was appended successfully: reopened with working memory, the queue
  * hands out every appended record not acknowledged, in id order, and
@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tracker/trk_queue.h"
+#include "common/hz_queue.h"
 
 void *__real_malloc(size_t n);
 void *__real_realloc(void *p, size_t n);
@@ -73,15 +73,15 @@ rm_dir(const char *dir)
 static void
 scenario(const char *dir, bool *appended, bool *acked)
 {
-	struct trk_queue_options o;
-	trk_queue *q = NULL;
+	struct hz_queue_options o;
+	hz_queue *q = NULL;
 	char big[3000];
 	int rc;
 
-	trk_queue_options_init(&o);
+	hz_queue_options_init(&o);
 	o.max_bytes = 1 << 20;
 	o.segment_bytes = 8192;
-	if (trk_queue_open(&q, dir, &o) != TRK_QUEUE_OK)
+	if (hz_queue_open(&q, dir, &o) != HZ_QUEUE_OK)
 		return;
 	for (int round = 0; round < 2; round++) {
 		for (int i = 0; i < NREC / 2; i++) {
@@ -93,9 +93,9 @@ scenario(const char *dir, bool *appended, bool *acked)
 				memset(big + len, 'x', 2500);
 				len += 2500;
 			}
-			rc = trk_queue_append(q, big, len, &id);
-			assert_true(rc == TRK_QUEUE_OK || rc == TRK_QUEUE_ERR_NOMEM);
-			if (rc == TRK_QUEUE_OK)
+			rc = hz_queue_append(q, big, len, &id);
+			assert_true(rc == HZ_QUEUE_OK || rc == HZ_QUEUE_ERR_NOMEM);
+			if (rc == HZ_QUEUE_OK)
 				appended[id] = true;
 		}
 		for (int i = 0; i < NREC / 3; i++) {
@@ -103,18 +103,18 @@ scenario(const char *dir, bool *appended, bool *acked)
 			size_t len;
 			uint64_t id;
 
-			rc = trk_queue_next(q, &id, &data, &len);
-			assert_true(rc == TRK_QUEUE_OK || rc == TRK_QUEUE_EMPTY ||
-			            rc == TRK_QUEUE_ERR_NOMEM);
-			if (rc != TRK_QUEUE_OK)
+			rc = hz_queue_next(q, &id, &data, &len);
+			assert_true(rc == HZ_QUEUE_OK || rc == HZ_QUEUE_EMPTY ||
+			            rc == HZ_QUEUE_ERR_NOMEM);
+			if (rc != HZ_QUEUE_OK)
 				continue;
 			assert_true(appended[id]);
-			if (i % 4 != 3 && trk_queue_ack(q, id) == TRK_QUEUE_OK)
+			if (i % 4 != 3 && hz_queue_ack(q, id) == HZ_QUEUE_OK)
 				acked[id] = true;
 		}
-		trk_queue_rewind(q);
+		hz_queue_rewind(q);
 	}
-	trk_queue_free(q);
+	hz_queue_free(q);
 }
 
 static void
@@ -127,8 +127,8 @@ test_queue_survives_failing_allocations(void **state)
 	(void)state;
 	for (n = 0;; n++) {
 		bool appended[NREC + 2] = { false }, acked[NREC + 2] = { false };
-		struct trk_queue_options o;
-		trk_queue *q = NULL;
+		struct hz_queue_options o;
+		hz_queue *q = NULL;
 		uint64_t prev = 0;
 		long used;
 
@@ -141,19 +141,19 @@ test_queue_survives_failing_allocations(void **state)
 		fail_at = -1;
 
 		/* With memory back: exactly the unacked appended records, in order. */
-		trk_queue_options_init(&o);
+		hz_queue_options_init(&o);
 		o.max_bytes = 1 << 20;
 		o.segment_bytes = 8192;
-		assert_int_equal(trk_queue_open(&q, dir, &o), TRK_QUEUE_OK);
+		assert_int_equal(hz_queue_open(&q, dir, &o), HZ_QUEUE_OK);
 		for (;;) {
 			const void *data;
 			size_t len;
 			uint64_t id;
-			int rc = trk_queue_next(q, &id, &data, &len);
+			int rc = hz_queue_next(q, &id, &data, &len);
 
-			if (rc == TRK_QUEUE_EMPTY)
+			if (rc == HZ_QUEUE_EMPTY)
 				break;
-			assert_int_equal(rc, TRK_QUEUE_OK);
+			assert_int_equal(rc, HZ_QUEUE_OK);
 			assert_true(id > prev);
 			/* An acked record may come back (its ack was above one
 			 * still in flight, so not yet under the floor: at least
@@ -167,7 +167,7 @@ test_queue_survives_failing_allocations(void **state)
 		for (uint64_t id = 1; id <= NREC; id++)
 			if (appended[id] && !acked[id])
 				fail_msg("fail_at=%ld: record %llu lost", n, (unsigned long long)id);
-		trk_queue_free(q);
+		hz_queue_free(q);
 		rm_dir(dir);
 		if (used <= n)
 			break;          /* the scenario ran without hitting the failure */

@@ -1,7 +1,7 @@
 /*
- * trk_queue.c - durable bounded FIFO of records in segment files.
+ * hz_queue.c - durable bounded FIFO of records in segment files.
  *
- * See trk_queue.h for the on-disk format and the guarantees.  How it works:
+ * See hz_queue.h for the on-disk format and the guarantees.  How it works:
  * the segments are kept in an array sorted by first id; only the newest one
  * is written (O_APPEND).  Reading is a cursor (segment, offset) that moves
  * forward with pread; records it hands out are remembered in a small FIFO
@@ -13,7 +13,7 @@
  * Only the newest segment is scanned at open (to find the next id and cut a
  * torn tail); older ones are checked as they are read.
  */
-#include "tracker/trk_queue.h"
+#include "common/hz_queue.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -48,9 +48,9 @@ struct inflight {
 	bool acked;
 };
 
-struct trk_queue {
+struct hz_queue {
 	char *dir;
-	struct trk_queue_options opt;
+	struct hz_queue_options opt;
 
 	struct seg *segs;
 	size_t nseg, capseg;
@@ -111,11 +111,11 @@ get64(const unsigned char *p)
 }
 
 static void
-qlog(trk_queue *q, enum trk_queue_level level, const char *event,
+qlog(hz_queue *q, enum hz_queue_level level, const char *event,
      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static void
-qlog(trk_queue *q, enum trk_queue_level level, const char *event,
+qlog(hz_queue *q, enum hz_queue_level level, const char *event,
      const char *fmt, ...)
 {
 	char detail[512];
@@ -130,32 +130,32 @@ qlog(trk_queue *q, enum trk_queue_level level, const char *event,
 }
 
 const char *
-trk_queue_strerror(int err)
+hz_queue_strerror(int err)
 {
 	switch (err) {
-	case TRK_QUEUE_OK: return "ok";
-	case TRK_QUEUE_EMPTY: return "queue empty";
-	case TRK_QUEUE_ERR_IO: return "i/o error";
-	case TRK_QUEUE_ERR_NOMEM: return "out of memory";
-	case TRK_QUEUE_ERR_TOO_BIG: return "record too big";
-	case TRK_QUEUE_ERR_INVAL: return "invalid argument";
-	case TRK_QUEUE_ERR_BUSY: return "queue directory in use by another process";
+	case HZ_QUEUE_OK: return "ok";
+	case HZ_QUEUE_EMPTY: return "queue empty";
+	case HZ_QUEUE_ERR_IO: return "i/o error";
+	case HZ_QUEUE_ERR_NOMEM: return "out of memory";
+	case HZ_QUEUE_ERR_TOO_BIG: return "record too big";
+	case HZ_QUEUE_ERR_INVAL: return "invalid argument";
+	case HZ_QUEUE_ERR_BUSY: return "queue directory in use by another process";
 	default: return "unknown error";
 	}
 }
 
 void
-trk_queue_options_init(struct trk_queue_options *o)
+hz_queue_options_init(struct hz_queue_options *o)
 {
 	memset(o, 0, sizeof *o);
 	o->max_bytes = 64u << 20;
 	o->segment_bytes = 1u << 20;
 	o->max_record = 65536;
-	o->fsync = TRK_QUEUE_FSYNC_MANUAL;
+	o->fsync = HZ_QUEUE_FSYNC_MANUAL;
 }
 
 static int
-seg_path(const trk_queue *q, uint64_t first_id, char *buf, size_t cap)
+seg_path(const hz_queue *q, uint64_t first_id, char *buf, size_t cap)
 {
 	int n = snprintf(buf, cap, "%s/%020" PRIu64 SEG_SUFFIX, q->dir, first_id);
 
@@ -163,11 +163,11 @@ seg_path(const trk_queue *q, uint64_t first_id, char *buf, size_t cap)
 }
 
 static void
-fsync_dir(trk_queue *q)
+fsync_dir(hz_queue *q)
 {
 	int fd;
 
-	if (q->opt.fsync == TRK_QUEUE_FSYNC_NEVER)
+	if (q->opt.fsync == HZ_QUEUE_FSYNC_NEVER)
 		return;
 	fd = open(q->dir, O_RDONLY | O_DIRECTORY);
 	if (fd >= 0) {
@@ -177,7 +177,7 @@ fsync_dir(trk_queue *q)
 }
 
 static ptrdiff_t
-seg_index(const trk_queue *q, uint64_t first_id)
+seg_index(const hz_queue *q, uint64_t first_id)
 {
 	for (size_t i = 0; i < q->nseg; i++)
 		if (q->segs[i].first_id == first_id)
@@ -186,7 +186,7 @@ seg_index(const trk_queue *q, uint64_t first_id)
 }
 
 static uint64_t
-total_bytes(const trk_queue *q)
+total_bytes(const hz_queue *q)
 {
 	uint64_t t = 0;
 
@@ -196,7 +196,7 @@ total_bytes(const trk_queue *q)
 }
 
 static int
-cursor_write(trk_queue *q)
+cursor_write(hz_queue *q)
 {
 	unsigned char slot[CUR_SLOT];
 	uint64_t gen = q->cur_gen + 1;
@@ -208,15 +208,15 @@ cursor_write(trk_queue *q)
 	put64(slot + 24, q->next_id);
 	put32(slot + 4, hz_crc32(0, slot + 8, CUR_SLOT - 8));
 	if (pwrite(q->cfd, slot, sizeof slot, (off_t)((gen % 2) * CUR_SLOT)) != (ssize_t)sizeof slot)
-		return TRK_QUEUE_ERR_IO;
+		return HZ_QUEUE_ERR_IO;
 	q->cur_gen = gen;
-	if (q->opt.fsync == TRK_QUEUE_FSYNC_ALWAYS && fdatasync(q->cfd) != 0)
-		return TRK_QUEUE_ERR_IO;
-	return TRK_QUEUE_OK;
+	if (q->opt.fsync == HZ_QUEUE_FSYNC_ALWAYS && fdatasync(q->cfd) != 0)
+		return HZ_QUEUE_ERR_IO;
+	return HZ_QUEUE_OK;
 }
 
 static void
-cursor_read(trk_queue *q, uint64_t *next_hint)
+cursor_read(hz_queue *q, uint64_t *next_hint)
 {
 	unsigned char buf[2 * CUR_SLOT];
 	ssize_t n = pread(q->cfd, buf, sizeof buf, 0);
@@ -239,7 +239,7 @@ cursor_read(trk_queue *q, uint64_t *next_hint)
 /* Is there a valid record at OFF of BUF (LEN bytes, the segment from 0)?
  * Returns its total size, or 0. */
 static size_t
-rec_valid(const trk_queue *q, const unsigned char *buf, size_t len, size_t off,
+rec_valid(const hz_queue *q, const unsigned char *buf, size_t len, size_t off,
           uint64_t seg_first)
 {
 	uint32_t plen, crc;
@@ -263,14 +263,14 @@ read_file(const char *path, unsigned char **buf, size_t *len)
 {
 	struct stat st;
 	unsigned char *b = NULL;
-	int fd = open(path, O_RDONLY), rc = TRK_QUEUE_ERR_IO;
+	int fd = open(path, O_RDONLY), rc = HZ_QUEUE_ERR_IO;
 	size_t got = 0;
 
 	if (fd < 0 || fstat(fd, &st) != 0)
 		goto done;
 	b = malloc((size_t)st.st_size + 1);
 	if (!b) {
-		rc = TRK_QUEUE_ERR_NOMEM;
+		rc = HZ_QUEUE_ERR_NOMEM;
 		goto done;
 	}
 	while (got < (size_t)st.st_size) {
@@ -283,7 +283,7 @@ read_file(const char *path, unsigned char **buf, size_t *len)
 	*buf = b;
 	*len = got;
 	b = NULL;
-	rc = TRK_QUEUE_OK;
+	rc = HZ_QUEUE_OK;
 done:
 	free(b);
 	if (fd >= 0)
@@ -293,7 +293,7 @@ done:
 
 /* Scan the newest segment: find its last valid id and cut a torn tail. */
 static int
-scan_last(trk_queue *q, uint64_t *last_id)
+scan_last(hz_queue *q, uint64_t *last_id)
 {
 	struct seg *s = &q->segs[q->nseg - 1];
 	char path[4096];
@@ -303,9 +303,9 @@ scan_last(trk_queue *q, uint64_t *last_id)
 
 	*last_id = 0;
 	if (seg_path(q, s->first_id, path, sizeof path) != 0)
-		return TRK_QUEUE_ERR_INVAL;
+		return HZ_QUEUE_ERR_INVAL;
 	rc = read_file(path, &buf, &len);
-	if (rc != TRK_QUEUE_OK)
+	if (rc != HZ_QUEUE_OK)
 		return rc;
 	while (off < len) {
 		n = rec_valid(q, buf, len, off, s->first_id);
@@ -321,10 +321,10 @@ scan_last(trk_queue *q, uint64_t *last_id)
 		/* Whatever follows the last valid record is a record cut short
 		 * (or garbage written in its place): never send it. */
 		q->torn++;
-		qlog(q, TRK_QUEUE_LOG_WARN, "queue_torn_tail",
+		qlog(q, HZ_QUEUE_LOG_WARN, "queue_torn_tail",
 		     "segment=%s offset=%zu bytes=%zu", path, end, len - end);
 		if (truncate(path, (off_t)end) != 0)
-			rc = TRK_QUEUE_ERR_IO;
+			rc = HZ_QUEUE_ERR_IO;
 	}
 	s->size = end;
 	free(buf);
@@ -340,14 +340,14 @@ cmp_seg(const void *a, const void *b)
 }
 
 static int
-list_segments(trk_queue *q)
+list_segments(hz_queue *q)
 {
 	DIR *d = opendir(q->dir);
 	struct dirent *e;
-	int rc = TRK_QUEUE_OK;
+	int rc = HZ_QUEUE_OK;
 
 	if (!d)
-		return TRK_QUEUE_ERR_IO;
+		return HZ_QUEUE_ERR_IO;
 	while ((e = readdir(d)) != NULL) {
 		char *endp;
 		unsigned long long id;
@@ -367,7 +367,7 @@ list_segments(trk_queue *q)
 			struct seg *n = realloc(q->segs, cap * sizeof *n);
 
 			if (!n) {
-				rc = TRK_QUEUE_ERR_NOMEM;
+				rc = HZ_QUEUE_ERR_NOMEM;
 				break;
 			}
 			q->segs = n;
@@ -384,7 +384,7 @@ list_segments(trk_queue *q)
 }
 
 static void
-remove_first_segment(trk_queue *q)
+remove_first_segment(hz_queue *q)
 {
 	char path[4096];
 	uint64_t first = q->segs[0].first_id;
@@ -405,7 +405,7 @@ remove_first_segment(trk_queue *q)
 
 /* Remove old segments whose records are all below the floor. */
 static void
-retire_segments(trk_queue *q)
+retire_segments(hz_queue *q)
 {
 	bool any = false;
 
@@ -439,24 +439,24 @@ mkdir_p(const char *dir)
 }
 
 int
-trk_queue_open(trk_queue **out, const char *dir, const struct trk_queue_options *o)
+hz_queue_open(hz_queue **out, const char *dir, const struct hz_queue_options *o)
 {
-	trk_queue *q;
-	struct trk_queue_options def;
+	hz_queue *q;
+	struct hz_queue_options def;
 	char path[4096];
 	uint64_t hint = 0, last = 0;
-	int rc = TRK_QUEUE_ERR_NOMEM;
+	int rc = HZ_QUEUE_ERR_NOMEM;
 
 	*out = NULL;
 	if (!o) {
-		trk_queue_options_init(&def);
+		hz_queue_options_init(&def);
 		o = &def;
 	}
 	if (!dir || !*dir || o->max_bytes < 4096 || o->max_record == 0)
-		return TRK_QUEUE_ERR_INVAL;
+		return HZ_QUEUE_ERR_INVAL;
 	q = calloc(1, sizeof *q);
 	if (!q)
-		return TRK_QUEUE_ERR_NOMEM;
+		return HZ_QUEUE_ERR_NOMEM;
 	q->opt = *o;
 	if (q->opt.segment_bytes > q->opt.max_bytes / 4 || q->opt.segment_bytes == 0)
 		q->opt.segment_bytes = q->opt.max_bytes / 4;
@@ -466,7 +466,7 @@ trk_queue_open(trk_queue **out, const char *dir, const struct trk_queue_options 
 	q->dir = strdup(dir);
 	if (!q->dir)
 		goto err;
-	rc = TRK_QUEUE_ERR_IO;
+	rc = HZ_QUEUE_ERR_IO;
 	if (mkdir_p(dir) != 0)
 		goto err;
 	snprintf(path, sizeof path, "%s/cursor", dir);
@@ -474,16 +474,16 @@ trk_queue_open(trk_queue **out, const char *dir, const struct trk_queue_options 
 	if (q->cfd < 0)
 		goto err;
 	if (flock(q->cfd, LOCK_EX | LOCK_NB) != 0) {
-		rc = errno == EWOULDBLOCK ? TRK_QUEUE_ERR_BUSY : TRK_QUEUE_ERR_IO;
+		rc = errno == EWOULDBLOCK ? HZ_QUEUE_ERR_BUSY : HZ_QUEUE_ERR_IO;
 		goto err;
 	}
 	cursor_read(q, &hint);
 	rc = list_segments(q);
-	if (rc != TRK_QUEUE_OK)
+	if (rc != HZ_QUEUE_OK)
 		goto err;
 	if (q->nseg > 0) {
 		rc = scan_last(q, &last);
-		if (rc != TRK_QUEUE_OK)
+		if (rc != HZ_QUEUE_OK)
 			goto err;
 	}
 	q->next_id = 1;
@@ -500,30 +500,30 @@ trk_queue_open(trk_queue **out, const char *dir, const struct trk_queue_options 
 	if (q->nseg > 0) {
 		q->rseg = q->segs[0].first_id;
 		retire_segments(q);
-		rc = TRK_QUEUE_ERR_IO;
+		rc = HZ_QUEUE_ERR_IO;
 		if (seg_path(q, q->segs[q->nseg - 1].first_id, path, sizeof path) != 0)
 			goto err;
 		q->wfd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 		if (q->wfd < 0)
 			goto err;
 	}
-	qlog(q, TRK_QUEUE_LOG_INFO, "queue_open",
+	qlog(q, HZ_QUEUE_LOG_INFO, "queue_open",
 	     "dir=%s segments=%zu bytes=%" PRIu64 " next_id=%" PRIu64 " floor=%" PRIu64,
 	     dir, q->nseg, total_bytes(q), q->next_id, q->floor);
 	*out = q;
-	return TRK_QUEUE_OK;
+	return HZ_QUEUE_OK;
 err:
-	trk_queue_free(q);
+	hz_queue_free(q);
 	return rc;
 }
 
 void
-trk_queue_free(trk_queue *q)
+hz_queue_free(hz_queue *q)
 {
 	if (!q)
 		return;
-	if (q->opt.fsync != TRK_QUEUE_FSYNC_NEVER)
-		(void)trk_queue_sync(q);
+	if (q->opt.fsync != HZ_QUEUE_FSYNC_NEVER)
+		(void)hz_queue_sync(q);
 	if (q->wfd >= 0)
 		close(q->wfd);
 	if (q->cfd >= 0)
@@ -539,13 +539,13 @@ trk_queue_free(trk_queue *q)
 }
 
 uint64_t
-trk_queue_next_id(const trk_queue *q)
+hz_queue_next_id(const hz_queue *q)
 {
 	return q->next_id;
 }
 
 static int
-new_segment(trk_queue *q)
+new_segment(hz_queue *q)
 {
 	char path[4096];
 	int fd;
@@ -555,17 +555,17 @@ new_segment(trk_queue *q)
 		struct seg *n = realloc(q->segs, cap * sizeof *n);
 
 		if (!n)
-			return TRK_QUEUE_ERR_NOMEM;
+			return HZ_QUEUE_ERR_NOMEM;
 		q->segs = n;
 		q->capseg = cap;
 	}
 	if (seg_path(q, q->next_id, path, sizeof path) != 0)
-		return TRK_QUEUE_ERR_INVAL;
+		return HZ_QUEUE_ERR_INVAL;
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0)
-		return TRK_QUEUE_ERR_IO;
+		return HZ_QUEUE_ERR_IO;
 	if (q->wfd >= 0) {
-		if (q->opt.fsync != TRK_QUEUE_FSYNC_NEVER)
+		if (q->opt.fsync != HZ_QUEUE_FSYNC_NEVER)
 			(void)fdatasync(q->wfd);
 		close(q->wfd);
 	}
@@ -579,12 +579,12 @@ new_segment(trk_queue *q)
 	}
 	q->nseg++;
 	fsync_dir(q);
-	return TRK_QUEUE_OK;
+	return HZ_QUEUE_OK;
 }
 
 /* Drop the oldest segment to make room; count its unacked records. */
 static void
-drop_oldest(trk_queue *q)
+drop_oldest(hz_queue *q)
 {
 	uint64_t first = q->segs[0].first_id, end = q->segs[1].first_id;
 	uint64_t from = first > q->floor ? first : q->floor;
@@ -592,7 +592,7 @@ drop_oldest(trk_queue *q)
 
 	if (end > from) {
 		q->dropped += end - from;
-		qlog(q, TRK_QUEUE_LOG_WARN, "queue_full_dropped",
+		qlog(q, HZ_QUEUE_LOG_WARN, "queue_full_dropped",
 		     "first_id=%" PRIu64 " last_id=%" PRIu64 " records=%" PRIu64
 		     " max_bytes=%" PRIu64, from, end - 1, end - from, q->opt.max_bytes);
 	}
@@ -612,7 +612,7 @@ drop_oldest(trk_queue *q)
 }
 
 int
-trk_queue_append(trk_queue *q, const void *data, size_t len, uint64_t *id)
+hz_queue_append(hz_queue *q, const void *data, size_t len, uint64_t *id)
 {
 	unsigned char stackbuf[2048], *buf = stackbuf;
 	uint64_t need = HDR_SIZE + (uint64_t)len;
@@ -621,11 +621,11 @@ trk_queue_append(trk_queue *q, const void *data, size_t len, uint64_t *id)
 	int rc;
 
 	if (len > q->opt.max_record)
-		return TRK_QUEUE_ERR_TOO_BIG;
+		return HZ_QUEUE_ERR_TOO_BIG;
 	if (q->nseg == 0 || q->tail_uncut || (q->segs[q->nseg - 1].size > 0 &&
 	                     q->segs[q->nseg - 1].size + need > q->opt.segment_bytes)) {
 		rc = new_segment(q);
-		if (rc != TRK_QUEUE_OK)
+		if (rc != HZ_QUEUE_OK)
 			return rc;
 	}
 	while (q->nseg > 1 && total_bytes(q) + need > q->opt.max_bytes)
@@ -634,7 +634,7 @@ trk_queue_append(trk_queue *q, const void *data, size_t len, uint64_t *id)
 	if (need > sizeof stackbuf) {
 		buf = malloc(need);
 		if (!buf)
-			return TRK_QUEUE_ERR_NOMEM;
+			return HZ_QUEUE_ERR_NOMEM;
 	}
 	put32(buf, REC_MAGIC);
 	put32(buf + 4, (uint32_t)len);
@@ -654,19 +654,19 @@ trk_queue_append(trk_queue *q, const void *data, size_t len, uint64_t *id)
 		 * (readers stop at the size we keep, before the torn bytes). */
 		if (w > 0 && ftruncate(q->wfd, (off_t)q->segs[q->nseg - 1].size) != 0)
 			q->tail_uncut = true;
-		return TRK_QUEUE_ERR_IO;
+		return HZ_QUEUE_ERR_IO;
 	}
 	q->segs[q->nseg - 1].size += need;
 	if (id)
 		*id = q->next_id;
 	q->next_id++;
-	if (q->opt.fsync == TRK_QUEUE_FSYNC_ALWAYS && fdatasync(q->wfd) != 0)
-		return TRK_QUEUE_ERR_IO;
-	return TRK_QUEUE_OK;
+	if (q->opt.fsync == HZ_QUEUE_FSYNC_ALWAYS && fdatasync(q->wfd) != 0)
+		return HZ_QUEUE_ERR_IO;
+	return HZ_QUEUE_OK;
 }
 
 static bool
-skip_take(trk_queue *q, uint64_t id)
+skip_take(hz_queue *q, uint64_t id)
 {
 	for (size_t i = 0; i < q->nskip; i++) {
 		if (q->skip[i] == id) {
@@ -678,7 +678,7 @@ skip_take(trk_queue *q, uint64_t id)
 }
 
 static int
-read_at(trk_queue *q, uint64_t seg, uint64_t off, size_t len)
+read_at(hz_queue *q, uint64_t seg, uint64_t off, size_t len)
 {
 	char path[4096];
 
@@ -687,17 +687,17 @@ read_at(trk_queue *q, uint64_t seg, uint64_t off, size_t len)
 			close(q->rfd);
 		q->rfd = -1;
 		if (seg_path(q, seg, path, sizeof path) != 0)
-			return TRK_QUEUE_ERR_INVAL;
+			return HZ_QUEUE_ERR_INVAL;
 		q->rfd = open(path, O_RDONLY | O_CLOEXEC);
 		if (q->rfd < 0)
-			return TRK_QUEUE_ERR_IO;
+			return HZ_QUEUE_ERR_IO;
 		q->rfd_seg = seg;
 	}
 	if (len > q->rcap) {
 		unsigned char *n = realloc(q->rbuf, len);
 
 		if (!n)
-			return TRK_QUEUE_ERR_NOMEM;
+			return HZ_QUEUE_ERR_NOMEM;
 		q->rbuf = n;
 		q->rcap = len;
 	}
@@ -705,23 +705,23 @@ read_at(trk_queue *q, uint64_t seg, uint64_t off, size_t len)
 		ssize_t n = pread(q->rfd, q->rbuf + got, len - got, (off_t)(off + got));
 
 		if (n <= 0)
-			return TRK_QUEUE_ERR_IO;
+			return HZ_QUEUE_ERR_IO;
 		got += (size_t)n;
 	}
-	return TRK_QUEUE_OK;
+	return HZ_QUEUE_OK;
 }
 
 /* The record at the read cursor is damaged: find the next valid one in the
  * same segment (or its end) and log what was skipped. */
 static int
-resync(trk_queue *q, const struct seg *s)
+resync(hz_queue *q, const struct seg *s)
 {
 	size_t len = (size_t)(s->size - q->roff), off = 1, n = 0;
 	uint64_t hint = 0;
 	char path[4096];
 	int rc = read_at(q, s->first_id, q->roff, len);
 
-	if (rc != TRK_QUEUE_OK)
+	if (rc != HZ_QUEUE_OK)
 		return rc;
 	for (; off < len; off++) {
 		n = rec_valid(q, q->rbuf, len, off, s->first_id);
@@ -733,15 +733,15 @@ resync(trk_queue *q, const struct seg *s)
 	if (len >= HDR_SIZE && get32(q->rbuf) == REC_MAGIC)
 		hint = get64(q->rbuf + 8);
 	seg_path(q, s->first_id, path, sizeof path);
-	qlog(q, TRK_QUEUE_LOG_WARN, "queue_corrupt_record",
+	qlog(q, HZ_QUEUE_LOG_WARN, "queue_corrupt_record",
 	     "segment=%s offset=%" PRIu64 " skipped_bytes=%zu id_hint=%" PRIu64,
 	     path, q->roff, off, hint);
 	q->roff += off;
-	return TRK_QUEUE_OK;
+	return HZ_QUEUE_OK;
 }
 
 int
-trk_queue_next(trk_queue *q, uint64_t *id, const void **data, size_t *len)
+hz_queue_next(hz_queue *q, uint64_t *id, const void **data, size_t *len)
 {
 	for (;;) {
 		ptrdiff_t si;
@@ -752,7 +752,7 @@ trk_queue_next(trk_queue *q, uint64_t *id, const void **data, size_t *len)
 		int rc;
 
 		if (q->nseg == 0)
-			return TRK_QUEUE_EMPTY;
+			return HZ_QUEUE_EMPTY;
 		si = seg_index(q, q->rseg);
 		if (si < 0) {   /* its segment was dropped */
 			q->rseg = q->segs[0].first_id;
@@ -762,35 +762,35 @@ trk_queue_next(trk_queue *q, uint64_t *id, const void **data, size_t *len)
 		s = &q->segs[si];
 		if (q->roff >= s->size) {
 			if ((size_t)si + 1 >= q->nseg)
-				return TRK_QUEUE_EMPTY;
+				return HZ_QUEUE_EMPTY;
 			q->rseg = q->segs[si + 1].first_id;
 			q->roff = 0;
 			continue;
 		}
 		if (s->size - q->roff < HDR_SIZE) {
 			rc = resync(q, s);
-			if (rc != TRK_QUEUE_OK)
+			if (rc != HZ_QUEUE_OK)
 				return rc;
 			continue;
 		}
 		rc = read_at(q, s->first_id, q->roff, HDR_SIZE);
-		if (rc != TRK_QUEUE_OK)
+		if (rc != HZ_QUEUE_OK)
 			return rc;
 		plen = get32(q->rbuf + 4);
 		if (get32(q->rbuf) != REC_MAGIC || plen > q->opt.max_record ||
 		    s->size - q->roff - HDR_SIZE < plen) {
 			rc = resync(q, s);
-			if (rc != TRK_QUEUE_OK)
+			if (rc != HZ_QUEUE_OK)
 				return rc;
 			continue;
 		}
 		rc = read_at(q, s->first_id, q->roff, HDR_SIZE + plen);
-		if (rc != TRK_QUEUE_OK)
+		if (rc != HZ_QUEUE_OK)
 			return rc;
 		n = rec_valid(q, q->rbuf, HDR_SIZE + plen, 0, s->first_id);
 		if (!n) {
 			rc = resync(q, s);
-			if (rc != TRK_QUEUE_OK)
+			if (rc != HZ_QUEUE_OK)
 				return rc;
 			continue;
 		}
@@ -804,7 +804,7 @@ trk_queue_next(trk_queue *q, uint64_t *id, const void **data, size_t *len)
 			struct inflight *ni = realloc(q->infl, cap * sizeof *ni);
 
 			if (!ni)
-				return TRK_QUEUE_ERR_NOMEM;
+				return HZ_QUEUE_ERR_NOMEM;
 			q->infl = ni;
 			q->capinfl = cap;
 		}
@@ -817,12 +817,12 @@ trk_queue_next(trk_queue *q, uint64_t *id, const void **data, size_t *len)
 		*id = rid;
 		*data = q->rbuf + HDR_SIZE;
 		*len = plen;
-		return TRK_QUEUE_OK;
+		return HZ_QUEUE_OK;
 	}
 }
 
 int
-trk_queue_ack(trk_queue *q, uint64_t id)
+hz_queue_ack(hz_queue *q, uint64_t id)
 {
 	size_t i, k = 0;
 
@@ -830,12 +830,12 @@ trk_queue_ack(trk_queue *q, uint64_t id)
 		if (q->infl[i].id == id)
 			break;
 	if (i == q->ninfl)
-		return TRK_QUEUE_OK;
+		return HZ_QUEUE_OK;
 	q->infl[i].acked = true;
 	while (k < q->ninfl && q->infl[k].acked)
 		k++;
 	if (k == 0)
-		return TRK_QUEUE_OK;
+		return HZ_QUEUE_OK;
 	if (q->infl[k - 1].id + 1 > q->floor)
 		q->floor = q->infl[k - 1].id + 1;
 	memmove(q->infl, q->infl + k, (q->ninfl - k) * sizeof *q->infl);
@@ -845,7 +845,7 @@ trk_queue_ack(trk_queue *q, uint64_t id)
 }
 
 void
-trk_queue_rewind(trk_queue *q)
+hz_queue_rewind(hz_queue *q)
 {
 	if (q->ninfl == 0)
 		return;
@@ -869,19 +869,19 @@ trk_queue_rewind(trk_queue *q)
 }
 
 int
-trk_queue_sync(trk_queue *q)
+hz_queue_sync(hz_queue *q)
 {
-	int rc = TRK_QUEUE_OK;
+	int rc = HZ_QUEUE_OK;
 
 	if (q->wfd >= 0 && fdatasync(q->wfd) != 0)
-		rc = TRK_QUEUE_ERR_IO;
+		rc = HZ_QUEUE_ERR_IO;
 	if (q->cfd >= 0 && fdatasync(q->cfd) != 0)
-		rc = TRK_QUEUE_ERR_IO;
+		rc = HZ_QUEUE_ERR_IO;
 	return rc;
 }
 
 void
-trk_queue_get_stats(const trk_queue *q, struct trk_queue_stats *s)
+hz_queue_get_stats(const hz_queue *q, struct hz_queue_stats *s)
 {
 	memset(s, 0, sizeof *s);
 	s->pending = q->next_id > q->floor ? q->next_id - q->floor : 0;

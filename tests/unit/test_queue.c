@@ -1,5 +1,5 @@
 /*
- * test_tracker_queue.c - cmocka tests of tracker/trk_queue.c, the on-disk
+ * test_queue.c - cmocka tests of common/hz_queue.c, the on-disk
  * store-and-forward queue: append/next/ack, reopen, torn tail, corrupt
  * record in the middle, the byte bound with the oldest dropped, rewind.
  * Each case gets a fresh directory under $TMPDIR.
@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tracker/trk_queue.h"
+#include "common/hz_queue.h"
 
 struct fixture {
 	char dir[256];
@@ -27,12 +27,12 @@ struct fixture {
 };
 
 static void
-log_cb(void *arg, enum trk_queue_level level, const char *event, const char *detail)
+log_cb(void *arg, enum hz_queue_level level, const char *event, const char *detail)
 {
 	struct fixture *f = arg;
 
 	(void)detail;
-	if (level >= TRK_QUEUE_LOG_WARN)
+	if (level >= HZ_QUEUE_LOG_WARN)
 		f->warnings++;
 	snprintf(f->last_event, sizeof f->last_event, "%s", event);
 }
@@ -73,26 +73,26 @@ teardown(void **state)
 	return 0;
 }
 
-static trk_queue *
+static hz_queue *
 open_q(struct fixture *f, uint64_t max_bytes, uint64_t seg_bytes)
 {
-	struct trk_queue_options o;
-	trk_queue *q = NULL;
+	struct hz_queue_options o;
+	hz_queue *q = NULL;
 
-	trk_queue_options_init(&o);
+	hz_queue_options_init(&o);
 	o.log = log_cb;
 	o.log_arg = f;
 	if (max_bytes)
 		o.max_bytes = max_bytes;
 	if (seg_bytes)
 		o.segment_bytes = seg_bytes;
-	assert_int_equal(trk_queue_open(&q, f->dir, &o), TRK_QUEUE_OK);
+	assert_int_equal(hz_queue_open(&q, f->dir, &o), HZ_QUEUE_OK);
 	assert_non_null(q);
 	return q;
 }
 
 static void
-append_n(trk_queue *q, int from, int to)
+append_n(hz_queue *q, int from, int to)
 {
 	char buf[64];
 
@@ -100,13 +100,13 @@ append_n(trk_queue *q, int from, int to)
 		uint64_t id;
 		int n = snprintf(buf, sizeof buf, "record-%04d", i);
 
-		assert_int_equal(trk_queue_append(q, buf, (size_t)n, &id), TRK_QUEUE_OK);
+		assert_int_equal(hz_queue_append(q, buf, (size_t)n, &id), HZ_QUEUE_OK);
 	}
 }
 
 /* Take the next record and check it is "record-NNNN" with the given id. */
 static uint64_t
-expect_next(trk_queue *q, int num)
+expect_next(hz_queue *q, int num)
 {
 	const void *data;
 	size_t len;
@@ -114,20 +114,20 @@ expect_next(trk_queue *q, int num)
 	char want[64];
 
 	snprintf(want, sizeof want, "record-%04d", num);
-	assert_int_equal(trk_queue_next(q, &id, &data, &len), TRK_QUEUE_OK);
+	assert_int_equal(hz_queue_next(q, &id, &data, &len), HZ_QUEUE_OK);
 	assert_int_equal(len, strlen(want));
 	assert_memory_equal(data, want, len);
 	return id;
 }
 
 static void
-expect_empty(trk_queue *q)
+expect_empty(hz_queue *q)
 {
 	const void *data;
 	size_t len;
 	uint64_t id;
 
-	assert_int_equal(trk_queue_next(q, &id, &data, &len), TRK_QUEUE_EMPTY);
+	assert_int_equal(hz_queue_next(q, &id, &data, &len), HZ_QUEUE_EMPTY);
 }
 
 /* The newest segment file's path (largest name). */
@@ -165,78 +165,78 @@ static void
 test_append_next_ack(void **state)
 {
 	struct fixture *f = *state;
-	trk_queue *q = open_q(f, 0, 0);
-	struct trk_queue_stats st;
+	hz_queue *q = open_q(f, 0, 0);
+	struct hz_queue_stats st;
 
-	assert_int_equal(trk_queue_next_id(q), 1);
+	assert_int_equal(hz_queue_next_id(q), 1);
 	append_n(q, 1, 5);
-	assert_int_equal(trk_queue_next_id(q), 6);
+	assert_int_equal(hz_queue_next_id(q), 6);
 	for (int i = 1; i <= 5; i++)
 		assert_int_equal(expect_next(q, i), (uint64_t)i);
 	expect_empty(q);
-	trk_queue_get_stats(q, &st);
+	hz_queue_get_stats(q, &st);
 	assert_int_equal(st.inflight, 5);
 	assert_int_equal(st.pending, 5);
 	for (uint64_t i = 1; i <= 5; i++)
-		assert_int_equal(trk_queue_ack(q, i), TRK_QUEUE_OK);
-	trk_queue_get_stats(q, &st);
+		assert_int_equal(hz_queue_ack(q, i), HZ_QUEUE_OK);
+	hz_queue_get_stats(q, &st);
 	assert_int_equal(st.inflight, 0);
 	assert_int_equal(st.pending, 0);
 	/* Live records after the backlog. */
 	append_n(q, 6, 6);
 	assert_int_equal(expect_next(q, 6), 6);
 	assert_int_equal(f->warnings, 0);
-	trk_queue_free(q);
+	hz_queue_free(q);
 }
 
 static void
 test_reopen_keeps_unacked(void **state)
 {
 	struct fixture *f = *state;
-	trk_queue *q = open_q(f, 0, 0);
+	hz_queue *q = open_q(f, 0, 0);
 
 	append_n(q, 1, 10);
 	for (int i = 1; i <= 4; i++)
 		expect_next(q, i);
 	/* 1..3 acked; 4 in flight when the process dies. */
 	for (uint64_t i = 1; i <= 3; i++)
-		trk_queue_ack(q, i);
-	trk_queue_free(q);
+		hz_queue_ack(q, i);
+	hz_queue_free(q);
 
 	q = open_q(f, 0, 0);
-	assert_int_equal(trk_queue_next_id(q), 11);     /* ids never reused */
+	assert_int_equal(hz_queue_next_id(q), 11);     /* ids never reused */
 	for (int i = 4; i <= 10; i++)
 		assert_int_equal(expect_next(q, i), (uint64_t)i);
 	expect_empty(q);
 	for (uint64_t i = 4; i <= 10; i++)
-		trk_queue_ack(q, i);
-	trk_queue_free(q);
+		hz_queue_ack(q, i);
+	hz_queue_free(q);
 
 	/* Everything acked: nothing comes back, numbering continues. */
 	q = open_q(f, 0, 0);
 	expect_empty(q);
-	assert_int_equal(trk_queue_next_id(q), 11);
-	trk_queue_free(q);
+	assert_int_equal(hz_queue_next_id(q), 11);
+	hz_queue_free(q);
 }
 
 static void
 test_torn_tail(void **state)
 {
 	struct fixture *f = *state;
-	trk_queue *q = open_q(f, 0, 0);
+	hz_queue *q = open_q(f, 0, 0);
 	char path[512];
 	struct stat st;
-	struct trk_queue_stats qs;
+	struct hz_queue_stats qs;
 
 	append_n(q, 1, 3);
-	trk_queue_free(q);
+	hz_queue_free(q);
 	/* A power cut in the middle of the last record. */
 	newest_segment(f, path, sizeof path);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(truncate(path, st.st_size - 5), 0);
 
 	q = open_q(f, 0, 0);
-	trk_queue_get_stats(q, &qs);
+	hz_queue_get_stats(q, &qs);
 	assert_int_equal(qs.torn, 1);
 	assert_string_equal(f->last_event, "queue_open");
 	assert_int_equal(f->warnings, 1);
@@ -245,22 +245,22 @@ test_torn_tail(void **state)
 	expect_empty(q);
 	/* The torn record's id is reused for the next append: it was never
 	 * complete, so never sent. */
-	assert_int_equal(trk_queue_next_id(q), 3);
+	assert_int_equal(hz_queue_next_id(q), 3);
 	append_n(q, 4, 4);
 	assert_int_equal(expect_next(q, 4), 3);
-	trk_queue_free(q);
+	hz_queue_free(q);
 }
 
 static void
 test_torn_header_only(void **state)
 {
 	struct fixture *f = *state;
-	trk_queue *q = open_q(f, 0, 0);
+	hz_queue *q = open_q(f, 0, 0);
 	char path[512];
 	int fd;
 
 	append_n(q, 1, 2);
-	trk_queue_free(q);
+	hz_queue_free(q);
 	newest_segment(f, path, sizeof path);
 	fd = open(path, O_WRONLY | O_APPEND);
 	assert_true(fd >= 0);
@@ -271,22 +271,22 @@ test_torn_header_only(void **state)
 	expect_next(q, 1);
 	expect_next(q, 2);
 	expect_empty(q);
-	trk_queue_free(q);
+	hz_queue_free(q);
 }
 
 static void
 test_corrupt_middle(void **state)
 {
 	struct fixture *f = *state;
-	trk_queue *q = open_q(f, 0, 0);
+	hz_queue *q = open_q(f, 0, 0);
 	char path[512];
-	struct trk_queue_stats qs;
+	struct hz_queue_stats qs;
 	int fd;
 	unsigned char c;
 	off_t rec = 20 + 11;    /* header + "record-NNNN" */
 
 	append_n(q, 1, 5);
-	trk_queue_free(q);
+	hz_queue_free(q);
 	/* Flip one payload byte of the third record. */
 	newest_segment(f, path, sizeof path);
 	fd = open(path, O_RDWR);
@@ -305,24 +305,24 @@ test_corrupt_middle(void **state)
 	assert_int_equal(f->warnings, 1);
 	assert_int_equal(expect_next(q, 5), 5);
 	expect_empty(q);
-	trk_queue_get_stats(q, &qs);
+	hz_queue_get_stats(q, &qs);
 	assert_int_equal(qs.corrupt, 1);
-	assert_int_equal(trk_queue_next_id(q), 6);
-	trk_queue_free(q);
+	assert_int_equal(hz_queue_next_id(q), 6);
+	hz_queue_free(q);
 }
 
 static void
 test_corrupt_length_field(void **state)
 {
 	struct fixture *f = *state;
-	trk_queue *q = open_q(f, 0, 0);
+	hz_queue *q = open_q(f, 0, 0);
 	char path[512];
 	int fd;
 	unsigned char big[4] = { 0xff, 0xff, 0xff, 0x7f };
 	off_t rec = 20 + 11;
 
 	append_n(q, 1, 4);
-	trk_queue_free(q);
+	hz_queue_free(q);
 	newest_segment(f, path, sizeof path);
 	fd = open(path, O_RDWR);
 	assert_true(fd >= 0);
@@ -334,7 +334,7 @@ test_corrupt_length_field(void **state)
 	expect_next(q, 3);
 	expect_next(q, 4);
 	expect_empty(q);
-	trk_queue_free(q);
+	hz_queue_free(q);
 }
 
 static void
@@ -342,109 +342,109 @@ test_bound_drops_oldest(void **state)
 {
 	struct fixture *f = *state;
 	/* 4 KiB in all, 1 KiB segments: 33 records of 31 bytes per segment. */
-	trk_queue *q = open_q(f, 4096, 1024);
-	struct trk_queue_stats st;
+	hz_queue *q = open_q(f, 4096, 1024);
+	struct hz_queue_stats st;
 	const void *data;
 	size_t len;
 	uint64_t id, first;
 
 	append_n(q, 1, 400);
-	trk_queue_get_stats(q, &st);
+	hz_queue_get_stats(q, &st);
 	assert_true(st.bytes <= 4096);
 	assert_true(st.dropped > 0);
 	assert_true(st.dropped >= 400 - 4096 / 31);
 	assert_true(count_segments(f) <= 4);
 	assert_string_equal(f->last_event, "queue_full_dropped");
 	/* What is left is the newest records, in order, ending at 400. */
-	assert_int_equal(trk_queue_next(q, &id, &data, &len), TRK_QUEUE_OK);
+	assert_int_equal(hz_queue_next(q, &id, &data, &len), HZ_QUEUE_OK);
 	first = id;
 	assert_int_equal(first, st.dropped + 1);
 	for (uint64_t want = first + 1; want <= 400; want++) {
-		assert_int_equal(trk_queue_next(q, &id, &data, &len), TRK_QUEUE_OK);
+		assert_int_equal(hz_queue_next(q, &id, &data, &len), HZ_QUEUE_OK);
 		assert_int_equal(id, want);
 	}
 	expect_empty(q);
-	trk_queue_free(q);
+	hz_queue_free(q);
 }
 
 static void
 test_rewind_resends_unacked(void **state)
 {
 	struct fixture *f = *state;
-	trk_queue *q = open_q(f, 0, 0);
+	hz_queue *q = open_q(f, 0, 0);
 
 	append_n(q, 1, 6);
 	for (int i = 1; i <= 5; i++)
 		expect_next(q, i);
-	trk_queue_ack(q, 1);
-	trk_queue_ack(q, 3);    /* out of order: 2 still missing */
-	trk_queue_rewind(q);    /* link dropped */
+	hz_queue_ack(q, 1);
+	hz_queue_ack(q, 3);    /* out of order: 2 still missing */
+	hz_queue_rewind(q);    /* link dropped */
 	assert_int_equal(expect_next(q, 2), 2);
 	assert_int_equal(expect_next(q, 4), 4);        /* 3 was acked: not again */
 	assert_int_equal(expect_next(q, 5), 5);
 	assert_int_equal(expect_next(q, 6), 6);
 	expect_empty(q);
-	trk_queue_free(q);
+	hz_queue_free(q);
 }
 
 static void
 test_segments_retired_and_reopen(void **state)
 {
 	struct fixture *f = *state;
-	trk_queue *q = open_q(f, 1 << 20, 4096);
+	hz_queue *q = open_q(f, 1 << 20, 4096);
 	int n = 600;
 
 	append_n(q, 1, n);
 	assert_true(count_segments(f) > 3);
 	for (int i = 1; i <= n - 10; i++)
-		trk_queue_ack(q, expect_next(q, i));
+		hz_queue_ack(q, expect_next(q, i));
 	/* Fully acked segments are gone, the rest is still there. */
 	assert_true(count_segments(f) <= 2);
-	trk_queue_free(q);
+	hz_queue_free(q);
 
 	q = open_q(f, 1 << 20, 4096);
 	for (int i = n - 9; i <= n; i++)
 		expect_next(q, i);
 	expect_empty(q);
-	assert_int_equal(trk_queue_next_id(q), (uint64_t)n + 1);
-	trk_queue_free(q);
+	assert_int_equal(hz_queue_next_id(q), (uint64_t)n + 1);
+	hz_queue_free(q);
 }
 
 static void
 test_too_big_and_strerror(void **state)
 {
 	struct fixture *f = *state;
-	struct trk_queue_options o;
-	trk_queue *q = NULL;
+	struct hz_queue_options o;
+	hz_queue *q = NULL;
 	char big[300];
 
-	trk_queue_options_init(&o);
+	hz_queue_options_init(&o);
 	o.max_record = 200;
-	assert_int_equal(trk_queue_open(&q, f->dir, &o), TRK_QUEUE_OK);
+	assert_int_equal(hz_queue_open(&q, f->dir, &o), HZ_QUEUE_OK);
 	memset(big, 'x', sizeof big);
-	assert_int_equal(trk_queue_append(q, big, sizeof big, NULL), TRK_QUEUE_ERR_TOO_BIG);
-	assert_int_equal(trk_queue_append(q, big, 200, NULL), TRK_QUEUE_OK);
-	assert_string_equal(trk_queue_strerror(TRK_QUEUE_ERR_TOO_BIG), "record too big");
-	trk_queue_free(q);
-	assert_int_equal(trk_queue_open(&q, "", &o), TRK_QUEUE_ERR_INVAL);
+	assert_int_equal(hz_queue_append(q, big, sizeof big, NULL), HZ_QUEUE_ERR_TOO_BIG);
+	assert_int_equal(hz_queue_append(q, big, 200, NULL), HZ_QUEUE_OK);
+	assert_string_equal(hz_queue_strerror(HZ_QUEUE_ERR_TOO_BIG), "record too big");
+	hz_queue_free(q);
+	assert_int_equal(hz_queue_open(&q, "", &o), HZ_QUEUE_ERR_INVAL);
 }
 
 static void
 test_one_process_per_directory(void **state)
 {
 	struct fixture *f = *state;
-	trk_queue *q = open_q(f, 0, 0), *q2 = NULL;
+	hz_queue *q = open_q(f, 0, 0), *q2 = NULL;
 	char nested[512];
 
-	assert_int_equal(trk_queue_open(&q2, f->dir, NULL), TRK_QUEUE_ERR_BUSY);
+	assert_int_equal(hz_queue_open(&q2, f->dir, NULL), HZ_QUEUE_ERR_BUSY);
 	assert_null(q2);
-	trk_queue_free(q);
-	assert_int_equal(trk_queue_open(&q2, f->dir, NULL), TRK_QUEUE_OK);
-	trk_queue_free(q2);
+	hz_queue_free(q);
+	assert_int_equal(hz_queue_open(&q2, f->dir, NULL), HZ_QUEUE_OK);
+	hz_queue_free(q2);
 	/* Missing parents are created. */
 	snprintf(nested, sizeof nested, "%s/a/b", f->dir);
-	assert_int_equal(trk_queue_open(&q2, nested, NULL), TRK_QUEUE_OK);
-	trk_queue_free(q2);
+	assert_int_equal(hz_queue_open(&q2, nested, NULL), HZ_QUEUE_OK);
+	hz_queue_free(q2);
 	unlink(strcat(nested, "/cursor"));
 	snprintf(nested, sizeof nested, "%s/a/b", f->dir);
 	rmdir(nested);

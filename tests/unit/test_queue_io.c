@@ -1,7 +1,7 @@
 /*
- * test_tracker_queue_io.c - the queue when the disk misbehaves: write(2)
- * and ftruncate(2) in tracker/trk_queue.c are wrapped (-Wl,--wrap). A
- * record whose write is cut short is refused (TRK_QUEUE_ERR_IO), the torn
+ * test_queue_io.c - the queue when the disk misbehaves: write(2)
+ * and ftruncate(2) in common/hz_queue.c are wrapped (-Wl,--wrap). A
+ * record whose write is cut short is refused (HZ_QUEUE_ERR_IO), the torn
  * bytes are cut off; where the cut fails too, the next append must not land
  * behind the torn bytes: every record appended successfully is read back,
  * in order, in this process and after a reopen.
@@ -20,7 +20,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "tracker/trk_queue.h"
+#include "common/hz_queue.h"
 
 ssize_t __real_write(int fd, const void *buf, size_t n);
 int __real_ftruncate(int fd, off_t len);
@@ -51,14 +51,14 @@ __wrap_ftruncate(int fd, off_t len)
 }
 
 static void
-check_all(trk_queue *q, const char *const *want, size_t n)
+check_all(hz_queue *q, const char *const *want, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		uint64_t id;
 		const void *data;
 		size_t len;
 
-		assert_int_equal(trk_queue_next(q, &id, &data, &len), TRK_QUEUE_OK);
+		assert_int_equal(hz_queue_next(q, &id, &data, &len), HZ_QUEUE_OK);
 		assert_int_equal(len, strlen(want[i]));
 		assert_memory_equal(data, want[i], len);
 	}
@@ -67,7 +67,7 @@ check_all(trk_queue *q, const char *const *want, size_t n)
 		const void *data;
 		size_t len;
 
-		assert_int_equal(trk_queue_next(q, &id, &data, &len), TRK_QUEUE_EMPTY);
+		assert_int_equal(hz_queue_next(q, &id, &data, &len), HZ_QUEUE_EMPTY);
 	}
 }
 
@@ -77,27 +77,27 @@ run(bool cut_fails)
 	char dir[] = "/tmp/hazgate-qio-XXXXXX";
 	static const char *const want[] = { "record one, written whole",
 					    "record three, after the torn one" };
-	struct trk_queue_options o;
-	trk_queue *q = NULL;
+	struct hz_queue_options o;
+	hz_queue *q = NULL;
 	char cmd[64];
 
 	assert_non_null(mkdtemp(dir));
-	trk_queue_options_init(&o);
-	assert_int_equal(trk_queue_open(&q, dir, &o), TRK_QUEUE_OK);
-	assert_int_equal(trk_queue_append(q, want[0], strlen(want[0]), NULL), TRK_QUEUE_OK);
+	hz_queue_options_init(&o);
+	assert_int_equal(hz_queue_open(&q, dir, &o), HZ_QUEUE_OK);
+	assert_int_equal(hz_queue_append(q, want[0], strlen(want[0]), NULL), HZ_QUEUE_OK);
 	short_write = true;
 	truncate_fails = cut_fails;
-	assert_int_equal(trk_queue_append(q, "record two, torn by the disk", 28, NULL),
-			 TRK_QUEUE_ERR_IO);
+	assert_int_equal(hz_queue_append(q, "record two, torn by the disk", 28, NULL),
+			 HZ_QUEUE_ERR_IO);
 	truncate_fails = false;
-	assert_int_equal(trk_queue_append(q, want[1], strlen(want[1]), NULL), TRK_QUEUE_OK);
+	assert_int_equal(hz_queue_append(q, want[1], strlen(want[1]), NULL), HZ_QUEUE_OK);
 	check_all(q, want, 2);
-	trk_queue_free(q);
+	hz_queue_free(q);
 
 	q = NULL;
-	assert_int_equal(trk_queue_open(&q, dir, &o), TRK_QUEUE_OK);
+	assert_int_equal(hz_queue_open(&q, dir, &o), HZ_QUEUE_OK);
 	check_all(q, want, 2);
-	trk_queue_free(q);
+	hz_queue_free(q);
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
 }
