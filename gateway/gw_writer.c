@@ -1,7 +1,7 @@
 /*
  * gw_writer.c - the spool and its writer.
  *
- * A sealed batch is appended to the on-disk spool (the tracker's queue,
+ * A sealed batch is appended to the on-disk spool (the common queue,
  * common/hz_queue.h: the pipeline's write-ahead log) when there is room;
  * without room MQTT reading pauses (the broker keeps the messages) until a
  * commit frees some. The writer takes spool records in order, as many as

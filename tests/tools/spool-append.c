@@ -1,6 +1,6 @@
 /*
  * spool-append.c - test tool: append records to a spool folder (the
- * tracker's queue, common/hz_queue.h, as the gateway keeps it), so that
+ * common queue, common/hz_queue.h, as the gateway keeps it), so that
  * integration tests can hand the gateway records it never wrote: damaged
  * batches that pass the queue's CRC, to see them set aside.
  *
