@@ -27,6 +27,7 @@
 
 #include "gateway/gw_config.h"
 #include "gateway/gw_dns.h"
+#include "common/hz_backoff.h"
 #include "common/hz_log.h"
 
 enum pg_state { PG_DOWN, PG_CONNECTING, PG_SETUP, PG_READY };
@@ -39,7 +40,8 @@ struct gw_pg {
 	struct event *ev_poll;          /* connect phase: one-shot */
 	struct event *ev_read, *ev_write, *ev_retry;
 	enum pg_state state;
-	int backoff_ms, reconnect_max_ms;
+	struct hz_backoff backoff;   /* milliseconds */
+	int reconnect_max_ms;
 	struct gw_pg_job *head, *tail;
 	bool running;                   /* head's current step is on the wire */
 	bool step_failed, rolling_back;
@@ -88,11 +90,11 @@ close_conn(struct gw_pg *pg)
 static void
 schedule_retry(struct gw_pg *pg)
 {
-	int base = pg->backoff_ms ? pg->backoff_ms : 100;
-	int delay = base / 2 + (int)(random() % (base / 2 + 1));
+	int max = pg->reconnect_max_ms, min = max < 100 ? max : 100;
+	int delay = (int)hz_backoff_jitter(hz_backoff_next(&pg->backoff, min, max),
+					   (uint32_t)random());
 	struct timeval tv = { delay / 1000, (delay % 1000) * 1000 };
 
-	pg->backoff_ms = base * 2 > pg->reconnect_max_ms ? pg->reconnect_max_ms : base * 2;
 	event_add(pg->ev_retry, &tv);
 }
 
@@ -167,7 +169,7 @@ job_finished(struct gw_pg *pg, int err, const char *msg)
 			return;
 		}
 		pg->state = PG_READY;
-		pg->backoff_ms = 0;
+		hz_backoff_reset(&pg->backoff);
 		hz_log(HZ_LOG_INFO, "pg_connected", "server_version=%d", PQserverVersion(pg->conn));
 		if (pg->cbs.on_ready)
 			pg->cbs.on_ready(pg->cbs.arg);
