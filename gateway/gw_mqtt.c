@@ -189,7 +189,7 @@ attach_socket(struct gw_mqtt *m)
 	event_add(m->ev_write, NULL);
 }
 
-static void do_connect(struct gw_mqtt *m);
+static void do_connect(evutil_socket_t fd, short what, void *arg);
 
 static void
 on_resolved(void *arg, int err, const char *addr)
@@ -206,7 +206,7 @@ on_resolved(void *arg, int err, const char *addr)
 	}
 	snprintf(m->addr, sizeof(m->addr), "%s", addr);
 	hz_log(HZ_LOG_DEBUG, "mqtt_resolved", "host=%s addr=%s", m->cfg->mqtt.host, m->addr);
-	do_connect(m);
+	do_connect(-1, 0, m);
 }
 
 /* What libmosquitto connects to: with TLS the name (see the header). */
@@ -335,13 +335,17 @@ err:
 	schedule_retry(m, why);
 }
 
+/* Starts a connection attempt; also the retry timer's callback. */
 static void
-do_connect(struct gw_mqtt *m)
+do_connect(evutil_socket_t fd, short what, void *arg)
 {
+	struct gw_mqtt *m = arg;
 	const struct gw_config *c = m->cfg;
 	bool tls = c->mqtt.tls_ca[0] != '\0', v5 = c->mqtt.protocol == 5;
 	int rc;
 
+	(void)fd;
+	(void)what;
 	if (m->stopping || m->resolving || m->probe_fd >= 0)
 		return;
 	if (m->first_done) {
@@ -363,14 +367,6 @@ do_connect(struct gw_mqtt *m)
 	else
 		connect_called(m, mosquitto_connect_async(m->mosq, target(m), c->mqtt.port,
 							  c->mqtt.keepalive_s));
-}
-
-static void
-on_retry(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	do_connect(arg);
 }
 
 static void
@@ -568,7 +564,7 @@ gw_mqtt_new(struct event_base *base, const struct gw_config *cfg, const struct g
 		}
 	}
 	m->ev_misc = event_new(base, -1, EV_PERSIST, on_misc, m);
-	m->ev_retry = evtimer_new(base, on_retry, m);
+	m->ev_retry = evtimer_new(base, do_connect, m);
 	m->dns = gw_dns_new(base);
 	if (!m->ev_misc || !m->ev_retry || !m->dns) {
 		why = "out of memory";
@@ -607,7 +603,7 @@ gw_mqtt_start(struct gw_mqtt *m)
 		return;
 	m->started = true;
 	event_add(m->ev_misc, &one);
-	do_connect(m);
+	do_connect(-1, 0, m);
 }
 
 void
