@@ -24,6 +24,7 @@
 #include <stdio.h>
 
 #include "geofence/geofence.h"
+#include "ingest/ingest.h"
 
 #define GW_PATH_MAX 256
 #define GW_STR_MAX 128
