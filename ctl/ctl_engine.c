@@ -93,10 +93,10 @@ ctl_engine_format(const struct gw_config *cfg, const char *topic)
         if (!topic_matches(cfg->mqtt.subs[i].filter, topic))
             continue;
         switch (cfg->mqtt.subs[i].format) {
-        case GW_FORMAT_NATIVE: return ING_FORMAT_NATIVE;
-        case GW_FORMAT_TPV: return ING_FORMAT_TPV;
-        case GW_FORMAT_OWNTRACKS: return ING_FORMAT_OWNTRACKS;
-        case GW_FORMAT_AUTO: default: return ING_FORMAT_AUTO;
+        case ING_FORMAT_NATIVE: return ING_FORMAT_NATIVE;
+        case ING_FORMAT_TPV: return ING_FORMAT_TPV;
+        case ING_FORMAT_OWNTRACKS: return ING_FORMAT_OWNTRACKS;
+        case ING_FORMAT_AUTO: default: return ING_FORMAT_AUTO;
         }
     }
     return ING_FORMAT_AUTO;

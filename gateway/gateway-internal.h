@@ -228,7 +228,7 @@ struct gw_mqtt;
 struct gw_mqtt_cbs {
 	/* A message; topic and payload are borrowed for the call. */
 	void (*on_message)(void *arg, const char *topic, const void *payload, size_t len,
-	                   enum gw_format format);
+	                   enum ing_format format);
 	void (*on_state)(void *arg, bool connected);
 	void *arg;
 };

@@ -188,14 +188,14 @@ parse_subs(struct gw_config *cfg, const char *value)
 			return "topic filter too long";
 		strcpy(s->filter, filter);
 		if (!strcmp(fmt, "native"))
-			s->format = GW_FORMAT_NATIVE;
+			s->format = ING_FORMAT_NATIVE;
 		else if (!strcmp(fmt, "tpv"))
-			s->format = GW_FORMAT_TPV;
+			s->format = ING_FORMAT_TPV;
 		else if (!strcmp(fmt, "owntracks"))
-			s->format = GW_FORMAT_OWNTRACKS;
+			s->format = ING_FORMAT_OWNTRACKS;
 		else if (!strcmp(fmt, "auto") || !strcmp(fmt, "native|tpv") ||
 			 !strcmp(fmt, "tpv|native"))
-			s->format = GW_FORMAT_AUTO;
+			s->format = ING_FORMAT_AUTO;
 		else
 			return "unknown format (native, tpv, owntracks, auto)";
 		cfg->mqtt.nsubs++;

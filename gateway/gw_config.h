@@ -42,11 +42,10 @@ enum gw_log_level { GW_LOG_DEBUG = 0, GW_LOG_INFO, GW_LOG_WARN, GW_LOG_ERROR };
 enum gw_fsync { GW_FSYNC_ALWAYS = 0, GW_FSYNC_NEVER };
 
 /* Decoder of a subscription (the daemon maps it to ingest's enum). */
-enum gw_format { GW_FORMAT_NATIVE = 0, GW_FORMAT_TPV, GW_FORMAT_OWNTRACKS, GW_FORMAT_AUTO };
 
 struct gw_sub {
 	char filter[GW_TOPIC_MAX];     /* MQTT topic filter, e.g. tankers/+/telemetry */
-	enum gw_format format;         /* the decoder for messages it matches */
+	enum ing_format format;         /* the decoder for messages it matches */
 };
 
 struct gw_config {

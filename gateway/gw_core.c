@@ -381,19 +381,19 @@ on_alert(const struct gf_alert *a, void *arg)
 }
 
 static enum ing_format
-ing_fmt(enum gw_format f)
+ing_fmt(enum ing_format f)
 {
 	switch (f) {
-	case GW_FORMAT_NATIVE: return ING_FORMAT_NATIVE;
-	case GW_FORMAT_TPV: return ING_FORMAT_TPV;
-	case GW_FORMAT_OWNTRACKS: return ING_FORMAT_OWNTRACKS;
-	case GW_FORMAT_AUTO: return ING_FORMAT_AUTO;
+	case ING_FORMAT_NATIVE: return ING_FORMAT_NATIVE;
+	case ING_FORMAT_TPV: return ING_FORMAT_TPV;
+	case ING_FORMAT_OWNTRACKS: return ING_FORMAT_OWNTRACKS;
+	case ING_FORMAT_AUTO: return ING_FORMAT_AUTO;
 	}
 	return ING_FORMAT_AUTO;
 }
 
 static void
-on_message(void *arg, const char *topic, const void *payload, size_t len, enum gw_format fmt)
+on_message(void *arg, const char *topic, const void *payload, size_t len, enum ing_format fmt)
 {
 	struct gw *gw = arg;
 	struct ing_fix fix;

@@ -469,7 +469,7 @@ cb_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *ms
 {
 	struct gw_mqtt *m = obj;
 	const struct gw_config *c = m->cfg;
-	enum gw_format fmt = GW_FORMAT_AUTO;
+	enum ing_format fmt = ING_FORMAT_AUTO;
 
 	(void)mosq;
 	m->nmsg++;

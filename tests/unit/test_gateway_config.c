@@ -31,9 +31,9 @@ test_defaults(void **state)
 	assert_int_equal(c.mqtt.protocol, 3);
 	assert_int_equal(c.mqtt.nsubs, 2);
 	assert_string_equal(c.mqtt.subs[0].filter, "tankers/+/telemetry");
-	assert_int_equal(c.mqtt.subs[0].format, GW_FORMAT_AUTO);
+	assert_int_equal(c.mqtt.subs[0].format, ING_FORMAT_AUTO);
 	assert_string_equal(c.mqtt.subs[1].filter, "owntracks/+/+");
-	assert_int_equal(c.mqtt.subs[1].format, GW_FORMAT_OWNTRACKS);
+	assert_int_equal(c.mqtt.subs[1].format, ING_FORMAT_OWNTRACKS);
 	assert_string_equal(c.mqtt.alerts_topic, "hazgate/alerts");
 	assert_int_equal(c.postgres.batch_rows, 1000);
 	assert_int_equal(c.postgres.flush_ms, 50);
@@ -72,10 +72,10 @@ static void chk_subs(const struct gw_config *c)
 {
 	assert_int_equal(c->mqtt.nsubs, 3);
 	assert_string_equal(c->mqtt.subs[0].filter, "tankers/+/telemetry");
-	assert_int_equal(c->mqtt.subs[0].format, GW_FORMAT_AUTO);
-	assert_int_equal(c->mqtt.subs[1].format, GW_FORMAT_TPV);
+	assert_int_equal(c->mqtt.subs[0].format, ING_FORMAT_AUTO);
+	assert_int_equal(c->mqtt.subs[1].format, ING_FORMAT_TPV);
 	assert_string_equal(c->mqtt.subs[2].filter, "owntracks/#");
-	assert_int_equal(c->mqtt.subs[2].format, GW_FORMAT_OWNTRACKS);
+	assert_int_equal(c->mqtt.subs[2].format, ING_FORMAT_OWNTRACKS);
 }
 
 static void chk_pg(const struct gw_config *c)
