@@ -167,6 +167,7 @@ parse_subs(struct gw_config *cfg, const char *value)
 		size_t n = end ? (size_t)(end - p) : strlen(p);
 		char item[GW_TOPIC_MAX + 32];
 		char *filter, *fmt, *save = NULL;
+		const char *name;
 		struct gw_sub *s;
 
 		if (n >= sizeof(item))
@@ -187,16 +188,12 @@ parse_subs(struct gw_config *cfg, const char *value)
 		if (strlen(filter) >= sizeof(s->filter))
 			return "topic filter too long";
 		strcpy(s->filter, filter);
-		if (!strcmp(fmt, "native"))
-			s->format = ING_FORMAT_NATIVE;
-		else if (!strcmp(fmt, "tpv"))
-			s->format = ING_FORMAT_TPV;
-		else if (!strcmp(fmt, "owntracks"))
-			s->format = ING_FORMAT_OWNTRACKS;
-		else if (!strcmp(fmt, "auto") || !strcmp(fmt, "native|tpv") ||
-			 !strcmp(fmt, "tpv|native"))
-			s->format = ING_FORMAT_AUTO;
-		else
+		/* ingest names the formats; "native|tpv" and "tpv|native" are
+		 * this file's older spellings of auto. */
+		name = fmt;
+		if (!strcmp(name, "native|tpv") || !strcmp(name, "tpv|native"))
+			name = "auto";
+		if (ing_format_parse(name, &s->format) != 0)
 			return "unknown format (native, tpv, owntracks, auto)";
 		cfg->mqtt.nsubs++;
 		p = end ? end + 1 : p + n;

@@ -41,8 +41,7 @@ enum gw_log_level { GW_LOG_DEBUG = 0, GW_LOG_INFO, GW_LOG_WARN, GW_LOG_ERROR };
 
 enum gw_fsync { GW_FSYNC_ALWAYS = 0, GW_FSYNC_NEVER };
 
-/* Decoder of a subscription (the daemon maps it to ingest's enum). */
-
+/* A subscription: its format is ingest's (ing_format_parse reads it). */
 struct gw_sub {
 	char filter[GW_TOPIC_MAX];     /* MQTT topic filter, e.g. tankers/+/telemetry */
 	enum ing_format format;         /* the decoder for messages it matches */

@@ -78,6 +78,18 @@ static void chk_subs(const struct gw_config *c)
 	assert_int_equal(c->mqtt.subs[2].format, ING_FORMAT_OWNTRACKS);
 }
 
+/* Every format name ingest knows, and the two older spellings of auto. */
+static void chk_format_names(const struct gw_config *c)
+{
+	static const enum ing_format want[] = { ING_FORMAT_NATIVE, ING_FORMAT_TPV,
+						ING_FORMAT_OWNTRACKS, ING_FORMAT_AUTO,
+						ING_FORMAT_AUTO, ING_FORMAT_AUTO };
+
+	assert_int_equal(c->mqtt.nsubs, 6);
+	for (size_t i = 0; i < c->mqtt.nsubs; i++)
+		assert_int_equal(c->mqtt.subs[i].format, want[i]);
+}
+
 static void chk_pg(const struct gw_config *c)
 {
 	assert_string_equal(c->postgres.conninfo, "host=/tmp dbname=hazgate");
@@ -115,6 +127,9 @@ static const struct good_case good_cases[] = {
 	{ "subscriptions with formats",
 	  "; comment\n[mqtt]\nsubscribe = tankers/+/telemetry native|tpv, gpsd/+/tpv tpv,"
 	  "  owntracks/# owntracks\n", chk_subs },
+	{ "subscription format names",
+	  "[mqtt]\nsubscribe = a native, b tpv, c owntracks, d auto, e native|tpv, f tpv|native\n",
+	  chk_format_names },
 	{ "postgres section",
 	  "[postgres]\nconninfo = host=/tmp dbname=hazgate\nbatch_rows = 500\nflush_ms = 20\n",
 	  chk_pg },
@@ -175,6 +190,8 @@ static const struct bad_case bad_cases[] = {
 	  "(want 'FILTER FORMAT')" },
 	{ "subscription with bad format", "[mqtt]\nsubscribe = a/b json\n",
 	  "t.conf:2: [mqtt] subscribe = 'a/b json': unknown format (native, tpv, owntracks, auto)" },
+	{ "subscription format names are lower case", "[mqtt]\nsubscribe = a/b Auto\n",
+	  "t.conf:2: [mqtt] subscribe = 'a/b Auto': unknown format (native, tpv, owntracks, auto)" },
 	{ "key twice", "[log]\nlevel = info\nlevel = warn\n", "t.conf:3: [log] level given twice" },
 	{ "syntax error", "[mqtt]\nhost a\n", "t.conf:2: syntax error (want [section] or key = value)" },
 	{ "cert without key", "[mqtt]\ntls_ca = ca\ntls_cert = c\n",
