@@ -15,14 +15,26 @@
 
 #include "decide/decide.h"
 
-/* No wildcard in what is left of a topic name. */
-static bool
-plain(const char *t)
+/*
+ * The bytes that end a level or are wildcards ('\0', '#', '+', '/') are
+ * all below '0', so one compare lets the common bytes (letters, digits,
+ * UTF-8) through the loops below.
+ */
+#define SPECIAL(c) ((unsigned char)(c) <= '/')
+
+/* Skip the rest of a topic level (or, with `all`, of the topic): returns
+ * the '/' or '\0' reached, or NULL at a wildcard (not a topic name). */
+static const char *
+skip(const char *t, bool all)
 {
-	for (; *t; t++)
+	for (;; t++) {
+		if (!SPECIAL(*t))
+			continue;
 		if (*t == '+' || *t == '#')
-			return false;
-	return true;
+			return NULL;
+		if (*t == '\0' || (*t == '/' && !all))
+			return t;
+	}
 }
 
 bool
@@ -37,21 +49,31 @@ decide_topic_matches(const char *filter, const char *topic)
 	for (;;) {
 		/* f and t are each at the start of a level. */
 		if (f[0] == '#')
-			return f[1] == '\0' && plain(t);
+			return f[1] == '\0' && skip(t, true);
 		if (f[0] == '+' && (f[1] == '/' || f[1] == '\0')) {
-			for (; *t && *t != '/'; t++)
-				if (*t == '+' || *t == '#')
-					return false;
+			t = skip(t, false);
+			if (!t)
+				return false;
 			f++;
 		} else {
-			/* A literal level; a wildcard inside it makes the
-			 * filter invalid, one in the topic never equals a
-			 * literal byte. */
-			for (; *f && *f != '/'; f++, t++)
-				if (*f == '+' || *f == '#' || *f != *t)
+			/* A literal level: byte for byte. A wildcard in it
+			 * makes the filter invalid; one in the topic never
+			 * equals a valid filter's byte. */
+			for (;; f++, t++) {
+				if (*f != *t) {
+					if (*f != '\0' && *f != '/')
+						return false;
+					if (*t != '\0' && *t != '/')
+						return false;
+					break;
+				}
+				if (!SPECIAL(*f))
+					continue;
+				if (*f == '+' || *f == '#')
 					return false;
-			if (*t && *t != '/')
-				return false;
+				if (*f == '\0' || *f == '/')
+					break;
+			}
 		}
 		if (*f == '\0')
 			return *t == '\0';
