@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench.h"
 #include "decide/decide.h"
 
 #define NVEH 2000
@@ -44,45 +45,6 @@ struct msgs {
 
 static uint64_t rs = 0x2545f4914f6cdd1dull;
 
-static double
-urand(void)
-{
-	rs ^= rs << 13;
-	rs ^= rs >> 7;
-	rs ^= rs << 17;
-	return (double)(rs >> 11) / 9007199254740992.0;
-}
-
-static double
-cpu_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static char *
-read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *p = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (p = malloc((size_t)n)) &&
-	    fread(p, 1, (size_t)n, f) == (size_t)n) {
-		*len = (size_t)n;
-	} else {
-		free(p);
-		p = NULL;
-	}
-	fclose(f);
-	return p;
-}
-
 static gf_zoneset *
 load_zones(void)
 {
@@ -94,7 +56,7 @@ load_zones(void)
 
 	snprintf(path, sizeof(path), "%s/data/zones-taiyuan.geojson",
 	         shared ? shared : HG_SRCDIR "/../shared");
-	text = read_all(path, &len);
+	text = bench_read_file(path, &len);
 	if (!text) {
 		fprintf(stderr, "bench_decide: cannot read %s (set HG_SHARED)\n",
 		        path);
@@ -121,16 +83,16 @@ make_msgs(struct msgs *m)
 	if (!m->topic || !m->payload || !m->len || !m->fix)
 		abort();
 	for (i = 0; i < NVEH; i++) {
-		lat[i] = 37.55 + 0.45 * urand();
-		lon[i] = 112.35 + 0.40 * urand();
+		lat[i] = 37.55 + 0.45 * bench_urand(&rs);
+		lon[i] = 112.35 + 0.40 * bench_urand(&rs);
 	}
 	for (i = 0; i < NMSG; i++) {
 		size_t v = i % NVEH;
 		int64_t t = T0_US / 1000000 + (int64_t)(i / NVEH) * 5;
 		int n;
 
-		lat[v] += (urand() - 0.5) * 0.0005;
-		lon[v] += (urand() - 0.5) * 0.0006;
+		lat[v] += (bench_urand(&rs) - 0.5) * 0.0005;
+		lon[v] += (bench_urand(&rs) - 0.5) * 0.0006;
 		snprintf(m->topic[i], sizeof(m->topic[i]),
 		         "tankers/\xe6\x99\x8b" "A%05zu/telemetry", v);
 		n = snprintf(m->payload[i], sizeof(m->payload[i]),
@@ -140,8 +102,8 @@ make_msgs(struct msgs *m)
 		             "\"alt_m\":%.1f,\"hdop\":1.2,\"fix\":3,\"un\":\"1203\","
 		             "\"hazard_class\":\"3\",\"seq\":%zu}",
 		             v, (int)(t / 3600 % 24), (int)(t / 60 % 60),
-		             (int)(t % 60), lat[v], lon[v], 20 + 80 * urand(),
-		             360 * urand(), 780 + 20 * urand(), i / NVEH);
+		             (int)(t % 60), lat[v], lon[v], 20 + 80 * bench_urand(&rs),
+		             360 * bench_urand(&rs), 780 + 20 * bench_urand(&rs), i / NVEH);
 		if (n <= 0 || n >= MSG_MAX)
 			abort();
 		m->len[i] = (size_t)n;
@@ -179,7 +141,7 @@ run(enum pass p, struct msgs *m, const gf_zoneset *zs, int64_t now_us,
 	ctx = (struct decide_ctx){ subs, sizeof(subs) / sizeof(subs[0]), e,
 	                           count_alert, alerts };
 	*alerts = *bad = 0;
-	t = cpu_s();
+	t = bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
 	switch (p) {
 	case PASS_DECIDE:
 		for (i = 0; i < NMSG; i++) {
@@ -236,9 +198,22 @@ run(enum pass p, struct msgs *m, const gf_zoneset *zs, int64_t now_us,
 	case PASS_COUNT:
 		break;
 	}
-	t = cpu_s() - t;
+	t = bench_seconds(CLOCK_PROCESS_CPUTIME_ID) - t;
 	gf_engine_free(e);
 	return t;
+}
+
+/* One run of pass p, kept in best[p] if faster; returns the failures. */
+static size_t
+keep_best(enum pass p, struct msgs *m, const gf_zoneset *zs, int64_t now_us,
+          double *best, size_t *alerts)
+{
+	size_t bad = 0;
+	double t = run(p, m, zs, now_us, &alerts[p], &bad);
+
+	if (t < best[p])
+		best[p] = t;
+	return bad;
 }
 
 int
@@ -282,23 +257,11 @@ main(int argc, char **argv)
 	for (p = 0; p < PASS_COUNT; p++)
 		best[p] = 1e9;
 	for (o = 0; o < 2; o++)
-		for (k = 0; k < RUNS; k++) {
-			size_t b = 0;
-			double t = run(order[o], &m, zs, now_us, &alerts[order[o]], &b);
-
-			if (t < best[order[o]])
-				best[order[o]] = t;
-			bad += b;
-		}
+		for (k = 0; k < RUNS; k++)
+			bad += keep_best(order[o], &m, zs, now_us, best, alerts);
 	for (k = 0; k < RUNS; k++)
-		for (o = 2; o < 4; o++) {
-			size_t b = 0;
-			double t = run(order[o], &m, zs, now_us, &alerts[order[o]], &b);
-
-			if (t < best[order[o]])
-				best[order[o]] = t;
-			bad += b;
-		}
+		for (o = 2; o < 4; o++)
+			bad += keep_best(order[o], &m, zs, now_us, best, alerts);
 	for (p = 0; p < PASS_COUNT; p++)
 		printf("%-20s %10.0f msgs/s %8.0f ns/msg  alerts %zu\n", names[p],
 		       NMSG / best[p], best[p] / NMSG * 1e9, alerts[p]);
