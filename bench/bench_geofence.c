@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench.h"
 #include "geofence/geofence.h"
 
 #define CITY_LAT 37.75
@@ -31,18 +32,13 @@ static uint64_t rs = 0x2545f4914f6cdd1dull;
 static double
 urand(void)
 {
-	rs ^= rs << 13;
-	rs ^= rs >> 7;
-	rs ^= rs << 17;
-	return (double)(rs >> 11) / 9007199254740992.0;
+	return bench_urand(&rs);
 }
 
 static double
 now_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	return bench_seconds(CLOCK_MONOTONIC);
 }
 
 struct buf {
@@ -142,7 +138,7 @@ make_fixes(struct fixes *fx, size_t n, size_t nveh, double lat0, double lon0,
 		if (lo[v] < lon0 || lo[v] > lon0 + dlon)
 			lo[v] = lon0 + dlon * urand();
 		fx->f[i] = (struct gf_fix){fx->names[v], t0 + (int64_t)(i / nveh) * 5000000,
-					   la[v], lo[v], true, 20 + 80 * urand(), "3"};
+					   la[v], lo[v], true, 20 + 80 * urand(), "3", 0};
 	}
 	free(la);
 	free(lo);
@@ -204,21 +200,15 @@ main(void)
 	char path[1024];
 	snprintf(path, sizeof path, "%s/data/zones-taiyuan.geojson",
 		 shared ? shared : HG_SRCDIR "/../shared");
-	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
+	size_t len = 0;
+	char *text = bench_read_file(path, &len);
+	if (text == NULL) {
 		snprintf(path, sizeof path, "%s/data/zones-taiyuan.geojson", HG_SRCDIR);
-		f = fopen(path, "rb");
+		text = bench_read_file(path, &len);
 	}
 	struct fixes fx;
-	if (f != NULL) {
-		struct buf b = {malloc(1 << 16), 0, 1 << 16};
-		size_t n;
-		while ((n = fread(b.p + b.len, 1, b.cap - b.len, f)) > 0) {
-			b.len += n;
-			if (b.len == b.cap && (b.p = realloc(b.p, b.cap *= 2)) == NULL)
-				abort();
-		}
-		fclose(f);
+	if (text != NULL) {
+		struct buf b = {text, len, len};
 		gf_zoneset *zs = load(&b);
 		make_fixes(&fx, 2000000, 10000, 37.55, 112.35, 0.45, 0.4);
 		run("(a) 10 sample zones", zs, &fx, 2000000);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench.h"
 #include "ingest/ingest.h"
 
 #define NMSG 16
@@ -146,23 +147,14 @@ make_tpv(struct set *s)
 
 /* ---- measurement --------------------------------------------------------- */
 
-static double
-seconds(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Decode for about `secs` CPU seconds; return messages per CPU second. */
 static double
 run(const struct set *s, double secs, double *wall_rate, long *bad)
 {
 	struct ing_fix fix;
 	struct ing_error err;
-	double c0 = seconds(CLOCK_PROCESS_CPUTIME_ID), c1;
-	double w0 = seconds(CLOCK_MONOTONIC), w1;
+	double c0 = bench_seconds(CLOCK_PROCESS_CPUTIME_ID), c1;
+	double w0 = bench_seconds(CLOCK_MONOTONIC), w1;
 	long n = 0;
 
 	do {
@@ -174,9 +166,9 @@ run(const struct set *s, double secs, double *wall_rate, long *bad)
 				(*bad)++;
 			n++;
 		}
-		c1 = seconds(CLOCK_PROCESS_CPUTIME_ID);
+		c1 = bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
 	} while (c1 - c0 < secs);
-	w1 = seconds(CLOCK_MONOTONIC);
+	w1 = bench_seconds(CLOCK_MONOTONIC);
 	*wall_rate = (double)n / (w1 - w0);
 	return (double)n / (c1 - c0);
 }

@@ -200,10 +200,38 @@ fail:
     return -1;
 }
 
-/* Feeds the positions through the engine, in single-row mode. */
+/* A stored position (the row of replay_positions' query) as the fix the
+ * daemon decoded, with what the engine reads. False when the row cannot
+ * have come from ingest (vehicle over 32 bytes, which the engine refuses
+ * anyway, or hazard class over 7): it is not fed. */
+static bool
+position_fix(const PGresult *res, struct ing_fix *f)
+{
+    const char *vehicle = PQgetvalue(res, 0, 0), *hazard_class = ctl_field(res, 0, 5);
+    size_t vlen = strlen(vehicle), hlen = hazard_class ? strlen(hazard_class) : 0;
+    memset(f, 0, sizeof *f);
+    if (vlen > ING_VEHICLE_MAX || hlen > ING_CARGO_MAX)
+        return false;
+    memcpy(f->vehicle, vehicle, vlen + 1);
+    f->time_us = ctl_field_i64(res, 0, 1);
+    f->lat = strtod(PQgetvalue(res, 0, 2), NULL);
+    f->lon = strtod(PQgetvalue(res, 0, 3), NULL);
+    if (ctl_field(res, 0, 4)) {
+        f->present |= ING_HAS_SPEED;
+        f->speed_kmh = strtod(PQgetvalue(res, 0, 4), NULL);
+    }
+    if (hazard_class) {
+        f->present |= ING_HAS_HAZARD_CLASS;
+        memcpy(f->hazard_class, hazard_class, hlen + 1);
+    }
+    return true;
+}
+
+/* Feeds the positions through the decide step's engine half (decide_fix),
+ * in single-row mode. */
 static int
-replay_positions(PGconn *conn, gf_engine *e, const struct period *periods, int nperiods,
-                 const char *from, const char *to, const char *vehicle, struct audit *au,
+replay_positions(PGconn *conn, const struct decide_ctx *dc, const struct period *periods,
+                 int nperiods, const char *from, const char *to, const char *vehicle,
                  size_t *nfixes)
 {
     const char *params[] = { from, to, vehicle };
@@ -223,17 +251,13 @@ replay_positions(PGconn *conn, gf_engine *e, const struct period *periods, int n
     while ((res = PQgetResult(conn)) != NULL) {
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_SINGLE_TUPLE) {
-            struct gf_fix fx = { 0 };
-            fx.vehicle = PQgetvalue(res, 0, 0);
-            fx.ts_us = ctl_field_i64(res, 0, 1);
-            fx.lat = strtod(PQgetvalue(res, 0, 2), NULL);
-            fx.lon = strtod(PQgetvalue(res, 0, 3), NULL);
-            fx.has_speed = ctl_field(res, 0, 4) != NULL;
-            fx.speed_kmh = fx.has_speed ? strtod(PQgetvalue(res, 0, 4), NULL) : 0;
-            fx.hazard_class = ctl_field(res, 0, 5);
-            while (next < nperiods && fx.ts_us >= periods[next].from_us)
-                gf_engine_set_zones(e, periods[next++].zs);
-            if (gf_engine_fix(e, &fx, on_alert, au, NULL) == GF_ENOMEM && rc == 0) {
+            struct ing_fix fx;
+            bool fits = position_fix(res, &fx);
+            int64_t ts_us = ctl_field_i64(res, 0, 1);
+            while (next < nperiods && ts_us >= periods[next].from_us)
+                gf_engine_set_zones(dc->engine, periods[next++].zs);
+            /* rx_us 0: silence is the tick's, which an audit never runs. */
+            if (fits && decide_fix(dc, &fx, 0, NULL) == GF_ENOMEM && rc == 0) {
                 ctl_error("audit", "out of memory");
                 rc = -1;
             }
@@ -327,8 +351,9 @@ ctl_audit_main(int argc, char **argv)
     ctl_time_format(from_us, from_s);
     ctl_time_format(to_us, to_s);
     size_t nfixes = 0;
-    if (replay_positions(conn, e, periods, nperiods, feed_from_s, to_s, vehicle, &au,
-                         &nfixes) != 0)
+    struct decide_ctx dc;
+    ctl_engine_decide(&conf, e, on_alert, &au, &dc);
+    if (replay_positions(conn, &dc, periods, nperiods, feed_from_s, to_s, vehicle, &nfixes) != 0)
         goto done;
 
     /* The live alerts: one lookup by the alerts table's unique key. */

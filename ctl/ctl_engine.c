@@ -1,7 +1,7 @@
 /*
- * ctl_engine.c: configuration, time zone, zones and topic formats for
+ * ctl_engine.c: configuration, time zone, zones and the decide step for
  * hazgate-ctl replay and audit, so that both decide exactly as the daemon
- * does (same reader, same loader, same decoders, same engine).
+ * does (same reader, same loader, same decide step: decide/).
  */
 #include "ctl/ctl_engine.h"
 
@@ -19,6 +19,10 @@ ctl_engine_conf_load(const struct ctl_common *co, const char *path,
     if (path && gw_config_load(path, &conf->cfg, err, sizeof err) != GW_CONFIG_OK) {
         ctl_error(co->cmd, "--config: %s", err);
         return CTL_EUSAGE;
+    }
+    for (size_t i = 0; i < conf->cfg.mqtt.nsubs; i++) {
+        conf->subs[i].filter = conf->cfg.mqtt.subs[i].filter;
+        conf->subs[i].format = conf->cfg.mqtt.subs[i].format;
     }
     int r = gf_tz_load(conf->cfg.geofence.timezone, &conf->tz);
     if (r != GF_OK) {
@@ -61,58 +65,12 @@ ctl_engine_zones_file(const struct ctl_common *co, const char *path, gf_zoneset 
     return CTL_OK;
 }
 
-/* MQTT filter matching, level by level: '+' one level, '#' the rest
- * (including the parent: "a/#" matches "a"). */
-static bool
-topic_matches(const char *f, const char *t)
-{
-    for (;;) {
-        const char *fe = strchr(f, '/');
-        size_t fl = fe ? (size_t)(fe - f) : strlen(f);
-        if (fl == 1 && f[0] == '#')
-            return true;
-        if (!t)
-            return false;
-        const char *te = strchr(t, '/');
-        size_t tl = te ? (size_t)(te - t) : strlen(t);
-        if (!(fl == 1 && f[0] == '+') && (fl != tl || memcmp(f, t, fl) != 0))
-            return false;
-        t = te ? te + 1 : NULL;
-        if (!fe)
-            return t == NULL;
-        f = fe + 1;
-    }
-}
-
-enum ing_format
-ctl_engine_format(const struct gw_config *cfg, const char *topic)
-{
-    if (!topic)
-        return ING_FORMAT_AUTO;
-    for (size_t i = 0; i < cfg->mqtt.nsubs; i++) {
-        if (!topic_matches(cfg->mqtt.subs[i].filter, topic))
-            continue;
-        switch (cfg->mqtt.subs[i].format) {
-        case GW_FORMAT_NATIVE: return ING_FORMAT_NATIVE;
-        case GW_FORMAT_TPV: return ING_FORMAT_TPV;
-        case GW_FORMAT_OWNTRACKS: return ING_FORMAT_OWNTRACKS;
-        case GW_FORMAT_AUTO: default: return ING_FORMAT_AUTO;
-        }
-    }
-    return ING_FORMAT_AUTO;
-}
-
 void
-ctl_engine_fix(const struct ing_fix *in, struct gf_fix *out)
+ctl_engine_decide(const struct ctl_engine_conf *conf, gf_engine *e, gf_alert_cb cb, void *arg,
+                  struct decide_ctx *out)
 {
-    memset(out, 0, sizeof *out);
-    out->vehicle = in->vehicle;
-    out->ts_us = in->time_us;
-    out->lat = in->lat;
-    out->lon = in->lon;
-    out->has_speed = (in->present & ING_HAS_SPEED) != 0;
-    out->speed_kmh = in->speed_kmh;
-    out->hazard_class = (in->present & ING_HAS_HAZARD_CLASS) ? in->hazard_class : NULL;
+    *out = (struct decide_ctx){ .subs = conf->subs, .nsubs = conf->cfg.mqtt.nsubs,
+                                .engine = e, .on_alert = cb, .arg = arg };
 }
 
 char *

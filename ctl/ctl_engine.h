@@ -1,20 +1,23 @@
 /*
  * ctl_engine.h: what `hazgate-ctl replay` and `hazgate-ctl audit` share to
- * run the geofence engine as the daemon does: the [geofence] options (and
- * the subscriptions' formats) from the daemon's own configuration reader,
- * the time zone, and zone files through the geofence loader.
+ * run the decide step (decide/) as the daemon does: the [geofence] options
+ * and the subscriptions from the daemon's own configuration reader, the
+ * time zone, and zone files through the geofence loader.
  */
 #ifndef HAZGATE_CTL_ENGINE_H
 #define HAZGATE_CTL_ENGINE_H
 
 #include "ctl/ctl.h"
+#include "decide/decide.h"
 #include "gateway/gw_config.h"
 #include "geofence/geofence.h"
 #include "ingest/ingest.h"
 
 struct ctl_engine_conf {
-    struct gw_config cfg; /* defaults, or the --config file */
-    gf_tz *tz;            /* the [geofence] timezone; owned */
+    struct gw_config cfg;                /* defaults, or the --config file */
+    gf_tz *tz;                           /* the [geofence] timezone; owned */
+    struct decide_sub subs[GW_SUB_MAX];  /* [mqtt] subscribe; filters borrowed
+                                            from cfg: the struct stays put */
 };
 
 /* Reads the configuration (path NULL: the defaults) and loads its time
@@ -28,12 +31,10 @@ void ctl_engine_conf_clear(struct ctl_engine_conf *conf);
  * CTL_EUSAGE after naming the file and the bad feature. */
 int ctl_engine_zones_file(const struct ctl_common *co, const char *path, gf_zoneset **zs);
 
-/* The decoder for a message on topic (NULL: no topic): the first
- * subscription of the configuration whose filter matches, else auto. */
-enum ing_format ctl_engine_format(const struct gw_config *cfg, const char *topic);
-
-/* The ingest fix as the engine's input (borrows fix's strings). */
-void ctl_engine_fix(const struct ing_fix *in, struct gf_fix *out);
+/* The decide step over the configuration's subscriptions and engine e,
+ * alerts to cb(arg). conf and e must outlive *out. */
+void ctl_engine_decide(const struct ctl_engine_conf *conf, gf_engine *e, gf_alert_cb cb,
+                       void *arg, struct decide_ctx *out);
 
 /* Renders an alert with gf_alert_format into a malloc'd line (no newline). */
 char *ctl_engine_alert_json(const struct gf_alert *a, int64_t id);

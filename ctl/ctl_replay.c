@@ -2,14 +2,15 @@
  * ctl_replay.c: hazgate-ctl replay --zones ZONES.geojson [--config FILE] [INPUT]
  *
  * Offline, no services: reads telemetry lines (a payload per line, or
- * topic<TAB>payload; '#' lines and empty lines are skipped), decodes each
- * with the ingest decoders (the format chosen by the configuration's
- * subscriptions, as the daemon does; "auto" without a topic), feeds the
- * fixes one at a time to the geofence engine and prints every alert at once,
- * as the JSON of gf_alert_format() with "id":null, so stdout is in input
- * order. The summary (lines, fixes, late and duplicate fixes, rejects by
+ * topic<TAB>payload; '#' lines and empty lines are skipped), runs each
+ * through the daemon's decide step (decide_message: the format chosen by
+ * the configuration's subscriptions, "auto" without a topic; the ingest
+ * decoders; the geofence engine, one fix at a time) and prints every alert
+ * at once, as the JSON of gf_alert_format() with "id":null, so stdout is in
+ * input order. The summary (lines, fixes, late and duplicate fixes, rejects by
  * reason, alerts by kind) goes to stderr. "now" for the decoders' future
- * check is the wall clock at start.
+ * check (and the engine's receive time, which only its tick reads) is the
+ * wall clock at start.
  */
 #include "ctl/ctl_engine.h"
 
@@ -181,6 +182,8 @@ ctl_replay_main(int argc, char **argv)
         goto done;
     }
     rc = CTL_EFAIL;
+    struct decide_ctx dc;
+    ctl_engine_decide(&conf, e, on_alert, &r, &dc);
     int64_t now_us = ctl_now_us();
     ssize_t n;
     errno = 0;
@@ -199,39 +202,32 @@ ctl_replay_main(int argc, char **argv)
             payload = tab + 1;
             len -= (size_t)(payload - line);
         }
-        struct ing_fix fix;
-        struct ing_error err;
-        enum ing_result res = ing_decode(topic, payload, len,
-                                         ctl_engine_format(&conf.cfg, topic), now_us, &fix,
-                                         &err);
+        struct decide_result d;
+        enum ing_result res = decide_message(&dc, topic, payload, len, now_us, &d);
         if (res == ING_IGNORED) {
             ignored++;
             continue;
         }
         if (res != ING_OK) {
             rejects++;
-            if ((unsigned)err.reason < ING_REASON_COUNT)
-                reasons[err.reason]++;
+            if ((unsigned)d.err.reason < ING_REASON_COUNT)
+                reasons[d.err.reason]++;
             continue;
         }
-        struct gf_fix gfix;
-        struct gf_fix_result fr;
-        ctl_engine_fix(&fix, &gfix);
-        int fe = gf_engine_fix(e, &gfix, on_alert, &r, &fr);
-        if (fe == GF_ENOMEM) {
+        if (d.engine_rc == GF_ENOMEM) {
             ctl_error(co.cmd, "out of memory at line %zu", lines);
             goto done;
         }
-        if (fe != GF_OK) {
+        if (d.engine_rc != GF_OK) {
             invalid++;
             continue;
         }
         fixes++;
         if (pos)
-            write_position(pos, &fix, &fr);
-        if (fr.disposition == GF_FIX_LATE)
+            write_position(pos, &d.fix, &d.fr);
+        if (d.fr.disposition == GF_FIX_LATE)
             late++;
-        else if (fr.disposition == GF_FIX_DUPLICATE)
+        else if (d.fr.disposition == GF_FIX_DUPLICATE)
             dup++;
     }
     if (ferror(in)) {

@@ -29,6 +29,7 @@
 #include "gateway/gw_config.h"
 #include "gateway/gw_metrics.h"
 #include "gateway/gw_pg.h"
+#include "decide/decide.h"
 #include "geofence/geofence.h"
 #include "common/hz_queue.h"
 
@@ -59,6 +60,7 @@ struct gw {
 	struct gw_http *http;
 	hz_queue *spool;
 	uint64_t seg_bytes, seal_cap;
+	struct decide_sub subs[GW_SUB_MAX];   /* [mqtt] subscribe (not reloaded) */
 	gf_engine *engine;
 	gf_zoneset *zones;
 	gf_tz *tz;
@@ -122,8 +124,7 @@ void gw_on_pg_notify(void *arg, const char *channel, const char *payload);
 
 /* gw_mqtt's callbacks (struct gw_mqtt_cbs), arg = the gw: a message into
  * the current batch; a connection counted. */
-void gw_in_message(void *arg, const char *topic, const void *payload, size_t len,
-                   enum gw_format fmt);
+void gw_in_message(void *arg, const char *topic, const void *payload, size_t len);
 void gw_in_mqtt_state(void *arg, bool connected);
 /* The engine's clock (tracker_silent): its alerts into the current batch
  * (running phase only). */

@@ -127,20 +127,14 @@ static const struct hz_ini_table gw_table = {
 
 /* The decoder named in a subscription. Returns 0, or -1 for an unknown
  * name. */
+/* ingest names the formats (ing_format_parse); "native|tpv" and
+ * "tpv|native" are this file's older spellings of auto. */
 static int
-sub_format(const char *name, enum gw_format *format)
+sub_format(const char *name, enum ing_format *format)
 {
-	if (!strcmp(name, "native"))
-		*format = GW_FORMAT_NATIVE;
-	else if (!strcmp(name, "tpv"))
-		*format = GW_FORMAT_TPV;
-	else if (!strcmp(name, "owntracks"))
-		*format = GW_FORMAT_OWNTRACKS;
-	else if (!strcmp(name, "auto") || !strcmp(name, "native|tpv") || !strcmp(name, "tpv|native"))
-		*format = GW_FORMAT_AUTO;
-	else
-		return -1;
-	return 0;
+	if (!strcmp(name, "native|tpv") || !strcmp(name, "tpv|native"))
+		name = "auto";
+	return ing_format_parse(name, format);
 }
 
 /* Parse "FILTER FORMAT, FILTER FORMAT" into cfg->mqtt.subs. Returns NULL or

@@ -27,6 +27,7 @@
 
 #include "common/hz_log.h"
 #include "geofence/geofence.h"
+#include "ingest/ingest.h"
 
 #define GW_PATH_MAX 256
 #define GW_STR_MAX 128
@@ -43,12 +44,10 @@ enum gw_config_err {
 
 enum gw_fsync { GW_FSYNC_ALWAYS = 0, GW_FSYNC_NEVER };
 
-/* Decoder of a subscription (the daemon maps it to ingest's enum). */
-enum gw_format { GW_FORMAT_NATIVE = 0, GW_FORMAT_TPV, GW_FORMAT_OWNTRACKS, GW_FORMAT_AUTO };
-
+/* A subscription: its format is ingest's (ing_format_parse reads it). */
 struct gw_sub {
 	char filter[GW_TOPIC_MAX];     /* MQTT topic filter, e.g. tankers/+/telemetry */
-	enum gw_format format;         /* the decoder for messages it matches */
+	enum ing_format format;         /* the decoder for messages it matches */
 };
 
 struct gw_config {

@@ -184,6 +184,11 @@ gw_new(struct event_base *base, const struct gw_config *cfg, const char *cfg_pat
 		return NULL;
 	gw->base = base;
 	gw->cfg = *cfg;
+	/* The decide step's view of [mqtt] subscribe (not reloaded by SIGHUP:
+	 * the filters stay where they are). */
+	for (size_t i = 0; i < gw->cfg.mqtt.nsubs; i++)
+		gw->subs[i] = (struct decide_sub){ gw->cfg.mqtt.subs[i].filter,
+						   gw->cfg.mqtt.subs[i].format };
 	snprintf(gw->cfg_path, sizeof(gw->cfg_path), "%s", cfg_path ? cfg_path : "");
 	gw_metrics_init(&gw->m);
 	mc.arg = pc.arg = gw;

@@ -20,8 +20,9 @@
 #include <event2/event.h>
 
 #include "common/hz_clock.h"
-#include "gateway/gw_batch.h"
 #include "common/hz_log.h"
+#include "decide/decide.h"
+#include "gateway/gw_batch.h"
 #include "gateway/gw_metrics.h"
 #include "gateway/gw_vtab.h"
 #include "geofence/geofence.h"
@@ -141,102 +142,88 @@ on_alert(const struct gf_alert *a, void *arg)
 	}
 }
 
-static enum ing_format
-ing_fmt(enum gw_format f)
+/* The vehicle table after a fix: seq gaps (lost messages) and whether its
+ * state goes with this batch. */
+static void
+note_vehicle(struct gw *gw, const struct decide_result *d)
 {
-	switch (f) {
-	case GW_FORMAT_NATIVE: return ING_FORMAT_NATIVE;
-	case GW_FORMAT_TPV: return ING_FORMAT_TPV;
-	case GW_FORMAT_OWNTRACKS: return ING_FORMAT_OWNTRACKS;
-	case GW_FORMAT_AUTO: return ING_FORMAT_AUTO;
+	const struct ing_fix *fix = &d->fix;
+	struct gw_vehicle *v = gw_vtab_get(gw->vt, fix->vehicle);
+	bool changed = false;
+
+	if (!v)
+		return;
+	if (fix->present & ING_HAS_SEQ) {
+		if (v->has_seq && fix->seq > v->seq + 1) {
+			gw->m.lost_seq += (uint64_t)(fix->seq - v->seq - 1);
+			hz_log(HZ_LOG_WARN, "seq_gap", "vehicle=%s after=%" PRId64
+			       " got=%" PRId64 " missing=%" PRId64, fix->vehicle, v->seq,
+			       fix->seq, fix->seq - v->seq - 1);
+		}
+		if (!v->has_seq || fix->seq > v->seq) {
+			v->seq = fix->seq;
+			v->has_seq = true;
+			changed = true;
+		}
 	}
-	return ING_FORMAT_AUTO;
+	if (d->engine_rc == GF_OK && d->fr.disposition == GF_FIX_APPLIED) {
+		v->last_us = fix->time_us;
+		v->lat = fix->lat;
+		v->lon = fix->lon;
+		changed = true;
+		/* Zones, episodes, a first fix: saved with this batch. Only time
+		 * and place moved: saved at most every state_interval_ms (and at
+		 * shutdown). */
+		if (d->fr.state_changed || !v->has_fix)
+			v->must_save = true;
+		v->has_fix = true;
+	}
+	if (changed && v->has_fix) {
+		v->unsaved = true;
+		if (v->must_save || gw->mono_us - v->saved_mono_us >=
+				   (int64_t)gw->cfg.postgres.state_interval_ms * 1000)
+			gw_vtab_touch(gw->vt, v);
+	}
 }
 
 void
-gw_in_message(void *arg, const char *topic, const void *payload, size_t len, enum gw_format fmt)
+gw_in_message(void *arg, const char *topic, const void *payload, size_t len)
 {
 	struct gw *gw = arg;
-	struct ing_fix fix;
-	struct ing_error err;
+	/* Built per message: the engine exists only once the zones loaded. */
+	const struct decide_ctx dc = { gw->subs, gw->cfg.mqtt.nsubs, gw->engine, on_alert, gw };
+	struct decide_result d;
 	struct timeval tv;
 	int64_t now_us;
-	enum ing_result r;
 
 	gw->m.received++;
 	event_base_gettimeofday_cached(gw->base, &tv);
 	now_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 	gw->mono_us = now_us;   /* cached loop time: no clock read per message */
-	r = ing_decode(topic, payload, len, ing_fmt(fmt), now_us, &fix, &err);
-	if (r == ING_REJECTED) {
-		if ((unsigned)err.reason < ING_REASON_COUNT)
-			gw->m.rejected[err.reason]++;
-		if (gw_batch_add_reject(&gw->cur, topic, payload, len, ing_reason_name(err.reason),
-					err.message, now_us) != 0)
-			gw->m.oom_dropped++;
-		hz_log(HZ_LOG_DEBUG, "reject", "topic=%s reason=%s", topic,
-		       ing_reason_name(err.reason));
-	} else if (r == ING_IGNORED) {
+	switch (decide_message(&dc, topic, payload, len, now_us, &d)) {
+	case ING_IGNORED:
 		gw->m.ignored++;
 		return;
-	} else {
-		struct gf_fix gf = {
-			.vehicle = fix.vehicle, .ts_us = fix.time_us, .lat = fix.lat, .lon = fix.lon,
-			.has_speed = (fix.present & ING_HAS_SPEED) != 0, .speed_kmh = fix.speed_kmh,
-			.hazard_class = (fix.present & ING_HAS_HAZARD_CLASS) ? fix.hazard_class : NULL,
-			.rx_us = now_us,
-		};
-		struct gf_fix_result res = { 0 };
-		struct gw_vehicle *v;
-		int rc;
-
+	case ING_REJECTED:
+		if ((unsigned)d.err.reason < ING_REASON_COUNT)
+			gw->m.rejected[d.err.reason]++;
+		if (gw_batch_add_reject(&gw->cur, topic, payload, len, ing_reason_name(d.err.reason),
+					d.err.message, now_us) != 0)
+			gw->m.oom_dropped++;
+		hz_log(HZ_LOG_DEBUG, "reject", "topic=%s reason=%s", topic,
+		       ing_reason_name(d.err.reason));
+		break;
+	case ING_OK:
 		gw->m.decoded++;
-		rc = gf_engine_fix(gw->engine, &gf, on_alert, gw, &res);
-		if (rc != GF_OK) {
-			res.nzone_ids = 0;
-			if (rc == GF_ENOMEM)
-				gw->m.oom_dropped++;
-		}
-		if (gw_batch_add_position(&gw->cur, &fix, res.zone_ids, res.nzone_ids, now_us) != 0)
+		if (d.engine_rc == GF_ENOMEM)
+			gw->m.oom_dropped++;
+		if (gw_batch_add_position(&gw->cur, &d.fix, d.fr.zone_ids, d.fr.nzone_ids,
+					  now_us) != 0)
 			gw->m.oom_dropped++;
 		else
 			gw->m.positions++;
-		v = gw_vtab_get(gw->vt, fix.vehicle);
-		if (v) {
-			bool changed = false;
-
-			if (fix.present & ING_HAS_SEQ) {
-				if (v->has_seq && fix.seq > v->seq + 1) {
-					gw->m.lost_seq += (uint64_t)(fix.seq - v->seq - 1);
-					hz_log(HZ_LOG_WARN, "seq_gap", "vehicle=%s after=%" PRId64
-					       " got=%" PRId64 " missing=%" PRId64, fix.vehicle, v->seq,
-					       fix.seq, fix.seq - v->seq - 1);
-				}
-				if (!v->has_seq || fix.seq > v->seq) {
-					v->seq = fix.seq;
-					v->has_seq = true;
-					changed = true;
-				}
-			}
-			if (rc == GF_OK && res.disposition == GF_FIX_APPLIED) {
-				v->last_us = fix.time_us;
-				v->lat = fix.lat;
-				v->lon = fix.lon;
-				changed = true;
-				/* Zones, episodes, a first fix: saved with this batch.
-				 * Only time and place moved: saved at most every
-				 * state_interval_ms (and at shutdown). */
-				if (res.state_changed || !v->has_fix)
-					v->must_save = true;
-				v->has_fix = true;
-			}
-			if (changed && v->has_fix) {
-				v->unsaved = true;
-				if (v->must_save || gw->mono_us - v->saved_mono_us >=
-						   (int64_t)gw->cfg.postgres.state_interval_ms * 1000)
-					gw_vtab_touch(gw->vt, v);
-			}
-		}
+		note_vehicle(gw, &d);
+		break;
 	}
 	row_added(gw);
 }

@@ -468,21 +468,10 @@ static void
 cb_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg)
 {
 	struct gw_mqtt *m = obj;
-	const struct gw_config *c = m->cfg;
-	enum gw_format fmt = GW_FORMAT_AUTO;
 
 	(void)mosq;
 	m->nmsg++;
-	for (size_t i = 0; i < c->mqtt.nsubs; i++) {
-		bool match = false;
-
-		if (mosquitto_topic_matches_sub(c->mqtt.subs[i].filter, msg->topic, &match) ==
-			    MOSQ_ERR_SUCCESS && match) {
-			fmt = c->mqtt.subs[i].format;
-			break;
-		}
-	}
-	m->cbs.on_message(m->cbs.arg, msg->topic, msg->payload, (size_t)msg->payloadlen, fmt);
+	m->cbs.on_message(m->cbs.arg, msg->topic, msg->payload, (size_t)msg->payloadlen);
 }
 
 static int

@@ -15,9 +15,9 @@ struct event_base;
 struct gw_mqtt;
 
 struct gw_mqtt_cbs {
-	/* A message; topic and payload are borrowed for the call. */
-	void (*on_message)(void *arg, const char *topic, const void *payload, size_t len,
-	                   enum gw_format format);
+	/* A message; topic and payload are borrowed for the call (the
+	 * decide step finds its format from the topic). */
+	void (*on_message)(void *arg, const char *topic, const void *payload, size_t len);
 	void (*on_state)(void *arg, bool connected);
 	void *arg;
 };

@@ -173,17 +173,10 @@ ing_tpv_read(const cJSON *obj, const char *payload, size_t len, const char *topi
 	r = ing_fields_read(obj, tpv_fields,
 	                    sizeof(tpv_fields) / sizeof(tpv_fields[0]), fix,
 	                    &walk, err);
+	if (r == ING_REASON_NONE)
+		r = ing_walk_finish(fix, &walk, "time", err);
 	if (r != ING_REASON_NONE)
 		return r;
-	if ((fix->present & ING_HAS_FIX) && (fix->fix == 0 || fix->fix == 1))
-		return ing_fix_check(fix, 0, err);  /* no_fix is checked first */
-	if (walk.first_missing)
-		return ing_err_set(err, ING_REASON_MISSING_FIELD,
-		                   walk.first_missing, "%s is missing",
-		                   walk.first_missing);
-	if (!(walk.seen & ING_SEEN_TIME))
-		return ing_err_set(err, ING_REASON_MISSING_FIELD, "time",
-		                   "time is missing");
 
 	/* Parsed: one object, no NUL bytes, len <= ING_TPV_MAX. */
 	memcpy(buf, payload, len);

@@ -3,7 +3,10 @@
  *
  * Decoders are field tables (gpsd's json_attr_t habit): each row names a
  * JSON member, how to read it and where it goes in struct ing_fix. One
- * walker (ing_fields_read) applies a table to a cJSON object.
+ * walker (ing_fields_read, ing_fields.c) applies a table to a cJSON object.
+ * Who calls whom, without a circle: ing_decode.c dispatches to the format
+ * files (ing_native.c, ing_owntracks.c, ing_tpv.c); they read through
+ * ing_fields.c; everything ends in ing_check.c, ing_time.c and ing_names.c.
  */
 #ifndef HAZGATE_INGEST_INTERNAL_H
 #define HAZGATE_INGEST_INTERNAL_H
@@ -79,10 +82,29 @@ enum ing_reason ing_fields_read(const cJSON *obj, const struct ing_field *tab,
                                 size_t n, struct ing_fix *fix,
                                 struct ing_walk *walk, struct ing_error *err);
 
-/* The format decoders, on an already parsed object. They fill `fix` and
- * return ING_REASON_NONE, or the reason (err set). */
+/*
+ * After a walk (ing_fields.c): no_fix first (a tracker without a fix often
+ * sends no position at all, so this wins over missing_field), then the
+ * first missing required member, then a missing time (`time_name`, the
+ * format's member, for the message). Returns ING_REASON_NONE or the reason
+ * (err set).
+ */
+enum ing_reason ing_walk_finish(const struct ing_fix *fix,
+                                const struct ing_walk *walk,
+                                const char *time_name, struct ing_error *err);
+
+/*
+ * The format decoders, one file each, on an object ing_decode() has
+ * parsed; each sets fix->format. ing_decode() runs ing_fix_check() after
+ * a success. Native and TPV return ING_REASON_NONE, or the reason (err
+ * set); TPV also needs the raw text (`payload`, `len`, no NUL byte in it)
+ * for libgps. OwnTracks returns ING_OK, ING_IGNORED (a _type other than
+ * location: err->message says which) or ING_REJECTED (err set).
+ */
 enum ing_reason ing_native_read(const cJSON *obj, const char *topic,
                                 struct ing_fix *fix, struct ing_error *err);
+enum ing_result ing_owntracks_read(const cJSON *obj, const char *topic,
+                                   struct ing_fix *fix, struct ing_error *err);
 enum ing_reason ing_tpv_read(const cJSON *obj, const char *payload, size_t len,
                              const char *topic, struct ing_fix *fix,
                              struct ing_error *err);

@@ -32,9 +32,9 @@ test_defaults(void **state)
 	assert_int_equal(c.mqtt.keepalive_s, 30);
 	assert_int_equal(c.mqtt.nsubs, 2);
 	assert_string_equal(c.mqtt.subs[0].filter, "tankers/+/telemetry");
-	assert_int_equal(c.mqtt.subs[0].format, GW_FORMAT_AUTO);
+	assert_int_equal(c.mqtt.subs[0].format, ING_FORMAT_AUTO);
 	assert_string_equal(c.mqtt.subs[1].filter, "owntracks/+/+");
-	assert_int_equal(c.mqtt.subs[1].format, GW_FORMAT_OWNTRACKS);
+	assert_int_equal(c.mqtt.subs[1].format, ING_FORMAT_OWNTRACKS);
 	assert_string_equal(c.mqtt.alerts_topic, "hazgate/alerts");
 	assert_int_equal(c.postgres.batch_rows, 1000);
 	assert_int_equal(c.postgres.flush_ms, 50);
@@ -73,10 +73,22 @@ static void chk_subs(const struct gw_config *c)
 {
 	assert_int_equal(c->mqtt.nsubs, 3);
 	assert_string_equal(c->mqtt.subs[0].filter, "tankers/+/telemetry");
-	assert_int_equal(c->mqtt.subs[0].format, GW_FORMAT_AUTO);
-	assert_int_equal(c->mqtt.subs[1].format, GW_FORMAT_TPV);
+	assert_int_equal(c->mqtt.subs[0].format, ING_FORMAT_AUTO);
+	assert_int_equal(c->mqtt.subs[1].format, ING_FORMAT_TPV);
 	assert_string_equal(c->mqtt.subs[2].filter, "owntracks/#");
-	assert_int_equal(c->mqtt.subs[2].format, GW_FORMAT_OWNTRACKS);
+	assert_int_equal(c->mqtt.subs[2].format, ING_FORMAT_OWNTRACKS);
+}
+
+/* Every format name ingest knows, and the two older spellings of auto. */
+static void chk_format_names(const struct gw_config *c)
+{
+	static const enum ing_format want[] = { ING_FORMAT_NATIVE, ING_FORMAT_TPV,
+						ING_FORMAT_OWNTRACKS, ING_FORMAT_AUTO,
+						ING_FORMAT_AUTO, ING_FORMAT_AUTO };
+
+	assert_int_equal(c->mqtt.nsubs, 6);
+	for (size_t i = 0; i < c->mqtt.nsubs; i++)
+		assert_int_equal(c->mqtt.subs[i].format, want[i]);
 }
 
 static void chk_pg(const struct gw_config *c)
@@ -121,6 +133,9 @@ static const struct good_case good_cases[] = {
 	{ "subscriptions with formats",
 	  "; comment\n[mqtt]\nsubscribe = tankers/+/telemetry native|tpv, gpsd/+/tpv tpv,"
 	  "  owntracks/# owntracks\n", chk_subs },
+	{ "subscription format names",
+	  "[mqtt]\nsubscribe = a native, b tpv, c owntracks, d auto, e native|tpv, f tpv|native\n",
+	  chk_format_names },
 	{ "postgres section",
 	  "[postgres]\nconninfo = host=/tmp dbname=hazgate\nbatch_rows = 500\nflush_ms = 20\n",
 	  chk_pg },
@@ -183,6 +198,8 @@ static const struct bad_case bad_cases[] = {
 	  "(want 'FILTER FORMAT')" },
 	{ "subscription with bad format", "[mqtt]\nsubscribe = a/b json\n",
 	  "t.conf:2: [mqtt] subscribe = 'a/b json': unknown format (native, tpv, owntracks, auto)" },
+	{ "subscription format names are lower case", "[mqtt]\nsubscribe = a/b Auto\n",
+	  "t.conf:2: [mqtt] subscribe = 'a/b Auto': unknown format (native, tpv, owntracks, auto)" },
 	{ "key twice", "[log]\nlevel = info\nlevel = warn\n", "t.conf:3: [log] level given twice" },
 	{ "keepalive under both its names", "[mqtt]\nkeepalive_s = 20\nkeepalive = 30\n",
 	  "t.conf:3: [mqtt] keepalive given twice" },
