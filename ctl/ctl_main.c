@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *ctl_conninfo;
 
 struct ctl_command {
 	const char *name;
@@ -47,26 +46,6 @@ usage(FILE *out)
 		     "Output: a table, or --format json (one object per line) or csv.\n"
 		     "Exit codes: 0 success, 1 failure at run time, 2 bad arguments.\n"
 		     "hazgate-ctl COMMAND --help describes a command.\n");
-}
-
-PGconn *
-ctl_connect(const char *conninfo)
-{
-	if (!conninfo)
-		conninfo = ctl_conninfo ? ctl_conninfo : "";
-	/* The conninfo may be a URI or key=value text: expand it as dbname. */
-	const char *keys[] = { "dbname", "fallback_application_name", NULL };
-	const char *vals[] = { conninfo, "hazgate-ctl", NULL };
-	PGconn *conn = PQconnectdbParams(keys, vals, 1);
-	if (PQstatus(conn) != CONNECTION_OK) {
-		fprintf(stderr, "hazgate-ctl: cannot connect to PostgreSQL: %s",
-			PQerrorMessage(conn));
-		PQfinish(conn);
-		return NULL;
-	}
-	PQsetErrorVerbosity(conn, PQERRORS_DEFAULT);
-	PQclear(PQexec(conn, "SET TimeZone = 'UTC'"));
-	return conn;
 }
 
 int

@@ -22,6 +22,29 @@
 #include "common/hz_clock.h"
 #include "common/hz_time.h"
 
+/* -d CONNINFO of the command line (ctl_main.c sets it). */
+const char *ctl_conninfo;
+
+PGconn *
+ctl_connect(const char *conninfo)
+{
+	if (!conninfo)
+		conninfo = ctl_conninfo ? ctl_conninfo : "";
+	/* The conninfo may be a URI or key=value text: expand it as dbname. */
+	const char *keys[] = { "dbname", "fallback_application_name", NULL };
+	const char *vals[] = { conninfo, "hazgate-ctl", NULL };
+	PGconn *conn = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		fprintf(stderr, "hazgate-ctl: cannot connect to PostgreSQL: %s",
+			PQerrorMessage(conn));
+		PQfinish(conn);
+		return NULL;
+	}
+	PQsetErrorVerbosity(conn, PQERRORS_DEFAULT);
+	PQclear(PQexec(conn, "SET TimeZone = 'UTC'"));
+	return conn;
+}
+
 void
 ctl_error(const char *cmd, const char *fmt, ...)
 {
