@@ -45,47 +45,48 @@ int ctl_replay_main(int argc, char **argv);
 /* ---- diagnostics ----------------------------------------------------- */
 
 /* "hazgate-ctl CMD: MESSAGE\n" on stderr. */
-void ctl_error(const char *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void ctl_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* As ctl_error, then "usage: hazgate-ctl USAGE" and a pointer to --help;
  * returns CTL_EUSAGE so that a command can `return ctl_usage_error(...)`. */
 int ctl_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 
 /* ---- options --------------------------------------------------------- */
 
 enum ctl_format {
-    CTL_FMT_TABLE = 1 << 0,
-    CTL_FMT_JSON = 1 << 1,
-    CTL_FMT_CSV = 1 << 2,
-    CTL_FMT_GEOJSON = 1 << 3,
-    CTL_FMT_GPX = 1 << 4,
+	CTL_FMT_TABLE = 1 << 0,
+	CTL_FMT_JSON = 1 << 1,
+	CTL_FMT_CSV = 1 << 2,
+	CTL_FMT_GEOJSON = 1 << 3,
+	CTL_FMT_GPX = 1 << 4,
 };
 
 /* Option values every command understands; a command's getopt_long loop
  * hands unknown short codes to ctl_common_option(). */
 struct ctl_common {
-    const char *cmd;        /* command name, for messages */
-    const char *usage;      /* one-line usage, for messages */
-    const char *help;       /* full --help text */
-    unsigned formats;       /* allowed enum ctl_format bits */
-    enum ctl_format format; /* chosen (default: the first allowed, or as set) */
-    const char *conninfo;   /* -d after the command, or NULL */
+	const char *cmd;        /* command name, for messages */
+	const char *usage;      /* one-line usage, for messages */
+	const char *help;       /* full --help text */
+	unsigned formats;       /* allowed enum ctl_format bits */
+	enum ctl_format format; /* chosen (default: the first allowed, or as set) */
+	const char *conninfo;   /* -d after the command, or NULL */
 };
 
 /* Long option codes shared by all commands (beyond single characters). */
 enum {
-    CTL_OPT_FORMAT = 0x100,
-    CTL_OPT_TZ,
-    CTL_OPT_HELP,
-    CTL_OPT_FIRST_COMMAND /* commands number their own codes from here */
+	CTL_OPT_FORMAT = 0x100,
+	CTL_OPT_TZ,
+	CTL_OPT_HELP,
+	CTL_OPT_FIRST_COMMAND /* commands number their own codes from here */
 };
 
-#define CTL_COMMON_LONGOPTS \
-    { "format", required_argument, NULL, CTL_OPT_FORMAT }, \
-    { "tz", required_argument, NULL, CTL_OPT_TZ }, \
-    { "help", no_argument, NULL, CTL_OPT_HELP }
+#define CTL_COMMON_LONGOPTS                                    \
+	{ "format", required_argument, NULL, CTL_OPT_FORMAT }, \
+		{ "tz", required_argument, NULL, CTL_OPT_TZ }, \
+	{                                                      \
+		"help", no_argument, NULL, CTL_OPT_HELP        \
+	}
 
 /* The short option string every command passes (before its own). */
 #define CTL_COMMON_SHORTOPTS ":d:h"
@@ -101,14 +102,14 @@ struct option;
 /* One of a command's own options, for ctl_parse_options(): what its value
  * is checked with and where it goes. */
 struct ctl_optval {
-    int code;               /* the option's code in the command's long options */
-    bool *flag;             /* an option without a value sets *flag, or NULL */
-    const char **value;     /* the value (borrowed from argv) goes here, or NULL */
-    const char *empty;      /* when set: an empty value is this usage error */
-    /* When set, called first with the value; returns -1 to go on, or the
+	int code;           /* the option's code in the command's long options */
+	bool *flag;         /* an option without a value sets *flag, or NULL */
+	const char **value; /* the value (borrowed from argv) goes here, or NULL */
+	const char *empty;  /* when set: an empty value is this usage error */
+	/* When set, called first with the value; returns -1 to go on, or the
      * exit code the command returns (after printing why). */
-    int (*parse)(const struct ctl_common *co, const char *value, void *arg);
-    void *arg;              /* parse's third argument */
+	int (*parse)(const struct ctl_common *co, const char *value, void *arg);
+	void *arg; /* parse's third argument */
 };
 
 /*
@@ -120,9 +121,8 @@ struct ctl_optval {
  * exit code for the command to return: CTL_OK after --help, CTL_EUSAGE
  * after printing why.
  */
-int ctl_parse_options(struct ctl_common *co, int argc, char **argv,
-                      const struct option *longopts, const struct ctl_optval *opts,
-                      bool operands);
+int ctl_parse_options(struct ctl_common *co, int argc, char **argv, const struct option *longopts,
+		      const struct ctl_optval *opts, bool operands);
 
 /* ---- time ------------------------------------------------------------ */
 
@@ -164,7 +164,7 @@ int ctl_duration_parse(const char *s, int64_t *seconds);
  * the result when its status is TUPLES_OK or COMMAND_OK, else prints the
  * server's message under cmd and returns NULL. */
 PGresult *ctl_query(PGconn *conn, const char *cmd, const char *sql, int nparams,
-                    const char *const *params);
+		    const char *const *params);
 
 /* Field helpers over a result: NULL for SQL NULL. */
 const char *ctl_field(const PGresult *res, int row, int col);
@@ -176,15 +176,15 @@ int64_t ctl_field_i64(const PGresult *res, int row, int col);
  * upper case); flags. CSV prints every column with its key as header, JSON
  * the whole row object, the table the columns without CTL_COL_NOTABLE. */
 struct ctl_column {
-    const char *key;
-    const char *header;
-    unsigned flags;
-    unsigned width; /* streamed tables: the column's width (0: the header's) */
+	const char *key;
+	const char *header;
+	unsigned flags;
+	unsigned width; /* streamed tables: the column's width (0: the header's) */
 };
 #define CTL_COL_LOCALTIME 1u /* an RFC 3339 string: shown in local time */
-#define CTL_COL_NOTABLE 2u   /* not shown in the table */
-#define CTL_COL_RIGHT 4u     /* right-aligned in the table */
-#define CTL_COL_DURATION 8u  /* integer seconds: "2d 3h", "4m 05s" in the table */
+#define CTL_COL_NOTABLE   2u /* not shown in the table */
+#define CTL_COL_RIGHT     4u /* right-aligned in the table */
+#define CTL_COL_DURATION  8u /* integer seconds: "2d 3h", "4m 05s" in the table */
 
 typedef struct ctl_out ctl_out;
 
@@ -192,8 +192,8 @@ typedef struct ctl_out ctl_out;
  * A table is buffered and laid out at ctl_out_finish(), unless streaming:
  * then the header comes with the first row and columns have a fixed width
  * (for --follow). Returns NULL when out of memory. */
-ctl_out *ctl_out_new(enum ctl_format fmt, const struct ctl_column *cols, size_t ncols,
-                     FILE *fp, bool stream);
+ctl_out *ctl_out_new(enum ctl_format fmt, const struct ctl_column *cols, size_t ncols, FILE *fp,
+		     bool stream);
 
 /* Adds one row (a JSON object; the writer takes the reference). */
 void ctl_out_row(ctl_out *o, json_t *row);

@@ -22,93 +22,92 @@
 #include <string.h>
 
 static const char usage_text[] =
-    "audit --from T --to T [--vehicle V] [--zones FILE] [--config FILE] [--warmup D]";
+	"audit --from T --to T [--vehicle V] [--zones FILE] [--config FILE] [--warmup D]";
 
 static const char help_text[] =
-    "usage: hazgate-ctl audit --from T --to T [--vehicle V] [--zones FILE]\n"
-    "                         [--config FILE] [--warmup D] [--format table|json|csv]\n"
-    "\n"
-    "Replays the stored positions from T to T through the geofence engine and lists\n"
-    "every violation (prohibited_entry, route_deviation, zone_speeding, overspeed,\n"
-    "dwell_exceeded) with its time and place, and what became of the live alert:\n"
-    "LIVE is 'acknowledged', 'open', or 'missing' (the daemon's alert is not in\n"
-    "the alerts table).\n"
-    "  --zones FILE    audit against these zones instead of the zones in force at\n"
-    "                  the time (zones_history)\n"
-    "  --config FILE   the daemon's configuration ([geofence] options)\n"
-    "  --vehicle V     one vehicle\n"
-    "  --warmup D      feed the positions of D before --from too (state only),\n"
-    "                  e.g. 1h, so that entries before the period are not reported\n"
-    "A summary goes to stderr, including live alerts the audit did not reproduce.\n";
+	"usage: hazgate-ctl audit --from T --to T [--vehicle V] [--zones FILE]\n"
+	"                         [--config FILE] [--warmup D] [--format table|json|csv]\n"
+	"\n"
+	"Replays the stored positions from T to T through the geofence engine and lists\n"
+	"every violation (prohibited_entry, route_deviation, zone_speeding, overspeed,\n"
+	"dwell_exceeded) with its time and place, and what became of the live alert:\n"
+	"LIVE is 'acknowledged', 'open', or 'missing' (the daemon's alert is not in\n"
+	"the alerts table).\n"
+	"  --zones FILE    audit against these zones instead of the zones in force at\n"
+	"                  the time (zones_history)\n"
+	"  --config FILE   the daemon's configuration ([geofence] options)\n"
+	"  --vehicle V     one vehicle\n"
+	"  --warmup D      feed the positions of D before --from too (state only),\n"
+	"                  e.g. 1h, so that entries before the period are not reported\n"
+	"A summary goes to stderr, including live alerts the audit did not reproduce.\n";
 
-enum { OPT_FROM = CTL_OPT_FIRST_COMMAND, OPT_TO, OPT_VEHICLE, OPT_ZONES, OPT_CONFIG,
-       OPT_WARMUP };
+enum { OPT_FROM = CTL_OPT_FIRST_COMMAND, OPT_TO, OPT_VEHICLE, OPT_ZONES, OPT_CONFIG, OPT_WARMUP };
 
 static const struct option longopts[] = {
-    CTL_COMMON_LONGOPTS,
-    { "from", required_argument, NULL, OPT_FROM },
-    { "to", required_argument, NULL, OPT_TO },
-    { "vehicle", required_argument, NULL, OPT_VEHICLE },
-    { "zones", required_argument, NULL, OPT_ZONES },
-    { "config", required_argument, NULL, OPT_CONFIG },
-    { "warmup", required_argument, NULL, OPT_WARMUP },
-    { NULL, 0, NULL, 0 },
+	CTL_COMMON_LONGOPTS,
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "vehicle", required_argument, NULL, OPT_VEHICLE },
+	{ "zones", required_argument, NULL, OPT_ZONES },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "warmup", required_argument, NULL, OPT_WARMUP },
+	{ NULL, 0, NULL, 0 },
 };
 
 static const struct ctl_column cols[] = {
-    { "ts", "TIME", CTL_COL_LOCALTIME, 0 },
-    { "vehicle", NULL, 0, 0 },
-    { "kind", NULL, 0, 0 },
-    { "severity", NULL, CTL_COL_NOTABLE, 0 },
-    { "zone_id", "ZONE", CTL_COL_RIGHT, 0 },
-    { "zone", "ZONE_NAME", 0, 0 },
-    { "lat", NULL, 0, 0 },
-    { "lon", NULL, 0, 0 },
-    { "speed_kmh", "KM/H", CTL_COL_RIGHT, 0 },
-    { "detail", NULL, CTL_COL_NOTABLE, 0 },
-    { "live", NULL, 0, 0 },
-    { "alert_id", "ALERT", CTL_COL_RIGHT, 0 },
-    { "acked_at", "ACKED", CTL_COL_LOCALTIME, 0 },
-    { "acked_by", "BY", 0, 0 },
+	{ "ts", "TIME", CTL_COL_LOCALTIME, 0 },
+	{ "vehicle", NULL, 0, 0 },
+	{ "kind", NULL, 0, 0 },
+	{ "severity", NULL, CTL_COL_NOTABLE, 0 },
+	{ "zone_id", "ZONE", CTL_COL_RIGHT, 0 },
+	{ "zone", "ZONE_NAME", 0, 0 },
+	{ "lat", NULL, 0, 0 },
+	{ "lon", NULL, 0, 0 },
+	{ "speed_kmh", "KM/H", CTL_COL_RIGHT, 0 },
+	{ "detail", NULL, CTL_COL_NOTABLE, 0 },
+	{ "live", NULL, 0, 0 },
+	{ "alert_id", "ALERT", CTL_COL_RIGHT, 0 },
+	{ "acked_at", "ACKED", CTL_COL_LOCALTIME, 0 },
+	{ "acked_by", "BY", 0, 0 },
 };
 
 /* A zone set in force from `from_us` (until the next one's). */
 struct period {
-    int64_t from_us;
-    gf_zoneset *zs;
+	int64_t from_us;
+	gf_zoneset *zs;
 };
 
 struct audit {
-    int64_t report_from_us;
-    json_t *found; /* the violations, as alert JSON objects (id null) */
+	int64_t report_from_us;
+	json_t *found; /* the violations, as alert JSON objects (id null) */
 };
 
 static bool
 is_violation(enum gf_alert_kind k)
 {
-    return k == GF_ALERT_PROHIBITED_ENTRY || k == GF_ALERT_ROUTE_DEVIATION ||
-           k == GF_ALERT_ZONE_SPEEDING || k == GF_ALERT_OVERSPEED ||
-           k == GF_ALERT_DWELL_EXCEEDED;
+	return k == GF_ALERT_PROHIBITED_ENTRY || k == GF_ALERT_ROUTE_DEVIATION ||
+	       k == GF_ALERT_ZONE_SPEEDING || k == GF_ALERT_OVERSPEED ||
+	       k == GF_ALERT_DWELL_EXCEEDED;
 }
 
 static void
 on_alert(const struct gf_alert *a, void *arg)
 {
-    struct audit *au = arg;
-    if (!is_violation(a->kind) || a->ts_us < au->report_from_us)
-        return;
-    char *line = ctl_engine_alert_json(a, -1);
-    json_t *v = line ? json_loads(line, 0, NULL) : NULL;
-    free(line);
-    if (v)
-        json_array_append_new(au->found, v);
+	struct audit *au = arg;
+	if (!is_violation(a->kind) || a->ts_us < au->report_from_us)
+		return;
+	char *line = ctl_engine_alert_json(a, -1);
+	json_t *v = line ? json_loads(line, 0, NULL) : NULL;
+	free(line);
+	if (v)
+		json_array_append_new(au->found, v);
 }
 
 static int
 int64_cmp(const void *a, const void *b)
 {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
 }
 
 /* The zone sets in force over [from, to) from zones_history: one period per
@@ -116,88 +115,92 @@ int64_cmp(const void *a, const void *b)
 static int
 history_periods(PGconn *conn, int64_t from_us, int64_t to_us, struct period **out)
 {
-    char f[40], t[40];
-    ctl_time_format(from_us, f);
-    ctl_time_format(to_us, t);
-    const char *params[] = { f, t };
-    PGresult *res = ctl_query(conn, "audit",
-        "SELECT zone_id, feature::text,"
-        "  floor(extract(epoch FROM valid_from) * 1000000)::int8,"
-        "  floor(extract(epoch FROM valid_to) * 1000000)::int8 "
-        "FROM zones_history "
-        "WHERE valid_from < $2::timestamptz AND (valid_to IS NULL OR valid_to > $1::timestamptz) "
-        "ORDER BY zone_id, valid_from", 2, params);
-    if (!res)
-        return -1;
-    int n = PQntuples(res);
-    int64_t *instants = malloc(sizeof *instants * (size_t)(2 * n + 1));
-    struct period *p = NULL;
-    int ni = 0, np = 0;
-    if (!instants)
-        goto fail;
-    instants[ni++] = from_us;
-    for (int i = 0; i < n; i++) {
-        for (int col = 2; col <= 3; col++) {
-            if (!ctl_field(res, i, col))
-                continue;
-            int64_t v = ctl_field_i64(res, i, col);
-            if (v > from_us && v < to_us)
-                instants[ni++] = v;
-        }
-    }
-    qsort(instants, (size_t)ni, sizeof *instants, int64_cmp);
-    p = calloc((size_t)ni, sizeof *p);
-    if (!p)
-        goto fail;
-    for (int k = 0; k < ni; k++) {
-        if (k > 0 && instants[k] == instants[k - 1])
-            continue;
-        int64_t at = instants[k];
-        /* The FeatureCollection of the zones in force at `at`. */
-        json_t *fc = json_pack("{s:s, s:[]}", "type", "FeatureCollection", "features");
-        json_t *features = json_object_get(fc, "features");
-        for (int i = 0; i < n; i++) {
-            int64_t vf = ctl_field_i64(res, i, 2);
-            bool open_end = ctl_field(res, i, 3) == NULL;
-            int64_t vt = ctl_field_i64(res, i, 3);
-            if (vf <= at && (open_end || vt > at)) {
-                json_t *feat = json_loads(PQgetvalue(res, i, 1), 0, NULL);
-                if (feat)
-                    json_array_append_new(features, feat);
-            }
-        }
-        char *text = json_dumps(fc, JSON_COMPACT);
-        size_t nz = json_array_size(features);
-        json_decref(fc);
-        char err[512], when[40];
-        ctl_time_format(at, when);
-        if (!text) {
-            ctl_error("audit", "out of memory");
-            goto fail;
-        }
-        int r = gf_zoneset_parse(text, strlen(text), &p[np].zs, err, sizeof err);
-        free(text);
-        if (r != GF_OK) {
-            ctl_error("audit", "the zones in force at %s do not load: %s", when,
-                      r == GF_EZONES ? err : gf_strerror(r));
-            goto fail;
-        }
-        if (nz == 0)
-            fprintf(stderr, "hazgate-ctl audit: no zones were in force at %s "
-                            "(zones_history); --zones FILE audits against a file\n", when);
-        p[np++].from_us = at;
-    }
-    free(instants);
-    PQclear(res);
-    *out = p;
-    return np;
+	char f[40], t[40];
+	ctl_time_format(from_us, f);
+	ctl_time_format(to_us, t);
+	const char *params[] = { f, t };
+	PGresult *res = ctl_query(conn, "audit",
+				  "SELECT zone_id, feature::text,"
+				  "  floor(extract(epoch FROM valid_from) * 1000000)::int8,"
+				  "  floor(extract(epoch FROM valid_to) * 1000000)::int8 "
+				  "FROM zones_history "
+				  "WHERE valid_from < $2::timestamptz AND (valid_to IS NULL OR "
+				  "valid_to > $1::timestamptz) "
+				  "ORDER BY zone_id, valid_from",
+				  2, params);
+	if (!res)
+		return -1;
+	int n = PQntuples(res);
+	int64_t *instants = malloc(sizeof *instants * (size_t)(2 * n + 1));
+	struct period *p = NULL;
+	int ni = 0, np = 0;
+	if (!instants)
+		goto fail;
+	instants[ni++] = from_us;
+	for (int i = 0; i < n; i++) {
+		for (int col = 2; col <= 3; col++) {
+			if (!ctl_field(res, i, col))
+				continue;
+			int64_t v = ctl_field_i64(res, i, col);
+			if (v > from_us && v < to_us)
+				instants[ni++] = v;
+		}
+	}
+	qsort(instants, (size_t)ni, sizeof *instants, int64_cmp);
+	p = calloc((size_t)ni, sizeof *p);
+	if (!p)
+		goto fail;
+	for (int k = 0; k < ni; k++) {
+		if (k > 0 && instants[k] == instants[k - 1])
+			continue;
+		int64_t at = instants[k];
+		/* The FeatureCollection of the zones in force at `at`. */
+		json_t *fc = json_pack("{s:s, s:[]}", "type", "FeatureCollection", "features");
+		json_t *features = json_object_get(fc, "features");
+		for (int i = 0; i < n; i++) {
+			int64_t vf = ctl_field_i64(res, i, 2);
+			bool open_end = ctl_field(res, i, 3) == NULL;
+			int64_t vt = ctl_field_i64(res, i, 3);
+			if (vf <= at && (open_end || vt > at)) {
+				json_t *feat = json_loads(PQgetvalue(res, i, 1), 0, NULL);
+				if (feat)
+					json_array_append_new(features, feat);
+			}
+		}
+		char *text = json_dumps(fc, JSON_COMPACT);
+		size_t nz = json_array_size(features);
+		json_decref(fc);
+		char err[512], when[40];
+		ctl_time_format(at, when);
+		if (!text) {
+			ctl_error("audit", "out of memory");
+			goto fail;
+		}
+		int r = gf_zoneset_parse(text, strlen(text), &p[np].zs, err, sizeof err);
+		free(text);
+		if (r != GF_OK) {
+			ctl_error("audit", "the zones in force at %s do not load: %s", when,
+				  r == GF_EZONES ? err : gf_strerror(r));
+			goto fail;
+		}
+		if (nz == 0)
+			fprintf(stderr,
+				"hazgate-ctl audit: no zones were in force at %s "
+				"(zones_history); --zones FILE audits against a file\n",
+				when);
+		p[np++].from_us = at;
+	}
+	free(instants);
+	PQclear(res);
+	*out = p;
+	return np;
 fail:
-    for (int k = 0; p && k < np; k++)
-        gf_zoneset_free(p[k].zs);
-    free(p);
-    free(instants);
-    PQclear(res);
-    return -1;
+	for (int k = 0; p && k < np; k++)
+		gf_zoneset_free(p[k].zs);
+	free(p);
+	free(instants);
+	PQclear(res);
+	return -1;
 }
 
 /* A stored position (the row of replay_positions' query) as the fix the
@@ -207,248 +210,261 @@ fail:
 static bool
 position_fix(const PGresult *res, struct ing_fix *f)
 {
-    const char *vehicle = PQgetvalue(res, 0, 0), *hazard_class = ctl_field(res, 0, 5);
-    size_t vlen = strlen(vehicle), hlen = hazard_class ? strlen(hazard_class) : 0;
-    memset(f, 0, sizeof *f);
-    if (vlen > ING_VEHICLE_MAX || hlen > ING_CARGO_MAX)
-        return false;
-    memcpy(f->vehicle, vehicle, vlen + 1);
-    f->time_us = ctl_field_i64(res, 0, 1);
-    f->lat = strtod(PQgetvalue(res, 0, 2), NULL);
-    f->lon = strtod(PQgetvalue(res, 0, 3), NULL);
-    if (ctl_field(res, 0, 4)) {
-        f->present |= ING_HAS_SPEED;
-        f->speed_kmh = strtod(PQgetvalue(res, 0, 4), NULL);
-    }
-    if (hazard_class) {
-        f->present |= ING_HAS_HAZARD_CLASS;
-        memcpy(f->hazard_class, hazard_class, hlen + 1);
-    }
-    return true;
+	const char *vehicle = PQgetvalue(res, 0, 0), *hazard_class = ctl_field(res, 0, 5);
+	size_t vlen = strlen(vehicle), hlen = hazard_class ? strlen(hazard_class) : 0;
+	memset(f, 0, sizeof *f);
+	if (vlen > ING_VEHICLE_MAX || hlen > ING_CARGO_MAX)
+		return false;
+	memcpy(f->vehicle, vehicle, vlen + 1);
+	f->time_us = ctl_field_i64(res, 0, 1);
+	f->lat = strtod(PQgetvalue(res, 0, 2), NULL);
+	f->lon = strtod(PQgetvalue(res, 0, 3), NULL);
+	if (ctl_field(res, 0, 4)) {
+		f->present |= ING_HAS_SPEED;
+		f->speed_kmh = strtod(PQgetvalue(res, 0, 4), NULL);
+	}
+	if (hazard_class) {
+		f->present |= ING_HAS_HAZARD_CLASS;
+		memcpy(f->hazard_class, hazard_class, hlen + 1);
+	}
+	return true;
 }
 
 /* Feeds the positions through the decide step's engine half (decide_fix),
  * in single-row mode. */
 static int
 replay_positions(PGconn *conn, const struct decide_ctx *dc, const struct period *periods,
-                 int nperiods, const char *from, const char *to, const char *vehicle,
-                 size_t *nfixes)
+		 int nperiods, const char *from, const char *to, const char *vehicle,
+		 size_t *nfixes)
 {
-    const char *params[] = { from, to, vehicle };
-    if (!PQsendQueryParams(conn,
-            "SELECT vehicle, floor(extract(epoch FROM ts) * 1000000)::int8, lat, lon,"
-            "  speed_kmh, hazard_class "
-            "FROM positions "
-            "WHERE ts >= $1::timestamptz AND ts < $2::timestamptz"
-            "  AND ($3::text IS NULL OR vehicle = $3::text) "
-            "ORDER BY ts, vehicle", 3, NULL, params, NULL, NULL, 0) ||
-        !PQsetSingleRowMode(conn)) {
-        ctl_error("audit", "the database refused: %s", PQerrorMessage(conn));
-        return -1;
-    }
-    int rc = 0, next = 1;
-    PGresult *res;
-    while ((res = PQgetResult(conn)) != NULL) {
-        ExecStatusType st = PQresultStatus(res);
-        if (st == PGRES_SINGLE_TUPLE) {
-            struct ing_fix fx;
-            bool fits = position_fix(res, &fx);
-            int64_t ts_us = ctl_field_i64(res, 0, 1);
-            while (next < nperiods && ts_us >= periods[next].from_us)
-                gf_engine_set_zones(dc->engine, periods[next++].zs);
-            /* rx_us 0: silence is the tick's, which an audit never runs. */
-            if (fits && decide_fix(dc, &fx, 0, NULL) == GF_ENOMEM && rc == 0) {
-                ctl_error("audit", "out of memory");
-                rc = -1;
-            }
-            (*nfixes)++;
-        } else if (st != PGRES_TUPLES_OK && rc == 0) {
-            fprintf(stderr, "hazgate-ctl audit: the database refused: %s",
-                    PQresultErrorMessage(res));
-            rc = -1;
-        }
-        PQclear(res);
-    }
-    return rc;
+	const char *params[] = { from, to, vehicle };
+	if (!PQsendQueryParams(
+		    conn,
+		    "SELECT vehicle, floor(extract(epoch FROM ts) * 1000000)::int8, lat, lon,"
+		    "  speed_kmh, hazard_class "
+		    "FROM positions "
+		    "WHERE ts >= $1::timestamptz AND ts < $2::timestamptz"
+		    "  AND ($3::text IS NULL OR vehicle = $3::text) "
+		    "ORDER BY ts, vehicle",
+		    3, NULL, params, NULL, NULL, 0) ||
+	    !PQsetSingleRowMode(conn)) {
+		ctl_error("audit", "the database refused: %s", PQerrorMessage(conn));
+		return -1;
+	}
+	int rc = 0, next = 1;
+	PGresult *res;
+	while ((res = PQgetResult(conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(res);
+		if (st == PGRES_SINGLE_TUPLE) {
+			struct ing_fix fx;
+			bool fits = position_fix(res, &fx);
+			int64_t ts_us = ctl_field_i64(res, 0, 1);
+			while (next < nperiods && ts_us >= periods[next].from_us)
+				gf_engine_set_zones(dc->engine, periods[next++].zs);
+			/* rx_us 0: silence is the tick's, which an audit never runs. */
+			if (fits && decide_fix(dc, &fx, 0, NULL) == GF_ENOMEM && rc == 0) {
+				ctl_error("audit", "out of memory");
+				rc = -1;
+			}
+			(*nfixes)++;
+		} else if (st != PGRES_TUPLES_OK && rc == 0) {
+			fprintf(stderr, "hazgate-ctl audit: the database refused: %s",
+				PQresultErrorMessage(res));
+			rc = -1;
+		}
+		PQclear(res);
+	}
+	return rc;
 }
 
 int
 ctl_audit_main(int argc, char **argv)
 {
-    struct ctl_common co = { .cmd = "audit", .usage = usage_text, .help = help_text,
-                             .formats = CTL_FMT_TABLE | CTL_FMT_JSON | CTL_FMT_CSV,
-                             .format = CTL_FMT_TABLE };
-    const char *from = NULL, *to = NULL, *vehicle = NULL, *zones_path = NULL,
-               *config_path = NULL, *warmup = NULL;
-    const struct ctl_optval opts[] = {
-        { .code = OPT_FROM, .value = &from },
-        { .code = OPT_TO, .value = &to },
-        { .code = OPT_VEHICLE, .value = &vehicle, .empty = "--vehicle needs a plate" },
-        { .code = OPT_ZONES, .value = &zones_path },
-        { .code = OPT_CONFIG, .value = &config_path },
-        { .code = OPT_WARMUP, .value = &warmup },
-        { 0 },
-    };
-    int parsed = ctl_parse_options(&co, argc, argv, longopts, opts, false);
-    if (parsed >= 0)
-        return parsed;
-    if (!from || !to)
-        return ctl_usage_error(co.cmd, co.usage, "--from and --to are both required");
-    int64_t from_us, to_us, warm_s = 0;
-    if (ctl_time_parse(from, &from_us) != 0)
-        return ctl_time_error(&co, "--from", from);
-    if (ctl_time_parse(to, &to_us) != 0)
-        return ctl_time_error(&co, "--to", to);
-    if (to_us <= from_us)
-        return ctl_usage_error(co.cmd, co.usage, "--to (%s) must be after --from (%s)", to,
-                               from);
-    if (warmup && ctl_duration_parse(warmup, &warm_s) != 0)
-        return ctl_usage_error(co.cmd, co.usage,
-                               "--warmup: '%s' is not a duration (90s, 5m, 2h, 1d)", warmup);
+	struct ctl_common co = { .cmd = "audit",
+				 .usage = usage_text,
+				 .help = help_text,
+				 .formats = CTL_FMT_TABLE | CTL_FMT_JSON | CTL_FMT_CSV,
+				 .format = CTL_FMT_TABLE };
+	const char *from = NULL, *to = NULL, *vehicle = NULL, *zones_path = NULL,
+		   *config_path = NULL, *warmup = NULL;
+	const struct ctl_optval opts[] = {
+		{ .code = OPT_FROM, .value = &from },
+		{ .code = OPT_TO, .value = &to },
+		{ .code = OPT_VEHICLE, .value = &vehicle, .empty = "--vehicle needs a plate" },
+		{ .code = OPT_ZONES, .value = &zones_path },
+		{ .code = OPT_CONFIG, .value = &config_path },
+		{ .code = OPT_WARMUP, .value = &warmup },
+		{ 0 },
+	};
+	int parsed = ctl_parse_options(&co, argc, argv, longopts, opts, false);
+	if (parsed >= 0)
+		return parsed;
+	if (!from || !to)
+		return ctl_usage_error(co.cmd, co.usage, "--from and --to are both required");
+	int64_t from_us, to_us, warm_s = 0;
+	if (ctl_time_parse(from, &from_us) != 0)
+		return ctl_time_error(&co, "--from", from);
+	if (ctl_time_parse(to, &to_us) != 0)
+		return ctl_time_error(&co, "--to", to);
+	if (to_us <= from_us)
+		return ctl_usage_error(co.cmd, co.usage, "--to (%s) must be after --from (%s)", to,
+				       from);
+	if (warmup && ctl_duration_parse(warmup, &warm_s) != 0)
+		return ctl_usage_error(co.cmd, co.usage,
+				       "--warmup: '%s' is not a duration (90s, 5m, 2h, 1d)",
+				       warmup);
 
-    int rc = CTL_EUSAGE;
-    struct ctl_engine_conf conf;
-    gf_zoneset *file_zs = NULL;
-    struct period *periods = NULL;
-    int nperiods = 0;
-    gf_engine *e = NULL;
-    PGconn *conn = NULL;
-    PGresult *res = NULL;
-    ctl_out *o = NULL;
-    struct audit au = { .report_from_us = from_us, .found = json_array() };
-    char *keys = NULL;
+	int rc = CTL_EUSAGE;
+	struct ctl_engine_conf conf;
+	gf_zoneset *file_zs = NULL;
+	struct period *periods = NULL;
+	int nperiods = 0;
+	gf_engine *e = NULL;
+	PGconn *conn = NULL;
+	PGresult *res = NULL;
+	ctl_out *o = NULL;
+	struct audit au = { .report_from_us = from_us, .found = json_array() };
+	char *keys = NULL;
 
-    if (ctl_engine_conf_load(&co, config_path, &conf) != CTL_OK) {
-        json_decref(au.found);
-        return CTL_EUSAGE;
-    }
-    if (zones_path && ctl_engine_zones_file(&co, zones_path, &file_zs) != CTL_OK)
-        goto done;
-    rc = CTL_EFAIL;
-    conn = ctl_connect(co.conninfo);
-    if (!conn)
-        goto done;
-    int64_t feed_from_us = from_us - warm_s * 1000000;
-    if (file_zs) {
-        periods = calloc(1, sizeof *periods);
-        if (!periods)
-            goto done;
-        periods[0].from_us = feed_from_us;
-        periods[0].zs = file_zs;
-        nperiods = 1;
-    } else {
-        nperiods = history_periods(conn, feed_from_us, to_us, &periods);
-        if (nperiods < 0)
-            goto done;
-    }
-    int er = gf_engine_new(&conf.cfg.geofence, periods[0].zs, conf.tz, &e);
-    if (er != GF_OK) {
-        ctl_error(co.cmd, "engine: %s", gf_strerror(er));
-        goto done;
-    }
-    char feed_from_s[40], from_s[40], to_s[40];
-    ctl_time_format(feed_from_us, feed_from_s);
-    ctl_time_format(from_us, from_s);
-    ctl_time_format(to_us, to_s);
-    size_t nfixes = 0;
-    struct decide_ctx dc;
-    ctl_engine_decide(&conf, e, on_alert, &au, &dc);
-    if (replay_positions(conn, &dc, periods, nperiods, feed_from_s, to_s, vehicle, &nfixes) != 0)
-        goto done;
+	if (ctl_engine_conf_load(&co, config_path, &conf) != CTL_OK) {
+		json_decref(au.found);
+		return CTL_EUSAGE;
+	}
+	if (zones_path && ctl_engine_zones_file(&co, zones_path, &file_zs) != CTL_OK)
+		goto done;
+	rc = CTL_EFAIL;
+	conn = ctl_connect(co.conninfo);
+	if (!conn)
+		goto done;
+	int64_t feed_from_us = from_us - warm_s * 1000000;
+	if (file_zs) {
+		periods = calloc(1, sizeof *periods);
+		if (!periods)
+			goto done;
+		periods[0].from_us = feed_from_us;
+		periods[0].zs = file_zs;
+		nperiods = 1;
+	} else {
+		nperiods = history_periods(conn, feed_from_us, to_us, &periods);
+		if (nperiods < 0)
+			goto done;
+	}
+	int er = gf_engine_new(&conf.cfg.geofence, periods[0].zs, conf.tz, &e);
+	if (er != GF_OK) {
+		ctl_error(co.cmd, "engine: %s", gf_strerror(er));
+		goto done;
+	}
+	char feed_from_s[40], from_s[40], to_s[40];
+	ctl_time_format(feed_from_us, feed_from_s);
+	ctl_time_format(from_us, from_s);
+	ctl_time_format(to_us, to_s);
+	size_t nfixes = 0;
+	struct decide_ctx dc;
+	ctl_engine_decide(&conf, e, on_alert, &au, &dc);
+	if (replay_positions(conn, &dc, periods, nperiods, feed_from_s, to_s, vehicle, &nfixes) !=
+	    0)
+		goto done;
 
-    /* The live alerts: one lookup by the alerts table's unique key. */
-    json_t *lookup = json_array();
-    size_t i;
-    json_t *v;
-    json_array_foreach(au.found, i, v) {
-        /* The alert's own JSON time (milliseconds), as the gateway stores it. */
-        json_array_append_new(lookup, json_pack("{s:I, s:O, s:O, s:O, s:O}", "i",
-                                                (json_int_t)i, "vehicle",
-                                                json_object_get(v, "vehicle"), "ts",
-                                                json_object_get(v, "ts"),
-                                                "kind", json_object_get(v, "kind"), "zone_id",
-                                                json_object_get(v, "zone_id")));
-    }
-    keys = json_dumps(lookup, JSON_COMPACT);
-    json_decref(lookup);
-    if (!keys)
-        goto done;
-    const char *lp[] = { keys, from_s, to_s, vehicle };
-    res = ctl_query(conn, co.cmd,
-        "WITH k AS (SELECT * FROM jsonb_to_recordset($1::jsonb)"
-        "           AS k(i int, vehicle text, ts timestamptz, kind text, zone_id int)),"
-        " m AS (SELECT k.i, a.id, a.acked_at, a.acked_by FROM k"
-        "       JOIN alerts a ON a.vehicle = k.vehicle AND a.ts = k.ts AND a.kind = k.kind"
-        "        AND a.zone_id IS NOT DISTINCT FROM k.zone_id) "
-        "SELECT i, id, floor(extract(epoch FROM acked_at) * 1000000)::int8, acked_by,"
-        "  (SELECT count(*) FROM alerts a"
-        "    WHERE a.ts >= $2::timestamptz AND a.ts < $3::timestamptz"
-        "      AND ($4::text IS NULL OR a.vehicle = $4::text)"
-        "      AND a.kind IN ('prohibited_entry', 'route_deviation', 'zone_speeding',"
-        "                     'overspeed', 'dwell_exceeded')"
-        "      AND a.id NOT IN (SELECT id FROM m)) "
-        "FROM (SELECT * FROM m UNION ALL SELECT NULL, NULL, NULL, NULL) AS x "
-        "ORDER BY i NULLS LAST", 4, lp);
-    if (!res)
-        goto done;
+	/* The live alerts: one lookup by the alerts table's unique key. */
+	json_t *lookup = json_array();
+	size_t i;
+	json_t *v;
+	json_array_foreach(au.found, i, v)
+	{
+		/* The alert's own JSON time (milliseconds), as the gateway stores it. */
+		json_array_append_new(lookup,
+				      json_pack("{s:I, s:O, s:O, s:O, s:O}", "i", (json_int_t)i,
+						"vehicle", json_object_get(v, "vehicle"), "ts",
+						json_object_get(v, "ts"), "kind",
+						json_object_get(v, "kind"), "zone_id",
+						json_object_get(v, "zone_id")));
+	}
+	keys = json_dumps(lookup, JSON_COMPACT);
+	json_decref(lookup);
+	if (!keys)
+		goto done;
+	const char *lp[] = { keys, from_s, to_s, vehicle };
+	res = ctl_query(
+		conn, co.cmd,
+		"WITH k AS (SELECT * FROM jsonb_to_recordset($1::jsonb)"
+		"           AS k(i int, vehicle text, ts timestamptz, kind text, zone_id int)),"
+		" m AS (SELECT k.i, a.id, a.acked_at, a.acked_by FROM k"
+		"       JOIN alerts a ON a.vehicle = k.vehicle AND a.ts = k.ts AND a.kind = k.kind"
+		"        AND a.zone_id IS NOT DISTINCT FROM k.zone_id) "
+		"SELECT i, id, floor(extract(epoch FROM acked_at) * 1000000)::int8, acked_by,"
+		"  (SELECT count(*) FROM alerts a"
+		"    WHERE a.ts >= $2::timestamptz AND a.ts < $3::timestamptz"
+		"      AND ($4::text IS NULL OR a.vehicle = $4::text)"
+		"      AND a.kind IN ('prohibited_entry', 'route_deviation', 'zone_speeding',"
+		"                     'overspeed', 'dwell_exceeded')"
+		"      AND a.id NOT IN (SELECT id FROM m)) "
+		"FROM (SELECT * FROM m UNION ALL SELECT NULL, NULL, NULL, NULL) AS x "
+		"ORDER BY i NULLS LAST",
+		4, lp);
+	if (!res)
+		goto done;
 
-    o = ctl_out_new(co.format, cols, sizeof cols / sizeof cols[0], stdout, false);
-    if (!o)
-        goto done;
-    size_t acked = 0, open = 0, missing = 0;
-    int nrows = PQntuples(res);
-    int64_t extra = nrows ? ctl_field_i64(res, nrows - 1, 4) : 0;
-    json_array_foreach(au.found, i, v) {
-        int m = -1;
-        for (int r = 0; r < nrows - 1; r++)
-            if (ctl_field_i64(res, r, 0) == (int64_t)i)
-                m = r;
-        json_t *row = json_object();
-        static const char *const copy[] = { "ts", "vehicle", "kind", "severity", "zone_id",
-                                            "zone", "lat", "lon", "speed_kmh", "detail" };
-        for (size_t k = 0; k < sizeof copy / sizeof copy[0]; k++) {
-            json_t *x = json_object_get(v, copy[k]);
-            json_object_set(row, copy[k], x ? x : json_null());
-        }
-        if (m < 0) {
-            json_object_set_new(row, "live", json_string("missing"));
-            json_object_set_new(row, "alert_id", json_null());
-            json_object_set_new(row, "acked_at", json_null());
-            json_object_set_new(row, "acked_by", json_null());
-            missing++;
-        } else {
-            bool is_acked = ctl_field(res, m, 2) != NULL;
-            json_object_set_new(row, "live", json_string(is_acked ? "acknowledged" : "open"));
-            json_object_set_new(row, "alert_id", ctl_json_int(res, m, 1));
-            json_object_set_new(row, "acked_at", ctl_json_time(res, m, 2));
-            json_object_set_new(row, "acked_by", ctl_json_text(res, m, 3));
-            if (is_acked)
-                acked++;
-            else
-                open++;
-        }
-        ctl_out_row(o, row);
-    }
-    ctl_out_finish(o);
-    fprintf(stderr, "audit %s .. %s: %zu fixes, %zu zone sets, %zu violations: "
-                    "%zu acknowledged, %zu open, %zu missing a live alert; "
-                    "%" PRId64 " live alerts not reproduced\n",
-            from_s, to_s, nfixes, (size_t)nperiods, json_array_size(au.found), acked, open,
-            missing, extra);
-    rc = CTL_OK;
+	o = ctl_out_new(co.format, cols, sizeof cols / sizeof cols[0], stdout, false);
+	if (!o)
+		goto done;
+	size_t acked = 0, open = 0, missing = 0;
+	int nrows = PQntuples(res);
+	int64_t extra = nrows ? ctl_field_i64(res, nrows - 1, 4) : 0;
+	json_array_foreach(au.found, i, v)
+	{
+		int m = -1;
+		for (int r = 0; r < nrows - 1; r++)
+			if (ctl_field_i64(res, r, 0) == (int64_t)i)
+				m = r;
+		json_t *row = json_object();
+		static const char *const copy[] = { "ts",        "vehicle", "kind", "severity",
+						    "zone_id",   "zone",    "lat",  "lon",
+						    "speed_kmh", "detail" };
+		for (size_t k = 0; k < sizeof copy / sizeof copy[0]; k++) {
+			json_t *x = json_object_get(v, copy[k]);
+			json_object_set(row, copy[k], x ? x : json_null());
+		}
+		if (m < 0) {
+			json_object_set_new(row, "live", json_string("missing"));
+			json_object_set_new(row, "alert_id", json_null());
+			json_object_set_new(row, "acked_at", json_null());
+			json_object_set_new(row, "acked_by", json_null());
+			missing++;
+		} else {
+			bool is_acked = ctl_field(res, m, 2) != NULL;
+			json_object_set_new(row, "live",
+					    json_string(is_acked ? "acknowledged" : "open"));
+			json_object_set_new(row, "alert_id", ctl_json_int(res, m, 1));
+			json_object_set_new(row, "acked_at", ctl_json_time(res, m, 2));
+			json_object_set_new(row, "acked_by", ctl_json_text(res, m, 3));
+			if (is_acked)
+				acked++;
+			else
+				open++;
+		}
+		ctl_out_row(o, row);
+	}
+	ctl_out_finish(o);
+	fprintf(stderr,
+		"audit %s .. %s: %zu fixes, %zu zone sets, %zu violations: "
+		"%zu acknowledged, %zu open, %zu missing a live alert; "
+		"%" PRId64 " live alerts not reproduced\n",
+		from_s, to_s, nfixes, (size_t)nperiods, json_array_size(au.found), acked, open,
+		missing, extra);
+	rc = CTL_OK;
 done:
-    ctl_out_free(o);
-    PQclear(res);
-    free(keys);
-    if (conn)
-        PQfinish(conn);
-    gf_engine_free(e);
-    for (int k = 0; k < nperiods; k++)
-        gf_zoneset_free(periods[k].zs);
-    if (nperiods == 0)
-        gf_zoneset_free(file_zs);
-    free(periods);
-    json_decref(au.found);
-    ctl_engine_conf_clear(&conf);
-    return rc;
+	ctl_out_free(o);
+	PQclear(res);
+	free(keys);
+	if (conn)
+		PQfinish(conn);
+	gf_engine_free(e);
+	for (int k = 0; k < nperiods; k++)
+		gf_zoneset_free(periods[k].zs);
+	if (nperiods == 0)
+		gf_zoneset_free(file_zs);
+	free(periods);
+	json_decref(au.found);
+	ctl_engine_conf_clear(&conf);
+	return rc;
 }

@@ -14,16 +14,16 @@
 #include "ingest/ingest.h"
 
 struct ctl_engine_conf {
-    struct gw_config cfg;                /* defaults, or the --config file */
-    gf_tz *tz;                           /* the [geofence] timezone; owned */
-    struct decide_sub subs[GW_SUB_MAX];  /* [mqtt] subscribe; filters borrowed
+	struct gw_config cfg;               /* defaults, or the --config file */
+	gf_tz *tz;                          /* the [geofence] timezone; owned */
+	struct decide_sub subs[GW_SUB_MAX]; /* [mqtt] subscribe; filters borrowed
                                             from cfg: the struct stays put */
 };
 
 /* Reads the configuration (path NULL: the defaults) and loads its time
  * zone. Returns CTL_OK, or CTL_EUSAGE after saying why under co->cmd. */
 int ctl_engine_conf_load(const struct ctl_common *co, const char *path,
-                         struct ctl_engine_conf *conf);
+			 struct ctl_engine_conf *conf);
 
 void ctl_engine_conf_clear(struct ctl_engine_conf *conf);
 
@@ -33,8 +33,8 @@ int ctl_engine_zones_file(const struct ctl_common *co, const char *path, gf_zone
 
 /* The decide step over the configuration's subscriptions and engine e,
  * alerts to cb(arg). conf and e must outlive *out. */
-void ctl_engine_decide(const struct ctl_engine_conf *conf, gf_engine *e, gf_alert_cb cb,
-                       void *arg, struct decide_ctx *out);
+void ctl_engine_decide(const struct ctl_engine_conf *conf, gf_engine *e, gf_alert_cb cb, void *arg,
+		       struct decide_ctx *out);
 
 /* Renders an alert with gf_alert_format into a malloc'd line (no newline). */
 char *ctl_engine_alert_json(const struct gf_alert *a, int64_t id);

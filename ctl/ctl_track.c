@@ -14,220 +14,238 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage_text[] =
-    "track VEHICLE --from T --to T [--format geojson|gpx|csv|json]";
+static const char usage_text[] = "track VEHICLE --from T --to T [--format geojson|gpx|csv|json]";
 
 static const char help_text[] =
-    "usage: hazgate-ctl track VEHICLE --from T --to T [--format geojson|gpx|csv|json]\n"
-    "\n"
-    "The stored track of VEHICLE from T (inclusive) to T (exclusive), in time order:\n"
-    "  geojson  (default) a Feature with a LineString; properties.coordTimes holds\n"
-    "           each point's time (RFC 3339 UTC), properties.speed_kmh its speed\n"
-    "  gpx      GPX 1.1 (trk/trkseg/trkpt with ele, time, fix, sat, hdop)\n"
-    "  csv      one fix per line with a header\n"
-    "  json     one fix per line as a JSON object\n"
-    "T is RFC 3339 or local 'YYYY-MM-DD HH:MM' in the configured time zone.\n";
+	"usage: hazgate-ctl track VEHICLE --from T --to T [--format geojson|gpx|csv|json]\n"
+	"\n"
+	"The stored track of VEHICLE from T (inclusive) to T (exclusive), in time order:\n"
+	"  geojson  (default) a Feature with a LineString; properties.coordTimes holds\n"
+	"           each point's time (RFC 3339 UTC), properties.speed_kmh its speed\n"
+	"  gpx      GPX 1.1 (trk/trkseg/trkpt with ele, time, fix, sat, hdop)\n"
+	"  csv      one fix per line with a header\n"
+	"  json     one fix per line as a JSON object\n"
+	"T is RFC 3339 or local 'YYYY-MM-DD HH:MM' in the configured time zone.\n";
 
 enum { OPT_FROM = CTL_OPT_FIRST_COMMAND, OPT_TO };
 
 static const struct option longopts[] = {
-    CTL_COMMON_LONGOPTS,
-    { "from", required_argument, NULL, OPT_FROM },
-    { "to", required_argument, NULL, OPT_TO },
-    { NULL, 0, NULL, 0 },
+	CTL_COMMON_LONGOPTS,
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "to", required_argument, NULL, OPT_TO },
+	{ NULL, 0, NULL, 0 },
 };
 
-enum { F_TS, F_LAT, F_LON, F_SPEED, F_HEADING, F_ALT, F_HDOP, F_FIX, F_SATS, F_UN, F_CLASS,
-       F_ZONES };
+enum {
+	F_TS,
+	F_LAT,
+	F_LON,
+	F_SPEED,
+	F_HEADING,
+	F_ALT,
+	F_HDOP,
+	F_FIX,
+	F_SATS,
+	F_UN,
+	F_CLASS,
+	F_ZONES
+};
 
 static const char track_sql[] =
-    "SELECT floor(extract(epoch FROM ts) * 1000000)::int8, lat, lon, speed_kmh, heading,"
-    "  alt_m, hdop, fix, sats, un, hazard_class, array_to_json(zone_ids) "
-    "FROM positions WHERE vehicle = $1 AND ts >= $2::timestamptz AND ts < $3::timestamptz "
-    "ORDER BY ts";
+	"SELECT floor(extract(epoch FROM ts) * 1000000)::int8, lat, lon, speed_kmh, heading,"
+	"  alt_m, hdop, fix, sats, un, hazard_class, array_to_json(zone_ids) "
+	"FROM positions WHERE vehicle = $1 AND ts >= $2::timestamptz AND ts < $3::timestamptz "
+	"ORDER BY ts";
 
 static void
 xml_text(FILE *fp, const char *s)
 {
-    for (; *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", fp); break;
-        case '>': fputs("&gt;", fp); break;
-        case '&': fputs("&amp;", fp); break;
-        case '"': fputs("&quot;", fp); break;
-        default: fputc(*s, fp);
-        }
-    }
+	for (; *s; s++) {
+		switch (*s) {
+		case '<':
+			fputs("&lt;", fp);
+			break;
+		case '>':
+			fputs("&gt;", fp);
+			break;
+		case '&':
+			fputs("&amp;", fp);
+			break;
+		case '"':
+			fputs("&quot;", fp);
+			break;
+		default:
+			fputc(*s, fp);
+		}
+	}
 }
 
 static void
 gpx(FILE *fp, const char *vehicle, const PGresult *res)
 {
-    char ts[40];
-    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-          "<gpx version=\"1.1\" creator=\"hazgate-ctl\" "
-          "xmlns=\"http://www.topografix.com/GPX/1/1\" "
-          "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
-          "xsi:schemaLocation=\"http://www.topografix.com/GPX/1/1 "
-          "http://www.topografix.com/GPX/1/1/gpx.xsd\">\n", fp);
-    fputs("  <trk>\n    <name>", fp);
-    xml_text(fp, vehicle);
-    fputs("</name>\n    <trkseg>\n", fp);
-    for (int i = 0; i < PQntuples(res); i++) {
-        fprintf(fp, "      <trkpt lat=\"%s\" lon=\"%s\">", PQgetvalue(res, i, F_LAT),
-                PQgetvalue(res, i, F_LON));
-        if (ctl_field(res, i, F_ALT))
-            fprintf(fp, "<ele>%s</ele>", PQgetvalue(res, i, F_ALT));
-        ctl_time_format(ctl_field_i64(res, i, F_TS), ts);
-        fprintf(fp, "<time>%s</time>", ts);
-        const char *fix = ctl_field(res, i, F_FIX);
-        if (fix && (strcmp(fix, "2") == 0 || strcmp(fix, "3") == 0))
-            fprintf(fp, "<fix>%sd</fix>", fix);
-        if (ctl_field(res, i, F_SATS))
-            fprintf(fp, "<sat>%s</sat>", PQgetvalue(res, i, F_SATS));
-        if (ctl_field(res, i, F_HDOP))
-            fprintf(fp, "<hdop>%s</hdop>", PQgetvalue(res, i, F_HDOP));
-        fputs("</trkpt>\n", fp);
-    }
-    fputs("    </trkseg>\n  </trk>\n</gpx>\n", fp);
+	char ts[40];
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	      "<gpx version=\"1.1\" creator=\"hazgate-ctl\" "
+	      "xmlns=\"http://www.topografix.com/GPX/1/1\" "
+	      "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+	      "xsi:schemaLocation=\"http://www.topografix.com/GPX/1/1 "
+	      "http://www.topografix.com/GPX/1/1/gpx.xsd\">\n",
+	      fp);
+	fputs("  <trk>\n    <name>", fp);
+	xml_text(fp, vehicle);
+	fputs("</name>\n    <trkseg>\n", fp);
+	for (int i = 0; i < PQntuples(res); i++) {
+		fprintf(fp, "      <trkpt lat=\"%s\" lon=\"%s\">", PQgetvalue(res, i, F_LAT),
+			PQgetvalue(res, i, F_LON));
+		if (ctl_field(res, i, F_ALT))
+			fprintf(fp, "<ele>%s</ele>", PQgetvalue(res, i, F_ALT));
+		ctl_time_format(ctl_field_i64(res, i, F_TS), ts);
+		fprintf(fp, "<time>%s</time>", ts);
+		const char *fix = ctl_field(res, i, F_FIX);
+		if (fix && (strcmp(fix, "2") == 0 || strcmp(fix, "3") == 0))
+			fprintf(fp, "<fix>%sd</fix>", fix);
+		if (ctl_field(res, i, F_SATS))
+			fprintf(fp, "<sat>%s</sat>", PQgetvalue(res, i, F_SATS));
+		if (ctl_field(res, i, F_HDOP))
+			fprintf(fp, "<hdop>%s</hdop>", PQgetvalue(res, i, F_HDOP));
+		fputs("</trkpt>\n", fp);
+	}
+	fputs("    </trkseg>\n  </trk>\n</gpx>\n", fp);
 }
 
 static void
 geojson(FILE *fp, const char *vehicle, const char *from, const char *to, const PGresult *res)
 {
-    int n = PQntuples(res);
-    json_t *coords = json_array(), *times = json_array(), *speeds = json_array();
-    for (int i = 0; i < n; i++) {
-        json_t *pt = json_array();
-        json_array_append_new(pt, ctl_json_real(res, i, F_LON));
-        json_array_append_new(pt, ctl_json_real(res, i, F_LAT));
-        json_array_append_new(coords, pt);
-        json_array_append_new(times, ctl_json_time(res, i, F_TS));
-        json_array_append_new(speeds, ctl_json_real(res, i, F_SPEED));
-    }
-    json_t *geom;
-    if (n >= 2)
-        geom = json_pack("{s:s, s:o}", "type", "LineString", "coordinates", coords);
-    else if (n == 1) {
-        geom = json_pack("{s:s, s:O}", "type", "Point", "coordinates",
-                         json_array_get(coords, 0));
-        json_decref(coords);
-    } else {
-        geom = json_null();
-        json_decref(coords);
-    }
-    json_t *props = json_pack("{s:s, s:s, s:s, s:i, s:o, s:o}", "vehicle", vehicle, "from",
-                              from, "to", to, "points", n, "coordTimes", times, "speed_kmh",
-                              speeds);
-    json_t *f = json_pack("{s:s, s:o, s:o}", "type", "Feature", "geometry", geom,
-                          "properties", props);
-    char *text = ctl_json_line(f);
-    if (text) {
-        fputs(text, fp);
-        fputc('\n', fp);
-    }
-    free(text);
-    json_decref(f);
+	int n = PQntuples(res);
+	json_t *coords = json_array(), *times = json_array(), *speeds = json_array();
+	for (int i = 0; i < n; i++) {
+		json_t *pt = json_array();
+		json_array_append_new(pt, ctl_json_real(res, i, F_LON));
+		json_array_append_new(pt, ctl_json_real(res, i, F_LAT));
+		json_array_append_new(coords, pt);
+		json_array_append_new(times, ctl_json_time(res, i, F_TS));
+		json_array_append_new(speeds, ctl_json_real(res, i, F_SPEED));
+	}
+	json_t *geom;
+	if (n >= 2)
+		geom = json_pack("{s:s, s:o}", "type", "LineString", "coordinates", coords);
+	else if (n == 1) {
+		geom = json_pack("{s:s, s:O}", "type", "Point", "coordinates",
+				 json_array_get(coords, 0));
+		json_decref(coords);
+	} else {
+		geom = json_null();
+		json_decref(coords);
+	}
+	json_t *props = json_pack("{s:s, s:s, s:s, s:i, s:o, s:o}", "vehicle", vehicle, "from",
+				  from, "to", to, "points", n, "coordTimes", times, "speed_kmh",
+				  speeds);
+	json_t *f = json_pack("{s:s, s:o, s:o}", "type", "Feature", "geometry", geom, "properties",
+			      props);
+	char *text = ctl_json_line(f);
+	if (text) {
+		fputs(text, fp);
+		fputc('\n', fp);
+	}
+	free(text);
+	json_decref(f);
 }
 
 int
 ctl_track_main(int argc, char **argv)
 {
-    static const struct ctl_column cols[] = {
-        { "vehicle", NULL, 0, 0 },
-        { "ts", NULL, CTL_COL_LOCALTIME, 0 },
-        { "lat", NULL, 0, 0 },
-        { "lon", NULL, 0, 0 },
-        { "speed_kmh", NULL, 0, 0 },
-        { "heading", NULL, 0, 0 },
-        { "alt_m", NULL, 0, 0 },
-        { "hdop", NULL, 0, 0 },
-        { "fix", NULL, 0, 0 },
-        { "sats", NULL, 0, 0 },
-        { "un", NULL, 0, 0 },
-        { "hazard_class", NULL, 0, 0 },
-        { "zone_ids", NULL, 0, 0 },
-    };
-    struct ctl_common co = { .cmd = "track", .usage = usage_text, .help = help_text,
-                             .formats = CTL_FMT_GEOJSON | CTL_FMT_GPX | CTL_FMT_CSV |
-                                        CTL_FMT_JSON,
-                             .format = CTL_FMT_GEOJSON };
-    const char *from = NULL, *to = NULL;
-    int c;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, CTL_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-        if (c == OPT_FROM)
-            from = optarg;
-        else if (c == OPT_TO)
-            to = optarg;
-        else {
-            int r = ctl_common_option(&co, c, argv);
-            if (r >= 0)
-                return r;
-        }
-    }
-    if (optind >= argc)
-        return ctl_usage_error(co.cmd, co.usage, "which vehicle?");
-    if (argc - optind > 1)
-        return ctl_usage_error(co.cmd, co.usage, "one vehicle at a time ('%s' is extra)",
-                               argv[optind + 1]);
-    const char *vehicle = argv[optind];
-    if (!*vehicle)
-        return ctl_usage_error(co.cmd, co.usage, "the vehicle is empty");
-    if (!from || !to)
-        return ctl_usage_error(co.cmd, co.usage, "--from and --to are both required");
-    int64_t from_us, to_us;
-    if (ctl_time_parse(from, &from_us) != 0)
-        return ctl_time_error(&co, "--from", from);
-    if (ctl_time_parse(to, &to_us) != 0)
-        return ctl_time_error(&co, "--to", to);
-    if (to_us <= from_us)
-        return ctl_usage_error(co.cmd, co.usage, "--to (%s) must be after --from (%s)", to,
-                               from);
-    char from_s[40], to_s[40];
-    ctl_time_format(from_us, from_s);
-    ctl_time_format(to_us, to_s);
+	static const struct ctl_column cols[] = {
+		{ "vehicle", NULL, 0, 0 },   { "ts", NULL, CTL_COL_LOCALTIME, 0 },
+		{ "lat", NULL, 0, 0 },       { "lon", NULL, 0, 0 },
+		{ "speed_kmh", NULL, 0, 0 }, { "heading", NULL, 0, 0 },
+		{ "alt_m", NULL, 0, 0 },     { "hdop", NULL, 0, 0 },
+		{ "fix", NULL, 0, 0 },       { "sats", NULL, 0, 0 },
+		{ "un", NULL, 0, 0 },        { "hazard_class", NULL, 0, 0 },
+		{ "zone_ids", NULL, 0, 0 },
+	};
+	struct ctl_common co = { .cmd = "track",
+				 .usage = usage_text,
+				 .help = help_text,
+				 .formats = CTL_FMT_GEOJSON | CTL_FMT_GPX | CTL_FMT_CSV |
+					    CTL_FMT_JSON,
+				 .format = CTL_FMT_GEOJSON };
+	const char *from = NULL, *to = NULL;
+	int c;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, CTL_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		if (c == OPT_FROM)
+			from = optarg;
+		else if (c == OPT_TO)
+			to = optarg;
+		else {
+			int r = ctl_common_option(&co, c, argv);
+			if (r >= 0)
+				return r;
+		}
+	}
+	if (optind >= argc)
+		return ctl_usage_error(co.cmd, co.usage, "which vehicle?");
+	if (argc - optind > 1)
+		return ctl_usage_error(co.cmd, co.usage, "one vehicle at a time ('%s' is extra)",
+				       argv[optind + 1]);
+	const char *vehicle = argv[optind];
+	if (!*vehicle)
+		return ctl_usage_error(co.cmd, co.usage, "the vehicle is empty");
+	if (!from || !to)
+		return ctl_usage_error(co.cmd, co.usage, "--from and --to are both required");
+	int64_t from_us, to_us;
+	if (ctl_time_parse(from, &from_us) != 0)
+		return ctl_time_error(&co, "--from", from);
+	if (ctl_time_parse(to, &to_us) != 0)
+		return ctl_time_error(&co, "--to", to);
+	if (to_us <= from_us)
+		return ctl_usage_error(co.cmd, co.usage, "--to (%s) must be after --from (%s)", to,
+				       from);
+	char from_s[40], to_s[40];
+	ctl_time_format(from_us, from_s);
+	ctl_time_format(to_us, to_s);
 
-    PGconn *conn = ctl_connect(co.conninfo);
-    if (!conn)
-        return CTL_EFAIL;
-    const char *params[] = { vehicle, from_s, to_s };
-    PGresult *res = ctl_query(conn, co.cmd, track_sql, 3, params);
-    PQfinish(conn);
-    if (!res)
-        return CTL_EFAIL;
-    if (PQntuples(res) == 0)
-        fprintf(stderr, "hazgate-ctl track: no positions of %s from %s to %s\n", vehicle,
-                from_s, to_s);
-    if (co.format == CTL_FMT_GEOJSON) {
-        geojson(stdout, vehicle, from_s, to_s, res);
-    } else if (co.format == CTL_FMT_GPX) {
-        gpx(stdout, vehicle, res);
-    } else {
-        ctl_out *o = ctl_out_new(co.format, cols, sizeof cols / sizeof cols[0], stdout, false);
-        for (int i = 0; o && i < PQntuples(res); i++) {
-            json_t *row = json_object();
-            json_object_set_new(row, "vehicle", json_string(vehicle));
-            json_object_set_new(row, "ts", ctl_json_time(res, i, F_TS));
-            json_object_set_new(row, "lat", ctl_json_real(res, i, F_LAT));
-            json_object_set_new(row, "lon", ctl_json_real(res, i, F_LON));
-            json_object_set_new(row, "speed_kmh", ctl_json_real(res, i, F_SPEED));
-            json_object_set_new(row, "heading", ctl_json_real(res, i, F_HEADING));
-            json_object_set_new(row, "alt_m", ctl_json_real(res, i, F_ALT));
-            json_object_set_new(row, "hdop", ctl_json_real(res, i, F_HDOP));
-            json_object_set_new(row, "fix", ctl_json_int(res, i, F_FIX));
-            json_object_set_new(row, "sats", ctl_json_int(res, i, F_SATS));
-            json_object_set_new(row, "un", ctl_json_text(res, i, F_UN));
-            json_object_set_new(row, "hazard_class", ctl_json_text(res, i, F_CLASS));
-            json_object_set_new(row, "zone_ids", ctl_json_parse(res, i, F_ZONES));
-            ctl_out_row(o, row);
-        }
-        if (o)
-            ctl_out_finish(o);
-        ctl_out_free(o);
-    }
-    PQclear(res);
-    fflush(stdout);
-    return CTL_OK;
+	PGconn *conn = ctl_connect(co.conninfo);
+	if (!conn)
+		return CTL_EFAIL;
+	const char *params[] = { vehicle, from_s, to_s };
+	PGresult *res = ctl_query(conn, co.cmd, track_sql, 3, params);
+	PQfinish(conn);
+	if (!res)
+		return CTL_EFAIL;
+	if (PQntuples(res) == 0)
+		fprintf(stderr, "hazgate-ctl track: no positions of %s from %s to %s\n", vehicle,
+			from_s, to_s);
+	if (co.format == CTL_FMT_GEOJSON) {
+		geojson(stdout, vehicle, from_s, to_s, res);
+	} else if (co.format == CTL_FMT_GPX) {
+		gpx(stdout, vehicle, res);
+	} else {
+		ctl_out *o = ctl_out_new(co.format, cols, sizeof cols / sizeof cols[0], stdout,
+					 false);
+		for (int i = 0; o && i < PQntuples(res); i++) {
+			json_t *row = json_object();
+			json_object_set_new(row, "vehicle", json_string(vehicle));
+			json_object_set_new(row, "ts", ctl_json_time(res, i, F_TS));
+			json_object_set_new(row, "lat", ctl_json_real(res, i, F_LAT));
+			json_object_set_new(row, "lon", ctl_json_real(res, i, F_LON));
+			json_object_set_new(row, "speed_kmh", ctl_json_real(res, i, F_SPEED));
+			json_object_set_new(row, "heading", ctl_json_real(res, i, F_HEADING));
+			json_object_set_new(row, "alt_m", ctl_json_real(res, i, F_ALT));
+			json_object_set_new(row, "hdop", ctl_json_real(res, i, F_HDOP));
+			json_object_set_new(row, "fix", ctl_json_int(res, i, F_FIX));
+			json_object_set_new(row, "sats", ctl_json_int(res, i, F_SATS));
+			json_object_set_new(row, "un", ctl_json_text(res, i, F_UN));
+			json_object_set_new(row, "hazard_class", ctl_json_text(res, i, F_CLASS));
+			json_object_set_new(row, "zone_ids", ctl_json_parse(res, i, F_ZONES));
+			ctl_out_row(o, row);
+		}
+		if (o)
+			ctl_out_finish(o);
+		ctl_out_free(o);
+	}
+	PQclear(res);
+	fflush(stdout);
+	return CTL_OK;
 }

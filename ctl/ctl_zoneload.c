@@ -16,42 +16,43 @@
 int
 ctl_zones_load(const char *text, size_t len, json_t **out, char *err, size_t errlen)
 {
-    gf_zoneset *zs = NULL;
-    json_t *arr = NULL;
-    *out = NULL;
-    int r = gf_zoneset_parse(text, len, &zs, err, errlen);
-    if (r != GF_OK) {
-        if (r != GF_EZONES)
-            snprintf(err, errlen, "%s", gf_strerror(r));
-        return -1;
-    }
-    arr = json_array();
-    if (!arr)
-        goto nomem;
-    for (size_t i = 0; i < gf_zoneset_count(zs); i++) {
-        struct gf_zone_info zi;
-        if (gf_zoneset_zone(zs, i, &zi) != GF_OK)
-            goto nomem;
-        if (zi.id < INT32_MIN || zi.id > INT32_MAX) {
-            snprintf(err, errlen, "zone id %lld does not fit the zones table (32-bit ids)",
-                     (long long)zi.id);
-            goto fail;
-        }
-        json_error_t jerr;
-        json_t *feature = json_loads(zi.feature_json, 0, &jerr);
-        json_t *z = json_pack("{s:I, s:s, s:s, s:o*}", "id", (json_int_t)zi.id, "name",
-                              zi.name ? zi.name : "", "kind", gf_kind_name(zi.kind),
-                              "feature", feature);
-        if (!feature || !z || json_array_append_new(arr, z) != 0)
-            goto nomem;
-    }
-    gf_zoneset_free(zs);
-    *out = arr;
-    return 0;
+	gf_zoneset *zs = NULL;
+	json_t *arr = NULL;
+	*out = NULL;
+	int r = gf_zoneset_parse(text, len, &zs, err, errlen);
+	if (r != GF_OK) {
+		if (r != GF_EZONES)
+			snprintf(err, errlen, "%s", gf_strerror(r));
+		return -1;
+	}
+	arr = json_array();
+	if (!arr)
+		goto nomem;
+	for (size_t i = 0; i < gf_zoneset_count(zs); i++) {
+		struct gf_zone_info zi;
+		if (gf_zoneset_zone(zs, i, &zi) != GF_OK)
+			goto nomem;
+		if (zi.id < INT32_MIN || zi.id > INT32_MAX) {
+			snprintf(err, errlen,
+				 "zone id %lld does not fit the zones table (32-bit ids)",
+				 (long long)zi.id);
+			goto fail;
+		}
+		json_error_t jerr;
+		json_t *feature = json_loads(zi.feature_json, 0, &jerr);
+		json_t *z = json_pack("{s:I, s:s, s:s, s:o*}", "id", (json_int_t)zi.id, "name",
+				      zi.name ? zi.name : "", "kind", gf_kind_name(zi.kind),
+				      "feature", feature);
+		if (!feature || !z || json_array_append_new(arr, z) != 0)
+			goto nomem;
+	}
+	gf_zoneset_free(zs);
+	*out = arr;
+	return 0;
 nomem:
-    snprintf(err, errlen, "out of memory");
+	snprintf(err, errlen, "out of memory");
 fail:
-    json_decref(arr);
-    gf_zoneset_free(zs);
-    return -1;
+	json_decref(arr);
+	gf_zoneset_free(zs);
+	return -1;
 }

@@ -21,338 +21,344 @@
 #include <string.h>
 
 static const char usage_text[] =
-    "zones import FILE.geojson [--replace] | zones list [--at T] | zones export [--at T]";
+	"zones import FILE.geojson [--replace] | zones list [--at T] | zones export [--at T]";
 
 static const char help_text[] =
-    "usage: hazgate-ctl zones import FILE.geojson [--replace]\n"
-    "       hazgate-ctl zones list [--at T] [--format table|json|csv]\n"
-    "       hazgate-ctl zones export [--at T] > FILE.geojson\n"
-    "\n"
-    "import   validates the whole file with the geofence loader (a bad file\n"
-    "         changes nothing and the error names the feature), then adds or\n"
-    "         updates every zone in one transaction. --replace also deletes the\n"
-    "         zones that are not in the file. A running gateway reloads.\n"
-    "         FILE may be - for stdin. Needs the hazgate_admin role.\n"
-    "list     the zones in force, or those in force at time T (--at).\n"
-    "export   the same as a GeoJSON FeatureCollection that imports unchanged.\n"
-    "\n"
-    "Common options: -d CONNINFO, --tz ZONE, --format (list only).\n";
+	"usage: hazgate-ctl zones import FILE.geojson [--replace]\n"
+	"       hazgate-ctl zones list [--at T] [--format table|json|csv]\n"
+	"       hazgate-ctl zones export [--at T] > FILE.geojson\n"
+	"\n"
+	"import   validates the whole file with the geofence loader (a bad file\n"
+	"         changes nothing and the error names the feature), then adds or\n"
+	"         updates every zone in one transaction. --replace also deletes the\n"
+	"         zones that are not in the file. A running gateway reloads.\n"
+	"         FILE may be - for stdin. Needs the hazgate_admin role.\n"
+	"list     the zones in force, or those in force at time T (--at).\n"
+	"export   the same as a GeoJSON FeatureCollection that imports unchanged.\n"
+	"\n"
+	"Common options: -d CONNINFO, --tz ZONE, --format (list only).\n";
 
 enum { OPT_REPLACE = CTL_OPT_FIRST_COMMAND, OPT_AT };
 
 static const struct option longopts[] = {
-    CTL_COMMON_LONGOPTS,
-    { "replace", no_argument, NULL, OPT_REPLACE },
-    { "at", required_argument, NULL, OPT_AT },
-    { NULL, 0, NULL, 0 },
+	CTL_COMMON_LONGOPTS,
+	{ "replace", no_argument, NULL, OPT_REPLACE },
+	{ "at", required_argument, NULL, OPT_AT },
+	{ NULL, 0, NULL, 0 },
 };
 
 /* The zones query: in force now, or at $1 (from the history). */
 static const char zones_now_sql[] =
-    "SELECT id, name, kind, feature::text, "
-    "  floor(extract(epoch FROM updated_at) * 1000000)::int8, updated_by "
-    "FROM zones ORDER BY id";
+	"SELECT id, name, kind, feature::text, "
+	"  floor(extract(epoch FROM updated_at) * 1000000)::int8, updated_by "
+	"FROM zones ORDER BY id";
 static const char zones_at_sql[] =
-    "SELECT zone_id, name, kind, feature::text, "
-    "  floor(extract(epoch FROM valid_from) * 1000000)::int8, changed_by "
-    "FROM zones_history "
-    "WHERE valid_from <= $1::timestamptz AND (valid_to IS NULL OR valid_to > $1::timestamptz) "
-    "ORDER BY zone_id";
+	"SELECT zone_id, name, kind, feature::text, "
+	"  floor(extract(epoch FROM valid_from) * 1000000)::int8, changed_by "
+	"FROM zones_history "
+	"WHERE valid_from <= $1::timestamptz AND (valid_to IS NULL OR valid_to > $1::timestamptz) "
+	"ORDER BY zone_id";
 
 /* Reads and validates FILE; CTL_OK and *arr, or CTL_EUSAGE after saying why. */
 static int
 load(const char *path, json_t **arr)
 {
-    size_t len = 0;
-    char err[512];
-    char *text = ctl_read_file(path, &len);
-    if (!text) {
-        ctl_error("zones", "cannot read %s: %s", path, strerror(errno));
-        return CTL_EUSAGE;
-    }
-    int r = ctl_zones_load(text, len, arr, err, sizeof err);
-    free(text);
-    if (r != 0) {
-        ctl_error("zones", "%s: %s; nothing was changed", path, err);
-        return CTL_EUSAGE;
-    }
-    return CTL_OK;
+	size_t len = 0;
+	char err[512];
+	char *text = ctl_read_file(path, &len);
+	if (!text) {
+		ctl_error("zones", "cannot read %s: %s", path, strerror(errno));
+		return CTL_EUSAGE;
+	}
+	int r = ctl_zones_load(text, len, arr, err, sizeof err);
+	free(text);
+	if (r != 0) {
+		ctl_error("zones", "%s: %s; nothing was changed", path, err);
+		return CTL_EUSAGE;
+	}
+	return CTL_OK;
 }
 
 /* Writes the zones of arr (borrowed) in one transaction. */
 static int
 import(PGconn *conn, const char *path, json_t *arr, bool replace)
 {
-    int rc = CTL_EFAIL;
-    char *arrtext = NULL;
-    PGresult *res = NULL;
-    bool in_tx = false;
+	int rc = CTL_EFAIL;
+	char *arrtext = NULL;
+	PGresult *res = NULL;
+	bool in_tx = false;
 
-    arrtext = json_dumps(arr, JSON_COMPACT);
-    if (!arrtext) {
-        ctl_error("zones", "out of memory");
-        goto done;
-    }
+	arrtext = json_dumps(arr, JSON_COMPACT);
+	if (!arrtext) {
+		ctl_error("zones", "out of memory");
+		goto done;
+	}
 
-    res = ctl_query(conn, "zones", "BEGIN", 0, NULL);
-    if (!res)
-        goto done;
-    PQclear(res);
-    in_tx = true;
-    /* One import at a time; the gateway's reads go on. */
-    res = ctl_query(conn, "zones", "LOCK TABLE zones IN SHARE ROW EXCLUSIVE MODE", 0, NULL);
-    if (!res)
-        goto done;
-    PQclear(res);
+	res = ctl_query(conn, "zones", "BEGIN", 0, NULL);
+	if (!res)
+		goto done;
+	PQclear(res);
+	in_tx = true;
+	/* One import at a time; the gateway's reads go on. */
+	res = ctl_query(conn, "zones", "LOCK TABLE zones IN SHARE ROW EXCLUSIVE MODE", 0, NULL);
+	if (!res)
+		goto done;
+	PQclear(res);
 
-    const char *p1[] = { arrtext };
-    res = ctl_query(conn, "zones",
-        "WITH src AS ("
-        "  SELECT (e->>'id')::int AS id, e->>'name' AS name, e->>'kind' AS kind,"
-        "         e->'feature' AS feature"
-        "  FROM jsonb_array_elements($1::jsonb) AS e) "
-        "INSERT INTO zones AS z (id, name, kind, feature) "
-        "SELECT id, name, kind, feature FROM src "
-        "ON CONFLICT (id) DO UPDATE "
-        "  SET name = EXCLUDED.name, kind = EXCLUDED.kind, feature = EXCLUDED.feature,"
-        "      updated_at = now(), updated_by = current_user "
-        "  WHERE (z.name, z.kind, z.feature) IS DISTINCT FROM"
-        "        (EXCLUDED.name, EXCLUDED.kind, EXCLUDED.feature) "
-        "RETURNING id, (xmax = 0)", 1, p1);
-    if (!res)
-        goto done;
-    int added = 0, updated = 0;
-    for (int i = 0; i < PQntuples(res); i++) {
-        if (strcmp(PQgetvalue(res, i, 1), "t") == 0)
-            added++;
-        else
-            updated++;
-    }
-    PQclear(res);
-    res = NULL;
+	const char *p1[] = { arrtext };
+	res = ctl_query(
+		conn, "zones",
+		"WITH src AS ("
+		"  SELECT (e->>'id')::int AS id, e->>'name' AS name, e->>'kind' AS kind,"
+		"         e->'feature' AS feature"
+		"  FROM jsonb_array_elements($1::jsonb) AS e) "
+		"INSERT INTO zones AS z (id, name, kind, feature) "
+		"SELECT id, name, kind, feature FROM src "
+		"ON CONFLICT (id) DO UPDATE "
+		"  SET name = EXCLUDED.name, kind = EXCLUDED.kind, feature = EXCLUDED.feature,"
+		"      updated_at = now(), updated_by = current_user "
+		"  WHERE (z.name, z.kind, z.feature) IS DISTINCT FROM"
+		"        (EXCLUDED.name, EXCLUDED.kind, EXCLUDED.feature) "
+		"RETURNING id, (xmax = 0)",
+		1, p1);
+	if (!res)
+		goto done;
+	int added = 0, updated = 0;
+	for (int i = 0; i < PQntuples(res); i++) {
+		if (strcmp(PQgetvalue(res, i, 1), "t") == 0)
+			added++;
+		else
+			updated++;
+	}
+	PQclear(res);
+	res = NULL;
 
-    int deleted = 0;
-    if (replace) {
-        res = ctl_query(conn, "zones",
-            "DELETE FROM zones WHERE id <> ALL (ARRAY(SELECT (e->>'id')::int "
-            "FROM jsonb_array_elements($1::jsonb) AS e)) RETURNING id", 1, p1);
-        if (!res)
-            goto done;
-        deleted = PQntuples(res);
-        PQclear(res);
-        res = NULL;
-    }
-    res = ctl_query(conn, "zones", "COMMIT", 0, NULL);
-    if (!res)
-        goto done;
-    in_tx = false;
-    size_t total = json_array_size(arr);
-    printf("%zu zones in %s: %d added, %d updated, %zu unchanged", total, path, added,
-           updated, total - (size_t)added - (size_t)updated);
-    if (replace)
-        printf(", %d deleted", deleted);
-    printf("\n");
-    rc = CTL_OK;
+	int deleted = 0;
+	if (replace) {
+		res = ctl_query(conn, "zones",
+				"DELETE FROM zones WHERE id <> ALL (ARRAY(SELECT (e->>'id')::int "
+				"FROM jsonb_array_elements($1::jsonb) AS e)) RETURNING id",
+				1, p1);
+		if (!res)
+			goto done;
+		deleted = PQntuples(res);
+		PQclear(res);
+		res = NULL;
+	}
+	res = ctl_query(conn, "zones", "COMMIT", 0, NULL);
+	if (!res)
+		goto done;
+	in_tx = false;
+	size_t total = json_array_size(arr);
+	printf("%zu zones in %s: %d added, %d updated, %zu unchanged", total, path, added, updated,
+	       total - (size_t)added - (size_t)updated);
+	if (replace)
+		printf(", %d deleted", deleted);
+	printf("\n");
+	rc = CTL_OK;
 done:
-    if (in_tx) {
-        bool denied = strstr(PQerrorMessage(conn), "permission denied") != NULL;
-        PQclear(PQexec(conn, "ROLLBACK"));
-        fprintf(stderr, "hazgate-ctl zones: nothing was changed%s\n",
-                denied ? " (zones import needs the hazgate_admin role)" : "");
-    }
-    PQclear(res);
-    free(arrtext);
-    return rc;
+	if (in_tx) {
+		bool denied = strstr(PQerrorMessage(conn), "permission denied") != NULL;
+		PQclear(PQexec(conn, "ROLLBACK"));
+		fprintf(stderr, "hazgate-ctl zones: nothing was changed%s\n",
+			denied ? " (zones import needs the hazgate_admin role)" : "");
+	}
+	PQclear(res);
+	free(arrtext);
+	return rc;
 }
 
 static int
 list(PGconn *conn, const struct ctl_common *co, const char *at)
 {
-    static const struct ctl_column cols[] = {
-        { "id", NULL, CTL_COL_RIGHT, 0 },
-        { "name", NULL, 0, 0 },
-        { "kind", NULL, 0, 0 },
-        { "geometry", NULL, 0, 0 },
-        { "radius_m", NULL, CTL_COL_NOTABLE, 0 },
-        { "width_m", NULL, CTL_COL_NOTABLE, 0 },
-        { "active", NULL, 0, 0 },
-        { "hazard_classes", "CLASSES", 0, 0 },
-        { "speed_limit_kmh", "LIMIT_KMH", 0, 0 },
-        { "max_dwell_s", "DWELL_S", 0, 0 },
-        { "datum", NULL, CTL_COL_NOTABLE, 0 },
-        { "vehicles", NULL, CTL_COL_NOTABLE, 0 },
-        { "updated_at", "UPDATED", CTL_COL_LOCALTIME, 0 },
-        { "updated_by", "BY", 0, 0 },
-    };
-    const char *params[] = { at };
-    PGresult *res = ctl_query(conn, "zones", at ? zones_at_sql : zones_now_sql, at ? 1 : 0,
-                              params);
-    if (!res)
-        return CTL_EFAIL;
-    ctl_out *o = ctl_out_new(co->format, cols, sizeof cols / sizeof cols[0], stdout, false);
-    if (!o) {
-        PQclear(res);
-        return CTL_EFAIL;
-    }
-    for (int i = 0; i < PQntuples(res); i++) {
-        json_t *f = json_loads(PQgetvalue(res, i, 3), 0, NULL);
-        json_t *props = json_object_get(f, "properties");
-        json_t *geom = json_object_get(f, "geometry");
-        json_t *row = json_object();
-        json_object_set_new(row, "id", ctl_json_int(res, i, 0));
-        json_object_set_new(row, "name", ctl_json_text(res, i, 1));
-        json_object_set_new(row, "kind", ctl_json_text(res, i, 2));
-        json_t *gt = json_object_get(geom, "type");
-        json_object_set_new(row, "geometry", gt ? json_incref(gt) : json_null());
-        static const char *const copy[] = { "radius_m", "width_m", "active", "hazard_classes",
-                                            "speed_limit_kmh", "max_dwell_s", "datum",
-                                            "vehicles" };
-        for (size_t k = 0; k < sizeof copy / sizeof copy[0]; k++) {
-            json_t *v = json_object_get(props, copy[k]);
-            if (v && !json_is_null(v))
-                v = json_incref(v);
-            else if (strcmp(copy[k], "active") == 0)
-                v = json_string("always");
-            else
-                v = json_null();
-            json_object_set_new(row, copy[k], v);
-        }
-        json_object_set_new(row, "updated_at", ctl_json_time(res, i, 4));
-        json_object_set_new(row, "updated_by", ctl_json_text(res, i, 5));
-        json_decref(f);
-        if (co->format == CTL_FMT_TABLE) {
-            /* The active windows in short for the table. */
-            json_t *act = json_object_get(row, "active");
-            if (json_is_array(act)) {
-                json_t *w = json_array_get(act, 0);
-                char buf[160];
-                const char *from = json_string_value(json_object_get(w, "from"));
-                const char *to = json_string_value(json_object_get(w, "to"));
-                const char *daily = json_string_value(json_object_get(w, "daily"));
-                snprintf(buf, sizeof buf, "%s%.10s%s%.10s%s%s%s", from ? "" : "",
-                         from ? from : "", (from || to) ? ".." : "", to ? to : "",
-                         daily ? (from || to ? " " : "") : "", daily ? "daily " : "",
-                         daily ? daily : "");
-                if (json_array_size(act) > 1)
-                    strncat(buf, " +more", sizeof buf - strlen(buf) - 1);
-                json_object_set_new(row, "active", json_string(buf));
-            }
-        }
-        ctl_out_row(o, row);
-    }
-    PQclear(res);
-    ctl_out_finish(o);
-    ctl_out_free(o);
-    return CTL_OK;
+	static const struct ctl_column cols[] = {
+		{ "id", NULL, CTL_COL_RIGHT, 0 },
+		{ "name", NULL, 0, 0 },
+		{ "kind", NULL, 0, 0 },
+		{ "geometry", NULL, 0, 0 },
+		{ "radius_m", NULL, CTL_COL_NOTABLE, 0 },
+		{ "width_m", NULL, CTL_COL_NOTABLE, 0 },
+		{ "active", NULL, 0, 0 },
+		{ "hazard_classes", "CLASSES", 0, 0 },
+		{ "speed_limit_kmh", "LIMIT_KMH", 0, 0 },
+		{ "max_dwell_s", "DWELL_S", 0, 0 },
+		{ "datum", NULL, CTL_COL_NOTABLE, 0 },
+		{ "vehicles", NULL, CTL_COL_NOTABLE, 0 },
+		{ "updated_at", "UPDATED", CTL_COL_LOCALTIME, 0 },
+		{ "updated_by", "BY", 0, 0 },
+	};
+	const char *params[] = { at };
+	PGresult *res = ctl_query(conn, "zones", at ? zones_at_sql : zones_now_sql, at ? 1 : 0,
+				  params);
+	if (!res)
+		return CTL_EFAIL;
+	ctl_out *o = ctl_out_new(co->format, cols, sizeof cols / sizeof cols[0], stdout, false);
+	if (!o) {
+		PQclear(res);
+		return CTL_EFAIL;
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		json_t *f = json_loads(PQgetvalue(res, i, 3), 0, NULL);
+		json_t *props = json_object_get(f, "properties");
+		json_t *geom = json_object_get(f, "geometry");
+		json_t *row = json_object();
+		json_object_set_new(row, "id", ctl_json_int(res, i, 0));
+		json_object_set_new(row, "name", ctl_json_text(res, i, 1));
+		json_object_set_new(row, "kind", ctl_json_text(res, i, 2));
+		json_t *gt = json_object_get(geom, "type");
+		json_object_set_new(row, "geometry", gt ? json_incref(gt) : json_null());
+		static const char *const copy[] = { "radius_m",        "width_m",
+						    "active",          "hazard_classes",
+						    "speed_limit_kmh", "max_dwell_s",
+						    "datum",           "vehicles" };
+		for (size_t k = 0; k < sizeof copy / sizeof copy[0]; k++) {
+			json_t *v = json_object_get(props, copy[k]);
+			if (v && !json_is_null(v))
+				v = json_incref(v);
+			else if (strcmp(copy[k], "active") == 0)
+				v = json_string("always");
+			else
+				v = json_null();
+			json_object_set_new(row, copy[k], v);
+		}
+		json_object_set_new(row, "updated_at", ctl_json_time(res, i, 4));
+		json_object_set_new(row, "updated_by", ctl_json_text(res, i, 5));
+		json_decref(f);
+		if (co->format == CTL_FMT_TABLE) {
+			/* The active windows in short for the table. */
+			json_t *act = json_object_get(row, "active");
+			if (json_is_array(act)) {
+				json_t *w = json_array_get(act, 0);
+				char buf[160];
+				const char *from = json_string_value(json_object_get(w, "from"));
+				const char *to = json_string_value(json_object_get(w, "to"));
+				const char *daily = json_string_value(json_object_get(w, "daily"));
+				snprintf(buf, sizeof buf, "%s%.10s%s%.10s%s%s%s", from ? "" : "",
+					 from ? from : "", (from || to) ? ".." : "", to ? to : "",
+					 daily ? (from || to ? " " : "") : "",
+					 daily ? "daily " : "", daily ? daily : "");
+				if (json_array_size(act) > 1)
+					strncat(buf, " +more", sizeof buf - strlen(buf) - 1);
+				json_object_set_new(row, "active", json_string(buf));
+			}
+		}
+		ctl_out_row(o, row);
+	}
+	PQclear(res);
+	ctl_out_finish(o);
+	ctl_out_free(o);
+	return CTL_OK;
 }
 
-static int
-export(PGconn *conn, const char *at)
+static int export(PGconn *conn, const char *at)
 {
-    const char *params[] = { at };
-    PGresult *res = ctl_query(conn, "zones", at ? zones_at_sql : zones_now_sql, at ? 1 : 0,
-                              params);
-    if (!res)
-        return CTL_EFAIL;
-    printf("{\"type\":\"FeatureCollection\",\"features\":[");
-    for (int i = 0; i < PQntuples(res); i++) {
-        json_t *f = json_loads(PQgetvalue(res, i, 3), 0, NULL);
-        char *line = f ? ctl_json_line(f) : NULL;
-        printf("%s\n%s", i ? "," : "", line ? line : PQgetvalue(res, i, 3));
-        free(line);
-        json_decref(f);
-    }
-    printf("\n]}\n");
-    PQclear(res);
-    if (fflush(stdout) != 0) {
-        ctl_error("zones", "cannot write the export: %s", strerror(errno));
-        return CTL_EFAIL;
-    }
-    return CTL_OK;
+	const char *params[] = { at };
+	PGresult *res = ctl_query(conn, "zones", at ? zones_at_sql : zones_now_sql, at ? 1 : 0,
+				  params);
+	if (!res)
+		return CTL_EFAIL;
+	printf("{\"type\":\"FeatureCollection\",\"features\":[");
+	for (int i = 0; i < PQntuples(res); i++) {
+		json_t *f = json_loads(PQgetvalue(res, i, 3), 0, NULL);
+		char *line = f ? ctl_json_line(f) : NULL;
+		printf("%s\n%s", i ? "," : "", line ? line : PQgetvalue(res, i, 3));
+		free(line);
+		json_decref(f);
+	}
+	printf("\n]}\n");
+	PQclear(res);
+	if (fflush(stdout) != 0) {
+		ctl_error("zones", "cannot write the export: %s", strerror(errno));
+		return CTL_EFAIL;
+	}
+	return CTL_OK;
 }
 
 int
 ctl_zones_main(int argc, char **argv)
 {
-    struct ctl_common co = { .cmd = "zones", .usage = usage_text, .help = help_text,
-                             .formats = CTL_FMT_TABLE | CTL_FMT_JSON | CTL_FMT_CSV,
-                             .format = CTL_FMT_TABLE };
-    bool replace = false;
-    const char *at_text = NULL;
-    int c;
+	struct ctl_common co = { .cmd = "zones",
+				 .usage = usage_text,
+				 .help = help_text,
+				 .formats = CTL_FMT_TABLE | CTL_FMT_JSON | CTL_FMT_CSV,
+				 .format = CTL_FMT_TABLE };
+	bool replace = false;
+	const char *at_text = NULL;
+	int c;
 
-    if (argc < 2)
-        return ctl_usage_error("zones", usage_text, "which? import, list or export");
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(help_text, stdout);
-        return CTL_OK;
-    }
-    const char *sub = argv[1];
-    if (strcmp(sub, "import") && strcmp(sub, "list") && strcmp(sub, "export"))
-        return ctl_usage_error("zones", usage_text,
-                               "unknown zones command '%s' (import, list or export)", sub);
-    argc--;
-    argv++;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, CTL_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_REPLACE:
-            replace = true;
-            break;
-        case OPT_AT:
-            at_text = optarg;
-            break;
-        default: {
-            int r = ctl_common_option(&co, c, argv);
-            if (r >= 0)
-                return r;
-        }
-        }
-    }
-    int npos = argc - optind;
-    if (strcmp(sub, "import") == 0) {
-        if (npos != 1)
-            return ctl_usage_error("zones", usage_text,
-                                   npos ? "import takes one file" : "import needs a FILE");
-        if (at_text)
-            return ctl_usage_error("zones", usage_text, "--at is for list and export");
-    } else {
-        if (npos != 0)
-            return ctl_usage_error("zones", usage_text, "unexpected argument '%s'",
-                                   argv[optind]);
-        if (replace)
-            return ctl_usage_error("zones", usage_text, "--replace is for import");
-    }
-    if (strcmp(sub, "export") == 0 && co.format != CTL_FMT_TABLE)
-        return ctl_usage_error("zones", usage_text, "export always writes GeoJSON");
-    char at[40];
-    if (at_text) {
-        int64_t us;
-        if (ctl_time_parse(at_text, &us) != 0)
-            return ctl_time_error(&co, "--at", at_text);
-        ctl_time_format(us, at);
-    }
+	if (argc < 2)
+		return ctl_usage_error("zones", usage_text, "which? import, list or export");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(help_text, stdout);
+		return CTL_OK;
+	}
+	const char *sub = argv[1];
+	if (strcmp(sub, "import") && strcmp(sub, "list") && strcmp(sub, "export"))
+		return ctl_usage_error("zones", usage_text,
+				       "unknown zones command '%s' (import, list or export)", sub);
+	argc--;
+	argv++;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, CTL_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_REPLACE:
+			replace = true;
+			break;
+		case OPT_AT:
+			at_text = optarg;
+			break;
+		default: {
+			int r = ctl_common_option(&co, c, argv);
+			if (r >= 0)
+				return r;
+		}
+		}
+	}
+	int npos = argc - optind;
+	if (strcmp(sub, "import") == 0) {
+		if (npos != 1)
+			return ctl_usage_error("zones", usage_text,
+					       npos ? "import takes one file"
+						    : "import needs a FILE");
+		if (at_text)
+			return ctl_usage_error("zones", usage_text, "--at is for list and export");
+	} else {
+		if (npos != 0)
+			return ctl_usage_error("zones", usage_text, "unexpected argument '%s'",
+					       argv[optind]);
+		if (replace)
+			return ctl_usage_error("zones", usage_text, "--replace is for import");
+	}
+	if (strcmp(sub, "export") == 0 && co.format != CTL_FMT_TABLE)
+		return ctl_usage_error("zones", usage_text, "export always writes GeoJSON");
+	char at[40];
+	if (at_text) {
+		int64_t us;
+		if (ctl_time_parse(at_text, &us) != 0)
+			return ctl_time_error(&co, "--at", at_text);
+		ctl_time_format(us, at);
+	}
 
-    json_t *arr = NULL;
-    if (strcmp(sub, "import") == 0) {
-        int r = load(argv[optind], &arr);
-        if (r != CTL_OK)
-            return r;
-    }
-    PGconn *conn = ctl_connect(co.conninfo);
-    if (!conn) {
-        json_decref(arr);
-        return CTL_EFAIL;
-    }
-    int rc;
-    if (strcmp(sub, "import") == 0)
-        rc = import(conn, argv[optind], arr, replace);
-    else if (strcmp(sub, "list") == 0)
-        rc = list(conn, &co, at_text ? at : NULL);
-    else
-        rc = export(conn, at_text ? at : NULL);
-    PQfinish(conn);
-    json_decref(arr);
-    return rc;
+	json_t *arr = NULL;
+	if (strcmp(sub, "import") == 0) {
+		int r = load(argv[optind], &arr);
+		if (r != CTL_OK)
+			return r;
+	}
+	PGconn *conn = ctl_connect(co.conninfo);
+	if (!conn) {
+		json_decref(arr);
+		return CTL_EFAIL;
+	}
+	int rc;
+	if (strcmp(sub, "import") == 0)
+		rc = import(conn, argv[optind], arr, replace);
+	else if (strcmp(sub, "list") == 0)
+		rc = list(conn, &co, at_text ? at : NULL);
+	else
+		rc = export(conn, at_text ? at : NULL);
+	PQfinish(conn);
+	json_decref(arr);
+	return rc;
 }

@@ -14,19 +14,19 @@
 #include <libpq-fe.h>
 
 struct sch_migration {
-    int version;       /* NNN of the file name */
-    const char *name;  /* "NNN_name" */
-    const char *sql;
+	int version;      /* NNN of the file name */
+	const char *name; /* "NNN_name" */
+	const char *sql;
 };
 
 extern const struct sch_migration sch_migrations[];
 extern const size_t sch_migration_count;
 
 enum sch_error {
-    SCH_OK = 0,
-    SCH_EDB,        /* a statement failed; the message says which */
-    SCH_EMISSING,   /* the database lacks a migration this build needs */
-    SCH_ENEWER,     /* the database has a migration this build does not know */
+	SCH_OK = 0,
+	SCH_EDB,      /* a statement failed; the message says which */
+	SCH_EMISSING, /* the database lacks a migration this build needs */
+	SCH_ENEWER,   /* the database has a migration this build does not know */
 };
 
 /* Lists the versions the database has applied: the query to run, and a
@@ -42,8 +42,8 @@ int sch_check_result(const PGresult *res, char *msg, size_t msgsize);
  * migrate). Calls report(name, arg) for each one it applied. Returns SCH_OK
  * or SCH_EDB with the server's message in msg; a failed migration is rolled
  * back whole and those before it stay applied. */
-int sch_migrate(PGconn *conn, void (*report)(const char *name, void *arg), void *arg,
-                char *msg, size_t msgsize);
+int sch_migrate(PGconn *conn, void (*report)(const char *name, void *arg), void *arg, char *msg,
+		size_t msgsize);
 
 /* Blocking: SCH_OK when the schema is current, else as sch_check_result. */
 int sch_check(PGconn *conn, char *msg, size_t msgsize);
