@@ -303,20 +303,6 @@ follow_loop(PGconn *conn, const char *conninfo, const char **params, struct foll
 	}
 }
 
-/* --events ID: a positive number. */
-static int
-check_alert_id(const struct ctl_common *co, const char *value, void *arg)
-{
-	(void)arg;
-	char *end;
-	errno = 0;
-	long long v = strtoll(value, &end, 10);
-	if (!*value || *end || errno || v < 1)
-		return ctl_usage_error(co->cmd, co->usage,
-				       "--events: '%s' is not an alert id (a positive integer)", value);
-	return -1;
-}
-
 /* alerts --events ID: the alert's trail. user is the board's user, else
  * the login; login is NULL only for acknowledgements made before the trail
  * existed (migration 003). Exit 1 when there is no such alert. */
@@ -335,13 +321,12 @@ print_events(const struct ctl_common *co, const char *id)
 		return CTL_EFAIL;
 	const char *params[] = { id };
 	/* One row with a NULL kind: the alert exists and has no events. */
-	PGresult *res = ctl_query(
-		conn, co->cmd,
-		"SELECT floor(extract(epoch FROM e.ts) * 1000000)::int8, e.kind,"
-		"  coalesce(e.board_user, e.login), e.login, e.note "
-		"FROM alerts a LEFT JOIN alert_events e ON e.alert_id = a.id "
-		"WHERE a.id = $1::int8 ORDER BY e.id",
-		1, params);
+	PGresult *res = ctl_query(conn, co->cmd,
+				  "SELECT floor(extract(epoch FROM e.ts) * 1000000)::int8, e.kind,"
+				  "  coalesce(e.board_user, e.login), e.login, e.note "
+				  "FROM alerts a LEFT JOIN alert_events e ON e.alert_id = a.id "
+				  "WHERE a.id = $1::int8 ORDER BY e.id",
+				  1, params);
 	PQfinish(conn);
 	if (!res)
 		return CTL_EFAIL;
@@ -372,17 +357,17 @@ print_events(const struct ctl_common *co, const char *id)
 	return CTL_OK;
 }
 
-/* --limit N: a positive number. */
+/* --limit N, --events ID: a positive number; arg is the option's name. */
 static int
-check_limit(const struct ctl_common *co, const char *value, void *arg)
+check_positive(const struct ctl_common *co, const char *value, void *arg)
 {
-	(void)arg;
+	const char *option = arg;
 	char *end;
 	errno = 0;
 	long long v = strtoll(value, &end, 10);
 	if (!*value || *end || errno || v < 1)
-		return ctl_usage_error(co->cmd, co->usage, "--limit: '%s' is not a positive number",
-				       value);
+		return ctl_usage_error(co->cmd, co->usage, "%s: '%s' is not a positive number",
+				       option, value);
 	return -1;
 }
 
@@ -438,9 +423,15 @@ ctl_alerts_main(int argc, char **argv)
 		{ .code = OPT_VEHICLE, .value = &vehicle, .empty = "--vehicle needs a plate" },
 		{ .code = OPT_ZONE, .value = &zone, .empty = "--zone needs an id or a name" },
 		{ .code = OPT_FOLLOW, .flag = &follow },
-		{ .code = OPT_LIMIT, .value = &limit, .parse = check_limit },
+		{ .code = OPT_LIMIT,
+		  .value = &limit,
+		  .parse = check_positive,
+		  .arg = (void *)"--limit" },
 		{ .code = OPT_KIND, .parse = add_kinds, .arg = kinds },
-		{ .code = OPT_EVENTS, .value = &events, .parse = check_alert_id },
+		{ .code = OPT_EVENTS,
+		  .value = &events,
+		  .parse = check_positive,
+		  .arg = (void *)"--events" },
 		{ 0 },
 	};
 	int parsed = ctl_parse_options(&co, argc, argv, alerts_longopts, opts, false);
@@ -577,7 +568,8 @@ ack_one(PGconn *conn, const char *id, const char *note, enum ack_result *result)
 	fprintf(stderr, "hazgate-ctl ack: the database refused: %s",
 		msg && *msg ? msg : PQerrorMessage(conn));
 	if (strcmp(state, "42501") == 0)
-		fprintf(stderr, "hazgate-ctl ack: acknowledging needs the hazgate_dispatcher role\n");
+		fprintf(stderr,
+			"hazgate-ctl ack: acknowledging needs the hazgate_dispatcher role\n");
 	else if (strcmp(state, "42883") == 0) /* undefined_function */
 		fprintf(stderr, "hazgate-ctl ack: the database lacks migration 003_ack_trail "
 				"(run hazgate-ctl migrate)\n");
