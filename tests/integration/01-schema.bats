@@ -197,6 +197,13 @@ q() { local u=$1; shift; psql -XqAt -v ON_ERROR_STOP=1 -U "$u" -c "$*"; }
   [ "$(q postgres "SELECT count(*) FROM alert_events WHERE alert_id = $id")" = "0" ]
   [ "$(q postgres "SELECT acked_at IS NULL FROM alerts WHERE id = $id")" = "t" ]
   [ "$(q postgres "SELECT count(*) FROM pg_roles WHERE rolname = 'hazgate_web'")" = "0" ]
+  # a stand-in for the board's own migration: its login may name its user,
+  # and its login is recorded beside it
+  q postgres "CREATE ROLE hazgate_web NOLOGIN IN ROLE hazgate_dispatcher; CREATE ROLE t_web LOGIN IN ROLE hazgate_web"
+  q t_web "SELECT hazgate_ack($id, 'seen on the board', 'Director Zhang')"
+  run q postgres "SELECT a.acked_by || '|' || e.login || '|' || e.board_user || '|' || e.note FROM alerts a JOIN alert_events e ON e.alert_id = a.id WHERE a.id = $id"
+  q postgres "DROP ROLE t_web; DROP ROLE hazgate_web"
+  [ "$output" = "Director Zhang|t_web|Director Zhang|seen on the board" ]
 }
 
 @test "alert_events is append-only: no role may change, erase or forge an event" {
