@@ -9,9 +9,16 @@
  * look-back (1000 ids) catches alerts whose transaction took an id early but
  * committed late; a lost connection is re-established every 5 s.
  *
- * ack sets acked_at/acked_by/ack_note on open alerts only (one UPDATE with
- * "acked_at IS NULL"), so acknowledging twice changes nothing and says who
- * did it first. It needs only the hazgate_dispatcher role.
+ * alerts --events ID prints one alert's trail instead (alert_events: its
+ * acknowledgement and notes, oldest first).
+ *
+ * ack calls hazgate_ack() (schema/003_ack_trail.sql) for each alert, each
+ * under a savepoint of one transaction: the function records the login
+ * (session_user) as acked_by with the time, once; a second acknowledgement
+ * is its error HG409 and an unknown id HG404, reported per alert while the
+ * others go on. --by NAME is only a display note: it goes into the note as
+ * "[by NAME]", never into acked_by. It needs only the hazgate_dispatcher
+ * role.
  */
 #include "ctl/ctl.h"
 
@@ -33,12 +40,13 @@ static const char *const alert_kinds[] = {
 
 static const char alerts_usage[] =
 	"alerts [--open] [--since T] [--until T] [--vehicle V] [--kind K] [--zone Z] "
-	"[--limit N] [--follow] [--format table|json|csv]";
+	"[--limit N] [--follow] [--format table|json|csv]  |  alerts --events ID";
 
 static const char alerts_help[] =
 	"usage: hazgate-ctl alerts [--open] [--since T] [--until T] [--vehicle V]\n"
 	"                          [--kind K[,K...]] [--zone ID|NAME] [--limit N] [--follow]\n"
 	"                          [--format table|json|csv]\n"
+	"       hazgate-ctl alerts --events ID [--format table|json|csv]\n"
 	"\n"
 	"Lists alerts in time order.\n"
 	"  --open          only alerts nobody has acknowledged\n"
@@ -51,6 +59,8 @@ static const char alerts_help[] =
 	"  --limit N       only the latest N of those (still printed in time order)\n"
 	"  --follow        after the list, keep printing new alerts as they are\n"
 	"                  committed (LISTEN hazgate_alerts); stop with Ctrl-C\n"
+	"  --events ID     instead, alert ID's trail: its acknowledgement and notes,\n"
+	"                  oldest first (time, kind, user, login, note)\n"
 	"T is RFC 3339 (2019-08-10T08:00:00Z) or local 'YYYY-MM-DD HH:MM' in the\n"
 	"configured time zone (--tz, $HAZGATE_TZ, default Asia/Shanghai).\n"
 	"The table shows local times; json and csv give RFC 3339 UTC.\n";
@@ -66,6 +76,7 @@ enum {
 	OPT_BY,
 	OPT_NOTE,
 	OPT_LIMIT,
+	OPT_EVENTS,
 };
 
 static const struct option alerts_longopts[] = {
@@ -78,6 +89,7 @@ static const struct option alerts_longopts[] = {
 	{ "zone", required_argument, NULL, OPT_ZONE },
 	{ "follow", no_argument, NULL, OPT_FOLLOW },
 	{ "limit", required_argument, NULL, OPT_LIMIT },
+	{ "events", required_argument, NULL, OPT_EVENTS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -291,17 +303,71 @@ follow_loop(PGconn *conn, const char *conninfo, const char **params, struct foll
 	}
 }
 
-/* --limit N: a positive number. */
+/* alerts --events ID: the alert's trail. user is the board's user, else
+ * the login; login is NULL only for acknowledgements made before the trail
+ * existed (migration 003). Exit 1 when there is no such alert. */
 static int
-check_limit(const struct ctl_common *co, const char *value, void *arg)
+print_events(const struct ctl_common *co, const char *id)
 {
-	(void)arg;
+	static const struct ctl_column cols[] = {
+		{ "ts", "TIME", CTL_COL_LOCALTIME, 0 },
+		{ "kind", NULL, 0, 0 },
+		{ "user", NULL, 0, 0 },
+		{ "login", NULL, 0, 0 },
+		{ "note", NULL, 0, 0 },
+	};
+	PGconn *conn = ctl_connect(co->conninfo);
+	if (!conn)
+		return CTL_EFAIL;
+	const char *params[] = { id };
+	/* One row with a NULL kind: the alert exists and has no events. */
+	PGresult *res = ctl_query(conn, co->cmd,
+				  "SELECT floor(extract(epoch FROM e.ts) * 1000000)::int8, e.kind,"
+				  "  coalesce(e.board_user, e.login), e.login, e.note "
+				  "FROM alerts a LEFT JOIN alert_events e ON e.alert_id = a.id "
+				  "WHERE a.id = $1::int8 ORDER BY e.id",
+				  1, params);
+	PQfinish(conn);
+	if (!res)
+		return CTL_EFAIL;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		ctl_error(co->cmd, "there is no alert %s", id);
+		return CTL_EFAIL;
+	}
+	ctl_out *o = ctl_out_new(co->format, cols, sizeof cols / sizeof cols[0], stdout, false);
+	if (!o) {
+		PQclear(res);
+		return CTL_EFAIL;
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		if (!ctl_field(res, i, 1))
+			continue;
+		json_t *row = json_object();
+		json_object_set_new(row, "ts", ctl_json_time(res, i, 0));
+		json_object_set_new(row, "kind", ctl_json_text(res, i, 1));
+		json_object_set_new(row, "user", ctl_json_text(res, i, 2));
+		json_object_set_new(row, "login", ctl_json_text(res, i, 3));
+		json_object_set_new(row, "note", ctl_json_text(res, i, 4));
+		ctl_out_row(o, row);
+	}
+	PQclear(res);
+	ctl_out_finish(o);
+	ctl_out_free(o);
+	return CTL_OK;
+}
+
+/* --limit N, --events ID: a positive number; arg is the option's name. */
+static int
+check_positive(const struct ctl_common *co, const char *value, void *arg)
+{
+	const char *option = arg;
 	char *end;
 	errno = 0;
 	long long v = strtoll(value, &end, 10);
 	if (!*value || *end || errno || v < 1)
-		return ctl_usage_error(co->cmd, co->usage, "--limit: '%s' is not a positive number",
-				       value);
+		return ctl_usage_error(co->cmd, co->usage, "%s: '%s' is not a positive number",
+				       option, value);
 	return -1;
 }
 
@@ -348,6 +414,7 @@ ctl_alerts_main(int argc, char **argv)
 				 .format = CTL_FMT_TABLE };
 	bool open = false, follow = false;
 	const char *since = NULL, *until = NULL, *vehicle = NULL, *zone = NULL, *limit = NULL;
+	const char *events = NULL;
 	char kinds[KINDS_LEN] = "";
 	const struct ctl_optval opts[] = {
 		{ .code = OPT_OPEN, .flag = &open },
@@ -356,13 +423,26 @@ ctl_alerts_main(int argc, char **argv)
 		{ .code = OPT_VEHICLE, .value = &vehicle, .empty = "--vehicle needs a plate" },
 		{ .code = OPT_ZONE, .value = &zone, .empty = "--zone needs an id or a name" },
 		{ .code = OPT_FOLLOW, .flag = &follow },
-		{ .code = OPT_LIMIT, .value = &limit, .parse = check_limit },
+		{ .code = OPT_LIMIT,
+		  .value = &limit,
+		  .parse = check_positive,
+		  .arg = (void *)"--limit" },
 		{ .code = OPT_KIND, .parse = add_kinds, .arg = kinds },
+		{ .code = OPT_EVENTS,
+		  .value = &events,
+		  .parse = check_positive,
+		  .arg = (void *)"--events" },
 		{ 0 },
 	};
 	int parsed = ctl_parse_options(&co, argc, argv, alerts_longopts, opts, false);
 	if (parsed >= 0)
 		return parsed;
+	if (events) {
+		if (open || follow || since || until || vehicle || zone || limit || kinds[0])
+			return ctl_usage_error(co.cmd, co.usage,
+					       "--events ID takes no filter and no --follow");
+		return print_events(&co, events);
+	}
 	if (kinds[0])
 		strcat(kinds, "}");
 	char since_s[40], until_s[40], zone_id[24];
@@ -432,13 +512,18 @@ done:
 
 /* ---- ack -------------------------------------------------------------- */
 
-static const char ack_usage[] = "ack ALERT_ID... --by NAME [--note TEXT]";
+static const char ack_usage[] = "ack ALERT_ID... [--by NAME] [--note TEXT]";
 
 static const char ack_help[] =
-	"usage: hazgate-ctl ack ALERT_ID... --by NAME [--note TEXT] [--format table|json|csv]\n"
+	"usage: hazgate-ctl ack ALERT_ID... [--by NAME] [--note TEXT] [--format table|json|csv]\n"
 	"\n"
-	"Acknowledges open alerts: records the time, who (--by) and an optional note.\n"
+	"Acknowledges open alerts. The database records the time and your login\n"
+	"(acked_by), once: that is who acknowledged, whatever --by says.\n"
+	"  --note TEXT     a note kept with the acknowledgement\n"
+	"  --by NAME       a display name (a shared terminal's duty officer): kept in\n"
+	"                  the note as \"[by NAME]\", beside the recorded login\n"
 	"An alert acknowledged before is left as it was, and the output says by whom.\n"
+	"The acknowledgement is in the alert's trail: hazgate-ctl alerts --events ID.\n"
 	"Needs only the hazgate_dispatcher role.\n"
 	"Exit 0 when every alert is now acknowledged, 1 when an id does not exist.\n";
 
@@ -448,6 +533,49 @@ static const struct option ack_longopts[] = {
 	{ "note", required_argument, NULL, OPT_NOTE },
 	{ NULL, 0, NULL, 0 },
 };
+
+enum ack_result { ACK_DONE, ACK_BEFORE, ACK_NO_SUCH };
+
+/* Acknowledges one alert under a savepoint of the open transaction.
+ * Returns 0 and *result, or -1 when the database refused otherwise (the
+ * message is printed; the caller rolls back). */
+static int
+ack_one(PGconn *conn, const char *id, const char *note, enum ack_result *result)
+{
+	PGresult *r = ctl_query(conn, "ack", "SAVEPOINT ack_one", 0, NULL);
+	if (!r)
+		return -1;
+	PQclear(r);
+	const char *params[] = { id, note };
+	r = PQexecParams(conn, "SELECT hazgate_ack($1::int8, $2)", 2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+		PQclear(r);
+		*result = ACK_DONE;
+		return 0;
+	}
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	state = state ? state : "";
+	if (strcmp(state, "HG409") == 0 || strcmp(state, "HG404") == 0) {
+		*result = strcmp(state, "HG409") == 0 ? ACK_BEFORE : ACK_NO_SUCH;
+		PQclear(r);
+		r = ctl_query(conn, "ack", "ROLLBACK TO SAVEPOINT ack_one", 0, NULL);
+		if (!r)
+			return -1;
+		PQclear(r);
+		return 0;
+	}
+	const char *msg = PQresultErrorMessage(r);
+	fprintf(stderr, "hazgate-ctl ack: the database refused: %s",
+		msg && *msg ? msg : PQerrorMessage(conn));
+	if (strcmp(state, "42501") == 0)
+		fprintf(stderr,
+			"hazgate-ctl ack: acknowledging needs the hazgate_dispatcher role\n");
+	else if (strcmp(state, "42883") == 0) /* undefined_function */
+		fprintf(stderr, "hazgate-ctl ack: the database lacks migration 003_ack_trail "
+				"(run hazgate-ctl migrate)\n");
+	PQclear(r);
+	return -1;
+}
 
 int
 ctl_ack_main(int argc, char **argv)
@@ -469,7 +597,7 @@ ctl_ack_main(int argc, char **argv)
 				 .format = CTL_FMT_TABLE };
 	const char *by = NULL, *note = NULL;
 	const struct ctl_optval opts[] = {
-		{ .code = OPT_BY, .value = &by },
+		{ .code = OPT_BY, .value = &by, .empty = "--by needs a name (or leave it out)" },
 		{ .code = OPT_NOTE, .value = &note },
 		{ 0 },
 	};
@@ -479,18 +607,37 @@ ctl_ack_main(int argc, char **argv)
 	if (optind >= argc)
 		return ctl_usage_error(co.cmd, co.usage,
 				       "which alerts? give one or more alert ids");
-	if (!by || !*by)
-		return ctl_usage_error(
-			co.cmd, co.usage,
-			"--by NAME is required: who acknowledges (e.g. --by 'duty officer')");
-	if (strlen(by) > 200 || (note && strlen(note) > 2000))
+	if ((by && strlen(by) > 200) || (note && strlen(note) > 2000))
 		return ctl_usage_error(co.cmd, co.usage, "--by or --note is too long");
 
-	/* The ids, as a PostgreSQL array literal. */
-	size_t n = (size_t)(argc - optind);
+	/* The note as stored: "[by NAME] TEXT", "[by NAME]", TEXT or none. */
+	char *full_note = NULL;
+	if (by) {
+		size_t len = strlen(by) + (note ? strlen(note) : 0) + 8;
+		full_note = malloc(len);
+		if (!full_note)
+			return CTL_EFAIL;
+		snprintf(full_note, len, "[by %s]%s%s", by, note && *note ? " " : "",
+			 note ? note : "");
+		note = full_note;
+		if (strlen(note) > 2000) {
+			free(full_note);
+			return ctl_usage_error(co.cmd, co.usage,
+					       "--by and --note together are too long");
+		}
+	}
+
+	/* The ids, each once in the order given, and as a PostgreSQL array. */
+	size_t n = (size_t)(argc - optind), nids = 0;
+	long long *idv = malloc(n * sizeof *idv);
+	enum ack_result *result = malloc(n * sizeof *result);
 	char *ids = malloc(n * 21 + 3);
-	if (!ids)
-		return CTL_EFAIL;
+	int rc = CTL_EFAIL;
+	PGresult *sel = NULL;
+	ctl_out *o = NULL;
+	PGconn *conn = NULL;
+	if (!idv || !result || !ids)
+		goto done;
 	size_t used = 0;
 	ids[used++] = '{';
 	for (int i = optind; i < argc; i++) {
@@ -498,41 +645,44 @@ ctl_ack_main(int argc, char **argv)
 		errno = 0;
 		long long v = strtoll(argv[i], &end, 10);
 		if (!*argv[i] || *end || errno || v <= 0) {
-			free(ids);
-			return ctl_usage_error(co.cmd, co.usage,
-					       "'%s' is not an alert id (a positive integer, as "
-					       "hazgate-ctl alerts shows)",
-					       argv[i]);
+			rc = ctl_usage_error(co.cmd, co.usage,
+					     "'%s' is not an alert id (a positive integer, as "
+					     "hazgate-ctl alerts shows)",
+					     argv[i]);
+			goto done;
 		}
-		used += (size_t)sprintf(ids + used, "%s%lld", i > optind ? "," : "", v);
+		bool dup = false;
+		for (size_t k = 0; k < nids; k++)
+			dup |= idv[k] == v;
+		if (dup)
+			continue;
+		used += (size_t)sprintf(ids + used, "%s%lld", nids ? "," : "", v);
+		idv[nids++] = v;
 	}
 	ids[used++] = '}';
 	ids[used] = '\0';
 
-	int rc = CTL_EFAIL;
-	PGresult *upd = NULL, *sel = NULL;
-	ctl_out *o = NULL;
-	PGconn *conn = ctl_connect(co.conninfo);
+	conn = ctl_connect(co.conninfo);
 	if (!conn)
 		goto done;
 	PGresult *r = ctl_query(conn, "ack", "BEGIN", 0, NULL);
 	if (!r)
 		goto done;
 	PQclear(r);
-	const char *up[] = { ids, by, note };
-	upd = ctl_query(conn, "ack",
-			"UPDATE alerts SET acked_at = now(), acked_by = $2, ack_note = $3 "
-			"WHERE id = ANY ($1::int8[]) AND acked_at IS NULL RETURNING id",
-			3, up);
-	if (!upd)
-		goto done;
+	for (size_t k = 0; k < nids; k++) {
+		char id[24];
+		snprintf(id, sizeof id, "%lld", idv[k]);
+		if (ack_one(conn, id, note, &result[k]) != 0)
+			goto rollback;
+	}
+	const char *sp[] = { ids };
 	sel = ctl_query(conn, "ack",
 			"SELECT id, kind, vehicle, floor(extract(epoch FROM ts) * 1000000)::int8,"
 			"  floor(extract(epoch FROM acked_at) * 1000000)::int8, acked_by, ack_note "
 			"FROM alerts WHERE id = ANY ($1::int8[])",
-			1, up);
+			1, sp);
 	if (!sel)
-		goto done;
+		goto rollback;
 	r = ctl_query(conn, "ack", "COMMIT", 0, NULL);
 	if (!r)
 		goto done;
@@ -542,31 +692,23 @@ ctl_ack_main(int argc, char **argv)
 	if (!o)
 		goto done;
 	rc = CTL_OK;
-	for (int i = optind; i < argc; i++) {
-		long long id = strtoll(argv[i], NULL, 10);
-		bool dup = false;
-		for (int k = optind; k < i; k++)
-			dup |= strtoll(argv[k], NULL, 10) == id;
-		if (dup)
-			continue;
+	for (size_t k = 0; k < nids; k++) {
 		json_t *row = json_object();
-		json_object_set_new(row, "id", json_integer(id));
+		json_object_set_new(row, "id", json_integer(idv[k]));
 		int s = -1;
-		for (int k = 0; k < PQntuples(sel); k++)
-			if (ctl_field_i64(sel, k, 0) == id)
-				s = k;
-		if (s < 0) {
+		for (int i = 0; i < PQntuples(sel); i++)
+			if (ctl_field_i64(sel, i, 0) == idv[k])
+				s = i;
+		if (s < 0 || result[k] == ACK_NO_SUCH) {
 			json_object_set_new(row, "result", json_string("no such alert"));
-			ctl_error("ack", "there is no alert %lld", id);
+			ctl_error("ack", "there is no alert %lld", idv[k]);
 			rc = CTL_EFAIL;
 			ctl_out_row(o, row);
 			continue;
 		}
-		bool now = false;
-		for (int k = 0; k < PQntuples(upd); k++)
-			now |= ctl_field_i64(upd, k, 0) == id;
 		json_object_set_new(row, "result",
-				    json_string(now ? "acknowledged" : "already acknowledged"));
+				    json_string(result[k] == ACK_DONE ? "acknowledged"
+								      : "already acknowledged"));
 		json_object_set_new(row, "kind", ctl_json_text(sel, s, 1));
 		json_object_set_new(row, "vehicle", ctl_json_text(sel, s, 2));
 		json_object_set_new(row, "ts", ctl_json_time(sel, s, 3));
@@ -576,18 +718,16 @@ ctl_ack_main(int argc, char **argv)
 		ctl_out_row(o, row);
 	}
 	ctl_out_finish(o);
+	goto done;
+rollback:
+	PQclear(PQexec(conn, "ROLLBACK"));
 done:
-	if (rc == CTL_EFAIL && conn && !o) {
-		bool denied = strstr(PQerrorMessage(conn), "permission denied") != NULL;
-		PQclear(PQexec(conn, "ROLLBACK"));
-		if (denied)
-			fprintf(stderr, "hazgate-ctl ack: acknowledging needs the "
-					"hazgate_dispatcher role\n");
-	}
 	ctl_out_free(o);
-	PQclear(upd);
 	PQclear(sel);
 	free(ids);
+	free(idv);
+	free(result);
+	free(full_note);
 	if (conn)
 		PQfinish(conn);
 	return rc;

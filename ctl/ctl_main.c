@@ -22,7 +22,7 @@ static const struct ctl_command commands[] = {
 	{ "zones", ctl_zones_main, "zones import FILE [--replace] | zones list | zones export" },
 	{ "alerts", ctl_alerts_main,
 	  "list alerts (--open, --since, --until, --vehicle, --kind, --zone, --follow)" },
-	{ "ack", ctl_ack_main, "acknowledge alerts: ack ID... --by NAME [--note TEXT]" },
+	{ "ack", ctl_ack_main, "acknowledge alerts: ack ID... [--by NAME] [--note TEXT]" },
 	{ "vehicles", ctl_vehicles_main,
 	  "each vehicle's last fix, zones, cargo, open alerts [--stale S]" },
 	{ "track", ctl_track_main,

@@ -125,17 +125,121 @@ q() { local u=$1; shift; psql -XqAt -v ON_ERROR_STOP=1 -U "$u" -c "$*"; }
   run q t_gw "INSERT INTO vehicles (vehicle) VALUES ('x')"; [ "$status" -ne 0 ]
 }
 
-@test "dispatcher role reads everything and may only acknowledge" {
+@test "dispatcher role reads everything and may only acknowledge, through hazgate_ack" {
   q t_disp "SELECT count(*) FROM positions"
   q t_disp "SELECT count(*) FROM rejects"
   q t_disp "SELECT count(*) FROM zones_history"
-  run q t_disp "UPDATE alerts SET acked_at = now(), acked_by = 'duty officer', ack_note = 'called driver' WHERE vehicle = 'V1' RETURNING id"
+  q t_disp "SELECT count(*) FROM alert_events"
+  run q t_disp "SELECT hazgate_ack(id, 'called driver') FROM alerts WHERE vehicle = 'V1' ORDER BY id"
   [ "$status" -eq 0 ]
   [ "${#lines[@]}" -eq 2 ]
+  # acked_by is the login, whatever the caller would like it to be
+  run q postgres "SELECT DISTINCT acked_by || '|' || ack_note FROM alerts WHERE vehicle = 'V1'"
+  [ "$output" = "t_disp|called driver" ]
   run q t_disp "UPDATE alerts SET kind = 'zone_exit'";      [ "$status" -ne 0 ]; [[ "$output" == *"permission denied"* ]]
   run q t_disp "DELETE FROM alerts";                        [ "$status" -ne 0 ]
   run q t_disp "INSERT INTO positions (vehicle, ts, lat, lon) VALUES ('x', now(), 0, 0)"; [ "$status" -ne 0 ]
   run q t_disp "UPDATE zones SET name = 'x'";               [ "$status" -ne 0 ]
+}
+
+# issue 11 item 3: before 003_ack_trail, both UPDATEs below succeeded for a
+# dispatcher login (GRANT UPDATE (acked_at, acked_by, ack_note) ON alerts).
+@test "no hazgate role can rewrite or undo an acknowledgement" {
+  before=$(q postgres "SELECT string_agg(id::text || acked_at || acked_by || ack_note, ',' ORDER BY id) FROM alerts WHERE vehicle = 'V1'")
+  [ -n "$before" ]
+  for u in t_disp t_admin t_gw; do
+    run q $u "UPDATE alerts SET acked_by = 'nobody', ack_note = 'rewritten', acked_at = '2019-08-10 09:43+08' WHERE vehicle = 'V1'"
+    [ "$status" -ne 0 ]; [[ "$output" == *"permission denied"* ]]
+    run q $u "UPDATE alerts SET acked_at = NULL, acked_by = NULL WHERE vehicle = 'V1'"
+    [ "$status" -ne 0 ]; [[ "$output" == *"permission denied"* ]]
+  done
+  # not even the owner: an acknowledgement is final
+  run q postgres "UPDATE alerts SET acked_at = NULL, acked_by = NULL WHERE vehicle = 'V1'"
+  [ "$status" -ne 0 ]; [[ "$output" == *"an acknowledgement is final"* ]]
+  run q postgres "UPDATE alerts SET acked_by = 'nobody' WHERE vehicle = 'V1'"
+  [ "$status" -ne 0 ]
+  [ "$(q postgres "SELECT string_agg(id::text || acked_at || acked_by || ack_note, ',' ORDER BY id) FROM alerts WHERE vehicle = 'V1'")" = "$before" ]
+  # nor insert an alert already acknowledged
+  run q t_gw "INSERT INTO alerts (kind, severity, vehicle, ts, acked_at, acked_by) VALUES ('overspeed', 'warning', 'V9', now(), now(), 'nobody')"
+  [ "$status" -ne 0 ]; [[ "$output" == *"only through hazgate_ack()"* ]]
+}
+
+@test "acknowledging twice is an error of its own (HG409), an unknown alert another (HG404)" {
+  id=$(q postgres "SELECT min(id) FROM alerts WHERE vehicle = 'V1'")
+  run psql -XqAt -v VERBOSITY=verbose -U t_disp -c "SELECT hazgate_ack($id, 'again')"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"HG409"*"alert $id was already acknowledged at"*"by t_disp"* ]]
+  run psql -XqAt -v VERBOSITY=verbose -U t_disp -c "SELECT hazgate_ack(999999)"
+  [ "$status" -ne 0 ]; [[ "$output" == *"HG404"*"there is no alert 999999"* ]]
+  [ "$(q postgres "SELECT count(*) FROM alert_events WHERE alert_id = $id AND kind = 'ack'")" = "1" ]
+  [ "$(q postgres "SELECT ack_note FROM alerts WHERE id = $id")" = "called driver" ]
+}
+
+@test "the trail: an ack event per acknowledgement and notes, with login and time" {
+  id=$(q postgres "SELECT min(id) FROM alerts WHERE vehicle = 'V1'")
+  q t_admin "SELECT hazgate_alert_note($id, 'driver called back')"
+  run q postgres "SELECT kind, login, coalesce(board_user, '-'), note, ts = (SELECT acked_at FROM alerts WHERE id = $id) FROM alert_events WHERE alert_id = $id ORDER BY id"
+  [ "${lines[0]}" = "ack|t_disp|-|called driver|t" ]
+  [ "${lines[1]}" = "note|t_admin|-|driver called back|f" ]
+  run q t_disp "SELECT hazgate_alert_note($id, '')";         [ "$status" -ne 0 ]
+  run q t_disp "SELECT hazgate_alert_note(999999, 'x')";     [ "$status" -ne 0 ]; [[ "$output" == *"there is no alert 999999"* ]]
+  # the gateway has no part in it
+  run q t_gw "SELECT hazgate_alert_note($id, 'x')";          [ "$status" -ne 0 ]; [[ "$output" == *"permission denied"* ]]
+  run q t_gw "SELECT count(*) FROM alert_events";            [ "$status" -ne 0 ]
+}
+
+@test "a board user is accepted only from the board's login (hazgate_web, not created here)" {
+  id=$(q postgres "SELECT max(id) FROM alerts WHERE vehicle = 'V2'")
+  run q t_disp "SELECT hazgate_ack($id, 'x', 'Director Zhang')"
+  [ "$status" -ne 0 ]; [[ "$output" == *"board_user is for the board's login"* ]]
+  run q t_disp "SELECT hazgate_alert_note($id, 'x', 'Director Zhang')"
+  [ "$status" -ne 0 ]
+  [ "$(q postgres "SELECT count(*) FROM alert_events WHERE alert_id = $id")" = "0" ]
+  [ "$(q postgres "SELECT acked_at IS NULL FROM alerts WHERE id = $id")" = "t" ]
+  [ "$(q postgres "SELECT count(*) FROM pg_roles WHERE rolname = 'hazgate_web'")" = "0" ]
+  # a stand-in for the board's own migration: its login may name its user,
+  # and its login is recorded beside it
+  q postgres "CREATE ROLE hazgate_web NOLOGIN IN ROLE hazgate_dispatcher; CREATE ROLE t_web LOGIN IN ROLE hazgate_web"
+  q t_web "SELECT hazgate_ack($id, 'seen on the board', 'Director Zhang')"
+  run q postgres "SELECT a.acked_by || '|' || e.login || '|' || e.board_user || '|' || e.note FROM alerts a JOIN alert_events e ON e.alert_id = a.id WHERE a.id = $id"
+  q postgres "DROP ROLE t_web; DROP ROLE hazgate_web"
+  [ "$output" = "Director Zhang|t_web|Director Zhang|seen on the board" ]
+}
+
+@test "alert_events is append-only: no role may change, erase or forge an event" {
+  n=$(q postgres "SELECT count(*) FROM alert_events")
+  [ "$n" -ge 3 ]
+  for u in t_disp t_admin t_gw; do
+    run q $u "UPDATE alert_events SET note = 'rewritten'";   [ "$status" -ne 0 ]; [[ "$output" == *"permission denied"* ]]
+    run q $u "DELETE FROM alert_events";                     [ "$status" -ne 0 ]; [[ "$output" == *"permission denied"* ]]
+    run q $u "TRUNCATE alert_events";                        [ "$status" -ne 0 ]; [[ "$output" == *"permission denied"* ]]
+    run q $u "INSERT INTO alert_events (alert_id, kind, login) VALUES (1, 'ack', 'nobody')"; [ "$status" -ne 0 ]
+  done
+  # the owner (here a superuser) is refused as well
+  run q postgres "UPDATE alert_events SET note = 'rewritten'"; [ "$status" -ne 0 ]; [[ "$output" == *"alert_events is append-only: UPDATE refused"* ]]
+  run q postgres "DELETE FROM alert_events";                   [ "$status" -ne 0 ]; [[ "$output" == *"append-only: DELETE refused"* ]]
+  run q postgres "TRUNCATE alert_events";                      [ "$status" -ne 0 ]; [[ "$output" == *"append-only: TRUNCATE refused"* ]]
+  # an alert with a trail cannot be deleted
+  run q postgres "DELETE FROM alerts WHERE vehicle = 'V1'";    [ "$status" -ne 0 ]
+  [ "$(q postgres "SELECT count(*) FROM alert_events")" = "$n" ]
+}
+
+@test "acknowledgements made before 003_ack_trail get their ack event, without a login" {
+  psql -XqAt -c 'CREATE DATABASE legacy'
+  # 001 and 002 only: the migrations this build embeds, up to 002
+  ( cd "$HG_SRCDIR/schema" && cat 001_base.sql 002_gateway_seq.sql ) > "$BATS_FILE_TMPDIR/old.sql"
+  psql -XqAt -v ON_ERROR_STOP=1 -d legacy <<SQL
+CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());
+\i $BATS_FILE_TMPDIR/old.sql
+INSERT INTO schema_migrations (version, name) VALUES (1, '001_base'), (2, '002_gateway_seq');
+INSERT INTO alerts (kind, severity, vehicle, ts, acked_at, acked_by, ack_note)
+  VALUES ('overspeed', 'warning', 'V1', '2019-08-10T01:00:00Z', '2019-08-10T01:05:00Z', 'Director Zhang', 'called'),
+         ('overspeed', 'warning', 'V2', '2019-08-10T01:00:00Z', NULL, NULL, NULL);
+SQL
+  run ctl -d "host=$PGHOST port=$PGPORT user=postgres dbname=legacy" migrate
+  [ "$status" -eq 0 ]; [[ "$output" == *"applied 003_ack_trail"* ]]
+  run psql -XqAt -d legacy -c "SELECT e.kind, coalesce(e.login, '-'), e.note, e.ts = a.acked_at FROM alert_events e JOIN alerts a ON a.id = e.alert_id"
+  [ "$output" = "ack|-|[by Director Zhang] called|t" ]
 }
 
 @test "admin role keeps zones and vehicles, and cannot write the gateway's tables" {

@@ -98,12 +98,39 @@ print([r['zone'] for r in rows if r['zone_id'] == '4'][0])" "$BATS_FILE_TMPDIR/a
   open_before=$(ctl alerts --open --format json | wc -l)
   run disp ack "$id" --by 'duty officer Li' --note 'called the driver'
   [ "$status" -eq 0 ]
-  [[ "${lines[1]}" == *"$id"*"acknowledged"*"route_deviation"*"晋A10004"*"duty officer Li"* ]]
-  [ "$(q "SELECT acked_by || '|' || ack_note FROM alerts WHERE id = $id")" = "duty officer Li|called the driver" ]
+  [[ "${lines[1]}" == *"$id"*"acknowledged"*"route_deviation"*"晋A10004"*"t_disp"*"[by duty officer Li] called the driver"* ]]
+  [ "$(q "SELECT acked_by || '|' || ack_note FROM alerts WHERE id = $id")" = "t_disp|[by duty officer Li] called the driver" ]
   [ "$(ctl alerts --open --format json | wc -l)" -eq $((open_before - 1)) ]
   [ "$(ctl alerts --open --format json --kind route_deviation)" = "" ]
   run ctl alerts --format json --kind route_deviation
-  [ "$(echo "$output" | jq -r '.acked_by + "|" + .ack_note')" = "duty officer Li|called the driver" ]
+  [ "$(echo "$output" | jq -r '.acked_by + "|" + .ack_note')" = "t_disp|[by duty officer Li] called the driver" ]
+}
+
+# issue 11 item 3: before, acked_by was --by itself ("Director Zhang").
+@test "ack as login wang with --by 'Director Zhang' records login wang; the trail lists it" {
+  q "CREATE ROLE wang LOGIN IN ROLE hazgate_dispatcher"
+  id=$(ctl alerts --format json --kind dwell_exceeded | jq -r .id)
+  run ctl -d "host=$PGHOST port=$PGPORT user=wang dbname=hazgate" ack "$id" --by 'Director Zhang' --format json
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | jq -r '[.result, .acked_by, .ack_note] | join("|")')" = "acknowledged|wang|[by Director Zhang]" ]
+  [ "$(q "SELECT acked_by FROM alerts WHERE id = $id")" = "wang" ]
+  [ "$(q "SELECT login || '|' || kind || '|' || note || '|' || (ts = (SELECT acked_at FROM alerts WHERE id = $id)) FROM alert_events WHERE alert_id = $id")" = "wang|ack|[by Director Zhang]|true" ]
+  # the trail, as hazgate-ctl shows it (any role that reads alerts)
+  run disp alerts --events "$id" --format json
+  [ "$status" -eq 0 ]
+  [ "${#lines[@]}" -eq 1 ]
+  [ "$(echo "$output" | jq -r '[.kind, .user, .login, .note] | join("|")')" = "ack|wang|wang|[by Director Zhang]" ]
+  [ "$(echo "$output" | jq -r .ts)" = "$(ctl alerts --format json --kind dwell_exceeded | jq -r .acked_at)" ]
+  q "SELECT hazgate_alert_note($id, 'driver confirmed')"
+  run disp alerts --events "$id"
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == "TIME"*"KIND"*"USER"*"NOTE"* ]]
+  [[ "${lines[1]}" == *"ack"*"wang"*"[by Director Zhang]"* ]]
+  [[ "${lines[2]}" == *"note"*"postgres"*"driver confirmed"* ]]
+  run disp alerts --events 999999
+  [ "$status" -eq 1 ]; [[ "$output" == *"there is no alert 999999"* ]]
+  run disp alerts --events "$id" --open
+  [ "$status" -eq 2 ]
 }
 
 @test "acknowledging twice says so and changes nothing" {
@@ -111,7 +138,12 @@ print([r['zone'] for r in rows if r['zone_id'] == '4'][0])" "$BATS_FILE_TMPDIR/a
   before=$(q "SELECT acked_at || acked_by || ack_note FROM alerts WHERE id = $id")
   run disp ack "$id" --by 'someone else' --format json
   [ "$status" -eq 0 ]
-  [ "$(echo "$output" | jq -r '.result + "|" + .acked_by')" = "already acknowledged|duty officer Li" ]
+  [ "$(echo "$output" | jq -r '.result + "|" + .acked_by')" = "already acknowledged|t_disp" ]
+  [ "$(q "SELECT acked_at || acked_by || ack_note FROM alerts WHERE id = $id")" = "$before" ]
+  [ "$(q "SELECT count(*) FROM alert_events WHERE alert_id = $id AND kind = 'ack'")" = "1" ]
+  # nor through the function itself, nor by rewriting the row
+  run psql -XqAt -U t_disp -c "SELECT hazgate_ack($id, 'again')"
+  [ "$status" -ne 0 ]; [[ "$output" == *"already acknowledged"* ]]
   [ "$(q "SELECT acked_at || acked_by || ack_note FROM alerts WHERE id = $id")" = "$before" ]
 }
 
@@ -121,12 +153,26 @@ print([r['zone'] for r in rows if r['zone_id'] == '4'][0])" "$BATS_FILE_TMPDIR/a
   [ "$status" -eq 1 ]
   [[ "$output" == *"there is no alert 999999"* ]]
   [[ "$output" == *"999999,no such alert"* ]]
-  [ "$(q "SELECT count(*) FROM alerts WHERE vehicle = '晋A10011' AND kind = 'prohibited_entry' AND acked_by = 'ops'")" -eq "$(echo $ids | wc -w)" ]
+  [ "$(q "SELECT count(*) FROM alerts WHERE vehicle = '晋A10011' AND kind = 'prohibited_entry' AND acked_by = 't_disp' AND ack_note = '[by ops]'")" -eq "$(echo $ids | wc -w)" ]
 }
 
 @test "the dispatcher role cannot change alerts otherwise, nor delete them" {
   run psql -XqAt -U t_disp -c "UPDATE alerts SET kind = 'zone_exit' WHERE id = 1"
   [ "$status" -ne 0 ]
+  # nor write the acknowledgement columns (it could before issue 11)
+  acked=$(q "SELECT min(id) FROM alerts WHERE acked_at IS NOT NULL")
+  run psql -XqAt -U t_disp -c "UPDATE alerts SET acked_by = 'nobody', ack_note = 'rewritten', acked_at = '2019-08-10 09:43+08' WHERE id = $acked"
+  [ "$status" -ne 0 ]; [[ "$output" == *"permission denied"* ]]
+  run psql -XqAt -U t_disp -c "UPDATE alerts SET acked_at = NULL, acked_by = NULL WHERE id = $acked"
+  [ "$status" -ne 0 ]; [[ "$output" == *"permission denied"* ]]
+  run psql -XqAt -U t_disp -c "UPDATE alerts SET acked_by = 'x' WHERE id = 1"
+  [ "$status" -ne 0 ]
+  # nor the trail
+  [ "$(q "SELECT count(*) FROM alert_events WHERE alert_id = $acked")" -ge 1 ]
+  run psql -XqAt -U t_disp -c "UPDATE alert_events SET note = 'rewritten' WHERE alert_id = $acked"
+  [ "$status" -ne 0 ]; [[ "$output" == *"permission denied"* ]]
+  run psql -XqAt -U t_disp -c "DELETE FROM alert_events WHERE alert_id = $acked"
+  [ "$status" -ne 0 ]; [[ "$output" == *"permission denied"* ]]
   run psql -XqAt -U t_disp -c "DELETE FROM alerts WHERE id = 1"
   [ "$status" -ne 0 ]
   run disp alerts --format json --kind overspeed
@@ -135,15 +181,15 @@ print([r['zone'] for r in rows if r['zone_id'] == '4'][0])" "$BATS_FILE_TMPDIR/a
 }
 
 @test "ack: bad arguments are exit 2 with the reason, and nothing changes" {
-  run disp ack 5
-  [ "$status" -eq 2 ]; [[ "$output" == *"--by NAME is required"* ]]
+  run disp ack 5 --by ''
+  [ "$status" -eq 2 ]; [[ "$output" == *"--by needs a name"* ]]
   run disp ack --by x
   [ "$status" -eq 2 ]; [[ "$output" == *"give one or more alert ids"* ]]
   run disp ack 12abc --by x
   [ "$status" -eq 2 ]; [[ "$output" == *"'12abc' is not an alert id"* ]]
   run disp ack -- -3 --by x
   [ "$status" -eq 2 ]
-  [ "$(q "SELECT count(*) FROM alerts WHERE acked_by = 'x'")" = "0" ]
+  [ "$(q "SELECT count(*) FROM alerts WHERE ack_note LIKE '[by x]%' OR acked_by = 'x'")" = "0" ]
 }
 
 wait_for_lines() { # FILE N: wait up to 10 s until FILE has N lines

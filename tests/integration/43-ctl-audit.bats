@@ -33,7 +33,7 @@ DAY=(--from '2019-08-10 08:00' --to '2019-08-10 10:00')
   id=$(ctl alerts --format json --kind dwell_exceeded | jq -r .id)
   disp ack "$id" --by 'auditor test' >/dev/null
   run ctl audit "${DAY[@]}" --zones "$ZONES" --format json
-  [ "$(printf '%s\n' "${lines[@]}" | grep '^{' | jq -r "select(.kind == \"dwell_exceeded\") | [.live, .alert_id, .acked_by] | @tsv")" = "$(printf 'acknowledged\t%s\tauditor test' "$id")" ]
+  [ "$(printf '%s\n' "${lines[@]}" | grep '^{' | jq -r "select(.kind == \"dwell_exceeded\") | [.live, .alert_id, .acked_by] | @tsv")" = "$(printf 'acknowledged\t%s\tt_disp' "$id")" ]
   [[ "$output" == *"1 acknowledged, 29 open, 0 missing"* ]]
 }
 
