@@ -7,9 +7,15 @@
  * ("coordTimes", as togeojson and Mapbox write them) and speeds; as GPX 1.1
  * (one trk, one trkseg; ele, time, fix, sat, hdop per point, in the order the
  * GPX schema requires); as CSV; or as JSON, one fix per line.
+ *
+ * GPX types lat, lon, ele and hdop as xsd:decimal, which has no exponent,
+ * while PostgreSQL writes a float near 0 as "-5e-05": the GPX writer moves
+ * the point in PostgreSQL's own digits (plain_decimal), so the value is
+ * exactly the stored one. GeoJSON, CSV and JSON keep PostgreSQL's text.
  */
 #include "ctl/ctl.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,10 +86,99 @@ xml_text(FILE *fp, const char *s)
 	}
 }
 
+/* Longest plain_decimal() text: a sign, "0.", 360 zeros (the point moves
+ * at most 360 places: a double's exponent is within 10^+-324), 32 digits
+ * and the NUL. */
+#define PLAIN_DECIMAL_MAX 400
+
+/*
+ * The number `s` (PostgreSQL's float text: "37.76", "-5e-05", "1e+16")
+ * written in plain decimal notation, as xsd:decimal wants it: the same
+ * digits with the decimal point moved by the exponent, no exponent, no
+ * leading zeros but the one before the point, no trailing zeros after it,
+ * "0" for zero of either sign ("-5e-05" -> "-0.00005", "1.5e+16" ->
+ * "15000000000000000"). Returns 0, or -1 (out untouched) for anything
+ * else: NaN, Infinity, not a number, or longer than PLAIN_DECIMAL_MAX.
+ */
+static int
+plain_decimal(const char *s, char out[PLAIN_DECIMAL_MAX])
+{
+	char digits[32];
+	int ndig = 0, point = 0, exp = 0, seen_point = 0;
+	bool neg = false;
+	const char *p = s;
+
+	if (*p == '-' || *p == '+')
+		neg = *p++ == '-';
+	if (!isdigit((unsigned char)*p) && !(*p == '.' && isdigit((unsigned char)p[1])))
+		return -1;
+	for (; isdigit((unsigned char)*p) || (*p == '.' && !seen_point); p++) {
+		if (*p == '.') {
+			seen_point = 1;
+			continue;
+		}
+		if (ndig == 0 && *p == '0') {   /* leading zero: not a digit */
+			if (seen_point)
+				point--;
+			continue;
+		}
+		if (ndig == (int)sizeof(digits))
+			return -1;
+		digits[ndig++] = *p;
+		if (!seen_point)
+			point++;
+	}
+	if (*p == 'e' || *p == 'E') {
+		char *end;
+		long e = strtol(p + 1, &end, 10);
+
+		if (end == p + 1 || e < -350 || e > 350)
+			return -1;
+		exp = (int)e;
+		p = end;
+	}
+	if (*p != '\0')
+		return -1;
+	while (ndig > 0 && digits[ndig - 1] == '0')
+		ndig--;
+	if (ndig == 0) {
+		strcpy(out, "0");
+		return 0;
+	}
+	point += exp;   /* digits[0..point) before the decimal point */
+	if (point < -360 || point > 360)        /* beyond any double */
+		return -1;
+
+	char *o = out;
+	if (neg)
+		*o++ = '-';
+	if (point <= 0) {
+		*o++ = '0';
+		*o++ = '.';
+		for (int i = point; i < 0; i++)
+			*o++ = '0';
+		memcpy(o, digits, (size_t)ndig);
+		o += ndig;
+	} else if (point >= ndig) {
+		memcpy(o, digits, (size_t)ndig);
+		o += ndig;
+		for (int i = ndig; i < point; i++)
+			*o++ = '0';
+	} else {
+		memcpy(o, digits, (size_t)point);
+		o += point;
+		*o++ = '.';
+		memcpy(o, digits + point, (size_t)(ndig - point));
+		o += ndig - point;
+	}
+	*o = '\0';
+	return 0;
+}
+
 static void
 gpx(FILE *fp, const char *vehicle, const PGresult *res)
 {
-	char ts[40];
+	char ts[40], lat[PLAIN_DECIMAL_MAX], lon[PLAIN_DECIMAL_MAX], num[PLAIN_DECIMAL_MAX];
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	      "<gpx version=\"1.1\" creator=\"hazgate-ctl\" "
 	      "xmlns=\"http://www.topografix.com/GPX/1/1\" "
@@ -95,19 +190,27 @@ gpx(FILE *fp, const char *vehicle, const PGresult *res)
 	xml_text(fp, vehicle);
 	fputs("</name>\n    <trkseg>\n", fp);
 	for (int i = 0; i < PQntuples(res); i++) {
-		fprintf(fp, "      <trkpt lat=\"%s\" lon=\"%s\">", PQgetvalue(res, i, F_LAT),
-			PQgetvalue(res, i, F_LON));
-		if (ctl_field(res, i, F_ALT))
-			fprintf(fp, "<ele>%s</ele>", PQgetvalue(res, i, F_ALT));
 		ctl_time_format(ctl_field_i64(res, i, F_TS), ts);
+		/* NaN or Infinity cannot be written in GPX: such a point (never
+		 * stored by the gateway) is left out, such an ele or hdop too. */
+		if (plain_decimal(PQgetvalue(res, i, F_LAT), lat) != 0 ||
+		    plain_decimal(PQgetvalue(res, i, F_LON), lon) != 0) {
+			fprintf(stderr, "hazgate-ctl track: the fix at %s is left out of the GPX: "
+				"lat %s, lon %s\n", ts, PQgetvalue(res, i, F_LAT),
+				PQgetvalue(res, i, F_LON));
+			continue;
+		}
+		fprintf(fp, "      <trkpt lat=\"%s\" lon=\"%s\">", lat, lon);
+		if (ctl_field(res, i, F_ALT) && plain_decimal(PQgetvalue(res, i, F_ALT), num) == 0)
+			fprintf(fp, "<ele>%s</ele>", num);
 		fprintf(fp, "<time>%s</time>", ts);
 		const char *fix = ctl_field(res, i, F_FIX);
 		if (fix && (strcmp(fix, "2") == 0 || strcmp(fix, "3") == 0))
 			fprintf(fp, "<fix>%sd</fix>", fix);
 		if (ctl_field(res, i, F_SATS))
 			fprintf(fp, "<sat>%s</sat>", PQgetvalue(res, i, F_SATS));
-		if (ctl_field(res, i, F_HDOP))
-			fprintf(fp, "<hdop>%s</hdop>", PQgetvalue(res, i, F_HDOP));
+		if (ctl_field(res, i, F_HDOP) && plain_decimal(PQgetvalue(res, i, F_HDOP), num) == 0)
+			fprintf(fp, "<hdop>%s</hdop>", num);
 		fputs("</trkpt>\n", fp);
 	}
 	fputs("    </trkseg>\n  </trk>\n</gpx>\n", fp);

@@ -167,6 +167,15 @@ subs_parse(void *conf, const char *value)
 			return "subscription has more than 'FILTER FORMAT'";
 		if (cfg->mqtt.nsubs == GW_SUB_MAX)
 			return "too many subscriptions";
+		/* A shared subscription hands each message to one of the
+		 * group's clients: a vehicle's fixes would be split across
+		 * gateways, each with half its state (false seq gaps, enter and
+		 * exit decided twice), and the broker never shows the prefix
+		 * in a topic, so no format lookup would match. */
+		if (strncmp(filter, "$share/", 7) == 0 || strncmp(filter, "$queue/", 7) == 0)
+			return "shared subscription ($share/, $queue/): each vehicle's fixes would be "
+			       "split across gateways (its state and seq broken); subscribe to the "
+			       "plain filter on one gateway";
 		s = &cfg->mqtt.subs[cfg->mqtt.nsubs];
 		if (strlen(filter) >= sizeof(s->filter))
 			return "topic filter too long";

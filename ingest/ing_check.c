@@ -111,28 +111,51 @@ ing_fix_set_vehicle(struct ing_fix *fix, const char *name, size_t len,
 
 enum ing_reason
 ing_vehicle_from_topic(struct ing_fix *fix, const char *topic, unsigned level,
-                       const char *what, struct ing_error *err)
+                       unsigned nlevels, const char *what,
+                       struct ing_error *err)
 {
+	char name[ING_VEHICLE_MAX + 1];
 	const char *p = topic, *end;
+	size_t len = 0, n;
 	unsigned l;
 	enum ing_reason r;
 
 	if (!topic)
 		return ing_err_set(err, ING_REASON_MISSING_FIELD, "vehicle",
 		                   "no %s: no topic", what);
-	for (l = 0; l < level; l++) {
-		p = strchr(p, '/');
-		if (!p)
-			return ing_err_set(err, ING_REASON_MISSING_FIELD,
-			                   "vehicle",
-			                   "no %s: topic has no level %u", what,
-			                   level + 1);
-		p++;
+	for (l = 0; l < level + nlevels; l++) {
+		if (l > 0) {
+			p = strchr(p, '/');
+			if (!p)
+				return ing_err_set(err, ING_REASON_MISSING_FIELD,
+				                   "vehicle",
+				                   "no %s: topic has no level %u",
+				                   what, l + 1);
+			p++;
+		}
+		if (l < level)
+			continue;
+		end = strchr(p, '/');
+		n = end ? (size_t)(end - p) : strlen(p);
+		/* An empty level would leave a name with a bare separator. */
+		if (n == 0)
+			return ing_err_set(err, ING_REASON_VEHICLE_EMPTY, "vehicle",
+			                   "vehicle is empty (topic level %u)",
+			                   l + 1);
+		if (l > level) {
+			if (len < ING_VEHICLE_MAX)
+				name[len] = ING_VEHICLE_JOIN;
+			len++;
+		}
+		if (len + n <= ING_VEHICLE_MAX)
+			memcpy(name + len, p, n);
+		len += n;   /* past ING_VEHICLE_MAX, only counted */
 	}
-	end = strchr(p, '/');
-	if (!end)
-		end = p + strlen(p);
-	r = ing_fix_set_vehicle(fix, p, (size_t)(end - p), err);
+	if (len > ING_VEHICLE_MAX)
+		return ing_err_set(err, ING_REASON_VEHICLE_LONG, "vehicle",
+		                   "vehicle is %zu bytes, over %d", len,
+		                   ING_VEHICLE_MAX);
+	r = ing_fix_set_vehicle(fix, name, len, err);
 	if (r != ING_REASON_NONE)
 		return r;
 	fix->present |= ING_VEHICLE_FROM_TOPIC;

@@ -164,6 +164,13 @@ ing_decode(const char *topic, const void *payload, size_t len,
 		goto done;
 	}
 
+	/* gpsd's SKY, GST, VERSION ... beside its TPVs (a gpspipe bridge):
+	 * counted as ignored, like OwnTracks' non-locations. */
+	if ((format == ING_FORMAT_AUTO || format == ING_FORMAT_TPV) &&
+	    ing_tpv_other_report(root, fix, err)) {
+		res = ING_IGNORED;
+		goto done;
+	}
 	if (format == ING_FORMAT_AUTO)
 		format = is_tpv(root) ? ING_FORMAT_TPV : ING_FORMAT_NATIVE;
 	switch (format) {

@@ -47,7 +47,7 @@ ing_native_read(const cJSON *obj, const char *topic, struct ing_fix *fix,
 	if (r == ING_REASON_NONE)
 		r = ing_walk_finish(fix, &walk, "ts", err);
 	if (r == ING_REASON_NONE && !(walk.seen & ING_SEEN_VEHICLE))
-		r = ing_vehicle_from_topic(fix, topic, 1,
+		r = ing_vehicle_from_topic(fix, topic, 1, 1,
 		                           "vehicle member and no vehicle in the "
 		                           "topic", err);
 	return r;

@@ -3,11 +3,18 @@
  *
  * Only "_type":"location" is a position; every other _type (waypoints,
  * transitions, lwt, cards ...) is ING_IGNORED, counted by the caller and
- * not stored as a reject. The vehicle is the topic's third level (the
- * device); a configured device-to-vehicle mapping is the caller's
+ * not stored as a reject. The vehicle is the topic's user and device
+ * levels joined by ':' (owntracks/jane/iphone -> "jane:iphone"): the
+ * device alone would make every user's "iphone" (or every Android phone
+ * of one model: its default device name is the hardware codename) one
+ * vehicle. The `tid` member (two letters shown on the map) is not the
+ * vehicle. A configured device-to-vehicle mapping is the caller's
  * (ing_fix_set_vehicle). Units: vel km/h, cog degrees (-> heading), acc
- * metres (-> eph_m, not a DOP), tst integer seconds.
+ * metres (-> eph_m, not a DOP), tst integer seconds. The apps send
+ * "vel":-1 and "cog":-1 for unknown (OwnTracks' own code reads a negative
+ * speed so): a finite negative vel or cog is absent, not a reject.
  */
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
@@ -84,8 +91,22 @@ ing_owntracks_read(const cJSON *obj, const char *topic, struct ing_fix *fix,
 	if (r == ING_REASON_NONE)
 		r = ing_walk_finish(fix, &walk, "tst", err);
 	if (r == ING_REASON_NONE)
-		r = ing_vehicle_from_topic(fix, topic, 2,
-		                           "device (owntracks/<user>/<device>)",
-		                           err);
-	return r == ING_REASON_NONE ? ING_OK : ING_REJECTED;
+		r = ing_vehicle_from_topic(fix, topic, 1, 2,
+		                           "user and device "
+		                           "(owntracks/<user>/<device>)", err);
+	if (r != ING_REASON_NONE)
+		return ING_REJECTED;
+	/* -1 is the apps' "unknown"; -inf (a literal beyond a double) is
+	 * left to the range check. */
+	if ((fix->present & ING_HAS_SPEED) && isfinite(fix->speed_kmh) &&
+	    fix->speed_kmh < 0.0) {
+		fix->present &= ~(unsigned)ING_HAS_SPEED;
+		fix->speed_kmh = 0.0;
+	}
+	if ((fix->present & ING_HAS_HEADING) && isfinite(fix->heading) &&
+	    fix->heading < 0.0) {
+		fix->present &= ~(unsigned)ING_HAS_HEADING;
+		fix->heading = 0.0;
+	}
+	return ING_OK;
 }

@@ -43,6 +43,7 @@
  */
 #include <gps.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -124,6 +125,39 @@ gpsd_layout(const char *buf)
 	if (strncmp(p, tag, sizeof(tag) - 1) != 0)
 		return false;
 	return strstr(p + sizeof(tag) - 1, "\"class\":") == NULL;
+}
+
+/*
+ * gpsd's report classes other than TPV (gpsd_json(5), libgps 3.22's
+ * readers): what `gpspipe -w` prints besides TPV. A bridge such as
+ * `gpspipe -w | mosquitto_pub -l` puts them all on the telemetry topic.
+ */
+static const char *const gpsd_other_classes[] = {
+	"AIS", "ATT", "DEVICE", "DEVICES", "ERROR", "GST", "IMU", "OSC",
+	"POLL", "PPS", "RAW", "RTCM2", "RTCM3", "SKY", "SUBFRAME", "TOFF",
+	"VERSION", "WATCH",
+};
+
+bool
+ing_tpv_other_report(const cJSON *obj, struct ing_fix *fix,
+                     struct ing_error *err)
+{
+	const cJSON *cls = cJSON_GetObjectItemCaseSensitive(obj, "class");
+	size_t i;
+
+	if (!cJSON_IsString(cls))
+		return false;
+	for (i = 0; i < sizeof(gpsd_other_classes) /
+	                sizeof(gpsd_other_classes[0]); i++) {
+		if (strcmp(cls->valuestring, gpsd_other_classes[i]) == 0) {
+			fix->format = ING_FORMAT_TPV;
+			ing_err_set(err, ING_REASON_NONE, "class",
+			            "gpsd class \"%s\" is not a position",
+			            gpsd_other_classes[i]);
+			return true;
+		}
+	}
+	return false;
 }
 
 /* libgps's timespec -> µs, rounded to the nearest (see the header). */
@@ -234,7 +268,7 @@ ing_tpv_read(const cJSON *obj, const char *payload, size_t len, const char *topi
 	}
 
 	if (!(walk.seen & ING_SEEN_VEHICLE))
-		return ing_vehicle_from_topic(fix, topic, 1,
+		return ing_vehicle_from_topic(fix, topic, 1, 1,
 		                              "vehicle member and no vehicle in "
 		                              "the topic", err);
 	return ING_REASON_NONE;

@@ -11,6 +11,8 @@
 #ifndef HAZGATE_INGEST_INTERNAL_H
 #define HAZGATE_INGEST_INTERNAL_H
 
+#include <stdbool.h>
+
 #include <cjson/cJSON.h>
 
 #include "ingest/ingest.h"
@@ -109,17 +111,37 @@ enum ing_reason ing_tpv_read(const cJSON *obj, const char *payload, size_t len,
                              const char *topic, struct ing_fix *fix,
                              struct ing_error *err);
 
+/*
+ * Is `obj` one of gpsd's other reports (SKY, GST, ATT, VERSION, DEVICES,
+ * WATCH, PPS, TOFF ...: "class" is one of gpsd's names, exactly, and not
+ * "TPV")? Then fix->format is ING_FORMAT_TPV, err->message says which
+ * (reason ING_REASON_NONE) and
+ * ing_decode() returns ING_IGNORED for the tpv and auto formats. No
+ * class, "TPV" or a name gpsd does not send: false, err untouched.
+ * In ing_tpv.c.
+ */
+bool ing_tpv_other_report(const cJSON *obj, struct ing_fix *fix,
+                          struct ing_error *err);
+
 /* Length of the well-formed UTF-8 sequence at s[0..n) (1-4), or 0 if
  * invalid (overlong, surrogate, above U+10FFFF, truncated); sets *cp. */
 size_t ing_utf8_seq(const unsigned char *s, size_t n, unsigned *cp);
 
+/* Joins topic levels into one vehicle name (OwnTracks' user:device). */
+#define ING_VEHICLE_JOIN ':'
+
 /*
- * Set the vehicle from topic level `level` (0-based; '/'-separated).
- * Returns ING_REASON_NONE, a vehicle_* reason, or missing_field when the
- * topic is NULL or too short (`what` names the source for the message).
+ * Set the vehicle from `nlevels` (>= 1) topic levels from `level` on
+ * (0-based; '/'-separated), joined by ING_VEHICLE_JOIN: level 2 alone of
+ * owntracks/jane/phone is "phone", levels 1 and 2 are "jane:phone". The
+ * joined name is checked as any vehicle name (1..32 bytes in all).
+ * Returns ING_REASON_NONE; vehicle_empty when one of the levels is empty;
+ * another vehicle_* reason; or missing_field when the topic is NULL or too
+ * short (`what` names the source for the message).
  */
 enum ing_reason ing_vehicle_from_topic(struct ing_fix *fix, const char *topic,
-                                       unsigned level, const char *what,
+                                       unsigned level, unsigned nlevels,
+                                       const char *what,
                                        struct ing_error *err);
 
 /* Record a rejection: reason, field (string literal or NULL) and a printf

@@ -50,7 +50,9 @@ enum ing_format {
 enum ing_result {
 	ING_OK = 0,             /* *fix holds a valid fix */
 	ING_IGNORED,            /* well-formed, not a position (OwnTracks non-location
-	                           _type): count it, do not store it as a reject */
+	                           _type, gpsd's SKY, GST, VERSION ... on a tpv or
+	                           auto subscription): count it, do not store it
+	                           as a reject */
 	ING_REJECTED            /* unusable: store topic, raw bytes and the reason */
 };
 
@@ -151,12 +153,15 @@ struct ing_error {
  * Decode and validate one message.
  *   topic    NUL-terminated MQTT topic, or NULL (replay lines without one);
  *            the vehicle falls back to its second level (native, TPV) and
- *            OwnTracks takes its third level (owntracks/<user>/<device>).
+ *            OwnTracks takes its user and device levels joined by ':'
+ *            (owntracks/jane/iphone -> "jane:iphone").
  *   payload  the raw bytes, `len` of them; need not be NUL-terminated; any
  *            bytes are safe. Borrowed: not kept after the call.
  *   format   the subscription's format; ING_FORMAT_AUTO picks TPV when the
  *            object's "class" member is "TPV", else native. A value
- *            outside the enum is read as native.
+ *            outside the enum is read as native. With ING_FORMAT_TPV and
+ *            ING_FORMAT_AUTO, another of gpsd's classes (SKY, GST ...) is
+ *            ING_IGNORED.
  *   now_us   the caller's clock (µs since the epoch), for the future check.
  *   fix      out; meaningful only on ING_OK (may be partly written otherwise).
  *   err      out, may be NULL; reason ING_REASON_NONE unless ING_REJECTED
@@ -166,7 +171,7 @@ struct ing_error {
  *
  * OwnTracks device-to-vehicle mapping is left to the caller: after ING_OK,
  * call ing_fix_set_vehicle() with the mapped name (it is validated). The
- * device level itself must be a valid vehicle name to decode.
+ * joined "user:device" must itself be a valid vehicle name to decode.
  */
 enum ing_result ing_decode(const char *topic, const void *payload, size_t len,
                            enum ing_format format, int64_t now_us,

@@ -116,6 +116,51 @@ PY
   [ "$output" = "360 晋A10005 $first" ]
 }
 
+@test "track GPX near the equator and the prime meridian: every number is an xsd:decimal (no exponent)" {
+  # PostgreSQL writes these as -5e-05, 1e-05, 2.5e-05 ...; GPX 1.1 types
+  # lat, lon, ele and hdop as xsd:decimal, which has no exponent.
+  q "INSERT INTO positions (vehicle, ts, lat, lon, alt_m, hdop, fix, sats, zone_ids) VALUES
+     ('EQ-GPX', '2019-08-10T02:00:00Z', -5e-05, 1e-05, 2.5e-05, 1e-05, 3, 9, '{}'),
+     ('EQ-GPX', '2019-08-10T02:00:01Z', 0.000123, -0.0000001, -0.00003, 0.5, 3, 9, '{}'),
+     ('EQ-GPX', '2019-08-10T02:00:02Z', 0, -0, 0, 0, 2, 4, '{}'),
+     ('EQ-GPX', '2019-08-10T02:00:03Z', -1.23456789012345e-07, 179.99999999999997, 123456.7, 12, NULL, NULL, '{}')"
+  run ctl track EQ-GPX --from 2019-08-10T02:00:00Z --to 2019-08-10T03:00:00Z --format gpx
+  q "DELETE FROM positions WHERE vehicle = 'EQ-GPX'"
+  [ "$status" -eq 0 ]
+  printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/eq.gpx"
+  run python3 - "$BATS_TEST_TMPDIR/eq.gpx" <<'PY'
+import re, sys, xml.etree.ElementTree as ET
+from decimal import Decimal
+ns = {"g": "http://www.topografix.com/GPX/1/1"}
+xsd_decimal = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
+root = ET.parse(sys.argv[1]).getroot()
+pts = root.findall("g:trk/g:trkseg/g:trkpt", ns)
+got = []
+for p in pts:
+    nums = {"lat": p.get("lat"), "lon": p.get("lon")}
+    for tag in ("ele", "hdop"):
+        e = p.find("g:" + tag, ns)
+        if e is not None:
+            nums[tag] = e.text
+    for k, v in nums.items():
+        assert xsd_decimal.match(v), (k, v)
+    got.append({k: Decimal(v) for k, v in nums.items()})
+# the values themselves: exact for double precision lat/lon, float4's
+# shortest text for ele and hdop
+want = [
+    {"lat": Decimal("-5e-05"), "lon": Decimal("1e-05"), "ele": Decimal("2.5e-05"), "hdop": Decimal("1e-05")},
+    {"lat": Decimal("0.000123"), "lon": Decimal("-1e-07"), "ele": Decimal("-3e-05"), "hdop": Decimal("0.5")},
+    {"lat": Decimal(0), "lon": Decimal(0), "ele": Decimal(0), "hdop": Decimal(0)},
+    {"lat": Decimal("-1.23456789012345e-07"), "lon": Decimal("179.99999999999997"), "ele": Decimal("123456.7"), "hdop": Decimal(12)},
+]
+assert got == want, got
+print(len(pts), pts[0].get("lat"), pts[0].get("lon"), pts[0].find("g:ele", ns).text, pts[0].find("g:hdop", ns).text)
+PY
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = "4 -0.00005 0.00001 0.000025 0.00001" ]
+}
+
 @test "track CSV and JSON lines" {
   run ctl track 晋A10005 --from '2019-08-10 08:30' --to '2019-08-10 09:00' --format csv
   [ "${lines[0]}" = "vehicle,ts,lat,lon,speed_kmh,heading,alt_m,hdop,fix,sats,un,hazard_class,zone_ids" ]

@@ -60,7 +60,7 @@ setup_file() {
   [ "$alerts" = "$(printf '%s\n' \
       $'晋A30001\tprohibited_entry\t5\t2019-08-10T03:00:05.000Z' \
       $'晋A30002\tprohibited_entry\t5\t2019-08-10T03:00:00.000Z' \
-      $'晋A30003\tprohibited_entry\t5\t2019-08-10T03:00:00.000Z' \
+      $'driver:晋A30003\tprohibited_entry\t5\t2019-08-10T03:00:00.000Z' \
       $'晋A30005\tprohibited_entry\t5\t2019-08-10T03:00:00.000Z')" ]
   [[ "$output" == *"replay: 13 lines, 5 fixes (0 late, 0 duplicate), 2 rejected, 1 ignored, 4 alerts"* ]]
   [[ "$output" == *"rejected not_json           1"* ]]

@@ -146,7 +146,7 @@ static const struct msg_case msg_cases[] = {
 	{ "owntracks_by_subscription", "owntracks/alice/V5",
 	  "{\"_type\":\"location\",\"lat\":37.60,\"lon\":112.40,"
 	  "\"tst\":1565406000,\"vel\":40}",
-	  ING_OK, 0, ING_FORMAT_OWNTRACKS, ING_FORMAT_OWNTRACKS, "V5", 0, { 0 },
+	  ING_OK, 0, ING_FORMAT_OWNTRACKS, ING_FORMAT_OWNTRACKS, "alice:V5", 0, { 0 },
 	  0, { { 0 } } },
 	{ "no_match_is_auto", "elsewhere/V6", NATIVE_OUT("V6"),
 	  ING_OK, 0, ING_FORMAT_AUTO, ING_FORMAT_NATIVE, "V6", 0, { 0 }, 0,

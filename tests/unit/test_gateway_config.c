@@ -200,6 +200,22 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf:2: [mqtt] subscribe = 'a/b json': unknown format (native, tpv, owntracks, auto)" },
 	{ "subscription format names are lower case", "[mqtt]\nsubscribe = a/b Auto\n",
 	  "t.conf:2: [mqtt] subscribe = 'a/b Auto': unknown format (native, tpv, owntracks, auto)" },
+	/* issue 11 item 10: a shared subscription splits each vehicle's fixes
+	 * across gateways (state, seq gaps), and no format lookup matches it */
+	{ "shared subscription refused", "[mqtt]\nsubscribe = $share/hz/tankers/+/telemetry auto\n",
+	  "t.conf:2: [mqtt] subscribe = '$share/hz/tankers/+/telemetry auto': shared subscription "
+	  "($share/, $queue/): each vehicle's fixes would be split across gateways (its state "
+	  "and seq broken); subscribe to the plain filter on one gateway" },
+	{ "shared subscription refused after a good one",
+	  "[mqtt]\n\nsubscribe = owntracks/+/+ owntracks, $share/g/owntracks/+/+ owntracks\n",
+	  "t.conf:3: [mqtt] subscribe = 'owntracks/+/+ owntracks, $share/g/owntracks/+/+ "
+	  "owntracks': shared subscription ($share/, $queue/): each vehicle's fixes would be "
+	  "split across gateways (its state and seq broken); subscribe to the plain filter on "
+	  "one gateway" },
+	{ "queue subscription refused", "[mqtt]\nsubscribe = $queue/tankers/+/telemetry auto\n",
+	  "t.conf:2: [mqtt] subscribe = '$queue/tankers/+/telemetry auto': shared subscription "
+	  "($share/, $queue/): each vehicle's fixes would be split across gateways (its state "
+	  "and seq broken); subscribe to the plain filter on one gateway" },
 	{ "key twice", "[log]\nlevel = info\nlevel = warn\n", "t.conf:3: [log] level given twice" },
 	{ "keepalive under both its names", "[mqtt]\nkeepalive_s = 20\nkeepalive = 30\n",
 	  "t.conf:3: [mqtt] keepalive given twice" },

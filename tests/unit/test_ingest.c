@@ -87,6 +87,18 @@ static const struct decode_case decode_cases[] = {
 	  0, NULL },
 	{ "ok_owntracks_extra_levels", "owntracks/u/dev/extra", OT(""), OWNT,
 	  ING_OK, 0, NULL },
+	/* issue 11 item 14: the apps send -1 for an unknown speed/course */
+	{ "ok_owntracks_vel_minus_1_is_absent", OT_TOPIC, OT(",\"vel\":-1"),
+	  OWNT, ING_OK, 0, NULL },
+	{ "ok_owntracks_cog_minus_1_is_absent", OT_TOPIC, OT(",\"cog\":-1"),
+	  OWNT, ING_OK, 0, NULL },
+	{ "ok_owntracks_vel_cog_negative_are_absent", OT_TOPIC,
+	  OT(",\"vel\":-1,\"cog\":-1,\"acc\":65"), OWNT, ING_OK, 0, NULL },
+	{ "ok_owntracks_vel_negative_fraction_is_absent", OT_TOPIC,
+	  OT(",\"vel\":-0.5,\"cog\":-359"), OWNT, ING_OK, 0, NULL },
+	/* issue 11 item 15: user and device, 32 bytes in all (31 + ':' ) */
+	{ "ok_owntracks_user_device_32_bytes", "owntracks/abcdefghijklmno/"
+	  "abcdefghijklmnop", OT(""), OWNT, ING_OK, 0, NULL },
 
 	/* ignored: OwnTracks messages that are not locations */
 	{ "ignored_owntracks_transition", OT_TOPIC,
@@ -95,6 +107,43 @@ static const struct decode_case decode_cases[] = {
 	  ING_IGNORED, 0, NULL },
 	{ "ignored_owntracks_waypoint", OT_TOPIC,
 	  "{\"_type\":\"waypoint\",\"lat\":1}", OWNT, ING_IGNORED, 0, NULL },
+
+	/* ignored: gpsd's other classes on a telemetry topic (issue 11 item
+	 * 17: `gpspipe -w | mosquitto_pub -l`), auto and tpv alike */
+	{ "ignored_gpsd_sky_auto", T_TOPIC,
+	  "{\"class\":\"SKY\",\"device\":\"/dev/ttyUSB0\",\"xdop\":0.8,"
+	  "\"satellites\":[{\"PRN\":5,\"used\":true}]}", AUTO, ING_IGNORED,
+	  0, NULL },
+	{ "ignored_gpsd_sky_tpv", T_TOPIC, "{\"class\":\"SKY\",\"satellites\":[]}",
+	  TPVF, ING_IGNORED, 0, NULL },
+	{ "ignored_gpsd_gst_auto", T_TOPIC,
+	  "{\"class\":\"GST\",\"device\":\"/dev/ttyUSB0\",\"time\":"
+	  "\"2019-08-10T08:00:00.000Z\",\"rms\":1.2,\"lat\":2.1,\"lon\":1.9}",
+	  AUTO, ING_IGNORED, 0, NULL },
+	{ "ignored_gpsd_att_auto", T_TOPIC,
+	  "{\"class\":\"ATT\",\"device\":\"/dev/ttyUSB0\",\"heading\":14.2}",
+	  AUTO, ING_IGNORED, 0, NULL },
+	{ "ignored_gpsd_version_auto", T_TOPIC,
+	  "{\"class\":\"VERSION\",\"release\":\"3.22\",\"rev\":\"3.22\","
+	  "\"proto_major\":3,\"proto_minor\":14}", AUTO, ING_IGNORED, 0, NULL },
+	{ "ignored_gpsd_devices_auto", T_TOPIC,
+	  "{\"class\":\"DEVICES\",\"devices\":[{\"class\":\"DEVICE\","
+	  "\"path\":\"/dev/ttyUSB0\"}]}", AUTO, ING_IGNORED, 0, NULL },
+	{ "ignored_gpsd_device_tpv", T_TOPIC,
+	  "{\"class\":\"DEVICE\",\"path\":\"/dev/ttyUSB0\",\"activated\":"
+	  "\"2019-08-10T08:00:00.000Z\"}", TPVF, ING_IGNORED, 0, NULL },
+	{ "ignored_gpsd_watch_auto", T_TOPIC,
+	  "{\"class\":\"WATCH\",\"enable\":true,\"json\":true}", AUTO,
+	  ING_IGNORED, 0, NULL },
+	{ "ignored_gpsd_pps_auto", T_TOPIC,
+	  "{\"class\":\"PPS\",\"device\":\"/dev/pps0\",\"real_sec\":"
+	  "1565424000,\"real_nsec\":0}", AUTO, ING_IGNORED, 0, NULL },
+	{ "ignored_gpsd_toff_tpv", T_TOPIC,
+	  "{\"class\":\"TOFF\",\"device\":\"/dev/ttyUSB0\",\"real_sec\":"
+	  "1565424000}", TPVF, ING_IGNORED, 0, NULL },
+	{ "ignored_gpsd_error_auto", T_TOPIC,
+	  "{\"class\":\"ERROR\",\"message\":\"unrecognized request\"}", AUTO,
+	  ING_IGNORED, 0, NULL },
 
 	/* not_json */
 	{ "not_json_truncated", NULL, "{\"lat\":1", NATIVE, ING_REJECTED,
@@ -283,8 +332,15 @@ static const struct decode_case decode_cases[] = {
 	  ING_REJECTED, ING_REASON_HEADING_RANGE, "heading" },
 	{ "heading_range_tpv_track", T_TOPIC, TPV(",\"track\":400"), TPVF,
 	  ING_REJECTED, ING_REASON_HEADING_RANGE, "track" },
-	{ "heading_range_owntracks_cog", OT_TOPIC, OT(",\"cog\":-1"), OWNT,
+	{ "heading_range_owntracks_cog", OT_TOPIC, OT(",\"cog\":361"), OWNT,
 	  ING_REJECTED, ING_REASON_HEADING_RANGE, "cog" },
+	/* -1 is "unknown" (absent), but -infinity is still out of range */
+	{ "heading_range_owntracks_cog_minus_infinity", OT_TOPIC,
+	  OT(",\"cog\":-1e400"), OWNT, ING_REJECTED, ING_REASON_HEADING_RANGE,
+	  "cog" },
+	{ "speed_range_owntracks_vel_minus_infinity", OT_TOPIC,
+	  OT(",\"vel\":-1e400"), OWNT, ING_REJECTED, ING_REASON_SPEED_RANGE,
+	  "vel" },
 
 	/* value_range */
 	{ "value_range_fix_4", NULL, NAT(",\"fix\":4"), NATIVE, ING_REJECTED,
@@ -381,6 +437,24 @@ static const struct decode_case decode_cases[] = {
 	{ "vehicle_empty_topic_level", "tankers//telemetry",
 	  "{\"ts\":\"2019-08-10T08:00:00Z\",\"lat\":1,\"lon\":1}", NATIVE,
 	  ING_REJECTED, ING_REASON_VEHICLE_EMPTY, "vehicle" },
+	/* OwnTracks: user:device (issue 11 item 15), each level non-empty,
+	 * 32 bytes in all, the user level under the vehicle rules too */
+	{ "vehicle_empty_owntracks_user", "owntracks//phone", OT(""), OWNT,
+	  ING_REJECTED, ING_REASON_VEHICLE_EMPTY, "vehicle" },
+	{ "vehicle_empty_owntracks_device", "owntracks/alice/", OT(""), OWNT,
+	  ING_REJECTED, ING_REASON_VEHICLE_EMPTY, "vehicle" },
+	{ "vehicle_too_long_owntracks_user_device_33", "owntracks/"
+	  "abcdefghijklmnop/abcdefghijklmnop", OT(""), OWNT, ING_REJECTED,
+	  ING_REASON_VEHICLE_LONG, "vehicle" },
+	{ "vehicle_too_long_owntracks_long_user", "owntracks/"
+	  "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz/p", OT(""), OWNT,
+	  ING_REJECTED, ING_REASON_VEHICLE_LONG, "vehicle" },
+	{ "vehicle_wildcard_owntracks_user", "owntracks/a+b/phone", OT(""),
+	  OWNT, ING_REJECTED, ING_REASON_VEHICLE_WILDCARD, "vehicle" },
+	{ "vehicle_control_owntracks_user", "owntracks/a\x7f/phone", OT(""),
+	  OWNT, ING_REJECTED, ING_REASON_VEHICLE_CONTROL, "vehicle" },
+	{ "vehicle_utf8_owntracks_user", "owntracks/\xe6\x99/phone", OT(""),
+	  OWNT, ING_REJECTED, ING_REASON_VEHICLE_UTF8, "vehicle" },
 	{ "vehicle_too_long_33_ascii", NULL,
 	  "{\"vehicle\":\"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456\","
 	  "\"ts\":\"2019-08-10T08:00:00Z\",\"lat\":1,\"lon\":1}", NATIVE,
@@ -460,12 +534,17 @@ static const struct decode_case decode_cases[] = {
 	  ING_REASON_CARGO_FORMAT, "hazard_class" },
 
 	/* not_tpv */
-	{ "not_tpv_sky", T_TOPIC, "{\"class\":\"SKY\",\"satellites\":[]}",
-	  TPVF, ING_REJECTED, ING_REASON_NOT_TPV, "class" },
+	/* a class gpsd does not send (gpsd's own: ignored, above) */
+	{ "not_tpv_unknown_class", T_TOPIC,
+	  "{\"class\":\"POSITION\",\"satellites\":[]}", TPVF, ING_REJECTED,
+	  ING_REASON_NOT_TPV, "class" },
+	{ "not_tpv_sky_lowercase", T_TOPIC, "{\"class\":\"sky\"}", TPVF,
+	  ING_REJECTED, ING_REASON_NOT_TPV, "class" },
 	{ "not_tpv_lowercase", T_TOPIC, "{\"class\":\"tpv\"}", TPVF,
 	  ING_REJECTED, ING_REASON_NOT_TPV, "class" },
-	{ "auto_sky_is_native", T_TOPIC, "{\"class\":\"SKY\"}", AUTO,
-	  ING_REJECTED, ING_REASON_MISSING_FIELD, "lat" },
+	/* a class gpsd does not send is native on auto (gpsd's: ignored) */
+	{ "auto_unknown_class_is_native", T_TOPIC, "{\"class\":\"POSITION\"}",
+	  AUTO, ING_REJECTED, ING_REASON_MISSING_FIELD, "lat" },
 
 	/* tpv_unreadable: JSON that gpsd's own parser does not read */
 	{ "tpv_unreadable_spaced_class", T_TOPIC,
@@ -766,7 +845,7 @@ owntracks_members_and_units(void **state)
 	          "\"alt\":790,\"acc\":12,\"batt\":80,\"conn\":\"m\"}",
 	          ING_FORMAT_OWNTRACKS, &f);
 	assert_int_equal(f.format, ING_FORMAT_OWNTRACKS);
-	assert_string_equal(f.vehicle, "\xe6\x99\x8b" "A54321");
+	assert_string_equal(f.vehicle, "alice:\xe6\x99\x8b" "A54321");
 	assert_true(f.present & ING_VEHICLE_FROM_TOPIC);
 	assert_true(f.time_us == NOW_US);
 	assert_true(f.speed_kmh == 42.0);       /* already km/h */
@@ -778,6 +857,92 @@ owntracks_members_and_units(void **state)
 	                 ING_HAS_EPH);
 }
 
+/* Issue 11 item 14: "vel":-1 and "cog":-1 are the apps' "unknown". */
+static void
+owntracks_negative_vel_cog_absent(void **state)
+{
+	struct ing_fix f;
+
+	(void)state;
+	decode_ok(OT_TOPIC, OT(",\"vel\":-1,\"cog\":-1,\"alt\":790"),
+	          ING_FORMAT_OWNTRACKS, &f);
+	assert_int_equal(f.present & ~ING_VEHICLE_FROM_TOPIC, ING_HAS_ALT);
+	assert_true(f.speed_kmh == 0.0);
+	assert_true(f.heading == 0.0);
+	/* 0 is a speed and a course, not "unknown" */
+	decode_ok(OT_TOPIC, OT(",\"vel\":0,\"cog\":0"), ING_FORMAT_OWNTRACKS,
+	          &f);
+	assert_int_equal(f.present & ~ING_VEHICLE_FROM_TOPIC,
+	                 ING_HAS_SPEED | ING_HAS_HEADING);
+	/* one unknown, the other kept */
+	decode_ok(OT_TOPIC, OT(",\"vel\":-1,\"cog\":90"), ING_FORMAT_OWNTRACKS,
+	          &f);
+	assert_int_equal(f.present & ~ING_VEHICLE_FROM_TOPIC, ING_HAS_HEADING);
+	assert_true(f.heading == 90.0);
+}
+
+/* Issue 11 item 15: one vehicle per user and device; tid is not it. */
+static void
+owntracks_vehicle_is_user_and_device(void **state)
+{
+	struct ing_fix jane, john;
+
+	(void)state;
+	decode_ok("owntracks/jane/iphone", OT(",\"tid\":\"ip\""),
+	          ING_FORMAT_OWNTRACKS, &jane);
+	decode_ok("owntracks/john/iphone", OT(",\"tid\":\"ip\""),
+	          ING_FORMAT_OWNTRACKS, &john);
+	assert_string_equal(jane.vehicle, "jane:iphone");
+	assert_string_equal(john.vehicle, "john:iphone");
+	/* Android's default device name, the hardware codename */
+	decode_ok("owntracks/\xe7\x8e\x8b/sunfish", OT(""),
+	          ING_FORMAT_OWNTRACKS, &jane);
+	assert_string_equal(jane.vehicle, "\xe7\x8e\x8b:sunfish");
+	/* levels after the device are not part of it */
+	decode_ok("owntracks/u/dev/extra", OT(""), ING_FORMAT_OWNTRACKS, &jane);
+	assert_string_equal(jane.vehicle, "u:dev");
+	/* the joined name is a valid vehicle name and one topic level */
+	assert_int_equal(ing_vehicle_check(john.vehicle, strlen(john.vehicle),
+	                                   NULL), ING_REASON_NONE);
+	assert_null(strchr(john.vehicle, '/'));
+}
+
+/* Issue 11 item 17: gpsd's other classes are ignored, with a message. */
+static void
+gpsd_other_classes_ignored(void **state)
+{
+	static const char *const classes[] = {
+		"SKY", "GST", "ATT", "IMU", "VERSION", "DEVICES", "DEVICE",
+		"WATCH", "POLL", "PPS", "TOFF", "OSC", "ERROR", "AIS", "RAW",
+		"RTCM2", "RTCM3", "SUBFRAME",
+	};
+	char payload[128];
+	struct ing_fix f;
+	struct ing_error err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(classes) / sizeof(classes[0]); i++) {
+		int n = snprintf(payload, sizeof(payload),
+		                 "{\"class\":\"%s\",\"device\":\"/dev/gps0\"}",
+		                 classes[i]);
+		assert_int_equal(ing_decode(T_TOPIC, payload, (size_t)n,
+		                            ING_FORMAT_AUTO, NOW_US, &f, &err),
+		                 ING_IGNORED);
+		assert_int_equal(err.reason, ING_REASON_NONE);
+		assert_non_null(strstr(err.message, classes[i]));
+		assert_int_equal(ing_decode(T_TOPIC, payload, (size_t)n,
+		                            ING_FORMAT_TPV, NOW_US, &f, &err),
+		                 ING_IGNORED);
+		assert_int_equal(f.format, ING_FORMAT_TPV);
+		/* on a native subscription nothing changes: missing_field */
+		assert_int_equal(ing_decode(T_TOPIC, payload, (size_t)n,
+		                            ING_FORMAT_NATIVE, NOW_US, &f, &err),
+		                 ING_REJECTED);
+		assert_int_equal(err.reason, ING_REASON_MISSING_FIELD);
+	}
+}
+
 static void
 owntracks_mapping_by_caller(void **state)
 {
@@ -786,7 +951,7 @@ owntracks_mapping_by_caller(void **state)
 
 	(void)state;
 	decode_ok("owntracks/alice/phone", OT(""), ING_FORMAT_OWNTRACKS, &f);
-	assert_string_equal(f.vehicle, "phone");
+	assert_string_equal(f.vehicle, "alice:phone");
 	assert_int_equal(ing_fix_set_vehicle(&f, "\xe6\x99\x8b" "A99999", 9,
 	                                     &err), ING_REASON_NONE);
 	assert_string_equal(f.vehicle, "\xe6\x99\x8b" "A99999");
@@ -1250,6 +1415,9 @@ main(void)
 		cmocka_unit_test(tpv_mode_2_and_alt_fallbacks),
 		cmocka_unit_test(owntracks_members_and_units),
 		cmocka_unit_test(owntracks_mapping_by_caller),
+		cmocka_unit_test(owntracks_negative_vel_cog_absent),
+		cmocka_unit_test(owntracks_vehicle_is_user_and_device),
+		cmocka_unit_test(gpsd_other_classes_ignored),
 		cmocka_unit_test(ignored_reports_type),
 		cmocka_unit_test(too_large_payloads),
 		cmocka_unit_test(payload_not_nul_terminated),
