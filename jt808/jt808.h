@@ -123,9 +123,12 @@ void jt_deframer_init(struct jt_deframer *d, uint8_t *buf, size_t cap,
  *                  code verified and removed; points into the deframer's
  *                  buffer, valid until the next call.
  *   JT_NEED_MORE   all len bytes consumed, no frame yet (*used == len).
- *   JT_E_ESCAPE, JT_E_CHECK, JT_E_OVERSIZE, JT_E_TRUNCATED (a frame of one
- *                  byte: no room for a check code): that frame is dropped;
- *                  the deframer resynchronises on the next 0x7e.
+ *   JT_E_CHECK     the check code differs: *frame / *frame_len hold the
+ *                  frame as for JT_OK (its header may be read to answer
+ *                  result 2; its bytes kept as evidence), not to be trusted.
+ *   JT_E_ESCAPE, JT_E_OVERSIZE, JT_E_TRUNCATED (a frame of one byte: no
+ *                  room for a check code): that frame is dropped; the
+ *                  deframer resynchronises on the next 0x7e.
  *   JT_E_GARBAGE   more than skip_max bytes skipped without a 0x7e:
  *                  returned once per bound crossed; the server closes.
  */

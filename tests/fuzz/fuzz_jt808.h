@@ -282,7 +282,14 @@ fuzz_jt808_run(const uint8_t *data, size_t size, enum jt_err *first)
 		if (e == JT_NEED_MORE)
 			break;
 		n1++;
-		h1 = fuzz_jt_mix(h1, frame, e == JT_OK ? flen : 0, e);
+		h1 = fuzz_jt_mix(h1, frame, e == JT_OK || e == JT_E_CHECK ? flen : 0, e);
+		if (e == JT_E_CHECK) {
+			struct jt_msg m;
+
+			if (flen + 1 > sizeof(buf) || frame != buf)
+				return "bad-check frame outside the buffer";
+			(void)jt_header_decode(frame, flen, &m);
+		}
 		if (e == JT_OK) {
 			uint8_t wire[JT_WIRE_MAX(JT_BODY_MAX)], back[JT_FRAME_MAX];
 			struct jt_deframer d2;
@@ -321,7 +328,7 @@ fuzz_jt808_run(const uint8_t *data, size_t size, enum jt_err *first)
 			if (e == JT_NEED_MORE)
 				break;
 			n2++;
-			h2 = fuzz_jt_mix(h2, frame, e == JT_OK ? flen : 0, e);
+			h2 = fuzz_jt_mix(h2, frame, e == JT_OK || e == JT_E_CHECK ? flen : 0, e);
 		}
 		pos = end;
 	}

@@ -163,7 +163,7 @@ static const struct frame_case frame_cases[] = {
 	  "7e 0200 001c 014450376202 0077 00000000 00000003 0241d9b0 06b56070"
 	  " 0064 01f4 005a 190810160000 7d01 7e", 0, "", 1, 0, "ok:0200" },
 	{ "bad_check_then_good", "7e 0002 0000 014450376202 0001 42 7e", 0,
-	  HB_2013, 0, 0, "bad_check ok:0002" },
+	  HB_2013, 0, 0, "bad_check:0002 ok:0002" },
 	{ "bad_escape_then_good", "7e 0002 0000 7d03 4450376202 0001 41 7e", 0,
 	  HB_2013, 0, 0, "bad_escape ok:0002" },
 	{ "escape_before_delimiter", "7e 0002 7d 7e", 0, HB_2013, 0, 0,
@@ -209,9 +209,10 @@ run_frame_case(const struct frame_case *c)
 			pos += used;
 			if (e == JT_NEED_MORE)
 				break;
-			if (e == JT_OK)
-				snprintf(one, sizeof(one), "%sok:%02x%02x",
-				         *got ? " " : "", frame[0], frame[1]);
+			if (e == JT_OK || e == JT_E_CHECK)
+				snprintf(one, sizeof(one), "%s%s:%02x%02x",
+				         *got ? " " : "", e == JT_OK ? "ok" :
+				         "bad_check", frame[0], frame[1]);
 			else
 				snprintf(one, sizeof(one), "%s%s", *got ? " " : "",
 				         jt_strerror(e));
