@@ -9,7 +9,7 @@
   echo "$output"
   [ "$status" -eq 0 ]
   # it did look: every folder with code was read
-  for f in common geofence ingest decide gateway tracker ctl loadgen; do
+  for f in common geofence ingest decide jt808 gateway tracker ctl loadgen; do
     [[ "$output" == *"$f: "*" objects, "* ]]
   done
 }
