@@ -145,6 +145,12 @@ int ctl_time_parse(const char *s, int64_t *us);
 /* The error text for a time that did not parse, naming the option. */
 int ctl_time_error(const struct ctl_common *co, const char *option, const char *value);
 
+/* --from and --to: both given, both times, --to after --from. Returns -1
+ * with *from_us and *to_us set, or the exit code of the usage error it
+ * printed (CTL_EUSAGE). */
+int ctl_range_parse(const struct ctl_common *co, const char *from, const char *to,
+		    int64_t *from_us, int64_t *to_us);
+
 /* RFC 3339 UTC: "2019-08-10T08:03:12.000Z" (microseconds when not whole ms). */
 void ctl_time_format(int64_t us, char buf[40]);
 

@@ -299,16 +299,10 @@ ctl_audit_main(int argc, char **argv)
 	int parsed = ctl_parse_options(&co, argc, argv, longopts, opts, false);
 	if (parsed >= 0)
 		return parsed;
-	if (!from || !to)
-		return ctl_usage_error(co.cmd, co.usage, "--from and --to are both required");
 	int64_t from_us, to_us, warm_s = 0;
-	if (ctl_time_parse(from, &from_us) != 0)
-		return ctl_time_error(&co, "--from", from);
-	if (ctl_time_parse(to, &to_us) != 0)
-		return ctl_time_error(&co, "--to", to);
-	if (to_us <= from_us)
-		return ctl_usage_error(co.cmd, co.usage, "--to (%s) must be after --from (%s)", to,
-				       from);
+	int bad = ctl_range_parse(&co, from, to, &from_us, &to_us);
+	if (bad >= 0)
+		return bad;
 	if (warmup && ctl_duration_parse(warmup, &warm_s) != 0)
 		return ctl_usage_error(co.cmd, co.usage,
 				       "--warmup: '%s' is not a duration (90s, 5m, 2h, 1d)",

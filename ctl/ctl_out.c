@@ -246,6 +246,21 @@ header_cells(ctl_out *o)
 	return cells;
 }
 
+/* The CSV header line, once per output. */
+static void
+csv_header(struct ctl_out *o)
+{
+	if (o->header_done)
+		return;
+	for (size_t c = 0; c < o->ncols; c++) {
+		if (c)
+			fputc(',', o->fp);
+		csv_field(o->fp, o->cols[c].key);
+	}
+	fputs("\n", o->fp);
+	o->header_done = true;
+}
+
 void
 ctl_out_row(ctl_out *o, json_t *row)
 {
@@ -265,15 +280,7 @@ ctl_out_row(ctl_out *o, json_t *row)
 		return;
 	}
 	if (o->fmt == CTL_FMT_CSV) {
-		if (!o->header_done) {
-			for (size_t c = 0; c < o->ncols; c++) {
-				if (c)
-					fputc(',', o->fp);
-				csv_field(o->fp, o->cols[c].key);
-			}
-			fputs("\n", o->fp);
-			o->header_done = true;
-		}
+		csv_header(o);
 		for (size_t c = 0; c < o->ncols; c++) {
 			char *t = cell_text(json_object_get(row, o->cols[c].key)
 						    ? json_object_get(row, o->cols[c].key)
@@ -341,15 +348,8 @@ ctl_out_finish(ctl_out *o)
 		json_array_foreach(o->rows, i, cells) table_line(o, cells);
 		json_array_clear(o->rows);
 	}
-	if (o->fmt == CTL_FMT_CSV && !o->header_done) {
-		for (size_t c = 0; c < o->ncols; c++) {
-			if (c)
-				fputc(',', o->fp);
-			csv_field(o->fp, o->cols[c].key);
-		}
-		fputs("\n", o->fp);
-		o->header_done = true;
-	}
+	if (o->fmt == CTL_FMT_CSV)
+		csv_header(o);
 	fflush(o->fp);
 	return o->nrows;
 }

@@ -295,16 +295,10 @@ ctl_track_main(int argc, char **argv)
 	const char *vehicle = argv[optind];
 	if (!*vehicle)
 		return ctl_usage_error(co.cmd, co.usage, "the vehicle is empty");
-	if (!from || !to)
-		return ctl_usage_error(co.cmd, co.usage, "--from and --to are both required");
 	int64_t from_us, to_us;
-	if (ctl_time_parse(from, &from_us) != 0)
-		return ctl_time_error(&co, "--from", from);
-	if (ctl_time_parse(to, &to_us) != 0)
-		return ctl_time_error(&co, "--to", to);
-	if (to_us <= from_us)
-		return ctl_usage_error(co.cmd, co.usage, "--to (%s) must be after --from (%s)", to,
-				       from);
+	int bad = ctl_range_parse(&co, from, to, &from_us, &to_us);
+	if (bad >= 0)
+		return bad;
 	char from_s[40], to_s[40];
 	ctl_time_format(from_us, from_s);
 	ctl_time_format(to_us, to_s);

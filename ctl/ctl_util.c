@@ -269,6 +269,22 @@ ctl_time_error(const struct ctl_common *co, const char *option, const char *valu
 			       option, value, ctl_tz_name());
 }
 
+int
+ctl_range_parse(const struct ctl_common *co, const char *from, const char *to, int64_t *from_us,
+		int64_t *to_us)
+{
+	if (!from || !to)
+		return ctl_usage_error(co->cmd, co->usage, "--from and --to are both required");
+	if (ctl_time_parse(from, from_us) != 0)
+		return ctl_time_error(co, "--from", from);
+	if (ctl_time_parse(to, to_us) != 0)
+		return ctl_time_error(co, "--to", to);
+	if (*to_us <= *from_us)
+		return ctl_usage_error(co->cmd, co->usage, "--to (%s) must be after --from (%s)",
+				       to, from);
+	return -1;
+}
+
 void
 ctl_time_format(int64_t us, char buf[40])
 {
