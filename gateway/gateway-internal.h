@@ -80,6 +80,7 @@ struct gw {
 	struct gw_buf wrec, wcopy;
 	struct gw_buf wpos, walerts, wrejects, wstates; /* the group's sections */
 	struct gw_batch_view wv; /* the whole group, pointing into the above */
+	struct gw_pg_chunk wchunks[4];
 	int64_t wstart_us;
 	int wfails;
 	bool wstaging;           /* this record goes through the staging table */

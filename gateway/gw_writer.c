@@ -466,19 +466,23 @@ gw_writer_kick(struct gw *gw)
 	j->arg = gw;
 	j->done = w_done;
 	j->steps[0].sql = "BEGIN";
+	gw->wchunks[0] = (struct gw_pg_chunk){ gw->wv.pos, gw->wv.pos_len };
+	gw->wchunks[1] = (struct gw_pg_chunk){ gw->wcopy.p, gw->wcopy.len };
+	gw->wchunks[2] = (struct gw_pg_chunk){ gw->wv.rejects, gw->wv.rejects_len };
+	gw->wchunks[3] = (struct gw_pg_chunk){ gw->wv.states, gw->wv.states_len };
 	j->steps[1] = (struct gw_pg_step){ .sql = gw->wstaging ? sql_copy_pos : sql_copy_pos_direct,
-					   .copy = gw->wv.pos, .copylen = gw->wv.pos_len,
+					   .chunks = &gw->wchunks[0], .nchunks = 1,
 					   .skip = !gw->wv.npos };
 	j->steps[2] = (struct gw_pg_step){ .sql = sql_insert_pos, .on_result = w_pos_result,
 					   .skip = !gw->wv.npos || !gw->wstaging };
-	j->steps[3] = (struct gw_pg_step){ .sql = sql_copy_alert, .copy = gw->wcopy.p,
-					   .copylen = gw->wcopy.len, .skip = !gw->wv.nalerts };
+	j->steps[3] = (struct gw_pg_step){ .sql = sql_copy_alert, .chunks = &gw->wchunks[1],
+					   .nchunks = 1, .skip = !gw->wv.nalerts };
 	j->steps[4] = (struct gw_pg_step){ .sql = sql_insert_alert, .on_result = w_alert_result,
 					   .skip = !gw->wv.nalerts };
-	j->steps[5] = (struct gw_pg_step){ .sql = sql_copy_rejects, .copy = gw->wv.rejects,
-					   .copylen = gw->wv.rejects_len, .skip = !gw->wv.nrejects };
-	j->steps[6] = (struct gw_pg_step){ .sql = sql_copy_state, .copy = gw->wv.states,
-					   .copylen = gw->wv.states_len, .skip = !gw->wv.nstates };
+	j->steps[5] = (struct gw_pg_step){ .sql = sql_copy_rejects, .chunks = &gw->wchunks[2],
+					   .nchunks = 1, .skip = !gw->wv.nrejects };
+	j->steps[6] = (struct gw_pg_step){ .sql = sql_copy_state, .chunks = &gw->wchunks[3],
+					   .nchunks = 1, .skip = !gw->wv.nstates };
 	j->steps[7] = (struct gw_pg_step){ .sql = sql_upsert_state, .skip = !gw->wv.nstates };
 	j->steps[8].sql = "COMMIT";
 	j->nsteps = 9;
