@@ -77,7 +77,6 @@ struct gw {
 	uint64_t wid;            /* the group's first spool record */
 	uint64_t wids[GW_GROUP_RECORDS];
 	size_t nwids;            /* records in the transaction under way */
-	struct gw_buf wrec, wcopy;
 	struct gw_buf wpos, walerts, wrejects, wstates; /* the group's sections */
 	struct gw_batch_view wv; /* the whole group, pointing into the above */
 	struct gw_pg_chunk wchunks[4];
@@ -85,8 +84,8 @@ struct gw {
 	int wfails;
 	bool wstaging;           /* this record goes through the staging table */
 	uint64_t staged_id;
-	int64_t *alert_ids;
-	size_t alert_ids_cap;
+	struct gw_buf wpub;      /* new alerts: (vehicle, JSON) pairs, NUL terminated */
+	size_t npub;             /* ... how many, published after COMMIT */
 	const char *wparams[1];
 	/* other jobs */
 	struct gw_pg_job sjob, pjob, zjob, ljob;

@@ -4,13 +4,17 @@
  *
  * Rows are appended as COPY text straight away (no per-row allocation: the
  * four section buffers grow and are reused across batches), so writing a
- * batch is one COPY per table. Alerts are kept as (vehicle, JSON) pairs,
- * the JSON rendered by gf_alert_format with "id":null; the writer turns
- * them into COPY rows and, after COMMIT, into the published payloads.
+ * batch is one COPY per table, of the sections as they lie in the spool
+ * record. An alert row holds the alerts table's columns and the tail of
+ * its JSON (gf_alert_format's text after "id":null), which the writer's
+ * INSERT turns into the published payload with the new id: the JSON is
+ * rendered once, in gw_in.c, and never parsed on the way.
  *
  * Record layout (host byte order: a spool is not moved between machines):
- *   "HGB1", u32 npos, nalerts, nrejects, nstates, u32 four section lengths,
- *   then the four sections.
+ *   "HGB2", u32 npos, nalerts, nrejects, nstates, u32 four section lengths,
+ *   then the four sections. "HGB1", the previous builds' record, is the
+ *   same but for the alerts section: (vehicle, JSON) pairs, NUL terminated;
+ *   gw_batch_parse still reads it, gw_batch_v1.c converts its alerts.
  */
 #include "gateway/gw_batch.h"
 
@@ -23,7 +27,7 @@
 #include "common/hz_time.h"
 #include "ingest/ingest.h"
 
-#define HDR_LEN 36
+#define HDR_LEN GW_BATCH_HDR_LEN
 
 int
 gw_buf_reserve(struct gw_buf *b, size_t extra)
@@ -302,18 +306,142 @@ gw_batch_add_reject(struct gw_batch *b, const char *topic, const void *payload, 
 	return 0;
 }
 
-int
-gw_batch_add_alert(struct gw_batch *b, const char *vehicle, const char *json, size_t len)
+/* A JSON value's span: a string with its quotes, an object or array to
+ * its bracket, else a scalar up to the ',' '}' or ']' after it. Returns its
+ * end, or NULL when it runs past end. */
+static const char *
+json_value_end(const char *p, const char *end)
 {
-	size_t vlen = strlen(vehicle);
+	int depth = 0;
+	bool str = false;
 
-	if (gw_buf_reserve(&b->alerts, vlen + len + 2) != 0)
+	for (; p < end; p++) {
+		if (str) {
+			if (*p == '\\') {
+				if (++p == end)
+					return NULL;
+			} else if (*p == '"') {
+				str = false;
+				if (depth == 0)
+					return p + 1;
+			}
+			continue;
+		}
+		switch (*p) {
+		case '"':
+			str = true;
+			break;
+		case '{': case '[':
+			depth++;
+			break;
+		case '}': case ']':
+			if (depth == 0)
+				return p;
+			if (--depth == 0)
+				return p + 1;
+			break;
+		case ',':
+			if (depth == 0)
+				return p;
+			break;
+		default:
+			break;
+		}
+	}
+	return depth == 0 && !str ? end : NULL;
+}
+
+/* The alert columns gw_batch_add_alert takes from the JSON. */
+enum { JM_LAT, JM_LON, JM_SPEED, JM_DETAIL, JM_COUNT };
+
+struct span {
+	const char *p;
+	size_t len;   /* 0: absent */
+};
+
+/* The top-level members lat, lon, speed_kmh and detail of an object as
+ * gf_alert_format writes it (one line, no spaces); what it cannot walk to
+ * stays absent. */
+static void
+json_members(const char *json, size_t len, struct span m[JM_COUNT])
+{
+	static const char *const names[JM_COUNT] = { "lat", "lon", "speed_kmh", "detail" };
+	const char *p = json + 1, *end = json + len;
+
+	memset(m, 0, JM_COUNT * sizeof(*m));
+	while (p < end && *p == '"') {
+		const char *key = ++p, *v;
+		size_t klen;
+
+		while (p < end && *p != '"')
+			if (*p++ == '\\' && p < end)
+				p++;
+		if (p >= end || p + 1 >= end || p[1] != ':')
+			return;
+		klen = (size_t)(p - key);
+		v = p + 2;
+		if (!(p = json_value_end(v, end)))
+			return;
+		for (int i = 0; i < JM_COUNT; i++)
+			if (strlen(names[i]) == klen && memcmp(names[i], key, klen) == 0)
+				m[i] = (struct span){ v, (size_t)(p - v) };
+		if (p < end && *p == ',')
+			p++;
+	}
+}
+
+/* A string field of an alert row: "" stays an empty string. */
+static void
+put_field(struct gw_buf *b, const char *s, size_t len, char sep)
+{
+	(void)gw_copy_escape(b, s, len);   /* room reserved by caller */
+	b->p[b->len++] = sep;
+}
+
+/* A number the JSON wrote (null or absent: \N; a string: its text). */
+static void
+put_json_scalar(struct gw_buf *b, struct span v)
+{
+	if (v.len == 0 || (v.len == 4 && memcmp(v.p, "null", 4) == 0))
+		PUT(b, "\\N");
+	else if (v.len >= 2 && v.p[0] == '"')
+		(void)gw_copy_escape(b, v.p + 1, v.len - 2);
+	else
+		(void)gw_copy_escape(b, v.p, v.len);
+	b->p[b->len++] = '\t';
+}
+
+int
+gw_batch_add_alert(struct gw_batch *b, const struct gw_alert_row *a)
+{
+	struct gw_buf *o = &b->alerts;
+	size_t klen = strlen(a->kind), slen = strlen(a->severity), vlen = strlen(a->vehicle);
+	size_t zlen = a->zone_name ? strlen(a->zone_name) : 0;
+	struct span m[JM_COUNT];
+	char ts[HZ_TIME_FORMAT_SIZE];
+
+	if (a->json_len <= 10 || memcmp(a->json, "{\"id\":null", 10) != 0)
 		return -1;
-	memcpy(b->alerts.p + b->alerts.len, vehicle, vlen + 1);
-	b->alerts.len += vlen + 1;
-	memcpy(b->alerts.p + b->alerts.len, json, len);
-	b->alerts.len += len;
-	b->alerts.p[b->alerts.len++] = '\0';
+	if (gw_buf_reserve(o, 4 * a->json_len + 2 * (klen + slen + vlen + zlen) + 96) != 0)
+		return -1;
+	json_members(a->json, a->json_len, m);
+	put_field(o, a->kind, klen, '\t');
+	put_field(o, a->severity, slen, '\t');
+	put_field(o, a->vehicle, vlen, '\t');
+	put_int(o, a->has_zone, a->zone_id);
+	if (a->zone_name)
+		put_field(o, a->zone_name, zlen, '\t');
+	else
+		put_text(o, false, NULL);
+	put_field(o, ts, hz_time_format(a->ts_us, HZ_TIME_MS, ts), '\t');
+	put_json_scalar(o, m[JM_LAT]);
+	put_json_scalar(o, m[JM_LON]);
+	put_json_scalar(o, m[JM_SPEED]);
+	if (m[JM_DETAIL].len)
+		put_field(o, m[JM_DETAIL].p, m[JM_DETAIL].len, '\t');
+	else
+		put_field(o, "{}", 2, '\t');
+	put_field(o, a->json + 10, a->json_len - 10, '\n');
 	b->nalerts++;
 	return 0;
 }
@@ -361,26 +489,40 @@ get_u32(const char *p)
 	return v;
 }
 
+void
+gw_batch_pieces(const struct gw_batch *b, uint8_t hdr[GW_BATCH_HDR_LEN],
+                struct iovec iov[GW_BATCH_PIECES])
+{
+	char *h = (char *)hdr;
+
+	memcpy(h, "HGB2", 4);
+	put_u32(h + 4, b->npos);
+	put_u32(h + 8, b->nalerts);
+	put_u32(h + 12, b->nrejects);
+	put_u32(h + 16, b->nstates);
+	put_u32(h + 20, (uint32_t)b->pos.len);
+	put_u32(h + 24, (uint32_t)b->alerts.len);
+	put_u32(h + 28, (uint32_t)b->rejects.len);
+	put_u32(h + 32, (uint32_t)b->states.len);
+	iov[0] = (struct iovec){ hdr, HDR_LEN };
+	iov[1] = (struct iovec){ b->pos.p, b->pos.len };
+	iov[2] = (struct iovec){ b->alerts.p, b->alerts.len };
+	iov[3] = (struct iovec){ b->rejects.p, b->rejects.len };
+	iov[4] = (struct iovec){ b->states.p, b->states.len };
+}
+
 int
 gw_batch_serialize(const struct gw_batch *b, struct gw_buf *out)
 {
+	uint8_t hdr[GW_BATCH_HDR_LEN];
+	struct iovec iov[GW_BATCH_PIECES];
+
 	out->len = 0;
 	if (gw_buf_reserve(out, gw_batch_bytes(b)) != 0)
 		return -1;
-	memcpy(out->p, "HGB1", 4);
-	put_u32(out->p + 4, b->npos);
-	put_u32(out->p + 8, b->nalerts);
-	put_u32(out->p + 12, b->nrejects);
-	put_u32(out->p + 16, b->nstates);
-	put_u32(out->p + 20, (uint32_t)b->pos.len);
-	put_u32(out->p + 24, (uint32_t)b->alerts.len);
-	put_u32(out->p + 28, (uint32_t)b->rejects.len);
-	put_u32(out->p + 32, (uint32_t)b->states.len);
-	out->len = HDR_LEN;
-	(void)gw_buf_add(out, b->pos.p, b->pos.len);
-	(void)gw_buf_add(out, b->alerts.p, b->alerts.len);
-	(void)gw_buf_add(out, b->rejects.p, b->rejects.len);
-	(void)gw_buf_add(out, b->states.p, b->states.len);
+	gw_batch_pieces(b, hdr, iov);
+	for (int i = 0; i < GW_BATCH_PIECES; i++)
+		(void)gw_buf_add(out, iov[i].iov_base, iov[i].iov_len);
 	return 0;
 }
 
@@ -392,7 +534,8 @@ static const char *const parse_errs[] = {
 	[-GW_BATCH_EROWS] = "row count does not match its section",
 	[-GW_BATCH_EFIELDS] = "a row has the wrong number of fields",
 	[-GW_BATCH_EBYTE] = "a byte COPY text cannot hold (NUL, CR, bad escape)",
-	[-GW_BATCH_EALERT] = "an alert is not a vehicle and an {\"id\":null JSON",
+	[-GW_BATCH_EALERT] = "an alert is not as the writer makes it",
+	[-GW_BATCH_ENOMEM] = "out of memory",
 };
 
 const char *
@@ -452,10 +595,10 @@ check_copy(const char *s, size_t len, uint32_t nrows, unsigned nfields)
 	return rows == nrows ? GW_BATCH_OK : GW_BATCH_EROWS;
 }
 
-/* Alerts: nalerts pairs of (vehicle, JSON starting {"id":null), each NUL
- * terminated, nothing after the last. */
+/* Version 1 alerts: nalerts pairs of (vehicle, JSON starting {"id":null),
+ * each NUL terminated, nothing after the last. */
 static int
-check_alerts(const char *s, size_t len, uint32_t nalerts)
+check_v1_alerts(const char *s, size_t len, uint32_t nalerts)
 {
 	uint64_t n = 0;
 	size_t off = 0;
@@ -482,6 +625,42 @@ check_alerts(const char *s, size_t len, uint32_t nalerts)
 	return n == nalerts ? GW_BATCH_OK : GW_BATCH_EROWS;
 }
 
+/* Version 2 alerts, rows check_copy has passed: each with a vehicle (not
+ * empty, not null) and a JSON tail that starts ',' and ends '}' (so that
+ * '{"id":N' || tail is the alert's JSON). */
+static int
+check_alert_rows(const char *s, size_t len)
+{
+	const char *row = s, *end = s + len;
+
+	while (row < end) {
+		const char *nl = memchr(row, '\n', (size_t)(end - row)), *f = row, *t;
+
+		for (int k = 0; k < 2; k++)
+			f = (const char *)memchr(f, '\t', (size_t)(nl - f)) + 1;
+		t = memchr(f, '\t', (size_t)(nl - f));
+		if (t == f || (t - f == 2 && f[0] == '\\' && f[1] == 'N'))
+			return GW_BATCH_EALERT;
+		for (t = nl; t[-1] != '\t'; t--)
+			;
+		if (nl - t < 2 || t[0] != ',' || nl[-1] != '}')
+			return GW_BATCH_EALERT;
+		row = nl + 1;
+	}
+	return GW_BATCH_OK;
+}
+
+static int
+check_alerts(const struct gw_batch_view *v)
+{
+	int rc;
+
+	if (v->version == 1)
+		return check_v1_alerts(v->alerts, v->alerts_len, v->nalerts);
+	rc = check_copy(v->alerts, v->alerts_len, v->nalerts, GW_BATCH_ALERT_FIELDS);
+	return rc != GW_BATCH_OK ? rc : check_alert_rows(v->alerts, v->alerts_len);
+}
+
 int
 gw_batch_parse(const void *rec, size_t len, struct gw_batch_view *v)
 {
@@ -492,12 +671,18 @@ gw_batch_parse(const void *rec, size_t len, struct gw_batch_view *v)
 	memset(v, 0, sizeof(*v));
 	if (len < HDR_LEN)
 		return GW_BATCH_ESHORT;
-	if (memcmp(p, "HGB1", 4) != 0)
+	if (memcmp(p, "HGB2", 4) == 0)
+		v->version = 2;
+	else if (memcmp(p, "HGB1", 4) == 0)
+		v->version = 1;
+	else
 		return GW_BATCH_EMAGIC;
 	total = (uint64_t)HDR_LEN + get_u32(p + 20) + get_u32(p + 24) + get_u32(p + 28) +
 		get_u32(p + 32);
-	if (total != len)
+	if (total != len) {
+		v->version = 0;
 		return GW_BATCH_ELENGTH;
+	}
 	v->npos = get_u32(p + 4);
 	v->nalerts = get_u32(p + 8);
 	v->nrejects = get_u32(p + 12);
@@ -511,7 +696,7 @@ gw_batch_parse(const void *rec, size_t len, struct gw_batch_view *v)
 	v->rejects = v->alerts + v->alerts_len;
 	v->states = v->rejects + v->rejects_len;
 	if ((rc = check_copy(v->pos, v->pos_len, v->npos, GW_BATCH_POS_FIELDS)) != 0 ||
-	    (rc = check_alerts(v->alerts, v->alerts_len, v->nalerts)) != 0 ||
+	    (rc = check_alerts(v)) != 0 ||
 	    (rc = check_copy(v->rejects, v->rejects_len, v->nrejects, GW_BATCH_REJECT_FIELDS)) != 0 ||
 	    (rc = check_copy(v->states, v->states_len, v->nstates, GW_BATCH_STATE_FIELDS)) != 0) {
 		memset(v, 0, sizeof(*v));
@@ -526,7 +711,7 @@ gw_batch_next_alert(const struct gw_batch_view *v, size_t *off, const char **veh
 {
 	const char *p;
 
-	if (*off >= v->alerts_len)
+	if (v->version != 1 || *off >= v->alerts_len)
 		return -1;
 	p = v->alerts + *off;
 	*vehicle = p;

@@ -110,30 +110,34 @@ row_added(struct gw *gw)
 
 /* ---- the hot path ---------------------------------------------------------- */
 
+/* An alert: its JSON rendered once (gf_alert_format, "id":null), stored
+ * in the batch with the alerts table's columns; the writer's INSERT makes
+ * the published JSON from it with the id. */
 static void
 on_alert(const struct gf_alert *a, void *arg)
 {
 	struct gw *gw = arg;
 	char buf[2048];
-	size_t n = gf_alert_format(a, -1, buf, sizeof(buf));
+	struct gw_alert_row row = {
+		.kind = gf_alert_kind_name(a->kind), .severity = gf_severity_name(a->severity),
+		.vehicle = a->vehicle, .has_zone = a->has_zone, .zone_id = a->zone_id,
+		.zone_name = a->has_zone ? a->zone_name : NULL, .ts_us = a->ts_us,
+		.json = buf, .json_len = gf_alert_format(a, -1, buf, sizeof(buf)),
+	};
+	char *big = NULL;
 	struct gw_vehicle *v;
 
 	if ((unsigned)a->kind < GW_ALERT_KINDS)
 		gw->m.alerts[a->kind]++;
-	if (n >= sizeof(buf)) {
-		char *big = malloc(n + 1);
-
-		if (!big) {
-			gw->m.oom_dropped++;
-			return;
-		}
-		gf_alert_format(a, -1, big, n + 1);
-		if (gw_batch_add_alert(&gw->cur, a->vehicle, big, n) != 0)
-			gw->m.oom_dropped++;
-		free(big);
-	} else if (gw_batch_add_alert(&gw->cur, a->vehicle, buf, n) != 0) {
-		gw->m.oom_dropped++;
+	if (row.json_len >= sizeof(buf)) {
+		big = malloc(row.json_len + 1);
+		if (big)
+			gf_alert_format(a, -1, big, row.json_len + 1);
+		row.json = big;
 	}
+	if (!row.json || gw_batch_add_alert(&gw->cur, &row) != 0)
+		gw->m.oom_dropped++;
+	free(big);
 	v = gw_vtab_get(gw->vt, a->vehicle);
 	if (v) {
 		v->must_save = true;

@@ -59,7 +59,10 @@ static const char setup_sql[] =
 	" lon float8, speed_kmh real, heading real, alt_m real, hdop real, fix smallint,"
 	" sats smallint, un text, hazard_class text, seq bigint, ignition boolean,"
 	" zone_ids integer[], received_at timestamptz) ON COMMIT DELETE ROWS;"
-	"CREATE TEMP TABLE IF NOT EXISTS hg_alert (ord integer, tail text) ON COMMIT DELETE ROWS;"
+	"CREATE TEMP TABLE IF NOT EXISTS hg_alert (ord bigint GENERATED ALWAYS AS IDENTITY,"
+	" kind text, severity text, vehicle text, zone_id integer, zone_name text,"
+	" ts timestamptz, lat float8, lon float8, speed_kmh real, detail jsonb, tail text)"
+	" ON COMMIT DELETE ROWS;"
 	"CREATE TEMP TABLE IF NOT EXISTS hg_state (vehicle text, last_ts timestamptz,"
 	" lat float8, lon float8, state bytea, last_seq bigint) ON COMMIT DELETE ROWS;"
 	"LISTEN hazgate_zones";

@@ -15,6 +15,13 @@
  * A record written twice (crash after COMMIT, before the acknowledgement)
  * adds nothing: positions and alerts have unique keys.
  *
+ * Alerts go by COPY into a staging table as the alerts table's columns
+ * with the tail of their JSON; one INSERT ... ON CONFLICT DO NOTHING moves
+ * them and returns the new ones' JSON with their id, which pg_notify sent
+ * and MQTT publishes as is after COMMIT. A record of the previous format
+ * ("HGB1", alerts as JSON) has its alerts converted as it is read
+ * (gw_batch_v1_alerts).
+ *
  * The SIGTERM drain ends here (gw_drain_check) once the spool is written.
  */
 #include "gateway/gateway-internal.h"
@@ -53,22 +60,24 @@ static const char sql_insert_pos[] =
 	" un, hazard_class, seq, ignition, zone_ids, received_at)"
 	" SELECT vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,"
 	" hazard_class, seq, ignition, zone_ids, received_at FROM hg_pos ON CONFLICT DO NOTHING";
-static const char sql_copy_alert[] = "COPY hg_alert (ord, tail) FROM STDIN";
-/* The alert's columns come from its own JSON, so the table holds exactly
- * what is published; the NOTIFY payload is that JSON with the new id. */
+static const char sql_copy_alert[] =
+	"COPY hg_alert (kind, severity, vehicle, zone_id, zone_name, ts, lat, lon, speed_kmh,"
+	" detail, tail) FROM STDIN";
+/* The alerts arrive as the table's columns (ord numbers them in batch
+ * order) with the tail of their JSON; the JSON with the new id is made
+ * here once: sent by pg_notify (delivered at COMMIT) and returned, in
+ * batch order, for MQTT. Only new alerts come back. */
 static const char sql_insert_alert[] =
-	"WITH a AS (SELECT ord, tail, ('{\"id\":null' || tail)::jsonb AS j FROM hg_alert),"
-	" ins AS (INSERT INTO alerts (kind, severity, vehicle, zone_id, zone_name, ts, lat, lon,"
-	"  speed_kmh, detail)"
-	"  SELECT j->>'kind', j->>'severity', j->>'vehicle', (j->>'zone_id')::integer, j->>'zone',"
-	"   (j->>'ts')::timestamptz, (j->>'lat')::float8, (j->>'lon')::float8,"
-	"   (j->>'speed_kmh')::real, coalesce(j->'detail', '{}')"
-	"  FROM a ORDER BY ord ON CONFLICT DO NOTHING"
+	"WITH ins AS (INSERT INTO alerts (kind, severity, vehicle, zone_id, zone_name, ts, lat,"
+	"  lon, speed_kmh, detail)"
+	"  SELECT kind, severity, vehicle, zone_id, zone_name, ts, lat, lon, speed_kmh, detail"
+	"  FROM hg_alert ORDER BY ord ON CONFLICT DO NOTHING"
 	"  RETURNING id, kind, vehicle, zone_id, ts)"
-	" SELECT a.ord, ins.id, pg_notify('hazgate_alerts', '{\"id\":' || ins.id || a.tail)"
-	" FROM ins JOIN a ON a.j->>'kind' = ins.kind AND a.j->>'vehicle' = ins.vehicle"
-	"  AND (a.j->>'ts')::timestamptz = ins.ts"
-	"  AND (a.j->>'zone_id')::integer IS NOT DISTINCT FROM ins.zone_id";
+	" SELECT vehicle, payload, pg_notify('hazgate_alerts', payload)"
+	" FROM (SELECT a.vehicle, '{\"id\":' || ins.id || a.tail AS payload"
+	"  FROM ins JOIN hg_alert a ON a.kind = ins.kind AND a.vehicle = ins.vehicle"
+	"   AND a.ts = ins.ts AND a.zone_id IS NOT DISTINCT FROM ins.zone_id"
+	"  ORDER BY a.ord) n";
 static const char sql_copy_rejects[] =
 	"COPY rejects (topic, payload, reason, message, received_at) FROM STDIN";
 static const char sql_copy_state[] =
@@ -149,43 +158,51 @@ w_pos_result(void *arg, const PGresult *res)
 	gw->m.positions_written += strtoull(PQcmdTuples((PGresult *)res), NULL, 10);
 }
 
+/* The new alerts' (vehicle, JSON) in batch order, kept in wpub (room was
+ * made for them before the transaction) until COMMIT. */
 static void
 w_alert_result(void *arg, const PGresult *res)
 {
 	struct gw *gw = arg;
 
 	for (int i = 0; i < PQntuples(res); i++) {
-		long ord = strtol(PQgetvalue(res, i, 0), NULL, 10);
+		size_t len = gw->wpub.len;
 
-		if (ord >= 0 && (size_t)ord < gw->wv.nalerts)
-			gw->alert_ids[ord] = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+		if (gw_buf_add(&gw->wpub, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0) + 1) ||
+		    gw_buf_add(&gw->wpub, PQgetvalue(res, i, 1), (size_t)PQgetlength(res, i, 1) + 1)) {
+			gw->wpub.len = len;
+			gw->m.alerts_publish_failed++;   /* in the table, not published */
+			hz_log(HZ_LOG_ERROR, "alert_publish_failed", "why=\"out of memory\"");
+			continue;
+		}
+		gw->npub++;
 	}
 }
+
+/* The payloads the previous builds refused to publish (another issue
+ * decides what to do with longer alerts; this keeps the behaviour). */
+#define GW_ALERT_PAYLOAD_MAX 4096
 
 static void
 publish_alerts(struct gw *gw)
 {
-	size_t off = 0, ord = 0;
-	const char *vehicle, *json;
+	const char *p = gw->wpub.p;
 	char topic[GW_TOPIC_MAX + ING_VEHICLE_MAX + 2];
-	char payload[4096];
 
 	if (!gw->mqtt)
 		return;
-	while (gw_batch_next_alert(&gw->wv, &off, &vehicle, &json) == 0) {
-		int64_t id = gw->alert_ids[ord++];
-		const char *tail = json + 10;   /* after {"id":null */
-		int n;
+	for (size_t i = 0; i < gw->npub; i++) {
+		const char *vehicle = p, *payload = p + strlen(p) + 1;
+		size_t n = strlen(payload);
 
-		if (id < 0)
-			continue;   /* already in the table: published when it was new */
+		p = payload + n + 1;
 		gw->m.alerts_written++;
-		n = snprintf(payload, sizeof(payload), "{\"id\":%" PRId64 "%s", id, tail);
 		snprintf(topic, sizeof(topic), "%s/%s", gw->cfg.mqtt.alerts_topic, vehicle);
-		if (n < 0 || (size_t)n >= sizeof(payload) ||
-		    gw_mqtt_publish(gw->mqtt, topic, payload, (size_t)n, false) != 0) {
+		if (n >= GW_ALERT_PAYLOAD_MAX ||
+		    gw_mqtt_publish(gw->mqtt, topic, payload, n, false) != 0) {
 			gw->m.alerts_publish_failed++;
-			hz_log(HZ_LOG_ERROR, "alert_publish_failed", "id=%" PRId64 " topic=%s", id, topic);
+			hz_log(HZ_LOG_ERROR, "alert_publish_failed", "id=%lld topic=%s",
+			       strtoll(payload + 6, NULL, 10), topic);
 		} else {
 			gw->m.alerts_published++;
 		}
@@ -261,37 +278,6 @@ w_done(void *arg, int err, const char *msg)
 	}
 }
 
-/* The alerts of the record in wv as COPY rows "ord\ttail". Returns 0, or
- * -1 out of memory (wv was checked by gw_batch_parse: every alert is there
- * and starts {"id":null). */
-static int
-build_alert_copy(struct gw *gw)
-{
-	size_t off = 0, ord = 0;
-	const char *vehicle, *json;
-
-	gw->wcopy.len = 0;
-	if (gw->alert_ids_cap < gw->wv.nalerts) {
-		int64_t *n = realloc(gw->alert_ids, gw->wv.nalerts * sizeof(*n));
-
-		if (!n)
-			return -1;
-		gw->alert_ids = n;
-		gw->alert_ids_cap = gw->wv.nalerts;
-	}
-	while (ord < gw->wv.nalerts && gw_batch_next_alert(&gw->wv, &off, &vehicle, &json) == 0) {
-		char num[24];
-		int n = snprintf(num, sizeof(num), "%zu\t", ord);
-
-		gw->alert_ids[ord++] = -1;
-		if (gw_buf_add(&gw->wcopy, num, (size_t)n) != 0 ||
-		    gw_copy_escape(&gw->wcopy, json + 10, strlen(json + 10)) != 0 ||
-		    gw_buf_add(&gw->wcopy, "\n", 1) != 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* Set-aside records kept at most: a failing disk or a buggy build can make
  * every record unreadable, and copies without a bound would fill the disk
  * the spool needs. The first ones tell the story. */
@@ -352,9 +338,10 @@ set_aside_record(struct gw *gw, uint64_t id, const void *data, size_t len, int w
 	hz_queue_ack(gw->spool, id);
 }
 
-/* Appends one record's sections to the group. Returns GW_BATCH_OK; a
- * gw_batch_parse error (< 0) when the record is not a batch;
- * GROUP_ENOMEM out of memory (the group is unchanged then). */
+/* Appends one record's sections to the group (a version 1 record's alerts
+ * converted, gw_batch_v1_alerts). Returns GW_BATCH_OK; a gw_batch_parse or
+ * conversion error (< 0) when the record is not a batch; GROUP_ENOMEM out
+ * of memory (the group is unchanged then). */
 #define GROUP_ENOMEM 1
 
 static int
@@ -362,12 +349,17 @@ group_add(struct gw *gw, const void *data, size_t len)
 {
 	struct gw_batch_view v;
 	size_t lens[4] = { gw->wpos.len, gw->walerts.len, gw->wrejects.len, gw->wstates.len };
-	int rc = gw_batch_parse(data, len, &v);
+	int rc = gw_batch_parse(data, len, &v), conv = GW_BATCH_OK;
 
 	if (rc != GW_BATCH_OK)
 		return rc;
-	if (gw_buf_add(&gw->wpos, v.pos, v.pos_len) != 0 ||
-	    gw_buf_add(&gw->walerts, v.alerts, v.alerts_len) != 0 ||
+	if (v.version == 1)
+		conv = gw_batch_v1_alerts(&v, &gw->walerts);
+	else if (gw_buf_add(&gw->walerts, v.alerts, v.alerts_len) != 0)
+		conv = GW_BATCH_ENOMEM;
+	if (conv == GW_BATCH_EALERT)
+		return conv;
+	if (conv != GW_BATCH_OK || gw_buf_add(&gw->wpos, v.pos, v.pos_len) != 0 ||
 	    gw_buf_add(&gw->wrejects, v.rejects, v.rejects_len) != 0 ||
 	    gw_buf_add(&gw->wstates, v.states, v.states_len) != 0) {
 		gw->wpos.len = lens[0];
@@ -436,6 +428,17 @@ take_group(struct gw *gw)
 	gw->wv.rejects_len = gw->wrejects.len;
 	gw->wv.states = gw->wstates.p;
 	gw->wv.states_len = gw->wstates.len;
+	gw->npub = 0;
+	gw->wpub.len = 0;
+	/* Room for the new alerts' (vehicle, JSON): each is at most its row
+	 * (the vehicle and the tail, COPY-escaped) and the id. */
+	if (gw_buf_reserve(&gw->wpub, gw->walerts.len + 32 * (size_t)gw->wv.nalerts) != 0) {
+		hz_log(HZ_LOG_ERROR, "batch_oom", "record=%" PRIu64 " records=%zu", gw->wid,
+		       gw->nwids);
+		hz_queue_rewind(gw->spool);
+		gw->nwids = 0;
+		return HZ_QUEUE_ERR_NOMEM;
+	}
 	return HZ_QUEUE_OK;
 }
 
@@ -459,15 +462,13 @@ gw_writer_kick(struct gw *gw)
 		event_add(gw->ev_retry, &tv);
 		return false;
 	}
-	if (build_alert_copy(gw) != 0)
-		goto oom;
 	gw->wstaging = gw->staged_id == gw->wid;
 	memset(j, 0, sizeof(*j));
 	j->arg = gw;
 	j->done = w_done;
 	j->steps[0].sql = "BEGIN";
 	gw->wchunks[0] = (struct gw_pg_chunk){ gw->wv.pos, gw->wv.pos_len };
-	gw->wchunks[1] = (struct gw_pg_chunk){ gw->wcopy.p, gw->wcopy.len };
+	gw->wchunks[1] = (struct gw_pg_chunk){ gw->wv.alerts, gw->wv.alerts_len };
 	gw->wchunks[2] = (struct gw_pg_chunk){ gw->wv.rejects, gw->wv.rejects_len };
 	gw->wchunks[3] = (struct gw_pg_chunk){ gw->wv.states, gw->wv.states_len };
 	j->steps[1] = (struct gw_pg_step){ .sql = gw->wstaging ? sql_copy_pos : sql_copy_pos_direct,
@@ -489,16 +490,6 @@ gw_writer_kick(struct gw *gw)
 	gw->writing = true;
 	gw->wstart_us = hz_mono_us();
 	gw_pg_submit(gw->pg, j);
-	return false;
-oom:
-	/* The records are durable: keep them and try again in a second. */
-	hz_log(HZ_LOG_ERROR, "batch_oom", "record=%" PRIu64 " records=%zu", gw->wid, gw->nwids);
-	hz_queue_rewind(gw->spool);
-	{
-		struct timeval tv = { 1, 0 };
-
-		event_add(gw->ev_retry, &tv);
-	}
 	return false;
 }
 
