@@ -268,12 +268,9 @@ gw_free(struct gw *gw)
 	gf_tz_free(gw->tz);
 	gw_vtab_free(gw->vt);
 	gw_batch_free(&gw->cur);
-	gw_buf_free(&gw->ser);
+	gw_batch_free(&gw->sealed);
 	gw_buf_free(&gw->wpub);
-	gw_buf_free(&gw->wpos);
-	gw_buf_free(&gw->walerts);
-	gw_buf_free(&gw->wrejects);
-	gw_buf_free(&gw->wstates);
+	gw_buf_free(&gw->wconv);
 	free(gw->sbuf);
 	free(gw);
 }

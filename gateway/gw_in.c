@@ -8,7 +8,7 @@
  * A batch is sealed at batch_rows rows, at half the spool's record bound,
  * or flush_ms after its first row (gw_core.c's flush timer), together with
  * the vehicle_state of every vehicle it changed, and handed to the spool
- * (gw_spool_append) at once: the window between libmosquitto's PUBACK and a
+ * (gw_spool_append, which writes its buffers as they are) at once: the window between libmosquitto's PUBACK and a
  * durable copy is at most flush_ms. No allocation per message: the batch's
  * buffers are reused; out of memory drops the row and counts it.
  */
@@ -84,9 +84,13 @@ gw_in_seal(struct gw *gw)
 	if (gw_batch_empty(&gw->cur))
 		return;
 	gw_hist_observe(&gw->m.batch_rows, gw->cur.npos + gw->cur.nalerts + gw->cur.nrejects);
-	if (gw_batch_serialize(&gw->cur, &gw->ser) != 0) {
-		hz_log(HZ_LOG_ERROR, "batch_oom", "rows=%u", gw->cur.npos);
-		return;
+	{
+		/* The batch is its record: the spool writes its buffers as they
+		 * are, and the emptied buffers of the last one take the rows. */
+		struct gw_batch t = gw->sealed;
+
+		gw->sealed = gw->cur;
+		gw->cur = t;
 	}
 	gw_batch_reset(&gw->cur);
 	gw->held = true;
