@@ -159,23 +159,33 @@ fmt_num(char *out, double v, int decimals)
 	return (size_t)(p - out);
 }
 
+/* The COPY escape of each byte, 0 for a byte that stands for itself. */
+static const char copy_esc[256] = { ['\\'] = '\\', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r' };
+
 int
 gw_copy_escape(struct gw_buf *b, const char *s, size_t len)
 {
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	char *o;
+
 	if (gw_buf_reserve(b, 2 * len) != 0)
 		return -1;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		char *o = b->p + b->len;
+	o = b->p + b->len;
+	/* Runs of plain bytes are copied whole: most text has no escape. */
+	while (p < end) {
+		const unsigned char *q = p;
 
-		switch (c) {
-		case '\\': o[0] = '\\'; o[1] = '\\'; b->len += 2; break;
-		case '\t': o[0] = '\\'; o[1] = 't'; b->len += 2; break;
-		case '\n': o[0] = '\\'; o[1] = 'n'; b->len += 2; break;
-		case '\r': o[0] = '\\'; o[1] = 'r'; b->len += 2; break;
-		default: o[0] = c; b->len += 1; break;
-		}
+		while (q < end && !copy_esc[*q])
+			q++;
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		if (q == end)
+			break;
+		*o++ = '\\';
+		*o++ = copy_esc[*q];
+		p = q + 1;
 	}
+	b->len = (size_t)(o - b->p);
 	return 0;
 }
 
@@ -306,6 +316,26 @@ gw_batch_add_reject(struct gw_batch *b, const char *topic, const void *payload, 
 	return 0;
 }
 
+/* The end of the JSON string whose opening quote is at p: after its
+ * closing quote, or NULL when it runs past end. */
+static const char *
+json_string_end(const char *p, const char *end)
+{
+	for (p++; p < end; p++) {
+		const char *q = memchr(p, '"', (size_t)(end - p));
+		size_t bs = 0;
+
+		if (!q)
+			return NULL;
+		while (q - bs > p && q[-1 - (ptrdiff_t)bs] == '\\')
+			bs++;
+		if (bs % 2 == 0)
+			return q + 1;
+		p = q;
+	}
+	return NULL;
+}
+
 /* A JSON value's span: a string with its quotes, an object or array to
  * its bracket, else a scalar up to the ',' '}' or ']' after it. Returns its
  * end, or NULL when it runs past end. */
@@ -313,23 +343,15 @@ static const char *
 json_value_end(const char *p, const char *end)
 {
 	int depth = 0;
-	bool str = false;
 
 	for (; p < end; p++) {
-		if (str) {
-			if (*p == '\\') {
-				if (++p == end)
-					return NULL;
-			} else if (*p == '"') {
-				str = false;
-				if (depth == 0)
-					return p + 1;
-			}
-			continue;
-		}
 		switch (*p) {
 		case '"':
-			str = true;
+			if (!(p = json_string_end(p, end)))
+				return NULL;
+			if (depth == 0)
+				return p;
+			p--;
 			break;
 		case '{': case '[':
 			depth++;
@@ -348,42 +370,42 @@ json_value_end(const char *p, const char *end)
 			break;
 		}
 	}
-	return depth == 0 && !str ? end : NULL;
+	return depth == 0 ? end : NULL;
 }
 
 /* The alert columns gw_batch_add_alert takes from the JSON. */
-enum { JM_LAT, JM_LON, JM_SPEED, JM_DETAIL, JM_COUNT };
+enum { JM_ZONE_ID, JM_TS, JM_LAT, JM_LON, JM_SPEED, JM_DETAIL, JM_COUNT };
 
 struct span {
 	const char *p;
 	size_t len;   /* 0: absent */
 };
 
-/* The top-level members lat, lon, speed_kmh and detail of an object as
- * gf_alert_format writes it (one line, no spaces); what it cannot walk to
- * stays absent. */
+/* The top-level members zone_id, ts, lat, lon, speed_kmh and detail of an
+ * object as gf_alert_format writes it (one line, no spaces); what it
+ * cannot walk to stays absent. */
 static void
 json_members(const char *json, size_t len, struct span m[JM_COUNT])
 {
-	static const char *const names[JM_COUNT] = { "lat", "lon", "speed_kmh", "detail" };
+	static const struct { const char *name; size_t len; } names[JM_COUNT] = {
+		{ "zone_id", 7 }, { "ts", 2 }, { "lat", 3 }, { "lon", 3 }, { "speed_kmh", 9 },
+		{ "detail", 6 },
+	};
 	const char *p = json + 1, *end = json + len;
 
 	memset(m, 0, JM_COUNT * sizeof(*m));
 	while (p < end && *p == '"') {
-		const char *key = ++p, *v;
+		const char *key = p + 1, *v;
 		size_t klen;
 
-		while (p < end && *p != '"')
-			if (*p++ == '\\' && p < end)
-				p++;
-		if (p >= end || p + 1 >= end || p[1] != ':')
+		if (!(p = json_string_end(p, end)) || p >= end || *p != ':')
 			return;
-		klen = (size_t)(p - key);
-		v = p + 2;
+		klen = (size_t)(p - 1 - key);
+		v = p + 1;
 		if (!(p = json_value_end(v, end)))
 			return;
 		for (int i = 0; i < JM_COUNT; i++)
-			if (strlen(names[i]) == klen && memcmp(names[i], key, klen) == 0)
+			if (names[i].len == klen && memcmp(names[i].name, key, klen) == 0)
 				m[i] = (struct span){ v, (size_t)(p - v) };
 		if (p < end && *p == ',')
 			p++;
@@ -418,22 +440,21 @@ gw_batch_add_alert(struct gw_batch *b, const struct gw_alert_row *a)
 	size_t klen = strlen(a->kind), slen = strlen(a->severity), vlen = strlen(a->vehicle);
 	size_t zlen = a->zone_name ? strlen(a->zone_name) : 0;
 	struct span m[JM_COUNT];
-	char ts[HZ_TIME_FORMAT_SIZE];
 
 	if (a->json_len <= 10 || memcmp(a->json, "{\"id\":null", 10) != 0)
 		return -1;
-	if (gw_buf_reserve(o, 4 * a->json_len + 2 * (klen + slen + vlen + zlen) + 96) != 0)
+	if (gw_buf_reserve(o, 4 * a->json_len + 2 * (klen + slen + vlen + zlen) + 64) != 0)
 		return -1;
 	json_members(a->json, a->json_len, m);
 	put_field(o, a->kind, klen, '\t');
 	put_field(o, a->severity, slen, '\t');
 	put_field(o, a->vehicle, vlen, '\t');
-	put_int(o, a->has_zone, a->zone_id);
+	put_json_scalar(o, m[JM_ZONE_ID]);
 	if (a->zone_name)
 		put_field(o, a->zone_name, zlen, '\t');
 	else
 		put_text(o, false, NULL);
-	put_field(o, ts, hz_time_format(a->ts_us, HZ_TIME_MS, ts), '\t');
+	put_json_scalar(o, m[JM_TS]);
 	put_json_scalar(o, m[JM_LAT]);
 	put_json_scalar(o, m[JM_LON]);
 	put_json_scalar(o, m[JM_SPEED]);

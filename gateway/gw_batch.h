@@ -55,15 +55,13 @@ bool gw_batch_empty(const struct gw_batch *b);
 /* One alert as the batch stores it. Strings are borrowed for the call. */
 struct gw_alert_row {
 	const char *kind, *severity, *vehicle;
-	bool has_zone;
-	int64_t zone_id;
-	const char *zone_name;   /* NULL: null */
-	int64_t ts_us;           /* stored as the JSON writes it: milliseconds */
-	/* gf_alert_format's text with "id":null. lat, lon, speed_kmh and
-	 * detail are taken from it as it writes them (7 and 2 decimals), so
-	 * the table holds exactly what is published; a member it lacks is
-	 * stored as null (detail as {}). What follows "id":null is the JSON's
-	 * tail, to which the writer's statement prefixes the id. */
+	const char *zone_name;   /* NULL: null (no zone, or a zone without a name) */
+	/* gf_alert_format's text with "id":null. zone_id, ts, lat, lon,
+	 * speed_kmh and detail are taken from it as it writes them (ts in
+	 * milliseconds, 7 and 2 decimals), so the table holds exactly what is
+	 * published; a member it lacks is stored as null (detail as {}).
+	 * What follows "id":null is the JSON's tail, to which the writer's
+	 * statement prefixes the id. */
 	const char *json;
 	size_t json_len;
 };

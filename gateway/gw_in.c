@@ -124,8 +124,7 @@ on_alert(const struct gf_alert *a, void *arg)
 	char buf[2048];
 	struct gw_alert_row row = {
 		.kind = gf_alert_kind_name(a->kind), .severity = gf_severity_name(a->severity),
-		.vehicle = a->vehicle, .has_zone = a->has_zone, .zone_id = a->zone_id,
-		.zone_name = a->has_zone ? a->zone_name : NULL, .ts_us = a->ts_us,
+		.vehicle = a->vehicle, .zone_name = a->has_zone ? a->zone_name : NULL,
 		.json = buf, .json_len = gf_alert_format(a, -1, buf, sizeof(buf)),
 	};
 	char *big = NULL;

@@ -55,6 +55,9 @@ test_copy_escape(void **state)
 		{ "a\\b", "a\\\\b" },
 		{ "tab\there", "tab\\there" },
 		{ "line\nbreak\r", "line\\nbreak\\r" },
+		{ "", "" },
+		{ "\\\t\n\r", "\\\\\\t\\n\\r" },          /* escapes only, back to back */
+		{ "{\"a\":\"\\u0009\\\"\"}x\t", "{\"a\":\"\\\\u0009\\\\\"\"}x\\t" },
 	};
 
 	(void)state;
@@ -175,8 +178,7 @@ add_alert(struct gw_batch *b, const struct gf_alert *a)
 	char json[1024];
 	struct gw_alert_row row = {
 		.kind = gf_alert_kind_name(a->kind), .severity = gf_severity_name(a->severity),
-		.vehicle = a->vehicle, .has_zone = a->has_zone, .zone_id = a->zone_id,
-		.zone_name = a->has_zone ? a->zone_name : NULL, .ts_us = a->ts_us, .json = json,
+		.vehicle = a->vehicle, .zone_name = a->has_zone ? a->zone_name : NULL, .json = json,
 	};
 
 	row.json_len = alert_json(a, json, sizeof(json));

@@ -110,12 +110,11 @@ make_record(struct gw_buf *out, int version)
 	const int64_t zones[] = { 3, 7 };
 	static const uint8_t blob[] = { 1, 2, 0xab, 0xff };
 	static const char a1[] = "{\"id\":null,\"kind\":\"zone_enter\",\"vehicle\":\"T1\","
-		"\"zone_id\":3,\"lat\":37.6,\"detail\":{\"zone_kind\":\"depot\"}}";
+		"\"zone_id\":3,\"ts\":\"2019-08-10T08:00:00.123Z\",\"lat\":37.6,"
+		"\"detail\":{\"zone_kind\":\"depot\"}}";
 	static const char a2[] = "{\"id\":null,\"kind\":\"tracker_silent\",\"vehicle\":\"T2\"}";
 	const struct gw_alert_row r1 = { .kind = "zone_enter", .severity = "info", .vehicle = "T1",
-					 .has_zone = true, .zone_id = 3, .zone_name = "Z\tA",
-					 .ts_us = 1565424000123000LL, .json = a1,
-					 .json_len = sizeof(a1) - 1 };
+					 .zone_name = "Z\tA", .json = a1, .json_len = sizeof(a1) - 1 };
 	const struct gw_alert_row r2 = { .kind = "tracker_silent", .severity = "warning",
 					 .vehicle = "T2", .json = a2, .json_len = sizeof(a2) - 1 };
 

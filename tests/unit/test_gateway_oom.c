@@ -256,8 +256,7 @@ scenario(struct model *m)
 		if (k % 13 == 0) {
 			take(&b, &s);
 			struct gw_alert_row row = { .kind = "zone_enter", .severity = "info",
-						    .vehicle = name, .has_zone = true, .zone_id = 3,
-						    .zone_name = "Depot", .ts_us = f.time_us,
+						    .vehicle = name, .zone_name = "Depot",
 						    .json = alert, .json_len = strlen(alert) };
 
 			if (gw_batch_add_alert(&b, &row) != 0) {
