@@ -168,6 +168,8 @@ gw_copy_escape(struct gw_buf *b, const char *s, size_t len)
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 	char *o;
 
+	if (len == 0)
+		return 0;   /* b->p may still be NULL */
 	if (gw_buf_reserve(b, 2 * len) != 0)
 		return -1;
 	o = b->p + b->len;
