@@ -1,7 +1,7 @@
 /*
- * gw_batch.h - a batch of rows for one PostgreSQL transaction, its spool
- * record and the record read back (gw_batch.c; records of the previous
- * format converted by gw_batch_v1.c), with the growable buffer and the
+ * gw_batch.h - a batch of rows for one PostgreSQL transaction and its spool
+ * record (gw_batch.c), the record read back and the previous format's
+ * alerts converted (gw_batch_read.c), with the growable buffer and the
  * COPY text helpers they are built on.
  *
  * Pure: no libpq, no libevent, no log, no clock (the times come in as
@@ -144,7 +144,7 @@ int gw_batch_next_alert(const struct gw_batch_view *v, size_t *off, const char *
                         const char **json);
 
 /* A version 1 view's alerts as version 2 COPY rows, appended to out
- * (gw_batch_v1.c; jansson reads each JSON): the columns the previous
+ * (jansson reads each JSON): the columns the previous
  * build's statement read from it (j->>'kind', ..., coalesce(j->'detail',
  * '{}')), the same values, and its tail as it was. Returns GW_BATCH_OK,
  * GW_BATCH_EALERT (a JSON that is not an object of those members: out is

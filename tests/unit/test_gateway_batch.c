@@ -1,7 +1,7 @@
 /*
  * test_gateway_batch: the gateway's batch (gateway/gw_batch.c: COPY text
  * rows, alerts as the table's columns with the values of their JSON,
- * timestamps, escaping, the spool record; gateway/gw_batch_v1.c: a record
+ * timestamps, escaping, the spool record; gateway/gw_batch_read.c: a record
  * of the previous format, its alerts converted to the same values) and its
  * vehicle table (gateway/gw_vtab.c: seq/dirty bookkeeping, growth).
  * Table-driven.
