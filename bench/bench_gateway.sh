@@ -51,7 +51,11 @@
 # binary in turn, A B A B ..., each on the same services, configuration and
 # fresh vehicles, and prints both CPU figures per message per round, their
 # medians and the ratios this build / OTHER. Both binaries must accept the
-# schema of this build's hazgate-ctl migrate.
+# schema of this build's hazgate-ctl migrate. With HG_BENCH_ALERT_GRID=1
+# the city is first tiled with 10,000 restricted zones of about 270 x 300 m
+# that touch, so that a moving vehicle leaves one and enters the next every
+# few fixes: an alert-heavy load (the sample zones give about one alert per
+# thousand messages), its alerts per message printed with each round.
 set -uo pipefail
 
 top=${HG_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -247,6 +251,28 @@ start_gateway "$gw"
 # metric NAME: a figure of the gateway's /metrics
 metric() { curl -fs "http://127.0.0.1:$httpport/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 
+# add_grid NAME FIRST_ID LAT0 LON0 STEP_LAT STEP_LON SIZE_LAT SIZE_LON: 100 x 100
+# restricted squares into zones (ids from FIRST_ID, south-west corner at
+# LAT0,LON0), and wait until the gateway has loaded them all.
+add_grid() {
+  psql -XqAt -v ON_ERROR_STOP=1 -v name="$1" -v id0="$2" -v lat0="$3" -v lon0="$4" \
+    -v dlat="$5" -v dlon="$6" -v slat="$7" -v slon="$8" >/dev/null <<'SQL' || die "cannot add the $1 zones"
+INSERT INTO zones (id, name, kind, feature)
+SELECT id, :'name' || ' ' || i || ',' || j, 'restricted',
+       jsonb_build_object('type', 'Feature',
+         'properties', jsonb_build_object('id', id, 'name', :'name' || ' ' || i || ',' || j, 'kind', 'restricted'),
+         'geometry', jsonb_build_object('type', 'Polygon', 'coordinates', jsonb_build_array(jsonb_build_array(
+           jsonb_build_array(x, y), jsonb_build_array(x + :slon, y), jsonb_build_array(x + :slon, y + :slat),
+           jsonb_build_array(x, y + :slat), jsonb_build_array(x, y)))))
+  FROM generate_series(0, 99) AS i, generate_series(0, 99) AS j,
+       LATERAL (SELECT :id0 + i * 100 + j AS id, :lat0 + i * :dlat AS y, :lon0 + j * :dlon AS x) AS g;
+SQL
+  local want n
+  want=$(q "SELECT count(*) FROM zones;")
+  for _ in $(seq 1 300); do n=$(metric hazgate_zones); [ "$n" = "$want" ] && break; sleep 0.1; done
+  [ "$n" = "$want" ] || die "the gateway did not load the $want zones: $(tail -3 "$work/hazgate.log")"
+}
+
 # One long-lived probe connection: its backend is left out of the CPU sums.
 coproc PQ { psql -XqAt 2>&1; }
 q() { echo "$1" >&"${PQ[1]}"; IFS= read -t 30 -r REPLY <&"${PQ[0]}" || REPLY=; echo "$REPLY"; }
@@ -274,6 +300,7 @@ run_phase() {
   veh=$(printf '%s' "$last" | jq -r .vehicle)
   ts=$(printf '%s' "$last" | jq -r .ts)
   rows=$(q "SELECT count(*) FROM positions;")
+  local alerts0=$(q "SELECT count(*) FROM alerts;")
   local b0 r0 c0 b1 r1 c1
   b0=$(metric hazgate_batch_rows_count); r0=$(metric hazgate_batch_rows_sum)
   c0=$(metric hazgate_commit_seconds_sum)
@@ -297,6 +324,7 @@ run_phase() {
   P_BATCH_ROWS=$(awk -v a="${r0:-0}" -v b="${r1:-0}" -v n="$P_BATCHES" 'BEGIN { if (n > 0) printf "%.0f", (b - a) / n }')
   P_COMMIT_MS=$(awk -v a="${c0:-0}" -v b="${c1:-0}" -v n="$P_BATCHES" 'BEGIN { if (n > 0) printf "%.1f", (b - a) * 1000 / n }')
   rows=$(( $(q "SELECT count(*) FROM positions;") - rows ))
+  P_ALERTS=$(( $(q "SELECT count(*) FROM alerts;") - alerts0 ))
   [ "$rows" = "$n" ] || echo "warning: $name: $rows positions stored for $n messages" >&2
   t0=$(kv "$work/$name-pub.out" start_us)
   P_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e6 }')
@@ -314,12 +342,18 @@ run_phase() {
 if [ -n "$against" ]; then
   median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
   this_gw= this_pg= other_gw= other_pg= first=0
+  if [ "${HG_BENCH_ALERT_GRID:-0}" = 1 ]; then
+    # 100 x 100 squares of 0.003 x 0.0027 degrees, edge to edge, over the
+    # simulation's 15 km around 37.87,112.55.
+    add_grid cell 200001 37.735 112.40 0.0027 0.003 0.0027 0.003
+    echo "alert_grid=10000 zones"
+  fi
   for r in $(seq 1 "$rounds"); do
     for who in this other; do
       if [ "$who" = other ]; then stop_gateway; start_gateway "$against"; fi
       run_phase "ab-$who-$r" "$N" "$V" "$first"
       first=$(( first + V ))
-      echo "round=$r build=$who gateway_cpu_us_per_msg=$P_GW_US postgres_cpu_us_per_msg=$P_PG_US msg_per_s=$(awk -v n="$N" -v s="$P_SECS" 'BEGIN { printf "%.0f", n / s }')"
+      echo "round=$r build=$who gateway_cpu_us_per_msg=$P_GW_US postgres_cpu_us_per_msg=$P_PG_US msg_per_s=$(awk -v n="$N" -v s="$P_SECS" 'BEGIN { printf "%.0f", n / s }') alerts_per_msg=$(awk -v a="$P_ALERTS" -v n="$N" 'BEGIN { printf "%.3f", a / n }')"
       if [ "$who" = this ]; then this_gw+=" $P_GW_US" this_pg+=" $P_PG_US"
       else other_gw+=" $P_GW_US" other_pg+=" $P_PG_US"; fi
       if [ "$who" = other ]; then stop_gateway; start_gateway "$gw"; fi
@@ -407,20 +441,7 @@ echo "gateway_peak_rss_mib=$(hwm) ($(metric hazgate_vehicles) vehicles, $(metric
 
 # ---- 6. 10,000 zones: the same load, CPU per message against 10 zones -----
 # A 100 x 100 grid of 100 m squares, 1 km apart, over the city and around it.
-psql -XqAt -v ON_ERROR_STOP=1 >/dev/null <<'SQL' || die "cannot add the 10,000 zones"
-INSERT INTO zones (id, name, kind, feature)
-SELECT id, 'grid ' || i || ',' || j, 'restricted',
-       jsonb_build_object('type', 'Feature',
-         'properties', jsonb_build_object('id', id, 'name', 'grid ' || i || ',' || j, 'kind', 'restricted'),
-         'geometry', jsonb_build_object('type', 'Polygon', 'coordinates', jsonb_build_array(jsonb_build_array(
-           jsonb_build_array(x, y), jsonb_build_array(x + 0.00114, y), jsonb_build_array(x + 0.00114, y + 0.0009),
-           jsonb_build_array(x, y + 0.0009), jsonb_build_array(x, y)))))
-  FROM generate_series(0, 99) AS i, generate_series(0, 99) AS j,
-       LATERAL (SELECT 100001 + i * 100 + j AS id, 37.42 + i * 0.009 AS y, 111.98 + j * 0.0114 AS x) AS g;
-SQL
-want=$(( $(q "SELECT count(*) FROM zones;") ))
-for _ in $(seq 1 300); do [ "$(metric hazgate_zones)" = "$want" ] && break; sleep 0.1; done
-[ "$(metric hazgate_zones)" = "$want" ] || die "the gateway did not load the $want zones: $(tail -3 "$work/hazgate.log")"
+add_grid grid 100001 37.42 111.98 0.009 0.0114 0.0009 0.00114
 run_phase zones10k "$N" "$V" $(( 3 * V ))
 echo "zones10k_gateway_msg_per_s=$(awk -v n="$N" -v s="$P_SECS" 'BEGIN { printf "%.0f", n / s }')"
 echo "zones10k_gateway_cpu_us_per_msg=$P_GW_US"

@@ -3,12 +3,15 @@
  *
  * See hz_queue.h for the on-disk format and the guarantees.  How it works:
  * the segments are kept in an array sorted by first id; only the newest one
- * is written (O_APPEND).  Reading is a cursor (segment, offset) that moves
+ * is written (O_APPEND), a record with one writev(2) of its header and the
+ * caller's pieces (no copy).  Reading is a cursor (segment, offset) that moves
  * forward with pread; records it hands out are remembered in a small FIFO
  * (the in-flight list) with their position, so that a rewind can go back to
  * the oldest one that is not acknowledged.  The ack floor (every id below it
  * is done) is the only thing written on ack: one 40-byte slot of the cursor
  * file, alternating between two slots so that a torn write leaves the other.
+ * hz_queue_next reads each record into one buffer, reused; hz_queue_next_keep
+ * into a buffer per record, kept until hz_queue_release.
  *
  * Only the newest segment is scanned at open (to find the next id and cut a
  * torn tail); older ones are checked as they are read.
@@ -41,6 +44,12 @@ struct seg {
 	uint64_t size;
 };
 
+/* A read buffer that grows. */
+struct rbuf {
+	unsigned char *p;
+	size_t cap;
+};
+
 struct inflight {
 	uint64_t id;
 	uint64_t seg;           /* first id of its segment */
@@ -65,8 +74,9 @@ struct hz_queue {
 	uint64_t rseg, roff;    /* read cursor */
 	int rfd;
 	uint64_t rfd_seg;
-	unsigned char *rbuf;
-	size_t rcap;
+	struct rbuf rbuf;       /* hz_queue_next's record, resync's scratch */
+	struct rbuf *kept;      /* hz_queue_next_keep's records, one buffer each */
+	size_t nkept, capkept;  /* handed out since the last release; slots */
 
 	struct inflight *infl;
 	size_t ninfl, capinfl;
@@ -531,7 +541,10 @@ hz_queue_free(hz_queue *q)
 	if (q->rfd >= 0)
 		close(q->rfd);
 	free(q->segs);
-	free(q->rbuf);
+	free(q->rbuf.p);
+	for (size_t i = 0; i < q->capkept; i++)
+		free(q->kept[i].p);
+	free(q->kept);
 	free(q->infl);
 	free(q->skip);
 	free(q->dir);
@@ -612,16 +625,23 @@ drop_oldest(hz_queue *q)
 }
 
 int
-hz_queue_append(hz_queue *q, const void *data, size_t len, uint64_t *id)
+hz_queue_appendv(hz_queue *q, const struct iovec *iov, int iovcnt, uint64_t *id)
 {
-	unsigned char stackbuf[2048], *buf = stackbuf;
-	uint64_t need = HDR_SIZE + (uint64_t)len;
+	struct iovec v[HZ_QUEUE_IOV_MAX + 1];
+	unsigned char hdr[HDR_SIZE];
+	uint64_t len = 0, need;
 	uint32_t crc;
 	ssize_t w;
 	int rc;
 
-	if (len > q->opt.max_record)
-		return HZ_QUEUE_ERR_TOO_BIG;
+	if (iovcnt < 0 || iovcnt > HZ_QUEUE_IOV_MAX)
+		return HZ_QUEUE_ERR_INVAL;
+	for (int i = 0; i < iovcnt; i++) {
+		len += iov[i].iov_len;
+		if (len > q->opt.max_record)
+			return HZ_QUEUE_ERR_TOO_BIG;
+	}
+	need = HDR_SIZE + len;
 	if (q->nseg == 0 || q->tail_uncut || (q->segs[q->nseg - 1].size > 0 &&
 	                     q->segs[q->nseg - 1].size + need > q->opt.segment_bytes)) {
 		rc = new_segment(q);
@@ -631,23 +651,19 @@ hz_queue_append(hz_queue *q, const void *data, size_t len, uint64_t *id)
 	while (q->nseg > 1 && total_bytes(q) + need > q->opt.max_bytes)
 		drop_oldest(q);
 
-	if (need > sizeof stackbuf) {
-		buf = malloc(need);
-		if (!buf)
-			return HZ_QUEUE_ERR_NOMEM;
+	put32(hdr, REC_MAGIC);
+	put32(hdr + 4, (uint32_t)len);
+	put64(hdr + 8, q->next_id);
+	crc = hz_crc32(0, hdr + 4, 12);
+	v[0].iov_base = hdr;
+	v[0].iov_len = HDR_SIZE;
+	for (int i = 0; i < iovcnt; i++) {
+		crc = hz_crc32(crc, iov[i].iov_base, iov[i].iov_len);
+		v[i + 1] = iov[i];
 	}
-	put32(buf, REC_MAGIC);
-	put32(buf + 4, (uint32_t)len);
-	put64(buf + 8, q->next_id);
-	if (len)
-		memcpy(buf + HDR_SIZE, data, len);
-	crc = hz_crc32(0, buf + 4, 12);
-	crc = hz_crc32(crc, buf + HDR_SIZE, len);
-	put32(buf + 16, crc);
+	put32(hdr + 16, crc);
 	/* One write per record, so that a crash leaves at most the tail torn. */
-	w = write(q->wfd, buf, need);
-	if (buf != stackbuf)
-		free(buf);
+	w = writev(q->wfd, v, iovcnt + 1);
 	if (w != (ssize_t)need) {
 		/* Cut a partial write off so that the next append starts clean;
 		 * where that fails too, the next append starts a new segment
@@ -665,6 +681,15 @@ hz_queue_append(hz_queue *q, const void *data, size_t len, uint64_t *id)
 	return HZ_QUEUE_OK;
 }
 
+int
+hz_queue_append(hz_queue *q, const void *data, size_t len, uint64_t *id)
+{
+	/* writev only reads the piece: the const goes through uintptr_t. */
+	struct iovec v = { .iov_base = (void *)(uintptr_t)data, .iov_len = len };
+
+	return hz_queue_appendv(q, &v, len ? 1 : 0, id);
+}
+
 static bool
 skip_take(hz_queue *q, uint64_t id)
 {
@@ -677,8 +702,9 @@ skip_take(hz_queue *q, uint64_t id)
 	return false;
 }
 
+/* Read LEN bytes of segment SEG at OFF into B (grown as needed). */
 static int
-read_at(hz_queue *q, uint64_t seg, uint64_t off, size_t len)
+read_at(hz_queue *q, struct rbuf *b, uint64_t seg, uint64_t off, size_t len)
 {
 	char path[4096];
 
@@ -693,16 +719,16 @@ read_at(hz_queue *q, uint64_t seg, uint64_t off, size_t len)
 			return HZ_QUEUE_ERR_IO;
 		q->rfd_seg = seg;
 	}
-	if (len > q->rcap) {
-		unsigned char *n = realloc(q->rbuf, len);
+	if (len > b->cap) {
+		unsigned char *n = realloc(b->p, len);
 
 		if (!n)
 			return HZ_QUEUE_ERR_NOMEM;
-		q->rbuf = n;
-		q->rcap = len;
+		b->p = n;
+		b->cap = len;
 	}
 	for (size_t got = 0; got < len;) {
-		ssize_t n = pread(q->rfd, q->rbuf + got, len - got, (off_t)(off + got));
+		ssize_t n = pread(q->rfd, b->p + got, len - got, (off_t)(off + got));
 
 		if (n <= 0)
 			return HZ_QUEUE_ERR_IO;
@@ -719,19 +745,19 @@ resync(hz_queue *q, const struct seg *s)
 	size_t len = (size_t)(s->size - q->roff), off = 1, n = 0;
 	uint64_t hint = 0;
 	char path[4096];
-	int rc = read_at(q, s->first_id, q->roff, len);
+	int rc = read_at(q, &q->rbuf, s->first_id, q->roff, len);
 
 	if (rc != HZ_QUEUE_OK)
 		return rc;
 	for (; off < len; off++) {
-		n = rec_valid(q, q->rbuf, len, off, s->first_id);
+		n = rec_valid(q, q->rbuf.p, len, off, s->first_id);
 		if (n)
 			break;
 	}
 	q->corrupt++;
 	/* The damaged record's own header may still say which id it was. */
-	if (len >= HDR_SIZE && get32(q->rbuf) == REC_MAGIC)
-		hint = get64(q->rbuf + 8);
+	if (len >= HDR_SIZE && get32(q->rbuf.p) == REC_MAGIC)
+		hint = get64(q->rbuf.p + 8);
 	seg_path(q, s->first_id, path, sizeof path);
 	qlog(q, HZ_QUEUE_LOG_WARN, "queue_corrupt_record",
 	     "segment=%s offset=%" PRIu64 " skipped_bytes=%zu id_hint=%" PRIu64,
@@ -740,8 +766,9 @@ resync(hz_queue *q, const struct seg *s)
 	return HZ_QUEUE_OK;
 }
 
-int
-hz_queue_next(hz_queue *q, uint64_t *id, const void **data, size_t *len)
+/* The next record, read into B: hz_queue_next and hz_queue_next_keep. */
+static int
+next_into(hz_queue *q, struct rbuf *b, uint64_t *id, const void **data, size_t *len)
 {
 	for (;;) {
 		ptrdiff_t si;
@@ -773,28 +800,28 @@ hz_queue_next(hz_queue *q, uint64_t *id, const void **data, size_t *len)
 				return rc;
 			continue;
 		}
-		rc = read_at(q, s->first_id, q->roff, HDR_SIZE);
+		rc = read_at(q, b, s->first_id, q->roff, HDR_SIZE);
 		if (rc != HZ_QUEUE_OK)
 			return rc;
-		plen = get32(q->rbuf + 4);
-		if (get32(q->rbuf) != REC_MAGIC || plen > q->opt.max_record ||
+		plen = get32(b->p + 4);
+		if (get32(b->p) != REC_MAGIC || plen > q->opt.max_record ||
 		    s->size - q->roff - HDR_SIZE < plen) {
 			rc = resync(q, s);
 			if (rc != HZ_QUEUE_OK)
 				return rc;
 			continue;
 		}
-		rc = read_at(q, s->first_id, q->roff, HDR_SIZE + plen);
+		rc = read_at(q, b, s->first_id, q->roff, HDR_SIZE + plen);
 		if (rc != HZ_QUEUE_OK)
 			return rc;
-		n = rec_valid(q, q->rbuf, HDR_SIZE + plen, 0, s->first_id);
+		n = rec_valid(q, b->p, HDR_SIZE + plen, 0, s->first_id);
 		if (!n) {
 			rc = resync(q, s);
 			if (rc != HZ_QUEUE_OK)
 				return rc;
 			continue;
 		}
-		rid = get64(q->rbuf + 8);
+		rid = get64(b->p + 8);
 		if (rid < q->floor || skip_take(q, rid)) {
 			q->roff += n;
 			continue;
@@ -815,10 +842,43 @@ hz_queue_next(hz_queue *q, uint64_t *id, const void **data, size_t *len)
 		q->ninfl++;
 		q->roff += n;
 		*id = rid;
-		*data = q->rbuf + HDR_SIZE;
+		*data = b->p + HDR_SIZE;
 		*len = plen;
 		return HZ_QUEUE_OK;
 	}
+}
+
+int
+hz_queue_next(hz_queue *q, uint64_t *id, const void **data, size_t *len)
+{
+	return next_into(q, &q->rbuf, id, data, len);
+}
+
+int
+hz_queue_next_keep(hz_queue *q, uint64_t *id, const void **data, size_t *len)
+{
+	int rc;
+
+	if (q->nkept == q->capkept) {
+		size_t cap = q->capkept ? 2 * q->capkept : 16;
+		struct rbuf *n = realloc(q->kept, cap * sizeof *n);
+
+		if (!n)
+			return HZ_QUEUE_ERR_NOMEM;
+		memset(n + q->capkept, 0, (cap - q->capkept) * sizeof *n);
+		q->kept = n;
+		q->capkept = cap;
+	}
+	rc = next_into(q, &q->kept[q->nkept], id, data, len);
+	if (rc == HZ_QUEUE_OK)
+		q->nkept++;
+	return rc;
+}
+
+void
+hz_queue_release(hz_queue *q)
+{
+	q->nkept = 0;
 }
 
 int

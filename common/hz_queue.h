@@ -44,6 +44,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 typedef struct hz_queue hz_queue;
 
@@ -113,15 +114,36 @@ void hz_queue_free(hz_queue *q);
 /* The id that the next hz_queue_append will assign. */
 uint64_t hz_queue_next_id(const hz_queue *q);
 
-/* Append LEN bytes (copied) as one record; *id (may be NULL) gets its id.
+/* Append LEN bytes as one record; *id (may be NULL) gets its id.
  * May drop the oldest segments to respect max_bytes.
  * Returns HZ_QUEUE_OK, _ERR_TOO_BIG, _ERR_IO or _ERR_NOMEM. */
 int hz_queue_append(hz_queue *q, const void *data, size_t len, uint64_t *id);
+
+/* Pieces hz_queue_appendv takes at most. */
+#define HZ_QUEUE_IOV_MAX 16
+
+/* As hz_queue_append, the record being the IOVCNT pieces of IOV one after
+ * the other (borrowed: nothing is copied; the CRC runs over the pieces and
+ * the header and pieces go to the file in one writev(2), so a crash still
+ * tears at most the tail).  Returns HZ_QUEUE_OK, _ERR_TOO_BIG, _ERR_IO,
+ * _ERR_NOMEM, or _ERR_INVAL when IOVCNT is outside 0..HZ_QUEUE_IOV_MAX. */
+int hz_queue_appendv(hz_queue *q, const struct iovec *iov, int iovcnt, uint64_t *id);
 
 /* The next record to send, in id order; it becomes in flight.  *data is
  * borrowed: valid until the next call on Q.
  * Returns HZ_QUEUE_OK, HZ_QUEUE_EMPTY, _ERR_IO or _ERR_NOMEM. */
 int hz_queue_next(hz_queue *q, uint64_t *id, const void **data, size_t *len);
+
+/* As hz_queue_next, but the record is read into a buffer of its own, which
+ * stays valid and in place until hz_queue_release() or hz_queue_free(): a
+ * caller can gather several records and send them without copying them.
+ * Rewind and ack do not release.  The buffers are kept for reuse.
+ * Returns HZ_QUEUE_OK, HZ_QUEUE_EMPTY, _ERR_IO or _ERR_NOMEM (nothing
+ * handed out then). */
+int hz_queue_next_keep(hz_queue *q, uint64_t *id, const void **data, size_t *len);
+
+/* Let go of every record hz_queue_next_keep handed out (the pointers die). */
+void hz_queue_release(hz_queue *q);
 
 /* The peer acknowledged record ID.  Unknown ids (dropped, or never handed
  * out) are ignored.  Returns HZ_QUEUE_OK or _ERR_IO (cursor write). */

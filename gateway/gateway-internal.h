@@ -65,9 +65,9 @@ struct gw {
 	gf_zoneset *zones;
 	gf_tz *tz;
 	struct gw_vtab *vt;
-	struct gw_batch cur;
-	struct gw_buf ser;
-	bool held;               /* ser holds a sealed batch the spool had no room for */
+	struct gw_batch cur;     /* the batch rows go into */
+	struct gw_batch sealed;  /* the last batch sealed (swapped with cur, not copied) */
+	bool held;               /* sealed waits: the spool had no room for it */
 	bool spool_full;         /* reading paused because of the spool */
 	struct event *ev_flush, *ev_tick, *ev_lag, *ev_hourly, *ev_retry, *ev_drain, *ev_kick;
 	struct event *ev_drainpoll;
@@ -79,15 +79,22 @@ struct gw {
 	uint64_t wid;            /* the group's first spool record */
 	uint64_t wids[GW_GROUP_RECORDS];
 	size_t nwids;            /* records in the transaction under way */
-	struct gw_buf wrec, wcopy;
-	struct gw_buf wpos, walerts, wrejects, wstates; /* the group's sections */
-	struct gw_batch_view wv; /* the whole group, pointing into the above */
+	/* Its records, as hz_queue_next_keep left them (released when the next
+	 * group is taken), and their sections as COPY data, record by record:
+	 * nothing is gathered. A version 1 record's alerts are converted into
+	 * wconv (wconv_off/_len), which the alerts' pieces then point into. */
+	struct gw_batch_view wrecs[GW_GROUP_RECORDS];
+	size_t wconv_off[GW_GROUP_RECORDS], wconv_len[GW_GROUP_RECORDS];
+	struct gw_buf wconv;
+	struct gw_pg_chunk wchunks[4][GW_GROUP_RECORDS];   /* pos, alerts, rejects, states */
+	size_t nwchunks[4];
+	uint32_t wnpos, wnalerts, wnrejects, wnstates;     /* the group's rows */
 	int64_t wstart_us;
 	int wfails;
 	bool wstaging;           /* this record goes through the staging table */
 	uint64_t staged_id;
-	int64_t *alert_ids;
-	size_t alert_ids_cap;
+	struct gw_buf wpub;      /* new alerts: (vehicle, JSON) pairs, NUL terminated */
+	size_t npub;             /* ... how many, published after COMMIT */
 	const char *wparams[1];
 	/* other jobs */
 	struct gw_pg_job sjob, pjob, zjob, ljob;

@@ -4,13 +4,17 @@
  *
  * Rows are appended as COPY text straight away (no per-row allocation: the
  * four section buffers grow and are reused across batches), so writing a
- * batch is one COPY per table. Alerts are kept as (vehicle, JSON) pairs,
- * the JSON rendered by gf_alert_format with "id":null; the writer turns
- * them into COPY rows and, after COMMIT, into the published payloads.
+ * batch is one COPY per table, of the sections as they lie in the spool
+ * record. An alert row holds the alerts table's columns and the tail of
+ * its JSON (gf_alert_format's text after "id":null), which the writer's
+ * INSERT turns into the published payload with the new id: the JSON is
+ * rendered once, in gw_in.c, and never parsed on the way.
  *
  * Record layout (host byte order: a spool is not moved between machines):
- *   "HGB1", u32 npos, nalerts, nrejects, nstates, u32 four section lengths,
- *   then the four sections.
+ *   "HGB2", u32 npos, nalerts, nrejects, nstates, u32 four section lengths,
+ *   then the four sections. "HGB1", the previous builds' record, is the
+ *   same but for the alerts section: (vehicle, JSON) pairs, NUL terminated.
+ *   gw_batch_read.c reads both back.
  */
 #include "gateway/gw_batch.h"
 
@@ -23,7 +27,7 @@
 #include "common/hz_time.h"
 #include "ingest/ingest.h"
 
-#define HDR_LEN 36
+#define HDR_LEN GW_BATCH_HDR_LEN
 
 int
 gw_buf_reserve(struct gw_buf *b, size_t extra)
@@ -155,23 +159,35 @@ fmt_num(char *out, double v, int decimals)
 	return (size_t)(p - out);
 }
 
+/* The COPY escape of each byte, 0 for a byte that stands for itself. */
+static const char copy_esc[256] = { ['\\'] = '\\', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r' };
+
 int
 gw_copy_escape(struct gw_buf *b, const char *s, size_t len)
 {
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	char *o;
+
+	if (len == 0)
+		return 0;   /* b->p may still be NULL */
 	if (gw_buf_reserve(b, 2 * len) != 0)
 		return -1;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		char *o = b->p + b->len;
+	o = b->p + b->len;
+	/* Runs of plain bytes are copied whole: most text has no escape. */
+	while (p < end) {
+		const unsigned char *q = p;
 
-		switch (c) {
-		case '\\': o[0] = '\\'; o[1] = '\\'; b->len += 2; break;
-		case '\t': o[0] = '\\'; o[1] = 't'; b->len += 2; break;
-		case '\n': o[0] = '\\'; o[1] = 'n'; b->len += 2; break;
-		case '\r': o[0] = '\\'; o[1] = 'r'; b->len += 2; break;
-		default: o[0] = c; b->len += 1; break;
-		}
+		while (q < end && !copy_esc[*q])
+			q++;
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		if (q == end)
+			break;
+		*o++ = '\\';
+		*o++ = copy_esc[*q];
+		p = q + 1;
 	}
+	b->len = (size_t)(o - b->p);
 	return 0;
 }
 
@@ -302,18 +318,153 @@ gw_batch_add_reject(struct gw_batch *b, const char *topic, const void *payload, 
 	return 0;
 }
 
-int
-gw_batch_add_alert(struct gw_batch *b, const char *vehicle, const char *json, size_t len)
+/* The end of the JSON string whose opening quote is at p: after its
+ * closing quote, or NULL when it runs past end. */
+static const char *
+json_string_end(const char *p, const char *end)
 {
-	size_t vlen = strlen(vehicle);
+	for (p++; p < end; p++) {
+		const char *q = memchr(p, '"', (size_t)(end - p));
+		size_t bs = 0;
 
-	if (gw_buf_reserve(&b->alerts, vlen + len + 2) != 0)
+		if (!q)
+			return NULL;
+		while (q - bs > p && q[-1 - (ptrdiff_t)bs] == '\\')
+			bs++;
+		if (bs % 2 == 0)
+			return q + 1;
+		p = q;
+	}
+	return NULL;
+}
+
+/* A JSON value's span: a string with its quotes, an object or array to
+ * its bracket, else a scalar up to the ',' '}' or ']' after it. Returns its
+ * end, or NULL when it runs past end. */
+static const char *
+json_value_end(const char *p, const char *end)
+{
+	int depth = 0;
+
+	for (; p < end; p++) {
+		switch (*p) {
+		case '"':
+			if (!(p = json_string_end(p, end)))
+				return NULL;
+			if (depth == 0)
+				return p;
+			p--;
+			break;
+		case '{': case '[':
+			depth++;
+			break;
+		case '}': case ']':
+			if (depth == 0)
+				return p;
+			if (--depth == 0)
+				return p + 1;
+			break;
+		case ',':
+			if (depth == 0)
+				return p;
+			break;
+		default:
+			break;
+		}
+	}
+	return depth == 0 ? end : NULL;
+}
+
+/* The alert columns gw_batch_add_alert takes from the JSON. */
+enum { JM_ZONE_ID, JM_TS, JM_LAT, JM_LON, JM_SPEED, JM_DETAIL, JM_COUNT };
+
+struct span {
+	const char *p;
+	size_t len;   /* 0: absent */
+};
+
+/* The top-level members zone_id, ts, lat, lon, speed_kmh and detail of an
+ * object as gf_alert_format writes it (one line, no spaces); what it
+ * cannot walk to stays absent. */
+static void
+json_members(const char *json, size_t len, struct span m[JM_COUNT])
+{
+	static const struct { const char *name; size_t len; } names[JM_COUNT] = {
+		{ "zone_id", 7 }, { "ts", 2 }, { "lat", 3 }, { "lon", 3 }, { "speed_kmh", 9 },
+		{ "detail", 6 },
+	};
+	const char *p = json + 1, *end = json + len;
+
+	memset(m, 0, JM_COUNT * sizeof(*m));
+	while (p < end && *p == '"') {
+		const char *key = p + 1, *v;
+		size_t klen;
+
+		if (!(p = json_string_end(p, end)) || p >= end || *p != ':')
+			return;
+		klen = (size_t)(p - 1 - key);
+		v = p + 1;
+		if (!(p = json_value_end(v, end)))
+			return;
+		for (int i = 0; i < JM_COUNT; i++)
+			if (names[i].len == klen && memcmp(names[i].name, key, klen) == 0)
+				m[i] = (struct span){ v, (size_t)(p - v) };
+		if (p < end && *p == ',')
+			p++;
+	}
+}
+
+/* A string field of an alert row: "" stays an empty string. */
+static void
+put_field(struct gw_buf *b, const char *s, size_t len, char sep)
+{
+	(void)gw_copy_escape(b, s, len);   /* room reserved by caller */
+	b->p[b->len++] = sep;
+}
+
+/* A number the JSON wrote (null or absent: \N; a string: its text). */
+static void
+put_json_scalar(struct gw_buf *b, struct span v)
+{
+	if (v.len == 0 || (v.len == 4 && memcmp(v.p, "null", 4) == 0))
+		PUT(b, "\\N");
+	else if (v.len >= 2 && v.p[0] == '"')
+		(void)gw_copy_escape(b, v.p + 1, v.len - 2);
+	else
+		(void)gw_copy_escape(b, v.p, v.len);
+	b->p[b->len++] = '\t';
+}
+
+int
+gw_batch_add_alert(struct gw_batch *b, const struct gw_alert_row *a)
+{
+	struct gw_buf *o = &b->alerts;
+	size_t klen = strlen(a->kind), slen = strlen(a->severity), vlen = strlen(a->vehicle);
+	size_t zlen = a->zone_name ? strlen(a->zone_name) : 0;
+	struct span m[JM_COUNT];
+
+	if (a->json_len <= 10 || memcmp(a->json, "{\"id\":null", 10) != 0)
 		return -1;
-	memcpy(b->alerts.p + b->alerts.len, vehicle, vlen + 1);
-	b->alerts.len += vlen + 1;
-	memcpy(b->alerts.p + b->alerts.len, json, len);
-	b->alerts.len += len;
-	b->alerts.p[b->alerts.len++] = '\0';
+	if (gw_buf_reserve(o, 4 * a->json_len + 2 * (klen + slen + vlen + zlen) + 64) != 0)
+		return -1;
+	json_members(a->json, a->json_len, m);
+	put_field(o, a->kind, klen, '\t');
+	put_field(o, a->severity, slen, '\t');
+	put_field(o, a->vehicle, vlen, '\t');
+	put_json_scalar(o, m[JM_ZONE_ID]);
+	if (a->zone_name)
+		put_field(o, a->zone_name, zlen, '\t');
+	else
+		put_text(o, false, NULL);
+	put_json_scalar(o, m[JM_TS]);
+	put_json_scalar(o, m[JM_LAT]);
+	put_json_scalar(o, m[JM_LON]);
+	put_json_scalar(o, m[JM_SPEED]);
+	if (m[JM_DETAIL].len)
+		put_field(o, m[JM_DETAIL].p, m[JM_DETAIL].len, '\t');
+	else
+		put_field(o, "{}", 2, '\t');
+	put_field(o, a->json + 10, a->json_len - 10, '\n');
 	b->nalerts++;
 	return 0;
 }
@@ -352,189 +503,39 @@ put_u32(char *p, uint32_t v)
 	memcpy(p, &v, 4);
 }
 
-static uint32_t
-get_u32(const char *p)
+void
+gw_batch_pieces(const struct gw_batch *b, uint8_t hdr[GW_BATCH_HDR_LEN],
+                struct iovec iov[GW_BATCH_PIECES])
 {
-	uint32_t v;
+	char *h = (char *)hdr;
 
-	memcpy(&v, p, 4);
-	return v;
+	memcpy(h, "HGB2", 4);
+	put_u32(h + 4, b->npos);
+	put_u32(h + 8, b->nalerts);
+	put_u32(h + 12, b->nrejects);
+	put_u32(h + 16, b->nstates);
+	put_u32(h + 20, (uint32_t)b->pos.len);
+	put_u32(h + 24, (uint32_t)b->alerts.len);
+	put_u32(h + 28, (uint32_t)b->rejects.len);
+	put_u32(h + 32, (uint32_t)b->states.len);
+	iov[0] = (struct iovec){ hdr, HDR_LEN };
+	iov[1] = (struct iovec){ b->pos.p, b->pos.len };
+	iov[2] = (struct iovec){ b->alerts.p, b->alerts.len };
+	iov[3] = (struct iovec){ b->rejects.p, b->rejects.len };
+	iov[4] = (struct iovec){ b->states.p, b->states.len };
 }
 
 int
 gw_batch_serialize(const struct gw_batch *b, struct gw_buf *out)
 {
+	uint8_t hdr[GW_BATCH_HDR_LEN];
+	struct iovec iov[GW_BATCH_PIECES];
+
 	out->len = 0;
 	if (gw_buf_reserve(out, gw_batch_bytes(b)) != 0)
 		return -1;
-	memcpy(out->p, "HGB1", 4);
-	put_u32(out->p + 4, b->npos);
-	put_u32(out->p + 8, b->nalerts);
-	put_u32(out->p + 12, b->nrejects);
-	put_u32(out->p + 16, b->nstates);
-	put_u32(out->p + 20, (uint32_t)b->pos.len);
-	put_u32(out->p + 24, (uint32_t)b->alerts.len);
-	put_u32(out->p + 28, (uint32_t)b->rejects.len);
-	put_u32(out->p + 32, (uint32_t)b->states.len);
-	out->len = HDR_LEN;
-	(void)gw_buf_add(out, b->pos.p, b->pos.len);
-	(void)gw_buf_add(out, b->alerts.p, b->alerts.len);
-	(void)gw_buf_add(out, b->rejects.p, b->rejects.len);
-	(void)gw_buf_add(out, b->states.p, b->states.len);
-	return 0;
-}
-
-static const char *const parse_errs[] = {
-	[-GW_BATCH_OK] = "ok",
-	[-GW_BATCH_ESHORT] = "shorter than its header",
-	[-GW_BATCH_EMAGIC] = "not a batch record (magic)",
-	[-GW_BATCH_ELENGTH] = "section lengths do not add up to the record",
-	[-GW_BATCH_EROWS] = "row count does not match its section",
-	[-GW_BATCH_EFIELDS] = "a row has the wrong number of fields",
-	[-GW_BATCH_EBYTE] = "a byte COPY text cannot hold (NUL, CR, bad escape)",
-	[-GW_BATCH_EALERT] = "an alert is not a vehicle and an {\"id\":null JSON",
-};
-
-const char *
-gw_batch_strerror(int err)
-{
-	if (err > 0 || -err >= (int)(sizeof(parse_errs) / sizeof(parse_errs[0])))
-		return "unknown batch error";
-	return parse_errs[-err];
-}
-
-/*
- * Check one COPY text section as the writer made it: exactly nrows lines,
- * each ending in '\n' and holding nfields tab-separated fields; no NUL, no
- * raw CR, and a backslash only in the escapes gw_copy_escape and put_hex
- * write (so neither "\." nor anything else PostgreSQL reads as a command
- * can appear). What it cannot see: a changed byte that keeps the shape
- * (the spool's CRC is there for that).
- */
-static int
-check_copy(const char *s, size_t len, uint32_t nrows, unsigned nfields)
-{
-	uint64_t rows = 0;
-	unsigned fields = 1;
-
-	if (len == 0)
-		return nrows == 0 ? GW_BATCH_OK : GW_BATCH_EROWS;
-	if (nrows == 0 || s[len - 1] != '\n')
-		return GW_BATCH_EROWS;
-	for (size_t i = 0; i < len; i++) {
-		switch (s[i]) {
-		case '\0':
-		case '\r':
-			return GW_BATCH_EBYTE;
-		case '\\':
-			if (++i == len)
-				return GW_BATCH_EBYTE;
-			switch (s[i]) {
-			case '\\': case 't': case 'n': case 'r': case 'N':
-				break;
-			default:
-				return GW_BATCH_EBYTE;
-			}
-			break;
-		case '\t':
-			fields++;
-			break;
-		case '\n':
-			if (fields != nfields)
-				return GW_BATCH_EFIELDS;
-			rows++;
-			fields = 1;
-			break;
-		default:
-			break;
-		}
-	}
-	return rows == nrows ? GW_BATCH_OK : GW_BATCH_EROWS;
-}
-
-/* Alerts: nalerts pairs of (vehicle, JSON starting {"id":null), each NUL
- * terminated, nothing after the last. */
-static int
-check_alerts(const char *s, size_t len, uint32_t nalerts)
-{
-	uint64_t n = 0;
-	size_t off = 0;
-
-	while (off < len) {
-		const char *veh = s + off, *json, *end;
-		size_t vlen;
-
-		end = memchr(veh, '\0', len - off);
-		if (!end)
-			return GW_BATCH_EALERT;
-		vlen = (size_t)(end - veh);
-		if (vlen == 0 || vlen > ING_VEHICLE_MAX)
-			return GW_BATCH_EALERT;
-		json = end + 1;
-		if (json >= s + len)
-			return GW_BATCH_EALERT;
-		end = memchr(json, '\0', (size_t)(s + len - json));
-		if (!end || (size_t)(end - json) < 11 || memcmp(json, "{\"id\":null", 10) != 0)
-			return GW_BATCH_EALERT;
-		off = (size_t)(end + 1 - s);
-		n++;
-	}
-	return n == nalerts ? GW_BATCH_OK : GW_BATCH_EROWS;
-}
-
-int
-gw_batch_parse(const void *rec, size_t len, struct gw_batch_view *v)
-{
-	const char *p = rec;
-	uint64_t total;
-	int rc;
-
-	memset(v, 0, sizeof(*v));
-	if (len < HDR_LEN)
-		return GW_BATCH_ESHORT;
-	if (memcmp(p, "HGB1", 4) != 0)
-		return GW_BATCH_EMAGIC;
-	total = (uint64_t)HDR_LEN + get_u32(p + 20) + get_u32(p + 24) + get_u32(p + 28) +
-		get_u32(p + 32);
-	if (total != len)
-		return GW_BATCH_ELENGTH;
-	v->npos = get_u32(p + 4);
-	v->nalerts = get_u32(p + 8);
-	v->nrejects = get_u32(p + 12);
-	v->nstates = get_u32(p + 16);
-	v->pos_len = get_u32(p + 20);
-	v->alerts_len = get_u32(p + 24);
-	v->rejects_len = get_u32(p + 28);
-	v->states_len = get_u32(p + 32);
-	v->pos = p + HDR_LEN;
-	v->alerts = v->pos + v->pos_len;
-	v->rejects = v->alerts + v->alerts_len;
-	v->states = v->rejects + v->rejects_len;
-	if ((rc = check_copy(v->pos, v->pos_len, v->npos, GW_BATCH_POS_FIELDS)) != 0 ||
-	    (rc = check_alerts(v->alerts, v->alerts_len, v->nalerts)) != 0 ||
-	    (rc = check_copy(v->rejects, v->rejects_len, v->nrejects, GW_BATCH_REJECT_FIELDS)) != 0 ||
-	    (rc = check_copy(v->states, v->states_len, v->nstates, GW_BATCH_STATE_FIELDS)) != 0) {
-		memset(v, 0, sizeof(*v));
-		return rc;
-	}
-	return GW_BATCH_OK;
-}
-
-int
-gw_batch_next_alert(const struct gw_batch_view *v, size_t *off, const char **vehicle,
-                    const char **json)
-{
-	const char *p;
-
-	if (*off >= v->alerts_len)
-		return -1;
-	p = v->alerts + *off;
-	*vehicle = p;
-	p += strlen(p) + 1;
-	if (p >= v->alerts + v->alerts_len)
-		return -1;
-	*json = p;
-	p += strlen(p) + 1;
-	*off = (size_t)(p - v->alerts);
+	gw_batch_pieces(b, hdr, iov);
+	for (int i = 0; i < GW_BATCH_PIECES; i++)
+		(void)gw_buf_add(out, iov[i].iov_base, iov[i].iov_len);
 	return 0;
 }

@@ -273,14 +273,9 @@ gw_free(struct gw *gw)
 	gf_tz_free(gw->tz);
 	gw_vtab_free(gw->vt);
 	gw_batch_free(&gw->cur);
-	gw_buf_free(&gw->ser);
-	gw_buf_free(&gw->wrec);
-	gw_buf_free(&gw->wcopy);
-	gw_buf_free(&gw->wpos);
-	gw_buf_free(&gw->walerts);
-	gw_buf_free(&gw->wrejects);
-	gw_buf_free(&gw->wstates);
-	free(gw->alert_ids);
+	gw_batch_free(&gw->sealed);
+	gw_buf_free(&gw->wpub);
+	gw_buf_free(&gw->wconv);
 	free(gw->sbuf);
 	free(gw);
 }

@@ -8,7 +8,7 @@
  * A batch is sealed at batch_rows rows, at half the spool's record bound,
  * or flush_ms after its first row (gw_core.c's flush timer), together with
  * the vehicle_state of every vehicle it changed, and handed to the spool
- * (gw_spool_append) at once: the window between libmosquitto's PUBACK and a
+ * (gw_spool_append, which writes its buffers as they are) at once: the window between libmosquitto's PUBACK and a
  * durable copy is at most flush_ms. No allocation per message: the batch's
  * buffers are reused; out of memory drops the row and counts it.
  */
@@ -85,9 +85,13 @@ gw_in_seal(struct gw *gw)
 	if (gw_batch_empty(&gw->cur))
 		return;
 	gw_hist_observe(&gw->m.batch_rows, gw->cur.npos + gw->cur.nalerts + gw->cur.nrejects);
-	if (gw_batch_serialize(&gw->cur, &gw->ser) != 0) {
-		hz_log(HZ_LOG_ERROR, "batch_oom", "rows=%u", gw->cur.npos);
-		return;
+	{
+		/* The batch is its record: the spool writes its buffers as they
+		 * are, and the emptied buffers of the last one take the rows. */
+		struct gw_batch t = gw->sealed;
+
+		gw->sealed = gw->cur;
+		gw->cur = t;
 	}
 	gw_batch_reset(&gw->cur);
 	gw->held = true;
@@ -111,30 +115,33 @@ row_added(struct gw *gw)
 
 /* ---- the hot path ---------------------------------------------------------- */
 
+/* An alert: its JSON rendered once (gf_alert_format, "id":null), stored
+ * in the batch with the alerts table's columns; the writer's INSERT makes
+ * the published JSON from it with the id. */
 static void
 on_alert(const struct gf_alert *a, void *arg)
 {
 	struct gw *gw = arg;
 	char buf[2048];
-	size_t n = gf_alert_format(a, -1, buf, sizeof(buf));
+	struct gw_alert_row row = {
+		.kind = gf_alert_kind_name(a->kind), .severity = gf_severity_name(a->severity),
+		.vehicle = a->vehicle, .zone_name = a->has_zone ? a->zone_name : NULL,
+		.json = buf, .json_len = gf_alert_format(a, -1, buf, sizeof(buf)),
+	};
+	char *big = NULL;
 	struct gw_vehicle *v;
 
 	if ((unsigned)a->kind < GW_ALERT_KINDS)
 		gw->m.alerts[a->kind]++;
-	if (n >= sizeof(buf)) {
-		char *big = malloc(n + 1);
-
-		if (!big) {
-			gw->m.oom_dropped++;
-			return;
-		}
-		gf_alert_format(a, -1, big, n + 1);
-		if (gw_batch_add_alert(&gw->cur, a->vehicle, big, n) != 0)
-			gw->m.oom_dropped++;
-		free(big);
-	} else if (gw_batch_add_alert(&gw->cur, a->vehicle, buf, n) != 0) {
-		gw->m.oom_dropped++;
+	if (row.json_len >= sizeof(buf)) {
+		big = malloc(row.json_len + 1);
+		if (big)
+			gf_alert_format(a, -1, big, row.json_len + 1);
+		row.json = big;
 	}
+	if (!row.json || gw_batch_add_alert(&gw->cur, &row) != 0)
+		gw->m.oom_dropped++;
+	free(big);
 	v = gw_vtab_get(gw->vt, a->vehicle);
 	if (v) {
 		v->must_save = true;

@@ -4,7 +4,9 @@
  * Connects with PQconnectStartParams + PQconnectPoll (each poll waits for
  * the readiness libpq asks for), then PQsetnonblocking. Work comes as jobs:
  * a list of steps (a statement with text parameters, or a COPY ... FROM
- * STDIN with its data) run one after the other on the one connection;
+ * STDIN with its data as a list of pieces, each put as it lies: the writer
+ * passes the sections of its spool records without gathering them) run one
+ * after the other on the one connection;
  * sends are flushed with PQflush until 0 (write readiness while it says 1),
  * results read with PQconsumeInput/PQisBusy/PQgetResult. Notifications
  * (LISTEN) are passed on whenever input is consumed.
@@ -19,6 +21,7 @@
  */
 #include "gateway/gw_pg.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +61,10 @@ static const char setup_sql[] =
 	" lon float8, speed_kmh real, heading real, alt_m real, hdop real, fix smallint,"
 	" sats smallint, un text, hazard_class text, seq bigint, ignition boolean,"
 	" zone_ids integer[], received_at timestamptz) ON COMMIT DELETE ROWS;"
-	"CREATE TEMP TABLE IF NOT EXISTS hg_alert (ord integer, tail text) ON COMMIT DELETE ROWS;"
+	"CREATE TEMP TABLE IF NOT EXISTS hg_alert (ord bigint GENERATED ALWAYS AS IDENTITY,"
+	" kind text, severity text, vehicle text, zone_id integer, zone_name text,"
+	" ts timestamptz, lat float8, lon float8, speed_kmh real, detail jsonb, tail text)"
+	" ON COMMIT DELETE ROWS;"
 	"CREATE TEMP TABLE IF NOT EXISTS hg_state (vehicle text, last_ts timestamptz,"
 	" lat float8, lon float8, state bytea, last_seq bigint) ON COMMIT DELETE ROWS;"
 	"LISTEN hazgate_zones";
@@ -254,6 +260,30 @@ step_complete(struct gw_pg *pg)
 	job_finished(pg, strcmp(pg->sqlstate, "23505") ? GW_PG_ESQL : GW_PG_EDUP, pg->errmsg);
 }
 
+/* A COPY step's data, piece by piece (libpq copies each into its output
+ * buffer and sends what the socket takes). Returns 0, or -1 when libpq
+ * could not take a piece (out of memory: a non-blocking connection never
+ * refuses for a full buffer, libpq grows it). A piece over INT_MAX bytes
+ * goes in parts. */
+static int
+put_chunks(struct gw_pg *pg, const struct gw_pg_step *s)
+{
+	for (size_t i = 0; i < s->nchunks; i++) {
+		const char *p = s->chunks[i].p;
+		size_t left = s->chunks[i].len;
+
+		while (left > 0) {
+			int n = left > INT_MAX ? INT_MAX : (int)left;
+
+			if (PQputCopyData(pg->conn, p, n) != 1)
+				return -1;
+			p += n;
+			left -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
 static void
 handle_result(struct gw_pg *pg, PGresult *res)
 {
@@ -262,11 +292,11 @@ handle_result(struct gw_pg *pg, PGresult *res)
 
 	switch (PQresultStatus(res)) {
 	case PGRES_COPY_IN:
-		if (!s || !s->copy) {
+		if (!s || !s->chunks) {
 			PQputCopyEnd(pg->conn, "no data");
 			break;
 		}
-		if (s->copylen && PQputCopyData(pg->conn, s->copy, (int)s->copylen) != 1) {
+		if (put_chunks(pg, s) != 0) {
 			PQputCopyEnd(pg->conn, "out of memory");
 			break;
 		}

@@ -22,12 +22,22 @@ enum gw_pg_err {
 	GW_PG_EDUP = -4,    /* as ESQL, the refusal was a unique violation (23505) */
 };
 
+/* A piece of COPY data: the pieces of a step are sent one after the other
+ * (one CopyData message each), as if they were one buffer. */
+struct gw_pg_chunk {
+	const char *p;
+	size_t len;
+};
+
 struct gw_pg_step {
 	const char *sql;
 	int nparams;
 	const char *const *params;   /* text parameters, borrowed */
-	const char *copy;            /* COPY ... FROM STDIN data, borrowed */
-	size_t copylen;
+	/* COPY ... FROM STDIN data, borrowed (the array and the bytes) until
+	 * the job is done: nchunks pieces, sent in order without being
+	 * gathered. NULL: the COPY is ended with an error ("no data"). */
+	const struct gw_pg_chunk *chunks;
+	size_t nchunks;
 	/* Result of a statement that returned rows or a command tag; res is
 	 * borrowed. May be NULL. */
 	void (*on_result)(void *arg, const PGresult *res);

@@ -15,6 +15,19 @@
  * A record written twice (crash after COMMIT, before the acknowledgement)
  * adds nothing: positions and alerts have unique keys.
  *
+ * Alerts go by COPY into a staging table as the alerts table's columns
+ * with the tail of their JSON; one INSERT ... ON CONFLICT DO NOTHING moves
+ * them and returns the new ones' JSON with their id, which pg_notify sent
+ * and MQTT publishes as is after COMMIT. A record of the previous format
+ * ("HGB1", alerts as JSON) has its alerts converted as it is read
+ * (gw_batch_v1_alerts).
+ *
+ * Copies: a batch's COPY text goes to the spool file from the batch's own
+ * buffers (hz_queue_appendv: header and sections in one writev), comes
+ * back by pread into a buffer per record (hz_queue_next_keep), and its
+ * sections go to libpq as they lie there, record by record (a COPY step's
+ * list of pieces); libpq's output buffer is the one copy made in memory.
+ *
  * The SIGTERM drain ends here (gw_drain_check) once the spool is written.
  */
 #include "gateway/gateway-internal.h"
@@ -53,22 +66,24 @@ static const char sql_insert_pos[] =
 	" un, hazard_class, seq, ignition, zone_ids, received_at)"
 	" SELECT vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,"
 	" hazard_class, seq, ignition, zone_ids, received_at FROM hg_pos ON CONFLICT DO NOTHING";
-static const char sql_copy_alert[] = "COPY hg_alert (ord, tail) FROM STDIN";
-/* The alert's columns come from its own JSON, so the table holds exactly
- * what is published; the NOTIFY payload is that JSON with the new id. */
+static const char sql_copy_alert[] =
+	"COPY hg_alert (kind, severity, vehicle, zone_id, zone_name, ts, lat, lon, speed_kmh,"
+	" detail, tail) FROM STDIN";
+/* The alerts arrive as the table's columns (ord numbers them in batch
+ * order) with the tail of their JSON; the JSON with the new id is made
+ * here once: sent by pg_notify (delivered at COMMIT) and returned, in
+ * batch order, for MQTT. Only new alerts come back. */
 static const char sql_insert_alert[] =
-	"WITH a AS (SELECT ord, tail, ('{\"id\":null' || tail)::jsonb AS j FROM hg_alert),"
-	" ins AS (INSERT INTO alerts (kind, severity, vehicle, zone_id, zone_name, ts, lat, lon,"
-	"  speed_kmh, detail)"
-	"  SELECT j->>'kind', j->>'severity', j->>'vehicle', (j->>'zone_id')::integer, j->>'zone',"
-	"   (j->>'ts')::timestamptz, (j->>'lat')::float8, (j->>'lon')::float8,"
-	"   (j->>'speed_kmh')::real, coalesce(j->'detail', '{}')"
-	"  FROM a ORDER BY ord ON CONFLICT DO NOTHING"
+	"WITH ins AS (INSERT INTO alerts (kind, severity, vehicle, zone_id, zone_name, ts, lat,"
+	"  lon, speed_kmh, detail)"
+	"  SELECT kind, severity, vehicle, zone_id, zone_name, ts, lat, lon, speed_kmh, detail"
+	"  FROM hg_alert ORDER BY ord ON CONFLICT DO NOTHING"
 	"  RETURNING id, kind, vehicle, zone_id, ts)"
-	" SELECT a.ord, ins.id, pg_notify('hazgate_alerts', '{\"id\":' || ins.id || a.tail)"
-	" FROM ins JOIN a ON a.j->>'kind' = ins.kind AND a.j->>'vehicle' = ins.vehicle"
-	"  AND (a.j->>'ts')::timestamptz = ins.ts"
-	"  AND (a.j->>'zone_id')::integer IS NOT DISTINCT FROM ins.zone_id";
+	" SELECT vehicle, payload, pg_notify('hazgate_alerts', payload)"
+	" FROM (SELECT a.vehicle, '{\"id\":' || ins.id || a.tail AS payload"
+	"  FROM ins JOIN hg_alert a ON a.kind = ins.kind AND a.vehicle = ins.vehicle"
+	"   AND a.ts = ins.ts AND a.zone_id IS NOT DISTINCT FROM ins.zone_id"
+	"  ORDER BY a.ord) n";
 static const char sql_copy_rejects[] =
 	"COPY rejects (topic, payload, reason, message, received_at) FROM STDIN";
 static const char sql_copy_state[] =
@@ -115,7 +130,9 @@ set_spool_full(struct gw *gw, bool full)
 void
 gw_spool_append(struct gw *gw)
 {
-	uint64_t bytes = spool_bytes(gw), need = gw->ser.len + 64;
+	uint64_t bytes = spool_bytes(gw), need = gw_batch_bytes(&gw->sealed) + 64;
+	uint8_t hdr[GW_BATCH_HDR_LEN];
+	struct iovec iov[GW_BATCH_PIECES];
 	int rc;
 
 	if (!gw->held)
@@ -124,7 +141,9 @@ gw_spool_append(struct gw *gw)
 		set_spool_full(gw, true);
 		return;
 	}
-	rc = hz_queue_append(gw->spool, gw->ser.p, gw->ser.len, NULL);
+	/* One record, written from the batch's own buffers. */
+	gw_batch_pieces(&gw->sealed, hdr, iov);
+	rc = hz_queue_appendv(gw->spool, iov, GW_BATCH_PIECES, NULL);
 	if (rc != HZ_QUEUE_OK) {
 		hz_log(HZ_LOG_ERROR, "spool_append_failed", "why=\"%s\" errno=\"%s\"",
 		       hz_queue_strerror(rc), strerror(errno));
@@ -149,43 +168,51 @@ w_pos_result(void *arg, const PGresult *res)
 	gw->m.positions_written += strtoull(PQcmdTuples((PGresult *)res), NULL, 10);
 }
 
+/* The new alerts' (vehicle, JSON) in batch order, kept in wpub (room was
+ * made for them before the transaction) until COMMIT. */
 static void
 w_alert_result(void *arg, const PGresult *res)
 {
 	struct gw *gw = arg;
 
 	for (int i = 0; i < PQntuples(res); i++) {
-		long ord = strtol(PQgetvalue(res, i, 0), NULL, 10);
+		size_t len = gw->wpub.len;
 
-		if (ord >= 0 && (size_t)ord < gw->wv.nalerts)
-			gw->alert_ids[ord] = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+		if (gw_buf_add(&gw->wpub, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0) + 1) ||
+		    gw_buf_add(&gw->wpub, PQgetvalue(res, i, 1), (size_t)PQgetlength(res, i, 1) + 1)) {
+			gw->wpub.len = len;
+			gw->m.alerts_publish_failed++;   /* in the table, not published */
+			hz_log(HZ_LOG_ERROR, "alert_publish_failed", "why=\"out of memory\"");
+			continue;
+		}
+		gw->npub++;
 	}
 }
+
+/* The payloads the previous builds refused to publish (another issue
+ * decides what to do with longer alerts; this keeps the behaviour). */
+#define GW_ALERT_PAYLOAD_MAX 4096
 
 static void
 publish_alerts(struct gw *gw)
 {
-	size_t off = 0, ord = 0;
-	const char *vehicle, *json;
+	const char *p = gw->wpub.p;
 	char topic[GW_TOPIC_MAX + ING_VEHICLE_MAX + 2];
-	char payload[4096];
 
 	if (!gw->mqtt)
 		return;
-	while (gw_batch_next_alert(&gw->wv, &off, &vehicle, &json) == 0) {
-		int64_t id = gw->alert_ids[ord++];
-		const char *tail = json + 10;   /* after {"id":null */
-		int n;
+	for (size_t i = 0; i < gw->npub; i++) {
+		const char *vehicle = p, *payload = p + strlen(p) + 1;
+		size_t n = strlen(payload);
 
-		if (id < 0)
-			continue;   /* already in the table: published when it was new */
+		p = payload + n + 1;
 		gw->m.alerts_written++;
-		n = snprintf(payload, sizeof(payload), "{\"id\":%" PRId64 "%s", id, tail);
 		snprintf(topic, sizeof(topic), "%s/%s", gw->cfg.mqtt.alerts_topic, vehicle);
-		if (n < 0 || (size_t)n >= sizeof(payload) ||
-		    gw_mqtt_publish(gw->mqtt, topic, payload, (size_t)n, false) != 0) {
+		if (n >= GW_ALERT_PAYLOAD_MAX ||
+		    gw_mqtt_publish(gw->mqtt, topic, payload, n, false) != 0) {
 			gw->m.alerts_publish_failed++;
-			hz_log(HZ_LOG_ERROR, "alert_publish_failed", "id=%" PRId64 " topic=%s", id, topic);
+			hz_log(HZ_LOG_ERROR, "alert_publish_failed", "id=%lld topic=%s",
+			       strtoll(payload + 6, NULL, 10), topic);
 		} else {
 			gw->m.alerts_published++;
 		}
@@ -208,13 +235,13 @@ w_done(void *arg, int err, const char *msg)
 	}
 	if (err == GW_PG_OK) {
 		if (!gw->wstaging)   /* else counted by w_pos_result */
-			gw->m.positions_written += gw->wv.npos;
+			gw->m.positions_written += gw->wnpos;
 		double secs = (double)(hz_mono_us() - gw->wstart_us) / 1e6;
 
 		gw_hist_observe(&gw->m.commit_seconds, secs);
 		gw->m.batches_committed += gw->nwids;
 		gw->m.transactions_committed++;
-		gw->m.rejects_written += gw->wv.nrejects;
+		gw->m.rejects_written += gw->wnrejects;
 		gw->wfails = 0;
 		for (size_t i = 0; i < gw->nwids; i++)
 			hz_queue_ack(gw->spool, gw->wids[i]);
@@ -236,8 +263,8 @@ w_done(void *arg, int err, const char *msg)
 	gw->m.batches_failed++;
 	if (++gw->wfails >= gw->cfg.postgres.retry_limit) {
 		hz_log(HZ_LOG_ERROR, "batch_set_aside", "record=%" PRIu64 " positions=%u alerts=%u"
-		       " rejects=%u why=\"%s\"", gw->wid, gw->wv.npos, gw->wv.nalerts,
-		       gw->wv.nrejects, msg);
+		       " rejects=%u why=\"%s\"", gw->wid, gw->wnpos, gw->wnalerts,
+		       gw->wnrejects, msg);
 		gw->m.batches_set_aside++;
 		/* Skip it: take it again, acknowledge it. */
 		{
@@ -259,37 +286,6 @@ w_done(void *arg, int err, const char *msg)
 
 		event_add(gw->ev_retry, &tv);
 	}
-}
-
-/* The alerts of the record in wv as COPY rows "ord\ttail". Returns 0, or
- * -1 out of memory (wv was checked by gw_batch_parse: every alert is there
- * and starts {"id":null). */
-static int
-build_alert_copy(struct gw *gw)
-{
-	size_t off = 0, ord = 0;
-	const char *vehicle, *json;
-
-	gw->wcopy.len = 0;
-	if (gw->alert_ids_cap < gw->wv.nalerts) {
-		int64_t *n = realloc(gw->alert_ids, gw->wv.nalerts * sizeof(*n));
-
-		if (!n)
-			return -1;
-		gw->alert_ids = n;
-		gw->alert_ids_cap = gw->wv.nalerts;
-	}
-	while (ord < gw->wv.nalerts && gw_batch_next_alert(&gw->wv, &off, &vehicle, &json) == 0) {
-		char num[24];
-		int n = snprintf(num, sizeof(num), "%zu\t", ord);
-
-		gw->alert_ids[ord++] = -1;
-		if (gw_buf_add(&gw->wcopy, num, (size_t)n) != 0 ||
-		    gw_copy_escape(&gw->wcopy, json + 10, strlen(json + 10)) != 0 ||
-		    gw_buf_add(&gw->wcopy, "\n", 1) != 0)
-			return -1;
-	}
-	return 0;
 }
 
 /* Set-aside records kept at most: a failing disk or a buggy build can make
@@ -352,67 +348,64 @@ set_aside_record(struct gw *gw, uint64_t id, const void *data, size_t len, int w
 	hz_queue_ack(gw->spool, id);
 }
 
-/* Appends one record's sections to the group. Returns GW_BATCH_OK; a
- * gw_batch_parse error (< 0) when the record is not a batch;
- * GROUP_ENOMEM out of memory (the group is unchanged then). */
-#define GROUP_ENOMEM 1
-
-static int
-group_add(struct gw *gw, const void *data, size_t len)
+/* The group's sections as COPY pieces, record by record (a version 1
+ * record's alerts from wconv, which no longer moves). */
+static void
+group_chunks(struct gw *gw)
 {
-	struct gw_batch_view v;
-	size_t lens[4] = { gw->wpos.len, gw->walerts.len, gw->wrejects.len, gw->wstates.len };
-	int rc = gw_batch_parse(data, len, &v);
+	memset(gw->nwchunks, 0, sizeof(gw->nwchunks));
+	for (size_t i = 0; i < gw->nwids; i++) {
+		const struct gw_batch_view *v = &gw->wrecs[i];
+		const struct gw_pg_chunk c[4] = {
+			{ v->pos, v->pos_len },
+			{ v->version == 1 ? gw->wconv.p + gw->wconv_off[i] : v->alerts,
+			  v->version == 1 ? gw->wconv_len[i] : v->alerts_len },
+			{ v->rejects, v->rejects_len },
+			{ v->states, v->states_len },
+		};
 
-	if (rc != GW_BATCH_OK)
-		return rc;
-	if (gw_buf_add(&gw->wpos, v.pos, v.pos_len) != 0 ||
-	    gw_buf_add(&gw->walerts, v.alerts, v.alerts_len) != 0 ||
-	    gw_buf_add(&gw->wrejects, v.rejects, v.rejects_len) != 0 ||
-	    gw_buf_add(&gw->wstates, v.states, v.states_len) != 0) {
-		gw->wpos.len = lens[0];
-		gw->walerts.len = lens[1];
-		gw->wrejects.len = lens[2];
-		gw->wstates.len = lens[3];
-		return GROUP_ENOMEM;
+		for (int k = 0; k < 4; k++)
+			if (c[k].len)
+				gw->wchunks[k][gw->nwchunks[k]++] = c[k];
 	}
-	gw->wv.npos += v.npos;
-	gw->wv.nalerts += v.nalerts;
-	gw->wv.nrejects += v.nrejects;
-	gw->wv.nstates += v.nstates;
-	return 0;
 }
 
-/* Takes the next records of the spool into one group (gw->wids, gw->wv):
- * as many as wait, within the group's bounds; a single one after a failed
- * transaction, so that a bad record is found and set aside alone. A record
- * that is not a batch is set aside (set_aside_record). Returns HZ_QUEUE_OK
- * with at least one record, HZ_QUEUE_EMPTY, HZ_QUEUE_ERR_NOMEM (nothing
- * taken: the spool is rewound), or an error of hz_queue_next() with the
- * group empty. */
+/* Takes the next records of the spool into one group (gw->wids, wrecs,
+ * the counts): as many as wait, within the group's bounds; a single one
+ * after a failed transaction, so that a bad record is found and set aside
+ * alone. The records stay where hz_queue_next_keep read them (the previous
+ * group's are released here). A record that is not a batch is set aside
+ * (set_aside_record). Returns HZ_QUEUE_OK with at least one record,
+ * HZ_QUEUE_EMPTY, HZ_QUEUE_ERR_NOMEM (nothing taken: the spool is
+ * rewound), or an error of hz_queue_next_keep() with the group empty. */
 static int
 take_group(struct gw *gw)
 {
-	size_t max_records = gw->wfails ? 1 : GW_GROUP_RECORDS;
+	size_t max_records = gw->wfails ? 1 : GW_GROUP_RECORDS, alert_bytes = 0;
 	uint64_t max_rows = (uint64_t)GW_GROUP_BATCHES * gw->cfg.postgres.batch_rows;
 	int rc = HZ_QUEUE_EMPTY;
 
+	hz_queue_release(gw->spool);
 	gw->nwids = 0;
-	gw->wpos.len = gw->walerts.len = gw->wrejects.len = gw->wstates.len = 0;
-	memset(&gw->wv, 0, sizeof(gw->wv));
-	while (gw->nwids < max_records &&
-	       (uint64_t)gw->wv.npos + gw->wv.nrejects < max_rows) {
+	gw->wconv.len = 0;
+	gw->wnpos = gw->wnalerts = gw->wnrejects = gw->wnstates = 0;
+	while (gw->nwids < max_records && (uint64_t)gw->wnpos + gw->wnrejects < max_rows) {
+		struct gw_batch_view *v = &gw->wrecs[gw->nwids];
 		uint64_t id;
 		const void *data;
 		size_t len;
-
 		int bad;
 
-		rc = hz_queue_next(gw->spool, &id, &data, &len);
+		rc = hz_queue_next_keep(gw->spool, &id, &data, &len);
 		if (rc != HZ_QUEUE_OK)
 			break;
-		bad = group_add(gw, data, len);
-		if (bad == GROUP_ENOMEM) {
+		bad = gw_batch_parse(data, len, v);
+		if (bad == GW_BATCH_OK && v->version == 1) {
+			gw->wconv_off[gw->nwids] = gw->wconv.len;
+			bad = gw_batch_v1_alerts(v, &gw->wconv);
+			gw->wconv_len[gw->nwids] = gw->wconv.len - gw->wconv_off[gw->nwids];
+		}
+		if (bad == GW_BATCH_ENOMEM) {
 			/* The records are durable: keep them all for the retry. */
 			hz_log(HZ_LOG_ERROR, "batch_oom", "record=%" PRIu64 " bytes=%zu", id, len);
 			hz_queue_rewind(gw->spool);
@@ -423,19 +416,28 @@ take_group(struct gw *gw)
 			set_aside_record(gw, id, data, len, bad);
 			continue;
 		}
+		gw->wnpos += v->npos;
+		gw->wnalerts += v->nalerts;
+		gw->wnrejects += v->nrejects;
+		gw->wnstates += v->nstates;
+		alert_bytes += v->version == 1 ? gw->wconv_len[gw->nwids] : v->alerts_len;
 		gw->wids[gw->nwids++] = id;
 	}
 	if (gw->nwids == 0)
 		return rc == HZ_QUEUE_OK ? HZ_QUEUE_EMPTY : rc;
 	gw->wid = gw->wids[0];
-	gw->wv.pos = gw->wpos.p;
-	gw->wv.pos_len = gw->wpos.len;
-	gw->wv.alerts = gw->walerts.p;
-	gw->wv.alerts_len = gw->walerts.len;
-	gw->wv.rejects = gw->wrejects.p;
-	gw->wv.rejects_len = gw->wrejects.len;
-	gw->wv.states = gw->wstates.p;
-	gw->wv.states_len = gw->wstates.len;
+	group_chunks(gw);
+	gw->npub = 0;
+	gw->wpub.len = 0;
+	/* Room for the new alerts' (vehicle, JSON): each is at most its row
+	 * (the vehicle and the tail, COPY-escaped) and the id. */
+	if (gw_buf_reserve(&gw->wpub, alert_bytes + 32 * (size_t)gw->wnalerts) != 0) {
+		hz_log(HZ_LOG_ERROR, "batch_oom", "record=%" PRIu64 " records=%zu", gw->wid,
+		       gw->nwids);
+		hz_queue_rewind(gw->spool);
+		gw->nwids = 0;
+		return HZ_QUEUE_ERR_NOMEM;
+	}
 	return HZ_QUEUE_OK;
 }
 
@@ -459,42 +461,30 @@ gw_writer_kick(struct gw *gw)
 		event_add(gw->ev_retry, &tv);
 		return false;
 	}
-	if (build_alert_copy(gw) != 0)
-		goto oom;
 	gw->wstaging = gw->staged_id == gw->wid;
 	memset(j, 0, sizeof(*j));
 	j->arg = gw;
 	j->done = w_done;
 	j->steps[0].sql = "BEGIN";
 	j->steps[1] = (struct gw_pg_step){ .sql = gw->wstaging ? sql_copy_pos : sql_copy_pos_direct,
-					   .copy = gw->wv.pos, .copylen = gw->wv.pos_len,
-					   .skip = !gw->wv.npos };
+					   .chunks = gw->wchunks[0], .nchunks = gw->nwchunks[0],
+					   .skip = !gw->wnpos };
 	j->steps[2] = (struct gw_pg_step){ .sql = sql_insert_pos, .on_result = w_pos_result,
-					   .skip = !gw->wv.npos || !gw->wstaging };
-	j->steps[3] = (struct gw_pg_step){ .sql = sql_copy_alert, .copy = gw->wcopy.p,
-					   .copylen = gw->wcopy.len, .skip = !gw->wv.nalerts };
+					   .skip = !gw->wnpos || !gw->wstaging };
+	j->steps[3] = (struct gw_pg_step){ .sql = sql_copy_alert, .chunks = gw->wchunks[1],
+					   .nchunks = gw->nwchunks[1], .skip = !gw->wnalerts };
 	j->steps[4] = (struct gw_pg_step){ .sql = sql_insert_alert, .on_result = w_alert_result,
-					   .skip = !gw->wv.nalerts };
-	j->steps[5] = (struct gw_pg_step){ .sql = sql_copy_rejects, .copy = gw->wv.rejects,
-					   .copylen = gw->wv.rejects_len, .skip = !gw->wv.nrejects };
-	j->steps[6] = (struct gw_pg_step){ .sql = sql_copy_state, .copy = gw->wv.states,
-					   .copylen = gw->wv.states_len, .skip = !gw->wv.nstates };
-	j->steps[7] = (struct gw_pg_step){ .sql = sql_upsert_state, .skip = !gw->wv.nstates };
+					   .skip = !gw->wnalerts };
+	j->steps[5] = (struct gw_pg_step){ .sql = sql_copy_rejects, .chunks = gw->wchunks[2],
+					   .nchunks = gw->nwchunks[2], .skip = !gw->wnrejects };
+	j->steps[6] = (struct gw_pg_step){ .sql = sql_copy_state, .chunks = gw->wchunks[3],
+					   .nchunks = gw->nwchunks[3], .skip = !gw->wnstates };
+	j->steps[7] = (struct gw_pg_step){ .sql = sql_upsert_state, .skip = !gw->wnstates };
 	j->steps[8].sql = "COMMIT";
 	j->nsteps = 9;
 	gw->writing = true;
 	gw->wstart_us = hz_mono_us();
 	gw_pg_submit(gw->pg, j);
-	return false;
-oom:
-	/* The records are durable: keep them and try again in a second. */
-	hz_log(HZ_LOG_ERROR, "batch_oom", "record=%" PRIu64 " records=%zu", gw->wid, gw->nwids);
-	hz_queue_rewind(gw->spool);
-	{
-		struct timeval tv = { 1, 0 };
-
-		event_add(gw->ev_retry, &tv);
-	}
 	return false;
 }
 

@@ -1,7 +1,10 @@
 /*
  * test_gateway_batch: the gateway's batch (gateway/gw_batch.c: COPY text
- * rows, timestamps, escaping, the spool record) and its vehicle table
- * (gateway/gw_vtab.c: seq/dirty bookkeeping, growth). Table-driven.
+ * rows, alerts as the table's columns with the values of their JSON,
+ * timestamps, escaping, the spool record; gateway/gw_batch_read.c: a record
+ * of the previous format, its alerts converted to the same values) and its
+ * vehicle table (gateway/gw_vtab.c: seq/dirty bookkeeping, growth).
+ * Table-driven.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,12 +15,16 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "gateway/gw_batch.h"
 #include "gateway/gw_vtab.h"
+#include "geofence/geofence.h"
 #include "ingest/ingest.h"
+#include "tests/fuzz/fuzz_gateway.h"
 
-/* Nothing here logs, so gw_batch.c links alone. */
+/* Nothing here logs, so gw_batch.c links alone (with geofence's renderer,
+ * whose JSON the alert rows are made of). */
 
 static void
 test_format_ts(void **state)
@@ -48,6 +55,9 @@ test_copy_escape(void **state)
 		{ "a\\b", "a\\\\b" },
 		{ "tab\there", "tab\\there" },
 		{ "line\nbreak\r", "line\\nbreak\\r" },
+		{ "", "" },
+		{ "\\\t\n\r", "\\\\\\t\\n\\r" },          /* escapes only, back to back */
+		{ "{\"a\":\"\\u0009\\\"\"}x\t", "{\"a\":\"\\\\u0009\\\\\"\"}x\\t" },
 	};
 
 	(void)state;
@@ -111,15 +121,179 @@ test_reject_row(void **state)
 	gw_batch_free(&b);
 }
 
+/* Alerts as the engine hands them over, and the columns of their row
+ * (the JSON's tail, the eleventh field, is checked against the JSON). */
+static const struct alert_case {
+	const char *name;
+	struct gf_alert a;
+	const char *cols;
+} alert_cases[] = {
+	{ "zone_enter, names to escape",
+	  { .kind = GF_ALERT_ZONE_ENTER, .severity = GF_SEV_INFO, .vehicle = "晋A1\\2",
+	    .has_zone = true, .zone_id = 3, .zone_name = "Depot \"A\"\tx", .zone_kind = GF_KIND_DEPOT,
+	    .ts_us = 1565424000123456LL, .lat = 37.60499987, .lon = -112.36, .has_speed = true,
+	    .speed_kmh = 30.955 },
+	  "zone_enter\tinfo\t晋A1\\\\2\t3\tDepot \"A\"\\tx\t2019-08-10T08:00:00.123Z\t37.6049999\t"
+	  "-112.36\t30.95\t{\"zone_kind\":\"depot\"}" },
+	{ "tracker_silent: no zone, no speed",
+	  { .kind = GF_ALERT_TRACKER_SILENT, .severity = GF_SEV_WARNING, .vehicle = "T2",
+	    .ts_us = 1565424300000000LL, .lat = 37.5, .lon = 112.5, .gap_s = 300,
+	    .last_fix_us = 1565424000000000LL },
+	  "tracker_silent\twarning\tT2\t\\N\t\\N\t2019-08-10T08:05:00.000Z\t37.5\t112.5\t\\N\t"
+	  "{\"silent_after_s\":300,\"last_fix\":\"2019-08-10T08:00:00.000Z\"}" },
+	{ "overspeed: -0 latitude written 0.0",
+	  { .kind = GF_ALERT_OVERSPEED, .severity = GF_SEV_WARNING, .vehicle = "T3",
+	    .ts_us = -1, .lat = -0.00000001, .lon = 0.123456789, .has_speed = true,
+	    .speed_kmh = 95.5, .limit_kmh = 80 },
+	  "overspeed\twarning\tT3\t\\N\t\\N\t1969-12-31T23:59:59.999Z\t0.0\t0.1234568\t95.5\t"
+	  "{\"limit_kmh\":80.0}" },
+	{ "zone_exit of a zone without a name",
+	  { .kind = GF_ALERT_ZONE_EXIT, .severity = GF_SEV_INFO, .vehicle = "T4", .has_zone = true,
+	    .zone_id = 7, .zone_kind = GF_KIND_RESTRICTED, .ts_us = 1565424000000000LL,
+	    .lat = 1, .lon = 2, .dwell_s = 125 },
+	  "zone_exit\tinfo\tT4\t7\t\\N\t2019-08-10T08:00:00.000Z\t1.0\t2.0\t\\N\t"
+	  "{\"zone_kind\":\"restricted\",\"dwell_s\":125}" },
+	{ "prohibited_entry: an empty zone name stays empty",
+	  { .kind = GF_ALERT_PROHIBITED_ENTRY, .severity = GF_SEV_CRITICAL, .vehicle = "T5",
+	    .has_zone = true, .zone_id = 9, .zone_name = "", .zone_kind = GF_KIND_PROHIBITED,
+	    .ts_us = 1565424000000000LL, .lat = 37.1, .lon = 112.1 },
+	  "prohibited_entry\tcritical\tT5\t9\t\t2019-08-10T08:00:00.000Z\t37.1\t112.1\t\\N\t"
+	  "{\"zone_kind\":\"prohibited\"}" },
+};
+
+/* The JSON of an alert ("id":null) into buf; its length. */
+static size_t
+alert_json(const struct gf_alert *a, char *buf, size_t cap)
+{
+	size_t n = gf_alert_format(a, -1, buf, cap);
+
+	assert_true(n < cap);
+	return n;
+}
+
+/* Add an alert the way gw_in.c's on_alert does. */
+static void
+add_alert(struct gw_batch *b, const struct gf_alert *a)
+{
+	char json[1024];
+	struct gw_alert_row row = {
+		.kind = gf_alert_kind_name(a->kind), .severity = gf_severity_name(a->severity),
+		.vehicle = a->vehicle, .zone_name = a->has_zone ? a->zone_name : NULL, .json = json,
+	};
+
+	row.json_len = alert_json(a, json, sizeof(json));
+	assert_int_equal(gw_batch_add_alert(b, &row), 0);
+}
+
+/* The fields of the COPY row starting at *p (raw COPY text, each a
+ * malloc'd string); *p moves to the next row. */
+static void
+split_row(const char **p, char *f[GW_BATCH_ALERT_FIELDS])
+{
+	for (int i = 0; i < GW_BATCH_ALERT_FIELDS; i++) {
+		size_t n = strcspn(*p, "\t\n");
+
+		assert_int_equal((*p)[n], i + 1 < GW_BATCH_ALERT_FIELDS ? '\t' : '\n');
+		f[i] = strndup(*p, n);
+		*p += n + 1;
+	}
+}
+
+static void
+free_row(char *f[GW_BATCH_ALERT_FIELDS])
+{
+	for (int i = 0; i < GW_BATCH_ALERT_FIELDS; i++)
+		free(f[i]);
+}
+
+/* s escaped for COPY, as a string. */
+static char *
+copy_escaped(const char *s)
+{
+	struct gw_buf b = { 0 };
+	char *r;
+
+	assert_int_equal(gw_copy_escape(&b, s, strlen(s)), 0);
+	r = strndup(b.p ? b.p : "", b.len);
+	gw_buf_free(&b);
+	return r;
+}
+
+static void
+test_alert_rows(void **state)
+{
+	(void)state;
+	for (size_t c = 0; c < sizeof(alert_cases) / sizeof(alert_cases[0]); c++) {
+		const struct alert_case *k = &alert_cases[c];
+		struct gw_batch b = { 0 };
+		char json[1024], *f[GW_BATCH_ALERT_FIELDS], *tail, *cols;
+		const char *p;
+		json_t *j;
+
+		print_message("# %s\n", k->name);
+		add_alert(&b, &k->a);
+		assert_int_equal(b.nalerts, 1);
+		assert_non_null(memchr(b.alerts.p, '\n', b.alerts.len));
+		p = b.alerts.p;
+		split_row(&p, f);
+		assert_ptr_equal(p, b.alerts.p + b.alerts.len);
+		{
+			size_t n = 0;
+
+			for (int i = 0; i < GW_BATCH_ALERT_FIELDS - 1; i++)
+				n += strlen(f[i]) + 1;
+			cols = strndup(b.alerts.p, n - 1);
+		}
+		assert_string_equal(cols, k->cols);
+		free(cols);
+		/* The tail: the JSON after "id":null, as it is. */
+		alert_json(&k->a, json, sizeof(json));
+		tail = copy_escaped(json + 10);
+		assert_string_equal(f[10], tail);
+		free(tail);
+		/* Each number has the value the JSON gives it. */
+		j = json_loads(json, 0, NULL);
+		assert_non_null(j);
+		if (k->a.has_speed)
+			assert_true(strtof(f[8], NULL) ==
+				    (float)json_number_value(json_object_get(j, "speed_kmh")));
+		assert_true(strtod(f[6], NULL) == json_number_value(json_object_get(j, "lat")));
+		assert_true(strtod(f[7], NULL) == json_number_value(json_object_get(j, "lon")));
+		json_decref(j);
+		free_row(f);
+		gw_batch_free(&b);
+	}
+}
+
+/* A JSON that is not gf_alert_format's adds nothing. */
+static void
+test_alert_row_refused(void **state)
+{
+	struct gw_batch b = { 0 };
+	struct gw_alert_row row = { .kind = "zone_enter", .severity = "info", .vehicle = "T1",
+				    .json = "{\"id\":7,\"kind\":\"zone_enter\"}", .json_len = 27 };
+
+	(void)state;
+	assert_int_equal(gw_batch_add_alert(&b, &row), -1);
+	row.json = "{\"id\":null";
+	row.json_len = 10;
+	assert_int_equal(gw_batch_add_alert(&b, &row), -1);
+	assert_int_equal(b.nalerts, 0);
+	assert_int_equal(b.alerts.len, 0);
+	gw_batch_free(&b);
+}
+
 static void
 test_record_round_trip(void **state)
 {
 	struct gw_batch b = { 0 };
-	struct gw_buf rec = { 0 };
+	struct gw_buf rec = { 0 }, pieces = { 0 };
 	struct gw_batch_view v;
 	struct ing_fix f = { 0 };
 	const uint8_t blob[] = { 'H', 'G', 'V', 'S', 1, 2, 3 };
 	const char *veh, *json;
+	uint8_t hdr[GW_BATCH_HDR_LEN];
+	struct iovec iov[GW_BATCH_PIECES];
 	size_t off = 0;
 
 	(void)state;
@@ -127,24 +301,32 @@ test_record_round_trip(void **state)
 	f.time_us = 1;
 	assert_true(gw_batch_empty(&b));
 	assert_int_equal(gw_batch_add_position(&b, &f, NULL, 0, 0), 0);
-	assert_int_equal(gw_batch_add_alert(&b, "T1", "{\"id\":null,\"kind\":\"zone_enter\"}", 31), 0);
-	assert_int_equal(gw_batch_add_alert(&b, "T2", "{\"id\":null,\"kind\":\"zone_exit\"}", 30), 0);
+	add_alert(&b, &alert_cases[0].a);
+	add_alert(&b, &alert_cases[1].a);
 	assert_int_equal(gw_batch_add_state(&b, "T1", 1, 1.5, 2.5, blob, sizeof(blob), true, 9), 0);
 	assert_false(gw_batch_empty(&b));
 	assert_int_equal(gw_batch_serialize(&b, &rec), 0);
 	assert_int_equal(rec.len, gw_batch_bytes(&b));
+	/* The pieces are the record, the sections borrowed from the batch. */
+	gw_batch_pieces(&b, hdr, iov);
+	assert_ptr_equal(iov[0].iov_base, hdr);
+	assert_ptr_equal(iov[1].iov_base, b.pos.p);
+	assert_ptr_equal(iov[2].iov_base, b.alerts.p);
+	for (int i = 0; i < GW_BATCH_PIECES; i++)
+		assert_int_equal(gw_buf_add(&pieces, iov[i].iov_base, iov[i].iov_len), 0);
+	assert_int_equal(pieces.len, rec.len);
+	assert_memory_equal(pieces.p, rec.p, rec.len);
+	assert_memory_equal(rec.p, "HGB2", 4);
 	assert_int_equal(gw_batch_parse(rec.p, rec.len, &v), 0);
+	assert_int_equal(v.version, 2);
 	assert_int_equal(v.npos, 1);
 	assert_int_equal(v.nalerts, 2);
 	assert_int_equal(v.nstates, 1);
 	assert_int_equal(v.nrejects, 0);
 	assert_memory_equal(v.pos, b.pos.p, b.pos.len);
+	assert_memory_equal(v.alerts, b.alerts.p, b.alerts.len);
 	assert_non_null(strstr(v.states, "\\\\x4847565301020"));
-	assert_int_equal(gw_batch_next_alert(&v, &off, &veh, &json), 0);
-	assert_string_equal(veh, "T1");
-	assert_string_equal(json, "{\"id\":null,\"kind\":\"zone_enter\"}");
-	assert_int_equal(gw_batch_next_alert(&v, &off, &veh, &json), 0);
-	assert_string_equal(veh, "T2");
+	/* Version 2 alerts are rows, not pairs. */
 	assert_int_equal(gw_batch_next_alert(&v, &off, &veh, &json), -1);
 	/* A damaged record is refused, not misread. */
 	assert_int_equal(gw_batch_parse(rec.p, rec.len - 1, &v), GW_BATCH_ELENGTH);
@@ -155,7 +337,167 @@ test_record_round_trip(void **state)
 	assert_true(gw_batch_empty(&b));
 	assert_int_equal(gw_batch_bytes(&b), 36);
 	gw_buf_free(&rec);
+	gw_buf_free(&pieces);
 	gw_batch_free(&b);
+}
+
+/* Version 2 alert rows the parser refuses: a row must be as the writer
+ * makes it. */
+static void
+test_alert_rows_refused(void **state)
+{
+	static const struct { const char *name, *rows; int err; } cases[] = {
+		{ "ten fields", "k\ts\tT1\t\\N\t\\N\tts\t1\t2\t\\N\t,\"a\":1}\n", GW_BATCH_EFIELDS },
+		{ "no vehicle", "k\ts\t\\N\t\\N\t\\N\tts\t1\t2\t\\N\t{}\t,\"a\":1}\n", GW_BATCH_EALERT },
+		{ "empty vehicle", "k\ts\t\t\\N\t\\N\tts\t1\t2\t\\N\t{}\t,\"a\":1}\n", GW_BATCH_EALERT },
+		{ "tail not ,...}", "k\ts\tT1\t\\N\t\\N\tts\t1\t2\t\\N\t{}\t\"a\":1}\n", GW_BATCH_EALERT },
+		{ "tail cut", "k\ts\tT1\t\\N\t\\N\tts\t1\t2\t\\N\t{}\t,\"a\":1\n", GW_BATCH_EALERT },
+		{ "empty tail", "k\ts\tT1\t\\N\t\\N\tts\t1\t2\t\\N\t{}\t\n", GW_BATCH_EALERT },
+		{ "ok", "k\ts\tT1\t\\N\t\\N\tts\t1\t2\t\\N\t{}\t,}\n", GW_BATCH_OK },
+	};
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct gw_batch_view v = { .nalerts = 1, .alerts = cases[c].rows,
+					   .alerts_len = strlen(cases[c].rows) };
+		struct gw_buf rec = { 0 };
+
+		fuzz_gw_record(&rec, "HGB2", &v);
+		if (gw_batch_parse(rec.p, rec.len, &v) != cases[c].err)
+			fail_msg("%s: not %s", cases[c].name, gw_batch_strerror(cases[c].err));
+		gw_buf_free(&rec);
+	}
+}
+
+/* A record of the previous format ("HGB1": alerts as (vehicle, JSON)
+ * pairs) is read, and its alerts converted to the rows this build writes
+ * for the same alerts, with the same values. */
+static void
+test_v1_record(void **state)
+{
+	const size_t nc = sizeof(alert_cases) / sizeof(alert_cases[0]);
+	struct gw_batch b = { 0 };
+	struct gw_buf pairs = { 0 }, rec = { 0 }, conv = { 0 };
+	struct gw_batch_view v = { 0 };
+	struct ing_fix f = { 0 };
+	const char *veh, *json, *pc, *pn;
+	size_t off = 0, n = 0;
+
+	(void)state;
+	strcpy(f.vehicle, "T1");
+	assert_int_equal(gw_batch_add_position(&b, &f, NULL, 0, 0), 0);
+	for (size_t c = 0; c < nc; c++) {
+		char j[1024];
+		size_t len = alert_json(&alert_cases[c].a, j, sizeof(j));
+
+		assert_int_equal(gw_buf_add(&pairs, alert_cases[c].a.vehicle,
+					    strlen(alert_cases[c].a.vehicle) + 1), 0);
+		assert_int_equal(gw_buf_add(&pairs, j, len + 1), 0);
+		add_alert(&b, &alert_cases[c].a);
+	}
+	v.npos = 1;
+	v.pos = b.pos.p;
+	v.pos_len = b.pos.len;
+	v.nalerts = (uint32_t)nc;
+	v.alerts = pairs.p;
+	v.alerts_len = pairs.len;
+	fuzz_gw_record(&rec, "HGB1", &v);
+	assert_int_equal(gw_batch_parse(rec.p, rec.len, &v), GW_BATCH_OK);
+	assert_int_equal(v.version, 1);
+	assert_int_equal(v.nalerts, nc);
+	while (gw_batch_next_alert(&v, &off, &veh, &json) == 0)
+		assert_string_equal(veh, alert_cases[n++].a.vehicle);
+	assert_int_equal(n, nc);
+	assert_int_equal(fuzz_gateway_batch_check((const uint8_t *)rec.p, rec.len), 1);
+
+	assert_int_equal(gw_batch_v1_alerts(&v, &conv), GW_BATCH_OK);
+	pc = conv.p;
+	pn = b.alerts.p;
+	for (size_t c = 0; c < nc; c++) {
+		char *fc[GW_BATCH_ALERT_FIELDS], *fn[GW_BATCH_ALERT_FIELDS];
+		json_t *dc, *dn;
+
+		print_message("# %s\n", alert_cases[c].name);
+		split_row(&pc, fc);
+		split_row(&pn, fn);
+		/* kind, severity, vehicle, zone_id, zone_name, ts: the text */
+		for (int i = 0; i < 6; i++)
+			assert_string_equal(fc[i], fn[i]);
+		/* lat, lon (float8), speed_kmh (real): the value */
+		for (int i = 6; i < 9; i++) {
+			if (strcmp(fn[i], "\\N") == 0)
+				assert_string_equal(fc[i], "\\N");
+			else if (i < 8)
+				assert_true(strtod(fc[i], NULL) == strtod(fn[i], NULL));
+			else
+				assert_true(strtof(fc[i], NULL) == strtof(fn[i], NULL));
+		}
+		/* detail (jsonb): the same JSON value; the tail as it was */
+		dc = json_loads(fc[9], 0, NULL);
+		dn = json_loads(fn[9], 0, NULL);
+		assert_true(dc && dn && json_equal(dc, dn));
+		json_decref(dc);
+		json_decref(dn);
+		assert_string_equal(fc[10], fn[10]);
+		free_row(fc);
+		free_row(fn);
+	}
+	assert_ptr_equal(pc, conv.p + conv.len);
+	gw_buf_free(&pairs);
+	gw_buf_free(&rec);
+	gw_buf_free(&conv);
+	gw_batch_free(&b);
+}
+
+/* One HGB1 alert's JSON converted: what the previous build's statement read
+ * from it (j->>'m' of an absent member is null, detail then {}), or
+ * refused with nothing written. */
+static void
+test_v1_alert_cases(void **state)
+{
+	static const struct { const char *name, *json, *row; int rc; } cases[] = {
+		{ "members absent", "{\"id\":null,\"vehicle\":\"T1\",\"kind\":\"zone_enter\"}",
+		  "zone_enter\t\\N\tT1\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t{}\t"
+		  ",\"vehicle\":\"T1\",\"kind\":\"zone_enter\"}\n", GW_BATCH_OK },
+		{ "integers, nested detail, escapes",
+		  "{\"id\":null,\"kind\":\"k\\t\",\"vehicle\":\"\\u664bA\",\"zone_id\":12,\"lat\":37,"
+		  "\"detail\":{\"a\":[1,2.5],\"b\":\"x\\\\y\"}}",
+		  "k\\t\t\\N\t晋A\t12\t\\N\t\\N\t37\t\\N\t\\N\t{\"a\":[1,2.5],\"b\":\"x\\\\\\\\y\"}\t"
+		  ",\"kind\":\"k\\\\t\",\"vehicle\":\"\\\\u664bA\",\"zone_id\":12,\"lat\":37,"
+		  "\"detail\":{\"a\":[1,2.5],\"b\":\"x\\\\\\\\y\"}}\n", GW_BATCH_OK },
+		{ "not JSON", "{\"id\":null,\"vehicle\":\"T1\",", NULL, GW_BATCH_EALERT },
+		{ "no vehicle", "{\"id\":null,\"kind\":\"zone_enter\"}", NULL, GW_BATCH_EALERT },
+		{ "empty vehicle", "{\"id\":null,\"vehicle\":\"\"}", NULL, GW_BATCH_EALERT },
+		{ "id alone", "{\"id\":null}", NULL, GW_BATCH_EALERT },
+		{ "space after", "{\"id\":null,\"vehicle\":\"T1\"} ", NULL, GW_BATCH_EALERT },
+	};
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct gw_buf pairs = { 0 }, conv = { 0 };
+		struct gw_batch_view v = { .version = 1, .nalerts = 1 };
+		int rc;
+
+		assert_int_equal(gw_buf_add(&pairs, "T1", 3), 0);
+		assert_int_equal(gw_buf_add(&pairs, cases[c].json, strlen(cases[c].json) + 1), 0);
+		v.alerts = pairs.p;
+		v.alerts_len = pairs.len;
+		assert_int_equal(gw_buf_add(&conv, "before", 6), 0);
+		rc = gw_batch_v1_alerts(&v, &conv);
+		if (rc != cases[c].rc)
+			fail_msg("%s: %s", cases[c].name, gw_batch_strerror(rc));
+		if (cases[c].row) {
+			char *got = strndup(conv.p + 6, conv.len - 6);
+
+			if (strcmp(got, cases[c].row) != 0)
+				fail_msg("%s: got %s", cases[c].name, got);
+			free(got);
+		} else {
+			assert_int_equal(conv.len, 6);   /* nothing written */
+		}
+		gw_buf_free(&pairs);
+		gw_buf_free(&conv);
+	}
 }
 
 struct seen {
@@ -218,7 +560,12 @@ main(void)
 		cmocka_unit_test(test_copy_escape),
 		cmocka_unit_test(test_position_row),
 		cmocka_unit_test(test_reject_row),
+		cmocka_unit_test(test_alert_rows),
+		cmocka_unit_test(test_alert_row_refused),
 		cmocka_unit_test(test_record_round_trip),
+		cmocka_unit_test(test_alert_rows_refused),
+		cmocka_unit_test(test_v1_record),
+		cmocka_unit_test(test_v1_alert_cases),
 		cmocka_unit_test(test_vtab),
 	};
 

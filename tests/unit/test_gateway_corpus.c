@@ -4,7 +4,8 @@
  * Replays the fuzz seeds (tests/fuzz/corpus/gateway_batch/) and the kept
  * findings (tests/fuzz/crashes/gateway_batch-*) through gw_batch_parse under
  * the fuzz target's invariants (tests/fuzz/fuzz_gateway.h); checks that a
- * record with a byte of its shape flipped, or with its tail cut, is refused;
+ * record with a byte of its shape flipped, or with its tail cut, is refused
+ * (this build's "HGB2" and the previous "HGB1");
  * and that a record damaged inside the spool (tracker/hz_queue: a data byte
  * flipped, which keeps the COPY shape, or the tail torn off) never comes
  * back out of it.
@@ -98,16 +99,24 @@ test_replay(void **state)
 	assert_true(n.checked >= r->min_expect);
 }
 
-/* A full record: two positions, two alerts, a reject, a vehicle state. */
+/* A full record: two positions, two alerts, a reject, a vehicle state;
+ * version 2 (this build's), or 1 (the previous builds', alerts as
+ * (vehicle, JSON) pairs). */
 static void
-make_record(struct gw_buf *out)
+make_record(struct gw_buf *out, int version)
 {
 	struct gw_batch b = { 0 };
 	struct ing_fix f = { 0 };
 	const int64_t zones[] = { 3, 7 };
 	static const uint8_t blob[] = { 1, 2, 0xab, 0xff };
-	static const char a1[] = "{\"id\":null,\"vehicle\":\"T1\",\"kind\":\"zone_enter\"}";
-	static const char a2[] = "{\"id\":null,\"vehicle\":\"T2\",\"kind\":\"tracker_silent\"}";
+	static const char a1[] = "{\"id\":null,\"kind\":\"zone_enter\",\"vehicle\":\"T1\","
+		"\"zone_id\":3,\"ts\":\"2019-08-10T08:00:00.123Z\",\"lat\":37.6,"
+		"\"detail\":{\"zone_kind\":\"depot\"}}";
+	static const char a2[] = "{\"id\":null,\"kind\":\"tracker_silent\",\"vehicle\":\"T2\"}";
+	const struct gw_alert_row r1 = { .kind = "zone_enter", .severity = "info", .vehicle = "T1",
+					 .zone_name = "Z\tA", .json = a1, .json_len = sizeof(a1) - 1 };
+	const struct gw_alert_row r2 = { .kind = "tracker_silent", .severity = "warning",
+					 .vehicle = "T2", .json = a2, .json_len = sizeof(a2) - 1 };
 
 	strcpy(f.vehicle, "T1");
 	f.time_us = 1565424000123000LL;
@@ -118,13 +127,23 @@ make_record(struct gw_buf *out)
 	assert_int_equal(gw_batch_add_position(&b, &f, zones, 2, f.time_us), 0);
 	strcpy(f.vehicle, "T2\\x\ty");
 	assert_int_equal(gw_batch_add_position(&b, &f, NULL, 0, f.time_us), 0);
-	assert_int_equal(gw_batch_add_alert(&b, "T1", a1, strlen(a1)), 0);
-	assert_int_equal(gw_batch_add_alert(&b, "T2", a2, strlen(a2)), 0);
+	if (version == 2) {
+		assert_int_equal(gw_batch_add_alert(&b, &r1), 0);
+		assert_int_equal(gw_batch_add_alert(&b, &r2), 0);
+	} else {
+		assert_int_equal(gw_buf_add(&b.alerts, "T1", 3), 0);
+		assert_int_equal(gw_buf_add(&b.alerts, a1, sizeof(a1)), 0);
+		assert_int_equal(gw_buf_add(&b.alerts, "T2", 3), 0);
+		assert_int_equal(gw_buf_add(&b.alerts, a2, sizeof(a2)), 0);
+		b.nalerts = 2;
+	}
 	assert_int_equal(gw_batch_add_reject(&b, "tankers/x/telemetry", "{\"lat\":99}", 10,
 					     "lat_range", "lat out of range", f.time_us), 0);
 	assert_int_equal(gw_batch_add_state(&b, "T1", f.time_us, 37.6, -112.36, blob,
 					    sizeof(blob), true, 42), 0);
 	assert_int_equal(gw_batch_serialize(&b, out), 0);
+	if (version == 1)
+		memcpy(out->p, "HGB1", 4);
 	gw_batch_free(&b);
 }
 
@@ -146,9 +165,10 @@ test_flipped_byte(void **state)
 	struct gw_batch_view v;
 	static const uint8_t masks[] = { 0x01, 0x20, 0x80, 0xff };
 	size_t refused = 0, shape = 0;
+	int version = *(const int *)*state;
 
-	(void)state;
-	make_record(&rec);
+	make_record(&rec, version);
+	assert_int_equal(fuzz_gateway_batch_check((const uint8_t *)rec.p, rec.len), 1);
 	assert_int_equal(gw_batch_parse(rec.p, rec.len, &v), GW_BATCH_OK);
 	assert_int_equal(gw_buf_add(&bad, rec.p, rec.len), 0);
 	for (size_t i = 0; i < rec.len; i++) {
@@ -169,7 +189,7 @@ test_flipped_byte(void **state)
 		}
 		bad.p[i] = rec.p[i];
 	}
-	print_message("# %zu shape bytes, %zu flips refused\n", shape, refused);
+	print_message("# version %d: %zu shape bytes, %zu flips refused\n", version, shape, refused);
 	assert_true(shape > 36 + 30);
 	gw_buf_free(&rec);
 	gw_buf_free(&bad);
@@ -181,8 +201,7 @@ test_truncated_tail(void **state)
 	struct gw_buf rec = { 0 };
 	struct gw_batch_view v;
 
-	(void)state;
-	make_record(&rec);
+	make_record(&rec, *(const int *)*state);
 	for (size_t n = 0; n < rec.len; n++) {
 		int rc = gw_batch_parse(rec.p, n, &v);
 
@@ -209,7 +228,7 @@ test_spool_damage(void **state)
 	struct gw_buf rec = { 0 };
 
 	(void)state;
-	make_record(&rec);
+	make_record(&rec, 2);
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		char dir[] = "/tmp/test_gateway_corpus.XXXXXX", seg[256];
 		struct hz_queue_options o;
@@ -300,17 +319,21 @@ test_spool_damage(void **state)
 int
 main(void)
 {
+	static const int v1 = 1, v2 = 2;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_prestate(test_replay, (void *)&replays[0]),
 		cmocka_unit_test_prestate(test_replay, (void *)&replays[1]),
-		cmocka_unit_test(test_flipped_byte),
-		cmocka_unit_test(test_truncated_tail),
+		cmocka_unit_test_prestate(test_flipped_byte, (void *)&v2),
+		cmocka_unit_test_prestate(test_flipped_byte, (void *)&v1),
+		cmocka_unit_test_prestate(test_truncated_tail, (void *)&v2),
+		cmocka_unit_test_prestate(test_truncated_tail, (void *)&v1),
 		cmocka_unit_test(test_spool_damage),
 	};
 	struct CMUnitTest named[sizeof(tests) / sizeof(tests[0])];
 	static const char *const names[] = {
 		"replay_corpus_gateway_batch", "replay_crashes_gateway_batch",
-		"flipped_shape_byte_refused", "truncated_tail_refused",
+		"flipped_shape_byte_refused", "flipped_shape_byte_refused_v1",
+		"truncated_tail_refused", "truncated_tail_refused_v1",
 		"spool_damage_never_returned",
 	};
 

@@ -213,7 +213,8 @@ scenario(struct model *m)
 	struct gw_batch b = { 0 };
 	struct gw_buf rec = { 0 };
 	static const char alert[] =
-		"{\"id\":null,\"vehicle\":\"x\",\"kind\":\"zone_enter\",\"zone_id\":3}";
+		"{\"id\":null,\"kind\":\"zone_enter\",\"vehicle\":\"x\",\"zone_id\":3,"
+		"\"lat\":37.5,\"lon\":-112.25,\"speed_kmh\":null,\"detail\":{\"zone_kind\":\"depot\"}}";
 
 	memset(m, 0, sizeof(*m));
 	if (!t) {
@@ -254,7 +255,11 @@ scenario(struct model *m)
 		}
 		if (k % 13 == 0) {
 			take(&b, &s);
-			if (gw_batch_add_alert(&b, name, alert, strlen(alert)) != 0) {
+			struct gw_alert_row row = { .kind = "zone_enter", .severity = "info",
+						    .vehicle = name, .zone_name = "Depot",
+						    .json = alert, .json_len = strlen(alert) };
+
+			if (gw_batch_add_alert(&b, &row) != 0) {
 				check_unchanged(&b, &s);
 				m->dropped++;
 			} else {

@@ -1,7 +1,9 @@
 /*
  * test_queue.c - cmocka tests of common/hz_queue.c, the on-disk
  * store-and-forward queue: append/next/ack, reopen, torn tail, corrupt
- * record in the middle, the byte bound with the oldest dropped, rewind.
+ * record in the middle, the byte bound with the oldest dropped, rewind;
+ * records appended in pieces (hz_queue_appendv) and records kept while
+ * more are read (hz_queue_next_keep).
  * Each case gets a fresh directory under $TMPDIR.
  */
 #include <stdarg.h>
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "common/hz_queue.h"
@@ -415,6 +418,7 @@ test_too_big_and_strerror(void **state)
 {
 	struct fixture *f = *state;
 	struct hz_queue_options o;
+	struct iovec v[HZ_QUEUE_IOV_MAX + 1];
 	hz_queue *q = NULL;
 	char big[300];
 
@@ -425,6 +429,18 @@ test_too_big_and_strerror(void **state)
 	assert_int_equal(hz_queue_append(q, big, sizeof big, NULL), HZ_QUEUE_ERR_TOO_BIG);
 	assert_int_equal(hz_queue_append(q, big, 200, NULL), HZ_QUEUE_OK);
 	assert_string_equal(hz_queue_strerror(HZ_QUEUE_ERR_TOO_BIG), "record too big");
+	/* In pieces: at most HZ_QUEUE_IOV_MAX of them, too big counted
+	 * together. */
+	for (int i = 0; i <= HZ_QUEUE_IOV_MAX; i++)
+		v[i] = (struct iovec){ big, 1 };
+	assert_int_equal(hz_queue_appendv(q, v, HZ_QUEUE_IOV_MAX + 1, NULL), HZ_QUEUE_ERR_INVAL);
+	assert_int_equal(hz_queue_appendv(q, v, -1, NULL), HZ_QUEUE_ERR_INVAL);
+	assert_int_equal(hz_queue_appendv(q, v, HZ_QUEUE_IOV_MAX, NULL), HZ_QUEUE_OK);
+	v[0].iov_len = v[1].iov_len = 150;
+	assert_int_equal(hz_queue_appendv(q, v, 2, NULL), HZ_QUEUE_ERR_TOO_BIG);
+	v[1].iov_len = 50;
+	assert_int_equal(hz_queue_appendv(q, v, 2, NULL), HZ_QUEUE_OK);
+	assert_int_equal(hz_queue_next_id(q), 4);
 	hz_queue_free(q);
 	assert_int_equal(hz_queue_open(&q, "", &o), HZ_QUEUE_ERR_INVAL);
 }
@@ -452,6 +468,139 @@ test_one_process_per_directory(void **state)
 	rmdir(nested);
 }
 
+/* The whole content of the newest segment file into buf; returns its size. */
+static size_t
+slurp_newest(struct fixture *f, char *buf, size_t cap)
+{
+	char path[512];
+	FILE *fp;
+	size_t n;
+
+	newest_segment(f, path, sizeof path);
+	fp = fopen(path, "rb");
+	assert_non_null(fp);
+	n = fread(buf, 1, cap, fp);
+	fclose(fp);
+	return n;
+}
+
+#define IOV(s, n) { (void *)(uintptr_t)(s), (n) }
+
+/* A record appended in pieces is the record appended whole: the same bytes
+ * on disk (header, CRC), read back as one. */
+static void
+test_appendv_pieces(void **state)
+{
+	struct fixture *f = *state;
+	static const char rec[] = "HGB2 header, then sections";
+	static const struct { const char *name; struct iovec v[4]; int n; } cases[] = {
+		{ "one piece", { IOV(rec, 26) }, 1 },
+		{ "three pieces", { IOV(rec, 4), IOV(rec + 4, 8), IOV(rec + 12, 14) }, 3 },
+		{ "empty pieces between", { IOV(rec, 0), IOV(rec, 12), IOV(rec + 12, 0),
+					    IOV(rec + 12, 14) }, 4 },
+	};
+	char whole[256], pieces[256];
+	size_t nwhole, npieces;
+	hz_queue *q;
+
+	q = open_q(f, 0, 0);
+	assert_int_equal(hz_queue_append(q, rec, 26, NULL), HZ_QUEUE_OK);
+	hz_queue_free(q);
+	nwhole = slurp_newest(f, whole, sizeof whole);
+	assert_int_equal(nwhole, 20 + 26);
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		const void *data;
+		size_t len;
+		uint64_t id;
+
+		teardown(state);
+		assert_int_equal(setup(state), 0);
+		f = *state;
+		q = open_q(f, 0, 0);
+		assert_int_equal(hz_queue_appendv(q, cases[c].v, cases[c].n, &id), HZ_QUEUE_OK);
+		assert_int_equal(id, 1);
+		assert_int_equal(hz_queue_next(q, &id, &data, &len), HZ_QUEUE_OK);
+		assert_int_equal(len, 26);
+		assert_memory_equal(data, rec, 26);
+		hz_queue_free(q);
+		npieces = slurp_newest(f, pieces, sizeof pieces);
+		if (npieces != nwhole || memcmp(pieces, whole, nwhole) != 0)
+			fail_msg("%s: not the bytes of the whole record", cases[c].name);
+	}
+	/* No pieces: an empty record, as hz_queue_append(q, NULL, 0). */
+	teardown(state);
+	assert_int_equal(setup(state), 0);
+	f = *state;
+	q = open_q(f, 0, 0);
+	assert_int_equal(hz_queue_appendv(q, NULL, 0, NULL), HZ_QUEUE_OK);
+	{
+		const void *data;
+		size_t len;
+		uint64_t id;
+
+		assert_int_equal(hz_queue_next(q, &id, &data, &len), HZ_QUEUE_OK);
+		assert_int_equal(len, 0);
+	}
+	hz_queue_free(q);
+}
+
+/* Records read with hz_queue_next_keep stay where they are while more are
+ * read (kept or not), across a rewind, until hz_queue_release. */
+static void
+test_next_keep(void **state)
+{
+	struct fixture *f = *state;
+	hz_queue *q = open_q(f, 1 << 20, 4096);   /* several segments */
+	const void *data[40];
+	size_t len[40];
+	uint64_t id;
+	char want[64];
+
+	for (int i = 1; i <= 40; i++) {
+		int n = snprintf(want, sizeof want, "record-%04d", i);
+
+		memset(want + n, 'k', (size_t)(i * 7 % 50));
+		assert_int_equal(hz_queue_append(q, want, (size_t)n + (size_t)(i * 7 % 50), NULL),
+				 HZ_QUEUE_OK);
+	}
+	for (int i = 1; i <= 30; i++) {
+		assert_int_equal(hz_queue_next_keep(q, &id, &data[i - 1], &len[i - 1]), HZ_QUEUE_OK);
+		assert_int_equal(id, (uint64_t)i);
+	}
+	{                         /* an ordinary read in between */
+		const void *d;
+		size_t l;
+
+		assert_int_equal(hz_queue_next(q, &id, &d, &l), HZ_QUEUE_OK);
+		assert_int_equal(id, 31);
+		assert_memory_equal(d, "record-0031", 11);
+	}
+	for (int i = 1; i <= 30; i++) {
+		int n = snprintf(want, sizeof want, "record-%04d", i);
+
+		assert_int_equal(len[i - 1], (size_t)n + (size_t)(i * 7 % 50));
+		assert_memory_equal(data[i - 1], want, (size_t)n);
+	}
+	for (uint64_t i = 1; i <= 10; i++)
+		assert_int_equal(hz_queue_ack(q, i), HZ_QUEUE_OK);
+	hz_queue_rewind(q);
+	assert_memory_equal(data[0], "record-0001", 11);   /* not released by rewind */
+	hz_queue_release(q);
+	/* After the release the buffers are reused: the rewound records again. */
+	for (int i = 11; i <= 40; i++) {
+		const void *d;
+		size_t l;
+
+		assert_int_equal(hz_queue_next_keep(q, &id, &d, &l), HZ_QUEUE_OK);
+		assert_int_equal(id, (uint64_t)i);
+		snprintf(want, sizeof want, "record-%04d", i);
+		assert_memory_equal(d, want, 11);
+	}
+	assert_int_equal(hz_queue_next_keep(q, &id, &data[0], &len[0]), HZ_QUEUE_EMPTY);
+	hz_queue_release(q);
+	hz_queue_free(q);
+}
+
 int
 main(void)
 {
@@ -467,6 +616,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_segments_retired_and_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_big_and_strerror, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_process_per_directory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_appendv_pieces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_next_keep, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("tracker_queue", tests, NULL, NULL);

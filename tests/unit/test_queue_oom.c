@@ -2,7 +2,8 @@
  * test_queue_oom.c - the queue under failing allocations (chaos
  * test): malloc/realloc in common/hz_queue.c are wrapped (-Wl,--wrap) and
  * made to fail at the Nth call, for every N until a whole scenario runs
- * without a failure.  Whatever fails must fail with HZ_QUEUE_ERR_NOMEM (or
+ * without a failure (appends whole and in pieces, reads with and without
+ * keeping the records).  Whatever fails must fail with HZ_QUEUE_ERR_NOMEM (or
  * leave the queue usable), never crash, and never lose or reorder a record
  * that was appended successfully: reopened with working memory, the queue
  * hands out every appended record not acknowledged, in id order, and
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "common/hz_queue.h"
@@ -67,9 +69,11 @@ rm_dir(const char *dir)
 
 #define NREC 120
 
-/* One scenario: appends (small and large records, across segments), sends,
- * acks, a rewind, a reopen.  Records appended successfully are marked in
- * appended[], acknowledged ones in acked[]. */
+/* One scenario: appends (small and large records, across segments; every
+ * third one in pieces, hz_queue_appendv), sends (the second round keeping
+ * the records, hz_queue_next_keep, and checking them after several more
+ * reads), acks, a rewind, a reopen.  Records appended successfully are
+ * marked in appended[], acknowledged ones in acked[]. */
 static void
 scenario(const char *dir, bool *appended, bool *acked)
 {
@@ -84,16 +88,28 @@ scenario(const char *dir, bool *appended, bool *acked)
 	if (hz_queue_open(&q, dir, &o) != HZ_QUEUE_OK)
 		return;
 	for (int round = 0; round < 2; round++) {
+		const void *kdata[NREC / 3];
+		size_t klen[NREC / 3], nk = 0;
+		uint64_t kid[NREC / 3];
+		char khead[NREC / 3][16];
+
 		for (int i = 0; i < NREC / 2; i++) {
 			uint64_t id;
 			size_t len;
 
 			len = (size_t)snprintf(big, sizeof big, "rec %d.%d", round, i);
-			if (i % 10 == 0) {      /* a large one: a malloc'd write buffer */
+			if (i % 10 == 0) {      /* a large one */
 				memset(big + len, 'x', 2500);
 				len += 2500;
 			}
-			rc = hz_queue_append(q, big, len, &id);
+			if (i % 3 == 1) {
+				struct iovec v[3] = { { big, 4 }, { big + 4, 0 },
+						      { big + 4, len - 4 } };
+
+				rc = hz_queue_appendv(q, v, 3, &id);
+			} else {
+				rc = hz_queue_append(q, big, len, &id);
+			}
 			assert_true(rc == HZ_QUEUE_OK || rc == HZ_QUEUE_ERR_NOMEM);
 			if (rc == HZ_QUEUE_OK)
 				appended[id] = true;
@@ -103,15 +119,35 @@ scenario(const char *dir, bool *appended, bool *acked)
 			size_t len;
 			uint64_t id;
 
-			rc = hz_queue_next(q, &id, &data, &len);
+			if (round == 1)
+				rc = hz_queue_next_keep(q, &id, &data, &len);
+			else
+				rc = hz_queue_next(q, &id, &data, &len);
 			assert_true(rc == HZ_QUEUE_OK || rc == HZ_QUEUE_EMPTY ||
 			            rc == HZ_QUEUE_ERR_NOMEM);
 			if (rc != HZ_QUEUE_OK)
 				continue;
 			assert_true(appended[id]);
+			assert_true(len >= 6 && memcmp(data, "rec ", 4) == 0);
+			if (round == 1) {
+				kdata[nk] = data;
+				klen[nk] = len;
+				memcpy(khead[nk], data, len < 16 ? len : 16);
+				kid[nk++] = id;
+			}
 			if (i % 4 != 3 && hz_queue_ack(q, id) == HZ_QUEUE_OK)
 				acked[id] = true;
 		}
+		/* Kept records are still there, whole, after the reads that
+		 * followed them. */
+		for (size_t k = 0; k < nk; k++) {
+			const char *d = kdata[k];
+
+			assert_true(kid[k] > (k ? kid[k - 1] : 0));
+			assert_memory_equal(d, khead[k], klen[k] < 16 ? klen[k] : 16);
+			assert_true(klen[k] < 2500 || d[klen[k] - 1] == 'x');
+		}
+		hz_queue_release(q);
 		hz_queue_rewind(q);
 	}
 	hz_queue_free(q);
