@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "bench/bench.h"
+#include "common/hz_file.h"
 #include "decide/decide.h"
 
 #define NVEH 2000
@@ -56,7 +57,7 @@ load_zones(void)
 
 	snprintf(path, sizeof(path), "%s/data/zones-taiyuan.geojson",
 	         shared ? shared : HG_SRCDIR "/../shared");
-	text = bench_read_file(path, &len);
+	text = hz_file_read(path, &len);
 	if (!text) {
 		fprintf(stderr, "bench_decide: cannot read %s (set HG_SHARED)\n",
 		        path);

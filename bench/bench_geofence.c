@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "bench/bench.h"
+#include "common/hz_file.h"
 #include "geofence/geofence.h"
 
 #define CITY_LAT 37.75
@@ -201,10 +202,10 @@ main(void)
 	snprintf(path, sizeof path, "%s/data/zones-taiyuan.geojson",
 		 shared ? shared : HG_SRCDIR "/../shared");
 	size_t len = 0;
-	char *text = bench_read_file(path, &len);
+	char *text = hz_file_read(path, &len);
 	if (text == NULL) {
 		snprintf(path, sizeof path, "%s/data/zones-taiyuan.geojson", HG_SRCDIR);
-		text = bench_read_file(path, &len);
+		text = hz_file_read(path, &len);
 	}
 	struct fixes fx;
 	if (text != NULL) {

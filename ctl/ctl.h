@@ -223,8 +223,5 @@ json_t *ctl_json_parse(const PGresult *res, int row, int col);
 json_t *ctl_json_time(const PGresult *res, int row, int col);
 json_t *ctl_json_time_us(int64_t us);
 
-/* Reads a whole file ("-" for stdin) into a NUL-terminated malloc'd buffer.
- * Returns NULL with errno set on failure. */
-char *ctl_read_file(const char *path, size_t *len);
 
 #endif

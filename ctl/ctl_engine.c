@@ -4,6 +4,7 @@
  * does (same reader, same loader, same decide step: decide/).
  */
 #include "ctl/ctl_engine.h"
+#include "common/hz_file.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -49,7 +50,7 @@ ctl_engine_zones_file(const struct ctl_common *co, const char *path, gf_zoneset 
 {
 	size_t len = 0;
 	char err[512];
-	char *text = ctl_read_file(path, &len);
+	char *text = hz_file_read(path, &len);
 	*zs = NULL;
 	if (!text) {
 		ctl_error(co->cmd, "cannot read zones %s: %s", path, strerror(errno));

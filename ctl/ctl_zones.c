@@ -13,6 +13,7 @@
  * imported, one per line, in id order: importing it again changes nothing.
  */
 #include "ctl/ctl.h"
+#include "common/hz_file.h"
 #include "ctl/ctl_zoneload.h"
 
 #include <errno.h>
@@ -65,7 +66,7 @@ load(const char *path, json_t **arr)
 {
 	size_t len = 0;
 	char err[512];
-	char *text = ctl_read_file(path, &len);
+	char *text = hz_file_read(path, &len);
 	if (!text) {
 		ctl_error("zones", "cannot read %s: %s", path, strerror(errno));
 		return CTL_EUSAGE;

@@ -13,27 +13,7 @@
 
 #include <cmocka.h>
 
-/* The whole file, malloc'ed (one spare byte), or NULL. */
-static uint8_t *
-slurp(const char *path, size_t *size)
-{
-	FILE *fp = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	long n;
-
-	if (!fp)
-		return NULL;
-	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n + 1);
-		if (buf && fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		}
-		*size = (size_t)n;
-	}
-	fclose(fp);
-	return buf;
-}
+#include "common/hz_file.h"
 
 struct corpus_count
 corpus_walk(const char *dir, const char *prefix, corpus_file_fn *fn, const void *arg)
@@ -58,7 +38,7 @@ corpus_walk(const char *dir, const char *prefix, corpus_file_fn *fn, const void 
 		if (de->d_name[0] == '.' || strncmp(de->d_name, prefix, strlen(prefix)) != 0)
 			continue;
 		snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
-		data = slurp(file, &size);
+		data = (uint8_t *)hz_file_read(file, &size);
 		assert_non_null(data);
 		n.checked += fn(de->d_name, data, size, arg);
 		free(data);

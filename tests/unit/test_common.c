@@ -19,7 +19,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "common/hz_crc32.h"
+#include "common/hz_file.h"
 #include "common/hz_time.h"
 #include "tests/unit/rows.h"
 
@@ -459,6 +464,58 @@ test_crc_matches_bitwise(void **state)
 	assert_int_equal(hz_crc32(0x12345678u, NULL, 0), 0x12345678u);
 }
 
+/* hz_file_read: bytes as they are (a NUL inside too), a NUL after the
+ * end, an empty file, a file larger than the first buffer, a missing one. */
+static void
+test_file_read(void **state)
+{
+	char path[] = "/tmp/hazgate-hzfile-XXXXXX";
+	static const char small[] = { 'a', 0, 'b', '\n' };
+	size_t big = 200000, len = 1;
+	char *p, *buf = malloc(big);
+	int fd = mkstemp(path);
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(buf);
+	assert_true(fd >= 0);
+	close(fd);
+	p = hz_file_read(path, &len);
+	assert_non_null(p);
+	assert_int_equal(len, 0);
+	assert_int_equal(p[0], '\0');
+	free(p);
+
+	fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(small, 1, sizeof small, fp), sizeof small);
+	fclose(fp);
+	p = hz_file_read(path, &len);
+	assert_non_null(p);
+	assert_int_equal(len, sizeof small);
+	assert_memory_equal(p, small, sizeof small);
+	assert_int_equal(p[len], '\0');
+	free(p);
+
+	for (size_t i = 0; i < big; i++)
+		buf[i] = (char)('a' + i % 26);
+	fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(buf, 1, big, fp), big);
+	fclose(fp);
+	p = hz_file_read(path, &len);
+	assert_non_null(p);
+	assert_int_equal(len, big);
+	assert_memory_equal(p, buf, big);
+	free(p);
+
+	unlink(path);
+	errno = 0;
+	assert_null(hz_file_read(path, &len));
+	assert_int_equal(errno, ENOENT);
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -479,6 +536,7 @@ main(void)
 	ONE(test_format_parse_round_trip);
 	ROWS(crc_cases, test_crc_table);
 	ONE(test_crc_matches_bitwise);
+	ONE(test_file_read);
 	assert(n <= NROWS(tests));
 	return _cmocka_run_group_tests("common", tests, n, NULL, NULL);
 }
