@@ -26,7 +26,7 @@ setup_file() {
 }
 
 teardown_file() {
-  rm -rf "$HG_INSTALL_ROOT" "$HG_INSTALL_ROOT.install.log"
+  rm -rf "$HG_INSTALL_ROOT" "$HG_INSTALL_ROOT.install.log" "$HG_INSTALL_ROOT.verify"
 }
 
 setup() {
