@@ -330,6 +330,11 @@ ctl_audit_main(int argc, char **argv)
 	conn = ctl_connect(co.conninfo);
 	if (!conn)
 		goto done;
+	/* Stored floats as the shortest text that reads back exactly (the
+	 * server's default): speeds are kept to 0.001 km/h and lat/lon to
+	 * 1e-9 degree, the values the daemon decided on (ingest rounds them
+	 * so), and a role or database set below 0 would round them again. */
+	PQclear(PQexec(conn, "SET extra_float_digits = 1"));
 	int64_t feed_from_us = from_us - warm_s * 1000000;
 	if (file_zs) {
 		periods = calloc(1, sizeof *periods);

@@ -1,7 +1,8 @@
 /*
  * ing_decode.c - ing_decode(): check the text, parse it with cJSON, pick
  * the format and hand the object to its decoder (ing_native.c,
- * ing_owntracks.c, ing_tpv.c), then validate the fix (ing_fix_check).
+ * ing_owntracks.c, ing_tpv.c), then validate the fix (ing_fix_check) and
+ * round what the engine reads to what the database keeps (as_stored).
  * Nothing format-specific lives here.
  *
  * Why cJSON: decoding was a third of the gateway's CPU per message with
@@ -26,11 +27,30 @@
  * reentrant, cJSON's bookkeeping is not, which single-threaded callers (all
  * of ours) need not mind.
  */
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "ingest/ingest-internal.h"
+
+/*
+ * `v` (in range: |v| <= 300) rounded to `decimals` (<= 9) places: the
+ * nearest double to the decimal the positions table keeps. |v| * 10^d
+ * stays far below 2^53, so the rounded count k is exact, and k / 10^d, one
+ * correctly rounded division, is the double nearest to k * 10^-d: what
+ * strtod() makes of the stored text (gateway/gw_batch.c writes these
+ * decimals). Rounding twice changes nothing; -0 becomes 0.
+ */
+static double
+as_stored(double v, int decimals)
+{
+	static const double pow10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+	                                1e8, 1e9 };
+	double q = round(v * pow10[decimals]) / pow10[decimals];
+
+	return q == 0.0 ? 0.0 : q;
+}
 
 /* AUTO: gpsd's TPV is told apart by its class member. */
 static bool
@@ -191,6 +211,16 @@ ing_decode(const char *topic, const void *payload, size_t len,
 	}
 	if (r == ING_REASON_NONE)
 		r = ing_fix_check(fix, now_us, err);
+	if (r == ING_REASON_NONE) {
+		/* Issue 11 item 8: the engine, replay and the audit decide on
+		 * the stored number. After the checks, on the value sent: the
+		 * ranges' ends are whole, so rounding keeps a fix in range. */
+		fix->lat = as_stored(fix->lat, ING_LATLON_DECIMALS);
+		fix->lon = as_stored(fix->lon, ING_LATLON_DECIMALS);
+		if (fix->present & ING_HAS_SPEED)
+			fix->speed_kmh = as_stored(fix->speed_kmh,
+			                           ING_SPEED_DECIMALS);
+	}
 	res = r == ING_REASON_NONE ? ING_OK : ING_REJECTED;
 
 done:

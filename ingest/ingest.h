@@ -36,6 +36,10 @@ extern "C" {
 #define ING_FUTURE_SLACK_US (300LL * 1000000LL) /* 5 min ahead of now is ok */
 #define ING_EPOCH_2000_US (946684800LL * 1000000LL) /* earlier: time_before_2000 */
 #define ING_SPEED_MAX_KMH 300.0
+/* What the positions table keeps, and so what ing_decode() rounds to (see
+ * struct ing_fix): lat/lon to 1e-9 degree, speed to 0.001 km/h. */
+#define ING_LATLON_DECIMALS 9
+#define ING_SPEED_DECIMALS  3
 #define ING_MESSAGE_MAX   160           /* bytes of ing_error.message, with NUL */
 
 /* Wire format of a subscription. */
@@ -116,13 +120,20 @@ enum ing_present {
  * A decoded, validated fix. Members without their ING_HAS_ bit set are 0.
  * Units: time in microseconds since 1970-01-01T00:00:00Z (UTC), degrees
  * WGS-84, km/h, degrees clockwise from north, metres.
+ *
+ * What the engine reads is kept as the positions table keeps it, so that
+ * an audit of the stored rows decides as the daemon did: ing_decode()
+ * rounds lat and lon to ING_LATLON_DECIMALS places and speed_kmh to
+ * ING_SPEED_DECIMALS, after the range checks, to the nearest double of
+ * that decimal (what strtod() of the stored text gives; never -0). Time
+ * is whole microseconds, as stored. The other members are as decoded.
  */
 struct ing_fix {
 	char vehicle[ING_VEHICLE_MAX + 1];  /* NUL-terminated UTF-8, 1..32 bytes */
 	int64_t time_us;
-	double lat;
-	double lon;
-	double speed_kmh;                   /* TPV: speed m/s * 3.6 */
+	double lat;                         /* to 1e-9 degree */
+	double lon;                         /* to 1e-9 degree */
+	double speed_kmh;                   /* to 0.001 km/h; TPV: m/s * 3.6 */
 	double heading;                     /* 0..360; TPV: track; OwnTracks: cog */
 	double alt_m;                       /* TPV: altMSL, else alt, else altHAE */
 	double hdop;                        /* dimensionless DOP (native only) */
@@ -163,7 +174,8 @@ struct ing_error {
  *            ING_FORMAT_AUTO, another of gpsd's classes (SKY, GST ...) is
  *            ING_IGNORED.
  *   now_us   the caller's clock (µs since the epoch), for the future check.
- *   fix      out; meaningful only on ING_OK (may be partly written otherwise).
+ *   fix      out; meaningful only on ING_OK (may be partly written otherwise);
+ *            lat, lon and speed rounded as stored (see struct ing_fix).
  *   err      out, may be NULL; reason ING_REASON_NONE unless ING_REJECTED
  *            (for ING_IGNORED, message says what was ignored).
  * Returns ING_OK, ING_IGNORED or ING_REJECTED. Allocates only inside

@@ -357,6 +357,93 @@ decide_fix_uses_present_bits(void **state)
 	world_close(&w);
 }
 
+/*
+ * What `hazgate-ctl audit` reads back of a stored number: the daemon's COPY
+ * text with `decimals` places (gateway/gw_batch.c), into a `real` column
+ * (float4) or a double precision one, printed by PostgreSQL 15 with its
+ * default extra_float_digits (the shortest text that reads back as the
+ * same float4 or double), read by strtod().
+ */
+static double
+read_back(double v, int decimals, bool real)
+{
+	char text[64];
+	int prec;
+
+	snprintf(text, sizeof(text), "%.*f", decimals, v);
+	if (!real)
+		return strtod(text, NULL);
+	float f = strtof(text, NULL);
+	for (prec = 1; prec < 9; prec++) {
+		snprintf(text, sizeof(text), "%.*g", prec, (double)f);
+		if (strtof(text, NULL) == f)
+			break;
+	}
+	snprintf(text, sizeof(text), "%.*g", prec, (double)f);
+	return strtod(text, NULL);
+}
+
+/*
+ * Issue 11 item 8: a TPV speed of 22.2223 m/s (80.00028 km/h) was
+ * overspeed live and nothing in the audit, which decides on the stored
+ * 80.000. The decision on the decoded fix equals the decision on the row
+ * as the audit reads it back: for that fix, and for speeds around the
+ * limit in every format.
+ */
+static void
+live_decision_equals_stored(void **state)
+{
+	static const char *const msgs[] = {
+		"{\"class\":\"TPV\",\"mode\":3,\"time\":\"2019-08-10T03:00:00.000Z\","
+		"\"lat\":37.60,\"lon\":112.40,\"speed\":22.2223}",
+		"{\"class\":\"TPV\",\"mode\":3,\"time\":\"2019-08-10T03:00:00.000Z\","
+		"\"lat\":37.60,\"lon\":112.40,\"speed\":22.22222225}",
+		"{\"class\":\"TPV\",\"mode\":3,\"time\":\"2019-08-10T03:00:00.000Z\","
+		"\"lat\":37.60,\"lon\":112.40,\"speed\":22.2225}",
+		"{\"ts\":\"2019-08-10T03:00:00Z\",\"lat\":37.60,\"lon\":112.40,"
+		"\"speed_kmh\":80.0004}",
+		"{\"ts\":\"2019-08-10T03:00:00Z\",\"lat\":37.60,\"lon\":112.40,"
+		"\"speed_kmh\":80.0005}",
+		"{\"ts\":\"2019-08-10T03:00:00Z\",\"lat\":37.60,\"lon\":112.40,"
+		"\"speed_kmh\":80.00000001}",
+	};
+	static const bool overspeed[] = { false, false, true, false, true,
+	                                  false };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+		struct world live, audit;
+		struct decide_result r;
+		struct ing_fix stored;
+
+		world_open(&live);
+		world_open(&audit);
+		assert_int_equal(decide_message(&live.ctx, "tankers/V1/telemetry",
+		                                msgs[i], strlen(msgs[i]), NOW_US,
+		                                &r), ING_OK);
+		stored = r.fix;
+		stored.lat = read_back(r.fix.lat, 9, false);
+		stored.lon = read_back(r.fix.lon, 9, false);
+		stored.speed_kmh = read_back(r.fix.speed_kmh, 3, true);
+		assert_int_equal(decide_fix(&audit.ctx, &stored, 0, NULL), GF_OK);
+		if (live.seen.n != audit.seen.n || live.seen.n != overspeed[i])
+			print_message("# %s: %g km/h, stored %g: live %zu, "
+			              "audit %zu alerts\n", msgs[i],
+			              r.fix.speed_kmh, stored.speed_kmh,
+			              live.seen.n, audit.seen.n);
+		assert_int_equal(live.seen.n, audit.seen.n);
+		assert_int_equal(live.seen.n, overspeed[i]);
+		if (overspeed[i])
+			assert_int_equal(live.seen.a[0].kind, GF_ALERT_OVERSPEED);
+		/* the engine saw exactly what is stored */
+		assert_true(stored.lat == r.fix.lat && stored.lon == r.fix.lon);
+		assert_true(stored.speed_kmh == r.fix.speed_kmh);
+		world_close(&live);
+		world_close(&audit);
+	}
+}
+
 /* ---- the matcher against libmosquitto -------------------------------------- */
 
 static uint64_t rs = 0x9e3779b97f4a7c15ull;
@@ -414,6 +501,7 @@ main(void)
 		cmocka_unit_test(late_fix_is_stored_not_applied),
 		cmocka_unit_test(no_engine_refuses_the_fix),
 		cmocka_unit_test(decide_fix_uses_present_bits),
+		cmocka_unit_test(live_decision_equals_stored),
 		cmocka_unit_test(agrees_with_mosquitto),
 	};
 	const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);

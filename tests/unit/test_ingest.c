@@ -76,6 +76,8 @@ static const struct decode_case decode_cases[] = {
 	  "\"lon\":0}", NATIVE, ING_OK, 0, NULL },
 	{ "ok_bounds", NULL, NAT(",\"speed_kmh\":300,\"heading\":360") ,
 	  NATIVE, ING_OK, 0, NULL },
+	{ "ok_speed_rounding_to_300", NULL, NAT(",\"speed_kmh\":299.9996"),
+	  NATIVE, ING_OK, 0, NULL },
 	{ "ok_lat_lon_extremes", NULL,
 	  "{\"vehicle\":\"V\",\"ts_ms\":1565424000000,\"lat\":-90,"
 	  "\"lon\":180}", NATIVE, ING_OK, 0, NULL },
@@ -320,6 +322,14 @@ static const struct decode_case decode_cases[] = {
 	  ING_REJECTED, ING_REASON_SPEED_RANGE, "speed_kmh" },
 	{ "speed_range_over_300", NULL, NAT(",\"speed_kmh\":300.01"), NATIVE,
 	  ING_REJECTED, ING_REASON_SPEED_RANGE, "speed_kmh" },
+	/* issue 11 item 8: ranges are checked on the value sent, before it
+	 * is kept to 0.001 km/h / 1e-9 degree (which cannot leave a range) */
+	{ "speed_range_over_300_below_0_001", NULL,
+	  NAT(",\"speed_kmh\":300.0004"), NATIVE, ING_REJECTED,
+	  ING_REASON_SPEED_RANGE, "speed_kmh" },
+	{ "speed_range_negative_below_0_001", NULL,
+	  NAT(",\"speed_kmh\":-0.0004"), NATIVE, ING_REJECTED,
+	  ING_REASON_SPEED_RANGE, "speed_kmh" },
 	{ "speed_range_tpv_ms", T_TOPIC, TPV(",\"speed\":84"), TPVF,
 	  ING_REJECTED, ING_REASON_SPEED_RANGE, "speed" },  /* 302.4 km/h */
 	{ "speed_range_owntracks", OT_TOPIC, OT(",\"vel\":301"), OWNT,
@@ -881,6 +891,65 @@ owntracks_negative_vel_cog_absent(void **state)
 	assert_true(f.heading == 90.0);
 }
 
+/*
+ * Issue 11 item 8: the engine decides on what the positions table keeps,
+ * speed to 0.001 km/h and lat/lon to 1e-9 degree (gateway/gw_batch.c's
+ * COPY text), so that an audit of the stored rows decides alike. A TPV
+ * speed of 22.2223 m/s is 80.00028 km/h: kept as 80.000, not overspeed at
+ * 80 live or in the audit. Every format, the nearest double to the kept
+ * decimal (what strtod() of the stored text gives), no -0.
+ */
+static void
+speed_and_position_kept_as_stored(void **state)
+{
+	struct ing_fix f;
+	char text[64];
+
+	(void)state;
+	decode_ok(T_TOPIC, TPV(",\"speed\":22.2223"), ING_FORMAT_TPV, &f);
+	assert_true(f.present & ING_HAS_SPEED);
+	assert_true(f.speed_kmh == 80.0);
+	assert_false(f.speed_kmh > 80.0);
+	/* the daemon's stored text reads back as the value decided on */
+	snprintf(text, sizeof(text), "%.3f", f.speed_kmh);
+	assert_string_equal(text, "80.000");
+	assert_true(strtod(text, NULL) == f.speed_kmh);
+	decode_ok(T_TOPIC, TPV(",\"speed\":22.2225"), ING_FORMAT_TPV, &f);
+	assert_true(f.speed_kmh == 80.001);
+	decode_ok(NULL, NAT(",\"speed_kmh\":80.0004"), ING_FORMAT_NATIVE, &f);
+	assert_true(f.speed_kmh == 80.0);
+	decode_ok(NULL, NAT(",\"speed_kmh\":22.2226"), ING_FORMAT_NATIVE, &f);
+	assert_true(f.speed_kmh == 22.223);
+	decode_ok(NULL, NAT(",\"speed_kmh\":299.9996"), ING_FORMAT_NATIVE, &f);
+	assert_true(f.speed_kmh == 300.0);
+	decode_ok(NULL, NAT(",\"speed_kmh\":0.0004"), ING_FORMAT_NATIVE, &f);
+	assert_true(f.speed_kmh == 0.0 && !signbit(f.speed_kmh));
+	decode_ok(OT_TOPIC, OT(",\"vel\":80.0004"), ING_FORMAT_OWNTRACKS, &f);
+	assert_true(f.speed_kmh == 80.0);
+	/* lat/lon: 9 decimals, as stored (double precision columns) */
+	decode_ok(NULL, "{\"vehicle\":\"V\",\"ts_ms\":1565424000000,"
+	          "\"lat\":37.7469123456789,\"lon\":-112.62830000000049}",
+	          ING_FORMAT_NATIVE, &f);
+	assert_true(f.lat == 37.746912346);
+	assert_true(f.lon == -112.6283);
+	snprintf(text, sizeof(text), "%.9f", f.lat);
+	assert_true(strtod(text, NULL) == f.lat);
+	decode_ok(NULL, "{\"vehicle\":\"V\",\"ts_ms\":1565424000000,"
+	          "\"lat\":-0.0000000004,\"lon\":0.0000000006}",
+	          ING_FORMAT_NATIVE, &f);
+	assert_true(f.lat == 0.0 && !signbit(f.lat));
+	assert_true(f.lon == 1e-9);
+	decode_ok(T_TOPIC,
+	          "{\"class\":\"TPV\",\"mode\":3,\"time\":\"2019-08-10T08:00:00Z\","
+	          "\"lat\":-22.46274425297172,\"lon\":93.68954509202837}",
+	          ING_FORMAT_TPV, &f);
+	assert_true(f.lat == -22.462744253 && f.lon == 93.689545092);
+	decode_ok(OT_TOPIC, "{\"_type\":\"location\",\"tst\":1565424000,"
+	          "\"lat\":37.76000000049,\"lon\":112.4999999996}",
+	          ING_FORMAT_OWNTRACKS, &f);
+	assert_true(f.lat == 37.76 && f.lon == 112.5);
+}
+
 /* Issue 11 item 15: one vehicle per user and device; tid is not it. */
 static void
 owntracks_vehicle_is_user_and_device(void **state)
@@ -1416,6 +1485,7 @@ main(void)
 		cmocka_unit_test(owntracks_members_and_units),
 		cmocka_unit_test(owntracks_mapping_by_caller),
 		cmocka_unit_test(owntracks_negative_vel_cog_absent),
+		cmocka_unit_test(speed_and_position_kept_as_stored),
 		cmocka_unit_test(owntracks_vehicle_is_user_and_device),
 		cmocka_unit_test(gpsd_other_classes_ignored),
 		cmocka_unit_test(ignored_reports_type),
