@@ -257,9 +257,9 @@ gw_batch_add_position(struct gw_batch *b, const struct ing_fix *f, const int64_t
 	memcpy(o->p + o->len, ts, 29);
 	o->len += 29;
 	o->p[o->len++] = '\t';
-	put_num(o, true, f->lat, 9);
-	put_num(o, true, f->lon, 9);
-	put_num(o, h & ING_HAS_SPEED, f->speed_kmh, 3);
+	put_num(o, true, f->lat, ING_LATLON_DECIMALS);
+	put_num(o, true, f->lon, ING_LATLON_DECIMALS);
+	put_num(o, h & ING_HAS_SPEED, f->speed_kmh, ING_SPEED_DECIMALS);
 	put_num(o, h & ING_HAS_HEADING, f->heading, 3);
 	put_num(o, h & ING_HAS_ALT, f->alt_m, 3);
 	put_num(o, h & ING_HAS_HDOP, f->hdop, 3);
