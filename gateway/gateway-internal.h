@@ -1,8 +1,8 @@
 /*
  * gateway-internal.h - struct gw and what the files of the daemon's core
  * share. Nothing outside gateway/ includes it; the adapters do not either
- * (each has its own header: gw_batch.h, gw_vtab.h, gw_mqtt.h,
- * gw_pg.h, gw_dns.h, gw_http.h, gw_metrics.h), and gw_main.c sees gateway.h.
+ * (each has its own header: gw_batch.h, gw_vtab.h, net_mqtt.h,
+ * net_pg.h, net_dns.h, gw_http.h, gw_metrics.h), and gw_main.c sees gateway.h.
  *
  * The core, by job. Calls go down this list only, never up (a file lower
  * down that needs the pipeline's next step returns a result or activates
@@ -28,7 +28,7 @@
 #include "gateway/gw_batch.h"
 #include "gateway/gw_config.h"
 #include "gateway/gw_metrics.h"
-#include "gateway/gw_pg.h"
+#include "net/net_pg.h"
 #include "decide/decide.h"
 #include "geofence/geofence.h"
 #include "common/hz_queue.h"
@@ -36,7 +36,7 @@
 struct event;
 struct event_base;
 struct gw_http;
-struct gw_mqtt;
+struct net_mqtt;
 struct gw_vtab;
 
 /* Start: schema check; replay: the spool written out; load: zones and
@@ -55,8 +55,8 @@ struct gw {
 	struct event_base *base;
 	struct gw_config cfg;
 	char cfg_path[GW_PATH_MAX];
-	struct gw_mqtt *mqtt;
-	struct gw_pg *pg;
+	struct net_mqtt *mqtt;
+	struct net_pg *pg;
 	struct gw_http *http;
 	hz_queue *spool;
 	uint64_t seg_bytes, seal_cap;
@@ -74,7 +74,7 @@ struct gw {
 	struct gw_metrics m;
 	enum gw_phase phase;
 	/* writer */
-	struct gw_pg_job wjob;
+	struct net_pg_job wjob;
 	bool writing;
 	uint64_t wid;            /* the group's first spool record */
 	uint64_t wids[GW_GROUP_RECORDS];
@@ -86,7 +86,7 @@ struct gw {
 	struct gw_batch_view wrecs[GW_GROUP_RECORDS];
 	size_t wconv_off[GW_GROUP_RECORDS], wconv_len[GW_GROUP_RECORDS];
 	struct gw_buf wconv;
-	struct gw_pg_chunk wchunks[4][GW_GROUP_RECORDS];   /* pos, alerts, rejects, states */
+	struct net_pg_chunk wchunks[4][GW_GROUP_RECORDS];   /* pos, alerts, rejects, states */
 	size_t nwchunks[4];
 	uint32_t wnpos, wnalerts, wnrejects, wnstates;     /* the group's rows */
 	int64_t wstart_us;
@@ -97,7 +97,7 @@ struct gw {
 	size_t npub;             /* ... how many, published after COMMIT */
 	const char *wparams[1];
 	/* other jobs */
-	struct gw_pg_job sjob, pjob, zjob, ljob;
+	struct net_pg_job sjob, pjob, zjob, ljob;
 	bool schema_ok, sjob_busy, pjob_busy, zjob_busy, zones_dirty, ljob_busy;
 	char schema_msg[512];
 	char part_days[16];
@@ -122,14 +122,14 @@ void gw_partitions_ensure(struct gw *gw);
 /* Load the zones from the table again (running phase only; one query at a
  * time, a request meanwhile runs once it ends). */
 void gw_zones_reload(struct gw *gw);
-/* gw_pg's callbacks (struct gw_pg_cbs), arg = the gw. */
+/* net_pg's callbacks (struct net_pg_cbs), arg = the gw. */
 void gw_on_pg_ready(void *arg);
 void gw_on_pg_down(void *arg);
 void gw_on_pg_notify(void *arg, const char *channel, const char *payload);
 
 /* ---- message in (gw_in.c) -------------------------------------------- */
 
-/* gw_mqtt's callbacks (struct gw_mqtt_cbs), arg = the gw: a message into
+/* net_mqtt's callbacks (struct net_mqtt_cbs), arg = the gw: a message into
  * the current batch; a connection counted. */
 void gw_in_message(void *arg, const char *topic, const void *payload, size_t len);
 void gw_in_mqtt_state(void *arg, bool connected);

@@ -31,8 +31,8 @@
 #include "gateway/gw_http.h"
 #include "common/hz_log.h"
 #include "gateway/gw_metrics.h"
-#include "gateway/gw_mqtt.h"
-#include "gateway/gw_pg.h"
+#include "net/net_mqtt.h"
+#include "net/net_pg.h"
 #include "gateway/gw_vtab.h"
 #include "geofence/geofence.h"
 #include "common/hz_queue.h"
@@ -92,7 +92,7 @@ on_hourly(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (gw_pg_ready(gw->pg) && gw->phase != GW_PHASE_START)
+	if (net_pg_ready(gw->pg) && gw->phase != GW_PHASE_START)
 		gw_partitions_ensure(gw);
 }
 
@@ -147,7 +147,7 @@ gw_drain(struct gw *gw)
 	gw->draining = true;
 	hz_log(HZ_LOG_INFO, "draining", "timeout_ms=%d", gw->cfg.daemon.drain_timeout_ms);
 	if (gw->mqtt)
-		gw_mqtt_pause(gw->mqtt, true);
+		net_mqtt_pause(gw->mqtt, true);
 	event_add(gw->ev_drain, &tv);
 	/* Every vehicle's latest state goes with the last batch. */
 	gw_in_seal_all(gw);
@@ -170,13 +170,53 @@ http_health(void *arg, char *why, size_t len)
 	return gw_healthy(arg, why, len);
 }
 
+/* The session setup of the gateway's database connection: the staging
+ * tables the writer copies into, and the zones' reload channel. */
+static const char gw_pg_setup_sql[] =
+	"CREATE TEMP TABLE IF NOT EXISTS hg_pos (vehicle text, ts timestamptz, lat float8,"
+	" lon float8, speed_kmh real, heading real, alt_m real, hdop real, fix smallint,"
+	" sats smallint, un text, hazard_class text, seq bigint, ignition boolean,"
+	" zone_ids integer[], received_at timestamptz) ON COMMIT DELETE ROWS;"
+	"CREATE TEMP TABLE IF NOT EXISTS hg_alert (ord bigint GENERATED ALWAYS AS IDENTITY,"
+	" kind text, severity text, vehicle text, zone_id integer, zone_name text,"
+	" ts timestamptz, lat float8, lon float8, speed_kmh real, detail jsonb, tail text)"
+	" ON COMMIT DELETE ROWS;"
+	"CREATE TEMP TABLE IF NOT EXISTS hg_state (vehicle text, last_ts timestamptz,"
+	" lat float8, lon float8, state bytea, last_seq bigint) ON COMMIT DELETE ROWS;"
+	"LISTEN hazgate_zones";
+
+/* The broker and database adapters' settings, borrowed from cfg (which
+ * outlives them: it is the gateway's own copy). */
+static void
+gw_net_confs(const struct gw_config *cfg, struct net_mqtt_conf *m, struct net_pg_conf *p)
+{
+	*m = (struct net_mqtt_conf){
+		.host = cfg->mqtt.host, .port = cfg->mqtt.port, .client_id = cfg->mqtt.client_id,
+		.protocol = cfg->mqtt.protocol, .keepalive_s = cfg->mqtt.keepalive_s,
+		.username = cfg->mqtt.username, .password_file = cfg->mqtt.password_file,
+		.tls_ca = cfg->mqtt.tls_ca, .tls_cert = cfg->mqtt.tls_cert,
+		.tls_key = cfg->mqtt.tls_key, .nsubs = cfg->mqtt.nsubs,
+		.status_topic = cfg->mqtt.status_topic,
+		.reconnect_min_ms = cfg->mqtt.reconnect_min_ms,
+		.reconnect_max_ms = cfg->mqtt.reconnect_max_ms,
+	};
+	for (size_t i = 0; i < cfg->mqtt.nsubs && i < NET_MQTT_SUB_MAX; i++)
+		m->subs[i] = cfg->mqtt.subs[i].filter;
+	*p = (struct net_pg_conf){
+		.conninfo = cfg->postgres.conninfo, .app_name = "hazgate",
+		.setup_sql = gw_pg_setup_sql, .reconnect_max_ms = cfg->postgres.reconnect_max_ms,
+	};
+}
+
 struct gw *
 gw_new(struct event_base *base, const struct gw_config *cfg, const char *cfg_path)
 {
 	struct gw *gw = calloc(1, sizeof(*gw));
 	struct hz_queue_options qo;
-	struct gw_mqtt_cbs mc = { .on_message = gw_in_message, .on_state = gw_in_mqtt_state };
-	struct gw_pg_cbs pc = { .on_ready = gw_on_pg_ready, .on_down = gw_on_pg_down,
+	struct net_mqtt_conf nmc;
+	struct net_pg_conf npc;
+	struct net_mqtt_cbs mc = { .on_message = gw_in_message, .on_state = gw_in_mqtt_state };
+	struct net_pg_cbs pc = { .on_ready = gw_on_pg_ready, .on_down = gw_on_pg_down,
 				.on_notify = gw_on_pg_notify };
 	int rc;
 
@@ -225,8 +265,9 @@ gw_new(struct event_base *base, const struct gw_config *cfg, const char *cfg_pat
 		goto err;
 	}
 	gw->vt = gw_vtab_new();
-	gw->mqtt = gw_mqtt_new(base, &gw->cfg, &mc);
-	gw->pg = gw_pg_new(base, &gw->cfg, &pc);
+	gw_net_confs(&gw->cfg, &nmc, &npc);
+	gw->mqtt = net_mqtt_new(base, &nmc, &mc);
+	gw->pg = net_pg_new(base, &npc, &pc);
 	gw->ev_flush = evtimer_new(base, on_flush, gw);
 	gw->ev_tick = event_new(base, -1, EV_PERSIST, on_tick, gw);
 	gw->ev_lag = event_new(base, -1, EV_PERSIST, on_lag, gw);
@@ -261,8 +302,8 @@ gw_free(struct gw *gw)
 	if (!gw)
 		return;
 	gw_http_free(gw->http);
-	gw_mqtt_free(gw->mqtt);
-	gw_pg_free(gw->pg);
+	net_mqtt_free(gw->mqtt);
+	net_pg_free(gw->pg);
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (*evs[i])
 			event_free(*evs[i]);
@@ -287,7 +328,7 @@ gw_start(struct gw *gw)
 
 	event_add(gw->ev_lag, &q);
 	event_add(gw->ev_hourly, &hour);
-	gw_pg_start(gw->pg);
+	net_pg_start(gw->pg);
 	return 0;
 }
 
@@ -304,7 +345,7 @@ gw_reload(struct gw *gw)
 		} else {
 			n = gw_config_apply_reload(&gw->cfg, &next, names, sizeof(names));
 			hz_log_set_level(gw->cfg.log.level);
-			gw_pg_set_reconnect_max(gw->pg, gw->cfg.postgres.reconnect_max_ms);
+			net_pg_set_reconnect_max(gw->pg, gw->cfg.postgres.reconnect_max_ms);
 			hz_log(HZ_LOG_INFO, "config_reloaded", "needs_restart=%d%s%s", n,
 			       n ? " options=" : "", n ? names : "");
 		}

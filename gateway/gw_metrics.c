@@ -15,8 +15,8 @@
 
 #include "gateway/gw_batch.h"
 #include "gateway/gw_metrics.h"
-#include "gateway/gw_mqtt.h"
-#include "gateway/gw_pg.h"
+#include "net/net_mqtt.h"
+#include "net/net_pg.h"
 #include "gateway/gw_vtab.h"
 #include "geofence/geofence.h"
 #include "ingest/ingest.h"
@@ -49,7 +49,7 @@ gw_hist_observe(struct gw_hist *h, double v)
 bool
 gw_healthy(const struct gw *gw, char *why, size_t len)
 {
-	bool mq = gw_mqtt_connected(gw->mqtt), pg = gw_pg_ready(gw->pg);
+	bool mq = net_mqtt_connected(gw->mqtt), pg = net_pg_ready(gw->pg);
 
 	if (gw->phase != GW_PHASE_RUN) {
 		snprintf(why, len, "starting");
@@ -175,9 +175,9 @@ gw_metrics_render(const struct gw *gw, struct gw_buf *o)
 	counter(o, "spool_full_total", "times the spool filled up", m->spool_full_events);
 	counter(o, "spool_corrupt_total", "damaged spool regions skipped", st.corrupt);
 	gauge(o, "mqtt_connected", "1 when connected to the broker",
-	      gw_mqtt_connected(gw->mqtt) ? 1 : 0);
+	      net_mqtt_connected(gw->mqtt) ? 1 : 0);
 	gauge(o, "postgres_connected", "1 when the database connection is ready",
-	      gw_pg_ready(gw->pg) ? 1 : 0);
+	      net_pg_ready(gw->pg) ? 1 : 0);
 	counter(o, "mqtt_connects_total", "successful broker connections", m->mqtt_connects);
 	counter(o, "postgres_connects_total", "successful database connections", m->pg_connects);
 	counter(o, "zone_reloads_total", "zone sets loaded", m->zone_reloads);

@@ -21,8 +21,8 @@
 #include <event2/event.h>
 
 #include "common/hz_log.h"
-#include "gateway/gw_mqtt.h"
-#include "gateway/gw_pg.h"
+#include "net/net_mqtt.h"
+#include "net/net_pg.h"
 #include "gateway/gw_vtab.h"
 #include "geofence/geofence.h"
 #include "schema/schema.h"
@@ -52,29 +52,29 @@ part_done(void *arg, int err, const char *msg)
 	struct gw *gw = arg;
 
 	gw->pjob_busy = false;
-	if (err == GW_PG_OK)
+	if (err == NET_PG_OK)
 		hz_log(HZ_LOG_DEBUG, "partitions_ensured", "days=%s", gw->part_days);
-	else if (err == GW_PG_ESQL)
+	else if (err == NET_PG_ESQL)
 		hz_log(HZ_LOG_ERROR, "partitions_failed", "why=\"%s\"", msg);
 }
 
 void
 gw_partitions_ensure(struct gw *gw)
 {
-	struct gw_pg_job *j = &gw->pjob;
+	struct net_pg_job *j = &gw->pjob;
 
 	if (gw->pjob_busy)
 		return;
 	memset(j, 0, sizeof(*j));
 	snprintf(gw->part_days, sizeof(gw->part_days), "%d", gw->cfg.postgres.partition_days + 1);
 	gw->wparams[0] = gw->part_days;
-	j->steps[0] = (struct gw_pg_step){ .sql = sql_partitions, .nparams = 1,
+	j->steps[0] = (struct net_pg_step){ .sql = sql_partitions, .nparams = 1,
 					   .params = gw->wparams };
 	j->nsteps = 1;
 	j->done = part_done;
 	j->arg = gw;
 	gw->pjob_busy = true;
-	gw_pg_submit(gw->pg, j);
+	net_pg_submit(gw->pg, j);
 }
 
 static void
@@ -84,7 +84,7 @@ schema_done(void *arg, int err, const char *msg)
 
 	(void)msg;
 	gw->sjob_busy = false;
-	if (err != GW_PG_OK)
+	if (err != NET_PG_OK)
 		return;   /* the link went: gw_on_pg_ready starts over */
 	if (!gw->schema_ok) {
 		for (char *p = gw->schema_msg; *p; p++)
@@ -190,9 +190,9 @@ load_done(void *arg, int err, const char *msg)
 				(gw->cfg.daemon.tick_ms % 1000) * 1000 };
 
 	gw->ljob_busy = false;
-	if (err == GW_PG_ELINK)
+	if (err == NET_PG_ELINK)
 		return;
-	if (err != GW_PG_OK || !gw->engine) {
+	if (err != NET_PG_OK || !gw->engine) {
 		struct timeval tv = { 5, 0 };
 
 		hz_log(HZ_LOG_ERROR, "startup_load_failed", "why=\"%s\" retry_s=5",
@@ -204,7 +204,7 @@ load_done(void *arg, int err, const char *msg)
 	gw->phase = GW_PHASE_RUN;
 	event_add(gw->ev_tick, &tick);
 	hz_log(HZ_LOG_INFO, "running", "vehicles=%zu", gf_engine_vehicle_count(gw->engine));
-	gw_mqtt_start(gw->mqtt);
+	net_mqtt_start(gw->mqtt);
 	if (gw->draining)
 		gw_drain_check(gw);
 }
@@ -212,7 +212,7 @@ load_done(void *arg, int err, const char *msg)
 static void
 start_load(struct gw *gw)
 {
-	struct gw_pg_job *j = &gw->ljob;
+	struct net_pg_job *j = &gw->ljob;
 
 	if (gw->ljob_busy || gw->phase != GW_PHASE_REPLAY)
 		return;
@@ -222,13 +222,13 @@ start_load(struct gw *gw)
 		return;
 	}
 	memset(j, 0, sizeof(*j));
-	j->steps[0] = (struct gw_pg_step){ .sql = sql_zones, .on_result = zones_result };
-	j->steps[1] = (struct gw_pg_step){ .sql = sql_states, .on_result = states_result };
+	j->steps[0] = (struct net_pg_step){ .sql = sql_zones, .on_result = zones_result };
+	j->steps[1] = (struct net_pg_step){ .sql = sql_states, .on_result = states_result };
 	j->nsteps = 2;
 	j->done = load_done;
 	j->arg = gw;
 	gw->ljob_busy = true;
-	gw_pg_submit(gw->pg, j);
+	net_pg_submit(gw->pg, j);
 }
 
 void
@@ -247,9 +247,9 @@ zones_done(void *arg, int err, const char *msg)
 	struct gw *gw = arg;
 
 	gw->zjob_busy = false;
-	if (err == GW_PG_ESQL)
+	if (err == NET_PG_ESQL)
 		hz_log(HZ_LOG_ERROR, "zones_query_failed", "why=\"%s\"", msg);
-	if (gw->zones_dirty && err == GW_PG_OK) {
+	if (gw->zones_dirty && err == NET_PG_OK) {
 		gw->zones_dirty = false;
 		gw_zones_reload(gw);
 	}
@@ -258,7 +258,7 @@ zones_done(void *arg, int err, const char *msg)
 void
 gw_zones_reload(struct gw *gw)
 {
-	struct gw_pg_job *j = &gw->zjob;
+	struct net_pg_job *j = &gw->zjob;
 
 	if (gw->phase != GW_PHASE_RUN)
 		return;
@@ -267,12 +267,12 @@ gw_zones_reload(struct gw *gw)
 		return;
 	}
 	memset(j, 0, sizeof(*j));
-	j->steps[0] = (struct gw_pg_step){ .sql = sql_zones, .on_result = zones_result };
+	j->steps[0] = (struct net_pg_step){ .sql = sql_zones, .on_result = zones_result };
 	j->nsteps = 1;
 	j->done = zones_done;
 	j->arg = gw;
 	gw->zjob_busy = true;
-	gw_pg_submit(gw->pg, j);
+	net_pg_submit(gw->pg, j);
 }
 
 void
@@ -282,19 +282,19 @@ gw_on_pg_ready(void *arg)
 
 	gw->m.pg_connects++;
 	if (gw->phase == GW_PHASE_START) {
-		struct gw_pg_job *j = &gw->sjob;
+		struct net_pg_job *j = &gw->sjob;
 
 		if (gw->sjob_busy)
 			return;
 		memset(j, 0, sizeof(*j));
-		j->steps[0] = (struct gw_pg_step){ .sql = sch_applied_query,
+		j->steps[0] = (struct net_pg_step){ .sql = sch_applied_query,
 						   .on_result = schema_result, .all_results = true };
 		j->nsteps = 1;
 		j->done = schema_done;
 		j->arg = gw;
 		gw->schema_ok = false;
 		gw->sjob_busy = true;
-		gw_pg_submit(gw->pg, j);
+		net_pg_submit(gw->pg, j);
 		return;
 	}
 	gw_partitions_ensure(gw);

@@ -45,8 +45,8 @@
 #include "gateway/gw_batch.h"
 #include "common/hz_log.h"
 #include "gateway/gw_metrics.h"
-#include "gateway/gw_mqtt.h"
-#include "gateway/gw_pg.h"
+#include "net/net_mqtt.h"
+#include "net/net_pg.h"
 #include "ingest/ingest.h"
 #include "common/hz_queue.h"
 
@@ -124,7 +124,7 @@ set_spool_full(struct gw *gw, bool full)
 		       spool_bytes(gw));
 	}
 	if (gw->mqtt)
-		gw_mqtt_pause(gw->mqtt, full || gw->draining);
+		net_mqtt_pause(gw->mqtt, full || gw->draining);
 }
 
 void
@@ -209,7 +209,7 @@ publish_alerts(struct gw *gw)
 		gw->m.alerts_written++;
 		snprintf(topic, sizeof(topic), "%s/%s", gw->cfg.mqtt.alerts_topic, vehicle);
 		if (n >= GW_ALERT_PAYLOAD_MAX ||
-		    gw_mqtt_publish(gw->mqtt, topic, payload, n, false) != 0) {
+		    net_mqtt_publish(gw->mqtt, topic, payload, n, false) != 0) {
 			gw->m.alerts_publish_failed++;
 			hz_log(HZ_LOG_ERROR, "alert_publish_failed", "id=%lld topic=%s",
 			       strtoll(payload + 6, NULL, 10), topic);
@@ -225,7 +225,7 @@ w_done(void *arg, int err, const char *msg)
 	struct gw *gw = arg;
 
 	gw->writing = false;
-	if (err == GW_PG_EDUP && !gw->wstaging) {
+	if (err == NET_PG_EDUP && !gw->wstaging) {
 		/* Some rows are already stored: write it again, de-duplicated. */
 		hz_queue_rewind(gw->spool);
 		gw->staged_id = gw->wid;
@@ -233,7 +233,7 @@ w_done(void *arg, int err, const char *msg)
 		event_active(gw->ev_kick, EV_TIMEOUT, 0);
 		return;
 	}
-	if (err == GW_PG_OK) {
+	if (err == NET_PG_OK) {
 		if (!gw->wstaging)   /* else counted by w_pos_result */
 			gw->m.positions_written += gw->wnpos;
 		double secs = (double)(hz_mono_us() - gw->wstart_us) / 1e6;
@@ -255,7 +255,7 @@ w_done(void *arg, int err, const char *msg)
 		return;
 	}
 	hz_queue_rewind(gw->spool);
-	if (err == GW_PG_ELINK) {
+	if (err == NET_PG_ELINK) {
 		hz_log(HZ_LOG_WARN, "batch_deferred", "record=%" PRIu64 " why=\"%s\"", gw->wid, msg);
 		gw_drain_check(gw);
 		return;   /* gw_on_pg_ready kicks the writer again */
@@ -356,7 +356,7 @@ group_chunks(struct gw *gw)
 	memset(gw->nwchunks, 0, sizeof(gw->nwchunks));
 	for (size_t i = 0; i < gw->nwids; i++) {
 		const struct gw_batch_view *v = &gw->wrecs[i];
-		const struct gw_pg_chunk c[4] = {
+		const struct net_pg_chunk c[4] = {
 			{ v->pos, v->pos_len },
 			{ v->version == 1 ? gw->wconv.p + gw->wconv_off[i] : v->alerts,
 			  v->version == 1 ? gw->wconv_len[i] : v->alerts_len },
@@ -444,10 +444,10 @@ take_group(struct gw *gw)
 bool
 gw_writer_kick(struct gw *gw)
 {
-	struct gw_pg_job *j = &gw->wjob;
+	struct net_pg_job *j = &gw->wjob;
 	int rc;
 
-	if (gw->writing || !gw_pg_ready(gw->pg) || event_pending(gw->ev_retry, EV_TIMEOUT, NULL))
+	if (gw->writing || !net_pg_ready(gw->pg) || event_pending(gw->ev_retry, EV_TIMEOUT, NULL))
 		return false;
 	if (gw->phase == GW_PHASE_START)
 		return false;
@@ -466,25 +466,25 @@ gw_writer_kick(struct gw *gw)
 	j->arg = gw;
 	j->done = w_done;
 	j->steps[0].sql = "BEGIN";
-	j->steps[1] = (struct gw_pg_step){ .sql = gw->wstaging ? sql_copy_pos : sql_copy_pos_direct,
+	j->steps[1] = (struct net_pg_step){ .sql = gw->wstaging ? sql_copy_pos : sql_copy_pos_direct,
 					   .chunks = gw->wchunks[0], .nchunks = gw->nwchunks[0],
 					   .skip = !gw->wnpos };
-	j->steps[2] = (struct gw_pg_step){ .sql = sql_insert_pos, .on_result = w_pos_result,
+	j->steps[2] = (struct net_pg_step){ .sql = sql_insert_pos, .on_result = w_pos_result,
 					   .skip = !gw->wnpos || !gw->wstaging };
-	j->steps[3] = (struct gw_pg_step){ .sql = sql_copy_alert, .chunks = gw->wchunks[1],
+	j->steps[3] = (struct net_pg_step){ .sql = sql_copy_alert, .chunks = gw->wchunks[1],
 					   .nchunks = gw->nwchunks[1], .skip = !gw->wnalerts };
-	j->steps[4] = (struct gw_pg_step){ .sql = sql_insert_alert, .on_result = w_alert_result,
+	j->steps[4] = (struct net_pg_step){ .sql = sql_insert_alert, .on_result = w_alert_result,
 					   .skip = !gw->wnalerts };
-	j->steps[5] = (struct gw_pg_step){ .sql = sql_copy_rejects, .chunks = gw->wchunks[2],
+	j->steps[5] = (struct net_pg_step){ .sql = sql_copy_rejects, .chunks = gw->wchunks[2],
 					   .nchunks = gw->nwchunks[2], .skip = !gw->wnrejects };
-	j->steps[6] = (struct gw_pg_step){ .sql = sql_copy_state, .chunks = gw->wchunks[3],
+	j->steps[6] = (struct net_pg_step){ .sql = sql_copy_state, .chunks = gw->wchunks[3],
 					   .nchunks = gw->nwchunks[3], .skip = !gw->wnstates };
-	j->steps[7] = (struct gw_pg_step){ .sql = sql_upsert_state, .skip = !gw->wnstates };
+	j->steps[7] = (struct net_pg_step){ .sql = sql_upsert_state, .skip = !gw->wnstates };
 	j->steps[8].sql = "COMMIT";
 	j->nsteps = 9;
 	gw->writing = true;
 	gw->wstart_us = hz_mono_us();
-	gw_pg_submit(gw->pg, j);
+	net_pg_submit(gw->pg, j);
 	return false;
 }
 
@@ -497,7 +497,7 @@ gw_drain_finish(struct gw *gw)
 
 	hz_queue_get_stats(gw->spool, &st);
 	if (gw->mqtt)
-		gw_mqtt_disconnect(gw->mqtt);
+		net_mqtt_disconnect(gw->mqtt);
 	hz_log(HZ_LOG_INFO, "stopped", "spool_pending=%" PRIu64 " held=%d", st.pending,
 	       gw->held ? 1 : 0);
 	event_base_loopexit(gw->base, NULL);
@@ -515,10 +515,10 @@ gw_drain_check(struct gw *gw)
 		return;
 	/* Everything is in the spool; done when it is written, or right away
 	 * when the database is not there to take it. */
-	if ((st.pending == 0 && !gw->writing) || !gw_pg_ready(gw->pg) ||
+	if ((st.pending == 0 && !gw->writing) || !net_pg_ready(gw->pg) ||
 	    gw->phase != GW_PHASE_RUN) {
 		/* Let the broker acknowledge the alerts already published. */
-		if (gw->mqtt && gw_mqtt_unacked(gw->mqtt) > 0) {
+		if (gw->mqtt && net_mqtt_unacked(gw->mqtt) > 0) {
 			struct timeval tv = { 0, 50000 };
 
 			event_add(gw->ev_drainpoll, &tv);

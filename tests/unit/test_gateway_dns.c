@@ -1,12 +1,12 @@
 /*
  * test_gateway_dns.c - the daemon's non-blocking name resolution
- * (gateway/gw_dns.c, evdns_getaddrinfo) in a real libevent loop: host
+ * (net/net_dns.c, evdns_getaddrinfo) in a real libevent loop: host
  * names come back as numeric addresses ("localhost" from /etc/hosts, no
  * server needed), numeric addresses and socket paths come back unchanged
  * without a lookup, a second lookup while one is in flight is refused, and
  * a lookup freed in flight never calls back (ASan watches the memory);
- * and which PostgreSQL conninfo host gw_pg resolves before libpq would
- * (gateway/gw_pg.c: gw_pg_host_to_resolve).
+ * and which PostgreSQL conninfo host net_pg resolves before libpq would
+ * (net/net_pg.c: net_pg_host_to_resolve).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,9 +19,8 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
-#include "gateway/gw_config.h"
-#include "gateway/gw_dns.h"
-#include "gateway/gw_pg.h"
+#include "net/net_dns.h"
+#include "net/net_pg.h"
 
 struct answer {
 	int calls;
@@ -52,7 +51,7 @@ run_for(struct event_base *base, int ms)
 }
 
 /* Host given -> address wanted (any of want, '|'-separated); immediate: the
- * answer must come from inside gw_dns_resolve. */
+ * answer must come from inside net_dns_resolve. */
 static void
 test_resolve(void **state)
 {
@@ -70,33 +69,33 @@ test_resolve(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct event_base *base = event_base_new();
-		struct gw_dns *d = gw_dns_new(base);
+		struct net_dns *d = net_dns_new(base);
 		struct answer a = { .base = base };
 		char want[64], *tok, *save;
 		bool match = false;
 
 		assert_non_null(d);
-		assert_int_equal(gw_dns_resolve(d, cases[i].host, on_answer, &a), GW_DNS_OK);
+		assert_int_equal(net_dns_resolve(d, cases[i].host, on_answer, &a), NET_DNS_OK);
 		if (cases[i].immediate)
 			assert_int_equal(a.calls, 1);
 		if (!a.calls)
 			run_for(base, 5000);
 		assert_int_equal(a.calls, 1);
-		assert_int_equal(a.err, GW_DNS_OK);
+		assert_int_equal(a.err, NET_DNS_OK);
 		snprintf(want, sizeof(want), "%s", cases[i].want);
 		for (tok = strtok_r(want, "|", &save); tok; tok = strtok_r(NULL, "|", &save))
 			match = match || strcmp(tok, a.addr) == 0;
 		if (!match)
 			print_message("# %s -> \"%s\"\n", cases[i].host, a.addr);
 		assert_true(match);
-		assert_int_equal(gw_dns_numeric(a.addr), true);
+		assert_int_equal(net_dns_numeric(a.addr), true);
 		/* Resolving again works (nothing left in flight). */
 		a.calls = 0;
-		assert_int_equal(gw_dns_resolve(d, cases[i].host, on_answer, &a), GW_DNS_OK);
+		assert_int_equal(net_dns_resolve(d, cases[i].host, on_answer, &a), NET_DNS_OK);
 		if (!a.calls)
 			run_for(base, 5000);
 		assert_int_equal(a.calls, 1);
-		gw_dns_free(d);
+		net_dns_free(d);
 		event_base_free(base);
 	}
 }
@@ -112,7 +111,7 @@ test_numeric(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		assert_int_equal(gw_dns_numeric(cases[i].host), cases[i].numeric);
+		assert_int_equal(net_dns_numeric(cases[i].host), cases[i].numeric);
 }
 
 /* A lookup that cannot be answered from /etc/hosts: in flight until a
@@ -121,39 +120,39 @@ static void
 test_busy_and_cancel(void **state)
 {
 	struct event_base *base = event_base_new();
-	struct gw_dns *d = gw_dns_new(base);
+	struct net_dns *d = net_dns_new(base);
 	struct answer a = { 0 }, b = { 0 };
 	int rc;
 
 	(void)state;
 	assert_non_null(d);
-	rc = gw_dns_resolve(d, "hazgate-test-no-such-host.invalid", on_answer, &a);
-	assert_int_equal(rc, GW_DNS_OK);
+	rc = net_dns_resolve(d, "hazgate-test-no-such-host.invalid", on_answer, &a);
+	assert_int_equal(rc, NET_DNS_OK);
 	if (a.calls == 0) {
 		/* In flight: a second lookup is refused, the first is not
 		 * disturbed. */
-		assert_int_equal(gw_dns_resolve(d, "localhost", on_answer, &b), GW_DNS_EBUSY);
+		assert_int_equal(net_dns_resolve(d, "localhost", on_answer, &b), NET_DNS_EBUSY);
 		assert_int_equal(b.calls, 0);
 		/* Cancelled: no call back, even once the loop runs. */
-		gw_dns_cancel(d);
+		net_dns_cancel(d);
 		run_for(base, 50);
 		assert_int_equal(a.calls, 0);
-		/* And the gw_dns is usable again. */
+		/* And the net_dns is usable again. */
 		b.base = base;
-		assert_int_equal(gw_dns_resolve(d, "localhost", on_answer, &b), GW_DNS_OK);
+		assert_int_equal(net_dns_resolve(d, "localhost", on_answer, &b), NET_DNS_OK);
 		if (!b.calls)
 			run_for(base, 5000);
 		assert_int_equal(b.calls, 1);
-		assert_int_equal(b.err, GW_DNS_OK);
+		assert_int_equal(b.err, NET_DNS_OK);
 		print_message("# a lookup stayed in flight: busy, cancel, free checked\n");
 		/* Freed in flight: no call back, nothing leaked. */
-		assert_int_equal(gw_dns_resolve(d, "hazgate-test-no-such-host.invalid", on_answer,
-						&a), GW_DNS_OK);
+		assert_int_equal(net_dns_resolve(d, "hazgate-test-no-such-host.invalid", on_answer,
+						&a), NET_DNS_OK);
 	} else {
 		/* No nameserver at all: refused at once, with a reason. */
-		assert_int_equal(a.err, GW_DNS_ENOTFOUND);
+		assert_int_equal(a.err, NET_DNS_ENOTFOUND);
 	}
-	gw_dns_free(d);
+	net_dns_free(d);
 	run_for(base, 50);
 	assert_true(a.calls <= 1);
 	event_base_free(base);
@@ -178,8 +177,8 @@ test_conninfo_host(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char host[GW_STR_MAX] = "";
-		bool got = gw_pg_host_to_resolve(cases[i].conninfo, host, sizeof(host));
+		char host[256] = "";
+		bool got = net_pg_host_to_resolve(cases[i].conninfo, host, sizeof(host));
 
 		if (got != (cases[i].host != NULL))
 			print_message("# \"%s\": got %d (%s)\n", cases[i].conninfo, got, host);
@@ -191,7 +190,7 @@ test_conninfo_host(void **state)
 	{
 		char small[8];
 
-		assert_false(gw_pg_host_to_resolve("host=db.example.org", small, sizeof(small)));
+		assert_false(net_pg_host_to_resolve("host=db.example.org", small, sizeof(small)));
 	}
 }
 

@@ -1,5 +1,6 @@
 /*
- * gw_pg.c - non-blocking libpq driven from the daemon's libevent loop.
+ * net_pg.c - non-blocking libpq driven from a libevent loop (the gateway's,
+ * hazgate-web's, hazgate-jt808's).
  *
  * Connects with PQconnectStartParams + PQconnectPoll (each poll waits for
  * the readiness libpq asks for), then PQsetnonblocking. Work comes as jobs:
@@ -11,15 +12,16 @@
  * results read with PQconsumeInput/PQisBusy/PQgetResult. Notifications
  * (LISTEN) are passed on whenever input is consumed.
  *
- * On every new connection a setup job runs first: the session's temporary
- * staging tables and LISTEN hazgate_zones. A step the server refuses ends
- * the job with GW_PG_ESQL after a ROLLBACK; a lost link ends the running
- * and every queued job with GW_PG_ELINK, and reconnects with backoff.
+ * On every new connection a setup job runs first: the user's setup SQL
+ * (the gateway's: its temporary staging tables and LISTEN hazgate_zones;
+ * hazgate-web's: its LISTENs). A step the server refuses ends
+ * the job with NET_PG_ESQL after a ROLLBACK; a lost link ends the running
+ * and every queued job with NET_PG_ELINK, and reconnects with backoff.
  *
  * Limits: one statement in flight at a time (no pipeline mode; the batch
  * transaction is a handful of round trips, whatever its size).
  */
-#include "gateway/gw_pg.h"
+#include "net/net_pg.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -28,52 +30,42 @@
 
 #include <event2/event.h>
 
-#include "gateway/gw_config.h"
-#include "gateway/gw_dns.h"
+#include "net/net_dns.h"
 #include "common/hz_backoff.h"
 #include "common/hz_log.h"
 
+/* A host name in a conninfo, at most. */
+#define NET_PG_HOST_MAX 256
+
 enum pg_state { PG_DOWN, PG_CONNECTING, PG_SETUP, PG_READY };
 
-struct gw_pg {
+struct net_pg {
 	struct event_base *base;
-	const struct gw_config *cfg;
-	struct gw_pg_cbs cbs;
+	struct net_pg_conf conf;     /* strings borrowed */
+	struct net_pg_cbs cbs;
 	PGconn *conn;
 	struct event *ev_poll;          /* connect phase: one-shot */
 	struct event *ev_read, *ev_write, *ev_retry;
 	enum pg_state state;
 	struct hz_backoff backoff;   /* milliseconds */
 	int reconnect_max_ms;
-	struct gw_pg_job *head, *tail;
+	struct net_pg_job *head, *tail;
 	bool running;                   /* head's current step is on the wire */
 	bool step_failed, rolling_back;
 	char errmsg[512];
 	char sqlstate[8];
-	struct gw_pg_job setup;
-	struct gw_dns *dns;             /* resolves the conninfo's host name */
+	struct net_pg_job setup;
+	struct net_dns *dns;             /* resolves the conninfo's host name */
 	bool resolving;
-	char host[GW_STR_MAX];
+	char host[NET_PG_HOST_MAX];
 };
 
-static const char setup_sql[] =
-	"CREATE TEMP TABLE IF NOT EXISTS hg_pos (vehicle text, ts timestamptz, lat float8,"
-	" lon float8, speed_kmh real, heading real, alt_m real, hdop real, fix smallint,"
-	" sats smallint, un text, hazard_class text, seq bigint, ignition boolean,"
-	" zone_ids integer[], received_at timestamptz) ON COMMIT DELETE ROWS;"
-	"CREATE TEMP TABLE IF NOT EXISTS hg_alert (ord bigint GENERATED ALWAYS AS IDENTITY,"
-	" kind text, severity text, vehicle text, zone_id integer, zone_name text,"
-	" ts timestamptz, lat float8, lon float8, speed_kmh real, detail jsonb, tail text)"
-	" ON COMMIT DELETE ROWS;"
-	"CREATE TEMP TABLE IF NOT EXISTS hg_state (vehicle text, last_ts timestamptz,"
-	" lat float8, lon float8, state bytea, last_seq bigint) ON COMMIT DELETE ROWS;"
-	"LISTEN hazgate_zones";
 
-static void start_connect(struct gw_pg *pg);
-static void run_next(struct gw_pg *pg);
+static void start_connect(struct net_pg *pg);
+static void run_next(struct net_pg *pg);
 
 static void
-close_conn(struct gw_pg *pg)
+close_conn(struct net_pg *pg)
 {
 	if (pg->ev_poll) {
 		event_free(pg->ev_poll);
@@ -94,7 +86,7 @@ close_conn(struct gw_pg *pg)
 }
 
 static void
-schedule_retry(struct gw_pg *pg)
+schedule_retry(struct net_pg *pg)
 {
 	int max = pg->reconnect_max_ms, min = max < 100 ? max : 100;
 	int delay = (int)hz_backoff_jitter(hz_backoff_next(&pg->backoff, min, max),
@@ -107,14 +99,14 @@ schedule_retry(struct gw_pg *pg)
 /* Fail every job with err; the queue is emptied before any done() runs, so
  * a done() that submits again sees a clean state. */
 static void
-fail_all(struct gw_pg *pg, int err, const char *msg)
+fail_all(struct net_pg *pg, int err, const char *msg)
 {
-	struct gw_pg_job *j = pg->head;
+	struct net_pg_job *j = pg->head;
 
 	pg->head = pg->tail = NULL;
 	pg->running = false;
 	while (j) {
-		struct gw_pg_job *next = j->next;
+		struct net_pg_job *next = j->next;
 
 		j->next = NULL;
 		if (j != &pg->setup && j->done)
@@ -124,7 +116,7 @@ fail_all(struct gw_pg *pg, int err, const char *msg)
 }
 
 static void
-link_lost(struct gw_pg *pg, const char *why)
+link_lost(struct net_pg *pg, const char *why)
 {
 	bool was_up = pg->state == PG_READY || pg->state == PG_SETUP;
 	char msg[512];
@@ -137,14 +129,14 @@ link_lost(struct gw_pg *pg, const char *why)
 	pg->state = PG_DOWN;
 	hz_log(was_up ? HZ_LOG_ERROR : HZ_LOG_WARN, was_up ? "pg_lost" : "pg_connect_failed",
 	       "why=\"%s\"", msg);
-	fail_all(pg, GW_PG_ELINK, msg);
+	fail_all(pg, NET_PG_ELINK, msg);
 	if (was_up && pg->cbs.on_down)
 		pg->cbs.on_down(pg->cbs.arg);
 	schedule_retry(pg);
 }
 
 static void
-want_flush(struct gw_pg *pg)
+want_flush(struct net_pg *pg)
 {
 	int r = PQflush(pg->conn);
 
@@ -159,9 +151,9 @@ want_flush(struct gw_pg *pg)
 }
 
 static void
-job_finished(struct gw_pg *pg, int err, const char *msg)
+job_finished(struct net_pg *pg, int err, const char *msg)
 {
-	struct gw_pg_job *j = pg->head;
+	struct net_pg_job *j = pg->head;
 
 	pg->head = j->next;
 	if (!pg->head)
@@ -187,16 +179,16 @@ job_finished(struct gw_pg *pg, int err, const char *msg)
 }
 
 static void
-send_current(struct gw_pg *pg)
+send_current(struct net_pg *pg)
 {
-	struct gw_pg_job *j = pg->head;
-	const struct gw_pg_step *s;
+	struct net_pg_job *j = pg->head;
+	const struct net_pg_step *s;
 	int ok;
 
 	while (j->cur < j->nsteps && j->steps[j->cur].skip)
 		j->cur++;
 	if (j->cur == j->nsteps) {
-		job_finished(pg, GW_PG_OK, NULL);
+		job_finished(pg, NET_PG_OK, NULL);
 		return;
 	}
 	s = &j->steps[j->cur];
@@ -214,7 +206,7 @@ send_current(struct gw_pg *pg)
 }
 
 static void
-run_next(struct gw_pg *pg)
+run_next(struct net_pg *pg)
 {
 	if (pg->running || !pg->head || !pg->conn)
 		return;
@@ -225,15 +217,15 @@ run_next(struct gw_pg *pg)
 
 /* All results of the current statement are in (PQgetResult gave NULL). */
 static void
-step_complete(struct gw_pg *pg)
+step_complete(struct net_pg *pg)
 {
-	struct gw_pg_job *j = pg->head;
+	struct net_pg_job *j = pg->head;
 	PGTransactionStatusType ts;
 
 	pg->running = false;
 	if (pg->rolling_back) {
 		pg->rolling_back = false;
-		job_finished(pg, strcmp(pg->sqlstate, "23505") ? GW_PG_ESQL : GW_PG_EDUP,
+		job_finished(pg, strcmp(pg->sqlstate, "23505") ? NET_PG_ESQL : NET_PG_EDUP,
 			     pg->errmsg);
 		return;
 	}
@@ -257,7 +249,7 @@ step_complete(struct gw_pg *pg)
 		want_flush(pg);
 		return;
 	}
-	job_finished(pg, strcmp(pg->sqlstate, "23505") ? GW_PG_ESQL : GW_PG_EDUP, pg->errmsg);
+	job_finished(pg, strcmp(pg->sqlstate, "23505") ? NET_PG_ESQL : NET_PG_EDUP, pg->errmsg);
 }
 
 /* A COPY step's data, piece by piece (libpq copies each into its output
@@ -266,7 +258,7 @@ step_complete(struct gw_pg *pg)
  * refuses for a full buffer, libpq grows it). A piece over INT_MAX bytes
  * goes in parts. */
 static int
-put_chunks(struct gw_pg *pg, const struct gw_pg_step *s)
+put_chunks(struct net_pg *pg, const struct net_pg_step *s)
 {
 	for (size_t i = 0; i < s->nchunks; i++) {
 		const char *p = s->chunks[i].p;
@@ -285,10 +277,10 @@ put_chunks(struct gw_pg *pg, const struct gw_pg_step *s)
 }
 
 static void
-handle_result(struct gw_pg *pg, PGresult *res)
+handle_result(struct net_pg *pg, PGresult *res)
 {
-	struct gw_pg_job *j = pg->head;
-	const struct gw_pg_step *s = j && !pg->rolling_back ? &j->steps[j->cur] : NULL;
+	struct net_pg_job *j = pg->head;
+	const struct net_pg_step *s = j && !pg->rolling_back ? &j->steps[j->cur] : NULL;
 
 	switch (PQresultStatus(res)) {
 	case PGRES_COPY_IN:
@@ -334,7 +326,7 @@ handle_result(struct gw_pg *pg, PGresult *res)
 static void
 on_read(evutil_socket_t fd, short what, void *arg)
 {
-	struct gw_pg *pg = arg;
+	struct net_pg *pg = arg;
 	PGnotify *n;
 
 	(void)fd;
@@ -365,7 +357,7 @@ on_read(evutil_socket_t fd, short what, void *arg)
 static void
 on_write(evutil_socket_t fd, short what, void *arg)
 {
-	struct gw_pg *pg = arg;
+	struct net_pg *pg = arg;
 
 	(void)fd;
 	(void)what;
@@ -373,7 +365,7 @@ on_write(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-connected(struct gw_pg *pg)
+connected(struct net_pg *pg)
 {
 	int fd = PQsocket(pg->conn);
 
@@ -386,7 +378,7 @@ connected(struct gw_pg *pg)
 	event_add(pg->ev_read, NULL);
 	pg->state = PG_SETUP;
 	memset(&pg->setup, 0, sizeof(pg->setup));
-	pg->setup.steps[0].sql = setup_sql;
+	pg->setup.steps[0].sql = pg->conf.setup_sql;
 	pg->setup.nsteps = 1;
 	pg->setup.next = pg->head;   /* runs before anything queued */
 	pg->head = &pg->setup;
@@ -398,7 +390,7 @@ connected(struct gw_pg *pg)
 static void
 on_poll(evutil_socket_t fd, short what, void *arg)
 {
-	struct gw_pg *pg = arg;
+	struct net_pg *pg = arg;
 	PostgresPollingStatusType st;
 
 	(void)fd;
@@ -431,14 +423,14 @@ on_poll(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-connect_to(struct gw_pg *pg, const char *hostaddr)
+connect_to(struct net_pg *pg, const char *hostaddr)
 {
 	const char *keys[] = { "fallback_application_name", "dbname", "hostaddr", NULL };
-	const char *vals[] = { "hazgate", pg->cfg->postgres.conninfo, hostaddr, NULL };
+	const char *vals[] = { pg->conf.app_name, pg->conf.conninfo, hostaddr, NULL };
 
 	if (!hostaddr)
 		keys[2] = NULL;
-	if (!pg->cfg->postgres.conninfo[0]) {
+	if (!pg->conf.conninfo[0]) {
 		keys[1] = keys[2];
 		vals[1] = vals[2];
 		keys[2] = NULL;
@@ -456,13 +448,13 @@ connect_to(struct gw_pg *pg, const char *hostaddr)
 static void
 on_resolved(void *arg, int err, const char *addr)
 {
-	struct gw_pg *pg = arg;
+	struct net_pg *pg = arg;
 
 	pg->resolving = false;
-	if (err != GW_DNS_OK) {
-		char why[GW_STR_MAX + 64];
+	if (err != NET_DNS_OK) {
+		char why[NET_PG_HOST_MAX + 64];
 
-		snprintf(why, sizeof(why), "%s: %s", pg->host, gw_dns_strerror(err));
+		snprintf(why, sizeof(why), "%s: %s", pg->host, net_dns_strerror(err));
 		link_lost(pg, why);
 		return;
 	}
@@ -471,7 +463,7 @@ on_resolved(void *arg, int err, const char *addr)
 }
 
 bool
-gw_pg_host_to_resolve(const char *conninfo, char *out, size_t cap)
+net_pg_host_to_resolve(const char *conninfo, char *out, size_t cap)
 {
 	PQconninfoOption *opts, *o;
 	const char *host = NULL, *hostaddr = NULL;
@@ -488,7 +480,7 @@ gw_pg_host_to_resolve(const char *conninfo, char *out, size_t cap)
 		else if (strcmp(o->keyword, "hostaddr") == 0)
 			hostaddr = o->val;
 	}
-	if (host && !hostaddr && !strchr(host, ',') && !gw_dns_numeric(host) &&
+	if (host && !hostaddr && !strchr(host, ',') && !net_dns_numeric(host) &&
 	    strlen(host) < cap) {
 		strcpy(out, host);
 		yes = true;
@@ -498,23 +490,23 @@ gw_pg_host_to_resolve(const char *conninfo, char *out, size_t cap)
 }
 
 static void
-start_connect(struct gw_pg *pg)
+start_connect(struct net_pg *pg)
 {
 	int rc;
 
-	if (!gw_pg_host_to_resolve(pg->cfg->postgres.conninfo, pg->host, sizeof(pg->host))) {
+	if (!net_pg_host_to_resolve(pg->conf.conninfo, pg->host, sizeof(pg->host))) {
 		connect_to(pg, NULL);
 		return;
 	}
 	/* host stays in the conninfo (TLS server name, Kerberos, the error
 	 * messages); hostaddr is what libpq connects to. */
 	pg->resolving = true;
-	rc = gw_dns_resolve(pg->dns, pg->host, on_resolved, pg);
-	if (rc != GW_DNS_OK) {
-		char why[GW_STR_MAX + 64];
+	rc = net_dns_resolve(pg->dns, pg->host, on_resolved, pg);
+	if (rc != NET_DNS_OK) {
+		char why[NET_PG_HOST_MAX + 64];
 
 		pg->resolving = false;
-		snprintf(why, sizeof(why), "%s: %s", pg->host, gw_dns_strerror(rc));
+		snprintf(why, sizeof(why), "%s: %s", pg->host, net_dns_strerror(rc));
 		link_lost(pg, why);
 	}
 }
@@ -527,23 +519,23 @@ on_retry(evutil_socket_t fd, short what, void *arg)
 	start_connect(arg);
 }
 
-struct gw_pg *
-gw_pg_new(struct event_base *base, const struct gw_config *cfg, const struct gw_pg_cbs *cbs)
+struct net_pg *
+net_pg_new(struct event_base *base, const struct net_pg_conf *cfg, const struct net_pg_cbs *cbs)
 {
-	struct gw_pg *pg = calloc(1, sizeof(*pg));
+	struct net_pg *pg = calloc(1, sizeof(*pg));
 
 	if (!pg)
 		return NULL;
 	pg->base = base;
-	pg->cfg = cfg;
+	pg->conf = *cfg;
 	pg->cbs = *cbs;
-	pg->reconnect_max_ms = cfg->postgres.reconnect_max_ms;
+	pg->reconnect_max_ms = cfg->reconnect_max_ms;
 	pg->ev_retry = evtimer_new(base, on_retry, pg);
-	pg->dns = gw_dns_new(base);
+	pg->dns = net_dns_new(base);
 	if (!pg->ev_retry || !pg->dns) {
 		if (pg->ev_retry)
 			event_free(pg->ev_retry);
-		gw_dns_free(pg->dns);
+		net_dns_free(pg->dns);
 		free(pg);
 		return NULL;
 	}
@@ -551,19 +543,19 @@ gw_pg_new(struct event_base *base, const struct gw_config *cfg, const struct gw_
 }
 
 void
-gw_pg_free(struct gw_pg *pg)
+net_pg_free(struct net_pg *pg)
 {
 	if (!pg)
 		return;
-	gw_dns_free(pg->dns);
+	net_dns_free(pg->dns);
 	close_conn(pg);
-	fail_all(pg, GW_PG_ELINK, "shutting down");
+	fail_all(pg, NET_PG_ELINK, "shutting down");
 	event_free(pg->ev_retry);
 	free(pg);
 }
 
 void
-gw_pg_start(struct gw_pg *pg)
+net_pg_start(struct net_pg *pg)
 {
 	if (pg->state == PG_DOWN && !pg->conn && !pg->resolving &&
 	    !event_pending(pg->ev_retry, EV_TIMEOUT, NULL))
@@ -571,31 +563,31 @@ gw_pg_start(struct gw_pg *pg)
 }
 
 bool
-gw_pg_ready(const struct gw_pg *pg)
+net_pg_ready(const struct net_pg *pg)
 {
 	return pg->state == PG_READY;
 }
 
 bool
-gw_pg_busy(const struct gw_pg *pg)
+net_pg_busy(const struct net_pg *pg)
 {
 	return pg->head != NULL;
 }
 
 void
-gw_pg_set_reconnect_max(struct gw_pg *pg, int ms)
+net_pg_set_reconnect_max(struct net_pg *pg, int ms)
 {
 	pg->reconnect_max_ms = ms;
 }
 
 void
-gw_pg_submit(struct gw_pg *pg, struct gw_pg_job *job)
+net_pg_submit(struct net_pg *pg, struct net_pg_job *job)
 {
 	job->cur = 0;
 	job->next = NULL;
 	if (pg->state != PG_READY) {
 		if (job->done)
-			job->done(job->arg, GW_PG_ELINK, "not connected");
+			job->done(job->arg, NET_PG_ELINK, "not connected");
 		return;
 	}
 	if (pg->tail)

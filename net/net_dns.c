@@ -1,11 +1,11 @@
 /*
- * gw_dns.c - host names resolved without blocking the loop (libevent's
+ * net_dns.c - host names resolved without blocking the loop (libevent's
  * evdns_getaddrinfo), so that libmosquitto and libpq are handed a numeric
  * address and never call a blocking getaddrinfo themselves.
  *
- * One gw_dns per adapter, one lookup in flight at a time. A numeric
+ * One net_dns per adapter, one lookup in flight at a time. A numeric
  * address (IPv4 or IPv6) or a Unix socket path (starts with '/' or '@')
- * is passed back at once, from inside gw_dns_resolve; a name goes to evdns,
+ * is passed back at once, from inside net_dns_resolve; a name goes to evdns,
  * which reads /etc/hosts (so "localhost" needs no server) and the
  * nameservers of /etc/resolv.conf. Of the answers the first IPv4 address
  * is taken, else the first IPv6 one.
@@ -13,7 +13,7 @@
  * Limits: no search of the answers for one that accepts the connection;
  * names resolved anew on every (re)connect.
  */
-#include "gateway/gw_dns.h"
+#include "net/net_dns.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -27,25 +27,25 @@
 
 /* The lookup's callback argument. A cancelled lookup is not cancelled in
  * libevent (evdns_getaddrinfo_cancel schedules a callback that still reads
- * the evdns_base, which gw_dns_free may have freed by then: valgrind saw
+ * the evdns_base, which net_dns_free may have freed by then: valgrind saw
  * it); it is orphaned instead and runs out, or fails with the base
  * (evdns_base_free(.., 1) makes its callback leave the base alone). */
 struct ticket {
-	struct gw_dns *d;        /* NULL once cancelled */
+	struct net_dns *d;        /* NULL once cancelled */
 };
 
-struct gw_dns {
+struct net_dns {
 	struct event_base *base;
 	struct evdns_base *dns;
 	struct ticket *ticket;   /* lookup in flight, or NULL */
-	gw_dns_cb cb;
+	net_dns_cb cb;
 	void *arg;
 };
 
-struct gw_dns *
-gw_dns_new(struct event_base *base)
+struct net_dns *
+net_dns_new(struct event_base *base)
 {
-	struct gw_dns *d = calloc(1, sizeof(*d));
+	struct net_dns *d = calloc(1, sizeof(*d));
 
 	if (!d)
 		return NULL;
@@ -54,7 +54,7 @@ gw_dns_new(struct event_base *base)
 }
 
 void
-gw_dns_cancel(struct gw_dns *d)
+net_dns_cancel(struct net_dns *d)
 {
 	if (!d || !d->ticket)
 		return;
@@ -63,11 +63,11 @@ gw_dns_cancel(struct gw_dns *d)
 }
 
 void
-gw_dns_free(struct gw_dns *d)
+net_dns_free(struct net_dns *d)
 {
 	if (!d)
 		return;
-	gw_dns_cancel(d);
+	net_dns_cancel(d);
 	/* Lookups still running (orphaned) fail with the base, from the loop
 	 * if it runs again; their tickets are freed then (or at exit). */
 	if (d->dns)
@@ -76,7 +76,7 @@ gw_dns_free(struct gw_dns *d)
 }
 
 bool
-gw_dns_numeric(const char *host)
+net_dns_numeric(const char *host)
 {
 	unsigned char buf[sizeof(struct in6_addr)];
 
@@ -88,10 +88,10 @@ static void
 on_answer(int result, struct evutil_addrinfo *res, void *arg)
 {
 	struct ticket *t = arg;
-	struct gw_dns *d = t->d;
+	struct net_dns *d = t->d;
 	const struct evutil_addrinfo *ai, *pick = NULL;
 	char addr[INET6_ADDRSTRLEN] = "";
-	int err = GW_DNS_OK;
+	int err = NET_DNS_OK;
 
 	free(t);
 	if (!d) {
@@ -101,7 +101,7 @@ on_answer(int result, struct evutil_addrinfo *res, void *arg)
 	}
 	d->ticket = NULL;
 	if (result != 0) {
-		err = GW_DNS_ENOTFOUND;
+		err = NET_DNS_ENOTFOUND;
 	} else {
 		for (ai = res; ai; ai = ai->ai_next)
 			if (ai->ai_family == AF_INET && (!pick || pick->ai_family != AF_INET))
@@ -109,7 +109,7 @@ on_answer(int result, struct evutil_addrinfo *res, void *arg)
 			else if (ai->ai_family == AF_INET6 && !pick)
 				pick = ai;
 		if (!pick)
-			err = GW_DNS_ENOTFOUND;
+			err = NET_DNS_ENOTFOUND;
 		else if (pick->ai_family == AF_INET)
 			inet_ntop(AF_INET, &((const struct sockaddr_in *)pick->ai_addr)->sin_addr,
 				  addr, sizeof(addr));
@@ -119,22 +119,22 @@ on_answer(int result, struct evutil_addrinfo *res, void *arg)
 	}
 	if (res)
 		evutil_freeaddrinfo(res);
-	d->cb(d->arg, err, err == GW_DNS_OK ? addr : NULL);
+	d->cb(d->arg, err, err == NET_DNS_OK ? addr : NULL);
 }
 
 int
-gw_dns_resolve(struct gw_dns *d, const char *host, gw_dns_cb cb, void *arg)
+net_dns_resolve(struct net_dns *d, const char *host, net_dns_cb cb, void *arg)
 {
 	struct evutil_addrinfo hints;
 	struct ticket *t;
 
 	if (d->ticket)
-		return GW_DNS_EBUSY;
+		return NET_DNS_EBUSY;
 	if (!host[0])
-		return GW_DNS_ENOTFOUND;
-	if (gw_dns_numeric(host)) {
-		cb(arg, GW_DNS_OK, host);
-		return GW_DNS_OK;
+		return NET_DNS_ENOTFOUND;
+	if (net_dns_numeric(host)) {
+		cb(arg, NET_DNS_OK, host);
+		return NET_DNS_OK;
 	}
 	if (!d->dns) {
 		/* Nameservers from /etc/resolv.conf; none there (a sandbox)
@@ -144,7 +144,7 @@ gw_dns_resolve(struct gw_dns *d, const char *host, gw_dns_cb cb, void *arg)
 		if (!d->dns)
 			d->dns = evdns_base_new(d->base, 0);
 		if (!d->dns)
-			return GW_DNS_ENOMEM;
+			return NET_DNS_ENOMEM;
 		evdns_base_load_hosts(d->dns, NULL);
 	}
 	memset(&hints, 0, sizeof(hints));
@@ -153,7 +153,7 @@ gw_dns_resolve(struct gw_dns *d, const char *host, gw_dns_cb cb, void *arg)
 	hints.ai_protocol = IPPROTO_TCP;
 	t = malloc(sizeof(*t));
 	if (!t)
-		return GW_DNS_ENOMEM;
+		return NET_DNS_ENOMEM;
 	t->d = d;
 	d->ticket = t;
 	d->cb = cb;
@@ -161,17 +161,17 @@ gw_dns_resolve(struct gw_dns *d, const char *host, gw_dns_cb cb, void *arg)
 	/* May answer from inside (hosts file, cache): on_answer has then run
 	 * before this returns. */
 	(void)evdns_getaddrinfo(d->dns, host, NULL, &hints, on_answer, t);
-	return GW_DNS_OK;
+	return NET_DNS_OK;
 }
 
 const char *
-gw_dns_strerror(int err)
+net_dns_strerror(int err)
 {
 	switch (err) {
-	case GW_DNS_OK: return "ok";
-	case GW_DNS_ENOTFOUND: return "host name not resolved";
-	case GW_DNS_ENOMEM: return "out of memory";
-	case GW_DNS_EBUSY: return "a lookup is already in flight";
+	case NET_DNS_OK: return "ok";
+	case NET_DNS_ENOTFOUND: return "host name not resolved";
+	case NET_DNS_ENOMEM: return "out of memory";
+	case NET_DNS_EBUSY: return "a lookup is already in flight";
 	}
 	return "unknown DNS error";
 }

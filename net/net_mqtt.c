@@ -1,5 +1,5 @@
 /*
- * gw_mqtt.c - libmosquitto driven from the daemon's libevent loop.
+ * net_mqtt.c - libmosquitto driven from the daemon's libevent loop.
  *
  * No library thread: the socket's read readiness calls mosquitto_loop_read,
  * write readiness (asked for only while mosquitto_want_write says so) calls
@@ -13,7 +13,7 @@
  * the broker keeps the session's messages and may drop the link, which is
  * retried once reading resumes.
  *
- * The broker's host name is resolved first with evdns (gw_dns.c) and
+ * The broker's host name is resolved first with evdns (net_dns.c) and
  * libmosquitto gets the numeric address, so its getaddrinfo never blocks;
  * reconnects reuse that address.
  *
@@ -21,7 +21,7 @@
  * any link) can only be given to mosquitto_connect_bind_v5, whose TCP
  * connect blocks. So until that call has once connected, each attempt
  * first makes a non-blocking TCP connect of its own to the same address
- * and port from the loop (the probe, GW_MQTT_PROBE_MS at most); only when
+ * and port from the loop (the probe, NET_MQTT_PROBE_MS at most); only when
  * the broker has answered it is the probe closed and
  * mosquitto_connect_bind_v5 called. libmosquitto keeps those properties
  * and sends them again with every mosquitto_reconnect_async (since 2.0.0,
@@ -37,11 +37,11 @@
  * to the address evdns found for that name. The MQTT 5 connect still
  * blocks in connect(2) once a probe succeeded: normally one round trip to
  * a broker that has just answered (logged as mqtt_connect_slow above
- * GW_MQTT_SLOW_MS), but if the broker stops answering SYNs in the moment
+ * NET_MQTT_SLOW_MS), but if the broker stops answering SYNs in the moment
  * between the probe and that connect, as long as the kernel retries a SYN
  * (net.ipv4.tcp_syn_retries, 6 by default: about 127 s).
  */
-#include "gateway/gw_mqtt.h"
+#include "net/net_mqtt.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -58,20 +58,20 @@
 #include "common/hz_backoff.h"
 #include "common/hz_clock.h"
 #include "common/hz_log.h"
-#include "gateway/gw_dns.h"
+#include "net/net_dns.h"
 
 /* Packets read per readiness event at most. */
-#define GW_MQTT_READ_BURST 256
+#define NET_MQTT_READ_BURST 256
 /* The MQTT 5 connect's probe: a broker that has not completed the TCP
  * handshake within this long counts as a failed attempt. */
-#define GW_MQTT_PROBE_MS 5000
+#define NET_MQTT_PROBE_MS 5000
 /* A blocking MQTT 5 connect that took longer than this is logged. */
-#define GW_MQTT_SLOW_MS 50
+#define NET_MQTT_SLOW_MS 50
 
-struct gw_mqtt {
+struct net_mqtt {
 	struct event_base *base;
-	const struct gw_config *cfg;
-	struct gw_mqtt_cbs cbs;
+	struct net_mqtt_conf conf;   /* strings borrowed */
+	struct net_mqtt_cbs cbs;
 	struct mosquitto *mosq;
 	struct event *ev_read, *ev_write, *ev_misc, *ev_retry;
 	int fd;
@@ -80,19 +80,19 @@ struct gw_mqtt {
 	int unacked;
 	uint64_t nmsg; /* messages handed over: progress of a read burst */
 	size_t subacks_due;      /* SUBACKs still awaited since the CONNACK */
-	struct gw_dns *dns;      /* resolves the broker's host name */
+	struct net_dns *dns;      /* resolves the broker's host name */
 	bool resolving;
-	char addr[GW_STR_MAX];   /* the broker's numeric address, once resolved */
+	char addr[NET_MQTT_STR_MAX];   /* the broker's numeric address, once resolved */
 	evutil_socket_t probe_fd; /* MQTT 5: TCP connect in progress, or -1 */
 	struct event *ev_probe;  /* its write readiness or its time limit */
 	int64_t probe_t0_us;     /* when it began */
-	char status_topic[GW_TOPIC_MAX + GW_STR_MAX + 2];
+	char status_topic[NET_MQTT_TOPIC_MAX + NET_MQTT_STR_MAX + 2];
 };
 
-static void schedule_retry(struct gw_mqtt *m, const char *why);
+static void schedule_retry(struct net_mqtt *m, const char *why);
 
 static void
-drop_events(struct gw_mqtt *m)
+drop_events(struct net_mqtt *m)
 {
 	if (m->ev_read) {
 		event_free(m->ev_read);
@@ -107,7 +107,7 @@ drop_events(struct gw_mqtt *m)
 
 /* Ask for write readiness only while libmosquitto has bytes to send. */
 static void
-update_write(struct gw_mqtt *m)
+update_write(struct net_mqtt *m)
 {
 	if (!m->ev_write)
 		return;
@@ -118,7 +118,7 @@ update_write(struct gw_mqtt *m)
 }
 
 static void
-link_lost(struct gw_mqtt *m, int rc)
+link_lost(struct net_mqtt *m, int rc)
 {
 	bool was = m->connected;
 
@@ -134,7 +134,7 @@ link_lost(struct gw_mqtt *m, int rc)
 static void
 on_readable(evutil_socket_t fd, short what, void *arg)
 {
-	struct gw_mqtt *m = arg;
+	struct net_mqtt *m = arg;
 	int rc;
 
 	(void)fd;
@@ -142,7 +142,7 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 	/* libmosquitto reads one packet per call: keep reading while packets
 	 * keep coming (bounded, so timers and the database get their turn),
 	 * instead of one trip through the event loop per message. */
-	for (int i = 0; i < GW_MQTT_READ_BURST && !m->paused; i++) {
+	for (int i = 0; i < NET_MQTT_READ_BURST && !m->paused; i++) {
 		uint64_t before = m->nmsg;
 
 		rc = mosquitto_loop_read(m->mosq, 1);
@@ -159,7 +159,7 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 static void
 on_writable(evutil_socket_t fd, short what, void *arg)
 {
-	struct gw_mqtt *m = arg;
+	struct net_mqtt *m = arg;
 	int rc;
 
 	(void)fd;
@@ -173,7 +173,7 @@ on_writable(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-attach_socket(struct gw_mqtt *m)
+attach_socket(struct net_mqtt *m)
 {
 	int fd = mosquitto_socket(m->mosq);
 
@@ -194,33 +194,33 @@ static void do_connect(evutil_socket_t fd, short what, void *arg);
 static void
 on_resolved(void *arg, int err, const char *addr)
 {
-	struct gw_mqtt *m = arg;
+	struct net_mqtt *m = arg;
 
 	m->resolving = false;
-	if (err != GW_DNS_OK) {
-		char why[GW_STR_MAX + 64];
+	if (err != NET_DNS_OK) {
+		char why[NET_MQTT_STR_MAX + 64];
 
-		snprintf(why, sizeof(why), "%s: %s", m->cfg->mqtt.host, gw_dns_strerror(err));
+		snprintf(why, sizeof(why), "%s: %s", m->conf.host, net_dns_strerror(err));
 		schedule_retry(m, why);
 		return;
 	}
 	snprintf(m->addr, sizeof(m->addr), "%s", addr);
-	hz_log(HZ_LOG_DEBUG, "mqtt_resolved", "host=%s addr=%s", m->cfg->mqtt.host, m->addr);
+	hz_log(HZ_LOG_DEBUG, "mqtt_resolved", "host=%s addr=%s", m->conf.host, m->addr);
 	do_connect(-1, 0, m);
 }
 
 /* What libmosquitto connects to: with TLS the name (see the header). */
 static const char *
-target(const struct gw_mqtt *m)
+target(const struct net_mqtt *m)
 {
-	return m->cfg->mqtt.tls_ca[0] ? m->cfg->mqtt.host : m->addr;
+	return m->conf.tls_ca[0] ? m->conf.host : m->addr;
 }
 
 /* A connect call returned rc: watch the socket, or try again later. */
 static void
-connect_called(struct gw_mqtt *m, int rc)
+connect_called(struct net_mqtt *m, int rc)
 {
-	const struct gw_config *c = m->cfg;
+	const struct net_mqtt_conf *c = &m->conf;
 
 	if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_CONN_PENDING) {
 		schedule_retry(m, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
@@ -228,11 +228,11 @@ connect_called(struct gw_mqtt *m, int rc)
 	}
 	m->first_done = true;
 	attach_socket(m);
-	hz_log(HZ_LOG_DEBUG, "mqtt_connecting", "host=%s port=%d", c->mqtt.host, c->mqtt.port);
+	hz_log(HZ_LOG_DEBUG, "mqtt_connecting", "host=%s port=%d", c->host, c->port);
 }
 
 static void
-probe_end(struct gw_mqtt *m)
+probe_end(struct net_mqtt *m)
 {
 	if (m->ev_probe) {
 		event_free(m->ev_probe);
@@ -247,23 +247,23 @@ probe_end(struct gw_mqtt *m)
 /* The broker answered the probe: the one connect that carries CONNECT
  * properties, blocking for about a round trip. */
 static void
-connect_v5(struct gw_mqtt *m)
+connect_v5(struct net_mqtt *m)
 {
-	const struct gw_config *c = m->cfg;
+	const struct net_mqtt_conf *c = &m->conf;
 	mosquitto_property *props = NULL;
 	int64_t t0 = hz_mono_us(), ms;
 	int rc, e;
 
 	rc = mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL, UINT32_MAX);
 	if (rc == MOSQ_ERR_SUCCESS)
-		rc = mosquitto_connect_bind_v5(m->mosq, target(m), c->mqtt.port, c->mqtt.keepalive_s,
+		rc = mosquitto_connect_bind_v5(m->mosq, target(m), c->port, c->keepalive_s,
 					       NULL, props);
 	e = errno;
 	mosquitto_property_free_all(&props);
 	ms = (hz_mono_us() - t0) / 1000;
-	if (ms > GW_MQTT_SLOW_MS)
+	if (ms > NET_MQTT_SLOW_MS)
 		hz_log(HZ_LOG_WARN, "mqtt_connect_slow", "host=%s port=%d blocked_ms=%" PRId64,
-		       c->mqtt.host, c->mqtt.port, ms);
+		       c->host, c->port, ms);
 	errno = e;
 	connect_called(m, rc);
 }
@@ -271,14 +271,14 @@ connect_v5(struct gw_mqtt *m)
 static void
 on_probe(evutil_socket_t fd, short what, void *arg)
 {
-	struct gw_mqtt *m = arg;
+	struct net_mqtt *m = arg;
 	int err = 0;
 	socklen_t len = sizeof(err);
-	char why[GW_STR_MAX + 64];
+	char why[NET_MQTT_STR_MAX + 64];
 
 	if (what & EV_TIMEOUT) {
 		snprintf(why, sizeof(why), "TCP connect to %s: no answer in %d ms", m->addr,
-			 GW_MQTT_PROBE_MS);
+			 NET_MQTT_PROBE_MS);
 		probe_end(m);
 		schedule_retry(m, why);
 		return;
@@ -286,7 +286,7 @@ on_probe(evutil_socket_t fd, short what, void *arg)
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
 		err = errno;
 	hz_log(HZ_LOG_DEBUG, "mqtt_probe", "addr=%s port=%d ms=%" PRId64 " err=%d", m->addr,
-	       m->cfg->mqtt.port, (hz_mono_us() - m->probe_t0_us) / 1000, err);
+	       m->conf.port, (hz_mono_us() - m->probe_t0_us) / 1000, err);
 	probe_end(m);
 	if (err != 0) {
 		schedule_retry(m, strerror(err));
@@ -297,9 +297,9 @@ on_probe(evutil_socket_t fd, short what, void *arg)
 
 /* Start the non-blocking TCP connect that must succeed before connect_v5. */
 static void
-probe_start(struct gw_mqtt *m)
+probe_start(struct net_mqtt *m)
 {
-	struct timeval tv = { GW_MQTT_PROBE_MS / 1000, (GW_MQTT_PROBE_MS % 1000) * 1000 };
+	struct timeval tv = { NET_MQTT_PROBE_MS / 1000, (NET_MQTT_PROBE_MS % 1000) * 1000 };
 	struct addrinfo hints, *ai = NULL;
 	char port[16];
 	const char *why = NULL;
@@ -308,7 +308,7 @@ probe_start(struct gw_mqtt *m)
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;   /* never a lookup */
 	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof(port), "%d", m->cfg->mqtt.port);
+	snprintf(port, sizeof(port), "%d", m->conf.port);
 	rc = getaddrinfo(m->addr, port, &hints, &ai);
 	if (rc != 0) {
 		why = gai_strerror(rc);
@@ -339,9 +339,9 @@ err:
 static void
 do_connect(evutil_socket_t fd, short what, void *arg)
 {
-	struct gw_mqtt *m = arg;
-	const struct gw_config *c = m->cfg;
-	bool tls = c->mqtt.tls_ca[0] != '\0', v5 = c->mqtt.protocol == 5;
+	struct net_mqtt *m = arg;
+	const struct net_mqtt_conf *c = &m->conf;
+	bool tls = c->tls_ca[0] != '\0', v5 = c->protocol == 5;
 	int rc;
 
 	(void)fd;
@@ -355,33 +355,33 @@ do_connect(evutil_socket_t fd, short what, void *arg)
 	/* The address: for libmosquitto (without TLS) and for the probe. */
 	if (!m->addr[0] && (!tls || v5)) {
 		m->resolving = true;
-		rc = gw_dns_resolve(m->dns, c->mqtt.host, on_resolved, m);
-		if (rc != GW_DNS_OK) {
+		rc = net_dns_resolve(m->dns, c->host, on_resolved, m);
+		if (rc != NET_DNS_OK) {
 			m->resolving = false;
-			schedule_retry(m, gw_dns_strerror(rc));
+			schedule_retry(m, net_dns_strerror(rc));
 		}
 		return;   /* on_resolved connects */
 	}
 	if (v5)
 		probe_start(m);   /* on_probe connects */
 	else
-		connect_called(m, mosquitto_connect_async(m->mosq, target(m), c->mqtt.port,
-							  c->mqtt.keepalive_s));
+		connect_called(m, mosquitto_connect_async(m->mosq, target(m), c->port,
+							  c->keepalive_s));
 }
 
 static void
-schedule_retry(struct gw_mqtt *m, const char *why)
+schedule_retry(struct net_mqtt *m, const char *why)
 {
 	int delay;
 	struct timeval tv;
 
 	if (m->stopping)
 		return;
-	delay = (int)hz_backoff_jitter(hz_backoff_next(&m->backoff, m->cfg->mqtt.reconnect_min_ms,
-						       m->cfg->mqtt.reconnect_max_ms),
+	delay = (int)hz_backoff_jitter(hz_backoff_next(&m->backoff, m->conf.reconnect_min_ms,
+						       m->conf.reconnect_max_ms),
 				       (uint32_t)random());
 	hz_log(HZ_LOG_WARN, "mqtt_retry", "host=%s port=%d in_ms=%d why=\"%s\"",
-	       m->cfg->mqtt.host, m->cfg->mqtt.port, delay, why);
+	       m->conf.host, m->conf.port, delay, why);
 	tv.tv_sec = delay / 1000;
 	tv.tv_usec = (delay % 1000) * 1000;
 	event_add(m->ev_retry, &tv);
@@ -390,7 +390,7 @@ schedule_retry(struct gw_mqtt *m, const char *why)
 static void
 on_misc(evutil_socket_t fd, short what, void *arg)
 {
-	struct gw_mqtt *m = arg;
+	struct net_mqtt *m = arg;
 	int rc;
 
 	(void)fd;
@@ -408,29 +408,29 @@ on_misc(evutil_socket_t fd, short what, void *arg)
 static void
 cb_connect(struct mosquitto *mosq, void *obj, int rc)
 {
-	struct gw_mqtt *m = obj;
-	const struct gw_config *c = m->cfg;
+	struct net_mqtt *m = obj;
+	const struct net_mqtt_conf *c = &m->conf;
 
 	if (rc != 0) {
-		hz_log(HZ_LOG_ERROR, "mqtt_refused", "host=%s port=%d why=\"%s\"", c->mqtt.host,
-		       c->mqtt.port, mosquitto_connack_string(rc));
+		hz_log(HZ_LOG_ERROR, "mqtt_refused", "host=%s port=%d why=\"%s\"", c->host,
+		       c->port, mosquitto_connack_string(rc));
 		return;  /* the broker closes; link_lost retries */
 	}
 	m->connected = true;
 	hz_backoff_reset(&m->backoff);
 	m->subacks_due = 0;
-	for (size_t i = 0; i < c->mqtt.nsubs; i++) {
-		int r = mosquitto_subscribe(mosq, NULL, c->mqtt.subs[i].filter, 1);
+	for (size_t i = 0; i < c->nsubs; i++) {
+		int r = mosquitto_subscribe(mosq, NULL, c->subs[i], 1);
 
 		if (r != MOSQ_ERR_SUCCESS)
 			hz_log(HZ_LOG_ERROR, "mqtt_subscribe_failed", "filter=%s why=\"%s\"",
-			       c->mqtt.subs[i].filter, mosquitto_strerror(r));
+			       c->subs[i], mosquitto_strerror(r));
 		else
 			m->subacks_due++;
 	}
-	gw_mqtt_publish(m, m->status_topic, "online", 6, true);
+	net_mqtt_publish(m, m->status_topic, "online", 6, true);
 	hz_log(HZ_LOG_INFO, "mqtt_connected", "host=%s port=%d client_id=%s subscriptions=%zu",
-	       c->mqtt.host, c->mqtt.port, c->mqtt.client_id, c->mqtt.nsubs);
+	       c->host, c->port, c->client_id, c->nsubs);
 	if (m->cbs.on_state)
 		m->cbs.on_state(m->cbs.arg, true);
 	update_write(m);
@@ -442,7 +442,7 @@ cb_connect(struct mosquitto *mosq, void *obj, int rc)
 static void
 cb_subscribe(struct mosquitto *mosq, void *obj, int mid, int n, const int *granted)
 {
-	struct gw_mqtt *m = obj;
+	struct net_mqtt *m = obj;
 
 	(void)mosq;
 	for (int i = 0; i < n; i++)
@@ -450,24 +450,25 @@ cb_subscribe(struct mosquitto *mosq, void *obj, int mid, int n, const int *grant
 		       "mid=%d granted_qos=%d", mid, granted[i]);
 	if (m->subacks_due > 0 && --m->subacks_due == 0)
 		hz_log(HZ_LOG_INFO, "mqtt_receiving", "subscriptions=%zu",
-		       m->cfg->mqtt.nsubs);
+		       m->conf.nsubs);
 }
 
 static void
 cb_publish(struct mosquitto *mosq, void *obj, int mid)
 {
-	struct gw_mqtt *m = obj;
+	struct net_mqtt *m = obj;
 
 	(void)mosq;
-	(void)mid;
 	if (m->unacked > 0)
 		m->unacked--;
+	if (m->cbs.on_published)
+		m->cbs.on_published(m->cbs.arg, mid);
 }
 
 static void
 cb_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg)
 {
-	struct gw_mqtt *m = obj;
+	struct net_mqtt *m = obj;
 
 	(void)mosq;
 	m->nmsg++;
@@ -493,29 +494,29 @@ read_password(const char *path, char *out, size_t len)
 	return 0;
 }
 
-struct gw_mqtt *
-gw_mqtt_new(struct event_base *base, const struct gw_config *cfg, const struct gw_mqtt_cbs *cbs)
+struct net_mqtt *
+net_mqtt_new(struct event_base *base, const struct net_mqtt_conf *cfg, const struct net_mqtt_cbs *cbs)
 {
-	struct gw_mqtt *m = calloc(1, sizeof(*m));
+	struct net_mqtt *m = calloc(1, sizeof(*m));
 	const char *why = NULL;
 	int rc;
 
 	if (!m)
 		return NULL;
 	m->base = base;
-	m->cfg = cfg;
+	m->conf = *cfg;
 	m->cbs = *cbs;
 	m->fd = -1;
 	m->probe_fd = -1;
-	snprintf(m->status_topic, sizeof(m->status_topic), "%s/%s", cfg->mqtt.status_topic,
-		 cfg->mqtt.client_id);
-	m->mosq = mosquitto_new(cfg->mqtt.client_id, false, m);
+	snprintf(m->status_topic, sizeof(m->status_topic), "%s/%s", cfg->status_topic,
+		 cfg->client_id);
+	m->mosq = mosquitto_new(cfg->client_id, false, m);
 	if (!m->mosq) {
 		why = "mosquitto_new failed";
 		goto err;
 	}
 	mosquitto_int_option(m->mosq, MOSQ_OPT_PROTOCOL_VERSION,
-			     cfg->mqtt.protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+			     cfg->protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
 	mosquitto_connect_callback_set(m->mosq, cb_connect);
 	mosquitto_message_callback_set(m->mosq, cb_message);
 	mosquitto_publish_callback_set(m->mosq, cb_publish);
@@ -528,25 +529,25 @@ gw_mqtt_new(struct event_base *base, const struct gw_config *cfg, const struct g
 		why = mosquitto_strerror(rc);
 		goto err;
 	}
-	if (cfg->mqtt.username[0]) {
+	if (cfg->username[0]) {
 		char pw[256] = "";
 
-		if (cfg->mqtt.password_file[0] && read_password(cfg->mqtt.password_file, pw,
+		if (cfg->password_file[0] && read_password(cfg->password_file, pw,
 								sizeof(pw)) != 0) {
 			why = "cannot read password_file";
 			goto err;
 		}
-		rc = mosquitto_username_pw_set(m->mosq, cfg->mqtt.username, pw[0] ? pw : NULL);
+		rc = mosquitto_username_pw_set(m->mosq, cfg->username, pw[0] ? pw : NULL);
 		memset(pw, 0, sizeof(pw));
 		if (rc != MOSQ_ERR_SUCCESS) {
 			why = mosquitto_strerror(rc);
 			goto err;
 		}
 	}
-	if (cfg->mqtt.tls_ca[0]) {
-		rc = mosquitto_tls_set(m->mosq, cfg->mqtt.tls_ca, NULL,
-				       cfg->mqtt.tls_cert[0] ? cfg->mqtt.tls_cert : NULL,
-				       cfg->mqtt.tls_key[0] ? cfg->mqtt.tls_key : NULL, NULL);
+	if (cfg->tls_ca[0]) {
+		rc = mosquitto_tls_set(m->mosq, cfg->tls_ca, NULL,
+				       cfg->tls_cert[0] ? cfg->tls_cert : NULL,
+				       cfg->tls_key[0] ? cfg->tls_key : NULL, NULL);
 		if (rc != MOSQ_ERR_SUCCESS) {
 			why = mosquitto_strerror(rc);
 			goto err;
@@ -554,7 +555,7 @@ gw_mqtt_new(struct event_base *base, const struct gw_config *cfg, const struct g
 	}
 	m->ev_misc = event_new(base, -1, EV_PERSIST, on_misc, m);
 	m->ev_retry = evtimer_new(base, do_connect, m);
-	m->dns = gw_dns_new(base);
+	m->dns = net_dns_new(base);
 	if (!m->ev_misc || !m->ev_retry || !m->dns) {
 		why = "out of memory";
 		goto err;
@@ -562,16 +563,16 @@ gw_mqtt_new(struct event_base *base, const struct gw_config *cfg, const struct g
 	return m;
 err:
 	hz_log(HZ_LOG_ERROR, "mqtt_setup_failed", "why=\"%s\"", why);
-	gw_mqtt_free(m);
+	net_mqtt_free(m);
 	return NULL;
 }
 
 void
-gw_mqtt_free(struct gw_mqtt *m)
+net_mqtt_free(struct net_mqtt *m)
 {
 	if (!m)
 		return;
-	gw_dns_free(m->dns);
+	net_dns_free(m->dns);
 	probe_end(m);
 	drop_events(m);
 	if (m->ev_misc)
@@ -584,7 +585,7 @@ gw_mqtt_free(struct gw_mqtt *m)
 }
 
 void
-gw_mqtt_start(struct gw_mqtt *m)
+net_mqtt_start(struct net_mqtt *m)
 {
 	struct timeval one = { 1, 0 };
 
@@ -596,7 +597,7 @@ gw_mqtt_start(struct gw_mqtt *m)
 }
 
 void
-gw_mqtt_pause(struct gw_mqtt *m, bool paused)
+net_mqtt_pause(struct net_mqtt *m, bool paused)
 {
 	if (m->paused == paused)
 		return;
@@ -610,38 +611,39 @@ gw_mqtt_pause(struct gw_mqtt *m, bool paused)
 }
 
 bool
-gw_mqtt_paused(const struct gw_mqtt *m)
+net_mqtt_paused(const struct net_mqtt *m)
 {
 	return m->paused;
 }
 
 bool
-gw_mqtt_connected(const struct gw_mqtt *m)
+net_mqtt_connected(const struct net_mqtt *m)
 {
 	return m->connected;
 }
 
 int
-gw_mqtt_publish(struct gw_mqtt *m, const char *topic, const void *payload, size_t len,
+net_mqtt_publish(struct net_mqtt *m, const char *topic, const void *payload, size_t len,
                 bool retain)
 {
-	int rc = mosquitto_publish(m->mosq, NULL, topic, (int)len, payload, 1, retain);
+	int mid = 0;
+	int rc = mosquitto_publish(m->mosq, &mid, topic, (int)len, payload, 1, retain);
 
 	if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN)
 		return -1;
 	m->unacked++;
 	update_write(m);
-	return 0;
+	return mid;
 }
 
 int
-gw_mqtt_unacked(const struct gw_mqtt *m)
+net_mqtt_unacked(const struct net_mqtt *m)
 {
 	return m->connected ? m->unacked : 0;
 }
 
 void
-gw_mqtt_disconnect(struct gw_mqtt *m)
+net_mqtt_disconnect(struct net_mqtt *m)
 {
 	m->stopping = true;
 	event_del(m->ev_retry);

@@ -1,0 +1,99 @@
+/*
+ * net_pg.h - non-blocking libpq driven from a libevent loop (net_pg.c):
+ * one connection, jobs of statements and COPYs run in order,
+ * notifications passed on, reconnects with backoff. Used by the gateway,
+ * hazgate-web and hazgate-jt808 (each with its own login).
+ */
+#ifndef HAZGATE_NET_PG_H
+#define HAZGATE_NET_PG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+struct event_base;
+
+enum net_pg_err {
+	NET_PG_OK = 0,
+	NET_PG_ELINK = -1,   /* the connection is down or went down: retry later */
+	NET_PG_ESQL = -2,    /* the server refused a statement (rolled back) */
+	NET_PG_ENOMEM = -3,
+	NET_PG_EDUP = -4,    /* as ESQL, the refusal was a unique violation (23505) */
+};
+
+/* A piece of COPY data: the pieces of a step are sent one after the other
+ * (one CopyData message each), as if they were one buffer. */
+struct net_pg_chunk {
+	const char *p;
+	size_t len;
+};
+
+struct net_pg_step {
+	const char *sql;
+	int nparams;
+	const char *const *params;   /* text parameters, borrowed */
+	/* COPY ... FROM STDIN data, borrowed (the array and the bytes) until
+	 * the job is done: nchunks pieces, sent in order without being
+	 * gathered. NULL: the COPY is ended with an error ("no data"). */
+	const struct net_pg_chunk *chunks;
+	size_t nchunks;
+	/* Result of a statement that returned rows or a command tag; res is
+	 * borrowed. May be NULL. */
+	void (*on_result)(void *arg, const PGresult *res);
+	bool skip;                   /* not sent */
+	bool all_results;            /* on_result gets error results too, and
+	                                they do not fail the step */
+};
+
+#define NET_PG_STEPS_MAX 12
+
+struct net_pg_job {
+	struct net_pg_step steps[NET_PG_STEPS_MAX];
+	size_t nsteps;
+	void (*done)(void *arg, int err, const char *msg);
+	void *arg;
+	/* private to net_pg.c */
+	size_t cur;
+	struct net_pg_job *next;
+};
+
+struct net_pg;
+
+/* What a connection needs; the strings are borrowed and must outlive the
+ * adapter (they usually point into the program's configuration). */
+struct net_pg_conf {
+	const char *conninfo;       /* libpq connection string ("" = libpq's defaults) */
+	const char *app_name;       /* fallback_application_name */
+	const char *setup_sql;      /* run on every new connection before any job;
+	                               NULL or "" = none */
+	int reconnect_max_ms;       /* backoff ceiling */
+};
+
+struct net_pg_cbs {
+	void (*on_ready)(void *arg);                /* connected and set up */
+	void (*on_down)(void *arg);                 /* connection lost */
+	void (*on_notify)(void *arg, const char *channel, const char *payload);
+	void *arg;
+};
+
+/* An adapter on base, not yet connecting (net_pg_start), or NULL out of
+ * memory. cfg and cbs are copied (cfg's strings are borrowed). */
+struct net_pg *net_pg_new(struct event_base *base, const struct net_pg_conf *cfg,
+                          const struct net_pg_cbs *cbs);
+void net_pg_free(struct net_pg *pg);
+void net_pg_start(struct net_pg *pg);
+bool net_pg_ready(const struct net_pg *pg);
+/* Queue a job (borrowed until done() is called; done is always called,
+ * possibly from inside this call with NET_PG_ELINK when not ready). */
+void net_pg_submit(struct net_pg *pg, struct net_pg_job *job);
+bool net_pg_busy(const struct net_pg *pg);
+void net_pg_set_reconnect_max(struct net_pg *pg, int ms);
+/* The host name in conninfo that libpq would resolve itself (a blocking
+ * getaddrinfo in PQconnectPoll), so that net_pg resolves it first and passes
+ * hostaddr: one host, not numeric, not a socket directory, no hostaddr.
+ * Copies it into out (cap bytes) and returns true; false when there is
+ * none (or conninfo is not a connection string: libpq says why later). */
+bool net_pg_host_to_resolve(const char *conninfo, char *out, size_t cap);
+
+#endif
