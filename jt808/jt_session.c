@@ -429,7 +429,9 @@ on_frame(struct jt_session *s, enum jt_err e, const uint8_t *frame, size_t flen,
 	if (e == JT_OK)
 		e = he;
 	if (e != JT_OK) {
-		/* The header's id and serial are there unless it was too short. */
+		/* The header's id and serial are there unless it was too short;
+		 * the answer echoes the phone and version bytes as sent, even
+		 * when they are not valid: they are the terminal's own. */
 		reject(s, he == JT_E_TRUNCATED ? NULL : m.h.phone, e, frame, flen);
 		if (he != JT_E_TRUNCATED)
 			jt_session_reply(s, &m.h, JT_RESULT_MSG_ERROR);

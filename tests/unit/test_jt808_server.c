@@ -22,6 +22,8 @@
 #include "jt808/jt_config.h"
 #include "jt808/jt_registry.h"
 #include "jt808/jt_session.h"
+#include "tests/fuzz/fuzz_jt808_session.h"
+#include "tests/unit/corpus_walk.h"
 
 #define PHONE "013800138000"
 #define PLATE_UTF8 "\xe6\x99\x8b" "A12345"      /* 晋A12345 */
@@ -652,6 +654,41 @@ test_session_backpressure(void **state)
 	fixture_free(f);
 }
 
+/* ---- the fuzz corpus through a session --------------------------------- */
+
+static bool
+replay_file(const char *name, const uint8_t *data, size_t size, const void *arg)
+{
+	static const uint8_t policies[] = { 0x00, 0x03, 0xff, 0x1e };
+	uint8_t *in = malloc(size + 1);
+	const char *broken;
+
+	(void)arg;
+	assert_non_null(in);
+	memcpy(in + 1, data, size);
+	/* As it is (its first byte the policy), and after each policy byte. */
+	broken = fuzz_jt808_session_run(data, size);
+	for (size_t i = 0; !broken && i < sizeof(policies); i++) {
+		in[0] = policies[i];
+		broken = fuzz_jt808_session_run(in, size + 1);
+	}
+	free(in);
+	if (broken)
+		print_message("# %s: %s\n", name, broken);
+	assert_null(broken);
+	return false;
+}
+
+static void
+test_session_corpus(void **state)
+{
+	struct corpus_count c;
+
+	(void)state;
+	c = corpus_walk("corpus/jt808", "", replay_file, NULL);
+	assert_true(c.files >= 20);
+}
+
 int
 main(void)
 {
@@ -664,6 +701,7 @@ main(void)
 		cmocka_unit_test(test_session_others),
 		cmocka_unit_test(test_session_subpackages),
 		cmocka_unit_test(test_session_backpressure),
+		cmocka_unit_test(test_session_corpus),
 	};
 
 	if (sodium_init() < 0)
