@@ -92,6 +92,9 @@ render(void *arg, struct evbuffer *b)
 			    st->auth_ok, st->auth_failed);
 	counter(b, "reports_unauthenticated_total", "reports answered 1 (not authenticated)",
 		st->unauthenticated);
+	counter(b, "not_ready_total",
+		"registrations, authentications and reports left unanswered before the registry loaded",
+		st->not_ready);
 	counter(b, "publishes_total", "fixes published (QoS 1)", st->fixes_published);
 	counter(b, "publishes_acked_total", "publishes acknowledged by the broker (PUBACK)",
 		ss->publishes_acked);

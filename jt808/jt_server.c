@@ -529,7 +529,7 @@ jt_server_new(struct event_base *base, const struct jt_config *cfg)
 	mc = (struct net_mqtt_conf)NET_MQTT_CONF_FROM(srv->cfg.mqtt);
 	cbs.arg = srv;
 	srv->mqtt = net_mqtt_new(base, &mc, &cbs);
-	srv->db = jt_db_new(base, &srv->cfg, &srv->reg, &srv->sst);
+	srv->db = jt_db_new(base, &srv->cfg, &srv->reg, &srv->env.ready, &srv->sst);
 	srv->ev_tick = event_new(base, -1, EV_PERSIST, on_tick, srv);
 	srv->ev_drain = event_new(base, -1, EV_PERSIST, on_drain, srv);
 	if (!srv->mqtt || !srv->db || !srv->ev_tick || !srv->ev_drain)

@@ -354,6 +354,13 @@ on_message(struct jt_session *s, const struct jt_msg *m, int64_t now_us)
 	enum jt_kind k = kind_of(m->h.msg_id);
 
 	s->env->stats->frames[k]++;
+	if (!s->env->ready && (k == JT_KIND_REGISTER || k == JT_KIND_AUTH ||
+			       k == JT_KIND_LOCATION || k == JT_KIND_BATCH)) {
+		/* Without the registry no answer would be right (an unknown
+		 * terminal, a code not yet loaded, the phone for the plate). */
+		s->env->stats->not_ready++;
+		return;
+	}
 	switch (k) {
 	case JT_KIND_TERMINAL_REPLY:
 		break;

@@ -164,7 +164,7 @@ fuzz_jt808_session_run(const uint8_t *data, size_t size)
 	jt_registry_set(&reg, "013800138000", "\xe6\x99\x8b" "A12345", h);
 	env = (struct jt_session_env){ .register_unknown = data[0] & 1,
 		.auth_optional = (data[0] >> 1) & 1, .reasm_timeout_us = 1000000,
-		.garbage_max = 256, .reasm_max = 4, .reg = &reg, .stats = &stats,
+		.garbage_max = 256, .reasm_max = 4, .ready = true, .reg = &reg, .stats = &stats,
 		.ops = &fuzz_js_ops };
 	chunk = (size_t)(data[0] >> 2) + 1;
 	jt_session_init(&s, &env, &s);

@@ -292,7 +292,7 @@ fixture_new(bool register_unknown, bool auth_optional)
 	assert_true(jt_registry_init(&f->reg));
 	f->env = (struct jt_session_env){ .register_unknown = register_unknown,
 		.auth_optional = auth_optional, .reasm_timeout_us = 30000000, .garbage_max = 256,
-		.reasm_max = 4, .reg = &f->reg, .stats = &f->stats, .ops = &ops };
+		.reasm_max = 4, .ready = true, .reg = &f->reg, .stats = &f->stats, .ops = &ops };
 	jt_session_init(&f->s, &f->env, &f->s);
 	return f;
 }
@@ -547,9 +547,18 @@ test_session_others(void **state)
 	size_t n;
 
 	(void)state;
+	/* Before the registry is loaded: no answer to reports (nor to
+	 * registrations and authentications); heartbeats are answered. */
+	f->env.ready = false;
+	n = loc_body(0, 3, 37800000, 112500000, 0, body);
+	assert_int_equal(send_msg(f, JT_MSG_LOCATION, body, n), 0);
+	assert_int_equal(send_msg(f, JT_MSG_AUTH, (const uint8_t *)"CODE", 4), 0);
+	assert_int_equal(send_msg(f, JT_MSG_HEARTBEAT, NULL, 0), 1);
+	assert_int_equal(rec.nopen, 0);
+	assert_int_equal(f->stats.not_ready, 2);
+	f->env.ready = true;
 	/* auth = optional, refuse: an unknown terminal's report gets 1; a
 	 * known one's is published under its phone. */
-	n = loc_body(0, 3, 37800000, 112500000, 0, body);
 	assert_int_equal(send_msg(f, JT_MSG_LOCATION, body, n), 1);
 	assert_int_equal(last_result(JT_MSG_LOCATION), JT_RESULT_FAILURE);
 	jt_registry_set(&f->reg, PHONE, NULL, NULL);
