@@ -60,9 +60,16 @@ on_flush(evutil_socket_t fd, short what, void *arg)
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
+	struct gw *gw = arg;
+
 	(void)fd;
 	(void)what;
-	gw_in_tick(arg);
+	/* Silence while the gateway itself is cut off from the broker is not
+	 * the trackers': no tracker_silent then (the clock restarts at the
+	 * reconnect, on_mqtt_state). */
+	if (gw->mqtt && !net_mqtt_connected(gw->mqtt))
+		return;
+	gw_in_tick(gw);
 }
 
 static void
@@ -158,11 +165,16 @@ gw_drain(struct gw *gw)
 
 /* ---- the broker's connection ---------------------------------------------------- */
 
-/* Counted (gw_in.c); the outbox replays what waits (gw_outbox.c). */
+/* Counted (gw_in.c); the trackers' silence clock restarts (on_tick); the
+ * outbox replays what waits (gw_outbox.c). */
 static void
 on_mqtt_state(void *arg, bool connected)
 {
+	struct gw *gw = arg;
+
 	gw_in_mqtt_state(arg, connected);
+	if (connected && gw->engine)
+		gf_engine_silence_restart(gw->engine, hz_now_us());
 	gw_outbox_mqtt_state(arg, connected);
 }
 
