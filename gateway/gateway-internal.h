@@ -67,7 +67,8 @@ struct gw_outbox {
 	size_t n, cap;
 	size_t hint;             /* where the next PUBACK's search starts */
 	size_t nacked;           /* entries acked or clearing */
-	int64_t rows;            /* outbox rows: counted at load, then kept */
+	int64_t rows;            /* outbox rows: counted at load, then kept;
+	                            rows - nacked are unpublished (the gauge) */
 	bool replay_due;         /* publish from the table before anything new */
 	bool replay_busy;
 	bool stalled;            /* a publish failed: no replay before the next connect */
@@ -211,11 +212,9 @@ void gw_outbox_kick(struct gw *gw);
 void gw_outbox_mqtt_state(void *arg, bool connected);
 void gw_outbox_on_published(void *arg, int mid);
 /* The drain's last step: true when no DELETE is under way or due (else it
- * starts one, and calls gw_drain_check when it ends). Unacknowledged alerts
+ * starts one, and activates ev_drainpoll when it ends). Unacknowledged alerts
  * stay in the outbox for the next start. */
 bool gw_outbox_drained(struct gw *gw);
-/* Alerts committed and not yet acknowledged by the broker. */
-int64_t gw_outbox_unpublished(const struct gw *gw);
 void gw_outbox_free(struct gw_outbox *ob);
 
 /* ---- metrics (gw_metrics.c) --------------------------------------------- */

@@ -150,7 +150,8 @@ gw_metrics_render(const struct gw *gw, struct gw_buf *o)
 		"alert publishes refused by the MQTT library (out of memory, too large)",
 		m->alerts_publish_failed);
 	gauge(o, "alerts_unpublished", "alerts committed and not yet acknowledged by the broker"
-	      " (the alert outbox)", (double)gw_outbox_unpublished(gw));
+	      " (the alert outbox)", gw->ob.rows > (int64_t)gw->ob.nacked ?
+	      (double)(gw->ob.rows - (int64_t)gw->ob.nacked) : 0);
 	counter(o, "batches_committed_total", "batches committed", m->batches_committed);
 	counter(o, "transactions_committed_total", "write transactions committed (a group of batches each)",
 		m->transactions_committed);

@@ -71,14 +71,6 @@ gw_outbox_count_result(void *arg, const PGresult *res)
 		gw->ob.rows = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 }
 
-int64_t
-gw_outbox_unpublished(const struct gw *gw)
-{
-	int64_t n = gw->ob.rows - (int64_t)gw->ob.nacked;
-
-	return n > 0 ? n : 0;
-}
-
 static struct gw_ob_ent *
 find_id(struct gw_outbox *ob, int64_t id)
 {
@@ -275,8 +267,10 @@ clear_done(void *arg, int err, const char *msg)
 		return;   /* gw_on_pg_ready kicks again (and the loop may be ending) */
 	if (err != NET_PG_OK)
 		hz_log(HZ_LOG_ERROR, "outbox_clear_failed", "why=\"%s\"", msg);
+	/* The drain's end or the next step (calls go one way: the loop's
+	 * events call gw_drain_check and gw_kick). */
 	if (gw->draining)
-		gw_drain_check(gw);
+		event_active(gw->ev_drainpoll, EV_TIMEOUT, 0);
 	else if (err == NET_PG_OK)
 		event_active(gw->ev_kick, EV_TIMEOUT, 0);
 }
