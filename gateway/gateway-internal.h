@@ -184,7 +184,8 @@ void gw_spool_append(struct gw *gw);
 bool gw_writer_kick(struct gw *gw);
 /* While draining: stop (gw_drain_finish) once everything is in the spool
  * and the spool is written, or cannot be (PostgreSQL away, not running),
- * after the broker has acknowledged the alerts published. */
+ * and the outbox rows of the alerts acknowledged are deleted
+ * (gw_outbox_drained; no wait for PUBACKs). */
 void gw_drain_check(struct gw *gw);
 /* Disconnect MQTT, log what the spool keeps, leave the loop. */
 void gw_drain_finish(struct gw *gw);

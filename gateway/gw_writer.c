@@ -20,9 +20,9 @@
  * Alerts go by COPY into a staging table as the alerts table's columns
  * with the tail of their JSON; one INSERT ... ON CONFLICT DO NOTHING moves
  * them, writes their outbox rows and returns the new ones' JSON with their
- * id, which pg_notify sent and MQTT publishes as is after COMMIT. A record of the previous format
- * ("HGB1", alerts as JSON) has its alerts converted as it is read
- * (gw_batch_v1_alerts).
+ * id, which pg_notify sent and MQTT publishes as is after COMMIT. A record
+ * of the previous format ("HGB1", alerts as JSON) has its alerts converted
+ * as it is read (gw_batch_v1_alerts).
  *
  * Copies: a batch's COPY text goes to the spool file from the batch's own
  * buffers (hz_queue_appendv: header and sections in one writev), comes
@@ -461,7 +461,11 @@ writer_kick(struct gw *gw)
 	j->steps[6] = (struct net_pg_step){ .sql = sql_copy_state, .chunks = gw->wchunks[3],
 					   .nchunks = gw->nwchunks[3], .skip = !gw->wnstates };
 	j->steps[7] = (struct net_pg_step){ .sql = sql_upsert_state, .skip = !gw->wnstates };
-	j->steps[8] = gw_outbox_clear_step(gw);   /* the acknowledged alerts' rows */
+	/* The acknowledged alerts' outbox rows; not in a retry, so that a
+	 * failing DELETE can never be what sets a batch aside. */
+	j->steps[8] = (struct net_pg_step){ .skip = true };
+	if (!gw->wfails && !gw->wstaging)
+		j->steps[8] = gw_outbox_clear_step(gw);
 	j->steps[9].sql = "COMMIT";
 	j->nsteps = 10;
 	gw->writing = true;
