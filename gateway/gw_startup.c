@@ -8,9 +8,9 @@
  * vehicle_state are loaded and MQTT is connected (the broker holds the
  * session's messages meanwhile), so a restart resumes exactly where the
  * spool ends (the load also counts the alert outbox's rows, which the
- * connect replays). Zones are loaded again on NOTIFY hazgate_zones, on SIGHUP and
- * after a reconnect: parsed off to the side and swapped in, or refused
- * with the old set kept.
+ * connect replays). Zones are loaded again on NOTIFY hazgate_zones, on
+ * SIGHUP and after a reconnect: parsed off to the side and swapped in, or
+ * refused with the old set kept.
  */
 #include "gateway/gateway-internal.h"
 
