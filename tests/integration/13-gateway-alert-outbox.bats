@@ -113,6 +113,38 @@ check_received() {
   [ "$(metric hazgate_alerts_unpublished)" = "0" ]
 }
 
+@test "outbox: a backlog of 1,200 alerts is replayed in pages, each vehicle's in order" {
+  sub_open t13-p
+  local before=$(metric hazgate_messages_received_total)
+  for i in $(seq 1 400); do
+    echo "{\"vehicle\":\"P$i\",\"ts\":\"2020-01-02T00:00:01Z\",\"lat\":38.5,\"lon\":113.5,\"seq\":1}"
+    echo "{\"vehicle\":\"P$i\",\"ts\":\"2020-01-02T00:00:02Z\",\"lat\":38.6,\"lon\":113.5,\"seq\":2}"
+    echo "{\"vehicle\":\"P$i\",\"ts\":\"2020-01-02T00:00:03Z\",\"lat\":38.5,\"lon\":113.5,\"seq\":3}"
+  done > "$GWDIR/p.ndjson"
+  pg_stop
+  pub_lines "$GWDIR/p.ndjson"
+  for i in $(seq 1 300); do
+    [ "$(metric hazgate_messages_received_total)" -ge $((before + 1200)) ] && break; sleep 0.1
+  done
+  [ "$(metric hazgate_messages_received_total)" -ge $((before + 1200)) ]
+  sleep 0.3
+  mqtt_stop
+  pg_start
+  wait_sql "SELECT count(*) FROM alerts WHERE vehicle LIKE 'P%'" "1200" 60
+  [ "$(metric hazgate_alerts_unpublished)" = "1200" ]
+  local n=$(grep -c 'event=alerts_replayed' "$GWDIR/log")
+  mqtt_start
+  sub_read t13-p 1200 "$GWDIR/p.mqtt"
+  [ "$(grep -c . "$GWDIR/p.mqtt")" = "1200" ]
+  diff <(cut -d' ' -f2- "$GWDIR/p.mqtt" | jq -r .id | sort -n) \
+       <(q "SELECT id FROM alerts WHERE vehicle LIKE 'P%' ORDER BY id")
+  # Per vehicle, in ascending id (zone_enter, zone_exit, zone_enter).
+  cut -d' ' -f2- "$GWDIR/p.mqtt" | jq -r '"\(.vehicle) \(.id)"' |
+    awk '$1 in last && $2 <= last[$1] { bad++ } { last[$1] = $2 } END { exit bad > 0 }'
+  wait_sql "SELECT count(*) FROM alert_outbox" "0"
+  [ "$(grep -c 'event=alerts_replayed' "$GWDIR/log")" -gt "$n" ]
+}
+
 @test "item 6: alerts longer than 4,096 and 8,000 bytes are stored, published and announced" {
   local n5=$(printf 'L%.0s' $(seq 1 5000)) n9=$(printf 'N%.0s' $(seq 1 9000))
   local z5='{"type":"Feature","properties":{"id":201,"name":"'$n5'","kind":"restricted","radius_m":500},"geometry":{"type":"Point","coordinates":[114.5,38.5]}}'
