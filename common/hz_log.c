@@ -5,6 +5,9 @@
  * write(2), so lines from one process never interleave and a line is never
  * half-written by a crash in the middle of it. The timestamp is the wall
  * clock in UTC with milliseconds. The level is the one process-wide state.
+ * A control character in the caller's text (a tab or a newline in a value,
+ * such as a server's multi-line message) becomes a space here, the one
+ * place, so that a line is always one line of key=value pairs.
  */
 #include "common/hz_log.h"
 
@@ -72,6 +75,9 @@ hz_log(enum hz_log_level level, const char *event, const char *fmt, ...)
 		n = head - 1;   /* nothing after the event: no trailing space */
 	if (n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
+	for (size_t i = head; i < n; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = ' ';
 	line[n++] = '\n';
 	if (write(STDERR_FILENO, line, n) < 0) {
 		/* nowhere left to say it */

@@ -34,6 +34,7 @@ bool hz_log_enabled(enum hz_log_level level);
  * One line "ts=... level=... event=EVENT <fmt...>" on stderr, written with
  * one write(2) so that lines never interleave. FMT continues the line with
  * key=value pairs (an empty result adds nothing, not even the space).
+ * Control characters in it (tabs, newlines, DEL) are written as spaces.
  * A line longer than 2 KiB is cut. Never fails: when stderr cannot be
  * written there is nowhere left to say so.
  */

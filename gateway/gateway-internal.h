@@ -14,8 +14,9 @@
  *                 vehicle_state load, zone reloads; gw_kick
  *   gw_in.c       message in: decode, engine, the current batch, seal
  *   gw_writer.c   the spool and its writer: append, room, group commit,
- *                 set-aside records, alerts published after COMMIT; the end
- *                 of the drain
+ *                 set-aside records; the end of the drain
+ *   gw_outbox.c   the alert outbox: alerts published after COMMIT, their
+ *                 PUBACKs, the replay at start and on every reconnect
  *   gw_metrics.c  counters, histograms, /metrics text, /healthz
  */
 #ifndef HAZGATE_GATEWAY_INTERNAL_H
@@ -50,6 +51,35 @@ enum gw_phase { GW_PHASE_START, GW_PHASE_REPLAY, GW_PHASE_LOAD, GW_PHASE_RUN };
  * 28-56 ms with every process below half a core). */
 #define GW_GROUP_RECORDS 64
 #define GW_GROUP_BATCHES 8
+
+/* The alert outbox (gw_outbox.c, schema/006_alert_outbox.sql): an alert
+ * handed to libmosquitto (sent, with its mid) or acknowledged by the broker
+ * (acked; clearing once its outbox row's DELETE is under way), until that
+ * DELETE commits. In the order handed over. */
+enum gw_ob_state { GW_OB_SENT, GW_OB_ACKED, GW_OB_CLEARING };
+struct gw_ob_ent {
+	int64_t id;
+	int mid;
+	enum gw_ob_state state;
+};
+struct gw_outbox {
+	struct gw_ob_ent *e;
+	size_t n, cap;
+	size_t hint;             /* where the next PUBACK's search starts */
+	size_t nacked;           /* entries acked or clearing */
+	int64_t rows;            /* outbox rows: counted at load, then kept;
+	                            rows - nacked are unpublished (the gauge) */
+	bool replay_due;         /* publish from the table before anything new */
+	bool replay_busy;
+	bool stalled;            /* a publish failed: no replay before the next connect */
+	bool clear_busy;         /* a DELETE under way (its own or the writer's) */
+	unsigned gen, page_gen;  /* MQTT connections; the page's */
+	int64_t after;           /* the replay's last id */
+	char after_s[24];
+	const char *page_param[1], *clear_param[1];
+	struct gw_buf ids;       /* "{id,...}": the DELETE's parameter */
+	struct net_pg_job rjob, cjob;
+};
 
 struct gw {
 	struct event_base *base;
@@ -95,6 +125,7 @@ struct gw {
 	uint64_t staged_id;
 	struct gw_buf wpub;      /* new alerts: (vehicle, JSON) pairs, NUL terminated */
 	size_t npub;             /* ... how many, published after COMMIT */
+	struct gw_outbox ob;     /* gw_outbox.c */
 	const char *wparams[1];
 	/* other jobs */
 	struct net_pg_job sjob, pjob, zjob, ljob;
@@ -153,10 +184,39 @@ void gw_spool_append(struct gw *gw);
 bool gw_writer_kick(struct gw *gw);
 /* While draining: stop (gw_drain_finish) once everything is in the spool
  * and the spool is written, or cannot be (PostgreSQL away, not running),
- * after the broker has acknowledged the alerts published. */
+ * and the outbox rows of the alerts acknowledged are deleted
+ * (gw_outbox_drained; no wait for PUBACKs). */
 void gw_drain_check(struct gw *gw);
 /* Disconnect MQTT, log what the spool keeps, leave the loop. */
 void gw_drain_finish(struct gw *gw);
+
+/* ---- the alert outbox (gw_outbox.c) ------------------------------------- */
+
+/* The outbox rows' count (the load's step: sql, then its result). */
+extern const char gw_outbox_count_sql[];
+void gw_outbox_count_result(void *arg, const PGresult *res);
+/* A transaction committed npub new alerts, (vehicle, JSON) pairs in batch
+ * order at pub: published now (connected, no replay due), else left to the
+ * replay. Their outbox rows were written by the same transaction. */
+void gw_outbox_committed(struct gw *gw, const char *pub, size_t npub);
+/* A step of the writer's transaction that deletes the rows of the alerts
+ * acknowledged so far (marked clearing), or a skipped step when there are
+ * none; then the transaction's end: ok (deleted) or not (acked again). */
+struct net_pg_step gw_outbox_clear_step(struct gw *gw);
+void gw_outbox_clear_end(struct gw *gw, bool ok);
+/* Start what is due and can start: a replay page (connected, PostgreSQL
+ * ready, few publishes in flight), a DELETE of its own when the writer is
+ * idle. Running phase only. */
+void gw_outbox_kick(struct gw *gw);
+/* net_mqtt's callbacks, arg = the gw: a connection (a replay is due) or its
+ * loss; a PUBACK. */
+void gw_outbox_mqtt_state(void *arg, bool connected);
+void gw_outbox_on_published(void *arg, int mid);
+/* The drain's last step: true when no DELETE is under way or due (else it
+ * starts one, and activates ev_drainpoll when it ends). Unacknowledged alerts
+ * stay in the outbox for the next start. */
+bool gw_outbox_drained(struct gw *gw);
+void gw_outbox_free(struct gw_outbox *ob);
 
 /* ---- metrics (gw_metrics.c) --------------------------------------------- */
 

@@ -61,9 +61,16 @@ on_flush(evutil_socket_t fd, short what, void *arg)
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
+	struct gw *gw = arg;
+
 	(void)fd;
 	(void)what;
-	gw_in_tick(arg);
+	/* Silence while the gateway itself is cut off from the broker is not
+	 * the trackers': no tracker_silent then (the clock restarts at the
+	 * reconnect, on_mqtt_state). */
+	if (gw->mqtt && !net_mqtt_connected(gw->mqtt))
+		return;
+	gw_in_tick(gw);
 }
 
 static void
@@ -157,6 +164,21 @@ gw_drain(struct gw *gw)
 	gw_drain_check(gw);
 }
 
+/* ---- the broker's connection ---------------------------------------------------- */
+
+/* Counted (gw_in.c); the trackers' silence clock restarts (on_tick); the
+ * outbox replays what waits (gw_outbox.c). */
+static void
+on_mqtt_state(void *arg, bool connected)
+{
+	struct gw *gw = arg;
+
+	gw_in_mqtt_state(arg, connected);
+	if (connected && gw->engine)
+		gf_engine_silence_restart(gw->engine, hz_now_us());
+	gw_outbox_mqtt_state(arg, connected);
+}
+
 /* ---- life cycle -------------------------------------------------------------- */
 
 static void
@@ -212,7 +234,8 @@ gw_new(struct event_base *base, const struct gw_config *cfg, const char *cfg_pat
 	struct hz_queue_options qo;
 	struct net_mqtt_conf nmc;
 	struct net_pg_conf npc;
-	struct net_mqtt_cbs mc = { .on_message = gw_in_message, .on_state = gw_in_mqtt_state };
+	struct net_mqtt_cbs mc = { .on_message = gw_in_message, .on_state = on_mqtt_state,
+				   .on_published = gw_outbox_on_published };
 	struct net_pg_cbs pc = { .on_ready = gw_on_pg_ready, .on_down = gw_on_pg_down,
 				.on_notify = gw_on_pg_notify };
 	int rc;
@@ -314,6 +337,7 @@ gw_free(struct gw *gw)
 	gw_batch_free(&gw->sealed);
 	gw_buf_free(&gw->wpub);
 	gw_buf_free(&gw->wconv);
+	gw_outbox_free(&gw->ob);
 	free(gw->sbuf);
 	free(gw);
 }

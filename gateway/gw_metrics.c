@@ -144,9 +144,14 @@ gw_metrics_render(const struct gw *gw, struct gw_buf *o)
 		outf(o, "hazgate_alerts_total{kind=\"%s\"} %" PRIu64 "\n",
 		     gf_alert_kind_name((enum gf_alert_kind)k), m->alerts[k]);
 	counter(o, "alerts_written_total", "alerts inserted (new rows)", m->alerts_written);
-	counter(o, "alerts_published_total", "alerts published after commit", m->alerts_published);
-	counter(o, "alerts_publish_failed_total", "alerts not queued for MQTT",
+	counter(o, "alerts_published_total", "alerts acknowledged by the broker (PUBACK)",
+		m->alerts_published);
+	counter(o, "alerts_publish_failed_total",
+		"alert publishes refused by the MQTT library (out of memory, too large)",
 		m->alerts_publish_failed);
+	gauge(o, "alerts_unpublished", "alerts committed and not yet acknowledged by the broker"
+	      " (the alert outbox)", gw->ob.rows > (int64_t)gw->ob.nacked ?
+	      (double)(gw->ob.rows - (int64_t)gw->ob.nacked) : 0);
 	counter(o, "batches_committed_total", "batches committed", m->batches_committed);
 	counter(o, "transactions_committed_total", "write transactions committed (a group of batches each)",
 		m->transactions_committed);

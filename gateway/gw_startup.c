@@ -7,9 +7,10 @@
  * writes what it holds), and only once it is written the zones and
  * vehicle_state are loaded and MQTT is connected (the broker holds the
  * session's messages meanwhile), so a restart resumes exactly where the
- * spool ends. Zones are loaded again on NOTIFY hazgate_zones, on SIGHUP and
- * after a reconnect: parsed off to the side and swapped in, or refused
- * with the old set kept.
+ * spool ends (the load also counts the alert outbox's rows, which the
+ * connect replays). Zones are loaded again on NOTIFY hazgate_zones, on
+ * SIGHUP and after a reconnect: parsed off to the side and swapped in, or
+ * refused with the old set kept.
  */
 #include "gateway/gateway-internal.h"
 
@@ -224,7 +225,9 @@ start_load(struct gw *gw)
 	memset(j, 0, sizeof(*j));
 	j->steps[0] = (struct net_pg_step){ .sql = sql_zones, .on_result = zones_result };
 	j->steps[1] = (struct net_pg_step){ .sql = sql_states, .on_result = states_result };
-	j->nsteps = 2;
+	j->steps[2] = (struct net_pg_step){ .sql = gw_outbox_count_sql,
+					   .on_result = gw_outbox_count_result };
+	j->nsteps = 3;
 	j->done = load_done;
 	j->arg = gw;
 	gw->ljob_busy = true;

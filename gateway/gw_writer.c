@@ -10,17 +10,19 @@
  * already there fails with unique_violation and is written again by COPY
  * into a temporary staging table and INSERT ... SELECT ... ON CONFLICT DO
  * NOTHING. After COMMIT the records are acknowledged, and only then are the
- * new alerts published. A record the batch parser refuses is set aside as
+ * new alerts published (gw_outbox.c: their outbox rows are written by the
+ * same transaction, and deleted by a later one once the broker has
+ * acknowledged them). A record the batch parser refuses is set aside as
  * a file and skipped; one the server refuses retry_limit times, skipped.
  * A record written twice (crash after COMMIT, before the acknowledgement)
  * adds nothing: positions and alerts have unique keys.
  *
  * Alerts go by COPY into a staging table as the alerts table's columns
  * with the tail of their JSON; one INSERT ... ON CONFLICT DO NOTHING moves
- * them and returns the new ones' JSON with their id, which pg_notify sent
- * and MQTT publishes as is after COMMIT. A record of the previous format
- * ("HGB1", alerts as JSON) has its alerts converted as it is read
- * (gw_batch_v1_alerts).
+ * them, writes their outbox rows and returns the new ones' JSON with their
+ * id, which pg_notify sent and MQTT publishes as is after COMMIT. A record
+ * of the previous format ("HGB1", alerts as JSON) has its alerts converted
+ * as it is read (gw_batch_v1_alerts).
  *
  * Copies: a batch's COPY text goes to the spool file from the batch's own
  * buffers (hz_queue_appendv: header and sections in one writev), comes
@@ -71,19 +73,25 @@ static const char sql_copy_alert[] =
 	" detail, tail) FROM STDIN";
 /* The alerts arrive as the table's columns (ord numbers them in batch
  * order) with the tail of their JSON; the JSON with the new id is made
- * here once: sent by pg_notify (delivered at COMMIT) and returned, in
- * batch order, for MQTT. Only new alerts come back. */
+ * here once: written into the alert outbox with the alert (gw_outbox.c:
+ * published until the broker's PUBACK), sent by pg_notify (delivered at
+ * COMMIT) and returned, in batch order, for MQTT. Only new alerts come
+ * back. A NOTIFY payload must be shorter than 8000 bytes: a longer alert
+ * is announced as {"id":N} (listeners read the row). */
 static const char sql_insert_alert[] =
 	"WITH ins AS (INSERT INTO alerts (kind, severity, vehicle, zone_id, zone_name, ts, lat,"
 	"  lon, speed_kmh, detail)"
 	"  SELECT kind, severity, vehicle, zone_id, zone_name, ts, lat, lon, speed_kmh, detail"
 	"  FROM hg_alert ORDER BY ord ON CONFLICT DO NOTHING"
-	"  RETURNING id, kind, vehicle, zone_id, ts)"
-	" SELECT vehicle, payload, pg_notify('hazgate_alerts', payload)"
-	" FROM (SELECT a.vehicle, '{\"id\":' || ins.id || a.tail AS payload"
+	"  RETURNING id, kind, vehicle, zone_id, ts),"
+	" n AS (SELECT ins.id, a.vehicle, a.ord, '{\"id\":' || ins.id || a.tail AS payload"
 	"  FROM ins JOIN hg_alert a ON a.kind = ins.kind AND a.vehicle = ins.vehicle"
-	"   AND a.ts = ins.ts AND a.zone_id IS NOT DISTINCT FROM ins.zone_id"
-	"  ORDER BY a.ord) n";
+	"   AND a.ts = ins.ts AND a.zone_id IS NOT DISTINCT FROM ins.zone_id),"
+	" ob AS (INSERT INTO alert_outbox (alert_id, vehicle, payload)"
+	"  SELECT id, vehicle, payload FROM n)"
+	" SELECT vehicle, payload, pg_notify('hazgate_alerts', CASE WHEN octet_length(payload) < 8000"
+	"  THEN payload ELSE '{\"id\":' || id || '}' END)"
+	" FROM (SELECT id, vehicle, payload FROM n ORDER BY ord) s";
 static const char sql_copy_rejects[] =
 	"COPY rejects (topic, payload, reason, message, received_at) FROM STDIN";
 static const char sql_copy_state[] =
@@ -181,41 +189,13 @@ w_alert_result(void *arg, const PGresult *res)
 		if (gw_buf_add(&gw->wpub, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0) + 1) ||
 		    gw_buf_add(&gw->wpub, PQgetvalue(res, i, 1), (size_t)PQgetlength(res, i, 1) + 1)) {
 			gw->wpub.len = len;
-			gw->m.alerts_publish_failed++;   /* in the table, not published */
-			hz_log(HZ_LOG_ERROR, "alert_publish_failed", "why=\"out of memory\"");
+			gw->m.alerts_publish_failed++;
+			hz_log(HZ_LOG_ERROR, "alert_publish_failed", "why=\"out of memory\""
+			       " action=\"kept in the outbox for the replay\"");
+			gw->ob.replay_due = true;   /* this alert, and those after it */
 			continue;
 		}
 		gw->npub++;
-	}
-}
-
-/* The payloads the previous builds refused to publish (another issue
- * decides what to do with longer alerts; this keeps the behaviour). */
-#define GW_ALERT_PAYLOAD_MAX 4096
-
-static void
-publish_alerts(struct gw *gw)
-{
-	const char *p = gw->wpub.p;
-	char topic[GW_TOPIC_MAX + ING_VEHICLE_MAX + 2];
-
-	if (!gw->mqtt)
-		return;
-	for (size_t i = 0; i < gw->npub; i++) {
-		const char *vehicle = p, *payload = p + strlen(p) + 1;
-		size_t n = strlen(payload);
-
-		p = payload + n + 1;
-		gw->m.alerts_written++;
-		snprintf(topic, sizeof(topic), "%s/%s", gw->cfg.mqtt.alerts_topic, vehicle);
-		if (n >= GW_ALERT_PAYLOAD_MAX ||
-		    net_mqtt_publish(gw->mqtt, topic, payload, n, false) != 0) {
-			gw->m.alerts_publish_failed++;
-			hz_log(HZ_LOG_ERROR, "alert_publish_failed", "id=%lld topic=%s",
-			       strtoll(payload + 6, NULL, 10), topic);
-		} else {
-			gw->m.alerts_published++;
-		}
 	}
 }
 
@@ -225,6 +205,7 @@ w_done(void *arg, int err, const char *msg)
 	struct gw *gw = arg;
 
 	gw->writing = false;
+	gw_outbox_clear_end(gw, err == NET_PG_OK);
 	if (err == NET_PG_EDUP && !gw->wstaging) {
 		/* Some rows are already stored: write it again, de-duplicated. */
 		hz_queue_rewind(gw->spool);
@@ -245,7 +226,7 @@ w_done(void *arg, int err, const char *msg)
 		gw->wfails = 0;
 		for (size_t i = 0; i < gw->nwids; i++)
 			hz_queue_ack(gw->spool, gw->wids[i]);
-		publish_alerts(gw);
+		gw_outbox_committed(gw, gw->wpub.p, gw->npub);
 		if (gw->spool_full)
 			gw_spool_append(gw);
 		if (gw->spool_full && !gw->held &&
@@ -441,8 +422,8 @@ take_group(struct gw *gw)
 	return HZ_QUEUE_OK;
 }
 
-bool
-gw_writer_kick(struct gw *gw)
+static bool
+writer_kick(struct gw *gw)
 {
 	struct net_pg_job *j = &gw->wjob;
 	int rc;
@@ -480,12 +461,26 @@ gw_writer_kick(struct gw *gw)
 	j->steps[6] = (struct net_pg_step){ .sql = sql_copy_state, .chunks = gw->wchunks[3],
 					   .nchunks = gw->nwchunks[3], .skip = !gw->wnstates };
 	j->steps[7] = (struct net_pg_step){ .sql = sql_upsert_state, .skip = !gw->wnstates };
-	j->steps[8].sql = "COMMIT";
-	j->nsteps = 9;
+	/* The acknowledged alerts' outbox rows; not in a retry, so that a
+	 * failing DELETE can never be what sets a batch aside. */
+	j->steps[8] = (struct net_pg_step){ .skip = true };
+	if (!gw->wfails && !gw->wstaging)
+		j->steps[8] = gw_outbox_clear_step(gw);
+	j->steps[9].sql = "COMMIT";
+	j->nsteps = 10;
 	gw->writing = true;
 	gw->wstart_us = hz_mono_us();
 	net_pg_submit(gw->pg, j);
 	return false;
+}
+
+bool
+gw_writer_kick(struct gw *gw)
+{
+	bool empty = writer_kick(gw);
+
+	gw_outbox_kick(gw);   /* after: a transaction just started takes its DELETE */
+	return empty;
 }
 
 /* ---- drain ------------------------------------------------------------------- */
@@ -517,13 +512,11 @@ gw_drain_check(struct gw *gw)
 	 * when the database is not there to take it. */
 	if ((st.pending == 0 && !gw->writing) || !net_pg_ready(gw->pg) ||
 	    gw->phase != GW_PHASE_RUN) {
-		/* Let the broker acknowledge the alerts already published. */
-		if (gw->mqtt && net_mqtt_unacked(gw->mqtt) > 0) {
-			struct timeval tv = { 0, 50000 };
-
-			event_add(gw->ev_drainpoll, &tv);
+		/* No wait for PUBACKs (the socket is no longer read): what the
+		 * broker has not acknowledged stays in the alert outbox for the
+		 * next start. Only the rows of those it has are deleted. */
+		if (!gw_outbox_drained(gw))
 			return;
-		}
 		gw_drain_finish(gw);
 	}
 }

@@ -286,6 +286,12 @@ int gf_engine_fix(gf_engine *e, const struct gf_fix *fix, gf_alert_cb cb,
  * only. Returns the number of alerts emitted. */
 size_t gf_engine_tick(gf_engine *e, int64_t now_us, gf_alert_cb cb, void *arg);
 
+/* The daemon was cut off from its trackers (its broker link) until now_us:
+ * silence is measured again from now_us for every vehicle not yet reported
+ * silent, as if its latest fix had been received then. A vehicle already
+ * reported stays so until its next fix. */
+void gf_engine_silence_restart(gf_engine *e, int64_t now_us);
+
 /* Vehicles known to the engine. */
 size_t gf_engine_vehicle_count(const gf_engine *e);
 

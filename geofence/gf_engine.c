@@ -634,6 +634,18 @@ gf_engine_tick(gf_engine *e, int64_t now_us, gf_alert_cb cb, void *arg)
 	return n;
 }
 
+void
+gf_engine_silence_restart(gf_engine *e, int64_t now_us)
+{
+	if (e == NULL)
+		return;
+	for (size_t i = 0; i < e->nv; i++) {
+		struct gf_vehicle *v = &e->v[i];
+		if ((v->flags & (V_HAVE_FIX | V_SILENT)) == V_HAVE_FIX && v->rx_us < now_us)
+			v->rx_us = now_us;
+	}
+}
+
 /* ---- state blob ------------------------------------------------------
  * "HGVS" u8 version(1) u8 flags u16 nent i64 last_us f64 lat f64 lon,
  * nent x (i64 zone_id, i64 enter_us, u16 outside, u8 flags), u32 CRC-32

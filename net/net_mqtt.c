@@ -627,8 +627,13 @@ net_mqtt_publish(struct net_mqtt *m, const char *topic, const void *payload, siz
                 bool retain)
 {
 	int mid = 0;
-	int rc = mosquitto_publish(m->mosq, &mid, topic, (int)len, payload, 1, retain);
+	int rc;
 
+	if (len > MQTT_MAX_PAYLOAD)
+		return NET_MQTT_ETOOBIG;
+	rc = mosquitto_publish(m->mosq, &mid, topic, (int)len, payload, 1, retain);
+	if (rc == MOSQ_ERR_PAYLOAD_SIZE || rc == MOSQ_ERR_OVERSIZE_PACKET)
+		return NET_MQTT_ETOOBIG;
 	if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN)
 		return -1;
 	m->unacked++;

@@ -59,9 +59,16 @@ void net_mqtt_start(struct net_mqtt *m);
 /* Stop/resume reading: while paused, messages stay with the broker. */
 void net_mqtt_pause(struct net_mqtt *m, bool paused);
 bool net_mqtt_connected(const struct net_mqtt *m);
+/* net_mqtt_publish's refusal of a payload too large for MQTT (256 MiB) or
+ * for the broker's maximum packet size (MQTT 5): sending it again will not
+ * help. */
+#define NET_MQTT_ETOOBIG (-2)
+
 /* QoS 1 publish; returns its message id (> 0: on_published gets it with
- * the PUBACK) or -1 (not queued). While disconnected the message is
- * queued by libmosquitto and sent on reconnect (same session). */
+ * the PUBACK), NET_MQTT_ETOOBIG, or -1 (not queued: out of memory, bad
+ * topic). While disconnected the message is queued by libmosquitto and
+ * sent on reconnect (same session); libmosquitto also sends again, with the
+ * same mid, what was not acknowledged when a link was lost. */
 int net_mqtt_publish(struct net_mqtt *m, const char *topic, const void *payload, size_t len,
                     bool retain);
 /* Publishes not yet acknowledged by the broker. */

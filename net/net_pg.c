@@ -18,6 +18,10 @@
  * the job with NET_PG_ESQL after a ROLLBACK; a lost link ends the running
  * and every queued job with NET_PG_ELINK, and reconnects with backoff.
  *
+ * The server's notices (a WARNING such as "terminating connection due to
+ * immediate shutdown command", a NOTICE of a statement) are log lines
+ * (event=pg_notice), never libpq's raw text on stderr.
+ *
  * Limits: one statement in flight at a time (no pipeline mode; the batch
  * transaction is a handful of round trips, whatever its size).
  */
@@ -63,6 +67,35 @@ struct net_pg {
 
 static void start_connect(struct net_pg *pg);
 static void run_next(struct net_pg *pg);
+
+/* A server's message inside why="...": its double quotes become single
+ * ones (hz_log turns its newlines and tabs into spaces). */
+static void
+unquote(char *s)
+{
+	for (; *s; s++)
+		if (*s == '"')
+			*s = '\'';
+}
+
+/* libpq's notice receiver: a notice or warning of the server as a log line
+ * (libpq's default prints its raw text on stderr). */
+static void
+on_notice(void *arg, const PGresult *res)
+{
+	const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *text = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	char why[512];
+
+	(void)arg;
+	snprintf(why, sizeof(why), "%s", text ? text : PQresultErrorMessage(res));
+	unquote(why);
+	hz_log(sev && strcmp(sev, "WARNING") == 0 ? HZ_LOG_WARN :
+	       sev && (strcmp(sev, "DEBUG") == 0 || strcmp(sev, "LOG") == 0) ? HZ_LOG_DEBUG :
+	       HZ_LOG_INFO, "pg_notice", "severity=%s sqlstate=%s why=\"%s\"",
+	       sev ? sev : "?", state ? state : "?", why);
+}
 
 static void
 close_conn(struct net_pg *pg)
@@ -122,9 +155,7 @@ link_lost(struct net_pg *pg, const char *why)
 	char msg[512];
 
 	snprintf(msg, sizeof(msg), "%s", why && *why ? why : "connection lost");
-	for (char *p = msg; *p; p++)
-		if (*p == '\n' || *p == '"')
-			*p = ' ';
+	unquote(msg);
 	close_conn(pg);
 	pg->state = PG_DOWN;
 	hz_log(was_up ? HZ_LOG_ERROR : HZ_LOG_WARN, was_up ? "pg_lost" : "pg_connect_failed",
@@ -314,9 +345,7 @@ handle_result(struct net_pg *pg, PGresult *res)
 			snprintf(pg->sqlstate, sizeof(pg->sqlstate), "%s", st ? st : "");
 
 			snprintf(pg->errmsg, sizeof(pg->errmsg), "%s", e && *e ? e : "statement failed");
-			for (char *p = pg->errmsg; *p; p++)
-				if (*p == '\n' || *p == '"')
-					*p = ' ';
+			unquote(pg->errmsg);
 		}
 		pg->step_failed = true;
 		break;
@@ -440,6 +469,7 @@ connect_to(struct net_pg *pg, const char *hostaddr)
 		link_lost(pg, pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
 		return;
 	}
+	PQsetNoticeReceiver(pg->conn, on_notice, pg);
 	pg->state = PG_CONNECTING;
 	pg->ev_poll = event_new(pg->base, PQsocket(pg->conn), EV_WRITE, on_poll, pg);
 	event_add(pg->ev_poll, NULL);

@@ -3,7 +3,8 @@
 # tracker_silent by the wall clock (a timer in the daemon, here with
 # silent_after_s = 2), stored and published; its next fix raises
 # tracker_resumed. The state survives a restart: a vehicle silent across it
-# is still reported once.
+# is still reported once. While the broker is away nobody is silent: the
+# clock restarts at the reconnect.
 
 load "$HG_SRCDIR/tests/data/gateway/helpers.bash"
 
@@ -64,6 +65,28 @@ fix() {
   wait_sql "SELECT count(*) FROM alerts WHERE vehicle = 'S1' AND kind = 'tracker_silent'" "2" 10
   sleep 1
   [ "$(q "SELECT count(*) FROM alerts WHERE vehicle = 'S2' AND kind = 'tracker_silent'")" = "1" ]
+  run gw_stop
+  [ "$output" = "0" ]
+}
+
+@test "10 no tracker_silent while the broker is away; the clock restarts at the reconnect" {
+  gw_start
+  fix S3 1
+  wait_sql "SELECT count(*) FROM positions WHERE vehicle = 'S3'" "1"
+  local connects=$(metric hazgate_mqtt_connects_total)
+  mqtt_stop
+  # Twice silent_after_s without the broker: the gateway hears nobody,
+  # which is not the trackers' fault.
+  sleep 4
+  [ "$(q "SELECT count(*) FROM alerts WHERE vehicle = 'S3'")" = "0" ]
+  local back=$(now_ts)
+  mqtt_start
+  for i in $(seq 1 100); do [ "$(metric hazgate_mqtt_connects_total)" -gt "$connects" ] && break; sleep 0.1; done
+  [ "$(metric hazgate_mqtt_connects_total)" -gt "$connects" ]
+  [ "$(q "SELECT count(*) FROM alerts WHERE vehicle = 'S3'")" = "0" ]
+  # Silent again 2 s after the reconnect, if it still says nothing.
+  wait_sql "SELECT count(*) FROM alerts WHERE vehicle = 'S3' AND kind = 'tracker_silent'" "1" 10
+  [ "$(q "SELECT ts - interval '2 s' >= '$back' FROM alerts WHERE vehicle = 'S3'")" = "t" ]
   run gw_stop
   [ "$output" = "0" ]
 }

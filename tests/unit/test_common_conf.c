@@ -540,6 +540,14 @@ log_long(void)
 	hz_log(HZ_LOG_WARN, "long", "v=%s", big);
 }
 
+/* A server's message as libpq gives it: lines, and a COPY row's tabs. */
+static void
+log_controls(void)
+{
+	hz_log(HZ_LOG_ERROR, "batch_failed", "why=\"%s\"",
+	       "ERROR:  bad\nCONTEXT:  COPY positions, line 1: \"a\tb\"\r\n\x7f");
+}
+
 static void
 test_log(void **state)
 {
@@ -567,6 +575,10 @@ test_log(void **state)
 	out = capture_stderr(log_long);
 	assert_int_equal(strlen(out), 2047);
 	assert_int_equal(out[2046], '\n');
+	/* Tabs, newlines, CR, DEL in a value: spaces; one line. */
+	out = capture_stderr(log_controls);
+	assert_string_equal(out + 27, " level=error event=batch_failed why=\"ERROR:  bad CONTEXT:  "
+			    "COPY positions, line 1: \"a b\"   \"\n");
 }
 
 int

@@ -819,6 +819,40 @@ test_engine_tick_by_receive_time(void **state)
 	gf_zoneset_free(zs);
 }
 
+/* The daemon's link to the trackers came back: silence counts from then
+ * for those not yet reported; one already reported is not reported again. */
+static void
+test_engine_silence_restart(void **state)
+{
+	(void)state;
+	gf_zoneset *zs = scen_set();
+	struct gf_options opt;
+	gf_options_default(&opt);
+	gf_engine *e = NULL;
+	assert_int_equal(gf_engine_new(&opt, zs, NULL, &e), GF_OK);
+	int64_t t0 = T(T0), s = 1000000;
+	struct gf_fix fx = {"V9", t0, P_OUT, false, 0, NULL, t0};
+	assert_int_equal(gf_engine_fix(e, &fx, NULL, NULL, NULL), GF_OK);
+	fx.vehicle = "V8";
+	assert_int_equal(gf_engine_fix(e, &fx, NULL, NULL, NULL), GF_OK);
+	struct collect c = {.buf = ""};
+	assert_int_equal(gf_engine_tick(e, t0 + 300 * s, collect_cb, &c), 2);
+	/* V9 talks again (received at t0 + 400 s); the link is lost after
+	 * and back at t0 + 1000 s. */
+	fx.vehicle = "V9";
+	fx.ts_us = t0 + s;
+	fx.rx_us = t0 + 400 * s;
+	assert_int_equal(gf_engine_fix(e, &fx, NULL, NULL, NULL), GF_OK);
+	gf_engine_silence_restart(NULL, t0);
+	gf_engine_silence_restart(e, t0 + 100 * s);   /* never backwards */
+	gf_engine_silence_restart(e, t0 + 1000 * s);
+	assert_int_equal(gf_engine_tick(e, t0 + 1300 * s - 1, collect_cb, &c), 0);
+	assert_int_equal(gf_engine_tick(e, t0 + 1300 * s, collect_cb, &c), 1);
+	assert_string_equal(c.buf, "tracker_silent:-@0 tracker_silent:-@0 tracker_silent:-@0");
+	gf_engine_free(e);
+	gf_zoneset_free(zs);
+}
+
 static void
 test_engine_zone_swap_carries_state(void **state)
 {
@@ -1302,6 +1336,7 @@ main(void)
 	ONE(test_engine_zone_ids_and_late_fix);
 	ONE(test_engine_tick_silent_once);
 	ONE(test_engine_tick_by_receive_time);
+	ONE(test_engine_silence_restart);
 	ONE(test_engine_zone_swap_carries_state);
 	ONE(test_state_blob_round_trip);
 	ONE(test_alert_json_exact);
