@@ -6,7 +6,8 @@
  * start and stop of everything the server owns.
  *
  * Bounds against slow or greedy clients: evhttp's header and body limits
- * (max_header_bytes, max_body_bytes: 413), timeout_s on every read and
+ * (max_header_bytes; 4 x max_body_bytes, its 413 being an HTML page, so
+ * that a body above max_body_bytes gets this server's JSON 413), timeout_s on every read and
  * write, and at most max_connections connections. evhttp (libevent 2.1)
  * has no connection limit and no hook at accept: each new connection's
  * bufferevent is made here (evhttp_set_bevcb) and, before any of its I/O
@@ -205,6 +206,13 @@ on_request(struct evhttp_request *req, void *arg)
 	snprintf(c->addr, sizeof(c->addr), "%s", peer ? peer : "-");
 	if (w->stopping) {
 		web_reply_error(c, 503, "stopping");
+		return;
+	}
+	/* evhttp's own limit is 4 x max_body_bytes (its 413 is an HTML page):
+	 * this one answers in JSON. */
+	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > w->cfg.web.max_body_bytes) {
+		web_reply_error(c, 413, "the body is larger than %llu bytes",
+				(unsigned long long)w->cfg.web.max_body_bytes);
 		return;
 	}
 	if (!path || !*path)
@@ -601,7 +609,7 @@ web_new(struct event_base *base, const struct web_config *cfg)
 	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
 				   EVHTTP_REQ_DELETE);
 	evhttp_set_max_headers_size(w->http, (ev_ssize_t)w->cfg.web.max_header_bytes);
-	evhttp_set_max_body_size(w->http, (ev_ssize_t)w->cfg.web.max_body_bytes);
+	evhttp_set_max_body_size(w->http, (ev_ssize_t)(4 * w->cfg.web.max_body_bytes));
 	evhttp_set_timeout(w->http, w->cfg.web.timeout_s);
 	evhttp_set_bevcb(w->http, on_bev, w);
 	evhttp_set_gencb(w->http, on_request, w);
