@@ -357,9 +357,16 @@ alert_id() { q "SELECT id FROM alerts WHERE vehicle = '晋A60001' AND kind = '$1
   "$CTL" users add tmpuser --role viewer --password-file "$WEBDIR/tmp.pw" > /dev/null
   login tmpuser temp-pass-1 "$WEBDIR/t.jar" > /dev/null
   [ "$(code -b "$WEBDIR/t.jar" "$B/api/v1/alerts")" = 200 ]
-  "$CTL" users disable tmpuser
+  # A new password ends the sessions; the old password no longer works.
+  echo 'temp-pass-2' > "$WEBDIR/tmp.pw"
+  "$CTL" users passwd tmpuser --password-file "$WEBDIR/tmp.pw"
   [ "$(code -b "$WEBDIR/t.jar" "$B/api/v1/alerts")" = 401 ]
   [ "$(code -d '{"user":"tmpuser","password":"temp-pass-1"}' "$B/api/v1/session")" = 401 ]
+  login tmpuser temp-pass-2 "$WEBDIR/t.jar" > /dev/null
+  [ "$(code -b "$WEBDIR/t.jar" "$B/api/v1/alerts")" = 200 ]
+  "$CTL" users disable tmpuser
+  [ "$(code -b "$WEBDIR/t.jar" "$B/api/v1/alerts")" = 401 ]
+  [ "$(code -d '{"user":"tmpuser","password":"temp-pass-2"}' "$B/api/v1/session")" = 401 ]
   run "$CTL" users list --format json
   [[ "$output" == *'"name":"tmpuser","role":"viewer","disabled":true'* ]]
 }
@@ -421,6 +428,38 @@ alert_id() { q "SELECT id FROM alerts WHERE vehicle = '晋A60001' AND kind = '$1
   [ "$(code -b "$WEBDIR/i.jar" "$B/api/v1/alerts")" = 200 ]
   sleep 2.2
   [ "$(code -b "$WEBDIR/i.jar" "$B/api/v1/alerts")" = 401 ]
+  web_stop
+  web_start "$WEBDIR/web.conf"
+}
+
+@test "slow clients cannot exhaust connections or memory: a limit, then timeout_s frees them" {
+  web_stop
+  web_conf "$WEBDIR/slow.conf" "max_connections = 20
+timeout_s = 2"
+  web_start "$WEBDIR/slow.conf"
+  # 60 clients that send half a request and then nothing.
+  python3 - "$WEB_PORT" > "$WEBDIR/slow.out" 2>&1 <<'PY' &
+import socket, sys, time
+held = []
+for i in range(60):
+    c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    c.send(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    held.append(c)
+time.sleep(8)
+PY
+  local py=$!
+  sleep 1
+  run curl -s "http://127.0.0.1:$WEB_MPORT/metrics"
+  open=$(echo "$output" | awk '$1 == "hazgate_web_connections" { print $2 }')
+  refused=$(echo "$output" | awk '$1 == "hazgate_web_connections_refused_total" { print $2 }')
+  [ "$open" -le 21 ]
+  [ "$refused" -ge 39 ]
+  rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$(cat "$WEBDIR/pid")/status")
+  [ "$rss" -lt 100000 ]
+  # timeout_s closes the slow ones: the board answers again while they hang on.
+  sleep 2.5
+  [ "$(code --max-time 3 "$B/")" = 200 ]
+  kill "$py" 2>/dev/null || true
   web_stop
   web_start "$WEBDIR/web.conf"
 }
