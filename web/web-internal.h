@@ -152,7 +152,9 @@ struct web_call {
 	char *note;                     /* ack note (malloc'd) */
 	char password[WEB_PASSWORD_MAX + 1];
 	char pwhash[256];
-	bool found;                     /* a row came back */
+	bool found;                     /* a row came back (a document was made) */
+	bool doc_made;                  /* the document is made here: none is a 500, not a 404 */
+	const char *doc_type;           /* its Content-Type (NULL: JSON) */
 	bool verified;                  /* the worker's answer */
 	char secret[WEB_SECRET_HEX + 1];/* a new session id */
 	struct evbuffer *out;           /* the answer's body */

@@ -209,6 +209,15 @@ alert_id() { q "SELECT id FROM alerts WHERE vehicle = '晋A60001' AND kind = '$1
   sid=$(echo "$cookie" | sed 's/.*hazgate_session=\([0-9a-f]*\).*/\1/')
   [ "$(q "SELECT count(*) FROM web_sessions WHERE id_hash = sha256(convert_to('$sid', 'UTF8'))")" = 1 ]
   [ "$(q "SELECT count(*) FROM web_sessions WHERE encode(id_hash, 'hex') = '$sid' OR csrf = '$sid'")" = 0 ]
+  # The board's login reads accounts but cannot change them (no way to
+  # raise a role through the board), nor write what the gateway writes.
+  run psql -XqAt -U hgweb -c "UPDATE web_users SET role = 'admin' WHERE name = 'vic'"
+  [ "$status" -ne 0 ]; [[ "$output" == *"permission denied"* ]]
+  run psql -XqAt -U hgweb -c "INSERT INTO web_tokens (name, role, token_hash) VALUES ('x', 'dispatcher', sha256('x'))"
+  [ "$status" -ne 0 ]; [[ "$output" == *"permission denied"* ]]
+  run psql -XqAt -U hgweb -c "DELETE FROM alerts"
+  [ "$status" -ne 0 ]; [[ "$output" == *"permission denied"* ]]
+  [ "$(psql -XqAt -U hgweb -c "SELECT role FROM web_users WHERE name = 'vic'")" = viewer ]
 }
 
 @test "alerts: the gateway's alert, filters, since_id, limit" {
