@@ -1,7 +1,8 @@
 /*
  * web-internal.h - what the files of hazgate-web's server share (web_core.c,
- * web_auth.c, web_api.c, web_static.c, web_db.c): the server, one call (a
- * request being answered), the database pool and the password worker.
+ * web_auth.c, web_api.c, web_static.c, web_db.c, web_call.c): the server,
+ * one call (a request being answered), the database pool, the password
+ * worker, the failed-login throttle.
  *
  * A request's life: web_core routes it; an API call authenticates (cookie
  * or bearer token, one statement), is checked for its role and CSRF token,
@@ -30,6 +31,7 @@ struct evhttp_request;
 struct web_stream;
 struct web_hooks;
 
+/* Roles (web_call.c): viewer < dispatcher < admin. */
 enum web_role { WEB_ROLE_NONE = 0, WEB_ROLE_VIEWER, WEB_ROLE_DISPATCHER, WEB_ROLE_ADMIN };
 
 /* "viewer", "dispatcher", "admin"; WEB_ROLE_NONE for anything else. */
@@ -98,8 +100,6 @@ int64_t web_throttle_wait(struct web_throttle *t, const char *user, const char *
 void web_throttle_note(struct web_throttle *t, const char *user, const char *addr, bool ok,
                        int64_t now_us);
 
-/* ---- roles and answers (web_call.c) ---------------------------------------- */
-
 /* ---- the server ------------------------------------------------------------ */
 
 struct web_counters {
@@ -165,6 +165,8 @@ struct web_call {
 	char errmsg[256];               /* a refused statement's message */
 };
 
+/* ---- answers (web_call.c) ------------------------------------------------------ */
+
 /* Answer c and free it: status with the body c->out (JSON unless type
  * says otherwise). */
 void web_reply(struct web_call *c, int status, const char *type);
@@ -176,7 +178,8 @@ struct json_t;
 void web_json_reply(struct web_call *c, int status, struct json_t *j);
 /* 400 naming the parameter. */
 void web_reply_bad(struct web_call *c, const struct web_bad *bad);
-/* Free c without answering (the server is stopping). */
+/* Free c without answering (the server is stopping; the stream took the
+ * request). */
 void web_call_free(struct web_call *c);
 
 /* ---- endpoints -------------------------------------------------------------- */

@@ -459,7 +459,6 @@ get_stream(struct web_call *c)
 	/* Last-Event-ID comes as a header; a query is left to the stream. */
 	web_security_headers(c->req);
 	web_stream_attach(c->w->stream, c->req);
-	c->w->n.status[2]++;
 	web_call_free(c);
 }
 
