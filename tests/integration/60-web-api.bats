@@ -380,6 +380,30 @@ alert_id() { q "SELECT id FROM alerts WHERE vehicle = '晋A60001' AND kind = '$1
   [[ "$output" == *'"name":"tmpuser","role":"viewer","disabled":true'* ]]
 }
 
+@test "hazgate-ctl users and tokens refuse bad arguments and say why" {
+  run "$CTL" users add newbie
+  [ "$status" -eq 2 ]; [[ "$output" == *"needs --role viewer, dispatcher or admin"* ]]
+  run "$CTL" users add newbie --role boss --password-file "$WEBDIR/vic.pw"
+  [ "$status" -eq 2 ]
+  run "$CTL" users add newbie --role viewer < /dev/null
+  [ "$status" -eq 2 ]; [[ "$output" == *"no terminal to ask the password on"* ]]
+  run "$CTL" users add alice --role viewer --password-file "$WEBDIR/vic.pw"
+  [ "$status" -eq 1 ]; [[ "$output" == *"already a user 'alice'"* ]]
+  run "$CTL" users passwd nobody --password-file "$WEBDIR/vic.pw"
+  [ "$status" -eq 1 ]; [[ "$output" == *"no user 'nobody'"* ]]
+  run "$CTL" users frob alice
+  [ "$status" -eq 2 ]
+  run "$CTL" tokens add bot --role admin
+  [ "$status" -eq 2 ]
+  run "$CTL" tokens revoke nothing
+  [ "$status" -eq 1 ]
+  [ "$(q "SELECT count(*) FROM web_users WHERE name = 'newbie'")" = 0 ]
+  # The password file is read up to its first newline only.
+  printf 'line-one\nline-two\n' > "$WEBDIR/two.pw"
+  "$CTL" users add twoline --role viewer --password-file "$WEBDIR/two.pw" > /dev/null
+  [ "$(code -d '{"user":"twoline","password":"line-one"}' "$B/api/v1/session")" = 200 ]
+}
+
 @test "bearer tokens: viewer reads, dispatcher acks without CSRF, revoked is 401" {
   vt=$("$CTL" tokens add feed --role viewer)
   dt=$("$CTL" tokens add city --role dispatcher)
