@@ -77,14 +77,20 @@ bool web_result_ok(struct web_call *c, const PGresult *res);
 void web_job_set(struct web_call *c, size_t i, const char *sql, int nparams,
                  void (*on_result)(void *arg, const PGresult *res));
 
-/* ---- the password worker (web_auth.c) --------------------------------------- */
+/* ---- the workers (web_worker.c) ------------------------------------------- */
 
 struct web_worker;
 
-/* A thread that runs crypto_pwhash_str_verify off the loop, and hands the
- * result back on the loop through a pipe. NULL when it cannot start. */
+/* A thread for work that must not stall the loop (a password check, a
+ * track export), its results handed back on the loop through a pipe.
+ * NULL when it cannot start. */
 struct web_worker *web_worker_new(struct event_base *base);
+/* Stops the thread; calls still queued are freed unanswered. */
 void web_worker_free(struct web_worker *wk);
+/* Queue c: work(c) on the thread, then after(c) on the loop. Returns
+ * false when WORKER_QUEUE_MAX calls wait already (the caller answers 503). */
+bool web_worker_run(struct web_worker *wk, struct web_call *c, void (*work)(struct web_call *c),
+                    void (*after)(struct web_call *c));
 
 /* ---- failed logins (web_auth.c) ------------------------------------------- */
 
@@ -124,7 +130,8 @@ struct web {
 	struct net_pg_conf pgc;
 	struct web_stream *stream;
 	struct web_hooks *hooks;
-	struct web_worker *worker;
+	struct web_worker *worker;      /* password checks */
+	struct web_worker *exporter;    /* track exports */
 	struct web_throttle *throttle;
 	struct web_counters n;
 	bool stopping;
@@ -160,7 +167,11 @@ struct web_call {
 	struct evbuffer *out;           /* the answer's body */
 	struct web_track_q track;
 	struct web_call *next_done;     /* the worker's queue */
-	void (*after)(struct web_call *c);      /* the worker's answer, on the loop */
+	void (*work)(struct web_call *c);       /* on a worker's thread */
+	void (*after)(struct web_call *c);      /* then on the loop */
+	PGresult *res;                  /* a result kept for a worker (PQcopyResult) */
+	char *text;                     /* what the worker wrote (malloc'd) */
+	size_t textlen;
 	void (*authed)(struct web_call *c);     /* after web_auth_begin */
 	char errmsg[256];               /* a refused statement's message */
 };
@@ -196,9 +207,6 @@ void web_static_serve(struct web_call *c, const char *path);
 /* web_auth.c: POST and DELETE /api/v1/session. */
 void web_auth_login(struct web_call *c);
 void web_auth_logout(struct web_call *c);
-/* web_worker: verify c->password against c->pwhash on the worker, then
- * done(c) on the loop with c->verified set. */
-void web_worker_verify(struct web_worker *wk, struct web_call *c, void (*done)(struct web_call *c));
 
 /* Security headers every answer carries. */
 void web_security_headers(struct evhttp_request *req);

@@ -3,7 +3,8 @@
  * (web_auth.c): the role each needs, its parameters, its statement, its
  * answer. The JSON of lists is made by PostgreSQL (json_agg over
  * schema/004_web.sql's hazgate_web_alert and hazgate_web_time) and passed
- * on as is; the track by ctl_track_write, hazgate-ctl track's writer.
+ * on as is; the track by ctl_track_write, hazgate-ctl track's writer, on
+ * the exporter thread (a vehicle-day takes tens of milliseconds to write).
  *
  *   viewer      GET alerts, alerts/{id}/events, vehicles, vehicles/{plate},
  *               vehicles/{plate}/track, zones, stream, config
@@ -316,26 +317,60 @@ static const char *const track_types[] = {
 	"application/geo+json", "application/gpx+xml; charset=utf-8", "text/csv; charset=utf-8",
 };
 
+/* Keep the rows for the exporter: the result itself is net_pg's. */
 static void
 on_track(void *arg, const PGresult *res)
 {
 	struct web_call *c = arg;
-	static const enum ctl_format fmts[] = { CTL_FMT_GEOJSON, CTL_FMT_GPX, CTL_FMT_CSV };
-	char *text = NULL;
-	size_t len = 0;
-	FILE *fp;
 
 	if (!web_result_ok(c, res))
 		return;
-	fp = open_memstream(&text, &len);
+	PQclear(c->res);
+	c->res = PQcopyResult(res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+}
+
+/* On the exporter's thread: hazgate-ctl track's writer into c->text. */
+static void
+track_work(struct web_call *c)
+{
+	static const enum ctl_format fmts[] = { CTL_FMT_GEOJSON, CTL_FMT_GPX, CTL_FMT_CSV };
+	FILE *fp = open_memstream(&c->text, &c->textlen);
+
 	if (!fp)
 		return;
-	ctl_track_write(fp, fmts[c->track.format], c->path.vehicle, c->pbuf[1], c->pbuf[2], res);
-	if (fclose(fp) == 0 && text) {
-		evbuffer_add(c->out, text, len);
-		c->found = true;
+	ctl_track_write(fp, fmts[c->track.format], c->path.vehicle, c->pbuf[1], c->pbuf[2], c->res);
+	if (fclose(fp) != 0) {
+		free(c->text);
+		c->text = NULL;
 	}
-	free(text);
+}
+
+static void
+track_written(struct web_call *c)
+{
+	if (c->w->stopping) {
+		web_call_free(c);
+		return;
+	}
+	if (!c->text) {
+		web_reply_error(c, 500, "out of memory");
+		return;
+	}
+	evbuffer_add(c->out, c->text, c->textlen);
+	web_reply(c, 200, track_types[c->track.format]);
+}
+
+static void
+track_read(struct web_call *c, int err, const char *msg)
+{
+	if (db_failed(c, err, msg))
+		return;
+	if (!c->res) {
+		web_reply_error(c, 500, "out of memory");
+		return;
+	}
+	if (!web_worker_run(c->w->exporter, c, track_work, track_written))
+		web_reply_error(c, 503, "too many exports at once; try again");
 }
 
 static void
@@ -353,10 +388,8 @@ get_track(struct web_call *c)
 	c->params[0] = c->path.vehicle;
 	c->params[1] = c->pbuf[1];
 	c->params[2] = c->pbuf[2];
-	c->doc_type = track_types[c->track.format];
-	c->doc_made = true;
 	web_job_set(c, 0, ctl_track_sql, 3, on_track);
-	web_db_run(c, doc_done);
+	web_db_run(c, track_read);
 }
 
 /* ---- GET /api/v1/zones[?at=T] ---------------------------------------------------------- */
