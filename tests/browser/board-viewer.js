@@ -1,7 +1,8 @@
 /*
  * board-viewer.js: a viewer sees the open alert but has no ack button
  * (not in the list, the banner or the vehicle panel), and the same POST
- * the page would send, with the viewer's own CSRF token, gets 403.
+ * the page would send, with the viewer's own CSRF token, gets 403. The
+ * browser asks for Chinese, so the board speaks Chinese.
  *
  * Env: HG_WEB_URL, HG_ARTEFACTS, HG_VIEWER, HG_VIEWER_PW, HG_OPEN_ALERT_ID,
  * HG_OPEN_ALERT_PLATE.
@@ -15,6 +16,8 @@ run('board-viewer', async (page) => {
 	await login(page, env('HG_VIEWER'), env('HG_VIEWER_PW'));
 	const row = '#alert-list li[data-id="' + id + '"]';
 	await page.waitForSelector(row + '.open', { timeout: 10000 });
+	assert.equal(await page.$eval('[data-tab="alerts"]', (e) => e.textContent), '告警', 'a Chinese browser gets Chinese');
+	assert.equal(await page.$eval(row + ' .kind', (e) => e.textContent), '闯入禁区');
 	const buttons = await page.evaluate(() => ({
 		anyAck: Array.from(document.querySelectorAll('button.ack')).filter((b) => b.offsetParent !== null).length,
 		role: window.hazgateBoard.stats().role

@@ -37,7 +37,9 @@ function log(...args) {
 }
 
 async function launch() {
-	const args = ['--autoplay-policy=no-user-gesture-required', '--lang=' + env('HG_BROWSER_LANG', 'en-US'),
+	/* headless chromium takes navigator.languages from --accept-lang */
+	const lang = env('HG_BROWSER_LANG', 'en-US');
+	const args = ['--autoplay-policy=no-user-gesture-required', '--lang=' + lang, '--accept-lang=' + lang,
 		'--window-size=1400,850', '--disable-dev-shm-usage'];
 	if (process.getuid && process.getuid() === 0)
 		args.push('--no-sandbox');

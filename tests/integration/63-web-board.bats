@@ -132,12 +132,12 @@ teardown_file() {
   [ "$(q "SELECT count(*) FROM alert_events WHERE alert_id = $id AND kind = 'ack' AND board_user = 'disp'")" = 1 ]
 }
 
-@test "a viewer has no ack button and its forged POST gets 403; the alert stays open" {
+@test "a viewer (Chinese browser, Chinese board) has no ack button and its forged POST gets 403; the alert stays open" {
   fix 晋A99002 37.7470 112.6280 15 180 > "$GWDIR/v.ndjson"
   pub_lines "$GWDIR/v.ndjson"
   wait_sql "SELECT count(*) FROM alerts WHERE vehicle = '晋A99002' AND kind = 'prohibited_entry'" 1
   id=$(q "SELECT id FROM alerts WHERE vehicle = '晋A99002' AND kind = 'prohibited_entry'")
-  HG_OPEN_ALERT_ID=$id HG_OPEN_ALERT_PLATE=晋A99002 run browser board-viewer
+  HG_BROWSER_LANG=zh-CN HG_OPEN_ALERT_ID=$id HG_OPEN_ALERT_PLATE=晋A99002 run browser board-viewer
   echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" == *"forged POST answered 403"* ]]

@@ -7,8 +7,9 @@
  * over /api/v1, then opens EventSource('/api/v1/stream'). The browser
  * reconnects by itself and sends Last-Event-ID, so the server replays the
  * alerts missed; when the stream is closed for good (a server restart
- * answering an error, a session that ended) the page opens a new one and
- * asks GET /api/v1/alerts?since_id= for what it missed. Position events
+ * answering an error, a session that ended) the page opens a new one with
+ * ?last_event_id= the newest alert it has, and the server replays from
+ * there. An alert seen twice is shown once (by id). Position events
  * are kept per vehicle and applied once a second, so the map redraws at
  * most once a second per vehicle whatever the rate of fixes.
  *
@@ -206,8 +207,20 @@
 		await loadZones();
 		await Promise.all([loadVehicles(), loadOpenAlerts()]);
 		await loadAlertList();
+		await loadLastId();
 		recomputeStates();
-		updateCounts();
+		queueRender();
+	}
+
+	/* The newest alert id, whatever the filters: where the stream resumes. */
+	async function loadLastId() {
+		try {
+			const newest = await HZAPI.get('/api/v1/alerts', { limit: 1 });
+			if (newest && newest.length)
+				lastAlertId = Math.max(lastAlertId, newest[0].id);
+		} catch (e) {
+			/* the lists' ids will do */
+		}
 	}
 
 	async function loadZones() {
@@ -312,13 +325,15 @@
 	function openStream() {
 		closeStream();
 		setStreamState('connecting');
-		const es = new EventSource('/api/v1/stream');
+		/* last_event_id: the server first replays every alert after the
+		 * newest this page has (those committed while it loaded, or while
+		 * it had no stream); the browser's own reconnects send
+		 * Last-Event-ID, which the server prefers */
+		const es = new EventSource('/api/v1/stream' + (lastAlertId > 0 ? '?last_event_id=' + lastAlertId : ''));
 		stream = es;
 		es.onopen = () => {
 			setStreamState('live');
 			streamRetry = 1000;
-			/* what was committed before this stream began: since the last id seen */
-			catchUp();
 		};
 		es.onerror = () => {
 			if (es !== stream)
@@ -362,17 +377,6 @@
 			return JSON.parse(s);
 		} catch (e) {
 			return null;
-		}
-	}
-
-	async function catchUp() {
-		if (!lastAlertId)
-			return;
-		try {
-			const list = await HZAPI.get('/api/v1/alerts', { since_id: lastAlertId, limit: 10000 });
-			(list || []).forEach((a) => onAlert(a, true));
-		} catch (e) {
-			/* the stream itself goes on */
 		}
 	}
 
