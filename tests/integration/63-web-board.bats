@@ -58,7 +58,7 @@ web_start() {
 fix() {
   jq -nc --arg v "$1" --argjson lat "$2" --argjson lon "$3" --argjson s "$4" --argjson h "$5" \
      --arg ts "${6:-$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)}" \
-     '{vehicle:$v, ts:$ts, lat:$lat, lon:$lon, speed_kmh:$s, heading:$h, un:"1203", hazard_class:"3", carrier:"Taiyuan Hazmat"}'
+     '{vehicle:$v, ts:$ts, lat:$lat, lon:$lon, speed_kmh:$s, heading:$h, un:"1203", hazard_class:"3"}'
 }
 
 setup_file() {

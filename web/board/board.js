@@ -123,7 +123,6 @@
 		$('login').hidden = true;
 		$('app').hidden = false;
 		$('whoami').textContent = me.user + ' (' + me.role + ')';
-		document.body.classList.toggle('can-ack', canAck());
 		if (!booted)
 			await boot();
 		else {
@@ -183,7 +182,6 @@
 	/* ------------------------------------------------------------ loading */
 
 	async function boot() {
-		booted = true;
 		try {
 			const c = await HZAPI.get('/api/v1/config');
 			if (c)
@@ -192,6 +190,7 @@
 			if (e.status === 401)
 				return;
 		}
+		booted = true;
 		HZI.setTimeZone(config.timezone);
 		HZMAP.init($('map'), config, selectVehicle);
 		buildFilters();
@@ -263,6 +262,11 @@
 				lastAlertId = Math.max(lastAlertId, a.id);
 				if (a.severity === 'critical' && now - Date.parse(a.ts) < FLASH_RECENT_MS)
 					flashing.add(a.id);
+			});
+			/* acknowledged while this page was not listening */
+			flashing.forEach((id) => {
+				if (!openAlerts.has(id))
+					flashing.delete(id);
 			});
 		} catch (e) {
 			/* as above */
