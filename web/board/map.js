@@ -104,7 +104,54 @@ window.HZMAP = (function () {
 		L.control.scale({ imperial: false }).addTo(map);
 		map.setView([37.8, 112.55], 10);
 		map.on('zoomend', restyleCorridors);
+		map.on('click', (e) => {
+			const plate = tankerAt(e.containerPoint);
+			if (plate && onVehicleClick)
+				onVehicleClick(plate);
+		});
+		map.on('mousemove', onHover);
+		map.on('mouseout', () => hoverTip.remove());
 		return map;
+	}
+
+	/* The tankers' canvas takes no pointer events (it covers the whole map
+	 * and would hide the zones from the mouse): a click or a hover is
+	 * matched here to the nearest tanker within a few pixels. */
+	const HIT_PX = 9;
+	const hoverTip = L.tooltip({ direction: 'top', offset: [0, -8] });
+	let hoverAt = 0;
+
+	function tankerAt(containerPt) {
+		const at = map.containerPointToLayerPoint(containerPt);
+		let best = null, bestD = HIT_PX * HIT_PX;
+		tankers.forEach((m, plate) => {
+			const p = m._point;	/* the marker's layer point, as Leaflet projected it */
+			if (!p)
+				return;
+			const d = (p.x - at.x) * (p.x - at.x) + (p.y - at.y) * (p.y - at.y);
+			if (d <= bestD) {
+				bestD = d;
+				best = plate;
+			}
+		});
+		return best;
+	}
+
+	function onHover(e) {
+		const now = Date.now();
+		if (now - hoverAt < 60)
+			return;
+		hoverAt = now;
+		const plate = tankerAt(e.containerPoint);
+		if (!plate) {
+			hoverTip.remove();
+			map.getContainer().classList.remove('over-tanker');
+			return;
+		}
+		map.getContainer().classList.add('over-tanker');
+		hoverTip.setLatLng(tankers.get(plate).getLatLng()).setContent(textTip([plate]));
+		if (!map.hasLayer(hoverTip))
+			hoverTip.addTo(map);
 	}
 
 	/* metres per screen pixel at latitude lat, at the current zoom */
@@ -222,11 +269,10 @@ window.HZMAP = (function () {
 		const ll = [pos.lat, pos.lon];
 		const arrow = state !== 'stopped' && state !== 'silent';
 		if (!m) {
-			m = new TankerMarker(ll, Object.assign({ renderer: tankerRenderer, heading: pos.heading, arrow: arrow, pane: 'tankers' }, tankerStyle(state)));
+			m = new TankerMarker(ll, Object.assign({ renderer: tankerRenderer, heading: pos.heading, arrow: arrow, pane: 'tankers',
+				interactive: false }, tankerStyle(state)));
 			m.hzPlate = plate;
 			m.hzState = state;
-			m.on('click', () => onVehicleClick && onVehicleClick(plate));
-			m.bindTooltip(() => textTip([plate]), { direction: 'top', offset: [0, -6] });
 			tankers.set(plate, m);
 			tankerLayer.addLayer(m);
 		} else {
