@@ -27,6 +27,7 @@
 	const POSITION_FLUSH_MS = 1000;		/* position events applied at most once a second per vehicle */
 	const LIST_MAX = 500;			/* alert rows drawn */
 	const BEEP_EVERY_MS = 1500;
+	const ZONES_EVERY_MS = 60 * 1000;	/* zones reloaded: which are in force changes with the clock */
 
 	const $ = (id) => document.getElementById(id);
 	const t = HZI.t;
@@ -200,6 +201,7 @@
 		setInterval(tick, 1000);
 		setInterval(flushPositions, POSITION_FLUSH_MS);
 		setInterval(beepIfNeeded, BEEP_EVERY_MS);
+		setInterval(loadZones, ZONES_EVERY_MS);
 	}
 
 	async function loadAll() {
@@ -222,9 +224,17 @@
 		}
 	}
 
+	let zonesText = null;
+
+	/* The zones, drawn again only when they changed (an import, a zone
+	 * coming into or out of force). */
 	async function loadZones() {
 		try {
 			const fc = await HZAPI.get('/api/v1/zones');
+			const text = JSON.stringify(fc);
+			if (text === zonesText)
+				return;
+			zonesText = text;
 			zonesById.clear();
 			(fc && fc.features ? fc.features : []).forEach((f) => {
 				const p = f.properties || {};
@@ -627,6 +637,9 @@
 
 	function renderAlerts() {
 		const list = $('alert-list');
+		/* a board open for days keeps what its list shows, not every alert */
+		if (alerts.size > LIST_MAX * 1.5)
+			sortedAlerts().slice(LIST_MAX).forEach((a) => alerts.delete(a.id));
 		const openTrails = new Set(Array.from(list.querySelectorAll('li[data-trail="1"]')).map((n) => n.dataset.id));
 		clear(list);
 		const items = sortedAlerts().slice(0, LIST_MAX);
