@@ -93,7 +93,7 @@ run('board-alert-ack', async (page) => {
 
 	/* a second ack, as the page would send it: 409 */
 	const again = await page.evaluate(async (id) => {
-		const s = JSON.parse(sessionStorage.getItem('hazgate.session'));
+		const s = await (await fetch('/api/v1/config')).json();	/* the session's CSRF token */
 		const r = await fetch('/api/v1/alerts/' + id + '/ack', { method: 'POST',
 			headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf }, body: '{"note":"again"}' });
 		return r.status;

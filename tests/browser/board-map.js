@@ -3,7 +3,8 @@
  * kind, a hole as a second ring, the corridor at its width in metres, the
  * circle), and $HG_TANKERS_N tanker markers, each in its state's colour
  * on the canvas (moving, stopped, silent); a click on a tanker opens its
- * panel; its track replays with the slider; the language switches.
+ * panel; its track replays with the slider; the language switches; a
+ * reload keeps the session.
  *
  * Env: HG_WEB_URL, HG_ARTEFACTS, HG_DISPATCHER, HG_DISPATCHER_PW,
  * HG_TANKERS_N, HG_ZONES_N, HG_MOVING, HG_STOPPED, HG_SILENT (plates),
@@ -104,4 +105,12 @@ run('board-map', async (page) => {
 	await page.evaluate(() => window.hazgateBoard.fit());
 	await sleep(500);
 	await shot(page, 'board-map');
+
+	/* a reload keeps the session: no login form, the same user, live again */
+	await page.reload({ waitUntil: 'domcontentloaded' });
+	await page.waitForFunction((u) => {
+		const s = window.hazgateBoard && window.hazgateBoard.stats();
+		return s && s.user === u && s.stream === 'live';
+	}, { timeout: 20000 }, env('HG_DISPATCHER'));
+	assert.equal(await page.$eval('#login', (e) => e.hidden), true);
 });

@@ -34,7 +34,7 @@ run('board-viewer', async (page) => {
 	await shot(page, 'board-viewer');
 
 	const status = await page.evaluate(async (id) => {
-		const s = JSON.parse(sessionStorage.getItem('hazgate.session'));
+		const s = await (await fetch('/api/v1/config')).json();	/* the session's CSRF token */
 		const r = await fetch('/api/v1/alerts/' + id + '/ack', { method: 'POST',
 			headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf }, body: '{"note":"forged"}' });
 		return r.status;

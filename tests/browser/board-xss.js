@@ -2,7 +2,8 @@
  * board-xss.js: a zone named <img src=x onerror=alert(1)> (and an alert in
  * it) renders as those characters: in the zones panel, the zone filter,
  * the alert list and the map's tooltip; no dialog opens (lib.js fails the
- * test on any) and no img element exists.
+ * test on any) and no img element exists. Then log out: the login form
+ * comes back and the API answers 401.
  *
  * Env: HG_WEB_URL, HG_ARTEFACTS, HG_DISPATCHER, HG_DISPATCHER_PW,
  * HG_XSS_NAME, HG_XSS_ZONE_ID, HG_XSS_PLATE.
@@ -49,4 +50,10 @@ run('board-xss', async (page) => {
 	const imgs = await page.evaluate(() => document.querySelectorAll('img').length);
 	assert.equal(imgs, 0, 'no img element in the page');
 	await shot(page, 'board-xss');
+
+	/* log out: the form again, and the session is over for the API too */
+	await page.click('#logout');
+	await page.waitForSelector('#login-user', { visible: true, timeout: 10000 });
+	const after = await page.evaluate(async () => (await fetch('/api/v1/alerts?limit=1')).status);
+	assert.equal(after, 401, 'logged out');
 });

@@ -116,11 +116,6 @@
 	async function loggedIn(s) {
 		me = { user: s.user, role: s.role, csrf: s.csrf };
 		HZAPI.setCsrf(me.csrf);
-		try {
-			sessionStorage.setItem('hazgate.session', JSON.stringify(me));
-		} catch (e) {
-			/* no storage: a reload asks to log in again */
-		}
 		$('login').hidden = true;
 		$('app').hidden = false;
 		$('whoami').textContent = me.user + ' (' + me.role + ')';
@@ -138,11 +133,6 @@
 		} catch (e) {
 			/* the session may be gone already */
 		}
-		try {
-			sessionStorage.removeItem('hazgate.session');
-		} catch (e) {
-			/* nothing kept */
-		}
 		window.location.reload();
 	}
 
@@ -153,29 +143,16 @@
 		showLogin(t('login.expired'));
 	}
 
-	/* A reloaded page: is the cookie's session still good? */
+	/* A reloaded page: is the cookie's session still good? GET
+	 * /api/v1/config answers anyone, and names the user, role and CSRF
+	 * token of a valid session. */
 	async function resume() {
 		try {
-			const s = await HZAPI.probe('/api/v1/session');
-			if (s && s.user)
-				return loggedIn(s);
+			const c = await HZAPI.probe('/api/v1/config');
+			if (c && c.user && c.role && c.csrf)
+				return loggedIn({ user: c.user, role: c.role, csrf: c.csrf });
 		} catch (e) {
-			if (e.status === 401)
-				return showLogin();
-		}
-		let kept = null;
-		try {
-			kept = JSON.parse(sessionStorage.getItem('hazgate.session') || 'null');
-		} catch (e) {
-			kept = null;
-		}
-		if (kept && kept.user) {
-			try {
-				await HZAPI.probe('/api/v1/alerts?limit=1');
-				return loggedIn(kept);
-			} catch (e) {
-				/* gone: log in */
-			}
+			/* not logged in, or no server: the form says so when used */
 		}
 		return showLogin();
 	}
