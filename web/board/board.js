@@ -227,7 +227,7 @@
 
 	async function loadVehicles() {
 		try {
-			const list = await HZAPI.get('/api/v1/vehicles', { limit: 10000 });
+			const list = await HZAPI.get('/api/v1/vehicles');	/* every vehicle: no limit */
 			const crit = criticalPlates();
 			(list || []).forEach((v) => {
 				vehicles.set(v.vehicle, v);
@@ -754,11 +754,12 @@
 				/* a fix the stream brought after the server's answer stays */
 				if (old.last_fix && v.last_fix && old.last_fix.ts > v.last_fix.ts)
 					v.last_fix = old.last_fix;
+				const open = v.alerts;	/* its open alerts, newest first */
+				delete v.alerts;
 				vehicles.set(plate, Object.assign(old, v));
 				renderVehicleFacts();
+				(Array.isArray(open) ? open : []).forEach((a) => openAlerts.set(a.id, a));
 			}
-			const open = await HZAPI.get('/api/v1/alerts', { open: 1, vehicle: plate, limit: 1000 });
-			(open || []).forEach((a) => openAlerts.set(a.id, a));
 		} catch (e) {
 			if (e.status === 404)
 				$('v-cargo').textContent = t('vehicle.not_found');
