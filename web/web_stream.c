@@ -31,8 +31,9 @@
  * connection is down are not made up: the next fix comes within seconds.
  *
  * A client whose socket does not take what is written (more than out_max
- * bytes pending) is dropped: its memory is bounded, and EventSource comes
- * back with Last-Event-ID. Heartbeat comments keep proxies from closing an
+ * bytes pending at a check, every CHECK_MS, or SLOW_BURST times that at
+ * any time) is dropped: its memory is bounded, and EventSource comes back
+ * with Last-Event-ID. Heartbeat comments keep proxies from closing an
  * idle stream and find dead peers.
  */
 #include "web/web_stream.h"
@@ -63,6 +64,8 @@
 #define POS_INTERVAL_US 1000000
 #define TICK_US 100000
 #define POS_JSON_MAX 8192
+#define SLOW_BURST 4
+#define CHECK_MS 500
 
 /* ---- the pure parts ----------------------------------------------------- */
 
@@ -84,7 +87,8 @@ copy_number(const char *p, size_t len, char *out, size_t cap, double lo, double 
 		i++;
 	for (; i < len && p[i] >= '0' && p[i] <= '9'; i++)
 		digits++;
-	if (digits == 0)
+	/* JSON's grammar: no leading zero ("00", "-01") */
+	if (digits == 0 || (digits > 1 && p[i - digits] == '0'))
 		return -1;
 	if (i < len && p[i] == '.') {
 		size_t f = 0;
@@ -198,7 +202,8 @@ web_pos_parse(const char *line, size_t len, struct web_pos *out)
 		char c = i < flen[6] ? f[6][i] : ',';
 
 		if (c >= '0' && c <= '9') {
-			if (++digits > 10)
+			/* at most 10 digits, no leading zero (JSON) */
+			if (++digits > 10 || (digits == 2 && f[6][i - 1] == '0'))
 				return -1;
 		} else if (c == '-' && digits == 0 && i + 1 < flen[6] && f[6][i + 1] != ',') {
 			continue;
@@ -392,7 +397,7 @@ struct web_stream {
 	size_t nclients;
 	size_t out_max;
 	int heartbeat_ms;
-	struct event *ev_heartbeat, *ev_tick;
+	struct event *ev_heartbeat, *ev_tick, *ev_check;
 	struct evbuffer *tmp, *batch, *alert;
 	int64_t seen_id;          /* the highest alert id the hub has seen */
 	bool ever_ready;
@@ -432,19 +437,36 @@ static const char sql_acks[] =
 
 static void client_drop(struct web_client *c);
 
-/* Write len bytes to c; false when c was dropped for a full buffer. */
+/* Bytes written to c that its socket has not taken yet. */
+static size_t
+client_pending(const struct web_client *c)
+{
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
+
+	return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
+}
+
+static void
+client_drop_slow(struct web_client *c, size_t pending)
+{
+	c->s->m_dropped++;
+	hz_log(HZ_LOG_WARN, "stream_client_dropped", "pending_bytes=%zu why=\"it does not read"
+	       " what it is sent; it may resume with Last-Event-ID\"", pending);
+	client_drop(c);
+}
+
+/* Write len bytes to c; false when c was dropped for a full buffer. A
+ * burst (the notifications of one read from PostgreSQL, written before
+ * the loop gets to any socket) may take a client up to SLOW_BURST times
+ * out_max; the check timer drops those still above out_max. */
 static bool
 client_send(struct web_client *c, const void *data, size_t len)
 {
 	struct web_stream *s = c->s;
-	struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
-	size_t pending = bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
+	size_t pending = client_pending(c);
 
-	if (pending + len > s->out_max) {
-		s->m_dropped++;
-		hz_log(HZ_LOG_WARN, "stream_client_dropped", "pending_bytes=%zu why=\"it does not read"
-		       " what it is sent; it may resume with Last-Event-ID\"", pending);
-		client_drop(c);
+	if (pending + len > SLOW_BURST * s->out_max) {
+		client_drop_slow(c, pending);
 		return false;
 	}
 	if (evbuffer_add(s->tmp, data, len) != 0) {
@@ -930,6 +952,24 @@ on_down(void *arg)
 	       " alerts committed meanwhile are sent when it is back\"");
 }
 
+/* Clients whose sockets have not taken out_max bytes: dropped. */
+static void
+on_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct web_stream *s = arg;
+	struct web_client *c, *next;
+
+	(void)fd;
+	(void)what;
+	for (c = s->clients; c; c = next) {
+		size_t pending = client_pending(c);
+
+		next = c->next;
+		if (pending > s->out_max)
+			client_drop_slow(c, pending);
+	}
+}
+
 static void
 on_heartbeat(evutil_socket_t fd, short what, void *arg)
 {
@@ -972,12 +1012,15 @@ web_stream_new(struct event_base *base, const struct net_pg_conf *pgc)
 	s->alert = evbuffer_new();
 	s->ev_heartbeat = event_new(base, -1, EV_PERSIST, on_heartbeat, s);
 	s->ev_tick = evtimer_new(base, on_tick, s);
-	if (!s->tmp || !s->batch || !s->alert || !s->ev_heartbeat || !s->ev_tick)
+	s->ev_check = event_new(base, -1, EV_PERSIST, on_check, s);
+	if (!s->tmp || !s->batch || !s->alert || !s->ev_heartbeat || !s->ev_tick || !s->ev_check)
 		goto err;
 	if (!(s->pg = net_pg_new(base, &c, &cbs)))
 		goto err;
 	hb = (struct timeval){ s->heartbeat_ms / 1000, (s->heartbeat_ms % 1000) * 1000 };
 	event_add(s->ev_heartbeat, &hb);
+	hb = (struct timeval){ 0, CHECK_MS * 1000 };
+	event_add(s->ev_check, &hb);
 	net_pg_start(s->pg);
 	return s;
 err:
@@ -1012,6 +1055,8 @@ web_stream_free(struct web_stream *s)
 		event_free(s->ev_heartbeat);
 	if (s->ev_tick)
 		event_free(s->ev_tick);
+	if (s->ev_check)
+		event_free(s->ev_check);
 	if (s->tmp)
 		evbuffer_free(s->tmp);
 	if (s->batch)

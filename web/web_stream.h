@@ -38,7 +38,8 @@ void web_stream_metrics(const struct web_stream *s, struct evbuffer *out);
 void web_stream_close_all(struct web_stream *s);
 
 /* Limits (defaults WEB_STREAM_OUT_MAX, WEB_STREAM_HEARTBEAT_MS): a client
- * with more than out_max bytes not yet taken by its socket is dropped (it
+ * with more than out_max bytes not yet taken by its socket at a check
+ * (twice a second), or four times that at any moment, is dropped (it
  * reconnects and resumes with Last-Event-ID); a comment line is sent to
  * every client each heartbeat_ms. 0 keeps a value. */
 #define WEB_STREAM_OUT_MAX (1024 * 1024)
