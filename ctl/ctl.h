@@ -41,6 +41,8 @@ int ctl_vehicles_main(int argc, char **argv);
 int ctl_track_main(int argc, char **argv);
 int ctl_audit_main(int argc, char **argv);
 int ctl_replay_main(int argc, char **argv);
+int ctl_users_main(int argc, char **argv);
+int ctl_tokens_main(int argc, char **argv);
 
 /* ---- diagnostics ----------------------------------------------------- */
 
@@ -222,6 +224,19 @@ json_t *ctl_json_real(const PGresult *res, int row, int col);
 json_t *ctl_json_parse(const PGresult *res, int row, int col);
 json_t *ctl_json_time(const PGresult *res, int row, int col);
 json_t *ctl_json_time_us(int64_t us);
+
+/* ---- track export (ctl_trackfmt.c; hazgate-web links it too) ----------- */
+
+/* The stored positions of one vehicle, $1, with $2 <= ts < $3 (RFC 3339),
+ * in time order: the columns ctl_track_write reads. */
+extern const char ctl_track_sql[];
+
+/* Writes the track in res (ctl_track_sql's result, borrowed) to fp in fmt
+ * (GEOJSON, GPX, CSV or JSON), as hazgate-ctl track prints it; from and to
+ * are the range as RFC 3339 UTC text (ctl_time_format). A fix GPX cannot
+ * hold (NaN) is left out with a line on stderr. */
+void ctl_track_write(FILE *fp, enum ctl_format fmt, const char *vehicle, const char *from,
+		     const char *to, const PGresult *res);
 
 
 #endif

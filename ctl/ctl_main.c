@@ -31,6 +31,8 @@ static const struct ctl_command commands[] = {
 	  "route audit: stored positions through the engine, violations and their live alerts" },
 	{ "replay", ctl_replay_main,
 	  "offline: telemetry lines through ingest and geofence, alerts out" },
+	{ "users", ctl_users_main, "hazgate-web accounts: users add|passwd|disable|enable|list" },
+	{ "tokens", ctl_tokens_main, "hazgate-web API tokens: tokens add|list|revoke" },
 };
 
 static void

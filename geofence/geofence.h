@@ -147,6 +147,10 @@ long gf_zoneset_find(const gf_zoneset *zs, int64_t id);
  * allocation failure. */
 char *gf_zoneset_export(const gf_zoneset *zs);
 
+/* Whether zone i is in force at t_us by its `active` windows (daily ones
+ * judged in tz), as the engine judges it for a fix at that time. */
+bool gf_zoneset_active(const gf_zoneset *zs, size_t i, int64_t t_us, const gf_tz *tz);
+
 /* Bytes the zone set holds (geometry, index, strings). */
 size_t gf_zoneset_memory(const gf_zoneset *zs);
 

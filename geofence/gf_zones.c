@@ -772,6 +772,14 @@ gf_zoneset_zone(const gf_zoneset *zs, size_t i, struct gf_zone_info *info)
 	return GF_OK;
 }
 
+bool
+gf_zoneset_active(const gf_zoneset *zs, size_t i, int64_t t_us, const gf_tz *tz)
+{
+	int32_t sod = -1;
+
+	return zs && i < zs->n && gf_zone_active(&zs->z[i], t_us, tz, &sod);
+}
+
 long
 gf_zoneset_find(const gf_zoneset *zs, int64_t id)
 {
