@@ -11,8 +11,7 @@ load "$HG_SRCDIR/tests/data/web/live.bash"
 
 setup_file() {
   web_setup_file
-  # a small output cap and a fast heartbeat, for the slow-client case
-  web_start 262144 1000
+  web_start
 }
 teardown_file() { web_teardown_file; }
 
@@ -58,11 +57,13 @@ teardown() { [ -n "${STREAM_PID:-}" ] && kill "$STREAM_PID" 2>/dev/null; STREAM_
   [ "$(web_metric hazgate_web_stream_alerts_replayed_total)" -ge 61 ]
 }
 
-@test "a bad Last-Event-ID or query parameter is a 400 with a JSON error" {
-  run curl -s -o "$GWDIR/e400" -w '%{http_code}' -H 'Last-Event-ID: x1' "http://127.0.0.1:$WEB_PORT/api/v1/stream"
+@test "no login: 401; a bad Last-Event-ID or query parameter: 400 with a JSON error" {
+  run curl -s -o "$GWDIR/e401" -w '%{http_code}' "http://127.0.0.1:$WEB_PORT/api/v1/stream"
+  [ "$output" = 401 ]
+  run curl -s -o "$GWDIR/e400" -w '%{http_code}' -H "$AUTH" -H 'Last-Event-ID: x1' "http://127.0.0.1:$WEB_PORT/api/v1/stream"
   [ "$output" = 400 ]
   [ "$(jq -r .error "$GWDIR/e400")" = "bad Last-Event-ID" ]
-  run curl -s -o "$GWDIR/e400" -w '%{http_code}' "http://127.0.0.1:$WEB_PORT/api/v1/stream?positions=2"
+  run curl -s -o "$GWDIR/e400" -w '%{http_code}' -H "$AUTH" "http://127.0.0.1:$WEB_PORT/api/v1/stream?positions=2"
   [ "$output" = 400 ]
   [ "$(jq -r .error "$GWDIR/e400")" = "bad parameter positions" ]
 }
@@ -125,27 +126,27 @@ teardown() { [ -n "${STREAM_PID:-}" ] && kill "$STREAM_PID" 2>/dev/null; STREAM_
 }
 
 @test "a client that does not read is dropped; the others get everything" {
-  python3 - "$WEB_PORT" > "$GWDIR/slow.out" 3>&- <<'PY' &
+  python3 - "$WEB_PORT" "$TOKEN" > "$GWDIR/slow.out" 3>&- <<'PY' &
 import socket, sys, time
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 s.connect(("127.0.0.1", int(sys.argv[1])))
-s.sendall(b"GET /api/v1/stream HTTP/1.1\r\nHost: x\r\n\r\n")
+s.sendall(("GET /api/v1/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n" % sys.argv[2]).encode())
 time.sleep(120)
 PY
   slow=$!
   stream_open "$GWDIR/s7"
   d0=$(web_metric hazgate_web_stream_clients_dropped_total)
-  # 4000 vehicles, 10 rounds more than a second apart: ~6 MB of events,
-  # more than the slow client's socket buffers and the 256 KiB cap
-  for r in $(seq 0 9); do
+  # 4000 vehicles, 12 rounds more than a second apart: ~6 MB of events,
+  # more than the slow client's socket buffers and the 1 MiB cap
+  for r in $(seq 0 11); do
     ts=$(date -u -d "@$((T0 + r))" +%Y-%m-%dT%H:%M:%SZ)
     seq 1 4000 | awk -v ts="$ts" '{ printf "{\"vehicle\":\"Q%d\",\"ts\":\"%s\",\"lat\":38.1,\"lon\":113.1}\n", $1, ts }' \
       > "$GWDIR/q.ndjson"
     pub_lines "$GWDIR/q.ndjson" tankers/Q/telemetry
     sleep 1.1
   done
-  wait_sql "SELECT count(*) FROM positions WHERE vehicle LIKE 'Q%'" 40000 60
+  wait_sql "SELECT count(*) FROM positions WHERE vehicle LIKE 'Q%'" 48000 60
   for i in $(seq 1 100); do
     [ "$(web_metric hazgate_web_stream_clients_dropped_total)" -gt "$d0" ] && break
     sleep 0.1
@@ -154,8 +155,8 @@ PY
   [ "$(web_metric hazgate_web_stream_clients_dropped_total)" -gt "$d0" ]
   grep -q 'event=stream_client_dropped' "$WEB_LOG"
   # the reader got the last round of every vehicle and is still attached
-  wait_grep 4000 "\"ts\":\"$(date -u -d "@$((T0 + 9))" +%Y-%m-%dT%H:%M:%S)" "$GWDIR/s7" 30
-  [ "$(grep -c "\"vehicle\":\"Q[0-9]*\",\"ts\":\"$(date -u -d "@$((T0 + 9))" +%Y-%m-%dT%H:%M:%S)" "$GWDIR/s7")" = 4000 ]
+  wait_grep 4000 "\"ts\":\"$(date -u -d "@$((T0 + 11))" +%Y-%m-%dT%H:%M:%S)" "$GWDIR/s7" 30
+  [ "$(grep -c "\"vehicle\":\"Q[0-9]*\",\"ts\":\"$(date -u -d "@$((T0 + 11))" +%Y-%m-%dT%H:%M:%S)" "$GWDIR/s7")" = 4000 ]
   [ "$(grep -c '"vehicle":"Q' "$GWDIR/s7")" -ge 20000 ]
   kill -0 "$STREAM_PID"
 }

@@ -37,13 +37,13 @@ teardown() {
   true
 }
 
-hook_metric() { curl -s "http://127.0.0.1:$WEB_PORT/metrics" | awk -v m="$1{hook=\"$2\"}" '$1 == m { print $2 }'; }
+hook_metric() { curl -s "http://127.0.0.1:$WEB_MPORT/metrics" | awk -v m="$1{hook=\"$2\"}" '$1 == m { print $2 }'; }
 
 @test "every committed alert is POSTed to a matching hook, signed, in order; filters apply" {
   receiver "$GWDIR/h1.log"
-  web_start --hook all "http://127.0.0.1:$RPORT/in" "$GWDIR/secret" "" "" \
-            --hook crit "http://127.0.0.1:$RPORT/crit?x=1" "$GWDIR/secret" "zone_exit, prohibited_entry" warning \
-            --hook exits "http://127.0.0.1:$RPORT/exits" "$GWDIR/secret" "zone_exit" ""
+  web_start "$(hook all "http://127.0.0.1:$RPORT/in" "$GWDIR/secret"
+               hook crit "http://127.0.0.1:$RPORT/crit?x=1" "$GWDIR/secret" "zone_exit, prohibited_entry" warning
+               hook exits "http://127.0.0.1:$RPORT/exits" "$GWDIR/secret" zone_exit)"
   # a new hook starts at the newest alert stored: nothing old is sent
   wait_sql "SELECT count(*) FROM webhook_cursors" 3
   base=$(q "SELECT coalesce(max(id), 0) FROM alerts")
@@ -70,7 +70,7 @@ hook_metric() { curl -s "http://127.0.0.1:$WEB_PORT/metrics" | awk -v m="$1{hook
 @test "the body is the alert JSON and the signature is HMAC-SHA256 of it (a wrong secret is caught)" {
   # the receiver checks with secret; this hook signs with secret2
   receiver "$GWDIR/h2.log"
-  web_start --hook wrong "http://127.0.0.1:$RPORT/in" "$GWDIR/secret2" "" ""
+  web_start "$(hook wrong "http://127.0.0.1:$RPORT/in" "$GWDIR/secret2")"
   wait_sql "SELECT count(*) FROM webhook_cursors WHERE hook = 'wrong'" 1
   fixes H2 0 1
   wait_grep 1 . "$GWDIR/h2.log"
@@ -79,7 +79,7 @@ hook_metric() { curl -s "http://127.0.0.1:$WEB_PORT/metrics" | awk -v m="$1{hook
 
 @test "a receiver answering 500 gets the alert again, with backoff, until it answers 200" {
   receiver "$GWDIR/h3.log" --fail-first 3
-  web_start --hook flaky "http://127.0.0.1:$RPORT/in" "$GWDIR/secret" "" ""
+  web_start "$(hook flaky "http://127.0.0.1:$RPORT/in" "$GWDIR/secret")"
   wait_sql "SELECT count(*) FROM webhook_cursors WHERE hook = 'flaky'" 1
   fixes H3 0 2
   wait_sql "SELECT count(*) FROM alerts WHERE vehicle = 'H3'" 2
@@ -94,7 +94,7 @@ hook_metric() { curl -s "http://127.0.0.1:$WEB_PORT/metrics" | awk -v m="$1{hook
 }
 
 @test "a receiver that is down is retried until it is up" {
-  web_start --hook late "http://127.0.0.1:$RPORT/in" "$GWDIR/secret" "" ""
+  web_start "$(hook late "http://127.0.0.1:$RPORT/in" "$GWDIR/secret")"
   wait_sql "SELECT count(*) FROM webhook_cursors WHERE hook = 'late'" 1
   fixes H4 0 3
   wait_sql "SELECT count(*) FROM alerts WHERE vehicle = 'H4'" 3
@@ -107,7 +107,7 @@ hook_metric() { curl -s "http://127.0.0.1:$WEB_PORT/metrics" | awk -v m="$1{hook
 
 @test "killed (SIGKILL) mid-stream and restarted: every alert delivered, in order, duplicates only across the restart" {
   receiver "$GWDIR/h5.log" --delay-ms 20
-  web_start --hook k "http://127.0.0.1:$RPORT/in" "$GWDIR/secret" "" ""
+  web_start "$(hook k "http://127.0.0.1:$RPORT/in" "$GWDIR/secret")"
   wait_sql "SELECT count(*) FROM webhook_cursors WHERE hook = 'k'" 1
   base=$(q "SELECT last_id FROM webhook_cursors WHERE hook = 'k'")
   fixes H5 0 150
@@ -121,7 +121,7 @@ hook_metric() { curl -s "http://127.0.0.1:$WEB_PORT/metrics" | awk -v m="$1{hook
   echo RESTART >> "$GWDIR/h5.log"
   n_before=$(delivered "$GWDIR/h5.log" | wc -l)
   [ "$n_before" -lt 300 ]
-  web_start --hook k "http://127.0.0.1:$RPORT/in" "$GWDIR/secret" "" ""
+  web_start "$(hook k "http://127.0.0.1:$RPORT/in" "$GWDIR/secret")"
   last=$(q "SELECT max(id) FROM alerts")
   wait_sql "SELECT last_id FROM webhook_cursors WHERE hook = 'k'" "$last" 60
   sleep 0.3
@@ -140,14 +140,14 @@ hook_metric() { curl -s "http://127.0.0.1:$WEB_PORT/metrics" | awk -v m="$1{hook
   [ "$(cut -f2 "$GWDIR/h5.log" | grep -v RESTART | sort -u)" = good ]
 }
 
-@test "a hook with an unreadable secret or an https url is refused at start" {
-  run "$WEB_FEED" "$(gw_free_port)" "$HG_PG_CONNINFO" --hook bad "http://127.0.0.1:1/" "$GWDIR/missing" "" ""
-  [ "$status" -ne 0 ]
-  [[ "$output" == *"event=webhook_secret_unreadable hook=bad"* ]]
-  run "$WEB_FEED" "$(gw_free_port)" "$HG_PG_CONNINFO" --hook tls "https://127.0.0.1:1/" "$GWDIR/secret" "" ""
-  [ "$status" -ne 0 ]
-  [[ "$output" == *"event=webhook_bad_url hook=tls"*"only http://"* ]]
-  run "$WEB_FEED" "$(gw_free_port)" "$HG_PG_CONNINFO" --hook k2 "http://127.0.0.1:1/" "$GWDIR/secret" "zone_enter,nope" ""
-  [ "$status" -ne 0 ]
-  [[ "$output" == *"event=webhook_bad_kinds"* ]]
+@test "a hook with an unreadable secret, an https url or an unknown kind: hazgate-web refuses to start" {
+  refused() {
+    web_conf "$1"
+    run "$WEB" -c "$WEBDIR/web.conf"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"$2"* ]]
+  }
+  refused "$(hook bad http://127.0.0.1:1/ "$GWDIR/missing")" "event=webhook_secret_unreadable hook=bad"
+  refused "$(hook tls https://127.0.0.1:1/ "$GWDIR/secret")" "event=webhook_bad_url hook=tls"
+  refused "$(hook k2 http://127.0.0.1:1/ "$GWDIR/secret" "zone_enter,nope")" "event=webhook_bad_kinds hook=k2"
 }

@@ -1,41 +1,78 @@
 # live.bash - shared by tests/integration/61-web-stream.bats and
 # 62-web-hooks.bats: the gateway's services and daemon (helpers.bash), a
-# zone to make alerts on demand, hazgate-web's live feed started and
-# stopped by PID, the stream read with curl.
+# zone to make alerts on demand, hazgate-web (its own login, a viewer's
+# token) started and stopped by PID, the stream read with curl.
 #
 # Needs HG_SRCDIR, HG_BUILDDIR, HG_SHARED (set by make check).
 
 load "$HG_SRCDIR/tests/data/gateway/helpers.bash"
 
-WEB_FEED="$HG_BUILDDIR/tests/tools/web-feed-serve"
+WEB="$HG_BUILDDIR/hazgate-web"
 RECEIVER="$HG_SRCDIR/tests/web-hook-receiver.py"
 
 # Zone 100: a 500 m restricted circle at 38.5,113.5, far from the samples.
 circle='{"type":"Feature","properties":{"id":100,"name":"Live checkpoint","kind":"restricted","radius_m":500},"geometry":{"type":"Point","coordinates":[113.5,38.5]}}'
 
+# The gateway and its services, zone 100, hazgate-web's own login (hglive
+# in hazgate_web) and a viewer's bearer token (TOKEN, AUTH for curl).
 web_setup_file() {
   gw_setup_file
   psql -XqAt -v f="$circle" <<< "INSERT INTO zones (id, name, kind, feature) VALUES (100, 'Live checkpoint', 'restricted', :'f'::jsonb)"
   gw_start
   wait_log 'event=zones_loaded zones=11'
-  export WEB_PORT=$(gw_free_port)
-  export WEB_LOG="$GWDIR/web.log"
+  psql -XqAt -v ON_ERROR_STOP=1 -c "CREATE ROLE hglive LOGIN IN ROLE hazgate_web"
+  export TOKEN=$("$CTL" tokens add live-test --role viewer)
+  export AUTH="Authorization: Bearer $TOKEN"
+  export WEB_PORT=$(gw_free_port) WEB_MPORT=$(gw_free_port)
+  export WEBDIR="$HG_SVC_DIR/web"
+  mkdir -p "$WEBDIR/assets"
+  echo '<!doctype html><title>board</title>' > "$WEBDIR/assets/index.html"
+  export WEB_LOG="$WEBDIR/log"
   export T0=$(( $(date +%s) - 3000 ))   # fix times: the past hour, one second apart
 }
 
-# web_start [ARGS...]: the feed on WEB_PORT (ARGS: OUT_MAX HEARTBEAT_MS,
-# --hook NAME URL SECRET_FILE KINDS MIN_SEVERITY ...); waits until its
-# stream is connected to PostgreSQL.
+# web_conf [EXTRA]: hazgate-web's configuration in $WEBDIR/web.conf, EXTRA
+# (INI text, e.g. [webhook.NAME] sections) at its end.
+web_conf() {
+  cat > "$WEBDIR/web.conf" <<CONF
+[web]
+listen = 127.0.0.1:$WEB_PORT
+metrics_listen = 127.0.0.1:$WEB_MPORT
+assets = $WEBDIR/assets
+[postgres]
+conninfo = host=127.0.0.1 port=$PGPORT user=hglive dbname=$PGDATABASE
+connections = 1
+reconnect_max_ms = 500
+[log]
+level = info
+${1:-}
+CONF
+}
+
+# hook NAME URL SECRET_FILE [KINDS [MIN_SEVERITY]]: a [webhook.NAME] section.
+hook() {
+  printf '[webhook.%s]\nurl = %s\nsecret_file = %s\n' "$1" "$2" "$3"
+  [ -n "${4:-}" ] && printf 'kinds = %s\n' "$4"
+  [ -n "${5:-}" ] && printf 'min_severity = %s\n' "$5"
+  true
+}
+
+# web_start [EXTRA]: hazgate-web on WEB_PORT with web_conf EXTRA; waits
+# until its stream is connected to PostgreSQL and it listens.
 web_start() {
   local n=$(wc -l < "$WEB_LOG" 2>/dev/null || echo 0)
-  "$WEB_FEED" "$WEB_PORT" "$HG_PG_CONNINFO" "$@" >>"$WEB_LOG" 2>&1 3>&- &
+  web_conf "${1:-}"
+  "$WEB" -c "$WEBDIR/web.conf" >>"$WEB_LOG" 2>&1 3>&- &
   echo $! > "$HG_SVC_DIR/web.pid"
   for i in $(seq 1 100); do
-    if tail -n +$((n + 1)) "$WEB_LOG" | grep -q 'event=stream_db_ready'; then return 0; fi
+    if tail -n +$((n + 1)) "$WEB_LOG" | grep -q 'event=stream_db_ready' &&
+       curl -s -o /dev/null "http://127.0.0.1:$WEB_MPORT/metrics"; then
+      return 0
+    fi
     kill -0 "$(cat "$HG_SVC_DIR/web.pid")" 2>/dev/null || break
     sleep 0.1
   done
-  echo "the feed did not start:" >&2; tail -20 "$WEB_LOG" >&2
+  echo "hazgate-web did not start:" >&2; tail -20 "$WEB_LOG" >&2
   return 1
 }
 
@@ -55,15 +92,16 @@ web_teardown_file() {
 }
 
 web_metric() {
-  curl -s "http://127.0.0.1:$WEB_PORT/metrics" | awk -v m="$1" '$1 == m { print $2 }'
+  curl -s "http://127.0.0.1:$WEB_MPORT/metrics" | awk -v m="$1" '$1 == m { print $2 }'
 }
 
-# stream_open FILE [CURL ARGS]: read the stream into FILE in the
-# background; its PID in STREAM_PID. Waits for the stream's first line.
+# stream_open FILE [CURL ARGS]: read the stream (as the viewer's token)
+# into FILE in the background; its PID in STREAM_PID. Waits for the
+# stream's first line.
 stream_open() {
   local f=$1; shift
   : > "$f"
-  curl -sN "$@" "http://127.0.0.1:$WEB_PORT/api/v1/stream" > "$f" 3>&- &
+  curl -sN -H "$AUTH" "$@" "http://127.0.0.1:$WEB_PORT/api/v1/stream" > "$f" 3>&- &
   STREAM_PID=$!
   for i in $(seq 1 50); do grep -q '^retry:' "$f" && return 0; sleep 0.1; done
   echo "the stream did not answer" >&2; return 1
