@@ -317,6 +317,7 @@ gw_free(struct gw *gw)
 	gw_batch_free(&gw->sealed);
 	gw_buf_free(&gw->wpub);
 	gw_buf_free(&gw->wconv);
+	gw_buf_free(&gw->wposn);
 	free(gw->sbuf);
 	free(gw);
 }

@@ -28,6 +28,12 @@
  * sections go to libpq as they lie there, record by record (a COPY step's
  * list of pieces); libpq's output buffer is the one copy made in memory.
  *
+ * The committed positions are announced to hazgate-web in the same
+ * transaction (delivered at COMMIT, never for a rolled-back one): NOTIFY
+ * hazgate_positions with a few fields per row, built from the COPY
+ * sections (gw_batch_pos_notify), up to 7999 bytes a payload, all sent by
+ * one statement. A board never reads the positions table for them.
+ *
  * The SIGTERM drain ends here (gw_drain_check) once the spool is written.
  */
 #include "gateway/gateway-internal.h"
@@ -84,6 +90,9 @@ static const char sql_insert_alert[] =
 	"  FROM ins JOIN hg_alert a ON a.kind = ins.kind AND a.vehicle = ins.vehicle"
 	"   AND a.ts = ins.ts AND a.zone_id IS NOT DISTINCT FROM ins.zone_id"
 	"  ORDER BY a.ord) n";
+/* $1: the payloads, separated by empty lines (gw_batch_pos_notify). */
+static const char sql_notify_pos[] =
+	"SELECT pg_notify('hazgate_positions', p) FROM unnest(string_to_array($1, E'\\n\\n')) p";
 static const char sql_copy_rejects[] =
 	"COPY rejects (topic, payload, reason, message, received_at) FROM STDIN";
 static const char sql_copy_state[] =
@@ -370,6 +379,27 @@ group_chunks(struct gw *gw)
 	}
 }
 
+/* The group's NOTIFY hazgate_positions payloads into wposn, NUL-terminated
+ * (len not counting it); empty out of memory: the positions are then
+ * written, not announced. */
+static void
+build_pos_notify(struct gw *gw)
+{
+	size_t payload = 0;
+
+	gw->wposn.len = 0;
+	for (size_t i = 0; i < gw->nwchunks[0]; i++)
+		if (gw_batch_pos_notify(&gw->wposn, &payload, gw->wchunks[0][i].p,
+					gw->wchunks[0][i].len) != 0)
+			goto fail;
+	if (gw->wposn.len == 0 || gw_buf_add(&gw->wposn, "", 1) != 0)
+		goto fail;
+	gw->wposn.len--;
+	return;
+fail:
+	gw->wposn.len = 0;
+}
+
 /* Takes the next records of the spool into one group (gw->wids, wrecs,
  * the counts): as many as wait, within the group's bounds; a single one
  * after a failed transaction, so that a bad record is found and set aside
@@ -427,6 +457,7 @@ take_group(struct gw *gw)
 		return rc == HZ_QUEUE_OK ? HZ_QUEUE_EMPTY : rc;
 	gw->wid = gw->wids[0];
 	group_chunks(gw);
+	build_pos_notify(gw);
 	gw->npub = 0;
 	gw->wpub.len = 0;
 	/* Room for the new alerts' (vehicle, JSON): each is at most its row
@@ -480,8 +511,11 @@ gw_writer_kick(struct gw *gw)
 	j->steps[6] = (struct net_pg_step){ .sql = sql_copy_state, .chunks = gw->wchunks[3],
 					   .nchunks = gw->nwchunks[3], .skip = !gw->wnstates };
 	j->steps[7] = (struct net_pg_step){ .sql = sql_upsert_state, .skip = !gw->wnstates };
-	j->steps[8].sql = "COMMIT";
-	j->nsteps = 9;
+	j->steps[8] = (struct net_pg_step){ .sql = sql_notify_pos, .nparams = 1,
+					   .params = (const char *const *)&gw->wposn.p,
+					   .skip = gw->wposn.len == 0 };
+	j->steps[9].sql = "COMMIT";
+	j->nsteps = 10;
 	gw->writing = true;
 	gw->wstart_us = hz_mono_us();
 	net_pg_submit(gw->pg, j);

@@ -98,6 +98,8 @@ int64_t web_throttle_wait(struct web_throttle *t, const char *user, const char *
 void web_throttle_note(struct web_throttle *t, const char *user, const char *addr, bool ok,
                        int64_t now_us);
 
+/* ---- roles and answers (web_call.c) ---------------------------------------- */
+
 /* ---- the server ------------------------------------------------------------ */
 
 struct web_counters {
@@ -157,6 +159,7 @@ struct web_call {
 	struct web_track_q track;
 	struct web_call *next_done;     /* the worker's queue */
 	void (*after)(struct web_call *c);      /* the worker's answer, on the loop */
+	void (*authed)(struct web_call *c);     /* after web_auth_begin */
 	char errmsg[256];               /* a refused statement's message */
 };
 
@@ -176,9 +179,10 @@ void web_call_free(struct web_call *c);
 
 /* ---- endpoints -------------------------------------------------------------- */
 
-/* web_auth.c: authenticate an API call (cookie or bearer), then call
- * web_api_dispatch; login and logout. */
-void web_auth_begin(struct web_call *c);
+/* web_auth.c: authenticate an API call (cookie or bearer; c->who), check
+ * the CSRF token of a state-changing cookie call, then then(c); answers
+ * 401, 403 or 503 itself. */
+void web_auth_begin(struct web_call *c, void (*then)(struct web_call *c));
 /* web_api.c: the API endpoints once c->who is known. */
 void web_api_dispatch(struct web_call *c);
 /* web_static.c: GET of a file of the board, or of Leaflet under

@@ -39,31 +39,6 @@
 #include "common/hz_clock.h"
 #include "common/hz_log.h"
 
-/* ---- roles ------------------------------------------------------------------ */
-
-static const char *const role_names[] = { "", "viewer", "dispatcher", "admin" };
-
-enum web_role
-web_role_parse(const char *s)
-{
-	for (int r = WEB_ROLE_VIEWER; r <= WEB_ROLE_ADMIN; r++)
-		if (s && !strcmp(s, role_names[r]))
-			return (enum web_role)r;
-	return WEB_ROLE_NONE;
-}
-
-const char *
-web_role_name(enum web_role r)
-{
-	return r >= WEB_ROLE_VIEWER && r <= WEB_ROLE_ADMIN ? role_names[r] : "none";
-}
-
-bool
-web_role_allows(enum web_role role, enum web_role need)
-{
-	return role != WEB_ROLE_NONE && need != WEB_ROLE_NONE && role >= need;
-}
-
 /* ---- failed logins ------------------------------------------------------------ */
 
 #define WEB_THROTTLE_SLOTS 4096
@@ -381,17 +356,18 @@ who_done(struct web_call *c, int err, const char *msg)
 			return;
 		}
 	}
-	web_api_dispatch(c);
+	c->authed(c);
 }
 
 void
-web_auth_begin(struct web_call *c)
+web_auth_begin(struct web_call *c, void (*then)(struct web_call *c))
 {
 	struct evkeyvalq *in = evhttp_request_get_input_headers(c->req);
 	const char *authz = evhttp_find_header(in, "Authorization");
 	const char *cookie = evhttp_find_header(in, "Cookie");
 
 	memset(&c->who, 0, sizeof(c->who));
+	c->authed = then;
 	if (authz) {
 		if (!web_parse_bearer(authz, c->secret)) {
 			web_reply_error(c, 401, "Authorization: want Bearer and a token");

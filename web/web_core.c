@@ -6,7 +6,8 @@
  * start and stop of everything the server owns.
  *
  * Bounds against slow or greedy clients: evhttp's header and body limits
- * (max_header_bytes, max_body_bytes: 413), timeout_s on every read and
+ * (max_header_bytes; 4 x max_body_bytes, its 413 being an HTML page, so
+ * that a body above max_body_bytes gets this server's JSON 413), timeout_s on every read and
  * write, and at most max_connections connections. evhttp (libevent 2.1)
  * has no connection limit and no hook at accept: each new connection's
  * bufferevent is made here (evhttp_set_bevcb) and, before any of its I/O
@@ -36,130 +37,6 @@
 #include "schema/schema.h"
 #include "web/web_hook.h"
 #include "web/web_stream.h"
-
-/* ---- answers ------------------------------------------------------------------ */
-
-void
-web_call_free(struct web_call *c)
-{
-	if (!c)
-		return;
-	if (c->out)
-		evbuffer_free(c->out);
-	free(c->query);
-	free(c->note);
-	sodium_memzero(c->password, sizeof(c->password));
-	free(c);
-}
-
-void
-web_security_headers(struct evhttp_request *req)
-{
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
-	evhttp_add_header(h, "X-Frame-Options", "DENY");
-}
-
-static const char *
-reason(int status)
-{
-	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 204: return "No Content";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	default: return "Unknown";
-	}
-}
-
-void
-web_reply(struct web_call *c, int status, const char *type)
-{
-	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
-
-	if (c->w->stopping) {
-		web_call_free(c);
-		return;
-	}
-	if (status >= 100 && status < 600)
-		c->w->n.status[status / 100]++;
-	web_security_headers(c->req);
-	if (!evhttp_find_header(h, "Content-Type"))
-		evhttp_add_header(h, "Content-Type", type ? type : "application/json");
-	evhttp_add_header(h, "Content-Security-Policy", c->w->csp);
-	if (!evhttp_find_header(h, "Cache-Control"))
-		evhttp_add_header(h, "Cache-Control", "no-store");
-	evhttp_send_reply(c->req, status, reason(status), c->out);
-	web_call_free(c);
-}
-
-void
-web_json_reply(struct web_call *c, int status, json_t *j)
-{
-	char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15))
-		       : NULL;
-
-	json_decref(j);
-	if (!text) {
-		web_reply_error(c, 500, "out of memory");
-		return;
-	}
-	evbuffer_drain(c->out, evbuffer_get_length(c->out));
-	evbuffer_add(c->out, text, strlen(text));
-	evbuffer_add(c->out, "\n", 1);
-	free(text);
-	web_reply(c, status, NULL);
-}
-
-void
-web_reply_error(struct web_call *c, int status, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (c->w->stopping) {
-		web_call_free(c);
-		return;
-	}
-	web_json_reply(c, status, json_pack("{s:s}", "error", msg));
-}
-
-void
-web_reply_bad(struct web_call *c, const struct web_bad *bad)
-{
-	web_reply_error(c, 400, "%s: %s", bad->param, bad->why);
-}
-
-int
-web_body(struct web_call *c, char **out, size_t *len)
-{
-	struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
-	size_t n = evbuffer_get_length(in);
-	char *p = malloc(n + 1);
-
-	if (!p)
-		return -1;
-	evbuffer_copyout(in, p, n);
-	p[n] = '\0';
-	*out = p;
-	*len = n;
-	return 0;
-}
 
 /* ---- routing ------------------------------------------------------------------ */
 
@@ -207,6 +84,13 @@ on_request(struct evhttp_request *req, void *arg)
 		web_reply_error(c, 503, "stopping");
 		return;
 	}
+	/* evhttp's own limit is 4 x max_body_bytes (its 413 is an HTML page):
+	 * this one answers in JSON. */
+	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > w->cfg.web.max_body_bytes) {
+		web_reply_error(c, 413, "the body is larger than %llu bytes",
+				(unsigned long long)w->cfg.web.max_body_bytes);
+		return;
+	}
 	if (!path || !*path)
 		path = "/";
 	if (query && !(c->query = strdup(query))) {
@@ -238,7 +122,7 @@ on_request(struct evhttp_request *req, void *arg)
 	default:
 		break;
 	}
-	web_auth_begin(c);
+	web_auth_begin(c, web_api_dispatch);
 }
 
 /* ---- /metrics and /healthz ------------------------------------------------------- */
@@ -601,7 +485,7 @@ web_new(struct event_base *base, const struct web_config *cfg)
 	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
 				   EVHTTP_REQ_DELETE);
 	evhttp_set_max_headers_size(w->http, (ev_ssize_t)w->cfg.web.max_header_bytes);
-	evhttp_set_max_body_size(w->http, (ev_ssize_t)w->cfg.web.max_body_bytes);
+	evhttp_set_max_body_size(w->http, (ev_ssize_t)(4 * w->cfg.web.max_body_bytes));
 	evhttp_set_timeout(w->http, w->cfg.web.timeout_s);
 	evhttp_set_bevcb(w->http, on_bev, w);
 	evhttp_set_gencb(w->http, on_request, w);
