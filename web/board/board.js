@@ -105,6 +105,10 @@
 			const s = await HZAPI.login($('login-user').value, $('login-password').value);
 			await loggedIn(s);
 		} catch (e) {
+			if (!(e instanceof HZAPI.ApiError)) {
+				$('login-error').textContent = String(e);
+				throw e;	/* a bug of the page: let it show */
+			}
 			const st = e.status;
 			$('login-error').textContent = st === 401 || st === 403 ? t('login.failed') : st === 429 ? t('login.slow')
 				: st === 0 ? t('error.network') : t('login.error', { status: st });
@@ -175,6 +179,7 @@
 		await loadAll();
 		HZMAP.fitTankers();
 		openStream();
+		tick();
 		setInterval(tick, 1000);
 		setInterval(flushPositions, POSITION_FLUSH_MS);
 		setInterval(beepIfNeeded, BEEP_EVERY_MS);
@@ -455,6 +460,7 @@
 		if (selected && pendingPositions.has(selected))
 			renderVehicleFacts();
 		pendingPositions.clear();
+		HZMAP.setPulsing(pulsingPlates());	/* a tanker first seen now may have its alert already */
 		updateCounts();
 	}
 

@@ -215,13 +215,19 @@ window.HZMAP = (function () {
 		});
 		restyleCorridors();
 		refreshZoneVisibility();
-		const b = L.latLngBounds([]);
-		zones.forEach((z) => {
-			if (z.layer.getBounds)
-				b.extend(z.layer.getBounds());
-		});
+		const b = drawnZoneBounds();
 		if (b.isValid() && tankers.size === 0)
 			map.fitBounds(b, { padding: [20, 20] });
+	}
+
+	/* The bounds of the zones on the map (a circle has bounds only there). */
+	function drawnZoneBounds() {
+		const b = L.latLngBounds([]);
+		zones.forEach((z) => {
+			if (zoneLayer.hasLayer(z.layer) && z.layer.getBounds)
+				b.extend(z.layer.getBounds());
+		});
+		return b;
 	}
 
 	function refreshZoneVisibility() {
@@ -332,12 +338,8 @@ window.HZMAP = (function () {
 	function fitTankers() {
 		if (tankers.size === 0)
 			return;
-		const b = L.latLngBounds([]);
+		const b = drawnZoneBounds();
 		tankers.forEach((m) => b.extend(m.getLatLng()));
-		zones.forEach((z) => {
-			if (z.layer.getBounds)
-				b.extend(z.layer.getBounds());
-		});
 		map.fitBounds(b, { padding: [20, 20] });
 	}
 
