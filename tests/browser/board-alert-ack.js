@@ -13,7 +13,7 @@
  */
 'use strict';
 
-const { env, log, login, stats, shot, publish, run, sleep, assert } = require('./lib.js');
+const { env, log, login, stats, shot, publish, postAck, run, sleep, assert } = require('./lib.js');
 
 run('board-alert-ack', async (page) => {
 	const user = env('HG_DISPATCHER'), plate = env('HG_ALERT_PLATE'), note = env('HG_ACK_NOTE');
@@ -92,12 +92,7 @@ run('board-alert-ack', async (page) => {
 	assert.equal(trail.note, note);
 
 	/* a second ack, as the page would send it: 409 */
-	const again = await page.evaluate(async (id) => {
-		const s = await (await fetch('/api/v1/config')).json();	/* the session's CSRF token */
-		const r = await fetch('/api/v1/alerts/' + id + '/ack', { method: 'POST',
-			headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf }, body: '{"note":"again"}' });
-		return r.status;
-	}, id);
+	const again = await postAck(page, id, 'again');
 	assert.equal(again, 409);
 	await shot(page, 'board-acked');
 	console.log('ALERT_ID=' + id);

@@ -9,7 +9,7 @@
  */
 'use strict';
 
-const { env, log, login, shot, run, assert } = require('./lib.js');
+const { env, log, login, shot, postAck, run, assert } = require('./lib.js');
 
 run('board-viewer', async (page) => {
 	const id = env('HG_OPEN_ALERT_ID'), plate = env('HG_OPEN_ALERT_PLATE');
@@ -33,12 +33,7 @@ run('board-viewer', async (page) => {
 	assert.equal(await page.$('#v-alerts button.ack'), null, 'no ack button in the vehicle panel');
 	await shot(page, 'board-viewer');
 
-	const status = await page.evaluate(async (id) => {
-		const s = await (await fetch('/api/v1/config')).json();	/* the session's CSRF token */
-		const r = await fetch('/api/v1/alerts/' + id + '/ack', { method: 'POST',
-			headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf }, body: '{"note":"forged"}' });
-		return r.status;
-	}, id);
+	const status = await postAck(page, id, 'forged');
 	log('forged POST answered', status);
 	assert.equal(status, 403);
 });

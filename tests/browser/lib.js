@@ -115,6 +115,17 @@ function tankerPixel(page, plate) {
 	}, plate);
 }
 
+/* POST /api/v1/alerts/{id}/ack from inside the page, with the session's
+ * own CSRF token (as GET /api/v1/config gives it): the HTTP status. */
+function postAck(page, id, note) {
+	return page.evaluate(async (id, note) => {
+		const s = await (await fetch('/api/v1/config')).json();
+		const r = await fetch('/api/v1/alerts/' + id + '/ack', { method: 'POST',
+			headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf }, body: JSON.stringify({ note: note }) });
+		return r.status;
+	}, id, note);
+}
+
 function hexRgb(hex) {
 	const n = parseInt(hex.slice(1), 16);
 	return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
@@ -149,4 +160,4 @@ function run(name, body) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-module.exports = { env, log, launch, newPage, login, stats, shot, publish, tankerPixel, hexRgb, near, run, sleep, assert, problems, BASE };
+module.exports = { env, log, launch, newPage, login, stats, shot, publish, postAck, tankerPixel, hexRgb, near, run, sleep, assert, problems, BASE };
