@@ -156,3 +156,27 @@ teardown_file() {
   [ "$status" -eq 0 ]
   [[ "$output" == *"board-xss: ok"* ]]
 }
+
+@test "the page's stream comes back after hazgate-web is killed: the alert committed meanwhile arrives, once, and flashes" {
+  fix 晋A99007 37.7468 112.6285 20 270 > "$GWDIR/r.ndjson"
+  cat > "$WEBDIR/restart.sh" <<SH
+set -e
+pid=\$(cat "$HG_SVC_DIR/hazgate-web.pid")
+kill -KILL "\$pid"
+while kill -0 "\$pid" 2>/dev/null; do sleep 0.1; done
+mosquitto_pub -h "$HG_MQTT_HOST" -p "$HG_MQTT_PORT" -q 1 -t tankers/x/telemetry -f "$GWDIR/r.ndjson"
+for i in \$(seq 1 100); do
+  [ "\$(psql -XqAt -c "SELECT count(*) FROM alerts WHERE vehicle = '晋A99007'")" = 1 ] && break
+  sleep 0.1
+done
+echo "committed while down: \$(psql -XqAt -c "SELECT id FROM alerts WHERE vehicle = '晋A99007'")"
+sleep 2
+SH
+  declare -f web_start >> "$WEBDIR/restart.sh"
+  echo web_start >> "$WEBDIR/restart.sh"
+  HG_WEB_RESTART="$WEBDIR/restart.sh" HG_RESUME_PLATE=晋A99007 run browser board-resume
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"board-resume: ok"* ]]
+  [ "$(q "SELECT acked_by FROM alerts WHERE vehicle = '晋A99007'")" = disp ]
+}

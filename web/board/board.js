@@ -42,6 +42,7 @@
 	const flashing = new Set();		/* ids of open critical alerts that flash and beep */
 	const pendingPositions = new Map();	/* plate -> latest position event not yet drawn */
 	let lastAlertId = 0;
+	let lastIdKnown = false;		/* lastAlertId is the newest stored (0: none stored) */
 	let stream = null, streamState = 'connecting', streamRetry = 1000;
 	let selected = null;			/* plate in the vehicle panel */
 	let ackTarget = null;			/* the alert the dialog acknowledges */
@@ -201,6 +202,7 @@
 			const newest = await HZAPI.get('/api/v1/alerts', { limit: 1 });
 			if (newest && newest.length)
 				lastAlertId = Math.max(lastAlertId, newest[0].id);
+			lastIdKnown = true;
 		} catch (e) {
 			/* the lists' ids will do */
 		}
@@ -323,9 +325,12 @@
 		setStreamState('connecting');
 		/* last_event_id: the server first replays every alert after the
 		 * newest this page has (those committed while it loaded, or while
-		 * it had no stream); the browser's own reconnects send
-		 * Last-Event-ID, which the server prefers */
-		const es = new EventSource('/api/v1/stream' + (lastAlertId > 0 ? '?last_event_id=' + lastAlertId : ''));
+		 * it had no stream; 0 when none was stored, so that the first
+		 * one, committed while hazgate-web restarts, is not lost); the
+		 * browser's own reconnects send Last-Event-ID once it has had
+		 * an event, which the server prefers */
+		const resume = lastIdKnown || lastAlertId > 0;	/* 0 from a database with no alert yet */
+		const es = new EventSource('/api/v1/stream' + (resume ? '?last_event_id=' + lastAlertId : ''));
 		stream = es;
 		es.onopen = () => {
 			setStreamState('live');

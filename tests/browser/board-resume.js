@@ -1,0 +1,40 @@
+/*
+ * board-resume.js: the page keeps its stream across a hazgate-web crash.
+ * With a dispatcher's board open, $HG_WEB_RESTART kills hazgate-web
+ * (SIGKILL), publishes a prohibited entry that the gateway commits while
+ * no hazgate-web runs, and starts hazgate-web again. The page's
+ * EventSource reconnects by itself (Last-Event-ID, or the page's own
+ * last_event_id), the alert committed meanwhile arrives and flashes, the
+ * stream is live again, and the session still holds (sessions are in
+ * PostgreSQL).
+ *
+ * Env: HG_WEB_URL, HG_ARTEFACTS, HG_DISPATCHER, HG_DISPATCHER_PW,
+ * HG_WEB_RESTART (a script: kill, publish, restart), HG_RESUME_PLATE.
+ */
+'use strict';
+
+const { spawnSync } = require('node:child_process');
+const { env, log, login, stats, shot, postAck, run, assert } = require('./lib.js');
+
+run('board-resume', async (page) => {
+	const plate = env('HG_RESUME_PLATE');
+	await login(page, env('HG_DISPATCHER'), env('HG_DISPATCHER_PW'));
+	const before = await stats(page);
+
+	const r = spawnSync('bash', [env('HG_WEB_RESTART')], { encoding: 'utf8' });
+	log('restart:', r.stdout.trim(), r.stderr.trim());
+	assert.equal(r.status, 0, 'hazgate-web was killed and started again');
+
+	const row = '#alert-list li[data-kind="prohibited_entry"][data-vehicle="' + plate + '"]';
+	await page.waitForSelector(row + '.flash', { timeout: 20000 });
+	await page.waitForFunction(() => window.hazgateBoard.stats().stream === 'live', { timeout: 10000 });
+	const after = await stats(page);
+	log('before:', JSON.stringify(before), 'after:', JSON.stringify(after));
+	assert.equal(after.user, before.user);
+	assert.equal(await page.$$eval(row, (l) => l.length), 1, 'the alert is shown once');
+	await shot(page, 'board-resumed');
+
+	/* the session outlived the crash: the page may still acknowledge */
+	const id = Number(await page.$eval(row, (li) => li.dataset.id));
+	assert.equal(await postAck(page, id, 'after the restart'), 200);
+});
