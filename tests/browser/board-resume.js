@@ -6,7 +6,7 @@
  * EventSource reconnects by itself (Last-Event-ID, or the page's own
  * last_event_id), the alert committed meanwhile arrives and flashes, the
  * stream is live again, and the session still holds (sessions are in
- * PostgreSQL).
+ * PostgreSQL): the alert is acknowledged from the vehicle panel.
  *
  * Env: HG_WEB_URL, HG_ARTEFACTS, HG_DISPATCHER, HG_DISPATCHER_PW,
  * HG_WEB_RESTART (a script: kill, publish, restart), HG_RESUME_PLATE.
@@ -14,7 +14,7 @@
 'use strict';
 
 const { spawnSync } = require('node:child_process');
-const { env, log, login, stats, shot, postAck, run, assert } = require('./lib.js');
+const { env, log, login, stats, shot, run, assert } = require('./lib.js');
 
 run('board-resume', async (page) => {
 	const plate = env('HG_RESUME_PLATE');
@@ -34,7 +34,16 @@ run('board-resume', async (page) => {
 	assert.equal(await page.$$eval(row, (l) => l.length), 1, 'the alert is shown once');
 	await shot(page, 'board-resumed');
 
-	/* the session outlived the crash: the page may still acknowledge */
+	/* the session outlived the crash: acknowledge it from the vehicle panel */
 	const id = Number(await page.$eval(row, (li) => li.dataset.id));
-	assert.equal(await postAck(page, id, 'after the restart'), 200);
+	await page.click(row + ' button.plate');
+	const panelRow = '#v-alerts li[data-id="' + id + '"]';
+	await page.waitForSelector(panelRow + ' button.ack', { timeout: 5000 });
+	await page.click(panelRow + ' button.ack');
+	await page.waitForSelector('#ack-dialog[open]', { timeout: 3000 });
+	await page.type('#ack-note', 'after the restart');
+	await page.click('#ack-submit');
+	await page.waitForFunction((sel) => !document.querySelector(sel), { timeout: 5000 }, panelRow);
+	await page.waitForSelector('#alert-list li[data-id="' + id + '"].acked', { timeout: 5000 });
+	log('acknowledged from the vehicle panel');
 });

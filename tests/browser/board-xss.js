@@ -31,6 +31,26 @@ run('board-xss', async (page) => {
 	await page.waitForSelector(row, { timeout: 10000 });
 	assert.equal(await page.$eval(row + ' .zone', (e) => e.textContent), name);
 
+	/* the list's filters: by kind, by zone, by severity */
+	const kinds = () => page.$$eval('#alert-list li', (l) => l.map((li) => li.dataset.kind));
+	await page.select('#f-kind', 'zone_enter');
+	await page.waitForFunction(() => Array.from(document.querySelectorAll('#alert-list li')).every((li) => li.dataset.kind === 'zone_enter'), { timeout: 5000 });
+	assert.ok((await kinds()).length >= 1);
+	await page.select('#f-kind', '');
+	await page.select('#f-zone', zid);
+	await page.waitForFunction((z) => {
+		const l = Array.from(document.querySelectorAll('#alert-list li'));
+		return l.length >= 1 && l.every((li) => li.dataset.vehicle === z);
+	}, { timeout: 5000 }, plate);
+	await page.select('#f-zone', '');
+	await page.select('#f-severity', 'critical');
+	await page.waitForFunction(() => {
+		const l = Array.from(document.querySelectorAll('#alert-list li'));
+		return l.length >= 1 && l.every((li) => li.classList.contains('sev-critical'));
+	}, { timeout: 5000 });
+	log('filtered, critical only:', JSON.stringify(await kinds()));
+	await page.select('#f-severity', '');
+
 	/* on the map: show the zone, hover it, read the tooltip */
 	await page.click('[data-tab="zones"]');
 	await page.click(item + ' .zone-name');

@@ -147,7 +147,7 @@ teardown_file() {
   [ "$(q "SELECT acked_at IS NULL, acked_by IS NULL FROM alerts WHERE id = $id")" = "t|t" ]
 }
 
-@test "a zone named <img src=x onerror=alert(1)> shows those characters, in every place, and runs nothing" {
+@test "a zone named <img src=x onerror=alert(1)> shows those characters, in every place, and runs nothing; the list's filters; logout" {
   fix 晋A99003 38.0500 112.4000 10 0 > "$GWDIR/x.ndjson"
   pub_lines "$GWDIR/x.ndjson"
   wait_sql "SELECT count(*) FROM alerts WHERE vehicle = '晋A99003' AND kind = 'zone_enter' AND zone_id = 11" 1
@@ -157,7 +157,7 @@ teardown_file() {
   [[ "$output" == *"board-xss: ok"* ]]
 }
 
-@test "the page's stream comes back after hazgate-web is killed: the alert committed meanwhile arrives, once, and flashes" {
+@test "the page's stream comes back after hazgate-web is killed: the alert committed meanwhile arrives, once, flashes, and is acknowledged from the vehicle panel" {
   fix 晋A99007 37.7468 112.6285 20 270 > "$GWDIR/r.ndjson"
   cat > "$WEBDIR/restart.sh" <<SH
 set -e
@@ -178,5 +178,5 @@ SH
   echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" == *"board-resume: ok"* ]]
-  [ "$(q "SELECT acked_by FROM alerts WHERE vehicle = '晋A99007'")" = disp ]
+  [ "$(q "SELECT acked_by, ack_note FROM alerts WHERE vehicle = '晋A99007'")" = "disp|after the restart" ]
 }
