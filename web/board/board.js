@@ -544,6 +544,11 @@
 			unlockAudio();
 		if (!audio)
 			return;
+		/* a reloaded page may not sound before someone clicks (the
+		 * browser's autoplay rule): say so on the sound button */
+		$('mute').textContent = t(audio.state === 'running' ? 'sound.mute' : 'sound.blocked');
+		if (audio.state !== 'running')
+			return;
 		const now = audio.currentTime;
 		[0, 0.25].forEach((off) => {
 			const osc = audio.createOscillator(), gain = audio.createGain();
@@ -570,12 +575,15 @@
 
 	function buildFilters() {
 		const kind = $('f-kind'), sev = $('f-severity');
+		const keepKind = kind.value, keepSev = sev.value;
 		clear(kind);
 		kind.appendChild(el('option', { value: '', text: t('filter.all_kinds') }));
 		KINDS.forEach((k) => kind.appendChild(el('option', { value: k, text: t('kind.' + k) })));
 		clear(sev);
 		sev.appendChild(el('option', { value: '', text: t('filter.all_severities') }));
 		SEVERITIES.forEach((s) => sev.appendChild(el('option', { value: s, text: t('severity.' + s) })));
+		kind.value = keepKind;
+		sev.value = keepSev;
 		fillZoneFilter();
 	}
 
