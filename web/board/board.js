@@ -188,20 +188,21 @@
 	}
 
 	async function loadAll() {
+		await loadLastId();	/* first: what is committed after it, the stream replays */
 		await loadZones();
 		await Promise.all([loadVehicles(), loadOpenAlerts()]);
 		await loadAlertList();
-		await loadLastId();
 		recomputeStates();
 		queueRender();
 	}
 
-	/* The newest alert id, whatever the filters: where the stream resumes. */
+	/* The newest alert id, whatever the filters: where the stream resumes.
+	 * Only this and the stream's own events move it, so that no alert
+	 * between it and the stream's start goes unseen. */
 	async function loadLastId() {
 		try {
 			const newest = await HZAPI.get('/api/v1/alerts', { limit: 1 });
-			if (newest && newest.length)
-				lastAlertId = Math.max(lastAlertId, newest[0].id);
+			lastAlertId = newest && newest.length ? newest[0].id : 0;
 			lastIdKnown = true;
 		} catch (e) {
 			/* the lists' ids will do */
@@ -253,7 +254,6 @@
 			const now = Date.now();
 			(list || []).forEach((a) => {
 				openAlerts.set(a.id, a);
-				lastAlertId = Math.max(lastAlertId, a.id);
 				if (a.severity === 'critical' && now - Date.parse(a.ts) < FLASH_RECENT_MS)
 					flashing.add(a.id);
 			});
@@ -294,10 +294,7 @@
 				f.open ? Promise.resolve([]) : HZAPI.get('/api/v1/alerts', q)
 			]);
 			alerts.clear();
-			(open || []).concat(latest || []).forEach((a) => {
-				alerts.set(a.id, a);
-				lastAlertId = Math.max(lastAlertId, a.id);
-			});
+			(open || []).concat(latest || []).forEach((a) => alerts.set(a.id, a));
 		} catch (e) {
 			/* keep what is shown */
 		}
