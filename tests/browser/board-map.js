@@ -1,10 +1,11 @@
 /*
  * board-map.js: log in as a dispatcher; the zones are drawn (colour by
  * kind, a hole as a second ring, the corridor at its width in metres, the
- * circle), and $HG_TANKERS_N tanker markers, each in its state's colour
- * on the canvas (moving, stopped, silent); a click on a tanker opens its
- * panel; its track replays with the slider; the language switches; a
- * reload keeps the session.
+ * circle), and $HG_TANKERS_N tanker markers; every grid tanker moves (a
+ * fix each through mosquitto) and the page draws each move from the
+ * stream; each state's colour on the canvas (moving, stopped, silent); a
+ * click on a tanker opens its panel; its track replays with the slider;
+ * the language switches; a reload keeps the session.
  *
  * Env: HG_WEB_URL, HG_ARTEFACTS, HG_DISPATCHER, HG_DISPATCHER_PW,
  * HG_TANKERS_N, HG_ZONES_N, HG_MOVING, HG_STOPPED, HG_SILENT (plates),
@@ -12,7 +13,7 @@
  */
 'use strict';
 
-const { env, log, login, stats, shot, tankerPixel, hexRgb, near, run, sleep, assert } = require('./lib.js');
+const { env, log, login, stats, shot, publish, tankerPixel, hexRgb, near, run, sleep, assert } = require('./lib.js');
 
 run('board-map', async (page) => {
 	const N = Number(env('HG_TANKERS_N')), Z = Number(env('HG_ZONES_N'));
@@ -71,6 +72,43 @@ run('board-map', async (page) => {
 	const wantPx = corridor.width_m / (40075016.686 * Math.cos(corridor.lat * Math.PI / 180) / Math.pow(2, corridor.zoom + 8));
 	log('corridor', corridor.width_m, 'm at zoom', corridor.zoom, ':', z.corridorWidth, 'px, want', wantPx.toFixed(2));
 	assert.ok(Math.abs(z.corridorWidth - Math.max(2, wantPx)) < 0.05 * Math.max(2, wantPx), 'the corridor is drawn at its width');
+
+	/* every grid tanker moves 0.0003 degree north: the moves come as
+	 * position events (no reload) and all of them are drawn; how long
+	 * the page's frames took meanwhile is printed */
+	const grid = N - 1;	/* G0000.. on the grid, and the silent one */
+	const ts = new Date().toISOString(), moves = [];
+	for (let i = 0; i < grid; i++)
+		moves.push({ vehicle: 'G' + String(i).padStart(4, '0'), ts: ts, lat: 37.90 + (i % 100) * 0.0009 + 0.0003,
+			lon: 112.30 + Math.floor(i / 100) * 0.0018, speed_kmh: i % 2 ? 0 : 40, heading: (i * 37) % 360, un: '1203', hazard_class: '3' });
+	await page.evaluate(() => {
+		window.hzFrames = [];
+		let prev = performance.now();
+		const f = (t) => {
+			window.hzFrames.push(t - prev);
+			prev = t;
+			if (!window.hzFramesStop)
+				requestAnimationFrame(f);
+		};
+		requestAnimationFrame(f);
+	});
+	const t0 = Date.now();
+	publish(moves);
+	await page.waitForFunction((plates) => plates.every((p) => {
+		const t = window.hazgateBoard.tankerPoint(p);
+		return t && Math.abs(t.lat - window.hzWant[p]) < 1e-7;
+	}), { timeout: 60000, polling: 200 }, await page.evaluate((m) => {
+		window.hzWant = {};
+		m.forEach((x) => { window.hzWant[x.vehicle] = x.lat; });
+		return m.map((x) => x.vehicle);
+	}, moves));
+	const frames = await page.evaluate(() => {
+		window.hzFramesStop = true;
+		const f = window.hzFrames.slice().sort((a, b) => a - b);
+		return { n: f.length, p50: Math.round(f[f.length >> 1]), p99: Math.round(f[Math.floor(f.length * 0.99)]), max: Math.round(f[f.length - 1]) };
+	});
+	log('moved', grid, 'tankers by position events in', Date.now() - t0, 'ms; frame gaps ms', JSON.stringify(frames));
+	assert.equal((await stats(page)).tankers, N, 'moves add no marker');
 
 	/* the tankers' colours, one per state, checked on the canvas at the
 	 * marker's centre after zooming to it */

@@ -5,8 +5,9 @@
  *
  * Debian's chromium, headless, driven by puppeteer-core (no browser of its
  * own). Every page is watched: a JavaScript error, a Content-Security-Policy
- * violation or a dialog (alert(), confirm()) fails the test. Screenshots go
- * to $HG_ARTEFACTS. A script is `run(async (page) => {...})`: it exits 0
+ * violation or a dialog (alert(), confirm()) fails the test. Screenshots
+ * and each script's log (NAME.log: what it saw and measured) go to
+ * $HG_ARTEFACTS. A script is `run(async (page) => {...})`: it exits 0
  * when the function returns, 1 (with a screenshot of the failure) when it
  * throws.
  */
@@ -32,8 +33,12 @@ const BASE = env('HG_WEB_URL');
 const ARTEFACTS = env('HG_ARTEFACTS');
 const problems = [];
 
+let logFile = null;	/* $HG_ARTEFACTS/NAME.log: what the script said, kept with its screenshots */
+
 function log(...args) {
 	console.log('#', ...args);
+	if (logFile)
+		fs.appendFileSync(logFile, args.join(' ') + '\n');
 }
 
 async function launch() {
@@ -91,10 +96,13 @@ async function shot(page, name) {
 	return file;
 }
 
-/* Publish one native telemetry message (QoS 1) with mosquitto_pub. */
-function publish(fix) {
+/* Publish native telemetry (QoS 1) with mosquitto_pub: one fix, or an
+ * array of them, a message each (the vehicle member names the vehicle). */
+function publish(fixes) {
+	const list = Array.isArray(fixes) ? fixes : [fixes];
 	const r = spawnSync('mosquitto_pub', ['-h', env('HG_MQTT_HOST'), '-p', env('HG_MQTT_PORT'), '-q', '1',
-		'-t', 'tankers/' + fix.vehicle + '/telemetry', '-m', JSON.stringify(fix)], { encoding: 'utf8' });
+		'-t', 'tankers/' + list[0].vehicle + '/telemetry', '-l'],
+		{ input: list.map((f) => JSON.stringify(f)).join('\n') + '\n', encoding: 'utf8' });
 	if (r.status !== 0)
 		throw new Error('mosquitto_pub failed: ' + r.stderr);
 }
@@ -137,6 +145,9 @@ function near(a, b, tol) {
 }
 
 function run(name, body) {
+	fs.mkdirSync(ARTEFACTS, { recursive: true });
+	logFile = path.join(ARTEFACTS, name + '.log');
+	fs.writeFileSync(logFile, '');
 	(async () => {
 		const browser = await launch();
 		let page = null;

@@ -87,7 +87,8 @@ setup_file() {
   web_start
 
   # the fleet: TANKERS on a grid (even ones moving, odd ones stopped), G0000
-  # with three fixes (its track), one silent for 15 minutes
+  # with two fixes before (its track; board-map moves the grid once more),
+  # one silent for 15 minutes
   local now=$(date -u +%s) f="$GWDIR/fleet.ndjson"
   awk -v n="$TANKERS" -v ts="$(date -u -d @"$now" +%Y-%m-%dT%H:%M:%S.000Z)" 'BEGIN {
     for (i = 0; i < n; i++)
@@ -115,8 +116,8 @@ teardown_file() {
   gw_teardown_file
 }
 
-@test "log in: the zones and every tanker are drawn, in their state's colour; a tanker's panel and track replay" {
-  HG_MOVING=G0002 HG_STOPPED=G0001 HG_SILENT=晋A77777 HG_TRACK_PLATE=G0000 HG_TRACK_N=3 run browser board-map
+@test "log in: the zones and every tanker are drawn, move with the stream, in their state's colour; a tanker's panel and track replay" {
+  HG_MOVING=G0002 HG_STOPPED=G0001 HG_SILENT=晋A77777 HG_TRACK_PLATE=G0000 HG_TRACK_N=4 run browser board-map
   echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" == *"board-map: ok"* ]]

@@ -285,14 +285,19 @@
 
 	/* The list: the open ones matching the filters (all of them, up to the
 	 * limit), then the latest others. */
+	let listSeq = 0;
+
 	async function loadAlertList() {
 		const f = filters();
 		const q = { kind: f.kind, severity: f.severity, zone: f.zone, vehicle: f.vehicle, limit: LIST_MAX };
+		const seq = ++listSeq;
 		try {
 			const [open, latest] = await Promise.all([
 				HZAPI.get('/api/v1/alerts', Object.assign({ open: 1 }, q)),
 				f.open ? Promise.resolve([]) : HZAPI.get('/api/v1/alerts', q)
 			]);
+			if (seq !== listSeq)
+				return;	/* the filters changed meanwhile: a later answer is coming */
 			alerts.clear();
 			(open || []).concat(latest || []).forEach((a) => alerts.set(a.id, a));
 		} catch (e) {

@@ -392,7 +392,8 @@ window.HZMAP = (function () {
 		if (!m)
 			return null;
 		const p = map.latLngToContainerPoint(m.getLatLng());
-		return { x: p.x, y: p.y, state: m.hzState, colour: STATE_COLOURS[m.hzState] };
+		const ll = m.getLatLng();
+		return { x: p.x, y: p.y, lat: ll.lat, lon: ll.lng, state: m.hzState, colour: STATE_COLOURS[m.hzState] };
 	}
 
 	function relabelZones() {
