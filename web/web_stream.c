@@ -205,8 +205,9 @@ web_pos_parse(const char *line, size_t len, struct web_pos *out)
 			/* at most 10 digits, no leading zero (JSON) */
 			if (++digits > 10 || (digits == 2 && f[6][i - 1] == '0'))
 				return -1;
-		} else if (c == '-' && digits == 0 && i + 1 < flen[6] && f[6][i + 1] != ',') {
-			continue;
+		} else if (c == '-' && (i == 0 || f[6][i - 1] == ',') && i + 1 < flen[6] &&
+			   f[6][i + 1] >= '0' && f[6][i + 1] <= '9') {
+			continue;   /* a sign, at the start of an id, before a digit */
 		} else if (c == ',' && (digits > 0 || (i == flen[6] && flen[6] == 0))) {
 			digits = 0;
 		} else {
