@@ -13,7 +13,7 @@
 #    client, an upper bound of commit-to-client; target p99 <= 1 s), the
 #    feed's peak RSS, and the gateway's CPU per message meanwhile.
 # 2. Gateway throughput with the boards open against none, in one run:
-#    HG_BENCH_WEB_ROUNDS (3) rounds, each a full-speed burst of
+#    HG_BENCH_WEB_ROUNDS (5) rounds, each a full-speed burst of
 #    HG_BENCH_WEB_MESSAGES (50,000) fixes from 500 vehicles with no client,
 #    and one with the clients connected, in turn first (fresh vehicles each
 #    time, after a warm-up burst that is not counted); msg/s
@@ -34,7 +34,7 @@ NV=${HG_BENCH_WEB_VEHICLES:-10000}
 SECS=${HG_BENCH_WEB_SECONDS:-60}
 NC=${HG_BENCH_WEB_CLIENTS:-50}
 NM=${HG_BENCH_WEB_MESSAGES:-50000}
-ROUNDS=${HG_BENCH_WEB_ROUNDS:-3}
+ROUNDS=${HG_BENCH_WEB_ROUNDS:-5}
 zones=$top/data/zones-taiyuan.geojson
 [ -f "$zones" ] || zones=${HG_SHARED:-$top/../shared}/data/zones-taiyuan.geojson
 load=$B/hazgate-load gw=$B/hazgate ctl=$B/hazgate-ctl feed=$B/hazgate-web
