@@ -185,7 +185,16 @@ boards_burst() {
     ssepid=$!
     for _ in $(seq 1 100); do grep -q connected "$work/sse-$1.err" && break; sleep 0.1; done
   fi
+  local w0=$(ticks "$feedpid") c0=0 a b
+  [ -n "$ssepid" ] && c0=$(ticks "$ssepid")
+  a=$(now_us)
   burst "boards-$1" "$first"; boards=$RATE; first=$(( first + 500 ))
+  b=$(now_us)
+  # the cores the feed and the clients took meanwhile (the clients are
+  # the boards' browsers: elsewhere in production, here on the same cores)
+  BWEB=$(awk -v d=$(( $(ticks "$feedpid") - w0 )) -v hz="$hz" -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", d / hz / ((b - a) / 1e6) }')
+  BCLI=n/a
+  [ -n "$ssepid" ] && BCLI=$(awk -v d=$(( $(ticks "$ssepid") - c0 )) -v hz="$hz" -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", d / hz / ((b - a) / 1e6) }')
   if [ -n "$ssepid" ]; then kill -TERM "$ssepid" 2>/dev/null; wait "$ssepid"; ssepid=; fi
 }
 for r in $(seq 1 "$ROUNDS"); do
@@ -200,7 +209,7 @@ for r in $(seq 1 "$ROUNDS"); do
   ratio=$(awk -v a="$boards" -v b="$none" 'BEGIN { printf "%.3f", a / b }')
   ratios+=" $ratio"
   echo "round=$r gateway_msg_per_s_none=$none gateway_msg_per_s_boards=$boards ratio=$ratio" \
-       "boards_positions=$(kv "$work/sse-$r.out" positions)"
+       "boards_positions=$(kv "$work/sse-$r.out" positions) web_cores_busy=$BWEB clients_cores_busy=$BCLI"
 done
 median=$(echo "$ratios" | tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
 echo "gateway_throughput_ratio_boards_to_none_median=$median (target >= 0.95)"
