@@ -13,7 +13,7 @@
 #    client, an upper bound of commit-to-client; target p99 <= 1 s), the
 #    feed's peak RSS, and the gateway's CPU per message meanwhile.
 # 2. Gateway throughput with the boards open against none, in one run:
-#    HG_BENCH_WEB_ROUNDS (3) rounds, each a full-speed burst of
+#    HG_BENCH_WEB_ROUNDS (5) rounds, each a full-speed burst of
 #    HG_BENCH_WEB_MESSAGES (50,000) fixes from 500 vehicles with no client,
 #    and one with the clients connected, in turn first (fresh vehicles each
 #    time, after a warm-up burst that is not counted); msg/s
@@ -23,11 +23,9 @@
 #    the gateway, PostgreSQL, broker and load share the cores, as on one
 #    box.
 #
-# The feed runs as tests/tools/web-feed-serve (web_stream + web_hook behind
-# a bare evhttp server: the stream's code path without the login check,
-# which runs once per connection). Knobs above; HG_BENCH_WEB_CLIENTS=0
-# leaves the clients out. Exits 0 with "not built yet" when the gateway or
-# the feed is missing.
+# hazgate-web runs with its own login (in hazgate_web); the clients use a
+# viewer's bearer token. Knobs above; HG_BENCH_WEB_CLIENTS=0 leaves the
+# clients out. Exits 0 with "not built yet" when a program is missing.
 set -uo pipefail
 
 top=${HG_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -36,10 +34,10 @@ NV=${HG_BENCH_WEB_VEHICLES:-10000}
 SECS=${HG_BENCH_WEB_SECONDS:-60}
 NC=${HG_BENCH_WEB_CLIENTS:-50}
 NM=${HG_BENCH_WEB_MESSAGES:-50000}
-ROUNDS=${HG_BENCH_WEB_ROUNDS:-3}
+ROUNDS=${HG_BENCH_WEB_ROUNDS:-5}
 zones=$top/data/zones-taiyuan.geojson
 [ -f "$zones" ] || zones=${HG_SHARED:-$top/../shared}/data/zones-taiyuan.geojson
-load=$B/hazgate-load gw=$B/hazgate ctl=$B/hazgate-ctl feed=$B/tests/tools/web-feed-serve
+load=$B/hazgate-load gw=$B/hazgate ctl=$B/hazgate-ctl feed=$B/hazgate-web
 sse=$B/bench/bench_web_sse
 
 for x in "$gw" "$feed" "$sse" "$load" "$ctl"; do
@@ -75,7 +73,22 @@ trap 'exit 130' INT TERM
 
 "$ctl" migrate >/dev/null || die "migrate failed"
 "$ctl" zones import "$zones" >/dev/null || die "zones import failed"
-gwport=$(free_port) feedport=$(free_port)
+gwport=$(free_port) feedport=$(free_port) mport=$(free_port)
+psql -XqAt -v ON_ERROR_STOP=1 -c "CREATE ROLE hgbench LOGIN IN ROLE hazgate_web" >/dev/null ||
+  die "cannot create the web login"
+token=$("$ctl" tokens add bench --role viewer) || die "hazgate-ctl tokens add failed"
+mkdir -p "$work/assets"
+echo '<!doctype html><title>bench</title>' > "$work/assets/index.html"
+cat > "$work/web.conf" <<CONF
+[web]
+listen = 127.0.0.1:$feedport
+metrics_listen = 127.0.0.1:$mport
+assets = $work/assets
+[postgres]
+conninfo = host=127.0.0.1 port=$PGPORT user=hgbench dbname=$PGDATABASE
+[log]
+level = warn
+CONF
 cat > "$work/hazgate.conf" <<CONF
 [mqtt]
 host = 127.0.0.1
@@ -94,17 +107,17 @@ level = warn
 CONF
 "$gw" -c "$work/hazgate.conf" >>"$work/hazgate.log" 2>&1 &
 gwpid=$!
-"$feed" "$feedport" "$HG_PG_CONNINFO" >>"$work/feed.log" 2>&1 &
+"$feed" -c "$work/web.conf" >>"$work/feed.log" 2>&1 &
 feedpid=$!
 for _ in $(seq 1 200); do
   curl -fs "http://127.0.0.1:$gwport/healthz" >/dev/null 2>&1 &&
-    curl -fs "http://127.0.0.1:$feedport/metrics" >/dev/null 2>&1 && break
+    curl -fs "http://127.0.0.1:$mport/metrics" >/dev/null 2>&1 && break
   kill -0 "$gwpid" 2>/dev/null || die "the gateway exited: $(tail -3 "$work/hazgate.log")"
   kill -0 "$feedpid" 2>/dev/null || die "the feed exited: $(tail -3 "$work/feed.log")"
   sleep 0.1
 done
 gmetric() { curl -fs "http://127.0.0.1:$gwport/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
-fmetric() { curl -fs "http://127.0.0.1:$feedport/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+fmetric() { curl -fs "http://127.0.0.1:$mport/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 
 echo "== web live feed benchmark: $NV vehicles, $NC clients, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "loadavg_at_start=$(cut -d' ' -f1 /proc/loadavg)"
@@ -112,7 +125,7 @@ echo "loadavg_at_start=$(cut -d' ' -f1 /proc/loadavg)"
 # ---- 1. a live fleet, the boards reading ------------------------------------
 msgs=$(( NV * SECS / 10 ))
 if [ "$NC" -gt 0 ]; then
-  "$sse" 127.0.0.1 "$feedport" /api/v1/stream "$NC" $(( SECS + 15 )) >"$work/sse.out" 2>"$work/sse.err" &
+  "$sse" 127.0.0.1 "$feedport" /api/v1/stream "$NC" $(( SECS + 15 )) "Authorization: Bearer $token" >"$work/sse.out" 2>"$work/sse.err" &
   ssepid=$!
   for _ in $(seq 1 100); do grep -q connected "$work/sse.err" && break; sleep 0.1; done
 fi
@@ -168,11 +181,20 @@ echo "warmup_gateway_msg_per_s=$RATE"
 # boards_burst ROUND: the same, with the clients connected
 boards_burst() {
   if [ "$NC" -gt 0 ]; then
-    "$sse" 127.0.0.1 "$feedport" /api/v1/stream "$NC" 600 >"$work/sse-$1.out" 2>"$work/sse-$1.err" &
+    "$sse" 127.0.0.1 "$feedport" /api/v1/stream "$NC" 600 "Authorization: Bearer $token" >"$work/sse-$1.out" 2>"$work/sse-$1.err" &
     ssepid=$!
     for _ in $(seq 1 100); do grep -q connected "$work/sse-$1.err" && break; sleep 0.1; done
   fi
+  local w0=$(ticks "$feedpid") c0=0 a b
+  [ -n "$ssepid" ] && c0=$(ticks "$ssepid")
+  a=$(now_us)
   burst "boards-$1" "$first"; boards=$RATE; first=$(( first + 500 ))
+  b=$(now_us)
+  # the cores the feed and the clients took meanwhile (the clients are
+  # the boards' browsers: elsewhere in production, here on the same cores)
+  BWEB=$(awk -v d=$(( $(ticks "$feedpid") - w0 )) -v hz="$hz" -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", d / hz / ((b - a) / 1e6) }')
+  BCLI=n/a
+  [ -n "$ssepid" ] && BCLI=$(awk -v d=$(( $(ticks "$ssepid") - c0 )) -v hz="$hz" -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", d / hz / ((b - a) / 1e6) }')
   if [ -n "$ssepid" ]; then kill -TERM "$ssepid" 2>/dev/null; wait "$ssepid"; ssepid=; fi
 }
 for r in $(seq 1 "$ROUNDS"); do
@@ -187,7 +209,7 @@ for r in $(seq 1 "$ROUNDS"); do
   ratio=$(awk -v a="$boards" -v b="$none" 'BEGIN { printf "%.3f", a / b }')
   ratios+=" $ratio"
   echo "round=$r gateway_msg_per_s_none=$none gateway_msg_per_s_boards=$boards ratio=$ratio" \
-       "boards_positions=$(kv "$work/sse-$r.out" positions)"
+       "boards_positions=$(kv "$work/sse-$r.out" positions) web_cores_busy=$BWEB clients_cores_busy=$BCLI"
 done
 median=$(echo "$ratios" | tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
 echo "gateway_throughput_ratio_boards_to_none_median=$median (target >= 0.95)"

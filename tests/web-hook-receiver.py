@@ -2,7 +2,7 @@
 """web-hook-receiver.py: a webhook receiver for hazgate-web's tests.
 
     web-hook-receiver.py PORT SECRET_FILE LOG [--fail-first N] [--delay-ms MS]
-                         [--pid FILE]
+                         [--tls CERT KEY] [--pid FILE]
 
 Listens on 127.0.0.1:PORT. Each POST is checked: the body must be a JSON
 object with an integer "id", and X-Hazgate-Signature must be
@@ -11,13 +11,14 @@ SECRET_FILE). One line per request is appended to LOG (flushed at once):
 "ID<TAB>good|bad<TAB>STATUS<TAB>PATH". The first N requests (--fail-first) are
 answered 500 (and logged with that status); the others 200 when the
 signature is good, else 401. --delay-ms: each answer that long after the
-request (a slow receiver).
+request (a slow receiver). --tls: HTTPS with that certificate and key.
 """
 import hashlib
 import hmac
 import http.server
 import json
 import os
+import ssl
 import sys
 import time
 
@@ -64,6 +65,11 @@ def main():
 
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
     srv.daemon_threads = True
+    if "--tls" in args:
+        i = args.index("--tls")
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args[i + 1], args[i + 2])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     srv.serve_forever()
 
 

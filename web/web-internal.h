@@ -1,7 +1,8 @@
 /*
  * web-internal.h - what the files of hazgate-web's server share (web_core.c,
- * web_auth.c, web_api.c, web_static.c, web_db.c): the server, one call (a
- * request being answered), the database pool and the password worker.
+ * web_auth.c, web_api.c, web_static.c, web_db.c, web_call.c): the server,
+ * one call (a request being answered), the database pool, the password
+ * worker, the failed-login throttle.
  *
  * A request's life: web_core routes it; an API call authenticates (cookie
  * or bearer token, one statement), is checked for its role and CSRF token,
@@ -30,6 +31,7 @@ struct evhttp_request;
 struct web_stream;
 struct web_hooks;
 
+/* Roles (web_call.c): viewer < dispatcher < admin. */
 enum web_role { WEB_ROLE_NONE = 0, WEB_ROLE_VIEWER, WEB_ROLE_DISPATCHER, WEB_ROLE_ADMIN };
 
 /* "viewer", "dispatcher", "admin"; WEB_ROLE_NONE for anything else. */
@@ -75,14 +77,20 @@ bool web_result_ok(struct web_call *c, const PGresult *res);
 void web_job_set(struct web_call *c, size_t i, const char *sql, int nparams,
                  void (*on_result)(void *arg, const PGresult *res));
 
-/* ---- the password worker (web_auth.c) --------------------------------------- */
+/* ---- the workers (web_worker.c) ------------------------------------------- */
 
 struct web_worker;
 
-/* A thread that runs crypto_pwhash_str_verify off the loop, and hands the
- * result back on the loop through a pipe. NULL when it cannot start. */
+/* A thread for work that must not stall the loop (a password check, a
+ * track export), its results handed back on the loop through a pipe.
+ * NULL when it cannot start. */
 struct web_worker *web_worker_new(struct event_base *base);
+/* Stops the thread; calls still queued are freed unanswered. */
 void web_worker_free(struct web_worker *wk);
+/* Queue c: work(c) on the thread, then after(c) on the loop. Returns
+ * false when WORKER_QUEUE_MAX calls wait already (the caller answers 503). */
+bool web_worker_run(struct web_worker *wk, struct web_call *c, void (*work)(struct web_call *c),
+                    void (*after)(struct web_call *c));
 
 /* ---- failed logins (web_auth.c) ------------------------------------------- */
 
@@ -97,8 +105,6 @@ int64_t web_throttle_wait(struct web_throttle *t, const char *user, const char *
 /* A failed (ok false) or successful login for USER from ADDR. */
 void web_throttle_note(struct web_throttle *t, const char *user, const char *addr, bool ok,
                        int64_t now_us);
-
-/* ---- roles and answers (web_call.c) ---------------------------------------- */
 
 /* ---- the server ------------------------------------------------------------ */
 
@@ -124,7 +130,8 @@ struct web {
 	struct net_pg_conf pgc;
 	struct web_stream *stream;
 	struct web_hooks *hooks;
-	struct web_worker *worker;
+	struct web_worker *worker;      /* password checks */
+	struct web_worker *exporter;    /* track exports */
 	struct web_throttle *throttle;
 	struct web_counters n;
 	bool stopping;
@@ -152,16 +159,24 @@ struct web_call {
 	char *note;                     /* ack note (malloc'd) */
 	char password[WEB_PASSWORD_MAX + 1];
 	char pwhash[256];
-	bool found;                     /* a row came back */
+	bool found;                     /* a row came back (a document was made) */
+	bool doc_made;                  /* the document is made here: none is a 500, not a 404 */
+	const char *doc_type;           /* its Content-Type (NULL: JSON) */
 	bool verified;                  /* the worker's answer */
 	char secret[WEB_SECRET_HEX + 1];/* a new session id */
 	struct evbuffer *out;           /* the answer's body */
 	struct web_track_q track;
 	struct web_call *next_done;     /* the worker's queue */
-	void (*after)(struct web_call *c);      /* the worker's answer, on the loop */
+	void (*work)(struct web_call *c);       /* on a worker's thread */
+	void (*after)(struct web_call *c);      /* then on the loop */
+	PGresult *res;                  /* a result kept for a worker (PQcopyResult) */
+	char *text;                     /* what the worker wrote (malloc'd) */
+	size_t textlen;
 	void (*authed)(struct web_call *c);     /* after web_auth_begin */
 	char errmsg[256];               /* a refused statement's message */
 };
+
+/* ---- answers (web_call.c) ------------------------------------------------------ */
 
 /* Answer c and free it: status with the body c->out (JSON unless type
  * says otherwise). */
@@ -174,7 +189,8 @@ struct json_t;
 void web_json_reply(struct web_call *c, int status, struct json_t *j);
 /* 400 naming the parameter. */
 void web_reply_bad(struct web_call *c, const struct web_bad *bad);
-/* Free c without answering (the server is stopping). */
+/* Free c without answering (the server is stopping; the stream took the
+ * request). */
 void web_call_free(struct web_call *c);
 
 /* ---- endpoints -------------------------------------------------------------- */
@@ -191,9 +207,6 @@ void web_static_serve(struct web_call *c, const char *path);
 /* web_auth.c: POST and DELETE /api/v1/session. */
 void web_auth_login(struct web_call *c);
 void web_auth_logout(struct web_call *c);
-/* web_worker: verify c->password against c->pwhash on the worker, then
- * done(c) on the loop with c->verified set. */
-void web_worker_verify(struct web_worker *wk, struct web_call *c, void (*done)(struct web_call *c));
 
 /* Security headers every answer carries. */
 void web_security_headers(struct evhttp_request *req);

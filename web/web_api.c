@@ -3,7 +3,8 @@
  * (web_auth.c): the role each needs, its parameters, its statement, its
  * answer. The JSON of lists is made by PostgreSQL (json_agg over
  * schema/004_web.sql's hazgate_web_alert and hazgate_web_time) and passed
- * on as is; the track by ctl_track_write, hazgate-ctl track's writer.
+ * on as is; the track by ctl_track_write, hazgate-ctl track's writer, on
+ * the exporter thread (a vehicle-day takes tens of milliseconds to write).
  *
  *   viewer      GET alerts, alerts/{id}/events, vehicles, vehicles/{plate},
  *               vehicles/{plate}/track, zones, stream, config
@@ -64,17 +65,37 @@ db_failed(struct web_call *c, int err, const char *msg)
 	return true;
 }
 
-/* Answer c->out (one JSON document) or 404 when there was none. */
+/* Answer the document in c->out (of type c->doc_type; NULL: JSON), or,
+ * when none was made, 404 (a statement that found nothing) or 500 (a
+ * writer out of memory: c->doc_made). */
 static void
-text_done(struct web_call *c, int err, const char *msg)
+doc_done(struct web_call *c, int err, const char *msg)
 {
 	if (db_failed(c, err, msg))
 		return;
 	if (!c->found) {
-		web_reply_error(c, 404, "not found");
+		if (c->doc_made)
+			web_reply_error(c, 500, "out of memory");
+		else
+			web_reply_error(c, 404, "not found");
 		return;
 	}
-	web_reply(c, 200, NULL);
+	web_reply(c, 200, c->doc_type);
+}
+
+/* An endpoint without query parameters whose statement makes the JSON
+ * document (c->params set by the caller). */
+static void
+run_doc(struct web_call *c, const char *sql, int nparams)
+{
+	struct web_bad bad;
+
+	if (web_parse_no_query(c->query, &bad) != 0) {
+		web_reply_bad(c, &bad);
+		return;
+	}
+	web_job_set(c, 0, sql, nparams, on_text);
+	web_db_run(c, doc_done);
 }
 
 /* ---- GET /api/v1/config ------------------------------------------------------------ */
@@ -151,7 +172,7 @@ get_alerts(struct web_call *c)
 	snprintf(c->pbuf[8], sizeof(c->pbuf[8]), "%d", q.limit);
 	c->params[8] = c->pbuf[8];
 	web_job_set(c, 0, q.has_since_id ? alerts_since_sql : alerts_newest_sql, 9, on_text);
-	web_db_run(c, text_done);
+	web_db_run(c, doc_done);
 }
 
 /* ---- POST /api/v1/alerts/{id}/ack -------------------------------------------------- */
@@ -240,16 +261,10 @@ get_events(struct web_call *c)
 		"  'ts', hazgate_web_time(e.ts), 'kind', e.kind,"
 		"  'user', coalesce(e.board_user, e.login), 'note', e.note) ORDER BY e.id)"
 		"  FROM alert_events e WHERE e.alert_id = $1::int8), '[]')::text END";
-	struct web_bad bad;
 
-	if (web_parse_no_query(c->query, &bad) != 0) {
-		web_reply_bad(c, &bad);
-		return;
-	}
 	snprintf(c->pbuf[0], sizeof(c->pbuf[0]), "%lld", (long long)c->path.id);
 	c->params[0] = c->pbuf[0];
-	web_job_set(c, 0, sql, 1, on_text);
-	web_db_run(c, text_done);
+	run_doc(c, sql, 1);
 }
 
 /* ---- GET /api/v1/vehicles[/{plate}] ------------------------------------------------- */
@@ -278,14 +293,8 @@ get_vehicles(struct web_call *c)
 	static const char sql[] =
 		"SELECT coalesce(json_agg(v ORDER BY v.vehicle), '[]')::text FROM ("
 		VEHICLES_SELECT ") v";
-	struct web_bad bad;
 
-	if (web_parse_no_query(c->query, &bad) != 0) {
-		web_reply_bad(c, &bad);
-		return;
-	}
-	web_job_set(c, 0, sql, 0, on_text);
-	web_db_run(c, text_done);
+	run_doc(c, sql, 0);
 }
 
 static void
@@ -297,15 +306,9 @@ get_vehicle(struct web_call *c)
 		"  jsonb_agg(hazgate_web_alert(a) ORDER BY a.ts DESC, a.id DESC) FROM alerts a"
 		"  WHERE a.vehicle = v.vehicle AND a.acked_at IS NULL), '[]')))::text FROM ("
 		VEHICLES_SELECT " WHERE k.vehicle = $1) v";
-	struct web_bad bad;
 
-	if (web_parse_no_query(c->query, &bad) != 0) {
-		web_reply_bad(c, &bad);
-		return;
-	}
 	c->params[0] = c->path.vehicle;
-	web_job_set(c, 0, sql, 1, on_text);
-	web_db_run(c, text_done);
+	run_doc(c, sql, 1);
 }
 
 /* ---- GET /api/v1/vehicles/{plate}/track ---------------------------------------------- */
@@ -314,38 +317,60 @@ static const char *const track_types[] = {
 	"application/geo+json", "application/gpx+xml; charset=utf-8", "text/csv; charset=utf-8",
 };
 
+/* Keep the rows for the exporter: the result itself is net_pg's. */
 static void
 on_track(void *arg, const PGresult *res)
 {
 	struct web_call *c = arg;
-	static const enum ctl_format fmts[] = { CTL_FMT_GEOJSON, CTL_FMT_GPX, CTL_FMT_CSV };
-	char *text = NULL;
-	size_t len = 0;
-	FILE *fp;
 
 	if (!web_result_ok(c, res))
 		return;
-	fp = open_memstream(&text, &len);
+	PQclear(c->res);
+	c->res = PQcopyResult(res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+}
+
+/* On the exporter's thread: hazgate-ctl track's writer into c->text. */
+static void
+track_work(struct web_call *c)
+{
+	static const enum ctl_format fmts[] = { CTL_FMT_GEOJSON, CTL_FMT_GPX, CTL_FMT_CSV };
+	FILE *fp = open_memstream(&c->text, &c->textlen);
+
 	if (!fp)
 		return;
-	ctl_track_write(fp, fmts[c->track.format], c->path.vehicle, c->pbuf[1], c->pbuf[2], res);
-	if (fclose(fp) == 0 && text) {
-		evbuffer_add(c->out, text, len);
-		c->found = true;
+	ctl_track_write(fp, fmts[c->track.format], c->path.vehicle, c->pbuf[1], c->pbuf[2], c->res);
+	if (fclose(fp) != 0) {
+		free(c->text);
+		c->text = NULL;
 	}
-	free(text);
 }
 
 static void
-track_done(struct web_call *c, int err, const char *msg)
+track_written(struct web_call *c)
 {
-	if (db_failed(c, err, msg))
+	if (c->w->stopping) {
+		web_call_free(c);
 		return;
-	if (!c->found) {
+	}
+	if (!c->text) {
 		web_reply_error(c, 500, "out of memory");
 		return;
 	}
+	evbuffer_add(c->out, c->text, c->textlen);
 	web_reply(c, 200, track_types[c->track.format]);
+}
+
+static void
+track_read(struct web_call *c, int err, const char *msg)
+{
+	if (db_failed(c, err, msg))
+		return;
+	if (!c->res) {
+		web_reply_error(c, 500, "out of memory");
+		return;
+	}
+	if (!web_worker_run(c->w->exporter, c, track_work, track_written))
+		web_reply_error(c, 503, "too many exports at once; try again");
 }
 
 static void
@@ -364,7 +389,7 @@ get_track(struct web_call *c)
 	c->params[1] = c->pbuf[1];
 	c->params[2] = c->pbuf[2];
 	web_job_set(c, 0, ctl_track_sql, 3, on_track);
-	web_db_run(c, track_done);
+	web_db_run(c, track_read);
 }
 
 /* ---- GET /api/v1/zones[?at=T] ---------------------------------------------------------- */
@@ -425,18 +450,6 @@ on_zones(void *arg, const PGresult *res)
 }
 
 static void
-zones_done(struct web_call *c, int err, const char *msg)
-{
-	if (db_failed(c, err, msg))
-		return;
-	if (!c->found) {
-		web_reply_error(c, 500, "out of memory");
-		return;
-	}
-	web_reply(c, 200, "application/geo+json");
-}
-
-static void
 get_zones(struct web_call *c)
 {
 	static const char now_sql[] =
@@ -458,8 +471,10 @@ get_zones(struct web_call *c)
 	c->params[0] = NULL;
 	if (has_at)
 		time_param(c, 0, at);
+	c->doc_type = "application/geo+json";
+	c->doc_made = true;
 	web_job_set(c, 0, has_at ? at_sql : now_sql, has_at ? 1 : 0, on_zones);
-	web_db_run(c, zones_done);
+	web_db_run(c, doc_done);
 }
 
 /* ---- dispatch ---------------------------------------------------------------------- */
@@ -477,7 +492,6 @@ get_stream(struct web_call *c)
 	/* Last-Event-ID comes as a header; a query is left to the stream. */
 	web_security_headers(c->req);
 	web_stream_attach(c->w->stream, c->req);
-	c->w->n.status[2]++;
 	web_call_free(c);
 }
 

@@ -50,6 +50,8 @@ web_call_free(struct web_call *c)
 		evbuffer_free(c->out);
 	free(c->query);
 	free(c->note);
+	free(c->text);
+	PQclear(c->res);
 	sodium_memzero(c->password, sizeof(c->password));
 	free(c);
 }

@@ -471,7 +471,8 @@ web_new(struct event_base *base, const struct web_config *cfg)
 	}
 	w->throttle = web_throttle_new();
 	w->worker = web_worker_new(base);
-	if (!w->throttle || !w->worker)
+	w->exporter = web_worker_new(base);
+	if (!w->throttle || !w->worker || !w->exporter)
 		goto err;
 	/* The stream and the hooks: their own connections, same login. */
 	ownc = w->pgc;
@@ -530,11 +531,12 @@ web_free(struct web *w)
 	if (!w)
 		return;
 	w->stopping = true;
-	/* The worker first: the calls it holds are freed unanswered. Then
+	/* The workers first: the calls they hold are freed unanswered. Then
 	 * the database (pending calls' then() sees stopping and frees them
 	 * without touching their request), then the HTTP servers. */
 	web_worker_free(w->worker);
-	w->worker = NULL;
+	web_worker_free(w->exporter);
+	w->worker = w->exporter = NULL;
 	for (int i = 0; i < w->db.n; i++)
 		net_pg_free(w->db.pg[i]);
 	w->db.n = 0;

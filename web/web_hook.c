@@ -17,9 +17,12 @@
  * The body is the alert JSON (web_stream.h WEB_ALERT_JSON_SQL: the
  * gateway's members plus acked_at, acked_by, ack_note, as they are when it
  * is read), signed X-Hazgate-Signature: sha256=HEX, HMAC-SHA256 of the
- * body with the secret (libsodium). HTTP only (libevent's evhttp client);
- * an https:// url is refused at start. The host name is resolved with
- * net_dns before each new connection, never by a blocking lookup.
+ * body with the secret (libsodium). libevent's evhttp client; https:// over
+ * an OpenSSL bufferevent, the receiver's certificate verified against the
+ * system's CAs (OpenSSL's default paths: SSL_CERT_FILE, SSL_CERT_DIR) and
+ * its name (or IP address) checked, a fresh TLS connection per request
+ * (evhttp cannot reconnect a TLS bufferevent). The host name is resolved
+ * with net_dns before each new connection, never by a blocking lookup.
  */
 #include "web/web_hook.h"
 
@@ -30,8 +33,12 @@
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <sodium.h>
 
 #include "common/hz_backoff.h"
@@ -66,6 +73,7 @@ struct hook {
 	size_t secret_len;
 	char host[256], hostport[300], path[512];
 	int port;
+	bool tls;                    /* https:// */
 	char sev[2];                 /* minimum severity rank, "1".."3" */
 	char kinds[256];             /* conf.kinds without blanks */
 	/* database */
@@ -93,6 +101,7 @@ struct hook {
 
 struct web_hooks {
 	struct event_base *base;
+	SSL_CTX *ssl_ctx;            /* when a hook is https:// */
 	struct net_pg *pg;
 	char *setup_sql;
 	struct hook *h;
@@ -185,12 +194,13 @@ hook_setup(struct hook *h)
 		       " with a host\"", c->name, c->url);
 		goto done;
 	}
-	if (strcmp(scheme, "http") != 0) {
-		hz_log(HZ_LOG_ERROR, "webhook_bad_url", "hook=%s url=\"%s\" why=\"only http:// is"
-		       " supported (put a TLS proxy in front of an https receiver)\"", c->name, c->url);
+	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+		hz_log(HZ_LOG_ERROR, "webhook_bad_url", "hook=%s url=\"%s\" why=\"http:// or https://"
+		       " only\"", c->name, c->url);
 		goto done;
 	}
-	h->port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u) : 80;
+	h->tls = strcmp(scheme, "https") == 0;
+	h->port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u) : h->tls ? 443 : 80;
 	path = evhttp_uri_get_path(u);
 	query = evhttp_uri_get_query(u);
 	if (snprintf(h->host, sizeof(h->host), "%s", host) >= (int)sizeof(h->host) ||
@@ -199,7 +209,7 @@ hook_setup(struct hook *h)
 		hz_log(HZ_LOG_ERROR, "webhook_bad_url", "hook=%s why=\"too long\"", c->name);
 		goto done;
 	}
-	if (h->port == 80)
+	if (h->port == (h->tls ? 443 : 80))
 		snprintf(h->hostport, sizeof(h->hostport), "%s", host);
 	else
 		snprintf(h->hostport, sizeof(h->hostport), "%s:%d", host, h->port);
@@ -418,21 +428,58 @@ on_response(struct evhttp_request *req, void *arg)
 		it->body = NULL;
 		h->qhead++;
 		hook_save(h);
-		if (h->qhead < h->nq)
+		if (h->tls) {
+			/* A fresh connection for the next one, made from the
+			 * timer: never free evhttp's inside its callback. */
+			h->conn_bad = true;
+			event_active(h->ev_retry, EV_TIMEOUT, 1);
+		} else if (h->qhead < h->nq) {
 			hook_post(h);
-		else
+		} else {
 			hook_fetch(h);
+		}
 		return;
 	}
 	h->failed++;
 	/* No answer: a new connection next time (evhttp's own is freed from
 	 * the retry timer, never inside its callback). */
-	if (code == 0)
+	if (code == 0 || h->tls)
 		h->conn_bad = true;
 	hz_log(HZ_LOG_WARN, "webhook_failed", "hook=%s alert=%" PRId64 " status=%d attempt=%" PRIu64
 	       " why=\"%s\"", h->conf.name, it->id, code, h->failed,
 	       code ? "the receiver did not answer 2xx" : "no answer (connection or timeout)");
 	retry_later(h);
+}
+
+/* An evhttp connection over TLS to h->addr, the certificate checked for
+ * h->host (SNI too), or NULL. */
+static struct evhttp_connection *
+tls_connection(struct hook *h)
+{
+	SSL *ssl = SSL_new(h->hs->ssl_ctx);
+	struct bufferevent *bev;
+	struct evhttp_connection *conn;
+
+	if (!ssl)
+		return NULL;
+	if (net_dns_numeric(h->host)) {
+		if (!X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), h->host))
+			goto err;
+	} else if (!SSL_set_tlsext_host_name(ssl, h->host) || !SSL_set1_host(ssl, h->host)) {
+		goto err;
+	}
+	bev = bufferevent_openssl_socket_new(h->hs->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+					     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (!bev)
+		goto err;   /* ssl is freed with bev only once bev exists */
+	conn = evhttp_connection_base_bufferevent_new(h->hs->base, NULL, bev, h->addr,
+						      (unsigned short)h->port);
+	if (!conn)
+		bufferevent_free(bev);   /* and ssl with it */
+	return conn;
+err:
+	SSL_free(ssl);
+	return NULL;
 }
 
 static void
@@ -449,8 +496,13 @@ on_resolved(void *arg, int err, const char *addr)
 		return;
 	}
 	snprintf(h->addr, sizeof(h->addr), "%s", addr);
-	if (!(h->conn = evhttp_connection_base_new(h->hs->base, NULL, h->addr,
-						   (unsigned short)h->port))) {
+	if (h->tls)
+		h->conn = tls_connection(h);
+	else
+		h->conn = evhttp_connection_base_new(h->hs->base, NULL, h->addr,
+						     (unsigned short)h->port);
+	if (!h->conn) {
+		h->failed++;
 		retry_later(h);
 		return;
 	}
@@ -570,6 +622,17 @@ web_hooks_new(struct event_base *base, const struct net_pg_conf *pgc,
 		return hs;
 	if (n > WEB_HOOK_MAX || sodium_init() < 0 || !(hs->h = calloc(n, sizeof(*hs->h))))
 		goto err;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(hooks[i].url, "https:", 6) == 0 && !hs->ssl_ctx) {
+			/* The system's CAs; TLS 1.2 at least; the peer verified. */
+			hs->ssl_ctx = SSL_CTX_new(TLS_client_method());
+			if (!hs->ssl_ctx || !SSL_CTX_set_default_verify_paths(hs->ssl_ctx) ||
+			    !SSL_CTX_set_min_proto_version(hs->ssl_ctx, TLS1_2_VERSION)) {
+				hz_log(HZ_LOG_ERROR, "webhook_tls_failed", "why=\"no TLS context\"");
+				goto err;
+			}
+			SSL_CTX_set_verify(hs->ssl_ctx, SSL_VERIFY_PEER, NULL);
+		}
 	for (size_t i = 0; i < n; i++) {
 		struct hook *h = &hs->h[i];
 
@@ -632,6 +695,8 @@ web_hooks_free(struct web_hooks *hs)
 	}
 	free(hs->h);
 	free(hs->setup_sql);
+	if (hs->ssl_ctx)
+		SSL_CTX_free(hs->ssl_ctx);
 	free(hs);
 }
 

@@ -290,10 +290,14 @@ query_split(const char *query, const char *const *known, struct evkeyvalq *kv,
 	return 0;
 }
 
+/* An RFC 3339 time parameter; false with *bad naming KEY. */
 static bool
-parse_time(const char *v, int64_t *us)
+time_param(const char *key, const char *v, int64_t *us, struct web_bad *bad)
 {
-	return hz_time_parse(v, strlen(v), us) == 0;
+	if (hz_time_parse(v, strlen(v), us) == 0)
+		return true;
+	bad_set(bad, key, "want an RFC 3339 time (2019-08-10T08:00:00Z)");
+	return false;
 }
 
 static bool
@@ -394,10 +398,8 @@ web_parse_alerts_query(const char *query, struct web_alerts_q *q, struct web_bad
 		} else if (!strcmp(k, "from") || !strcmp(k, "to")) {
 			bool from = k[0] == 'f';
 
-			if (!parse_time(val, from ? &q->from_us : &q->to_us)) {
-				bad_set(bad, k, "want an RFC 3339 time (2019-08-10T08:00:00Z)");
+			if (!time_param(k, val, from ? &q->from_us : &q->to_us, bad))
 				goto done;
-			}
 			*(from ? &q->has_from : &q->has_to) = true;
 		} else if (!strcmp(k, "limit")) {
 			if (!parse_int(val, 1, WEB_LIMIT_MAX, &v)) {
@@ -444,10 +446,8 @@ web_parse_track_query(const char *query, struct web_track_q *q, struct web_bad *
 		} else {
 			bool from = e->key[0] == 'f';
 
-			if (!parse_time(e->value, from ? &q->from_us : &q->to_us)) {
-				bad_set(bad, e->key, "want an RFC 3339 time (2019-08-10T08:00:00Z)");
+			if (!time_param(e->key, e->value, from ? &q->from_us : &q->to_us, bad))
 				goto done;
-			}
 			*(from ? &has_from : &has_to) = true;
 		}
 	}
@@ -478,10 +478,8 @@ web_parse_zones_query(const char *query, bool *has_at, int64_t *at_us, struct we
 		goto done;
 	e = TAILQ_FIRST(&kv);
 	if (e) {
-		if (!parse_time(e->value, at_us)) {
-			bad_set(bad, "at", "want an RFC 3339 time (2019-08-10T08:00:00Z)");
+		if (!time_param("at", e->value, at_us, bad))
 			goto done;
-		}
 		*has_at = true;
 	}
 	rc = 0;

@@ -26,8 +26,9 @@
  * vehicle per second for the whole hub (and so per client): a position
  * within a second of the vehicle's last one waits, the newer replacing
  * it, and goes out when the second is over (a 100 ms tick); one older than
- * the vehicle's newest is dropped. Events of one notification are
- * rendered once and copied to each client. Positions lost while the hub's
+ * the vehicle's newest is dropped. A waiting one is kept as its line and
+ * rendered only if it goes out. Events are rendered once and gathered for
+ * FLUSH_MS (or FLUSH_BYTES), then copied to each client in one write. Positions lost while the hub's
  * connection is down are not made up: the next fix comes within seconds.
  *
  * A client whose socket does not take what is written (more than out_max
@@ -65,6 +66,8 @@
 #define TICK_US 100000
 #define POS_JSON_MAX 8192
 #define SLOW_BURST 4
+#define FLUSH_MS 50
+#define FLUSH_BYTES (256 * 1024)
 #define CHECK_MS 500
 
 /* ---- the pure parts ----------------------------------------------------- */
@@ -205,8 +208,9 @@ web_pos_parse(const char *line, size_t len, struct web_pos *out)
 			/* at most 10 digits, no leading zero (JSON) */
 			if (++digits > 10 || (digits == 2 && f[6][i - 1] == '0'))
 				return -1;
-		} else if (c == '-' && digits == 0 && i + 1 < flen[6] && f[6][i + 1] != ',') {
-			continue;
+		} else if (c == '-' && (i == 0 || f[6][i - 1] == ',') && i + 1 < flen[6] &&
+			   f[6][i + 1] >= '0' && f[6][i + 1] <= '9') {
+			continue;   /* a sign, at the start of an id, before a digit */
 		} else if (c == ',' && (digits > 0 || (i == flen[6] && flen[6] == 0))) {
 			digits = 0;
 		} else {
@@ -235,22 +239,29 @@ json_str(const char *s, char *o, size_t cap, size_t *len)
 	return 0;
 }
 
+/* web_pos_json with the vehicle already a JSON string (vl bytes at v). */
+static size_t
+pos_render(const struct web_pos *p, const char *v, size_t vl, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "{\"vehicle\":%.*s,\"ts\":\"%s\",\"lat\":%s,\"lon\":%s,"
+			 "\"speed_kmh\":%s,\"heading\":%s,\"zone_ids\":[%.*s]}", (int)vl, v, p->ts,
+			 p->lat, p->lon, p->speed[0] ? p->speed : "null",
+			 p->heading[0] ? p->heading : "null", (int)p->zones_len, p->zones);
+
+	if (n < 0 || (size_t)n >= size)
+		return 0;
+	return (size_t)n;
+}
+
 size_t
 web_pos_json(const struct web_pos *p, char *buf, size_t size)
 {
 	char v[200];
 	size_t vl;
-	int n;
 
 	if (json_str(p->vehicle, v, sizeof(v), &vl) != 0)
 		return 0;
-	n = snprintf(buf, size, "{\"vehicle\":%.*s,\"ts\":\"%s\",\"lat\":%s,\"lon\":%s,"
-		     "\"speed_kmh\":%s,\"heading\":%s,\"zone_ids\":[%.*s]}", (int)vl, v, p->ts,
-		     p->lat, p->lon, p->speed[0] ? p->speed : "null",
-		     p->heading[0] ? p->heading : "null", (int)p->zones_len, p->zones);
-	if (n < 0 || (size_t)n >= size)
-		return 0;
-	return (size_t)n;
+	return pos_render(p, v, vl, buf, size);
 }
 
 int
@@ -300,9 +311,13 @@ done:
 
 struct veh {
 	char name[33];
+	char vjson[200];          /* name as a JSON string (made once) */
+	size_t vjson_len;
 	char ts[25];              /* newest position seen */
 	int64_t sent_us;          /* monotonic time of the last one sent; 0 none */
-	char *pending;            /* its event text waiting for the second to end */
+	char *pending;            /* its notification line, waiting for the second
+				     to end (rendered only if it is still the
+				     newest then) */
 	size_t pending_len, pending_cap;
 	struct veh *next_pending;
 	bool queued;
@@ -353,6 +368,11 @@ vtab_get(struct vtab *t, const char *name)
 	if (!(t->v[k] = calloc(1, sizeof(struct veh))))
 		return NULL;
 	snprintf(t->v[k]->name, sizeof(t->v[k]->name), "%s", name);
+	if (json_str(name, t->v[k]->vjson, sizeof(t->v[k]->vjson), &t->v[k]->vjson_len) != 0) {
+		free(t->v[k]);
+		t->v[k] = NULL;
+		return NULL;
+	}
 	t->n++;
 	return t->v[k];
 }
@@ -397,8 +417,11 @@ struct web_stream {
 	size_t nclients;
 	size_t out_max;
 	int heartbeat_ms;
-	struct event *ev_heartbeat, *ev_tick, *ev_check;
-	struct evbuffer *tmp, *batch, *alert;
+	struct event *ev_heartbeat, *ev_tick, *ev_check, *ev_flush;
+	/* tmp: a chunk to a client; batch: position events waiting to go out
+	 * together; alert: one client's alert event; note: an alert's or an
+	 * ack's data while it is sent */
+	struct evbuffer *tmp, *batch, *alert, *note;
 	int64_t seen_id;          /* the highest alert id the hub has seen */
 	bool ever_ready;
 	/* catch-up after a reconnect */
@@ -712,13 +735,13 @@ acks_result(void *arg, const PGresult *res)
 	struct web_stream *s = arg;
 
 	for (int i = 0; i < PQntuples(res); i++) {
-		evbuffer_drain(s->batch, evbuffer_get_length(s->batch));
-		evbuffer_add_printf(s->batch, "event: ack\ndata: %s\n\n", PQgetvalue(res, i, 1));
+		evbuffer_drain(s->note, evbuffer_get_length(s->note));
+		evbuffer_add_printf(s->note, "event: ack\ndata: %s\n\n", PQgetvalue(res, i, 1));
 		s->m_acks_sent++;
-		broadcast_text(s, (const char *)evbuffer_pullup(s->batch, -1),
-			       evbuffer_get_length(s->batch), 0);
+		broadcast_text(s, (const char *)evbuffer_pullup(s->note, -1),
+			       evbuffer_get_length(s->note), 0);
 	}
-	evbuffer_drain(s->batch, evbuffer_get_length(s->batch));
+	evbuffer_drain(s->note, evbuffer_get_length(s->note));
 }
 
 static void
@@ -761,21 +784,24 @@ acks_start(struct web_stream *s)
 
 /* ---- positions ---------------------------------------------------------------- */
 
-/* "event: position\ndata: JSON\n\n" of p into s->json; its length or 0. */
-static size_t
-pos_event(struct web_stream *s, const struct web_pos *p)
+/* "event: position\ndata: JSON\n\n" of p (v: its vehicle's entry, or NULL)
+ * appended to the batch. */
+static void
+pos_event(struct web_stream *s, const struct web_pos *p, const struct veh *v)
 {
 	static const char head[] = "event: position\ndata: ";
-	size_t n = web_pos_json(p, s->json + sizeof(head) - 1,
-				sizeof(s->json) - sizeof(head) - 2);
+	char *o = s->json + sizeof(head) - 1;
+	size_t cap = sizeof(s->json) - sizeof(head) - 2;
+	size_t n = v ? pos_render(p, v->vjson, v->vjson_len, o, cap) : web_pos_json(p, o, cap);
 
 	if (n == 0)
-		return 0;
+		return;
 	memcpy(s->json, head, sizeof(head) - 1);
 	n += sizeof(head) - 1;
 	s->json[n++] = '\n';
 	s->json[n++] = '\n';
-	return n;
+	if (evbuffer_add(s->batch, s->json, n) == 0)
+		s->batch_npos++;
 }
 
 static void
@@ -783,21 +809,17 @@ on_position_line(struct web_stream *s, const char *line, size_t len, int64_t now
 {
 	struct web_pos p;
 	struct veh *v;
-	size_t n;
 
 	s->m_positions_in++;
 	if (web_pos_parse(line, len, &p) != 0) {
 		s->m_bad_notifications++;
 		return;
 	}
-	if (!(n = pos_event(s, &p)))
-		return;
 	v = vtab_get(&s->vt, p.vehicle);
 	if (!v) {
 		/* The table is full (or out of memory): sent as it is. */
 		s->m_vehicles_full++;
-		if (evbuffer_add(s->batch, s->json, n) == 0)
-			s->batch_npos++;
+		pos_event(s, &p, NULL);
 		return;
 	}
 	if (v->ts[0] && strcmp(p.ts, v->ts) <= 0) {   /* older, or this one again */
@@ -807,22 +829,21 @@ on_position_line(struct web_stream *s, const char *line, size_t len, int64_t now
 	memcpy(v->ts, p.ts, sizeof(v->ts));
 	if (!v->queued && (v->sent_us == 0 || now - v->sent_us >= POS_INTERVAL_US)) {
 		v->sent_us = now;
-		if (evbuffer_add(s->batch, s->json, n) == 0)
-			s->batch_npos++;
+		pos_event(s, &p, v);
 		return;
 	}
 	if (v->queued)
 		s->m_positions_coalesced++;
-	if (n > v->pending_cap) {
-		char *b = realloc(v->pending, n);
+	if (len > v->pending_cap) {
+		char *b = realloc(v->pending, len);
 
 		if (!b)
 			return;
 		v->pending = b;
-		v->pending_cap = n;
+		v->pending_cap = len;
 	}
-	memcpy(v->pending, s->json, n);
-	v->pending_len = n;
+	memcpy(v->pending, line, len);
+	v->pending_len = len;
 	if (!v->queued) {
 		v->queued = true;
 		v->next_pending = s->pending_head;
@@ -846,6 +867,14 @@ flush_batch(struct web_stream *s)
 	s->batch_npos = 0;
 }
 
+static void
+on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	flush_batch(arg);
+}
+
 /* The positions whose second is over go out; the others wait again. */
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
@@ -858,11 +887,14 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	while ((v = *pp)) {
 		if (now - v->sent_us >= POS_INTERVAL_US) {
+			struct web_pos p;
+
 			*pp = v->next_pending;
 			v->queued = false;
 			v->sent_us = now;
-			if (evbuffer_add(s->batch, v->pending, v->pending_len) == 0)
-				s->batch_npos++;
+			/* read when it came: it parses again */
+			if (web_pos_parse(v->pending, v->pending_len, &p) == 0)
+				pos_event(s, &p, v);
 		} else {
 			pp = &v->next_pending;
 		}
@@ -896,19 +928,27 @@ on_notify(void *arg, const char *channel, const char *payload)
 				on_position_line(s, p, (size_t)(eol - p), now);
 			p = eol + 1;
 		}
-		flush_batch(s);
+		/* The events of the notifications of the next FLUSH_MS go out
+		 * together: fewer writes to each client. */
+		if (evbuffer_get_length(s->batch) >= FLUSH_BYTES)
+			flush_batch(s);
+		else if (evbuffer_get_length(s->batch) && !evtimer_pending(s->ev_flush, NULL)) {
+			struct timeval tv = { 0, FLUSH_MS * 1000 };
+
+			evtimer_add(s->ev_flush, &tv);
+		}
 	} else if (strcmp(channel, "hazgate_alerts") == 0) {
 		int64_t id;
 
-		if (web_alert_from_notify(payload, len, s->batch, &id) != 0) {
+		if (web_alert_from_notify(payload, len, s->note, &id) != 0) {
 			s->m_bad_notifications++;
 			hz_log(HZ_LOG_WARN, "stream_bad_alert", "why=\"a hazgate_alerts payload that is"
 			       " not an alert object\" bytes=%zu", len);
 			return;
 		}
-		broadcast_alert(s, id, (const char *)evbuffer_pullup(s->batch, -1),
-				evbuffer_get_length(s->batch));
-		evbuffer_drain(s->batch, evbuffer_get_length(s->batch));
+		broadcast_alert(s, id, (const char *)evbuffer_pullup(s->note, -1),
+				evbuffer_get_length(s->note));
+		evbuffer_drain(s->note, evbuffer_get_length(s->note));
 	} else if (strcmp(channel, "hazgate_acks") == 0) {
 		char *end;
 		long long id;
@@ -1010,10 +1050,13 @@ web_stream_new(struct event_base *base, const struct net_pg_conf *pgc)
 	s->tmp = evbuffer_new();
 	s->batch = evbuffer_new();
 	s->alert = evbuffer_new();
+	s->note = evbuffer_new();
 	s->ev_heartbeat = event_new(base, -1, EV_PERSIST, on_heartbeat, s);
 	s->ev_tick = evtimer_new(base, on_tick, s);
 	s->ev_check = event_new(base, -1, EV_PERSIST, on_check, s);
-	if (!s->tmp || !s->batch || !s->alert || !s->ev_heartbeat || !s->ev_tick || !s->ev_check)
+	s->ev_flush = evtimer_new(base, on_flush, s);
+	if (!s->tmp || !s->batch || !s->alert || !s->note || !s->ev_heartbeat || !s->ev_tick || !s->ev_check ||
+	    !s->ev_flush)
 		goto err;
 	if (!(s->pg = net_pg_new(base, &c, &cbs)))
 		goto err;
@@ -1057,12 +1100,16 @@ web_stream_free(struct web_stream *s)
 		event_free(s->ev_tick);
 	if (s->ev_check)
 		event_free(s->ev_check);
+	if (s->ev_flush)
+		event_free(s->ev_flush);
 	if (s->tmp)
 		evbuffer_free(s->tmp);
 	if (s->batch)
 		evbuffer_free(s->batch);
 	if (s->alert)
 		evbuffer_free(s->alert);
+	if (s->note)
+		evbuffer_free(s->note);
 	vtab_free(&s->vt);
 	free(s->setup_sql);
 	free(s);

@@ -188,7 +188,7 @@ q() { local u=$1; shift; psql -XqAt -v ON_ERROR_STOP=1 -U "$u" -c "$*"; }
   run q t_gw "SELECT count(*) FROM alert_events";            [ "$status" -ne 0 ]
 }
 
-@test "a board user is accepted only from the board's login (hazgate_web, not created here)" {
+@test "a board user is accepted only from the board's login (a member of hazgate_web, from 004_web)" {
   id=$(q postgres "SELECT max(id) FROM alerts WHERE vehicle = 'V2'")
   run q t_disp "SELECT hazgate_ack($id, 'x', 'Director Zhang')"
   [ "$status" -ne 0 ]; [[ "$output" == *"board_user is for the board's login"* ]]
@@ -196,13 +196,13 @@ q() { local u=$1; shift; psql -XqAt -v ON_ERROR_STOP=1 -U "$u" -c "$*"; }
   [ "$status" -ne 0 ]
   [ "$(q postgres "SELECT count(*) FROM alert_events WHERE alert_id = $id")" = "0" ]
   [ "$(q postgres "SELECT acked_at IS NULL FROM alerts WHERE id = $id")" = "t" ]
-  [ "$(q postgres "SELECT count(*) FROM pg_roles WHERE rolname = 'hazgate_web'")" = "0" ]
-  # a stand-in for the board's own migration: its login may name its user,
-  # and its login is recorded beside it
-  q postgres "CREATE ROLE hazgate_web NOLOGIN IN ROLE hazgate_dispatcher; CREATE ROLE t_web LOGIN IN ROLE hazgate_web"
+  # 004_web made the group, a member of hazgate_dispatcher: the board's
+  # login may name its user, and its login is recorded beside it
+  [ "$(q postgres "SELECT pg_has_role('hazgate_web', 'hazgate_dispatcher', 'MEMBER')")" = "t" ]
+  q postgres "CREATE ROLE t_web LOGIN IN ROLE hazgate_web"
   q t_web "SELECT hazgate_ack($id, 'seen on the board', 'Director Zhang')"
   run q postgres "SELECT a.acked_by || '|' || e.login || '|' || e.board_user || '|' || e.note FROM alerts a JOIN alert_events e ON e.alert_id = a.id WHERE a.id = $id"
-  q postgres "DROP ROLE t_web; DROP ROLE hazgate_web"
+  q postgres "DROP ROLE t_web"
   [ "$output" = "Director Zhang|t_web|Director Zhang|seen on the board" ]
 }
 

@@ -209,6 +209,15 @@ alert_id() { q "SELECT id FROM alerts WHERE vehicle = '晋A60001' AND kind = '$1
   sid=$(echo "$cookie" | sed 's/.*hazgate_session=\([0-9a-f]*\).*/\1/')
   [ "$(q "SELECT count(*) FROM web_sessions WHERE id_hash = sha256(convert_to('$sid', 'UTF8'))")" = 1 ]
   [ "$(q "SELECT count(*) FROM web_sessions WHERE encode(id_hash, 'hex') = '$sid' OR csrf = '$sid'")" = 0 ]
+  # The board's login reads accounts but cannot change them (no way to
+  # raise a role through the board), nor write what the gateway writes.
+  run psql -XqAt -U hgweb -c "UPDATE web_users SET role = 'admin' WHERE name = 'vic'"
+  [ "$status" -ne 0 ]; [[ "$output" == *"permission denied"* ]]
+  run psql -XqAt -U hgweb -c "INSERT INTO web_tokens (name, role, token_hash) VALUES ('x', 'dispatcher', sha256('x'))"
+  [ "$status" -ne 0 ]; [[ "$output" == *"permission denied"* ]]
+  run psql -XqAt -U hgweb -c "DELETE FROM alerts"
+  [ "$status" -ne 0 ]; [[ "$output" == *"permission denied"* ]]
+  [ "$(psql -XqAt -U hgweb -c "SELECT role FROM web_users WHERE name = 'vic'")" = viewer ]
 }
 
 @test "alerts: the gateway's alert, filters, since_id, limit" {
@@ -369,6 +378,30 @@ alert_id() { q "SELECT id FROM alerts WHERE vehicle = '晋A60001' AND kind = '$1
   [ "$(code -d '{"user":"tmpuser","password":"temp-pass-2"}' "$B/api/v1/session")" = 401 ]
   run "$CTL" users list --format json
   [[ "$output" == *'"name":"tmpuser","role":"viewer","disabled":true'* ]]
+}
+
+@test "hazgate-ctl users and tokens refuse bad arguments and say why" {
+  run "$CTL" users add newbie
+  [ "$status" -eq 2 ]; [[ "$output" == *"needs --role viewer, dispatcher or admin"* ]]
+  run "$CTL" users add newbie --role boss --password-file "$WEBDIR/vic.pw"
+  [ "$status" -eq 2 ]
+  run "$CTL" users add newbie --role viewer < /dev/null
+  [ "$status" -eq 2 ]; [[ "$output" == *"no terminal to ask the password on"* ]]
+  run "$CTL" users add alice --role viewer --password-file "$WEBDIR/vic.pw"
+  [ "$status" -eq 1 ]; [[ "$output" == *"already a user 'alice'"* ]]
+  run "$CTL" users passwd nobody --password-file "$WEBDIR/vic.pw"
+  [ "$status" -eq 1 ]; [[ "$output" == *"no user 'nobody'"* ]]
+  run "$CTL" users frob alice
+  [ "$status" -eq 2 ]
+  run "$CTL" tokens add bot --role admin
+  [ "$status" -eq 2 ]
+  run "$CTL" tokens revoke nothing
+  [ "$status" -eq 1 ]
+  [ "$(q "SELECT count(*) FROM web_users WHERE name = 'newbie'")" = 0 ]
+  # The password file is read up to its first newline only.
+  printf 'line-one\nline-two\n' > "$WEBDIR/two.pw"
+  "$CTL" users add twoline --role viewer --password-file "$WEBDIR/two.pw" > /dev/null
+  [ "$(code -d '{"user":"twoline","password":"line-one"}' "$B/api/v1/session")" = 200 ]
 }
 
 @test "bearer tokens: viewer reads, dispatcher acks without CSRF, revoked is 401" {

@@ -140,7 +140,34 @@ hook_metric() { curl -s "http://127.0.0.1:$WEB_MPORT/metrics" | awk -v m="$1{hoo
   [ "$(cut -f2 "$GWDIR/h5.log" | grep -v RESTART | sort -u)" = good ]
 }
 
-@test "a hook with an unreadable secret, an https url or an unknown kind: hazgate-web refuses to start" {
+@test "https: the receiver's certificate is verified (name and CA); a trusted one gets every alert" {
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$GWDIR/tls.key" -out "$GWDIR/tls.crt" 2>/dev/null
+  receiver "$GWDIR/h7.log" --tls "$GWDIR/tls.crt" "$GWDIR/tls.key"
+  # not trusted (the system's CAs only): refused, retried, nothing delivered
+  web_start "$(hook untrusted "https://localhost:$RPORT/in" "$GWDIR/secret")"
+  wait_sql "SELECT count(*) FROM webhook_cursors WHERE hook = 'untrusted'" 1
+  fixes H7 0 1
+  for i in $(seq 1 50); do [ "$(hook_metric hazgate_web_webhook_failed_attempts_total untrusted)" -ge 2 ] && break; sleep 0.1; done
+  [ "$(hook_metric hazgate_web_webhook_failed_attempts_total untrusted)" -ge 2 ]
+  [ "$(delivered "$GWDIR/h7.log" | wc -l)" = 0 ]
+  web_stop
+  # trusted (SSL_CERT_FILE, OpenSSL's default path), by name and by address
+  SSL_CERT_FILE="$GWDIR/tls.crt" web_start "$(hook byname "https://localhost:$RPORT/in" "$GWDIR/secret"
+    hook byip "https://127.0.0.1:$RPORT/ip" "$GWDIR/secret")"
+  wait_sql "SELECT count(*) FROM webhook_cursors WHERE hook = 'byip'" 1
+  fixes H8 0 5
+  wait_sql "SELECT count(*) FROM alerts WHERE vehicle = 'H8'" 5
+  want=$(q "SELECT string_agg(id::text, ' ' ORDER BY id) FROM alerts WHERE vehicle = 'H8'")
+  wait_sql "SELECT min(last_id) FROM webhook_cursors WHERE hook IN ('byname', 'byip')" "$(q "SELECT max(id) FROM alerts")"
+  sleep 0.3
+  [ "$(delivered "$GWDIR/h7.log" /in | paste -sd' ')" = "$want" ]
+  [ "$(delivered "$GWDIR/h7.log" /ip | paste -sd' ')" = "$want" ]
+  [ "$(cut -f2 "$GWDIR/h7.log" | sort -u)" = good ]
+}
+
+@test "a hook with an unreadable secret, a url that is not http(s) or an unknown kind: hazgate-web refuses to start" {
   refused() {
     web_conf "$1"
     run "$WEB" -c "$WEBDIR/web.conf"
@@ -148,6 +175,6 @@ hook_metric() { curl -s "http://127.0.0.1:$WEB_MPORT/metrics" | awk -v m="$1{hoo
     [[ "$output" == *"$2"* ]]
   }
   refused "$(hook bad http://127.0.0.1:1/ "$GWDIR/missing")" "event=webhook_secret_unreadable hook=bad"
-  refused "$(hook tls https://127.0.0.1:1/ "$GWDIR/secret")" "event=webhook_bad_url hook=tls"
+  refused "$(hook ftp http:///x "$GWDIR/secret")" "event=webhook_bad_url hook=ftp"
   refused "$(hook k2 http://127.0.0.1:1/ "$GWDIR/secret" "zone_enter,nope")" "event=webhook_bad_kinds hook=k2"
 }

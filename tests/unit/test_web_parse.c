@@ -1,7 +1,9 @@
 /*
  * test_web_parse: hazgate-web's request parsing (web/web_parse.c) and role
- * rules (web/web_auth.c). Tables of named cases: cookies, bearer headers,
- * paths, query strings, JSON bodies, static paths, and who may do what.
+ * rules (web/web_call.c). Tables of named cases: cookies, bearer headers,
+ * paths, query strings, JSON bodies, static paths, who may do what, the
+ * failed-login throttle; and the fuzz corpus replayed under the fuzz
+ * target's checks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/corpus_walk.h"
 #include "web/web-internal.h"
 #include "web/web_parse.h"
 
@@ -358,6 +361,29 @@ test_throttle(void **state)
 	web_throttle_free(t);
 }
 
+/* The fuzz target's checks (tests/fuzz/fuzz_web_request.c, linked in)
+ * over its corpus: seeds and what the fuzzer kept. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static bool
+replay(const char *name, const uint8_t *data, size_t size, const void *arg)
+{
+	(void)name;
+	(void)arg;
+	LLVMFuzzerTestOneInput(data, size);
+	return false;
+}
+
+static void
+test_corpus(void **state)
+{
+	struct corpus_count n;
+
+	(void)state;
+	n = corpus_walk("corpus/web_request", "", replay, NULL);
+	assert_true(n.files >= 10);
+}
+
 int
 main(void)
 {
@@ -367,6 +393,7 @@ main(void)
 		cmocka_unit_test(test_alerts_values), cmocka_unit_test(test_track_query),
 		cmocka_unit_test(test_bodies),        cmocka_unit_test(test_static_path),
 		cmocka_unit_test(test_roles),         cmocka_unit_test(test_throttle),
+		cmocka_unit_test(test_corpus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
