@@ -362,6 +362,13 @@ web_auth_login(struct web_call *c)
 	struct web_bad bad;
 	int64_t wait;
 
+	/* JSON said so: a cross-site form can send a JSON-looking text/plain
+	 * body, not this type (without CORS, which this server never allows). */
+	if (!web_parse_json_type(evhttp_find_header(evhttp_request_get_input_headers(c->req),
+						   "Content-Type"))) {
+		web_reply_error(c, 400, "Content-Type: want application/json");
+		return;
+	}
 	if (web_body(c, &body, &len) != 0) {
 		web_reply_error(c, 500, "out of memory");
 		return;

@@ -499,6 +499,23 @@ web_parse_no_query(const char *query, struct web_bad *bad)
 	return rc;
 }
 
+bool
+web_parse_json_type(const char *ct)
+{
+	size_t n = sizeof("application/json") - 1;
+
+	if (!ct)
+		return false;
+	while (*ct == ' ')
+		ct++;
+	if (strncasecmp(ct, "application/json", n))
+		return false;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
 /* ---- bodies --------------------------------------------------------------- */
 
 static json_t *

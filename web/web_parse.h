@@ -106,6 +106,10 @@ int web_parse_zones_query(const char *query, bool *has_at, int64_t *at_us, struc
 /* Endpoints without parameters: any parameter is an error. */
 int web_parse_no_query(const char *query, struct web_bad *bad);
 
+/* Whether a Content-Type header says JSON: "application/json", any case,
+ * parameters after ';' allowed. */
+bool web_parse_json_type(const char *content_type);
+
 /* POST /api/v1/session's body {"user","password"} (LEN bytes, not
  * NUL-terminated). user has WEB_NAME_MAX + 1 bytes, password
  * WEB_PASSWORD_MAX + 1. */

@@ -11,6 +11,7 @@
 load "$HG_SRCDIR/tests/data/gateway/helpers.bash"
 
 WEB="$HG_BUILDDIR/hazgate-web"
+JSON='Content-Type: application/json'   # a login's body must say it is JSON
 
 # web_conf FILE [EXTRA]: a configuration for the private hazgate-web.
 web_conf() {
@@ -99,7 +100,7 @@ teardown_file() {
 
 # login USER PASSWORD JAR: log in, print the CSRF token.
 login() {
-  curl -s -c "$3" -H 'Content-Type: application/json' \
+  curl -s -c "$3" -H "$JSON" \
     -d "{\"user\":\"$1\",\"password\":\"$2\"}" "$B/api/v1/session" | jq -r .csrf
 }
 
@@ -192,10 +193,10 @@ alert_id() { q "SELECT id FROM alerts WHERE vehicle = '晋A60001' AND kind = '$1
 }
 
 @test "login: a wrong password is 401 and logged; a good one sets a strict HttpOnly cookie" {
-  [ "$(code -d '{"user":"alice","password":"wrong"}' "$B/api/v1/session")" = 401 ]
+  [ "$(code -H "$JSON" -d '{"user":"alice","password":"wrong"}' "$B/api/v1/session")" = 401 ]
   grep -q 'event=login_failed user="alice"' "$WEBDIR/log"
-  [ "$(code -d '{"user":"nobody","password":"x"}' "$B/api/v1/session")" = 401 ]
-  run curl -s -D "$WEBDIR/h" -d '{"user":"alice","password":"disp-pass-1"}' "$B/api/v1/session"
+  [ "$(code -H "$JSON" -d '{"user":"nobody","password":"x"}' "$B/api/v1/session")" = 401 ]
+  run curl -s -D "$WEBDIR/h" -H "$JSON" -d '{"user":"alice","password":"disp-pass-1"}' "$B/api/v1/session"
   [ "$(echo "$output" | jq -r .user)" = alice ]
   [ "$(echo "$output" | jq -r .role)" = dispatcher ]
   [ "$(echo "$output" | jq -r .csrf | tr -d '\n' | wc -c)" = 64 ]
@@ -260,10 +261,15 @@ alert_id() { q "SELECT id FROM alerts WHERE vehicle = '晋A60001' AND kind = '$1
   [ "$(code -b "$WEBDIR/a.jar" "$B/api/v1/zones?at=noon")" = 400 ]
   [ "$(code -b "$WEBDIR/a.jar" "$B/api/v1/alerts/abc/events")" = 400 ]
   [[ "$(jq -r .error "$WEBDIR/body")" == "id: "* ]]
-  [ "$(code -d '{"user":"alice",' "$B/api/v1/session")" = 400 ]
+  [ "$(code -H "$JSON" -d '{"user":"alice",' "$B/api/v1/session")" = 400 ]
   [[ "$(jq -r .error "$WEBDIR/body")" == "body: "* ]]
-  [ "$(code -d '{"user":5,"password":"x"}' "$B/api/v1/session")" = 400 ]
+  [ "$(code -H "$JSON" -d '{"user":5,"password":"x"}' "$B/api/v1/session")" = 400 ]
   [[ "$(jq -r .error "$WEBDIR/body")" == "user: "* ]]
+  # A login is JSON said so: a cross-site form (text/plain) cannot log a
+  # browser into another account.
+  [ "$(code -H 'Content-Type: text/plain' -d '{"user":"alice","password":"disp-pass-1"}' "$B/api/v1/session")" = 400 ]
+  [[ "$(jq -r .error "$WEBDIR/body")" == "Content-Type: "* ]]
+  [ "$(code -d '{"user":"alice","password":"disp-pass-1"}' "$B/api/v1/session")" = 400 ]
 }
 
 @test "ack: missing CSRF 403, viewer 403, dispatcher 200 with acked_by the board user, again 409" {
@@ -352,7 +358,7 @@ alert_id() { q "SELECT id FROM alerts WHERE vehicle = '晋A60001' AND kind = '$1
 
 @test "413 for a body over max_body_bytes, as JSON" {
   head -c 100000 /dev/zero | tr '\0' 'a' > "$WEBDIR/big"
-  [ "$(code -H 'Content-Type: application/json' --data-binary "@$WEBDIR/big" "$B/api/v1/session")" = 413 ]
+  [ "$(code -H "$JSON" --data-binary "@$WEBDIR/big" "$B/api/v1/session")" = 413 ]
   [[ "$(jq -r .error "$WEBDIR/body")" == *"larger than"* ]]
 }
 
@@ -370,12 +376,12 @@ alert_id() { q "SELECT id FROM alerts WHERE vehicle = '晋A60001' AND kind = '$1
   echo 'temp-pass-2' > "$WEBDIR/tmp.pw"
   "$CTL" users passwd tmpuser --password-file "$WEBDIR/tmp.pw"
   [ "$(code -b "$WEBDIR/t.jar" "$B/api/v1/alerts")" = 401 ]
-  [ "$(code -d '{"user":"tmpuser","password":"temp-pass-1"}' "$B/api/v1/session")" = 401 ]
+  [ "$(code -H "$JSON" -d '{"user":"tmpuser","password":"temp-pass-1"}' "$B/api/v1/session")" = 401 ]
   login tmpuser temp-pass-2 "$WEBDIR/t.jar" > /dev/null
   [ "$(code -b "$WEBDIR/t.jar" "$B/api/v1/alerts")" = 200 ]
   "$CTL" users disable tmpuser
   [ "$(code -b "$WEBDIR/t.jar" "$B/api/v1/alerts")" = 401 ]
-  [ "$(code -d '{"user":"tmpuser","password":"temp-pass-2"}' "$B/api/v1/session")" = 401 ]
+  [ "$(code -H "$JSON" -d '{"user":"tmpuser","password":"temp-pass-2"}' "$B/api/v1/session")" = 401 ]
   run "$CTL" users list --format json
   [[ "$output" == *'"name":"tmpuser","role":"viewer","disabled":true'* ]]
 }
@@ -401,7 +407,7 @@ alert_id() { q "SELECT id FROM alerts WHERE vehicle = '晋A60001' AND kind = '$1
   # The password file is read up to its first newline only.
   printf 'line-one\nline-two\n' > "$WEBDIR/two.pw"
   "$CTL" users add twoline --role viewer --password-file "$WEBDIR/two.pw" > /dev/null
-  [ "$(code -d '{"user":"twoline","password":"line-one"}' "$B/api/v1/session")" = 200 ]
+  [ "$(code -H "$JSON" -d '{"user":"twoline","password":"line-one"}' "$B/api/v1/session")" = 200 ]
 }
 
 @test "bearer tokens: viewer reads, dispatcher acks without CSRF, revoked is 401" {
@@ -432,14 +438,14 @@ alert_id() { q "SELECT id FROM alerts WHERE vehicle = '晋A60001' AND kind = '$1
   echo 'slow-pass-1' > "$WEBDIR/slow.pw"
   "$CTL" users add slow --role viewer --password-file "$WEBDIR/slow.pw" > /dev/null
   for i in 1 2 3 4 5; do
-    [ "$(code -d '{"user":"slow","password":"bad"}' "$B/api/v1/session")" = 401 ]
+    [ "$(code -H "$JSON" -d '{"user":"slow","password":"bad"}' "$B/api/v1/session")" = 401 ]
   done
-  run curl -s -D "$WEBDIR/h" -o "$WEBDIR/body" -w '%{http_code}' -d '{"user":"slow","password":"slow-pass-1"}' "$B/api/v1/session"
+  run curl -s -D "$WEBDIR/h" -o "$WEBDIR/body" -w '%{http_code}' -H "$JSON" -d '{"user":"slow","password":"slow-pass-1"}' "$B/api/v1/session"
   [ "$output" = 429 ]
   grep -qi '^Retry-After: [0-9]' "$WEBDIR/h"
   grep -q 'event=login_throttled user="slow"' "$WEBDIR/log"
   sleep 1.2
-  [ "$(code -d '{"user":"slow","password":"slow-pass-1"}' "$B/api/v1/session")" = 200 ]
+  [ "$(code -H "$JSON" -d '{"user":"slow","password":"slow-pass-1"}' "$B/api/v1/session")" = 200 ]
 }
 
 @test "/metrics and /healthz on metrics_listen" {
@@ -516,7 +522,7 @@ CONF
   "$WEB" -c "$WEBDIR/tls.conf" >>"$WEBDIR/log" 2>&1 3>&- &
   local pid=$!
   for i in $(seq 1 50); do tail -n +$((n + 1)) "$WEBDIR/log" | grep -q 'event=pg_connected' && break; sleep 0.1; done
-  run curl -s --cacert "$WEBDIR/cert.pem" -D "$WEBDIR/h" -d '{"user":"alice","password":"disp-pass-1"}' "https://127.0.0.1:$port/api/v1/session"
+  run curl -s --cacert "$WEBDIR/cert.pem" -D "$WEBDIR/h" -H "$JSON" -d '{"user":"alice","password":"disp-pass-1"}' "https://127.0.0.1:$port/api/v1/session"
   [ "$(echo "$output" | jq -r .user)" = alice ]
   grep -i '^Set-Cookie:' "$WEBDIR/h" | grep -q 'Secure'
   # Plain HTTP to the TLS port is not answered as HTTP.

@@ -253,6 +253,12 @@ test_bodies(void **state)
 			fail_msg("login case '%s': rc %d param '%s'", login[i].name, rc,
 				 rc ? bad.param : "");
 	}
+	assert_true(web_parse_json_type("application/json"));
+	assert_true(web_parse_json_type("Application/JSON; charset=utf-8"));
+	assert_false(web_parse_json_type("text/plain"));
+	assert_false(web_parse_json_type("application/jsonx"));
+	assert_false(web_parse_json_type("application/x-www-form-urlencoded"));
+	assert_false(web_parse_json_type(NULL));
 	assert_int_equal(web_parse_ack("", 0, &note, &bad), 0);
 	assert_null(note);
 	assert_int_equal(web_parse_ack("{}", 2, &note, &bad), 0);
