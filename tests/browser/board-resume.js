@@ -6,10 +6,13 @@
  * EventSource reconnects by itself (Last-Event-ID, or the page's own
  * last_event_id), the alert committed meanwhile arrives and flashes, the
  * stream is live again, and the session still holds (sessions are in
- * PostgreSQL): the alert is acknowledged from the vehicle panel.
+ * PostgreSQL): the alert is acknowledged from the vehicle panel. An
+ * alert acknowledged with hazgate-ctl while hazgate-web was down (no ack
+ * event reaches the page for it) stops flashing once the page is back.
  *
  * Env: HG_WEB_URL, HG_ARTEFACTS, HG_DISPATCHER, HG_DISPATCHER_PW,
- * HG_WEB_RESTART (a script: kill, publish, restart), HG_RESUME_PLATE.
+ * HG_WEB_RESTART (a script: kill, publish, ack, restart), HG_RESUME_PLATE,
+ * HG_AWAY_ACK_ID.
  */
 'use strict';
 
@@ -20,6 +23,9 @@ run('board-resume', async (page) => {
 	const plate = env('HG_RESUME_PLATE');
 	await login(page, env('HG_DISPATCHER'), env('HG_DISPATCHER_PW'));
 	const before = await stats(page);
+	const away = env('HG_AWAY_ACK_ID');
+	const awayRow = '#alert-list li[data-id="' + away + '"]';
+	await page.waitForSelector(awayRow + '.flash', { timeout: 5000 });	/* open and young: it flashes */
 
 	const r = spawnSync('bash', [env('HG_WEB_RESTART')], { encoding: 'utf8' });
 	log('restart:', r.stdout.trim(), r.stderr.trim());
@@ -32,6 +38,9 @@ run('board-resume', async (page) => {
 	log('before:', JSON.stringify(before), 'after:', JSON.stringify(after));
 	assert.equal(after.user, before.user);
 	assert.equal(await page.$$eval(row, (l) => l.length), 1, 'the alert is shown once');
+	/* the one acknowledged while the stream was down (no event for it) */
+	await page.waitForSelector(awayRow + '.acked:not(.flash)', { timeout: 10000 });
+	log('acknowledged while away:', await page.$eval(awayRow + ' .status', (e) => e.textContent));
 	await shot(page, 'board-resumed');
 
 	/* the session outlived the crash: acknowledge it from the vehicle panel */

@@ -9,7 +9,9 @@
  * alerts missed; when the stream is closed for good (a server restart
  * answering an error, a session that ended) the page opens a new one with
  * ?last_event_id= the newest alert it has, and the server replays from
- * there. An alert seen twice is shown once (by id). Position events
+ * there. An alert seen twice is shown once (by id). After any break the
+ * page reloads its lists and vehicles: acknowledgements and moves made
+ * meanwhile are not replayed. Position events
  * are kept per vehicle and applied once a second, so the map redraws at
  * most once a second per vehicle whatever the rate of fixes.
  *
@@ -43,7 +45,7 @@
 	const pendingPositions = new Map();	/* plate -> latest position event not yet drawn */
 	let lastAlertId = 0;
 	let lastIdKnown = false;		/* lastAlertId is the newest stored (0: none stored) */
-	let stream = null, streamState = 'connecting', streamRetry = 1000;
+	let stream = null, streamState = 'connecting', streamRetry = 1000, streamBroken = false;
 	let selected = null;			/* plate in the vehicle panel */
 	let ackTarget = null;			/* the alert the dialog acknowledges */
 	let audio = null, muted = false, beeps = 0;
@@ -238,6 +240,9 @@
 			const list = await HZAPI.get('/api/v1/vehicles');	/* every vehicle: no limit */
 			const crit = criticalPlates();
 			(list || []).forEach((v) => {
+				const old = vehicles.get(v.vehicle);
+				if (old && old.last_fix && (!v.last_fix || old.last_fix.ts > v.last_fix.ts))
+					v.last_fix = old.last_fix;	/* the stream's is newer */
 				vehicles.set(v.vehicle, v);
 				if (v.last_fix)
 					HZMAP.upsertTanker(v.vehicle, v.last_fix, stateOf(v, crit));
@@ -337,10 +342,17 @@
 		es.onopen = () => {
 			setStreamState('live');
 			streamRetry = 1000;
+			/* back after a break: the alerts come again from the last id,
+			 * but acknowledgements and moves made meanwhile do not */
+			if (streamBroken) {
+				streamBroken = false;
+				reloadAfterBreak();
+			}
 		};
 		es.onerror = () => {
 			if (es !== stream)
 				return;
+			streamBroken = true;
 			setStreamState('down');
 			if (es.readyState === EventSource.CLOSED) {
 				/* the browser gave up (an HTTP error): find out why, then reopen */
@@ -373,6 +385,15 @@
 			if (p && typeof p.vehicle === 'string')
 				pendingPositions.set(p.vehicle, p);
 		});
+	}
+
+	async function reloadAfterBreak() {
+		await Promise.all([loadVehicles(), loadOpenAlerts()]);
+		await loadAlertList();
+		recomputeStates();
+		queueRender();
+		if (selected)
+			renderVehicleAlerts();
 	}
 
 	function parse(s) {
