@@ -127,6 +127,7 @@ struct gw {
 	size_t npub;             /* ... how many, published after COMMIT */
 	struct gw_outbox ob;     /* gw_outbox.c */
 	const char *wparams[1];
+	struct gw_buf wposn;     /* the group's NOTIFY hazgate_positions payloads */
 	/* other jobs */
 	struct net_pg_job sjob, pjob, zjob, ljob;
 	bool schema_ok, sjob_busy, pjob_busy, zjob_busy, zones_dirty, ljob_busy;

@@ -539,3 +539,90 @@ gw_batch_serialize(const struct gw_batch *b, struct gw_buf *out)
 		(void)gw_buf_add(out, iov[i].iov_base, iov[i].iov_len);
 	return 0;
 }
+
+/* The start of the n-th tab-separated field of the line [p, end), or NULL
+ * when it has fewer fields. */
+static const char *
+field_at(const char *p, const char *end, int n)
+{
+	while (n-- > 0) {
+		p = memchr(p, '\t', (size_t)(end - p));
+		if (!p)
+			return NULL;
+		p++;
+	}
+	return p;
+}
+
+static size_t
+field_len(const char *p, const char *end)
+{
+	const char *t = memchr(p, '\t', (size_t)(end - p));
+
+	return (size_t)((t ? t : end) - p);
+}
+
+int
+gw_batch_pos_notify(struct gw_buf *out, size_t *payload, const char *pos, size_t len)
+{
+	const char *p = pos, *end = pos + len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p)), *f;
+		size_t start = out->len, l;
+
+		if (!eol)
+			eol = end;
+		/* The line is at most as long as the row, plus a separator. */
+		if (gw_buf_reserve(out, (size_t)(eol - p) + 3) != 0)
+			return -1;
+		if (out->len > *payload)
+			out->p[out->len++] = '\n';
+		/* vehicle, ts as RFC 3339 (the row has the 29-byte PG form) */
+		l = field_len(p, eol);
+		memcpy(out->p + out->len, p, l);
+		out->len += l;
+		f = field_at(p, eol, 1);
+		if (!f || field_len(f, eol) != 29)
+			goto skip;
+		out->p[out->len++] = '\t';
+		memcpy(out->p + out->len, f, 23);
+		out->p[out->len + 10] = 'T';
+		out->len += 23;
+		out->p[out->len++] = 'Z';
+		/* lat, lon, speed_kmh, heading as written */
+		for (int i = 2; i <= 5; i++) {
+			if (!(f = field_at(p, eol, i)))
+				goto skip;
+			out->p[out->len++] = '\t';
+			l = field_len(f, eol);
+			memcpy(out->p + out->len, f, l);
+			out->len += l;
+		}
+		/* zone_ids without their braces */
+		if (!(f = field_at(p, eol, 14)) || (l = field_len(f, eol)) < 2)
+			goto skip;
+		out->p[out->len++] = '\t';
+		memcpy(out->p + out->len, f + 1, l - 2);
+		out->len += l - 2;
+		if (out->len - *payload > GW_POS_NOTIFY_MAX) {
+			/* A new payload, unless the line is alone and too long. */
+			size_t line = out->len - start - (start > *payload);
+
+			if (start == *payload || line > GW_POS_NOTIFY_MAX)
+				goto skip;
+			memmove(out->p + start + 2, out->p + start + 1, line);
+			out->p[start] = '\n';
+			out->p[start + 1] = '\n';
+			out->len = start + 2 + line;
+			*payload = start + 2;
+		}
+		p = eol + 1;
+		continue;
+skip:
+		out->len = start;
+		p = eol + 1;
+	}
+	return 0;
+}
+

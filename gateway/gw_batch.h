@@ -157,4 +157,22 @@ void gw_format_ts(int64_t us, char out[32]);
 /* Append s escaped for COPY text format. Returns 0 or -1 (out of memory). */
 int gw_copy_escape(struct gw_buf *b, const char *s, size_t len);
 
+/* The largest NOTIFY payload PostgreSQL takes is 7999 bytes. */
+#define GW_POS_NOTIFY_MAX 7999
+
+/*
+ * The positions of a COPY section (pos, len: rows as
+ * gw_batch_add_position writes them) as the payloads of NOTIFY
+ * hazgate_positions (hazgate-web's live positions, web/README.md),
+ * appended to out: one line per row, "vehicle\tts\tlat\tlon\tspeed_kmh
+ * \theading\tzone_ids" (vehicle COPY-escaped as stored, ts RFC 3339 with
+ * milliseconds, a missing number as \N, zone ids comma-separated), lines
+ * joined by '\n', payloads of at most GW_POS_NOTIFY_MAX bytes separated by
+ * an empty line ("\n\n"). *payload is the offset in out where the current
+ * payload starts (0 when out is empty); call it again for the next
+ * section. A row that alone exceeds the limit (thousands of zones) is left
+ * out. Returns 0, or -1 out of memory (out is then partly written).
+ */
+int gw_batch_pos_notify(struct gw_buf *out, size_t *payload, const char *pos, size_t len);
+
 #endif

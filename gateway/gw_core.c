@@ -338,6 +338,7 @@ gw_free(struct gw *gw)
 	gw_buf_free(&gw->wpub);
 	gw_buf_free(&gw->wconv);
 	gw_outbox_free(&gw->ob);
+	gw_buf_free(&gw->wposn);
 	free(gw->sbuf);
 	free(gw);
 }

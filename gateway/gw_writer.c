@@ -30,6 +30,12 @@
  * sections go to libpq as they lie there, record by record (a COPY step's
  * list of pieces); libpq's output buffer is the one copy made in memory.
  *
+ * The committed positions are announced to hazgate-web in the same
+ * transaction (delivered at COMMIT, never for a rolled-back one): NOTIFY
+ * hazgate_positions with a few fields per row, built from the COPY
+ * sections (gw_batch_pos_notify), up to 7999 bytes a payload, all sent by
+ * one statement. A board never reads the positions table for them.
+ *
  * The SIGTERM drain ends here (gw_drain_check) once the spool is written.
  */
 #include "gateway/gateway-internal.h"
@@ -92,6 +98,9 @@ static const char sql_insert_alert[] =
 	" SELECT vehicle, payload, pg_notify('hazgate_alerts', CASE WHEN octet_length(payload) < 8000"
 	"  THEN payload ELSE '{\"id\":' || id || '}' END)"
 	" FROM (SELECT id, vehicle, payload FROM n ORDER BY ord) s";
+/* $1: the payloads, separated by empty lines (gw_batch_pos_notify). */
+static const char sql_notify_pos[] =
+	"SELECT pg_notify('hazgate_positions', p) FROM unnest(string_to_array($1, E'\\n\\n')) p";
 static const char sql_copy_rejects[] =
 	"COPY rejects (topic, payload, reason, message, received_at) FROM STDIN";
 static const char sql_copy_state[] =
@@ -351,6 +360,27 @@ group_chunks(struct gw *gw)
 	}
 }
 
+/* The group's NOTIFY hazgate_positions payloads into wposn, NUL-terminated
+ * (len not counting it); empty out of memory: the positions are then
+ * written, not announced. */
+static void
+build_pos_notify(struct gw *gw)
+{
+	size_t payload = 0;
+
+	gw->wposn.len = 0;
+	for (size_t i = 0; i < gw->nwchunks[0]; i++)
+		if (gw_batch_pos_notify(&gw->wposn, &payload, gw->wchunks[0][i].p,
+					gw->wchunks[0][i].len) != 0)
+			goto fail;
+	if (gw->wposn.len == 0 || gw_buf_add(&gw->wposn, "", 1) != 0)
+		goto fail;
+	gw->wposn.len--;
+	return;
+fail:
+	gw->wposn.len = 0;
+}
+
 /* Takes the next records of the spool into one group (gw->wids, wrecs,
  * the counts): as many as wait, within the group's bounds; a single one
  * after a failed transaction, so that a bad record is found and set aside
@@ -408,6 +438,7 @@ take_group(struct gw *gw)
 		return rc == HZ_QUEUE_OK ? HZ_QUEUE_EMPTY : rc;
 	gw->wid = gw->wids[0];
 	group_chunks(gw);
+	build_pos_notify(gw);
 	gw->npub = 0;
 	gw->wpub.len = 0;
 	/* Room for the new alerts' (vehicle, JSON): each is at most its row
@@ -466,8 +497,11 @@ writer_kick(struct gw *gw)
 	j->steps[8] = (struct net_pg_step){ .skip = true };
 	if (!gw->wfails && !gw->wstaging)
 		j->steps[8] = gw_outbox_clear_step(gw);
-	j->steps[9].sql = "COMMIT";
-	j->nsteps = 10;
+	j->steps[9] = (struct net_pg_step){ .sql = sql_notify_pos, .nparams = 1,
+					   .params = (const char *const *)&gw->wposn.p,
+					   .skip = gw->wposn.len == 0 };
+	j->steps[10].sql = "COMMIT";
+	j->nsteps = 11;
 	gw->writing = true;
 	gw->wstart_us = hz_mono_us();
 	net_pg_submit(gw->pg, j);
