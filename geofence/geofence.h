@@ -321,6 +321,14 @@ int gf_engine_state_save(const gf_engine *e, const char *vehicle,
 int gf_engine_state_load(gf_engine *e, const char *vehicle,
 			 const uint8_t *blob, size_t len);
 
+/* ---- datums ------------------------------------------------------------ */
+
+/* Convert a point given in datum ("wgs84", "gcj02", "bd09", or NULL for
+ * wgs84: the names of a zone's `datum` property) to WGS-84 in place, with
+ * the same conversion the zone loader applies. Returns false (point
+ * unchanged) for an unknown datum. */
+bool gf_datum_to_wgs84(const char *datum, double *lat, double *lon);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,6 +14,7 @@
 #include "geofence/geofence-internal.h"
 
 #include <math.h>
+#include <string.h>
 
 #define GCJ_A 6378245.0
 #define GCJ_EE 0.00669342162296594323
@@ -113,4 +114,23 @@ gf_gcj02_from_bd09(double blat, double blon, double *glat, double *glon)
 	}
 	*glat = gl;
 	*glon = go;
+}
+
+bool
+gf_datum_to_wgs84(const char *datum, double *lat, double *lon)
+{
+	double glat, glon;
+
+	if (datum == NULL || strcmp(datum, "wgs84") == 0)
+		return true;
+	if (strcmp(datum, "gcj02") == 0) {
+		gf_wgs84_from_gcj02(*lat, *lon, lat, lon);
+		return true;
+	}
+	if (strcmp(datum, "bd09") == 0) {
+		gf_gcj02_from_bd09(*lat, *lon, &glat, &glon);
+		gf_wgs84_from_gcj02(glat, glon, lat, lon);
+		return true;
+	}
+	return false;
 }

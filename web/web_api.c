@@ -394,8 +394,50 @@ get_track(struct web_call *c)
 
 /* ---- GET /api/v1/zones[?at=T] ---------------------------------------------------------- */
 
+/* A GeoJSON coordinates value ([lon, lat] positions, nested in arrays to
+ * any depth) converted from datum to WGS-84 in place. */
+static void
+coords_to_wgs84(json_t *v, const char *datum)
+{
+	if (!json_is_array(v))
+		return;
+	if (json_array_size(v) >= 2 && json_is_number(json_array_get(v, 0)) &&
+	    json_is_number(json_array_get(v, 1))) {
+		double lon = json_number_value(json_array_get(v, 0));
+		double lat = json_number_value(json_array_get(v, 1));
+
+		if (gf_datum_to_wgs84(datum, &lat, &lon)) {
+			json_array_set_new(v, 0, json_real(lon));
+			json_array_set_new(v, 1, json_real(lat));
+		}
+		return;
+	}
+	for (size_t i = 0; i < json_array_size(v); i++)
+		coords_to_wgs84(json_array_get(v, i), datum);
+}
+
+/* A zone stored in GCJ-02 or BD-09 (its `datum` property) is answered in
+ * WGS-84, as the engine sees it, so a map draws it where it is; its
+ * properties keep the stored datum as `datum_stored`. */
+static void
+feature_to_wgs84(json_t *f, json_t *props)
+{
+	json_t *d = json_object_get(props, "datum");
+	json_t *g = json_object_get(f, "geometry");
+	const char *datum = json_string_value(d);
+
+	if (!datum || strcmp(datum, "wgs84") == 0)
+		return;
+	if (strcmp(datum, "gcj02") && strcmp(datum, "bd09"))
+		return;
+	coords_to_wgs84(json_object_get(g, "coordinates"), datum);
+	json_object_set(props, "datum_stored", d);
+	json_object_set_new(props, "datum", json_string("wgs84"));
+}
+
 /* Each feature gets properties.in_force_now (its `active` windows judged
- * now, in [web] timezone), and with ?at=T also in_force_at. */
+ * now, in [web] timezone), and with ?at=T also in_force_at; coordinates
+ * are WGS-84 whatever the stored datum. */
 static void
 on_zones(void *arg, const PGresult *res)
 {
@@ -428,6 +470,7 @@ on_zones(void *arg, const PGresult *res)
 
 		if (!json_is_object(props))
 			continue;
+		feature_to_wgs84(f, props);
 		json_object_set_new(props, "in_force_now",
 				    k >= 0 && tz ? json_boolean(gf_zoneset_active(zs, (size_t)k, now, tz))
 						 : json_null());

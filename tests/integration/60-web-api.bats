@@ -348,6 +348,21 @@ alert_id() { q "SELECT id FROM alerts WHERE vehicle = '晋A60001' AND kind = '$1
   [ "$(echo "$output" | jq '[.features[] | select(.properties.id == 300)] | length')" = 1 ]
 }
 
+@test "zones: a zone stored in GCJ-02 is answered in WGS-84, where the engine sees it" {
+  login vic view-pass-1 "$WEBDIR/v.jar" > /dev/null
+  run curl -s -b "$WEBDIR/v.jar" "$B/api/v1/zones"
+  z9='.features[] | select(.properties.id == 9)'
+  [ "$(echo "$output" | jq -r "$z9 | .properties.datum")" = wgs84 ]
+  [ "$(echo "$output" | jq -r "$z9 | .properties.datum_stored")" = gcj02 ]
+  stored=$(q "SELECT feature->'geometry'->'coordinates' FROM zones WHERE id = 9")
+  answered=$(echo "$output" | jq -c "$z9 | .geometry.coordinates")
+  # GCJ-02 is WGS-84 shifted by a few hundred metres around Taiyuan:
+  # every vertex moved, by more than 0.001 and less than 0.01 degrees.
+  jq -n --argjson s "$stored" --argjson a "$answered" '
+    [$s, $a] | map([.. | arrays | select(length == 2 and (.[0] | type) == "number")])
+    | transpose | map((.[0][0] - .[1][0]) | fabs) | (min > 0.001 and max < 0.01)' | grep -qx true
+}
+
 @test "stream: authenticated, then handed to the stream hub" {
   [ "$(code --max-time 2 "$B/api/v1/stream")" = 401 ]
   login vic view-pass-1 "$WEBDIR/v.jar" > /dev/null
