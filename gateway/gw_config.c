@@ -29,8 +29,6 @@
 #define ENUM(s, k, f, n, v, d, rl, h) { .section = s, .key = k, .type = HZ_INI_ENUM, \
 	.offset = OFF(f), .names = n, .values = v, .def = d, .reload = rl, .help = h }
 
-static const char *const proto_names[] = { "3.1.1", "5", "311", "v5", NULL };
-static const int proto_values[] = { 3, 5, 3, 5 };
 static const char *const fsync_names[] = { "always", "never", NULL };
 
 #define MIB (1024.0 * 1024.0)
@@ -39,34 +37,14 @@ static const char *subs_parse(void *conf, const char *value);
 static bool subs_equal(const void *a, const void *b);
 
 static const struct hz_ini_opt gw_opts[] = {
-	STR("mqtt", "host", mqtt.host, "127.0.0.1", false,
-	    "broker address (an IP address avoids a blocking DNS lookup)"),
-	NUM("mqtt", "port", HZ_INI_INT, mqtt.port, 1, 65535, "1883", false, "broker port"),
-	STR("mqtt", "client_id", mqtt.client_id, "hazgate", false,
-	    "fixed client id of the persistent session"),
-	ENUM("mqtt", "protocol", mqtt.protocol, proto_names, proto_values, "3.1.1", false,
-	     "MQTT version: 3.1.1 or 5"),
-	{ .section = "mqtt", .key = "keepalive_s", .alias = "keepalive", .type = HZ_INI_INT,
-	  .offset = OFF(mqtt.keepalive_s), .min = 5, .max = 3600, .def = "30",
-	  .help = "MQTT keepalive, seconds" },
-	STR("mqtt", "username", mqtt.username, "", false, "user name (empty: anonymous)"),
-	STR("mqtt", "password_file", mqtt.password_file, "", false,
-	    "file whose first line is the password"),
-	STR("mqtt", "tls_ca", mqtt.tls_ca, "", false, "CA file: TLS on when set"),
-	STR("mqtt", "tls_cert", mqtt.tls_cert, "", false, "client certificate (PEM)"),
-	STR("mqtt", "tls_key", mqtt.tls_key, "", false, "client key (PEM)"),
+	NET_MQTT_INI_CONN_ROWS(struct gw_config, mqtt, "hazgate"),
 	{ .section = "mqtt", .key = "subscribe", .type = HZ_INI_CUSTOM,
 	  .def = "tankers/+/telemetry auto, owntracks/+/+ owntracks",
 	  .help = "comma-separated 'FILTER FORMAT' (native, tpv, owntracks, auto = native|tpv), QoS 1",
 	  .parse = subs_parse, .equal = subs_equal },
 	STR("mqtt", "alerts_topic", mqtt.alerts_topic, "hazgate/alerts", false,
 	    "alerts go to ALERTS_TOPIC/<vehicle>"),
-	STR("mqtt", "status_topic", mqtt.status_topic, "hazgate/status", false,
-	    "retained online/offline on STATUS_TOPIC/<client_id>"),
-	NUM("mqtt", "reconnect_min_ms", HZ_INI_INT, mqtt.reconnect_min_ms, 10, 600000, "250", false,
-	    "first reconnect delay (doubles, with jitter)"),
-	NUM("mqtt", "reconnect_max_ms", HZ_INI_INT, mqtt.reconnect_max_ms, 10, 600000, "10000",
-	    false, "largest reconnect delay"),
+	NET_MQTT_INI_RECONNECT_ROWS(struct gw_config, mqtt),
 
 	STR("postgres", "conninfo", postgres.conninfo, "", false,
 	    "libpq connection string (empty: the PG* variables)"),
@@ -208,16 +186,11 @@ subs_equal(const void *a, const void *b)
 static const char *
 check_all(const struct gw_config *cfg)
 {
-	if (cfg->mqtt.reconnect_min_ms > cfg->mqtt.reconnect_max_ms)
-		return "[mqtt] reconnect_min_ms is above reconnect_max_ms";
-	if ((cfg->mqtt.tls_cert[0] != '\0') != (cfg->mqtt.tls_key[0] != '\0'))
-		return "[mqtt] tls_cert and tls_key go together";
-	if (cfg->mqtt.tls_cert[0] && !cfg->mqtt.tls_ca[0])
-		return "[mqtt] tls_cert needs tls_ca";
-	if (cfg->mqtt.password_file[0] && !cfg->mqtt.username[0])
-		return "[mqtt] password_file needs username";
-	if (!cfg->mqtt.client_id[0])
-		return "[mqtt] client_id must not be empty (the persistent session needs it)";
+	struct net_mqtt_conf mc = NET_MQTT_CONF_FROM(cfg->mqtt);
+	const char *why = net_mqtt_opts_check(&mc);
+
+	if (why)
+		return why;
 	if (!cfg->spool.dir[0])
 		return "[spool] dir must not be empty";
 	return NULL;

@@ -28,6 +28,7 @@
 #include "common/hz_log.h"
 #include "geofence/geofence.h"
 #include "ingest/ingest.h"
+#include "net/net_mqtt_opts.h"
 
 #define GW_PATH_MAX 256
 #define GW_STR_MAX 128
@@ -52,22 +53,13 @@ struct gw_sub {
 
 struct gw_config {
 	struct {
-		char host[GW_STR_MAX];
-		int port;
-		char client_id[GW_STR_MAX];
-		int protocol;                  /* 3 = MQTT 3.1.1, 5 = MQTT 5 */
-		int keepalive_s;
-		char username[GW_STR_MAX];
-		char password_file[GW_PATH_MAX];
-		char tls_ca[GW_PATH_MAX];
-		char tls_cert[GW_PATH_MAX];
-		char tls_key[GW_PATH_MAX];
+		/* host, port, client_id, protocol, keepalive_s, username,
+		 * password_file, tls_*, status_topic, reconnect_*_ms: the
+		 * options shared with hazgate-jt808 (net/net_mqtt_opts.h) */
+		NET_MQTT_OPTION_FIELDS;
 		struct gw_sub subs[GW_SUB_MAX];
 		size_t nsubs;
 		char alerts_topic[GW_TOPIC_MAX];
-		char status_topic[GW_TOPIC_MAX];
-		int reconnect_min_ms;
-		int reconnect_max_ms;
 	} mqtt;
 	struct {
 		char conninfo[GW_PATH_MAX * 2];

@@ -190,16 +190,8 @@ static const char gw_pg_setup_sql[] =
 static void
 gw_net_confs(const struct gw_config *cfg, struct net_mqtt_conf *m, struct net_pg_conf *p)
 {
-	*m = (struct net_mqtt_conf){
-		.host = cfg->mqtt.host, .port = cfg->mqtt.port, .client_id = cfg->mqtt.client_id,
-		.protocol = cfg->mqtt.protocol, .keepalive_s = cfg->mqtt.keepalive_s,
-		.username = cfg->mqtt.username, .password_file = cfg->mqtt.password_file,
-		.tls_ca = cfg->mqtt.tls_ca, .tls_cert = cfg->mqtt.tls_cert,
-		.tls_key = cfg->mqtt.tls_key, .nsubs = cfg->mqtt.nsubs,
-		.status_topic = cfg->mqtt.status_topic,
-		.reconnect_min_ms = cfg->mqtt.reconnect_min_ms,
-		.reconnect_max_ms = cfg->mqtt.reconnect_max_ms,
-	};
+	*m = (struct net_mqtt_conf)NET_MQTT_CONF_FROM(cfg->mqtt);
+	m->nsubs = cfg->mqtt.nsubs;
 	for (size_t i = 0; i < cfg->mqtt.nsubs && i < NET_MQTT_SUB_MAX; i++)
 		m->subs[i] = cfg->mqtt.subs[i].filter;
 	*p = (struct net_pg_conf){
