@@ -95,7 +95,7 @@ struct term {
 	size_t req_nfix;
 	bool req_blind;
 	int req_sends;
-	int64_t req_sent_us, req_deadline_us;
+	int64_t req_first_us, req_deadline_us;
 	uint8_t *wire;
 	size_t wire_len;
 	int64_t last_tx_us, connect_deadline_us, reconnect_at_us;
@@ -109,6 +109,8 @@ struct term {
 	uint32_t bad_left, bad_next;
 	uint16_t bad_serial[BAD_PENDING_MAX];
 	unsigned nbad;
+	uint16_t logout_serial;
+	bool logout_sent;
 };
 
 struct code {
@@ -123,7 +125,7 @@ struct counters {
 	uint64_t registered, register_refused, authenticated, auth_refused;
 	uint64_t fixes, skipped, sent, resent, acked, failed;
 	uint64_t reports, batches, blind_batches, blind_fixes;
-	uint64_t heartbeats, heartbeats_acked, nack_failure, stray_replies;
+	uint64_t heartbeats, heartbeats_acked, nack_failure, stray_replies, logouts_acked;
 	uint64_t bad_sent[BAD_KINDS], bad_result[4], unreadable, platform_msgs;
 	uint64_t queue_max_seen;
 };
@@ -150,7 +152,8 @@ struct ld_jt808 {
 	struct term *stalled_on;
 	int64_t stalled_since_us;
 	int64_t start_us, start_wall_us, drain_deadline_us;
-	size_t queued, inflight_fixes;
+	size_t queued, inflight_fixes, online;
+	int64_t next_progress_us;
 	struct ld_samples *lat;
 	struct counters c;
 	int rc;
@@ -403,8 +406,9 @@ transmit(struct term *t)
 	int64_t now = hz_mono_us();
 
 	bufferevent_write(t->bev, t->wire, t->wire_len);
-	t->req_sends++;
-	t->req_sent_us = t->last_tx_us = now;
+	if (t->req_sends++ == 0)
+		t->req_first_us = now;
+	t->last_tx_us = now;
 	t->req_deadline_us = now + ld_jt_reply_wait_us(
 		(int64_t)(r->o->ack_timeout_s * 1e6), t->req_sends);
 	if (t->req == R_REPORT || t->req == R_BATCH) {
@@ -667,6 +671,7 @@ online(struct term *t)
 
 	t->state = T_ONLINE;
 	t->ever_online = true;
+	r->online++;
 	hz_backoff_reset(&t->backoff);
 	r->c.authenticated++;
 	if (r->stalled_on == t)
@@ -734,7 +739,8 @@ reply(struct term *t, uint8_t result)
 			r->c.nack_failure++;
 			return;
 		}
-		ld_samples_add(r->lat, hz_mono_us() - t->req_sent_us);
+		/* from the first sending: what the terminal waited */
+		ld_samples_add(r->lat, hz_mono_us() - t->req_first_us);
 		if (result == JT_RESULT_OK) {
 			bool backfill = t->req_blind;
 
@@ -793,6 +799,11 @@ on_frame(struct term *t, const struct jt_msg *m)
 		if (t->req != R_NONE && pr.reply_serial == t->req_serial &&
 		    pr.reply_id == t->req_id) {
 			reply(t, pr.result);
+			return;
+		}
+		if (t->logout_sent && pr.reply_serial == t->logout_serial &&
+		    pr.reply_id == JT_MSG_LOGOUT) {
+			r->c.logouts_acked++;
 			return;
 		}
 		for (unsigned i = 0; i < t->nbad; i++) {
@@ -920,6 +931,8 @@ term_drop(struct term *t, bool link_timeout)
 	}
 	if (t->state == T_ONLINE || t->state == T_AUTHENTICATING || t->state == T_REGISTERING)
 		r->c.disconnects++;
+	if (t->state == T_ONLINE)
+		r->online--;
 	if (link_timeout)
 		r->c.link_timeouts++;
 	req_done(t);
@@ -1176,8 +1189,11 @@ finish(struct ld_jt808 *r, bool logout)
 		evtimer_del(t->timer);
 		if (logout && t->state == T_ONLINE &&
 		    jt_encode(&t->hdr, JT_MSG_LOGOUT, ++t->serial, NULL, 0, out, sizeof(out),
-		              &n) == JT_OK)
+		              &n) == JT_OK) {
 			bufferevent_write(t->bev, out, n);
+			t->logout_serial = t->serial;
+			t->logout_sent = true;
+		}
 	}
 	event_base_loopexit(r->base, &tv);
 }
@@ -1205,6 +1221,13 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (r->o->duration_s > 0 && !r->src_done &&
 	    now - r->start_us >= (int64_t)(r->o->duration_s * 1e6))
 		source_done(r);
+	if (r->o->progress_s > 0 && now >= r->next_progress_us) {
+		r->next_progress_us += (int64_t)(r->o->progress_s * 1e6);
+		fprintf(stderr, "progress t=%.1f terminals=%zu online=%zu fixes=%" PRIu64
+		        " acked=%" PRIu64 " resent=%" PRIu64 " pending=%zu\n",
+		        (double)(now - r->start_us) / 1e6, r->nterms, r->online, r->c.fixes,
+		        r->c.acked, r->c.resent, r->queued);
+	}
 	/* a terminal the feeder waits for that never comes back (refused,
 	 * no server): give up after --drain s, what it holds is pending */
 	if (r->stalled_on && !r->src_done &&
@@ -1264,6 +1287,7 @@ print_figures(struct ld_jt808 *r, FILE *out)
 	        c->stray_replies);
 	fprintf(out, "unreadable=%" PRIu64 "\nplatform_msgs=%" PRIu64 "\n", c->unreadable,
 	        c->platform_msgs);
+	fprintf(out, "logouts_acked=%" PRIu64 "\n", c->logouts_acked);
 	for (int k = 0; k < BAD_KINDS; k++)
 		fprintf(out, "%s_sent=%" PRIu64 "\n", bad_names[k], c->bad_sent[k]);
 	for (int k = 0; k < 4; k++)
@@ -1317,6 +1341,7 @@ ld_jt808_run(const struct ld_jt808_opts *o, struct ld_source *src, FILE *out)
 	}
 	r.start_us = hz_mono_us();
 	r.start_wall_us = hz_now_us();
+	r.next_progress_us = r.start_us + (int64_t)(o->progress_s * 1e6);
 	if (src->start)
 		src->start(src->ctx, r.start_wall_us);
 	evtimer_add(r.tick, &tick);

@@ -49,6 +49,8 @@ struct ld_jt808_opts {
 	const char *acked;      /* write "terminal\tvehicle\tts\tlat\tlon" per acked fix */
 	const char *acked_json; /* write each acked fix as hazgate-jt808 publishes it */
 	const char *codes;      /* auth codes kept across runs ("phone\thex") */
+	double progress_s;      /* > 0: a "progress t=.. online=.. acked=.." line
+	                           on stderr this often */
 };
 
 /*
