@@ -142,7 +142,7 @@ struct ld_jt808 {
 	size_t mapcap;
 	struct code *codes;
 	size_t ncodes;
-	FILE *codes_out, *acked, *acked_json;
+	FILE *codes_out, *acked, *acked_json, *ack_log;
 	iconv_t gbk;
 	struct event *feeder, *tick;
 	bool src_done, have_pending, finishing;
@@ -740,7 +740,14 @@ reply(struct term *t, uint8_t result)
 			return;
 		}
 		/* from the first sending: what the terminal waited */
-		ld_samples_add(r->lat, hz_mono_us() - t->req_first_us);
+		{
+			int64_t now = hz_mono_us();
+
+			ld_samples_add(r->lat, now - t->req_first_us);
+			if (r->ack_log)
+				fprintf(r->ack_log, "%" PRId64 "\t%" PRId64 "\n",
+				        now - r->start_us, now - t->req_first_us);
+		}
 		if (result == JT_RESULT_OK) {
 			bool backfill = t->req_blind;
 
@@ -1224,9 +1231,10 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (r->o->progress_s > 0 && now >= r->next_progress_us) {
 		r->next_progress_us += (int64_t)(r->o->progress_s * 1e6);
 		fprintf(stderr, "progress t=%.1f terminals=%zu online=%zu fixes=%" PRIu64
-		        " acked=%" PRIu64 " resent=%" PRIu64 " pending=%zu\n",
-		        (double)(now - r->start_us) / 1e6, r->nterms, r->online, r->c.fixes,
-		        r->c.acked, r->c.resent, r->queued);
+		        " acked=%" PRIu64 " resent=%" PRIu64 " heartbeats=%" PRIu64
+		        " pending=%zu\n", (double)(now - r->start_us) / 1e6, r->nterms,
+		        r->online, r->c.fixes, r->c.acked, r->c.resent, r->c.heartbeats_acked,
+		        r->queued);
 	}
 	/* a terminal the feeder waits for that never comes back (refused,
 	 * no server): give up after --drain s, what it holds is pending */
@@ -1327,9 +1335,12 @@ ld_jt808_run(const struct ld_jt808_opts *o, struct ld_source *src, FILE *out)
 		goto done;
 	}
 	if ((o->acked && (r.acked = fopen(o->acked, "w")) == NULL) ||
-	    (o->acked_json && (r.acked_json = fopen(o->acked_json, "w")) == NULL)) {
+	    (o->acked_json && (r.acked_json = fopen(o->acked_json, "w")) == NULL) ||
+	    (o->ack_log && (r.ack_log = fopen(o->ack_log, "w")) == NULL)) {
 		fprintf(stderr, "hazgate-load: jt808: cannot write %s: %s\n",
-		        r.acked ? o->acked_json : o->acked, strerror(errno));
+		        !r.acked && o->acked ? o->acked :
+		        !r.acked_json && o->acked_json ? o->acked_json : o->ack_log,
+		        strerror(errno));
 		rc = LD_ERR_IO;
 		goto done;
 	}
@@ -1356,6 +1367,8 @@ done:
 	if (r.acked && fclose(r.acked) != 0)
 		rc = LD_ERR_IO;
 	if (r.acked_json && fclose(r.acked_json) != 0)
+		rc = LD_ERR_IO;
+	if (r.ack_log && fclose(r.ack_log) != 0)
 		rc = LD_ERR_IO;
 	if (r.codes_out)
 		fclose(r.codes_out);

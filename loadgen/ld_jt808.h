@@ -49,6 +49,9 @@ struct ld_jt808_opts {
 	const char *acked;      /* write "terminal\tvehicle\tts\tlat\tlon" per acked fix */
 	const char *acked_json; /* write each acked fix as hazgate-jt808 publishes it */
 	const char *codes;      /* auth codes kept across runs ("phone\thex") */
+	const char *ack_log;    /* "t_us\tlatency_us" per answered report or batch
+	                           (t: since the start; latency: from its first
+	                           sending to its 0x8001) */
 	double progress_s;      /* > 0: a "progress t=.. online=.. acked=.." line
 	                           on stderr this often */
 };

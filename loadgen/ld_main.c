@@ -108,7 +108,8 @@ static const char usage[] =
 "                    <TAB>alarm per acknowledged fix\n"
 "  --acked-json FILE each acknowledged fix as hazgate-jt808 publishes it\n"
 "  --codes FILE      keep the auth codes across runs (phone<TAB>hex)\n"
-"  --progress S      a progress line (online, acked, ...) on stderr every S s\n";
+"  --progress S      a progress line (online, acked, ...) on stderr every S s\n"
+"  --ack-log FILE    t_us<TAB>latency_us per answered report (t since the start)\n";
 
 enum {
 	O_HOST = 256, O_PORT, O_QOS, O_CLIENT, O_MQTT5, O_RATE, O_INFLIGHT, O_PUBLOG,
@@ -117,7 +118,7 @@ enum {
 	O_EXPECT, O_TIMEOUT, O_IDLE, O_SUBONLY, O_CLEAN, O_DELAY, O_DUMP, O_LATENCY,
 	O_TERMS, O_FLEET, O_VERSION, O_PHONE, O_DURATION, O_DRAIN, O_REPLYTO, O_RETRIES,
 	O_HB, O_BLIND, O_BLINDLEN, O_BATCH, O_SOS, O_SOSUNPOS, O_BADFRAMES, O_QMAX,
-	O_RECMAX, O_ACKED, O_ACKEDJSON, O_CODES, O_PROGRESS,
+	O_RECMAX, O_ACKED, O_ACKEDJSON, O_CODES, O_PROGRESS, O_ACKLOG,
 };
 
 static const struct option longopts[] = {
@@ -176,6 +177,7 @@ static const struct option longopts[] = {
 	{ "acked-json", required_argument, NULL, O_ACKEDJSON },
 	{ "codes", required_argument, NULL, O_CODES },
 	{ "progress", required_argument, NULL, O_PROGRESS },
+	{ "ack-log", required_argument, NULL, O_ACKLOG },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -369,6 +371,7 @@ main(int argc, char **argv)
 		case O_ACKED: jo.acked = optarg; break;
 		case O_ACKEDJSON: jo.acked_json = optarg; break;
 		case O_CODES: jo.codes = optarg; break;
+		case O_ACKLOG: jo.ack_log = optarg; break;
 		case O_PROGRESS: if (!num("progress", optarg, 0, 86400, &v)) return 2; jo.progress_s = v; break;
 		default:
 			fputs(usage, stderr);
