@@ -12,19 +12,8 @@
 
 load "$HG_SRCDIR/tests/data/gateway/helpers.bash"
 load "$HG_SRCDIR/tests/data/jt808/helpers.bash"
+load "$HG_SRCDIR/tests/data/jt808/load.bash"
 
-LOAD="$HG_BUILDDIR/hazgate-load"
-# fig KEY: the value of KEY= in $output
-fig() { printf '%s\n' "$output" | sed -n "s/^$1=//p" | tail -1; }
-# jtload NAME ARGS: hazgate-load jt808 against instance NAME
-jtload() { local n=$1 port; shift; eval "port=\$JT_PORT_$n"; "$LOAD" jt808 --port "$port" "$@"; }
-# The sample's fixes as stored: vehicle, ts, lat, lon (six decimals)
-stored() {
-  psql -XqAt -F $'\t' -c "SELECT vehicle, to_char(ts AT TIME ZONE 'UTC',
-      'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), round(lat::numeric, 6), round(lon::numeric, 6)
-    FROM positions WHERE vehicle IN ($1) ORDER BY 1, 2"
-}
-SAMPLE_VEHICLES="SELECT DISTINCT vehicle FROM positions WHERE vehicle LIKE '晋A100__'"
 
 setup_file() {
   gw_setup_file
@@ -77,11 +66,7 @@ teardown_file() {
 }
 
 @test "every acknowledged fix is stored exactly once, where it was acknowledged" {
-  cut -f2-5 "$GWDIR/acked.tsv" | sort > "$GWDIR/acked.keys"
-  stored "$SAMPLE_VEHICLES" | sort > "$GWDIR/stored.keys"
-  [ "$(wc -l < "$GWDIR/stored.keys")" -eq "$(fleet_count)" ]
-  [ "$(q "SELECT count(*) - count(DISTINCT (vehicle, ts)) FROM positions")" = "0" ]
-  diff "$GWDIR/acked.keys" "$GWDIR/stored.keys"
+  acked_stored "$GWDIR/acked.tsv" '晋A100__' "$(fleet_count)"
 }
 
 @test "the alerts equal hazgate-ctl replay of the acknowledged fixes (vehicle, ts, kind, zone)" {

@@ -10,23 +10,7 @@
 
 load "$HG_SRCDIR/tests/data/gateway/helpers.bash"
 load "$HG_SRCDIR/tests/data/jt808/helpers.bash"
-
-LOAD="$HG_BUILDDIR/hazgate-load"
-fig() { printf '%s\n' "$output" | sed -n "s/^$1=//p" | tail -1; }
-jtload() { local n=$1 port; shift; eval "port=\$JT_PORT_$n"; "$LOAD" jt808 --port "$port" "$@"; }
-# stored_keys LIKE: vehicle, ts, lat, lon of the stored fixes of those vehicles
-stored_keys() {
-  psql -XqAt -F $'\t' -c "SELECT vehicle, to_char(ts AT TIME ZONE 'UTC',
-      'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), round(lat::numeric, 6), round(lon::numeric, 6)
-    FROM positions WHERE vehicle LIKE '$1'" | sort
-}
-# load_bg NAME OUT ARGS: hazgate-load jt808 in the background; its status in OUT.rc
-load_bg() {
-  local n=$1 out=$2; shift 2
-  ( jtload "$n" "$@" > "$out" 2> "$out.err"; echo $? > "$out.rc" ) 3>&- &
-}
-# wait_file F [SECONDS]
-wait_file() { for i in $(seq 1 $((${2:-60} * 10))); do [ -s "$1" ] && return 0; sleep 0.1; done; return 1; }
+load "$HG_SRCDIR/tests/data/jt808/load.bash"
 
 setup_file() {
   gw_setup_file
@@ -59,11 +43,7 @@ teardown_file() {
   [ "$(fig batches)" -gt 0 ]
   # nothing was answered while the broker was away: the reply waits grew
   [ "$(fig ack_max_us)" -gt 1000000 ]
-  wait_sql "SELECT count(*) FROM positions WHERE vehicle LIKE '晋A100__'" "$(fleet_count)" 60
-  [ "$(q "SELECT count(*) - count(DISTINCT (vehicle, ts)) FROM positions")" = "0" ]
-  cut -f2-5 "$GWDIR/broker.tsv" | sort > "$GWDIR/broker.keys"
-  stored_keys '晋A100__' > "$GWDIR/broker.stored"
-  diff "$GWDIR/broker.keys" "$GWDIR/broker.stored"
+  acked_stored "$GWDIR/broker.tsv" '晋A100__' "$(fleet_count)"
 }
 
 @test "hazgate-jt808 SIGKILLed mid-stream and restarted: terminals reconnect, nothing acknowledged is lost" {
@@ -88,9 +68,5 @@ teardown_file() {
   # what the terminals made while it was down went as blind-area backfill
   [ "$(fig blind_batches)" -ge 1 ]
   [ "$(fig blind_fixes)" -gt 20 ]
-  wait_sql "SELECT count(*) FROM positions WHERE vehicle LIKE '晋A12%'" "6000" 60
-  [ "$(q "SELECT count(*) - count(DISTINCT (vehicle, ts)) FROM positions")" = "0" ]
-  cut -f2-5 "$GWDIR/kill.tsv" | sort > "$GWDIR/kill.keys"
-  stored_keys '晋A12%' > "$GWDIR/kill.stored"
-  diff "$GWDIR/kill.keys" "$GWDIR/kill.stored"
+  acked_stored "$GWDIR/kill.tsv" '晋A12%' 6000
 }

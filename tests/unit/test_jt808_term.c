@@ -17,39 +17,10 @@
 #include <cmocka.h>
 
 #include "jt808/jt808.h"
+#include "tests/unit/unhex.h"
 
 #define PHONE "14450376202"
 #define T_2019_08_10_08 (1565424000LL * 1000000LL)  /* 2019-08-10T08:00:00Z */
-
-/* Hex text (spaces allowed) to bytes. */
-static size_t
-unhex(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	int hi = -1;
-
-	for (; *s; s++) {
-		int v = 0;
-
-		if (*s == ' ')
-			continue;
-		if (*s >= '0' && *s <= '9')
-			v = *s - '0';
-		else if (*s >= 'a' && *s <= 'f')
-			v = *s - 'a' + 10;
-		else
-			fail_msg("bad hex character '%c'", *s);
-		if (hi < 0) {
-			hi = v;
-			continue;
-		}
-		assert_true(n < cap);
-		out[n++] = (uint8_t)(hi << 4 | v);
-		hi = -1;
-	}
-	assert_int_equal(hi, -1);
-	return n;
-}
 
 /* Frame body as message id/serial from PHONE (2013 or 2019) and compare
  * the wire bytes with want (hex). */
