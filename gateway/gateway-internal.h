@@ -2,7 +2,7 @@
  * gateway-internal.h - struct gw and what the files of the daemon's core
  * share. Nothing outside gateway/ includes it; the adapters do not either
  * (each has its own header: gw_batch.h, gw_vtab.h, net_mqtt.h,
- * net_pg.h, net_dns.h, gw_http.h, gw_metrics.h), and gw_main.c sees gateway.h.
+ * net_pg.h, net_dns.h, net_http.h, gw_metrics.h), and gw_main.c sees gateway.h.
  *
  * The core, by job. Calls go down this list only, never up (a file lower
  * down that needs the pipeline's next step returns a result or activates
@@ -35,7 +35,7 @@
 
 struct event;
 struct event_base;
-struct gw_http;
+struct net_http;
 struct net_mqtt;
 struct gw_vtab;
 
@@ -57,7 +57,7 @@ struct gw {
 	char cfg_path[GW_PATH_MAX];
 	struct net_mqtt *mqtt;
 	struct net_pg *pg;
-	struct gw_http *http;
+	struct net_http *http;
 	hz_queue *spool;
 	uint64_t seg_bytes, seal_cap;
 	struct decide_sub subs[GW_SUB_MAX];   /* [mqtt] subscribe (not reloaded) */

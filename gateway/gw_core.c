@@ -22,13 +22,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "common/hz_clock.h"
 #include "gateway/gateway.h"
 #include "gateway/gw_batch.h"
 #include "gateway/gw_config.h"
-#include "gateway/gw_http.h"
+#include "net/net_http.h"
 #include "common/hz_log.h"
 #include "gateway/gw_metrics.h"
 #include "net/net_mqtt.h"
@@ -159,9 +160,13 @@ gw_drain(struct gw *gw)
 /* ---- life cycle -------------------------------------------------------------- */
 
 static void
-http_metrics(void *arg, struct gw_buf *out)
+http_metrics(void *arg, struct evbuffer *out)
 {
-	gw_metrics_render(arg, out);
+	struct gw_buf b = { NULL, 0, 0 };
+
+	gw_metrics_render(arg, &b);
+	evbuffer_add(out, b.p, b.len);
+	gw_buf_free(&b);
 }
 
 static bool
@@ -272,10 +277,10 @@ gw_new(struct event_base *base, const struct gw_config *cfg, const char *cfg_pat
 	    !gw->ev_hourly || !gw->ev_retry || !gw->ev_drain || !gw->ev_kick || !gw->ev_drainpoll)
 		goto err;
 	if (cfg->http.listen[0]) {
-		struct gw_http_cbs hc = { .metrics = http_metrics, .health = http_health,
-					  .arg = gw };
+		struct net_http_cbs hc = { .metrics = http_metrics, .health = http_health,
+					   .arg = gw };
 
-		gw->http = gw_http_new(base, cfg->http.listen, &hc);
+		gw->http = net_http_new(base, cfg->http.listen, &hc);
 		if (!gw->http)
 			goto err;
 	}
@@ -293,7 +298,7 @@ gw_free(struct gw *gw)
 
 	if (!gw)
 		return;
-	gw_http_free(gw->http);
+	net_http_free(gw->http);
 	net_mqtt_free(gw->mqtt);
 	net_pg_free(gw->pg);
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)

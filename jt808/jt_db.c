@@ -54,6 +54,7 @@ struct jt_db {
 	struct net_pg_job wjob;
 	struct net_pg_job ljob;         /* the full load */
 	bool loading, loaded;
+	bool *loaded_flag;              /* the sessions' (env.ready) */
 	struct event *ev_seen;
 };
 
@@ -199,6 +200,7 @@ load_done(void *arg, int err, const char *msg)
 	db->loading = false;
 	if (err == NET_PG_OK) {
 		db->loaded = true;
+		*db->loaded_flag = true;
 		return;
 	}
 	if (err != NET_PG_ELINK)
@@ -323,7 +325,7 @@ out:
 
 struct jt_db *
 jt_db_new(struct event_base *base, const struct jt_config *cfg, struct jt_registry *reg,
-          struct jt_server_stats *st)
+          bool *loaded, struct jt_server_stats *st)
 {
 	struct jt_db *db = calloc(1, sizeof(*db));
 	struct net_pg_conf pc = { .conninfo = cfg->postgres.conninfo, .app_name = "hazgate-jt808",
@@ -336,6 +338,7 @@ jt_db_new(struct event_base *base, const struct jt_config *cfg, struct jt_regist
 		return NULL;
 	db->cfg = cfg;
 	db->reg = reg;
+	db->loaded_flag = loaded;
 	db->st = st;
 	cbs.arg = db;
 	db->pg = net_pg_new(base, &pc, &cbs);

@@ -20,10 +20,11 @@
 struct event_base;
 struct jt_db;
 
-/* An adapter on base for cfg's [postgres] (cfg borrowed), filling reg
- * and counting in st. NULL (logged) out of memory. */
+/* An adapter on base for cfg's [postgres] (cfg borrowed), filling reg,
+ * setting *loaded once the registry is in, and counting in st. NULL
+ * (logged) out of memory. */
 struct jt_db *jt_db_new(struct event_base *base, const struct jt_config *cfg,
-                        struct jt_registry *reg, struct jt_server_stats *st);
+                        struct jt_registry *reg, bool *loaded, struct jt_server_stats *st);
 void jt_db_start(struct jt_db *db);
 void jt_db_free(struct jt_db *db);
 

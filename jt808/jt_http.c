@@ -1,8 +1,9 @@
 /*
- * jt_http.c - evhttp on [http] listen: GET /metrics renders the server's
- * counters (hazgate_jt808_*), GET /healthz answers 200 "ok" when the
- * broker is connected and the registry loaded, else 503 with the cause.
- * A scrape costs one walk of the connections (sessions by state).
+ * jt_http.c - hazgate-jt808's answers to GET /metrics (the counters,
+ * hazgate_jt808_*) and GET /healthz (200 "ok" when the broker is connected
+ * and the registry loaded, else 503 with the cause), served by net_http on
+ * [http] listen. A scrape costs one walk of the connections (sessions by
+ * state).
  */
 #include "jt808/jt_http.h"
 
@@ -10,17 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+
 #include <event2/buffer.h>
-#include <event2/event.h>
-#include <event2/http.h>
 
-#include "common/hz_log.h"
 #include "jt808/jt_server.h"
-
-struct jt_http {
-	struct evhttp *http;
-	const struct jt_server *srv;
-};
+#include "net/net_http.h"
 
 static void
 counter(struct evbuffer *b, const char *name, const char *help, uint64_t v)
@@ -45,8 +41,9 @@ family(struct evbuffer *b, const char *name, const char *type, const char *help)
 }
 
 static void
-render(const struct jt_server *srv, struct evbuffer *b)
+render(void *arg, struct evbuffer *b)
 {
+	const struct jt_server *srv = arg;
 	const struct jt_stats *st = jt_server_session_stats(srv);
 	const struct jt_server_stats *ss = jt_server_stats(srv);
 	const struct jt_registry *reg = jt_server_registry(srv);
@@ -95,6 +92,9 @@ render(const struct jt_server *srv, struct evbuffer *b)
 			    st->auth_ok, st->auth_failed);
 	counter(b, "reports_unauthenticated_total", "reports answered 1 (not authenticated)",
 		st->unauthenticated);
+	counter(b, "not_ready_total",
+		"registrations, authentications and reports left unanswered before the registry loaded",
+		st->not_ready);
 	counter(b, "publishes_total", "fixes published (QoS 1)", st->fixes_published);
 	counter(b, "publishes_acked_total", "publishes acknowledged by the broker (PUBACK)",
 		ss->publishes_acked);
@@ -121,75 +121,33 @@ render(const struct jt_server *srv, struct evbuffer *b)
 }
 
 static void
-on_request(struct evhttp_request *req, void *arg)
+http_metrics(void *arg, struct evbuffer *out)
 {
-	struct jt_http *h = arg;
-	const char *uri = evhttp_request_get_uri(req);
-	struct evbuffer *body = evbuffer_new();
-	struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
-
-	if (!body) {
-		evhttp_send_error(req, 500, "out of memory");
-		return;
-	}
-	if (!strcmp(uri, "/metrics")) {
-		render(h->srv, body);
-		evhttp_add_header(hdr, "Content-Type", "text/plain; version=0.0.4");
-		evhttp_send_reply(req, 200, "OK", body);
-	} else if (!strcmp(uri, "/healthz")) {
-		struct jt_server_view v;
-		const char *why = "ok";
-
-		jt_server_view(h->srv, &v);
-		if (!v.mqtt_up)
-			why = "mqtt down";
-		else if (!v.registry_loaded)
-			why = "registry not loaded";
-		else if (!v.pg_up)
-			why = "ok: postgres down, registry in memory";
-		evbuffer_add_printf(body, "%s\n", why);
-		evhttp_add_header(hdr, "Content-Type", "text/plain");
-		if (!strncmp(why, "ok", 2))
-			evhttp_send_reply(req, 200, "OK", body);
-		else
-			evhttp_send_reply(req, 503, "Service Unavailable", body);
-	} else {
-		evbuffer_add_printf(body, "not found: try /metrics or /healthz\n");
-		evhttp_send_reply(req, 404, "Not Found", body);
-	}
-	evbuffer_free(body);
+	render(arg, out);
 }
 
-struct jt_http *
+static bool
+http_health(void *arg, char *why, size_t len)
+{
+	struct jt_server_view v;
+	const char *w = "ok";
+
+	jt_server_view(arg, &v);
+	if (!v.mqtt_up)
+		w = "mqtt down";
+	else if (!v.registry_loaded)
+		w = "registry not loaded";
+	else if (!v.pg_up)
+		w = "ok: postgres down, registry in memory";
+	snprintf(why, len, "%s", w);
+	return !strncmp(w, "ok", 2);
+}
+
+struct net_http *
 jt_http_new(struct event_base *base, const char *listen, const struct jt_server *srv)
 {
-	struct jt_http *h = calloc(1, sizeof(*h));
-	const char *colon = strrchr(listen, ':');
-	char host[128];
+	struct net_http_cbs cbs = { .metrics = http_metrics, .health = http_health,
+				    .arg = (void *)srv };
 
-	if (!h)
-		return NULL;
-	/* jt_config checked the form ADDRESS:PORT. */
-	snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
-	h->srv = srv;
-	h->http = evhttp_new(base);
-	if (!h->http || evhttp_bind_socket(h->http, host, (uint16_t)atoi(colon + 1)) != 0) {
-		hz_log(HZ_LOG_ERROR, "http_failed", "listen=%s why=\"cannot bind\"", listen);
-		jt_http_free(h);
-		return NULL;
-	}
-	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
-	evhttp_set_gencb(h->http, on_request, h);
-	hz_log(HZ_LOG_INFO, "http_listening", "listen=%s", listen);
-	return h;
-}
-
-void
-jt_http_free(struct jt_http *h)
-{
-	if (!h)
-		return;
-	if (h->http)
-		evhttp_free(h->http);
-	free(h);
+	return net_http_new(base, listen, &cbs);
 }

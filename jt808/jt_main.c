@@ -25,6 +25,7 @@
 #include "jt808/jt_config.h"
 #include "jt808/jt_http.h"
 #include "jt808/jt_server.h"
+#include "net/net_http.h"
 
 static void
 usage(FILE *out)
@@ -69,7 +70,7 @@ main(int argc, char **argv)
 	struct event *sigs[2] = { NULL, NULL };
 	const int signums[2] = { SIGTERM, SIGINT };
 	struct jt_server *srv = NULL;
-	struct jt_http *http = NULL;
+	struct net_http *http = NULL;
 	int c, rc = 1;
 
 	while ((c = getopt_long(argc, argv, "c:Vh", longopts, NULL)) != -1) {
@@ -126,7 +127,7 @@ done:
 	for (int i = 0; i < 2; i++)
 		if (sigs[i])
 			event_free(sigs[i]);
-	jt_http_free(http);
+	net_http_free(http);
 	jt_server_free(srv);
 	if (base)
 		event_base_free(base);

@@ -482,11 +482,18 @@ on_drain(evutil_socket_t fd, short what, void *arg)
 {
 	struct jt_server *srv = arg;
 
+	struct jt_conn *c;
+	bool flushed = true;
+
 	(void)fd;
 	(void)what;
-	if (srv->pending > 0 && hz_mono_us() < srv->drain_deadline_us)
+	/* The last replies (sent at the last PUBACKs) written out too. */
+	LIST_FOREACH(c, &srv->conns, link)
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+			flushed = false;
+	if ((srv->pending > 0 || !flushed) && hz_mono_us() < srv->drain_deadline_us)
 		return;
-	hz_log(HZ_LOG_INFO, "drained", "unacknowledged=%u", srv->pending);
+	hz_log(HZ_LOG_INFO, "drained", "unacknowledged=%u flushed=%d", srv->pending, flushed);
 	event_del(srv->ev_drain);
 	net_mqtt_disconnect(srv->mqtt);
 	event_base_loopexit(srv->base, NULL);
@@ -522,7 +529,7 @@ jt_server_new(struct event_base *base, const struct jt_config *cfg)
 	mc = (struct net_mqtt_conf)NET_MQTT_CONF_FROM(srv->cfg.mqtt);
 	cbs.arg = srv;
 	srv->mqtt = net_mqtt_new(base, &mc, &cbs);
-	srv->db = jt_db_new(base, &srv->cfg, &srv->reg, &srv->sst);
+	srv->db = jt_db_new(base, &srv->cfg, &srv->reg, &srv->env.ready, &srv->sst);
 	srv->ev_tick = event_new(base, -1, EV_PERSIST, on_tick, srv);
 	srv->ev_drain = event_new(base, -1, EV_PERSIST, on_drain, srv);
 	if (!srv->mqtt || !srv->db || !srv->ev_tick || !srv->ev_drain)

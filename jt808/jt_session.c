@@ -354,6 +354,13 @@ on_message(struct jt_session *s, const struct jt_msg *m, int64_t now_us)
 	enum jt_kind k = kind_of(m->h.msg_id);
 
 	s->env->stats->frames[k]++;
+	if (!s->env->ready && (k == JT_KIND_REGISTER || k == JT_KIND_AUTH ||
+			       k == JT_KIND_LOCATION || k == JT_KIND_BATCH)) {
+		/* Without the registry no answer would be right (an unknown
+		 * terminal, a code not yet loaded, the phone for the plate). */
+		s->env->stats->not_ready++;
+		return;
+	}
 	switch (k) {
 	case JT_KIND_TERMINAL_REPLY:
 		break;
@@ -429,7 +436,9 @@ on_frame(struct jt_session *s, enum jt_err e, const uint8_t *frame, size_t flen,
 	if (e == JT_OK)
 		e = he;
 	if (e != JT_OK) {
-		/* The header's id and serial are there unless it was too short. */
+		/* The header's id and serial are there unless it was too short;
+		 * the answer echoes the phone and version bytes as sent, even
+		 * when they are not valid: they are the terminal's own. */
 		reject(s, he == JT_E_TRUNCATED ? NULL : m.h.phone, e, frame, flen);
 		if (he != JT_E_TRUNCATED)
 			jt_session_reply(s, &m.h, JT_RESULT_MSG_ERROR);

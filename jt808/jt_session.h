@@ -60,6 +60,8 @@ struct jt_stats {
 	uint64_t alarm_only;                    /* not positioned, published for alarms */
 	uint64_t reasm_completed, reasm_timeouts, reasm_dropped, reasm_busy;
 	uint64_t garbage;                       /* connections closed for garbage */
+	uint64_t not_ready;                     /* messages left unanswered before
+	                                           the registry was loaded */
 };
 
 /* The owner's side; `owner` is the session's (jt_session_init). */
@@ -95,6 +97,10 @@ struct jt_session_env {
 	int64_t reasm_timeout_us;
 	size_t garbage_max;             /* bytes without a 0x7e before closing */
 	unsigned reasm_max;             /* reassemblies in progress at once */
+	bool ready;                     /* the registry was loaded: until then
+	                                   registrations, authentications and
+	                                   reports get no answer (the terminal
+	                                   sends them again) */
 	unsigned reasm_active;          /* (kept by the sessions) */
 	struct jt_registry *reg;
 	struct jt_stats *stats;

@@ -22,6 +22,8 @@
 #include "jt808/jt_config.h"
 #include "jt808/jt_registry.h"
 #include "jt808/jt_session.h"
+#include "tests/fuzz/fuzz_jt808_session.h"
+#include "tests/unit/corpus_walk.h"
 
 #define PHONE "013800138000"
 #define PLATE_UTF8 "\xe6\x99\x8b" "A12345"      /* 晋A12345 */
@@ -290,7 +292,7 @@ fixture_new(bool register_unknown, bool auth_optional)
 	assert_true(jt_registry_init(&f->reg));
 	f->env = (struct jt_session_env){ .register_unknown = register_unknown,
 		.auth_optional = auth_optional, .reasm_timeout_us = 30000000, .garbage_max = 256,
-		.reasm_max = 4, .reg = &f->reg, .stats = &f->stats, .ops = &ops };
+		.reasm_max = 4, .ready = true, .reg = &f->reg, .stats = &f->stats, .ops = &ops };
 	jt_session_init(&f->s, &f->env, &f->s);
 	return f;
 }
@@ -545,9 +547,18 @@ test_session_others(void **state)
 	size_t n;
 
 	(void)state;
+	/* Before the registry is loaded: no answer to reports (nor to
+	 * registrations and authentications); heartbeats are answered. */
+	f->env.ready = false;
+	n = loc_body(0, 3, 37800000, 112500000, 0, body);
+	assert_int_equal(send_msg(f, JT_MSG_LOCATION, body, n), 0);
+	assert_int_equal(send_msg(f, JT_MSG_AUTH, (const uint8_t *)"CODE", 4), 0);
+	assert_int_equal(send_msg(f, JT_MSG_HEARTBEAT, NULL, 0), 1);
+	assert_int_equal(rec.nopen, 0);
+	assert_int_equal(f->stats.not_ready, 2);
+	f->env.ready = true;
 	/* auth = optional, refuse: an unknown terminal's report gets 1; a
 	 * known one's is published under its phone. */
-	n = loc_body(0, 3, 37800000, 112500000, 0, body);
 	assert_int_equal(send_msg(f, JT_MSG_LOCATION, body, n), 1);
 	assert_int_equal(last_result(JT_MSG_LOCATION), JT_RESULT_FAILURE);
 	jt_registry_set(&f->reg, PHONE, NULL, NULL);
@@ -652,6 +663,41 @@ test_session_backpressure(void **state)
 	fixture_free(f);
 }
 
+/* ---- the fuzz corpus through a session --------------------------------- */
+
+static bool
+replay_file(const char *name, const uint8_t *data, size_t size, const void *arg)
+{
+	static const uint8_t policies[] = { 0x00, 0x03, 0xff, 0x1e };
+	uint8_t *in = malloc(size + 1);
+	const char *broken;
+
+	(void)arg;
+	assert_non_null(in);
+	memcpy(in + 1, data, size);
+	/* As it is (its first byte the policy), and after each policy byte. */
+	broken = fuzz_jt808_session_run(data, size);
+	for (size_t i = 0; !broken && i < sizeof(policies); i++) {
+		in[0] = policies[i];
+		broken = fuzz_jt808_session_run(in, size + 1);
+	}
+	free(in);
+	if (broken)
+		print_message("# %s: %s\n", name, broken);
+	assert_null(broken);
+	return false;
+}
+
+static void
+test_session_corpus(void **state)
+{
+	struct corpus_count c;
+
+	(void)state;
+	c = corpus_walk("corpus/jt808", "", replay_file, NULL);
+	assert_true(c.files >= 20);
+}
+
 int
 main(void)
 {
@@ -664,6 +710,7 @@ main(void)
 		cmocka_unit_test(test_session_others),
 		cmocka_unit_test(test_session_subpackages),
 		cmocka_unit_test(test_session_backpressure),
+		cmocka_unit_test(test_session_corpus),
 	};
 
 	if (sodium_init() < 0)

@@ -1,12 +1,12 @@
 /*
- * gw_http.c - evhttp on [http] listen: GET /metrics (Prometheus text
- * format 0.0.4) and GET /healthz (200 "ok..." when MQTT and PostgreSQL are
- * connected or the spool is absorbing an outage, else 503 with the cause).
+ * net_http.c - evhttp on a daemon's [http] listen: GET /metrics (Prometheus
+ * text format 0.0.4) and GET /healthz (200 "ok..." or 503 with the cause).
  * Served from the daemon's own loop; a scrape costs one render of the
- * counters, nothing on the message path. The answers come from the owner's
- * callbacks (struct gw_http_cbs): this file knows HTTP, not the daemon.
+ * counters, nothing on the message path. The answers come from the
+ * owner's callbacks (struct net_http_cbs): this file knows HTTP, not the
+ * daemon.
  */
-#include "gateway/gw_http.h"
+#include "net/net_http.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,20 +15,19 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
-#include "gateway/gw_batch.h"
-#include "gateway/gw_config.h"
 #include "common/hz_log.h"
 
-struct gw_http {
+#define NET_HTTP_HOST_MAX 128
+
+struct net_http {
 	struct evhttp *http;
-	struct gw_http_cbs cbs;
-	struct gw_buf out;
+	struct net_http_cbs cbs;
 };
 
 static void
 on_request(struct evhttp_request *req, void *arg)
 {
-	struct gw_http *h = arg;
+	struct net_http *h = arg;
 	const char *uri = evhttp_request_get_uri(req);
 	struct evbuffer *body = evbuffer_new();
 	struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
@@ -38,9 +37,7 @@ on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (!strcmp(uri, "/metrics")) {
-		h->out.len = 0;
-		h->cbs.metrics(h->cbs.arg, &h->out);
-		evbuffer_add(body, h->out.p, h->out.len);
+		h->cbs.metrics(h->cbs.arg, body);
 		evhttp_add_header(hdr, "Content-Type", "text/plain; version=0.0.4");
 		evhttp_send_reply(req, 200, "OK", body);
 	} else if (!strcmp(uri, "/healthz")) {
@@ -57,11 +54,11 @@ on_request(struct evhttp_request *req, void *arg)
 	evbuffer_free(body);
 }
 
-struct gw_http *
-gw_http_new(struct event_base *base, const char *listen, const struct gw_http_cbs *cbs)
+struct net_http *
+net_http_new(struct event_base *base, const char *listen, const struct net_http_cbs *cbs)
 {
-	struct gw_http *h = calloc(1, sizeof(*h));
-	char host[GW_STR_MAX];
+	struct net_http *h = calloc(1, sizeof(*h));
+	char host[NET_HTTP_HOST_MAX];
 	const char *colon = strrchr(listen, ':');
 	long port;
 
@@ -79,7 +76,7 @@ gw_http_new(struct event_base *base, const char *listen, const struct gw_http_cb
 	h->http = evhttp_new(base);
 	if (!h->http || evhttp_bind_socket(h->http, host, (uint16_t)port) != 0) {
 		hz_log(HZ_LOG_ERROR, "http_failed", "listen=%s why=\"cannot bind\"", listen);
-		gw_http_free(h);
+		net_http_free(h);
 		return NULL;
 	}
 	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
@@ -89,12 +86,11 @@ gw_http_new(struct event_base *base, const char *listen, const struct gw_http_cb
 }
 
 void
-gw_http_free(struct gw_http *h)
+net_http_free(struct net_http *h)
 {
 	if (!h)
 		return;
 	if (h->http)
 		evhttp_free(h->http);
-	gw_buf_free(&h->out);
 	free(h);
 }
