@@ -508,7 +508,7 @@ send_auth(struct term *t)
 static size_t
 bad_frame(struct term *t, enum bad kind, uint8_t *out, size_t cap, uint16_t *serial)
 {
-	uint8_t msg[JT_FRAME_MAX + 1], wire[JT_WIRE_MAX(16)];
+	uint8_t dbuf[JT_FRAME_MAX], msg[JT_FRAME_MAX + 1], wire[JT_WIRE_MAX(16)];
 	const uint8_t body[2] = { 'h', 'i' };
 	struct jt_deframer d;
 	const uint8_t *frame;
@@ -534,10 +534,10 @@ bad_frame(struct term *t, enum bad kind, uint8_t *out, size_t cap, uint16_t *ser
 		return n + 2;
 	}
 	/* the message unescaped, from our own valid frame */
-	jt_deframer_init(&d, msg, sizeof(msg), 0);
+	jt_deframer_init(&d, dbuf, sizeof(dbuf), 0);
 	if (jt_deframe(&d, wire, n, &used, &frame, &flen) != JT_OK)
 		return 0;
-	memmove(msg, frame, flen);
+	memcpy(msg, frame, flen);
 	if (kind == BAD_LENGTH) {
 		/* one byte more than the header's length: a valid check code */
 		msg[flen++] = 0x00;
