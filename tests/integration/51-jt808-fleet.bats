@@ -113,16 +113,25 @@ teardown_file() {
   [ "$(jt_metric fleet 'hazgate_jt808_rejects_total{reason="bad_check"}')" -ge 8 ]
 }
 
-@test "an idle terminal heartbeats (0x0002) and is answered; its session stays up" {
+@test "an idle terminal heartbeats (0x0002) and is answered; a terminal keeps its auth code across runs" {
   run jtload fleet --terminals 2 --first-vehicle 800 --phone-base 13700000000 --realtime \
-    --interval 2 --duration 3 --heartbeat 0.4
+    --interval 2 --duration 3 --heartbeat 0.4 --codes "$GWDIR/codes.tsv"
   echo "$output"
   [ "$status" -eq 0 ]
+  [ "$(fig registered)" = "2" ]
   [ "$(fig heartbeats)" -ge 4 ]
   [ "$(fig heartbeats_acked)" = "$(fig heartbeats)" ]
   [ "$(fig acked)" = "$(fig fixes)" ]
   [ "$(fig disconnects)" = "0" ]
   [ "$(jt_metric fleet 'hazgate_jt808_frames_total{msg_id="0x0002"}')" -ge 4 ]
+  # the codes kept (--codes): the next run authenticates without registering
+  [ "$(wc -l < "$GWDIR/codes.tsv")" -eq 2 ]
+  run jtload fleet --terminals 2 --first-vehicle 800 --phone-base 13700000000 \
+    --messages 4 --codes "$GWDIR/codes.tsv"
+  [ "$status" -eq 0 ]
+  [ "$(fig registered)" = "0" ]
+  [ "$(fig authenticated)" = "2" ]
+  [ "$(fig auth_refused)" = "0" ]
 }
 
 @test "an SOS without a fix travels at the terminal's last known position, flagged; the report is kept as a reject" {
