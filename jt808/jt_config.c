@@ -154,9 +154,3 @@ jt_config_print_help(FILE *out)
 {
 	hz_ini_print_help(&jt_table, out);
 }
-
-void
-jt_config_print(const struct jt_config *cfg, FILE *out)
-{
-	hz_ini_print(&jt_table, cfg, out);
-}

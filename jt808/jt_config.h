@@ -66,7 +66,4 @@ int jt_config_load_string(const char *name, const char *text, struct jt_config *
 /* The options table for --help, one option a line. */
 void jt_config_print_help(FILE *out);
 
-/* The effective values as an INI file (--check-config). */
-void jt_config_print(const struct jt_config *cfg, FILE *out);
-
 #endif

@@ -37,7 +37,7 @@ usage(FILE *out)
 		"tankers/<vehicle>/telemetry); a report is answered once the broker has it.\n"
 		"Runs in the foreground and logs key=value lines to stderr; SIGTERM drains.\n\n"
 		"  -c, --config FILE   configuration file (INI)\n"
-		"      --check-config  read the file, print the effective values or the first error, exit\n"
+		"      --check-config  read the file, report the first error, exit\n"
 		"  -V, --version       print the version\n"
 		"  -h, --help          this text\n\n"
 		"Configuration options (section, key = default):\n");
@@ -93,8 +93,9 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (check) {
-		jt_config_print(&cfg, stdout);
-		printf("# %s: ok\n", path);
+		/* Not the values: [postgres] conninfo may hold a password, and
+		 * the unit runs this before every start (into the journal). */
+		printf("%s: ok\n", path);
 		return 0;
 	}
 	hz_log_set_level(cfg.log.level);

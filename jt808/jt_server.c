@@ -85,6 +85,7 @@ struct jt_server {
 	struct event *ev_tick, *ev_drain;
 	int64_t drain_deadline_us;
 	bool draining;
+	bool listener_paused;           /* after an accept error, until the tick */
 	struct jt_registry reg;
 	struct jt_stats stats;
 	struct jt_server_stats sst;
@@ -282,18 +283,16 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 		evutil_closesocket(fd);
 		return;
 	}
+	a->n++;
 	c = calloc(1, sizeof(*c));
-	if (!c) {
-		evutil_closesocket(fd);
-		return;
-	}
-	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (!c->bev) {
+	if (c)
+		c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!c || !c->bev) {
 		evutil_closesocket(fd);
 		free(c);
+		addr_put(srv, a);
 		return;
 	}
-	a->n++;
 	c->addr = a;
 	c->srv = srv;
 	TAILQ_INIT(&c->reports);
@@ -464,6 +463,10 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (srv->listener_paused && !srv->draining) {
+		srv->listener_paused = false;
+		evconnlistener_enable(srv->listener);
+	}
 	for (c = LIST_FIRST(&srv->conns); c; c = next) {
 		next = LIST_NEXT(c, link);
 		if (mono - c->last_rx_us > idle_us && c->s.pending == 0) {
@@ -540,13 +543,16 @@ err:
 	return NULL;
 }
 
+/* EMFILE and the like: accepting again at once would fail again in a
+ * busy loop; the listener rests until the next tick. */
 static void
 on_listen_error(struct evconnlistener *l, void *arg)
 {
-	(void)l;
-	(void)arg;
-	/* EMFILE and the like: the listener retries on its next event. */
-	hz_log(HZ_LOG_WARN, "accept_failed", "why=\"%s\"", strerror(errno));
+	struct jt_server *srv = arg;
+
+	hz_log(HZ_LOG_WARN, "accept_failed", "why=\"%s\" action=pause_1s", strerror(errno));
+	evconnlistener_disable(l);
+	srv->listener_paused = true;
 }
 
 bool

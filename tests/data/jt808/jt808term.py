@@ -22,6 +22,9 @@ SCRIPT is one step a line (blank lines and # comments skipped):
   expect_none SECONDS     fails if anything arrives within SECONDS
   wait_close SECONDS      prints "closed" if the server closes in time
   sleep SECONDS
+  flood N                 N heartbeats, never reading the answers, as fast as
+                          the server takes them (stops when a send would
+                          wait 3 s); prints "flooded SENT"
 Each reply printed is "MSGID_OF_REPLY REPLIED_ID RESULT". Exit 1 on a
 timeout (10 s) waiting for a reply.
 """
@@ -210,6 +213,18 @@ def main():
             print("closed" if f == b"" else "open")
         elif op == "sleep":
             time.sleep(float(w[1]))
+        elif op == "flood":
+            one = message(0x0002, b"")
+            chunk = one * 1000
+            sent = 0
+            sock.settimeout(3)
+            try:
+                while sent < int(w[1]):
+                    sock.sendall(chunk)
+                    sent += 1000
+            except socket.timeout:
+                pass
+            print("flooded %d" % sent)
         sys.stdout.flush()
 
 
