@@ -27,6 +27,30 @@ jt_put16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
+static inline void
+jt_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* The 0x0200 additional items hazgate reads, one table for the decoder
+ * (jt_body.c) and the terminal side's encoder (jt_term.c): id, length,
+ * width of the value, its jt_location.present bit and where it lives in
+ * struct jt_location. */
+enum jt_item_kind { JT_U8, JT_U16, JT_U32 };
+struct jt_item {
+	uint8_t id;
+	uint8_t len;
+	enum jt_item_kind kind;
+	unsigned bit;
+	size_t offset;
+};
+#define JT_NITEMS 7
+extern const struct jt_item jt_items[JT_NITEMS];
+
 /*
  * Write the header of a platform message for the terminal of `to` (2013
  * or 2019 form and version echoed, its phone BCD) with msg_id, serial and

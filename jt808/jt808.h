@@ -465,6 +465,84 @@ enum jt_err jt_json_location(const struct jt_location *loc,
                              const char *phone, bool backfill, char *out,
                              size_t cap, size_t *out_len);
 
+/* ---- the terminal side (jt_term.c: simulators and tests) ------------- */
+
+/*
+ * What a terminal sends, and reading what the platform answers: the
+ * inverse of the decoders above, for hazgate-load's terminal simulator.
+ * Pure, like the rest. A message goes out as jt_encode(&header, id,
+ * serial, body, ...) with the header of jt_term_header (jt_encode echoes
+ * any header's phone and form, so it frames a terminal's message too).
+ * The platform's 0x8001 body has the layout of 0x0001: read it with
+ * jt_terminal_reply_decode.
+ */
+
+/*
+ * The header of the terminal `phone` (ASCII digits, at most 12 for 2013,
+ * 20 for 2019; left-padded with '0' to that many), 2013 or 2019 (version
+ * byte 1). msg_id, serial and lengths are jt_encode's. Returns JT_OK or
+ * JT_E_PHONE (a non-digit, too many digits or none).
+ */
+enum jt_err jt_term_header(const char *phone, bool v2019, struct jt_header *out);
+
+/*
+ * 0x0100 body from r: maker, model and terminal id padded with 0x00 to
+ * the version's widths (2013 5/20/7, 2019 11/30/30), the plate bytes as
+ * given (GBK: the caller converts). Into out (cap bytes). Returns JT_OK
+ * and *out_len, JT_E_ARG (a field longer than its width, a NULL string
+ * with a length) or JT_E_NO_SPACE (out, or JT_BODY_MAX).
+ */
+enum jt_err jt_register_encode(const struct jt_register *r, bool v2019,
+                               uint8_t *out, size_t cap, size_t *out_len);
+
+/*
+ * 0x0102 body from a: 2013 the code alone; 2019 its length byte, the
+ * code, the IMEI (padded to 15 bytes) and software version (to 20).
+ * Returns JT_OK and *out_len, JT_E_ARG (code over 255 bytes in 2019, a
+ * field over its width) or JT_E_NO_SPACE.
+ */
+enum jt_err jt_auth_encode(const struct jt_auth *a, bool v2019, uint8_t *out,
+                           size_t cap, size_t *out_len);
+
+/*
+ * 0x0200 body from loc, the inverse of jt_location_body_decode: the
+ * status word is loc->status with its ACC, positioned, south and west
+ * bits taken from loc->ignition, loc->positioned and the signs of
+ * lat_e6/lon_e6 (absolute values written); the time from loc->time_us
+ * (UTC, to GMT+8 BCD, seconds truncated) when time_ok, else time_bcd as
+ * given; then the additional items flagged in loc->present, in the
+ * order 0x01, 0x02, 0x03, 0x25, 0x2A, 0x30, 0x31. Returns JT_OK and
+ * *out_len, JT_E_TIME (time_ok and a year outside 2000-2099 in GMT+8) or
+ * JT_E_NO_SPACE.
+ */
+enum jt_err jt_location_encode(const struct jt_location *loc, uint8_t *out,
+                               size_t cap, size_t *out_len);
+
+/*
+ * 0x0704 body: count n, type (0 normal, 1 blind-area backfill), then each
+ * of locs[0..n) as a 2-byte length and its 0x0200 body. Returns JT_OK and
+ * *out_len, JT_E_ARG (n 0 or over 65535), jt_location_encode's errors,
+ * or JT_E_NO_SPACE (cap, or over JT_BODY_MAX: a caller that does not
+ * subpackage sends fewer items).
+ */
+enum jt_err jt_batch_encode(uint8_t type, const struct jt_location *locs,
+                            size_t n, uint8_t *out, size_t cap,
+                            size_t *out_len);
+
+/* 0x8100 registration reply, as the terminal reads it. auth borrowed
+ * from the body; auth_len 0 unless result is 0. */
+struct jt_register_reply {
+	uint16_t reply_serial;
+	uint8_t result;
+	const uint8_t *auth;
+	size_t auth_len;
+};
+
+/* Read a 0x8100 body. Returns JT_OK, JT_E_ENCRYPTED or JT_E_BODY_SHORT
+ * (under 3 bytes). */
+enum jt_err jt_register_reply_decode(const struct jt_msg *m,
+                                     struct jt_register_reply *out);
+
 #ifdef __cplusplus
 }
 #endif

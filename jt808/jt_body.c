@@ -133,32 +133,24 @@ bcd_time(const uint8_t t[6], int64_t *us)
 	return true;
 }
 
-enum item_kind { U8, U16, U32 };
-
-/* The additional items read (others are skipped by their length). */
-static const struct item {
-	uint8_t id;
-	uint8_t len;
-	enum item_kind kind;
-	unsigned bit;
-	size_t offset;          /* in struct jt_location */
-} items[] = {
-	{ 0x01, 4, U32, JT_HAS_MILEAGE, offsetof(struct jt_location, mileage_dkm) },
-	{ 0x02, 2, U16, JT_HAS_FUEL, offsetof(struct jt_location, fuel_dl) },
-	{ 0x03, 2, U16, JT_HAS_RECORDER_SPEED,
+/* The additional items read (others are skipped by their length); the
+ * terminal side (jt_term.c) writes them from the same table. */
+const struct jt_item jt_items[JT_NITEMS] = {
+	{ 0x01, 4, JT_U32, JT_HAS_MILEAGE, offsetof(struct jt_location, mileage_dkm) },
+	{ 0x02, 2, JT_U16, JT_HAS_FUEL, offsetof(struct jt_location, fuel_dl) },
+	{ 0x03, 2, JT_U16, JT_HAS_RECORDER_SPEED,
 	  offsetof(struct jt_location, recorder_speed_dkmh) },
-	{ 0x25, 4, U32, JT_HAS_EXT_SIGNALS, offsetof(struct jt_location, ext_signals) },
-	{ 0x2a, 2, U16, JT_HAS_IO, offsetof(struct jt_location, io) },
-	{ 0x30, 1, U8, JT_HAS_RSSI, offsetof(struct jt_location, rssi) },
-	{ 0x31, 1, U8, JT_HAS_SATS, offsetof(struct jt_location, sats) },
+	{ 0x25, 4, JT_U32, JT_HAS_EXT_SIGNALS, offsetof(struct jt_location, ext_signals) },
+	{ 0x2a, 2, JT_U16, JT_HAS_IO, offsetof(struct jt_location, io) },
+	{ 0x30, 1, JT_U8, JT_HAS_RSSI, offsetof(struct jt_location, rssi) },
+	{ 0x31, 1, JT_U8, JT_HAS_SATS, offsetof(struct jt_location, sats) },
 };
-#define NITEMS (sizeof(items) / sizeof(items[0]))
 
 static void
 read_item(struct jt_location *loc, uint8_t id, const uint8_t *p, size_t n)
 {
-	for (size_t i = 0; i < NITEMS; i++) {
-		const struct item *it = &items[i];
+	for (size_t i = 0; i < JT_NITEMS; i++) {
+		const struct jt_item *it = &jt_items[i];
 		unsigned char *dst = (unsigned char *)loc + it->offset;
 
 		if (it->id != id)
@@ -168,13 +160,13 @@ read_item(struct jt_location *loc, uint8_t id, const uint8_t *p, size_t n)
 			return;
 		}
 		switch (it->kind) {
-		case U8:
+		case JT_U8:
 			*(uint8_t *)dst = p[0];
 			break;
-		case U16:
+		case JT_U16:
 			*(uint16_t *)(void *)dst = jt_get16(p);
 			break;
-		case U32:
+		case JT_U32:
 			*(uint32_t *)(void *)dst = jt_get32(p);
 			break;
 		}

@@ -1,11 +1,12 @@
 /*
- * ld_main.c: command line of hazgate-load (replay, simulate, count).
+ * ld_main.c: command line of hazgate-load (replay, simulate, count, jt808).
  * Figures go to stdout as key=value lines at the end of a run (to stderr
  * with --dry-run, whose stdout is the messages). Exit status: 0, 1 when the
  * run failed or fell short (missing PUBACKs, fewer messages than expected),
  * 2 on bad usage.
  */
 #include "loadgen/ld.h"
+#include "loadgen/ld_jt808.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -25,6 +26,9 @@ static const char usage[] =
 "       hazgate-load count --topic T [--expect N] [--timeout S] [--idle S]\n"
 "                    [--subscribe-only] [--clean] [--delay-us U] [--dump FILE]\n"
 "                    [--latency PUBLOG]\n"
+"       hazgate-load jt808 [--host H] [--port P] [--terminals N] [--version 2013|2019|mixed]\n"
+"                    [--fleet FILE [--shift-to-now] [--speedup K] | simulate options]\n"
+"                    [--rate R] [--duration S] [--blind-every K] [--acked FILE] ...\n"
 "\n"
 "Publishes telemetry to tankers/<vehicle>/telemetry (QoS 1, many messages in\n"
 "flight, PUBACKs counted), or counts what a subscriber receives. Prints\n"
@@ -75,13 +79,46 @@ static const char usage[] =
 "  --delay-us U      sleep U microseconds per message (a slow subscriber)\n"
 "  --dump FILE       append each payload as a line to FILE\n"
 "  --latency PUBLOG  match received alerts (vehicle, ts) to the publish log\n"
-"                    and print latency_p50_ms/p99/max\n";
+"                    and print latency_p50_ms/p99/max\n"
+"jt808 (JT/T 808 terminals to hazgate-jt808, one per vehicle; see README):\n"
+"  --host H --port P hazgate-jt808 (default 127.0.0.1:6808)\n"
+"  --terminals N     simulated fleet size (default 100); with --fleet, at most\n"
+"                    N of its vehicles (default all)\n"
+"  --fleet FILE      the fixes of a native-JSON file (e.g. the shared sample)\n"
+"                    instead of the simulated fleet (simulate's options apply)\n"
+"  --version V       2013, 2019 or mixed (default 2013)\n"
+"  --phone-base N    terminal i is phone N + i (default 13800000000)\n"
+"  --rate R          fixes per second in all (default: the source's times, or\n"
+"                    as fast as answered)\n"
+"  --duration S      stop taking fixes after S seconds\n"
+"  --drain S         then wait at most S seconds for replies (default 30)\n"
+"  --reply-timeout S first wait for a reply; the n-th re-send waits S*n!\n"
+"                    (default 5)\n"
+"  --retries N       re-sends (same serial) before reconnecting (default 3)\n"
+"  --heartbeat S     0x0002 after S seconds without sending (default 30; 0 off)\n"
+"  --blind-every K   every K live fixes a terminal is out of coverage for\n"
+"  --blind-len L     L fixes (default 5), uploaded as one 0x0704 type 1\n"
+"  --batch N         a backlog of live fixes goes as 0x0704 type 0 of <= N\n"
+"  --sos-every K     every K-th fix of a terminal carries the SOS alarm\n"
+"  --sos-unpositioned  ... and is not positioned (lat/lon 0)\n"
+"  --bad-frames N    each terminal sends N broken frames once online\n"
+"  --queue-max N     fixes a terminal holds before the source waits (default 64)\n"
+"  --reconnect-max S reconnect backoff ceiling (default 2)\n"
+"  --acked FILE      terminal<TAB>vehicle<TAB>ts<TAB>lat<TAB>lon<TAB>positioned\n"
+"                    <TAB>alarm per acknowledged fix\n"
+"  --acked-json FILE each acknowledged fix as hazgate-jt808 publishes it\n"
+"  --codes FILE      keep the auth codes across runs (phone<TAB>hex)\n"
+"  --progress S      a progress line (online, acked, ...) on stderr every S s\n"
+"  --ack-log FILE    t_us<TAB>latency_us per answered report (t since the start)\n";
 
 enum {
 	O_HOST = 256, O_PORT, O_QOS, O_CLIENT, O_MQTT5, O_RATE, O_INFLIGHT, O_PUBLOG,
 	O_ACKTO, O_DRY, O_SHIFT, O_ENDNOW, O_SPEEDUP, O_VEH, O_MSGS, O_SEED, O_START,
 	O_INTERVAL, O_REALTIME, O_FIRSTVEH, O_ZONES, O_CENTER, O_RADIUS, O_SPEEDERS, O_BAD, O_TOPIC,
 	O_EXPECT, O_TIMEOUT, O_IDLE, O_SUBONLY, O_CLEAN, O_DELAY, O_DUMP, O_LATENCY,
+	O_TERMS, O_FLEET, O_VERSION, O_PHONE, O_DURATION, O_DRAIN, O_REPLYTO, O_RETRIES,
+	O_HB, O_BLIND, O_BLINDLEN, O_BATCH, O_SOS, O_SOSUNPOS, O_BADFRAMES, O_QMAX,
+	O_RECMAX, O_ACKED, O_ACKEDJSON, O_CODES, O_PROGRESS, O_ACKLOG,
 };
 
 static const struct option longopts[] = {
@@ -119,6 +156,28 @@ static const struct option longopts[] = {
 	{ "delay-us", required_argument, NULL, O_DELAY },
 	{ "dump", required_argument, NULL, O_DUMP },
 	{ "latency", required_argument, NULL, O_LATENCY },
+	{ "terminals", required_argument, NULL, O_TERMS },
+	{ "fleet", required_argument, NULL, O_FLEET },
+	{ "version", required_argument, NULL, O_VERSION },
+	{ "phone-base", required_argument, NULL, O_PHONE },
+	{ "duration", required_argument, NULL, O_DURATION },
+	{ "drain", required_argument, NULL, O_DRAIN },
+	{ "reply-timeout", required_argument, NULL, O_REPLYTO },
+	{ "retries", required_argument, NULL, O_RETRIES },
+	{ "heartbeat", required_argument, NULL, O_HB },
+	{ "blind-every", required_argument, NULL, O_BLIND },
+	{ "blind-len", required_argument, NULL, O_BLINDLEN },
+	{ "batch", required_argument, NULL, O_BATCH },
+	{ "sos-every", required_argument, NULL, O_SOS },
+	{ "sos-unpositioned", no_argument, NULL, O_SOSUNPOS },
+	{ "bad-frames", required_argument, NULL, O_BADFRAMES },
+	{ "queue-max", required_argument, NULL, O_QMAX },
+	{ "reconnect-max", required_argument, NULL, O_RECMAX },
+	{ "acked", required_argument, NULL, O_ACKED },
+	{ "acked-json", required_argument, NULL, O_ACKEDJSON },
+	{ "codes", required_argument, NULL, O_CODES },
+	{ "progress", required_argument, NULL, O_PROGRESS },
+	{ "ack-log", required_argument, NULL, O_ACKLOG },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -144,6 +203,42 @@ num(const char *opt, const char *s, double lo, double hi, double *v)
 	return true;
 }
 
+/* hazgate-load jt808: the fleet from a file (--fleet) or the simulator. */
+static int
+run_jt808(struct ld_jt808_opts *jo, struct ld_sim_opts *so, struct ld_replay_opts *ro,
+          const char *fleet, bool msgs_set, FILE *out)
+{
+	struct ld_replay *rp = NULL;
+	struct ld_sim *sim = NULL;
+	struct ld_source src;
+	int rc;
+
+	if (fleet != NULL) {
+		ro->file = fleet;
+		if ((rc = ld_replay_new(ro, &rp)) != LD_OK)
+			return rc;
+		src = ld_replay_source(rp);
+	} else {
+		so->vehicles = jo->terminals ? jo->terminals : 100;
+		so->first_vehicle = jo->first = so->first_vehicle;
+		if (!msgs_set)
+			so->messages = so->realtime ? 0 : 10000;
+		if ((rc = ld_sim_new(so, &sim)) != LD_OK) {
+			if (rc == LD_ERR_USAGE)
+				fprintf(stderr, "hazgate-load: jt808: bad simulate options\n");
+			return rc;
+		}
+		src = ld_sim_source(sim);
+	}
+	fprintf(out, "host=%s\nport=%d\n", jo->host, jo->port);
+	rc = ld_jt808_run(jo, &src, out);
+	if (rc == LD_ERR_USAGE)
+		fprintf(stderr, "hazgate-load: jt808: bad options (--blind-len must be under --queue-max)\n");
+	ld_replay_free(rp);
+	ld_sim_free(sim);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -155,6 +250,12 @@ main(int argc, char **argv)
 	                          .center_lat = 37.87, .center_lon = 112.55, .radius_km = 15,
 	                          .speeders = 0.1 };
 	struct ld_count_opts co = { .topic = "tankers/+/telemetry" };
+	struct ld_jt808_opts jo = { .host = "127.0.0.1", .port = 6808, .version = 2013,
+	                            .phone_base = 13800000000ULL, .ack_timeout_s = 5,
+	                            .retries = 3, .heartbeat_s = 30, .blind_len = 5,
+	                            .drain_s = 30, .reconnect_max_s = 2, .queue_max = 64 };
+	const char *fleet = NULL;
+	bool msgs_set = false;
 	struct ld_replay *rp = NULL;
 	struct ld_sim *sim = NULL;
 	struct ld_source src;
@@ -172,8 +273,9 @@ main(int argc, char **argv)
 	}
 	mode = argv[1];
 	if (strcmp(mode, "replay") != 0 && strcmp(mode, "simulate") != 0 &&
-	    strcmp(mode, "count") != 0) {
-		fprintf(stderr, "hazgate-load: unknown mode %s (replay, simulate, count)\n", mode);
+	    strcmp(mode, "count") != 0 && strcmp(mode, "jt808") != 0) {
+		fprintf(stderr, "hazgate-load: unknown mode %s (replay, simulate, count, jt808)\n",
+		        mode);
 		return 2;
 	}
 	if ((env = getenv("HG_MQTT_HOST")) != NULL && *env)
@@ -187,12 +289,12 @@ main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': fputs(usage, stdout); return 0;
-		case O_HOST: mo.host = optarg; break;
-		case O_PORT: if (!num("port", optarg, 1, 65535, &v)) return 2; mo.port = (int)v; break;
+		case O_HOST: mo.host = jo.host = optarg; break;
+		case O_PORT: if (!num("port", optarg, 1, 65535, &v)) return 2; mo.port = jo.port = (int)v; break;
 		case O_QOS: if (!num("qos", optarg, 0, 2, &v)) return 2; mo.qos = (int)v; break;
 		case O_CLIENT: mo.client_id = optarg; break;
 		case O_MQTT5: mo.protocol = 5; break;
-		case O_RATE: if (!num("rate", optarg, 0, 1e9, &v)) return 2; po.rate = v; break;
+		case O_RATE: if (!num("rate", optarg, 0, 1e9, &v)) return 2; po.rate = jo.rate = v; break;
 		case O_INFLIGHT: if (!num("inflight", optarg, 1, 60000, &v)) return 2; po.inflight = (int)v; break;
 		case O_PUBLOG: po.publog = optarg; break;
 		case O_ACKTO: if (!num("ack-timeout", optarg, 0, 1e6, &v)) return 2; po.ack_timeout_s = v; break;
@@ -201,7 +303,7 @@ main(int argc, char **argv)
 		case O_ENDNOW: ro.end_at_now = true; break;
 		case O_SPEEDUP: if (!num("speedup", optarg, 1e-6, 1e9, &v)) return 2; ro.speedup = v; break;
 		case O_VEH: if (!num("vehicles", optarg, 1, 4e6, &v)) return 2; so.vehicles = (uint32_t)v; break;
-		case O_MSGS: if (!num("messages", optarg, 0, 1e12, &v)) return 2; so.messages = (uint64_t)v; break;
+		case O_MSGS: if (!num("messages", optarg, 0, 1e12, &v)) return 2; so.messages = (uint64_t)v; msgs_set = true; break;
 		case O_SEED: if (!num("seed", optarg, 0, 9007199254740992.0, &v)) return 2; so.seed = (uint64_t)v; break;
 		case O_START:
 			if (ld_time_parse(optarg, strlen(optarg), &so.start_ms) != LD_OK) {
@@ -238,6 +340,39 @@ main(int argc, char **argv)
 		case O_DELAY: if (!num("delay-us", optarg, 0, 1e7, &v)) return 2; co.delay_us = (int)v; break;
 		case O_DUMP: co.dump = optarg; break;
 		case O_LATENCY: co.latency = optarg; break;
+		case O_TERMS: if (!num("terminals", optarg, 0, 4e6, &v)) return 2; jo.terminals = (uint32_t)v; break;
+		case O_FLEET: fleet = optarg; break;
+		case O_VERSION:
+			if (strcmp(optarg, "mixed") == 0) {
+				jo.version = 0;
+			} else if (strcmp(optarg, "2013") == 0 || strcmp(optarg, "2011") == 0) {
+				jo.version = 2013;
+			} else if (strcmp(optarg, "2019") == 0) {
+				jo.version = 2019;
+			} else {
+				fprintf(stderr, "hazgate-load: --version: 2013, 2019 or mixed\n");
+				return 2;
+			}
+			break;
+		case O_PHONE: if (!num("phone-base", optarg, 1, 9e18, &v)) return 2; jo.phone_base = (uint64_t)v; break;
+		case O_DURATION: if (!num("duration", optarg, 0, 1e9, &v)) return 2; jo.duration_s = v; break;
+		case O_DRAIN: if (!num("drain", optarg, 0, 1e9, &v)) return 2; jo.drain_s = v; break;
+		case O_REPLYTO: if (!num("reply-timeout", optarg, 0.001, 3600, &v)) return 2; jo.ack_timeout_s = v; break;
+		case O_RETRIES: if (!num("retries", optarg, 0, 10, &v)) return 2; jo.retries = (int)v; break;
+		case O_HB: if (!num("heartbeat", optarg, 0, 86400, &v)) return 2; jo.heartbeat_s = v; break;
+		case O_BLIND: if (!num("blind-every", optarg, 0, 1e9, &v)) return 2; jo.blind_every = (uint32_t)v; break;
+		case O_BLINDLEN: if (!num("blind-len", optarg, 1, 1e6, &v)) return 2; jo.blind_len = (uint32_t)v; break;
+		case O_BATCH: if (!num("batch", optarg, 0, 1e6, &v)) return 2; jo.batch = (uint32_t)v; break;
+		case O_SOS: if (!num("sos-every", optarg, 0, 1e9, &v)) return 2; jo.sos_every = (uint32_t)v; break;
+		case O_SOSUNPOS: jo.sos_unpositioned = true; break;
+		case O_BADFRAMES: if (!num("bad-frames", optarg, 0, 1e6, &v)) return 2; jo.bad_frames = (uint32_t)v; break;
+		case O_QMAX: if (!num("queue-max", optarg, 1, 1e9, &v)) return 2; jo.queue_max = (uint32_t)v; break;
+		case O_RECMAX: if (!num("reconnect-max", optarg, 0.1, 3600, &v)) return 2; jo.reconnect_max_s = v; break;
+		case O_ACKED: jo.acked = optarg; break;
+		case O_ACKEDJSON: jo.acked_json = optarg; break;
+		case O_CODES: jo.codes = optarg; break;
+		case O_ACKLOG: jo.ack_log = optarg; break;
+		case O_PROGRESS: if (!num("progress", optarg, 0, 86400, &v)) return 2; jo.progress_s = v; break;
 		default:
 			fputs(usage, stderr);
 			return 2;
@@ -271,7 +406,11 @@ main(int argc, char **argv)
 		out = stderr;
 
 	fprintf(out, "mode=%s\n", mode);
-	if (strcmp(mode, "count") == 0) {
+	if (strcmp(mode, "jt808") == 0) {
+		rc = run_jt808(&jo, &so, &ro, fleet, msgs_set, out);
+		if (rc == LD_ERR_USAGE)
+			goto done;
+	} else if (strcmp(mode, "count") == 0) {
 		rc = ld_count_run(&mo, &co, out);
 	} else if (strcmp(mode, "replay") == 0) {
 		if ((rc = ld_replay_new(&ro, &rp)) == LD_OK) {

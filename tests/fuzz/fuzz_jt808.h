@@ -110,6 +110,43 @@ fuzz_jt_reply(const struct jt_header *h)
 	return NULL;
 }
 
+/* The terminal side's encoder (jt_term.c) writes a decoded location back
+ * to a body that decodes to the same report. */
+static inline const char *
+fuzz_jt_reencode(const struct jt_location *loc)
+{
+	uint8_t body[JT_BODY_MAX];
+	struct jt_location back;
+	uint32_t want_status;
+	size_t n;
+	enum jt_err e = jt_location_encode(loc, body, sizeof(body), &n);
+
+	if (e == JT_E_TIME && loc->time_ok && loc->time_us < 946656000LL * 1000000)
+		return NULL;            /* 2000-01-01 00:00 GMT+8 and before */
+	if (e != JT_OK)
+		return "a decoded location does not encode";
+	if (jt_location_body_decode(body, n, &back) != JT_OK)
+		return "an encoded location does not decode";
+	/* a south or west bit on a zero coordinate has no sign to keep */
+	want_status = loc->status;
+	if (loc->lat_e6 == 0)
+		want_status &= ~(uint32_t)JT_STATUS_SOUTH;
+	if (loc->lon_e6 == 0)
+		want_status &= ~(uint32_t)JT_STATUS_WEST;
+	if (back.alarm != loc->alarm || back.status != want_status ||
+	    back.lat_e6 != loc->lat_e6 || back.lon_e6 != loc->lon_e6 ||
+	    back.alt_m != loc->alt_m || back.speed_dkmh != loc->speed_dkmh ||
+	    back.direction != loc->direction || back.time_ok != loc->time_ok ||
+	    back.time_us != loc->time_us || back.present != loc->present ||
+	    back.mileage_dkm != loc->mileage_dkm || back.fuel_dl != loc->fuel_dl ||
+	    back.recorder_speed_dkmh != loc->recorder_speed_dkmh ||
+	    back.ext_signals != loc->ext_signals || back.io != loc->io ||
+	    back.rssi != loc->rssi || back.sats != loc->sats ||
+	    memcmp(back.time_bcd, loc->time_bcd, 6) != 0)
+		return "an encoded location decodes to another report";
+	return NULL;
+}
+
 /* Every body decoder on m, in both header versions; borrowed pointers
  * stay inside the body. */
 static inline const char *
@@ -123,7 +160,9 @@ fuzz_jt_all_bodies(const struct jt_msg *m0)
 		struct jt_register reg;
 		struct jt_auth au;
 		struct jt_location loc;
+		struct jt_register_reply rr;
 		struct jt_batch b;
+		const char *broken;
 
 		m.h.v2019 = v;
 		m.h.encryption = 0;
@@ -135,7 +174,12 @@ fuzz_jt_all_bodies(const struct jt_msg *m0)
 		    (au.code + au.code_len > end ||
 		     (au.sw_version && au.sw_version + au.sw_version_len > end)))
 			return "authentication outside the body";
-		(void)jt_location_decode(&m, &loc);
+		if (jt_location_decode(&m, &loc) == JT_OK &&
+		    (broken = fuzz_jt_reencode(&loc)) != NULL)
+			return broken;
+		if (jt_register_reply_decode(&m, &rr) == JT_OK &&
+		    rr.auth && rr.auth + rr.auth_len != end)
+			return "registration reply outside the body";
 		if (jt_batch_decode(&m, &b) == JT_OK) {
 			const uint8_t *item;
 			size_t n;

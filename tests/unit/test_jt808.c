@@ -32,42 +32,13 @@
 #include "ingest/ingest.h"
 #include "jt808/jt808.h"
 #include "tests/fuzz/fuzz_jt808.h"
+#include "tests/unit/unhex.h"
 
 #define VEHICLE "\xe6\x99\x8b" "A12345"         /* 晋A12345 in UTF-8 */
 #define NOW_US (1893456000LL * 1000000LL)       /* 2030-01-01T00:00:00Z */
 #define WIRE_MAX 4096
 
 /* ---- helpers ----------------------------------------------------------- */
-
-/* Hex text (spaces allowed) to bytes. */
-static size_t
-unhex(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	int hi = -1;
-
-	for (; *s; s++) {
-		int v = 0;
-
-		if (*s == ' ')
-			continue;
-		if (*s >= '0' && *s <= '9')
-			v = *s - '0';
-		else if (*s >= 'a' && *s <= 'f')
-			v = *s - 'a' + 10;
-		else
-			fail_msg("bad hex character '%c'", *s);
-		if (hi < 0) {
-			hi = v;
-			continue;
-		}
-		assert_true(n < cap);
-		out[n++] = (uint8_t)(hi << 4 | v);
-		hi = -1;
-	}
-	assert_int_equal(hi, -1);
-	return n;
-}
 
 /* The first frame of a hex wire text, deframed into its own buffer, and
  * its header: what every message table starts from. */
