@@ -38,6 +38,7 @@ struct event_base;
 struct gw_http;
 struct net_mqtt;
 struct gw_vtab;
+struct gw_inbox;
 
 /* Start: schema check; replay: the spool written out; load: zones and
  * vehicle_state; run: MQTT connected, messages taken. */
@@ -105,9 +106,13 @@ struct gw {
 	bool draining;
 	int exit_code;
 	int64_t lag_expected_us;
-	int64_t mono_us;         /* the loop's cached time at the last message */
+	int64_t mono_us;         /* hz_mono_us() at the last message or seal */
 	uint8_t *sbuf;
 	size_t sbuf_cap;
+	/* The inbox journal (gw_inbox.h): every message as it arrives; the
+	 * segments below inbox_sealed go once the sealed batch is in the spool. */
+	struct gw_inbox *inbox;
+	uint64_t inbox_sealed;
 };
 
 /* ---- startup (gw_startup.c) ------------------------------------------- */
@@ -141,6 +146,9 @@ void gw_in_tick(struct gw *gw);
 void gw_in_seal(struct gw *gw);
 /* As gw_in_seal, with every vehicle's unsaved state (the drain's last batch). */
 void gw_in_seal_all(struct gw *gw);
+/* At start, before MQTT: the messages the inbox journal holds from before
+ * (a crash) go through the pipeline again, then into the spool. */
+void gw_in_recover(struct gw *gw);
 
 /* ---- the spool and its writer (gw_writer.c) ---------------------------- */
 

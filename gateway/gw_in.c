@@ -14,8 +14,10 @@
  */
 #include "gateway/gateway-internal.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/event.h>
 
@@ -23,6 +25,7 @@
 #include "common/hz_log.h"
 #include "decide/decide.h"
 #include "gateway/gw_batch.h"
+#include "gateway/gw_inbox.h"
 #include "gateway/gw_metrics.h"
 #include "gateway/gw_vtab.h"
 #include "geofence/geofence.h"
@@ -75,6 +78,7 @@ void
 gw_in_seal(struct gw *gw)
 {
 	event_del(gw->ev_flush);
+	gw->mono_us = hz_mono_us();
 	if (gw->held) {
 		gw_spool_append(gw);
 		if (gw->held)
@@ -82,8 +86,14 @@ gw_in_seal(struct gw *gw)
 	}
 	if (gw->engine)
 		gw_vtab_drain_dirty(gw->vt, add_state_row, gw);
-	if (gw_batch_empty(&gw->cur))
+	if (gw_batch_empty(&gw->cur)) {
+		/* Nothing waits: what the journal holds is in the spool or
+		 * made no row. */
+		gw->cur.first_us = 0;
+		if (gw->inbox)
+			gw_inbox_trim(gw->inbox, gw_inbox_cut(gw->inbox));
 		return;
+	}
 	gw_hist_observe(&gw->m.batch_rows, gw->cur.npos + gw->cur.nalerts + gw->cur.nrejects);
 	{
 		/* The batch is its record: the spool writes its buffers as they
@@ -94,12 +104,14 @@ gw_in_seal(struct gw *gw)
 		gw->cur = t;
 	}
 	gw_batch_reset(&gw->cur);
+	if (gw->inbox)
+		gw->inbox_sealed = gw_inbox_cut(gw->inbox);
 	gw->held = true;
 	gw_spool_append(gw);
 }
 
 static void
-row_added(struct gw *gw)
+arm_flush(struct gw *gw)
 {
 	if (gw->cur.first_us == 0) {
 		struct timeval tv = { gw->cfg.postgres.flush_ms / 1000,
@@ -108,6 +120,12 @@ row_added(struct gw *gw)
 		gw->cur.first_us = 1;
 		event_add(gw->ev_flush, &tv);
 	}
+}
+
+static void
+row_added(struct gw *gw)
+{
+	arm_flush(gw);
 	if ((int)(gw->cur.npos + gw->cur.nrejects) >= gw->cfg.postgres.batch_rows ||
 	    gw_batch_bytes(&gw->cur) >= gw->seal_cap / 2)
 		gw_in_seal(gw);
@@ -187,29 +205,27 @@ note_vehicle(struct gw *gw, const struct decide_result *d)
 	}
 	if (changed && v->has_fix) {
 		v->unsaved = true;
-		if (v->must_save || gw->mono_us - v->saved_mono_us >=
-				   (int64_t)gw->cfg.postgres.state_interval_ms * 1000)
+		if (v->must_save || gw_vtab_state_due(v, gw->mono_us,
+					(int64_t)gw->cfg.postgres.state_interval_ms * 1000))
 			gw_vtab_touch(gw->vt, v);
 	}
 }
 
-void
-gw_in_message(void *arg, const char *topic, const void *payload, size_t len)
+/* One message through the pipeline, received at now_us (wall clock). */
+static void
+in_message(struct gw *gw, const char *topic, const void *payload, size_t len, int64_t now_us)
 {
-	struct gw *gw = arg;
 	/* Built per message: the engine exists only once the zones loaded. */
 	const struct decide_ctx dc = { gw->subs, gw->cfg.mqtt.nsubs, gw->engine, on_alert, gw };
 	struct decide_result d;
-	struct timeval tv;
-	int64_t now_us;
 
 	gw->m.received++;
-	event_base_gettimeofday_cached(gw->base, &tv);
-	now_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-	gw->mono_us = now_us;   /* cached loop time: no clock read per message */
+	gw->mono_us = hz_mono_us();   /* intervals: a wall clock step must not stop them */
 	switch (decide_message(&dc, topic, payload, len, now_us, &d)) {
 	case ING_IGNORED:
 		gw->m.ignored++;
+		/* No row, but a journal record: the flush timer trims it. */
+		arm_flush(gw);
 		return;
 	case ING_REJECTED:
 		if ((unsigned)d.err.reason < ING_REASON_COUNT)
@@ -233,6 +249,64 @@ gw_in_message(void *arg, const char *topic, const void *payload, size_t len)
 		break;
 	}
 	row_added(gw);
+}
+
+/* Into the inbox journal first: from here a crash of the process loses
+ * nothing (libmosquitto 2.0 wrote the PUBACK before calling us). */
+static void
+journal(struct gw *gw, const char *topic, const void *payload, size_t len, int64_t now_us)
+{
+	int rc;
+
+	if (!gw->inbox)
+		return;
+	rc = gw_inbox_put(gw->inbox, topic, payload, len, now_us);
+	if (rc != GW_INBOX_OK) {
+		/* Taken all the same: only a crash before its batch is sealed
+		 * would lose it. */
+		if (gw->m.inbox_failed++ % 1000 == 0)
+			hz_log(HZ_LOG_ERROR, "inbox_failed", "why=\"%s\" errno=\"%s\" failed=%" PRIu64,
+			       gw_inbox_strerror(rc), strerror(errno), gw->m.inbox_failed);
+	}
+}
+
+void
+gw_in_message(void *arg, const char *topic, const void *payload, size_t len)
+{
+	struct gw *gw = arg;
+	struct timeval tv;
+	int64_t now_us;
+
+	event_base_gettimeofday_cached(gw->base, &tv);
+	now_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+	journal(gw, topic, payload, len, now_us);
+	in_message(gw, topic, payload, len, now_us);
+}
+
+/* A message the journal kept from before: journaled again (the old
+ * segments go with the next trim) and taken as it was then. */
+static void
+recover_one(void *arg, const char *topic, const void *payload, size_t len, int64_t recv_us)
+{
+	struct gw *gw = arg;
+
+	journal(gw, topic, payload, len, recv_us);
+	in_message(gw, topic, payload, len, recv_us);
+}
+
+void
+gw_in_recover(struct gw *gw)
+{
+	size_t n, torn = 0;
+
+	if (!gw->inbox)
+		return;
+	n = gw_inbox_replay(gw->inbox, recover_one, gw, &torn);
+	gw->m.inbox_replayed += n;
+	if (n || torn)
+		hz_log(torn ? HZ_LOG_WARN : HZ_LOG_INFO, "inbox_replayed",
+		       "messages=%zu torn_segments=%zu", n, torn);
+	gw_in_seal(gw);
 }
 
 void

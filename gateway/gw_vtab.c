@@ -162,3 +162,9 @@ gw_vtab_drain_dirty(struct gw_vtab *t, void (*fn)(struct gw_vehicle *v, void *ar
 	}
 	t->ndirty = 0;
 }
+
+bool
+gw_vtab_state_due(const struct gw_vehicle *v, int64_t now_us, int64_t interval_us)
+{
+	return now_us < v->saved_mono_us || now_us - v->saved_mono_us >= interval_us;
+}

@@ -43,6 +43,7 @@
 
 #include "common/hz_clock.h"
 #include "gateway/gw_batch.h"
+#include "gateway/gw_inbox.h"
 #include "common/hz_log.h"
 #include "gateway/gw_metrics.h"
 #include "net/net_mqtt.h"
@@ -152,6 +153,8 @@ gw_spool_append(struct gw *gw)
 	}
 	gw->held = false;
 	gw->m.spool_appends++;
+	if (gw->inbox)   /* its messages are in the spool now */
+		gw_inbox_trim(gw->inbox, gw->inbox_sealed);
 	set_spool_full(gw, bytes + need + 2 * gw->seal_cap > gw->cfg.spool.max_bytes);
 	/* Batches are sealed in the running phase only: no replay to end here. */
 	if (gw_writer_kick(gw))
