@@ -92,7 +92,9 @@ struct gw {
 	uint32_t wnpos, wnalerts, wnrejects, wnstates;     /* the group's rows */
 	int64_t wstart_us;
 	int wfails;
+	size_t wsingle;          /* records still to take one by one after a group failed */
 	bool wstaging;           /* this record goes through the staging table */
+	uint64_t wdup_same, wdup_differ;   /* its fixes already stored: identical, other values */
 	uint64_t staged_id;
 	struct gw_buf wpub;      /* new alerts: (vehicle, JSON) pairs, NUL terminated */
 	size_t npub;             /* ... how many, published after COMMIT */
@@ -113,6 +115,9 @@ struct gw {
 	 * segments below inbox_sealed go once the sealed batch is in the spool. */
 	struct gw_inbox *inbox;
 	uint64_t inbox_sealed;
+	/* gw_in_seal stopped with state rows left (the spool held a batch
+	 * back): the flush timer seals the rest; the drain waits for them. */
+	bool seal_more;
 };
 
 /* ---- startup (gw_startup.c) ------------------------------------------- */
@@ -155,6 +160,9 @@ void gw_in_recover(struct gw *gw);
 /* Append the sealed batch held in gw->ser to the spool if there is room
  * (else pause MQTT reading), then kick the writer. */
 void gw_spool_append(struct gw *gw);
+/* At start: append the files <spool dir>/replay-*.hgb (set-aside records an
+ * operator gives back) to the spool, removing each once it is in. */
+void gw_spool_replay_files(struct gw *gw);
 /* Start a transaction on the next spool records when the writer is idle,
  * PostgreSQL ready and no retry pending. Returns true when the spool had
  * nothing left to write (the caller ends the replay, checks the drain). */

@@ -265,6 +265,7 @@ gw_new(struct event_base *base, const struct gw_config *cfg, const char *cfg_pat
 		       cfg->spool.dir, hz_queue_strerror(rc), strerror(errno));
 		goto err;
 	}
+	gw_spool_replay_files(gw);
 	{
 		/* The inbox journal, beside the spool's segments (issue 11 item 2). */
 		char idir[GW_PATH_MAX + 8];
