@@ -90,3 +90,37 @@ db_counts() { q "SELECT kind FROM alerts WHERE kind NOT LIKE 'tracker_%'" | sort
   # A clean stop leaves no journal behind.
   [ -z "$(ls "$GWDIR/spool/inbox")" ]
 }
+
+# Issue 11 item 9: a second fix with the same (vehicle, ts) used to vanish
+# (ON CONFLICT DO NOTHING, no trace). The same values again (a redelivery
+# after a crash) are a duplicate, counted; other values are a rejects row,
+# reason duplicate_ts, the stored fix staying.
+@test "a second fix for the same vehicle and ts: identical counts as a duplicate, different is a duplicate_ts reject" {
+  gw_start
+  local m1='{"vehicle":"DUP1","ts":"2019-08-12T00:00:00Z","lat":38.5,"lon":113.5,"speed_kmh":40,"seq":1}'
+  local m2='{"vehicle":"DUP1","ts":"2019-08-12T00:00:00Z","lat":38.6,"lon":113.5,"speed_kmh":40,"seq":2}'
+  echo "$m1" > "$GWDIR/dup1"
+  pub_lines "$GWDIR/dup1"
+  wait_sql "SELECT count(*) FROM positions WHERE vehicle = 'DUP1'" "1"
+  pub_lines "$GWDIR/dup1"
+  wait_sql "SELECT count(*) FROM rejects WHERE reason = 'duplicate_ts'" "0"
+  for i in $(seq 1 50); do [ "$(metric hazgate_positions_duplicate_total)" = "1" ] && break; sleep 0.1; done
+  [ "$(metric hazgate_positions_duplicate_total)" = "1" ]
+  echo "$m2" > "$GWDIR/dup2"
+  pub_lines "$GWDIR/dup2"
+  wait_sql "SELECT count(*) FROM rejects WHERE reason = 'duplicate_ts'" "1"
+  # Two different fixes with one key in one batch: the first stored, the
+  # second a reject.
+  printf '%s\n%s\n' '{"vehicle":"DUP2","ts":"2019-08-12T00:00:00Z","lat":38.5,"lon":113.5}' \
+    '{"vehicle":"DUP2","ts":"2019-08-12T00:00:00Z","lat":38.7,"lon":113.5}' > "$GWDIR/dup3"
+  pub_lines "$GWDIR/dup3"
+  wait_sql "SELECT count(*) FROM rejects WHERE reason = 'duplicate_ts'" "2"
+  [ "$(q "SELECT lat FROM positions WHERE vehicle = 'DUP1'")" = "38.5" ]
+  [ "$(q "SELECT lat FROM positions WHERE vehicle = 'DUP2'")" = "38.5" ]
+  [ "$(q "SELECT count(*) FROM rejects WHERE reason = 'duplicate_ts' AND message LIKE 'a fix of DUP1 at % lat 38.6 %'")" = "1" ]
+  [ "$(q "SELECT convert_from(payload, 'UTF8')::json->>'lat' FROM rejects WHERE reason = 'duplicate_ts' AND message LIKE 'a fix of DUP2%'")" = "38.7" ]
+  [ "$(metric hazgate_positions_duplicate_total)" = "1" ]
+  [ "$(metric hazgate_positions_duplicate_ts_total)" = "2" ]
+  run gw_stop
+  [ "$output" = "0" ]
+}
