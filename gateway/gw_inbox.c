@@ -6,14 +6,16 @@
  *
  * Why a mapping: a write(2) per message is a system call per message (the
  * gateway already pays six in libmosquitto); a store into a shared mapping
- * is a memcpy, and the kernel keeps the page when the process dies. The
- * first store into each page faults it in (one fault per 4 KiB, about 15
- * messages). Segments are allocated with posix_fallocate when made, so a
+ * is a memcpy, and the kernel keeps the page when the process dies. Why
+ * reuse: a new file's pages fault in on the first store into each (about
+ * one fault per 15 messages) and each segment costs a handful of system
+ * calls; a trimmed segment taken again is already in memory and mapped
+ * (bench/bench_inbox: 1.3 us per message with a new file per batch, 0.46
+ * with reuse). Segments are allocated with posix_fallocate when made, so a
  * full disk shows as an error then, not as a SIGBUS on a store.
  *
- * Limits: the journal is never synced (see gw_inbox.h, "Durability"); a
- * segment made and mapped per sealed batch (every flush_ms at most), which
- * is a handful of system calls per batch, not per message.
+ * Limits: the journal is never synced (see gw_inbox.h, "Durability"); up
+ * to IB_FREE_KEEP free segments stay on disk and mapped.
  */
 #include "gateway/gw_inbox.h"
 
@@ -23,6 +25,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,30 +35,41 @@
 
 #include "common/hz_crc32.h"
 
-#define IB_MAGIC "HGINBOX1"
-#define IB_SEG_HDR 16u           /* magic, 8 bytes reserved */
-#define IB_REC_HDR 16u           /* u32 body length, u32 CRC, i64 recv_us */
+#define IB_MAGIC "HGINBOX2"
+#define IB_SEG_HDR 16u           /* magic, u64 generation (0: free) */
+#define IB_REC_HDR 28u           /* u32 body length, u32 CRC, u64 gen, i64 recv_us, u32 topic length */
 #define IB_SUFFIX ".jnl"
 #define IB_MIN_SEG (64u << 10)
+#define IB_FREE_KEEP 4           /* free segments kept mapped for reuse */
+
+struct ib_seg {
+	uint64_t gen;            /* 0: free (its old records are stale) */
+	uint64_t slot;           /* the file's number */
+	int fd;
+	uint8_t *map;
+	size_t len;
+};
 
 struct gw_inbox {
 	char dir[PATH_MAX];
 	size_t seg_bytes;
-	uint64_t first_gen;      /* oldest generation that may be on disk */
-	uint64_t gen;            /* the current segment's (or the next one's) */
-	int fd;                  /* the current segment, -1 none */
-	uint8_t *map;
-	size_t map_len, off;
-	uint64_t *left;          /* the segments found at open, oldest first */
+	struct ib_seg *segs;     /* every segment file, mapped */
+	size_t nseg, capseg;
+	struct ib_seg *cur;      /* the one being written, or NULL */
+	size_t off;
+	uint64_t gen;            /* the current segment's, or the next one's */
+	uint64_t next_slot;
+	uint64_t *left;          /* generations found in use at open, oldest first */
 	size_t nleft;
+	bool replaying;          /* no reuse meanwhile: the old segments are read */
 	char *topic;             /* replay: the record's topic, NUL-terminated */
 	size_t topic_cap;
 };
 
 static void
-seg_path(const struct gw_inbox *ib, uint64_t gen, char *out, size_t len)
+seg_path(const struct gw_inbox *ib, uint64_t slot, char *out, size_t len)
 {
-	snprintf(out, len, "%s/%020" PRIu64 IB_SUFFIX, ib->dir, gen);
+	snprintf(out, len, "%s/%020" PRIu64 IB_SUFFIX, ib->dir, slot);
 }
 
 static int
@@ -66,44 +80,134 @@ cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The segments in the folder, sorted. */
+static uint64_t
+seg_hdr_gen(const struct ib_seg *g)
+{
+	uint64_t gen;
+
+	if (g->len < IB_SEG_HDR || memcmp(g->map, IB_MAGIC, 8) != 0)
+		return 0;
+	memcpy(&gen, g->map + 8, 8);
+	return gen;
+}
+
+static void
+seg_set_gen(struct ib_seg *g, uint64_t gen)
+{
+	g->gen = gen;
+	__atomic_store_n((uint64_t *)(g->map + 8), gen, __ATOMIC_RELEASE);
+}
+
+static struct ib_seg *
+seg_add(struct gw_inbox *ib)
+{
+	if (ib->nseg == ib->capseg) {
+		size_t cap = ib->capseg ? ib->capseg * 2 : 8;
+		struct ib_seg *n;
+		ptrdiff_t cur = ib->cur ? ib->cur - ib->segs : -1;
+
+		n = realloc(ib->segs, cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		ib->segs = n;
+		ib->capseg = cap;
+		if (cur >= 0)
+			ib->cur = ib->segs + cur;
+	}
+	return &ib->segs[ib->nseg++];
+}
+
+/* Unmap, close and (unlink true) remove segment i; the array closes up. */
+static void
+seg_drop(struct gw_inbox *ib, size_t i, bool unlink_it)
+{
+	struct ib_seg *g = &ib->segs[i];
+	char path[PATH_MAX + 32];
+	ptrdiff_t cur = ib->cur ? ib->cur - ib->segs : -1;
+
+	if (g->map)
+		munmap(g->map, g->len);
+	if (g->fd >= 0)
+		close(g->fd);
+	if (unlink_it) {
+		seg_path(ib, g->slot, path, sizeof(path));
+		(void)unlink(path);
+	}
+	memmove(g, g + 1, (ib->nseg - i - 1) * sizeof(*g));
+	ib->nseg--;
+	if (cur > (ptrdiff_t)i)
+		ib->cur = ib->segs + cur - 1;
+}
+
+/* The segment files in the folder, mapped; those in use noted for replay. */
 static int
 list_segments(struct gw_inbox *ib)
 {
 	DIR *d = opendir(ib->dir);
 	struct dirent *e;
-	size_t cap = 0;
+	int rc = GW_INBOX_OK;
 
 	if (!d)
 		return GW_INBOX_ERR_IO;
 	while ((e = readdir(d)) != NULL) {
 		const char *n = e->d_name;
-		char *end;
-		uint64_t g;
+		char *end, path[PATH_MAX + 32];
+		struct stat st;
+		struct ib_seg *g;
+		uint64_t slot;
+		int fd;
 
 		if (strlen(n) != 20 + strlen(IB_SUFFIX) || strcmp(n + 20, IB_SUFFIX) != 0 ||
 		    n[0] < '0' || n[0] > '9')
 			continue;
 		errno = 0;
-		g = strtoull(n, &end, 10);
-		if (errno || end != n + 20 || g == 0)
+		slot = strtoull(n, &end, 10);
+		if (errno || end != n + 20)
 			continue;
-		if (ib->nleft == cap) {
-			uint64_t *p = realloc(ib->left, (cap ? cap * 2 : 16) * sizeof(*p));
-
-			if (!p) {
-				closedir(d);
-				return GW_INBOX_ERR_NOMEM;
-			}
-			ib->left = p;
-			cap = cap ? cap * 2 : 16;
+		if (slot >= ib->next_slot)
+			ib->next_slot = slot + 1;
+		seg_path(ib, slot, path, sizeof(path));
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) != 0 || st.st_size < (off_t)IB_SEG_HDR) {
+			close(fd);
+			(void)unlink(path);   /* cut short while it was made */
+			continue;
 		}
-		ib->left[ib->nleft++] = g;
+		g = seg_add(ib);
+		if (!g) {
+			close(fd);
+			rc = GW_INBOX_ERR_NOMEM;
+			break;
+		}
+		g->fd = fd;
+		g->slot = slot;
+		g->len = (size_t)st.st_size;
+		g->map = mmap(NULL, g->len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (g->map == MAP_FAILED) {
+			g->map = NULL;
+			seg_drop(ib, ib->nseg - 1, false);
+			continue;
+		}
+		g->gen = seg_hdr_gen(g);
+		if (g->gen >= ib->gen)
+			ib->gen = g->gen + 1;
+		if (g->gen) {
+			uint64_t *l = realloc(ib->left, (ib->nleft + 1) * sizeof(*l));
+
+			if (!l) {
+				rc = GW_INBOX_ERR_NOMEM;
+				break;
+			}
+			ib->left = l;
+			ib->left[ib->nleft++] = g->gen;
+		}
 	}
 	closedir(d);
 	if (ib->nleft)
 		qsort(ib->left, ib->nleft, sizeof(*ib->left), cmp_u64);
-	return GW_INBOX_OK;
+	return rc;
 }
 
 int
@@ -124,61 +228,77 @@ gw_inbox_open(struct gw_inbox **out, const char *dir, size_t seg_bytes)
 		return GW_INBOX_ERR_NOMEM;
 	snprintf(ib->dir, sizeof(ib->dir), "%s", dir);
 	ib->seg_bytes = seg_bytes < IB_MIN_SEG ? IB_MIN_SEG : (seg_bytes + 4095) & ~(size_t)4095;
-	ib->fd = -1;
+	ib->gen = 1;
+	ib->next_slot = 1;
 	rc = list_segments(ib);
 	if (rc != GW_INBOX_OK) {
 		gw_inbox_free(ib);
 		return rc;
 	}
-	ib->first_gen = ib->nleft ? ib->left[0] : 1;
-	ib->gen = ib->nleft ? ib->left[ib->nleft - 1] + 1 : 1;
 	*out = ib;
 	return GW_INBOX_OK;
 }
 
-static void
-seg_close(struct gw_inbox *ib)
-{
-	if (ib->map)
-		munmap(ib->map, ib->map_len);
-	if (ib->fd >= 0)
-		close(ib->fd);
-	ib->map = NULL;
-	ib->fd = -1;
-	ib->map_len = ib->off = 0;
-}
-
-/* The current segment, made for at least NEED bytes of records. */
-static int
-seg_open(struct gw_inbox *ib, size_t need)
+/* A new segment file of len bytes, allocated and mapped. */
+static struct ib_seg *
+seg_create(struct gw_inbox *ib, size_t len)
 {
 	char path[PATH_MAX + 32];
-	size_t len = ib->seg_bytes;
-	int err;
+	struct ib_seg *g;
+	int fd, err;
+	void *map = MAP_FAILED;
 
-	if (need + IB_SEG_HDR > len)
-		len = (need + IB_SEG_HDR + 4095) & ~(size_t)4095;
-	seg_path(ib, ib->gen, path, sizeof(path));
-	ib->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-	if (ib->fd < 0)
-		return GW_INBOX_ERR_IO;
-	err = posix_fallocate(ib->fd, 0, (off_t)len);
+	seg_path(ib, ib->next_slot, path, sizeof(path));
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return NULL;
+	err = posix_fallocate(fd, 0, (off_t)len);
 	if (err == 0) {
-		ib->map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, ib->fd, 0);
-		if (ib->map == MAP_FAILED) {
-			ib->map = NULL;
+		map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (map == MAP_FAILED)
 			err = errno;
-		}
 	}
-	if (err) {
-		close(ib->fd);
-		ib->fd = -1;
+	g = err ? NULL : seg_add(ib);
+	if (!g) {
+		if (map != MAP_FAILED)
+			munmap(map, len);
+		close(fd);
 		(void)unlink(path);
-		errno = err;
-		return GW_INBOX_ERR_IO;
+		errno = err ? err : ENOMEM;
+		return NULL;
 	}
-	ib->map_len = len;
-	memcpy(ib->map, IB_MAGIC, 8);
+	*g = (struct ib_seg){ .gen = 0, .slot = ib->next_slot++, .fd = fd, .map = map, .len = len };
+	memcpy(g->map, IB_MAGIC, 8);
+	return g;
+}
+
+/* The current segment, for at least NEED bytes of records: a free one of
+ * the usual size when there is one (its pages are in memory and mapped
+ * already: no fault, no system call), else a new file. */
+static int
+seg_take(struct gw_inbox *ib, size_t need)
+{
+	struct ib_seg *g = NULL;
+
+	if (need + IB_SEG_HDR <= ib->seg_bytes && !ib->replaying)
+		for (size_t i = 0; i < ib->nseg; i++)
+			if (ib->segs[i].gen == 0 && ib->segs[i].len == ib->seg_bytes) {
+				g = &ib->segs[i];
+				break;
+			}
+	if (!g) {
+		size_t len = ib->seg_bytes;
+
+		if (need + IB_SEG_HDR > len)
+			len = (need + IB_SEG_HDR + 4095) & ~(size_t)4095;
+		g = seg_create(ib, len);
+		if (!g)
+			return errno == ENOMEM ? GW_INBOX_ERR_NOMEM : GW_INBOX_ERR_IO;
+	}
+	/* The new generation first: the stale records after it no longer
+	 * match it, so a reader stops at the first of them. */
+	seg_set_gen(g, ib->gen);
+	ib->cur = g;
 	ib->off = IB_SEG_HDR;
 	return GW_INBOX_OK;
 }
@@ -187,43 +307,48 @@ int
 gw_inbox_put(struct gw_inbox *ib, const char *topic, const void *payload, size_t len,
 	     int64_t recv_us)
 {
-	size_t tlen = strlen(topic), body = 4 + tlen + len, need;
+	size_t tlen = strlen(topic), body = tlen + len, need;
 	uint8_t *r;
 	uint32_t t32 = (uint32_t)tlen, crc;
 
 	if (tlen + len > GW_INBOX_MSG_MAX)
 		return GW_INBOX_ERR_TOO_BIG;
 	need = (IB_REC_HDR + body + 7) & ~(size_t)7;
-	if (ib->map && ib->off + need > ib->map_len) {
-		seg_close(ib);
+	if (ib->cur && ib->off + need > ib->cur->len) {
+		ib->cur = NULL;   /* full: stays in use, the next one follows */
 		ib->gen++;
 	}
-	if (!ib->map) {
-		int rc = seg_open(ib, need);
+	if (!ib->cur) {
+		int rc = seg_take(ib, need);
 
 		if (rc != GW_INBOX_OK)
 			return rc;
 	}
-	r = ib->map + ib->off;
-	/* Body, time and CRC first; the length, stored last, makes the record
-	 * visible to the reader (a crash before it leaves a zero: the end). */
-	memcpy(r + 8, &recv_us, 8);
-	memcpy(r + IB_REC_HDR, &t32, 4);
-	memcpy(r + IB_REC_HDR + 4, topic, tlen);
+	r = ib->cur->map + ib->off;
+	/* Generation, time, body and CRC first; the length, stored last,
+	 * makes the record whole (a crash before it: a stale or zero length,
+	 * or a CRC that does not match: the end). */
+	memcpy(r + 8, &ib->gen, 8);
+	memcpy(r + 16, &recv_us, 8);
+	memcpy(r + 24, &t32, 4);
+	memcpy(r + IB_REC_HDR, topic, tlen);
 	if (len)
-		memcpy(r + IB_REC_HDR + 4 + tlen, payload, len);
-	crc = hz_crc32(0, r + 8, 8 + body);
+		memcpy(r + IB_REC_HDR + tlen, payload, len);
+	crc = hz_crc32(0, r + 8, IB_REC_HDR - 8 + body);
 	memcpy(r + 4, &crc, 4);
 	__atomic_store_n((uint32_t *)r, (uint32_t)body, __ATOMIC_RELEASE);
 	ib->off += need;
+	/* A zero after it ends a reused segment's records for certain. */
+	if (ib->off + 4 <= ib->cur->len)
+		memset(ib->cur->map + ib->off, 0, 4);
 	return GW_INBOX_OK;
 }
 
 uint64_t
 gw_inbox_cut(struct gw_inbox *ib)
 {
-	if (ib->map && ib->off > IB_SEG_HDR) {
-		seg_close(ib);
+	if (ib->cur && ib->off > IB_SEG_HDR) {
+		ib->cur = NULL;
 		ib->gen++;
 	}
 	return ib->gen;
@@ -232,61 +357,70 @@ gw_inbox_cut(struct gw_inbox *ib)
 void
 gw_inbox_trim(struct gw_inbox *ib, uint64_t below)
 {
-	char path[PATH_MAX + 32];
+	size_t nfree = 0;
 
-	if (below > ib->gen)
-		below = ib->gen;
-	for (; ib->first_gen < below; ib->first_gen++) {
-		seg_path(ib, ib->first_gen, path, sizeof(path));
-		(void)unlink(path);
+	/* While replaying, the old segments are being read: they go with the
+	 * first trim after (what was replayed is in the new ones). */
+	if (ib->replaying)
+		return;
+	for (size_t i = 0; i < ib->nseg; i++)
+		if (ib->segs[i].gen == 0)
+			nfree++;
+	for (size_t i = 0; i < ib->nseg;) {
+		struct ib_seg *g = &ib->segs[i];
+
+		if (g->gen == 0 || g->gen >= below || g == ib->cur) {
+			i++;
+			continue;
+		}
+		if (nfree >= IB_FREE_KEEP || g->len != ib->seg_bytes) {
+			seg_drop(ib, i, true);
+			continue;
+		}
+		seg_set_gen(g, 0);
+		nfree++;
+		i++;
 	}
 }
 
-/* One segment found at open, record by record; returns the records handed
- * over, *torn set when a damaged record ended it. */
+/* The segment of generation GEN found at open, record by record; returns
+ * the records handed over, *torn set when a damaged record ended it. */
 static size_t
 replay_segment(struct gw_inbox *ib, uint64_t gen, gw_inbox_fn fn, void *arg, bool *torn)
 {
-	char path[PATH_MAX + 32];
-	struct stat st;
-	uint8_t *m;
+	struct ib_seg *g = NULL;
 	size_t n = 0, off = IB_SEG_HDR, size;
-	int fd;
+	const uint8_t *m;
 
 	*torn = false;
-	seg_path(ib, gen, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	for (size_t i = 0; i < ib->nseg; i++)
+		if (ib->segs[i].gen == gen)
+			g = &ib->segs[i];
+	if (!g)
 		return 0;
-	if (fstat(fd, &st) != 0 || st.st_size < (off_t)IB_SEG_HDR) {
-		close(fd);
-		return 0;
-	}
-	size = (size_t)st.st_size;
-	m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
-		return 0;
-	if (memcmp(m, IB_MAGIC, 8) != 0) {
-		*torn = true;
-		goto done;
-	}
+	/* Read through the mapping itself: the callback may put records
+	 * (into new segments: none is reused while replaying, and trim waits
+	 * until the replay ends), which may move the array, not the mapping. */
+	m = g->map;
+	size = g->len;
 	while (off + IB_REC_HDR <= size) {
 		uint32_t body, crc, tlen;
+		uint64_t rgen;
 		int64_t recv_us;
 		const uint8_t *r = m + off;
 
 		memcpy(&body, r, 4);
-		if (body == 0)
-			break;   /* the end */
-		if (body < 4 || body > size - off - IB_REC_HDR) {
+		memcpy(&rgen, r + 8, 8);
+		if (body == 0 || rgen != gen)
+			break;   /* the end (or a stale record of an older use) */
+		if (body > size - off - IB_REC_HDR) {
 			*torn = true;
 			break;
 		}
 		memcpy(&crc, r + 4, 4);
-		memcpy(&recv_us, r + 8, 8);
-		memcpy(&tlen, r + IB_REC_HDR, 4);
-		if (hz_crc32(0, r + 8, 8 + (size_t)body) != crc || tlen > body - 4) {
+		memcpy(&recv_us, r + 16, 8);
+		memcpy(&tlen, r + 24, 4);
+		if (hz_crc32(0, r + 8, IB_REC_HDR - 8 + (size_t)body) != crc || tlen > body) {
 			*torn = true;
 			break;
 		}
@@ -298,14 +432,12 @@ replay_segment(struct gw_inbox *ib, uint64_t gen, gw_inbox_fn fn, void *arg, boo
 			ib->topic = t;
 			ib->topic_cap = tlen + 1;
 		}
-		memcpy(ib->topic, r + IB_REC_HDR + 4, tlen);
+		memcpy(ib->topic, r + IB_REC_HDR, tlen);
 		ib->topic[tlen] = '\0';
-		fn(arg, ib->topic, r + IB_REC_HDR + 4 + tlen, body - 4 - tlen, recv_us);
+		fn(arg, ib->topic, r + IB_REC_HDR + tlen, body - tlen, recv_us);
 		n++;
 		off += (IB_REC_HDR + body + 7) & ~(size_t)7;
 	}
-done:
-	munmap(m, size);
 	return n;
 }
 
@@ -314,12 +446,14 @@ gw_inbox_replay(struct gw_inbox *ib, gw_inbox_fn fn, void *arg, size_t *torn)
 {
 	size_t n = 0, t = 0;
 
+	ib->replaying = true;
 	for (size_t i = 0; i < ib->nleft; i++) {
 		bool bad;
 
 		n += replay_segment(ib, ib->left[i], fn, arg, &bad);
 		t += bad;
 	}
+	ib->replaying = false;
 	ib->nleft = 0;
 	if (torn)
 		*torn = t;
@@ -329,13 +463,10 @@ gw_inbox_replay(struct gw_inbox *ib, gw_inbox_fn fn, void *arg, size_t *torn)
 size_t
 gw_inbox_segments(const struct gw_inbox *ib)
 {
-	char path[PATH_MAX + 32];
 	size_t n = 0;
 
-	for (uint64_t g = ib->first_gen; g <= ib->gen; g++) {
-		seg_path(ib, g, path, sizeof(path));
-		n += access(path, F_OK) == 0;
-	}
+	for (size_t i = 0; i < ib->nseg; i++)
+		n += ib->segs[i].gen != 0;
 	return n;
 }
 
@@ -344,13 +475,13 @@ gw_inbox_free(struct gw_inbox *ib)
 {
 	if (!ib)
 		return;
-	if (ib->map && ib->off == IB_SEG_HDR) {
-		char path[PATH_MAX + 32];
-
-		seg_path(ib, ib->gen, path, sizeof(path));
-		(void)unlink(path);
-	}
-	seg_close(ib);
+	/* An empty current segment holds nothing; the free ones neither:
+	 * removed. Those in use stay for the next start. */
+	if (ib->cur && ib->off == IB_SEG_HDR)
+		ib->cur->gen = 0;
+	while (ib->nseg)
+		seg_drop(ib, ib->nseg - 1, ib->segs[ib->nseg - 1].gen == 0);
+	free(ib->segs);
 	free(ib->left);
 	free(ib->topic);
 	free(ib);

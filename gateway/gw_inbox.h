@@ -5,13 +5,15 @@
  * segfault) loses nothing that libmosquitto has already acknowledged: the
  * kernel keeps the mapped pages of a dead process and writes them out.
  *
- * Segments: <dir>/NNNNNNNNNNNNNNNNNNNN.jnl (20 decimal digits, the
- * segment's generation, so names sort by age), each made with
- * posix_fallocate (a full disk is an error here, never a SIGBUS later) and
- * mapped whole. A record is a 16-byte header (body length, CRC-32 of the
- * body, the time it was received) and the body (topic length, topic,
- * payload), padded to 8 bytes; its length is stored last, so a record cut
- * by a crash ends the segment. A length of 0, a length past the end or a
+ * Segments: <dir>/NNNNNNNNNNNNNNNNNNNN.jnl (20 decimal digits, a slot
+ * number), each made with posix_fallocate (a full disk is an error here,
+ * never a SIGBUS later) and mapped whole. Its 16-byte header holds a
+ * generation (0: free); segments are reused once trimmed (a few are kept),
+ * so the usual put is a memcpy into pages already in memory and mapped.
+ * A record is a 28-byte header (body length, CRC-32, the segment's
+ * generation, the time it was received, topic length) and the body
+ * (topic, payload), padded to 8 bytes; its length is stored last. A zero
+ * length, a record of another generation (left by an earlier use) or a
  * bad CRC ends a segment's reading.
  *
  * Life of a message: gw_inbox_put at arrival; when the batch its rows went
