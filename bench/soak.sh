@@ -50,7 +50,7 @@ eval "$("$top/scripts/services-start")" || { echo "soak: services did not start"
 export HG_SVC_DIR PGHOST PGPORT PGUSER PGDATABASE HG_PG_CONNINFO HG_MQTT_HOST HG_MQTT_PORT
 W=$HG_SVC_DIR/soak
 mkdir -p "$W/chunks"
-: > "$W/gw.log"
+: > "$W/gw.log"; : > "$W/alerts.ndjson"
 gwpid= subpid= pubpid=
 cleanup() {
   for p in $pubpid $subpid $gwpid; do kill -TERM "$p" 2>/dev/null; done
@@ -202,11 +202,13 @@ lost=$(q "SELECT count(*) FROM (SELECT DISTINCT line::json->>'vehicle' AS v, (li
           WHERE NOT EXISTS (SELECT 1 FROM positions x WHERE x.vehicle = p.v AND x.ts = p.t)")
 dups=$(cat "$W"/dup.* 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')
 committed=$(q "SELECT count(*) FROM alerts")
-received=$(jq -r '.id' "$W/alerts.ndjson" 2>/dev/null | sort -u | grep -c . || true)
-jq -r '.id' "$W/alerts.ndjson" 2>/dev/null | sort -u > "$W/ids.got"
+# The ids by pattern, not by a JSON parser: one damaged line must not hide
+# the rest.
+grep -o '^{"id":[0-9]*' "$W/alerts.ndjson" | cut -d: -f2 | sort -u > "$W/ids.got"
+received=$(wc -l < "$W/ids.got")
 missing=$(q "SELECT id FROM alerts" | sort -u | comm -23 - "$W/ids.got" | wc -l)
 echo "soak_minutes=$MIN fault_every_s=$FAULT_S rate=$RATE vehicles=$V spool=$SPOOL"
-echo "faults=$nf republished_chunks=$(wc -l < "$W/republished" 2>/dev/null || echo 0)"
+echo "faults=$nf republished_chunks=$(cat "$W/republished" 2>/dev/null | wc -l)"
 echo "published=$published stored=$stored lost=$lost duplicates=$dups"
 echo "alerts_committed=$committed alerts_received=$received alerts_missing=$missing"
 echo "gateway_start $start_figures"
