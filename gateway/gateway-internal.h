@@ -39,6 +39,7 @@ struct event_base;
 struct net_http;
 struct net_mqtt;
 struct gw_vtab;
+struct gw_inbox;
 
 /* Start: schema check; replay: the spool written out; load: zones and
  * vehicle_state; run: MQTT connected, messages taken. */
@@ -121,7 +122,9 @@ struct gw {
 	uint32_t wnpos, wnalerts, wnrejects, wnstates;     /* the group's rows */
 	int64_t wstart_us;
 	int wfails;
+	size_t wsingle;          /* records still to take one by one after a group failed */
 	bool wstaging;           /* this record goes through the staging table */
+	uint64_t wdup_same, wdup_differ;   /* its fixes already stored: identical, other values */
 	uint64_t staged_id;
 	struct gw_buf wpub;      /* new alerts: (vehicle, JSON) pairs, NUL terminated */
 	size_t npub;             /* ... how many, published after COMMIT */
@@ -137,9 +140,16 @@ struct gw {
 	bool draining;
 	int exit_code;
 	int64_t lag_expected_us;
-	int64_t mono_us;         /* the loop's cached time at the last message */
+	int64_t mono_us;         /* hz_mono_us() at the last message or seal */
 	uint8_t *sbuf;
 	size_t sbuf_cap;
+	/* The inbox journal (gw_inbox.h): every message as it arrives; the
+	 * segments below inbox_sealed go once the sealed batch is in the spool. */
+	struct gw_inbox *inbox;
+	uint64_t inbox_sealed;
+	/* gw_in_seal stopped with state rows left (the spool held a batch
+	 * back): the flush timer seals the rest; the drain waits for them. */
+	bool seal_more;
 };
 
 /* ---- startup (gw_startup.c) ------------------------------------------- */
@@ -173,12 +183,18 @@ void gw_in_tick(struct gw *gw);
 void gw_in_seal(struct gw *gw);
 /* As gw_in_seal, with every vehicle's unsaved state (the drain's last batch). */
 void gw_in_seal_all(struct gw *gw);
+/* At start, before MQTT: the messages the inbox journal holds from before
+ * (a crash) go through the pipeline again, then into the spool. */
+void gw_in_recover(struct gw *gw);
 
 /* ---- the spool and its writer (gw_writer.c) ---------------------------- */
 
 /* Append the sealed batch held in gw->ser to the spool if there is room
  * (else pause MQTT reading), then kick the writer. */
 void gw_spool_append(struct gw *gw);
+/* At start: append the files <spool dir>/replay-*.hgb (set-aside records an
+ * operator gives back) to the spool, removing each once it is in. */
+void gw_spool_replay_files(struct gw *gw);
 /* Start a transaction on the next spool records when the writer is idle,
  * PostgreSQL ready and no retry pending. Returns true when the spool had
  * nothing left to write (the caller ends the replay, checks the drain). */

@@ -30,6 +30,7 @@
 #include "gateway/gw_batch.h"
 #include "gateway/gw_config.h"
 #include "net/net_http.h"
+#include "gateway/gw_inbox.h"
 #include "common/hz_log.h"
 #include "gateway/gw_metrics.h"
 #include "net/net_mqtt.h"
@@ -284,6 +285,19 @@ gw_new(struct event_base *base, const struct gw_config *cfg, const char *cfg_pat
 		       cfg->spool.dir, hz_queue_strerror(rc), strerror(errno));
 		goto err;
 	}
+	gw_spool_replay_files(gw);
+	{
+		/* The inbox journal, beside the spool's segments (issue 11 item 2). */
+		char idir[GW_PATH_MAX + 8];
+
+		snprintf(idir, sizeof(idir), "%s/inbox", cfg->spool.dir);
+		rc = gw_inbox_open(&gw->inbox, idir, gw->seal_cap);
+		if (rc != GW_INBOX_OK) {
+			hz_log(HZ_LOG_ERROR, "inbox_failed", "dir=%s why=\"%s\" errno=\"%s\"", idir,
+			       gw_inbox_strerror(rc), strerror(errno));
+			goto err;
+		}
+	}
 	gw->vt = gw_vtab_new();
 	gw_net_confs(&gw->cfg, &nmc, &npc);
 	gw->mqtt = net_mqtt_new(base, &nmc, &mc);
@@ -327,6 +341,7 @@ gw_free(struct gw *gw)
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (*evs[i])
 			event_free(*evs[i]);
+	gw_inbox_free(gw->inbox);
 	if (gw->spool)
 		hz_queue_free(gw->spool);
 	gf_engine_free(gw->engine);

@@ -14,8 +14,10 @@
  */
 #include "gateway/gateway-internal.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/event.h>
 
@@ -23,6 +25,7 @@
 #include "common/hz_log.h"
 #include "decide/decide.h"
 #include "gateway/gw_batch.h"
+#include "gateway/gw_inbox.h"
 #include "gateway/gw_metrics.h"
 #include "gateway/gw_vtab.h"
 #include "geofence/geofence.h"
@@ -30,7 +33,19 @@
 
 /* ---- the current batch ------------------------------------------------------ */
 
-static void
+/* Whether the current batch reached its bound: batch_rows rows or half
+ * the seal cap in bytes (a row is far smaller than the other half, so a
+ * sealed batch always fits a spool record: never HZ_QUEUE_ERR_TOO_BIG). */
+static bool
+batch_full(const struct gw *gw)
+{
+	return (int)(gw->cur.npos + gw->cur.nrejects) >= gw->cfg.postgres.batch_rows ||
+	       gw_batch_bytes(&gw->cur) >= gw->seal_cap / 2;
+}
+
+/* A dirty vehicle's vehicle_state row into the current batch; false (the
+ * vehicle stays dirty) when the batch is full: the rest go with the next. */
+static bool
 add_state_row(struct gw_vehicle *v, void *arg)
 {
 	struct gw *gw = arg;
@@ -38,28 +53,31 @@ add_state_row(struct gw_vehicle *v, void *arg)
 	int rc;
 
 	if (!v->has_fix)
-		return;
+		return true;
+	if (gw_batch_bytes(&gw->cur) >= gw->seal_cap / 2)
+		return false;
 	rc = gf_engine_state_save(gw->engine, v->name, gw->sbuf, gw->sbuf_cap, &len);
 	if (rc == GF_ERANGE) {
 		uint8_t *n = realloc(gw->sbuf, len * 2);
 
 		if (!n)
-			return;
+			return true;
 		gw->sbuf = n;
 		gw->sbuf_cap = len * 2;
 		rc = gf_engine_state_save(gw->engine, v->name, gw->sbuf, gw->sbuf_cap, &len);
 	}
 	if (rc != GF_OK)
-		return;
+		return true;
 	if (gw_batch_add_state(&gw->cur, v->name, v->last_us, v->lat, v->lon, gw->sbuf, len,
 			       v->has_seq, v->seq) != 0) {
 		gw->m.oom_dropped++;
-		return;
+		return true;
 	}
 	v->unsaved = false;
 	v->must_save = false;
 	v->saved_mono_us = gw->mono_us;
 	gw->m.states_saved++;
+	return true;
 }
 
 static void
@@ -71,35 +89,78 @@ touch_unsaved(struct gw_vehicle *v, void *arg)
 		gw_vtab_touch(gw->vt, v);
 }
 
+static void
+rearm_flush(struct gw *gw)
+{
+	struct timeval tv = { gw->cfg.postgres.flush_ms / 1000,
+			      (gw->cfg.postgres.flush_ms % 1000) * 1000 };
+
+	event_add(gw->ev_flush, &tv);
+}
+
+/*
+ * Seal the current batch with the state rows of the dirty vehicles, as many
+ * batches as they need (a large fleet's states at shutdown, a tick's
+ * tracker_silent for thousands of vehicles): each is bounded
+ * (batch_full) and appended before the next is made. When the spool holds
+ * one back, the rest waits (gw->seal_more) and the flush timer tries again.
+ */
 void
 gw_in_seal(struct gw *gw)
 {
+	bool done;
+
 	event_del(gw->ev_flush);
+	gw->mono_us = hz_mono_us();
+	gw->seal_more = false;
 	if (gw->held) {
 		gw_spool_append(gw);
-		if (gw->held)
-			return;   /* the current batch keeps growing; reading is paused */
+		if (gw->held) {
+			/* Reading is paused; try again in flush_ms. */
+			gw->seal_more = true;
+			rearm_flush(gw);
+			return;
+		}
 	}
-	if (gw->engine)
-		gw_vtab_drain_dirty(gw->vt, add_state_row, gw);
-	if (gw_batch_empty(&gw->cur))
-		return;
-	gw_hist_observe(&gw->m.batch_rows, gw->cur.npos + gw->cur.nalerts + gw->cur.nrejects);
-	{
-		/* The batch is its record: the spool writes its buffers as they
-		 * are, and the emptied buffers of the last one take the rows. */
-		struct gw_batch t = gw->sealed;
+	for (;;) {
+		done = !gw->engine || gw_vtab_drain_dirty_while(gw->vt, add_state_row, gw);
+		if (gw_batch_empty(&gw->cur)) {
+			/* Nothing waits: what the journal holds is in the
+			 * spool or made no row. */
+			gw->cur.first_us = 0;
+			if (gw->inbox)
+				gw_inbox_trim(gw->inbox, gw_inbox_cut(gw->inbox));
+			return;
+		}
+		gw_hist_observe(&gw->m.batch_rows, gw->cur.npos + gw->cur.nalerts +
+				gw->cur.nrejects);
+		{
+			/* The batch is its record: the spool writes its buffers
+			 * as they are, and the emptied buffers of the last one
+			 * take the rows. */
+			struct gw_batch t = gw->sealed;
 
-		gw->sealed = gw->cur;
-		gw->cur = t;
+			gw->sealed = gw->cur;
+			gw->cur = t;
+		}
+		gw_batch_reset(&gw->cur);
+		if (gw->inbox)
+			gw->inbox_sealed = gw_inbox_cut(gw->inbox);
+		gw->held = true;
+		gw_spool_append(gw);
+		if (done)
+			return;
+		gw->m.batches_split++;
+		if (gw->held) {
+			gw->seal_more = true;
+			rearm_flush(gw);
+			return;
+		}
 	}
-	gw_batch_reset(&gw->cur);
-	gw->held = true;
-	gw_spool_append(gw);
 }
 
 static void
-row_added(struct gw *gw)
+arm_flush(struct gw *gw)
 {
 	if (gw->cur.first_us == 0) {
 		struct timeval tv = { gw->cfg.postgres.flush_ms / 1000,
@@ -108,8 +169,13 @@ row_added(struct gw *gw)
 		gw->cur.first_us = 1;
 		event_add(gw->ev_flush, &tv);
 	}
-	if ((int)(gw->cur.npos + gw->cur.nrejects) >= gw->cfg.postgres.batch_rows ||
-	    gw_batch_bytes(&gw->cur) >= gw->seal_cap / 2)
+}
+
+static void
+row_added(struct gw *gw)
+{
+	arm_flush(gw);
+	if (batch_full(gw))
 		gw_in_seal(gw);
 }
 
@@ -187,39 +253,51 @@ note_vehicle(struct gw *gw, const struct decide_result *d)
 	}
 	if (changed && v->has_fix) {
 		v->unsaved = true;
-		if (v->must_save || gw->mono_us - v->saved_mono_us >=
-				   (int64_t)gw->cfg.postgres.state_interval_ms * 1000)
+		if (v->must_save || gw_vtab_state_due(v, gw->mono_us,
+					(int64_t)gw->cfg.postgres.state_interval_ms * 1000))
 			gw_vtab_touch(gw->vt, v);
 	}
 }
 
-void
-gw_in_message(void *arg, const char *topic, const void *payload, size_t len)
+/* One message through the pipeline, received at now_us (wall clock). */
+static void
+in_message(struct gw *gw, const char *topic, const void *payload, size_t len, int64_t now_us)
 {
-	struct gw *gw = arg;
 	/* Built per message: the engine exists only once the zones loaded. */
 	const struct decide_ctx dc = { gw->subs, gw->cfg.mqtt.nsubs, gw->engine, on_alert, gw };
 	struct decide_result d;
-	struct timeval tv;
-	int64_t now_us;
 
 	gw->m.received++;
-	event_base_gettimeofday_cached(gw->base, &tv);
-	now_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-	gw->mono_us = now_us;   /* cached loop time: no clock read per message */
+	gw->mono_us = hz_mono_us();   /* intervals: a wall clock step must not stop them */
 	switch (decide_message(&dc, topic, payload, len, now_us, &d)) {
 	case ING_IGNORED:
 		gw->m.ignored++;
+		/* No row, but a journal record: the flush timer trims it. */
+		arm_flush(gw);
 		return;
-	case ING_REJECTED:
+	case ING_REJECTED: {
+		/* The raw bytes are kept, up to an eighth of the seal cap (hex
+		 * doubles them): a row always fits a batch, and a batch a spool
+		 * record. A longer payload is cut, and the message says so. */
+		size_t keep = len, cap = gw->seal_cap / 8;
+		char why[sizeof(d.err.message) + 96];
+		const char *msg = d.err.message;
+
+		if (len > cap) {
+			keep = cap;
+			snprintf(why, sizeof(why), "%s (payload cut to %zu of %zu bytes)",
+				 d.err.message, keep, len);
+			msg = why;
+		}
 		if ((unsigned)d.err.reason < ING_REASON_COUNT)
 			gw->m.rejected[d.err.reason]++;
-		if (gw_batch_add_reject(&gw->cur, topic, payload, len, ing_reason_name(d.err.reason),
-					d.err.message, now_us) != 0)
+		if (gw_batch_add_reject(&gw->cur, topic, payload, keep, ing_reason_name(d.err.reason),
+					msg, now_us) != 0)
 			gw->m.oom_dropped++;
 		hz_log(HZ_LOG_DEBUG, "reject", "topic=%s reason=%s", topic,
 		       ing_reason_name(d.err.reason));
 		break;
+	}
 	case ING_OK:
 		gw->m.decoded++;
 		if (d.engine_rc == GF_ENOMEM)
@@ -235,6 +313,64 @@ gw_in_message(void *arg, const char *topic, const void *payload, size_t len)
 	row_added(gw);
 }
 
+/* Into the inbox journal first: from here a crash of the process loses
+ * nothing (libmosquitto 2.0 wrote the PUBACK before calling us). */
+static void
+journal(struct gw *gw, const char *topic, const void *payload, size_t len, int64_t now_us)
+{
+	int rc;
+
+	if (!gw->inbox)
+		return;
+	rc = gw_inbox_put(gw->inbox, topic, payload, len, now_us);
+	if (rc != GW_INBOX_OK) {
+		/* Taken all the same: only a crash before its batch is sealed
+		 * would lose it. */
+		if (gw->m.inbox_failed++ % 1000 == 0)
+			hz_log(HZ_LOG_ERROR, "inbox_failed", "why=\"%s\" errno=\"%s\" failed=%" PRIu64,
+			       gw_inbox_strerror(rc), strerror(errno), gw->m.inbox_failed);
+	}
+}
+
+void
+gw_in_message(void *arg, const char *topic, const void *payload, size_t len)
+{
+	struct gw *gw = arg;
+	struct timeval tv;
+	int64_t now_us;
+
+	event_base_gettimeofday_cached(gw->base, &tv);
+	now_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+	journal(gw, topic, payload, len, now_us);
+	in_message(gw, topic, payload, len, now_us);
+}
+
+/* A message the journal kept from before: journaled again (the old
+ * segments go with the next trim) and taken as it was then. */
+static void
+recover_one(void *arg, const char *topic, const void *payload, size_t len, int64_t recv_us)
+{
+	struct gw *gw = arg;
+
+	journal(gw, topic, payload, len, recv_us);
+	in_message(gw, topic, payload, len, recv_us);
+}
+
+void
+gw_in_recover(struct gw *gw)
+{
+	size_t n, torn = 0;
+
+	if (!gw->inbox)
+		return;
+	n = gw_inbox_replay(gw->inbox, recover_one, gw, &torn);
+	gw->m.inbox_replayed += n;
+	if (n || torn)
+		hz_log(torn ? HZ_LOG_WARN : HZ_LOG_INFO, "inbox_replayed",
+		       "messages=%zu torn_segments=%zu", n, torn);
+	gw_in_seal(gw);
+}
+
 void
 gw_in_mqtt_state(void *arg, bool connected)
 {
@@ -244,16 +380,28 @@ gw_in_mqtt_state(void *arg, bool connected)
 		gw->m.mqtt_connects++;
 }
 
+/* A tick's alert: sealed as soon as the batch is full, so that a fleet
+ * gone silent at once makes several bounded batches, not one that no spool
+ * record can hold (no message is half-way through the pipeline here). */
+static void
+on_tick_alert(const struct gf_alert *a, void *arg)
+{
+	struct gw *gw = arg;
+
+	on_alert(a, arg);
+	row_added(gw);
+}
+
 void
 gw_in_tick(struct gw *gw)
 {
-	size_t n;
-
 	if (!gw->engine || gw->phase != GW_PHASE_RUN)
 		return;
-	n = gf_engine_tick(gw->engine, hz_now_us(), on_alert, gw);
-	if (n)
-		row_added(gw);
+	/* A spool without room pauses reading: the silence is ours, and the
+	 * batch waiting for room must not grow without bound meanwhile. */
+	if (gw->held || gw->spool_full)
+		return;
+	gf_engine_tick(gw->engine, hz_now_us(), on_tick_alert, gw);
 }
 
 void

@@ -192,4 +192,17 @@ gw_metrics_render(const struct gw *gw, struct gw_buf *o)
 	      gw->engine ? (double)gf_engine_vehicle_count(gw->engine) : 0);
 	gauge(o, "loop_lag_seconds", "lateness of the last 250 ms timer", m->loop_lag_s);
 	gauge(o, "loop_lag_max_seconds", "largest lateness seen", m->loop_lag_max_s);
+	/* The inbox journal and the batch bounds (issue 11 items 2, 4, 9). */
+	counter(o, "inbox_failed_total", "messages taken without an inbox journal record",
+		m->inbox_failed);
+	counter(o, "inbox_replayed_total", "messages taken again from the inbox journal at start",
+		m->inbox_replayed);
+	counter(o, "batches_split_total", "seals that needed more than one batch (bounded size)",
+		m->batches_split);
+	counter(o, "positions_duplicate_total",
+		"fixes already stored identically (a redelivery), not stored again",
+		m->positions_duplicate);
+	counter(o, "positions_duplicate_ts_total",
+		"fixes with a stored (vehicle, ts) but other values: rejects, reason duplicate_ts",
+		m->positions_duplicate_ts);
 }

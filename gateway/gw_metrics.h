@@ -33,6 +33,9 @@ struct gw_metrics {
 	uint64_t spool_appends, spool_full_events;
 	uint64_t zone_reloads, zone_reload_failures;
 	uint64_t mqtt_connects, pg_connects;
+	/* the inbox journal and the batch bounds (issue 11 items 2, 4, 5, 9) */
+	uint64_t inbox_failed, inbox_replayed, batches_split, positions_duplicate;
+	uint64_t positions_duplicate_ts;
 	struct gw_hist batch_rows, commit_seconds;
 	double loop_lag_s, loop_lag_max_s;
 };

@@ -205,6 +205,7 @@ load_done(void *arg, int err, const char *msg)
 	gw->phase = GW_PHASE_RUN;
 	event_add(gw->ev_tick, &tick);
 	hz_log(HZ_LOG_INFO, "running", "vehicles=%zu", gf_engine_vehicle_count(gw->engine));
+	gw_in_recover(gw);   /* what a crash left in the inbox journal, before MQTT */
 	net_mqtt_start(gw->mqtt);
 	if (gw->draining)
 		gw_drain_check(gw);

@@ -162,3 +162,30 @@ gw_vtab_drain_dirty(struct gw_vtab *t, void (*fn)(struct gw_vehicle *v, void *ar
 	}
 	t->ndirty = 0;
 }
+
+bool
+gw_vtab_drain_dirty_while(struct gw_vtab *t, bool (*fn)(struct gw_vehicle *v, void *arg),
+			  void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < t->ndirty; i++) {
+		struct gw_vehicle *v = probe(t->slots, t->cap, t->dirty[i]);
+
+		if (!v->name[0])
+			continue;
+		if (!fn(v, arg))
+			break;
+		v->dirty = false;
+	}
+	if (i < t->ndirty)
+		memmove(t->dirty, t->dirty + i, (t->ndirty - i) * sizeof(*t->dirty));
+	t->ndirty -= i;
+	return t->ndirty == 0;
+}
+
+bool
+gw_vtab_state_due(const struct gw_vehicle *v, int64_t now_us, int64_t interval_us)
+{
+	return now_us < v->saved_mono_us || now_us - v->saved_mono_us >= interval_us;
+}

@@ -42,6 +42,16 @@ size_t gw_vtab_count(const struct gw_vtab *t);
 int gw_vtab_touch(struct gw_vtab *t, struct gw_vehicle *v);
 /* gw_vtab_get and gw_vtab_touch calls refused for lack of memory so far. */
 uint64_t gw_vtab_oom(const struct gw_vtab *t);
+/* As gw_vtab_drain_dirty, but fn may stop it by returning false: that
+ * vehicle and the ones after it stay dirty, in order. Returns true when
+ * every dirty vehicle was handed over. */
+bool gw_vtab_drain_dirty_while(struct gw_vtab *t, bool (*fn)(struct gw_vehicle *v, void *arg),
+                               void *arg);
+/* Whether v's vehicle_state is due again at now_us (the caller's monotonic
+ * clock): interval_us or more since it was last saved. A clock that went
+ * back (now_us before the last save) counts as due: periodic saves never
+ * stop on a clock step. */
+bool gw_vtab_state_due(const struct gw_vehicle *v, int64_t now_us, int64_t interval_us);
 /* Call fn for every vehicle. */
 void gw_vtab_foreach(struct gw_vtab *t, void (*fn)(struct gw_vehicle *v, void *arg), void *arg);
 /* Call fn for every dirty vehicle and clear the marks. */

@@ -42,15 +42,20 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
 #include "common/hz_clock.h"
+#include "common/hz_file.h"
 #include "gateway/gw_batch.h"
+#include "gateway/gw_inbox.h"
 #include "common/hz_log.h"
 #include "gateway/gw_metrics.h"
 #include "net/net_mqtt.h"
@@ -74,6 +79,37 @@ static const char sql_insert_pos[] =
 	" un, hazard_class, seq, ignition, zone_ids, received_at)"
 	" SELECT vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,"
 	" hazard_class, seq, ignition, zone_ids, received_at FROM hg_pos ON CONFLICT DO NOTHING";
+/* Before the staging table's INSERT (a batch with a key already there, or
+ * twice in it): each such fix is compared with the stored one (with the
+ * first of the batch for a later copy), on every value of the fix (not the
+ * zones it was found in, nor when it was received). The same values: a
+ * duplicate (a redelivery), counted. Other values: a rejects row, reason
+ * duplicate_ts, with the fix as JSON; the first stored stays. Returns
+ * (duplicates, rejects). The stored rows come through
+ * hazgate_positions_stored() (migration 008): the role has no SELECT on
+ * positions. */
+#define GW_FIX_COLS(t) "(" t ".lat, " t ".lon, " t ".speed_kmh, " t ".heading, " t ".alt_m, " \
+	t ".hdop, " t ".fix, " t ".sats, " t ".un, " t ".hazard_class, " t ".seq, " t ".ignition)"
+static const char sql_dup_pos[] =
+	"WITH h AS (SELECT *, row_number() OVER (PARTITION BY vehicle, ts ORDER BY ctid) AS rn"
+	"  FROM hg_pos),"
+	" k AS (SELECT array_agg(vehicle) AS v, array_agg(ts) AS t FROM h WHERE rn = 1),"
+	" s AS (SELECT p.* FROM k, hazgate_positions_stored(k.v, k.t) p),"
+	" d AS (SELECT h.*, " GW_FIX_COLS("f") " IS NOT DISTINCT FROM " GW_FIX_COLS("h") " AS same,"
+	"   f.lat AS slat, f.lon AS slon"
+	"   FROM h JOIN h f ON f.vehicle = h.vehicle AND f.ts = h.ts AND f.rn = 1 WHERE h.rn > 1"
+	"  UNION ALL"
+	"  SELECT h.*, " GW_FIX_COLS("s") " IS NOT DISTINCT FROM " GW_FIX_COLS("h") ","
+	"   s.lat, s.lon FROM h JOIN s ON s.vehicle = h.vehicle AND s.ts = h.ts WHERE h.rn = 1),"
+	" r AS (INSERT INTO rejects (topic, payload, reason, message, received_at)"
+	"  SELECT '', convert_to(json_build_object('vehicle', vehicle, 'ts', ts, 'lat', lat,"
+	"   'lon', lon, 'speed_kmh', speed_kmh, 'heading', heading, 'alt_m', alt_m, 'hdop', hdop,"
+	"   'fix', fix, 'sats', sats, 'un', un, 'hazard_class', hazard_class, 'seq', seq,"
+	"   'ignition', ignition)::text, 'UTF8'), 'duplicate_ts',"
+	"   format('a fix of %s at %s is already stored with other values (stored lat %s lon %s,"
+	" this one lat %s lon %s)', vehicle, ts, slat, slon, lat, lon), received_at"
+	"  FROM d WHERE NOT same RETURNING 1)"
+	" SELECT count(*) FILTER (WHERE same), (SELECT count(*) FROM r) FROM d";
 static const char sql_copy_alert[] =
 	"COPY hg_alert (kind, severity, vehicle, zone_id, zone_name, ts, lat, lon, speed_kmh,"
 	" detail, tail) FROM STDIN";
@@ -115,6 +151,9 @@ static const char sql_upsert_state[] =
 	" WHERE v.last_ts <= EXCLUDED.last_ts";
 
 /* ---- spool ---------------------------------------------------------------- */
+
+static int keep_record(struct gw *gw, const char *what, uint64_t id, const struct iovec *iov,
+		       int n);
 
 static uint64_t
 spool_bytes(const struct gw *gw)
@@ -161,6 +200,22 @@ gw_spool_append(struct gw *gw)
 	/* One record, written from the batch's own buffers. */
 	gw_batch_pieces(&gw->sealed, hdr, iov);
 	rc = hz_queue_appendv(gw->spool, iov, GW_BATCH_PIECES, NULL);
+	if (rc == HZ_QUEUE_ERR_TOO_BIG) {
+		/* Batches are bounded below max_record (gw_in.c, batch_full):
+		 * should one pass it all the same, keep it as a file rather
+		 * than hold it (and pause reading) for good. */
+		uint64_t id = hz_queue_next_id(gw->spool);
+
+		if (keep_record(gw, "set-aside-big", id, iov, GW_BATCH_PIECES) == 0) {
+			hz_log(HZ_LOG_ERROR, "batch_too_big", "bytes=%" PRIu64 " kept=\"%s/set-aside-big-%"
+			       PRIu64 ".hgb\"", need, gw->cfg.spool.dir, id);
+			gw->m.batches_set_aside++;
+			gw->held = false;
+			if (gw->inbox)
+				gw_inbox_trim(gw->inbox, gw->inbox_sealed);
+			return;
+		}
+	}
 	if (rc != HZ_QUEUE_OK) {
 		hz_log(HZ_LOG_ERROR, "spool_append_failed", "why=\"%s\" errno=\"%s\"",
 		       hz_queue_strerror(rc), strerror(errno));
@@ -169,13 +224,108 @@ gw_spool_append(struct gw *gw)
 	}
 	gw->held = false;
 	gw->m.spool_appends++;
+	if (gw->inbox)   /* its messages are in the spool now */
+		gw_inbox_trim(gw->inbox, gw->inbox_sealed);
 	set_spool_full(gw, bytes + need + 2 * gw->seal_cap > gw->cfg.spool.max_bytes);
 	/* Batches are sealed in the running phase only: no replay to end here. */
 	if (gw_writer_kick(gw))
 		gw_drain_check(gw);
 }
 
+/* ---- records kept as files ----------------------------------------------- */
+
+/*
+ * Keep a spool record's bytes as <spool dir>/<what>-<id>.hgb (written
+ * whole, synced, then renamed into place), so that a record the gateway
+ * gives up on is not lost: an operator replays it by renaming it
+ * replay-<id>.hgb (gw_spool_replay_files at the next start). Returns 0, or
+ * -1 with errno set (the caller keeps the record in the spool).
+ */
+static int
+keep_record(struct gw *gw, const char *what, uint64_t id, const struct iovec *iov, int n)
+{
+	char path[GW_PATH_MAX + 64], tmp[GW_PATH_MAX + 72];
+	size_t total = 0;
+	int fd, e;
+	bool ok = true;
+
+	snprintf(path, sizeof(path), "%s/%s-%" PRIu64 ".hgb", gw->cfg.spool.dir, what, id);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -1;
+	for (int i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	/* One writev for a record; a short write is an error (no retry loop
+	 * for this rare path). */
+	if (writev(fd, iov, n) != (ssize_t)total || fdatasync(fd) != 0)
+		ok = false;
+	e = errno;
+	if (close(fd) != 0 && ok) {
+		ok = false;
+		e = errno;
+	}
+	if (ok && rename(tmp, path) == 0)
+		return 0;
+	e = ok ? errno : e;
+	(void)remove(tmp);
+	errno = e;
+	return -1;
+}
+
+void
+gw_spool_replay_files(struct gw *gw)
+{
+	DIR *d = opendir(gw->cfg.spool.dir);
+	struct dirent *e;
+	char path[GW_PATH_MAX + 300];
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		char *data;
+		size_t len = 0;
+		int rc = -1;
+
+		if (strncmp(e->d_name, "replay-", 7) != 0 || l < 12 ||
+		    strcmp(e->d_name + l - 4, ".hgb") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", gw->cfg.spool.dir, e->d_name);
+		data = hz_file_read(path, &len);
+		if (data)
+			rc = hz_queue_append(gw->spool, data, len, NULL);
+		if (rc == 0 && gw->cfg.spool.fsync == GW_FSYNC_ALWAYS)
+			rc = hz_queue_sync(gw->spool);
+		if (rc == 0 && remove(path) == 0)
+			hz_log(HZ_LOG_INFO, "record_replayed", "file=%s bytes=%zu", path, len);
+		else
+			hz_log(HZ_LOG_ERROR, "record_replay_failed", "file=%s why=\"%s\"", path,
+			       strerror(errno));
+		free(data);
+	}
+	closedir(d);
+}
+
 /* ---- the writer ------------------------------------------------------------ */
+
+static void
+w_dup_result(void *arg, const PGresult *res)
+{
+	struct gw *gw = arg;
+	uint64_t same, differ;
+
+	if (PQntuples(res) != 1)
+		return;
+	same = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	differ = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+	gw->wdup_same = same;
+	gw->wdup_differ = differ;
+	if (same || differ)
+		hz_log(differ ? HZ_LOG_INFO : HZ_LOG_DEBUG, "duplicate_fixes", "record=%" PRIu64
+		       " identical=%" PRIu64 " different=%" PRIu64 "%s", gw->wid, same, differ,
+		       differ ? " action=\"stored in rejects, reason duplicate_ts\"" : "");
+}
 
 static void
 w_pos_result(void *arg, const PGresult *res)
@@ -231,8 +381,12 @@ w_done(void *arg, int err, const char *msg)
 		gw_hist_observe(&gw->m.commit_seconds, secs);
 		gw->m.batches_committed += gw->nwids;
 		gw->m.transactions_committed++;
-		gw->m.rejects_written += gw->wnrejects;
+		gw->m.rejects_written += gw->wnrejects + gw->wdup_differ;
+		gw->m.positions_duplicate += gw->wdup_same;
+		gw->m.positions_duplicate_ts += gw->wdup_differ;
 		gw->wfails = 0;
+		if (gw->wsingle)
+			gw->wsingle--;
 		for (size_t i = 0; i < gw->nwids; i++)
 			hz_queue_ack(gw->spool, gw->wids[i]);
 		gw_outbox_committed(gw, gw->wpub.p, gw->npub);
@@ -251,26 +405,48 @@ w_done(void *arg, int err, const char *msg)
 		return;   /* gw_on_pg_ready kicks the writer again */
 	}
 	gw->m.batches_failed++;
-	if (++gw->wfails >= gw->cfg.postgres.retry_limit) {
-		hz_log(HZ_LOG_ERROR, "batch_set_aside", "record=%" PRIu64 " positions=%u alerts=%u"
-		       " rejects=%u why=\"%s\"", gw->wid, gw->wnpos, gw->wnalerts,
-		       gw->wnrejects, msg);
-		gw->m.batches_set_aside++;
-		/* Skip it: take it again, acknowledge it. */
-		{
-			uint64_t id;
-			const void *data;
-			size_t len;
-
-			if (hz_queue_next(gw->spool, &id, &data, &len) == HZ_QUEUE_OK)
-				hz_queue_ack(gw->spool, id);
-		}
-		gw->wfails = 0;
+	if (gw->nwids > 1) {
+		/* Which record is bad is not known: take the group's records
+		 * again one by one (each its own transaction), right away;
+		 * only a single record's failures count toward retry_limit. */
+		hz_log(HZ_LOG_WARN, "group_failed", "record=%" PRIu64 " records=%zu why=\"%s\""
+		       " action=\"retry one by one\"", gw->wid, gw->nwids, msg);
+		gw->wsingle = gw->nwids;
 		event_active(gw->ev_kick, EV_TIMEOUT, 0);
 		return;
 	}
-	hz_log(HZ_LOG_ERROR, "batch_failed", "record=%" PRIu64 " attempt=%d why=\"%s\"", gw->wid,
-	       gw->wfails, msg);
+	if (++gw->wfails >= gw->cfg.postgres.retry_limit) {
+		/* The one record of this transaction: kept as a file, then
+		 * skipped (the next record is the one that failed). */
+		uint64_t id;
+		const void *data;
+		size_t len;
+
+		if (hz_queue_next(gw->spool, &id, &data, &len) != HZ_QUEUE_OK || id != gw->wid ||
+		    keep_record(gw, "set-aside", id,
+				&(struct iovec){ (void *)data, len }, 1) != 0) {
+			/* Not kept: it stays in the spool, tried again later. */
+			hz_queue_rewind(gw->spool);
+			hz_log(HZ_LOG_ERROR, "batch_failed", "record=%" PRIu64 " attempt=%d why=\"%s\""
+			       " action=\"kept in the spool: no copy could be made\"", gw->wid,
+			       gw->wfails, msg);
+		} else {
+			hz_log(HZ_LOG_ERROR, "batch_set_aside", "record=%" PRIu64 " positions=%u"
+			       " alerts=%u rejects=%u why=\"%s\" kept=\"%s/set-aside-%" PRIu64 ".hgb\"",
+			       gw->wid, gw->wnpos, gw->wnalerts, gw->wnrejects, msg,
+			       gw->cfg.spool.dir, id);
+			gw->m.batches_set_aside++;
+			hz_queue_ack(gw->spool, id);
+			if (gw->wsingle)
+				gw->wsingle--;
+			gw->wfails = 0;
+			event_active(gw->ev_kick, EV_TIMEOUT, 0);
+			return;
+		}
+	} else {
+		hz_log(HZ_LOG_ERROR, "batch_failed", "record=%" PRIu64 " attempt=%d why=\"%s\"",
+		       gw->wid, gw->wfails, msg);
+	}
 	{
 		struct timeval tv = { 1, 0 };
 
@@ -392,7 +568,7 @@ fail:
 static int
 take_group(struct gw *gw)
 {
-	size_t max_records = gw->wfails ? 1 : GW_GROUP_RECORDS, alert_bytes = 0;
+	size_t max_records = gw->wfails || gw->wsingle ? 1 : GW_GROUP_RECORDS, alert_bytes = 0;
 	uint64_t max_rows = (uint64_t)GW_GROUP_BATCHES * gw->cfg.postgres.batch_rows;
 	int rc = HZ_QUEUE_EMPTY;
 
@@ -481,27 +657,30 @@ writer_kick(struct gw *gw)
 	j->steps[1] = (struct net_pg_step){ .sql = gw->wstaging ? sql_copy_pos : sql_copy_pos_direct,
 					   .chunks = gw->wchunks[0], .nchunks = gw->nwchunks[0],
 					   .skip = !gw->wnpos };
-	j->steps[2] = (struct net_pg_step){ .sql = sql_insert_pos, .on_result = w_pos_result,
+	j->steps[2] = (struct net_pg_step){ .sql = sql_dup_pos, .on_result = w_dup_result,
 					   .skip = !gw->wnpos || !gw->wstaging };
-	j->steps[3] = (struct net_pg_step){ .sql = sql_copy_alert, .chunks = gw->wchunks[1],
+	j->steps[3] = (struct net_pg_step){ .sql = sql_insert_pos, .on_result = w_pos_result,
+					   .skip = !gw->wnpos || !gw->wstaging };
+	j->steps[4] = (struct net_pg_step){ .sql = sql_copy_alert, .chunks = gw->wchunks[1],
 					   .nchunks = gw->nwchunks[1], .skip = !gw->wnalerts };
-	j->steps[4] = (struct net_pg_step){ .sql = sql_insert_alert, .on_result = w_alert_result,
+	j->steps[5] = (struct net_pg_step){ .sql = sql_insert_alert, .on_result = w_alert_result,
 					   .skip = !gw->wnalerts };
-	j->steps[5] = (struct net_pg_step){ .sql = sql_copy_rejects, .chunks = gw->wchunks[2],
+	j->steps[6] = (struct net_pg_step){ .sql = sql_copy_rejects, .chunks = gw->wchunks[2],
 					   .nchunks = gw->nwchunks[2], .skip = !gw->wnrejects };
-	j->steps[6] = (struct net_pg_step){ .sql = sql_copy_state, .chunks = gw->wchunks[3],
+	j->steps[7] = (struct net_pg_step){ .sql = sql_copy_state, .chunks = gw->wchunks[3],
 					   .nchunks = gw->nwchunks[3], .skip = !gw->wnstates };
-	j->steps[7] = (struct net_pg_step){ .sql = sql_upsert_state, .skip = !gw->wnstates };
+	j->steps[8] = (struct net_pg_step){ .sql = sql_upsert_state, .skip = !gw->wnstates };
 	/* The acknowledged alerts' outbox rows; not in a retry, so that a
 	 * failing DELETE can never be what sets a batch aside. */
-	j->steps[8] = (struct net_pg_step){ .skip = true };
+	j->steps[9] = (struct net_pg_step){ .skip = true };
 	if (!gw->wfails && !gw->wstaging)
-		j->steps[8] = gw_outbox_clear_step(gw);
-	j->steps[9] = (struct net_pg_step){ .sql = sql_notify_pos, .nparams = 1,
-					   .params = (const char *const *)&gw->wposn.p,
-					   .skip = gw->wposn.len == 0 };
-	j->steps[10].sql = "COMMIT";
-	j->nsteps = 11;
+		j->steps[9] = gw_outbox_clear_step(gw);
+	j->steps[10] = (struct net_pg_step){ .sql = sql_notify_pos, .nparams = 1,
+					    .params = (const char *const *)&gw->wposn.p,
+					    .skip = gw->wposn.len == 0 };
+	j->steps[11].sql = "COMMIT";
+	j->nsteps = 12;
+	gw->wdup_same = gw->wdup_differ = 0;
 	gw->writing = true;
 	gw->wstart_us = hz_mono_us();
 	net_pg_submit(gw->pg, j);
@@ -540,7 +719,7 @@ gw_drain_check(struct gw *gw)
 	if (!gw->draining)
 		return;
 	hz_queue_get_stats(gw->spool, &st);
-	if (gw->held)
+	if (gw->held || gw->seal_more)
 		return;
 	/* Everything is in the spool; done when it is written, or right away
 	 * when the database is not there to take it. */

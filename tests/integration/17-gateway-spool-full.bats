@@ -65,3 +65,90 @@ teardown_file() { gw_teardown_file; }
   run gw_stop
   [ "$output" = "0" ]
 }
+
+# Issue 11 item 4: a tick that finds thousands of vehicles silent used to
+# put every tracker_silent and every vehicle_state in one batch, larger
+# than a spool record (max_bytes = 4M: records up to 1 MiB); the append
+# failed, the spool was marked full for good and MQTT stayed paused.
+@test "a large fleet gone silent: bounded batches, every tracker_silent stored, reading never stuck" {
+  q "TRUNCATE positions, vehicle_state, rejects; DELETE FROM alerts"
+  cp "$GWCONF" "$GWDIR/conf.saved"
+  printf '[geofence]\nsilent_after_s = 3\n[daemon]\ntick_ms = 200\n' >> "$GWCONF"
+  gw_start
+  "$HG_BUILDDIR/hazgate-load" simulate --vehicles 6000 --messages 6000 --seed 7 \
+    --host "$HG_MQTT_HOST" --port "$HG_MQTT_PORT" > "$GWDIR/load.out" 2>&1
+  wait_sql "SELECT count(*) FROM positions" "6000" 60
+  wait_sql "SELECT count(*) FROM alerts WHERE kind = 'tracker_silent'" "6000" 60
+  [ "$(metric hazgate_batches_split_total)" -gt 0 ]
+  [ "$(metric hazgate_spool_full)" = "0" ]
+  ! grep -q 'event=spool_append_failed' "$GWDIR/log"
+  # Still reading.
+  mosquitto_pub -h "$HG_MQTT_HOST" -p "$HG_MQTT_PORT" -q 1 -t tankers/SIL1/telemetry \
+    -m '{"ts":"2020-01-01T00:00:00Z","lat":38.5,"lon":113.5,"seq":1}'
+  wait_sql "SELECT count(*) FROM positions WHERE vehicle = 'SIL1'" "1"
+  run gw_stop
+  [ "$output" = "0" ]
+  grep -q 'event=stopped spool_pending=0 held=0' "$GWDIR/log"
+  [ "$(q "SELECT count(*) FROM vehicle_state")" = "6001" ]
+  cp "$GWDIR/conf.saved" "$GWCONF"
+}
+
+# Issue 11 item 5: with retry_limit = 1 a failing group of records used to
+# set aside the group's first record (a good batch) again and again until
+# the bad one came first, and kept none of them. Now the group is taken
+# again one record at a time, only the bad record is set aside, as a file,
+# and the operator gives it back by renaming it replay-<id>.hgb.
+@test "retry_limit = 1: only the bad record is set aside, kept as a file, and replayed on request" {
+  q "TRUNCATE positions, vehicle_state, rejects; DELETE FROM alerts"
+  rm -f "$GWDIR/spool"/set-aside-*.hgb "$GWDIR/spool"/replay-*.hgb
+  cp "$GWCONF" "$GWDIR/conf.saved"
+  sed -i 's/^flush_ms = 50$/flush_ms = 50\nretry_limit = 1/' "$GWCONF"
+  grep -q '^retry_limit = 1' "$GWCONF"
+  q "CREATE OR REPLACE FUNCTION hg_test_refuse() RETURNS trigger LANGUAGE plpgsql AS
+     \$\$BEGIN IF NEW.vehicle = 'BAD1' THEN RAISE EXCEPTION 'refused for the test'; END IF;
+     RETURN NEW; END\$\$;
+     CREATE TRIGGER hg_test_refuse BEFORE INSERT ON positions FOR EACH ROW EXECUTE FUNCTION hg_test_refuse()"
+  # The fleet a week later, with one fix of BAD1 in the middle, published
+  # while PostgreSQL is away: many batches wait, then go as groups.
+  jq -c '.ts |= sub("2019-08-10"; "2019-08-17")' "$FLEET" > "$GWDIR/fleet7"
+  { head -8000 "$GWDIR/fleet7"
+    echo '{"vehicle":"BAD1","ts":"2019-08-17T01:00:00Z","lat":37.8,"lon":112.5}'
+    tail -n +8001 "$GWDIR/fleet7"; } > "$GWDIR/fleet7b"
+  gw_start
+  pg_stop
+  wait_log 'event=pg_lost'
+  local before=$(metric hazgate_messages_received_total)
+  pub_lines "$GWDIR/fleet7b"
+  for i in $(seq 1 300); do
+    [ "$(metric hazgate_messages_received_total)" = "$((before + $(fleet_count) + 1))" ] && break
+    sleep 0.1
+  done
+  sleep 0.5
+  pg_start
+  wait_log 'event=batch_set_aside'
+  for i in $(seq 1 300); do [ "$(metric hazgate_spool_pending_batches)" = "0" ] && break; sleep 0.1; done
+  [ "$(metric hazgate_spool_pending_batches)" = "0" ]
+  grep 'event=batch_set_aside' "$GWDIR/log" >&3 || true
+  [ "$(grep -c 'event=batch_set_aside' "$GWDIR/log")" = "1" ]
+  grep -q 'event=group_failed' "$GWDIR/log"
+  [ "$(metric hazgate_batches_set_aside_total)" = "1" ]
+  # Only the bad record's rows are missing, and they are in the file.
+  local kept=$(grep -o 'event=batch_set_aside record=[0-9]* positions=[0-9]*' "$GWDIR/log" | sed 's/.*positions=//')
+  local stored=$(q "SELECT count(*) FROM positions")
+  [ "$((stored + kept))" = "$(( $(fleet_count) + 1 ))" ]
+  [ "$(ls "$GWDIR/spool"/set-aside-*.hgb | wc -l)" = "1" ]
+  # The operator removes the cause, gives the record back, restarts.
+  q "DROP TRIGGER hg_test_refuse ON positions"
+  run gw_stop
+  [ "$output" = "0" ]
+  local f=$(ls "$GWDIR/spool"/set-aside-*.hgb)
+  mv "$f" "$GWDIR/spool/replay-${f##*/set-aside-}"
+  cp "$GWDIR/conf.saved" "$GWCONF"
+  gw_start
+  grep -q 'event=record_replayed' "$GWDIR/log"
+  wait_sql "SELECT count(*) FROM positions" "$(( $(fleet_count) + 1 ))" 60
+  [ "$(q "SELECT count(*) FROM positions WHERE vehicle = 'BAD1'")" = "1" ]
+  [ -z "$(ls "$GWDIR/spool"/replay-*.hgb 2>/dev/null)" ]
+  run gw_stop
+  [ "$output" = "0" ]
+}

@@ -552,6 +552,23 @@ test_vtab(void **state)
 	gw_vtab_free(t);
 }
 
+/* Periodic state saves on an injected clock (issue 11 item 7): due after
+ * the interval, not before, and due at once when the clock went back (the
+ * wall clock stepped an hour back used to stop saves for an hour). */
+static void
+test_state_due(void **state)
+{
+	struct gw_vehicle v = { .saved_mono_us = 5000000000 };
+	const int64_t iv = 5000000;   /* state_interval_ms = 5000 */
+
+	(void)state;
+	assert_false(gw_vtab_state_due(&v, 5000000000 + iv - 1, iv));
+	assert_true(gw_vtab_state_due(&v, 5000000000 + iv, iv));
+	assert_true(gw_vtab_state_due(&v, 5000000000 - 3600000000, iv));
+	assert_true(gw_vtab_state_due(&v, 5000000000 - 1, iv));
+	assert_false(gw_vtab_state_due(&v, 5000000000, iv));
+}
+
 int
 main(void)
 {
@@ -567,6 +584,7 @@ main(void)
 		cmocka_unit_test(test_v1_record),
 		cmocka_unit_test(test_v1_alert_cases),
 		cmocka_unit_test(test_vtab),
+		cmocka_unit_test(test_state_due),
 	};
 
 	return cmocka_run_group_tests_name("gateway_batch", tests, NULL, NULL);
