@@ -20,7 +20,10 @@
  * one gateway writing them (one transaction at a time) does. When the
  * hub's connection comes back after a loss, the alerts committed
  * meanwhile are read (above the highest id the hub has seen) and sent to
- * the live clients the same way.
+ * the live clients the same way; live alerts notified during that read
+ * are held back and the read repeated, so that none goes out before a
+ * lower one the read had not reached yet (the clients' id check would
+ * then skip that one).
  *
  * Positions. Every line becomes one `position` event, at most one per
  * vehicle per second for the whole hub (and so per client): a position
@@ -429,6 +432,11 @@ struct web_stream {
 	char cparam[24];
 	const char *cparams[1];
 	bool catching_up, clast;
+	/* While a catch-up reads what was missed, a live alert is not sent
+	 * (it may be above alerts the read has not reached yet, which the
+	 * clients' id check would then skip): held_alerts notes that one came,
+	 * and the catch-up reads again from where it got. */
+	bool holding, held_alerts;
 	/* acknowledgements to read back */
 	struct net_pg_job ajob;
 	int64_t acks[ACK_PENDING_MAX], ajob_ids[ACK_PENDING_MAX];
@@ -691,15 +699,26 @@ static void
 catchup_done(void *arg, int err, const char *msg)
 {
 	struct web_stream *s = arg;
-	bool again = s->cjob.steps[0].sql == sql_replay && !s->clast;
+	bool replay = s->cjob.steps[0].sql == sql_replay;
 
 	s->catching_up = false;
 	if (err != NET_PG_OK) {
 		hz_log(HZ_LOG_WARN, "stream_catchup_failed", "why=\"%s\"", msg ? msg : "");
-		return;   /* the next on_ready tries again */
+		if (err != NET_PG_ELINK)
+			s->holding = false;   /* do not hold the live alerts for ever */
+		return;   /* ELINK: the next on_ready tries again */
 	}
-	if (again)
+	if (!replay)
+		return;
+	/* Another page; or again, from the highest id sent, when live alerts
+	 * came meanwhile (held: they may be above ones this read had not
+	 * reached); else the live alerts go out as they come. */
+	if (!s->clast || s->held_alerts) {
+		s->held_alerts = false;
 		catchup_start(s);
+		return;
+	}
+	s->holding = false;
 }
 
 static void
@@ -711,13 +730,15 @@ catchup_start(struct web_stream *s)
 	snprintf(s->cparam, sizeof(s->cparam), "%" PRId64, s->seen_id);
 	s->cparams[0] = s->cparam;
 	s->clast = false;
-	if (!s->ever_ready)
+	if (!s->ever_ready) {
 		s->cjob.steps[0] = (struct net_pg_step){ .sql = sql_max_id,
 							 .on_result = catchup_result };
-	else
+	} else {
 		s->cjob.steps[0] = (struct net_pg_step){ .sql = sql_replay, .nparams = 1,
 							 .params = s->cparams,
 							 .on_result = catchup_result };
+		s->holding = true;
+	}
 	s->cjob.nsteps = 1;
 	s->cjob.done = catchup_done;
 	s->cjob.arg = s;
@@ -946,8 +967,11 @@ on_notify(void *arg, const char *channel, const char *payload)
 			       " not an alert object\" bytes=%zu", len);
 			return;
 		}
-		broadcast_alert(s, id, (const char *)evbuffer_pullup(s->note, -1),
-				evbuffer_get_length(s->note));
+		if (s->holding)
+			s->held_alerts = true;   /* the catch-up reads it */
+		else
+			broadcast_alert(s, id, (const char *)evbuffer_pullup(s->note, -1),
+					evbuffer_get_length(s->note));
 		evbuffer_drain(s->note, evbuffer_get_length(s->note));
 	} else if (strcmp(channel, "hazgate_acks") == 0) {
 		char *end;

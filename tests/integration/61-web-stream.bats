@@ -175,3 +175,19 @@ PY
   got=$(alert_ids "$GWDIR/s8" | paste -sd' ')
   [ "$got" = "$want" ]
 }
+
+@test "bench/bench_web.sh runs to the end at a small size and prints its figures" {
+  rc=0
+  HG_BENCH_WEB_SECONDS=10 HG_BENCH_WEB_VEHICLES=200 HG_BENCH_WEB_CLIENTS=5 \
+  HG_BENCH_WEB_MESSAGES=2000 HG_BENCH_WEB_ROUNDS=1 \
+    bash "$HG_SRCDIR/bench/bench_web.sh" > "$GWDIR/bench.out" 2> "$GWDIR/bench.err" || rc=$?
+  [ "$rc" = 0 ] || { cat "$GWDIR/bench.err" >&2; false; }
+  grep -q '^live_clients_connected_at_end=5 of 5$' "$GWDIR/bench.out"
+  grep -qE '^web_cpu_us_per_delivered_position=[0-9.]+$' "$GWDIR/bench.out"
+  grep -qE '^fix_to_client_latency_p99_ms=[0-9]+ ' "$GWDIR/bench.out"
+  grep -qE '^gateway_throughput_ratio_boards_to_none_median=[0-9.]+ ' "$GWDIR/bench.out"
+  # every position the feed sent was received
+  sent=$(sed -n 's/^live_positions_delivered=\([0-9]*\) .*/\1/p' "$GWDIR/bench.out")
+  got=$(sed -n 's/.*received by them: \([0-9]*\))$/\1/p' "$GWDIR/bench.out")
+  [ "$sent" -gt 0 ] && [ "$sent" = "$got" ]
+}

@@ -32,7 +32,8 @@ receiver_stop() { kill "$(cat "$HG_SVC_DIR/receiver.pid")"; rm -f "$HG_SVC_DIR/r
 delivered() { awk -F'\t' -v p="${2:-}" '$3 == 200 && (p == "" || $4 == p) { print $1 }' "$1"; }
 
 teardown() {
-  [ -f "$HG_SVC_DIR/web.pid" ] && kill -0 "$(cat "$HG_SVC_DIR/web.pid")" 2>/dev/null && web_stop KILL
+  [ -f "$HG_SVC_DIR/web.pid" ] && kill -0 "$(cat "$HG_SVC_DIR/web.pid")" 2>/dev/null &&
+    { web_stop || web_stop KILL; }
   [ -f "$HG_SVC_DIR/receiver.pid" ] && receiver_stop
   true
 }

@@ -85,7 +85,8 @@ web_stop() {
 }
 
 web_teardown_file() {
-  [ -f "$HG_SVC_DIR/web.pid" ] && web_stop KILL
+  # TERM first: a clean exit (what a sanitizer build checks for leaks)
+  [ -f "$HG_SVC_DIR/web.pid" ] && { web_stop || web_stop KILL; }
   [ -f "$HG_SVC_DIR/receiver.pid" ] && kill "$(cat "$HG_SVC_DIR/receiver.pid")" 2>/dev/null
   gw_stop >/dev/null 2>&1
   gw_teardown_file
