@@ -240,6 +240,7 @@ enum gf_alert_kind {
 	GF_ALERT_UNAUTHORIZED_STOP,
 	GF_ALERT_TERMINAL_ALARM,          /* severity per alarm (see below) */
 	GF_ALERT_TERMINAL_ALARM_CLEARED,
+	GF_ALERT_KIND_COUNT     /* number of kinds, for counter arrays */
 };
 
 enum gf_severity { GF_SEV_INFO, GF_SEV_WARNING, GF_SEV_CRITICAL };

@@ -34,9 +34,9 @@ static const enum gf_severity alert_sev[] = {
 	GF_SEV_CRITICAL, GF_SEV_WARNING, GF_SEV_WARNING,
 	GF_SEV_INFO,
 };
-_Static_assert(sizeof alert_names / sizeof alert_names[0] ==
-		       sizeof alert_sev / sizeof alert_sev[0],
-	       "a severity per kind");
+_Static_assert(sizeof alert_names / sizeof alert_names[0] == GF_ALERT_KIND_COUNT &&
+		       sizeof alert_sev / sizeof alert_sev[0] == GF_ALERT_KIND_COUNT,
+	       "a name and a severity per kind");
 
 const char *
 gf_alert_kind_name(enum gf_alert_kind kind)
@@ -298,6 +298,8 @@ gf_alert_format(const struct gf_alert *a, int64_t id, char *buf, size_t size)
 		put_str(&o, n ? n : "unknown");
 		break;
 	}
+	case GF_ALERT_KIND_COUNT:
+		break;
 	}
 	puts_(&o, "}}");
 	if (size > 0)

@@ -85,6 +85,18 @@ struct gf_engine {
 	struct gf_alert *al;
 	size_t nal, capal;
 	bool lost;
+	bool timed;    /* a rule other than the terminal alarms is on */
+	/* the local day last seen, when the offset is the same all day:
+	 * [day_lo_us, day_hi_us) is local day `day_no` */
+	int64_t day_lo_us, day_hi_us;
+	int32_t day_no;
+	/* the rule values of the class last seen (class_rules) */
+	struct {
+		bool valid;
+		char cls[GF_CLASS_MAX + 1];
+		int32_t night_start_s, night_end_s;
+		int64_t max_stop_s, max_continuous_s;
+	} cr;
 };
 
 void
@@ -112,12 +124,27 @@ gf_options_check(const struct gf_options *opt)
 	return GF_OK;
 }
 
+/* Is any rule but the terminal alarms on (e->timed)? When none is, a fix
+ * skips their clocks: turned on later, they start from that fix's
+ * interval. */
+static void
+set_timed(gf_engine *e)
+{
+	const struct gf_rules *r = &e->opt.rules;
+	e->cr.valid = false;
+	e->timed = r->max_continuous_s || r->max_daily_s || r->max_stop_s ||
+		   r->night_start_s >= 0 || r->max_stop_by_class.n ||
+		   r->max_continuous_by_class.n || r->night_ban_by_class.n ||
+		   (e->zs && e->zs->night_bans);
+}
+
 int
 gf_engine_set_rules(gf_engine *e, const struct gf_rules *rules)
 {
 	if (e == NULL || rules == NULL || !gf_rules_ok(rules))
 		return GF_EINVAL;
 	e->opt.rules = *rules;
+	set_timed(e);
 	return GF_OK;
 }
 
@@ -147,6 +174,7 @@ gf_engine_new(const struct gf_options *opt, const gf_zoneset *zs,
 	e->opt = *opt;
 	e->zs = zs;
 	e->tz = tz;
+	set_timed(e);
 	e->tabsz = 1024;
 	e->tab = calloc(e->tabsz, sizeof *e->tab);
 	if (e->tab == NULL) {
@@ -177,6 +205,7 @@ void
 gf_engine_set_zones(gf_engine *e, const gf_zoneset *zs)
 {
 	e->zs = zs;
+	set_timed(e);
 }
 
 size_t
@@ -408,11 +437,72 @@ in_stop_zone(gf_engine *e, size_t nn)
 	return false;
 }
 
-static int64_t
-class_seconds(const struct gf_by_class *bc, const char *cls, int64_t general)
+/* Are two fixes within radius_m of each other (great circle)? The same
+ * point, and points further apart in latitude alone, are decided without
+ * trigonometry (a stopped vehicle reports the same place again and
+ * again). */
+static bool
+same_place(double lat1, double lon1, double lat2, double lon2, double radius_m)
 {
-	const struct gf_class_value *cv = gf_by_class_find(bc, cls);
-	return cv ? cv->a : general;
+	if (lat1 == lat2 && lon1 == lon2)
+		return true;
+	if (fabs(lat1 - lat2) * GF_DEG * GF_EARTH_R > radius_m)
+		return false;
+	return gf_haversine_m(lat1, lon1, lat2, lon2) <= radius_m;
+}
+
+/* Local second of the day and day number at ts_us, through the engine's
+ * one-day cache: fixes come in close in time, and a day whose offset is
+ * the same at its start and its end is cached (a DST day is not: each of
+ * its fixes asks the time zone). */
+static int32_t
+local_time(gf_engine *e, int64_t ts_us, int32_t *day)
+{
+	if (ts_us >= e->day_lo_us && ts_us < e->day_hi_us) {
+		*day = e->day_no;
+		return (int32_t)((ts_us - e->day_lo_us) / 1000000);
+	}
+	int32_t sod = gf_local_sod(ts_us, e->tz, day);
+	int64_t t = ts_us >= 0 ? ts_us / 1000000 : -((-ts_us + 999999) / 1000000);
+	int64_t lo = t - sod, hi = lo + 86400;
+	int32_t off = gf_tz_offset(e->tz, t, NULL);
+	if (gf_tz_offset(e->tz, lo, NULL) == off &&
+	    gf_tz_offset(e->tz, hi - 1, NULL) == off) {
+		e->day_lo_us = lo * 1000000;
+		e->day_hi_us = hi * 1000000;
+		e->day_no = *day;
+	}
+	return sod;
+}
+
+/* The night ban, max_stop_s and max_continuous_s for hazard class cls
+ * (NULL or "": the general ones), resolved once per class change: fixes
+ * of one class in a row (or no class lists at all) cost a compare. */
+static void
+class_rules(gf_engine *e, const char *cls)
+{
+	const struct gf_rules *r = &e->opt.rules;
+	size_t n = 0;
+	if (cls == NULL)
+		cls = "";
+	if (e->cr.valid) {
+		while (n <= GF_CLASS_MAX && cls[n] && cls[n] == e->cr.cls[n])
+			n++;
+		if (n <= GF_CLASS_MAX && cls[n] == '\0' && e->cr.cls[n] == '\0')
+			return;
+	}
+	while (n <= GF_CLASS_MAX && cls[n])
+		n++;
+	const struct gf_class_value *st = gf_by_class_find(&r->max_stop_by_class, cls),
+		*ct = gf_by_class_find(&r->max_continuous_by_class, cls),
+		*nb = gf_by_class_find(&r->night_ban_by_class, cls);
+	e->cr.max_stop_s = st ? st->a : r->max_stop_s;
+	e->cr.max_continuous_s = ct ? ct->a : r->max_continuous_s;
+	e->cr.night_start_s = nb ? (int32_t)nb->a : r->night_start_s;
+	e->cr.night_end_s = nb ? (int32_t)nb->b : r->night_end_s;
+	e->cr.valid = n <= GF_CLASS_MAX;
+	if (e->cr.valid)
+		memcpy(e->cr.cls, cls, n + 1);
 }
 
 /* The rules beyond geometry (DESIGN.md "Rules beyond geometry") for an
@@ -434,7 +524,7 @@ rules_step(gf_engine *e, struct gf_vehicle *v, const struct gf_fix *fix,
 	const struct gf_rules *r = &e->opt.rules;
 	const char *cls = fix->hazard_class;
 	bool moving = fix->has_speed && fix->speed_kmh > r->moving_kmh;
-	int32_t day, sod = gf_local_sod(fix->ts_us, e->tz, &day);
+	int32_t day, sod;
 	struct gf_alert *a;
 
 	if (fix->has_alarms) {
@@ -455,13 +545,19 @@ rules_step(gf_engine *e, struct gf_vehicle *v, const struct gf_fix *fix,
 		}
 		v->alarms = fix->alarms;
 	}
+	if (!e->timed) {
+		v->rflags = moving ? R_MOVING : 0;
+		return;
+	}
+	sod = local_time(e, fix->ts_us, &day);
+	class_rules(e, cls);
 
 	/* night_driving: a zone's ban (lowest id) first, else the class's
 	 * or the general one */
 	const struct gf_zone *wz = NULL;
 	int32_t ws = -1, we = -1;
 	if (moving) {
-		for (size_t i = 0; i < nc; i++) {
+		for (size_t i = 0; e->zs && e->zs->night_bans && i < nc; i++) {
 			const struct gf_zone *z = &e->zs->z[e->hits[i]];
 			if (z->night_start_s >= 0 &&
 			    gf_window_holds(z->night_start_s, z->night_end_s, sod)) {
@@ -472,10 +568,8 @@ rules_step(gf_engine *e, struct gf_vehicle *v, const struct gf_fix *fix,
 			}
 		}
 		if (wz == NULL) {
-			const struct gf_class_value *cv =
-				gf_by_class_find(&r->night_ban_by_class, cls);
-			ws = cv ? (int32_t)cv->a : r->night_start_s;
-			we = cv ? (int32_t)cv->b : r->night_end_s;
+			ws = e->cr.night_start_s;
+			we = e->cr.night_end_s;
 			if (ws >= 0 && !gf_window_holds(ws, we, sod))
 				ws = -1;
 		}
@@ -501,8 +595,8 @@ rules_step(gf_engine *e, struct gf_vehicle *v, const struct gf_fix *fix,
 	} else {
 		int64_t dt = fix->ts_us - v->last_us;
 		bool rest = !((v->rflags & R_MOVING) && moving) &&
-			    gf_haversine_m(v->lat, v->lon, fix->lat, fix->lon) <=
-				    r->stop_radius_m;
+			    same_place(v->lat, v->lon, fix->lat, fix->lon,
+				       r->stop_radius_m);
 		if (rest) {
 			if (!(v->rflags & R_STOPPED)) {
 				v->stop_us = v->last_us;
@@ -530,7 +624,7 @@ rules_step(gf_engine *e, struct gf_vehicle *v, const struct gf_fix *fix,
 	}
 
 	if ((v->rflags & (R_STOPPED | R_STOP_SAID)) == R_STOPPED) {
-		int64_t lim = class_seconds(&r->max_stop_by_class, cls, r->max_stop_s);
+		int64_t lim = e->cr.max_stop_s;
 		int64_t len = fix->ts_us - v->stop_us;
 		if (lim > 0 && len > lim * 1000000 && !in_stop_zone(e, nn)) {
 			if ((a = push(e, v, GF_ALERT_UNAUTHORIZED_STOP, fix)) != NULL) {
@@ -545,8 +639,7 @@ rules_step(gf_engine *e, struct gf_vehicle *v, const struct gf_fix *fix,
 			v->rflags |= R_STOP_SAID;
 		}
 	}
-	int64_t lim = class_seconds(&r->max_continuous_by_class, cls,
-				    r->max_continuous_s);
+	int64_t lim = e->cr.max_continuous_s;
 	if (lim > 0 && v->drive_us > lim * 1000000 && !(v->rflags & R_FATIGUE_SAID)) {
 		if ((a = push(e, v, GF_ALERT_FATIGUE_DRIVING, fix)) != NULL) {
 			a->limit_s = lim;

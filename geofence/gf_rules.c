@@ -142,14 +142,26 @@ const struct gf_class_value *
 gf_by_class_find(const struct gf_by_class *bc, const char *cls)
 {
 	const struct gf_class_value *main = NULL;
-	size_t mn;
-	if (bc->n == 0 || cls == NULL || *cls == '\0')
+	size_t n = 0, mn;
+	if (bc->n == 0 || cls == NULL)
 		return NULL;
-	mn = strcspn(cls, ".");
+	/* on the hot path (a moving fix with per-class night bans): no libc
+	 * calls, classes are at most GF_CLASS_MAX bytes */
+	while (n <= GF_CLASS_MAX && cls[n] != '\0' && cls[n] != '.')
+		n++;
+	mn = n;
+	while (n <= GF_CLASS_MAX && cls[n] != '\0')
+		n++;
+	if (n == 0 || n > GF_CLASS_MAX)
+		return NULL;
 	for (uint32_t i = 0; i < bc->n; i++) {
-		if (strcmp(bc->e[i].cls, cls) == 0)
+		const char *c = bc->e[i].cls;
+		size_t k = 0;
+		while (k < n && c[k] == cls[k])
+			k++;
+		if (k == n && c[n] == '\0')
 			return &bc->e[i];
-		if (strlen(bc->e[i].cls) == mn && memcmp(bc->e[i].cls, cls, mn) == 0)
+		if (k >= mn && c[mn] == '\0')
 			main = &bc->e[i];
 	}
 	return main;

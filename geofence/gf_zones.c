@@ -757,9 +757,12 @@ gf_zoneset_parse(const char *text, size_t len, gf_zoneset **out, char *errbuf,
 	free(tmp);
 	tmp = NULL;
 	zs->mem = l.mem + sizeof *zs + n * sizeof *zs->z;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (zs->z[i].kind == GF_KIND_CORRIDOR && zs->z[i].nvehicles)
 			zs->ncorr++;
+		if (zs->z[i].night_start_s >= 0)
+			zs->night_bans = true;
+	}
 	zs->corr = calloc(zs->ncorr ? zs->ncorr : 1, sizeof *zs->corr);
 	if (zs->corr == NULL) {
 		rc = GF_ENOMEM;
@@ -914,12 +917,6 @@ gf_local_sod(int64_t ts_us, const gf_tz *tz, int32_t *day)
 	if (day)
 		*day = (int32_t)((lt - r) / 86400);
 	return (int32_t)r;
-}
-
-bool
-gf_window_holds(int32_t s, int32_t e, int32_t x)
-{
-	return s < e ? (x >= s && x < e) : s > e ? (x >= s || x < e) : true;
 }
 
 bool
