@@ -72,17 +72,20 @@ static const char sql_copy_alert[] =
 /* The alerts arrive as the table's columns (ord numbers them in batch
  * order) with the tail of their JSON; the JSON with the new id is made
  * here once: sent by pg_notify (delivered at COMMIT) and returned, in
- * batch order, for MQTT. Only new alerts come back. */
+ * batch order, for MQTT. Only new alerts come back. An alert is known by
+ * the table's unique key (schema/004_rules.sql: vehicle, ts, kind, zone
+ * and, for terminal alarms, the alarm's name). */
 static const char sql_insert_alert[] =
 	"WITH ins AS (INSERT INTO alerts (kind, severity, vehicle, zone_id, zone_name, ts, lat,"
 	"  lon, speed_kmh, detail)"
 	"  SELECT kind, severity, vehicle, zone_id, zone_name, ts, lat, lon, speed_kmh, detail"
 	"  FROM hg_alert ORDER BY ord ON CONFLICT DO NOTHING"
-	"  RETURNING id, kind, vehicle, zone_id, ts)"
+	"  RETURNING id, kind, vehicle, zone_id, ts, detail->>'alarm' AS alarm)"
 	" SELECT vehicle, payload, pg_notify('hazgate_alerts', payload)"
 	" FROM (SELECT a.vehicle, '{\"id\":' || ins.id || a.tail AS payload"
 	"  FROM ins JOIN hg_alert a ON a.kind = ins.kind AND a.vehicle = ins.vehicle"
 	"   AND a.ts = ins.ts AND a.zone_id IS NOT DISTINCT FROM ins.zone_id"
+	"   AND a.detail->>'alarm' IS NOT DISTINCT FROM ins.alarm"
 	"  ORDER BY a.ord) n";
 static const char sql_copy_rejects[] =
 	"COPY rejects (topic, payload, reason, message, received_at) FROM STDIN";
@@ -209,7 +212,7 @@ publish_alerts(struct gw *gw)
 		gw->m.alerts_written++;
 		snprintf(topic, sizeof(topic), "%s/%s", gw->cfg.mqtt.alerts_topic, vehicle);
 		if (n >= GW_ALERT_PAYLOAD_MAX ||
-		    net_mqtt_publish(gw->mqtt, topic, payload, n, false) != 0) {
+		    net_mqtt_publish(gw->mqtt, topic, payload, n, false) < 0) {
 			gw->m.alerts_publish_failed++;
 			hz_log(HZ_LOG_ERROR, "alert_publish_failed", "id=%lld topic=%s",
 			       strtoll(payload + 6, NULL, 10), topic);
