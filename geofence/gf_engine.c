@@ -944,6 +944,7 @@ gf_engine_tick(gf_engine *e, int64_t now_us, gf_alert_cb cb, void *arg)
 #define BLOB_HEAD 32
 #define BLOB_RULES 33
 #define BLOB_ENT 19
+#define BLOB_SPAN_US (1LL << 60) /* about 36,500 years */
 
 static void
 put_u(uint8_t *p, uint64_t v, int n)
@@ -1047,7 +1048,10 @@ gf_engine_state_load(gf_engine *e, const char *vehicle, const uint8_t *blob,
 		drive_us = (int64_t)get_u(rp + 9, 8);
 		stop_us = (int64_t)get_u(rp + 17, 8);
 		day_drive_us = (int64_t)get_u(rp + 25, 8);
-		if ((rflags & ~R_KNOWN) || drive_us < 0 || day_drive_us < 0)
+		/* bounded so that no later difference or sum can overflow */
+		if ((rflags & ~R_KNOWN) || drive_us < 0 || drive_us > BLOB_SPAN_US ||
+		    day_drive_us < 0 || day_drive_us > BLOB_SPAN_US ||
+		    stop_us < -BLOB_SPAN_US || stop_us > BLOB_SPAN_US)
 			return GF_EBLOB;
 	}
 	const uint8_t *p = blob + BLOB_HEAD + rules;
