@@ -96,7 +96,9 @@ struct gf_engine {
 		char cls[GF_CLASS_MAX + 1];
 		int32_t night_start_s, night_end_s;
 		int64_t max_stop_s, max_continuous_s;
+		int64_t max_stop_us, max_continuous_us;  /* INT64_MAX: off */
 	} cr;
+	int64_t max_daily_us, min_rest_us;  /* max_daily_us INT64_MAX: off */
 };
 
 void
@@ -132,6 +134,8 @@ set_timed(gf_engine *e)
 {
 	const struct gf_rules *r = &e->opt.rules;
 	e->cr.valid = false;
+	e->max_daily_us = r->max_daily_s > 0 ? r->max_daily_s * 1000000 : INT64_MAX;
+	e->min_rest_us = r->min_rest_s * 1000000;
 	e->timed = r->max_continuous_s || r->max_daily_s || r->max_stop_s ||
 		   r->night_start_s >= 0 || r->max_stop_by_class.n ||
 		   r->max_continuous_by_class.n || r->night_ban_by_class.n ||
@@ -500,6 +504,9 @@ class_rules(gf_engine *e, const char *cls)
 	e->cr.max_continuous_s = ct ? ct->a : r->max_continuous_s;
 	e->cr.night_start_s = nb ? (int32_t)nb->a : r->night_start_s;
 	e->cr.night_end_s = nb ? (int32_t)nb->b : r->night_end_s;
+	e->cr.max_stop_us = e->cr.max_stop_s > 0 ? e->cr.max_stop_s * 1000000 : INT64_MAX;
+	e->cr.max_continuous_us = e->cr.max_continuous_s > 0
+					  ? e->cr.max_continuous_s * 1000000 : INT64_MAX;
 	e->cr.valid = n <= GF_CLASS_MAX;
 	if (e->cr.valid)
 		memcpy(e->cr.cls, cls, n + 1);
@@ -603,7 +610,7 @@ rules_step(gf_engine *e, struct gf_vehicle *v, const struct gf_fix *fix,
 				v->rflags |= R_STOPPED;
 				v->rflags &= (uint8_t)~R_STOP_SAID;
 			}
-			if (fix->ts_us - v->stop_us >= r->min_rest_s * 1000000) {
+			if (fix->ts_us - v->stop_us >= e->min_rest_us) {
 				v->drive_us = 0;
 				v->rflags &= (uint8_t)~R_FATIGUE_SAID;
 			}
@@ -624,31 +631,28 @@ rules_step(gf_engine *e, struct gf_vehicle *v, const struct gf_fix *fix,
 	}
 
 	if ((v->rflags & (R_STOPPED | R_STOP_SAID)) == R_STOPPED) {
-		int64_t lim = e->cr.max_stop_s;
 		int64_t len = fix->ts_us - v->stop_us;
-		if (lim > 0 && len > lim * 1000000 && !in_stop_zone(e, nn)) {
+		if (len > e->cr.max_stop_us && !in_stop_zone(e, nn)) {
 			if ((a = push(e, v, GF_ALERT_UNAUTHORIZED_STOP, fix)) != NULL) {
 				/* where: the zone it stands in (lowest id), if any */
 				const struct gf_zone *z = nn ? entry_zone(e->zs, &e->ne[0]) : NULL;
 				if (z)
 					set_zone(a, z);
-				a->limit_s = lim;
+				a->limit_s = e->cr.max_stop_s;
 				a->duration_s = len / 1000000;
 				a->since_us = v->stop_us;
 			}
 			v->rflags |= R_STOP_SAID;
 		}
 	}
-	int64_t lim = e->cr.max_continuous_s;
-	if (lim > 0 && v->drive_us > lim * 1000000 && !(v->rflags & R_FATIGUE_SAID)) {
+	if (v->drive_us > e->cr.max_continuous_us && !(v->rflags & R_FATIGUE_SAID)) {
 		if ((a = push(e, v, GF_ALERT_FATIGUE_DRIVING, fix)) != NULL) {
-			a->limit_s = lim;
+			a->limit_s = e->cr.max_continuous_s;
 			a->duration_s = v->drive_us / 1000000;
 		}
 		v->rflags |= R_FATIGUE_SAID;
 	}
-	if (r->max_daily_s > 0 && v->day_drive_us > r->max_daily_s * 1000000 &&
-	    !(v->rflags & R_DAILY_SAID)) {
+	if (v->day_drive_us > e->max_daily_us && !(v->rflags & R_DAILY_SAID)) {
 		if ((a = push(e, v, GF_ALERT_DAILY_DRIVING_EXCEEDED, fix)) != NULL) {
 			a->limit_s = r->max_daily_s;
 			a->duration_s = v->day_drive_us / 1000000;
@@ -656,10 +660,7 @@ rules_step(gf_engine *e, struct gf_vehicle *v, const struct gf_fix *fix,
 		}
 		v->rflags |= R_DAILY_SAID;
 	}
-	if (moving)
-		v->rflags |= R_MOVING;
-	else
-		v->rflags &= (uint8_t)~R_MOVING;
+	v->rflags = (uint8_t)((v->rflags & ~R_MOVING) | (moving ? R_MOVING : 0));
 }
 
 static void
