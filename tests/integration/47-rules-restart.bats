@@ -53,3 +53,22 @@ fix() {
   [ -n "$replay" ]
   [ "$replay" = "$daemon" ]
 }
+
+@test "SIGHUP applies a new [rules] without a restart: a shorter max_stop_s" {
+  # max_stop_s = 0 (off) so far; a stop of R2 raises nothing
+  printf '{"vehicle":"R2","ts":"2019-08-11T01:%02d:00Z","lat":36.5,"lon":112.5,"speed_kmh":0,"seq":%d}\n' 0 0 1 1 2 2 > "$GWDIR/r2a"
+  pub_lines "$GWDIR/r2a"
+  wait_sql "SELECT count(*) FROM positions WHERE vehicle = 'R2'" "3"
+  export GW_EXTRA_CONF=$'[rules]\nmax_continuous_s = 600\nmin_rest_s = 300\nmax_daily_s = 0\nmax_stop_s = 150'
+  gw_write_conf
+  local n=$(grep -c 'event=config_reloaded' "$GWDIR/log" || true)
+  kill -HUP "$(gw_pid)"
+  for i in $(seq 1 50); do [ "$(grep -c 'event=config_reloaded' "$GWDIR/log")" -gt "$n" ] && break; sleep 0.1; done
+  grep 'event=config_reloaded' "$GWDIR/log" | tail -1 | grep -q 'needs_restart=0'
+  # the stop goes on: over 150 s at 01:03, once
+  printf '{"vehicle":"R2","ts":"2019-08-11T01:%02d:00Z","lat":36.5,"lon":112.5,"speed_kmh":0,"seq":%d}\n' 3 3 4 4 > "$GWDIR/r2b"
+  pub_lines "$GWDIR/r2b"
+  wait_sql "SELECT count(*) FROM positions WHERE vehicle = 'R2'" "5"
+  wait_sql "SELECT count(*) FROM alerts WHERE vehicle = 'R2'" "1"
+  [ "$(q "SELECT kind || ' ' || to_char(ts AT TIME ZONE 'UTC', 'HH24:MI') || ' ' || (detail->>'stopped_s') || ' ' || (detail->>'max_stop_s') FROM alerts WHERE vehicle = 'R2'")" = "unauthorized_stop 01:03 180 150" ]
+}
