@@ -441,7 +441,7 @@ opt_width(const struct hz_ini_opt *o)
 	case HZ_INI_I64: return sizeof(int64_t);
 	case HZ_INI_DBL: return sizeof(double);
 	case HZ_INI_SIZE: return sizeof(uint64_t);
-	case HZ_INI_CUSTOM: return 0;
+	case HZ_INI_CUSTOM: return o->size;    /* 0: not a plain value */
 	}
 	return 0;
 }

@@ -58,7 +58,9 @@ struct hz_ini_opt {
 	const char *alias;              /* an old spelling still read, or NULL */
 	enum hz_ini_type type;
 	size_t offset;                  /* of the value in the program's struct */
-	size_t size;                    /* HZ_INI_STR: the buffer's size; 0: heap */
+	size_t size;                    /* HZ_INI_STR: the buffer's size; 0: heap.
+	                                   HZ_INI_CUSTOM: bytes of a plain value at
+	                                   offset (a reload copies them), or 0 */
 	double min, max;                /* numeric bounds, inclusive */
 	const char *const *names;       /* HZ_INI_ENUM: NULL-terminated */
 	const int *values;              /* HZ_INI_ENUM: the value of each name; NULL: the index */
@@ -144,8 +146,8 @@ int hz_ini_load_string(const struct hz_ini_table *t, void *conf, const char *nam
  * options that differ but are not reloadable are named, comma-separated
  * "section.key", in NAMES (NAMESLEN bytes, may be NULL). Returns how many
  * such options differ. A reloadable option must live in the struct (not a
- * heap string nor HZ_INI_CUSTOM); one that does not is counted as needing
- * a restart.
+ * heap string, nor an HZ_INI_CUSTOM without offset and size); one that
+ * does not is counted as needing a restart.
  */
 int hz_ini_apply_reload(const struct hz_ini_table *t, void *cur, const void *next,
                         char *names, size_t nameslen);

@@ -21,6 +21,7 @@
  * role.
  */
 #include "ctl/ctl.h"
+#include "geofence/geofence.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -30,10 +31,6 @@
 #include <sys/select.h>
 #include <unistd.h>
 
-static const char *const alert_kinds[] = {
-	"zone_enter",     "zone_exit",       "prohibited_entry", "zone_speeding",   "overspeed",
-	"dwell_exceeded", "route_deviation", "tracker_silent",   "tracker_resumed",
-};
 
 #define FOLLOW_LOOKBACK 1000
 #define FOLLOW_POLL_S   30
@@ -54,7 +51,9 @@ static const char alerts_help[] =
 	"  --vehicle V     one vehicle (plate)\n"
 	"  --kind K        zone_enter, zone_exit, prohibited_entry, zone_speeding,\n"
 	"                  overspeed, dwell_exceeded, route_deviation, tracker_silent,\n"
-	"                  tracker_resumed; repeat or separate with commas\n"
+	"                  tracker_resumed, fatigue_driving, daily_driving_exceeded,\n"
+	"                  night_driving, unauthorized_stop, terminal_alarm,\n"
+	"                  terminal_alarm_cleared; repeat or separate with commas\n"
 	"  --zone Z        a zone id, or a zone name\n"
 	"  --limit N       only the latest N of those (still printed in time order)\n"
 	"  --follow        after the list, keep printing new alerts as they are\n"
@@ -383,15 +382,17 @@ add_kinds(const struct ctl_common *co, const char *value, void *arg)
 	char *copy = strdup(value), *save = NULL;
 	for (char *k = strtok_r(copy, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
 		bool known = false;
-		for (size_t i = 0; i < sizeof alert_kinds / sizeof alert_kinds[0]; i++)
-			known |= strcmp(k, alert_kinds[i]) == 0;
+		char names[512] = "";
+		/* the engine's kinds, by its own names */
+		for (int i = 0; i < GF_ALERT_KIND_COUNT; i++) {
+			const char *n = gf_alert_kind_name((enum gf_alert_kind)i);
+			known |= strcmp(k, n) == 0;
+			snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+				 i ? ", " : "", n);
+		}
 		if (!known) {
-			ctl_usage_error(
-				co->cmd, co->usage,
-				"--kind: unknown alert kind '%s' (zone_enter, zone_exit, "
-				"prohibited_entry, zone_speeding, overspeed, dwell_exceeded, "
-				"route_deviation, tracker_silent, tracker_resumed)",
-				k);
+			ctl_usage_error(co->cmd, co->usage,
+					"--kind: unknown alert kind '%s' (%s)", k, names);
 			free(copy);
 			return CTL_EUSAGE;
 		}

@@ -6,12 +6,16 @@
  * (rebuilt from zones_history at every change within the period; the engine
  * carries vehicle state across by zone id, as the daemon does on a reload)
  * or with the zones of a file, and reports every violation: prohibited
- * entries, route deviations, zone speeding, overspeed and dwell. For each it
+ * entries, route deviations, zone speeding, overspeed, dwell, and the
+ * rules beyond geometry that positions can show (fatigue_driving,
+ * daily_driving_exceeded, night_driving, unauthorized_stop; terminal
+ * alarms are not stored with the positions, so not audited). For each it
  * looks up the live alert (same vehicle, time, kind and zone: the alerts
  * table's unique key) and says whether it exists and who acknowledged it.
  *
  * Limits: the engine starts empty at --from minus --warmup, so a vehicle
- * already inside a prohibited zone then gets its entry at its first fix;
+ * already inside a prohibited zone then gets its entry at its first fix,
+ * and driving clocks start there (a --warmup of a day covers a stint);
  * fixes that reached the daemon late are replayed in time order here.
  */
 #include "ctl/ctl_engine.h"
@@ -30,12 +34,13 @@ static const char help_text[] =
 	"\n"
 	"Replays the stored positions from T to T through the geofence engine and lists\n"
 	"every violation (prohibited_entry, route_deviation, zone_speeding, overspeed,\n"
-	"dwell_exceeded) with its time and place, and what became of the live alert:\n"
+	"dwell_exceeded, fatigue_driving, daily_driving_exceeded, night_driving,\n"
+	"unauthorized_stop) with its time and place, and what became of the live alert:\n"
 	"LIVE is 'acknowledged', 'open', or 'missing' (the daemon's alert is not in\n"
 	"the alerts table).\n"
 	"  --zones FILE    audit against these zones instead of the zones in force at\n"
 	"                  the time (zones_history)\n"
-	"  --config FILE   the daemon's configuration ([geofence] options)\n"
+	"  --config FILE   the daemon's configuration ([geofence] and [rules] options)\n"
 	"  --vehicle V     one vehicle\n"
 	"  --warmup D      feed the positions of D before --from too (state only),\n"
 	"                  e.g. 1h, so that entries before the period are not reported\n"
@@ -87,7 +92,9 @@ is_violation(enum gf_alert_kind k)
 {
 	return k == GF_ALERT_PROHIBITED_ENTRY || k == GF_ALERT_ROUTE_DEVIATION ||
 	       k == GF_ALERT_ZONE_SPEEDING || k == GF_ALERT_OVERSPEED ||
-	       k == GF_ALERT_DWELL_EXCEEDED;
+	       k == GF_ALERT_DWELL_EXCEEDED || k == GF_ALERT_FATIGUE_DRIVING ||
+	       k == GF_ALERT_DAILY_DRIVING_EXCEEDED || k == GF_ALERT_NIGHT_DRIVING ||
+	       k == GF_ALERT_UNAUTHORIZED_STOP;
 }
 
 static void
@@ -395,7 +402,9 @@ ctl_audit_main(int argc, char **argv)
 		"    WHERE a.ts >= $2::timestamptz AND a.ts < $3::timestamptz"
 		"      AND ($4::text IS NULL OR a.vehicle = $4::text)"
 		"      AND a.kind IN ('prohibited_entry', 'route_deviation', 'zone_speeding',"
-		"                     'overspeed', 'dwell_exceeded')"
+		"                     'overspeed', 'dwell_exceeded', 'fatigue_driving',"
+		"                     'daily_driving_exceeded', 'night_driving',"
+		"                     'unauthorized_stop')"
 		"      AND a.id NOT IN (SELECT id FROM m)) "
 		"FROM (SELECT * FROM m UNION ALL SELECT NULL, NULL, NULL, NULL) AS x "
 		"ORDER BY i NULLS LAST",

@@ -3,8 +3,9 @@
  * message to the engine (see decide.h).
  *
  * The ing_fix -> gf_fix rule lives here only: the engine reads vehicle,
- * time, position, speed (when sent) and hazard class (when sent) borrowed
- * from the decoded fix, and the receive time. Nothing is copied but those
+ * time, position, speed (when sent), hazard class (when sent) borrowed
+ * from the decoded fix, the terminal's alarms (when sent), and the
+ * receive time. Nothing is copied but those
  * scalars and pointers, on the stack; nothing is allocated.
  */
 #include <string.h>
@@ -25,6 +26,8 @@ decide_fix(const struct decide_ctx *d, const struct ing_fix *fix,
 		.hazard_class = (fix->present & ING_HAS_HAZARD_CLASS) ?
 		                fix->hazard_class : NULL,
 		.rx_us = rx_us,
+		.has_alarms = (fix->present & ING_HAS_ALARMS) != 0,
+		.alarms = fix->alarms,
 	};
 	int rc = gf_engine_fix(d->engine, &gf, d->on_alert, d->arg, fr);
 

@@ -35,6 +35,22 @@ static const char *const fsync_names[] = { "always", "never", NULL };
 
 static const char *subs_parse(void *conf, const char *value);
 static bool subs_equal(const void *a, const void *b);
+static const char *night_ban_parse(void *conf, const char *value);
+static bool night_ban_equal(const void *a, const void *b);
+static const char *stop_by_class_parse(void *conf, const char *value);
+static bool stop_by_class_equal(const void *a, const void *b);
+static const char *cont_by_class_parse(void *conf, const char *value);
+static bool cont_by_class_equal(const void *a, const void *b);
+static const char *night_by_class_parse(void *conf, const char *value);
+static bool night_by_class_equal(const void *a, const void *b);
+
+/* A [rules] option with its own parser whose value is plain bytes in the
+ * struct, so that SIGHUP applies it by copying (hz_ini_apply_reload). */
+#define RULE_CUSTOM(k, f, d, p, e, h) { .section = "rules", .key = k, .type = HZ_INI_CUSTOM, \
+	.offset = OFF(f), .size = SZ(f), .def = d, .reload = true, .parse = p, .equal = e, \
+	.help = h }
+#define DAY_S 86400
+#define YEAR_S 31622400
 
 static const struct hz_ini_opt gw_opts[] = {
 	NET_MQTT_INI_CONN_ROWS(struct gw_config, mqtt, "hazgate"),
@@ -79,6 +95,32 @@ static const struct hz_ini_opt gw_opts[] = {
 	    "this far outside exits at once (0 = off)"),
 	NUM("geofence", "silent_after_s", HZ_INI_I64, geofence.silent_after_s, 1, 31536000, "300",
 	    false, "tracker_silent after this long without a fix"),
+
+	NUM("rules", "moving_kmh", HZ_INI_DBL, geofence.rules.moving_kmh, 0, 300, "5", true,
+	    "moving: a speed above this; stopped: not moving"),
+	NUM("rules", "stop_radius_m", HZ_INI_DBL, geofence.rules.stop_radius_m, 0, 100000, "100",
+	    true, "two fixes this close are one place (a gap between them can be rest)"),
+	NUM("rules", "max_continuous_s", HZ_INI_I64, geofence.rules.max_continuous_s, 0, YEAR_S,
+	    "14400", true, "fatigue_driving after this much driving without a rest (0 = off)"),
+	NUM("rules", "min_rest_s", HZ_INI_I64, geofence.rules.min_rest_s, 1, YEAR_S, "1200", true,
+	    "a stop this long ends a stint of continuous driving"),
+	NUM("rules", "max_daily_s", HZ_INI_I64, geofence.rules.max_daily_s, 0, DAY_S, "28800", true,
+	    "daily_driving_exceeded above this much driving in a local day (0 = off)"),
+	NUM("rules", "max_stop_s", HZ_INI_I64, geofence.rules.max_stop_s, 0, YEAR_S, "1800", true,
+	    "unauthorized_stop: stopped longer than this outside depot and parking zones (0 = off)"),
+	{ .section = "rules", .key = "night_ban", .type = HZ_INI_CUSTOM,
+	  .offset = OFF(geofence.rules.night_start_s), .size = 2 * sizeof(int32_t), .def = "",
+	  .reload = true, .parse = night_ban_parse, .equal = night_ban_equal,
+	  .help = "HH:MM-HH:MM local: night_driving when moving inside (empty = off)" },
+	RULE_CUSTOM("max_stop_s_by_class", geofence.rules.max_stop_by_class, "",
+		    stop_by_class_parse, stop_by_class_equal,
+		    "CLASS=SECONDS, ...: max_stop_s for these hazard classes (\"1\" covers 1.1-1.6)"),
+	RULE_CUSTOM("max_continuous_s_by_class", geofence.rules.max_continuous_by_class, "",
+		    cont_by_class_parse, cont_by_class_equal,
+		    "CLASS=SECONDS, ...: max_continuous_s for these hazard classes"),
+	RULE_CUSTOM("night_ban_by_class", geofence.rules.night_ban_by_class, "",
+		    night_by_class_parse, night_by_class_equal,
+		    "CLASS=HH:MM-HH:MM, ...: night_ban for these hazard classes"),
 
 	STR("http", "listen", http.listen, "127.0.0.1:9750", false,
 	    "ADDRESS:PORT of /metrics and /healthz (empty: off)"),
@@ -181,6 +223,53 @@ subs_equal(const void *a, const void *b)
 			return false;
 	return true;
 }
+
+/* [rules] night_ban: "" (off) or "HH:MM-HH:MM", start and end apart. Its
+ * bytes in the struct are night_start_s and night_end_s, adjacent. */
+_Static_assert(offsetof(struct gf_rules, night_end_s) ==
+	       offsetof(struct gf_rules, night_start_s) + sizeof(int32_t),
+	       "night_ban is two adjacent int32_t");
+static const char *
+night_ban_parse(void *conf, const char *value)
+{
+	struct gf_rules *r = &((struct gw_config *)conf)->geofence.rules;
+	int32_t s, e;
+
+	if (value[0] == '\0') {
+		r->night_start_s = r->night_end_s = -1;
+		return NULL;
+	}
+	if (gf_window_parse(value, &s, &e) != GF_OK || s == e)
+		return "want HH:MM-HH:MM (start and end apart), or nothing for off";
+	r->night_start_s = s;
+	r->night_end_s = e;
+	return NULL;
+}
+
+static bool
+night_ban_equal(const void *a, const void *b)
+{
+	const struct gf_rules *x = &((const struct gw_config *)a)->geofence.rules;
+	const struct gf_rules *y = &((const struct gw_config *)b)->geofence.rules;
+
+	return x->night_start_s == y->night_start_s && x->night_end_s == y->night_end_s;
+}
+
+#define BY_CLASS(name, field, window)                                              \
+	static const char *name##_parse(void *conf, const char *value)            \
+	{                                                                          \
+		return gf_by_class_parse(value, window,                            \
+		                         &((struct gw_config *)conf)->geofence.rules.field); \
+	}                                                                          \
+	static bool name##_equal(const void *a, const void *b)                    \
+	{                                                                          \
+		return !memcmp(&((const struct gw_config *)a)->geofence.rules.field, \
+		               &((const struct gw_config *)b)->geofence.rules.field, \
+		               sizeof(struct gf_by_class));                        \
+	}
+BY_CLASS(stop_by_class, max_stop_by_class, false)
+BY_CLASS(cont_by_class, max_continuous_by_class, false)
+BY_CLASS(night_by_class, night_ban_by_class, true)
 
 /* Cross-option checks after the whole file is read. */
 static const char *

@@ -383,6 +383,8 @@ gw_reload(struct gw *gw)
 			n = gw_config_apply_reload(&gw->cfg, &next, names, sizeof(names));
 			hz_log_set_level(gw->cfg.log.level);
 			net_pg_set_reconnect_max(gw->pg, gw->cfg.postgres.reconnect_max_ms);
+			if (gw->engine)  /* [rules]: checked by the table's bounds */
+				(void)gf_engine_set_rules(gw->engine, &gw->cfg.geofence.rules);
 			hz_log(HZ_LOG_INFO, "config_reloaded", "needs_restart=%d%s%s", n,
 			       n ? " options=" : "", n ? names : "");
 		}

@@ -7,10 +7,11 @@
 
 #include <stdint.h>
 
+#include "geofence/geofence.h"
 #include "ingest/ingest.h"
 
 #define GW_HIST_N 12
-#define GW_ALERT_KINDS 9
+#define GW_ALERT_KINDS GF_ALERT_KIND_COUNT   /* geofence/geofence.h */
 
 struct gw_hist {
 	const double *bounds;     /* GW_HIST_N upper bounds */

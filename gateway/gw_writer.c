@@ -118,17 +118,20 @@ static const char sql_copy_alert[] =
  * here once: written into the alert outbox with the alert (gw_outbox.c:
  * published until the broker's PUBACK), sent by pg_notify (delivered at
  * COMMIT) and returned, in batch order, for MQTT. Only new alerts come
- * back. A NOTIFY payload must be shorter than 8000 bytes: a longer alert
- * is announced as {"id":N} (listeners read the row). */
+ * back. An alert is known by the table's unique key
+ * (schema/009_rules.sql: vehicle, ts, kind, zone and, for terminal alarms,
+ * the alarm's name). A NOTIFY payload must be shorter than 8000 bytes: a
+ * longer alert is announced as {"id":N} (listeners read the row). */
 static const char sql_insert_alert[] =
 	"WITH ins AS (INSERT INTO alerts (kind, severity, vehicle, zone_id, zone_name, ts, lat,"
 	"  lon, speed_kmh, detail)"
 	"  SELECT kind, severity, vehicle, zone_id, zone_name, ts, lat, lon, speed_kmh, detail"
 	"  FROM hg_alert ORDER BY ord ON CONFLICT DO NOTHING"
-	"  RETURNING id, kind, vehicle, zone_id, ts),"
+	"  RETURNING id, kind, vehicle, zone_id, ts, detail->>'alarm' AS alarm),"
 	" n AS (SELECT ins.id, a.vehicle, a.ord, '{\"id\":' || ins.id || a.tail AS payload"
 	"  FROM ins JOIN hg_alert a ON a.kind = ins.kind AND a.vehicle = ins.vehicle"
-	"   AND a.ts = ins.ts AND a.zone_id IS NOT DISTINCT FROM ins.zone_id),"
+	"   AND a.ts = ins.ts AND a.zone_id IS NOT DISTINCT FROM ins.zone_id"
+	"   AND a.detail->>'alarm' IS NOT DISTINCT FROM ins.alarm),"
 	" ob AS (INSERT INTO alert_outbox (alert_id, vehicle, payload)"
 	"  SELECT id, vehicle, payload FROM n)"
 	" SELECT vehicle, payload, pg_notify('hazgate_alerts', CASE WHEN octet_length(payload) < 8000"

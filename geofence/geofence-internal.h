@@ -64,6 +64,8 @@ struct gf_zone {
 	char **classes;
 	double speed_limit_kmh; /* < 0: none */
 	int64_t max_dwell_s;    /* < 0: none */
+	int32_t night_start_s;  /* night_ban property; < 0: none */
+	int32_t night_end_s;
 	uint32_t nvehicles;
 	char **vehicles;        /* sorted, for bsearch */
 	char *feature_json;
@@ -74,6 +76,7 @@ struct gf_zoneset {
 	struct gf_zone *z; /* ascending id */
 	size_t ncorr;
 	uint32_t *corr;   /* indices of corridor zones with vehicles */
+	bool night_bans;  /* some zone has a night_ban */
 	/* grid index over zone bounding boxes */
 	struct gf_bbox bb;
 	uint32_t gx, gy;
@@ -108,5 +111,18 @@ bool gf_zone_active(const struct gf_zone *z, int64_t ts_us, const gf_tz *tz,
 		    int32_t *sod);
 bool gf_zone_class_ok(const struct gf_zone *z, const char *cls);
 bool gf_zone_has_vehicle(const struct gf_zone *z, const char *vehicle);
+/* rules (gf_rules.c) */
+void gf_rules_default(struct gf_rules *r);
+bool gf_rules_ok(const struct gf_rules *r);
+
+/* Local second of the day in tz at ts_us. */
+int32_t gf_local_sod(int64_t ts_us, const gf_tz *tz, int32_t *day);
+/* Is second-of-day x inside [s, e) (wrapping midnight when s > e; all
+ * day when s == e)? */
+static inline bool
+gf_window_holds(int32_t s, int32_t e, int32_t x)
+{
+	return s < e ? (x >= s && x < e) : s > e ? (x >= s || x < e) : true;
+}
 
 #endif /* HG_GEOFENCE_INTERNAL_H */

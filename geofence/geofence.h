@@ -40,9 +40,40 @@ enum gf_err {
 /* Static English text for a gf_err value (never NULL). */
 const char *gf_strerror(int err);
 
-/* ---- options ([geofence] in the config) ---------------------------- */
+/* ---- options ([geofence] and [rules] in the config) ---------------- */
 
 #define GF_TZ_NAME_MAX 64
+#define GF_CLASS_MAX 7          /* bytes of a hazard class ("2.1", "1.1D") */
+#define GF_BY_CLASS_MAX 16      /* per-class values of one rule parameter */
+
+/* A rule parameter's values for some hazard classes: "1=600, 2.1=900"
+ * (seconds) or "1=19:00-06:00" (a daily window: a = start, b = end, in
+ * seconds of the local day). A fix's class takes the entry naming it
+ * exactly, else the one naming its main class (the part before the first
+ * '.': "1" for "1.1D"), else the general value. */
+struct gf_by_class {
+	uint32_t n;
+	struct gf_class_value {
+		char cls[GF_CLASS_MAX + 1];
+		int64_t a, b;
+	} e[GF_BY_CLASS_MAX];
+};
+
+/* The rules beyond geometry (DESIGN.md "Rules beyond geometry"). Times
+ * come from the fixes; "moving" is a fix with a speed above moving_kmh. */
+struct gf_rules {
+	double moving_kmh;          /* default 5 */
+	double stop_radius_m;       /* two fixes this close are one place; 100 */
+	int64_t max_continuous_s;   /* fatigue_driving; 14400; 0 = off */
+	int64_t min_rest_s;         /* a rest this long ends a stint; 1200 */
+	int64_t max_daily_s;        /* daily_driving_exceeded; 28800; 0 = off */
+	int64_t max_stop_s;         /* unauthorized_stop; 1800; 0 = off */
+	int32_t night_start_s;      /* global night ban, seconds of the local */
+	int32_t night_end_s;        /* day; start < 0 = off (the default) */
+	struct gf_by_class max_stop_by_class;        /* seconds; 0 = off */
+	struct gf_by_class max_continuous_by_class;  /* seconds; 0 = off */
+	struct gf_by_class night_ban_by_class;       /* windows */
+};
 
 struct gf_options {
 	char timezone[GF_TZ_NAME_MAX]; /* IANA name, default "Asia/Shanghai" */
@@ -50,14 +81,37 @@ struct gf_options {
 	unsigned exit_fixes;           /* fixes outside before an exit, default 1 (>= 1) */
 	double exit_margin_m;          /* beyond this distance outside: exit at once; 0 = off */
 	int64_t silent_after_s;        /* tracker_silent after this gap, default 300 */
+	struct gf_rules rules;         /* [rules] */
 };
 
 /* Fill *opt with the documented defaults. */
 void gf_options_default(struct gf_options *opt);
 
 /* Check ranges (exit_fixes 1..65535, margins/limits finite and >= 0,
- * silent_after_s >= 1). Returns GF_OK or GF_EINVAL. */
+ * silent_after_s >= 1; rules: durations 0..1 year, min_rest_s >= 1,
+ * windows inside the day with start != end, classes NUL-terminated).
+ * Returns GF_OK or GF_EINVAL. */
 int gf_options_check(const struct gf_options *opt);
+
+/* Parse a daily window "HH:MM-HH:MM" (00:00..24:00; 24:00 only as an end)
+ * into seconds of the day. Start == end is returned as is (the caller
+ * decides: all day for `active.daily`, refused for a night ban).
+ * Returns GF_OK or GF_EINVAL. */
+int gf_window_parse(const char *s, int32_t *start_s, int32_t *end_s);
+
+/* Parse a per-class list "CLASS=VALUE, CLASS=VALUE" into *out (replacing
+ * it): VALUE is whole seconds 0..31536000 (window false) or a window
+ * "HH:MM-HH:MM" with start != end (window true). "" is the empty list.
+ * A class is 1..GF_CLASS_MAX printable ASCII bytes without ',', '=' or
+ * space, named once. Returns NULL, or a static text saying what is wrong
+ * (*out is then unspecified). */
+const char *gf_by_class_parse(const char *value, bool window,
+			      struct gf_by_class *out);
+
+/* The entry of *bc for hazard class cls (exact, else the main class), or
+ * NULL. cls NULL or "" matches nothing. */
+const struct gf_class_value *gf_by_class_find(const struct gf_by_class *bc,
+					      const char *cls);
 
 /* ---- time ---------------------------------------------------------- */
 
@@ -108,6 +162,7 @@ enum gf_kind {
 	GF_KIND_RESTRICTED,
 	GF_KIND_CORRIDOR,
 	GF_KIND_DEPOT,
+	GF_KIND_PARKING,     /* where a stop is authorised (as a depot) */
 };
 
 /* "event_venue", "prohibited", ... */
@@ -183,12 +238,21 @@ enum gf_alert_kind {
 	GF_ALERT_ROUTE_DEVIATION,
 	GF_ALERT_TRACKER_SILENT,
 	GF_ALERT_TRACKER_RESUMED,
+	GF_ALERT_FATIGUE_DRIVING,
+	GF_ALERT_DAILY_DRIVING_EXCEEDED,
+	GF_ALERT_NIGHT_DRIVING,
+	GF_ALERT_UNAUTHORIZED_STOP,
+	GF_ALERT_TERMINAL_ALARM,          /* severity per alarm (see below) */
+	GF_ALERT_TERMINAL_ALARM_CLEARED,
+	GF_ALERT_KIND_COUNT     /* number of kinds, for counter arrays */
 };
 
 enum gf_severity { GF_SEV_INFO, GF_SEV_WARNING, GF_SEV_CRITICAL };
 
 const char *gf_alert_kind_name(enum gf_alert_kind kind); /* "zone_enter" ... */
 const char *gf_severity_name(enum gf_severity sev);      /* "info" ... */
+/* The kind's severity; terminal_alarm is warning here and critical for the
+ * alarms of HZ_ALARM_CRITICAL (sos, collision, rollover) in the alert. */
 enum gf_severity gf_alert_kind_severity(enum gf_alert_kind kind);
 
 #define GF_VEHICLE_MAX 32
@@ -211,6 +275,16 @@ struct gf_alert {
 	int64_t max_dwell_s;     /* dwell_exceeded */
 	int64_t gap_s;           /* tracker_silent (limit), tracker_resumed (gap) */
 	int64_t last_fix_us;     /* tracker_silent, tracker_resumed */
+	int64_t limit_s;         /* fatigue (max_continuous_s), daily (max_daily_s),
+				    unauthorized_stop (max_stop_s) */
+	int64_t duration_s;      /* driving_s, stopped_s */
+	int64_t since_us;        /* unauthorized_stop: when the stop began */
+	int32_t day;             /* daily_driving_exceeded: local day (days
+				    since 1970-01-01) */
+	int32_t window_start_s;  /* night_driving: the ban window */
+	int32_t window_end_s;
+	int32_t local_s;         /* night_driving: local second of the day */
+	unsigned alarm;          /* terminal_alarm(_cleared): the alarm's bit */
 };
 
 /* Render the alert as the DESIGN.md JSON, keys in fixed order, ts in UTC
@@ -237,6 +311,10 @@ struct gf_fix {
 	int64_t rx_us;            /* daemon: wall-clock time the fix was received,
 				     which gf_engine_tick measures silence from;
 				     0 = ts_us (replay) */
+	bool has_alarms;          /* the fix says which terminal alarms are
+				     raised (false: it says nothing; the
+				     engine keeps what it knew) */
+	uint32_t alarms;          /* bit b = JT/T 808 alarm bit b (hz_alarm.h) */
 };
 
 enum gf_disposition {
@@ -261,6 +339,11 @@ struct gf_fix_result {
 int gf_engine_new(const struct gf_options *opt, const gf_zoneset *zs,
 		  const gf_tz *tz, gf_engine **out);
 
+/* Replace the rule parameters (SIGHUP): copied; applies from the next fix
+ * on; every vehicle's clocks and episodes carry over. Returns GF_OK, or
+ * GF_EINVAL (out of range: nothing changed). */
+int gf_engine_set_rules(gf_engine *e, const struct gf_rules *rules);
+
 void gf_engine_free(gf_engine *e);
 
 /* Swap the zone set (a pointer swap; the old set may be freed after this
@@ -271,7 +354,10 @@ void gf_engine_set_zones(gf_engine *e, const gf_zoneset *zs);
 /* Feed one fix. Alerts go to cb (may be NULL) in DESIGN order: a
  * gap-detected tracker_silent first, then exits, entries, then the rest
  * (tracker_resumed, route_deviation, overspeed, then per zone in
- * ascending id zone_speeding and dwell_exceeded). res (may be NULL) tells
+ * ascending id zone_speeding and dwell_exceeded), then the rules beyond
+ * geometry: terminal_alarm by ascending bit, terminal_alarm_cleared by
+ * ascending bit, night_driving, unauthorized_stop, fatigue_driving,
+ * daily_driving_exceeded. res (may be NULL) tells
  * whether the fix was applied, late or a duplicate and which zones cover
  * it. Returns GF_OK, GF_EINVAL (bad vehicle or coordinates: nothing
  * changed), GF_ENOMEM (new vehicle could not be stored, or alerts for
@@ -308,15 +394,16 @@ size_t gf_engine_memory(const gf_engine *e);
 
 /* ---- per-vehicle state blob ----------------------------------------- */
 
-/* Serialise one vehicle's state (magic "HGVS", version, CRC-32) into buf.
+/* Serialise one vehicle's state (magic "HGVS", version 2, CRC-32) into buf.
  * Sets *len to the bytes needed; returns GF_OK, GF_EINVAL (unknown
  * vehicle), GF_ERANGE (buf too small; *len says how big). */
 int gf_engine_state_save(const gf_engine *e, const char *vehicle,
 			 uint8_t *buf, size_t size, size_t *len);
 
 /* Restore one vehicle's state from a blob, replacing what the engine
- * knows about it. A blob from another version, truncated or corrupt is
- * refused with GF_EBLOB and nothing changes. Returns GF_OK, GF_EINVAL,
+ * knows about it. Version 1 blobs (before the rules beyond geometry) load
+ * with the rules' clocks at zero. A blob from another version, truncated
+ * or corrupt is refused with GF_EBLOB and nothing changes. Returns GF_OK, GF_EINVAL,
  * GF_EBLOB, GF_ENOMEM. */
 int gf_engine_state_load(gf_engine *e, const char *vehicle,
 			 const uint8_t *blob, size_t len);

@@ -11,6 +11,9 @@
  */
 #include "geofence/geofence-internal.h"
 
+#include "common/hz_alarm.h"
+#include "common/hz_time.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -19,14 +22,21 @@
 static const char *const alert_names[] = {
 	"zone_enter", "zone_exit", "prohibited_entry", "zone_speeding",
 	"overspeed", "dwell_exceeded", "route_deviation", "tracker_silent",
-	"tracker_resumed",
+	"tracker_resumed", "fatigue_driving", "daily_driving_exceeded",
+	"night_driving", "unauthorized_stop", "terminal_alarm",
+	"terminal_alarm_cleared",
 };
 
 static const enum gf_severity alert_sev[] = {
 	GF_SEV_INFO, GF_SEV_INFO, GF_SEV_CRITICAL, GF_SEV_WARNING,
 	GF_SEV_WARNING, GF_SEV_WARNING, GF_SEV_CRITICAL, GF_SEV_WARNING,
+	GF_SEV_INFO, GF_SEV_WARNING, GF_SEV_WARNING,
+	GF_SEV_CRITICAL, GF_SEV_WARNING, GF_SEV_WARNING,
 	GF_SEV_INFO,
 };
+_Static_assert(sizeof alert_names / sizeof alert_names[0] == GF_ALERT_KIND_COUNT &&
+		       sizeof alert_sev / sizeof alert_sev[0] == GF_ALERT_KIND_COUNT,
+	       "a name and a severity per kind");
 
 const char *
 gf_alert_kind_name(enum gf_alert_kind kind)
@@ -154,6 +164,25 @@ put_ts(struct out *o, int64_t us)
 	put(o, "\"", 1);
 }
 
+static void
+put_hhmmss(struct out *o, int32_t s)
+{
+	char b[16];
+	int n = snprintf(b, sizeof b, "\"%02d:%02d:%02d\"", (int)(s / 3600) % 100,
+			 (int)(s / 60 % 60), (int)(s % 60));
+	put(o, b, (size_t)n);
+}
+
+static void
+put_hhmm_window(struct out *o, int32_t s, int32_t e)
+{
+	char b[24];
+	int n = snprintf(b, sizeof b, "\"%02d:%02d-%02d:%02d\"",
+			 (int)(s / 3600) % 100, (int)(s / 60 % 60),
+			 (int)(e / 3600) % 100, (int)(e / 60 % 60));
+	put(o, b, (size_t)n);
+}
+
 size_t
 gf_alert_format(const struct gf_alert *a, int64_t id, char *buf, size_t size)
 {
@@ -227,6 +256,49 @@ gf_alert_format(const struct gf_alert *a, int64_t id, char *buf, size_t size)
 		put_int(&o, a->gap_s);
 		puts_(&o, ",\"last_fix\":");
 		put_ts(&o, a->last_fix_us);
+		break;
+	case GF_ALERT_FATIGUE_DRIVING:
+		puts_(&o, "\"max_continuous_s\":");
+		put_int(&o, a->limit_s);
+		puts_(&o, ",\"driving_s\":");
+		put_int(&o, a->duration_s);
+		break;
+	case GF_ALERT_DAILY_DRIVING_EXCEEDED: {
+		int64_t y;
+		unsigned m, d;
+		char b[32];
+		hz_civil_from_days(a->day, &y, &m, &d);
+		snprintf(b, sizeof b, "%04lld-%02u-%02u", (long long)y, m, d);
+		puts_(&o, "\"max_daily_s\":");
+		put_int(&o, a->limit_s);
+		puts_(&o, ",\"driving_s\":");
+		put_int(&o, a->duration_s);
+		puts_(&o, ",\"day\":");
+		put_str(&o, b);
+		break;
+	}
+	case GF_ALERT_NIGHT_DRIVING:
+		puts_(&o, "\"window\":");
+		put_hhmm_window(&o, a->window_start_s, a->window_end_s);
+		puts_(&o, ",\"local_time\":");
+		put_hhmmss(&o, a->local_s);
+		break;
+	case GF_ALERT_UNAUTHORIZED_STOP:
+		puts_(&o, "\"max_stop_s\":");
+		put_int(&o, a->limit_s);
+		puts_(&o, ",\"stopped_s\":");
+		put_int(&o, a->duration_s);
+		puts_(&o, ",\"since\":");
+		put_ts(&o, a->since_us);
+		break;
+	case GF_ALERT_TERMINAL_ALARM:
+	case GF_ALERT_TERMINAL_ALARM_CLEARED: {
+		const char *n = hz_alarm_name(a->alarm);
+		puts_(&o, "\"alarm\":");
+		put_str(&o, n ? n : "unknown");
+		break;
+	}
+	case GF_ALERT_KIND_COUNT:
 		break;
 	}
 	puts_(&o, "}}");

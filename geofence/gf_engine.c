@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hz_alarm.h"
 #include "common/hz_crc32.h"
 
 enum { ENT_SPEEDING = 1, ENT_DWELLED = 2, ENT_KNOWN = 3, ENT_FRESH = 0x80 };
@@ -42,14 +43,27 @@ struct gf_ventry {
 	uint32_t hint;    /* zone index last seen (checked before use) */
 };
 
+/* Rules beyond geometry: R_MOVING the latest fix was moving; R_STOPPED a
+ * stop is going on (since stop_us); R_*_SAID the episode's alert was
+ * given (fatigue: this stint; daily: this day; night: this episode of
+ * moving in a window; stop: this stop). */
+enum { R_MOVING = 1, R_STOPPED = 2, R_FATIGUE_SAID = 4, R_DAILY_SAID = 8,
+       R_NIGHT_SAID = 16, R_STOP_SAID = 32, R_KNOWN = 63 };
+
 struct gf_vehicle {
 	char key[GF_VEHICLE_MAX + 1];
 	uint8_t flags;
+	uint8_t rflags;
 	uint16_t nent, cap;
 	uint32_t hash;
+	uint32_t alarms;     /* terminal alarms raised at the latest fix saying */
+	int32_t day;         /* local day of day_drive_us */
 	int64_t last_us;
 	int64_t rx_us;  /* wall-clock receive time of the latest fix; 0 unknown */
 	double lat, lon;
+	int64_t drive_us;     /* driving in this stint (since the last full rest) */
+	int64_t stop_us;      /* R_STOPPED: when the stop began */
+	int64_t day_drive_us; /* driving within local day `day` */
 	struct gf_ventry *ent;
 };
 
@@ -71,6 +85,20 @@ struct gf_engine {
 	struct gf_alert *al;
 	size_t nal, capal;
 	bool lost;
+	bool timed;    /* a rule other than the terminal alarms is on */
+	/* the local day last seen, when the offset is the same all day:
+	 * [day_lo_us, day_hi_us) is local day `day_no` */
+	int64_t day_lo_us, day_hi_us;
+	int32_t day_no;
+	/* the rule values of the class last seen (class_rules) */
+	struct {
+		bool valid;
+		char cls[GF_CLASS_MAX + 1];
+		int32_t night_start_s, night_end_s;
+		int64_t max_stop_s, max_continuous_s;
+		int64_t max_stop_us, max_continuous_us;  /* INT64_MAX: off */
+	} cr;
+	int64_t max_daily_us, min_rest_us;  /* max_daily_us INT64_MAX: off */
 };
 
 void
@@ -82,6 +110,7 @@ gf_options_default(struct gf_options *opt)
 	opt->exit_fixes = 1;
 	opt->exit_margin_m = 0;
 	opt->silent_after_s = 300;
+	gf_rules_default(&opt->rules);
 }
 
 int
@@ -91,8 +120,35 @@ gf_options_check(const struct gf_options *opt)
 	    !(opt->overspeed_kmh >= 0) || !isfinite(opt->overspeed_kmh) ||
 	    opt->exit_fixes < 1 || opt->exit_fixes > 65535 ||
 	    !(opt->exit_margin_m >= 0) || !isfinite(opt->exit_margin_m) ||
-	    opt->silent_after_s < 1 || opt->silent_after_s > 100LL * 365 * 86400)
+	    opt->silent_after_s < 1 || opt->silent_after_s > 100LL * 365 * 86400 ||
+	    !gf_rules_ok(&opt->rules))
 		return GF_EINVAL;
+	return GF_OK;
+}
+
+/* Is any rule but the terminal alarms on (e->timed)? When none is, a fix
+ * skips their clocks: turned on later, they start from that fix's
+ * interval. */
+static void
+set_timed(gf_engine *e)
+{
+	const struct gf_rules *r = &e->opt.rules;
+	e->cr.valid = false;
+	e->max_daily_us = r->max_daily_s > 0 ? r->max_daily_s * 1000000 : INT64_MAX;
+	e->min_rest_us = r->min_rest_s * 1000000;
+	e->timed = r->max_continuous_s || r->max_daily_s || r->max_stop_s ||
+		   r->night_start_s >= 0 || r->max_stop_by_class.n ||
+		   r->max_continuous_by_class.n || r->night_ban_by_class.n ||
+		   (e->zs && e->zs->night_bans);
+}
+
+int
+gf_engine_set_rules(gf_engine *e, const struct gf_rules *rules)
+{
+	if (e == NULL || rules == NULL || !gf_rules_ok(rules))
+		return GF_EINVAL;
+	e->opt.rules = *rules;
+	set_timed(e);
 	return GF_OK;
 }
 
@@ -122,6 +178,7 @@ gf_engine_new(const struct gf_options *opt, const gf_zoneset *zs,
 	e->opt = *opt;
 	e->zs = zs;
 	e->tz = tz;
+	set_timed(e);
 	e->tabsz = 1024;
 	e->tab = calloc(e->tabsz, sizeof *e->tab);
 	if (e->tab == NULL) {
@@ -152,6 +209,7 @@ void
 gf_engine_set_zones(gf_engine *e, const gf_zoneset *zs)
 {
 	e->zs = zs;
+	set_timed(e);
 }
 
 size_t
@@ -372,6 +430,239 @@ same_entries(const struct gf_ventry *a, const struct gf_ventry *b, size_t n)
 	return true;
 }
 
+static bool
+in_stop_zone(gf_engine *e, size_t nn)
+{
+	for (size_t i = 0; i < nn; i++) {
+		const struct gf_zone *z = entry_zone(e->zs, &e->ne[i]);
+		if (z && (z->kind == GF_KIND_DEPOT || z->kind == GF_KIND_PARKING))
+			return true;
+	}
+	return false;
+}
+
+/* Are two fixes within radius_m of each other (great circle)? The same
+ * point, and points further apart in latitude alone, are decided without
+ * trigonometry (a stopped vehicle reports the same place again and
+ * again). */
+static bool
+same_place(double lat1, double lon1, double lat2, double lon2, double radius_m)
+{
+	if (lat1 == lat2 && lon1 == lon2)
+		return true;
+	if (fabs(lat1 - lat2) * GF_DEG * GF_EARTH_R > radius_m)
+		return false;
+	return gf_haversine_m(lat1, lon1, lat2, lon2) <= radius_m;
+}
+
+/* Local second of the day and day number at ts_us, through the engine's
+ * one-day cache: fixes come in close in time, and a day whose offset is
+ * the same at its start and its end is cached (a DST day is not: each of
+ * its fixes asks the time zone). */
+static int32_t
+local_time(gf_engine *e, int64_t ts_us, int32_t *day)
+{
+	if (ts_us >= e->day_lo_us && ts_us < e->day_hi_us) {
+		*day = e->day_no;
+		return (int32_t)((ts_us - e->day_lo_us) / 1000000);
+	}
+	int32_t sod = gf_local_sod(ts_us, e->tz, day);
+	int64_t t = ts_us >= 0 ? ts_us / 1000000 : -((-ts_us + 999999) / 1000000);
+	int64_t lo = t - sod, hi = lo + 86400;
+	int32_t off = gf_tz_offset(e->tz, t, NULL);
+	if (gf_tz_offset(e->tz, lo, NULL) == off &&
+	    gf_tz_offset(e->tz, hi - 1, NULL) == off) {
+		e->day_lo_us = lo * 1000000;
+		e->day_hi_us = hi * 1000000;
+		e->day_no = *day;
+	}
+	return sod;
+}
+
+/* The night ban, max_stop_s and max_continuous_s for hazard class cls
+ * (NULL or "": the general ones), resolved once per class change: fixes
+ * of one class in a row (or no class lists at all) cost a compare. */
+static void
+class_rules(gf_engine *e, const char *cls)
+{
+	const struct gf_rules *r = &e->opt.rules;
+	size_t n = 0;
+	if (cls == NULL)
+		cls = "";
+	if (e->cr.valid) {
+		while (n <= GF_CLASS_MAX && cls[n] && cls[n] == e->cr.cls[n])
+			n++;
+		if (n <= GF_CLASS_MAX && cls[n] == '\0' && e->cr.cls[n] == '\0')
+			return;
+	}
+	while (n <= GF_CLASS_MAX && cls[n])
+		n++;
+	const struct gf_class_value *st = gf_by_class_find(&r->max_stop_by_class, cls),
+		*ct = gf_by_class_find(&r->max_continuous_by_class, cls),
+		*nb = gf_by_class_find(&r->night_ban_by_class, cls);
+	e->cr.max_stop_s = st ? st->a : r->max_stop_s;
+	e->cr.max_continuous_s = ct ? ct->a : r->max_continuous_s;
+	e->cr.night_start_s = nb ? (int32_t)nb->a : r->night_start_s;
+	e->cr.night_end_s = nb ? (int32_t)nb->b : r->night_end_s;
+	e->cr.max_stop_us = e->cr.max_stop_s > 0 ? e->cr.max_stop_s * 1000000 : INT64_MAX;
+	e->cr.max_continuous_us = e->cr.max_continuous_s > 0
+					  ? e->cr.max_continuous_s * 1000000 : INT64_MAX;
+	e->cr.valid = n <= GF_CLASS_MAX;
+	if (e->cr.valid)
+		memcpy(e->cr.cls, cls, n + 1);
+}
+
+/* The rules beyond geometry (DESIGN.md "Rules beyond geometry") for an
+ * applied fix, before the vehicle's latest fix is replaced by it: v->lat,
+ * v->lon, v->last_us and R_MOVING are still the previous fix's. nc zones
+ * in force cover the fix (e->hits); nn entries are the stays (e->ne).
+ *
+ * Between two fixes the vehicle rested when they are within stop_radius_m
+ * of each other and not both moving; otherwise it drove for the whole
+ * interval. So a gap in fixes is rest only at one place, and a tracker
+ * that goes quiet on the road keeps its clock running. A stop is a run of
+ * rest intervals, from the fix that began it; a stop of min_rest_s or
+ * more ends the stint (the continuous driving clock goes back to 0);
+ * shorter stops neither count as driving nor reset it. */
+static void
+rules_step(gf_engine *e, struct gf_vehicle *v, const struct gf_fix *fix,
+	   size_t nc, size_t nn, bool first)
+{
+	const struct gf_rules *r = &e->opt.rules;
+	const char *cls = fix->hazard_class;
+	bool moving = fix->has_speed && fix->speed_kmh > r->moving_kmh;
+	int32_t day, sod;
+	struct gf_alert *a;
+
+	if (fix->has_alarms) {
+		uint32_t up = fix->alarms & ~v->alarms, down = v->alarms & ~fix->alarms;
+		for (unsigned b = 0; up && b < HZ_ALARM_BITS; b++) {
+			if (!(up >> b & 1))
+				continue;
+			if ((a = push(e, v, GF_ALERT_TERMINAL_ALARM, fix)) != NULL) {
+				a->alarm = b;
+				if (HZ_ALARM_CRITICAL >> b & 1)
+					a->severity = GF_SEV_CRITICAL;
+			}
+		}
+		for (unsigned b = 0; down && b < HZ_ALARM_BITS; b++) {
+			if ((down >> b & 1) &&
+			    (a = push(e, v, GF_ALERT_TERMINAL_ALARM_CLEARED, fix)) != NULL)
+				a->alarm = b;
+		}
+		v->alarms = fix->alarms;
+	}
+	if (!e->timed) {
+		v->rflags = moving ? R_MOVING : 0;
+		return;
+	}
+	sod = local_time(e, fix->ts_us, &day);
+	class_rules(e, cls);
+
+	/* night_driving: a zone's ban (lowest id) first, else the class's
+	 * or the general one */
+	const struct gf_zone *wz = NULL;
+	int32_t ws = -1, we = -1;
+	if (moving) {
+		for (size_t i = 0; e->zs && e->zs->night_bans && i < nc; i++) {
+			const struct gf_zone *z = &e->zs->z[e->hits[i]];
+			if (z->night_start_s >= 0 &&
+			    gf_window_holds(z->night_start_s, z->night_end_s, sod)) {
+				wz = z;
+				ws = z->night_start_s;
+				we = z->night_end_s;
+				break;
+			}
+		}
+		if (wz == NULL) {
+			ws = e->cr.night_start_s;
+			we = e->cr.night_end_s;
+			if (ws >= 0 && !gf_window_holds(ws, we, sod))
+				ws = -1;
+		}
+	}
+	if (ws >= 0) {
+		if (!(v->rflags & R_NIGHT_SAID) &&
+		    (a = push(e, v, GF_ALERT_NIGHT_DRIVING, fix)) != NULL) {
+			if (wz)
+				set_zone(a, wz);
+			a->window_start_s = ws;
+			a->window_end_s = we;
+			a->local_s = sod;
+		}
+		v->rflags |= R_NIGHT_SAID;
+	} else {
+		v->rflags &= (uint8_t)~R_NIGHT_SAID;
+	}
+
+	/* the interval since the previous fix: rest or driving */
+	if (first) {
+		v->day = day;
+		v->day_drive_us = 0;
+	} else {
+		int64_t dt = fix->ts_us - v->last_us;
+		bool rest = !((v->rflags & R_MOVING) && moving) &&
+			    same_place(v->lat, v->lon, fix->lat, fix->lon,
+				       r->stop_radius_m);
+		if (rest) {
+			if (!(v->rflags & R_STOPPED)) {
+				v->stop_us = v->last_us;
+				v->rflags |= R_STOPPED;
+				v->rflags &= (uint8_t)~R_STOP_SAID;
+			}
+			if (fix->ts_us - v->stop_us >= e->min_rest_us) {
+				v->drive_us = 0;
+				v->rflags &= (uint8_t)~R_FATIGUE_SAID;
+			}
+		} else {
+			v->rflags &= (uint8_t)~(R_STOPPED | R_STOP_SAID);
+			v->drive_us += dt;
+		}
+		if (day != v->day) {
+			/* driving since local midnight belongs to the new day */
+			int64_t frac = fix->ts_us % 1000000;
+			int64_t since = (int64_t)sod * 1000000 + (frac < 0 ? frac + 1000000 : frac);
+			v->day = day;
+			v->day_drive_us = rest ? 0 : dt < since ? dt : since;
+			v->rflags &= (uint8_t)~R_DAILY_SAID;
+		} else if (!rest) {
+			v->day_drive_us += dt;
+		}
+	}
+
+	if ((v->rflags & (R_STOPPED | R_STOP_SAID)) == R_STOPPED) {
+		int64_t len = fix->ts_us - v->stop_us;
+		if (len > e->cr.max_stop_us && !in_stop_zone(e, nn)) {
+			if ((a = push(e, v, GF_ALERT_UNAUTHORIZED_STOP, fix)) != NULL) {
+				/* where: the zone it stands in (lowest id), if any */
+				const struct gf_zone *z = nn ? entry_zone(e->zs, &e->ne[0]) : NULL;
+				if (z)
+					set_zone(a, z);
+				a->limit_s = e->cr.max_stop_s;
+				a->duration_s = len / 1000000;
+				a->since_us = v->stop_us;
+			}
+			v->rflags |= R_STOP_SAID;
+		}
+	}
+	if (v->drive_us > e->cr.max_continuous_us && !(v->rflags & R_FATIGUE_SAID)) {
+		if ((a = push(e, v, GF_ALERT_FATIGUE_DRIVING, fix)) != NULL) {
+			a->limit_s = e->cr.max_continuous_s;
+			a->duration_s = v->drive_us / 1000000;
+		}
+		v->rflags |= R_FATIGUE_SAID;
+	}
+	if (v->day_drive_us > e->max_daily_us && !(v->rflags & R_DAILY_SAID)) {
+		if ((a = push(e, v, GF_ALERT_DAILY_DRIVING_EXCEEDED, fix)) != NULL) {
+			a->limit_s = r->max_daily_s;
+			a->duration_s = v->day_drive_us / 1000000;
+			a->day = v->day;
+		}
+		v->rflags |= R_DAILY_SAID;
+	}
+	v->rflags = (uint8_t)((v->rflags & ~R_MOVING) | (moving ? R_MOVING : 0));
+}
+
 static void
 deliver(gf_engine *e, gf_alert_cb cb, void *arg)
 {
@@ -426,7 +717,9 @@ gf_engine_fix(gf_engine *e, const struct gf_fix *fix, gf_alert_cb cb,
 		v->cap = (uint16_t)maxent;
 	}
 
-	uint8_t flags_before = v->flags;
+	uint8_t flags_before = v->flags, rflags_before = v->rflags;
+	uint32_t alarms_before = v->alarms;
+	int32_t day_before = v->day;
 
 	/* (2) silence by gap */
 	bool resumed = false;
@@ -579,8 +872,13 @@ gf_engine_fix(gf_engine *e, const struct gf_fix *fix, gf_alert_cb cb,
 		}
 	}
 
-	/* commit (v->ent has room: reserved above) */
-	res->state_changed = nn != v->nent ||
+	rules_step(e, v, fix, (size_t)nc, nn, !(flags_before & V_HAVE_FIX));
+
+	/* commit (v->ent has room: reserved above). The rules' clocks move at
+	 * every fix; only their episodes, stops and days count as a change
+	 * (the daemon saves the rest every state_interval_ms). */
+	res->state_changed = nn != v->nent || v->rflags != rflags_before ||
+			     v->alarms != alarms_before || v->day != day_before ||
 			     !same_entries(v->ent, e->ne, nn) ||
 			     (uint8_t)(flags_before | V_HAVE_FIX) !=
 				     (uint8_t)(v->flags | V_HAVE_FIX) ||
@@ -647,14 +945,19 @@ gf_engine_silence_restart(gf_engine *e, int64_t now_us)
 }
 
 /* ---- state blob ------------------------------------------------------
- * "HGVS" u8 version(1) u8 flags u16 nent i64 last_us f64 lat f64 lon,
+ * "HGVS" u8 version u8 flags u16 nent i64 last_us f64 lat f64 lon,
+ * version 2 only: u32 alarms u8 rule flags i32 local day i64 drive_us
+ * i64 stop_us i64 day_drive_us,
  * nent x (i64 zone_id, i64 enter_us, u16 outside, u8 flags), u32 CRC-32
  * (IEEE, common/hz_crc32.h) of everything before it. Little-endian
- * throughout. */
+ * throughout. Version 1 (before the rules beyond geometry) still loads,
+ * with the rules' state at zero; version 2 is written. */
 
-#define BLOB_VERSION 1
+#define BLOB_VERSION 2
 #define BLOB_HEAD 32
+#define BLOB_RULES 33
 #define BLOB_ENT 19
+#define BLOB_SPAN_US (1LL << 60) /* about 36,500 years */
 
 static void
 put_u(uint8_t *p, uint64_t v, int n)
@@ -699,7 +1002,7 @@ gf_engine_state_save(const gf_engine *e, const char *vehicle, uint8_t *buf,
 		lookup(e, vehicle, klen, hash_key(vehicle, klen));
 	if (v == NULL)
 		return GF_EINVAL;
-	size_t need = BLOB_HEAD + (size_t)v->nent * BLOB_ENT + 4;
+	size_t need = BLOB_HEAD + BLOB_RULES + (size_t)v->nent * BLOB_ENT + 4;
 	*len = need;
 	if (buf == NULL || size < need)
 		return GF_ERANGE;
@@ -711,6 +1014,13 @@ gf_engine_state_save(const gf_engine *e, const char *vehicle, uint8_t *buf,
 	put_u(buf + 16, dbits(v->lat), 8);
 	put_u(buf + 24, dbits(v->lon), 8);
 	uint8_t *p = buf + BLOB_HEAD;
+	put_u(p, v->alarms, 4);
+	p[4] = v->rflags;
+	put_u(p + 5, (uint32_t)v->day, 4);
+	put_u(p + 9, (uint64_t)v->drive_us, 8);
+	put_u(p + 17, (uint64_t)v->stop_us, 8);
+	put_u(p + 25, (uint64_t)v->day_drive_us, 8);
+	p += BLOB_RULES;
 	for (uint16_t i = 0; i < v->nent; i++, p += BLOB_ENT) {
 		put_u(p, (uint64_t)v->ent[i].zone_id, 8);
 		put_u(p + 8, (uint64_t)v->ent[i].enter_us, 8);
@@ -729,16 +1039,35 @@ gf_engine_state_load(gf_engine *e, const char *vehicle, const uint8_t *blob,
 	if (e == NULL || vehicle_key(vehicle, &klen) || (blob == NULL && len))
 		return GF_EINVAL;
 	if (len < BLOB_HEAD + 4 || memcmp(blob, "HGVS", 4) != 0 ||
-	    blob[4] != BLOB_VERSION || (blob[5] & ~V_KNOWN))
+	    (blob[4] != 1 && blob[4] != BLOB_VERSION) || (blob[5] & ~V_KNOWN))
 		return GF_EBLOB;
 	size_t nent = (size_t)get_u(blob + 6, 2);
-	if (len != BLOB_HEAD + nent * BLOB_ENT + 4 ||
+	size_t rules = blob[4] >= 2 ? BLOB_RULES : 0;
+	if (len != BLOB_HEAD + rules + nent * BLOB_ENT + 4 ||
 	    get_u(blob + len - 4, 4) != hz_crc32(0, blob, len - 4))
 		return GF_EBLOB;
 	double lat = bitsd(get_u(blob + 16, 8)), lon = bitsd(get_u(blob + 24, 8));
 	if (!(lat >= -90 && lat <= 90) || !(lon >= -180 && lon <= 180))
 		return GF_EBLOB;
-	const uint8_t *p = blob + BLOB_HEAD;
+	const uint8_t *rp = blob + BLOB_HEAD;
+	uint32_t alarms = 0;
+	uint8_t rflags = 0;
+	int32_t day = 0;
+	int64_t drive_us = 0, stop_us = 0, day_drive_us = 0;
+	if (rules) {
+		alarms = (uint32_t)get_u(rp, 4);
+		rflags = rp[4];
+		day = (int32_t)(uint32_t)get_u(rp + 5, 4);
+		drive_us = (int64_t)get_u(rp + 9, 8);
+		stop_us = (int64_t)get_u(rp + 17, 8);
+		day_drive_us = (int64_t)get_u(rp + 25, 8);
+		/* bounded so that no later difference or sum can overflow */
+		if ((rflags & ~R_KNOWN) || drive_us < 0 || drive_us > BLOB_SPAN_US ||
+		    day_drive_us < 0 || day_drive_us > BLOB_SPAN_US ||
+		    stop_us < -BLOB_SPAN_US || stop_us > BLOB_SPAN_US)
+			return GF_EBLOB;
+	}
+	const uint8_t *p = blob + BLOB_HEAD + rules;
 	for (size_t i = 0; i < nent; i++, p += BLOB_ENT) {
 		if ((p[18] & ~ENT_KNOWN) ||
 		    (i > 0 && (int64_t)get_u(p, 8) <= (int64_t)get_u(p - BLOB_ENT, 8)))
@@ -756,7 +1085,7 @@ gf_engine_state_load(gf_engine *e, const char *vehicle, const uint8_t *blob,
 		free(ent);
 		return GF_ENOMEM;
 	}
-	p = blob + BLOB_HEAD;
+	p = blob + BLOB_HEAD + rules;
 	for (size_t i = 0; i < nent; i++, p += BLOB_ENT) {
 		ent[i].zone_id = (int64_t)get_u(p, 8);
 		ent[i].enter_us = (int64_t)get_u(p + 8, 8);
@@ -772,5 +1101,11 @@ gf_engine_state_load(gf_engine *e, const char *vehicle, const uint8_t *blob,
 	v->rx_us = 0;
 	v->lat = lat;
 	v->lon = lon;
+	v->alarms = alarms;
+	v->rflags = rflags;
+	v->day = day;
+	v->drive_us = drive_us;
+	v->stop_us = stop_us;
+	v->day_drive_us = day_drive_us;
 	return GF_OK;
 }

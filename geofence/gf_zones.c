@@ -25,7 +25,8 @@
 #include <string.h>
 
 static const char *const kind_names[] = {"event_venue", "prohibited",
-					 "restricted", "corridor", "depot"};
+					 "restricted", "corridor", "depot",
+					 "parking"};
 
 const char *
 gf_kind_name(enum gf_kind kind)
@@ -304,6 +305,34 @@ hhmm(const char *p, int32_t *out)
 	return 0;
 }
 
+int
+gf_window_parse(const char *s, int32_t *start_s, int32_t *end_s)
+{
+	if (s == NULL || strlen(s) != 11 || s[5] != '-' || hhmm(s, start_s) ||
+	    hhmm(s + 6, end_s) || *start_s >= 86400)
+		return GF_EINVAL;
+	return GF_OK;
+}
+
+/* The zone's night_ban property: "HH:MM-HH:MM", start != end. */
+static int
+night_ban(struct ld *l, json_t *props, struct gf_zone *z)
+{
+	json_t *v = json_object_get(props, "night_ban");
+	z->night_start_s = z->night_end_s = -1;
+	if (v == NULL || json_is_null(v))
+		return GF_OK;
+	if (!json_is_string(v) ||
+	    gf_window_parse(json_string_value(v), &z->night_start_s,
+			    &z->night_end_s) ||
+	    z->night_start_s == z->night_end_s) {
+		z->night_start_s = z->night_end_s = -1;
+		return fail(l, "night_ban: unparsable window (want \"HH:MM-HH:MM\", "
+			    "start and end apart)");
+	}
+	return GF_OK;
+}
+
 static int
 windows(struct ld *l, json_t *props, struct gf_zone *z)
 {
@@ -346,8 +375,7 @@ windows(struct ld *l, json_t *props, struct gf_zone *z)
 			return fail(l, "active[%zu]: to is before from", i);
 		if ((t = json_object_get(w, "daily")) != NULL) {
 			const char *s = json_is_string(t) ? json_string_value(t) : "";
-			if (strlen(s) != 11 || s[5] != '-' || hhmm(s, &win->dstart_s) ||
-			    hhmm(s + 6, &win->dend_s) || win->dstart_s >= 86400)
+			if (gf_window_parse(s, &win->dstart_s, &win->dend_s))
 				return fail(l, "active[%zu].daily: unparsable window "
 					    "(want \"HH:MM-HH:MM\")", i);
 			win->has_daily = true;
@@ -428,6 +456,8 @@ feature(struct ld *l, json_t *f, struct gf_zone *z)
 		z->max_dwell_s = (int64_t)num;
 	}
 	if ((rc = windows(l, props, z)))
+		return rc;
+	if ((rc = night_ban(l, props, z)))
 		return rc;
 	if ((rc = string_list(l, props, "hazard_classes", &z->nclasses, &z->classes)))
 		return rc;
@@ -727,9 +757,12 @@ gf_zoneset_parse(const char *text, size_t len, gf_zoneset **out, char *errbuf,
 	free(tmp);
 	tmp = NULL;
 	zs->mem = l.mem + sizeof *zs + n * sizeof *zs->z;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (zs->z[i].kind == GF_KIND_CORRIDOR && zs->z[i].nvehicles)
 			zs->ncorr++;
+		if (zs->z[i].night_start_s >= 0)
+			zs->night_bans = true;
+	}
 	zs->corr = calloc(zs->ncorr ? zs->ncorr : 1, sizeof *zs->corr);
 	if (zs->corr == NULL) {
 		rc = GF_ENOMEM;
@@ -881,6 +914,19 @@ gf_zoneset_query(const gf_zoneset *zs, double lat, double lon, size_t *idx,
 	return found;
 }
 
+int32_t
+gf_local_sod(int64_t ts_us, const gf_tz *tz, int32_t *day)
+{
+	int64_t t = ts_us >= 0 ? ts_us / 1000000 : -((-ts_us + 999999) / 1000000);
+	int64_t lt = t + gf_tz_offset(tz, t, NULL);
+	int64_t r = lt % 86400;
+	if (r < 0)
+		r += 86400;
+	if (day)
+		*day = (int32_t)((lt - r) / 86400);
+	return (int32_t)r;
+}
+
 bool
 gf_zone_active(const struct gf_zone *z, int64_t ts_us, const gf_tz *tz,
 	       int32_t *sod)
@@ -894,17 +940,9 @@ gf_zone_active(const struct gf_zone *z, int64_t ts_us, const gf_tz *tz,
 		if (w->has_to && ts_us > w->to_us)
 			continue;
 		if (w->has_daily) {
-			if (*sod < 0) {
-				int64_t t = ts_us >= 0 ? ts_us / 1000000
-						       : -((-ts_us + 999999) / 1000000);
-				int64_t lt = t + gf_tz_offset(tz, t, NULL);
-				int64_t r = lt % 86400;
-				*sod = (int32_t)(r < 0 ? r + 86400 : r);
-			}
-			int32_t s = w->dstart_s, e = w->dend_s, x = *sod;
-			bool in = s < e ? (x >= s && x < e)
-				: s > e ? (x >= s || x < e) : true;
-			if (!in)
+			if (*sod < 0)
+				*sod = gf_local_sod(ts_us, tz, NULL);
+			if (!gf_window_holds(w->dstart_s, w->dend_s, *sod))
 				continue;
 		}
 		return true;

@@ -23,6 +23,8 @@
 
 #include "ingest/ingest-internal.h"
 
+#include "common/hz_alarm.h"
+
 static enum ing_reason
 bad_type(struct ing_error *err, const struct ing_field *f, const char *want)
 {
@@ -198,6 +200,25 @@ ing_fields_read(const cJSON *obj, const struct ing_field *tab, size_t n,
 			if (!cJSON_IsString(v))
 				return bad_type(err, f, "a string");
 			break;
+		case ING_K_ALARMS: {
+			uint32_t mask = 0;
+			const cJSON *a;
+			if (!cJSON_IsArray(v))
+				return bad_type(err, f, "a list of alarm names");
+			cJSON_ArrayForEach(a, v) {
+				int b;
+				if (!cJSON_IsString(a))
+					return bad_type(err, f,
+					                "a list of alarm names");
+				/* Unknown names are ignored (ing_native.c). */
+				b = hz_alarm_bit(a->valuestring,
+				                 strlen(a->valuestring));
+				if (b >= 0)
+					mask |= 1u << b;
+			}
+			memcpy(dst, &mask, sizeof(mask));
+			break;
+		}
 		}
 		fix->present |= f->present;
 		walk->seen |= f->seen;

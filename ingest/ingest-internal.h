@@ -29,7 +29,9 @@ enum ing_kind {
 	ING_K_TIME_MS,      /* integer epoch ms -> fix->time_us */
 	ING_K_TIME_S,       /* integer epoch s -> fix->time_us */
 	ING_K_CHECK_NUMBER, /* type check only (value comes from elsewhere) */
-	ING_K_CHECK_STRING  /* type check only */
+	ING_K_CHECK_STRING, /* type check only */
+	ING_K_ALARMS        /* array of alarm names -> uint32_t bit mask
+	                       (common/hz_alarm.h); unknown names ignored */
 };
 
 #define ING_F_REQUIRED 0x1u

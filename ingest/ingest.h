@@ -113,6 +113,7 @@ enum ing_present {
 	ING_HAS_HAZARD_CLASS = 1u << 8,
 	ING_HAS_SEQ          = 1u << 9,
 	ING_HAS_IGNITION     = 1u << 10,
+	ING_HAS_ALARMS       = 1u << 11,  /* "alarms" sent (maybe empty: none raised) */
 	ING_VEHICLE_FROM_TOPIC = 1u << 15   /* not a member: vehicle came from topic */
 };
 
@@ -145,6 +146,9 @@ struct ing_fix {
 	char hazard_class[ING_CARGO_MAX + 1]; /* e.g. "2.1" */
 	int64_t seq;
 	bool ignition;
+	uint32_t alarms;                    /* terminal alarms raised: bit b is the
+	                                       JT/T 808 alarm word's bit b, named
+	                                       by hz_alarm_name(b) (native only) */
 	unsigned present;                   /* enum ing_present bits */
 	enum ing_format format;             /* decoder used: never ING_FORMAT_AUTO */
 };

@@ -1,9 +1,12 @@
 /*
  * jt_names.c - the stable names of the codec: results (jt_strerror, which
  * the server counts rejects by) and the 0x0200 alarm bits (DESIGN.md
- * "hazgate-jt808"). Tables, indexed by value.
+ * "hazgate-jt808"; the names are common/hz_alarm's). Tables, indexed by
+ * value.
  */
 #include "jt808/jt808.h"
+
+#include "common/hz_alarm.h"
 
 static const char *const err_names[JT_ERR_COUNT] = {
 	[JT_OK] = "ok",
@@ -35,20 +38,10 @@ jt_strerror(enum jt_err e)
 	return err_names[e];
 }
 
-/* Bits 15-17 are reserved in JT/T 808-2013 and -2019: no name. */
-static const char *const alarm_names[JT_ALARM_BITS] = {
-	"sos", "overspeed", "fatigue", "danger_warning", "gnss_fault",
-	"gnss_antenna_open", "gnss_antenna_short", "power_low", "power_off",
-	"lcd_fault", "tts_fault", "camera_fault", "ic_card_fault",
-	"overspeed_warning", "fatigue_warning", NULL, NULL, NULL,
-	"driving_time_exceeded", "parking_timeout", "area_in_out",
-	"route_in_out", "section_time", "route_deviation", "vss_fault",
-	"fuel_abnormal", "stolen", "illegal_ignition", "illegal_displacement",
-	"collision", "rollover", "illegal_door_open",
-};
-
 const char *
 jt_alarm_name(unsigned bit)
 {
-	return bit < JT_ALARM_BITS ? alarm_names[bit] : NULL;
+	/* One table for the codec, ingest and the geofence engine; bits
+	 * 15-17 are reserved in JT/T 808-2013 and -2019: no name. */
+	return bit < JT_ALARM_BITS ? hz_alarm_name(bit) : NULL;
 }

@@ -98,13 +98,21 @@ fuzz_blob(const uint8_t *d, size_t n)
 	if (gf_engine_new(&opt, NULL, NULL, &e) != GF_OK)
 		return;
 	if (gf_engine_state_load(e, "V", d, n) == GF_OK) {
-		uint8_t *b = malloc(n ? n : 1);
+		/* version 2 saves as it was; version 1 saves as version 2, with
+		 * the rules' 33 bytes (zero) after the 32-byte head */
+		size_t want = d[4] == 1 ? n + 33 : n;
+		uint8_t *b = malloc(want);
 		size_t len = 0;
-		if (b == NULL || gf_engine_state_save(e, "V", b, n, &len) != GF_OK ||
-		    len != n || memcmp(b, d, n) != 0)
+		if (b == NULL || gf_engine_state_save(e, "V", b, want, &len) != GF_OK ||
+		    len != want)
+			abort();
+		if (d[4] == 1 ? memcmp(b + 5, d + 5, 27) != 0 ||
+					memcmp(b + 65, d + 32, n - 36) != 0
+			      : memcmp(b, d, n) != 0)
 			abort();
 		free(b);
-		struct gf_fix fx = {"V", 1565395200000000LL, 37.8, 112.5, false, 0, NULL};
+		struct gf_fix fx = {"V", 1565395200000000LL, 37.8, 112.5, true, 50, NULL,
+				    0, true, 1};
 		gf_engine_fix(e, &fx, NULL, NULL, NULL);
 		gf_engine_tick(e, 1565399200000000LL, NULL, NULL);
 	}

@@ -71,6 +71,11 @@ fuzz_invariant(enum ing_result res, const struct ing_fix *fix,
 			return "ok but ing_fix_check fails";
 		if (fix->format == ING_FORMAT_AUTO)
 			return "ok with format auto";
+		/* alarms: only named bits (15-17 are reserved), and only
+		 * when the member was sent */
+		if ((fix->alarms & 0x38000u) ||
+		    (fix->alarms && !(fix->present & ING_HAS_ALARMS)))
+			return "alarms with a reserved bit or without the member";
 		if (strnlen(fix->vehicle, sizeof(fix->vehicle)) ==
 		    sizeof(fix->vehicle))
 			return "vehicle not NUL-terminated";

@@ -7,7 +7,7 @@
 load "$HG_SRCDIR/tests/data/ctl/helpers.bash"
 ZONES="$HG_SHARED/data/zones-taiyuan.geojson"
 KEY='[.vehicle, .ts, .kind, .zone_id] | @json'
-VIOLATIONS='select(.kind | IN("prohibited_entry", "route_deviation", "zone_speeding", "overspeed", "dwell_exceeded"))'
+VIOLATIONS='select(.kind | IN("prohibited_entry", "route_deviation", "zone_speeding", "overspeed", "dwell_exceeded", "fatigue_driving", "daily_driving_exceeded", "night_driving", "unauthorized_stop"))'
 DAY=(--from '2019-08-10 08:00' --to '2019-08-10 10:00')
 
 @test "audit with the zone file finds exactly the sample's violations, all with an open live alert" {
@@ -15,7 +15,9 @@ DAY=(--from '2019-08-10 08:00' --to '2019-08-10 10:00')
   [ "$status" -eq 0 ]
   json=$(printf '%s\n' "${lines[@]}" | grep '^{')
   summary=$(printf '%s\n' "${lines[@]}" | grep '^audit ')
-  [ "$(echo "$json" | wc -l)" -eq 30 ]
+  # 30 of the geometry's, and the sample's two unauthorized stops (issue 14)
+  [ "$(echo "$json" | wc -l)" -eq 32 ]
+  [ "$(echo "$json" | jq -r 'select(.kind == "unauthorized_stop") | .vehicle' | sort | tr '\n' ' ')" = "晋A10001 晋A10003 " ]
   # prohibited entries and route deviations: exactly the PostGIS-computed ones
   got=$(echo "$json" | jq -r "select(.kind | IN(\"prohibited_entry\", \"route_deviation\")) | $KEY" | sort)
   want=$(jq -r "select(.kind | IN(\"prohibited_entry\", \"route_deviation\")) | $KEY" "$EXPECTED" | sort)
@@ -26,7 +28,7 @@ DAY=(--from '2019-08-10 08:00' --to '2019-08-10 10:00')
   want=$(jq -r "$VIOLATIONS | $KEY" "$HG_SVC_DIR/alerts.ndjson" | sort)
   [ "$got" = "$want" ]
   [ "$(echo "$json" | jq -r .live | sort -u)" = "open" ]
-  [[ "$summary" == *"17280 fixes"*"30 violations: 0 acknowledged, 30 open, 0 missing a live alert; 0 live alerts not reproduced" ]]
+  [[ "$summary" == *"17280 fixes"*"32 violations: 0 acknowledged, 32 open, 0 missing a live alert; 0 live alerts not reproduced" ]]
 }
 
 @test "an acknowledged alert shows as such, with who and when" {
@@ -34,7 +36,7 @@ DAY=(--from '2019-08-10 08:00' --to '2019-08-10 10:00')
   disp ack "$id" --by 'auditor test' >/dev/null
   run ctl audit "${DAY[@]}" --zones "$ZONES" --format json
   [ "$(printf '%s\n' "${lines[@]}" | grep '^{' | jq -r "select(.kind == \"dwell_exceeded\") | [.live, .alert_id, .acked_by] | @tsv")" = "$(printf 'acknowledged\t%s\tt_disp' "$id")" ]
-  [[ "$output" == *"1 acknowledged, 29 open, 0 missing"* ]]
+  [[ "$output" == *"1 acknowledged, 31 open, 0 missing"* ]]
 }
 
 @test "a deleted live alert is flagged missing, and only that one" {
@@ -44,7 +46,7 @@ DAY=(--from '2019-08-10 08:00' --to '2019-08-10 10:00')
   [ "$status" -eq 0 ]
   missing=$(printf '%s\n' "${lines[@]}" | grep '^{' | jq -r 'select(.live == "missing") | [.vehicle, .kind, .zone_id, .alert_id] | @tsv')
   [ "$missing" = "$(printf '晋A10009\tprohibited_entry\t5\t')" ]
-  [[ "$output" == *"1 acknowledged, 28 open, 1 missing a live alert"* ]]
+  [[ "$output" == *"1 acknowledged, 30 open, 1 missing a live alert"* ]]
   # the table says it too
   run ctl audit "${DAY[@]}" --zones "$ZONES" --vehicle 晋A10009
   [[ "${lines[0]}" == "TIME"*"VEHICLE"*"KIND"*"ZONE"*"LIVE"*"ALERT"*"ACKED"* ]]
@@ -78,7 +80,7 @@ DAY=(--from '2019-08-10 08:00' --to '2019-08-10 10:00')
 @test "CSV: a header and one record per violation" {
   run ctl audit "${DAY[@]}" --zones "$ZONES" --format csv
   [ "${lines[0]}" = "ts,vehicle,kind,severity,zone_id,zone,lat,lon,speed_kmh,detail,live,alert_id,acked_at,acked_by" ]
-  [ "$(printf '%s\n' "${lines[@]}" | grep -c '^2019-08-10T')" -eq 30 ]
+  [ "$(printf '%s\n' "${lines[@]}" | grep -c '^2019-08-10T')" -eq 32 ]
 }
 
 @test "without --zones: the zones in force at the time, from zones_history" {
@@ -86,12 +88,14 @@ DAY=(--from '2019-08-10 08:00' --to '2019-08-10 10:00')
   run ctl audit "${DAY[@]}" --format json
   [ "$status" -eq 0 ]
   [[ "$output" == *"no zones were in force at 2019-08-10T00:00:00.000Z"* ]]
-  [ "$(printf '%s\n' "${lines[@]}" | grep -c '^{')" -eq 2 ]   # only the two overspeeds
+  # only the two overspeeds, and four unauthorized stops: with no zone in
+  # force, the two vehicles parked in the depot (zone 7) are not authorised
+  [ "$(printf '%s\n' "${lines[@]}" | grep '^{' | jq -r .kind | sort | uniq -c | tr -s ' ')" = "$(printf ' 2 overspeed\n 4 unauthorized_stop')" ]
   # as if they had been imported before the event
   q "UPDATE zones_history SET valid_from = '2019-08-01T00:00:00Z'"
   a=$(ctl audit "${DAY[@]}" --format json 2>/dev/null)
   b=$(ctl audit "${DAY[@]}" --zones "$ZONES" --format json 2>/dev/null)
-  [ "$(echo "$a" | wc -l)" -eq 30 ]
+  [ "$(echo "$a" | wc -l)" -eq 32 ]
   [ "$a" = "$b" ]
 }
 
@@ -103,7 +107,7 @@ DAY=(--from '2019-08-10 08:00' --to '2019-08-10 10:00')
   [[ "$output" == *"2 zone sets"* ]]
   airport=$(printf '%s\n' "${lines[@]}" | grep '^{' | jq -r 'select(.zone_id == 5) | .vehicle + " " + .ts')
   [ "$airport" = "晋A10011 2019-08-10T01:05:41.000Z" ]
-  [ "$(printf '%s\n' "${lines[@]}" | grep -c '^{')" -eq 27 ]
+  [ "$(printf '%s\n' "${lines[@]}" | grep -c '^{')" -eq 29 ]
 }
 
 @test "--warmup feeds earlier fixes without reporting them" {

@@ -114,6 +114,37 @@ static void chk_geofence(const struct gw_config *c)
 	assert_int_equal(c->geofence.silent_after_s, 2);
 }
 
+static void chk_rules(const struct gw_config *c)
+{
+	const struct gf_rules *r = &c->geofence.rules;
+
+	assert_true(r->moving_kmh == 3.5 && r->stop_radius_m == 50);
+	assert_true(r->max_continuous_s == 10800 && r->min_rest_s == 900);
+	assert_true(r->max_daily_s == 0 && r->max_stop_s == 1200);
+	assert_int_equal(r->night_start_s, 19 * 3600);
+	assert_int_equal(r->night_end_s, 6 * 3600);
+	assert_int_equal(r->max_stop_by_class.n, 2);
+	assert_string_equal(r->max_stop_by_class.e[1].cls, "2.1");
+	assert_true(r->max_stop_by_class.e[1].a == 900);
+	assert_int_equal(r->max_continuous_by_class.n, 1);
+	assert_true(r->max_continuous_by_class.e[0].a == 7200);
+	assert_int_equal(r->night_ban_by_class.n, 1);
+	assert_true(r->night_ban_by_class.e[0].a == 18 * 3600);
+}
+
+static void chk_rules_default(const struct gw_config *c)
+{
+	const struct gf_rules *r = &c->geofence.rules;
+
+	/* DESIGN.md "Rules beyond geometry" */
+	assert_true(r->moving_kmh == 5 && r->stop_radius_m == 100);
+	assert_true(r->max_continuous_s == 14400 && r->min_rest_s == 1200);
+	assert_true(r->max_daily_s == 28800 && r->max_stop_s == 1800);
+	assert_int_equal(r->night_start_s, -1);
+	assert_int_equal(r->max_stop_by_class.n, 0);
+	assert_int_equal(r->night_ban_by_class.n, 0);
+}
+
 static void chk_keepalive(const struct gw_config *c)
 {
 	assert_int_equal(c->mqtt.keepalive_s, 45);
@@ -144,6 +175,12 @@ static const struct good_case good_cases[] = {
 	{ "geofence section",
 	  "[geofence]\ntimezone = UTC\noverspeed_kmh = 60.5\nexit_fixes = 3\n"
 	  "exit_margin_m = 25\nsilent_after_s = 2\n", chk_geofence },
+	{ "rules section",
+	  "[rules]\nmoving_kmh = 3.5\nstop_radius_m = 50\nmax_continuous_s = 10800\n"
+	  "min_rest_s = 900\nmax_daily_s = 0\nmax_stop_s = 1200\nnight_ban = 19:00-06:00\n"
+	  "max_stop_s_by_class = 1=600, 2.1=900\nmax_continuous_s_by_class = 1=7200\n"
+	  "night_ban_by_class = 1=18:00-07:00\n", chk_rules },
+	{ "rules defaults", "", chk_rules_default },
 	{ "keepalive_s", "[mqtt]\nkeepalive_s = 45\n", chk_keepalive },
 	{ "keepalive, the old spelling of keepalive_s", "[mqtt]\nkeepalive = 45\n", chk_keepalive },
 	{ "http off, log debug, daemon",
@@ -216,6 +253,21 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf:2: [mqtt] subscribe = '$queue/tankers/+/telemetry auto': shared subscription "
 	  "($share/, $queue/): each vehicle's fixes would be split across gateways (its state "
 	  "and seq broken); subscribe to the plain filter on one gateway" },
+	{ "night_ban not a window", "[rules]\nnight_ban = 19-06\n",
+	  "t.conf:2: [rules] night_ban = '19-06': want HH:MM-HH:MM (start and end apart), "
+	  "or nothing for off" },
+	{ "night_ban all day", "[rules]\nnight_ban = 06:00-06:00\n",
+	  "t.conf:2: [rules] night_ban = '06:00-06:00': want HH:MM-HH:MM (start and end apart), "
+	  "or nothing for off" },
+	{ "max_daily_s over a day", "[rules]\nmax_daily_s = 86401\n",
+	  "t.conf:2: [rules] max_daily_s = '86401': out of range" },
+	{ "min_rest_s zero", "[rules]\nmin_rest_s = 0\n",
+	  "t.conf:2: [rules] min_rest_s = '0': out of range" },
+	{ "class list without values", "[rules]\n\nmax_stop_s_by_class = 1, 2\n",
+	  "t.conf:3: [rules] max_stop_s_by_class = '1, 2': want CLASS=VALUE, comma-separated" },
+	{ "class window list with seconds", "[rules]\nnight_ban_by_class = 1=600\n",
+	  "t.conf:2: [rules] night_ban_by_class = '1=600': want CLASS=HH:MM-HH:MM "
+	  "(start and end apart)" },
 	{ "key twice", "[log]\nlevel = info\nlevel = warn\n", "t.conf:3: [log] level given twice" },
 	{ "keepalive under both its names", "[mqtt]\nkeepalive_s = 20\nkeepalive = 30\n",
 	  "t.conf:3: [mqtt] keepalive given twice" },
@@ -295,6 +347,29 @@ test_reload(void **state)
 	assert_int_equal(cur.geofence.silent_after_s, 300);
 	/* Same file again: nothing left to report. */
 	assert_int_equal(gw_config_apply_reload(&cur, &cur, names, sizeof(names)), 0);
+
+	/* [rules] is reloaded whole, the class lists and night_ban too */
+	assert_int_equal(gw_config_load_string("r.conf",
+		"[rules]\nmax_stop_s = 600\nnight_ban = 22:00-05:00\n"
+		"max_stop_s_by_class = 1=300\nnight_ban_by_class = 3=20:00-06:00\n",
+		&next, err, sizeof(err)), GW_CONFIG_OK);
+	n = gw_config_apply_reload(&cur, &next, names, sizeof(names));
+	assert_int_equal(n, 0);  /* all of [rules] reloads: nothing needs a restart */
+	assert_string_equal(names, "");
+	assert_true(cur.geofence.rules.max_stop_s == 600);
+	assert_int_equal(cur.geofence.rules.night_start_s, 22 * 3600);
+	assert_int_equal(cur.geofence.rules.night_end_s, 5 * 3600);
+	assert_int_equal(cur.geofence.rules.max_stop_by_class.n, 1);
+	assert_true(cur.geofence.rules.max_stop_by_class.e[0].a == 300);
+	assert_int_equal(cur.geofence.rules.night_ban_by_class.n, 1);
+	assert_int_equal(gf_options_check(&cur.geofence), GF_OK);
+	/* and back to off */
+	assert_int_equal(gw_config_load_string("r.conf", "", &next, err, sizeof(err)),
+			 GW_CONFIG_OK);
+	(void)gw_config_apply_reload(&cur, &next, names, sizeof(names));
+	assert_int_equal(cur.geofence.rules.night_start_s, -1);
+	assert_int_equal(cur.geofence.rules.night_end_s, -1);
+	assert_int_equal(cur.geofence.rules.max_stop_by_class.n, 0);
 }
 
 static void

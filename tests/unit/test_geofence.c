@@ -678,6 +678,8 @@ test_engine_scenarios(void **state)
 	assert_int_equal(gf_tz_load(s->tz ? s->tz : "Asia/Shanghai", &tz), GF_OK);
 	struct gf_options opt;
 	gf_options_default(&opt);
+	/* the geometry's scenarios: the rules beyond it have their own table */
+	opt.rules.max_stop_s = opt.rules.max_continuous_s = opt.rules.max_daily_s = 0;
 	opt.exit_fixes = s->exit_fixes;
 	opt.exit_margin_m = s->exit_margin_m;
 	if (s->silent_s)
@@ -725,7 +727,10 @@ test_engine_zone_ids_and_late_fix(void **state)
 	assert_int_equal(res.zone_ids[1], 6);
 	assert_int_equal(res.nalerts, 2);
 	assert_true(res.state_changed);
-	fx.ts_us += 1000000; /* same place, nothing new */
+	fx.ts_us += 1000000; /* same place: a stop begins (a rule's episode) */
+	assert_int_equal(gf_engine_fix(e, &fx, NULL, NULL, &res), GF_OK);
+	assert_true(res.state_changed);
+	fx.ts_us += 1000000; /* same place, nothing new: the stop goes on */
 	assert_int_equal(gf_engine_fix(e, &fx, NULL, NULL, &res), GF_OK);
 	assert_false(res.state_changed);
 	fx.speed_kmh = 99; /* overspeed episode starts: flags change */
@@ -909,10 +914,12 @@ test_state_blob_round_trip(void **state)
 	size_t len = 0;
 	assert_int_equal(gf_engine_state_save(e1, "V1", NULL, 0, &len), GF_ERANGE);
 	assert_int_equal(gf_engine_state_save(e1, "V1", blob, sizeof blob, &len), GF_OK);
-	assert_int_equal(len, 32 + 2 * 19 + 4);
-	/* The same state saved before issue 10, when geofence had its own
-	 * bitwise CRC-32: the bytes, CRC included, are what the common CRC
-	 * writes, so stored blobs stay readable (loaded below via blob). */
+	assert_int_equal(len, 32 + 33 + 2 * 19 + 4);
+	assert_int_equal(blob[4], 2);
+	/* The same state saved as version 1 (before the rules beyond
+	 * geometry; its CRC from geofence's own bitwise CRC-32 before issue
+	 * 10, which the common CRC matches): it still loads, and saves as
+	 * version 2 with the same head and stays, the rules' clocks at 0. */
 	static const uint8_t blob_v1[] = {
 		0x48, 0x47, 0x56, 0x53, 0x01, 0x0d, 0x02, 0x00, 0x00, 0x40, 0xd4, 0xf8,
 		0xb7, 0x8f, 0x05, 0x00, 0xd7, 0xa3, 0x70, 0x3d, 0x0a, 0xe7, 0x42, 0x40,
@@ -922,8 +929,26 @@ test_state_blob_round_trip(void **state)
 		0x40, 0xd4, 0xf8, 0xb7, 0x8f, 0x05, 0x00, 0x00, 0x00, 0x00, 0x60, 0x75,
 		0x45, 0x21,
 	};
-	assert_int_equal(len, sizeof blob_v1);
-	assert_memory_equal(blob, blob_v1, sizeof blob_v1);
+	{
+		gf_engine *e3 = NULL;
+		uint8_t b3[256];
+		size_t l3 = 0;
+		assert_int_equal(gf_engine_new(&opt, zs, NULL, &e3), GF_OK);
+		assert_int_equal(gf_engine_state_load(e3, "V1", blob_v1,
+						      sizeof blob_v1), GF_OK);
+		assert_int_equal(gf_engine_state_save(e3, "V1", b3, sizeof b3, &l3),
+				 GF_OK);
+		assert_int_equal(l3, sizeof blob_v1 + 33);
+		assert_int_equal(b3[4], 2);
+		assert_memory_equal(b3 + 5, blob_v1 + 5, 32 - 5);
+		static const uint8_t zero_rules[33];
+		assert_memory_equal(b3 + 32, zero_rules, 33);
+		assert_memory_equal(b3 + 65, blob_v1 + 32, 2 * 19);
+		/* and e1's state is v1's plus the rules block */
+		assert_memory_equal(blob + 5, blob_v1 + 5, 32 - 5);
+		assert_memory_equal(blob + 65, blob_v1 + 32, 2 * 19);
+		gf_engine_free(e3);
+	}
 	assert_int_equal(gf_engine_state_save(e1, "nobody", blob, sizeof blob, &len),
 			 GF_EINVAL);
 	/* corrupt forms are refused and change nothing */

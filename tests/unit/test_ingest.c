@@ -274,6 +274,20 @@ static const struct decode_case decode_cases[] = {
 	  ING_OK, 0, NULL },
 	{ "bad_type_ignition_number", NULL, NAT(",\"ignition\":1"), NATIVE,
 	  ING_REJECTED, ING_REASON_BAD_TYPE, "ignition" },
+	{ "bad_type_alarms_string", NULL, NAT(",\"alarms\":\"sos\""), NATIVE,
+	  ING_REJECTED, ING_REASON_BAD_TYPE, "alarms" },
+	{ "bad_type_alarms_number_item", NULL, NAT(",\"alarms\":[\"sos\",1]"),
+	  NATIVE, ING_REJECTED, ING_REASON_BAD_TYPE, "alarms" },
+	{ "bad_type_alarms_nested", NULL, NAT(",\"alarms\":[[\"sos\"]]"),
+	  NATIVE, ING_REJECTED, ING_REASON_BAD_TYPE, "alarms" },
+	{ "bad_type_alarms_object", NULL, NAT(",\"alarms\":{\"sos\":true}"),
+	  NATIVE, ING_REJECTED, ING_REASON_BAD_TYPE, "alarms" },
+	{ "ok_alarms_unknown_name_ignored", NULL,
+	  NAT(",\"alarms\":[\"SOS\",\"warp_core_breach\",\"\"]"), NATIVE,
+	  ING_OK, 0, NULL },
+	{ "not_json_alarms_twice", NULL,
+	  NAT(",\"alarms\":[],\"alarms\":[\"sos\"]"), NATIVE,
+	  ING_REJECTED, ING_REASON_NOT_JSON, "alarms" },
 	{ "bad_type_un_number", NULL, NAT(",\"un\":1203"), NATIVE,
 	  ING_REJECTED, ING_REASON_BAD_TYPE, "un" },
 	{ "bad_type_owntracks_type", OT_TOPIC, "{\"_type\":1}", OWNT,
@@ -693,6 +707,45 @@ native_all_members(void **state)
 	                 ING_HAS_HDOP | ING_HAS_FIX | ING_HAS_SATS |
 	                 ING_HAS_UN | ING_HAS_HAZARD_CLASS | ING_HAS_SEQ |
 	                 ING_HAS_IGNITION);
+}
+
+/* "alarms": names -> the JT/T 808 alarm word's bits; [] is "none raised"
+ * (present), null and absence are "not said"; unknown names are ignored,
+ * duplicates are one bit. */
+static void
+native_alarms(void **state)
+{
+	struct ing_fix f;
+
+	(void)state;
+	decode_ok(NULL, NAT(",\"alarms\":[\"sos\",\"collision\",\"rollover\","
+	          "\"illegal_door_open\",\"overspeed\",\"sos\",\"nonesuch\"]"),
+	          ING_FORMAT_NATIVE, &f);
+	assert_int_equal(f.present, ING_HAS_ALARMS);
+	assert_true(f.alarms == ((1u << 0) | (1u << 1) | (1u << 29) |
+	                         (1u << 30) | (1u << 31)));
+	decode_ok(NULL, NAT(",\"alarms\":[]"), ING_FORMAT_NATIVE, &f);
+	assert_int_equal(f.present, ING_HAS_ALARMS);
+	assert_true(f.alarms == 0);
+	decode_ok(NULL, NAT(",\"alarms\":null"), ING_FORMAT_NATIVE, &f);
+	assert_int_equal(f.present, 0);
+	decode_ok(NULL, NAT(",\"alarms\":[\"SOS\",\"fatigue \"]"),
+	          ING_FORMAT_NATIVE, &f);
+	assert_int_equal(f.present, ING_HAS_ALARMS);
+	assert_true(f.alarms == 0);
+	/* names at the word's ends and around the reserved bits 15-17 */
+	static const struct { const char *name; unsigned bit; } names[] = {
+		{ "sos", 0 }, { "fatigue", 2 }, { "fatigue_warning", 14 },
+		{ "driving_time_exceeded", 18 }, { "collision", 29 },
+		{ "rollover", 30 }, { "illegal_door_open", 31 },
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char buf[200];
+		snprintf(buf, sizeof buf, NAT(",\"alarms\":[\"%s\"]"),
+		         names[i].name);
+		decode_ok(NULL, buf, ING_FORMAT_NATIVE, &f);
+		assert_true(f.alarms == 1u << names[i].bit);
+	}
 }
 
 static void
@@ -1474,6 +1527,7 @@ main(void)
 {
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(native_all_members),
+		cmocka_unit_test(native_alarms),
 		cmocka_unit_test(native_minimal_has_nothing_optional),
 		cmocka_unit_test(native_vehicle_from_topic),
 		cmocka_unit_test(native_payload_vehicle_wins),
