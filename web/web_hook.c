@@ -41,6 +41,7 @@
 #include <openssl/x509v3.h>
 #include <sodium.h>
 
+#include "geofence/geofence.h"
 #include "common/hz_backoff.h"
 #include "common/hz_file.h"
 #include "common/hz_log.h"
@@ -54,11 +55,6 @@
 #define HTTP_TIMEOUT_S 10
 #define SECRET_MAX 1024
 #define BACKLOG_CAP 100000
-
-static const char *const alert_kinds[] = {
-	"zone_enter", "zone_exit", "prohibited_entry", "zone_speeding", "overspeed",
-	"dwell_exceeded", "route_deviation", "tracker_silent", "tracker_resumed", NULL,
-};
 
 struct item {
 	int64_t id;
@@ -155,9 +151,13 @@ kinds_valid(const char *kinds)
 		size_t l = strcspn(p, ",");
 		bool ok = false;
 
-		for (int i = 0; alert_kinds[i]; i++)
-			if (strlen(alert_kinds[i]) == l && memcmp(alert_kinds[i], p, l) == 0)
+		/* the engine's kinds, by its own names (the rules' kinds too) */
+		for (int i = 0; i < GF_ALERT_KIND_COUNT; i++) {
+			const char *k = gf_alert_kind_name((enum gf_alert_kind)i);
+
+			if (strlen(k) == l && memcmp(k, p, l) == 0)
 				ok = true;
+		}
 		if (!ok)
 			return false;
 		if (!p[l])

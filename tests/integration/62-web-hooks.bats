@@ -179,3 +179,10 @@ hook_metric() { curl -s "http://127.0.0.1:$WEB_MPORT/metrics" | awk -v m="$1{hoo
   refused "$(hook ftp http:///x "$GWDIR/secret")" "event=webhook_bad_url hook=ftp"
   refused "$(hook k2 http://127.0.0.1:1/ "$GWDIR/secret" "zone_enter,nope")" "event=webhook_bad_kinds hook=k2"
 }
+
+@test "a hook may ask for the rules' kinds (terminal_alarm, fatigue_driving ...): the engine's names are the list" {
+  web_conf "$(hook r http://127.0.0.1:1/ "$GWDIR/secret" "terminal_alarm,fatigue_driving,unauthorized_stop")"
+  run timeout 3 "$WEB" -c "$WEBDIR/web.conf"
+  [ "$status" -eq 124 ]   # still running: started
+  [[ "$output" != *"webhook_bad_kinds"* ]]
+}
