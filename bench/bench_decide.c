@@ -187,9 +187,10 @@ run(enum pass p, struct msgs *m, const gf_zoneset *zs, int64_t now_us,
 	case PASS_ENGINE:
 		for (i = 0; i < NMSG; i++) {
 			const struct ing_fix *f = &m->fix[i];
-			struct gf_fix g = { f->vehicle, f->time_us, f->lat, f->lon,
-			                    true, f->speed_kmh, f->hazard_class,
-			                    now_us };
+			struct gf_fix g = { .vehicle = f->vehicle, .ts_us = f->time_us,
+			                    .lat = f->lat, .lon = f->lon, .has_speed = true,
+			                    .speed_kmh = f->speed_kmh,
+			                    .hazard_class = f->hazard_class, .rx_us = now_us };
 			struct gf_fix_result fr;
 
 			if (gf_engine_fix(e, &g, count_alert, alerts, &fr) != GF_OK)

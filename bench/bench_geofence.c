@@ -143,7 +143,7 @@ make_fixes(struct fixes *fx, size_t n, size_t nveh, double lat0, double lon0,
 			lo[v] = lon0 + dlon * urand();
 		fx->f[i] = (struct gf_fix){fx->names[v], t0 + (int64_t)(i / nveh) * 5000000,
 					   la[v], lo[v], true, 20 + 80 * urand(), "3", 0,
-					   false, 0};
+					   false, 0, false};
 	}
 	free(la);
 	free(lo);

@@ -28,6 +28,7 @@ decide_fix(const struct decide_ctx *d, const struct ing_fix *fix,
 		.rx_us = rx_us,
 		.has_alarms = (fix->present & ING_HAS_ALARMS) != 0,
 		.alarms = fix->alarms,
+		.alarms_only = !ing_fix_positioned(fix),
 	};
 	int rc = gf_engine_fix(d->engine, &gf, d->on_alert, d->arg, fr);
 

@@ -302,6 +302,14 @@ in_message(struct gw *gw, const char *topic, const void *payload, size_t len, in
 		gw->m.decoded++;
 		if (d.engine_rc == GF_ENOMEM)
 			gw->m.oom_dropped++;
+		if (!ing_fix_positioned(&d.fix)) {
+			/* Alarms only (hazgate-jt808 kept the report in rejects):
+			 * its alerts are in the batch; no position, no state. */
+			gw->m.not_positioned++;
+			hz_log(HZ_LOG_INFO, "not_positioned", "vehicle=%s alerts=%zu",
+			       d.fix.vehicle, d.fr.nalerts);
+			break;
+		}
 		if (gw_batch_add_position(&gw->cur, &d.fix, d.fr.zone_ids, d.fr.nzone_ids,
 					  now_us) != 0)
 			gw->m.oom_dropped++;

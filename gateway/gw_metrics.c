@@ -202,6 +202,9 @@ gw_metrics_render(const struct gw *gw, struct gw_buf *o)
 	counter(o, "positions_duplicate_total",
 		"fixes already stored identically (a redelivery), not stored again",
 		m->positions_duplicate);
+	counter(o, "not_positioned_total",
+		"Reports that were no position (\"positioned\": false): alarms decided, nothing stored",
+		m->not_positioned);
 	counter(o, "positions_duplicate_ts_total",
 		"fixes with a stored (vehicle, ts) but other values: rejects, reason duplicate_ts",
 		m->positions_duplicate_ts);

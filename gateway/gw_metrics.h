@@ -37,6 +37,7 @@ struct gw_metrics {
 	/* the inbox journal and the batch bounds (issue 11 items 2, 4, 5, 9) */
 	uint64_t inbox_failed, inbox_replayed, batches_split, positions_duplicate;
 	uint64_t positions_duplicate_ts;
+	uint64_t not_positioned;   /* "positioned": false: alarms only, no row */
 	struct gw_hist batch_rows, commit_seconds;
 	double loop_lag_s, loop_lag_max_s;
 };

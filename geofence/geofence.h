@@ -315,12 +315,16 @@ struct gf_fix {
 				     raised (false: it says nothing; the
 				     engine keeps what it knew) */
 	uint32_t alarms;          /* bit b = JT/T 808 alarm bit b (hz_alarm.h) */
+	bool alarms_only;         /* not a position (a terminal without a fix):
+				     only its alarms are decided, at lat/lon
+				     and ts; nothing else of the vehicle moves */
 };
 
 enum gf_disposition {
 	GF_FIX_APPLIED,   /* state advanced, alerts (if any) delivered */
 	GF_FIX_LATE,      /* older than the vehicle's latest: store only */
 	GF_FIX_DUPLICATE, /* same time as the vehicle's latest: store only */
+	GF_FIX_ALARMS_ONLY, /* alarms_only: its alarms decided, nothing else */
 };
 
 struct gf_fix_result {

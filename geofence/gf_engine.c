@@ -525,6 +525,57 @@ class_rules(gf_engine *e, const char *cls)
  * more ends the stint (the continuous driving clock goes back to 0);
  * shorter stops neither count as driving nor reset it. */
 static void
+alarms_step(gf_engine *e, struct gf_vehicle *v, const struct gf_fix *fix)
+{
+	struct gf_alert *a;
+	uint32_t up, down;
+
+	if (!fix->has_alarms)
+		return;
+	up = fix->alarms & ~v->alarms;
+	down = v->alarms & ~fix->alarms;
+	for (unsigned b = 0; up && b < HZ_ALARM_BITS; b++) {
+		if (!(up >> b & 1))
+			continue;
+		if ((a = push(e, v, GF_ALERT_TERMINAL_ALARM, fix)) != NULL) {
+			a->alarm = b;
+			if (HZ_ALARM_CRITICAL >> b & 1)
+				a->severity = GF_SEV_CRITICAL;
+		}
+	}
+	for (unsigned b = 0; down && b < HZ_ALARM_BITS; b++) {
+		if ((down >> b & 1) &&
+		    (a = push(e, v, GF_ALERT_TERMINAL_ALARM_CLEARED, fix)) != NULL)
+			a->alarm = b;
+	}
+	v->alarms = fix->alarms;
+}
+
+static void deliver(gf_engine *e, gf_alert_cb cb, void *arg);
+
+/* A fix that is no position (fix->alarms_only): a terminal's alarms raised
+ * or cleared at the place and time it gives (its last known position), and
+ * nothing else: no zone, clock, silence or last fix of the vehicle moves,
+ * and a report older than the vehicle's latest fix still counts (an SOS
+ * pressed in a tunnel is news whatever its time). */
+static int
+alarms_only_fix(gf_engine *e, const struct gf_fix *fix, size_t klen, uint32_t h,
+		struct gf_vehicle *v, gf_alert_cb cb, void *arg, struct gf_fix_result *res)
+{
+	uint32_t before;
+
+	if (v == NULL && insert(e, fix->vehicle, klen, h, &v) != GF_OK)
+		return GF_ENOMEM;
+	before = v->alarms;
+	alarms_step(e, v, fix);
+	res->state_changed = v->alarms != before;
+	res->disposition = GF_FIX_ALARMS_ONLY;
+	res->nalerts = e->nal;
+	deliver(e, cb, arg);
+	return e->lost ? GF_ENOMEM : GF_OK;
+}
+
+static void
 rules_step(gf_engine *e, struct gf_vehicle *v, const struct gf_fix *fix,
 	   size_t nc, size_t nn, bool first)
 {
@@ -534,24 +585,7 @@ rules_step(gf_engine *e, struct gf_vehicle *v, const struct gf_fix *fix,
 	int32_t day, sod;
 	struct gf_alert *a;
 
-	if (fix->has_alarms) {
-		uint32_t up = fix->alarms & ~v->alarms, down = v->alarms & ~fix->alarms;
-		for (unsigned b = 0; up && b < HZ_ALARM_BITS; b++) {
-			if (!(up >> b & 1))
-				continue;
-			if ((a = push(e, v, GF_ALERT_TERMINAL_ALARM, fix)) != NULL) {
-				a->alarm = b;
-				if (HZ_ALARM_CRITICAL >> b & 1)
-					a->severity = GF_SEV_CRITICAL;
-			}
-		}
-		for (unsigned b = 0; down && b < HZ_ALARM_BITS; b++) {
-			if ((down >> b & 1) &&
-			    (a = push(e, v, GF_ALERT_TERMINAL_ALARM_CLEARED, fix)) != NULL)
-				a->alarm = b;
-		}
-		v->alarms = fix->alarms;
-	}
+	alarms_step(e, v, fix);
 	if (!e->timed) {
 		v->rflags = moving ? R_MOVING : 0;
 		return;
@@ -692,6 +726,8 @@ gf_engine_fix(gf_engine *e, const struct gf_fix *fix, gf_alert_cb cb,
 	uint32_t h = hash_key(fix->vehicle, klen);
 	struct gf_vehicle *v = lookup(e, fix->vehicle, klen, h);
 
+	if (fix->alarms_only)
+		return alarms_only_fix(e, fix, klen, h, v, cb, arg, res);
 	long nc = covering(e, fix, &sod);
 	if (nc < 0)
 		return GF_ENOMEM;

@@ -7,7 +7,9 @@
  * dimensionless DOP; cargo strings "" mean none declared. "alarms" is a
  * list of the terminal's alarm names (DESIGN.md "hazgate-jt808"), read
  * into a bit mask; a name hazgate does not know is ignored, so a newer
- * publisher's alarm costs no position (and no SOS beside it). Range checks
+ * publisher's alarm costs no position (and no SOS beside it).
+ * "positioned": false says the fix is no position, only alarms at the last
+ * known place (ing_fix_positioned). Range checks
  * are ing_fix_check()'s, run by ing_decode() after this.
  */
 #include <stddef.h>
@@ -34,6 +36,7 @@ static const struct ing_field native_fields[] = {
 	ROW("seq", ING_K_INT64, 0, seq, ING_HAS_SEQ, 0),
 	ROW("ignition", ING_K_BOOL, 0, ignition, ING_HAS_IGNITION, 0),
 	ROW("alarms", ING_K_ALARMS, 0, alarms, ING_HAS_ALARMS, 0),
+	ROW("positioned", ING_K_BOOL, 0, positioned, ING_HAS_POSITIONED, 0),
 };
 
 #define NROWS (sizeof(native_fields) / sizeof(native_fields[0]))

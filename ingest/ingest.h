@@ -114,6 +114,7 @@ enum ing_present {
 	ING_HAS_SEQ          = 1u << 9,
 	ING_HAS_IGNITION     = 1u << 10,
 	ING_HAS_ALARMS       = 1u << 11,  /* "alarms" sent (maybe empty: none raised) */
+	ING_HAS_POSITIONED   = 1u << 12,  /* "positioned" sent (see ing_fix_positioned) */
 	ING_VEHICLE_FROM_TOPIC = 1u << 15   /* not a member: vehicle came from topic */
 };
 
@@ -146,12 +147,25 @@ struct ing_fix {
 	char hazard_class[ING_CARGO_MAX + 1]; /* e.g. "2.1" */
 	int64_t seq;
 	bool ignition;
+	bool positioned;                    /* with ING_HAS_POSITIONED: false = not a
+	                                       position, only its alarms count */
 	uint32_t alarms;                    /* terminal alarms raised: bit b is the
 	                                       JT/T 808 alarm word's bit b, named
 	                                       by hz_alarm_name(b) (native only) */
 	unsigned present;                   /* enum ing_present bits */
 	enum ing_format format;             /* decoder used: never ING_FORMAT_AUTO */
 };
+
+/* Is the fix a position? Not when its publisher said "positioned": false
+ * (hazgate-jt808: a report without a satellite fix, or without a valid
+ * time, that carries alarms; lat/lon are the last known position). Such a
+ * fix is stored nowhere as a position and moves no vehicle: only its
+ * alarms are decided. */
+static inline bool
+ing_fix_positioned(const struct ing_fix *fix)
+{
+	return !(fix->present & ING_HAS_POSITIONED) || fix->positioned;
+}
 
 /*
  * Why a message was not a fix. `field` names the member at fault (a string

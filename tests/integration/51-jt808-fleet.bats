@@ -158,4 +158,12 @@ teardown_file() {
     want=$(printf 'false\tsos\t%s\t%s\t%s' "$(echo "$1" | sed 's/0*$//; s/\.$//')" "$(echo "$2" | sed 's/0*$//; s/\.$//')" "$3")
     [ "$got" = "$want" ]
   done < "$GWDIR/sos.tsv"
+  # the gateway: each is a critical terminal_alarm (sos) at that place and
+  # time, and no position
+  while IFS=$'\t' read -r phone vehicle ts lat lon pos alarm; do
+    [ "$pos" = 0 ] || continue
+    wait_sql "SELECT count(*) FROM alerts WHERE vehicle = '$vehicle' AND ts = '$ts'
+              AND kind = 'terminal_alarm' AND severity = 'critical' AND detail->>'alarm' = 'sos'" 1
+    [ "$(q "SELECT count(*) FROM positions WHERE vehicle = '$vehicle' AND ts = '$ts'")" = 0 ]
+  done < "$GWDIR/sos.tsv"
 }

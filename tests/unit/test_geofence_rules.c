@@ -274,7 +274,7 @@ static void
 feed(struct run *r, int64_t t, bool moving, long long alarms)
 {
 	struct gf_fix fx = { "V", r->t0 + t * 1000000, r->lat, r->lon, true,
-			     moving ? 60.0 : 0.0, r->cls, 0, false, 0 };
+			     moving ? 60.0 : 0.0, r->cls, 0, false, 0, false };
 	if (alarms != ALARMS_NONE) {
 		fx.has_alarms = true;
 		fx.alarms = (uint32_t)alarms;
@@ -494,6 +494,54 @@ blob_keeps_the_rules(void **state)
 	gf_tz_free(tz);
 }
 
+/* A fix that is no position ("positioned": false: alarms_only): its alarms
+ * are decided at its place and time, and nothing else of the vehicle
+ * moves: a later position is not late after it, no stop or zone begins. */
+static void
+alarms_only_fix_decides_alarms_only(void **state)
+{
+	(void)state;
+	gf_tz *tz = NULL;
+	struct gf_options opt;
+	static struct run r;
+	struct gf_fix_result res;
+
+	assert_int_equal(gf_tz_from_posix("CST-8", &tz), GF_OK);
+	gf_options_default(&opt);
+	memset(&r, 0, sizeof r);
+	assert_int_equal(gf_engine_new(&opt, NULL, tz, &r.e), GF_OK);
+	r.t0 = T("2019-08-10T00:00:00Z");
+	r.lat = LAT0;
+	r.lon = LON0;
+	r.t = -60;
+	struct step d = { 'D', 600, 0 };
+	play(&r, &d);
+	assert_string_equal(r.buf, "");
+
+	/* an SOS without a fix, an hour on, far away (the last known place) */
+	struct gf_fix fx = { "V", r.t0 + 3600 * 1000000LL, r.lat + 1, r.lon, false, 0,
+			     NULL, 0, true, SOS, true };
+	r.at = 3600;
+	assert_int_equal(gf_engine_fix(r.e, &fx, collect, &r, &res), GF_OK);
+	assert_int_equal(res.disposition, GF_FIX_ALARMS_ONLY);
+	assert_int_equal(res.nalerts, 1);
+	assert_true(res.state_changed);
+	assert_string_equal(r.buf, "terminal_alarm/sos/critical@3600");
+
+	/* the positions go on from where they were: applied, not late; the
+	 * hour was no rest, no stop; the alarm clears with a fix saying none */
+	r.buf[0] = '\0';
+	r.lat += KM_LAT;
+	feed(&r, 660, true, 0);
+	assert_string_equal(r.buf, "terminal_alarm_cleared/sos/info@660");
+	r.buf[0] = '\0';
+	struct step d2 = { 'D', 1200, 0 };
+	play(&r, &d2);
+	assert_string_equal(r.buf, "");
+	gf_engine_free(r.e);
+	gf_tz_free(tz);
+}
+
 /* "CLASS=VALUE, ..." lists: values, lookup by class then main class,
  * and the faults. */
 static void
@@ -568,7 +616,7 @@ by_class_lists(void **state)
 int
 main(void)
 {
-	struct CMUnitTest tests[sizeof cases / sizeof cases[0] + 3];
+	struct CMUnitTest tests[sizeof cases / sizeof cases[0] + 4];
 	size_t n = 0;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		tests[n++] = (struct CMUnitTest){ cases[i].name, run_case, NULL, NULL,
@@ -576,5 +624,6 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(alert_json);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(blob_keeps_the_rules);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(by_class_lists);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(alarms_only_fix_decides_alarms_only);
 	return _cmocka_run_group_tests("geofence_rules", tests, n, NULL, NULL);
 }

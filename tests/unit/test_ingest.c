@@ -748,6 +748,28 @@ native_alarms(void **state)
 	}
 }
 
+/* "positioned": false (hazgate-jt808's alarm-only report) is no position;
+ * true or absent is. */
+static void
+native_positioned(void **state)
+{
+	struct ing_fix f;
+
+	(void)state;
+	decode_ok(NULL, NAT(",\"positioned\":false,\"alarms\":[\"sos\"]"), ING_FORMAT_NATIVE, &f);
+	assert_int_equal(f.present, ING_HAS_ALARMS | ING_HAS_POSITIONED);
+	assert_false(ing_fix_positioned(&f));
+	decode_ok(NULL, NAT(",\"positioned\":true"), ING_FORMAT_NATIVE, &f);
+	assert_true(ing_fix_positioned(&f));
+	decode_ok(NULL, NAT(""), ING_FORMAT_NATIVE, &f);
+	assert_true(ing_fix_positioned(&f));
+	struct ing_error err;
+	const char *bad = NAT(",\"positioned\":0");
+	assert_int_equal(ing_decode(NULL, bad, strlen(bad), ING_FORMAT_NATIVE, NOW_US, &f, &err),
+	                 ING_REJECTED);
+	assert_int_equal(err.reason, ING_REASON_BAD_TYPE);
+}
+
 static void
 native_minimal_has_nothing_optional(void **state)
 {
@@ -1528,6 +1550,7 @@ main(void)
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(native_all_members),
 		cmocka_unit_test(native_alarms),
+		cmocka_unit_test(native_positioned),
 		cmocka_unit_test(native_minimal_has_nothing_optional),
 		cmocka_unit_test(native_vehicle_from_topic),
 		cmocka_unit_test(native_payload_vehicle_wins),
