@@ -339,7 +339,8 @@ frame(struct fixture *f, uint16_t id, const uint8_t *body, size_t len, uint32_t 
 		m[n++] = 0;
 		m[n++] = (uint8_t)pkt;
 	}
-	memcpy(m + n, body, len);
+	if (len)                            /* a heartbeat has no body (NULL) */
+		memcpy(m + n, body, len);
 	n += len;
 	assert_int_equal(jt_frame_encode(m, n, out, 4096, &wl), JT_OK);
 	if (bad_check)
