@@ -49,14 +49,7 @@ hz=$(getconf CLK_TCK)
 ticks() { local s f; s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }; f=(${s##*) }); echo $(( f[11] + f[12] )); }
 hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" | awk '{ printf "%.1f", $1 / 1024 }'; }
 now_us() { echo $(( $(date +%s%N) / 1000 )); }
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 12000 ))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
-  done
-  return 1
-}
+. "$top/bench/web-bench.bash"   # free_port, web_bench_conf
 
 eval "$("$top/scripts/services-start")" || die "services did not start"
 export PGHOST PGPORT PGUSER PGDATABASE HG_MQTT_HOST HG_MQTT_PORT
@@ -77,18 +70,7 @@ gwport=$(free_port) feedport=$(free_port) mport=$(free_port)
 psql -XqAt -v ON_ERROR_STOP=1 -c "CREATE ROLE hgbench LOGIN IN ROLE hazgate_web" >/dev/null ||
   die "cannot create the web login"
 token=$("$ctl" tokens add bench --role viewer) || die "hazgate-ctl tokens add failed"
-mkdir -p "$work/assets"
-echo '<!doctype html><title>bench</title>' > "$work/assets/index.html"
-cat > "$work/web.conf" <<CONF
-[web]
-listen = 127.0.0.1:$feedport
-metrics_listen = 127.0.0.1:$mport
-assets = $work/assets
-[postgres]
-conninfo = host=127.0.0.1 port=$PGPORT user=hgbench dbname=$PGDATABASE
-[log]
-level = warn
-CONF
+web_bench_conf "$feedport" "$mport"
 cat > "$work/hazgate.conf" <<CONF
 [mqtt]
 host = 127.0.0.1

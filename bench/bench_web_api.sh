@@ -40,14 +40,7 @@ for x in "$feed" "$ctl"; do
 done
 die() { echo "bench_web_api: $*" >&2; exit 1; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 12000 ))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
-  done
-  return 1
-}
+. "$top/bench/web-bench.bash"   # free_port, web_bench_conf
 
 eval "$("$top/scripts/services-start" --no-mqtt)" || die "services did not start"
 export PGHOST PGPORT PGUSER PGDATABASE
@@ -143,18 +136,7 @@ echo "fill_s=alerts $(( (t1 - t0) / 1000 )), acks $(( (t2 - t1) / 1000 )), posit
 
 # ---- hazgate-web ----------------------------------------------------------------
 port=$(free_port) mport=$(free_port)
-mkdir -p "$work/assets"
-echo '<!doctype html><title>bench</title>' > "$work/assets/index.html"
-cat > "$work/web.conf" <<CONF
-[web]
-listen = 127.0.0.1:$port
-metrics_listen = 127.0.0.1:$mport
-assets = $work/assets
-[postgres]
-conninfo = host=127.0.0.1 port=$PGPORT user=hgbench dbname=$PGDATABASE
-[log]
-level = warn
-CONF
+web_bench_conf "$port" "$mport"
 "$feed" -c "$work/web.conf" >>"$work/web.log" 2>&1 &
 feedpid=$!
 for _ in $(seq 1 200); do
