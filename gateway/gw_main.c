@@ -12,7 +12,6 @@
  */
 #include "gateway/gateway.h"
 
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 
 #include "config.h"
 #include "gateway/gw_config.h"
+#include "common/hz_cli.h"
 #include "common/hz_log.h"
 
 static void
@@ -63,13 +63,6 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "check-config", no_argument, NULL, 'C' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *path = NULL;
 	bool check = false;
 	struct gw_config cfg;
@@ -80,20 +73,9 @@ main(int argc, char **argv)
 	struct gw *gw = NULL;
 	int c, rc = 1;
 
-	while ((c = getopt_long(argc, argv, "c:Vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c': path = optarg; break;
-		case 'C': check = true; break;
-		case 'V': printf("hazgate %s\n", PACKAGE_VERSION); return 0;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind != argc || !path) {
-		fprintf(stderr, "hazgate: %s\n", path ? "unexpected argument" : "-c FILE is required");
-		usage(stderr);
-		return 2;
-	}
+	c = hz_cli_parse(argc, argv, "hazgate", PACKAGE_VERSION, usage, &path, &check);
+	if (c >= 0)
+		return c;
 	if (gw_config_load(path, &cfg, err, sizeof(err)) != GW_CONFIG_OK) {
 		fprintf(stderr, "hazgate: %s\n", err);
 		return 2;

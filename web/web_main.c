@@ -8,7 +8,6 @@
  *
  * SIGTERM/SIGINT end the streams and exit 0.
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "common/hz_cli.h"
 #include "common/hz_log.h"
 #include "web/web.h"
 #include "web/web_config.h"
@@ -54,13 +54,6 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "check-config", no_argument, NULL, 'C' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	static struct web_config cfg;
 	const char *path = NULL;
 	bool check = false;
@@ -71,21 +64,9 @@ main(int argc, char **argv)
 	struct web *w = NULL;
 	int c, rc = 1;
 
-	while ((c = getopt_long(argc, argv, "c:Vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c': path = optarg; break;
-		case 'C': check = true; break;
-		case 'V': printf("hazgate-web %s\n", PACKAGE_VERSION); return 0;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind != argc || !path) {
-		fprintf(stderr, "hazgate-web: %s\n", path ? "unexpected argument" :
-			"-c FILE is required");
-		usage(stderr);
-		return 2;
-	}
+	c = hz_cli_parse(argc, argv, "hazgate-web", PACKAGE_VERSION, usage, &path, &check);
+	if (c >= 0)
+		return c;
 	if (web_config_load(path, &cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "hazgate-web: %s\n", err);
 		return 2;
