@@ -9,6 +9,8 @@
  */
 #include "gateway/gw_vtab.h"
 
+#include "common/hz_hash.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,16 +21,6 @@ struct gw_vtab {
 	size_t ndirty, capdirty;
 	uint64_t oom;            /* gets and touches refused for lack of memory */
 };
-
-static uint64_t
-hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
 
 struct gw_vtab *
 gw_vtab_new(void)
@@ -59,7 +51,7 @@ gw_vtab_free(struct gw_vtab *t)
 static struct gw_vehicle *
 probe(struct gw_vehicle *slots, size_t cap, const char *name)
 {
-	size_t i = (size_t)hash(name) & (cap - 1);
+	size_t i = (size_t)hz_fnv1a64_str(name) & (cap - 1);
 
 	while (slots[i].name[0] && strcmp(slots[i].name, name))
 		i = (i + 1) & (cap - 1);

@@ -30,6 +30,7 @@
 
 #include "common/hz_alarm.h"
 #include "common/hz_crc32.h"
+#include "common/hz_hash.h"
 
 enum { ENT_SPEEDING = 1, ENT_DWELLED = 2, ENT_KNOWN = 3, ENT_FRESH = 0x80 };
 enum { V_HAVE_FIX = 1, V_SILENT = 2, V_DEVIATING = 4, V_OVERSPEED = 8,
@@ -150,17 +151,6 @@ gf_engine_set_rules(gf_engine *e, const struct gf_rules *rules)
 	e->opt.rules = *rules;
 	set_timed(e);
 	return GF_OK;
-}
-
-static uint32_t
-hash_key(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
 }
 
 int
@@ -723,7 +713,7 @@ gf_engine_fix(gf_engine *e, const struct gf_fix *fix, gf_alert_cb cb,
 	e->nal = 0;
 	e->lost = false;
 	const gf_zoneset *zs = e->zs;
-	uint32_t h = hash_key(fix->vehicle, klen);
+	uint32_t h = hz_fnv1a32(fix->vehicle, klen);
 	struct gf_vehicle *v = lookup(e, fix->vehicle, klen, h);
 
 	if (fix->alarms_only)
@@ -1035,7 +1025,7 @@ gf_engine_state_save(const gf_engine *e, const char *vehicle, uint8_t *buf,
 	if (e == NULL || len == NULL || vehicle_key(vehicle, &klen))
 		return GF_EINVAL;
 	const struct gf_vehicle *v =
-		lookup(e, vehicle, klen, hash_key(vehicle, klen));
+		lookup(e, vehicle, klen, hz_fnv1a32(vehicle, klen));
 	if (v == NULL)
 		return GF_EINVAL;
 	size_t need = BLOB_HEAD + BLOB_RULES + (size_t)v->nent * BLOB_ENT + 4;
@@ -1115,7 +1105,7 @@ gf_engine_state_load(gf_engine *e, const char *vehicle, const uint8_t *blob,
 		if (ent == NULL)
 			return GF_ENOMEM;
 	}
-	uint32_t h = hash_key(vehicle, klen);
+	uint32_t h = hz_fnv1a32(vehicle, klen);
 	struct gf_vehicle *v = lookup(e, vehicle, klen, h);
 	if (v == NULL && insert(e, vehicle, klen, h, &v) != GF_OK) {
 		free(ent);

@@ -12,21 +12,11 @@
 
 #include <sodium.h>
 
+#include "common/hz_hash.h"
 #include "ingest/ingest.h"
 
 _Static_assert(JT_VEHICLE_MAX == ING_VEHICLE_MAX, "a vehicle name is ingest's");
 _Static_assert(JT_AUTH_HASH_BYTES == crypto_hash_sha256_BYTES, "SHA-256");
-
-/* FNV-1a of a NUL-terminated string. */
-static uint64_t
-hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 1099511628211ull;
-	return h;
-}
 
 bool
 jt_registry_init(struct jt_registry *r)
@@ -57,7 +47,7 @@ jt_registry_free(struct jt_registry *r)
 struct jt_term *
 jt_registry_find(const struct jt_registry *r, const char *phone)
 {
-	struct jt_term *t = r->slots[hash_str(phone) & (r->nslots - 1)];
+	struct jt_term *t = r->slots[hz_fnv1a64_str(phone) & (r->nslots - 1)];
 
 	while (t && strcmp(t->phone, phone) != 0)
 		t = t->next;
@@ -78,7 +68,7 @@ grow(struct jt_registry *r)
 
 		while (t) {
 			struct jt_term *next = t->next;
-			size_t k = hash_str(t->phone) & (n - 1);
+			size_t k = hz_fnv1a64_str(t->phone) & (n - 1);
 
 			t->next = slots[k];
 			slots[k] = t;
@@ -106,7 +96,7 @@ jt_registry_add(struct jt_registry *r, const char *phone)
 	memcpy(t->phone, phone, len + 1);
 	if (r->count >= r->nslots)
 		grow(r);
-	k = hash_str(phone) & (r->nslots - 1);
+	k = hz_fnv1a64_str(phone) & (r->nslots - 1);
 	t->next = r->slots[k];
 	r->slots[k] = t;
 	r->count++;

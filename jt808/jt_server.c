@@ -32,6 +32,7 @@
 #include <event2/listener.h>
 
 #include "common/hz_clock.h"
+#include "common/hz_hash.h"
 #include "common/hz_log.h"
 #include "jt808/jt_db.h"
 #include "net/net_mqtt.h"
@@ -109,11 +110,7 @@ addr_key(const struct sockaddr *sa, uint8_t key[16])
 static size_t
 addr_slot(const uint8_t key[16])
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (int i = 0; i < 16; i++)
-		h = (h ^ key[i]) * 1099511628211ull;
-	return h & (ADDR_SLOTS - 1);
+	return hz_fnv1a64(key, 16) & (ADDR_SLOTS - 1);
 }
 
 /* The count of key's address, made if absent (NULL out of memory). */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hz_hash.h"
 #include "common/hz_time.h"
 
 volatile int ld_stop;
@@ -74,14 +75,7 @@ ld_topic_format(const char *tmpl, const char *vehicle, char *buf, size_t size)
 uint64_t
 ld_hash(const void *p, size_t len)
 {
-	const unsigned char *c = p;
-	uint64_t h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= c[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
+	return hz_fnv1a64(p, len);
 }
 
 uint64_t

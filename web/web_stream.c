@@ -58,6 +58,7 @@
 #include <jansson.h>
 
 #include "common/hz_clock.h"
+#include "common/hz_hash.h"
 #include "common/hz_log.h"
 #include "common/hz_time.h"
 #include "net/net_pg.h"
@@ -331,16 +332,6 @@ struct vtab {
 	size_t cap, n;            /* cap a power of two */
 };
 
-static uint64_t
-fnv1a(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 /* The entry of vehicle name, made when absent; NULL when the table is
  * full (VEHICLES_MAX) or out of memory. */
 static struct veh *
@@ -357,7 +348,7 @@ vtab_get(struct vtab *t, const char *name)
 		for (size_t i = 0; i < t->cap; i++) {
 			if (!t->v[i])
 				continue;
-			for (k = fnv1a(t->v[i]->name) & (cap - 1); nv[k]; k = (k + 1) & (cap - 1))
+			for (k = hz_fnv1a64_str(t->v[i]->name) & (cap - 1); nv[k]; k = (k + 1) & (cap - 1))
 				;
 			nv[k] = t->v[i];
 		}
@@ -365,7 +356,7 @@ vtab_get(struct vtab *t, const char *name)
 		t->v = nv;
 		t->cap = cap;
 	}
-	for (k = fnv1a(name) & (t->cap - 1); t->v[k]; k = (k + 1) & (t->cap - 1))
+	for (k = hz_fnv1a64_str(name) & (t->cap - 1); t->v[k]; k = (k + 1) & (t->cap - 1))
 		if (strcmp(t->v[k]->name, name) == 0)
 			return t->v[k];
 	if (!(t->v[k] = calloc(1, sizeof(struct veh))))

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/hz_crc32.h"
+#include "common/hz_hash.h"
 #include "common/hz_file.h"
 #include "common/hz_time.h"
 #include "tests/unit/rows.h"
@@ -462,6 +463,36 @@ test_crc_matches_bitwise(void **state)
 		for (size_t off = 0; off < 4; off++)
 			assert_int_equal(hz_crc32(0, data + off, n), crc32_bitwise(data + off, n));
 	assert_int_equal(hz_crc32(0x12345678u, NULL, 0), 0x12345678u);
+}
+
+/* ---- hz_hash: the FNV-1a reference vectors (draft-eastlake-fnv), and a
+ * plate in UTF-8 as the other programs hash vehicle names. ----------------- */
+static void
+test_fnv1a_vectors(void **state)
+{
+	static const struct {
+		const char *s;
+		uint32_t h32;
+		uint64_t h64;
+	} v[] = {
+		{ "", 0x811c9dc5u, 0xcbf29ce484222325ull },
+		{ "a", 0xe40c292cu, 0xaf63dc4c8601ec8cull },
+		{ "foobar", 0xbf9cf968u, 0x85944171f73967e8ull },
+		{ "\xe6\x99\x8b" "A10001", 0x56210b70u, 0xb248ff2210c80650ull },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		size_t n = strlen(v[i].s);
+
+		if (hz_fnv1a32(v[i].s, n) != v[i].h32)
+			fail_msg("fnv1a32(\"%s\") = %08x, want %08x", v[i].s,
+				 hz_fnv1a32(v[i].s, n), v[i].h32);
+		assert_true(hz_fnv1a64(v[i].s, n) == v[i].h64);
+		assert_true(hz_fnv1a64_str(v[i].s) == v[i].h64);
+	}
+	assert_true(hz_fnv1a32(NULL, 0) == HZ_FNV32_OFFSET);
+	assert_true(hz_fnv1a64(NULL, 0) == HZ_FNV64_OFFSET);
 }
 
 /* hz_file_read: bytes as they are (a NUL inside too), a NUL after the
