@@ -22,6 +22,16 @@
  * immediate shutdown command", a NOTICE of a statement) are log lines
  * (event=pg_notice), never libpq's raw text on stderr.
  *
+ * Prepared statements (a step with a name, net_pg.h): the names prepared on
+ * this connection are kept (pointers to the callers' strings, compared by
+ * content); the first use sends Prepare alone, and once it succeeded the
+ * step itself as Bind/Execute of that name. A Prepare is not undone by a
+ * ROLLBACK (the server's prepared statements are not transactional), so
+ * a failed batch keeps its statements; a new connection starts with none.
+ * Should the server say a name does not exist (sqlstate 26000: a pooler
+ * or DISCARD ALL took it), every name is forgotten and prepared again at
+ * its next use.
+ *
  * Limits: one statement in flight at a time (no pipeline mode; the batch
  * transaction is a handful of round trips, whatever its size).
  */
@@ -59,6 +69,9 @@ struct net_pg {
 	char errmsg[512];
 	char sqlstate[8];
 	struct net_pg_job setup;
+	const char *prepared[NET_PG_PREPARED_MAX];   /* names prepared on conn */
+	size_t nprepared;
+	bool preparing;                 /* the current step's Prepare is on the wire */
 	struct net_dns *dns;             /* resolves the conninfo's host name */
 	bool resolving;
 	char host[NET_PG_HOST_MAX];
@@ -116,6 +129,18 @@ close_conn(struct net_pg *pg)
 		PQfinish(pg->conn);
 		pg->conn = NULL;
 	}
+	pg->nprepared = 0;
+	pg->preparing = false;
+}
+
+/* Is name prepared on this connection? */
+static bool
+is_prepared(const struct net_pg *pg, const char *name)
+{
+	for (size_t i = 0; i < pg->nprepared; i++)
+		if (pg->prepared[i] == name || strcmp(pg->prepared[i], name) == 0)
+			return true;
+	return false;
 }
 
 static void
@@ -224,10 +249,17 @@ send_current(struct net_pg *pg)
 	}
 	s = &j->steps[j->cur];
 	pg->step_failed = false;
-	if (s->nparams == 0)
+	pg->preparing = false;
+	if (s->name && !is_prepared(pg, s->name) && pg->nprepared < NET_PG_PREPARED_MAX) {
+		pg->preparing = true;
+		ok = PQsendPrepare(pg->conn, s->name, s->sql, s->nparams, NULL);
+	} else if (s->name && is_prepared(pg, s->name)) {
+		ok = PQsendQueryPrepared(pg->conn, s->name, s->nparams, s->params, NULL, NULL, 0);
+	} else if (s->nparams == 0 && !s->name) {
 		ok = PQsendQuery(pg->conn, s->sql);
-	else
+	} else {
 		ok = PQsendQueryParams(pg->conn, s->sql, s->nparams, NULL, s->params, NULL, NULL, 0);
+	}
 	if (!ok) {
 		link_lost(pg, PQerrorMessage(pg->conn));
 		return;
@@ -260,11 +292,20 @@ step_complete(struct net_pg *pg)
 			     pg->errmsg);
 		return;
 	}
+	if (!pg->step_failed && pg->preparing) {
+		/* Prepared: now the step itself. */
+		pg->prepared[pg->nprepared++] = j->steps[j->cur].name;
+		send_current(pg);
+		return;
+	}
 	if (!pg->step_failed) {
 		j->cur++;
 		send_current(pg);
 		return;
 	}
+	if (strcmp(pg->sqlstate, "26000") == 0)
+		pg->nprepared = 0;   /* a name the server does not know: forget them all */
+	pg->preparing = false;
 	if (PQstatus(pg->conn) == CONNECTION_BAD) {
 		link_lost(pg, pg->errmsg);
 		return;
@@ -332,11 +373,11 @@ handle_result(struct net_pg *pg, PGresult *res)
 	case PGRES_COMMAND_OK:
 	case PGRES_TUPLES_OK:
 	ok:
-		if (s && s->on_result && !pg->step_failed)
+		if (s && s->on_result && !pg->step_failed && !pg->preparing)
 			s->on_result(j->arg, res);
 		break;
 	default:
-		if (s && s->all_results)
+		if (s && s->all_results && !pg->preparing)
 			goto ok;
 		if (!pg->step_failed) {
 			const char *e = PQresultErrorMessage(res);
