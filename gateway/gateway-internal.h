@@ -28,6 +28,7 @@
 
 #include "gateway/gw_batch.h"
 #include "gateway/gw_config.h"
+#include "gateway/gw_copyarr.h"
 #include "gateway/gw_metrics.h"
 #include "net/net_pg.h"
 #include "decide/decide.h"
@@ -137,6 +138,12 @@ struct gw {
 	struct gw_outbox ob;     /* gw_outbox.c */
 	const char *wparams[1];
 	struct gw_buf wposn;     /* the group's NOTIFY hazgate_positions payloads */
+	/* The group's alerts and vehicle states as array parameters of one
+	 * prepared statement each (gw_copyarr.h), made from their COPY
+	 * sections; wbad: a section that is not COPY text (the step then
+	 * fails as the server's COPY would have). */
+	struct gw_arrays walerts, wstates;
+	bool wbad_alerts, wbad_states;
 	/* other jobs */
 	struct net_pg_job sjob, pjob, zjob, ljob;
 	bool schema_ok, sjob_busy, pjob_busy, zjob_busy, zones_dirty, ljob_busy;
