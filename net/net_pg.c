@@ -32,6 +32,11 @@
  * or DISCARD ALL took it), every name is forgotten and prepared again at
  * its next use.
  *
+ * A plain step that expects nothing back (no parameters, no data, no
+ * on_result: a BEGIN) is sent in one message with the plain step after it
+ * when that one has no on_result either ("BEGIN;COPY ..."): the server
+ * runs both, one round trip.
+ *
  * Limits: one statement in flight at a time (no pipeline mode; the batch
  * transaction is a handful of round trips, whatever its size).
  */
@@ -69,6 +74,8 @@ struct net_pg {
 	char errmsg[512];
 	char sqlstate[8];
 	struct net_pg_job setup;
+	char *joined;                   /* two simple statements sent as one */
+	size_t joined_cap;
 	const char *prepared[NET_PG_PREPARED_MAX];   /* names prepared on conn */
 	size_t nprepared;
 	bool preparing;                 /* the current step's Prepare is on the wire */
@@ -234,11 +241,61 @@ job_finished(struct net_pg *pg, int err, const char *msg)
 		run_next(pg);
 }
 
+/* A step sent as plain text with the simple protocol. */
+static bool
+plain(const struct net_pg_step *s)
+{
+	return !s->name && s->nparams == 0;
+}
+
+/* The job's next step after cur that is not skipped, or nsteps. */
+static size_t
+next_step(const struct net_pg_job *j, size_t cur)
+{
+	do
+		cur++;
+	while (cur < j->nsteps && j->steps[cur].skip);
+	return cur;
+}
+
+/* A plain step that expects nothing back (a BEGIN) goes out in one message
+ * with the plain step after it ("BEGIN;COPY ..."): one round trip less.
+ * Returns the text to send and moves j->cur to the second step, or NULL
+ * (nothing joined; also out of memory). */
+static const char *
+join_plain(struct net_pg *pg, struct net_pg_job *j)
+{
+	const struct net_pg_step *s = &j->steps[j->cur], *t;
+	size_t n = next_step(j, j->cur), a, b;
+
+	if (n == j->nsteps || !plain(s) || s->chunks || s->on_result || s->all_results)
+		return NULL;
+	t = &j->steps[n];
+	if (!plain(t) || t->on_result || t->all_results)
+		return NULL;   /* its on_result would get the first one's result too */
+	a = strlen(s->sql);
+	b = strlen(t->sql);
+	if (a + b + 2 > pg->joined_cap) {
+		char *p = realloc(pg->joined, a + b + 2);
+
+		if (!p)
+			return NULL;
+		pg->joined = p;
+		pg->joined_cap = a + b + 2;
+	}
+	memcpy(pg->joined, s->sql, a);
+	pg->joined[a] = ';';
+	memcpy(pg->joined + a + 1, t->sql, b + 1);
+	j->cur = n;
+	return pg->joined;
+}
+
 static void
 send_current(struct net_pg *pg)
 {
 	struct net_pg_job *j = pg->head;
 	const struct net_pg_step *s;
+	const char *joined;
 	int ok;
 
 	while (j->cur < j->nsteps && j->steps[j->cur].skip)
@@ -247,6 +304,7 @@ send_current(struct net_pg *pg)
 		job_finished(pg, NET_PG_OK, NULL);
 		return;
 	}
+	joined = join_plain(pg, j);
 	s = &j->steps[j->cur];
 	pg->step_failed = false;
 	pg->preparing = false;
@@ -255,8 +313,8 @@ send_current(struct net_pg *pg)
 		ok = PQsendPrepare(pg->conn, s->name, s->sql, s->nparams, NULL);
 	} else if (s->name && is_prepared(pg, s->name)) {
 		ok = PQsendQueryPrepared(pg->conn, s->name, s->nparams, s->params, NULL, NULL, 0);
-	} else if (s->nparams == 0 && !s->name) {
-		ok = PQsendQuery(pg->conn, s->sql);
+	} else if (plain(s)) {
+		ok = PQsendQuery(pg->conn, joined ? joined : s->sql);
 	} else {
 		ok = PQsendQueryParams(pg->conn, s->sql, s->nparams, NULL, s->params, NULL, NULL, 0);
 	}
@@ -622,6 +680,7 @@ net_pg_free(struct net_pg *pg)
 	close_conn(pg);
 	fail_all(pg, NET_PG_ELINK, "shutting down");
 	event_free(pg->ev_retry);
+	free(pg->joined);
 	free(pg);
 }
 
