@@ -6,7 +6,9 @@
  * (every byte but NUL, quotes, backslashes, braces, commas, tabs,
  * newlines, UTF-8, empty, NULL) escaped by gw_copy_escape, as the batch
  * writes them, come back from the literals byte for byte, whatever the
- * cut of the input into pieces.
+ * cut of the input into pieces. Last, the fuzz target's corpus
+ * (tests/fuzz/corpus/gateway_copyarr: seeds named <outcome>--<what>, ok or
+ * EFORMAT, and what the runs kept) under the same contract.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +23,7 @@
 #include "gateway/gw_batch.h"
 #include "gateway/gw_copyarr.h"
 #include "tests/fuzz/fuzz_copyarr.h"
+#include "tests/unit/corpus_walk.h"
 
 struct arr_case {
 	const char *what;
@@ -210,6 +213,47 @@ test_roundtrip(void **state)
 	gw_arrays_free(&a);
 }
 
+/* A corpus file as the fuzz target reads it: the contract, and the
+ * outcome its name says. */
+static bool
+replay_file(const char *name, const uint8_t *data, size_t size, const void *arg)
+{
+	struct gw_arrays *a = (struct gw_arrays *)arg;
+	size_t ncols;
+	int rc;
+
+	if (size < 2)
+		return false;
+	ncols = (size_t)data[0] % GW_ARR_COLS + 1;
+	if (fuzz_copyarr_check(a, ncols, (const char *)data + 2, size - 2) != 0)
+		fail_msg("%s: the contract is broken", name);
+	gw_arrays_reset(a, ncols);
+	rc = gw_arrays_add_copy(a, (const char *)data + 2, size - 2);
+	if (strncmp(name, "ok--", 4) == 0) {
+		if (rc != GW_ARR_OK)
+			fail_msg("%s: refused (%s)", name, gw_arrays_strerror(rc));
+		return true;
+	}
+	if (strncmp(name, "EFORMAT--", 9) == 0) {
+		if (rc != GW_ARR_EFORMAT)
+			fail_msg("%s: rc %d, want EFORMAT", name, rc);
+		return true;
+	}
+	return false;
+}
+
+static void
+test_corpus(void **state)
+{
+	struct gw_arrays a = { 0 };
+	struct corpus_count n;
+
+	(void)state;
+	n = corpus_walk("corpus/gateway_copyarr", "", replay_file, &a);
+	assert_true(n.checked >= 10);
+	gw_arrays_free(&a);
+}
+
 int
 main(void)
 {
@@ -217,6 +261,7 @@ main(void)
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_pieces_and_reuse),
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_corpus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
