@@ -85,8 +85,8 @@ put_field(struct gw_buf *out, bool first, const unsigned char *p, size_t n)
 	while (p < end) {
 		unsigned c = *p++;
 
-		if (c == '\r')
-			return GW_ARR_EFORMAT;   /* PostgreSQL: literal carriage return */
+		if (c == '\r' || c == 0)
+			return GW_ARR_EFORMAT;   /* PostgreSQL: literal carriage return; no NUL in text */
 		if (c == '\\') {
 			/* the caller saw to it that a byte follows */
 			c = *p++;

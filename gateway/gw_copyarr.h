@@ -45,8 +45,9 @@ void gw_arrays_reset(struct gw_arrays *a, size_t ncols);
  * other byte standing for that byte). Each value goes to its column as an
  * array element: NULL, or the decoded bytes in double quotes with " and \
  * escaped by a backslash. Returns GW_ARR_OK, GW_ARR_EFORMAT (a row with
- * another number of columns, a last row without its newline, a decoded
- * NUL byte, a bare carriage return, a backslash-dot) or GW_ARR_ENOMEM;
+ * another number of columns, a last row without its newline, a NUL byte,
+ * raw or decoded, a bare carriage return, a backslash-dot) or
+ * GW_ARR_ENOMEM;
  * after an error the arrays hold part of p and only gw_arrays_reset makes
  * them usable again. Bytes are not checked as UTF-8: PostgreSQL checks the
  * parameters as it would have checked the COPY data.

@@ -123,6 +123,10 @@ test_pieces_and_reuse(void **state)
 	gw_arrays_reset(&a, 1);
 	assert_int_equal(gw_arrays_finish(&a), GW_ARR_OK);
 	assert_string_equal(a.param[0], "{}");
+	/* a raw NUL byte (the fuzz target's first finding: it went into the
+	 * literal, which libpq would have cut there) */
+	gw_arrays_reset(&a, 1);
+	assert_int_equal(gw_arrays_add_copy(&a, "\0\xff\n", 3), GW_ARR_EFORMAT);
 	/* columns are bounded */
 	gw_arrays_reset(&a, GW_ARR_COLS + 5);
 	assert_int_equal(a.ncols, GW_ARR_COLS);
