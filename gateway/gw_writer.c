@@ -723,6 +723,7 @@ writer_kick(struct gw *gw)
 	memset(j, 0, sizeof(*j));
 	j->arg = gw;
 	j->done = w_done;
+	j->pipeline = true;   /* the statements after the COPYs, COMMIT: one round trip */
 	j->steps[0].sql = "BEGIN";
 	j->steps[1] = (struct net_pg_step){ .sql = gw->wstaging ? sql_copy_pos : sql_copy_pos_direct,
 					   .chunks = gw->wchunks[0], .nchunks = gw->nwchunks[0],

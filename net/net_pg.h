@@ -65,6 +65,13 @@ struct net_pg_step {
 struct net_pg_job {
 	struct net_pg_step steps[NET_PG_STEPS_MAX];
 	size_t nsteps;
+	/* Steps may go in pipeline mode: two or more in a row that are no
+	 * COPY, want no error results (all_results) and are one statement
+	 * each (prepared, with parameters, or plain text without ';') are
+	 * sent at once with a Sync, one round trip for them all; results and
+	 * failures are as if sent one by one (a refused step fails the job,
+	 * the ones after it are not run). */
+	bool pipeline;
 	void (*done)(void *arg, int err, const char *msg);
 	void *arg;
 	/* private to net_pg.c */
