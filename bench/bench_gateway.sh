@@ -484,6 +484,7 @@ gp=$P_GW_US bp=$P_BE_US
 echo "paced2000_postgres_cpu_us_per_msg=$P_PG_US"
 echo "paced2000_total_cpu_us_per_msg=$(awk -v a="$P_GW_US" -v b="$P_PG_US" 'BEGIN { printf "%.1f", a + b }')"
 echo "paced2000_gateway_batches=$P_BATCHES rows_mean=$P_BATCH_ROWS commit_ms_mean=$P_COMMIT_MS"
+write_path_figures
 
 # ---- 4. latency at half speed ----------------------------------------------
 half=$(( rate / 2 ))
