@@ -446,7 +446,6 @@ gw10=$P_GW_US pg10=$P_PG_US gf=$P_GW_US bf=$P_BE_US
 rate=$(awk -v n="$N" -v s="$P_SECS" 'BEGIN { printf "%.0f", n / s }')
 echo "gateway_msg_per_s=$rate"
 echo "ratio_to_ceiling=$(awk -v a="$rate" -v b="$ceiling" 'BEGIN { printf "%.2f", a / b }') (target >= 0.9)"
-echo "gateway_cpu_us_per_msg=$P_GW_US"
 echo "postgres_cpu_us_per_msg=$P_PG_US"
 echo "total_cpu_us_per_msg=$(awk -v a="$P_GW_US" -v b="$P_PG_US" 'BEGIN { printf "%.1f", a + b }') (target <= 20)"
 echo "gateway_cores_busy=$P_GW_BUSY"
