@@ -15,6 +15,16 @@
 #    Then the ceiling once more, on topics the gateway does not read: the
 #    spread between the two says how much neighbours moved the figures.
 # 3. paced at 2,000 msg/s: CPU per message again.
+#    Beside 2 and 3 (issue 15), the same loads to a bare counting
+#    libmosquitto subscriber (bench/bench_counter, on the gateway's core):
+#    its CPU per message is the baseline; printed as counter_*, with
+#    the gateway's CPU and its PostgreSQL backend's (/proc/PID/schedstat of
+#    the backend the gateway is connected to, found in pg_stat_activity;
+#    nanoseconds, summed over threads) and the ratios gateway/counter
+#    (target <= 1.1) and (gateway + backend) paced / full speed (target
+#    <= 2). --write-path runs only these four phases and the ratios (a
+#    minute; for alternated before/after runs); HG_BENCH_GATEWAY=PATH runs
+#    another hazgate binary on this script.
 # 4. half speed: publish-to-committed-alert latency p50/p99: the load logs the
 #    publish time of each fix, a subscriber on hazgate/alerts/# matches each
 #    alert's (vehicle, ts) to it.
@@ -66,14 +76,16 @@ NP=${HG_BENCH_PACED:-20000}
 LAT_S=${HG_BENCH_LATENCY_S:-20}
 zones=$top/data/zones-taiyuan.geojson
 [ -f "$zones" ] || zones=${HG_SHARED:-$top/../shared}/data/zones-taiyuan.geojson
-load=$B/hazgate-load gw=$B/hazgate ctl=$B/hazgate-ctl
+load=$B/hazgate-load gw=${HG_BENCH_GATEWAY:-$B/hazgate} ctl=$B/hazgate-ctl
+counter=$B/bench/bench_counter
 pin=${HG_BENCH_PIN:-1}
 [ "$(nproc)" -ge 2 ] || pin=0
 command -v taskset >/dev/null 2>&1 || pin=0
-ceiling_only=0
+ceiling_only=0 write_path=0
 against= rounds=3
 case "${1:-}" in
   --ceiling-only) ceiling_only=1 ;;
+  --write-path) write_path=1 ;;
   --against) against=${2:-}; rounds=${3:-3}
     [ -x "$against" ] || { echo "bench_gateway: --against needs an executable hazgate" >&2; exit 2; } ;;
   -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d'; exit 0 ;;
@@ -86,6 +98,8 @@ if [ "$ceiling_only" = 0 ] && [ ! -x "$gw" ]; then
   exit 0
 fi
 [ -x "$load" ] || { echo "bench_gateway: $load is not built" >&2; exit 1; }
+[ "$ceiling_only" = 1 ] || [ -x "$counter" ] \
+  || { echo "bench_gateway: $counter is not built (make bench/bench_counter)" >&2; exit 1; }
 
 die() { echo "bench_gateway: $*" >&2; exit 1; }
 kv() { sed -n "s/^$2=//p" "$1" | tail -1; }
@@ -95,6 +109,8 @@ stat_fields() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; echo 
 # cpu ticks of a process (utime+stime), and of its waited-for children
 ticks() { local f; f=($(stat_fields "$1")) || { echo 0; return; }; echo $(( f[11] + f[12] )); }
 cticks() { local f; f=($(stat_fields "$1")) || { echo 0; return; }; echo $(( f[13] + f[14] )); }
+# CPU nanoseconds a process has run, all its threads (/proc/PID/task/*/schedstat)
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'; }
 # busy SECONDS TICKS: share of one core
 busy() { awk -v d="$2" -v hz="$hz" -v s="$1" 'BEGIN { printf "%.2f", d / hz / s }'; }
 
@@ -182,8 +198,10 @@ ceiling() {
   # load generator and counting subscriber together (both waited for here)
   echo "${name}_harness_cores_busy=$(busy "$(awk -v a="$a" -v b="$b" 'BEGIN { print (b - a) / 1e6 }')" $(( h1 - h0 )))"
 }
-ceiling ceiling tankers
-ceiling=$CEIL
+if [ "$write_path" = 0 ]; then
+  ceiling ceiling tankers
+  ceiling=$CEIL
+fi
 [ "$ceiling_only" = 1 ] && exit 0
 
 # ---- the gateway ------------------------------------------------------------
@@ -304,7 +322,10 @@ run_phase() {
   local b0 r0 c0 b1 r1 c1
   b0=$(metric hazgate_batch_rows_count); r0=$(metric hazgate_batch_rows_sum)
   c0=$(metric hazgate_commit_seconds_sum)
-  g0=$(ticks "$gwpid"); p0=$(pg_ticks); m0=$(ticks "$mqpid"); h0=$(cticks $$)
+  local be e0 e1
+  be=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'hazgate' LIMIT 1;")
+  [ -n "$be" ] || die "$name: the gateway has no PostgreSQL backend"
+  g0=$(cpu_ns "$gwpid"); p0=$(pg_ticks); m0=$(ticks "$mqpid"); h0=$(cticks $$); e0=$(cpu_ns "$be")
   "${HARNESS[@]}" "$load" simulate --vehicles "$nv" --messages "$n" --seed 2 --first-vehicle "$first" \
     --zones "$zones" --start "$start" "$@" >"$work/$name-pub.out" 2>&1 \
     || die "$name: load failed: $(tail -2 "$work/$name-pub.out")"
@@ -315,7 +336,7 @@ run_phase() {
     sleep 0.02
   done
   t1=$(now_us)
-  g1=$(ticks "$gwpid"); p1=$(pg_ticks); m1=$(ticks "$mqpid"); h1=$(cticks $$)
+  g1=$(cpu_ns "$gwpid"); p1=$(pg_ticks); m1=$(ticks "$mqpid"); h1=$(cticks $$); e1=$(cpu_ns "$be")
   b1=$(metric hazgate_batch_rows_count); r1=$(metric hazgate_batch_rows_sum)
   c1=$(metric hazgate_commit_seconds_sum)
   # batches in the phase, their mean size and mean write+commit time (empty
@@ -328,11 +349,12 @@ run_phase() {
   [ "$rows" = "$n" ] || echo "warning: $name: $rows positions stored for $n messages" >&2
   t0=$(kv "$work/$name-pub.out" start_us)
   P_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e6 }')
-  P_GW_US=$(awk -v d=$(( g1 - g0 )) -v hz="$hz" -v n="$n" 'BEGIN { printf "%.1f", d * 1e6 / hz / n }')
+  P_GW_US=$(awk -v d=$(( g1 - g0 )) -v n="$n" 'BEGIN { printf "%.1f", d / 1e3 / n }')
+  P_BE_US=$(awk -v d=$(( e1 - e0 )) -v n="$n" 'BEGIN { printf "%.1f", d / 1e3 / n }')
   P_PG_US=$(awk -v d=$(( p1 - p0 )) -v hz="$hz" -v n="$n" 'BEGIN { printf "%.1f", d * 1e6 / hz / n }')
   # share of one core each used over the phase: low figures with a low
   # throughput mean the pipeline waits rather than computes
-  P_GW_BUSY=$(busy "$P_SECS" $(( g1 - g0 )))
+  P_GW_BUSY=$(awk -v d=$(( g1 - g0 )) -v s="$P_SECS" 'BEGIN { printf "%.2f", d / 1e9 / s }')
   P_PG_BUSY=$(busy "$P_SECS" $(( p1 - p0 )))
   P_MQ_BUSY=$(busy "$P_SECS" $(( m1 - m0 )))
   P_LOAD_BUSY=$(busy "$P_SECS" $(( h1 - h0 )))
@@ -372,13 +394,58 @@ if [ -n "$against" ]; then
   exit 0
 fi
 
+# ---- the counting subscriber, and the write path's figures (issue 15) --------
+# counter_phase NAME MESSAGES [hazgate-load options]: the load of a gateway
+# phase (same seed and vehicles) to bench_counter, on topics the gateway
+# does not read; sets C_US (its CPU microseconds a message).
+counter_phase() {
+  local name=$1 n=$2 cpid; shift 2
+  "${SINK[@]}" "$counter" 127.0.0.1 "$HG_MQTT_PORT" "bench-counter-$name" "counter/+/telemetry" "$n" \
+    >"$work/$name-counter.out" 2>"$work/$name-counter.err" &
+  cpid=$!
+  for _ in $(seq 1 100); do grep -q subscribed "$work/$name-counter.err" && break; sleep 0.05; done
+  grep -q subscribed "$work/$name-counter.err" || die "$name: the counter did not subscribe: $(cat "$work/$name-counter.err")"
+  "${HARNESS[@]}" "$load" simulate --vehicles "$V" --messages "$n" --seed 2 --zones "$zones" \
+    --topic "counter/{vehicle}/telemetry" --start "$(start_at "$n" "$V")" "$@" \
+    >"$work/$name-counter-pub.out" 2>&1 || die "$name: load failed: $(tail -1 "$work/$name-counter-pub.out")"
+  wait "$cpid" || die "$name: the counter failed: $(tail -1 "$work/$name-counter.err")"
+  "$load" count --client-id "bench-counter-$name" --topic "counter/+/telemetry" --clean --subscribe-only \
+    >/dev/null 2>&1
+  C_US=$(awk -v ns="$(kv "$work/$name-counter.out" cpu_ns_per_msg)" 'BEGIN { printf "%.1f", ns / 1e3 }')
+}
+# write_path_figures: the counter's, the gateway's and its backend's CPU a
+# message at full speed (cf gf bf) and paced (cp gp bp), and the ratios.
+write_path_figures() {
+  echo "counter_cpu_us_per_msg=$cf"
+  echo "gateway_cpu_us_per_msg=$gf"
+  echo "backend_cpu_us_per_msg=$bf"
+  echo "paced2000_counter_cpu_us_per_msg=$cp"
+  echo "paced2000_gateway_cpu_us_per_msg=$gp"
+  echo "paced2000_backend_cpu_us_per_msg=$bp"
+  echo "gateway_to_counter=$(awk -v a="$gf" -v b="$cf" 'BEGIN { printf "%.2f", a / b }') (target <= 1.1)"
+  echo "paced2000_gateway_to_counter=$(awk -v a="$gp" -v b="$cp" 'BEGIN { printf "%.2f", a / b }')"
+  echo "paced_to_full=$(awk -v a="$gp" -v b="$bp" -v c="$gf" -v d="$bf" 'BEGIN { printf "%.2f", (a + b) / (c + d) }') ((gateway + backend) paced / full speed; target <= 2)"
+}
+if [ "$write_path" = 1 ]; then
+  counter_phase full "$N"; cf=$C_US
+  run_phase full "$N" "$V" 0; gf=$P_GW_US bf=$P_BE_US
+  echo "full_gateway_batches=$P_BATCHES rows_mean=$P_BATCH_ROWS commit_ms_mean=$P_COMMIT_MS msg_per_s=$(awk -v n="$N" -v s="$P_SECS" 'BEGIN { printf "%.0f", n / s }')"
+  counter_phase paced "$NP" --rate 2000; cp=$C_US
+  run_phase paced "$NP" "$V" "$V" --rate 2000; gp=$P_GW_US bp=$P_BE_US
+  echo "paced2000_gateway_batches=$P_BATCHES rows_mean=$P_BATCH_ROWS commit_ms_mean=$P_COMMIT_MS"
+  write_path_figures
+  stop_gateway
+  echo "loadavg_at_end=$(cut -d' ' -f1 /proc/loadavg)"
+  exit 0
+fi
+
 # ---- 2. full speed ---------------------------------------------------------
+counter_phase full "$N"; cf=$C_US
 run_phase full "$N" "$V" 0
-gw10=$P_GW_US pg10=$P_PG_US
+gw10=$P_GW_US pg10=$P_PG_US gf=$P_GW_US bf=$P_BE_US
 rate=$(awk -v n="$N" -v s="$P_SECS" 'BEGIN { printf "%.0f", n / s }')
 echo "gateway_msg_per_s=$rate"
 echo "ratio_to_ceiling=$(awk -v a="$rate" -v b="$ceiling" 'BEGIN { printf "%.2f", a / b }') (target >= 0.9)"
-echo "gateway_cpu_us_per_msg=$P_GW_US"
 echo "postgres_cpu_us_per_msg=$P_PG_US"
 echo "total_cpu_us_per_msg=$(awk -v a="$P_GW_US" -v b="$P_PG_US" 'BEGIN { printf "%.1f", a + b }') (target <= 20)"
 echo "gateway_cores_busy=$P_GW_BUSY"
@@ -410,11 +477,13 @@ if [ "$pin" = 1 ]; then
 fi
 
 # ---- 3. paced at 2,000 msg/s -------------------------------------------------
+counter_phase paced "$NP" --rate 2000; cp=$C_US
 run_phase paced "$NP" "$V" "$V" --rate 2000
-echo "paced2000_gateway_cpu_us_per_msg=$P_GW_US"
+gp=$P_GW_US bp=$P_BE_US
 echo "paced2000_postgres_cpu_us_per_msg=$P_PG_US"
 echo "paced2000_total_cpu_us_per_msg=$(awk -v a="$P_GW_US" -v b="$P_PG_US" 'BEGIN { printf "%.1f", a + b }')"
 echo "paced2000_gateway_batches=$P_BATCHES rows_mean=$P_BATCH_ROWS commit_ms_mean=$P_COMMIT_MS"
+write_path_figures
 
 # ---- 4. latency at half speed ----------------------------------------------
 half=$(( rate / 2 ))

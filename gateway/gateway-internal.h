@@ -28,6 +28,7 @@
 
 #include "gateway/gw_batch.h"
 #include "gateway/gw_config.h"
+#include "gateway/gw_copyarr.h"
 #include "gateway/gw_metrics.h"
 #include "net/net_pg.h"
 #include "decide/decide.h"
@@ -52,6 +53,12 @@ enum gw_phase { GW_PHASE_START, GW_PHASE_REPLAY, GW_PHASE_LOAD, GW_PHASE_RUN };
  * 28-56 ms with every process below half a core). */
 #define GW_GROUP_RECORDS 64
 #define GW_GROUP_BATCHES 8
+
+/* MQTT read coalescing (net_mqtt_conf.coalesce_us, issue 15): at a low rate
+ * the socket fills this long before it is read again, so that a wake-up
+ * takes several messages (2,000 msg/s: about four). Far below flush_ms and
+ * the seconds an alert may take. */
+#define GW_MQTT_COALESCE_US 2000
 
 /* The alert outbox (gw_outbox.c, schema/006_alert_outbox.sql): an alert
  * handed to libmosquitto (sent, with its mid) or acknowledged by the broker
@@ -131,6 +138,12 @@ struct gw {
 	struct gw_outbox ob;     /* gw_outbox.c */
 	const char *wparams[1];
 	struct gw_buf wposn;     /* the group's NOTIFY hazgate_positions payloads */
+	/* The group's alerts and vehicle states as array parameters of one
+	 * prepared statement each (gw_copyarr.h), made from their COPY
+	 * sections; wbad: a section that is not COPY text (the step then
+	 * fails as the server's COPY would have). */
+	struct gw_arrays walerts, wstates;
+	bool wbad_alerts, wbad_states;
 	/* other jobs */
 	struct net_pg_job sjob, pjob, zjob, ljob;
 	bool schema_ok, sjob_busy, pjob_busy, zjob_busy, zones_dirty, ljob_busy;

@@ -198,19 +198,15 @@ http_health(void *arg, char *why, size_t len)
 	return gw_healthy(arg, why, len);
 }
 
-/* The session setup of the gateway's database connection: the staging
- * tables the writer copies into, and the zones' reload channel. */
+/* The session setup of the gateway's database connection: the positions'
+ * staging table (the de-duplicating path only, gw_writer.c), and the
+ * zones' reload channel. Alerts and vehicle states need no staging table:
+ * they go as array parameters (issue 15). */
 static const char gw_pg_setup_sql[] =
 	"CREATE TEMP TABLE IF NOT EXISTS hg_pos (vehicle text, ts timestamptz, lat float8,"
 	" lon float8, speed_kmh real, heading real, alt_m real, hdop real, fix smallint,"
 	" sats smallint, un text, hazard_class text, seq bigint, ignition boolean,"
 	" zone_ids integer[], received_at timestamptz) ON COMMIT DELETE ROWS;"
-	"CREATE TEMP TABLE IF NOT EXISTS hg_alert (ord bigint GENERATED ALWAYS AS IDENTITY,"
-	" kind text, severity text, vehicle text, zone_id integer, zone_name text,"
-	" ts timestamptz, lat float8, lon float8, speed_kmh real, detail jsonb, tail text)"
-	" ON COMMIT DELETE ROWS;"
-	"CREATE TEMP TABLE IF NOT EXISTS hg_state (vehicle text, last_ts timestamptz,"
-	" lat float8, lon float8, state bytea, last_seq bigint) ON COMMIT DELETE ROWS;"
 	"LISTEN hazgate_zones";
 
 /* The broker and database adapters' settings, borrowed from cfg (which
@@ -219,6 +215,7 @@ static void
 gw_net_confs(const struct gw_config *cfg, struct net_mqtt_conf *m, struct net_pg_conf *p)
 {
 	*m = (struct net_mqtt_conf)NET_MQTT_CONF_FROM(cfg->mqtt);
+	m->coalesce_us = GW_MQTT_COALESCE_US;
 	m->nsubs = cfg->mqtt.nsubs;
 	for (size_t i = 0; i < cfg->mqtt.nsubs && i < NET_MQTT_SUB_MAX; i++)
 		m->subs[i] = cfg->mqtt.subs[i].filter;
@@ -354,6 +351,8 @@ gw_free(struct gw *gw)
 	gw_buf_free(&gw->wconv);
 	gw_outbox_free(&gw->ob);
 	gw_buf_free(&gw->wposn);
+	gw_arrays_free(&gw->walerts);
+	gw_arrays_free(&gw->wstates);
 	free(gw->sbuf);
 	free(gw);
 }

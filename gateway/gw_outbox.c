@@ -204,8 +204,8 @@ struct net_pg_step
 gw_outbox_clear_step(struct gw *gw)
 {
 	struct gw_outbox *ob = &gw->ob;
-	struct net_pg_step s = { .sql = sql_clear, .nparams = 1, .params = ob->clear_param,
-				 .on_result = clear_result, .skip = true };
+	struct net_pg_step s = { .sql = sql_clear, .name = "hg_outbox_clear", .nparams = 1,
+				 .params = ob->clear_param, .on_result = clear_result, .skip = true };
 	size_t n = 0;
 
 	if (ob->clear_busy)

@@ -17,12 +17,19 @@
  * A record written twice (crash after COMMIT, before the acknowledgement)
  * adds nothing: positions and alerts have unique keys.
  *
- * Alerts go by COPY into a staging table as the alerts table's columns
- * with the tail of their JSON; one INSERT ... ON CONFLICT DO NOTHING moves
- * them, writes their outbox rows and returns the new ones' JSON with their
- * id, which pg_notify sent and MQTT publishes as is after COMMIT. A record
- * of the previous format ("HGB1", alerts as JSON) has its alerts converted
- * as it is read (gw_batch_v1_alerts).
+ * Alerts go as the alerts table's columns with the tail of their JSON, one
+ * array parameter a column (gw_copyarr.c turns the COPY section into them):
+ * one prepared INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING
+ * writes them, writes their outbox rows and returns the new ones' JSON with
+ * their id, which pg_notify sent and MQTT publishes as is after COMMIT.
+ * Vehicle states the same way (one prepared upsert); rejects by COPY
+ * straight into their table. No temporary table is touched on this path,
+ * so COMMIT has none to empty (PostgreSQL empties every ON COMMIT DELETE
+ * ROWS table of a transaction that used any temporary table: issue 15
+ * measured it at 13-21 % of the database's CPU). Every statement with
+ * parameters is prepared once per connection (net_pg: a step's name). A
+ * record of the previous format ("HGB1", alerts as JSON) has its alerts
+ * converted as it is read (gw_batch_v1_alerts).
  *
  * Copies: a batch's COPY text goes to the spool file from the batch's own
  * buffers (hz_queue_appendv: header and sections in one writev), comes
@@ -110,26 +117,29 @@ static const char sql_dup_pos[] =
 	" this one lat %s lon %s)', vehicle, ts, slat, slon, lat, lon), received_at"
 	"  FROM d WHERE NOT same RETURNING 1)"
 	" SELECT count(*) FILTER (WHERE same), (SELECT count(*) FROM r) FROM d";
-static const char sql_copy_alert[] =
-	"COPY hg_alert (kind, severity, vehicle, zone_id, zone_name, ts, lat, lon, speed_kmh,"
-	" detail, tail) FROM STDIN";
-/* The alerts arrive as the table's columns (ord numbers them in batch
- * order) with the tail of their JSON; the JSON with the new id is made
- * here once: written into the alert outbox with the alert (gw_outbox.c:
- * published until the broker's PUBACK), sent by pg_notify (delivered at
- * COMMIT) and returned, in batch order, for MQTT. Only new alerts come
- * back. An alert is known by the table's unique key
- * (schema/009_rules.sql: vehicle, ts, kind, zone and, for terminal alarms,
- * the alarm's name). A NOTIFY payload must be shorter than 8000 bytes: a
- * longer alert is announced as {"id":N} (listeners read the row). */
+/* The alerts arrive as the table's columns, one array a column (their
+ * position in the arrays, ord, is batch order), with the tail of their
+ * JSON; the JSON with the new id is made here once: written into the alert
+ * outbox with the alert (gw_outbox.c: published until the broker's
+ * PUBACK), sent by pg_notify (delivered at COMMIT) and returned, in batch
+ * order, for MQTT. Only new alerts come back. An alert is known by the
+ * table's unique key (schema/009_rules.sql: vehicle, ts, kind, zone and,
+ * for terminal alarms, the alarm's name). A NOTIFY payload must be
+ * shorter than 8000 bytes: a longer alert is announced as {"id":N}
+ * (listeners read the row). */
+#define GW_ALERT_COLS 11
 static const char sql_insert_alert[] =
-	"WITH ins AS (INSERT INTO alerts (kind, severity, vehicle, zone_id, zone_name, ts, lat,"
+	"WITH a AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[],"
+	"  $5::text[], $6::timestamptz[], $7::float8[], $8::float8[], $9::real[], $10::jsonb[],"
+	"  $11::text[]) WITH ORDINALITY AS a(kind, severity, vehicle, zone_id, zone_name, ts, lat,"
+	"  lon, speed_kmh, detail, tail, ord)),"
+	" ins AS (INSERT INTO alerts (kind, severity, vehicle, zone_id, zone_name, ts, lat,"
 	"  lon, speed_kmh, detail)"
 	"  SELECT kind, severity, vehicle, zone_id, zone_name, ts, lat, lon, speed_kmh, detail"
-	"  FROM hg_alert ORDER BY ord ON CONFLICT DO NOTHING"
+	"  FROM a ORDER BY ord ON CONFLICT DO NOTHING"
 	"  RETURNING id, kind, vehicle, zone_id, ts, detail->>'alarm' AS alarm),"
 	" n AS (SELECT ins.id, a.vehicle, a.ord, '{\"id\":' || ins.id || a.tail AS payload"
-	"  FROM ins JOIN hg_alert a ON a.kind = ins.kind AND a.vehicle = ins.vehicle"
+	"  FROM ins JOIN a ON a.kind = ins.kind AND a.vehicle = ins.vehicle"
 	"   AND a.ts = ins.ts AND a.zone_id IS NOT DISTINCT FROM ins.zone_id"
 	"   AND a.detail->>'alarm' IS NOT DISTINCT FROM ins.alarm),"
 	" ob AS (INSERT INTO alert_outbox (alert_id, vehicle, payload)"
@@ -142,16 +152,27 @@ static const char sql_notify_pos[] =
 	"SELECT pg_notify('hazgate_positions', p) FROM unnest(string_to_array($1, E'\\n\\n')) p";
 static const char sql_copy_rejects[] =
 	"COPY rejects (topic, payload, reason, message, received_at) FROM STDIN";
-static const char sql_copy_state[] =
-	"COPY hg_state (vehicle, last_ts, lat, lon, state, last_seq) FROM STDIN";
+/* The states, one array a column (vehicle, last_ts, lat, lon, state,
+ * last_seq); a vehicle's latest wins, an older one than stored changes
+ * nothing. */
+#define GW_STATE_COLS 6
 static const char sql_upsert_state[] =
 	"INSERT INTO vehicle_state AS v (vehicle, last_ts, lat, lon, state, last_seq, updated_at)"
 	" SELECT DISTINCT ON (vehicle) vehicle, last_ts, lat, lon, state, last_seq, now()"
-	" FROM hg_state ORDER BY vehicle, last_ts DESC"
+	" FROM unnest($1::text[], $2::timestamptz[], $3::float8[], $4::float8[], $5::bytea[],"
+	"  $6::bigint[]) AS s(vehicle, last_ts, lat, lon, state, last_seq)"
+	" ORDER BY vehicle, last_ts DESC"
 	" ON CONFLICT (vehicle) DO UPDATE SET last_ts = EXCLUDED.last_ts, lat = EXCLUDED.lat,"
 	"  lon = EXCLUDED.lon, state = EXCLUDED.state,"
 	"  last_seq = coalesce(EXCLUDED.last_seq, v.last_seq), updated_at = EXCLUDED.updated_at"
 	" WHERE v.last_ts <= EXCLUDED.last_ts";
+/* A section gw_arrays refuses (not COPY text: a record damaged past its
+ * CRC, a buggy writer) fails its step as the server's COPY would have
+ * (bad_copy_file_format), so that the record goes the way of any record
+ * the server refuses: retried alone, then set aside. */
+static const char sql_bad_section[] =
+	"DO $$BEGIN RAISE EXCEPTION USING ERRCODE = '22P04', MESSAGE = 'a section of the"
+	" batch (alerts or vehicle states) is not COPY text of its columns'; END$$";
 
 /* ---- spool ---------------------------------------------------------------- */
 
@@ -560,6 +581,36 @@ fail:
 	gw->wposn.len = 0;
 }
 
+/* A COPY section's pieces (rows rows of ncols columns) as array literals
+ * in a. Returns GW_ARR_OK (*bad set when the section is not COPY text of
+ * those columns: logged, the step then fails in the server) or
+ * GW_ARR_ENOMEM. */
+static int
+section_arrays(struct gw *gw, const char *what, struct gw_arrays *a, size_t ncols,
+	       const struct net_pg_chunk *c, size_t n, uint32_t rows, bool *bad)
+{
+	int rc = GW_ARR_OK;
+
+	*bad = false;
+	gw_arrays_reset(a, ncols);
+	if (rows == 0)
+		return GW_ARR_OK;
+	for (size_t i = 0; i < n && rc == GW_ARR_OK; i++)
+		rc = gw_arrays_add_copy(a, c[i].p, c[i].len);
+	if (rc == GW_ARR_OK)
+		rc = gw_arrays_finish(a);
+	if (rc == GW_ARR_OK && a->nrows != rows)
+		rc = GW_ARR_EFORMAT;
+	if (rc == GW_ARR_EFORMAT) {
+		hz_log(HZ_LOG_ERROR, "batch_section_bad", "record=%" PRIu64 " records=%zu"
+		       " section=%s rows=%" PRIu32 " why=\"%s\"", gw->wid, gw->nwids, what, rows,
+		       gw_arrays_strerror(rc));
+		*bad = true;
+		rc = GW_ARR_OK;
+	}
+	return rc;
+}
+
 /* Takes the next records of the spool into one group (gw->wids, wrecs,
  * the counts): as many as wait, within the group's bounds; a single one
  * after a failed transaction, so that a bad record is found and set aside
@@ -621,8 +672,13 @@ take_group(struct gw *gw)
 	gw->npub = 0;
 	gw->wpub.len = 0;
 	/* Room for the new alerts' (vehicle, JSON): each is at most its row
-	 * (the vehicle and the tail, COPY-escaped) and the id. */
-	if (gw_buf_reserve(&gw->wpub, alert_bytes + 32 * (size_t)gw->wnalerts) != 0) {
+	 * (the vehicle and the tail, COPY-escaped) and the id. The alerts and
+	 * states as array parameters. */
+	if (gw_buf_reserve(&gw->wpub, alert_bytes + 32 * (size_t)gw->wnalerts) != 0 ||
+	    section_arrays(gw, "alerts", &gw->walerts, GW_ALERT_COLS, gw->wchunks[1],
+			   gw->nwchunks[1], gw->wnalerts, &gw->wbad_alerts) != GW_ARR_OK ||
+	    section_arrays(gw, "states", &gw->wstates, GW_STATE_COLS, gw->wchunks[3],
+			   gw->nwchunks[3], gw->wnstates, &gw->wbad_states) != GW_ARR_OK) {
 		hz_log(HZ_LOG_ERROR, "batch_oom", "record=%" PRIu64 " records=%zu", gw->wid,
 		       gw->nwids);
 		hz_queue_rewind(gw->spool);
@@ -630,6 +686,17 @@ take_group(struct gw *gw)
 		return HZ_QUEUE_ERR_NOMEM;
 	}
 	return HZ_QUEUE_OK;
+}
+
+/* A prepared statement on a section's arrays, or, for a section that is
+ * not COPY text, the statement that fails as its COPY would have. */
+static struct net_pg_step
+array_step(const char *sql, const char *name, const struct gw_arrays *a, bool bad, bool skip)
+{
+	if (bad)
+		return (struct net_pg_step){ .sql = sql_bad_section, .skip = skip };
+	return (struct net_pg_step){ .sql = sql, .name = name, .nparams = (int)a->ncols,
+				     .params = a->param, .skip = skip };
 }
 
 static bool
@@ -656,6 +723,7 @@ writer_kick(struct gw *gw)
 	memset(j, 0, sizeof(*j));
 	j->arg = gw;
 	j->done = w_done;
+	j->pipeline = true;   /* the statements after the COPYs, COMMIT: one round trip */
 	j->steps[0].sql = "BEGIN";
 	j->steps[1] = (struct net_pg_step){ .sql = gw->wstaging ? sql_copy_pos : sql_copy_pos_direct,
 					   .chunks = gw->wchunks[0], .nchunks = gw->nwchunks[0],
@@ -664,25 +732,23 @@ writer_kick(struct gw *gw)
 					   .skip = !gw->wnpos || !gw->wstaging };
 	j->steps[3] = (struct net_pg_step){ .sql = sql_insert_pos, .on_result = w_pos_result,
 					   .skip = !gw->wnpos || !gw->wstaging };
-	j->steps[4] = (struct net_pg_step){ .sql = sql_copy_alert, .chunks = gw->wchunks[1],
-					   .nchunks = gw->nwchunks[1], .skip = !gw->wnalerts };
-	j->steps[5] = (struct net_pg_step){ .sql = sql_insert_alert, .on_result = w_alert_result,
-					   .skip = !gw->wnalerts };
-	j->steps[6] = (struct net_pg_step){ .sql = sql_copy_rejects, .chunks = gw->wchunks[2],
+	j->steps[4] = array_step(sql_insert_alert, "hg_insert_alert", &gw->walerts,
+				 gw->wbad_alerts, !gw->wnalerts);
+	j->steps[4].on_result = w_alert_result;
+	j->steps[5] = (struct net_pg_step){ .sql = sql_copy_rejects, .chunks = gw->wchunks[2],
 					   .nchunks = gw->nwchunks[2], .skip = !gw->wnrejects };
-	j->steps[7] = (struct net_pg_step){ .sql = sql_copy_state, .chunks = gw->wchunks[3],
-					   .nchunks = gw->nwchunks[3], .skip = !gw->wnstates };
-	j->steps[8] = (struct net_pg_step){ .sql = sql_upsert_state, .skip = !gw->wnstates };
+	j->steps[6] = array_step(sql_upsert_state, "hg_upsert_state", &gw->wstates,
+				 gw->wbad_states, !gw->wnstates);
 	/* The acknowledged alerts' outbox rows; not in a retry, so that a
 	 * failing DELETE can never be what sets a batch aside. */
-	j->steps[9] = (struct net_pg_step){ .skip = true };
+	j->steps[7] = (struct net_pg_step){ .skip = true };
 	if (!gw->wfails && !gw->wstaging)
-		j->steps[9] = gw_outbox_clear_step(gw);
-	j->steps[10] = (struct net_pg_step){ .sql = sql_notify_pos, .nparams = 1,
-					    .params = (const char *const *)&gw->wposn.p,
-					    .skip = gw->wposn.len == 0 };
-	j->steps[11].sql = "COMMIT";
-	j->nsteps = 12;
+		j->steps[7] = gw_outbox_clear_step(gw);
+	j->steps[8] = (struct net_pg_step){ .sql = sql_notify_pos, .name = "hg_notify_pos",
+					   .nparams = 1, .params = (const char *const *)&gw->wposn.p,
+					   .skip = gw->wposn.len == 0 };
+	j->steps[9].sql = "COMMIT";
+	j->nsteps = 10;
 	gw->wdup_same = gw->wdup_differ = 0;
 	gw->writing = true;
 	gw->wstart_us = hz_mono_us();

@@ -9,6 +9,15 @@
  * STATUS_TOPIC/<client_id> says "online", the last will says "offline".
  * Lost links are retried with exponential backoff and jitter (hz_backoff).
  *
+ * Read coalescing (conf.coalesce_us, issue 15): at a low rate each
+ * message would be a wake-up of its own (epoll, a read burst that finds
+ * one packet, a read that finds none), which costs several times the
+ * message. After a read event that brought fewer than
+ * NET_MQTT_COALESCE_FEW messages, read readiness is dropped and a timer
+ * reads again coalesce_us later, taking whatever came meanwhile; when that
+ * read finds nothing the link waits for readiness again. At a high rate
+ * bursts are large and nothing waits.
+ *
  * Pausing (the spool is full) stops reading the socket and the keepalive:
  * the broker keeps the session's messages and may drop the link, which is
  * retried once reading resumes.
@@ -74,6 +83,8 @@ struct net_mqtt {
 	struct net_mqtt_cbs cbs;
 	struct mosquitto *mosq;
 	struct event *ev_read, *ev_write, *ev_misc, *ev_retry;
+	struct event *ev_coalesce;   /* read coalescing: the next read */
+	bool read_armed;             /* ev_read added (not paused, not coalescing) */
 	int fd;
 	bool started, connected, paused, stopping, first_done;
 	struct hz_backoff backoff;
@@ -94,6 +105,8 @@ static void schedule_retry(struct net_mqtt *m, const char *why);
 static void
 drop_events(struct net_mqtt *m)
 {
+	if (m->ev_coalesce)
+		event_del(m->ev_coalesce);
 	if (m->ev_read) {
 		event_free(m->ev_read);
 		m->ev_read = NULL;
@@ -142,6 +155,8 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 	/* libmosquitto reads one packet per call: keep reading while packets
 	 * keep coming (bounded, so timers and the database get their turn),
 	 * instead of one trip through the event loop per message. */
+	uint64_t first = m->nmsg;
+
 	for (int i = 0; i < NET_MQTT_READ_BURST && !m->paused; i++) {
 		uint64_t before = m->nmsg;
 
@@ -154,6 +169,33 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 			break;
 	}
 	update_write(m);
+	if (m->conf.coalesce_us <= 0 || m->paused || !m->ev_read)
+		return;
+	if (m->nmsg - first > 0 && m->nmsg - first < NET_MQTT_COALESCE_FEW) {
+		/* A low rate: let the socket fill before the next read. */
+		struct timeval tv = { 0, m->conf.coalesce_us };
+
+		if (m->read_armed) {
+			event_del(m->ev_read);
+			m->read_armed = false;
+		}
+		event_add(m->ev_coalesce, &tv);
+	} else if (!m->read_armed) {
+		event_add(m->ev_read, NULL);
+		m->read_armed = true;
+	}
+}
+
+/* The coalescing timer: read what came meanwhile (on_readable decides
+ * whether to wait again or go back to readiness). */
+static void
+on_coalesce(evutil_socket_t fd, short what, void *arg)
+{
+	struct net_mqtt *m = arg;
+
+	if (m->paused || !m->ev_read)
+		return;
+	on_readable(fd, what, arg);
 }
 
 static void
@@ -183,8 +225,11 @@ attach_socket(struct net_mqtt *m)
 	m->fd = fd;
 	m->ev_read = event_new(m->base, fd, EV_READ | EV_PERSIST, on_readable, m);
 	m->ev_write = event_new(m->base, fd, EV_WRITE, on_writable, m);
-	if (!m->paused)
+	m->read_armed = false;
+	if (!m->paused) {
 		event_add(m->ev_read, NULL);
+		m->read_armed = true;
+	}
 	/* A connect in progress reports itself by write readiness. */
 	event_add(m->ev_write, NULL);
 }
@@ -555,8 +600,11 @@ net_mqtt_new(struct event_base *base, const struct net_mqtt_conf *cfg, const str
 	}
 	m->ev_misc = event_new(base, -1, EV_PERSIST, on_misc, m);
 	m->ev_retry = evtimer_new(base, do_connect, m);
+	m->ev_coalesce = evtimer_new(base, on_coalesce, m);
 	m->dns = net_dns_new(base);
-	if (!m->ev_misc || !m->ev_retry || !m->dns) {
+	if (m->conf.coalesce_us > NET_MQTT_COALESCE_MAX_US)
+		m->conf.coalesce_us = NET_MQTT_COALESCE_MAX_US;
+	if (!m->ev_misc || !m->ev_retry || !m->ev_coalesce || !m->dns) {
 		why = "out of memory";
 		goto err;
 	}
@@ -579,6 +627,8 @@ net_mqtt_free(struct net_mqtt *m)
 		event_free(m->ev_misc);
 	if (m->ev_retry)
 		event_free(m->ev_retry);
+	if (m->ev_coalesce)
+		event_free(m->ev_coalesce);
 	if (m->mosq)
 		mosquitto_destroy(m->mosq);
 	free(m);
@@ -604,10 +654,12 @@ net_mqtt_pause(struct net_mqtt *m, bool paused)
 	m->paused = paused;
 	if (!m->ev_read)
 		return;
+	event_del(m->ev_coalesce);
 	if (paused)
 		event_del(m->ev_read);
 	else
 		event_add(m->ev_read, NULL);
+	m->read_armed = !paused;
 }
 
 bool

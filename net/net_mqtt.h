@@ -36,7 +36,20 @@ struct net_mqtt_conf {
 	const char *status_topic;       /* STATUS_TOPIC/<client_id> online/offline */
 	int reconnect_min_ms;
 	int reconnect_max_ms;
+	/* Read coalescing, microseconds (0 = off; at most
+	 * NET_MQTT_COALESCE_MAX_US): after a read event that brought fewer
+	 * than NET_MQTT_COALESCE_FEW messages, the socket is left to fill
+	 * this long before it is read again, so that a low rate costs one
+	 * wake-up for several messages rather than one each. A read that
+	 * then finds nothing goes back to waiting for readiness (an idle
+	 * link costs no timer). Adds at most this much to a message's
+	 * delivery (and its PUBACK); at a high rate, where reads come in
+	 * bursts, nothing. */
+	int coalesce_us;
 };
+
+#define NET_MQTT_COALESCE_FEW 8
+#define NET_MQTT_COALESCE_MAX_US 5000
 
 struct net_mqtt_cbs {
 	/* A message; topic and payload are borrowed for the call (the

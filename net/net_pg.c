@@ -22,8 +22,30 @@
  * immediate shutdown command", a NOTICE of a statement) are log lines
  * (event=pg_notice), never libpq's raw text on stderr.
  *
- * Limits: one statement in flight at a time (no pipeline mode; the batch
- * transaction is a handful of round trips, whatever its size).
+ * Prepared statements (a step with a name, net_pg.h): the names prepared on
+ * this connection are kept (pointers to the callers' strings, compared by
+ * content); the first use sends Prepare alone, and once it succeeded the
+ * step itself as Bind/Execute of that name. A Prepare is not undone by a
+ * ROLLBACK (the server's prepared statements are not transactional), so
+ * a failed batch keeps its statements; a new connection starts with none.
+ * Should the server say a name does not exist (sqlstate 26000: a pooler
+ * or DISCARD ALL took it), every name is forgotten and prepared again at
+ * its next use.
+ *
+ * A plain step that expects nothing back (no parameters, no data, no
+ * on_result: a BEGIN) is sent in one message with the plain step after it
+ * when that one has no on_result either ("BEGIN;COPY ..."): the server
+ * runs both, one round trip.
+ *
+ * A job marked pipeline sends each run of two or more steps that can go
+ * in pipeline mode (send_pipeline: no COPY) at once, ended by a Sync: the
+ * gateway's batch ends with its upserts, NOTIFYs and COMMIT in one round
+ * trip. Their results are read in order (pipe_result) and handled as if
+ * the steps had gone one by one.
+ *
+ * Limits: outside a pipeline, one statement in flight at a time; COPY never
+ * goes in a pipeline (libpq does not allow it), so the batch transaction
+ * is three round trips: BEGIN;COPY (two), the rest (one).
  */
 #include "net/net_pg.h"
 
@@ -31,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/event.h>
 
@@ -59,6 +82,17 @@ struct net_pg {
 	char errmsg[512];
 	char sqlstate[8];
 	struct net_pg_job setup;
+	char *joined;                   /* two simple statements sent as one */
+	size_t joined_cap;
+	const char *prepared[NET_PG_PREPARED_MAX];   /* names prepared on conn */
+	size_t nprepared;
+	bool preparing;                 /* the current step's Prepare is on the wire */
+	/* Pipeline mode (a run of steps sent at once, see send_pipeline): what
+	 * was sent, in order (a step's Prepare, or the step), the one whose
+	 * results are being read, and whether that one failed. */
+	struct pipe_item { size_t step; bool prepare; } pipe[2 * NET_PG_STEPS_MAX];
+	size_t pipe_n, pipe_i;
+	bool pipe_item_failed;
 	struct net_dns *dns;             /* resolves the conninfo's host name */
 	bool resolving;
 	char host[NET_PG_HOST_MAX];
@@ -67,6 +101,8 @@ struct net_pg {
 
 static void start_connect(struct net_pg *pg);
 static void run_next(struct net_pg *pg);
+static void step_complete(struct net_pg *pg);
+static void handle_result(struct net_pg *pg, PGresult *res);
 
 /* A server's message inside why="...": its double quotes become single
  * ones (hz_log turns its newlines and tabs into spaces). */
@@ -116,6 +152,19 @@ close_conn(struct net_pg *pg)
 		PQfinish(pg->conn);
 		pg->conn = NULL;
 	}
+	pg->nprepared = 0;
+	pg->preparing = false;
+	pg->pipe_n = 0;
+}
+
+/* Is name prepared on this connection? */
+static bool
+is_prepared(const struct net_pg *pg, const char *name)
+{
+	for (size_t i = 0; i < pg->nprepared; i++)
+		if (pg->prepared[i] == name || strcmp(pg->prepared[i], name) == 0)
+			return true;
+	return false;
 }
 
 static void
@@ -209,11 +258,176 @@ job_finished(struct net_pg *pg, int err, const char *msg)
 		run_next(pg);
 }
 
+/* A step sent as plain text with the simple protocol. */
+static bool
+plain(const struct net_pg_step *s)
+{
+	return !s->name && s->nparams == 0;
+}
+
+/* The job's next step after cur that is not skipped, or nsteps. */
+static size_t
+next_step(const struct net_pg_job *j, size_t cur)
+{
+	do
+		cur++;
+	while (cur < j->nsteps && j->steps[cur].skip);
+	return cur;
+}
+
+/* A plain step that expects nothing back (a BEGIN) goes out in one message
+ * with the plain step after it ("BEGIN;COPY ..."): one round trip less.
+ * Returns the text to send and moves j->cur to the second step, or NULL
+ * (nothing joined; also out of memory). */
+static const char *
+join_plain(struct net_pg *pg, struct net_pg_job *j)
+{
+	const struct net_pg_step *s = &j->steps[j->cur], *t;
+	size_t n = next_step(j, j->cur), a, b;
+
+	if (n == j->nsteps || !plain(s) || s->chunks || s->on_result || s->all_results)
+		return NULL;
+	t = &j->steps[n];
+	if (!plain(t) || t->on_result || t->all_results)
+		return NULL;   /* its on_result would get the first one's result too */
+	a = strlen(s->sql);
+	b = strlen(t->sql);
+	if (a + b + 2 > pg->joined_cap) {
+		char *p = realloc(pg->joined, a + b + 2);
+
+		if (!p)
+			return NULL;
+		pg->joined = p;
+		pg->joined_cap = a + b + 2;
+	}
+	memcpy(pg->joined, s->sql, a);
+	pg->joined[a] = ';';
+	memcpy(pg->joined + a + 1, t->sql, b + 1);
+	j->cur = n;
+	return pg->joined;
+}
+
+/* A step that can go in a pipeline: no COPY, no error results wanted,
+ * and one statement (the extended protocol takes no more): prepared, with
+ * parameters, or plain text without a semicolon (a COMMIT). */
+static bool
+pipelinable(const struct net_pg_step *s)
+{
+	return !s->chunks && !s->all_results && strncasecmp(s->sql, "COPY", 4) != 0 &&
+	       (s->name || s->nparams > 0 || !strchr(s->sql, ';'));
+}
+
+/*
+ * Two or more steps in a row that can go in a pipeline are sent at once
+ * in pipeline mode (each prepared statement's Prepare first when this
+ * connection has not prepared it yet), then a Sync: one round trip for
+ * the lot. Their results are read in order (pipe_result); a step the
+ * server refuses fails the job as alone (the ones after it come back
+ * aborted), followed by the ROLLBACK. Returns false when there is no such
+ * run (nothing sent), true when it was sent (or sending lost the link).
+ */
+static bool
+send_pipeline(struct net_pg *pg, struct net_pg_job *j)
+{
+	size_t k = j->cur, n = 0, named = 0;
+
+	while (k < j->nsteps && pipelinable(&j->steps[k])) {
+		n++;
+		k = next_step(j, k);
+	}
+	if (n < 2)
+		return false;
+	if (!PQenterPipelineMode(pg->conn))
+		return false;
+	pg->pipe_n = pg->pipe_i = 0;
+	pg->pipe_item_failed = false;
+	for (k = j->cur; n > 0; n--, k = next_step(j, k)) {
+		const struct net_pg_step *s = &j->steps[k];
+		bool prep = s->name && !is_prepared(pg, s->name) &&
+			    pg->nprepared + named < NET_PG_PREPARED_MAX;
+		int ok = 1;
+
+		if (prep) {
+			ok = PQsendPrepare(pg->conn, s->name, s->sql, s->nparams, NULL);
+			pg->pipe[pg->pipe_n++] = (struct pipe_item){ k, true };
+			named++;
+		}
+		if (ok && s->name && (prep || is_prepared(pg, s->name)))
+			ok = PQsendQueryPrepared(pg->conn, s->name, s->nparams, s->params, NULL,
+						 NULL, 0);
+		else if (ok)
+			ok = PQsendQueryParams(pg->conn, s->sql, s->nparams, NULL, s->params, NULL,
+					       NULL, 0);
+		pg->pipe[pg->pipe_n++] = (struct pipe_item){ k, false };
+		if (!ok) {
+			link_lost(pg, PQerrorMessage(pg->conn));
+			return true;
+		}
+	}
+	if (!PQpipelineSync(pg->conn)) {
+		link_lost(pg, PQerrorMessage(pg->conn));
+		return true;
+	}
+	pg->step_failed = false;
+	pg->preparing = pg->pipe[0].prepare;
+	j->cur = pg->pipe[0].step;
+	pg->running = true;
+	want_flush(pg);
+	return true;
+}
+
+/* A result read in pipeline mode: res of the item being read, NULL at its
+ * end, PGRES_PIPELINE_SYNC at the end of them all (then the pipeline is
+ * left and the job goes on as after its last step, or fails as after a
+ * step that failed). */
+static void
+pipe_result(struct net_pg *pg, PGresult *res)
+{
+	struct net_pg_job *j = pg->head;
+
+	if (!res) {
+		if (pg->pipe_i < pg->pipe_n && pg->pipe[pg->pipe_i].prepare && !pg->pipe_item_failed)
+			pg->prepared[pg->nprepared++] = j->steps[pg->pipe[pg->pipe_i].step].name;
+		pg->pipe_i++;
+		pg->pipe_item_failed = false;
+		if (pg->pipe_i < pg->pipe_n) {
+			j->cur = pg->pipe[pg->pipe_i].step;
+			pg->preparing = pg->pipe[pg->pipe_i].prepare;
+		}
+		return;
+	}
+	switch (PQresultStatus(res)) {
+	case PGRES_PIPELINE_SYNC:
+		PQclear(res);
+		j->cur = pg->pipe[pg->pipe_n - 1].step;
+		pg->pipe_n = 0;
+		pg->preparing = false;
+		if (!PQexitPipelineMode(pg->conn)) {
+			link_lost(pg, PQerrorMessage(pg->conn));
+			return;
+		}
+		step_complete(pg);
+		return;
+	case PGRES_PIPELINE_ABORTED:
+		if (!pg->step_failed) {
+			snprintf(pg->errmsg, sizeof(pg->errmsg), "pipeline aborted");
+			pg->sqlstate[0] = '\0';
+		}
+		pg->step_failed = pg->pipe_item_failed = true;
+		break;
+	default:
+		handle_result(pg, res);
+		break;
+	}
+	PQclear(res);
+}
+
 static void
 send_current(struct net_pg *pg)
 {
 	struct net_pg_job *j = pg->head;
 	const struct net_pg_step *s;
+	const char *joined;
 	int ok;
 
 	while (j->cur < j->nsteps && j->steps[j->cur].skip)
@@ -222,12 +436,22 @@ send_current(struct net_pg *pg)
 		job_finished(pg, NET_PG_OK, NULL);
 		return;
 	}
+	if (j->pipeline && pg->state == PG_READY && send_pipeline(pg, j))
+		return;
+	joined = join_plain(pg, j);
 	s = &j->steps[j->cur];
 	pg->step_failed = false;
-	if (s->nparams == 0)
-		ok = PQsendQuery(pg->conn, s->sql);
-	else
+	pg->preparing = false;
+	if (s->name && !is_prepared(pg, s->name) && pg->nprepared < NET_PG_PREPARED_MAX) {
+		pg->preparing = true;
+		ok = PQsendPrepare(pg->conn, s->name, s->sql, s->nparams, NULL);
+	} else if (s->name && is_prepared(pg, s->name)) {
+		ok = PQsendQueryPrepared(pg->conn, s->name, s->nparams, s->params, NULL, NULL, 0);
+	} else if (plain(s)) {
+		ok = PQsendQuery(pg->conn, joined ? joined : s->sql);
+	} else {
 		ok = PQsendQueryParams(pg->conn, s->sql, s->nparams, NULL, s->params, NULL, NULL, 0);
+	}
 	if (!ok) {
 		link_lost(pg, PQerrorMessage(pg->conn));
 		return;
@@ -260,11 +484,20 @@ step_complete(struct net_pg *pg)
 			     pg->errmsg);
 		return;
 	}
+	if (!pg->step_failed && pg->preparing) {
+		/* Prepared: now the step itself. */
+		pg->prepared[pg->nprepared++] = j->steps[j->cur].name;
+		send_current(pg);
+		return;
+	}
 	if (!pg->step_failed) {
 		j->cur++;
 		send_current(pg);
 		return;
 	}
+	if (strcmp(pg->sqlstate, "26000") == 0)
+		pg->nprepared = 0;   /* a name the server does not know: forget them all */
+	pg->preparing = false;
 	if (PQstatus(pg->conn) == CONNECTION_BAD) {
 		link_lost(pg, pg->errmsg);
 		return;
@@ -332,11 +565,11 @@ handle_result(struct net_pg *pg, PGresult *res)
 	case PGRES_COMMAND_OK:
 	case PGRES_TUPLES_OK:
 	ok:
-		if (s && s->on_result && !pg->step_failed)
+		if (s && s->on_result && !pg->step_failed && !pg->preparing)
 			s->on_result(j->arg, res);
 		break;
 	default:
-		if (s && s->all_results)
+		if (s && s->all_results && !pg->preparing)
 			goto ok;
 		if (!pg->step_failed) {
 			const char *e = PQresultErrorMessage(res);
@@ -348,6 +581,7 @@ handle_result(struct net_pg *pg, PGresult *res)
 			unquote(pg->errmsg);
 		}
 		pg->step_failed = true;
+		pg->pipe_item_failed = true;
 		break;
 	}
 }
@@ -372,6 +606,10 @@ on_read(evutil_socket_t fd, short what, void *arg)
 	while (pg->conn && pg->running && !PQisBusy(pg->conn)) {
 		PGresult *res = PQgetResult(pg->conn);
 
+		if (pg->pipe_n) {
+			pipe_result(pg, res);
+			continue;
+		}
 		if (!res) {
 			step_complete(pg);
 			continue;
@@ -581,6 +819,7 @@ net_pg_free(struct net_pg *pg)
 	close_conn(pg);
 	fail_all(pg, NET_PG_ELINK, "shutting down");
 	event_free(pg->ev_retry);
+	free(pg->joined);
 	free(pg);
 }
 

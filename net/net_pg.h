@@ -31,6 +31,17 @@ struct net_pg_chunk {
 
 struct net_pg_step {
 	const char *sql;
+	/* Set: a prepared statement. The first time a connection runs a step
+	 * of this name, sql is prepared under it (PQsendPrepare, its own
+	 * round trip, before the step); from then on only the name and the
+	 * parameters are sent (PQsendQueryPrepared): no parse, no plan on the
+	 * server. After a reconnect it is prepared again. The name must
+	 * always come with the same sql (a string literal, typically), be
+	 * unique in the program, and not start with "pg_"; at most
+	 * NET_PG_PREPARED_MAX names an adapter. Not for COPY (a utility
+	 * statement cannot be prepared). NULL: sent as text every time
+	 * (PQsendQuery, or PQsendQueryParams with parameters). */
+	const char *name;
 	int nparams;
 	const char *const *params;   /* text parameters, borrowed */
 	/* COPY ... FROM STDIN data, borrowed (the array and the bytes) until
@@ -47,10 +58,20 @@ struct net_pg_step {
 };
 
 #define NET_PG_STEPS_MAX 12
+/* Prepared statements an adapter keeps per connection, at most; a step
+ * naming one more runs unprepared (PQsendQueryParams). */
+#define NET_PG_PREPARED_MAX 16
 
 struct net_pg_job {
 	struct net_pg_step steps[NET_PG_STEPS_MAX];
 	size_t nsteps;
+	/* Steps may go in pipeline mode: two or more in a row that are no
+	 * COPY, want no error results (all_results) and are one statement
+	 * each (prepared, with parameters, or plain text without ';') are
+	 * sent at once with a Sync, one round trip for them all; results and
+	 * failures are as if sent one by one (a refused step fails the job,
+	 * the ones after it are not run). */
+	bool pipeline;
 	void (*done)(void *arg, int err, const char *msg);
 	void *arg;
 	/* private to net_pg.c */

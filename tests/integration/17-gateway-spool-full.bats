@@ -152,3 +152,57 @@ teardown_file() { gw_teardown_file; }
   run gw_stop
   [ "$output" = "0" ]
 }
+
+# Issue 15: after the COPYs, the batch's statements (alerts, vehicle_state,
+# the outbox DELETE, the positions' NOTIFY) and COMMIT go in one pipeline.
+# A statement the server refuses in there fails the transaction as before:
+# rolled back, the group taken again record by record, only the bad record
+# set aside, and nothing of it stored.
+@test "retry_limit = 1: a vehicle_state refused inside the pipeline sets aside only its record" {
+  q "TRUNCATE positions, vehicle_state, rejects; DELETE FROM alerts"
+  rm -f "$GWDIR/spool"/set-aside-*.hgb "$GWDIR/spool"/replay-*.hgb
+  cp "$GWCONF" "$GWDIR/conf.saved"
+  sed -i 's/^flush_ms = 50$/flush_ms = 50\nretry_limit = 1/' "$GWCONF"
+  grep -q '^retry_limit = 1' "$GWCONF"
+  q "CREATE OR REPLACE FUNCTION hg_test_refuse_state() RETURNS trigger LANGUAGE plpgsql AS
+     \$\$BEGIN IF NEW.vehicle = 'BAD2' THEN RAISE EXCEPTION 'state refused for the test'; END IF;
+     RETURN NEW; END\$\$;
+     CREATE TRIGGER hg_test_refuse_state BEFORE INSERT OR UPDATE ON vehicle_state
+       FOR EACH ROW EXECUTE FUNCTION hg_test_refuse_state()"
+  # Two weeks later, BAD2's first fix (its state goes in the same batch)
+  # in the middle, published while PostgreSQL is away.
+  jq -c '.ts |= sub("2019-08-10"; "2019-08-24")' "$FLEET" > "$GWDIR/fleet14"
+  { head -8000 "$GWDIR/fleet14"
+    echo '{"vehicle":"BAD2","ts":"2019-08-24T01:00:00Z","lat":37.8,"lon":112.5}'
+    tail -n +8001 "$GWDIR/fleet14"; } > "$GWDIR/fleet14b"
+  gw_start
+  pg_stop
+  wait_log 'event=pg_lost'
+  local before=$(metric hazgate_messages_received_total)
+  pub_lines "$GWDIR/fleet14b"
+  for i in $(seq 1 300); do
+    [ "$(metric hazgate_messages_received_total)" = "$((before + $(fleet_count) + 1))" ] && break
+    sleep 0.1
+  done
+  sleep 0.5
+  pg_start
+  for i in $(seq 1 600); do [ "$(metric hazgate_batches_set_aside_total)" = "1" ] && break; sleep 0.1; done
+  for i in $(seq 1 300); do [ "$(metric hazgate_spool_pending_batches)" = "0" ] && break; sleep 0.1; done
+  [ "$(metric hazgate_spool_pending_batches)" = "0" ]
+  [ "$(metric hazgate_batches_set_aside_total)" = "1" ]
+  [ "$(ls "$GWDIR/spool"/set-aside-*.hgb | wc -l)" = "1" ]
+  grep 'state refused for the test' "$GWDIR/log" | tail -1 >&3 || true
+  grep -q 'state refused for the test' "$GWDIR/log"
+  # The bad record's positions are not stored (rolled back with its state),
+  # every other one is.
+  local kept=$(grep -o 'event=batch_set_aside record=[0-9]* positions=[0-9]*' "$GWDIR/log" | tail -1 | sed 's/.*positions=//')
+  [ "$kept" -ge 1 ]
+  [ "$(q "SELECT count(*) FROM positions")" = "$(( $(fleet_count) + 1 - kept ))" ]
+  [ "$(q "SELECT count(*) FROM positions WHERE vehicle = 'BAD2'")" = "0" ]
+  [ "$(q "SELECT count(*) FROM vehicle_state WHERE vehicle = 'BAD2'")" = "0" ]
+  [ "$(q "SELECT count(*) FROM vehicle_state")" -gt 0 ]
+  q "DROP TRIGGER hg_test_refuse_state ON vehicle_state"
+  cp "$GWDIR/conf.saved" "$GWCONF"
+  run gw_stop
+  [ "$output" = "0" ]
+}

@@ -40,6 +40,11 @@ num() { out | grep -Eq "^$1=[0-9]+(\.[0-9]+)?( |\$)"; }
            zones10k_gateway_cpu_us_per_msg zones10k_gateway_cpu_ratio_to_10_zones; do
     num "$k" || { echo "missing $k" >&2; false; }
   done
+  # issue 15: the counting subscriber, the gateway's backend, the ratios
+  for k in counter_cpu_us_per_msg backend_cpu_us_per_msg paced2000_counter_cpu_us_per_msg \
+           paced2000_backend_cpu_us_per_msg gateway_to_counter paced_to_full; do
+    num "$k" || { echo "missing $k" >&2; false; }
+  done
   # the gateway did some work for each message, and not absurdly much
   awk -v u="$(out | sed -n 's/^gateway_cpu_us_per_msg=//p')" 'BEGIN { exit !(u > 0 && u < 10000) }'
 }
