@@ -29,6 +29,7 @@
 #include "gateway/gw_batch.h"
 #include "gateway/gw_config.h"
 #include "gateway/gw_metrics.h"
+#include "gateway/gw_registry.h"
 #include "net/net_pg.h"
 #include "decide/decide.h"
 #include "geofence/geofence.h"
@@ -132,6 +133,7 @@ struct gw {
 	const char *wparams[1];
 	struct gw_buf wposn;     /* the group's NOTIFY hazgate_positions payloads */
 	/* other jobs */
+	struct gw_registry reg;  /* the fleet registry (gw_registry.c) */
 	struct net_pg_job sjob, pjob, zjob, ljob;
 	bool schema_ok, sjob_busy, pjob_busy, zjob_busy, zones_dirty, ljob_busy;
 	char schema_msg[512];

@@ -211,7 +211,7 @@ static const char gw_pg_setup_sql[] =
 	" ON COMMIT DELETE ROWS;"
 	"CREATE TEMP TABLE IF NOT EXISTS hg_state (vehicle text, last_ts timestamptz,"
 	" lat float8, lon float8, state bytea, last_seq bigint) ON COMMIT DELETE ROWS;"
-	"LISTEN hazgate_zones";
+	"LISTEN hazgate_zones; LISTEN hazgate_registry";
 
 /* The broker and database adapters' settings, borrowed from cfg (which
  * outlives them: it is the gateway's own copy). */
@@ -346,6 +346,7 @@ gw_free(struct gw *gw)
 		hz_queue_free(gw->spool);
 	gf_engine_free(gw->engine);
 	gf_zoneset_free(gw->zones);
+	gw_registry_clear(gw);
 	gf_tz_free(gw->tz);
 	gw_vtab_free(gw->vt);
 	gw_batch_free(&gw->cur);
@@ -390,6 +391,7 @@ gw_reload(struct gw *gw)
 		}
 	}
 	gw_zones_reload(gw);
+	gw_registry_reload(gw);
 }
 
 int
