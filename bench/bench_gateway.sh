@@ -451,6 +451,15 @@ echo "zones10k_total_cpu_ratio_to_10_zones=$(awk -v a="$P_GW_US" -v b="$P_PG_US"
 
 # ---- 7. 400,000 vehicles' state with the 10,000 zones: peak RSS -------------
 NV=${HG_BENCH_FLEET:-400000}
+# The fleet registry too (migration 010): every vehicle with cargo and a
+# route, loaded by the gateway on NOTIFY before the fleet's fixes.
+q "INSERT INTO vehicles (vehicle, un, hazard_class, carrier, routes)
+   SELECT 'REG' || lpad(g::text, 6, '0'), '1203', '3', 'Bench Co', '{8}'
+     FROM generate_series(1, $NV) g ON CONFLICT DO NOTHING;" >/dev/null
+for _ in $(seq 1 600); do grep -q "event=registry_loaded vehicles=$NV " "$work/hazgate.log" && break; sleep 0.1; done
+grep -q "event=registry_loaded vehicles=$NV " "$work/hazgate.log" \
+  || die "the gateway did not load the registry: $(grep registry_ "$work/hazgate.log" | tail -2)"
+echo "registry_bytes=$(grep -o "event=registry_loaded vehicles=$NV .*bytes=[0-9]*" "$work/hazgate.log" | tail -1 | sed 's/.*bytes=//') ($NV vehicles)"
 run_phase fleet "$NV" "$NV" $(( 4 * V ))
 echo "fleet_gateway_msg_per_s=$(awk -v n="$NV" -v s="$P_SECS" 'BEGIN { printf "%.0f", n / s }')"
 echo "gateway_peak_rss_mib=$(hwm) ($(metric hazgate_vehicles) vehicles, $(metric hazgate_zones) zones; target <= 256)"

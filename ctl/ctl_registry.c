@@ -299,13 +299,28 @@ ctl_registry_file(const char *cmd, const char *path, struct ctl_regfile *f)
 	return CTL_OK;
 }
 
+/* The common options and exactly one operand (a file, a plate): -1 and
+ * *operand, or the exit code for the command to return. */
+static int
+one_operand(struct ctl_common *co, int argc, char **argv, const char *what, const char **operand)
+{
+	static const struct option longopts[] = { CTL_COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
+	static const struct ctl_optval opts[] = { { 0 } };
+	int r = ctl_parse_options(co, argc, argv, longopts, opts, true);
+
+	if (r >= 0)
+		return r;
+	if (optind != argc - 1)
+		return ctl_usage_error(co->cmd, co->usage, "%s", what);
+	*operand = argv[optind];
+	return -1;
+}
+
 static const char import_usage[] = "vehicles import FILE.csv|FILE.json";
 
 static int
 import_main(int argc, char **argv)
 {
-	static const struct option longopts[] = { CTL_COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
-	static const struct ctl_optval opts[] = { { 0 } };
 	struct ctl_common co = {
 		.cmd = "vehicles",
 		.usage = import_usage,
@@ -320,13 +335,11 @@ import_main(int argc, char **argv)
 		.formats = CTL_FMT_TABLE,
 		.format = CTL_FMT_TABLE,
 	};
-	int r = ctl_parse_options(&co, argc, argv, longopts, opts, true);
+	const char *path = NULL;
+	int r = one_operand(&co, argc, argv, "import takes one file", &path);
 
 	if (r >= 0)
 		return r;
-	if (optind != argc - 1)
-		return ctl_usage_error(co.cmd, co.usage, "import takes one file");
-	const char *path = argv[optind];
 	struct ctl_regfile f;
 	if ((r = ctl_registry_file(co.cmd, path, &f)) != CTL_OK)
 		return r;
@@ -353,7 +366,7 @@ import_main(int argc, char **argv)
 static const char sql_show[] =
 	"SELECT v.vehicle, v.un, v.hazard_class, v.carrier, v.driver, v.terminal_phone,"
 	"  to_json(v.routes),"
-	"  (SELECT json_agg(d.device ORDER BY d.device) FROM vehicle_devices d"
+	"  (SELECT coalesce(json_agg(d.device ORDER BY d.device), '[]') FROM vehicle_devices d"
 	"    WHERE d.vehicle = v.vehicle),"
 	"  (SELECT floor(extract(epoch FROM p.ts) * 1000000)::int8 FROM positions p"
 	"    WHERE p.vehicle = v.vehicle ORDER BY p.ts DESC LIMIT 1),"
@@ -397,13 +410,8 @@ ctl_registry_list(PGconn *conn, const struct ctl_common *co, const char *plate)
 		json_t *row = json_object();
 		for (int c = 0; c < 6; c++)
 			json_object_set_new(row, cols[c].key, ctl_json_text(res, i, c));
-		json_t *routes = ctl_json_parse(res, i, 6), *devs = ctl_json_parse(res, i, 7);
-		json_object_set_new(row, "routes", json_is_array(routes) ? routes : json_array());
-		json_object_set_new(row, "devices", json_is_array(devs) ? devs : json_array());
-		if (!json_is_array(routes))
-			json_decref(routes);
-		if (!json_is_array(devs))
-			json_decref(devs);
+		json_object_set_new(row, "routes", ctl_json_parse(res, i, 6));
+		json_object_set_new(row, "devices", ctl_json_parse(res, i, 7));
 		json_object_set_new(row, "last_fix", ctl_json_time(res, i, 8));
 		json_object_set_new(row, "updated_at", ctl_json_time(res, i, 9));
 		ctl_out_row(o, row);
@@ -421,8 +429,6 @@ static const char show_usage[] = "vehicles show PLATE [--format table|json|csv]"
 static int
 show_main(int argc, char **argv)
 {
-	static const struct option longopts[] = { CTL_COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
-	static const struct ctl_optval opts[] = { { 0 } };
 	struct ctl_common co = {
 		.cmd = "vehicles",
 		.usage = show_usage,
@@ -433,16 +439,15 @@ show_main(int argc, char **argv)
 		.formats = CTL_FMT_TABLE | CTL_FMT_JSON | CTL_FMT_CSV,
 		.format = CTL_FMT_TABLE,
 	};
-	int r = ctl_parse_options(&co, argc, argv, longopts, opts, true);
+	const char *plate = NULL;
+	int r = one_operand(&co, argc, argv, "show takes one plate", &plate);
 
 	if (r >= 0)
 		return r;
-	if (optind != argc - 1)
-		return ctl_usage_error(co.cmd, co.usage, "show takes one plate");
 	PGconn *conn = ctl_connect(co.conninfo);
 	if (!conn)
 		return CTL_EFAIL;
-	r = ctl_registry_list(conn, &co, argv[optind]);
+	r = ctl_registry_list(conn, &co, plate);
 	PQfinish(conn);
 	return r;
 }
