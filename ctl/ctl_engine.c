@@ -5,6 +5,7 @@
  */
 #include "ctl/ctl_engine.h"
 #include "ctl/ctl_registry.h"
+#include "schema/schema.h"
 #include "common/hz_file.h"
 
 #include <errno.h>
@@ -95,37 +96,29 @@ ctl_engine_registry_file(const struct ctl_common *co, const char *path, const gf
 int
 ctl_engine_registry_db(const struct ctl_common *co, PGconn *conn, struct ctl_engine_conf *conf)
 {
-	PGresult *res = ctl_query(
-		conn, co->cmd,
-		"SELECT vehicle, device, un, hazard_class, routes FROM registry_feed", 0, NULL);
-	char why[256];
-	int skipped = 0;
+	PGresult *res = ctl_query(conn, co->cmd, sch_registry_query, 0, NULL);
+	char why[160];
+	size_t skipped = 0;
+	int rc = CTL_EFAIL;
 
 	if (!res)
 		return CTL_EFAIL;
 	decide_registry_free(conf->reg);
 	conf->reg = decide_registry_new();
-	for (int i = 0; conf->reg && i < PQntuples(res); i++) {
-		int r = decide_registry_add_row(conf->reg, ctl_field(res, i, 0),
-						ctl_field(res, i, 1), ctl_field(res, i, 2),
-						ctl_field(res, i, 3), ctl_field(res, i, 4), why,
-						sizeof why);
-		if (r == DECIDE_REG_ENOMEM) {
-			decide_registry_free(conf->reg);
-			conf->reg = NULL;
-		} else if (r != DECIDE_REG_OK && skipped++ == 0) {
+	if (conf->reg && PQntuples(res) == 1 &&
+	    decide_registry_load_text(conf->reg, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1),
+				      &skipped, why, sizeof why) == DECIDE_REG_OK) {
+		rc = CTL_OK;
+		skipped += strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+		if (skipped)
 			fprintf(stderr,
-				"hazgate-ctl %s: registry row skipped, as the gateway skips it: "
-				"%s\n",
-				co->cmd, why);
-		}
+				"hazgate-ctl %s: %zu registry rows skipped, as the gateway skips them: %s\n",
+				co->cmd, skipped, why[0] ? why : "a control character in a value");
+	} else {
+		ctl_error(co->cmd, "the fleet registry: out of memory");
 	}
 	PQclear(res);
-	if (!conf->reg) {
-		ctl_error(co->cmd, "out of memory");
-		return CTL_EFAIL;
-	}
-	return CTL_OK;
+	return rc;
 }
 
 int

@@ -306,6 +306,77 @@ decide_registry_add_row(struct decide_registry *r, const char *vehicle, const ch
 	return decide_registry_add(r, vehicle, un, hazard_class, ids, n, why, cap);
 }
 
+int
+decide_registry_load_text(struct decide_registry *r, const char *text, size_t len,
+                          size_t *skipped, char *why, size_t cap)
+{
+	const char *p = text, *end = text + len;
+	char line[5 * 160];
+
+	*skipped = 0;
+	if (why && cap)
+		why[0] = 0;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char *f[5];
+		size_t nf = 0;
+		int rc = DECIDE_REG_EINVAL;
+
+		if (n < sizeof line) {
+			memcpy(line, p, n);
+			line[n] = 0;
+			f[nf++] = line;
+			for (char *q = line; *q; q++)
+				if (*q == '\t') {
+					*q = 0;
+					if (nf == 5) {
+						nf = 6;
+						break;
+					}
+					f[nf++] = q + 1;
+				}
+		}
+		if (nf == 5) {
+			char tmp[160];
+			rc = decide_registry_add_row(r, f[0], *f[1] ? f[1] : NULL, *f[2] ? f[2] : NULL,
+			                             *f[3] ? f[3] : NULL, f[4], tmp, sizeof tmp);
+			if (rc == DECIDE_REG_ENOMEM)
+				return rc;
+			if (rc != DECIDE_REG_OK && *skipped == 0)
+				fail(why, cap, rc, "%s", tmp);
+		} else if (*skipped == 0) {
+			fail(why, cap, rc, "a line of %zu bytes is not 5 fields", n);
+		}
+		if (rc != DECIDE_REG_OK)
+			++*skipped;
+		p += n + 1;
+	}
+	decide_registry_trim(r);
+	return DECIDE_REG_OK;
+}
+
+void
+decide_registry_trim(struct decide_registry *r)
+{
+	if (!r)
+		return;
+	if (r->alen && r->alen < r->acap) {
+		unsigned char *na = realloc(r->arena, r->alen);
+		if (na) {
+			r->arena = na;
+			r->acap = r->alen;
+		}
+	}
+	if (r->nroutes && r->nroutes < r->croutes) {
+		int64_t *nr = realloc(r->routes, r->nroutes * sizeof *nr);
+		if (nr) {
+			r->routes = nr;
+			r->croutes = r->nroutes;
+		}
+	}
+}
+
 bool
 decide_registry_vehicle(const struct decide_registry *r, const char *plate,
 			struct decide_vehicle *out)

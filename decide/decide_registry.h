@@ -13,8 +13,9 @@
  *
  * Memory: built once, then read only. Every string lives in one arena, the
  * routes in one array, and the two hash tables hold 32-bit offsets: about
- * 30 bytes a vehicle with cargo (400,000 vehicles: ~12 MiB). Only vehicles
- * with cargo or routes, and devices, need be added.
+ * 45 bytes a vehicle with cargo and a route, tables included (400,000
+ * vehicles and 10,000 devices: 17.3 MiB). Only vehicles with cargo or
+ * routes, and devices, need be added.
  *
  * Thread safety: none while building; a built registry may be read by any
  * number of threads.
@@ -83,6 +84,21 @@ int decide_registry_add_device(struct decide_registry *r, const char *device, co
 int decide_registry_add_row(struct decide_registry *r, const char *vehicle, const char *device,
 			    const char *un, const char *hazard_class, const char *routes, char *why,
 			    size_t cap);
+
+/*
+ * Add the rows of `text` (len bytes): lines separated by '\n', each five
+ * fields separated by '\t' (vehicle, device, un, hazard_class, routes;
+ * empty = NULL), as schema's sch_registry_query returns them; then
+ * decide_registry_trim(). A line that is not five fields, or that
+ * decide_registry_add_row() refuses, is skipped and counted in *skipped
+ * (the first one's reason in why). Returns DECIDE_REG_OK, or
+ * DECIDE_REG_ENOMEM (the registry then holds part of the text: free it).
+ */
+int decide_registry_load_text(struct decide_registry *r, const char *text, size_t len,
+                              size_t *skipped, char *why, size_t cap);
+
+/* Give back the slack of the growing arrays (after the last add). */
+void decide_registry_trim(struct decide_registry *r);
 
 /* The vehicle's entry: true and *out filled, or false (not registered, or
  * r NULL). */

@@ -3,67 +3,61 @@
  * the query, the build off to the side and the swap, the reload on
  * NOTIFY hazgate_registry.
  *
- * A row the registry cannot take (a name or cargo written before schema
- * 010's checks, a device mapped twice) is skipped and counted in the log
- * line (`event=registry_loaded skipped=N first="..."`); only running out
- * of memory refuses the whole load (`event=registry_refused`, the old copy
- * stays).
+ * The rows come as one text value (schema's sch_registry_query), so
+ * libpq's result stays small. A row the registry cannot take (a name or
+ * cargo written before schema 010's checks, a device mapped twice) is
+ * skipped and counted in the log line (`event=registry_loaded skipped=N
+ * first="..."`); only running out of memory refuses the whole load
+ * (`event=registry_refused`, the old copy stays).
  */
 #include "gateway/gateway-internal.h"
 #include "gateway/gw_registry.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/hz_log.h"
-
-static const char sql_registry[] =
-	"SELECT vehicle, device, un, hazard_class, routes FROM registry_feed";
-
-static const char *
-field(const PGresult *res, int row, int col)
-{
-	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
-}
+#include "schema/schema.h"
 
 static void
 registry_result(void *arg, const PGresult *res)
 {
 	struct gw *gw = arg;
-	struct decide_registry *r = decide_registry_new();
-	int n = PQntuples(res), skipped = 0;
-	char why[160], first[160] = "";
+	struct decide_registry *r;
+	size_t skipped = 0;
+	char why[160] = "";
 
-	for (int i = 0; r && i < n; i++) {
-		int rc = decide_registry_add_row(r, field(res, i, 0), field(res, i, 1),
-						 field(res, i, 2), field(res, i, 3),
-						 field(res, i, 4), why, sizeof why);
-		if (rc == DECIDE_REG_ENOMEM) {
-			decide_registry_free(r);
-			r = NULL;
-		} else if (rc != DECIDE_REG_OK && skipped++ == 0) {
-			snprintf(first, sizeof first, "%s", why);
-			for (char *p = first; *p; p++)
-				if (*p == '"')
-					*p = '\'';
-		}
+	if (PQntuples(res) != 1)
+		return;
+	r = decide_registry_new();
+	if (r && decide_registry_load_text(r, PQgetvalue(res, 0, 1),
+					   (size_t)PQgetlength(res, 0, 1), &skipped, why,
+					   sizeof why) != DECIDE_REG_OK) {
+		decide_registry_free(r);
+		r = NULL;
 	}
 	if (!r) {
 		hz_log(HZ_LOG_ERROR, "registry_refused", "why=\"out of memory\" kept=%zu",
 		       decide_registry_vehicles(gw->reg.cur));
 		return;
 	}
+	skipped += strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	for (char *p = why; *p; p++)
+		if (*p == '"')
+			*p = '\'';
 	decide_registry_free(gw->reg.cur);
-	gw->reg.cur = r; /* the swap: the next message decides with it */
+	gw->reg.cur = r;   /* the swap: the next message decides with it */
 	hz_log(skipped ? HZ_LOG_WARN : HZ_LOG_INFO, "registry_loaded",
-	       "vehicles=%zu devices=%zu bytes=%zu skipped=%d first=\"%s\"",
-	       decide_registry_vehicles(r), decide_registry_devices(r), decide_registry_memory(r),
-	       skipped, first);
+	       "vehicles=%zu devices=%zu bytes=%zu skipped=%zu first=\"%s\"",
+	       decide_registry_vehicles(r), decide_registry_devices(r),
+	       decide_registry_memory(r), skipped,
+	       why[0] ? why : (skipped ? "a control character in a value" : ""));
 }
 
 struct net_pg_step
 gw_registry_load_step(void)
 {
-	return (struct net_pg_step){ .sql = sql_registry, .on_result = registry_result };
+	return (struct net_pg_step){ .sql = sch_registry_query, .on_result = registry_result };
 }
 
 static void

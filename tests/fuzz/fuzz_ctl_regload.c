@@ -6,8 +6,9 @@
  *
  * Input: the first byte chooses the file name the format follows from
  * (0: "f.csv", 1: "f.json", else "f": by content); the rest is the file.
- * The same bytes are also given to decide_registry_add_row() as a routes
- * text and as a vehicle name. Aborts when a result breaks the contract:
+ * The same bytes are also loaded as the gateway's registry text
+ * (decide_registry_load_text()) and given to decide_registry_add_row() as
+ * a routes text and as a vehicle name. Aborts when a result breaks the contract:
  * an accepted file has rows that all pass ctl_regrow_check() and no
  * vehicle twice; a refused one returns nothing and names the file.
  */
@@ -61,7 +62,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(strncmp(err, name, strlen(name)) == 0 || strstr(err, "out of memory"));
 	}
 
-	/* The gateway's view rows: routes text and names from the database. */
+	/* The gateway's load: the same bytes as sch_registry_query's text. */
+	struct decide_registry *t = decide_registry_new();
+	size_t skipped;
+	char twhy[160];
+	check(t != NULL);
+	check(decide_registry_load_text(t, text, len, &skipped, twhy, sizeof twhy) == DECIDE_REG_OK);
+	check(skipped == 0 || twhy[0]);
+	decide_registry_free(t);
+
+	/* One row: routes text and names from the database. */
 	char *s = malloc(len + 1);
 	check(s != NULL);
 	memcpy(s, text, len);

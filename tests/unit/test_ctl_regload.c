@@ -265,13 +265,56 @@ registry_tables(void **state)
 	decide_registry_free(r);
 }
 
+/* The gateway's text (sch_registry_query): lines of five tab-separated
+ * fields; a bad line is skipped and counted, the rest loaded. */
+static void
+registry_text(void **state)
+{
+	static const char text[] = "晋A1\t\t1203\t3\t8,9\n"
+				   "晋A1\tjane:iphone\t\t\t\n"
+				   "bad line without tabs\n"
+				   "A2\t\t12345678\t3\t\n"
+				   "A3\t\t\t8\t\t\n"
+				   "A4\t\t\t8\t\n"
+				   "A1b\t\t\t2.1\t7";
+	struct decide_registry *r = decide_registry_new();
+	struct decide_vehicle v;
+	size_t skipped;
+	char why[160];
+
+	(void)state;
+	assert_int_equal(decide_registry_load_text(r, text, strlen(text), &skipped, why, sizeof why),
+			 DECIDE_REG_OK);
+	assert_int_equal(skipped, 3);
+	assert_string_equal(why, "a line of 21 bytes is not 5 fields");
+	assert_int_equal(decide_registry_vehicles(r), 3);
+	assert_true(decide_registry_vehicle(r, "晋A1", &v));
+	assert_int_equal(v.nroutes, 2);
+	assert_string_equal(decide_registry_device(r, "jane:iphone"), "晋A1");
+	assert_true(decide_registry_vehicle(r, "A1b", &v));
+	assert_string_equal(v.hazard_class, "2.1");
+	assert_int_equal(v.routes[0], 7);
+	assert_false(decide_registry_vehicle(r, "A2", &v));
+	assert_false(decide_registry_vehicle(r, "A3", &v));
+	/* after the trim, more can be added */
+	assert_int_equal(decide_registry_add(r, "A5", "1203", NULL, NULL, 0, why, sizeof why),
+			 DECIDE_REG_OK);
+	assert_true(decide_registry_vehicle(r, "A5", &v));
+	assert_true(decide_registry_vehicle(r, "晋A1", &v));
+	assert_string_equal(v.un, "1203");
+	assert_int_equal(decide_registry_load_text(r, "", 0, &skipped, why, sizeof why),
+			 DECIDE_REG_OK);
+	assert_int_equal(skipped, 0);
+	decide_registry_free(r);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(csv_good),        cmocka_unit_test(csv_boundaries),
 		cmocka_unit_test(csv_bad_lines),   cmocka_unit_test(json_lines),
-		cmocka_unit_test(registry_tables),
+		cmocka_unit_test(registry_tables), cmocka_unit_test(registry_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
