@@ -455,7 +455,7 @@ NV=${HG_BENCH_FLEET:-400000}
 # route, loaded by the gateway on NOTIFY before the fleet's fixes.
 q "INSERT INTO vehicles (vehicle, un, hazard_class, carrier, routes)
    SELECT 'REG' || lpad(g::text, 6, '0'), '1203', '3', 'Bench Co', '{8}'
-     FROM generate_series(1, $NV) g ON CONFLICT DO NOTHING;" >/dev/null
+     FROM generate_series(1, $NV) g ON CONFLICT DO NOTHING; SELECT count(*) FROM vehicles;" >/dev/null
 for _ in $(seq 1 600); do grep -q "event=registry_loaded vehicles=$NV " "$work/hazgate.log" && break; sleep 0.1; done
 grep -q "event=registry_loaded vehicles=$NV " "$work/hazgate.log" \
   || die "the gateway did not load the registry: $(grep registry_ "$work/hazgate.log" | tail -2)"
