@@ -456,10 +456,10 @@ NV=${HG_BENCH_FLEET:-400000}
 q "INSERT INTO vehicles (vehicle, un, hazard_class, carrier, routes)
    SELECT 'REG' || lpad(g::text, 6, '0'), '1203', '3', 'Bench Co', '{8}'
      FROM generate_series(1, $NV) g ON CONFLICT DO NOTHING; SELECT count(*) FROM vehicles;" >/dev/null
-for _ in $(seq 1 600); do grep -q "event=registry_loaded vehicles=$NV " "$work/hazgate.log" && break; sleep 0.1; done
-grep -q "event=registry_loaded vehicles=$NV " "$work/hazgate.log" \
-  || die "the gateway did not load the registry: $(grep registry_ "$work/hazgate.log" | tail -2)"
-echo "registry_bytes=$(grep -o "event=registry_loaded vehicles=$NV .*bytes=[0-9]*" "$work/hazgate.log" | tail -1 | sed 's/.*bytes=//') ($NV vehicles)"
+for _ in $(seq 1 600); do [ "$(metric hazgate_registry_vehicles)" = "$NV" ] && break; sleep 0.1; done
+[ "$(metric hazgate_registry_vehicles)" = "$NV" ] \
+  || die "the gateway did not load the registry: hazgate_registry_vehicles $(metric hazgate_registry_vehicles)"
+echo "registry_vehicles=$NV gateway_peak_rss_mib_with_registry=$(hwm)"
 run_phase fleet "$NV" "$NV" $(( 4 * V ))
 echo "fleet_gateway_msg_per_s=$(awk -v n="$NV" -v s="$P_SECS" 'BEGIN { printf "%.0f", n / s }')"
 echo "gateway_peak_rss_mib=$(hwm) ($(metric hazgate_vehicles) vehicles, $(metric hazgate_zones) zones; target <= 256)"

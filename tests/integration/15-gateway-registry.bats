@@ -51,6 +51,8 @@ wait_loads() {
 
 @test "the registry is loaded at start, before MQTT" {
   grep -q 'event=registry_loaded vehicles=2 devices=1' "$GWDIR/log"
+  [ "$(metric hazgate_registry_vehicles)" = "2" ]
+  [ "$(metric hazgate_registry_devices)" = "1" ]
   # before the first subscription
   [ "$(grep -n 'event=registry_loaded' "$GWDIR/log" | head -1 | cut -d: -f1)" -lt \
     "$(grep -n 'event=mqtt_receiving' "$GWDIR/log" | head -1 | cut -d: -f1)" ]
