@@ -221,8 +221,13 @@ write_rows(PGconn *conn, const char *cmd, const struct ctl_regrow *rows, size_t 
 				else
 					++*updated;
 			} else if (bad == n && PQresultStatus(r) != PGRES_PIPELINE_ABORTED) {
+				/* The server's message and detail, without the
+				 * function's text that CONTEXT would add. */
+				const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+				const char *d = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
 				bad = i;
-				snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(r));
+				snprintf(msg, sizeof msg, "%s%s%s", m ? m : PQresultErrorMessage(r),
+					 d ? ": " : "", d ? d : "");
 			}
 			PQclear(r);
 			while ((r = PQgetResult(conn)))
