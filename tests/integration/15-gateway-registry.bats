@@ -135,3 +135,14 @@ wait_loads() {
   [ "$(jq -r 'select(.live == "missing")' "$GWDIR/audit.json" | wc -l)" -eq 0 ]
   grep -q ' 0 live alerts not reproduced' "$GWDIR/audit.err"
 }
+
+@test "rows the registry cannot use are skipped and counted; the rest still loads" {
+  local n=$(loads)
+  # vehicle_devices checks only the length: a tab, a '/' pass the table
+  q "INSERT INTO vehicle_devices (device, vehicle) VALUES (E'tab\tdev', 'R1'), ('sl/ash', 'R1')"
+  wait_loads "$n"
+  grep 'event=registry_loaded' "$GWDIR/log" | tail -1 | grep -q 'skipped=2 first="device '"'"'sl/ash'"'"': '
+  [ "$(metric hazgate_registry_devices)" = "1" ]
+  [ "$(metric hazgate_registry_vehicles)" = "3" ]
+  kill -0 "$(gw_pid)"
+}
