@@ -140,7 +140,7 @@ run(enum pass p, struct msgs *m, const gf_zoneset *zs, int64_t now_us,
 	if (gf_engine_new(&opt, zs, NULL, &e) != GF_OK)
 		abort();
 	ctx = (struct decide_ctx){ subs, sizeof(subs) / sizeof(subs[0]), e,
-	                           count_alert, alerts };
+	                           count_alert, alerts, NULL };
 	*alerts = *bad = 0;
 	t = bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
 	switch (p) {

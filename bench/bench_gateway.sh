@@ -520,6 +520,15 @@ echo "zones10k_total_cpu_ratio_to_10_zones=$(awk -v a="$P_GW_US" -v b="$P_PG_US"
 
 # ---- 7. 400,000 vehicles' state with the 10,000 zones: peak RSS -------------
 NV=${HG_BENCH_FLEET:-400000}
+# The fleet registry too (migration 010): every vehicle with cargo and a
+# route, loaded by the gateway on NOTIFY before the fleet's fixes.
+q "INSERT INTO vehicles (vehicle, un, hazard_class, carrier, routes)
+   SELECT 'REG' || lpad(g::text, 6, '0'), '1203', '3', 'Bench Co', '{8}'
+     FROM generate_series(1, $NV) g ON CONFLICT DO NOTHING; SELECT count(*) FROM vehicles;" >/dev/null
+for _ in $(seq 1 600); do [ "$(metric hazgate_registry_vehicles)" = "$NV" ] && break; sleep 0.1; done
+[ "$(metric hazgate_registry_vehicles)" = "$NV" ] \
+  || die "the gateway did not load the registry: hazgate_registry_vehicles $(metric hazgate_registry_vehicles)"
+echo "registry_vehicles=$NV gateway_peak_rss_mib_with_registry=$(hwm)"
 run_phase fleet "$NV" "$NV" $(( 4 * V ))
 echo "fleet_gateway_msg_per_s=$(awk -v n="$NV" -v s="$P_SECS" 'BEGIN { printf "%.0f", n / s }')"
 echo "gateway_peak_rss_mib=$(hwm) ($(metric hazgate_vehicles) vehicles, $(metric hazgate_zones) zones; target <= 256)"

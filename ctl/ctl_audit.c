@@ -342,6 +342,10 @@ ctl_audit_main(int argc, char **argv)
 	 * 1e-9 degree, the values the daemon decided on (ingest rounds them
 	 * so), and a role or database set below 0 would round them again. */
 	PQclear(PQexec(conn, "SET extra_float_digits = 1"));
+	/* The fleet registry's routes, as the daemon has them now (the stored
+	 * positions carry the cargo the daemon decided with). */
+	if (ctl_engine_registry_db(&co, conn, &conf) != CTL_OK)
+		goto done;
 	int64_t feed_from_us = from_us - warm_s * 1000000;
 	if (file_zs) {
 		periods = calloc(1, sizeof *periods);

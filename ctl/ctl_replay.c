@@ -20,11 +20,11 @@
 #include <string.h>
 
 static const char usage_text[] =
-	"replay --zones ZONES.geojson [--config FILE] [--positions OUT.csv] [INPUT]";
+	"replay --zones ZONES.geojson [--config FILE] [--vehicles FILE] [--positions OUT.csv] [INPUT]";
 
 static const char help_text[] =
 	"usage: hazgate-ctl replay --zones ZONES.geojson [--config FILE]\n"
-	"                          [--positions OUT.csv] [INPUT]\n"
+	"                          [--vehicles FILE] [--positions OUT.csv] [INPUT]\n"
 	"\n"
 	"Runs telemetry through the same decoders and geofence engine as the daemon,\n"
 	"with no services at all, and writes one alert per line (the JSON the daemon\n"
@@ -35,17 +35,20 @@ static const char help_text[] =
 	"  --config FILE  the daemon's configuration: [geofence] timezone,\n"
 	"                 overspeed_kmh, exit_fixes, exit_margin_m, silent_after_s, and\n"
 	"                 [mqtt] subscribe for the formats of topics\n"
+	"  --vehicles F   the fleet registry, as a vehicles import file (CSV or JSON):\n"
+	"                 cargo for fixes without one, routes, OwnTracks devices\n"
 	"  --positions F  also write every accepted fix as the daemon stores it, as CSV\n"
 	"                 for COPY positions (vehicle, ts, ..., zone_ids) FROM ... CSV HEADER\n"
 	"Exit 0 on success, 2 on bad zones, configuration or options, 1 on a read error.\n";
 
-enum { OPT_ZONES = CTL_OPT_FIRST_COMMAND, OPT_CONFIG, OPT_POSITIONS };
+enum { OPT_ZONES = CTL_OPT_FIRST_COMMAND, OPT_CONFIG, OPT_POSITIONS, OPT_VEHICLES };
 
 static const struct option longopts[] = {
 	CTL_COMMON_LONGOPTS,
 	{ "zones", required_argument, NULL, OPT_ZONES },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "positions", required_argument, NULL, OPT_POSITIONS },
+	{ "vehicles", required_argument, NULL, OPT_VEHICLES },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -127,6 +130,7 @@ ctl_replay_main(int argc, char **argv)
 				 .formats = CTL_FMT_JSON,
 				 .format = CTL_FMT_JSON };
 	const char *zones_path = NULL, *config_path = NULL, *positions_path = NULL;
+	const char *vehicles_path = NULL;
 	int c;
 	optind = 0;
 	opterr = 0;
@@ -137,6 +141,8 @@ ctl_replay_main(int argc, char **argv)
 			config_path = optarg;
 		else if (c == OPT_POSITIONS)
 			positions_path = optarg;
+		else if (c == OPT_VEHICLES)
+			vehicles_path = optarg;
 		else {
 			int r = ctl_common_option(&co, c, argv);
 			if (r >= 0)
@@ -165,6 +171,9 @@ ctl_replay_main(int argc, char **argv)
 		return CTL_EUSAGE;
 	if (ctl_engine_zones_file(&co, zones_path, &zs) != CTL_OK)
 		goto done;
+	if (vehicles_path && (rc = ctl_engine_registry_file(&co, vehicles_path, zs, &conf)) != CTL_OK)
+		goto done;
+	rc = CTL_EUSAGE;
 	in = strcmp(input, "-") == 0 ? stdin : fopen(input, "rb");
 	if (!in) {
 		ctl_error(co.cmd, "cannot read %s: %s", input, strerror(errno));

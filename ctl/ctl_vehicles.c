@@ -6,28 +6,40 @@
  * its latest stored fix, how long ago that was, the zones it was in then,
  * its cargo (from the fix, else from the vehicles table) and how many of its
  * alerts are open. --stale S keeps only those silent for longer than S (and
- * those with no fix at all).
+ * those with no fix at all). --never-seen lists the registered vehicles
+ * that have no stored fix, with their registry entries; `vehicles import`,
+ * `set` and `show` are the fleet registry's (ctl_registry.c).
  */
 #include "ctl/ctl.h"
+#include "ctl/ctl_registry.h"
 
 #include <getopt.h>
 #include <inttypes.h>
 #include <string.h>
 
-static const char usage_text[] = "vehicles [--stale S] [--format table|json|csv]";
+static const char usage_text[] =
+	"vehicles [--stale S | --never-seen] [--format table|json|csv]\n"
+	"       hazgate-ctl vehicles import FILE | set PLATE [OPTIONS] | show PLATE";
 
 static const char help_text[] =
-	"usage: hazgate-ctl vehicles [--stale S] [--format table|json|csv]\n"
+	"usage: hazgate-ctl vehicles [--stale S | --never-seen] [--format table|json|csv]\n"
+	"       hazgate-ctl vehicles import FILE.csv|FILE.json\n"
+	"       hazgate-ctl vehicles set PLATE [--un X] [--class X] [--carrier X] [--driver X]\n"
+	"                [--terminal-phone X] [--route ID]... [--device ID]...\n"
+	"       hazgate-ctl vehicles show PLATE\n"
 	"\n"
 	"Each vehicle's last fix and its age, the zones it is in, its cargo and its\n"
 	"open alerts. --stale S lists only the vehicles silent for longer than S:\n"
-	"seconds, or a duration such as 90s, 5m, 2h, 1d, 1h30m.\n";
+	"seconds, or a duration such as 90s, 5m, 2h, 1d, 1h30m. --never-seen lists\n"
+	"the registered vehicles with no stored fix. import, set and show keep the\n"
+	"fleet registry (see hazgate-ctl vehicles import --help).\n";
 
-enum { OPT_STALE = CTL_OPT_FIRST_COMMAND };
+enum { OPT_STALE = CTL_OPT_FIRST_COMMAND, OPT_NEVER_SEEN };
 
 static const struct option longopts[] = {
 	CTL_COMMON_LONGOPTS,
 	{ "stale", required_argument, NULL, OPT_STALE },
+	{ "never-seen", no_argument, NULL, OPT_NEVER_SEEN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -83,12 +95,20 @@ ctl_vehicles_main(int argc, char **argv)
 				 .formats = CTL_FMT_TABLE | CTL_FMT_JSON | CTL_FMT_CSV,
 				 .format = CTL_FMT_TABLE };
 	const char *stale = NULL;
+	bool never_seen = false;
 	int c;
+	if (argc > 1 &&
+	    (!strcmp(argv[1], "import") || !strcmp(argv[1], "set") || !strcmp(argv[1], "show")))
+		return ctl_registry_main(argc - 1, argv + 1);
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, CTL_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		if (c == OPT_STALE) {
 			stale = optarg;
+			continue;
+		}
+		if (c == OPT_NEVER_SEEN) {
+			never_seen = true;
 			continue;
 		}
 		int r = ctl_common_option(&co, c, argv);
@@ -108,9 +128,17 @@ ctl_vehicles_main(int argc, char **argv)
 				stale);
 		snprintf(stale_s, sizeof stale_s, "%" PRId64, secs);
 	}
+	if (stale && never_seen)
+		return ctl_usage_error(co.cmd, co.usage,
+				       "--stale and --never-seen exclude each other");
 	PGconn *conn = ctl_connect(co.conninfo);
 	if (!conn)
 		return CTL_EFAIL;
+	if (never_seen) {
+		int r = ctl_registry_list(conn, &co, NULL);
+		PQfinish(conn);
+		return r;
+	}
 	const char *params[] = { stale ? stale_s : NULL };
 	PGresult *res = ctl_query(conn, co.cmd, vehicles_sql, 1, params);
 	int rc = CTL_EFAIL;

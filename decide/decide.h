@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decide/decide_registry.h"
 #include "geofence/geofence.h"
 #include "ingest/ingest.h"
 
@@ -55,6 +56,8 @@ struct decide_ctx {
 	gf_alert_cb on_alert;           /* each alert, borrowed for the call;
 	                                   may be NULL */
 	void *arg;                      /* for on_alert */
+	const struct decide_registry *registry; /* the fleet registry
+	                                   (decide_registry.h), or NULL: none */
 };
 
 /* The outcome of decide_message(). */
@@ -99,8 +102,11 @@ enum ing_format decide_format(const struct decide_sub *subs, size_t n,
  * step of decide_message(), for fixes that were decoded before (`hazgate-ctl
  * audit` replays stored positions). The engine gets vehicle, time,
  * position, speed when ING_HAS_SPEED and hazard class when
- * ING_HAS_HAZARD_CLASS, borrowed from `fix`; rx_us is the wall-clock
+ * ING_HAS_HAZARD_CLASS, borrowed from `fix`, and the routes d->registry
+ * assigns to the vehicle; rx_us is the wall-clock
  * receive time that silence is measured from (0: the fix's own time).
+ * The fix's cargo is taken as it is (a stored row holds the cargo
+ * decide_message() decided with, the registry's included).
  * fr may be NULL. Returns gf_engine_fix()'s code (GF_OK, GF_EINVAL,
  * GF_ENOMEM); on anything but GF_OK fr->nzone_ids is 0.
  */
@@ -109,7 +115,12 @@ int decide_fix(const struct decide_ctx *d, const struct ing_fix *fix,
 
 /*
  * Decide one message: its format from d->subs, ing_decode() into out->fix,
- * then, for a fix, decide_fix(). topic may be NULL (a replay line without
+ * then the fleet registry (d->registry, when set): an OwnTracks fix whose
+ * vehicle is a mapped device becomes its plate; a fix that carries neither
+ * `un` nor `hazard_class` takes both from the vehicle's entry (the pair
+ * is one cargo: a fix that names either keeps its own); out->fix is then
+ * the positions row, with that vehicle and cargo. Then, for a fix,
+ * decide_fix(). topic may be NULL (a replay line without
  * one: auto, the vehicle from the payload); payload is `len` raw bytes,
  * borrowed. now_us is the caller's clock at receipt: the decoder's "now"
  * for its future check, and the engine's receive time. Returns

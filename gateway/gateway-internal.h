@@ -30,6 +30,7 @@
 #include "gateway/gw_config.h"
 #include "gateway/gw_copyarr.h"
 #include "gateway/gw_metrics.h"
+#include "gateway/gw_registry.h"
 #include "net/net_pg.h"
 #include "decide/decide.h"
 #include "geofence/geofence.h"
@@ -145,6 +146,7 @@ struct gw {
 	struct gw_arrays walerts, wstates;
 	bool wbad_alerts, wbad_states;
 	/* other jobs */
+	struct gw_registry reg;  /* the fleet registry (gw_registry.c) */
 	struct net_pg_job sjob, pjob, zjob, ljob;
 	bool schema_ok, sjob_busy, pjob_busy, zjob_busy, zones_dirty, ljob_busy;
 	char schema_msg[512];

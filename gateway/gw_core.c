@@ -207,7 +207,7 @@ static const char gw_pg_setup_sql[] =
 	" lon float8, speed_kmh real, heading real, alt_m real, hdop real, fix smallint,"
 	" sats smallint, un text, hazard_class text, seq bigint, ignition boolean,"
 	" zone_ids integer[], received_at timestamptz) ON COMMIT DELETE ROWS;"
-	"LISTEN hazgate_zones";
+	"LISTEN hazgate_zones; LISTEN hazgate_registry";
 
 /* The broker and database adapters' settings, borrowed from cfg (which
  * outlives them: it is the gateway's own copy). */
@@ -343,6 +343,7 @@ gw_free(struct gw *gw)
 		hz_queue_free(gw->spool);
 	gf_engine_free(gw->engine);
 	gf_zoneset_free(gw->zones);
+	gw_registry_clear(gw);
 	gf_tz_free(gw->tz);
 	gw_vtab_free(gw->vt);
 	gw_batch_free(&gw->cur);
@@ -389,6 +390,7 @@ gw_reload(struct gw *gw)
 		}
 	}
 	gw_zones_reload(gw);
+	gw_registry_reload(gw);
 }
 
 int

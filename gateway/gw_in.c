@@ -264,7 +264,8 @@ static void
 in_message(struct gw *gw, const char *topic, const void *payload, size_t len, int64_t now_us)
 {
 	/* Built per message: the engine exists only once the zones loaded. */
-	const struct decide_ctx dc = { gw->subs, gw->cfg.mqtt.nsubs, gw->engine, on_alert, gw };
+	const struct decide_ctx dc = { gw->subs, gw->cfg.mqtt.nsubs, gw->engine, on_alert, gw,
+				       gw_registry_current(gw) };
 	struct decide_result d;
 
 	gw->m.received++;

@@ -190,6 +190,10 @@ gw_metrics_render(const struct gw *gw, struct gw_buf *o)
 	gauge(o, "zones", "zones in force", gw->zones ? (double)gf_zoneset_count(gw->zones) : 0);
 	gauge(o, "vehicles", "vehicles known to the engine",
 	      gw->engine ? (double)gf_engine_vehicle_count(gw->engine) : 0);
+	gauge(o, "registry_vehicles", "fleet registry: vehicles with cargo or routes",
+	      (double)decide_registry_vehicles(gw_registry_current(gw)));
+	gauge(o, "registry_devices", "fleet registry: OwnTracks devices mapped to plates",
+	      (double)decide_registry_devices(gw_registry_current(gw)));
 	gauge(o, "loop_lag_seconds", "lateness of the last 250 ms timer", m->loop_lag_s);
 	gauge(o, "loop_lag_max_seconds", "largest lateness seen", m->loop_lag_max_s);
 	/* The inbox journal and the batch bounds (issue 11 items 2, 4, 9). */

@@ -8,7 +8,8 @@
  * vehicle_state are loaded and MQTT is connected (the broker holds the
  * session's messages meanwhile), so a restart resumes exactly where the
  * spool ends (the load also counts the alert outbox's rows, which the
- * connect replays). Zones are loaded again on NOTIFY hazgate_zones, on
+ * connect replays; the load also reads the fleet registry, gw_registry.c).
+ * Zones are loaded again on NOTIFY hazgate_zones, on
  * SIGHUP and after a reconnect: parsed off to the side and swapped in, or
  * refused with the old set kept.
  */
@@ -228,7 +229,8 @@ start_load(struct gw *gw)
 	j->steps[1] = (struct net_pg_step){ .sql = sql_states, .on_result = states_result };
 	j->steps[2] = (struct net_pg_step){ .sql = gw_outbox_count_sql,
 					   .on_result = gw_outbox_count_result };
-	j->nsteps = 3;
+	j->steps[3] = gw_registry_load_step();
+	j->nsteps = 4;
 	j->done = load_done;
 	j->arg = gw;
 	gw->ljob_busy = true;
@@ -304,8 +306,10 @@ gw_on_pg_ready(void *arg)
 	gw_partitions_ensure(gw);
 	if (gw->phase == GW_PHASE_LOAD)
 		gw->phase = GW_PHASE_REPLAY;   /* the load was cut off: do it again */
-	if (gw->phase == GW_PHASE_RUN)
+	if (gw->phase == GW_PHASE_RUN) {
 		gw_zones_reload(gw);   /* they may have changed while we were away */
+		gw_registry_reload(gw);
+	}
 	gw_kick(gw);
 }
 
@@ -325,4 +329,6 @@ gw_on_pg_notify(void *arg, const char *channel, const char *payload)
 	hz_log(HZ_LOG_INFO, "notify", "channel=%s payload=%s", channel, payload);
 	if (!strcmp(channel, "hazgate_zones"))
 		gw_zones_reload(gw);
+	else if (!strcmp(channel, "hazgate_registry"))
+		gw_registry_reload(gw);
 }

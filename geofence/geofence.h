@@ -318,6 +318,13 @@ struct gf_fix {
 	bool alarms_only;         /* not a position (a terminal without a fix):
 				     only its alarms are decided, at lat/lon
 				     and ts; nothing else of the vehicle moves */
+	const int64_t *routes;    /* corridor zone ids the vehicle is assigned
+				     to besides the corridors whose `vehicles`
+				     list names it (the fleet registry's
+				     routes); borrowed for the call, any order,
+				     NULL when nroutes is 0. An id that is no
+				     corridor of the set is ignored. */
+	size_t nroutes;
 };
 
 enum gf_disposition {

@@ -543,6 +543,21 @@ alarms_step(gf_engine *e, struct gf_vehicle *v, const struct gf_fix *fix)
 
 static void deliver(gf_engine *e, gf_alert_cb cb, void *arg);
 
+/* Route deviation's step for one corridor z the vehicle is assigned to
+ * (its `vehicles` list or the fix's routes): in force and matching the
+ * cargo, it makes the vehicle assigned, and inside when z is among the
+ * fix's nn zones (e->ne). Counting a corridor twice changes nothing. */
+static void
+corridor_assigned(const gf_engine *e, const struct gf_zone *z, const struct gf_fix *fix,
+		  size_t nn, int32_t *sod, bool *assigned, bool *inside)
+{
+	if (!gf_zone_class_ok(z, fix->hazard_class) || !gf_zone_active(z, fix->ts_us, e->tz, sod))
+		return;
+	*assigned = true;
+	for (size_t i = 0; i < nn && !*inside; i++)
+		*inside = e->ne[i].zone_id == z->id;
+}
+
 /* A fix that is no position (fix->alarms_only): a terminal's alarms raised
  * or cleared at the place and time it gives (its last known position), and
  * nothing else: no zone, clock, silence or last fix of the vehicle moves,
@@ -708,7 +723,8 @@ gf_engine_fix(gf_engine *e, const struct gf_fix *fix, gf_alert_cb cb,
 	if (e == NULL || fix == NULL || vehicle_key(fix->vehicle, &klen) ||
 	    !(fix->lat >= -90 && fix->lat <= 90) ||
 	    !(fix->lon >= -180 && fix->lon <= 180) ||
-	    (fix->has_speed && !isfinite(fix->speed_kmh)))
+	    (fix->has_speed && !isfinite(fix->speed_kmh)) ||
+	    (fix->nroutes && fix->routes == NULL))
 		return GF_EINVAL;
 	e->nal = 0;
 	e->lost = false;
@@ -840,13 +856,14 @@ gf_engine_fix(gf_engine *e, const struct gf_fix *fix, gf_alert_cb cb,
 	bool assigned = false, inside = false;
 	for (size_t c = 0; zs && c < zs->ncorr; c++) {
 		const struct gf_zone *z = &zs->z[zs->corr[c]];
-		if (!gf_zone_has_vehicle(z, v->key) ||
-		    !gf_zone_class_ok(z, fix->hazard_class) ||
-		    !gf_zone_active(z, fix->ts_us, e->tz, &sod))
-			continue;
-		assigned = true;
-		for (size_t i = 0; i < nn && !inside; i++)
-			inside = e->ne[i].zone_id == z->id;
+		if (gf_zone_has_vehicle(z, v->key))
+			corridor_assigned(e, z, fix, nn, &sod, &assigned, &inside);
+	}
+	for (size_t r = 0; zs && r < fix->nroutes; r++) {
+		long zi = gf_zoneset_find(zs, fix->routes[r]);
+		if (zi >= 0 && zs->z[zi].kind == GF_KIND_CORRIDOR)
+			corridor_assigned(e, &zs->z[zi], fix, nn, &sod, &assigned,
+					  &inside);
 	}
 	if (assigned && !inside) {
 		if (!(v->flags & V_DEVIATING))

@@ -162,9 +162,8 @@ ing_vehicle_from_topic(struct ing_fix *fix, const char *topic, unsigned level,
 	return ING_REASON_NONE;
 }
 
-/* Cargo strings: printable ASCII, no spaces ("1203", "2.1", "1.4S"). */
-static enum ing_reason
-cargo_check(const char *s, const char *field, struct ing_error *err)
+enum ing_reason
+ing_cargo_check(const char *s, const char *field, struct ing_error *err)
 {
 	size_t i, n = strnlen(s, ING_CARGO_MAX + 1);
 
@@ -273,12 +272,12 @@ ing_fix_check(const struct ing_fix *fix, int64_t now_us, struct ing_error *err)
 		                   "seq %lld is negative", (long long)fix->seq);
 
 	if (has & ING_HAS_UN) {
-		r = cargo_check(fix->un, "un", err);
+		r = ing_cargo_check(fix->un, "un", err);
 		if (r != ING_REASON_NONE)
 			return r;
 	}
 	if (has & ING_HAS_HAZARD_CLASS) {
-		r = cargo_check(fix->hazard_class, "hazard_class", err);
+		r = ing_cargo_check(fix->hazard_class, "hazard_class", err);
 		if (r != ING_REASON_NONE)
 			return r;
 	}

@@ -226,6 +226,16 @@ enum ing_reason ing_vehicle_check(const char *name, size_t len,
                                   struct ing_error *err);
 
 /*
+ * Check a cargo string (`un` or `hazard_class`, NUL-terminated; `field`
+ * names it in the message): 1..ING_CARGO_MAX bytes of printable ASCII
+ * without spaces ("1203", "2.1", "1.4S"). The rule ing_decode() applies;
+ * the fleet registry's checks call it too. Returns ING_REASON_NONE or
+ * ING_REASON_CARGO_FORMAT (also written to err if non-NULL).
+ */
+enum ing_reason ing_cargo_check(const char *s, const char *field,
+                                struct ing_error *err);
+
+/*
  * Replace fix->vehicle with `name` (`len` bytes) after ing_vehicle_check();
  * on failure fix is unchanged. For the caller's OwnTracks device mapping.
  */

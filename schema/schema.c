@@ -14,6 +14,14 @@
 
 const char sch_applied_query[] = "SELECT version FROM schema_migrations ORDER BY version";
 
+const char sch_registry_query[] =
+	"SELECT count(*) FILTER (WHERE bad),"
+	" coalesce(string_agg(line, E'\\n') FILTER (WHERE NOT bad), '')"
+	" FROM (SELECT concat_ws(E'\\t', vehicle, coalesce(device, ''), coalesce(un, ''),"
+	"              coalesce(hazard_class, ''), coalesce(routes, '')) AS line,"
+	"              concat(vehicle, device, un, hazard_class) ~ '[[:cntrl:]]' AS bad"
+	"         FROM registry_feed) r";
+
 /* Any fixed number: serialises concurrent hazgate-ctl migrate runs. */
 #define SCH_LOCK_KEY 0x68617a67 /* "hazg" */
 

@@ -38,6 +38,16 @@ enum sch_error {
 extern const char sch_applied_query[];
 int sch_check_result(const PGresult *res, char *msg, size_t msgsize);
 
+/* The fleet registry as the gateway and hazgate-ctl audit load it (schema
+ * 010's view registry_feed): one row, two columns: the number of rows
+ * left out because a value holds a control character (nothing the
+ * registry accepts does), and every other row as a line of five
+ * tab-separated fields (vehicle, device, un, hazard_class, routes; '' for
+ * none), lines joined by '\n': decide_registry_load_text() reads it. One
+ * text value instead of a row per vehicle keeps libpq's result small (a
+ * 400,000-vehicle registry is about 10 MB of text, not 40 MB of fields). */
+extern const char sch_registry_query[];
+
 /* Blocking: applies every pending migration on conn (used by hazgate-ctl
  * migrate). Calls report(name, arg) for each one it applied. Returns SCH_OK
  * or SCH_EDB with the server's message in msg; a failed migration is rolled

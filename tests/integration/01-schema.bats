@@ -106,12 +106,12 @@ q() { local u=$1; shift; psql -XqAt -v ON_ERROR_STOP=1 -U "$u" -c "$*"; }
   [ "${lines[1]}" = "venue 2|t" ]
 }
 
-@test "gateway role: writes positions, alerts, rejects, vehicle_state; reads zones and vehicles" {
+@test "gateway role: writes positions, alerts, rejects, vehicle_state; reads zones and registry_feed" {
   q t_gw "INSERT INTO rejects (topic, payload, reason) VALUES ('t', '\\x00ff', 'not_json')"
   q t_gw "INSERT INTO vehicle_state (vehicle, last_ts, state) VALUES ('V1', now(), '\\x01') ON CONFLICT (vehicle) DO UPDATE SET state = EXCLUDED.state"
   q t_gw "INSERT INTO vehicle_state (vehicle, last_ts, state) VALUES ('V1', now(), '\\x02') ON CONFLICT (vehicle) DO UPDATE SET state = EXCLUDED.state"
   q t_gw "SELECT count(*) FROM zones"
-  q t_gw "SELECT count(*) FROM vehicles"
+  q t_gw "SELECT count(*) FROM registry_feed"
   q t_gw "INSERT INTO alerts (kind, severity, vehicle, ts) VALUES ('overspeed', 'warning', 'V2', now()) RETURNING id"
 }
 
@@ -123,6 +123,8 @@ q() { local u=$1; shift; psql -XqAt -v ON_ERROR_STOP=1 -U "$u" -c "$*"; }
   run q t_gw "DELETE FROM positions";                       [ "$status" -ne 0 ]
   run q t_gw "INSERT INTO zones (id, name, kind, feature) VALUES (2, 'x', 'depot', '{}')"; [ "$status" -ne 0 ]
   run q t_gw "INSERT INTO vehicles (vehicle) VALUES ('x')"; [ "$status" -ne 0 ]
+  # the registry only through registry_feed (010): no driver, carrier, phone
+  run q t_gw "SELECT driver FROM vehicles";                 [ "$status" -ne 0 ]
 }
 
 @test "dispatcher role reads everything and may only acknowledge, through hazgate_ack" {

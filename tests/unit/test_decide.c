@@ -214,7 +214,7 @@ world_open(struct world *w)
 	                                  err, sizeof(err)), GF_OK);
 	assert_int_equal(gf_engine_new(&opt, w->zs, NULL, &w->engine), GF_OK);
 	w->ctx = (struct decide_ctx){ subs, sizeof(subs) / sizeof(subs[0]),
-	                              w->engine, collect, &w->seen };
+	                              w->engine, collect, &w->seen, NULL };
 }
 
 static void
@@ -313,7 +313,7 @@ static void
 no_engine_refuses_the_fix(void **state)
 {
 	struct decide_ctx ctx = { subs, sizeof(subs) / sizeof(subs[0]), NULL,
-	                          NULL, NULL };
+	                          NULL, NULL, NULL };
 	struct decide_result r;
 	const char *p = NATIVE_OUT("V1");
 
@@ -444,6 +444,176 @@ live_decision_equals_stored(void **state)
 	}
 }
 
+/* ---- the fleet registry ----------------------------------------------------- */
+
+/* Zone 20 prohibited for class 3, zone 21 restricted for class 8, both
+ * around IN; corridor 30 elsewhere (no `vehicles` list: only the
+ * registry's routes assign it). */
+static const char reg_zones_json[] =
+	"{\"type\":\"FeatureCollection\",\"features\":["
+	"{\"type\":\"Feature\",\"properties\":{\"id\":20,\"name\":\"c3\","
+	"\"kind\":\"prohibited\",\"radius_m\":2000,\"hazard_classes\":[\"3\"]},"
+	"\"geometry\":{\"type\":\"Point\",\"coordinates\":[" IN_LON "," IN_LAT "]}},"
+	"{\"type\":\"Feature\",\"properties\":{\"id\":21,\"name\":\"c8\","
+	"\"kind\":\"restricted\",\"radius_m\":2000,\"hazard_classes\":[\"8\"]},"
+	"\"geometry\":{\"type\":\"Point\",\"coordinates\":[" IN_LON "," IN_LAT "]}},"
+	"{\"type\":\"Feature\",\"properties\":{\"id\":30,\"name\":\"route\","
+	"\"kind\":\"corridor\",\"width_m\":200},\"geometry\":{\"type\":"
+	"\"LineString\",\"coordinates\":[[112.0,37.0],[112.1,37.0]]}}]}";
+
+struct reg_world {
+	struct world w;
+	struct decide_registry *reg;
+};
+
+static void
+reg_open(struct reg_world *rw, bool with_registry)
+{
+	struct gf_options opt;
+	char err[256];
+	int64_t route = 30;
+
+	memset(rw, 0, sizeof(*rw));
+	gf_options_default(&opt);
+	assert_int_equal(gf_zoneset_parse(reg_zones_json, strlen(reg_zones_json),
+	                                  &rw->w.zs, err, sizeof(err)), GF_OK);
+	assert_int_equal(gf_engine_new(&opt, rw->w.zs, NULL, &rw->w.engine), GF_OK);
+	rw->reg = decide_registry_new();
+	assert_non_null(rw->reg);
+	assert_int_equal(decide_registry_add(rw->reg, "V1", "1203", "3", NULL, 0,
+	                                     err, sizeof(err)), DECIDE_REG_OK);
+	assert_int_equal(decide_registry_add(rw->reg, "V2", NULL, NULL, &route, 1,
+	                                     err, sizeof(err)), DECIDE_REG_OK);
+	assert_int_equal(decide_registry_add_device(rw->reg, "alice:p1", "V1",
+	                                            err, sizeof(err)), DECIDE_REG_OK);
+	rw->w.ctx = (struct decide_ctx){ subs, sizeof(subs) / sizeof(subs[0]),
+	                                 rw->w.engine, collect, &rw->w.seen,
+	                                 with_registry ? rw->reg : NULL };
+}
+
+static void
+reg_close(struct reg_world *rw)
+{
+	world_close(&rw->w);
+	decide_registry_free(rw->reg);
+}
+
+#define TPV_IN \
+	"{\"class\":\"TPV\",\"mode\":3,\"time\":\"2019-08-10T03:00:00.000Z\"," \
+	"\"lat\":" IN_LAT ",\"lon\":" IN_LON ",\"speed\":8.5}"
+
+/* A TPV fix (no cargo) of a vehicle registered as class 3: the class-3
+ * zone applies, the class-8 one does not; the stored row has the cargo.
+ * Without the registry both apply (unknown class matches every zone). */
+static void
+registry_cargo_fills_a_fix_without_one(void **state)
+{
+	struct reg_world rw;
+	struct decide_result r;
+
+	(void)state;
+	reg_open(&rw, true);
+	assert_int_equal(decide_message(&rw.w.ctx, "tankers/V1/telemetry", TPV_IN,
+	                                strlen(TPV_IN), NOW_US, &r), ING_OK);
+	assert_true(r.fix.present & ING_HAS_HAZARD_CLASS);
+	assert_true(r.fix.present & ING_HAS_UN);
+	assert_string_equal(r.fix.hazard_class, "3");
+	assert_string_equal(r.fix.un, "1203");
+	assert_int_equal(rw.w.seen.n, 1);
+	assert_int_equal(rw.w.seen.a[0].kind, GF_ALERT_PROHIBITED_ENTRY);
+	assert_int_equal(rw.w.seen.a[0].zone_id, 20);
+	assert_int_equal(r.fr.nzone_ids, 1);
+	reg_close(&rw);
+
+	reg_open(&rw, false);
+	assert_int_equal(decide_message(&rw.w.ctx, "tankers/V1/telemetry", TPV_IN,
+	                                strlen(TPV_IN), NOW_US, &r), ING_OK);
+	assert_false(r.fix.present & ING_HAS_HAZARD_CLASS);
+	assert_int_equal(rw.w.seen.n, 2);
+	reg_close(&rw);
+}
+
+/* A fix's own cargo wins, as a pair: class 8 given, no un taken. */
+static void
+registry_own_cargo_wins(void **state)
+{
+	static const char msg[] =
+		"{\"ts\":\"2019-08-10T03:00:00Z\",\"lat\":" IN_LAT ",\"lon\":" IN_LON
+		",\"hazard_class\":\"8\"}";
+	struct reg_world rw;
+	struct decide_result r;
+
+	(void)state;
+	reg_open(&rw, true);
+	assert_int_equal(decide_message(&rw.w.ctx, "tankers/V1/telemetry", msg,
+	                                strlen(msg), NOW_US, &r), ING_OK);
+	assert_string_equal(r.fix.hazard_class, "8");
+	assert_false(r.fix.present & ING_HAS_UN);
+	assert_int_equal(rw.w.seen.n, 1);
+	assert_int_equal(rw.w.seen.a[0].kind, GF_ALERT_ZONE_ENTER);
+	assert_int_equal(rw.w.seen.a[0].zone_id, 21);
+	reg_close(&rw);
+}
+
+/* An OwnTracks tracker mapped to a plate is the plate (and its cargo);
+ * one not mapped keeps user:device. */
+static void
+registry_device_becomes_plate(void **state)
+{
+	static const char msg[] =
+		"{\"_type\":\"location\",\"lat\":" IN_LAT ",\"lon\":" IN_LON
+		",\"tst\":1565406000}";
+	struct reg_world rw;
+	struct decide_result r;
+
+	(void)state;
+	reg_open(&rw, true);
+	assert_int_equal(decide_message(&rw.w.ctx, "owntracks/alice/p1", msg,
+	                                strlen(msg), NOW_US, &r), ING_OK);
+	assert_string_equal(r.fix.vehicle, "V1");
+	assert_string_equal(r.fix.hazard_class, "3");
+	assert_int_equal(rw.w.seen.n, 1);
+	assert_string_equal(rw.w.seen.a[0].vehicle, "V1");
+	assert_int_equal(decide_message(&rw.w.ctx, "owntracks/bob/p1", msg,
+	                                strlen(msg), NOW_US, &r), ING_OK);
+	assert_string_equal(r.fix.vehicle, "bob:p1");
+	/* a native vehicle named like a device is not mapped */
+	static const char nat[] =
+		"{\"vehicle\":\"alice:p1\",\"ts\":\"2019-08-10T03:00:00Z\",\"lat\":1,\"lon\":1}";
+	assert_int_equal(decide_message(&rw.w.ctx, NULL, nat, strlen(nat), NOW_US, &r),
+	                 ING_OK);
+	assert_string_equal(r.fix.vehicle, "alice:p1");
+	reg_close(&rw);
+}
+
+/* A registry route assigns the corridor: outside it, route_deviation,
+ * live and for the stored row alike (decide_fix, the audit's path). */
+static void
+registry_route_gives_deviation(void **state)
+{
+	struct reg_world rw, audit;
+	struct decide_result r;
+
+	(void)state;
+	reg_open(&rw, true);
+	reg_open(&audit, true);
+	assert_int_equal(decide_message(&rw.w.ctx, "tankers/V2/telemetry", TPV_IN,
+	                                strlen(TPV_IN), NOW_US, &r), ING_OK);
+	assert_int_equal(rw.w.seen.n, 3);
+	assert_int_equal(rw.w.seen.a[2].kind, GF_ALERT_ROUTE_DEVIATION);
+	assert_int_equal(decide_fix(&audit.w.ctx, &r.fix, 0, NULL), GF_OK);
+	assert_int_equal(audit.w.seen.n, 3);
+	assert_int_equal(audit.w.seen.a[2].kind, GF_ALERT_ROUTE_DEVIATION);
+	reg_close(&rw);
+	reg_close(&audit);
+
+	reg_open(&rw, false);
+	assert_int_equal(decide_message(&rw.w.ctx, "tankers/V2/telemetry", TPV_IN,
+	                                strlen(TPV_IN), NOW_US, &r), ING_OK);
+	assert_int_equal(rw.w.seen.n, 2);   /* no route: no deviation */
+	reg_close(&rw);
+}
+
 /* ---- the matcher against libmosquitto -------------------------------------- */
 
 static uint64_t rs = 0x9e3779b97f4a7c15ull;
@@ -502,6 +672,10 @@ main(void)
 		cmocka_unit_test(no_engine_refuses_the_fix),
 		cmocka_unit_test(decide_fix_uses_present_bits),
 		cmocka_unit_test(live_decision_equals_stored),
+		cmocka_unit_test(registry_cargo_fills_a_fix_without_one),
+		cmocka_unit_test(registry_own_cargo_wins),
+		cmocka_unit_test(registry_device_becomes_plate),
+		cmocka_unit_test(registry_route_gives_deviation),
 		cmocka_unit_test(agrees_with_mosquitto),
 	};
 	const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);

@@ -692,7 +692,7 @@ test_engine_scenarios(void **state)
 		const struct sfix *f = &s->fixes[k];
 		struct gf_fix fx = {f->veh, t0 + (int64_t)llround(f->t * 1e6),
 				    f->lat, f->lon, f->speed >= 0, f->speed,
-				    f->cls, 0, false, 0, false};
+				    f->cls, 0, false, 0, false, NULL, 0};
 		struct gf_fix_result res;
 		c.fix = k;
 		int rc = gf_engine_fix(e, &fx, collect_cb, &c, &res);
@@ -719,7 +719,7 @@ test_engine_zone_ids_and_late_fix(void **state)
 	gf_options_default(&opt);
 	gf_engine *e = NULL;
 	assert_int_equal(gf_engine_new(&opt, zs, NULL, &e), GF_OK);
-	struct gf_fix fx = {"V9", T(T0), P_AE, false, 0, NULL, 0, false, 0, false};
+	struct gf_fix fx = {"V9", T(T0), P_AE, false, 0, NULL, 0, false, 0, false, NULL, 0};
 	struct gf_fix_result res;
 	assert_int_equal(gf_engine_fix(e, &fx, NULL, NULL, &res), GF_OK);
 	assert_int_equal(res.nzone_ids, 2);
@@ -739,14 +739,14 @@ test_engine_zone_ids_and_late_fix(void **state)
 	assert_int_equal(gf_engine_fix(e, &fx, NULL, NULL, &res), GF_OK);
 	assert_true(res.state_changed);
 	/* A late fix still reports its zones, for storage. */
-	struct gf_fix late = {"V9", T(T0) - 1, P_B, false, 0, NULL, 0, false, 0, false};
+	struct gf_fix late = {"V9", T(T0) - 1, P_B, false, 0, NULL, 0, false, 0, false, NULL, 0};
 	assert_int_equal(gf_engine_fix(e, &late, NULL, NULL, &res), GF_OK);
 	assert_int_equal(res.disposition, GF_FIX_LATE);
 	assert_int_equal(res.nzone_ids, 1);
 	assert_int_equal(res.zone_ids[0], 2);
 	assert_int_equal(res.nalerts, 0);
 	/* bad input changes nothing */
-	struct gf_fix bad = {"", T(T0) + 5, P_B, false, 0, NULL, 0, false, 0, false};
+	struct gf_fix bad = {"", T(T0) + 5, P_B, false, 0, NULL, 0, false, 0, false, NULL, 0};
 	assert_int_equal(gf_engine_fix(e, &bad, NULL, NULL, &res), GF_EINVAL);
 	bad.vehicle = "123456789012345678901234567890123"; /* 33 bytes */
 	assert_int_equal(gf_engine_fix(e, &bad, NULL, NULL, &res), GF_EINVAL);
@@ -768,7 +768,7 @@ test_engine_tick_silent_once(void **state)
 	gf_engine *e = NULL;
 	assert_int_equal(gf_engine_new(&opt, zs, NULL, &e), GF_OK);
 	int64_t t0 = T(T0);
-	struct gf_fix fx = {"V9", t0, P_OUT, false, 0, NULL, 0, false, 0, false};
+	struct gf_fix fx = {"V9", t0, P_OUT, false, 0, NULL, 0, false, 0, false, NULL, 0};
 	assert_int_equal(gf_engine_fix(e, &fx, NULL, NULL, NULL), GF_OK);
 	struct collect c = {.buf = ""};
 	assert_int_equal(gf_engine_tick(e, t0 + 299999999, collect_cb, &c), 0);
@@ -795,7 +795,7 @@ test_engine_tick_by_receive_time(void **state)
 	gf_engine *e = NULL;
 	assert_int_equal(gf_engine_new(&opt, zs, NULL, &e), GF_OK);
 	int64_t t0 = T(T0), now = t0 + 86400000000LL; /* fixes a day old */
-	struct gf_fix fx = {"V9", t0, P_OUT, false, 0, NULL, now, false, 0, false};
+	struct gf_fix fx = {"V9", t0, P_OUT, false, 0, NULL, now, false, 0, false, NULL, 0};
 	assert_int_equal(gf_engine_fix(e, &fx, NULL, NULL, NULL), GF_OK);
 	struct collect c = {.buf = ""};
 	assert_int_equal(gf_engine_tick(e, now + 299999999, collect_cb, &c), 0);
@@ -836,7 +836,7 @@ test_engine_silence_restart(void **state)
 	gf_engine *e = NULL;
 	assert_int_equal(gf_engine_new(&opt, zs, NULL, &e), GF_OK);
 	int64_t t0 = T(T0), s = 1000000;
-	struct gf_fix fx = {"V9", t0, P_OUT, false, 0, NULL, t0, false, 0, false};
+	struct gf_fix fx = {"V9", t0, P_OUT, false, 0, NULL, t0, false, 0, false, NULL, 0};
 	assert_int_equal(gf_engine_fix(e, &fx, NULL, NULL, NULL), GF_OK);
 	fx.vehicle = "V8";
 	assert_int_equal(gf_engine_fix(e, &fx, NULL, NULL, NULL), GF_OK);
@@ -876,7 +876,7 @@ test_engine_zone_swap_carries_state(void **state)
 	assert_int_equal(gf_engine_new(&opt, zs1, NULL, &e), GF_OK);
 	struct collect c = {.buf = ""};
 	int64_t t0 = T(T0);
-	struct gf_fix fx = {"V9", t0, P_A, false, 0, NULL, 0, false, 0, false};
+	struct gf_fix fx = {"V9", t0, P_A, false, 0, NULL, 0, false, 0, false, NULL, 0};
 	gf_engine_fix(e, &fx, collect_cb, &c, NULL);
 	gf_engine_set_zones(e, zs2);
 	gf_zoneset_free(zs1);
@@ -906,7 +906,7 @@ test_state_blob_round_trip(void **state)
 	assert_int_equal(gf_engine_new(&opt, zs, NULL, &e2), GF_OK);
 	int64_t t0 = T(T0);
 	struct collect c1 = {.buf = ""}, c2 = {.buf = ""};
-	struct gf_fix fx = {"V1", t0, P_AE, true, 90, NULL, 0, false, 0, false};
+	struct gf_fix fx = {"V1", t0, P_AE, true, 90, NULL, 0, false, 0, false, NULL, 0};
 	gf_engine_fix(e1, &fx, collect_cb, &c1, NULL); /* enter 1,6; dev; speeds */
 	assert_string_equal(c1.buf, "zone_enter:1@0 zone_enter:6@0 "
 		"route_deviation:-@0 overspeed:-@0 zone_speeding:1@0");
@@ -1302,7 +1302,7 @@ test_property_neutral_hysteresis_is_geometry(void **state)
 		la[v] += ((double)(rnd() % 2001) - 1000) * 2e-7;
 		lo[v] += ((double)(rnd() % 2001) - 1000) * 2e-7;
 		struct gf_fix fx = {names[v], t0 + (int64_t)(i / NV) * 1000000, la[v],
-				    lo[v], false, 0, NULL, 0, false, 0, false};
+				    lo[v], false, 0, NULL, 0, false, 0, false, NULL, 0};
 		assert_int_equal(gf_engine_fix(e, &fx, ev_cb, &got, NULL), GF_OK);
 		size_t idx[120];
 		size_t n = gf_zoneset_query(zs, la[v], lo[v], idx, 120, true);

@@ -184,7 +184,7 @@ test_oom_engine_goes_on(void **state)
 			int v = i % 200;
 			double lat = 37.60 + 0.0002 * (i / 200) + 0.00001 * v;
 			struct gf_fix fx = {names[v], t0 + (int64_t)(i / 200) * 5000000,
-					    lat, 112.36, true, 50 + (i % 7) * 10, "3", 0, false, 0, false};
+					    lat, 112.36, true, 50 + (i % 7) * 10, "3", 0, false, 0, false, NULL, 0};
 			struct gf_fix_result res;
 			rc = gf_engine_fix(e, &fx, count_cb, NULL, &res);
 			if (rc == GF_ENOMEM)
@@ -202,7 +202,7 @@ test_oom_engine_goes_on(void **state)
 				assert_int_equal(gf_engine_state_load(e, names[v], blob, len),
 						 GF_OK);
 		}
-		struct gf_fix fx = {names[0], t0 + 3600000000LL, 37.9, 112.9, false, 0, NULL, 0, false, 0, false};
+		struct gf_fix fx = {names[0], t0 + 3600000000LL, 37.9, 112.9, false, 0, NULL, 0, false, 0, false, NULL, 0};
 		assert_int_equal(gf_engine_fix(e, &fx, count_cb, NULL, NULL), GF_OK);
 		gf_engine_free(e);
 		points++;

@@ -274,7 +274,7 @@ static void
 feed(struct run *r, int64_t t, bool moving, long long alarms)
 {
 	struct gf_fix fx = { "V", r->t0 + t * 1000000, r->lat, r->lon, true,
-			     moving ? 60.0 : 0.0, r->cls, 0, false, 0, false };
+			     moving ? 60.0 : 0.0, r->cls, 0, false, 0, false, NULL, 0 };
 	if (alarms != ALARMS_NONE) {
 		fx.has_alarms = true;
 		fx.alarms = (uint32_t)alarms;
@@ -520,7 +520,7 @@ alarms_only_fix_decides_alarms_only(void **state)
 
 	/* an SOS without a fix, an hour on, far away (the last known place) */
 	struct gf_fix fx = { "V", r.t0 + 3600 * 1000000LL, r.lat + 1, r.lon, false, 0,
-			     NULL, 0, true, SOS, true };
+			     NULL, 0, true, SOS, true, NULL, 0 };
 	r.at = 3600;
 	assert_int_equal(gf_engine_fix(r.e, &fx, collect, &r, &res), GF_OK);
 	assert_int_equal(res.disposition, GF_FIX_ALARMS_ONLY);
