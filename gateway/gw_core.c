@@ -204,7 +204,7 @@ static const char gw_pg_setup_sql[] =
 	"CREATE TEMP TABLE IF NOT EXISTS hg_pos (vehicle text, ts timestamptz, lat float8,"
 	" lon float8, speed_kmh real, heading real, alt_m real, hdop real, fix smallint,"
 	" sats smallint, un text, hazard_class text, seq bigint, ignition boolean,"
-	" zone_ids integer[], received_at timestamptz) ON COMMIT DELETE ROWS;"
+	" zone_ids integer[], received_at timestamptz, alarms integer) ON COMMIT DELETE ROWS;"
 	"CREATE TEMP TABLE IF NOT EXISTS hg_alert (ord bigint GENERATED ALWAYS AS IDENTITY,"
 	" kind text, severity text, vehicle text, zone_id integer, zone_name text,"
 	" ts timestamptz, lat float8, lon float8, speed_kmh real, detail jsonb, tail text)"

@@ -102,9 +102,9 @@ setup_file() {
   [ "$n60" -gt "$n80" ]
   [ "$(printf '%s\n' "${lines[@]}" | grep '"kind":"overspeed"' | jq -r '.detail.limit_kmh' | sort -u)" = "60" ]
   [ "$(printf '%s\n' "${lines[@]}" | grep '"kind":"overspeed"' | jq -r '.speed_kmh > 60' | sort -u)" = "true" ]
-  [ "$(head -1 "$BATS_FILE_TMPDIR/pos.csv")" = "vehicle,ts,lat,lon,speed_kmh,heading,alt_m,hdop,fix,sats,un,hazard_class,seq,ignition,zone_ids" ]
+  [ "$(head -1 "$BATS_FILE_TMPDIR/pos.csv")" = "vehicle,ts,lat,lon,speed_kmh,heading,alt_m,hdop,fix,sats,un,hazard_class,seq,ignition,zone_ids,alarms" ]
   [ "$(wc -l < "$BATS_FILE_TMPDIR/pos.csv")" -eq 17281 ]
-  [ "$(sed -n 2p "$BATS_FILE_TMPDIR/pos.csv")" = '"晋A10001",2019-08-10T00:00:00.000Z,37.604999,112.3600398,30.9,41.4,,1.4,3,,1203,3,0,,"{7,8}"' ]
+  [ "$(sed -n 2p "$BATS_FILE_TMPDIR/pos.csv")" = '"晋A10001",2019-08-10T00:00:00.000Z,37.604999,112.3600398,30.9,41.4,,1.4,3,,1203,3,0,,"{7,8}",' ]
 }
 
 @test "bad zones are exit 2 naming the feature; nothing is written to stdout" {
