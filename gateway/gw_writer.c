@@ -90,7 +90,8 @@ static const char sql_insert_pos[] =
  * hazgate_positions_stored() (migration 008): the role has no SELECT on
  * positions. */
 #define GW_FIX_COLS(t) "(" t ".lat, " t ".lon, " t ".speed_kmh, " t ".heading, " t ".alt_m, " \
-	t ".hdop, " t ".fix, " t ".sats, " t ".un, " t ".hazard_class, " t ".seq, " t ".ignition)"
+	t ".hdop, " t ".fix, " t ".sats, " t ".un, " t ".hazard_class, " t ".seq, " t ".ignition, " \
+	t ".alarms)"
 static const char sql_dup_pos[] =
 	"WITH h AS (SELECT *, row_number() OVER (PARTITION BY vehicle, ts ORDER BY ctid) AS rn"
 	"  FROM hg_pos),"
@@ -106,7 +107,7 @@ static const char sql_dup_pos[] =
 	"  SELECT '', convert_to(json_build_object('vehicle', vehicle, 'ts', ts, 'lat', lat,"
 	"   'lon', lon, 'speed_kmh', speed_kmh, 'heading', heading, 'alt_m', alt_m, 'hdop', hdop,"
 	"   'fix', fix, 'sats', sats, 'un', un, 'hazard_class', hazard_class, 'seq', seq,"
-	"   'ignition', ignition)::text, 'UTF8'), 'duplicate_ts',"
+	"   'ignition', ignition, 'alarms', alarms)::text, 'UTF8'), 'duplicate_ts',"
 	"   format('a fix of %s at %s is already stored with other values (stored lat %s lon %s,"
 	" this one lat %s lon %s)', vehicle, ts, slat, slon, lat, lon), received_at"
 	"  FROM d WHERE NOT same RETURNING 1)"

@@ -99,3 +99,18 @@ teardown_file() { gw_teardown_file; }
   [ "$(printf '%s\n' "${lines[@]}" | grep '^{' | jq -r '[.kind, .live, .detail.alarm] | @tsv')" = \
     "$(printf 'terminal_alarm\tacknowledged\tsos\nterminal_alarm_cleared\tmissing\tsos')" ]
 }
+
+@test "a second fix for a stored vehicle and ts with other alarms is a duplicate_ts reject, not a duplicate" {
+  printf '%s\n' '{"vehicle":"晋A29998","ts":"2019-08-12T00:00:00Z","lat":37.1,"lon":112.1,"alarms":[]}' > "$GWDIR/dup1"
+  printf '%s\n' '{"vehicle":"晋A29998","ts":"2019-08-12T00:00:00Z","lat":37.1,"lon":112.1,"alarms":["sos"]}' > "$GWDIR/dup2"
+  dup=$(metric hazgate_positions_duplicate_total)
+  pub_lines "$GWDIR/dup1"
+  wait_sql "SELECT alarms FROM positions WHERE vehicle = '晋A29998'" "0"
+  pub_lines "$GWDIR/dup1"
+  for i in $(seq 1 50); do [ "$(metric hazgate_positions_duplicate_total)" = "$((dup + 1))" ] && break; sleep 0.1; done
+  [ "$(metric hazgate_positions_duplicate_total)" = "$((dup + 1))" ]
+  pub_lines "$GWDIR/dup2"
+  wait_sql "SELECT count(*) FROM rejects WHERE reason = 'duplicate_ts' AND message LIKE 'a fix of 晋A29998 %'" "1"
+  [ "$(q "SELECT convert_from(payload, 'UTF8')::json->>'alarms' FROM rejects WHERE reason = 'duplicate_ts'")" = "1" ]
+  [ "$(q "SELECT alarms FROM positions WHERE vehicle = '晋A29998'")" = "0" ]
+}
