@@ -84,6 +84,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     z record;
     ids integer[];
+    had integer[];      -- the file's zones with a version in the period before
 BEGIN
     IF p_from IS NULL OR jsonb_typeof(p_zones) IS DISTINCT FROM 'array' THEN
         RAISE EXCEPTION 'a period needs its start and an array of zones'
@@ -116,6 +117,10 @@ BEGIN
     -- One import at a time (as hazgate-ctl zones import); readers go on.
     LOCK TABLE zones IN SHARE ROW EXCLUSIVE MODE;
     LOCK TABLE zones_history IN SHARE ROW EXCLUSIVE MODE;
+    had := ARRAY(SELECT DISTINCT h.zone_id FROM zones_history h
+                  WHERE h.zone_id = ANY (ids)
+                    AND (p_to IS NULL OR h.valid_from < p_to)
+                    AND (h.valid_to IS NULL OR h.valid_to > p_from));
 
     IF p_to IS NULL THEN
         -- The period includes now: the live set too, as zones import does
@@ -144,8 +149,10 @@ BEGIN
                       AND (h.name, h.kind, h.feature) = (z.name, z.kind, z.feature)) THEN
             result := 'unchanged';
         ELSE
-            result := CASE WHEN hazgate_zones_history_cut(z.id, p_from, p_to) > 0
-                           THEN 'replaced' ELSE 'added' END;
+            -- (in a live import, the versions the zones trigger just
+            -- wrote from now are cut too, but they are not "replaced")
+            PERFORM hazgate_zones_history_cut(z.id, p_from, p_to);
+            result := CASE WHEN z.id = ANY (had) THEN 'replaced' ELSE 'added' END;
             INSERT INTO zones_history (zone_id, name, kind, feature, valid_from, valid_to,
                                        changed_by)
             VALUES (z.id, z.name, z.kind, z.feature, p_from, p_to, session_user);

@@ -126,7 +126,8 @@ history() {
 @test "without --valid-to: in force from T on, the live zones too (a gateway reloads)" {
   run admin zones import --valid-from 2019-08-25T00:00:00Z "$ZONES"
   [ "$status" -eq 0 ]
-  [[ "$output" == *"in force 2019-08-25T00:00:00.000Z .. now and on (the live zones too): 0 added, 10 replaced, 0 unchanged" ]]
+  [[ "$output" == *"in force 2019-08-25T00:00:00.000Z .. now and on (the live zones too): 1 added, 9 replaced, 0 unchanged" ]]
+  # (zone 10 had no version from the 25th on: added)
   [ "$(q "SELECT count(*) || ' ' || string_agg(DISTINCT updated_by, ',') FROM zones")" = "10 t_admin" ]
   [ "$(history 5)" = "5 08-01..08-20 r2000, 5 08-20..08-25 r2500, 5 08-25..open r2000" ]
   [ "$(q "SELECT count(*) FROM zones_history WHERE valid_to IS NULL")" = "10" ]
@@ -139,6 +140,17 @@ history() {
   q "UPDATE zones SET name = 'renamed' WHERE id = 5"
   [ "$(q "SELECT count(*) FROM zones_history WHERE zone_id = 5 AND valid_to IS NULL AND name = 'renamed'")" = "1" ]
   [ "$(q "SELECT count(*) FROM zones_history WHERE zone_id = 5 AND valid_from = '2019-08-25T00:00:00Z' AND valid_to IS NOT NULL")" = "1" ]
+}
+
+@test "without --valid-to on an empty database: added, not replaced (the trigger's own versions do not count)" {
+  q "CREATE DATABASE fresh"
+  PGDATABASE=fresh ctl migrate >/dev/null
+  run env PGDATABASE=fresh "$HG_BUILDDIR/hazgate-ctl" zones import --valid-from 2019-08-01T00:00:00Z "$ZONES"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"in force 2019-08-01T00:00:00.000Z .. now and on (the live zones too): 10 added, 0 replaced, 0 unchanged" ]]
+  [ "$(psql -XqAt -d fresh -c "SELECT count(*) || ' ' || min(valid_from) || ' ' || count(valid_to) FROM zones_history")" = "10 2019-08-01 00:00:00+00 0" ]
+  [ "$(psql -XqAt -d fresh -c "SELECT count(*) FROM zones")" = "10" ]
+  q "DROP DATABASE fresh"
 }
 
 @test "bad periods and arguments are exit 2 and change nothing" {
