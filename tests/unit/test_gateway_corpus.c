@@ -344,10 +344,13 @@ main(void)
 	struct CMUnitTest named[sizeof(tests) / sizeof(tests[0])];
 	static const char *const names[] = {
 		"replay_corpus_gateway_batch", "replay_crashes_gateway_batch",
-		"flipped_shape_byte_refused", "flipped_shape_byte_refused_v1",
-		"truncated_tail_refused", "truncated_tail_refused_v1",
+		"flipped_shape_byte_refused", "flipped_shape_byte_refused_v2",
+		"flipped_shape_byte_refused_v1", "truncated_tail_refused",
+		"truncated_tail_refused_v2", "truncated_tail_refused_v1",
 		"spool_damage_never_returned",
 	};
+	_Static_assert(sizeof(names) / sizeof(names[0]) == sizeof(tests) / sizeof(tests[0]),
+		       "a name for every test");
 
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		named[i] = tests[i];
