@@ -7,16 +7,20 @@
  * carries vehicle state across by zone id, as the daemon does on a reload)
  * or with the zones of a file, and reports every violation: prohibited
  * entries, route deviations, zone speeding, overspeed, dwell, and the
- * rules beyond geometry that positions can show (fatigue_driving,
- * daily_driving_exceeded, night_driving, unauthorized_stop; terminal
- * alarms are not stored with the positions, so not audited). For each it
- * looks up the live alert (same vehicle, time, kind and zone: the alerts
- * table's unique key) and says whether it exists and who acknowledged it.
+ * rules beyond geometry (fatigue_driving, daily_driving_exceeded,
+ * night_driving, unauthorized_stop, and terminal_alarm /
+ * terminal_alarm_cleared from the alarms stored with each position,
+ * schema/011). For each it looks up the live alert (same vehicle, time,
+ * kind, zone and alarm: the alerts table's unique key) and says whether it
+ * exists and who acknowledged it.
  *
  * Limits: the engine starts empty at --from minus --warmup, so a vehicle
  * already inside a prohibited zone then gets its entry at its first fix,
  * and driving clocks start there (a --warmup of a day covers a stint);
- * fixes that reached the daemon late are replayed in time order here.
+ * fixes that reached the daemon late are replayed in time order here; a
+ * report that was no position (a terminal without a fix: "positioned"
+ * false) is stored nowhere, so its alarms are not re-decided, and the
+ * next stored fix may raise the alarm the live one raised before.
  */
 #include "ctl/ctl_engine.h"
 
@@ -35,7 +39,8 @@ static const char help_text[] =
 	"Replays the stored positions from T to T through the geofence engine and lists\n"
 	"every violation (prohibited_entry, route_deviation, zone_speeding, overspeed,\n"
 	"dwell_exceeded, fatigue_driving, daily_driving_exceeded, night_driving,\n"
-	"unauthorized_stop) with its time and place, and what became of the live alert:\n"
+	"unauthorized_stop, terminal_alarm, terminal_alarm_cleared) with its time and\n"
+	"place, and what became of the live alert:\n"
 	"LIVE is 'acknowledged', 'open', or 'missing' (the daemon's alert is not in\n"
 	"the alerts table).\n"
 	"  --zones FILE    audit against these zones instead of the zones in force at\n"
@@ -94,7 +99,8 @@ is_violation(enum gf_alert_kind k)
 	       k == GF_ALERT_ZONE_SPEEDING || k == GF_ALERT_OVERSPEED ||
 	       k == GF_ALERT_DWELL_EXCEEDED || k == GF_ALERT_FATIGUE_DRIVING ||
 	       k == GF_ALERT_DAILY_DRIVING_EXCEEDED || k == GF_ALERT_NIGHT_DRIVING ||
-	       k == GF_ALERT_UNAUTHORIZED_STOP;
+	       k == GF_ALERT_UNAUTHORIZED_STOP || k == GF_ALERT_TERMINAL_ALARM ||
+	       k == GF_ALERT_TERMINAL_ALARM_CLEARED;
 }
 
 static void
@@ -234,6 +240,11 @@ position_fix(const PGresult *res, struct ing_fix *f)
 		f->present |= ING_HAS_HAZARD_CLASS;
 		memcpy(f->hazard_class, hazard_class, hlen + 1);
 	}
+	if (ctl_field(res, 0, 6)) {
+		/* The mask as stored: bit 31 made it negative. */
+		f->present |= ING_HAS_ALARMS;
+		f->alarms = (uint32_t)strtol(PQgetvalue(res, 0, 6), NULL, 10);
+	}
 	return true;
 }
 
@@ -248,7 +259,7 @@ replay_positions(PGconn *conn, const struct decide_ctx *dc, const struct period 
 	if (!PQsendQueryParams(
 		    conn,
 		    "SELECT vehicle, floor(extract(epoch FROM ts) * 1000000)::int8, lat, lon,"
-		    "  speed_kmh, hazard_class "
+		    "  speed_kmh, hazard_class, alarms "
 		    "FROM positions "
 		    "WHERE ts >= $1::timestamptz AND ts < $2::timestamptz"
 		    "  AND ($3::text IS NULL OR vehicle = $3::text) "
@@ -382,12 +393,14 @@ ctl_audit_main(int argc, char **argv)
 	json_array_foreach(au.found, i, v)
 	{
 		/* The alert's own JSON time (milliseconds), as the gateway stores it. */
-		json_array_append_new(lookup,
-				      json_pack("{s:I, s:O, s:O, s:O, s:O}", "i", (json_int_t)i,
-						"vehicle", json_object_get(v, "vehicle"), "ts",
-						json_object_get(v, "ts"), "kind",
-						json_object_get(v, "kind"), "zone_id",
-						json_object_get(v, "zone_id")));
+		json_t *alarm = json_object_get(json_object_get(v, "detail"), "alarm");
+		json_array_append_new(lookup, json_pack("{s:I, s:O, s:O, s:O, s:O, s:O}", "i",
+							(json_int_t)i, "vehicle",
+							json_object_get(v, "vehicle"), "ts",
+							json_object_get(v, "ts"), "kind",
+							json_object_get(v, "kind"), "zone_id",
+							json_object_get(v, "zone_id"), "alarm",
+							alarm ? alarm : json_null()));
 	}
 	keys = json_dumps(lookup, JSON_COMPACT);
 	json_decref(lookup);
@@ -397,10 +410,12 @@ ctl_audit_main(int argc, char **argv)
 	res = ctl_query(
 		conn, co.cmd,
 		"WITH k AS (SELECT * FROM jsonb_to_recordset($1::jsonb)"
-		"           AS k(i int, vehicle text, ts timestamptz, kind text, zone_id int)),"
+		"           AS k(i int, vehicle text, ts timestamptz, kind text, zone_id int,"
+		"                alarm text)),"
 		" m AS (SELECT k.i, a.id, a.acked_at, a.acked_by FROM k"
 		"       JOIN alerts a ON a.vehicle = k.vehicle AND a.ts = k.ts AND a.kind = k.kind"
-		"        AND a.zone_id IS NOT DISTINCT FROM k.zone_id) "
+		"        AND a.zone_id IS NOT DISTINCT FROM k.zone_id"
+		"        AND a.detail->>'alarm' IS NOT DISTINCT FROM k.alarm) "
 		"SELECT i, id, floor(extract(epoch FROM acked_at) * 1000000)::int8, acked_by,"
 		"  (SELECT count(*) FROM alerts a"
 		"    WHERE a.ts >= $2::timestamptz AND a.ts < $3::timestamptz"
@@ -408,7 +423,8 @@ ctl_audit_main(int argc, char **argv)
 		"      AND a.kind IN ('prohibited_entry', 'route_deviation', 'zone_speeding',"
 		"                     'overspeed', 'dwell_exceeded', 'fatigue_driving',"
 		"                     'daily_driving_exceeded', 'night_driving',"
-		"                     'unauthorized_stop')"
+		"                     'unauthorized_stop', 'terminal_alarm',"
+		"                     'terminal_alarm_cleared')"
 		"      AND a.id NOT IN (SELECT id FROM m)) "
 		"FROM (SELECT * FROM m UNION ALL SELECT NULL, NULL, NULL, NULL) AS x "
 		"ORDER BY i NULLS LAST",

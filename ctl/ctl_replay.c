@@ -37,8 +37,8 @@ static const char help_text[] =
 	"                 [mqtt] subscribe for the formats of topics\n"
 	"  --vehicles F   the fleet registry, as a vehicles import file (CSV or JSON):\n"
 	"                 cargo for fixes without one, routes, OwnTracks devices\n"
-	"  --positions F  also write every accepted fix as the daemon stores it, as CSV\n"
-	"                 for COPY positions (vehicle, ts, ..., zone_ids) FROM ... CSV HEADER\n"
+	"  --positions F  also write every fix the daemon stores, as CSV for\n"
+	"                 COPY positions (vehicle, ts, ..., zone_ids, alarms) FROM ... CSV HEADER\n"
 	"Exit 0 on success, 2 on bad zones, configuration or options, 1 on a read error.\n";
 
 enum { OPT_ZONES = CTL_OPT_FIRST_COMMAND, OPT_CONFIG, OPT_POSITIONS, OPT_VEHICLES };
@@ -54,7 +54,7 @@ static const struct option longopts[] = {
 
 struct replay {
 	FILE *out;
-	size_t kinds[16];
+	size_t kinds[GF_ALERT_KIND_COUNT];
 	size_t alerts;
 	bool write_failed;
 };
@@ -75,7 +75,7 @@ on_alert(const struct gf_alert *a, void *arg)
 /* The CSV header of --positions: the columns of the positions table. */
 static const char positions_header[] =
 	"vehicle,ts,lat,lon,speed_kmh,heading,alt_m,hdop,fix,sats,un,hazard_class,seq,"
-	"ignition,zone_ids\n";
+	"ignition,zone_ids,alarms\n";
 
 /* One accepted fix as a positions row (CSV; empty fields are NULL). */
 static void
@@ -118,7 +118,11 @@ write_position(FILE *fp, const struct ing_fix *f, const struct gf_fix_result *fr
 	fputs(",\"{", fp);
 	for (size_t i = 0; i < fr->nzone_ids; i++)
 		fprintf(fp, "%s%lld", i ? "," : "", (long long)fr->zone_ids[i]);
-	fputs("}\"\n", fp);
+	fputs("}\",", fp);
+	/* As the positions column keeps it: an integer, bit 31 negative. */
+	if (f->present & ING_HAS_ALARMS)
+		fprintf(fp, "%d", (int)(int32_t)f->alarms);
+	fputc('\n', fp);
 }
 
 int
@@ -235,7 +239,7 @@ ctl_replay_main(int argc, char **argv)
 			continue;
 		}
 		fixes++;
-		if (pos)
+		if (pos && ing_fix_positioned(&d.fix)) /* the daemon stores no other */
 			write_position(pos, &d.fix, &d.fr);
 		if (d.fr.disposition == GF_FIX_LATE)
 			late++;
@@ -270,7 +274,7 @@ ctl_replay_main(int argc, char **argv)
 				ing_reason_name((enum ing_reason)k), reasons[k]);
 	if (invalid)
 		fprintf(stderr, "  rejected %-18s %zu\n", "engine_refused", invalid);
-	for (int k = GF_ALERT_ZONE_ENTER; k <= GF_ALERT_TRACKER_RESUMED; k++)
+	for (int k = GF_ALERT_ZONE_ENTER; k < GF_ALERT_KIND_COUNT; k++)
 		if (r.kinds[k])
 			fprintf(stderr, "  %-18s %zu\n", gf_alert_kind_name((enum gf_alert_kind)k),
 				r.kinds[k]);

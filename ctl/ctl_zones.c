@@ -8,6 +8,12 @@
  * good one makes the gateway reload once (the zones trigger NOTIFYs
  * hazgate_zones per statement). Zones whose feature is unchanged are left
  * alone, so they keep their history row.
+ * import --valid-from T [--valid-to T]: the file's zones as in force over a
+ * past period, through hazgate_zones_import_period() (schema/011: the
+ * later import wins over its period, the same import twice changes
+ * nothing); without --valid-to the period runs on to now and beyond, and
+ * the live zones are updated too. The bounds are checked here first, with
+ * the same rules as the function's.
  * list/export: the zones in force now, or with --at T those in force at T
  * (from zones_history). export prints a FeatureCollection of the features as
  * imported, one per line, in id order: importing it again changes nothing.
@@ -21,11 +27,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage_text[] =
-	"zones import FILE.geojson [--replace] | zones list [--at T] | zones export [--at T]";
+static const char usage_text[] = "zones import FILE.geojson [--replace] [--valid-from T "
+				 "[--valid-to T]] | zones list [--at T]"
+				 " | zones export [--at T]";
 
 static const char help_text[] =
-	"usage: hazgate-ctl zones import FILE.geojson [--replace]\n"
+	"usage: hazgate-ctl zones import FILE.geojson [--replace] [--valid-from T [--valid-to T]]\n"
 	"       hazgate-ctl zones list [--at T] [--format table|json|csv]\n"
 	"       hazgate-ctl zones export [--at T] > FILE.geojson\n"
 	"\n"
@@ -34,17 +41,26 @@ static const char help_text[] =
 	"         updates every zone in one transaction. --replace also deletes the\n"
 	"         zones that are not in the file. A running gateway reloads.\n"
 	"         FILE may be - for stdin. Needs the hazgate_admin role.\n"
+	"         --valid-from T --valid-to T: record the file's zones as in force\n"
+	"         over that past period (zones_history: what list/export --at and\n"
+	"         audit read), the live zones untouched. Over the period the file\n"
+	"         wins: the zones' other versions are cut away from it, and the\n"
+	"         same import again changes nothing. --replace: the zones not in\n"
+	"         the file were in force nowhere in the period. Without --valid-to\n"
+	"         the period runs on from T: the live zones are updated too.\n"
 	"list     the zones in force, or those in force at time T (--at).\n"
 	"export   the same as a GeoJSON FeatureCollection that imports unchanged.\n"
 	"\n"
 	"Common options: -d CONNINFO, --tz ZONE, --format (list only).\n";
 
-enum { OPT_REPLACE = CTL_OPT_FIRST_COMMAND, OPT_AT };
+enum { OPT_REPLACE = CTL_OPT_FIRST_COMMAND, OPT_AT, OPT_VALID_FROM, OPT_VALID_TO };
 
 static const struct option longopts[] = {
 	CTL_COMMON_LONGOPTS,
 	{ "replace", no_argument, NULL, OPT_REPLACE },
 	{ "at", required_argument, NULL, OPT_AT },
+	{ "valid-from", required_argument, NULL, OPT_VALID_FROM },
+	{ "valid-to", required_argument, NULL, OPT_VALID_TO },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -169,6 +185,84 @@ done:
 	return rc;
 }
 
+/* Records the zones of arr (borrowed) as in force over [from, to) (to
+ * NULL: from `from` on, the live zones too) by hazgate_zones_import_period
+ * (one statement: all or nothing). */
+static int
+import_period(PGconn *conn, const char *path, json_t *arr, bool replace, const char *from,
+	      const char *to)
+{
+	char *arrtext = json_dumps(arr, JSON_COMPACT);
+	if (!arrtext) {
+		ctl_error("zones", "out of memory");
+		return CTL_EFAIL;
+	}
+	const char *params[] = { arrtext, from, to, replace ? "true" : "false" };
+	PGresult *res = ctl_query(conn, "zones",
+				  "SELECT result, count(*) FROM hazgate_zones_import_period("
+				  "$1::jsonb, $2::timestamptz, $3::timestamptz, $4::boolean) "
+				  "GROUP BY result",
+				  4, params);
+	free(arrtext);
+	if (!res) {
+		bool denied = strstr(PQerrorMessage(conn), "permission denied") != NULL;
+		fprintf(stderr, "hazgate-ctl zones: nothing was changed%s\n",
+			denied ? " (zones import needs the hazgate_admin role)" : "");
+		return CTL_EFAIL;
+	}
+	long n[4] = { 0 };
+	static const char *const results[] = { "added", "replaced", "unchanged", "withdrawn" };
+	for (int i = 0; i < PQntuples(res); i++)
+		for (int k = 0; k < 4; k++)
+			if (strcmp(PQgetvalue(res, i, 0), results[k]) == 0)
+				n[k] = strtol(PQgetvalue(res, i, 1), NULL, 10);
+	PQclear(res);
+	printf("%zu zones in %s, in force %s .. %s: %ld added, %ld replaced, %ld unchanged",
+	       json_array_size(arr), path, from, to ? to : "now and on (the live zones too)", n[0],
+	       n[1], n[2]);
+	if (replace)
+		printf(", %ld withdrawn", n[3]);
+	printf("\n");
+	return CTL_OK;
+}
+
+/* Checks --valid-from and --valid-to as hazgate_zones_import_period does,
+ * into RFC 3339 UTC text; to[0] is '\0' without --valid-to. Returns -1, or
+ * the exit code of the usage error it printed. */
+static int
+period_parse(const struct ctl_common *co, const char *from_text, const char *to_text, char from[40],
+	     char to[40])
+{
+	int64_t from_us, to_us = 0, now_us = ctl_now_us();
+	to[0] = '\0';
+	if (ctl_time_parse(from_text, &from_us) != 0)
+		return ctl_time_error(co, "--valid-from", from_text);
+	if (to_text && ctl_time_parse(to_text, &to_us) != 0)
+		return ctl_time_error(co, "--valid-to", to_text);
+	ctl_time_format(from_us, from);
+	if (from_us < INT64_C(946684800) * 1000000)
+		return ctl_usage_error(co->cmd, co->usage, "--valid-from (%s) is before 2000",
+				       from);
+	if (from_us > now_us)
+		return ctl_usage_error(co->cmd, co->usage,
+				       "--valid-from (%s) is in the future: zones in force from "
+				       "now on are a plain import",
+				       from);
+	if (!to_text)
+		return -1;
+	ctl_time_format(to_us, to);
+	if (to_us <= from_us)
+		return ctl_usage_error(co->cmd, co->usage,
+				       "--valid-to (%s) must be after --valid-from (%s)", to, from);
+	if (to_us > now_us)
+		return ctl_usage_error(
+			co->cmd, co->usage,
+			"--valid-to (%s) is in the future; leave it out for zones in "
+			"force from --valid-from on, now included",
+			to);
+	return -1;
+}
+
 static int
 list(PGconn *conn, const struct ctl_common *co, const char *at)
 {
@@ -284,7 +378,7 @@ ctl_zones_main(int argc, char **argv)
 				 .formats = CTL_FMT_TABLE | CTL_FMT_JSON | CTL_FMT_CSV,
 				 .format = CTL_FMT_TABLE };
 	bool replace = false;
-	const char *at_text = NULL;
+	const char *at_text = NULL, *valid_from = NULL, *valid_to = NULL;
 	int c;
 
 	if (argc < 2)
@@ -309,6 +403,12 @@ ctl_zones_main(int argc, char **argv)
 		case OPT_AT:
 			at_text = optarg;
 			break;
+		case OPT_VALID_FROM:
+			valid_from = optarg;
+			break;
+		case OPT_VALID_TO:
+			valid_to = optarg;
+			break;
 		default: {
 			int r = ctl_common_option(&co, c, argv);
 			if (r >= 0)
@@ -323,8 +423,16 @@ ctl_zones_main(int argc, char **argv)
 					       npos ? "import takes one file"
 						    : "import needs a FILE");
 		if (at_text)
-			return ctl_usage_error("zones", usage_text, "--at is for list and export");
+			return ctl_usage_error("zones", usage_text,
+					       "--at is for list and export (import takes "
+					       "--valid-from and --valid-to)");
+		if (valid_to && !valid_from)
+			return ctl_usage_error("zones", usage_text,
+					       "--valid-to needs --valid-from");
 	} else {
+		if (valid_from || valid_to)
+			return ctl_usage_error("zones", usage_text,
+					       "--valid-from and --valid-to are for import");
 		if (npos != 0)
 			return ctl_usage_error("zones", usage_text, "unexpected argument '%s'",
 					       argv[optind]);
@@ -341,6 +449,13 @@ ctl_zones_main(int argc, char **argv)
 		ctl_time_format(us, at);
 	}
 
+	char period_from[40], period_to[40];
+	if (valid_from) {
+		int r = period_parse(&co, valid_from, valid_to, period_from, period_to);
+		if (r >= 0)
+			return r;
+	}
+
 	json_t *arr = NULL;
 	if (strcmp(sub, "import") == 0) {
 		int r = load(argv[optind], &arr);
@@ -353,7 +468,10 @@ ctl_zones_main(int argc, char **argv)
 		return CTL_EFAIL;
 	}
 	int rc;
-	if (strcmp(sub, "import") == 0)
+	if (strcmp(sub, "import") == 0 && valid_from)
+		rc = import_period(conn, argv[optind], arr, replace, period_from,
+				   period_to[0] ? period_to : NULL);
+	else if (strcmp(sub, "import") == 0)
 		rc = import(conn, argv[optind], arr, replace);
 	else if (strcmp(sub, "list") == 0)
 		rc = list(conn, &co, at_text ? at : NULL);

@@ -121,9 +121,11 @@ struct gw {
 	/* Its records, as hz_queue_next_keep left them (released when the next
 	 * group is taken), and their sections as COPY data, record by record:
 	 * nothing is gathered. A version 1 record's alerts are converted into
-	 * wconv (wconv_off/_len), which the alerts' pieces then point into. */
+	 * wconv (wconv_off/_len), which the alerts' pieces then point into;
+	 * so are a version 1 or 2 record's positions (wpconv_off/_len). */
 	struct gw_batch_view wrecs[GW_GROUP_RECORDS];
 	size_t wconv_off[GW_GROUP_RECORDS], wconv_len[GW_GROUP_RECORDS];
+	size_t wpconv_off[GW_GROUP_RECORDS], wpconv_len[GW_GROUP_RECORDS];
 	struct gw_buf wconv;
 	struct net_pg_chunk wchunks[4][GW_GROUP_RECORDS];   /* pos, alerts, rejects, states */
 	size_t nwchunks[4];

@@ -11,10 +11,12 @@
  * rendered once, in gw_in.c, and never parsed on the way.
  *
  * Record layout (host byte order: a spool is not moved between machines):
- *   "HGB2", u32 npos, nalerts, nrejects, nstates, u32 four section lengths,
- *   then the four sections. "HGB1", the previous builds' record, is the
- *   same but for the alerts section: (vehicle, JSON) pairs, NUL terminated.
- *   gw_batch_read.c reads both back.
+ *   "HGB3", u32 npos, nalerts, nrejects, nstates, u32 four section lengths,
+ *   then the four sections. "HGB2", the record of the builds before
+ *   positions.alarms (schema/011), is the same with positions rows one field
+ *   shorter (no alarms); "HGB1", older still, also has its alerts section as
+ *   (vehicle, JSON) pairs, NUL terminated. gw_batch_read.c reads all three
+ *   back.
  */
 #include "gateway/gw_batch.h"
 
@@ -284,6 +286,12 @@ gw_batch_add_position(struct gw_batch *b, const struct ing_fix *f, const int64_t
 	gw_format_ts(received_us, ts);
 	memcpy(o->p + o->len, ts, 29);
 	o->len += 29;
+	/* alarms, last (schema/011): the mask as an integer, bit 31 negative */
+	o->p[o->len++] = '\t';
+	if (h & ING_HAS_ALARMS)
+		o->len += (size_t)snprintf(o->p + o->len, 16, "%" PRId32, (int32_t)f->alarms);
+	else
+		PUT(o, "\\N");
 	o->p[o->len++] = '\n';
 	b->npos++;
 	return 0;
@@ -509,7 +517,7 @@ gw_batch_pieces(const struct gw_batch *b, uint8_t hdr[GW_BATCH_HDR_LEN],
 {
 	char *h = (char *)hdr;
 
-	memcpy(h, "HGB2", 4);
+	memcpy(h, "HGB3", 4);
 	put_u32(h + 4, b->npos);
 	put_u32(h + 8, b->nalerts);
 	put_u32(h + 12, b->nrejects);

@@ -93,11 +93,14 @@ void gw_batch_pieces(const struct gw_batch *b, uint8_t hdr[GW_BATCH_HDR_LEN],
 int gw_batch_serialize(const struct gw_batch *b, struct gw_buf *out);
 
 /*
- * A serialised batch read back: sections point into the record. version 2
- * ("HGB2", this build's): every section is COPY text, the alerts as rows of
- * GW_BATCH_ALERT_FIELDS columns. version 1 ("HGB1", written by the builds
- * before): the alerts are (vehicle, JSON with "id":null) pairs, each NUL
- * terminated, which gw_batch_v1_alerts() turns into version 2 rows.
+ * A serialised batch read back: sections point into the record. version 3
+ * ("HGB3", this build's): every section is COPY text, the positions as rows
+ * of GW_BATCH_POS_FIELDS columns, the alerts of GW_BATCH_ALERT_FIELDS.
+ * version 2 ("HGB2", the builds before positions.alarms): positions rows
+ * of GW_BATCH_POS_FIELDS_V2 columns (no alarms), which
+ * gw_batch_old_positions() completes. version 1 ("HGB1", older still): as
+ * version 2, and the alerts are (vehicle, JSON with "id":null) pairs, each
+ * NUL terminated, which gw_batch_v1_alerts() turns into rows.
  */
 struct gw_batch_view {
 	int version;
@@ -122,7 +125,8 @@ enum gw_batch_err {
 /* Fields per COPY row in each section (tabs + 1). The alerts' are kind,
  * severity, vehicle, zone_id, zone_name, ts, lat, lon, speed_kmh, detail,
  * and the JSON's tail (after "id":null, starting ',' and ending '}'). */
-#define GW_BATCH_POS_FIELDS 16
+#define GW_BATCH_POS_FIELDS 17
+#define GW_BATCH_POS_FIELDS_V2 16   /* versions 1 and 2: without alarms */
 #define GW_BATCH_ALERT_FIELDS 11
 #define GW_BATCH_REJECT_FIELDS 5
 #define GW_BATCH_STATE_FIELDS 6
@@ -150,6 +154,11 @@ int gw_batch_next_alert(const struct gw_batch_view *v, size_t *off, const char *
  * GW_BATCH_EALERT (a JSON that is not an object of those members: out is
  * then as it was) or GW_BATCH_ENOMEM. */
 int gw_batch_v1_alerts(const struct gw_batch_view *v, struct gw_buf *out);
+
+/* A version 1 or 2 view's positions as version 3 rows (alarms \N, NULL),
+ * appended to out. Returns GW_BATCH_OK or GW_BATCH_ENOMEM (out is then as
+ * it was). */
+int gw_batch_old_positions(const struct gw_batch_view *v, struct gw_buf *out);
 
 /* Write "YYYY-MM-DD HH:MM:SS.uuuuuu+00" (NUL-terminated, 30 bytes). */
 void gw_format_ts(int64_t us, char out[32]);

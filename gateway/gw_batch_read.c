@@ -189,7 +189,9 @@ gw_batch_parse(const void *rec, size_t len, struct gw_batch_view *v)
 	memset(v, 0, sizeof(*v));
 	if (len < HDR_LEN)
 		return GW_BATCH_ESHORT;
-	if (memcmp(p, "HGB2", 4) == 0)
+	if (memcmp(p, "HGB3", 4) == 0)
+		v->version = 3;
+	else if (memcmp(p, "HGB2", 4) == 0)
 		v->version = 2;
 	else if (memcmp(p, "HGB1", 4) == 0)
 		v->version = 1;
@@ -213,12 +215,33 @@ gw_batch_parse(const void *rec, size_t len, struct gw_batch_view *v)
 	v->alerts = v->pos + v->pos_len;
 	v->rejects = v->alerts + v->alerts_len;
 	v->states = v->rejects + v->rejects_len;
-	if ((rc = check_copy(v->pos, v->pos_len, v->npos, GW_BATCH_POS_FIELDS)) != 0 ||
+	if ((rc = check_copy(v->pos, v->pos_len, v->npos,
+			     v->version == 3 ? GW_BATCH_POS_FIELDS : GW_BATCH_POS_FIELDS_V2)) != 0 ||
 	    (rc = check_alerts(v)) != 0 ||
 	    (rc = check_copy(v->rejects, v->rejects_len, v->nrejects, GW_BATCH_REJECT_FIELDS)) != 0 ||
 	    (rc = check_copy(v->states, v->states_len, v->nstates, GW_BATCH_STATE_FIELDS)) != 0) {
 		memset(v, 0, sizeof(*v));
 		return rc;
+	}
+	return GW_BATCH_OK;
+}
+
+int
+gw_batch_old_positions(const struct gw_batch_view *v, struct gw_buf *out)
+{
+	const char *p = v->pos, *end = v->pos + v->pos_len;
+
+	if (gw_buf_reserve(out, v->pos_len + 3 * (size_t)v->npos) != 0)
+		return GW_BATCH_ENOMEM;
+	while (p < end) {
+		/* gw_batch_parse saw every row end in '\n'. */
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		memcpy(out->p + out->len, p, (size_t)(nl - p));
+		out->len += (size_t)(nl - p);
+		memcpy(out->p + out->len, "\t\\N\n", 4);
+		out->len += 4;
+		p = nl + 1;
 	}
 	return GW_BATCH_OK;
 }

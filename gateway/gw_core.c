@@ -206,7 +206,7 @@ static const char gw_pg_setup_sql[] =
 	"CREATE TEMP TABLE IF NOT EXISTS hg_pos (vehicle text, ts timestamptz, lat float8,"
 	" lon float8, speed_kmh real, heading real, alt_m real, hdop real, fix smallint,"
 	" sats smallint, un text, hazard_class text, seq bigint, ignition boolean,"
-	" zone_ids integer[], received_at timestamptz) ON COMMIT DELETE ROWS;"
+	" zone_ids integer[], received_at timestamptz, alarms integer) ON COMMIT DELETE ROWS;"
 	"LISTEN hazgate_zones; LISTEN hazgate_registry";
 
 /* The broker and database adapters' settings, borrowed from cfg (which

@@ -74,18 +74,19 @@
 
 static const char sql_copy_pos[] =
 	"COPY hg_pos (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,"
-	" hazard_class, seq, ignition, zone_ids, received_at) FROM STDIN";
+	" hazard_class, seq, ignition, zone_ids, received_at, alarms) FROM STDIN";
 /* The fast path: straight into the table. A batch with a row already there
  * (a replay, a redelivery) fails with unique_violation and is written again
  * through the staging table. */
 static const char sql_copy_pos_direct[] =
 	"COPY positions (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,"
-	" hazard_class, seq, ignition, zone_ids, received_at) FROM STDIN";
+	" hazard_class, seq, ignition, zone_ids, received_at, alarms) FROM STDIN";
 static const char sql_insert_pos[] =
 	"INSERT INTO positions (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats,"
-	" un, hazard_class, seq, ignition, zone_ids, received_at)"
+	" un, hazard_class, seq, ignition, zone_ids, received_at, alarms)"
 	" SELECT vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,"
-	" hazard_class, seq, ignition, zone_ids, received_at FROM hg_pos ON CONFLICT DO NOTHING";
+	" hazard_class, seq, ignition, zone_ids, received_at, alarms FROM hg_pos"
+	" ON CONFLICT DO NOTHING";
 /* Before the staging table's INSERT (a batch with a key already there, or
  * twice in it): each such fix is compared with the stored one (with the
  * first of the batch for a later copy), on every value of the fix (not the
@@ -96,7 +97,8 @@ static const char sql_insert_pos[] =
  * hazgate_positions_stored() (migration 008): the role has no SELECT on
  * positions. */
 #define GW_FIX_COLS(t) "(" t ".lat, " t ".lon, " t ".speed_kmh, " t ".heading, " t ".alt_m, " \
-	t ".hdop, " t ".fix, " t ".sats, " t ".un, " t ".hazard_class, " t ".seq, " t ".ignition)"
+	t ".hdop, " t ".fix, " t ".sats, " t ".un, " t ".hazard_class, " t ".seq, " t ".ignition, " \
+	t ".alarms)"
 static const char sql_dup_pos[] =
 	"WITH h AS (SELECT *, row_number() OVER (PARTITION BY vehicle, ts ORDER BY ctid) AS rn"
 	"  FROM hg_pos),"
@@ -112,7 +114,7 @@ static const char sql_dup_pos[] =
 	"  SELECT '', convert_to(json_build_object('vehicle', vehicle, 'ts', ts, 'lat', lat,"
 	"   'lon', lon, 'speed_kmh', speed_kmh, 'heading', heading, 'alt_m', alt_m, 'hdop', hdop,"
 	"   'fix', fix, 'sats', sats, 'un', un, 'hazard_class', hazard_class, 'seq', seq,"
-	"   'ignition', ignition)::text, 'UTF8'), 'duplicate_ts',"
+	"   'ignition', ignition, 'alarms', alarms)::text, 'UTF8'), 'duplicate_ts',"
 	"   format('a fix of %s at %s is already stored with other values (stored lat %s lon %s,"
 	" this one lat %s lon %s)', vehicle, ts, slat, slon, lat, lon), received_at"
 	"  FROM d WHERE NOT same RETURNING 1)"
@@ -539,7 +541,8 @@ set_aside_record(struct gw *gw, uint64_t id, const void *data, size_t len, int w
 }
 
 /* The group's sections as COPY pieces, record by record (a version 1
- * record's alerts from wconv, which no longer moves). */
+ * record's alerts and a version 1 or 2 record's positions from wconv,
+ * which no longer moves). */
 static void
 group_chunks(struct gw *gw)
 {
@@ -547,7 +550,8 @@ group_chunks(struct gw *gw)
 	for (size_t i = 0; i < gw->nwids; i++) {
 		const struct gw_batch_view *v = &gw->wrecs[i];
 		const struct net_pg_chunk c[4] = {
-			{ v->pos, v->pos_len },
+			{ v->version < 3 ? gw->wconv.p + gw->wpconv_off[i] : v->pos,
+			  v->version < 3 ? gw->wpconv_len[i] : v->pos_len },
 			{ v->version == 1 ? gw->wconv.p + gw->wconv_off[i] : v->alerts,
 			  v->version == 1 ? gw->wconv_len[i] : v->alerts_len },
 			{ v->rejects, v->rejects_len },
@@ -645,6 +649,11 @@ take_group(struct gw *gw)
 			gw->wconv_off[gw->nwids] = gw->wconv.len;
 			bad = gw_batch_v1_alerts(v, &gw->wconv);
 			gw->wconv_len[gw->nwids] = gw->wconv.len - gw->wconv_off[gw->nwids];
+		}
+		if (bad == GW_BATCH_OK && v->version < 3) {
+			gw->wpconv_off[gw->nwids] = gw->wconv.len;
+			bad = gw_batch_old_positions(v, &gw->wconv);
+			gw->wpconv_len[gw->nwids] = gw->wconv.len - gw->wpconv_off[gw->nwids];
 		}
 		if (bad == GW_BATCH_ENOMEM) {
 			/* The records are durable: keep them all for the retry. */

@@ -71,12 +71,47 @@ fuzz_gw_alert_rows(const struct gw_batch_view *v)
 	return 0;
 }
 
+/* A version 1 or 2 view's positions completed: every row and "\t\\N",
+ * nothing else, which parse as a version 3 record's. 0, or -1. */
+static inline int
+fuzz_gw_old_positions(const struct gw_batch_view *v)
+{
+	struct gw_buf conv = { 0 }, rec = { 0 };
+	struct gw_batch_view v3 = { .npos = v->npos };
+	const char *p = v->pos, *q;
+	int ok = 0;
+
+	if (gw_batch_old_positions(v, &conv) != GW_BATCH_OK)
+		abort();   /* out of memory in the harness */
+	if (conv.len != v->pos_len + 3 * (size_t)v->npos)
+		ok = -1;
+	for (q = conv.p; ok == 0 && p < v->pos + v->pos_len;) {
+		size_t l = (size_t)((const char *)memchr(p, '\n', (size_t)(v->pos + v->pos_len - p)) - p);
+
+		if (memcmp(q, p, l) != 0 || memcmp(q + l, "\t\\N\n", 4) != 0)
+			ok = -1;
+		p += l + 1;
+		q += l + 4;
+	}
+	v3.pos = conv.p;
+	v3.pos_len = conv.len;
+	fuzz_gw_record(&rec, "HGB3", &v3);
+	if (ok == 0 && (gw_batch_parse(rec.p, rec.len, &v3) != GW_BATCH_OK || v3.version != 3 ||
+			v3.npos != v->npos))
+		ok = -1;
+	gw_buf_free(&conv);
+	gw_buf_free(&rec);
+	return ok;
+}
+
 /*
  * Parse data as a spool record and check the contract. Returns 1 when the
  * record was accepted, 0 when it was refused with a named reason, -1 when
  * an invariant broke (the caller aborts or fails). A version 1 record's
  * alerts are converted too (gw_batch_v1_alerts): into rows a version 2
- * record holds, or refused as EALERT with nothing written.
+ * record holds, or refused as EALERT with nothing written. A version 1 or
+ * 2 record's positions are completed (gw_batch_old_positions): each row
+ * and "\t\\N", which a version 3 record holds.
  */
 static inline int
 fuzz_gateway_batch_check(const uint8_t *data, size_t size)
@@ -94,7 +129,7 @@ fuzz_gateway_batch_check(const uint8_t *data, size_t size)
 		return rc < 0 && rc != GW_BATCH_ENOMEM && why &&
 		       strcmp(why, "unknown batch error") != 0 ? 0 : -1;
 	}
-	if (v.version != 1 && v.version != 2)
+	if (v.version < 1 || v.version > 3)
 		return -1;
 	/* Sections inside the record, in order, with their row counts. */
 	if (v.pos < lo || v.states + v.states_len != hi ||
@@ -104,7 +139,9 @@ fuzz_gateway_batch_check(const uint8_t *data, size_t size)
 	if (fuzz_gw_count(v.pos, v.pos_len, '\n') != v.npos ||
 	    fuzz_gw_count(v.rejects, v.rejects_len, '\n') != v.nrejects ||
 	    fuzz_gw_count(v.states, v.states_len, '\n') != v.nstates ||
-	    fuzz_gw_count(v.pos, v.pos_len, '\t') != (size_t)v.npos * (GW_BATCH_POS_FIELDS - 1) ||
+	    fuzz_gw_count(v.pos, v.pos_len, '\t') !=
+		    (size_t)v.npos * ((v.version == 3 ? GW_BATCH_POS_FIELDS
+						      : GW_BATCH_POS_FIELDS_V2) - 1) ||
 	    memchr(v.pos, '\0', v.pos_len) || memchr(v.rejects, '\0', v.rejects_len) ||
 	    memchr(v.states, '\0', v.states_len))
 		return -1;
@@ -114,7 +151,18 @@ fuzz_gateway_batch_check(const uint8_t *data, size_t size)
 			return -1;
 		n++;
 	}
+	if (v.version < 3 && fuzz_gw_old_positions(&v) != 0)
+		return -1;
 	if (v.version == 2) {
+		if (n != 0 || fuzz_gw_alert_rows(&v) != 0)
+			return -1;
+		fuzz_gw_record(&out, "HGB2", &v);
+		if (out.len != size || memcmp(out.p, data, size) != 0)
+			ok = -1;
+		gw_buf_free(&out);
+		return ok;
+	}
+	if (v.version == 3) {
 		if (n != 0 || fuzz_gw_alert_rows(&v) != 0)
 			return -1;
 		/* Re-serialised, the view gives back the record. */

@@ -137,7 +137,7 @@ DAY=(--from '2019-08-10 08:00' --to '2019-08-10 10:00')
   # and lon, 3 for speed (gateway/gw_batch.c), into the positions columns.
   q "CREATE TABLE speed_in (vehicle text, ts timestamptz, lat float8, lon float8, speed_kmh float8,
        heading float8, alt_m float8, hdop float8, fix smallint, sats smallint, un text,
-       hazard_class text, seq bigint, ignition boolean, zone_ids integer[])"
+       hazard_class text, seq bigint, ignition boolean, zone_ids integer[], alarms integer)"
   psql -XqAt -v ON_ERROR_STOP=1 -c "\\copy speed_in FROM '$BATS_FILE_TMPDIR/speed.csv' CSV HEADER"
   q "INSERT INTO positions (vehicle, ts, lat, lon, speed_kmh, zone_ids)
      SELECT vehicle, ts, round(lat::numeric, 9), round(lon::numeric, 9),

@@ -94,13 +94,32 @@ test_position_row(void **state)
 	row = strndup(b.pos.p, b.pos.len);
 	assert_string_equal(row,
 		"晋A1\\\\2\t2019-08-10 08:00:00.123000+00\t37.604999\t-112.3600398\t30.9\t\\N\t\\N\t"
-		"\\N\t3\t\\N\t\\N\t2.1\t42\t\\N\t{3,7}\t1970-01-01 00:00:00.000000+00\n");
+		"\\N\t3\t\\N\t\\N\t2.1\t42\t\\N\t{3,7}\t1970-01-01 00:00:00.000000+00\t\\N\n");
 	free(row);
 	/* No zones: an empty array, not NULL. */
 	b.pos.len = 0;
 	f.present = 0;
 	assert_int_equal(gw_batch_add_position(&b, &f, NULL, 0, 0), 0);
 	assert_non_null(strstr(b.pos.p, "\t{}\t"));
+	/* alarms (schema/011), last: none said is NULL, [] is 0, and the mask
+	 * as a signed 32-bit integer (sos is bit 0, bit 31 makes it negative) */
+	static const struct { uint32_t alarms; bool has; const char *end; } al[] = {
+		{ 0, false, "+00\t\\N\n" },
+		{ 0, true, "+00\t0\n" },
+		{ 1u << 0, true, "+00\t1\n" },
+		{ (1u << 31) | (1u << 29) | 1u, true, "+00\t-1610612735\n" },
+		{ 0xffffffffu, true, "+00\t-1\n" },
+	};
+	for (size_t i = 0; i < sizeof(al) / sizeof(al[0]); i++) {
+		size_t n = strlen(al[i].end);
+
+		b.pos.len = 0;
+		f.present = al[i].has ? ING_HAS_ALARMS : 0;
+		f.alarms = al[i].alarms;
+		assert_int_equal(gw_batch_add_position(&b, &f, NULL, 0, 0), 0);
+		assert_true(b.pos.len > n);
+		assert_memory_equal(b.pos.p + b.pos.len - n, al[i].end, n);
+	}
 	gw_batch_free(&b);
 }
 
@@ -316,9 +335,9 @@ test_record_round_trip(void **state)
 		assert_int_equal(gw_buf_add(&pieces, iov[i].iov_base, iov[i].iov_len), 0);
 	assert_int_equal(pieces.len, rec.len);
 	assert_memory_equal(pieces.p, rec.p, rec.len);
-	assert_memory_equal(rec.p, "HGB2", 4);
+	assert_memory_equal(rec.p, "HGB3", 4);
 	assert_int_equal(gw_batch_parse(rec.p, rec.len, &v), 0);
-	assert_int_equal(v.version, 2);
+	assert_int_equal(v.version, 3);
 	assert_int_equal(v.npos, 1);
 	assert_int_equal(v.nalerts, 2);
 	assert_int_equal(v.nstates, 1);
@@ -369,6 +388,48 @@ test_alert_rows_refused(void **state)
 	}
 }
 
+/* A record of the builds before positions.alarms ("HGB2": positions one
+ * field shorter) is read, and its positions completed to this build's rows
+ * with alarms NULL, which a version 3 record holds. */
+static void
+test_v2_record_positions(void **state)
+{
+	struct gw_batch b = { 0 };
+	struct gw_buf rows = { 0 }, rec = { 0 }, conv = { 0 };
+	struct gw_batch_view v = { 0 };
+	struct ing_fix f = { 0 };
+	const int64_t zones[] = { 3, 7 };
+
+	(void)state;
+	strcpy(f.vehicle, "T1");
+	assert_int_equal(gw_batch_add_position(&b, &f, zones, 2, 0), 0);
+	strcpy(f.vehicle, "T2\tx");
+	assert_int_equal(gw_batch_add_position(&b, &f, NULL, 0, 0), 0);
+	/* the same rows without their last field, as HGB2 had them */
+	for (size_t i = 0; i < b.pos.len; i++) {
+		if (b.pos.p[i] == '\n')
+			rows.len -= 3;
+		assert_int_equal(gw_buf_add(&rows, b.pos.p + i, 1), 0);
+	}
+	v.npos = 2;
+	v.pos = rows.p;
+	v.pos_len = rows.len;
+	fuzz_gw_record(&rec, "HGB3", &v);
+	assert_int_equal(gw_batch_parse(rec.p, rec.len, &v), GW_BATCH_EFIELDS);
+	v = (struct gw_batch_view){ .npos = 2, .pos = rows.p, .pos_len = rows.len };
+	fuzz_gw_record(&rec, "HGB2", &v);
+	assert_int_equal(gw_batch_parse(rec.p, rec.len, &v), GW_BATCH_OK);
+	assert_int_equal(v.version, 2);
+	assert_int_equal(fuzz_gateway_batch_check((const uint8_t *)rec.p, rec.len), 1);
+	assert_int_equal(gw_batch_old_positions(&v, &conv), GW_BATCH_OK);
+	assert_int_equal(conv.len, b.pos.len);
+	assert_memory_equal(conv.p, b.pos.p, b.pos.len);
+	gw_buf_free(&conv);
+	gw_buf_free(&rec);
+	gw_buf_free(&rows);
+	gw_batch_free(&b);
+}
+
 /* A record of the previous format ("HGB1": alerts as (vehicle, JSON)
  * pairs) is read, and its alerts converted to the rows this build writes
  * for the same alerts, with the same values. */
@@ -386,6 +447,10 @@ test_v1_record(void **state)
 	(void)state;
 	strcpy(f.vehicle, "T1");
 	assert_int_equal(gw_batch_add_position(&b, &f, NULL, 0, 0), 0);
+	/* HGB1's positions had no alarms: the row ends "\t\\N\n" here. */
+	assert_memory_equal(b.pos.p + b.pos.len - 4, "\t\\N\n", 4);
+	b.pos.p[b.pos.len - 4] = '\n';
+	b.pos.len -= 3;
 	for (size_t c = 0; c < nc; c++) {
 		char j[1024];
 		size_t len = alert_json(&alert_cases[c].a, j, sizeof(j));
@@ -582,6 +647,7 @@ main(void)
 		cmocka_unit_test(test_record_round_trip),
 		cmocka_unit_test(test_alert_rows_refused),
 		cmocka_unit_test(test_v1_record),
+		cmocka_unit_test(test_v2_record_positions),
 		cmocka_unit_test(test_v1_alert_cases),
 		cmocka_unit_test(test_vtab),
 		cmocka_unit_test(test_state_due),
