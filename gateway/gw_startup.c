@@ -304,8 +304,10 @@ gw_on_pg_ready(void *arg)
 	gw_partitions_ensure(gw);
 	if (gw->phase == GW_PHASE_LOAD)
 		gw->phase = GW_PHASE_REPLAY;   /* the load was cut off: do it again */
-	if (gw->phase == GW_PHASE_RUN)
+	if (gw->phase == GW_PHASE_RUN) {
 		gw_zones_reload(gw);   /* they may have changed while we were away */
+		gw_outbox_pg_ready(gw);
+	}
 	gw_kick(gw);
 }
 
