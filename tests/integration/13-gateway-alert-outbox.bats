@@ -119,8 +119,8 @@ check_received() {
   # committed: the alert and its outbox row stored, the gateway told the
   # transaction failed (it writes the batch again: the alert is no longer
   # new, so not published after that commit).
-  local id=$(q "INSERT INTO alerts (kind, severity, vehicle, ts, detail) VALUES ('zone_enter', 'info', 'L1', '2020-01-03T00:00:00Z', '{}') RETURNING id")
-  q "INSERT INTO alert_outbox (alert_id, vehicle, payload) VALUES ($id, 'L1', '{\"id\":$id,\"kind\":\"zone_enter\",\"vehicle\":\"L1\"}')"
+  local id=$(q "INSERT INTO alerts (kind, severity, vehicle, ts, detail) VALUES ('zone_enter', 'info', 'LOST1', '2020-01-03T00:00:00Z', '{}') RETURNING id")
+  q "INSERT INTO alert_outbox (alert_id, vehicle, payload) VALUES ($id, 'LOST1', '{\"id\":$id,\"kind\":\"zone_enter\",\"vehicle\":\"LOST1\"}')"
   pg_stop
   pg_start
   sub_read t13-l 1 "$GWDIR/l.mqtt"
