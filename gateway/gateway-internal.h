@@ -246,6 +246,10 @@ void gw_outbox_kick(struct gw *gw);
  * loss; a PUBACK. */
 void gw_outbox_mqtt_state(void *arg, bool connected);
 void gw_outbox_on_published(void *arg, int mid);
+/* PostgreSQL is back (running phase): a replay is due, for the alerts a
+ * transaction committed while its answer was lost with the connection
+ * (written again, they are no longer new, so not published after it). */
+void gw_outbox_pg_ready(struct gw *gw);
 /* The drain's last step: true when no DELETE is under way or due (else it
  * starts one, and activates ev_drainpoll when it ends). Unacknowledged alerts
  * stay in the outbox for the next start. */

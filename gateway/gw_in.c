@@ -323,7 +323,8 @@ in_message(struct gw *gw, const char *topic, const void *payload, size_t len, in
 }
 
 /* Into the inbox journal first: from here a crash of the process loses
- * nothing (libmosquitto 2.0 wrote the PUBACK before calling us). */
+ * nothing (the PUBACK waits in libmosquitto's queue until the loop writes
+ * it, after this call: net_mqtt.c). */
 static void
 journal(struct gw *gw, const char *topic, const void *payload, size_t len, int64_t now_us)
 {

@@ -12,9 +12,12 @@
  * are deleted by a step of the writer's next transaction, or by a DELETE
  * of their own when the writer is idle (or at the end of the drain).
  *
- * At start and on every (re)connect a replay is due: the table is read in
- * pages in ascending id (so in order per vehicle) and every row not already
- * handed to libmosquitto is published. While a replay is due, new alerts
+ * At start, on every (re)connect to the broker and on every reconnect to
+ * PostgreSQL (a COMMIT whose answer was lost with the connection leaves
+ * committed alerts that the batch, written again, no longer returns as
+ * new) a replay is due: the table is read in pages in ascending id (so in
+ * order per vehicle) and every row not already handed to libmosquitto is
+ * published. While a replay is due, new alerts
  * are not published after their commit but left to it: their rows come
  * after the older ones in the replay's pages, so no vehicle's alert
  * overtakes an older one. libmosquitto keeps what it was handed across a
@@ -393,6 +396,19 @@ gw_outbox_mqtt_state(void *arg, bool connected)
 	ob->after = 0;
 	ob->stalled = false;
 	gw_outbox_kick(gw);
+}
+
+void
+gw_outbox_pg_ready(struct gw *gw)
+{
+	struct gw_outbox *ob = &gw->ob;
+
+	/* From the first row, as at a connect: those handed over already
+	 * (libmosquitto holds them) are skipped, the rest published. */
+	ob->replay_due = true;
+	ob->gen++;
+	ob->after = 0;
+	ob->stalled = false;
 }
 
 bool

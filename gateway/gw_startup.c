@@ -309,6 +309,7 @@ gw_on_pg_ready(void *arg)
 	if (gw->phase == GW_PHASE_RUN) {
 		gw_zones_reload(gw);   /* they may have changed while we were away */
 		gw_registry_reload(gw);
+		gw_outbox_pg_ready(gw);
 	}
 	gw_kick(gw);
 }

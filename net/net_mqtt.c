@@ -566,6 +566,13 @@ net_mqtt_new(struct event_base *base, const struct net_mqtt_conf *cfg, const str
 	mosquitto_message_callback_set(m->mosq, cb_message);
 	mosquitto_publish_callback_set(m->mosq, cb_publish);
 	mosquitto_subscribe_callback_set(m->mosq, cb_subscribe);
+	/* Packets are only queued, never written from inside the library's
+	 * calls: libmosquitto 2.0 would write a QoS 1 message's PUBACK
+	 * before it calls on_message, so a crash in between lost a message
+	 * the broker counts as delivered. Queued, the PUBACK goes out with
+	 * the next mosquitto_loop_write (update_write, after the read burst),
+	 * once the callback has run (the gateway's inbox journal). */
+	mosquitto_threaded_set(m->mosq, true);
 	/* Messages acknowledged to the broker only as the library reads them:
 	 * no client-side inflight cap on what it may send us. */
 	mosquitto_int_option(m->mosq, MOSQ_OPT_RECEIVE_MAXIMUM, 65535);

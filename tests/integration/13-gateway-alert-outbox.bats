@@ -113,6 +113,21 @@ check_received() {
   [ "$(metric hazgate_alerts_unpublished)" = "0" ]
 }
 
+@test "outbox: an alert committed whose COMMIT answer was lost is published after PostgreSQL returns" {
+  sub_open t13-l
+  # What a connection lost during COMMIT leaves when the server had
+  # committed: the alert and its outbox row stored, the gateway told the
+  # transaction failed (it writes the batch again: the alert is no longer
+  # new, so not published after that commit).
+  local id=$(q "INSERT INTO alerts (kind, severity, vehicle, ts, detail) VALUES ('zone_enter', 'info', 'LOST1', '2020-01-03T00:00:00Z', '{}') RETURNING id")
+  q "INSERT INTO alert_outbox (alert_id, vehicle, payload) VALUES ($id, 'LOST1', '{\"id\":$id,\"kind\":\"zone_enter\",\"vehicle\":\"LOST1\"}')"
+  pg_stop
+  pg_start
+  sub_read t13-l 1 "$GWDIR/l.mqtt"
+  [ "$(cut -d' ' -f2- "$GWDIR/l.mqtt" | jq -r .id)" = "$id" ]
+  wait_sql "SELECT count(*) FROM alert_outbox" "0"
+}
+
 @test "outbox: a backlog of 1,200 alerts is replayed in pages, each vehicle's in order" {
   sub_open t13-p
   local before=$(metric hazgate_messages_received_total)

@@ -124,3 +124,18 @@ db_counts() { q "SELECT kind FROM alerts WHERE kind NOT LIKE 'tracker_%'" | sort
   run gw_stop
   [ "$output" = "0" ]
 }
+
+@test "SIGKILL inside the message callback: the broker has no PUBACK, the session gets the message again" {
+  # net_mqtt's client dies in its first on_message, where the gateway's
+  # first step is the inbox journal: a PUBACK written before the callback
+  # (libmosquitto 2.0's default) would lose that message.
+  local die=$HG_BUILDDIR/tests/tools/mqtt-die
+  "$HG_BUILDDIR/hazgate-load" count --host "$HG_MQTT_HOST" --port "$HG_MQTT_PORT" \
+    --client-id die-test --topic die/test --subscribe-only
+  mosquitto_pub -h "$HG_MQTT_HOST" -p "$HG_MQTT_PORT" -q 1 -t die/test -m first
+  run "$die" "$HG_MQTT_HOST" "$HG_MQTT_PORT" die-test die/test
+  [ "$status" = 137 ]
+  run timeout 10 mosquitto_sub -h "$HG_MQTT_HOST" -p "$HG_MQTT_PORT" -c -i die-test -q 1 \
+    -t die/test -C 1 -W 5
+  [ "$output" = "first" ]
+}
