@@ -27,60 +27,63 @@
 #include "common/hz_time.h"
 
 const char *const ctl_arch_col_names[CTL_ARCH_NCOLS] = {
-	[CTL_ARCH_VEHICLE] = "vehicle",   [CTL_ARCH_TS] = "ts",
-	[CTL_ARCH_LAT] = "lat",           [CTL_ARCH_LON] = "lon",
-	[CTL_ARCH_SPEED] = "speed_kmh",   [CTL_ARCH_HEADING] = "heading",
-	[CTL_ARCH_ALT] = "alt_m",         [CTL_ARCH_HDOP] = "hdop",
-	[CTL_ARCH_FIX] = "fix",           [CTL_ARCH_SATS] = "sats",
-	[CTL_ARCH_UN] = "un",             [CTL_ARCH_CLASS] = "hazard_class",
-	[CTL_ARCH_SEQ] = "seq",           [CTL_ARCH_IGNITION] = "ignition",
-	[CTL_ARCH_ZONES] = "zone_ids",    [CTL_ARCH_RECEIVED] = "received_at",
+	[CTL_ARCH_VEHICLE] = "vehicle", [CTL_ARCH_TS] = "ts",
+	[CTL_ARCH_LAT] = "lat",         [CTL_ARCH_LON] = "lon",
+	[CTL_ARCH_SPEED] = "speed_kmh", [CTL_ARCH_HEADING] = "heading",
+	[CTL_ARCH_ALT] = "alt_m",       [CTL_ARCH_HDOP] = "hdop",
+	[CTL_ARCH_FIX] = "fix",         [CTL_ARCH_SATS] = "sats",
+	[CTL_ARCH_UN] = "un",           [CTL_ARCH_CLASS] = "hazard_class",
+	[CTL_ARCH_SEQ] = "seq",         [CTL_ARCH_IGNITION] = "ignition",
+	[CTL_ARCH_ZONES] = "zone_ids",  [CTL_ARCH_RECEIVED] = "received_at",
 };
 
 /* How each column's text is checked. */
 enum kind { K_VEHICLE, K_TIME, K_REAL, K_INT, K_TEXT, K_BOOL, K_ZONES };
 static const enum kind col_kind[CTL_ARCH_NCOLS] = {
-	[CTL_ARCH_VEHICLE] = K_VEHICLE, [CTL_ARCH_TS] = K_TIME,     [CTL_ARCH_LAT] = K_REAL,
-	[CTL_ARCH_LON] = K_REAL,        [CTL_ARCH_SPEED] = K_REAL,  [CTL_ARCH_HEADING] = K_REAL,
-	[CTL_ARCH_ALT] = K_REAL,        [CTL_ARCH_HDOP] = K_REAL,   [CTL_ARCH_FIX] = K_INT,
-	[CTL_ARCH_SATS] = K_INT,        [CTL_ARCH_UN] = K_TEXT,     [CTL_ARCH_CLASS] = K_TEXT,
+	[CTL_ARCH_VEHICLE] = K_VEHICLE, [CTL_ARCH_TS] = K_TIME,       [CTL_ARCH_LAT] = K_REAL,
+	[CTL_ARCH_LON] = K_REAL,        [CTL_ARCH_SPEED] = K_REAL,    [CTL_ARCH_HEADING] = K_REAL,
+	[CTL_ARCH_ALT] = K_REAL,        [CTL_ARCH_HDOP] = K_REAL,     [CTL_ARCH_FIX] = K_INT,
+	[CTL_ARCH_SATS] = K_INT,        [CTL_ARCH_UN] = K_TEXT,       [CTL_ARCH_CLASS] = K_TEXT,
 	[CTL_ARCH_SEQ] = K_INT,         [CTL_ARCH_IGNITION] = K_BOOL, [CTL_ARCH_ZONES] = K_ZONES,
 	[CTL_ARCH_RECEIVED] = K_TIME,
 };
 /* Columns that may not be NULL (nor absent from the header). */
 static const bool col_required[CTL_ARCH_NCOLS] = {
-	[CTL_ARCH_VEHICLE] = true, [CTL_ARCH_TS] = true, [CTL_ARCH_LAT] = true,
+	[CTL_ARCH_VEHICLE] = true,
+	[CTL_ARCH_TS] = true,
+	[CTL_ARCH_LAT] = true,
 	[CTL_ARCH_LON] = true,
 };
 
 #define MAX_FIELDS 64
-#define NO_COL (-1)
+#define NO_COL     (-1)
 
 struct reader {
 	const char *name;
 	ctl_arch_row_cb cb;
 	void *arg;
-	int rc;                         /* first error or STOPPED; then callbacks idle */
+	int rc; /* first error or STOPPED; then callbacks idle */
 	char *err;
 	size_t errlen;
-	uint64_t record;                /* records seen, the header being 0 */
+	uint64_t record; /* records seen, the header being 0 */
 	uint64_t rows;
 	/* the record being gathered */
-	char *buf;                      /* fields, each NUL-terminated */
+	char *buf; /* fields, each NUL-terminated */
 	size_t used, cap;
 	size_t off[MAX_FIELDS];
 	bool null[MAX_FIELDS];
 	int nfields;
 	bool too_many;
 	/* from the header */
-	int ncols;                      /* fields per record */
-	int map[MAX_FIELDS];            /* field -> enum ctl_arch_col, or NO_COL */
+	int ncols;           /* fields per record */
+	int map[MAX_FIELDS]; /* field -> enum ctl_arch_col, or NO_COL */
 	/* the previous row's key */
 	char prev_vehicle[CTL_ARCH_VEHICLE_MAX + 1];
 	int64_t prev_ts;
 };
 
-static void fail(struct reader *r, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail(struct reader *r, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static void
 fail(struct reader *r, int rc, const char *fmt, ...)
@@ -242,7 +245,8 @@ header(struct reader *r)
 			if (strcmp(name, ctl_arch_col_names[c]) != 0)
 				continue;
 			if (seen[c]) {
-				fail(r, CTL_ARCH_EFORMAT, "the header names column '%s' twice", name);
+				fail(r, CTL_ARCH_EFORMAT, "the header names column '%s' twice",
+				     name);
 				return;
 			}
 			seen[c] = true;
@@ -272,8 +276,8 @@ row(struct reader *r)
 			continue;
 		if (r->null[f]) {
 			if (col_required[c]) {
-				fail(r, CTL_ARCH_EFORMAT, "record %" PRIu64 ": %s is empty", r->record,
-				     ctl_arch_col_names[c]);
+				fail(r, CTL_ARCH_EFORMAT, "record %" PRIu64 ": %s is empty",
+				     r->record, ctl_arch_col_names[c]);
 				return;
 			}
 			continue;
@@ -311,8 +315,8 @@ on_record(int c, void *data)
 	(void)c;
 	if (r->rc == CTL_ARCH_OK) {
 		if (r->too_many)
-			fail(r, CTL_ARCH_EFORMAT, "record %" PRIu64 " has over %d fields", r->record,
-			     MAX_FIELDS);
+			fail(r, CTL_ARCH_EFORMAT, "record %" PRIu64 " has over %d fields",
+			     r->record, MAX_FIELDS);
 		else if (r->record == 0)
 			header(r);
 		else
@@ -408,11 +412,16 @@ const char *
 ctl_arch_strerror(int err)
 {
 	switch (err) {
-	case CTL_ARCH_OK: return "ok";
-	case CTL_ARCH_EIO: return "cannot read the archive";
-	case CTL_ARCH_EFORMAT: return "not a valid archive";
-	case CTL_ARCH_ENOMEM: return "out of memory";
-	case CTL_ARCH_STOPPED: return "stopped";
+	case CTL_ARCH_OK:
+		return "ok";
+	case CTL_ARCH_EIO:
+		return "cannot read the archive";
+	case CTL_ARCH_EFORMAT:
+		return "not a valid archive";
+	case CTL_ARCH_ENOMEM:
+		return "out of memory";
+	case CTL_ARCH_STOPPED:
+		return "stopped";
 	}
 	return "unknown error";
 }
@@ -485,8 +494,8 @@ ctl_arch_due(int64_t day, int64_t today, int keep_days)
 #define NAME_PREFIX "positions-"
 #define NAME_SUFFIX ".csv.gz"
 /* The first and last day whose names have four-digit years. */
-#define DAY_FIRST (-719528)             /* 0000-01-01 */
-#define DAY_LAST 2932896                /* 9999-12-31 */
+#define DAY_FIRST (-719528) /* 0000-01-01 */
+#define DAY_LAST  2932896   /* 9999-12-31 */
 
 int
 ctl_arch_name(int64_t day, int part, char buf[CTL_ARCH_NAME_MAX])
@@ -545,8 +554,8 @@ file_cmp(const void *a, const void *b)
 }
 
 int
-ctl_arch_list(const char *dir, int64_t first, int64_t last, struct ctl_arch_file **files,
-	      size_t *n, char *err, size_t errlen)
+ctl_arch_list(const char *dir, int64_t first, int64_t last, struct ctl_arch_file **files, size_t *n,
+	      char *err, size_t errlen)
 {
 	DIR *d = opendir(dir);
 	struct ctl_arch_file *v = NULL;
@@ -613,7 +622,7 @@ collect_row(const struct ctl_arch_row *row, void *arg)
 		if (cmp < 0)
 			return 0;
 		if (cmp > 0)
-			return 1;       /* sorted by vehicle: none of it after this */
+			return 1; /* sorted by vehicle: none of it after this */
 	}
 	struct ctl_arch_rows *rs = c->rows;
 	if (rs->n == rs->cap) {
@@ -680,8 +689,9 @@ ctl_arch_collect(const char *dir, int64_t from_us, int64_t to_us, const char *ve
 		return rc;
 	for (size_t i = 0; i < nfiles; i++) {
 		char path[4096];
-		struct collect c = { .rows = rows, .from_us = from_us, .to_us = to_us,
-				     .vehicle = vehicle };
+		struct collect c = {
+			.rows = rows, .from_us = from_us, .to_us = to_us, .vehicle = vehicle
+		};
 		snprintf(path, sizeof path, "%s/%s", dir, files[i].name);
 		rc = ctl_arch_read(path, collect_row, &c, NULL, err, errlen);
 		if (c.rc != CTL_ARCH_OK) {

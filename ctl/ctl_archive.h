@@ -61,22 +61,22 @@ extern const char *const ctl_arch_col_names[CTL_ARCH_NCOLS];
 
 enum ctl_arch_err {
 	CTL_ARCH_OK = 0,
-	CTL_ARCH_EIO = -1,      /* cannot open or read, or not a complete gzip stream */
-	CTL_ARCH_EFORMAT = -2,  /* a bad header, record or value, or out of order */
+	CTL_ARCH_EIO = -1,     /* cannot open or read, or not a complete gzip stream */
+	CTL_ARCH_EFORMAT = -2, /* a bad header, record or value, or out of order */
 	CTL_ARCH_ENOMEM = -3,
-	CTL_ARCH_STOPPED = 1,   /* the row callback asked to stop */
+	CTL_ARCH_STOPPED = 1, /* the row callback asked to stop */
 };
 
-#define CTL_ARCH_RECORD_MAX 65536
-#define CTL_ARCH_NAME_MAX 40    /* "positions-YYYY-MM-DD.pNNNNNNNNNN.csv.gz" + NUL */
+#define CTL_ARCH_RECORD_MAX  65536
+#define CTL_ARCH_NAME_MAX    40 /* "positions-YYYY-MM-DD.pNNNNNNNNNN.csv.gz" + NUL */
 #define CTL_ARCH_VEHICLE_MAX 32
 
 /* One position as read: each column's text as PostgreSQL wrote it, NULL
  * for SQL NULL or a column the file lacks. Borrowed for the callback. */
 struct ctl_arch_row {
 	const char *v[CTL_ARCH_NCOLS];
-	int64_t ts_us;          /* v[CTL_ARCH_TS] read */
-	uint64_t record;        /* 1 = the first after the header */
+	int64_t ts_us;   /* v[CTL_ARCH_TS] read */
+	uint64_t record; /* 1 = the first after the header */
 };
 
 /* Called for each row; returns 0 to go on, non-zero to stop (the reader
@@ -154,7 +154,7 @@ int ctl_arch_list(const char *dir, int64_t first, int64_t last, struct ctl_arch_
 /* A position kept in memory: its columns' text (NULL = NULL), one block. */
 struct ctl_arch_rec {
 	int64_t ts_us;
-	uint64_t order;         /* read order, for the tie of two parts' copies */
+	uint64_t order; /* read order, for the tie of two parts' copies */
 	char *v[CTL_ARCH_NCOLS];
 };
 

@@ -81,22 +81,23 @@ static const struct option longopts[] = {
 
 /* pg_try_advisory_lock key of retention runs ("hgrt"). */
 #define RETENTION_LOCK_KEY "1751609972"
-#define TRIES 3
+#define TRIES              3
 
 /* The archive's columns as PostgreSQL's text: times in RFC 3339 UTC with
  * microseconds, the rest as stored. The names are ctl_arch_col_names. */
 #define TS_TEXT(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-static const char archive_select[] =
-	"SELECT vehicle, " TS_TEXT("ts") " AS ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix,"
-	" sats, un, hazard_class, seq, ignition, zone_ids, " TS_TEXT("received_at") " AS received_at"
-	" FROM positions WHERE ts >= %s::timestamp AT TIME ZONE 'UTC'"
-	" AND ts < (%s::date + 1)::timestamp AT TIME ZONE 'UTC'"
-	" ORDER BY vehicle COLLATE \"C\", ts";
+static const char archive_select[] = "SELECT vehicle, " TS_TEXT(
+	"ts") " AS ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix,"
+	      " sats, un, hazard_class, seq, ignition, zone_ids, " TS_TEXT(
+		      "received_at") " AS received_at"
+				     " FROM positions WHERE ts >= %s::timestamp AT TIME ZONE 'UTC'"
+				     " AND ts < (%s::date + 1)::timestamp AT TIME ZONE 'UTC'"
+				     " ORDER BY vehicle COLLATE \"C\", ts";
 
 struct run {
 	PGconn *conn;
-	const char *dir;        /* archive_dir, or NULL */
-	const char *crash;      /* HAZGATE_RETENTION_CRASH */
+	const char *dir;   /* archive_dir, or NULL */
+	const char *crash; /* HAZGATE_RETENTION_CRASH */
 	uint64_t dropped_rows;
 	int dropped_days, failed_days;
 };
@@ -105,7 +106,8 @@ static void
 crash_point(const struct run *r, const char *step)
 {
 	if (r->crash && strcmp(r->crash, step) == 0) {
-		fprintf(stderr, "hazgate-ctl retention: HAZGATE_RETENTION_CRASH=%s: killed\n", step);
+		fprintf(stderr, "hazgate-ctl retention: HAZGATE_RETENTION_CRASH=%s: killed\n",
+			step);
 		fflush(NULL);
 		raise(SIGKILL);
 	}
@@ -237,8 +239,7 @@ write_day(struct run *r, const char *day, const char *tmp)
 		/* one buffer per row (the header first) */
 		if (wrote && gzwrite(gz, buf, (unsigned)n) != n) {
 			int zerr;
-			ctl_error("retention", "cannot write %s: %s", tmp,
-				  gzerror(gz, &zerr));
+			ctl_error("retention", "cannot write %s: %s", tmp, gzerror(gz, &zerr));
 			wrote = false;
 		}
 		lines++;
@@ -317,12 +318,13 @@ record_and_drop(struct run *r, const char *day, int part, const char *path, uint
 	PQclear(res);
 	if (rc == 0) {
 		const char *dp[] = { day, rows_s };
-		res = PQexecParams(r->conn, "SELECT hazgate_drop_positions_day($1::date, $2::int8)", 2,
-				   NULL, dp, NULL, NULL, 0);
+		res = PQexecParams(r->conn, "SELECT hazgate_drop_positions_day($1::date, $2::int8)",
+				   2, NULL, dp, NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 			const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 			rc = state && strcmp(state, "HG409") == 0 ? 1 : -1;
-			ctl_error("retention", "%s", PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+			ctl_error("retention", "%s",
+				  PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
 		}
 		PQclear(res);
 	}
@@ -340,7 +342,8 @@ static int
 archive_day(struct run *r, const char *day, int64_t dayn)
 {
 	const char *p1[] = { day };
-	int64_t last = query_i64(r->conn, "SELECT coalesce(max(part), 0) FROM archives WHERE day = $1::date",
+	int64_t last = query_i64(r->conn,
+				 "SELECT coalesce(max(part), 0) FROM archives WHERE day = $1::date",
 				 1, p1);
 	if (last < 0)
 		return -1;
@@ -359,17 +362,19 @@ archive_day(struct run *r, const char *day, int64_t dayn)
 		struct stat sb;
 		if (stat(path, &sb) == 0) {
 			/* Step 1: left by a run that died before recording it. */
-			int64_t held = query_i64(r->conn,
-						 "SELECT count(*) FROM positions WHERE"
-						 " ts >= $1::date::timestamp AT TIME ZONE 'UTC' AND"
-						 " ts < ($1::date + 1)::timestamp AT TIME ZONE 'UTC'",
-						 1, p1);
+			int64_t held =
+				query_i64(r->conn,
+					  "SELECT count(*) FROM positions WHERE"
+					  " ts >= $1::date::timestamp AT TIME ZONE 'UTC' AND"
+					  " ts < ($1::date + 1)::timestamp AT TIME ZONE 'UTC'",
+					  1, p1);
 			if (held < 0)
 				return -1;
 			int vr = check_file(path, &rows, err, sizeof err);
 			if (vr == CTL_ARCH_OK && (int64_t)rows == held) {
 				reused = true;
-				printf("%s: %s, written before a restart, is complete: used as it is\n",
+				printf("%s: %s, written before a restart, is complete: used as it "
+				       "is\n",
 				       day, path);
 			} else {
 				printf("%s: removing %s, written before a restart: %s\n", day, path,
@@ -392,7 +397,8 @@ archive_day(struct run *r, const char *day, int64_t dayn)
 				unlink(tmp);
 				const char *dp[] = { day };
 				int64_t gone = query_i64(
-					r->conn, "SELECT hazgate_drop_positions_day($1::date, 0)", 1, dp);
+					r->conn, "SELECT hazgate_drop_positions_day($1::date, 0)",
+					1, dp);
 				if (gone < 0)
 					return -1;
 				printf("%s: held no positions: dropped, no archive\n", day);
@@ -468,7 +474,8 @@ run(const struct ctl_common *co, const struct gw_config *cfg, bool dry_run)
 	ctl_day_format(today - keep, first_kept);
 
 	if (keep <= 0) {
-		printf("retention: positions_days = 0: positions are kept for ever; nothing to do\n");
+		printf("retention: positions_days = 0: positions are kept for ever; nothing to "
+		       "do\n");
 		return CTL_OK;
 	}
 	if (r.dir && !dry_run) {
@@ -493,7 +500,8 @@ run(const struct ctl_common *co, const struct gw_config *cfg, bool dry_run)
 	 * role's or database's setting: the archive keeps the stored values. */
 	PQclear(PQexec(r.conn, "SET extra_float_digits = 1"));
 	if (!dry_run) {
-		int64_t got = query_i64(r.conn, "SELECT pg_try_advisory_lock(" RETENTION_LOCK_KEY ")::int",
+		int64_t got = query_i64(r.conn,
+					"SELECT pg_try_advisory_lock(" RETENTION_LOCK_KEY ")::int",
 					0, NULL);
 		if (got != 1) {
 			if (got == 0)
@@ -504,8 +512,8 @@ run(const struct ctl_common *co, const struct gw_config *cfg, bool dry_run)
 			remove_temporaries(r.dir);
 	}
 	PGresult *days = ctl_query(r.conn, co->cmd,
-				   "SELECT d::text FROM hazgate_positions_days() AS d ORDER BY d", 0,
-				   NULL);
+				   "SELECT d::text FROM hazgate_positions_days() AS d ORDER BY d",
+				   0, NULL);
 	if (!days)
 		goto done;
 	int kept = 0;

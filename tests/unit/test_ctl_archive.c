@@ -27,8 +27,8 @@
 #include "tests/unit/rows.h"
 
 /* 2019-08-10 is day 18118 since 1970-01-01. */
-#define D0810 18118
-#define US(day) ((int64_t)(day) * INT64_C(86400000000))
+#define D0810   18118
+#define US(day) ((int64_t)(day)*INT64_C(86400000000))
 
 /* ---- names ---------------------------------------------------------------- */
 
@@ -83,8 +83,8 @@ test_name_limits(void **state)
 	char buf[CTL_ARCH_NAME_MAX];
 	(void)state;
 	assert_int_equal(ctl_arch_name(D0810, 0, buf), -1);
-	assert_int_equal(ctl_arch_name(-719529, 1, buf), -1);     /* year -1 */
-	assert_int_equal(ctl_arch_name(2932897, 1, buf), -1);     /* year 10000 */
+	assert_int_equal(ctl_arch_name(-719529, 1, buf), -1); /* year -1 */
+	assert_int_equal(ctl_arch_name(2932897, 1, buf), -1); /* year 10000 */
 	assert_int_equal(ctl_arch_name(2932896, 2147483647, buf), 0);
 	assert_string_equal(buf, "positions-9999-12-31.p2147483647.csv.gz");
 }
@@ -126,8 +126,9 @@ test_day_parse_bad(void **state)
 {
 	int64_t d;
 	(void)state;
-	static const char *const bad[] = { "2019-08-1", "2019-08-100", "2019/08/10", "2019-02-30",
-					   "20x9-08-10", "", "2019-08-10 " };
+	static const char *const bad[] = { "2019-08-1",  "2019-08-100", "2019/08/10",
+					   "2019-02-30", "20x9-08-10",  "",
+					   "2019-08-10 " };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		assert_int_equal(ctl_day_parse(bad[i], &d), -1);
 }
@@ -197,18 +198,23 @@ test_zones(void **state)
 
 /* ---- the reader --------------------------------------------------------------- */
 
-#define HEADER "vehicle,ts,lat,lon,speed_kmh,heading,alt_m,hdop,fix,sats,un,hazard_class,seq,ignition,zone_ids,received_at\n"
-#define ROW_A "晋A1,2019-08-10T00:00:04.000000Z,37.7418593,112.5564811,26.8,242.2,,1.2,3,,1547,6.1,7,t,{8},2019-08-10T00:00:05.123456Z\n"
+#define HEADER                                                                                   \
+	"vehicle,ts,lat,lon,speed_kmh,heading,alt_m,hdop,fix,sats,un,hazard_class,seq,ignition," \
+	"zone_ids,received_at\n"
+#define ROW_A                                                                                       \
+	"晋A1,2019-08-10T00:00:04.000000Z,37.7418593,112.5564811,26.8,242.2,,1.2,3,,1547,6.1,7,t," \
+	"{8},2019-08-10T00:00:05.123456Z\n"
 #define ROW_B "晋A1,2019-08-10T00:00:09.000000Z,37.74,112.55,,,,,,,\"\",,,,{},\n"
-#define ROW_C "晋A2,2019-08-10T00:00:01.000000Z,-5e-05,1e-09,0,,,,,,\"a,\"\"b\"\"\",3,,f,\"{1,4}\",\n"
+#define ROW_C \
+	"晋A2,2019-08-10T00:00:01.000000Z,-5e-05,1e-09,0,,,,,,\"a,\"\"b\"\"\",3,,f,\"{1,4}\",\n"
 
 struct read_case {
 	const char *name;
 	const char *text;
 	bool gzip;
 	int rc;
-	uint64_t rows;          /* handed on before the end or the error */
-	const char *err;        /* a part of the message */
+	uint64_t rows;   /* handed on before the end or the error */
+	const char *err; /* a part of the message */
 };
 
 static const struct read_case read_cases[] = {
@@ -217,8 +223,8 @@ static const struct read_case read_cases[] = {
 	{ "header only: an empty day", HEADER, true, CTL_ARCH_OK, 0, NULL },
 	{ "CRLF line ends", "vehicle,ts,lat,lon\r\nV,2019-08-10T00:00:00Z,1,2\r\n", false,
 	  CTL_ARCH_OK, 1, NULL },
-	{ "columns in another order, one unknown", "lat,extra,lon,ts,vehicle\n1,x,2,2019-08-10T00:00:00Z,V\n",
-	  false, CTL_ARCH_OK, 1, NULL },
+	{ "columns in another order, one unknown",
+	  "lat,extra,lon,ts,vehicle\n1,x,2,2019-08-10T00:00:00Z,V\n", false, CTL_ARCH_OK, 1, NULL },
 	{ "empty file", "", false, CTL_ARCH_EFORMAT, 0, "empty: no header" },
 	{ "no ts column", "vehicle,lat,lon\nV,1,2\n", false, CTL_ARCH_EFORMAT, 0,
 	  "the header has no column 'ts'" },
@@ -234,14 +240,15 @@ static const struct read_case read_cases[] = {
 	  CTL_ARCH_EFORMAT, 0, "record 1: lon is empty" },
 	{ "empty vehicle", "vehicle,ts,lat,lon\n\"\",2019-08-10T00:00:00Z,1,2\n", false,
 	  CTL_ARCH_EFORMAT, 0, "vehicle '' is not valid" },
-	{ "vehicle over 32 bytes", "vehicle,ts,lat,lon\nABCDEFGHIJKLMNOPQRSTUVWXYZ0123456,2019-08-10T00:00:00Z,1,2\n",
-	  false, CTL_ARCH_EFORMAT, 0, "vehicle" },
+	{ "vehicle over 32 bytes",
+	  "vehicle,ts,lat,lon\nABCDEFGHIJKLMNOPQRSTUVWXYZ0123456,2019-08-10T00:00:00Z,1,2\n", false,
+	  CTL_ARCH_EFORMAT, 0, "vehicle" },
 	{ "bad fix", "vehicle,ts,lat,lon,fix\nV,2019-08-10T00:00:00Z,1,2,3.5\n", false,
 	  CTL_ARCH_EFORMAT, 0, "fix '3.5' is not valid" },
 	{ "bad ignition", "vehicle,ts,lat,lon,ignition\nV,2019-08-10T00:00:00Z,1,2,yes\n", false,
 	  CTL_ARCH_EFORMAT, 0, "ignition 'yes'" },
-	{ "bad zone list", "vehicle,ts,lat,lon,zone_ids\nV,2019-08-10T00:00:00Z,1,2,\"[1]\"\n", false,
-	  CTL_ARCH_EFORMAT, 0, "zone_ids '[1]'" },
+	{ "bad zone list", "vehicle,ts,lat,lon,zone_ids\nV,2019-08-10T00:00:00Z,1,2,\"[1]\"\n",
+	  false, CTL_ARCH_EFORMAT, 0, "zone_ids '[1]'" },
 	{ "same key twice", HEADER ROW_A ROW_A, false, CTL_ARCH_EFORMAT, 1,
 	  "record 2 is out of order" },
 	{ "time going back", HEADER ROW_B ROW_A, false, CTL_ARCH_EFORMAT, 1, "out of order" },
@@ -304,7 +311,7 @@ test_read(void **state)
 	if (c->err) {
 		if (!strstr(err, c->err))
 			fail_msg("message \"%s\" lacks \"%s\"", err, c->err);
-		assert_non_null(strstr(err, path));     /* names the file */
+		assert_non_null(strstr(err, path)); /* names the file */
 	}
 }
 
@@ -422,12 +429,13 @@ test_collect(void **state)
 	snprintf(path, sizeof path, "%s/positions-2019-08-11.csv.gz", dir);
 	write_file(path, d2, strlen(d2), true);
 	snprintf(path, sizeof path, "%s/.positions-2019-08-11.csv.gz.tmp", dir);
-	write_file(path, "garbage", 7, false);   /* not an archive's name: ignored */
+	write_file(path, "garbage", 7, false); /* not an archive's name: ignored */
 
 	struct ctl_arch_rows rows = { 0 };
-	int64_t from = US(D0810) + INT64_C(3600000000) * 2;     /* 02:00 */
-	int64_t to = US(D0810 + 1) + INT64_C(3600000000);       /* next day 01:00 */
-	assert_int_equal(ctl_arch_collect(dir, from, to, NULL, &rows, err, sizeof err), CTL_ARCH_OK);
+	int64_t from = US(D0810) + INT64_C(3600000000) * 2; /* 02:00 */
+	int64_t to = US(D0810 + 1) + INT64_C(3600000000);   /* next day 01:00 */
+	assert_int_equal(ctl_arch_collect(dir, from, to, NULL, &rows, err, sizeof err),
+			 CTL_ARCH_OK);
 	char got[256] = "";
 	for (size_t i = 0; i < rows.n; i++) {
 		char one[32];
@@ -441,7 +449,8 @@ test_collect(void **state)
 	assert_int_equal(rows.n, 0);
 
 	assert_int_equal(ctl_arch_collect(dir, US(D0810), US(D0810 + 2), "A", &rows, err,
-					  sizeof err), CTL_ARCH_OK);
+					  sizeof err),
+			 CTL_ARCH_OK);
 	assert_int_equal(rows.n, 5);
 	for (size_t i = 1; i < rows.n; i++)
 		assert_true(rows.r[i - 1].ts_us < rows.r[i].ts_us);
@@ -451,12 +460,14 @@ test_collect(void **state)
 	snprintf(path, sizeof path, "%s/positions-2019-08-10.p3.csv.gz", dir);
 	write_file(path, "vehicle,ts\n", 11, true);
 	assert_int_equal(ctl_arch_collect(dir, US(D0810), US(D0810 + 1), NULL, &rows, err,
-					  sizeof err), CTL_ARCH_EFORMAT);
+					  sizeof err),
+			 CTL_ARCH_EFORMAT);
 	assert_non_null(strstr(err, "positions-2019-08-10.p3.csv.gz"));
 	ctl_arch_rows_clear(&rows);
 	/* days outside the range are not opened */
 	assert_int_equal(ctl_arch_collect(dir, US(D0810 + 1), US(D0810 + 2), NULL, &rows, err,
-					  sizeof err), CTL_ARCH_OK);
+					  sizeof err),
+			 CTL_ARCH_OK);
 	assert_int_equal(rows.n, 2);
 	ctl_arch_rows_clear(&rows);
 }
