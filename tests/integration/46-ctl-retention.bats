@@ -11,6 +11,8 @@ load "$HG_SRCDIR/tests/data/ctl/helpers.bash"
 ZONES="$HG_SHARED/data/zones-taiyuan.geojson"
 COLS="vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un, hazard_class, seq, ignition, zone_ids, received_at"
 
+# shifted DAYS_SQL: the select list of positions' columns with ts moved by DAYS_SQL days
+shifted() { echo "vehicle, ts + ($1) * interval '1 day', lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un, hazard_class, seq, ignition, zone_ids, received_at"; }
 adm() { "$HG_BUILDDIR/hazgate-ctl" -d "host=$PGHOST port=$PGPORT user=t_admin dbname=hazgate" "$@"; }
 # copy_day FROM_DATE_SQL TO_DATE_SQL [VEHICLE]: the positions of one UTC day
 # again on another (ts moved by whole days, every other column as stored).
@@ -18,11 +20,17 @@ copy_day() {
   local cond="TRUE"
   [ -n "${3:-}" ] && cond="vehicle = '$3'"
   q "INSERT INTO positions ($COLS)
-     SELECT vehicle, ts + (($2)::date - ($1)::date) * interval '1 day', lat, lon, speed_kmh, heading,
-            alt_m, hdop, fix, sats, un, hazard_class, seq, ignition, zone_ids, received_at
-       FROM positions
+     SELECT $(shifted "($2)::date - ($1)::date") FROM positions
       WHERE ts >= ($1)::date::timestamp AT TIME ZONE 'UTC'
         AND ts < (($1)::date + 1)::timestamp AT TIME ZONE 'UTC' AND $cond"
+}
+# from_archive DAY NEW_DAY: the archive of DAY loaded back with COPY, moved to
+# NEW_DAY (in its own partition)
+from_archive() {
+  q "SELECT hazgate_ensure_partitions('$2', 1)" >/dev/null
+  psql -XqAt -v ON_ERROR_STOP=1 -c "CREATE TEMP TABLE x (LIKE positions)" \
+    -c "\\copy x ($COLS) FROM PROGRAM 'zcat $HG_SVC_DIR/archive/positions-$1.csv.gz' CSV HEADER" \
+    -c "INSERT INTO positions ($COLS) SELECT $(shifted "'$2'::date - '$1'::date") FROM x"
 }
 held() { q "SELECT count(*) FROM positions WHERE ts >= ('$1')::date::timestamp AT TIME ZONE 'UTC' AND ts < ('$1'::date + 1)::timestamp AT TIME ZONE 'UTC'"; }
 day_ago() { date -u -d "$1 days ago" +%F; }
@@ -156,7 +164,7 @@ teardown_file() {
   # the same rows as the day they were copied from (2019-08-10, still in the archive of 2019-08-11)
   q "CREATE TABLE restored11 (LIKE positions)"
   q "\\copy restored11 ($COLS) FROM PROGRAM 'zcat $HG_SVC_DIR/archive/positions-2019-08-11.csv.gz' CSV HEADER"
-  [ "$(q "SELECT count(*) FROM (SELECT $COLS FROM restored EXCEPT SELECT vehicle, ts + interval '1 day', lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un, hazard_class, seq, ignition, zone_ids, received_at FROM restored11) x")" -eq 0 ]
+  [ "$(q "SELECT count(*) FROM (SELECT $COLS FROM restored EXCEPT SELECT $(shifted 1) FROM restored11) x")" -eq 0 ]
   q "DROP TABLE restored, restored11"
 }
 
@@ -194,11 +202,7 @@ teardown_file() {
 
 @test "killed after writing the temporary file: it is removed, the day archived once at the next run" {
   # the sample again on 2019-09-01, from the archive of 2019-08-11 (loaded back)
-  q "SELECT hazgate_ensure_partitions('2019-09-01', 1)" >/dev/null
-  psql -XqAt -v ON_ERROR_STOP=1 \
-    -c "CREATE TEMP TABLE x (LIKE positions)" \
-    -c "\\copy x ($COLS) FROM PROGRAM 'zcat $HG_SVC_DIR/archive/positions-2019-08-11.csv.gz' CSV HEADER" \
-    -c "INSERT INTO positions ($COLS) SELECT vehicle, ts + interval '21 days', lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un, hazard_class, seq, ignition, zone_ids, received_at FROM x"
+  from_archive 2019-08-11 2019-09-01
   [ "$(held 2019-09-01)" -eq 17280 ]
   ctl track 晋A10005 --from 2019-09-01 --to 2019-09-02 --format gpx > "$HG_SVC_DIR/sep01.gpx"
   HAZGATE_RETENTION_CRASH=write run adm retention run --config "$HG_SVC_DIR/retention.conf"
@@ -218,11 +222,7 @@ teardown_file() {
 }
 
 @test "killed after the rename, before the record: the complete file is used as it is, not written again" {
-  q "SELECT hazgate_ensure_partitions('2019-09-02', 1)" >/dev/null
-  psql -XqAt -v ON_ERROR_STOP=1 \
-    -c "CREATE TEMP TABLE x (LIKE positions)" \
-    -c "\\copy x ($COLS) FROM PROGRAM 'zcat $HG_SVC_DIR/archive/positions-2019-09-01.csv.gz' CSV HEADER" \
-    -c "INSERT INTO positions ($COLS) SELECT vehicle, ts + interval '1 day', lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un, hazard_class, seq, ignition, zone_ids, received_at FROM x"
+  from_archive 2019-09-01 2019-09-02
   ctl track 晋A10005 --from 2019-09-02 --to 2019-09-03 --format geojson > "$HG_SVC_DIR/sep02.geojson"
   HAZGATE_RETENTION_CRASH=rename run adm retention run --config "$HG_SVC_DIR/retention.conf"
   [ "$status" -eq 137 ]
@@ -242,11 +242,7 @@ teardown_file() {
 }
 
 @test "a cut file under the final name (no record) is removed and the day written again" {
-  q "SELECT hazgate_ensure_partitions('2019-09-03', 1)" >/dev/null
-  psql -XqAt -v ON_ERROR_STOP=1 \
-    -c "CREATE TEMP TABLE x (LIKE positions)" \
-    -c "\\copy x ($COLS) FROM PROGRAM 'zcat $HG_SVC_DIR/archive/positions-2019-09-02.csv.gz' CSV HEADER" \
-    -c "INSERT INTO positions ($COLS) SELECT vehicle, ts + interval '1 day', lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un, hazard_class, seq, ignition, zone_ids, received_at FROM x"
+  from_archive 2019-09-02 2019-09-03
   head -c 5000 "$HG_SVC_DIR/archive/positions-2019-09-02.csv.gz" > "$HG_SVC_DIR/archive/positions-2019-09-03.csv.gz"
   run adm retention run --config "$HG_SVC_DIR/retention.conf"
   [ "$status" -eq 0 ]
