@@ -30,6 +30,10 @@
  *      hazgate_drop_positions_day(day, rows), which locks the day against
  *      new rows and refuses (HG409) if a late fix came in since step 2:
  *      then the file is removed and the day done again (3 tries a run).
+ *      Dropping a partition locks positions for a moment, and the
+ *      gateway's inserts queue behind a DROP that waits: lock_timeout 5 s
+ *      bounds that wait, and a timed-out (or deadlocked) transaction is
+ *      tried again 5 s later, 3 times.
  * A crash anywhere leaves either the day in the database (with at most an
  * unrecorded file, handled by step 1, or a temporary file, removed at the
  * start of the next run), or the day recorded and dropped: nothing lost,
@@ -290,51 +294,79 @@ check_file(const char *path, uint64_t *rows, char *err, size_t errlen)
 	return ctl_arch_read(path, NULL, NULL, rows, err, errlen);
 }
 
-/* Step 4: record and drop in one transaction. Returns 0, 1 when the day
- * holds other rows than the archive's (HG409: do it again), or -1. */
-static int
-record_and_drop(struct run *r, const char *day, int part, const char *path, uint64_t rows,
-		uint64_t bytes, const char *sha)
+/* What drop_day_tx ended with. */
+enum drop_rc { DROP_OK = 0, DROP_OTHER_ROWS = 1, DROP_ERROR = -1 };
+
+/*
+ * One transaction: the archives row ins (day, part, path, rows, bytes,
+ * sha256; NULL: none) and hazgate_drop_positions_day(day, expected)
+ * (expected NULL: whatever the day holds), *gone the rows dropped. A lock
+ * wait is bounded by LOCK_TIMEOUT (the row layout's DROP locks positions
+ * for a moment, and the gateway's inserts queue behind a waiting DROP):
+ * on a lock timeout or a deadlock the transaction is tried again, TRIES
+ * times, LOCK_PAUSE_S apart. Returns DROP_OK, DROP_OTHER_ROWS (HG409: the
+ * day holds other rows than expected; nothing changed) or DROP_ERROR
+ * after saying why.
+ */
+#define LOCK_TIMEOUT "5s"
+#define LOCK_PAUSE_S 5
+static enum drop_rc
+drop_day_tx(struct run *r, const char *day, const char *expected, const char *const ins[6],
+	    int64_t *gone)
 {
-	char part_s[16], rows_s[24], bytes_s[24];
-	snprintf(part_s, sizeof part_s, "%d", part);
-	snprintf(rows_s, sizeof rows_s, "%" PRIu64, rows);
-	snprintf(bytes_s, sizeof bytes_s, "%" PRIu64, bytes);
-	PGresult *res = PQexec(r->conn, "BEGIN; SET LOCAL lock_timeout = '30s'");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		ctl_error("retention", "%s", PQresultErrorMessage(res));
-		PQclear(res);
-		return -1;
-	}
-	PQclear(res);
-	const char *ins[] = { day, part_s, path, rows_s, bytes_s, sha };
-	res = PQexecParams(r->conn,
-			   "INSERT INTO archives (day, part, path, rows, bytes, sha256)"
-			   " VALUES ($1::date, $2::int, $3, $4::int8, $5::int8, $6)",
-			   6, NULL, ins, NULL, NULL, 0);
-	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
-	if (rc != 0)
-		ctl_error("retention", "recording %s: %s", path, PQresultErrorMessage(res));
-	PQclear(res);
-	if (rc == 0) {
-		const char *dp[] = { day, rows_s };
-		res = PQexecParams(r->conn, "SELECT hazgate_drop_positions_day($1::date, $2::int8)",
-				   2, NULL, dp, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-			rc = state && strcmp(state, "HG409") == 0 ? 1 : -1;
-			ctl_error("retention", "%s",
-				  PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+	for (int attempt = 1;; attempt++) {
+		enum drop_rc rc = DROP_OK;
+		const char *state = NULL;
+		PGresult *res = PQexec(r->conn, "BEGIN; SET LOCAL lock_timeout = '" LOCK_TIMEOUT "'");
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			ctl_error("retention", "%s", PQresultErrorMessage(res));
+			PQclear(res);
+			return DROP_ERROR;
 		}
 		PQclear(res);
+		if (ins) {
+			res = PQexecParams(r->conn,
+					   "INSERT INTO archives (day, part, path, rows, bytes, sha256)"
+					   " VALUES ($1::date, $2::int, $3, $4::int8, $5::int8, $6)",
+					   6, NULL, ins, NULL, NULL, 0);
+			if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+				ctl_error("retention", "recording %s: %s", ins[2],
+					  PQresultErrorMessage(res));
+				rc = DROP_ERROR;
+			}
+			PQclear(res);
+		}
+		if (rc == DROP_OK) {
+			const char *dp[] = { day, expected };
+			res = PQexecParams(r->conn,
+					   "SELECT hazgate_drop_positions_day($1::date, $2::int8)", 2,
+					   NULL, dp, NULL, NULL, 0);
+			if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+				*gone = ctl_field_i64(res, 0, 0);
+			} else {
+				state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+				rc = state && !strcmp(state, "HG409") ? DROP_OTHER_ROWS : DROP_ERROR;
+				ctl_error("retention", "%s: %s", day,
+					  PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+			}
+			bool busy = state && (!strcmp(state, "55P03") || !strcmp(state, "40P01"));
+			PQclear(res);
+			if (busy && attempt < TRIES) {
+				PQclear(PQexec(r->conn, "ROLLBACK"));
+				printf("%s: the database is busy: again in %d s\n", day, LOCK_PAUSE_S);
+				fflush(stdout);
+				sleep(LOCK_PAUSE_S);
+				continue;
+			}
+		}
+		res = PQexec(r->conn, rc == DROP_OK ? "COMMIT" : "ROLLBACK");
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			ctl_error("retention", "%s", PQresultErrorMessage(res));
+			rc = DROP_ERROR;
+		}
+		PQclear(res);
+		return rc;
 	}
-	res = PQexec(r->conn, rc == 0 ? "COMMIT" : "ROLLBACK");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		ctl_error("retention", "%s", PQresultErrorMessage(res));
-		rc = -1;
-	}
-	PQclear(res);
-	return rc;
 }
 
 /* Archives and drops one day. Returns 0 or -1 (the day is kept). */
@@ -426,8 +458,14 @@ archive_day(struct run *r, const char *day, int64_t dayn)
 			return -1;
 		}
 		/* Step 4. */
-		int rc = record_and_drop(r, day, part, path, rows, bytes, sha);
-		if (rc == 0) {
+		char part_s[16], rows_s[24], bytes_s[24];
+		int64_t gone;
+		snprintf(part_s, sizeof part_s, "%d", part);
+		snprintf(rows_s, sizeof rows_s, "%" PRIu64, rows);
+		snprintf(bytes_s, sizeof bytes_s, "%" PRIu64, bytes);
+		const char *ins[] = { day, part_s, path, rows_s, bytes_s, sha };
+		enum drop_rc rc = drop_day_tx(r, day, rows_s, ins, &gone);
+		if (rc == DROP_OK) {
 			printf("%s: archived %" PRIu64 " positions to %s (%" PRIu64
 			       " bytes, sha256 %s), dropped\n",
 			       day, rows, path, bytes, sha);
@@ -436,7 +474,7 @@ archive_day(struct run *r, const char *day, int64_t dayn)
 			crash_point(r, "commit");
 			return 0;
 		}
-		if (rc < 0)
+		if (rc == DROP_ERROR)
 			return -1;
 		/* A late fix came in while the file was written: again. */
 		printf("%s: a fix for the day came in while it was archived: once more\n", day);
@@ -452,9 +490,8 @@ archive_day(struct run *r, const char *day, int64_t dayn)
 static int
 drop_day(struct run *r, const char *day)
 {
-	const char *dp[] = { day };
-	int64_t gone = query_i64(r->conn, "SELECT hazgate_drop_positions_day($1::date)", 1, dp);
-	if (gone < 0)
+	int64_t gone;
+	if (drop_day_tx(r, day, NULL, NULL, &gone) != DROP_OK)
 		return -1;
 	printf("%s: dropped %" PRId64 " positions (no archive_dir: not archived)\n", day, gone);
 	r->dropped_days++;

@@ -22,7 +22,10 @@
 --       other number of rows (a late fix arrived after the archive was
 --       written) it removes nothing and raises SQLSTATE HG409. A day that
 --       is today's or later (UTC) is refused (SQLSTATE HG400): retention
---       never drops the day being written.
+--       never drops the day being written. It may wait for locks (the row
+--       layout's DROP of a partition locks positions for a moment): the
+--       caller bounds that with lock_timeout and tries again on 55P03
+--       (lock timeout) or 40P01 (deadlock with a concurrent late insert).
 --
 -- A positions layout other than today's rows partitioned by day (the
 -- compact slices of migration 012) defines both with the same contract;
@@ -84,15 +87,21 @@ BEGIN
                                 'only past days are dropped', d
                       USING ERRCODE = 'HG400';
             END IF;
-            -- No new row for the day between the count and the drop: SHARE
-            -- blocks inserts into the day's partition and into the default
-            -- partition (where a late fix for a day without one lands),
-            -- and nothing else.
+            -- No new row for the day between the count and the drop. A
+            -- new row of the day lands in the day's partition when it
+            -- exists (the default partition then holds none of the day:
+            -- hazgate_ensure_partitions moved them), else in the default
+            -- partition: lock that one against inserts, nothing else. The
+            -- DROP then takes ACCESS EXCLUSIVE on positions itself for a
+            -- moment (PostgreSQL's rule for dropping a partition): the
+            -- caller sets lock_timeout and tries again later.
             IF to_regclass(part) IS NOT NULL THEN
                 EXECUTE format('LOCK TABLE %I IN SHARE MODE', part);
+                EXECUTE format('SELECT count(*) FROM %I', part) INTO n;
+            ELSE
+                LOCK TABLE positions_default IN EXCLUSIVE MODE;
+                SELECT count(*) INTO n FROM positions_default WHERE ts >= lo AND ts < hi;
             END IF;
-            LOCK TABLE positions_default IN SHARE MODE;
-            SELECT count(*) INTO n FROM positions WHERE ts >= lo AND ts < hi;
             IF expected IS NOT NULL AND n <> expected THEN
                 RAISE EXCEPTION 'hazgate_drop_positions_day: % holds % positions, not the % '
                                 'archived; nothing dropped', d, n, expected
@@ -100,8 +109,9 @@ BEGIN
             END IF;
             IF to_regclass(part) IS NOT NULL THEN
                 EXECUTE format('DROP TABLE %I', part);
+            ELSE
+                DELETE FROM positions_default WHERE ts >= lo AND ts < hi;
             END IF;
-            DELETE FROM positions_default WHERE ts >= lo AND ts < hi;
             RETURN n;
         END
         $f$;

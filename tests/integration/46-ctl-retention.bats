@@ -93,6 +93,7 @@ teardown_file() {
 @test "positions_days = 0 (the default) keeps everything" {
   conf 0
   run adm retention run --config "$HG_SVC_DIR/retention.conf"
+  echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" == *"kept for ever"* ]]
   [ "$(held 2019-08-10)" -eq 17280 ]
@@ -125,6 +126,7 @@ teardown_file() {
   [ ! -e "$HG_SVC_DIR/archive" ]
 
   run adm retention run --config "$HG_SVC_DIR/retention.conf"
+  echo "$output"
   echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" == *"2019-07-01: held no positions: dropped, no archive"* ]]
@@ -171,6 +173,7 @@ teardown_file() {
 @test "a second run has nothing to do and writes nothing" {
   before=$(ls -l --time-style=+%s.%N "$HG_SVC_DIR/archive" | md5sum)
   run adm retention run --config "$HG_SVC_DIR/retention.conf"
+  echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" == *"retention: 0 days dropped (0 positions), 3 kept, 0 failed"* ]]
   [ "$(ls -l --time-style=+%s.%N "$HG_SVC_DIR/archive" | md5sum)" = "$before" ]
@@ -180,6 +183,7 @@ teardown_file() {
 @test "a fix that arrives for an archived day later goes to part 2; the reader merges the parts" {
   q "INSERT INTO positions (vehicle, ts, lat, lon, speed_kmh, zone_ids) VALUES ('晋A10005', '2019-08-10T02:30:00Z', 37.7, 112.5, 12.5, '{3}')"
   run adm retention run --config "$HG_SVC_DIR/retention.conf"
+  echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" == *"2019-08-10: archived 1 positions to $HG_SVC_DIR/archive/positions-2019-08-10.p2.csv.gz"* ]]
   [ "$(q "SELECT rows FROM archives WHERE day = '2019-08-10' AND part = 2")" -eq 1 ]
@@ -212,6 +216,7 @@ teardown_file() {
   [ "$(held 2019-09-01)" -eq 17280 ]
   [ "$(q "SELECT count(*) FROM archives WHERE day = '2019-09-01'")" -eq 0 ]
   run adm retention run --config "$HG_SVC_DIR/retention.conf"
+  echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" == *"removed $HG_SVC_DIR/archive/.positions-2019-09-01.csv.gz.tmp, left by a run that did not finish"* ]]
   [[ "$output" == *"2019-09-01: archived 17280 positions"* ]]
@@ -232,6 +237,7 @@ teardown_file() {
   [ "$(q "SELECT count(*) FROM archives WHERE day = '2019-09-02'")" -eq 0 ]
   ino=$(stat -c '%i %Y.%y' "$f")
   run adm retention run --config "$HG_SVC_DIR/retention.conf"
+  echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" == *"2019-09-02: $f, written before a restart, is complete: used as it is"* ]]
   [ "$(stat -c '%i %Y.%y' "$f")" = "$ino" ]
@@ -245,6 +251,7 @@ teardown_file() {
   from_archive 2019-09-02 2019-09-03
   head -c 5000 "$HG_SVC_DIR/archive/positions-2019-09-02.csv.gz" > "$HG_SVC_DIR/archive/positions-2019-09-03.csv.gz"
   run adm retention run --config "$HG_SVC_DIR/retention.conf"
+  echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" == *"2019-09-03: removing $HG_SVC_DIR/archive/positions-2019-09-03.csv.gz, written before a restart:"*"not a complete gzip file"* ]]
   [[ "$output" == *"2019-09-03: archived 17280 positions"* ]]
@@ -260,10 +267,68 @@ teardown_file() {
   [ "$(held 2019-09-04)" -eq 0 ]
   [ "$(q "SELECT count(*) || ':' || sum(rows) FROM archives WHERE day = '2019-09-04'")" = "1:2" ]
   run adm retention run --config "$HG_SVC_DIR/retention.conf"
+  echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" != *"2019-09-04"* ]]
   [ "$(q "SELECT count(*) FROM archives WHERE day = '2019-09-04'")" -eq 1 ]
   [ "$(ls "$HG_SVC_DIR/archive" | grep -c 2019-09-04)" -eq 1 ]
+}
+
+@test "a fix that comes in while the day is archived: nothing dropped, the day written again; never dropped while it keeps coming" {
+  from_archive 2019-09-04 2019-09-07
+  # a fix for the day inserted in the transaction that records the archive,
+  # before the drop counts: the first time only (a sequence is not rolled back)
+  psql -XqAt -v ON_ERROR_STOP=1 <<'SQL'
+CREATE SEQUENCE late_seq;
+CREATE FUNCTION late_fix() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+BEGIN
+  IF nextval('late_seq') = 1 THEN
+    INSERT INTO positions (vehicle, ts, lat, lon, zone_ids) VALUES ('晋A10003', NEW.day + time '05:00', 37.7, 112.5, '{}');
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER late_fix BEFORE INSERT ON archives FOR EACH ROW EXECUTE FUNCTION late_fix();
+SQL
+  run adm retention run --config "$HG_SVC_DIR/retention.conf"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"2019-09-07: hazgate_drop_positions_day: 2019-09-07 holds 3 positions, not the 2 archived; nothing dropped"* ]]
+  [[ "$output" == *"2019-09-07: a fix for the day came in while it was archived: once more"* ]]
+  [[ "$output" == *"2019-09-07: archived 2 positions"* ]]
+  [ "$(q "SELECT count(*) || ':' || sum(rows) FROM archives WHERE day = '2019-09-07'")" = "1:2" ]
+  [ "$(held 2019-09-07)" -eq 0 ]
+  # every time: the day is kept, no file, no record, exit 1
+  from_archive 2019-09-04 2019-09-08
+  q "ALTER SEQUENCE late_seq RESTART WITH -100 MINVALUE -100"
+  q "CREATE OR REPLACE FUNCTION late_fix() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS \$\$ BEGIN INSERT INTO positions (vehicle, ts, lat, lon, zone_ids) VALUES ('晋A10003', NEW.day + time '05:00', 37.7, 112.5, '{}'); RETURN NEW; END \$\$"
+  run adm retention run --config "$HG_SVC_DIR/retention.conf"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"2019-09-08: fixes for the day kept coming in; kept for the next run"* ]]
+  [[ "$output" == *"1 failed"* ]]
+  [ "$(held 2019-09-08)" -eq 2 ]
+  [ "$(q "SELECT count(*) FROM archives WHERE day = '2019-09-08'")" -eq 0 ]
+  [ ! -e "$HG_SVC_DIR/archive/positions-2019-09-08.csv.gz" ]
+  q "DROP TRIGGER late_fix ON archives"
+  run adm retention run --config "$HG_SVC_DIR/retention.conf"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"2019-09-08: archived 2 positions"* ]]
+}
+
+@test "a reader holding positions: the drop waits at most 5 s at a time and is tried again" {
+  from_archive 2019-09-04 2019-09-06
+  psql -XqAt -c "BEGIN; SELECT count(*) FROM positions; SELECT pg_sleep(8); COMMIT" >/dev/null &
+  reader=$!
+  sleep 1
+  run adm retention run --config "$HG_SVC_DIR/retention.conf"
+  echo "$output"
+  wait "$reader"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"2019-09-06: the database is busy: again in 5 s"* ]]
+  [[ "$output" == *"2019-09-06: archived 2 positions"* ]]
+  [ "$(held 2019-09-06)" -eq 0 ]
+  [ "$(q "SELECT count(*) || ':' || sum(rows) FROM archives WHERE day = '2019-09-06'")" = "1:2" ]
 }
 
 @test "without archive_dir a past day is dropped, nothing written" {
@@ -272,6 +337,7 @@ teardown_file() {
   n=$(ls "$HG_SVC_DIR/archive" | wc -l)
   conf 2
   run adm retention run --config "$HG_SVC_DIR/retention.conf"
+  echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" == *"2019-09-05: dropped 1 positions (no archive_dir: not archived)"* ]]
   [ "$(held 2019-09-05)" -eq 0 ]
