@@ -13,6 +13,9 @@ COLS="vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un, haz
 
 # shifted DAYS_SQL: the select list of positions' columns with ts moved by DAYS_SQL days
 shifted() { echo "vehicle, ts + ($1) * interval '1 day', lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un, hazard_class, seq, ignition, zone_ids, received_at"; }
+# retention [ARGS]: a retention run on $HG_SVC_DIR/retention.conf, as bats' run
+# (status, output), its output shown when a test fails
+retention() { run adm retention run --config "$HG_SVC_DIR/retention.conf" "$@"; echo "$output"; }
 adm() { "$HG_BUILDDIR/hazgate-ctl" -d "host=$PGHOST port=$PGPORT user=t_admin dbname=hazgate" "$@"; }
 # copy_day FROM_DATE_SQL TO_DATE_SQL [VEHICLE]: the positions of one UTC day
 # again on another (ts moved by whole days, every other column as stored).
@@ -92,8 +95,7 @@ teardown_file() {
 
 @test "positions_days = 0 (the default) keeps everything" {
   conf 0
-  run adm retention run --config "$HG_SVC_DIR/retention.conf"
-  echo "$output"
+  retention
   [ "$status" -eq 0 ]
   [[ "$output" == *"kept for ever"* ]]
   [ "$(held 2019-08-10)" -eq 17280 ]
@@ -118,15 +120,14 @@ teardown_file() {
   [ "$kept2" -eq 1440 ]
 
   conf 2 "$HG_SVC_DIR/archive"
-  run adm retention run --config "$HG_SVC_DIR/retention.conf" --dry-run
+  retention --dry-run
   [ "$status" -eq 0 ]
   [[ "$output" == *"2019-08-10: due: would be archived and dropped"* ]]
   [[ "$output" == *"$(day_ago 3): due"* ]]
   [[ "$output" != *"$(day_ago 2): due"* ]]
   [ ! -e "$HG_SVC_DIR/archive" ]
 
-  run adm retention run --config "$HG_SVC_DIR/retention.conf"
-  echo "$output"
+  retention
   echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" == *"2019-07-01: held no positions: dropped, no archive"* ]]
@@ -172,8 +173,7 @@ teardown_file() {
 
 @test "a second run has nothing to do and writes nothing" {
   before=$(ls -l --time-style=+%s.%N "$HG_SVC_DIR/archive" | md5sum)
-  run adm retention run --config "$HG_SVC_DIR/retention.conf"
-  echo "$output"
+  retention
   [ "$status" -eq 0 ]
   [[ "$output" == *"retention: 0 days dropped (0 positions), 3 kept, 0 failed"* ]]
   [ "$(ls -l --time-style=+%s.%N "$HG_SVC_DIR/archive" | md5sum)" = "$before" ]
@@ -182,8 +182,7 @@ teardown_file() {
 
 @test "a fix that arrives for an archived day later goes to part 2; the reader merges the parts" {
   q "INSERT INTO positions (vehicle, ts, lat, lon, speed_kmh, zone_ids) VALUES ('晋A10005', '2019-08-10T02:30:00Z', 37.7, 112.5, 12.5, '{3}')"
-  run adm retention run --config "$HG_SVC_DIR/retention.conf"
-  echo "$output"
+  retention
   [ "$status" -eq 0 ]
   [[ "$output" == *"2019-08-10: archived 1 positions to $HG_SVC_DIR/archive/positions-2019-08-10.p2.csv.gz"* ]]
   [ "$(q "SELECT rows FROM archives WHERE day = '2019-08-10' AND part = 2")" -eq 1 ]
@@ -215,8 +214,7 @@ teardown_file() {
   [ ! -e "$HG_SVC_DIR/archive/positions-2019-09-01.csv.gz" ]
   [ "$(held 2019-09-01)" -eq 17280 ]
   [ "$(q "SELECT count(*) FROM archives WHERE day = '2019-09-01'")" -eq 0 ]
-  run adm retention run --config "$HG_SVC_DIR/retention.conf"
-  echo "$output"
+  retention
   [ "$status" -eq 0 ]
   [[ "$output" == *"removed $HG_SVC_DIR/archive/.positions-2019-09-01.csv.gz.tmp, left by a run that did not finish"* ]]
   [[ "$output" == *"2019-09-01: archived 17280 positions"* ]]
@@ -236,8 +234,7 @@ teardown_file() {
   [ "$(held 2019-09-02)" -eq 17280 ]
   [ "$(q "SELECT count(*) FROM archives WHERE day = '2019-09-02'")" -eq 0 ]
   ino=$(stat -c '%i %Y.%y' "$f")
-  run adm retention run --config "$HG_SVC_DIR/retention.conf"
-  echo "$output"
+  retention
   [ "$status" -eq 0 ]
   [[ "$output" == *"2019-09-02: $f, written before a restart, is complete: used as it is"* ]]
   [ "$(stat -c '%i %Y.%y' "$f")" = "$ino" ]
@@ -250,8 +247,7 @@ teardown_file() {
 @test "a cut file under the final name (no record) is removed and the day written again" {
   from_archive 2019-09-02 2019-09-03
   head -c 5000 "$HG_SVC_DIR/archive/positions-2019-09-02.csv.gz" > "$HG_SVC_DIR/archive/positions-2019-09-03.csv.gz"
-  run adm retention run --config "$HG_SVC_DIR/retention.conf"
-  echo "$output"
+  retention
   [ "$status" -eq 0 ]
   [[ "$output" == *"2019-09-03: removing $HG_SVC_DIR/archive/positions-2019-09-03.csv.gz, written before a restart:"*"not a complete gzip file"* ]]
   [[ "$output" == *"2019-09-03: archived 17280 positions"* ]]
@@ -266,8 +262,7 @@ teardown_file() {
   [ "$status" -eq 137 ]
   [ "$(held 2019-09-04)" -eq 0 ]
   [ "$(q "SELECT count(*) || ':' || sum(rows) FROM archives WHERE day = '2019-09-04'")" = "1:2" ]
-  run adm retention run --config "$HG_SVC_DIR/retention.conf"
-  echo "$output"
+  retention
   [ "$status" -eq 0 ]
   [[ "$output" != *"2019-09-04"* ]]
   [ "$(q "SELECT count(*) FROM archives WHERE day = '2019-09-04'")" -eq 1 ]
@@ -289,8 +284,7 @@ BEGIN
 END $$;
 CREATE TRIGGER late_fix BEFORE INSERT ON archives FOR EACH ROW EXECUTE FUNCTION late_fix();
 SQL
-  run adm retention run --config "$HG_SVC_DIR/retention.conf"
-  echo "$output"
+  retention
   [ "$status" -eq 0 ]
   [[ "$output" == *"2019-09-07: hazgate_drop_positions_day: 2019-09-07 holds 3 positions, not the 2 archived; nothing dropped"* ]]
   [[ "$output" == *"2019-09-07: a fix for the day came in while it was archived: once more"* ]]
@@ -301,8 +295,7 @@ SQL
   from_archive 2019-09-04 2019-09-08
   q "ALTER SEQUENCE late_seq RESTART WITH -100 MINVALUE -100"
   q "CREATE OR REPLACE FUNCTION late_fix() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS \$\$ BEGIN INSERT INTO positions (vehicle, ts, lat, lon, zone_ids) VALUES ('晋A10003', NEW.day + time '05:00', 37.7, 112.5, '{}'); RETURN NEW; END \$\$"
-  run adm retention run --config "$HG_SVC_DIR/retention.conf"
-  echo "$output"
+  retention
   [ "$status" -eq 1 ]
   [[ "$output" == *"2019-09-08: fixes for the day kept coming in; kept for the next run"* ]]
   [[ "$output" == *"1 failed"* ]]
@@ -310,8 +303,7 @@ SQL
   [ "$(q "SELECT count(*) FROM archives WHERE day = '2019-09-08'")" -eq 0 ]
   [ ! -e "$HG_SVC_DIR/archive/positions-2019-09-08.csv.gz" ]
   q "DROP TRIGGER late_fix ON archives"
-  run adm retention run --config "$HG_SVC_DIR/retention.conf"
-  echo "$output"
+  retention
   [ "$status" -eq 0 ]
   [[ "$output" == *"2019-09-08: archived 2 positions"* ]]
 }
@@ -321,8 +313,7 @@ SQL
   psql -XqAt -c "BEGIN; SELECT count(*) FROM positions; SELECT pg_sleep(8); COMMIT" >/dev/null &
   reader=$!
   sleep 1
-  run adm retention run --config "$HG_SVC_DIR/retention.conf"
-  echo "$output"
+  retention
   wait "$reader"
   [ "$status" -eq 0 ]
   [[ "$output" == *"2019-09-06: the database is busy: again in 5 s"* ]]
@@ -336,8 +327,7 @@ SQL
   q "INSERT INTO positions (vehicle, ts, lat, lon, zone_ids) VALUES ('晋A10001', '2019-09-05T01:00:00Z', 37.7, 112.5, '{}')"
   n=$(ls "$HG_SVC_DIR/archive" | wc -l)
   conf 2
-  run adm retention run --config "$HG_SVC_DIR/retention.conf"
-  echo "$output"
+  retention
   [ "$status" -eq 0 ]
   [[ "$output" == *"2019-09-05: dropped 1 positions (no archive_dir: not archived)"* ]]
   [ "$(held 2019-09-05)" -eq 0 ]
