@@ -35,6 +35,7 @@ const char *const ctl_arch_col_names[CTL_ARCH_NCOLS] = {
 	[CTL_ARCH_UN] = "un",           [CTL_ARCH_CLASS] = "hazard_class",
 	[CTL_ARCH_SEQ] = "seq",         [CTL_ARCH_IGNITION] = "ignition",
 	[CTL_ARCH_ZONES] = "zone_ids",  [CTL_ARCH_RECEIVED] = "received_at",
+	[CTL_ARCH_ALARMS] = "alarms",
 };
 
 /* How each column's text is checked. */
@@ -46,6 +47,7 @@ static const enum kind col_kind[CTL_ARCH_NCOLS] = {
 	[CTL_ARCH_SATS] = K_INT,        [CTL_ARCH_UN] = K_TEXT,       [CTL_ARCH_CLASS] = K_TEXT,
 	[CTL_ARCH_SEQ] = K_INT,         [CTL_ARCH_IGNITION] = K_BOOL, [CTL_ARCH_ZONES] = K_ZONES,
 	[CTL_ARCH_RECEIVED] = K_TIME,
+	[CTL_ARCH_ALARMS] = K_INT,
 };
 /* Columns that may not be NULL (nor absent from the header). */
 static const bool col_required[CTL_ARCH_NCOLS] = {

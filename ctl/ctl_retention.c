@@ -88,18 +88,26 @@ static const struct option longopts[] = {
 #define TRIES              3
 
 /* The archive's columns as PostgreSQL's text: times in RFC 3339 UTC with
- * microseconds, the rest as stored. The names are ctl_arch_col_names. */
+ * microseconds, the rest as stored. The names are ctl_arch_col_names;
+ * `alarms` (migration 011) when positions has it. The day's rows come from
+ * hazgate_positions(NULL, from, to) where the layout has that function
+ * (012's: it reads only the day's slices, where the view positions
+ * decodes them all), else from positions itself. */
 #define TS_TEXT(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-static const char archive_select[] = "SELECT vehicle, " TS_TEXT(
-	"ts") " AS ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix,"
-	      " sats, un, hazard_class, seq, ignition, zone_ids, " TS_TEXT(
-		      "received_at") " AS received_at"
-				     " FROM positions WHERE ts >= %s::timestamp AT TIME ZONE 'UTC'"
-				     " AND ts < (%s::date + 1)::timestamp AT TIME ZONE 'UTC'"
-				     " ORDER BY vehicle COLLATE \"C\", ts";
+#define DAY_FROM "%s::date::timestamp AT TIME ZONE 'UTC'"
+#define DAY_TO "(%s::date + 1)::timestamp AT TIME ZONE 'UTC'"
+/* from_function and from_table take the day twice: a quoted literal in
+ * COPY, $1 in a parameterised count. */
+static const char archive_cols[] =
+	"vehicle, " TS_TEXT("ts") " AS ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats,"
+	" un, hazard_class, seq, ignition, zone_ids, " TS_TEXT("received_at") " AS received_at";
+static const char from_function[] = "hazgate_positions(NULL, " DAY_FROM ", " DAY_TO ")";
+static const char from_table[] = "positions WHERE ts >= " DAY_FROM " AND ts < " DAY_TO;
 
 struct run {
 	PGconn *conn;
+	bool has_function;  /* hazgate_positions(text, timestamptz, timestamptz) */
+	bool has_alarms;    /* positions.alarms */
 	const char *dir;   /* archive_dir, or NULL */
 	const char *crash; /* HAZGATE_RETENTION_CRASH */
 	uint64_t dropped_rows;
@@ -211,9 +219,12 @@ write_day(struct run *r, const char *day, const char *tmp)
 		return -1;
 	}
 	/* COPY takes no parameters: the day is our own YYYY-MM-DD, escaped. */
-	char select[900];
-	snprintf(select, sizeof select, archive_select, lit, lit);
-	snprintf(sql, sizeof sql, "COPY (%s) TO STDOUT WITH (FORMAT csv, HEADER)", select);
+	char from[300];
+	snprintf(from, sizeof from, r->has_function ? from_function : from_table, lit, lit);
+	snprintf(sql, sizeof sql,
+		 "COPY (SELECT %s%s FROM %s ORDER BY vehicle COLLATE \"C\", ts)"
+		 " TO STDOUT WITH (FORMAT csv, HEADER)",
+		 archive_cols, r->has_alarms ? ", alarms" : "", from);
 	PQfreemem(lit);
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
@@ -394,12 +405,11 @@ archive_day(struct run *r, const char *day, int64_t dayn)
 		struct stat sb;
 		if (stat(path, &sb) == 0) {
 			/* Step 1: left by a run that died before recording it. */
-			int64_t held =
-				query_i64(r->conn,
-					  "SELECT count(*) FROM positions WHERE"
-					  " ts >= $1::date::timestamp AT TIME ZONE 'UTC' AND"
-					  " ts < ($1::date + 1)::timestamp AT TIME ZONE 'UTC'",
-					  1, p1);
+			char from[300], count_sql[400];
+			snprintf(from, sizeof from, r->has_function ? from_function : from_table,
+				 "$1", "$1");
+			snprintf(count_sql, sizeof count_sql, "SELECT count(*) FROM %s", from);
+			int64_t held = query_i64(r->conn, count_sql, 1, p1);
 			if (held < 0)
 				return -1;
 			int vr = check_file(path, &rows, err, sizeof err);
@@ -548,6 +558,14 @@ run(const struct ctl_common *co, const struct gw_config *cfg, bool dry_run)
 		if (r.dir)
 			remove_temporaries(r.dir);
 	}
+	r.has_function = query_i64(r.conn,
+				   "SELECT (to_regprocedure('hazgate_positions(text, timestamptz,"
+				   " timestamptz)') IS NOT NULL)::int",
+				   0, NULL) == 1;
+	r.has_alarms = query_i64(r.conn,
+				 "SELECT count(*) FROM pg_attribute WHERE attrelid = 'positions'::regclass"
+				 " AND attname = 'alarms' AND NOT attisdropped",
+				 0, NULL) == 1;
 	PGresult *days = ctl_query(r.conn, co->cmd,
 				   "SELECT d::text FROM hazgate_positions_days() AS d ORDER BY d",
 				   0, NULL);
