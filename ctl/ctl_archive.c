@@ -46,8 +46,7 @@ static const enum kind col_kind[CTL_ARCH_NCOLS] = {
 	[CTL_ARCH_ALT] = K_REAL,        [CTL_ARCH_HDOP] = K_REAL,     [CTL_ARCH_FIX] = K_INT,
 	[CTL_ARCH_SATS] = K_INT,        [CTL_ARCH_UN] = K_TEXT,       [CTL_ARCH_CLASS] = K_TEXT,
 	[CTL_ARCH_SEQ] = K_INT,         [CTL_ARCH_IGNITION] = K_BOOL, [CTL_ARCH_ZONES] = K_ZONES,
-	[CTL_ARCH_RECEIVED] = K_TIME,
-	[CTL_ARCH_ALARMS] = K_INT,
+	[CTL_ARCH_RECEIVED] = K_TIME,   [CTL_ARCH_ALARMS] = K_INT,
 };
 /* Columns that may not be NULL (nor absent from the header). */
 static const bool col_required[CTL_ARCH_NCOLS] = {

@@ -53,7 +53,7 @@ enum ctl_arch_col {
 	CTL_ARCH_IGNITION,
 	CTL_ARCH_ZONES,
 	CTL_ARCH_RECEIVED,
-	CTL_ARCH_ALARMS,        /* migration 011's positions.alarms, when there */
+	CTL_ARCH_ALARMS, /* migration 011's positions.alarms, when there */
 	CTL_ARCH_NCOLS
 };
 

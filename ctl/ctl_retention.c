@@ -94,20 +94,21 @@ static const struct option longopts[] = {
  * (012's: it reads only the day's slices, where the view positions
  * decodes them all), else from positions itself. */
 #define TS_TEXT(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-#define DAY_FROM "%s::date::timestamp AT TIME ZONE 'UTC'"
-#define DAY_TO "(%s::date + 1)::timestamp AT TIME ZONE 'UTC'"
+#define DAY_FROM     "%s::date::timestamp AT TIME ZONE 'UTC'"
+#define DAY_TO       "(%s::date + 1)::timestamp AT TIME ZONE 'UTC'"
 /* from_function and from_table take the day twice: a quoted literal in
  * COPY, $1 in a parameterised count. */
-static const char archive_cols[] =
-	"vehicle, " TS_TEXT("ts") " AS ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats,"
-	" un, hazard_class, seq, ignition, zone_ids, " TS_TEXT("received_at") " AS received_at";
+static const char archive_cols[] = "vehicle, " TS_TEXT(
+	"ts") " AS ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats,"
+	      " un, hazard_class, seq, ignition, zone_ids, " TS_TEXT(
+		      "received_at") " AS received_at";
 static const char from_function[] = "hazgate_positions(NULL, " DAY_FROM ", " DAY_TO ")";
 static const char from_table[] = "positions WHERE ts >= " DAY_FROM " AND ts < " DAY_TO;
 
 struct run {
 	PGconn *conn;
-	bool has_function;  /* hazgate_positions(text, timestamptz, timestamptz) */
-	bool has_alarms;    /* positions.alarms */
+	bool has_function; /* hazgate_positions(text, timestamptz, timestamptz) */
+	bool has_alarms;   /* positions.alarms */
 	const char *dir;   /* archive_dir, or NULL */
 	const char *crash; /* HAZGATE_RETENTION_CRASH */
 	uint64_t dropped_rows;
@@ -328,7 +329,8 @@ drop_day_tx(struct run *r, const char *day, const char *expected, const char *co
 	for (int attempt = 1;; attempt++) {
 		enum drop_rc rc = DROP_OK;
 		const char *state = NULL;
-		PGresult *res = PQexec(r->conn, "BEGIN; SET LOCAL lock_timeout = '" LOCK_TIMEOUT "'");
+		PGresult *res = PQexec(r->conn,
+				       "BEGIN; SET LOCAL lock_timeout = '" LOCK_TIMEOUT "'");
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			ctl_error("retention", "%s", PQresultErrorMessage(res));
 			PQclear(res);
@@ -336,10 +338,11 @@ drop_day_tx(struct run *r, const char *day, const char *expected, const char *co
 		}
 		PQclear(res);
 		if (ins) {
-			res = PQexecParams(r->conn,
-					   "INSERT INTO archives (day, part, path, rows, bytes, sha256)"
-					   " VALUES ($1::date, $2::int, $3, $4::int8, $5::int8, $6)",
-					   6, NULL, ins, NULL, NULL, 0);
+			res = PQexecParams(
+				r->conn,
+				"INSERT INTO archives (day, part, path, rows, bytes, sha256)"
+				" VALUES ($1::date, $2::int, $3, $4::int8, $5::int8, $6)",
+				6, NULL, ins, NULL, NULL, 0);
 			if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 				ctl_error("retention", "recording %s: %s", ins[2],
 					  PQresultErrorMessage(res));
@@ -350,13 +353,14 @@ drop_day_tx(struct run *r, const char *day, const char *expected, const char *co
 		if (rc == DROP_OK) {
 			const char *dp[] = { day, expected };
 			res = PQexecParams(r->conn,
-					   "SELECT hazgate_drop_positions_day($1::date, $2::int8)", 2,
-					   NULL, dp, NULL, NULL, 0);
+					   "SELECT hazgate_drop_positions_day($1::date, $2::int8)",
+					   2, NULL, dp, NULL, NULL, 0);
 			if (PQresultStatus(res) == PGRES_TUPLES_OK) {
 				*gone = ctl_field_i64(res, 0, 0);
 			} else {
 				state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-				rc = state && !strcmp(state, "HG409") ? DROP_OTHER_ROWS : DROP_ERROR;
+				rc = state && !strcmp(state, "HG409") ? DROP_OTHER_ROWS
+								      : DROP_ERROR;
 				ctl_error("retention", "%s: %s", day,
 					  PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
 			}
@@ -364,7 +368,8 @@ drop_day_tx(struct run *r, const char *day, const char *expected, const char *co
 			PQclear(res);
 			if (busy && attempt < TRIES) {
 				PQclear(PQexec(r->conn, "ROLLBACK"));
-				printf("%s: the database is busy: again in %d s\n", day, LOCK_PAUSE_S);
+				printf("%s: the database is busy: again in %d s\n", day,
+				       LOCK_PAUSE_S);
 				fflush(stdout);
 				sleep(LOCK_PAUSE_S);
 				continue;
@@ -437,11 +442,8 @@ archive_day(struct run *r, const char *day, int64_t dayn)
 			if (n == 0) {
 				/* An empty day (an empty partition): nothing to keep. */
 				unlink(tmp);
-				const char *dp[] = { day };
-				int64_t gone = query_i64(
-					r->conn, "SELECT hazgate_drop_positions_day($1::date, 0)",
-					1, dp);
-				if (gone < 0)
+				int64_t gone;
+				if (drop_day_tx(r, day, "0", NULL, &gone) != DROP_OK)
 					return -1;
 				printf("%s: held no positions: dropped, no archive\n", day);
 				r->dropped_days++;
@@ -562,10 +564,11 @@ run(const struct ctl_common *co, const struct gw_config *cfg, bool dry_run)
 				   "SELECT (to_regprocedure('hazgate_positions(text, timestamptz,"
 				   " timestamptz)') IS NOT NULL)::int",
 				   0, NULL) == 1;
-	r.has_alarms = query_i64(r.conn,
-				 "SELECT count(*) FROM pg_attribute WHERE attrelid = 'positions'::regclass"
-				 " AND attname = 'alarms' AND NOT attisdropped",
-				 0, NULL) == 1;
+	r.has_alarms =
+		query_i64(r.conn,
+			  "SELECT count(*) FROM pg_attribute WHERE attrelid = 'positions'::regclass"
+			  " AND attname = 'alarms' AND NOT attisdropped",
+			  0, NULL) == 1;
 	PGresult *days = ctl_query(r.conn, co->cmd,
 				   "SELECT d::text FROM hazgate_positions_days() AS d ORDER BY d",
 				   0, NULL);
