@@ -43,6 +43,7 @@ int ctl_audit_main(int argc, char **argv);
 int ctl_replay_main(int argc, char **argv);
 int ctl_users_main(int argc, char **argv);
 int ctl_tokens_main(int argc, char **argv);
+int ctl_retention_main(int argc, char **argv);
 
 /* ---- diagnostics ----------------------------------------------------- */
 

@@ -21,8 +21,14 @@
  * report that was no position (a terminal without a fix: "positioned"
  * false) is stored nowhere, so its alarms are not re-decided, and the
  * next stored fix may raise the alarm the live one raised before.
+ *
+ * --archive DIR replays the days archived there by `retention run`
+ * (ctl_archive.h) too, merged with the database's rows in (ts, vehicle)
+ * order; a fix in both is fed once. One archived day is held in memory
+ * at a time.
  */
 #include "ctl/ctl_engine.h"
+#include "ctl/ctl_archive.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -30,7 +36,8 @@
 #include <string.h>
 
 static const char usage_text[] =
-	"audit --from T --to T [--vehicle V] [--zones FILE] [--config FILE] [--warmup D]";
+	"audit --from T --to T [--vehicle V] [--zones FILE] [--config FILE] [--warmup D]"
+	" [--archive DIR]";
 
 static const char help_text[] =
 	"usage: hazgate-ctl audit --from T --to T [--vehicle V] [--zones FILE]\n"
@@ -49,9 +56,18 @@ static const char help_text[] =
 	"  --vehicle V     one vehicle\n"
 	"  --warmup D      feed the positions of D before --from too (state only),\n"
 	"                  e.g. 1h, so that entries before the period are not reported\n"
+	"  --archive DIR   also replay the days archived in DIR by 'retention run'\n"
 	"A summary goes to stderr, including live alerts the audit did not reproduce.\n";
 
-enum { OPT_FROM = CTL_OPT_FIRST_COMMAND, OPT_TO, OPT_VEHICLE, OPT_ZONES, OPT_CONFIG, OPT_WARMUP };
+enum {
+	OPT_FROM = CTL_OPT_FIRST_COMMAND,
+	OPT_TO,
+	OPT_VEHICLE,
+	OPT_ZONES,
+	OPT_CONFIG,
+	OPT_WARMUP,
+	OPT_ARCHIVE
+};
 
 static const struct option longopts[] = {
 	CTL_COMMON_LONGOPTS,
@@ -61,6 +77,7 @@ static const struct option longopts[] = {
 	{ "zones", required_argument, NULL, OPT_ZONES },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "warmup", required_argument, NULL, OPT_WARMUP },
+	{ "archive", required_argument, NULL, OPT_ARCHIVE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -216,46 +233,111 @@ fail:
 	return -1;
 }
 
-/* A stored position (the row of replay_positions' query) as the fix the
- * daemon decoded, with what the engine reads. False when the row cannot
- * have come from ingest (vehicle over 32 bytes, which the engine refuses
- * anyway, or hazard class over 7): it is not fed. */
+/* A stored position as text, from the database or an archive. */
+struct stored {
+	const char *vehicle;
+	int64_t ts_us;
+	const char *lat, *lon, *speed, *hazard_class; /* speed, class: NULL for NULL */
+	const char *alarms;                           /* the mask as text; NULL for NULL */
+};
+
+/* A stored position as the fix the daemon decoded, with what the engine
+ * reads. False when the row cannot have come from ingest (vehicle over 32
+ * bytes, which the engine refuses anyway, or hazard class over 7): it is
+ * not fed. */
 static bool
-position_fix(const PGresult *res, struct ing_fix *f)
+position_fix(const struct stored *p, struct ing_fix *f)
 {
-	const char *vehicle = PQgetvalue(res, 0, 0), *hazard_class = ctl_field(res, 0, 5);
-	size_t vlen = strlen(vehicle), hlen = hazard_class ? strlen(hazard_class) : 0;
+	size_t vlen = strlen(p->vehicle), hlen = p->hazard_class ? strlen(p->hazard_class) : 0;
 	memset(f, 0, sizeof *f);
 	if (vlen > ING_VEHICLE_MAX || hlen > ING_CARGO_MAX)
 		return false;
-	memcpy(f->vehicle, vehicle, vlen + 1);
-	f->time_us = ctl_field_i64(res, 0, 1);
-	f->lat = strtod(PQgetvalue(res, 0, 2), NULL);
-	f->lon = strtod(PQgetvalue(res, 0, 3), NULL);
-	if (ctl_field(res, 0, 4)) {
+	memcpy(f->vehicle, p->vehicle, vlen + 1);
+	f->time_us = p->ts_us;
+	f->lat = strtod(p->lat, NULL);
+	f->lon = strtod(p->lon, NULL);
+	if (p->speed) {
 		f->present |= ING_HAS_SPEED;
-		f->speed_kmh = strtod(PQgetvalue(res, 0, 4), NULL);
+		f->speed_kmh = strtod(p->speed, NULL);
 	}
-	if (hazard_class) {
+	if (p->hazard_class) {
 		f->present |= ING_HAS_HAZARD_CLASS;
-		memcpy(f->hazard_class, hazard_class, hlen + 1);
+		memcpy(f->hazard_class, p->hazard_class, hlen + 1);
 	}
-	if (ctl_field(res, 0, 6)) {
+	if (p->alarms) {
 		/* The mask as stored: bit 31 made it negative. */
 		f->present |= ING_HAS_ALARMS;
-		f->alarms = (uint32_t)strtol(PQgetvalue(res, 0, 6), NULL, 10);
+		f->alarms = (uint32_t)strtol(p->alarms, NULL, 10);
 	}
 	return true;
 }
 
-/* Feeds the positions through the decide step's engine half (decide_fix),
- * in single-row mode. */
+/* The database's next row (single-row mode), or NULL at the end; a
+ * refusal is said once and sets *rc. */
+static PGresult *
+db_next(PGconn *conn, int *rc)
+{
+	PGresult *res;
+	while ((res = PQgetResult(conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(res);
+		if (st == PGRES_SINGLE_TUPLE)
+			return res;
+		if (st != PGRES_TUPLES_OK && *rc == 0) {
+			fprintf(stderr, "hazgate-ctl audit: the database refused: %s",
+				PQresultErrorMessage(res));
+			*rc = -1;
+		}
+		PQclear(res);
+	}
+	return NULL;
+}
+
+/* The archived positions of --archive, a day at a time, in (ts, vehicle)
+ * order: one day's rows in memory. */
+struct archive_feed {
+	const char *dir, *vehicle;
+	int64_t from_us, to_us;
+	int64_t day;                    /* the next day to load */
+	struct ctl_arch_rows rows;
+	size_t next;
+};
+
+/* The next archived row, or NULL at the end (or after an error, said, with
+ * *rc set). */
+static const struct ctl_arch_rec *
+archive_next(struct archive_feed *af, int *rc)
+{
+	while (af->next == af->rows.n) {
+		ctl_arch_rows_clear(&af->rows);
+		af->next = 0;
+		int64_t lo = ctl_day_start_us(af->day), hi = ctl_day_start_us(af->day + 1);
+		if (!af->dir || lo >= af->to_us || *rc != 0)
+			return NULL;
+		char err[512];
+		if (ctl_arch_collect(af->dir, lo > af->from_us ? lo : af->from_us,
+				     hi < af->to_us ? hi : af->to_us, af->vehicle, &af->rows, err,
+				     sizeof err) != CTL_ARCH_OK) {
+			ctl_error("audit", "%s", err);
+			*rc = -1;
+			return NULL;
+		}
+		af->day++;
+	}
+	return &af->rows.r[af->next];
+}
+
+/* Feeds the positions through the decide step's engine half (decide_fix)
+ * in (ts, vehicle) order: the database's, in single-row mode, merged with
+ * the archived ones of af (a key in both is fed once, the database's). */
 static int
 replay_positions(PGconn *conn, const struct decide_ctx *dc, const struct period *periods,
 		 int nperiods, const char *from, const char *to, const char *vehicle,
-		 size_t *nfixes)
+		 struct archive_feed *af, size_t *nfixes)
 {
 	const char *params[] = { from, to, vehicle };
+	/* Vehicles in byte order (COLLATE "C"), the archives' and strcmp's,
+	 * so that fixes of one time come in one order from either source
+	 * whatever the database's collation. */
 	if (!PQsendQueryParams(
 		    conn,
 		    "SELECT vehicle, floor(extract(epoch FROM ts) * 1000000)::int8, lat, lon,"
@@ -263,34 +345,63 @@ replay_positions(PGconn *conn, const struct decide_ctx *dc, const struct period 
 		    "FROM positions "
 		    "WHERE ts >= $1::timestamptz AND ts < $2::timestamptz"
 		    "  AND ($3::text IS NULL OR vehicle = $3::text) "
-		    "ORDER BY ts, vehicle",
+		    "ORDER BY ts, vehicle COLLATE \"C\"",
 		    3, NULL, params, NULL, NULL, 0) ||
 	    !PQsetSingleRowMode(conn)) {
 		ctl_error("audit", "the database refused: %s", PQerrorMessage(conn));
 		return -1;
 	}
 	int rc = 0, next = 1;
-	PGresult *res;
-	while ((res = PQgetResult(conn)) != NULL) {
-		ExecStatusType st = PQresultStatus(res);
-		if (st == PGRES_SINGLE_TUPLE) {
-			struct ing_fix fx;
-			bool fits = position_fix(res, &fx);
-			int64_t ts_us = ctl_field_i64(res, 0, 1);
-			while (next < nperiods && ts_us >= periods[next].from_us)
-				gf_engine_set_zones(dc->engine, periods[next++].zs);
-			/* rx_us 0: silence is the tick's, which an audit never runs. */
-			if (fits && decide_fix(dc, &fx, 0, NULL) == GF_ENOMEM && rc == 0) {
-				ctl_error("audit", "out of memory");
-				rc = -1;
-			}
-			(*nfixes)++;
-		} else if (st != PGRES_TUPLES_OK && rc == 0) {
-			fprintf(stderr, "hazgate-ctl audit: the database refused: %s",
-				PQresultErrorMessage(res));
+	PGresult *db = db_next(conn, &rc);
+	const struct ctl_arch_rec *ar = archive_next(af, &rc);
+	while ((db || ar) && rc == 0) {
+		struct stored p;
+		int cmp;
+		if (db) {
+			p = (struct stored){ .vehicle = PQgetvalue(db, 0, 0),
+					     .ts_us = ctl_field_i64(db, 0, 1),
+					     .lat = PQgetvalue(db, 0, 2),
+					     .lon = PQgetvalue(db, 0, 3),
+					     .speed = ctl_field(db, 0, 4),
+					     .hazard_class = ctl_field(db, 0, 5),
+					     .alarms = ctl_field(db, 0, 6) };
+			cmp = !ar ? -1
+				  : p.ts_us != ar->ts_us ? (p.ts_us < ar->ts_us ? -1 : 1)
+							  : strcmp(p.vehicle, ar->v[CTL_ARCH_VEHICLE]);
+		} else {
+			cmp = 1;
+		}
+		if (cmp > 0)
+			p = (struct stored){ .vehicle = ar->v[CTL_ARCH_VEHICLE],
+					     .ts_us = ar->ts_us,
+					     .lat = ar->v[CTL_ARCH_LAT],
+					     .lon = ar->v[CTL_ARCH_LON],
+					     .speed = ar->v[CTL_ARCH_SPEED],
+					     .hazard_class = ar->v[CTL_ARCH_CLASS],
+					     .alarms = ar->v[CTL_ARCH_ALARMS] };
+		struct ing_fix fx;
+		bool fits = position_fix(&p, &fx);
+		while (next < nperiods && p.ts_us >= periods[next].from_us)
+			gf_engine_set_zones(dc->engine, periods[next++].zs);
+		/* rx_us 0: silence is the tick's, which an audit never runs. */
+		if (fits && decide_fix(dc, &fx, 0, NULL) == GF_ENOMEM && rc == 0) {
+			ctl_error("audit", "out of memory");
 			rc = -1;
 		}
-		PQclear(res);
+		(*nfixes)++;
+		if (cmp >= 0) {         /* the archived row was fed, or is the database's too */
+			af->next++;
+			ar = archive_next(af, &rc);
+		}
+		if (cmp <= 0) {
+			PQclear(db);
+			db = db_next(conn, &rc);
+		}
+	}
+	/* After an error: the rest of the database's rows, unread. */
+	while (db) {
+		PQclear(db);
+		db = db_next(conn, &rc);
 	}
 	return rc;
 }
@@ -304,7 +415,7 @@ ctl_audit_main(int argc, char **argv)
 				 .formats = CTL_FMT_TABLE | CTL_FMT_JSON | CTL_FMT_CSV,
 				 .format = CTL_FMT_TABLE };
 	const char *from = NULL, *to = NULL, *vehicle = NULL, *zones_path = NULL,
-		   *config_path = NULL, *warmup = NULL;
+		   *config_path = NULL, *warmup = NULL, *archive = NULL;
 	const struct ctl_optval opts[] = {
 		{ .code = OPT_FROM, .value = &from },
 		{ .code = OPT_TO, .value = &to },
@@ -312,6 +423,7 @@ ctl_audit_main(int argc, char **argv)
 		{ .code = OPT_ZONES, .value = &zones_path },
 		{ .code = OPT_CONFIG, .value = &config_path },
 		{ .code = OPT_WARMUP, .value = &warmup },
+		{ .code = OPT_ARCHIVE, .value = &archive, .empty = "--archive needs a folder" },
 		{ 0 },
 	};
 	int parsed = ctl_parse_options(&co, argc, argv, longopts, opts, false);
@@ -337,6 +449,7 @@ ctl_audit_main(int argc, char **argv)
 	ctl_out *o = NULL;
 	struct audit au = { .report_from_us = from_us, .found = json_array() };
 	char *keys = NULL;
+	struct archive_feed af = { 0 };
 
 	if (ctl_engine_conf_load(&co, config_path, &conf) != CTL_OK) {
 		json_decref(au.found);
@@ -382,8 +495,10 @@ ctl_audit_main(int argc, char **argv)
 	size_t nfixes = 0;
 	struct decide_ctx dc;
 	ctl_engine_decide(&conf, e, on_alert, &au, &dc);
-	if (replay_positions(conn, &dc, periods, nperiods, feed_from_s, to_s, vehicle, &nfixes) !=
-	    0)
+	af = (struct archive_feed){ .dir = archive, .vehicle = vehicle, .from_us = feed_from_us,
+				    .to_us = to_us, .day = ctl_day_of_us(feed_from_us) };
+	if (replay_positions(conn, &dc, periods, nperiods, feed_from_s, to_s, vehicle, &af,
+			     &nfixes) != 0)
 		goto done;
 
 	/* The live alerts: one lookup by the alerts table's unique key. */
@@ -481,6 +596,7 @@ ctl_audit_main(int argc, char **argv)
 		missing, extra);
 	rc = CTL_OK;
 done:
+	ctl_arch_rows_clear(&af.rows);
 	ctl_out_free(o);
 	PQclear(res);
 	free(keys);

@@ -33,6 +33,8 @@ static const struct ctl_command commands[] = {
 	  "offline: telemetry lines through ingest and geofence, alerts out" },
 	{ "users", ctl_users_main, "hazgate-web accounts: users add|passwd|disable|enable|list" },
 	{ "tokens", ctl_tokens_main, "hazgate-web API tokens: tokens add|list|revoke" },
+	{ "retention", ctl_retention_main,
+	  "retention run --config FILE: archive and drop the days past [retention] positions_days" },
 };
 
 static void

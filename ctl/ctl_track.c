@@ -4,13 +4,21 @@
  * The stored positions of one vehicle with from <= ts < to, in time order,
  * as GeoJSON, GPX, CSV or JSON lines: the writers are ctl_trackfmt.c's,
  * shared with hazgate-web's GET /api/v1/vehicles/{plate}/track.
+ *
+ * --archive DIR adds the days archived there by `retention run`
+ * (ctl_archive.h): the archived rows become rows of ctl_track_sql's result
+ * (the same text PostgreSQL would give), merged with the database's in
+ * time order, so the writers print them byte for byte as before the drop;
+ * a fix both in the database and in an archive is printed once.
  */
 #include "ctl/ctl.h"
+#include "ctl/ctl_archive.h"
 
 #include <getopt.h>
 #include <string.h>
 
-static const char usage_text[] = "track VEHICLE --from T --to T [--format geojson|gpx|csv|json]";
+static const char usage_text[] =
+	"track VEHICLE --from T --to T [--format geojson|gpx|csv|json] [--archive DIR]";
 
 static const char help_text[] =
 	"usage: hazgate-ctl track VEHICLE --from T --to T [--format geojson|gpx|csv|json]\n"
@@ -21,16 +29,91 @@ static const char help_text[] =
 	"  gpx      GPX 1.1 (trk/trkseg/trkpt with ele, time, fix, sat, hdop)\n"
 	"  csv      one fix per line with a header\n"
 	"  json     one fix per line as a JSON object\n"
+	"--archive DIR also reads the days archived in DIR by 'retention run'.\n"
 	"T is RFC 3339 or local 'YYYY-MM-DD HH:MM' in the configured time zone.\n";
 
-enum { OPT_FROM = CTL_OPT_FIRST_COMMAND, OPT_TO };
+enum { OPT_FROM = CTL_OPT_FIRST_COMMAND, OPT_TO, OPT_ARCHIVE };
 
 static const struct option longopts[] = {
 	CTL_COMMON_LONGOPTS,
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "to", required_argument, NULL, OPT_TO },
+	{ "archive", required_argument, NULL, OPT_ARCHIVE },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* ctl_track_sql's columns, in its order, and where an archived row's
+ * come from (TS: the parsed time; ZONES: the literal made JSON). */
+static const int track_from_arch[] = {
+	CTL_ARCH_TS,   CTL_ARCH_LAT, CTL_ARCH_LON,  CTL_ARCH_SPEED, CTL_ARCH_HEADING, CTL_ARCH_ALT,
+	CTL_ARCH_HDOP, CTL_ARCH_FIX, CTL_ARCH_SATS, CTL_ARCH_UN,    CTL_ARCH_CLASS,   CTL_ARCH_ZONES,
+};
+#define TRACK_NCOLS ((int)(sizeof track_from_arch / sizeof track_from_arch[0]))
+
+/* Appends archived row rec as row `row` of res. Returns 0, or -1 when
+ * libpq is out of memory. */
+static int
+add_arch_row(PGresult *res, int row, const struct ctl_arch_rec *rec)
+{
+	char ts[24], zones[4096];
+	for (int c = 0; c < TRACK_NCOLS; c++) {
+		int a = track_from_arch[c];
+		const char *v = rec->v[a];
+		if (a == CTL_ARCH_TS) {
+			snprintf(ts, sizeof ts, "%lld", (long long)rec->ts_us);
+			v = ts;
+		} else if (a == CTL_ARCH_ZONES) {
+			/* the reader checked the literal; a file without the
+			 * column has none: [] as the table's default */
+			if (!v || ctl_arch_zones_json(v, zones, sizeof zones) != 0)
+				snprintf(zones, sizeof zones, "[]");
+			v = zones;
+		}
+		if (!PQsetvalue(res, row, c, (char *)(v ? v : ""), v ? (int)strlen(v) : -1))
+			return -1;
+	}
+	return 0;
+}
+
+/* The database's rows (ctl_track_sql's result, time order) and the
+ * archived ones (time order) merged into a new result of the same columns;
+ * a time in both is the database's row. NULL when out of memory. */
+static PGresult *
+merge_archive(const PGresult *db, const struct ctl_arch_rows *ar)
+{
+	PGresAttDesc att[TRACK_NCOLS];
+	PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+	int ndb = PQntuples(db), i = 0, out = 0;
+	size_t j = 0;
+
+	memset(att, 0, sizeof att);
+	for (int c = 0; c < TRACK_NCOLS; c++)
+		att[c].name = (char *)ctl_arch_col_names[track_from_arch[c]];
+	if (!res || !PQsetResultAttrs(res, TRACK_NCOLS, att))
+		goto fail;
+	while (i < ndb || j < ar->n) {
+		int64_t t = i < ndb ? ctl_field_i64(db, i, 0) : INT64_MAX;
+		if (j < ar->n && (i >= ndb || ar->r[j].ts_us < t)) {
+			if (add_arch_row(res, out++, &ar->r[j++]) != 0)
+				goto fail;
+			continue;
+		}
+		if (j < ar->n && ar->r[j].ts_us == t)
+			j++;    /* also in the database */
+		for (int c = 0; c < TRACK_NCOLS; c++) {
+			bool null = PQgetisnull(db, i, c);
+			if (!PQsetvalue(res, out, c, null ? (char *)"" : PQgetvalue(db, i, c),
+					null ? -1 : PQgetlength(db, i, c)))
+				goto fail;
+		}
+		out++;
+		i++;
+	}
+	return res;
+fail:
+	PQclear(res);
+	return NULL;
+}
 
 int
 ctl_track_main(int argc, char **argv)
@@ -41,7 +124,7 @@ ctl_track_main(int argc, char **argv)
 				 .formats = CTL_FMT_GEOJSON | CTL_FMT_GPX | CTL_FMT_CSV |
 					    CTL_FMT_JSON,
 				 .format = CTL_FMT_GEOJSON };
-	const char *from = NULL, *to = NULL;
+	const char *from = NULL, *to = NULL, *archive = NULL;
 	int c;
 	optind = 0;
 	opterr = 0;
@@ -50,6 +133,8 @@ ctl_track_main(int argc, char **argv)
 			from = optarg;
 		else if (c == OPT_TO)
 			to = optarg;
+		else if (c == OPT_ARCHIVE)
+			archive = optarg;
 		else {
 			int r = ctl_common_option(&co, c, argv);
 			if (r >= 0)
@@ -72,12 +157,33 @@ ctl_track_main(int argc, char **argv)
 	ctl_time_format(from_us, from_s);
 	ctl_time_format(to_us, to_s);
 
-	PGconn *conn = ctl_connect(co.conninfo);
-	if (!conn)
+	if (archive && !*archive)
+		return ctl_usage_error(co.cmd, co.usage, "--archive needs a folder");
+	struct ctl_arch_rows ar = { 0 };
+	char err[512];
+	if (archive &&
+	    ctl_arch_collect(archive, from_us, to_us, vehicle, &ar, err, sizeof err) != CTL_ARCH_OK) {
+		ctl_error(co.cmd, "%s", err);
+		ctl_arch_rows_clear(&ar);
 		return CTL_EFAIL;
+	}
+
+	PGconn *conn = ctl_connect(co.conninfo);
+	if (!conn) {
+		ctl_arch_rows_clear(&ar);
+		return CTL_EFAIL;
+	}
 	const char *params[] = { vehicle, from_s, to_s };
 	PGresult *res = ctl_query(conn, co.cmd, ctl_track_sql, 3, params);
 	PQfinish(conn);
+	if (res && ar.n) {
+		PGresult *merged = merge_archive(res, &ar);
+		PQclear(res);
+		res = merged;
+		if (!merged)
+			ctl_error(co.cmd, "out of memory");
+	}
+	ctl_arch_rows_clear(&ar);
 	if (!res)
 		return CTL_EFAIL;
 	if (PQntuples(res) == 0)

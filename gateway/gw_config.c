@@ -43,6 +43,8 @@ static const char *cont_by_class_parse(void *conf, const char *value);
 static bool cont_by_class_equal(const void *a, const void *b);
 static const char *night_by_class_parse(void *conf, const char *value);
 static bool night_by_class_equal(const void *a, const void *b);
+static const char *archive_dir_parse(void *conf, const char *value);
+static bool archive_dir_equal(const void *a, const void *b);
 
 /* A [rules] option with its own parser whose value is plain bytes in the
  * struct, so that SIGHUP applies it by copying (hz_ini_apply_reload). */
@@ -132,6 +134,17 @@ static const struct hz_ini_opt gw_opts[] = {
 	    true, "SIGTERM: time to flush before exiting anyway"),
 	NUM("daemon", "tick_ms", HZ_INI_INT, daemon.tick_ms, 10, 60000, "1000", false,
 	    "wall-clock timer for tracker_silent"),
+
+	/* hazgate-ctl retention run reads these at each run: a reload has
+	 * nothing to apply in the daemon, hence reload true. */
+	NUM("retention", "positions_days", HZ_INI_INT, retention.positions_days, 0, 36600, "0",
+	    true, "keep positions this many whole UTC days before today, then archive and drop "
+	    "the day (0 = keep for ever)"),
+	{ .section = "retention", .key = "archive_dir", .type = HZ_INI_CUSTOM,
+	  .offset = OFF(retention.archive_dir), .size = SZ(retention.archive_dir), .def = "",
+	  .reload = true, .parse = archive_dir_parse, .equal = archive_dir_equal,
+	  .help = "absolute folder: each day is written there (positions-YYYY-MM-DD.csv.gz) "
+		  "before it is dropped (empty: dropped without an archive)" },
 };
 
 _Static_assert((int)GW_CONFIG_OK == (int)HZ_INI_OK && (int)GW_CONFIG_EIO == (int)HZ_INI_EIO &&
@@ -270,6 +283,29 @@ night_ban_equal(const void *a, const void *b)
 BY_CLASS(stop_by_class, max_stop_by_class, false)
 BY_CLASS(cont_by_class, max_continuous_by_class, false)
 BY_CLASS(night_by_class, night_ban_by_class, true)
+
+/* [retention] archive_dir: empty, or an absolute path that fits (the
+ * archives table records where each file went, so a path that depends on
+ * the working folder would mislead). */
+static const char *
+archive_dir_parse(void *conf, const char *value)
+{
+	struct gw_config *cfg = conf;
+
+	if (value[0] != '\0' && value[0] != '/')
+		return "want an absolute path (or nothing: no archive)";
+	if (strlen(value) >= sizeof(cfg->retention.archive_dir) - 64)
+		return "path too long";
+	strcpy(cfg->retention.archive_dir, value);
+	return NULL;
+}
+
+static bool
+archive_dir_equal(const void *a, const void *b)
+{
+	return !strcmp(((const struct gw_config *)a)->retention.archive_dir,
+		       ((const struct gw_config *)b)->retention.archive_dir);
+}
 
 /* Cross-option checks after the whole file is read. */
 static const char *

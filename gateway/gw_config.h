@@ -86,6 +86,12 @@ struct gw_config {
 		int drain_timeout_ms;
 		int tick_ms;
 	} daemon;
+	/* Read by `hazgate-ctl retention run` (ctl/ctl_retention.c), which a
+	 * systemd timer runs; the gateway only checks them. */
+	struct {
+		int positions_days;             /* whole UTC days kept; 0 = for ever */
+		char archive_dir[GW_PATH_MAX];  /* "" = drop without an archive */
+	} retention;
 };
 
 /* Fill *cfg with every option's documented default. */

@@ -105,6 +105,32 @@ execline() { sed -n "s/^$2=//p" "$1"; }
   [ -z "$output" ]
 }
 
+@test "the retention unit runs the installed hazgate-ctl on the gateway's configuration, daily by its timer" {
+  if [ -z "$unitdir" ]; then
+    [ -z "$(find "$root" -name 'hazgate-retention.*')" ]
+    return 0
+  fi
+  unit=$root$unitdir/hazgate-retention.service
+  [ -f "$unit" ] && [ -f "$root$unitdir/hazgate-retention.timer" ]
+  [ -z "$(grep -n '@[a-z]*@' "$unit")" ]
+  start=$(execline "$unit" ExecStart)
+  [ "$start" = "$bindir/hazgate-ctl retention run --config $sysconfdir/hazgate/hazgate.conf" ]
+  [ -x "$root${start%% *}" ]
+  grep -qx 'Type=oneshot' "$unit"
+  grep -qx 'OnCalendar=\*-\*-\* 00:30:00 UTC' "$root$unitdir/hazgate-retention.timer"
+  if command -v systemd-analyze >/dev/null; then
+    mkdir -p "$root.verify"
+    sed "s|=$bindir/|=$root$bindir/|" "$unit" >"$root.verify/hazgate-retention.service"
+    cp "$root$unitdir/hazgate-retention.timer" "$root.verify/"
+    run systemd-analyze verify --man=no --generators=no \
+      "$root.verify/hazgate-retention.service" "$root.verify/hazgate-retention.timer"
+    rm -rf "$root.verify"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ -z "$output" ]
+  fi
+}
+
 @test "the sample configurations and the READMEs are installed in docdir" {
   for f in examples/hazgate.conf.sample:gateway/hazgate.conf.sample \
     examples/hazgate-tracker.conf.sample:tracker/hazgate-tracker.conf.sample \

@@ -157,6 +157,18 @@ static void chk_misc(const struct gw_config *c)
 	assert_int_equal(c->daemon.drain_timeout_ms, 3000);
 }
 
+static void chk_retention(const struct gw_config *c)
+{
+	assert_int_equal(c->retention.positions_days, 183);
+	assert_string_equal(c->retention.archive_dir, "/var/lib/hazgate/archive");
+}
+
+static void chk_retention_default(const struct gw_config *c)
+{
+	assert_int_equal(c->retention.positions_days, 0);   /* keep for ever */
+	assert_string_equal(c->retention.archive_dir, "");
+}
+
 static const struct good_case good_cases[] = {
 	{ "mqtt section",
 	  "[mqtt]\nhost = 10.0.0.5\nport=8883\nprotocol = 5\nclient_id = gw-1\ntls_ca = /etc/ca.pem\n",
@@ -183,6 +195,9 @@ static const struct good_case good_cases[] = {
 	{ "rules defaults", "", chk_rules_default },
 	{ "keepalive_s", "[mqtt]\nkeepalive_s = 45\n", chk_keepalive },
 	{ "keepalive, the old spelling of keepalive_s", "[mqtt]\nkeepalive = 45\n", chk_keepalive },
+	{ "retention", "[retention]\npositions_days = 183\narchive_dir = /var/lib/hazgate/archive\n",
+	  chk_retention },
+	{ "retention defaults: kept for ever, no archive", "", chk_retention_default },
 	{ "http off, log debug, daemon",
 	  "[http]\nlisten =\n[log]\nlevel = debug\n[daemon]\ndrain_timeout_ms = 3000\n", chk_misc },
 };
@@ -273,6 +288,14 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf:3: [mqtt] keepalive given twice" },
 	{ "keepalive out of range by its old name", "[mqtt]\nkeepalive = 1\n",
 	  "t.conf:2: [mqtt] keepalive = '1': out of range" },
+	{ "retention days negative", "[retention]\n\npositions_days = -1\n",
+	  "t.conf:3: [retention] positions_days = '-1': out of range" },
+	{ "retention days not a number", "[retention]\npositions_days = 6 months\n",
+	  "t.conf:2: [retention] positions_days = '6 months': not an integer" },
+	{ "archive_dir relative", "[log]\nlevel = info\n[retention]\narchive_dir = archive\n",
+	  "t.conf:4: [retention] archive_dir = 'archive': want an absolute path (or nothing: no archive)" },
+	{ "retention unknown key", "[retention]\nkeep_days = 3\n",
+	  "t.conf:2: unknown key 'keep_days' in [retention]" },
 	{ "syntax error", "[mqtt]\nhost a\n", "t.conf:2: syntax error (want [section] or key = value)" },
 	{ "cert without key", "[mqtt]\ntls_ca = ca\ntls_cert = c\n",
 	  "t.conf: [mqtt] tls_cert and tls_key go together" },

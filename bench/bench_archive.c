@@ -1,0 +1,175 @@
+/*
+ * bench_archive.c - the positions archives (ctl/ctl_archive.h): what a day
+ * of a fleet costs on disk as retention writes it (COPY CSV through zlib
+ * level 6, as ctl_retention.c does), and what reading it back costs: the
+ * whole day (an all-vehicle audit) and one vehicle's track (track
+ * --archive, which stops after its vehicle in the file sorted by vehicle:
+ * the first vehicle is the cheapest, the last costs a read of the day).
+ *
+ * The day is made up, in PostgreSQL's text for the stored values: each
+ * vehicle a random walk from Taiyuan, a fix every 10 s, speed, heading,
+ * hdop, satellites, cargo, a sequence number, receive time, now and then a
+ * zone. BENCH_ARCHIVE_VEHICLES (400) and BENCH_ARCHIVE_STEP_S (10) size it:
+ * 400 vehicles at 10 s are issue 15's 3.46 million fixes a day.
+ * Figures: bytes a fix on disk, write and read CPU per fix, one vehicle's
+ * track from the file (first, middle, last vehicle).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "bench/bench.h"
+#include "ctl/ctl_archive.h"
+
+#define DAY_S 86400
+#define D0810 18118     /* 2019-08-10 */
+
+static int
+env_int(const char *name, int def)
+{
+	const char *v = getenv(name);
+	return v && atoi(v) > 0 ? atoi(v) : def;
+}
+
+/* PostgreSQL-like shortest text of a value kept to `dec` decimals. */
+static int
+num(char *buf, size_t len, double v, int dec)
+{
+	int n = snprintf(buf, len, "%.*f", dec, v);
+	if (strchr(buf, '.')) {
+		while (n > 0 && buf[n - 1] == '0')
+			buf[--n] = '\0';
+		if (n > 0 && buf[n - 1] == '.')
+			buf[--n] = '\0';
+	}
+	return n;
+}
+
+static void
+ts_text(char *buf, int64_t s, int us)
+{
+	int64_t day = s / DAY_S, sod = s % DAY_S;
+	(void)day;
+	snprintf(buf, 40, "2019-08-10T%02d:%02d:%02d.%06dZ", (int)(sod / 3600),
+		 (int)(sod / 60 % 60), (int)(sod % 60), us);
+}
+
+static int
+count_row(const struct ctl_arch_row *row, void *arg)
+{
+	(void)row;
+	++*(uint64_t *)arg;
+	return 0;
+}
+
+int
+main(void)
+{
+	int nveh = env_int("BENCH_ARCHIVE_VEHICLES", 400), step = env_int("BENCH_ARCHIVE_STEP_S", 10);
+	char dir[] = "/tmp/bench_archive.XXXXXX", path[128], err[512];
+	uint64_t seed = 0x9e3779b97f4a7c15ULL;
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(path, sizeof path, "%s/positions-2019-08-10.csv.gz", dir);
+
+	/* Write the day. */
+	double c0 = bench_seconds(CLOCK_PROCESS_CPUTIME_ID), w0 = bench_seconds(CLOCK_MONOTONIC);
+	gzFile gz = gzopen(path, "wb6");
+	if (!gz) {
+		perror(path);
+		return 1;
+	}
+	gzputs(gz, "vehicle,ts,lat,lon,speed_kmh,heading,alt_m,hdop,fix,sats,un,hazard_class,seq,"
+		   "ignition,zone_ids,received_at\n");
+	uint64_t rows = 0, text_bytes = 0;
+	char line[512], lat[32], lon[32], spd[32], hdg[32], alt[32], recv[40], ts[40];
+	for (int v = 0; v < nveh; v++) {
+		double la = 37.6 + 0.3 * bench_urand(&seed), lo = 112.4 + 0.3 * bench_urand(&seed);
+		double sp = 40, hd = 360 * bench_urand(&seed), al = 780 + 40 * bench_urand(&seed);
+		for (int64_t s = 0; s < DAY_S; s += step) {
+			sp += 6 * (bench_urand(&seed) - 0.5);
+			sp = sp < 0 ? 0 : sp > 90 ? 90 : sp;
+			hd += 20 * (bench_urand(&seed) - 0.5);
+			hd = hd < 0 ? hd + 360 : hd >= 360 ? hd - 360 : hd;
+			la += sp / 3600.0 * step / 111.0 * (bench_urand(&seed) - 0.5);
+			lo += sp / 3600.0 * step / 88.0 * (bench_urand(&seed) - 0.5);
+			al += bench_urand(&seed) - 0.5;
+			num(lat, sizeof lat, la, 7);
+			num(lon, sizeof lon, lo, 7);
+			num(spd, sizeof spd, sp, 1);
+			num(hdg, sizeof hdg, hd, 1);
+			num(alt, sizeof alt, al, 1);
+			ts_text(ts, s, 0);
+			ts_text(recv, s, 150000 + (int)(100000 * bench_urand(&seed)));
+			bool zone = (s / 600 + v) % 7 == 0;
+			int n = snprintf(line, sizeof line,
+					 "晋A%05d,%s,%s,%s,%s,%s,%s,1.2,3,9,1203,3,%lld,t,%s,%s\n",
+					 10000 + v, ts, lat, lon, spd, hdg, alt,
+					 (long long)(s / step + 1), zone ? "{3}" : "{}", recv);
+			if (gzwrite(gz, line, (unsigned)n) != n) {
+				fprintf(stderr, "gzwrite failed\n");
+				return 1;
+			}
+			rows++;
+			text_bytes += (uint64_t)n;
+		}
+	}
+	if (gzclose(gz) != Z_OK) {
+		fprintf(stderr, "gzclose failed\n");
+		return 1;
+	}
+	double wcpu = bench_seconds(CLOCK_PROCESS_CPUTIME_ID) - c0;
+	double wwall = bench_seconds(CLOCK_MONOTONIC) - w0;
+	struct stat sb;
+	stat(path, &sb);
+	printf("archive of one day: %d vehicles, a fix every %d s: %llu fixes\n", nveh, step,
+	       (unsigned long long)rows);
+	printf("  on disk        %.1f MB, %.1f bytes a fix (CSV text %.1f bytes a fix, gzip -6 %.2fx)\n",
+	       sb.st_size / 1e6, (double)sb.st_size / (double)rows, (double)text_bytes / (double)rows,
+	       (double)text_bytes / (double)sb.st_size);
+	printf("  write          %.2f us CPU a fix, %.1f s wall (made-up rows and gzip; "
+	       "retention adds PostgreSQL's COPY)\n",
+	       wcpu * 1e6 / (double)rows, wwall);
+
+	/* Read the whole day through. */
+	uint64_t got = 0;
+	c0 = bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
+	w0 = bench_seconds(CLOCK_MONOTONIC);
+	if (ctl_arch_read(path, count_row, &got, NULL, err, sizeof err) != CTL_ARCH_OK ||
+	    got != rows) {
+		fprintf(stderr, "read: %s (%llu rows)\n", err, (unsigned long long)got);
+		return 1;
+	}
+	double rcpu = bench_seconds(CLOCK_PROCESS_CPUTIME_ID) - c0;
+	printf("  read the day   %.2f us CPU a fix (%.0f fixes/s), %.2f s wall\n",
+	       rcpu * 1e6 / (double)rows, (double)rows / rcpu, bench_seconds(CLOCK_MONOTONIC) - w0);
+
+	/* One vehicle's track, as track --archive collects it. */
+	int pick[3] = { 0, nveh / 2, nveh - 1 };
+	const char *which[3] = { "first", "middle", "last" };
+	for (int k = 0; k < 3; k++) {
+		char veh[40];
+		struct ctl_arch_rows ar = { 0 };
+		snprintf(veh, sizeof veh, "晋A%05d", 10000 + pick[k]);
+		w0 = bench_seconds(CLOCK_MONOTONIC);
+		c0 = bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
+		if (ctl_arch_collect(dir, (int64_t)D0810 * DAY_S * 1000000,
+				     (int64_t)(D0810 + 1) * DAY_S * 1000000, veh, &ar, err,
+				     sizeof err) != CTL_ARCH_OK) {
+			fprintf(stderr, "collect: %s\n", err);
+			return 1;
+		}
+		printf("  track of the %-6s vehicle: %zu fixes, %.0f ms CPU, %.0f ms wall\n", which[k],
+		       ar.n, (bench_seconds(CLOCK_PROCESS_CPUTIME_ID) - c0) * 1e3,
+		       (bench_seconds(CLOCK_MONOTONIC) - w0) * 1e3);
+		ctl_arch_rows_clear(&ar);
+	}
+	unlink(path);
+	rmdir(dir);
+	return 0;
+}

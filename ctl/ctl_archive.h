@@ -1,0 +1,185 @@
+/*
+ * ctl_archive.h: hazgate's positions archives (prefix ctl_arch_), written by
+ * `hazgate-ctl retention run` and read back by `track --archive DIR` and
+ * `audit --archive DIR`.
+ *
+ * An archive holds the positions of one UTC day (one part of it: see
+ * schema/013_retention.sql) as CSV in PostgreSQL's own COPY CSV dialect,
+ * gzip-compressed: a header line naming the columns, then one position a
+ * line ordered by vehicle (byte order) and time. Values are PostgreSQL's
+ * text for the stored value (floats as the shortest text that reads back
+ * exactly), an empty unquoted field is NULL, "" an empty string; `ts` and
+ * `received_at` are RFC 3339 UTC with microseconds, `zone_ids` an array
+ * literal ({1,4}). So `\copy positions (COLUMNS) FROM PROGRAM 'zcat FILE'
+ * CSV HEADER` loads a day back, and zcat shows it. Files are named
+ * positions-YYYY-MM-DD.csv.gz (part 1) and positions-YYYY-MM-DD.pN.csv.gz
+ * (part N >= 2).
+ *
+ * The reader checks everything it hands on (the file comes from disk and
+ * may be damaged or edited): a complete gzip stream (zlib's CRC and length
+ * trailer), the header, the number of fields of every record, each value's
+ * form (numbers, integers, times, booleans, zone lists; no NUL byte, a
+ * vehicle of 1-32 bytes), and the order (vehicle, ts) strictly rising, so
+ * that no key is there twice. Columns it does not know are skipped (a
+ * later layout may add some); vehicle, ts, lat and lon are required.
+ *
+ * Limits: a record of at most CTL_ARCH_RECORD_MAX bytes. The collected
+ * rows of a range (ctl_arch_collect) are held in memory: for one vehicle
+ * that is small; an all-vehicle audit holds one day's worth (about 100
+ * bytes a fix plus its text).
+ */
+#ifndef HAZGATE_CTL_ARCHIVE_H
+#define HAZGATE_CTL_ARCHIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The columns an archive may hold, in the order retention writes them. */
+enum ctl_arch_col {
+	CTL_ARCH_VEHICLE,
+	CTL_ARCH_TS,
+	CTL_ARCH_LAT,
+	CTL_ARCH_LON,
+	CTL_ARCH_SPEED,
+	CTL_ARCH_HEADING,
+	CTL_ARCH_ALT,
+	CTL_ARCH_HDOP,
+	CTL_ARCH_FIX,
+	CTL_ARCH_SATS,
+	CTL_ARCH_UN,
+	CTL_ARCH_CLASS,
+	CTL_ARCH_SEQ,
+	CTL_ARCH_IGNITION,
+	CTL_ARCH_ZONES,
+	CTL_ARCH_RECEIVED,
+	CTL_ARCH_ALARMS, /* migration 011's positions.alarms, when there */
+	CTL_ARCH_NCOLS
+};
+
+/* Their names in the header (positions' column names). */
+extern const char *const ctl_arch_col_names[CTL_ARCH_NCOLS];
+
+enum ctl_arch_err {
+	CTL_ARCH_OK = 0,
+	CTL_ARCH_EIO = -1,     /* cannot open or read, or not a complete gzip stream */
+	CTL_ARCH_EFORMAT = -2, /* a bad header, record or value, or out of order */
+	CTL_ARCH_ENOMEM = -3,
+	CTL_ARCH_STOPPED = 1, /* the row callback asked to stop */
+};
+
+#define CTL_ARCH_RECORD_MAX  65536
+#define CTL_ARCH_NAME_MAX    40 /* "positions-YYYY-MM-DD.pNNNNNNNNNN.csv.gz" + NUL */
+#define CTL_ARCH_VEHICLE_MAX 32
+
+/* One position as read: each column's text as PostgreSQL wrote it, NULL
+ * for SQL NULL or a column the file lacks. Borrowed for the callback. */
+struct ctl_arch_row {
+	const char *v[CTL_ARCH_NCOLS];
+	int64_t ts_us;   /* v[CTL_ARCH_TS] read */
+	uint64_t record; /* 1 = the first after the header */
+};
+
+/* Called for each row; returns 0 to go on, non-zero to stop (the reader
+ * then returns CTL_ARCH_STOPPED). */
+typedef int (*ctl_arch_row_cb)(const struct ctl_arch_row *row, void *arg);
+
+/*
+ * Reads the archive on fd (borrowed; read from its current offset; plain
+ * CSV is read as well as gzip), calling cb for each row in file order.
+ * NAME stands for the file in messages. *nrows (may be NULL) gets the rows
+ * handed on. On an error, err (errlen bytes) says "NAME: what, where".
+ * Returns CTL_ARCH_OK, CTL_ARCH_STOPPED, or an error code.
+ */
+int ctl_arch_read_fd(int fd, const char *name, ctl_arch_row_cb cb, void *arg, uint64_t *nrows,
+		     char *err, size_t errlen);
+
+/* As ctl_arch_read_fd, on the file PATH. */
+int ctl_arch_read(const char *path, ctl_arch_row_cb cb, void *arg, uint64_t *nrows, char *err,
+		  size_t errlen);
+
+/* Static text for an enum ctl_arch_err. */
+const char *ctl_arch_strerror(int err);
+
+/* ---- days (UTC), numbered from 1970-01-01 = 0 --------------------------- */
+
+/* The UTC day holding instant us (microseconds since the epoch). */
+int64_t ctl_day_of_us(int64_t us);
+
+/* The first microsecond of day. */
+int64_t ctl_day_start_us(int64_t day);
+
+/* "YYYY-MM-DD" of day into buf (at least 11 bytes; years 0-9999). */
+void ctl_day_format(int64_t day, char *buf);
+
+/* Parses exactly "YYYY-MM-DD" (a real date). Returns 0 and *day, or -1. */
+int ctl_day_parse(const char *s, int64_t *day);
+
+/*
+ * Whether retention drops day when it is `today` (UTC) and keep_days whole
+ * days are kept: a day goes once every fix in it is more than keep_days
+ * days old, that is when day + keep_days < today (keep_days 1 on
+ * 2026-12-07 drops 2026-12-05 and keeps 2026-12-06). keep_days <= 0 keeps
+ * every day.
+ */
+bool ctl_arch_due(int64_t day, int64_t today, int keep_days);
+
+/* ---- file names --------------------------------------------------------- */
+
+/* The name of day's part (>= 1) into buf. Returns 0, or -1 for a part < 1
+ * or a day outside years 0-9999. */
+int ctl_arch_name(int64_t day, int part, char buf[CTL_ARCH_NAME_MAX]);
+
+/* Reads an archive's file name (no folder): positions-YYYY-MM-DD.csv.gz is
+ * part 1, positions-YYYY-MM-DD.pN.csv.gz part N (2 and up, no leading
+ * zero). Returns 0 with *day and *part, or -1 for any other name. */
+int ctl_arch_name_parse(const char *name, int64_t *day, int *part);
+
+/* ---- a folder's archives ------------------------------------------------ */
+
+struct ctl_arch_file {
+	int64_t day;
+	int part;
+	char name[CTL_ARCH_NAME_MAX];
+};
+
+/* The archives in DIR of days first..last, sorted by day and part, into a
+ * malloc'd *files (*n of them; free() it). Other files are ignored.
+ * Returns CTL_ARCH_OK, CTL_ARCH_EIO (DIR unreadable; err says why) or
+ * CTL_ARCH_ENOMEM. */
+int ctl_arch_list(const char *dir, int64_t first, int64_t last, struct ctl_arch_file **files,
+		  size_t *n, char *err, size_t errlen);
+
+/* ---- rows of a range ----------------------------------------------------- */
+
+/* A position kept in memory: its columns' text (NULL = NULL), one block. */
+struct ctl_arch_rec {
+	int64_t ts_us;
+	uint64_t order; /* read order, for the tie of two parts' copies */
+	char *v[CTL_ARCH_NCOLS];
+};
+
+struct ctl_arch_rows {
+	struct ctl_arch_rec *r;
+	size_t n, cap;
+};
+
+/*
+ * Adds to *rows the archived positions in DIR with from_us <= ts < to_us
+ * (and of VEHICLE, unless NULL), every part of every day in the range,
+ * then sorts *rows by (ts, vehicle in byte order) and keeps one row of
+ * each (vehicle, ts) (the first read). Returns CTL_ARCH_OK or an error
+ * code with err (a damaged file is an error, not skipped).
+ */
+int ctl_arch_collect(const char *dir, int64_t from_us, int64_t to_us, const char *vehicle,
+		     struct ctl_arch_rows *rows, char *err, size_t errlen);
+
+/* Frees what *rows holds and empties it. */
+void ctl_arch_rows_clear(struct ctl_arch_rows *rows);
+
+/* Writes "[1,4]" for the array literal "{1,4}" ("[]" for "{}") into buf
+ * (len bytes). Returns 0, or -1 when it is not such a literal or does not
+ * fit. */
+int ctl_arch_zones_json(const char *literal, char *buf, size_t len);
+
+#endif

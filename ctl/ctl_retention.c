@@ -1,0 +1,642 @@
+/*
+ * ctl_retention.c: hazgate-ctl retention run --config FILE [--dry-run]
+ *
+ * Drops the positions of every whole UTC day past the horizon of the
+ * gateway's [retention] positions_days (a day goes when every fix in it is
+ * more than positions_days days old: day + positions_days < today, UTC).
+ * With [retention] archive_dir set, each day is first written to a gzip'd
+ * CSV archive there (ctl_archive.h), and dropped only once the file is on
+ * disk and recorded in the archives table. Retention touches positions
+ * only; alerts and the other tables are kept.
+ *
+ * It sees the positions only through the contract of
+ * schema/013_retention.sql: hazgate_positions_days(),
+ * hazgate_drop_positions_day(d, expected), and
+ * `SELECT ... FROM positions WHERE ts in the day`, so a new storage layout
+ * changes none of this file.
+ *
+ * One day, with an archive (part P: 1, or one more than the parts already
+ * recorded for the day, see 013):
+ *   1. a file of that name left by a run that died before step 4 is read
+ *      through: complete, valid, and holding exactly the rows the database
+ *      holds for the day (rows of a day only ever grow, so the same count
+ *      is the same rows) -> used as it is; otherwise removed (the database
+ *      still holds every row of it);
+ *   2. else COPY (SELECT ... ORDER BY vehicle, ts) TO STDOUT is written
+ *      through zlib to .NAME.tmp, fsynced, closed;
+ *   3. read back (complete gzip, every record valid, the row count COPY
+ *      gave), hashed (SHA-256), renamed to NAME, the folder fsynced;
+ *   4. in one transaction: INSERT INTO archives, then
+ *      hazgate_drop_positions_day(day, rows), which locks the day against
+ *      new rows and refuses (HG409) if a late fix came in since step 2:
+ *      then the file is removed and the day done again (3 tries a run).
+ *      Dropping a partition locks positions for a moment, and the
+ *      gateway's inserts queue behind a DROP that waits: lock_timeout 5 s
+ *      bounds that wait, and a timed-out (or deadlocked) transaction is
+ *      tried again 5 s later, 3 times.
+ * A crash anywhere leaves either the day in the database (with at most an
+ * unrecorded file, handled by step 1, or a temporary file, removed at the
+ * start of the next run), or the day recorded and dropped: nothing lost,
+ * nothing written twice. HAZGATE_RETENTION_CRASH=write|rename|commit
+ * SIGKILLs the process after step 2, 3 or 4 of the first day (tests).
+ *
+ * Blocking libpq on purpose: this is a command a systemd timer runs
+ * (gateway/hazgate-retention.timer), never the gateway's event loop. A
+ * pg_try_advisory_lock keeps two runs apart.
+ */
+#include "ctl/ctl_archive.h"
+#include "ctl/ctl_engine.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static const char usage_text[] = "retention run --config FILE [--dry-run]";
+
+static const char help_text[] =
+	"usage: hazgate-ctl retention run --config FILE [--dry-run]\n"
+	"\n"
+	"Drops the positions of every whole UTC day past [retention] positions_days of\n"
+	"the gateway's configuration FILE (a day goes when all of it is more than\n"
+	"positions_days days old). With [retention] archive_dir, each day is first\n"
+	"written there as positions-YYYY-MM-DD.csv.gz (fsynced, recorded in the table\n"
+	"archives) and dropped only then. Alerts and other tables are never touched.\n"
+	"Needs a login in hazgate_admin (-d CONNINFO or the PG* variables).\n"
+	"  --dry-run   say what would be archived and dropped, change nothing\n"
+	"Exit 0 when every due day is done, 1 when one failed (it is kept).\n";
+
+enum { OPT_CONFIG = CTL_OPT_FIRST_COMMAND, OPT_DRY_RUN };
+
+static const struct option longopts[] = {
+	CTL_COMMON_LONGOPTS,
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* pg_try_advisory_lock key of retention runs ("hgrt"). */
+#define RETENTION_LOCK_KEY "1751609972"
+#define TRIES              3
+
+/* The archive's columns as PostgreSQL's text: times in RFC 3339 UTC with
+ * microseconds, the rest as stored. The names are ctl_arch_col_names;
+ * `alarms` (migration 011) when positions has it. The day's rows come from
+ * hazgate_positions(NULL, from, to) where the layout has that function
+ * (012's: it reads only the day's slices, where the view positions
+ * decodes them all), else from positions itself. */
+#define TS_TEXT(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+#define DAY_FROM     "%s::date::timestamp AT TIME ZONE 'UTC'"
+#define DAY_TO       "(%s::date + 1)::timestamp AT TIME ZONE 'UTC'"
+/* from_function and from_table take the day twice: a quoted literal in
+ * COPY, $1 in a parameterised count. */
+static const char archive_cols[] = "vehicle, " TS_TEXT(
+	"ts") " AS ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats,"
+	      " un, hazard_class, seq, ignition, zone_ids, " TS_TEXT(
+		      "received_at") " AS received_at";
+static const char from_function[] = "hazgate_positions(NULL, " DAY_FROM ", " DAY_TO ")";
+static const char from_table[] = "positions WHERE ts >= " DAY_FROM " AND ts < " DAY_TO;
+
+struct run {
+	PGconn *conn;
+	bool has_function; /* hazgate_positions(text, timestamptz, timestamptz) */
+	bool has_alarms;   /* positions.alarms */
+	const char *dir;   /* archive_dir, or NULL */
+	const char *crash; /* HAZGATE_RETENTION_CRASH */
+	uint64_t dropped_rows;
+	int dropped_days, failed_days;
+};
+
+static void
+crash_point(const struct run *r, const char *step)
+{
+	if (r->crash && strcmp(r->crash, step) == 0) {
+		fprintf(stderr, "hazgate-ctl retention: HAZGATE_RETENTION_CRASH=%s: killed\n",
+			step);
+		fflush(NULL);
+		raise(SIGKILL);
+	}
+}
+
+/* fsync of a folder, so that a rename or unlink in it is on disk. */
+static int
+sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* Temporary files of a run that died (.positions-*.tmp). */
+static void
+remove_temporaries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int removed = 0;
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		if (strncmp(e->d_name, ".positions-", 11) != 0 || n < 4 ||
+		    strcmp(e->d_name + n - 4, ".tmp") != 0)
+			continue;
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if (unlink(path) == 0) {
+			printf("removed %s, left by a run that did not finish\n", path);
+			removed++;
+		}
+	}
+	closedir(d);
+	if (removed)
+		sync_dir(dir);
+}
+
+/* SHA-256 (hex) and size of the file at path. Returns 0, or -1 with errno. */
+static int
+hash_file(const char *path, char hex[65], uint64_t *bytes)
+{
+	crypto_hash_sha256_state st;
+	unsigned char buf[65536], out[crypto_hash_sha256_BYTES];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	if (fd < 0)
+		return -1;
+	crypto_hash_sha256_init(&st);
+	*bytes = 0;
+	while ((n = read(fd, buf, sizeof buf)) > 0) {
+		crypto_hash_sha256_update(&st, buf, (unsigned long long)n);
+		*bytes += (uint64_t)n;
+	}
+	int saved = errno;
+	close(fd);
+	if (n < 0) {
+		errno = saved;
+		return -1;
+	}
+	crypto_hash_sha256_final(&st, out);
+	sodium_bin2hex(hex, 65, out, sizeof out);
+	return 0;
+}
+
+/* One SQL value as text, or -1 after saying why. */
+static int64_t
+query_i64(PGconn *conn, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *res = ctl_query(conn, "retention", sql, nparams, params);
+	int64_t v = -1;
+	if (res && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		v = ctl_field_i64(res, 0, 0);
+	PQclear(res);
+	return v;
+}
+
+/* Writes the day to tmp: COPY through zlib, fsync. Returns the rows COPY
+ * gave (the header not counted), or -1 after saying why (tmp removed). */
+static int64_t
+write_day(struct run *r, const char *day, const char *tmp)
+{
+	char *lit = PQescapeLiteral(r->conn, day, strlen(day));
+	char sql[1024];
+	int64_t rows = -1;
+	gzFile gz = NULL;
+	int fd = -1;
+	bool ok = false;
+
+	if (!lit) {
+		ctl_error("retention", "%s", PQerrorMessage(r->conn));
+		return -1;
+	}
+	/* COPY takes no parameters: the day is our own YYYY-MM-DD, escaped. */
+	char from[300];
+	snprintf(from, sizeof from, r->has_function ? from_function : from_table, lit, lit);
+	snprintf(sql, sizeof sql,
+		 "COPY (SELECT %s%s FROM %s ORDER BY vehicle COLLATE \"C\", ts)"
+		 " TO STDOUT WITH (FORMAT csv, HEADER)",
+		 archive_cols, r->has_alarms ? ", alarms" : "", from);
+	PQfreemem(lit);
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		ctl_error("retention", "cannot create %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	int fd2 = dup(fd);
+	if (fd2 < 0 || !(gz = gzdopen(fd2, "wb6"))) {
+		if (fd2 >= 0)
+			close(fd2);
+		ctl_error("retention", "%s: zlib: out of memory", tmp);
+		goto done;
+	}
+	PGresult *res = PQexec(r->conn, sql);
+	if (PQresultStatus(res) != PGRES_COPY_OUT) {
+		ctl_error("retention", "COPY of %s refused: %s", day, PQresultErrorMessage(res));
+		PQclear(res);
+		goto done;
+	}
+	PQclear(res);
+	int64_t lines = 0;
+	bool wrote = true;
+	char *buf;
+	int n;
+	while ((n = PQgetCopyData(r->conn, &buf, 0)) > 0) {
+		/* one buffer per row (the header first) */
+		if (wrote && gzwrite(gz, buf, (unsigned)n) != n) {
+			int zerr;
+			ctl_error("retention", "cannot write %s: %s", tmp, gzerror(gz, &zerr));
+			wrote = false;
+		}
+		lines++;
+		PQfreemem(buf);
+	}
+	bool copied = n == -1;
+	while ((res = PQgetResult(r->conn)) != NULL) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			ctl_error("retention", "COPY of %s failed: %s", day,
+				  PQresultErrorMessage(res));
+			copied = false;
+		}
+		PQclear(res);
+	}
+	if (!copied || !wrote)
+		goto done;
+	int zrc = gzclose(gz);
+	gz = NULL;
+	if (zrc != Z_OK) {
+		ctl_error("retention", "cannot write %s (zlib %d): %s", tmp, zrc, strerror(errno));
+		goto done;
+	}
+	if (fsync(fd) != 0) {
+		ctl_error("retention", "fsync %s: %s", tmp, strerror(errno));
+		goto done;
+	}
+	rows = lines > 0 ? lines - 1 : 0;
+	ok = lines > 0;
+done:
+	if (gz)
+		gzclose(gz);
+	if (fd >= 0 && close(fd) != 0 && ok) {
+		ctl_error("retention", "close %s: %s", tmp, strerror(errno));
+		ok = false;
+	}
+	if (!ok) {
+		unlink(tmp);
+		return -1;
+	}
+	return rows;
+}
+
+/* Reads an archive through, for its rows. Returns CTL_ARCH_OK or the
+ * reader's error, with why in err. */
+static int
+check_file(const char *path, uint64_t *rows, char *err, size_t errlen)
+{
+	return ctl_arch_read(path, NULL, NULL, rows, err, errlen);
+}
+
+/* What drop_day_tx ended with. */
+enum drop_rc { DROP_OK = 0, DROP_OTHER_ROWS = 1, DROP_ERROR = -1 };
+
+/*
+ * One transaction: the archives row ins (day, part, path, rows, bytes,
+ * sha256; NULL: none) and hazgate_drop_positions_day(day, expected)
+ * (expected NULL: whatever the day holds), *gone the rows dropped. A lock
+ * wait is bounded by LOCK_TIMEOUT (the row layout's DROP locks positions
+ * for a moment, and the gateway's inserts queue behind a waiting DROP):
+ * on a lock timeout or a deadlock the transaction is tried again, TRIES
+ * times, LOCK_PAUSE_S apart. Returns DROP_OK, DROP_OTHER_ROWS (HG409: the
+ * day holds other rows than expected; nothing changed) or DROP_ERROR
+ * after saying why.
+ */
+#define LOCK_TIMEOUT "5s"
+#define LOCK_PAUSE_S 5
+static enum drop_rc
+drop_day_tx(struct run *r, const char *day, const char *expected, const char *const ins[6],
+	    int64_t *gone)
+{
+	for (int attempt = 1;; attempt++) {
+		enum drop_rc rc = DROP_OK;
+		const char *state = NULL;
+		PGresult *res = PQexec(r->conn,
+				       "BEGIN; SET LOCAL lock_timeout = '" LOCK_TIMEOUT "'");
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			ctl_error("retention", "%s", PQresultErrorMessage(res));
+			PQclear(res);
+			return DROP_ERROR;
+		}
+		PQclear(res);
+		if (ins) {
+			res = PQexecParams(
+				r->conn,
+				"INSERT INTO archives (day, part, path, rows, bytes, sha256)"
+				" VALUES ($1::date, $2::int, $3, $4::int8, $5::int8, $6)",
+				6, NULL, ins, NULL, NULL, 0);
+			if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+				ctl_error("retention", "recording %s: %s", ins[2],
+					  PQresultErrorMessage(res));
+				rc = DROP_ERROR;
+			}
+			PQclear(res);
+		}
+		if (rc == DROP_OK) {
+			const char *dp[] = { day, expected };
+			res = PQexecParams(r->conn,
+					   "SELECT hazgate_drop_positions_day($1::date, $2::int8)",
+					   2, NULL, dp, NULL, NULL, 0);
+			if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+				*gone = ctl_field_i64(res, 0, 0);
+			} else {
+				state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+				rc = state && !strcmp(state, "HG409") ? DROP_OTHER_ROWS
+								      : DROP_ERROR;
+				ctl_error("retention", "%s: %s", day,
+					  PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+			}
+			bool busy = state && (!strcmp(state, "55P03") || !strcmp(state, "40P01"));
+			PQclear(res);
+			if (busy && attempt < TRIES) {
+				PQclear(PQexec(r->conn, "ROLLBACK"));
+				printf("%s: the database is busy: again in %d s\n", day,
+				       LOCK_PAUSE_S);
+				fflush(stdout);
+				sleep(LOCK_PAUSE_S);
+				continue;
+			}
+		}
+		res = PQexec(r->conn, rc == DROP_OK ? "COMMIT" : "ROLLBACK");
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			ctl_error("retention", "%s", PQresultErrorMessage(res));
+			rc = DROP_ERROR;
+		}
+		PQclear(res);
+		return rc;
+	}
+}
+
+/* Archives and drops one day. Returns 0 or -1 (the day is kept). */
+static int
+archive_day(struct run *r, const char *day, int64_t dayn)
+{
+	const char *p1[] = { day };
+	int64_t last = query_i64(r->conn,
+				 "SELECT coalesce(max(part), 0) FROM archives WHERE day = $1::date",
+				 1, p1);
+	if (last < 0)
+		return -1;
+	int part = (int)last + 1;
+	char name[CTL_ARCH_NAME_MAX], path[4096], tmp[4096], err[600], sha[65];
+	if (ctl_arch_name(dayn, part, name) != 0) {
+		ctl_error("retention", "%s: no archive name for part %d", day, part);
+		return -1;
+	}
+	snprintf(path, sizeof path, "%s/%s", r->dir, name);
+	snprintf(tmp, sizeof tmp, "%s/.%s.tmp", r->dir, name);
+
+	for (int attempt = 1; attempt <= TRIES; attempt++) {
+		uint64_t rows = 0, bytes = 0;
+		bool reused = false;
+		struct stat sb;
+		if (stat(path, &sb) == 0) {
+			/* Step 1: left by a run that died before recording it. */
+			char from[300], count_sql[400];
+			snprintf(from, sizeof from, r->has_function ? from_function : from_table,
+				 "$1", "$1");
+			snprintf(count_sql, sizeof count_sql, "SELECT count(*) FROM %s", from);
+			int64_t held = query_i64(r->conn, count_sql, 1, p1);
+			if (held < 0)
+				return -1;
+			int vr = check_file(path, &rows, err, sizeof err);
+			if (vr == CTL_ARCH_OK && (int64_t)rows == held) {
+				reused = true;
+				printf("%s: %s, written before a restart, is complete: used as it "
+				       "is\n",
+				       day, path);
+			} else {
+				printf("%s: removing %s, written before a restart: %s\n", day, path,
+				       vr == CTL_ARCH_OK ? "it does not hold the day's rows" : err);
+				if (unlink(path) != 0 || sync_dir(r->dir) != 0) {
+					ctl_error("retention", "cannot remove %s: %s", path,
+						  strerror(errno));
+					return -1;
+				}
+			}
+		}
+		if (!reused) {
+			/* Step 2. */
+			int64_t n = write_day(r, day, tmp);
+			if (n < 0)
+				return -1;
+			crash_point(r, "write");
+			if (n == 0) {
+				/* An empty day (an empty partition): nothing to keep. */
+				unlink(tmp);
+				int64_t gone;
+				if (drop_day_tx(r, day, "0", NULL, &gone) != DROP_OK)
+					return -1;
+				printf("%s: held no positions: dropped, no archive\n", day);
+				r->dropped_days++;
+				return 0;
+			}
+			/* Step 3: what is on disk is what COPY gave. */
+			int vr = check_file(tmp, &rows, err, sizeof err);
+			if (vr != CTL_ARCH_OK || rows != (uint64_t)n) {
+				ctl_error("retention", "%s reads back wrong (%s); the day is kept",
+					  tmp, vr != CTL_ARCH_OK ? err : "another row count");
+				unlink(tmp);
+				return -1;
+			}
+			if (rename(tmp, path) != 0 || sync_dir(r->dir) != 0) {
+				ctl_error("retention", "cannot rename %s to %s: %s", tmp, path,
+					  strerror(errno));
+				unlink(tmp);
+				return -1;
+			}
+			crash_point(r, "rename");
+		}
+		if (hash_file(path, sha, &bytes) != 0) {
+			ctl_error("retention", "cannot read %s: %s", path, strerror(errno));
+			return -1;
+		}
+		/* Step 4. */
+		char part_s[16], rows_s[24], bytes_s[24];
+		int64_t gone;
+		snprintf(part_s, sizeof part_s, "%d", part);
+		snprintf(rows_s, sizeof rows_s, "%" PRIu64, rows);
+		snprintf(bytes_s, sizeof bytes_s, "%" PRIu64, bytes);
+		const char *ins[] = { day, part_s, path, rows_s, bytes_s, sha };
+		enum drop_rc rc = drop_day_tx(r, day, rows_s, ins, &gone);
+		if (rc == DROP_OK) {
+			printf("%s: archived %" PRIu64 " positions to %s (%" PRIu64
+			       " bytes, sha256 %s), dropped\n",
+			       day, rows, path, bytes, sha);
+			r->dropped_days++;
+			r->dropped_rows += rows;
+			crash_point(r, "commit");
+			return 0;
+		}
+		if (rc == DROP_ERROR)
+			return -1;
+		/* A late fix came in while the file was written: again. */
+		printf("%s: a fix for the day came in while it was archived: once more\n", day);
+		if (unlink(path) != 0 || sync_dir(r->dir) != 0) {
+			ctl_error("retention", "cannot remove %s: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	ctl_error("retention", "%s: fixes for the day kept coming in; kept for the next run", day);
+	return -1;
+}
+
+static int
+drop_day(struct run *r, const char *day)
+{
+	int64_t gone;
+	if (drop_day_tx(r, day, NULL, NULL, &gone) != DROP_OK)
+		return -1;
+	printf("%s: dropped %" PRId64 " positions (no archive_dir: not archived)\n", day, gone);
+	r->dropped_days++;
+	r->dropped_rows += (uint64_t)gone;
+	return 0;
+}
+
+static int
+run(const struct ctl_common *co, const struct gw_config *cfg, bool dry_run)
+{
+	struct run r = { .dir = cfg->retention.archive_dir[0] ? cfg->retention.archive_dir : NULL,
+			 .crash = getenv("HAZGATE_RETENTION_CRASH") };
+	int keep = cfg->retention.positions_days;
+	int64_t today = ctl_day_of_us(ctl_now_us());
+	char today_s[11], first_kept[11];
+	ctl_day_format(today, today_s);
+	ctl_day_format(today - keep, first_kept);
+
+	if (keep <= 0) {
+		printf("retention: positions_days = 0: positions are kept for ever; nothing to "
+		       "do\n");
+		return CTL_OK;
+	}
+	if (r.dir && !dry_run) {
+		if (mkdir(r.dir, 0750) != 0 && errno != EEXIST) {
+			ctl_error(co->cmd, "archive_dir %s: %s", r.dir, strerror(errno));
+			return CTL_EFAIL;
+		}
+		if (access(r.dir, W_OK | X_OK) != 0) {
+			ctl_error(co->cmd, "archive_dir %s: %s", r.dir, strerror(errno));
+			return CTL_EFAIL;
+		}
+	}
+	if (sodium_init() < 0) {
+		ctl_error(co->cmd, "libsodium does not start");
+		return CTL_EFAIL;
+	}
+	r.conn = ctl_connect(co->conninfo);
+	if (!r.conn)
+		return CTL_EFAIL;
+	int rc = CTL_EFAIL;
+	/* Floats as the shortest text that reads back exactly, whatever the
+	 * role's or database's setting: the archive keeps the stored values. */
+	PQclear(PQexec(r.conn, "SET extra_float_digits = 1"));
+	if (!dry_run) {
+		int64_t got = query_i64(r.conn,
+					"SELECT pg_try_advisory_lock(" RETENTION_LOCK_KEY ")::int",
+					0, NULL);
+		if (got != 1) {
+			if (got == 0)
+				ctl_error(co->cmd, "another retention run is under way; try later");
+			goto done;
+		}
+		if (r.dir)
+			remove_temporaries(r.dir);
+	}
+	r.has_function = query_i64(r.conn,
+				   "SELECT (to_regprocedure('hazgate_positions(text, timestamptz,"
+				   " timestamptz)') IS NOT NULL)::int",
+				   0, NULL) == 1;
+	r.has_alarms =
+		query_i64(r.conn,
+			  "SELECT count(*) FROM pg_attribute WHERE attrelid = 'positions'::regclass"
+			  " AND attname = 'alarms' AND NOT attisdropped",
+			  0, NULL) == 1;
+	PGresult *days = ctl_query(r.conn, co->cmd,
+				   "SELECT d::text FROM hazgate_positions_days() AS d ORDER BY d",
+				   0, NULL);
+	if (!days)
+		goto done;
+	int kept = 0;
+	for (int i = 0; i < PQntuples(days); i++) {
+		const char *day = PQgetvalue(days, i, 0);
+		int64_t dn;
+		if (ctl_day_parse(day, &dn) != 0)
+			continue;
+		if (!ctl_arch_due(dn, today, keep)) {
+			kept++;
+			continue;
+		}
+		if (dry_run) {
+			printf("%s: due: would be %s\n", day,
+			       r.dir ? "archived and dropped" : "dropped (no archive_dir)");
+			continue;
+		}
+		int dr = r.dir ? archive_day(&r, day, dn) : drop_day(&r, day);
+		if (dr != 0)
+			r.failed_days++;
+	}
+	PQclear(days);
+	printf("retention: %d days dropped (%" PRIu64 " positions), %d kept, %d failed;"
+	       " kept: %s and later (positions_days = %d, today %s UTC)\n",
+	       r.dropped_days, r.dropped_rows, kept, r.failed_days, first_kept, keep, today_s);
+	rc = r.failed_days ? CTL_EFAIL : CTL_OK;
+done:
+	PQfinish(r.conn);
+	return rc;
+}
+
+int
+ctl_retention_main(int argc, char **argv)
+{
+	struct ctl_common co = { .cmd = "retention",
+				 .usage = usage_text,
+				 .help = help_text,
+				 .formats = CTL_FMT_TABLE,
+				 .format = CTL_FMT_TABLE };
+	const char *config = NULL;
+	bool dry_run = false;
+	const struct ctl_optval opts[] = {
+		{ .code = OPT_CONFIG, .value = &config, .empty = "--config needs a file" },
+		{ .code = OPT_DRY_RUN, .flag = &dry_run },
+		{ 0 },
+	};
+	int parsed = ctl_parse_options(&co, argc, argv, longopts, opts, true);
+	if (parsed >= 0)
+		return parsed;
+	if (optind >= argc)
+		return ctl_usage_error(co.cmd, co.usage, "what? (run)");
+	if (strcmp(argv[optind], "run") != 0)
+		return ctl_usage_error(co.cmd, co.usage, "unknown subcommand '%s' (run)",
+				       argv[optind]);
+	if (argc - optind > 1)
+		return ctl_usage_error(co.cmd, co.usage, "'%s' is extra", argv[optind + 1]);
+	if (!config)
+		return ctl_usage_error(co.cmd, co.usage,
+				       "--config FILE: the gateway's configuration ([retention])");
+	struct gw_config cfg;
+	char err[512];
+	gw_config_default(&cfg);
+	if (gw_config_load(config, &cfg, err, sizeof err) != GW_CONFIG_OK) {
+		ctl_error(co.cmd, "--config: %s", err);
+		return CTL_EUSAGE;
+	}
+	return run(&co, &cfg, dry_run);
+}

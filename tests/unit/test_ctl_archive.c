@@ -1,0 +1,541 @@
+/*
+ * test_ctl_archive.c - ctl/ctl_archive.c, the positions archives: file
+ * names (both ways, and what is not a name), UTC days and the retention
+ * horizon, zone lists, and the reader over good and bad files (plain and
+ * gzip'd; cut, reordered, mistyped), then the collector over a folder
+ * with two parts of a day and a range that cuts days.
+ *
+ * One named test point per table row (rows.h). Files are written to a
+ * private folder under $TMPDIR and removed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "ctl/ctl_archive.h"
+#include "tests/unit/corpus_walk.h"
+#include "tests/unit/rows.h"
+
+/* 2019-08-10 is day 18118 since 1970-01-01. */
+#define D0810   18118
+#define US(day) ((int64_t)(day)*INT64_C(86400000000))
+
+/* ---- names ---------------------------------------------------------------- */
+
+struct name_case {
+	const char *name;
+	const char *file;
+	int ok;
+	int64_t day;
+	int part;
+};
+
+static const struct name_case name_cases[] = {
+	{ "part 1", "positions-2019-08-10.csv.gz", 0, D0810, 1 },
+	{ "part 2", "positions-2019-08-10.p2.csv.gz", 0, D0810, 2 },
+	{ "part 12", "positions-2019-08-10.p12.csv.gz", 0, D0810, 12 },
+	{ "epoch", "positions-1970-01-01.csv.gz", 0, 0, 1 },
+	{ "leap day", "positions-2024-02-29.csv.gz", 0, 19782, 1 },
+	{ "no leap day in 2023", "positions-2023-02-29.csv.gz", -1, 0, 0 },
+	{ "month 13", "positions-2019-13-01.csv.gz", -1, 0, 0 },
+	{ "day 0", "positions-2019-08-00.csv.gz", -1, 0, 0 },
+	{ "part 1 is written without .p1", "positions-2019-08-10.p1.csv.gz", -1, 0, 0 },
+	{ "part 0", "positions-2019-08-10.p0.csv.gz", -1, 0, 0 },
+	{ "leading zero", "positions-2019-08-10.p02.csv.gz", -1, 0, 0 },
+	{ "part beyond an int", "positions-2019-08-10.p2147483648.csv.gz", -1, 0, 0 },
+	{ "not a number", "positions-2019-08-10.px.csv.gz", -1, 0, 0 },
+	{ "temporary file", ".positions-2019-08-10.csv.gz.tmp", -1, 0, 0 },
+	{ "other suffix", "positions-2019-08-10.csv", -1, 0, 0 },
+	{ "other prefix", "alerts-2019-08-10.csv.gz", -1, 0, 0 },
+	{ "short date", "positions-2019-8-10.csv.gz", -1, 0, 0 },
+	{ "empty", "", -1, 0, 0 },
+};
+
+static void
+test_name(void **state)
+{
+	const struct name_case *c = *state;
+	int64_t day = -1;
+	int part = -1;
+	char back[CTL_ARCH_NAME_MAX];
+	assert_int_equal(ctl_arch_name_parse(c->file, &day, &part), c->ok);
+	if (c->ok != 0)
+		return;
+	assert_int_equal(day, c->day);
+	assert_int_equal(part, c->part);
+	assert_int_equal(ctl_arch_name(day, part, back), 0);
+	assert_string_equal(back, c->file);
+}
+
+static void
+test_name_limits(void **state)
+{
+	char buf[CTL_ARCH_NAME_MAX];
+	(void)state;
+	assert_int_equal(ctl_arch_name(D0810, 0, buf), -1);
+	assert_int_equal(ctl_arch_name(-719529, 1, buf), -1); /* year -1 */
+	assert_int_equal(ctl_arch_name(2932897, 1, buf), -1); /* year 10000 */
+	assert_int_equal(ctl_arch_name(2932896, 2147483647, buf), 0);
+	assert_string_equal(buf, "positions-9999-12-31.p2147483647.csv.gz");
+}
+
+/* ---- days ------------------------------------------------------------------ */
+
+struct day_case {
+	const char *name;
+	int64_t us;
+	int64_t day;
+	const char *text;
+};
+
+static const struct day_case day_cases[] = {
+	{ "epoch", 0, 0, "1970-01-01" },
+	{ "a microsecond before the epoch", -1, -1, "1969-12-31" },
+	{ "the sample's start", US(D0810), D0810, "2019-08-10" },
+	{ "the sample's last microsecond", US(D0810 + 1) - 1, D0810, "2019-08-10" },
+	{ "16:00 in Taiyuan is 08:00 UTC, the same day", US(D0810) + INT64_C(28800000000), D0810,
+	  "2019-08-10" },
+};
+
+static void
+test_day(void **state)
+{
+	const struct day_case *c = *state;
+	char buf[11];
+	int64_t back;
+	assert_int_equal(ctl_day_of_us(c->us), c->day);
+	ctl_day_format(c->day, buf);
+	assert_string_equal(buf, c->text);
+	assert_int_equal(ctl_day_parse(c->text, &back), 0);
+	assert_int_equal(back, c->day);
+	assert_true(ctl_day_start_us(c->day) <= c->us && c->us < ctl_day_start_us(c->day + 1));
+}
+
+static void
+test_day_parse_bad(void **state)
+{
+	int64_t d;
+	(void)state;
+	static const char *const bad[] = { "2019-08-1",  "2019-08-100", "2019/08/10",
+					   "2019-02-30", "20x9-08-10",  "",
+					   "2019-08-10 " };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(ctl_day_parse(bad[i], &d), -1);
+}
+
+struct due_case {
+	const char *name;
+	int64_t day, today;
+	int keep;
+	bool due;
+};
+
+/* today 2026-12-07 = 20794 */
+static const struct due_case due_cases[] = {
+	{ "keep 0: never", 0, 20794, 0, false },
+	{ "keep 1: the day before yesterday goes", 20792, 20794, 1, true },
+	{ "keep 1: yesterday stays (part of it is under a day old)", 20793, 20794, 1, false },
+	{ "keep 1: today stays", 20794, 20794, 1, false },
+	{ "keep 183: 184 days ago goes", 20794 - 184, 20794, 183, true },
+	{ "keep 183: 183 days ago stays", 20794 - 183, 20794, 183, false },
+	{ "a future day stays", 20800, 20794, 1, false },
+	{ "negative keep: never", 0, 20794, -1, false },
+};
+
+static void
+test_due(void **state)
+{
+	const struct due_case *c = *state;
+	assert_int_equal(ctl_arch_due(c->day, c->today, c->keep), c->due);
+}
+
+/* ---- zone lists ------------------------------------------------------------- */
+
+struct zones_case {
+	const char *name;
+	const char *lit;
+	const char *json; /* NULL: refused */
+};
+
+static const struct zones_case zones_cases[] = {
+	{ "empty", "{}", "[]" },
+	{ "one", "{8}", "[8]" },
+	{ "several", "{1,4,10}", "[1,4,10]" },
+	{ "negative", "{-3,2}", "[-3,2]" },
+	{ "int32 edge", "{-2147483648,2147483647}", "[-2147483648,2147483647]" },
+	{ "spaces", "{1, 4}", NULL },
+	{ "NULL element", "{NULL}", NULL },
+	{ "unclosed", "{1,4", NULL },
+	{ "trailing comma", "{1,}", NULL },
+	{ "JSON", "[1]", NULL },
+	{ "after the brace", "{1}x", NULL },
+	{ "too many digits", "{123456789012}", NULL },
+};
+
+static void
+test_zones(void **state)
+{
+	const struct zones_case *c = *state;
+	char buf[64];
+	int rc = ctl_arch_zones_json(c->lit, buf, sizeof buf);
+	if (!c->json) {
+		assert_int_equal(rc, -1);
+		return;
+	}
+	assert_int_equal(rc, 0);
+	assert_string_equal(buf, c->json);
+}
+
+/* ---- the reader --------------------------------------------------------------- */
+
+#define HEADER                                                                                   \
+	"vehicle,ts,lat,lon,speed_kmh,heading,alt_m,hdop,fix,sats,un,hazard_class,seq,ignition," \
+	"zone_ids,received_at\n"
+#define ROW_A                                                                                       \
+	"晋A1,2019-08-10T00:00:04.000000Z,37.7418593,112.5564811,26.8,242.2,,1.2,3,,1547,6.1,7,t," \
+	"{8},2019-08-10T00:00:05.123456Z\n"
+#define ROW_B "晋A1,2019-08-10T00:00:09.000000Z,37.74,112.55,,,,,,,\"\",,,,{},\n"
+#define ROW_C \
+	"晋A2,2019-08-10T00:00:01.000000Z,-5e-05,1e-09,0,,,,,,\"a,\"\"b\"\"\",3,,f,\"{1,4}\",\n"
+
+struct read_case {
+	const char *name;
+	const char *text;
+	bool gzip;
+	int rc;
+	uint64_t rows;   /* handed on before the end or the error */
+	const char *err; /* a part of the message */
+};
+
+static const struct read_case read_cases[] = {
+	{ "three rows, gzip", HEADER ROW_A ROW_B ROW_C, true, CTL_ARCH_OK, 3, NULL },
+	{ "three rows, plain", HEADER ROW_A ROW_B ROW_C, false, CTL_ARCH_OK, 3, NULL },
+	{ "header only: an empty day", HEADER, true, CTL_ARCH_OK, 0, NULL },
+	{ "CRLF line ends", "vehicle,ts,lat,lon\r\nV,2019-08-10T00:00:00Z,1,2\r\n", false,
+	  CTL_ARCH_OK, 1, NULL },
+	{ "columns in another order, one unknown",
+	  "lat,extra,lon,ts,vehicle\n1,x,2,2019-08-10T00:00:00Z,V\n", false, CTL_ARCH_OK, 1, NULL },
+	{ "empty file", "", false, CTL_ARCH_EFORMAT, 0, "empty: no header" },
+	{ "no ts column", "vehicle,lat,lon\nV,1,2\n", false, CTL_ARCH_EFORMAT, 0,
+	  "the header has no column 'ts'" },
+	{ "a column twice", "vehicle,ts,lat,lon,lat\n", false, CTL_ARCH_EFORMAT, 0,
+	  "names column 'lat' twice" },
+	{ "a field short", HEADER ROW_A "V,2019-08-10T00:00:00Z,1,2\n", false, CTL_ARCH_EFORMAT, 1,
+	  "record 2 has 4 fields, the header 16" },
+	{ "bad time", "vehicle,ts,lat,lon\nV,2019-08-10 00:00,1,2\n", false, CTL_ARCH_EFORMAT, 0,
+	  "record 1: ts '2019-08-10 00:00' is not valid" },
+	{ "bad latitude", "vehicle,ts,lat,lon\nV,2019-08-10T00:00:00Z,1x,2\n", false,
+	  CTL_ARCH_EFORMAT, 0, "lat '1x' is not valid" },
+	{ "NULL longitude", "vehicle,ts,lat,lon\nV,2019-08-10T00:00:00Z,1,\n", false,
+	  CTL_ARCH_EFORMAT, 0, "record 1: lon is empty" },
+	{ "empty vehicle", "vehicle,ts,lat,lon\n\"\",2019-08-10T00:00:00Z,1,2\n", false,
+	  CTL_ARCH_EFORMAT, 0, "vehicle '' is not valid" },
+	{ "vehicle over 32 bytes",
+	  "vehicle,ts,lat,lon\nABCDEFGHIJKLMNOPQRSTUVWXYZ0123456,2019-08-10T00:00:00Z,1,2\n", false,
+	  CTL_ARCH_EFORMAT, 0, "vehicle" },
+	{ "bad fix", "vehicle,ts,lat,lon,fix\nV,2019-08-10T00:00:00Z,1,2,3.5\n", false,
+	  CTL_ARCH_EFORMAT, 0, "fix '3.5' is not valid" },
+	{ "bad ignition", "vehicle,ts,lat,lon,ignition\nV,2019-08-10T00:00:00Z,1,2,yes\n", false,
+	  CTL_ARCH_EFORMAT, 0, "ignition 'yes'" },
+	{ "bad zone list", "vehicle,ts,lat,lon,zone_ids\nV,2019-08-10T00:00:00Z,1,2,\"[1]\"\n",
+	  false, CTL_ARCH_EFORMAT, 0, "zone_ids '[1]'" },
+	{ "same key twice", HEADER ROW_A ROW_A, false, CTL_ARCH_EFORMAT, 1,
+	  "record 2 is out of order" },
+	{ "time going back", HEADER ROW_B ROW_A, false, CTL_ARCH_EFORMAT, 1, "out of order" },
+	{ "vehicles going back", HEADER ROW_C ROW_A, false, CTL_ARCH_EFORMAT, 1, "out of order" },
+	{ "unclosed quote", "vehicle,ts,lat,lon\nV,2019-08-10T00:00:00Z,1,\"2\n", false,
+	  CTL_ARCH_EFORMAT, 0, "CSV" },
+	{ "a quote inside a bare field", "vehicle,ts,lat,lon\nV,2019-08-10T00:00:00Z,1,2\"3\n",
+	  false, CTL_ARCH_EFORMAT, 0, "CSV" },
+};
+
+static char tmpdir[256];
+
+static void
+write_file(const char *path, const char *text, size_t len, bool gzip)
+{
+	if (gzip) {
+		gzFile gz = gzopen(path, "wb");
+		assert_non_null(gz);
+		if (len)
+			assert_int_equal(gzwrite(gz, text, (unsigned)len), (int)len);
+		assert_int_equal(gzclose(gz), Z_OK);
+	} else {
+		FILE *f = fopen(path, "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(text, 1, len, f), len);
+		assert_int_equal(fclose(f), 0);
+	}
+}
+
+struct seen {
+	uint64_t n;
+	char first[128];
+};
+
+static int
+note_row(const struct ctl_arch_row *row, void *arg)
+{
+	struct seen *s = arg;
+	if (s->n++ == 0)
+		snprintf(s->first, sizeof s->first, "%s|%lld|%s|%s", row->v[CTL_ARCH_VEHICLE],
+			 (long long)row->ts_us, row->v[CTL_ARCH_LAT],
+			 row->v[CTL_ARCH_SPEED] ? row->v[CTL_ARCH_SPEED] : "NULL");
+	return 0;
+}
+
+static void
+test_read(void **state)
+{
+	const struct read_case *c = *state;
+	char path[300], err[512];
+	struct seen s = { 0 };
+	uint64_t rows = 99;
+	snprintf(path, sizeof path, "%s/case", tmpdir);
+	write_file(path, c->text, strlen(c->text), c->gzip);
+	int rc = ctl_arch_read(path, note_row, &s, &rows, err, sizeof err);
+	if (rc != c->rc)
+		fail_msg("rc %d, want %d: %s", rc, c->rc, err);
+	assert_int_equal(rows, c->rows);
+	assert_int_equal(s.n, c->rows);
+	if (c->err) {
+		if (!strstr(err, c->err))
+			fail_msg("message \"%s\" lacks \"%s\"", err, c->err);
+		assert_non_null(strstr(err, path)); /* names the file */
+	}
+}
+
+/* What the reader hands on: NULL and "" told apart, quotes undone, the time
+ * read. */
+static int
+check_rows(const struct ctl_arch_row *row, void *arg)
+{
+	int *k = arg;
+	switch ((*k)++) {
+	case 0:
+		assert_string_equal(row->v[CTL_ARCH_VEHICLE], "晋A1");
+		assert_int_equal(row->ts_us, US(D0810) + 4000000);
+		assert_string_equal(row->v[CTL_ARCH_SPEED], "26.8");
+		assert_null(row->v[CTL_ARCH_ALT]);
+		assert_string_equal(row->v[CTL_ARCH_ZONES], "{8}");
+		assert_string_equal(row->v[CTL_ARCH_IGNITION], "t");
+		assert_string_equal(row->v[CTL_ARCH_RECEIVED], "2019-08-10T00:00:05.123456Z");
+		break;
+	case 1:
+		assert_string_equal(row->v[CTL_ARCH_UN], "");
+		assert_null(row->v[CTL_ARCH_CLASS]);
+		assert_null(row->v[CTL_ARCH_SPEED]);
+		break;
+	case 2:
+		assert_string_equal(row->v[CTL_ARCH_LAT], "-5e-05");
+		assert_string_equal(row->v[CTL_ARCH_UN], "a,\"b\"");
+		assert_string_equal(row->v[CTL_ARCH_ZONES], "{1,4}");
+		break;
+	}
+	return 0;
+}
+
+static void
+test_read_values(void **state)
+{
+	char path[300], err[512];
+	int k = 0;
+	(void)state;
+	snprintf(path, sizeof path, "%s/values.csv.gz", tmpdir);
+	write_file(path, HEADER ROW_A ROW_B ROW_C, strlen(HEADER ROW_A ROW_B ROW_C), true);
+	assert_int_equal(ctl_arch_read(path, check_rows, &k, NULL, err, sizeof err), CTL_ARCH_OK);
+	assert_int_equal(k, 3);
+}
+
+/* A gzip file cut anywhere is an error, never a shorter day. */
+static void
+test_read_cut(void **state)
+{
+	char path[300], cut[300], err[512];
+	(void)state;
+	snprintf(path, sizeof path, "%s/whole.csv.gz", tmpdir);
+	snprintf(cut, sizeof cut, "%s/cut.csv.gz", tmpdir);
+	write_file(path, HEADER ROW_A ROW_B ROW_C, strlen(HEADER ROW_A ROW_B ROW_C), true);
+	FILE *f = fopen(path, "rb");
+	unsigned char buf[4096];
+	size_t len = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	for (size_t keep = 1; keep < len; keep++) {
+		FILE *o = fopen(cut, "wb");
+		fwrite(buf, 1, keep, o);
+		fclose(o);
+		int rc = ctl_arch_read(cut, NULL, NULL, NULL, err, sizeof err);
+		if (rc == CTL_ARCH_OK)
+			fail_msg("cut at %zu of %zu bytes: read as complete", keep, len);
+	}
+}
+
+static int
+stop_at_two(const struct ctl_arch_row *row, void *arg)
+{
+	(void)row;
+	return ++*(int *)arg == 2;
+}
+
+static void
+test_read_stop(void **state)
+{
+	char path[300], err[512];
+	int k = 0;
+	uint64_t rows;
+	(void)state;
+	snprintf(path, sizeof path, "%s/stop.csv", tmpdir);
+	write_file(path, HEADER ROW_A ROW_B ROW_C, strlen(HEADER ROW_A ROW_B ROW_C), false);
+	assert_int_equal(ctl_arch_read(path, stop_at_two, &k, &rows, err, sizeof err),
+			 CTL_ARCH_STOPPED);
+	assert_int_equal(k, 2);
+	assert_int_equal(ctl_arch_read(path, NULL, NULL, &rows, err, sizeof err), CTL_ARCH_OK);
+	snprintf(path, sizeof path, "%s/missing", tmpdir);
+	assert_int_equal(ctl_arch_read(path, NULL, NULL, &rows, err, sizeof err), CTL_ARCH_EIO);
+	assert_non_null(strstr(err, "cannot open"));
+}
+
+/* Two parts of 2019-08-10 (the second with a fix the first has too, with
+ * other values: the first read is kept) and 2019-08-11, a range cutting
+ * both days, one vehicle or all. */
+static void
+test_collect(void **state)
+{
+	char dir[300], path[400], err[512];
+	(void)state;
+	snprintf(dir, sizeof dir, "%s/arch", tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	const char *p1 = "vehicle,ts,lat,lon\n"
+			 "A,2019-08-10T01:00:00Z,1,1\nA,2019-08-10T03:00:00Z,1,3\n"
+			 "B,2019-08-10T02:00:00Z,2,2\nB,2019-08-10T23:00:00Z,2,23\n";
+	const char *p2 = "vehicle,ts,lat,lon\n"
+			 "A,2019-08-10T02:00:00Z,1,2\nB,2019-08-10T02:00:00Z,9,9\n";
+	const char *d2 = "vehicle,ts,lat,lon\nA,2019-08-11T00:30:00Z,1,24.5\n"
+			 "A,2019-08-11T05:00:00Z,1,29\n";
+	snprintf(path, sizeof path, "%s/positions-2019-08-10.csv.gz", dir);
+	write_file(path, p1, strlen(p1), true);
+	snprintf(path, sizeof path, "%s/positions-2019-08-10.p2.csv.gz", dir);
+	write_file(path, p2, strlen(p2), true);
+	snprintf(path, sizeof path, "%s/positions-2019-08-11.csv.gz", dir);
+	write_file(path, d2, strlen(d2), true);
+	snprintf(path, sizeof path, "%s/.positions-2019-08-11.csv.gz.tmp", dir);
+	write_file(path, "garbage", 7, false); /* not an archive's name: ignored */
+
+	struct ctl_arch_rows rows = { 0 };
+	int64_t from = US(D0810) + INT64_C(3600000000) * 2; /* 02:00 */
+	int64_t to = US(D0810 + 1) + INT64_C(3600000000);   /* next day 01:00 */
+	assert_int_equal(ctl_arch_collect(dir, from, to, NULL, &rows, err, sizeof err),
+			 CTL_ARCH_OK);
+	char got[256] = "";
+	for (size_t i = 0; i < rows.n; i++) {
+		char one[32];
+		snprintf(one, sizeof one, "%s:%s ", rows.r[i].v[CTL_ARCH_VEHICLE],
+			 rows.r[i].v[CTL_ARCH_LON]);
+		strcat(got, one);
+	}
+	/* by time then vehicle; B at 02:00 from part 1 (2), not part 2's (9) */
+	assert_string_equal(got, "A:2 B:2 A:3 B:23 A:24.5 ");
+	ctl_arch_rows_clear(&rows);
+	assert_int_equal(rows.n, 0);
+
+	assert_int_equal(ctl_arch_collect(dir, US(D0810), US(D0810 + 2), "A", &rows, err,
+					  sizeof err),
+			 CTL_ARCH_OK);
+	assert_int_equal(rows.n, 5);
+	for (size_t i = 1; i < rows.n; i++)
+		assert_true(rows.r[i - 1].ts_us < rows.r[i].ts_us);
+	ctl_arch_rows_clear(&rows);
+
+	/* a damaged part is an error naming it */
+	snprintf(path, sizeof path, "%s/positions-2019-08-10.p3.csv.gz", dir);
+	write_file(path, "vehicle,ts\n", 11, true);
+	assert_int_equal(ctl_arch_collect(dir, US(D0810), US(D0810 + 1), NULL, &rows, err,
+					  sizeof err),
+			 CTL_ARCH_EFORMAT);
+	assert_non_null(strstr(err, "positions-2019-08-10.p3.csv.gz"));
+	ctl_arch_rows_clear(&rows);
+	/* days outside the range are not opened */
+	assert_int_equal(ctl_arch_collect(dir, US(D0810 + 1), US(D0810 + 2), NULL, &rows, err,
+					  sizeof err),
+			 CTL_ARCH_OK);
+	assert_int_equal(rows.n, 2);
+	ctl_arch_rows_clear(&rows);
+}
+
+/* The fuzz target's seeds and findings (tests/fuzz/corpus/ctl_archive):
+ * ok--* read through, bad--* refused, each from a memfd as the target
+ * reads them. */
+static bool
+replay_seed(const char *name, const uint8_t *data, size_t size, const void *arg)
+{
+	char path[300], err[512];
+	(void)arg;
+	snprintf(path, sizeof path, "%s/seed", tmpdir);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, size, f), size);
+	assert_int_equal(fclose(f), 0);
+	int rc = ctl_arch_read(path, NULL, NULL, NULL, err, sizeof err);
+	if (strncmp(name, "ok--", 4) == 0) {
+		if (rc != CTL_ARCH_OK)
+			fail_msg("%s: %s", name, err);
+		return true;
+	}
+	if (strncmp(name, "bad--", 5) == 0) {
+		if (rc == CTL_ARCH_OK)
+			fail_msg("%s: read as valid", name);
+		return true;
+	}
+	return false;
+}
+
+static void
+test_corpus(void **state)
+{
+	(void)state;
+	struct corpus_count c = corpus_walk("corpus/ctl_archive", "", replay_seed, NULL);
+	assert_true(c.files >= 4);
+	assert_true(c.checked >= 4);
+}
+
+int
+main(void)
+{
+	struct CMUnitTest tests[128];
+	size_t n = 0;
+	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	snprintf(tmpdir, sizeof tmpdir, "%s/test_ctl_archive.XXXXXX", base);
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+
+	ROWS(name_cases, test_name);
+	ONE(test_name_limits);
+	ROWS(day_cases, test_day);
+	ONE(test_day_parse_bad);
+	ROWS(due_cases, test_due);
+	ROWS(zones_cases, test_zones);
+	ROWS(read_cases, test_read);
+	ONE(test_read_values);
+	ONE(test_read_cut);
+	ONE(test_read_stop);
+	ONE(test_collect);
+	ONE(test_corpus);
+	int rc = _cmocka_run_group_tests("test_ctl_archive", tests, n, NULL, NULL);
+	char cmd[400];
+	snprintf(cmd, sizeof cmd, "rm -rf -- '%s'", tmpdir);
+	if (system(cmd) != 0)
+		rc = rc ? rc : 1;
+	return rc;
+}
