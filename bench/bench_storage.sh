@@ -110,7 +110,7 @@ ms() { local a b; a=$(date +%s%N); "$@" > "$work/out" 2>/dev/null; b=$(date +%s%
 best() { local m=999999 t; for _ in 1 2 3; do t=$(ms "$@"); [ "$t" -lt "$m" ] && m=$t; done; echo "$m"; }
 export PGDATABASE=hg_compact
 t=$(best "$CTL" track "$v" --from "${DAY}T00:00:00Z" --to "$(date -u -d "$DAY + 1 day" +%F)T00:00:00Z" --format geojson)
-echo "track_geojson_vehicle_day_ms=$t ($(jq '.features[0].geometry.coordinates | length' "$work/out") fixes, hazgate-ctl track, best of 3, process start included) target<=50"
+echo "track_geojson_vehicle_day_ms=$t ($(jq '.properties.points' "$work/out") fixes, hazgate-ctl track, best of 3, process start included) target<=50"
 
 # One vehicle's ADAYS days before the fleet's day, compacted, then audited.
 astart=$(( START - ADAYS * 86400 ))

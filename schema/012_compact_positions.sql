@@ -389,7 +389,8 @@ REVOKE EXECUTE ON FUNCTION hazgate_reject_duplicate(positions, positions) FROM P
 -- the default partition (see hazgate_positions_late). Returns the fixes
 -- moved. One compaction at a time; inserts into that day wait for it.
 CREATE FUNCTION hazgate_positions_compact(p_day date) RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET TimeZone = 'UTC' AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET TimeZone = 'UTC'
+SET work_mem = '256MB' AS $$
 DECLARE
     lo timestamptz := p_day::timestamp AT TIME ZONE 'UTC';
     hi timestamptz := (p_day + 1)::timestamp AT TIME ZONE 'UTC';

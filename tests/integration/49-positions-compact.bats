@@ -65,27 +65,23 @@ SELECT row_number() OVER () AS ord, v, ts,
                (random() * 3)::int AS p
           FROM generate_series(1, :n) i) x
  ORDER BY random();
--- the first copy of each key is what must be stored
+-- what must be stored: the first copy of each key written so far (copy_rows)
 CREATE TABLE IF NOT EXISTS want (LIKE positions);
 TRUNCATE want;
-INSERT INTO want (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un, hazard_class,
-                  seq, ignition, zone_ids, received_at, alarms)
-SELECT DISTINCT ON (v, ts) v, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,
-       hazard_class, seq, ignition, zone_ids, received_at, alarms
-  FROM gen ORDER BY v, ts, ord;
 SQL
 }
 
 # rows of gen with ord in (lo, hi] into positions_recent as the gateway's
 # COPY does, new keys only (the gateway's direct path)
 copy_rows() {
-  q "INSERT INTO positions_recent (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats,
-       un, hazard_class, seq, ignition, zone_ids, received_at, alarms)
-     SELECT DISTINCT ON (v, ts) v, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,
+  q "CREATE TEMP TABLE batch AS
+     SELECT v AS vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,
             hazard_class, seq, ignition, zone_ids, received_at, alarms
        FROM gen g WHERE ord > $1 AND ord <= $2
         AND NOT EXISTS (SELECT 1 FROM gen e WHERE e.v = g.v AND e.ts = g.ts AND e.ord < g.ord)
-      ORDER BY v, ts, ord"
+      ORDER BY ord;
+     INSERT INTO positions_recent SELECT * FROM batch;
+     INSERT INTO want SELECT * FROM batch"
 }
 
 # every stored fix is the wanted one, bit for bit (floats by their bytes)
@@ -200,4 +196,16 @@ DAY0=2026-03-28
   [ "$(psql -XqAt -d rows9 -c "SELECT count(*) FROM positions_recent")" = 0 ]
   [ "$(psql -XqAt -d rows9 -c "SELECT sum(n) FROM positions_slices")" = "$(q "SELECT count(*) FROM want")" ]
   [ "$(new)" = "$old" ]
+}
+
+@test "make bench-storage runs at its quick size and prints every figure" {
+  run env STORAGE_QUICK=1 bash "$HG_SRCDIR/bench/bench_storage.sh"
+  [ "$status" -eq 0 ]
+  for k in rows_bytes_per_fix compact_bytes_per_fix bytes_ratio rows_pg_cpu_us_per_fix \
+           compact_pg_cpu_us_per_fix cpu_ratio track_geojson_vehicle_day_ms audit_vehicle_2_days_ms; do
+    printf '%s\n' "${lines[@]}" | grep -Eq "^$k=[0-9]+(\.[0-9]+)?( |\$)"
+  done
+  # every fix written is in the slices, and the track has the vehicle's fixes
+  [[ "$output" != *"warning:"* ]]
+  [[ "$output" == *"track_geojson_vehicle_day_ms="*"(720 fixes"* ]]
 }
