@@ -14,8 +14,9 @@
 # fix (user + system of the backend, from /proc) for the ingest, and for
 # the compaction; the ratios; then, on the compact layout: one vehicle-day
 # as GeoJSON (hazgate-ctl track), one vehicle's 30-day audit (hazgate-ctl
-# audit; STORAGE_AUDIT_DAYS days of that vehicle are added for it) and the
-# audit index's plan. STORAGE_QUICK=1: a small size for the tests (20
+# audit; STORAGE_AUDIT_DAYS days of that vehicle are added for it), the
+# same two reads as SQL on both layouts (hazgate-ctl's queries before 012,
+# and now), and the audit index's plan. STORAGE_QUICK=1: a small size for the tests (20
 # vehicles, 2 hours, 2 audit days). Never fails on a figure.
 set -euo pipefail
 SRC=${HG_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -115,12 +116,48 @@ echo "track_geojson_vehicle_day_ms=$t ($(jq '.properties.points' "$work/out") fi
 # One vehicle's ADAYS days before the fleet's day, compacted, then audited.
 astart=$(( START - ADAYS * 86400 ))
 q hg_compact "SELECT hazgate_ensure_partitions('$DAY'::date - $ADAYS, $ADAYS)" >/dev/null
-gen 1 $(( ADAYS * 24 )) "$astart" A | psql -Xq -v ON_ERROR_STOP=1 -d hg_compact -c "COPY positions_recent ($cols) FROM STDIN" >/dev/null
+gen 1 $(( ADAYS * 24 )) "$astart" A > "$work/audit.copy"
+psql -Xq -v ON_ERROR_STOP=1 -d hg_compact -c "COPY positions_recent ($cols) FROM STDIN" < "$work/audit.copy" >/dev/null
 q hg_compact "SELECT count(hazgate_positions_compact(d)) FROM hazgate_positions_compact_due('$DAY') d" >/dev/null
 q hg_compact "VACUUM ANALYZE" >/dev/null
+q hg_rows "SELECT hazgate_ensure_partitions('$DAY'::date - $ADAYS, $ADAYS)" >/dev/null
+psql -Xq -v ON_ERROR_STOP=1 -d hg_rows -c "COPY positions ($cols) FROM STDIN" < "$work/audit.copy" >/dev/null
+q hg_rows "VACUUM ANALYZE" >/dev/null
 "$CTL" zones import "$SRC/data/zones-taiyuan.geojson" >/dev/null
 afrom=$(date -u -d "@$astart" +%FT%TZ) ato=$(date -u -d "@$START" +%FT%TZ)
 t=$(best "$CTL" audit --vehicle A00001 --from "$afrom" --to "$ato" --format csv)
 echo "audit_vehicle_${ADAYS}_days_ms=$t ($(q hg_compact "SELECT count(*) FROM hazgate_positions('A00001', '$afrom', '$ato')") fixes, hazgate-ctl audit, best of 3) target<=1000"
+# The same reads as SQL on both layouts, in this run (the load hits both):
+# hazgate-ctl's queries before 012 on the table, and now.
+sqlms() {  # sqlms DB SQL: best of 3, ms, rows to /dev/null
+  local m=999999 t
+  for _ in 1 2 3; do
+    t=$(psql -XqAt -o /dev/null -d "$1" -c '\timing on' -c "$2" | sed -n 's/^Time: \([0-9]*\).*/\1/p')
+    [ "$t" -lt "$m" ] && m=$t
+  done
+  echo "$m"
+}
+sqlcpu() {  # sqlcpu DB SQL: the backend's CPU ms a run, 3 runs in one session
+  {
+    echo "SELECT pg_backend_pid() AS bpid \\gset"; echo "\\setenv BPID :bpid"
+    echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $work/sq.0"
+    for _ in 1 2 3; do echo "$2;"; done
+    echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $work/sq.1"
+  } | psql -XqAt -o /dev/null -d "$1"
+  echo $(( ($(ticks "$work/sq") * 1000 / hz) / 3 ))
+}
+dayto=$(date -u -d "$DAY + 1 day" +%F)
+trk="floor(extract(epoch FROM ts) * 1000000)::int8, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un, hazard_class, array_to_json(zone_ids)"
+aud="vehicle, floor(extract(epoch FROM ts) * 1000000)::int8, lat, lon, speed_kmh, hazard_class"
+r=$(sqlms hg_rows "SELECT $trk FROM positions WHERE vehicle = '$v' AND ts >= '$DAY' AND ts < '$dayto' ORDER BY ts")
+c=$(sqlms hg_compact "SELECT $trk FROM hazgate_positions('$v', '$DAY', '$dayto') ORDER BY ts")
+echo "track_sql_ms=$c (compact; rows: $r; a vehicle-day, best of 3)"
+r=$(sqlms hg_rows "SELECT $aud FROM positions WHERE ts >= '$afrom' AND ts < '$ato' AND vehicle = 'A00001' ORDER BY ts, vehicle")
+c=$(sqlms hg_compact "SELECT $aud FROM hazgate_positions('A00001', '$afrom', '$ato') ORDER BY ts, vehicle")
+echo "audit_sql_ms=$c (compact; rows: $r; ${ADAYS} days of one vehicle, best of 3)"
+r=$(sqlcpu hg_rows "SELECT $aud FROM positions WHERE ts >= '$afrom' AND ts < '$ato' AND vehicle = 'A00001' ORDER BY ts, vehicle")
+c=$(sqlcpu hg_compact "SELECT $aud FROM hazgate_positions('A00001', '$afrom', '$ato') ORDER BY ts, vehicle")
+echo "audit_sql_pg_cpu_ms=$c (compact; rows: $r; the backend's CPU a run, load-independent)"
+echo "load_average=$(cut -d' ' -f1-3 /proc/loadavg) cores=$(nproc)"
 echo "audit_index_plan: one index probe, then the slices it needs:"
 q hg_compact "EXPLAIN (COSTS OFF) SELECT * FROM hazgate_positions('B00001', '${DAY}T10:00:00Z', '${DAY}T11:30:00Z')" | sed 's/^/  /'

@@ -152,7 +152,7 @@ LANGUAGE sql STABLE AS $$
      WHERE (p_vehicle IS NULL OR s.vehicle = p_vehicle)
        AND s.hour > p_from - interval '1 hour' AND s.hour < p_to
        AND s.t_last >= p_from AND s.t_first < p_to
-       AND f.ts >= p_from AND f.ts < p_to
+       AND (s.t_first >= p_from AND s.t_last < p_to OR f.ts >= p_from AND f.ts < p_to)
 $$;
 
 -- The latest stored fix of a vehicle (no row: none).
@@ -197,6 +197,25 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
                 ELSE 99 END
 $$;
 
+-- One real field of a slice, as the slice's columns *_e, *2, *4, *_r, *_c:
+-- k, every value the same (then v[1] is kept); code, the exponent e of
+-- hazgate_enc_e (plus 10: integers, not smallints; NULL: the reals as they
+-- are); v, the values in ts order.
+CREATE FUNCTION hazgate_enc_real(k boolean, code integer, v real[],
+                                 OUT e smallint, OUT a2 smallint[], OUT a4 integer[],
+                                 OUT r real[], OUT c real)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN NOT k THEN (code % 10)::smallint END,
+           CASE WHEN NOT k AND code < 10 THEN
+               (SELECT array_agg(round(x::float8 * 10::float8 ^ code)::smallint ORDER BY o)
+                  FROM unnest(v) WITH ORDINALITY u(x, o)) END,
+           CASE WHEN NOT k AND code >= 10 THEN
+               (SELECT array_agg(round(x::float8 * 10::float8 ^ (code - 10))::integer ORDER BY o)
+                  FROM unnest(v) WITH ORDINALITY u(x, o)) END,
+           CASE WHEN NOT k AND code IS NULL THEN v END,
+           CASE WHEN k THEN v[1] END
+$$;
+
 -- v is -0 (a constant slice keeps it only if all its values are).
 CREATE FUNCTION hazgate_negz(v real) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT float4send(v) = '\x80000000'::bytea $$;
@@ -222,10 +241,10 @@ BEGIN
                k.rcus
           FROM hg_slice_src s,
                LATERAL (SELECT date_trunc('hour', s.ts) AS hour) h,
-               LATERAL (SELECT (extract(epoch FROM s.ts - h.hour) * 1000000)::bigint AS o,
+               LATERAL (SELECT round(date_part('epoch', s.ts - h.hour) * 1e6::float8)::bigint AS o,
                                round(s.lat * 1e9::float8)::bigint AS la,
                                round(s.lon * 1e9::float8)::bigint AS lo,
-                               (extract(epoch FROM s.received_at - s.ts) * 1000000)::bigint
+                               round(date_part('epoch', s.received_at - s.ts) * 1e6::float8)::bigint
                                    AS rcus) k
         WINDOW w AS (PARTITION BY s.vehicle, h.hour ORDER BY s.ts)),
     -- What each slice can use (units, exponents, widths, constants), on
@@ -289,64 +308,53 @@ BEGIN
                     ELSE hp_e + 10 END AS hp_c
           FROM g)
     INSERT INTO positions_slices
-    SELECT e.vehicle, e.hour, count(*), min(e.ts), max(e.ts), min(e.tsu),
-           array_agg((e.dtus / e.tsu)::smallint) FILTER (WHERE e.dtw = 2),
-           array_agg((e.dtus / e.tsu)::integer) FILTER (WHERE e.dtw = 4),
-           array_agg(e.o) FILTER (WHERE e.dtw = 8),
-           min(e.llu), min(e.la) FILTER (WHERE e.i = 1), min(e.lo) FILTER (WHERE e.i = 1),
-           array_agg((e.dla / e.llu)::smallint) FILTER (WHERE e.dlw = 2),
-           array_agg((e.dla / e.llu)::integer) FILTER (WHERE e.dlw = 4),
-           array_agg(e.la) FILTER (WHERE e.dlw = 8),
-           array_agg((e.dlo / e.llu)::smallint) FILTER (WHERE e.dlw = 2),
-           array_agg((e.dlo / e.llu)::integer) FILTER (WHERE e.dlw = 4),
-           array_agg(e.lo) FILTER (WHERE e.dlw = 8),
-           min(e.sp_c % 10) FILTER (WHERE NOT e.sp_k),
-           array_agg(round(e.speed_kmh::float8 * 10::float8 ^ e.sp_c)::smallint)
-               FILTER (WHERE NOT e.sp_k AND e.sp_c < 10),
-           array_agg(round(e.speed_kmh::float8 * 10::float8 ^ (e.sp_c - 10))::integer)
-               FILTER (WHERE NOT e.sp_k AND e.sp_c >= 10),
-           array_agg(e.speed_kmh) FILTER (WHERE NOT e.sp_k AND e.sp_c IS NULL),
-           min(e.speed_kmh) FILTER (WHERE e.sp_k),
-           min(e.hd_c % 10) FILTER (WHERE NOT e.hd_k),
-           array_agg(round(e.heading::float8 * 10::float8 ^ e.hd_c)::smallint)
-               FILTER (WHERE NOT e.hd_k AND e.hd_c < 10),
-           array_agg(round(e.heading::float8 * 10::float8 ^ (e.hd_c - 10))::integer)
-               FILTER (WHERE NOT e.hd_k AND e.hd_c >= 10),
-           array_agg(e.heading) FILTER (WHERE NOT e.hd_k AND e.hd_c IS NULL),
-           min(e.heading) FILTER (WHERE e.hd_k),
-           min(e.al_c % 10) FILTER (WHERE NOT e.al_k),
-           array_agg(round(e.alt_m::float8 * 10::float8 ^ e.al_c)::smallint)
-               FILTER (WHERE NOT e.al_k AND e.al_c < 10),
-           array_agg(round(e.alt_m::float8 * 10::float8 ^ (e.al_c - 10))::integer)
-               FILTER (WHERE NOT e.al_k AND e.al_c >= 10),
-           array_agg(e.alt_m) FILTER (WHERE NOT e.al_k AND e.al_c IS NULL),
-           min(e.alt_m) FILTER (WHERE e.al_k),
-           min(e.hp_c % 10) FILTER (WHERE NOT e.hp_k),
-           array_agg(round(e.hdop::float8 * 10::float8 ^ e.hp_c)::smallint)
-               FILTER (WHERE NOT e.hp_k AND e.hp_c < 10),
-           array_agg(round(e.hdop::float8 * 10::float8 ^ (e.hp_c - 10))::integer)
-               FILTER (WHERE NOT e.hp_k AND e.hp_c >= 10),
-           array_agg(e.hdop) FILTER (WHERE NOT e.hp_k AND e.hp_c IS NULL),
-           min(e.hdop) FILTER (WHERE e.hp_k),
-           min(e.fix) FILTER (WHERE e.fix_k), array_agg(e.fix) FILTER (WHERE NOT e.fix_k),
-           min(e.sats) FILTER (WHERE e.sats_k), array_agg(e.sats) FILTER (WHERE NOT e.sats_k),
-           min(e.un) FILTER (WHERE e.un_k), array_agg(e.un) FILTER (WHERE NOT e.un_k),
-           min(e.hazard_class) FILTER (WHERE e.hc_k),
-           array_agg(e.hazard_class) FILTER (WHERE NOT e.hc_k),
-           min(e.seq) FILTER (WHERE e.seq_dev AND e.i = 1),
-           array_agg(e.sqdev::integer) FILTER (WHERE e.seq_dev AND NOT e.seq_lin),
-           array_agg(e.seq) FILTER (WHERE NOT e.seq_none AND NOT e.seq_dev),
-           bool_or(e.ignition) FILTER (WHERE e.ign_k),
-           array_agg(e.ignition) FILTER (WHERE NOT e.ign_k),
-           min(e.zone_ids) FILTER (WHERE e.z_k),
-           array_agg(cardinality(e.zone_ids)::smallint) FILTER (WHERE NOT e.z_k),
+    SELECT a.vehicle, a.hour, a.n, a.t_first, a.t_last, a.tsu, a.dt2, a.dt4, a.t8, a.llu, a.lat0,
+           a.lon0, a.dla2, a.dla4, a.la8, a.dlo2, a.dlo4, a.lo8, sp.*, hd.*, al.*, hp.*,
+           a.fix_c, a.fixa, a.sats_c, a.satsa, a.un_c, a.una, a.hc_c, a.hca, a.seq0, a.sqd,
+           a.sq8, a.ign_c, a.igna, a.zc, a.zn, a.zf, a.rc4, a.rc8, a.am_c, a.ama
+      FROM (SELECT e.vehicle, e.hour, count(*) AS n, min(e.ts) AS t_first, max(e.ts) AS t_last,
+           min(e.tsu) AS tsu,
+           array_agg((e.dtus / e.tsu)::smallint) FILTER (WHERE e.dtw = 2) AS dt2,
+           array_agg((e.dtus / e.tsu)::integer) FILTER (WHERE e.dtw = 4) AS dt4,
+           array_agg(e.o) FILTER (WHERE e.dtw = 8) AS t8,
+           min(e.llu) AS llu, min(e.la) FILTER (WHERE e.i = 1) AS lat0,
+           min(e.lo) FILTER (WHERE e.i = 1) AS lon0,
+           array_agg((e.dla / e.llu)::smallint) FILTER (WHERE e.dlw = 2) AS dla2,
+           array_agg((e.dla / e.llu)::integer) FILTER (WHERE e.dlw = 4) AS dla4,
+           array_agg(e.la) FILTER (WHERE e.dlw = 8) AS la8,
+           array_agg((e.dlo / e.llu)::smallint) FILTER (WHERE e.dlw = 2) AS dlo2,
+           array_agg((e.dlo / e.llu)::integer) FILTER (WHERE e.dlw = 4) AS dlo4,
+           array_agg(e.lo) FILTER (WHERE e.dlw = 8) AS lo8,
+           bool_and(e.sp_k) AS sp_k, min(e.sp_c) AS sp_c, array_agg(e.speed_kmh) AS sp_v,
+           bool_and(e.hd_k) AS hd_k, min(e.hd_c) AS hd_c, array_agg(e.heading) AS hd_v,
+           bool_and(e.al_k) AS al_k, min(e.al_c) AS al_c, array_agg(e.alt_m) AS al_v,
+           bool_and(e.hp_k) AS hp_k, min(e.hp_c) AS hp_c, array_agg(e.hdop) AS hp_v,
+           min(e.fix) FILTER (WHERE e.fix_k) AS fix_c,
+           array_agg(e.fix) FILTER (WHERE NOT e.fix_k) AS fixa,
+           min(e.sats) FILTER (WHERE e.sats_k) AS sats_c,
+           array_agg(e.sats) FILTER (WHERE NOT e.sats_k) AS satsa,
+           min(e.un) FILTER (WHERE e.un_k) AS un_c, array_agg(e.un) FILTER (WHERE NOT e.un_k) AS una,
+           min(e.hazard_class) FILTER (WHERE e.hc_k) AS hc_c,
+           array_agg(e.hazard_class) FILTER (WHERE NOT e.hc_k) AS hca,
+           min(e.seq) FILTER (WHERE e.seq_dev AND e.i = 1) AS seq0,
+           array_agg(e.sqdev::integer) FILTER (WHERE e.seq_dev AND NOT e.seq_lin) AS sqd,
+           array_agg(e.seq) FILTER (WHERE NOT e.seq_none AND NOT e.seq_dev) AS sq8,
+           bool_or(e.ignition) FILTER (WHERE e.ign_k) AS ign_c,
+           array_agg(e.ignition) FILTER (WHERE NOT e.ign_k) AS igna,
+           min(e.zone_ids) FILTER (WHERE e.z_k) AS zc,
+           array_agg(cardinality(e.zone_ids)::smallint) FILTER (WHERE NOT e.z_k) AS zn,
            string_to_array(string_agg(nullif(array_to_string(e.zone_ids, ','), ''), ',')
-                           FILTER (WHERE NOT e.z_k), ',')::integer[],
-           array_agg(e.rcus::integer) FILTER (WHERE e.rc_4),
-           array_agg(e.rcus) FILTER (WHERE NOT e.rc_4),
-           min(e.alarms) FILTER (WHERE e.am_k), array_agg(e.alarms) FILTER (WHERE NOT e.am_k)
+                           FILTER (WHERE NOT e.z_k), ',')::integer[] AS zf,
+           array_agg(e.rcus::integer) FILTER (WHERE e.rc_4) AS rc4,
+           array_agg(e.rcus) FILTER (WHERE NOT e.rc_4) AS rc8,
+           min(e.alarms) FILTER (WHERE e.am_k) AS am_c,
+           array_agg(e.alarms) FILTER (WHERE NOT e.am_k) AS ama
       FROM e
-     GROUP BY e.vehicle, e.hour;
+     GROUP BY e.vehicle, e.hour) a,
+    LATERAL hazgate_enc_real(a.sp_k, a.sp_c, a.sp_v) sp,
+    LATERAL hazgate_enc_real(a.hd_k, a.hd_c, a.hd_v) hd,
+    LATERAL hazgate_enc_real(a.al_k, a.al_c, a.al_v) al,
+    LATERAL hazgate_enc_real(a.hp_k, a.hp_c, a.hp_v) hp;
     GET DIAGNOSTICS made = ROW_COUNT;
     RETURN made;
 END
