@@ -64,16 +64,17 @@ ctl_compact_main(int argc, char **argv)
 	if (!conn)
 		return CTL_EFAIL;
 	const char *params[] = { before };
-	PGresult *due = ctl_query(conn, co.cmd,
-				  "SELECT d::text FROM hazgate_positions_compact_due(coalesce($1::date,"
-				  " (now() AT TIME ZONE 'UTC')::date - 1)) d",
-				  1, params);
+	PGresult *due =
+		ctl_query(conn, co.cmd,
+			  "SELECT d::text FROM hazgate_positions_compact_due(coalesce($1::date,"
+			  " (now() AT TIME ZONE 'UTC')::date - 1)) d",
+			  1, params);
 	int rc = due ? 0 : CTL_EFAIL;
 
 	for (int i = 0; due && i < PQntuples(due); i++) {
 		const char *day[] = { PQgetvalue(due, i, 0) };
-		PGresult *res = ctl_query(conn, co.cmd, "SELECT hazgate_positions_compact($1::date)",
-					  1, day);
+		PGresult *res = ctl_query(conn, co.cmd,
+					  "SELECT hazgate_positions_compact($1::date)", 1, day);
 
 		if (!res) {
 			rc = CTL_EFAIL;
