@@ -484,6 +484,34 @@ LANGUAGE sql STABLE AS $$
      WHERE r IS NOT NULL
 $$;
 
+-- Drops day d's positions, both tiers (for retention, after archiving
+-- them: read them with hazgate_positions(NULL, d, d + 1) first). Returns
+-- the fixes dropped. Waits for a compaction of the day under way.
+CREATE FUNCTION hazgate_positions_drop_day(d date) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+    lo timestamptz := d::timestamp AT TIME ZONE 'UTC';
+    hi timestamptz := (d + 1)::timestamp AT TIME ZONE 'UTC';
+    t regclass;
+    n bigint := 0;
+    k bigint;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('hazgate_positions_compact'));
+    FOR t IN SELECT hazgate_positions_day_tables(d) LOOP
+        EXECUTE format('SELECT %s FROM %s',
+                       CASE WHEN t::text LIKE 'positions_slices_%' THEN 'coalesce(sum(n), 0)'
+                            ELSE 'count(*)' END, t) INTO k;
+        n := n + k;
+        EXECUTE format('DROP TABLE %s', t);
+    END LOOP;
+    DELETE FROM positions_recent_default WHERE ts >= lo AND ts < hi;
+    GET DIAGNOSTICS k = ROW_COUNT;
+    RETURN n + k;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION hazgate_positions_drop_day(date) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION hazgate_positions_drop_day(date) TO hazgate_admin;
+
 -- ---- late fixes of a compacted day ----------------------------------------------------
 -- A fix for a day whose row partition is gone lands in the default
 -- partition: if a slice already holds its (vehicle, ts), it is not stored

@@ -158,6 +158,17 @@ DAY0=2026-03-28
   same
 }
 
+@test "a day dropped (retention) is gone from both tiers, the other days stay" {
+  d=$(q "SELECT '$DAY0'::date + 1")
+  q "INSERT INTO positions (vehicle, ts, lat, lon) VALUES ('V9', '$d 12:00:00+00', 1, 2)"   # a late row
+  n=$(q "SELECT count(*) FROM positions WHERE ts >= '$d' AND ts < '$d'::date + 1")
+  [ "$n" -gt 1 ]
+  [ "$(q "SELECT hazgate_positions_drop_day('$d')")" = "$n" ]
+  [ "$(q "SELECT count(*) FROM hazgate_positions_day_tables('$d')")" = 0 ]
+  q "DELETE FROM want WHERE ts >= '$d' AND ts < '$d'::date + 1"
+  same
+}
+
 @test "the gateway role cannot compact nor read slices; a dispatcher reads" {
   q "CREATE ROLE t49_gw LOGIN IN ROLE hazgate_gateway; CREATE ROLE t49_disp LOGIN IN ROLE hazgate_dispatcher"
   run psql -XqAt -U t49_gw -c "SELECT hazgate_positions_compact('$DAY0')"
