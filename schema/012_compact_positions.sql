@@ -230,10 +230,6 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
            CASE WHEN k THEN v[1] END
 $$;
 
--- v is -0 (a constant slice keeps it only if all its values are).
-CREATE FUNCTION hazgate_negz(v real) RETURNS boolean
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT float4send(v) = '\x80000000'::bytea $$;
-
 -- Builds the slices of the fixes in the temporary table hg_slice_src (one
 -- row per (vehicle, ts), the columns of positions) and inserts them; the
 -- caller has removed the slices they replace. Returns the slices made.
@@ -252,7 +248,23 @@ BEGIN
                k.lo - lag(k.lo, 1, k.lo) OVER w AS dlo,
                least(hazgate_tz10(k.la), hazgate_tz10(k.lo)) AS tz,
                s.seq - first_value(s.seq) OVER w - (row_number() OVER w - 1) AS sqdev,
-               k.rcus
+               k.rcus,
+               -- the same as the slice's first fix (reals: bit for bit)
+               float4send(s.speed_kmh) IS NOT DISTINCT FROM
+                   float4send(first_value(s.speed_kmh) OVER w) AS sp_same,
+               float4send(s.heading) IS NOT DISTINCT FROM
+                   float4send(first_value(s.heading) OVER w) AS hd_same,
+               float4send(s.alt_m) IS NOT DISTINCT FROM
+                   float4send(first_value(s.alt_m) OVER w) AS al_same,
+               float4send(s.hdop) IS NOT DISTINCT FROM
+                   float4send(first_value(s.hdop) OVER w) AS hp_same,
+               s.fix IS NOT DISTINCT FROM first_value(s.fix) OVER w AS fix_same,
+               s.sats IS NOT DISTINCT FROM first_value(s.sats) OVER w AS sats_same,
+               s.un IS NOT DISTINCT FROM first_value(s.un) OVER w AS un_same,
+               s.hazard_class IS NOT DISTINCT FROM first_value(s.hazard_class) OVER w AS hc_same,
+               s.ignition IS NOT DISTINCT FROM first_value(s.ignition) OVER w AS ign_same,
+               s.alarms IS NOT DISTINCT FROM first_value(s.alarms) OVER w AS am_same,
+               s.zone_ids = first_value(s.zone_ids) OVER w AS z_same
           FROM hg_slice_src s,
                LATERAL (SELECT date_trunc('hour', s.ts) AS hour) h,
                LATERAL (SELECT round(date_part('epoch', s.ts - h.hour) * 1e6::float8)::bigint AS o,
@@ -275,31 +287,12 @@ BEGIN
                max(hazgate_enc_e(hdop)) OVER p AS hp_e,
                max(abs(speed_kmh)) OVER p AS sp_m, max(abs(heading)) OVER p AS hd_m,
                max(abs(alt_m)) OVER p AS al_m, max(abs(hdop)) OVER p AS hp_m,
-               count(speed_kmh) OVER p = 0 OR (count(speed_kmh) OVER p = count(*) OVER p
-                   AND min(speed_kmh) OVER p = max(speed_kmh) OVER p
-                   AND bool_or(hazgate_negz(speed_kmh)) OVER p = bool_and(hazgate_negz(speed_kmh)) OVER p) AS sp_k,
-               count(heading) OVER p = 0 OR (count(heading) OVER p = count(*) OVER p
-                   AND min(heading) OVER p = max(heading) OVER p
-                   AND bool_or(hazgate_negz(heading)) OVER p = bool_and(hazgate_negz(heading)) OVER p) AS hd_k,
-               count(alt_m) OVER p = 0 OR (count(alt_m) OVER p = count(*) OVER p
-                   AND min(alt_m) OVER p = max(alt_m) OVER p
-                   AND bool_or(hazgate_negz(alt_m)) OVER p = bool_and(hazgate_negz(alt_m)) OVER p) AS al_k,
-               count(hdop) OVER p = 0 OR (count(hdop) OVER p = count(*) OVER p
-                   AND min(hdop) OVER p = max(hdop) OVER p
-                   AND bool_or(hazgate_negz(hdop)) OVER p = bool_and(hazgate_negz(hdop)) OVER p) AS hp_k,
-               count(fix) OVER p = 0 OR (count(fix) OVER p = count(*) OVER p
-                   AND min(fix) OVER p = max(fix) OVER p) AS fix_k,
-               count(sats) OVER p = 0 OR (count(sats) OVER p = count(*) OVER p
-                   AND min(sats) OVER p = max(sats) OVER p) AS sats_k,
-               count(un) OVER p = 0 OR (count(un) OVER p = count(*) OVER p
-                   AND min(un) OVER p = max(un) OVER p) AS un_k,
-               count(hazard_class) OVER p = 0 OR (count(hazard_class) OVER p = count(*) OVER p
-                   AND min(hazard_class) OVER p = max(hazard_class) OVER p) AS hc_k,
-               count(ignition) OVER p = 0 OR (count(ignition) OVER p = count(*) OVER p
-                   AND bool_and(ignition) OVER p = bool_or(ignition) OVER p) AS ign_k,
-               count(alarms) OVER p = 0 OR (count(alarms) OVER p = count(*) OVER p
-                   AND min(alarms) OVER p = max(alarms) OVER p) AS am_k,
-               min(zone_ids) OVER p = max(zone_ids) OVER p AS z_k,
+               bool_and(sp_same) OVER p AS sp_k, bool_and(hd_same) OVER p AS hd_k,
+               bool_and(al_same) OVER p AS al_k, bool_and(hp_same) OVER p AS hp_k,
+               bool_and(fix_same) OVER p AS fix_k, bool_and(sats_same) OVER p AS sats_k,
+               bool_and(un_same) OVER p AS un_k, bool_and(hc_same) OVER p AS hc_k,
+               bool_and(ign_same) OVER p AS ign_k, bool_and(am_same) OVER p AS am_k,
+               bool_and(z_same) OVER p AS z_k,
                bool_and(seq IS NULL) OVER p AS seq_none,
                bool_and(seq IS NOT NULL) OVER p AND coalesce(max(abs(sqdev)) OVER p, 0)
                    <= 2147483647 AS seq_dev,
