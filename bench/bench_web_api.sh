@@ -114,7 +114,7 @@ done
 t2=$(now_ms)
 sql -v plate='晋A00042' -v fleet="$NF" >/dev/null <<'SQL' || die "filling positions failed"
 SELECT hazgate_ensure_partitions('2026-11-02', 1);
-INSERT INTO positions (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,
+INSERT INTO positions_recent (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,
                        hazard_class, seq, ignition, zone_ids, received_at)
 SELECT CASE WHEN v = 0 THEN :'plate' ELSE '晋B' || lpad(v::text, 5, '0') END,
        timestamptz '2026-11-02 00:00:00Z' + i * interval '10 s',
@@ -126,12 +126,12 @@ SELECT CASE WHEN v = 0 THEN :'plate' ELSE '晋B' || lpad(v::text, 5, '0') END,
   FROM generate_series(0, :fleet) v, generate_series(0, 8639) i;
 SQL
 t3=$(now_ms)
-sql -c "VACUUM ANALYZE alerts" -c "VACUUM ANALYZE alert_events" -c "VACUUM ANALYZE positions_20261102" \
+sql -c "VACUUM ANALYZE alerts" -c "VACUUM ANALYZE alert_events" -c "VACUUM ANALYZE positions_recent_20261102" \
   >/dev/null || die "VACUUM ANALYZE failed"
 t4=$(now_ms)
 nopen=$(sql -c "SELECT count(*) FROM alerts WHERE acked_at IS NULL")
 echo "alerts_stored=$(sql -c "SELECT count(*) FROM alerts") (open $nopen; ack events $(sql -c "SELECT count(*) FROM alert_events"))"
-echo "positions_in_the_day=$(sql -c "SELECT count(*) FROM positions_20261102") ($(( NF + 1 )) vehicles)"
+echo "positions_in_the_day=$(sql -c "SELECT count(*) FROM positions_recent_20261102") ($(( NF + 1 )) vehicles)"
 echo "fill_s=alerts $(( (t1 - t0) / 1000 )), acks $(( (t2 - t1) / 1000 )), positions $(( (t3 - t2) / 1000 )), vacuum analyze $(( (t4 - t3) / 1000 ))"
 
 # ---- hazgate-web ----------------------------------------------------------------

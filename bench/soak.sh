@@ -155,7 +155,7 @@ if [ -z "$RATE" ]; then
   RATE=$((max / 2))
   say "measured maximum ${max} msg/s; soak at ${RATE} msg/s"
   sleep 2
-  q "TRUNCATE positions, vehicle_state, rejects; DELETE FROM alerts"
+  q "TRUNCATE positions_recent, positions_slices, vehicle_state, rejects; DELETE FROM alerts"
   : > "$W/alerts.ndjson"
 fi
 

@@ -342,9 +342,7 @@ replay_positions(PGconn *conn, const struct decide_ctx *dc, const struct period 
 		    conn,
 		    "SELECT vehicle, floor(extract(epoch FROM ts) * 1000000)::int8, lat, lon,"
 		    "  speed_kmh, hazard_class, alarms "
-		    "FROM positions "
-		    "WHERE ts >= $1::timestamptz AND ts < $2::timestamptz"
-		    "  AND ($3::text IS NULL OR vehicle = $3::text) "
+		    "FROM hazgate_positions($3::text, $1::timestamptz, $2::timestamptz) "
 		    "ORDER BY ts, vehicle COLLATE \"C\"",
 		    3, NULL, params, NULL, NULL, 0) ||
 	    !PQsetSingleRowMode(conn)) {

@@ -29,6 +29,8 @@ static const struct ctl_command commands[] = {
 	  "a vehicle's track: track VEHICLE --from T --to T [--format geojson|gpx|csv]" },
 	{ "audit", ctl_audit_main,
 	  "route audit: stored positions through the engine, violations and their live alerts" },
+	{ "compact", ctl_compact_main,
+	  "closed days of positions into compact slices [--before DATE]" },
 	{ "replay", ctl_replay_main,
 	  "offline: telemetry lines through ingest and geofence, alerts out" },
 	{ "users", ctl_users_main, "hazgate-web accounts: users add|passwd|disable|enable|list" },

@@ -1,8 +1,9 @@
 /*
  * ctl_vehicles.c: hazgate-ctl vehicles [--stale S]
  *
- * One row per vehicle the database knows (from positions, by a loose index
- * scan over its primary key, plus the vehicles and vehicle_state tables):
+ * One row per vehicle the database knows (from positions' two tiers, by a
+ * loose index scan over each one's primary key, plus the vehicles and
+ * vehicle_state tables; schema/012):
  * its latest stored fix, how long ago that was, the zones it was in then,
  * its cargo (from the fix, else from the vehicles table) and how many of its
  * alerts are open. --stale S keeps only those silent for longer than S (and
@@ -45,13 +46,20 @@ static const struct option longopts[] = {
 
 static const char vehicles_sql[] =
 	"WITH RECURSIVE pv(vehicle) AS ("
-	"  (SELECT vehicle FROM positions ORDER BY vehicle LIMIT 1)"
+	"  (SELECT vehicle FROM positions_recent ORDER BY vehicle LIMIT 1)"
 	"  UNION ALL"
-	"  SELECT (SELECT p.vehicle FROM positions p WHERE p.vehicle > pv.vehicle"
+	"  SELECT (SELECT p.vehicle FROM positions_recent p WHERE p.vehicle > pv.vehicle"
 	"          ORDER BY p.vehicle LIMIT 1)"
 	"  FROM pv WHERE pv.vehicle IS NOT NULL"
+	"), sv(vehicle) AS ("
+	"  (SELECT vehicle FROM positions_slices ORDER BY vehicle LIMIT 1)"
+	"  UNION ALL"
+	"  SELECT (SELECT p.vehicle FROM positions_slices p WHERE p.vehicle > sv.vehicle"
+	"          ORDER BY p.vehicle LIMIT 1)"
+	"  FROM sv WHERE sv.vehicle IS NOT NULL"
 	"), known AS ("
 	"  SELECT vehicle FROM pv WHERE vehicle IS NOT NULL"
+	"  UNION SELECT vehicle FROM sv WHERE vehicle IS NOT NULL"
 	"  UNION SELECT vehicle FROM vehicles"
 	"  UNION SELECT vehicle FROM vehicle_state"
 	") "
@@ -64,8 +72,7 @@ static const char vehicles_sql[] =
 	"  coalesce(p.un, v.un), coalesce(p.hazard_class, v.hazard_class), v.carrier,"
 	"  (SELECT count(*) FROM alerts a WHERE a.vehicle = k.vehicle AND a.acked_at IS NULL) "
 	"FROM known k "
-	"LEFT JOIN LATERAL (SELECT * FROM positions p WHERE p.vehicle = k.vehicle"
-	"                   ORDER BY p.ts DESC LIMIT 1) p ON true "
+	"LEFT JOIN LATERAL hazgate_positions_last(k.vehicle) p ON true "
 	"LEFT JOIN vehicles v ON v.vehicle = k.vehicle "
 	"LEFT JOIN vehicle_state s ON s.vehicle = k.vehicle "
 	"WHERE $1::int8 IS NULL OR coalesce(p.ts, s.last_ts) IS NULL"

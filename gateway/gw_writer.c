@@ -75,14 +75,19 @@
 static const char sql_copy_pos[] =
 	"COPY hg_pos (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,"
 	" hazard_class, seq, ignition, zone_ids, received_at, alarms) FROM STDIN";
-/* The fast path: straight into the table. A batch with a row already there
- * (a replay, a redelivery) fails with unique_violation and is written again
- * through the staging table. */
+/* The fast path: straight into the row tier of positions (schema/012:
+ * positions_recent; closed days are compacted into slices). A batch with a
+ * row already there (a replay, a redelivery) fails with unique_violation
+ * and is written again through the staging table. A fix of a day already
+ * compacted lands in the default partition, whose trigger
+ * (hazgate_positions_late) drops it if a slice holds the same fix and
+ * keeps it in rejects (duplicate_ts) if the slice's differs. */
 static const char sql_copy_pos_direct[] =
-	"COPY positions (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,"
+	"COPY positions_recent (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,"
 	" hazard_class, seq, ignition, zone_ids, received_at, alarms) FROM STDIN";
 static const char sql_insert_pos[] =
-	"INSERT INTO positions (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats,"
+	"INSERT INTO positions_recent (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix,"
+	" sats,"
 	" un, hazard_class, seq, ignition, zone_ids, received_at, alarms)"
 	" SELECT vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,"
 	" hazard_class, seq, ignition, zone_ids, received_at, alarms FROM hg_pos"

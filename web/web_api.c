@@ -270,8 +270,8 @@ get_events(struct web_call *c)
 /* ---- GET /api/v1/vehicles[/{plate}] ------------------------------------------------- */
 
 /* Each vehicle the fleet registry or the gateway's state knows; its last
- * fix is its latest stored position, looked up from the gateway's last
- * saved time on (so only the newest partitions are read). */
+ * fix is its latest stored position (hazgate_positions_last, schema/012:
+ * the newest row, else the newest slice). */
 #define VEHICLES_SELECT \
 	"SELECT k.vehicle, coalesce(p.un, r.un) AS un," \
 	"  coalesce(p.hazard_class, r.hazard_class) AS hazard_class, r.carrier," \
@@ -284,8 +284,7 @@ get_events(struct web_call *c)
 	" FROM (SELECT vehicle FROM vehicles UNION SELECT vehicle FROM vehicle_state) k" \
 	" LEFT JOIN vehicles r ON r.vehicle = k.vehicle" \
 	" LEFT JOIN vehicle_state s ON s.vehicle = k.vehicle" \
-	" LEFT JOIN LATERAL (SELECT * FROM positions p WHERE p.vehicle = k.vehicle" \
-	"  AND p.ts >= coalesce(s.last_ts, '-infinity') ORDER BY p.ts DESC LIMIT 1) p ON true"
+	" LEFT JOIN LATERAL hazgate_positions_last(k.vehicle) p ON true"
 
 static void
 get_vehicles(struct web_call *c)

@@ -62,18 +62,18 @@ q() { local u=$1; shift; psql -XqAt -v ON_ERROR_STOP=1 -U "$u" -c "$*"; }
 @test "a position for today lands in today's partition" {
   q postgres "SELECT hazgate_ensure_partitions(current_date, 2)"
   q t_gw "INSERT INTO positions (vehicle, ts, lat, lon) VALUES ('晋A12345', now(), 37.8, 112.5)"
-  run q postgres "SELECT tableoid::regclass FROM positions WHERE vehicle = '晋A12345'"
-  [ "$output" = "positions_$(date -u +%Y%m%d)" ]
+  run q postgres "SELECT tableoid::regclass FROM positions_recent WHERE vehicle = '晋A12345'"
+  [ "$output" = "positions_recent_$(date -u +%Y%m%d)" ]
 }
 
 @test "a position for a day without a partition is kept, and moves when the day gets one" {
   q t_gw "INSERT INTO positions (vehicle, ts, lat, lon) VALUES ('晋A10001', '2019-08-10T08:00:00Z', 37.8, 112.5)"
-  run q postgres "SELECT tableoid::regclass FROM positions WHERE vehicle = '晋A10001'"
-  [ "$output" = "positions_default" ]
+  run q postgres "SELECT tableoid::regclass FROM positions_recent WHERE vehicle = '晋A10001'"
+  [ "$output" = "positions_recent_default" ]
   run q postgres "SELECT hazgate_ensure_partitions('2019-08-10', 1)"
   [ "$output" = "1" ]
-  run q postgres "SELECT tableoid::regclass, lat FROM positions WHERE vehicle = '晋A10001'"
-  [ "$output" = "positions_20190810|37.8" ]
+  run q postgres "SELECT tableoid::regclass, lat FROM positions_recent WHERE vehicle = '晋A10001'"
+  [ "$output" = "positions_recent_20190810|37.8" ]
   run q postgres "SELECT hazgate_ensure_partitions('2019-08-10', 1)"
   [ "$output" = "0" ]
 }

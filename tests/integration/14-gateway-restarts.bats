@@ -55,7 +55,7 @@ db_counts() { q "SELECT kind FROM alerts WHERE kind NOT LIKE 'tracker_%'" | sort
 }
 
 @test "07 SIGKILL mid-stream three times: 0 fixes and 0 alerts lost, nothing duplicated" {
-  q "TRUNCATE positions, vehicle_state, rejects; DELETE FROM alerts"   # alert_events (003) references alerts: no TRUNCATE
+  q "TRUNCATE positions_recent, positions_slices, vehicle_state, rejects; DELETE FROM alerts"   # alert_events (003) references alerts: no TRUNCATE
   run gw_stop
   [ "$output" = "0" ]
   rm -rf "$GWDIR/spool"

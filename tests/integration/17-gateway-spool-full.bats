@@ -71,7 +71,7 @@ teardown_file() { gw_teardown_file; }
 # than a spool record (max_bytes = 4M: records up to 1 MiB); the append
 # failed, the spool was marked full for good and MQTT stayed paused.
 @test "a large fleet gone silent: bounded batches, every tracker_silent stored, reading never stuck" {
-  q "TRUNCATE positions, vehicle_state, rejects; DELETE FROM alerts"
+  q "TRUNCATE positions_recent, positions_slices, vehicle_state, rejects; DELETE FROM alerts"
   cp "$GWCONF" "$GWDIR/conf.saved"
   printf '[geofence]\nsilent_after_s = 3\n[daemon]\ntick_ms = 200\n' >> "$GWCONF"
   gw_start
@@ -99,7 +99,7 @@ teardown_file() { gw_teardown_file; }
 # again one record at a time, only the bad record is set aside, as a file,
 # and the operator gives it back by renaming it replay-<id>.hgb.
 @test "retry_limit = 1: only the bad record is set aside, kept as a file, and replayed on request" {
-  q "TRUNCATE positions, vehicle_state, rejects; DELETE FROM alerts"
+  q "TRUNCATE positions_recent, positions_slices, vehicle_state, rejects; DELETE FROM alerts"
   rm -f "$GWDIR/spool"/set-aside-*.hgb "$GWDIR/spool"/replay-*.hgb
   cp "$GWCONF" "$GWDIR/conf.saved"
   sed -i 's/^flush_ms = 50$/flush_ms = 50\nretry_limit = 1/' "$GWCONF"

@@ -1,0 +1,163 @@
+#!/bin/bash
+# bench_storage.sh: issue 15's storage figures (make bench-storage), both
+# layouts in one run on one private PostgreSQL 15: the row layout of
+# migrations 001-009 ("rows") and the compact one of 012 ("compact").
+#
+# A simulated fleet (bench/storage-gen.awk: STORAGE_VEHICLES tankers,
+# STORAGE_HOURS hours, a fix every STORAGE_STEP_S seconds; the issue's
+# size, 400 x 24 h x 10 s = 3.46 M fixes, is the default) is written to
+# each database as the gateway writes it: COPY of STORAGE_BATCH rows a
+# transaction, in arrival order (rows: into positions; compact: into
+# positions_recent), then the compact one's day is compacted
+# (hazgate_positions_compact). Printed, per layout: bytes a fix on disk
+# (tables, indexes and TOAST of every partition), PostgreSQL backend CPU a
+# fix (user + system of the backend, from /proc) for the ingest, and for
+# the compaction; the ratios; then, on the compact layout: one vehicle-day
+# as GeoJSON (hazgate-ctl track), one vehicle's 30-day audit (hazgate-ctl
+# audit; STORAGE_AUDIT_DAYS days of that vehicle are added for it), the
+# same two reads as SQL on both layouts (hazgate-ctl's queries before 012,
+# and now), and the audit index's plan. STORAGE_QUICK=1: a small size for the tests (20
+# vehicles, 2 hours, 2 audit days). Never fails on a figure.
+set -euo pipefail
+SRC=${HG_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+BUILD=${HG_BUILDDIR:-$SRC/build}
+if [ "${STORAGE_QUICK:-0}" = 1 ]; then
+  : "${STORAGE_VEHICLES:=20}" "${STORAGE_HOURS:=2}" "${STORAGE_AUDIT_DAYS:=2}"
+fi
+VEH=${STORAGE_VEHICLES:-400} HOURS=${STORAGE_HOURS:-24} STEP=${STORAGE_STEP_S:-10}
+BATCH=${STORAGE_BATCH:-1000} ADAYS=${STORAGE_AUDIT_DAYS:-30}
+START=1793577600                       # 2026-11-02T00:00:00Z
+DAY=2026-11-02
+CTL=$BUILD/hazgate-ctl
+
+svc=$(mktemp -d /tmp/hg-bench-storage.XXXXXX)
+chmod 755 "$svc"
+cleanup() { "$SRC/scripts/services-stop" "$svc/svc" >/dev/null 2>&1 || true; rm -rf "$svc"; }
+trap cleanup EXIT
+eval "$("$SRC/scripts/services-start" --no-mqtt "$svc/svc")"
+export PGHOST PGPORT PGUSER PGDATABASE
+work=$svc/work
+mkdir -p "$work"
+chmod 777 "$work"
+
+q() { psql -XqAt -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
+cols="vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un, hazard_class, seq, ignition, zone_ids, received_at"
+
+# The row layout: migrations 001-009 as they were; the compact one: all.
+q postgres "CREATE DATABASE hg_rows" >/dev/null
+q postgres "CREATE DATABASE hg_compact" >/dev/null
+q hg_rows "CREATE TABLE schema_migrations (version integer PRIMARY KEY)"
+for f in "$SRC"/schema/00[1-9]_*.sql; do
+  psql -Xq -1 -v ON_ERROR_STOP=1 -d hg_rows -f "$f" >/dev/null
+done
+PGDATABASE=hg_compact "$CTL" migrate >/dev/null
+for db in hg_rows hg_compact; do
+  q "$db" "SELECT hazgate_ensure_partitions('$DAY', 1)" >/dev/null
+done
+
+gen() {  # gen VEHICLES HOURS START PREFIX
+  awk -v vehicles="$1" -v hours="$2" -v step_s="$STEP" -v start="$3" -v prefix="$4" \
+    -f "$SRC/bench/storage-gen.awk"
+}
+# The fixes as psql input: a transaction per BATCH rows, the backend's CPU
+# (utime + stime, clock ticks) written before and after.
+feed() {  # feed TABLE CPUFILE < copy text
+  echo "SELECT pg_backend_pid() AS bpid \\gset"; echo "\\setenv BPID :bpid"
+  echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $2.0"
+  awk -v b="$BATCH" -v t="$1" -v cols="$cols" '
+    (NR - 1) % b == 0 { if (NR > 1) print "\\.\nCOMMIT;"; print "BEGIN;\nCOPY " t " (" cols ") FROM STDIN;" }
+    { print }
+    END { if (NR) print "\\.\nCOMMIT;" }'
+  echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $2.1"
+}
+ticks() { echo $(( $(cat "$1.1") - $(cat "$1.0") )); }
+hz=$(getconf CLK_TCK)
+
+gen "$VEH" "$HOURS" "$START" B > "$work/fleet.copy"
+n=$(wc -l < "$work/fleet.copy")
+echo "fixes=$n vehicles=$VEH hours=$HOURS step_s=$STEP batch_rows=$BATCH"
+
+# Ingest, alternated (rows, compact) so that the machine's load hits both.
+feed positions "$work/cpu-rows" < "$work/fleet.copy" | psql -Xq -v ON_ERROR_STOP=1 -d hg_rows >/dev/null
+feed positions_recent "$work/cpu-compact" < "$work/fleet.copy" | psql -Xq -v ON_ERROR_STOP=1 -d hg_compact >/dev/null
+{
+  echo "SELECT pg_backend_pid() AS bpid \\gset"; echo "\\setenv BPID :bpid"
+  echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $work/cpu-compaction.0"
+  echo "SELECT hazgate_positions_compact(d) FROM hazgate_positions_compact_due('$DAY'::date + 1) d;"
+  echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $work/cpu-compaction.1"
+} | psql -Xq -v ON_ERROR_STOP=1 -d hg_compact >/dev/null
+for db in hg_rows hg_compact; do q "$db" "VACUUM ANALYZE" >/dev/null; q "$db" "CHECKPOINT" >/dev/null; done
+
+size_rows=$(q hg_rows "SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('positions')")
+size_compact=$(q hg_compact "SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('positions_slices')")
+size_recent=$(q hg_compact "SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('positions_recent')")
+stored=$(q hg_compact "SELECT sum(n) FROM positions_slices")
+[ "$stored" = "$n" ] || echo "warning: $stored fixes in the slices for $n written" >&2
+t_rows=$(ticks "$work/cpu-rows") t_comp=$(ticks "$work/cpu-compact") t_cmp=$(ticks "$work/cpu-compaction")
+awk -v n="$n" -v sr="$size_rows" -v sc="$size_compact" -v sre="$size_recent" -v hz="$hz" \
+    -v tr="$t_rows" -v tc="$t_comp" -v tk="$t_cmp" 'BEGIN {
+  us = 1e6 / hz / n
+  printf "rows_bytes_per_fix=%.1f (positions, %d bytes)\n", sr / n, sr
+  printf "compact_bytes_per_fix=%.1f (positions_slices, %d bytes; positions_recent left: %d bytes) target<=24\n", sc / n, sc, sre
+  printf "bytes_ratio=%.3f\n", sc / sr
+  printf "rows_pg_cpu_us_per_fix=%.2f (ingest)\n", tr * us
+  printf "compact_pg_cpu_us_per_fix=%.2f (ingest into positions_recent) + %.2f (compaction) = %.2f\n", tc * us, tk * us, (tc + tk) * us
+  printf "cpu_ratio=%.3f (ingest), %.3f (ingest + compaction) target<=0.333\n", tc / tr, (tc + tk) / tr
+}'
+
+# Reads on the compact layout: a vehicle-day as GeoJSON, a 30-day audit.
+v=B00001
+ms() { local a b; a=$(date +%s%N); "$@" > "$work/out" 2>/dev/null; b=$(date +%s%N); echo $(( (b - a) / 1000000 )); }
+best() { local m=999999 t; for _ in 1 2 3; do t=$(ms "$@"); [ "$t" -lt "$m" ] && m=$t; done; echo "$m"; }
+export PGDATABASE=hg_compact
+t=$(best "$CTL" track "$v" --from "${DAY}T00:00:00Z" --to "$(date -u -d "$DAY + 1 day" +%F)T00:00:00Z" --format geojson)
+echo "track_geojson_vehicle_day_ms=$t ($(jq '.properties.points' "$work/out") fixes, hazgate-ctl track, best of 3, process start included) target<=50"
+
+# One vehicle's ADAYS days before the fleet's day, compacted, then audited.
+astart=$(( START - ADAYS * 86400 ))
+q hg_compact "SELECT hazgate_ensure_partitions('$DAY'::date - $ADAYS, $ADAYS)" >/dev/null
+gen 1 $(( ADAYS * 24 )) "$astart" A > "$work/audit.copy"
+psql -Xq -v ON_ERROR_STOP=1 -d hg_compact -c "COPY positions_recent ($cols) FROM STDIN" < "$work/audit.copy" >/dev/null
+q hg_compact "SELECT count(hazgate_positions_compact(d)) FROM hazgate_positions_compact_due('$DAY') d" >/dev/null
+q hg_compact "VACUUM ANALYZE" >/dev/null
+q hg_rows "SELECT hazgate_ensure_partitions('$DAY'::date - $ADAYS, $ADAYS)" >/dev/null
+psql -Xq -v ON_ERROR_STOP=1 -d hg_rows -c "COPY positions ($cols) FROM STDIN" < "$work/audit.copy" >/dev/null
+q hg_rows "VACUUM ANALYZE" >/dev/null
+"$CTL" zones import "$SRC/data/zones-taiyuan.geojson" >/dev/null
+afrom=$(date -u -d "@$astart" +%FT%TZ) ato=$(date -u -d "@$START" +%FT%TZ)
+t=$(best "$CTL" audit --vehicle A00001 --from "$afrom" --to "$ato" --format csv)
+echo "audit_vehicle_${ADAYS}_days_ms=$t ($(q hg_compact "SELECT count(*) FROM hazgate_positions('A00001', '$afrom', '$ato')") fixes, hazgate-ctl audit, best of 3) target<=1000"
+# The same reads as SQL on both layouts, in this run (the load hits both):
+# hazgate-ctl's queries before 012 on the table, and now.
+sqlms() {  # sqlms DB SQL: best of 3, ms, rows to /dev/null
+  local m=999999 t
+  for _ in 1 2 3; do
+    t=$(psql -XqAt -o /dev/null -d "$1" -c '\timing on' -c "$2" | sed -n 's/^Time: \([0-9]*\).*/\1/p')
+    [ "$t" -lt "$m" ] && m=$t
+  done
+  echo "$m"
+}
+sqlcpu() {  # sqlcpu DB SQL: the backend's CPU ms a run, 3 runs in one session
+  {
+    echo "SELECT pg_backend_pid() AS bpid \\gset"; echo "\\setenv BPID :bpid"
+    echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $work/sq.0"
+    for _ in 1 2 3; do echo "$2;"; done
+    echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $work/sq.1"
+  } | psql -XqAt -o /dev/null -d "$1"
+  echo $(( ($(ticks "$work/sq") * 1000 / hz) / 3 ))
+}
+dayto=$(date -u -d "$DAY + 1 day" +%F)
+trk="floor(extract(epoch FROM ts) * 1000000)::int8, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un, hazard_class, array_to_json(zone_ids)"
+aud="vehicle, floor(extract(epoch FROM ts) * 1000000)::int8, lat, lon, speed_kmh, hazard_class"
+r=$(sqlms hg_rows "SELECT $trk FROM positions WHERE vehicle = '$v' AND ts >= '$DAY' AND ts < '$dayto' ORDER BY ts")
+c=$(sqlms hg_compact "SELECT $trk FROM hazgate_positions('$v', '$DAY', '$dayto') ORDER BY ts")
+echo "track_sql_ms=$c (compact; rows: $r; a vehicle-day, best of 3)"
+r=$(sqlms hg_rows "SELECT $aud FROM positions WHERE ts >= '$afrom' AND ts < '$ato' AND vehicle = 'A00001' ORDER BY ts, vehicle")
+c=$(sqlms hg_compact "SELECT $aud FROM hazgate_positions('A00001', '$afrom', '$ato') ORDER BY ts, vehicle")
+echo "audit_sql_ms=$c (compact; rows: $r; ${ADAYS} days of one vehicle, best of 3)"
+r=$(sqlcpu hg_rows "SELECT $aud FROM positions WHERE ts >= '$afrom' AND ts < '$ato' AND vehicle = 'A00001' ORDER BY ts, vehicle")
+c=$(sqlcpu hg_compact "SELECT $aud FROM hazgate_positions('A00001', '$afrom', '$ato') ORDER BY ts, vehicle")
+echo "audit_sql_pg_cpu_ms=$c (compact; rows: $r; the backend's CPU a run, load-independent)"
+echo "load_average=$(cut -d' ' -f1-3 /proc/loadavg) cores=$(nproc)"
+echo "audit_index_plan: one index probe, then the slices it needs:"
+q hg_compact "EXPLAIN (COSTS OFF) SELECT * FROM hazgate_positions('B00001', '${DAY}T10:00:00Z', '${DAY}T11:30:00Z')" | sed 's/^/  /'

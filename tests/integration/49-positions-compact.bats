@@ -1,0 +1,222 @@
+#!/usr/bin/env bats
+# 49-positions-compact: the compact layout of positions (schema/012) keeps
+# exactly what went in. Random fixes (every field, NULLs, extreme values,
+# times to the microsecond, late and out of order, across hour and day
+# boundaries) go in as the gateway writes them (COPY into positions_recent)
+# and through the view; days are compacted, late fixes, redeliveries and
+# fixes with a stored key and other values come after; at every step
+# positions, hazgate_positions() and hazgate_positions_last() read back
+# exactly the first copy of each key, and rejects holds the others. Then a
+# database of the row layout (migrations 001-009) migrates and compacts
+# without a change in what it reads.
+
+setup_file() {
+  eval "$("$HG_SRCDIR/scripts/services-start" --no-mqtt)"
+  export HG_SVC_DIR PGHOST PGPORT PGUSER PGDATABASE HG_PG_CONNINFO
+  "$HG_BUILDDIR/hazgate-ctl" migrate >/dev/null
+}
+
+teardown_file() {
+  "$HG_SRCDIR/scripts/services-stop" "$HG_SVC_DIR"
+}
+
+q() { psql -XqAt -v ON_ERROR_STOP=1 -c "$*"; }
+
+# gen SEED N DAY0: N random fixes of 4 vehicles over 3 days from DAY0 into
+# table gen (created), in a random order; keys may repeat (first wins).
+gen() {
+  psql -XqAt -v ON_ERROR_STOP=1 -v seed="$1" -v n="$2" -v day0="$3" <<'SQL'
+DROP TABLE IF EXISTS gen;
+SELECT setseed(:seed);
+CREATE TABLE gen AS
+SELECT row_number() OVER () AS ord, v, ts,
+       CASE p WHEN 0 THEN round(lat::numeric, 9) WHEN 1 THEN round(lat::numeric, 7)
+              ELSE round(lat::numeric, 5) END::float8 AS lat,
+       CASE p WHEN 0 THEN round(lon::numeric, 9) WHEN 1 THEN round(lon::numeric, 7)
+              ELSE round(lon::numeric, 5) END::float8 AS lon,
+       CASE WHEN random() < 0.1 THEN NULL WHEN random() < 0.5 THEN round((random() * 300)::numeric, 3)
+            ELSE round((random() * 120)::numeric, 1) END::real AS speed_kmh,
+       CASE WHEN random() < 0.1 THEN NULL ELSE round((random() * 360)::numeric, (random() * 3)::int) END::real AS heading,
+       CASE WHEN random() < 0.5 THEN NULL WHEN random() < 0.1 THEN (random() * 1e7 - 5e6)::real
+            ELSE round((random() * 4000 - 400)::numeric, 2) END::real AS alt_m,
+       CASE WHEN random() < 0.3 THEN NULL ELSE round((random() * 5)::numeric, 1) END::real AS hdop,
+       CASE WHEN random() < 0.2 THEN NULL ELSE (2 + (random() < 0.8)::int)::smallint END AS fix,
+       CASE WHEN random() < 0.2 THEN NULL ELSE (random() * 20)::smallint END AS sats,
+       CASE WHEN random() < 0.1 THEN NULL ELSE (ARRAY['1203', '1075', 'UN1789'])[1 + (random() * 2)::int] END AS un,
+       CASE WHEN random() < 0.1 THEN NULL ELSE (ARRAY['3', '2.1', '8'])[1 + (random() * 2)::int] END AS hazard_class,
+       CASE WHEN random() < 0.05 THEN NULL WHEN random() < 0.02 THEN (random() * 9e18)::bigint
+            ELSE i + (random() < 0.1)::int * 5 END AS seq,
+       CASE WHEN random() < 0.3 THEN NULL ELSE random() < 0.5 END AS ignition,
+       CASE WHEN random() < 0.6 THEN '{}'::integer[] WHEN random() < 0.7 THEN ARRAY[7]
+            ELSE ARRAY[(random() * 100)::int, (random() * 1e9)::int, -3] END AS zone_ids,
+       ts + CASE WHEN random() < 0.05 THEN random() * interval '40 days'
+                 ELSE random() * interval '2 s' END AS received_at,
+       CASE WHEN random() < 0.8 THEN NULL ELSE (random() * 2147483647)::int END AS alarms
+  FROM (SELECT 'V' || (i % 4) AS v, i,
+               -- mostly 10 s apart, some at hour and day edges, some to the us
+               date_trunc('second', :'day0'::timestamptz + (i / 4) * interval '10 s' * (1 + 30 * (i % 5 = 0)::int))
+                 + CASE WHEN random() < 0.3 THEN (random() * 1e6)::int * interval '1 microsecond'
+                        WHEN random() < 0.1 THEN interval '59 minutes 59.999999 seconds'
+                        WHEN random() < 0.1 THEN (random() * 1000)::int * interval '1 millisecond'
+                        ELSE interval '0' END AS ts,
+               CASE WHEN random() < 0.01 THEN 90 - random() * 1e-6 WHEN random() < 0.01 THEN -80 + random() * 170
+                    ELSE 37.7 + i * 1e-5 * random() END AS lat,
+               CASE WHEN random() < 0.01 THEN -180 + random() * 360 ELSE 112.5 + i * 1e-5 * random() END AS lon,
+               (random() * 3)::int AS p
+          FROM generate_series(1, :n) i) x
+ ORDER BY random();
+-- what must be stored: the first copy of each key written so far (copy_rows)
+CREATE TABLE IF NOT EXISTS want (LIKE positions);
+TRUNCATE want;
+SQL
+}
+
+# rows of gen with ord in (lo, hi] into positions_recent as the gateway's
+# COPY does, new keys only (the gateway's direct path)
+copy_rows() {
+  q "CREATE TEMP TABLE batch AS
+     SELECT v AS vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,
+            hazard_class, seq, ignition, zone_ids, received_at, alarms
+       FROM gen g WHERE ord > $1 AND ord <= $2
+        AND NOT EXISTS (SELECT 1 FROM gen e WHERE e.v = g.v AND e.ts = g.ts AND e.ord < g.ord)
+      ORDER BY ord;
+     INSERT INTO positions_recent SELECT * FROM batch;
+     INSERT INTO want SELECT * FROM batch"
+}
+
+# every stored fix is the wanted one, bit for bit (floats by their bytes)
+same() {
+  local cols="vehicle, ts, float8send(lat), float8send(lon), float4send(speed_kmh), float4send(heading),
+      float4send(alt_m), float4send(hdop), fix, sats, un, hazard_class, seq, ignition, zone_ids, received_at, alarms"
+  [ "$(q "SELECT count(*) FROM positions")" = "$(q "SELECT count(*) FROM want")" ]
+  [ "$(q "SELECT count(*) FROM (SELECT $cols FROM positions EXCEPT SELECT $cols FROM want) d")" = 0 ]
+  [ "$(q "SELECT count(*) FROM (SELECT $cols FROM want EXCEPT SELECT $cols FROM positions) d")" = 0 ]
+  # the audit index, over random windows, and the latest fix
+  [ "$(q "SELECT count(*) FROM generate_series(1, 40) k,
+            LATERAL (SELECT 'V' || (k % 5) AS v, '$DAY0'::timestamptz + random() * interval '4 days' AS a,
+                            random() * interval '30 hours' AS len) w
+          WHERE (SELECT coalesce(array_agg(($cols) ORDER BY ts), '{}')::text
+                   FROM hazgate_positions(w.v, w.a, w.a + w.len))
+                IS DISTINCT FROM
+                (SELECT coalesce(array_agg(($cols) ORDER BY ts), '{}')::text FROM want
+                  WHERE vehicle = w.v AND ts >= w.a AND ts < w.a + w.len)")" = 0 ]
+  [ "$(q "SELECT count(*) FROM (VALUES ('V0'), ('V1'), ('V2'), ('V3')) k(v)
+          WHERE (SELECT ($cols)::text FROM hazgate_positions_last(k.v))
+                IS DISTINCT FROM (SELECT ($cols)::text FROM want WHERE vehicle = k.v ORDER BY ts DESC LIMIT 1)")" = 0 ]
+}
+
+DAY0=2026-03-28
+
+@test "random fixes, compacted, late, redelivered and conflicting: read back exactly what went in" {
+  for seed in 0.15 -0.42 0.77; do
+    q "TRUNCATE positions_recent, positions_slices, rejects"
+    gen "$seed" 3000 "${DAY0}T22:30:00Z"
+    q "SELECT hazgate_ensure_partitions('$DAY0', 4)" >/dev/null
+    copy_rows 0 2000
+    same
+    # the first two days into slices (the third stays in rows)
+    q "SELECT count(hazgate_positions_compact(d)) FROM hazgate_positions_compact_due('$DAY0'::date + 2) d"
+    [ "$(q "SELECT count(*) FROM positions_slices")" -gt 10 ]
+    [ "$(q "SELECT count(*) FROM positions_recent WHERE ts < '$DAY0'::date + 2")" = 0 ]
+    same
+    # late fixes, several into slices already compacted (the default partition)
+    copy_rows 2000 3000
+    same
+    # everything again: a replay stores nothing twice
+    before=$(q "SELECT count(*) FROM rejects")
+    q "INSERT INTO positions (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,
+         hazard_class, seq, ignition, zone_ids, received_at, alarms)
+       SELECT vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un, hazard_class,
+              seq, ignition, zone_ids, received_at + interval '1 day', alarms
+         FROM want WHERE ts < '$DAY0'::date + 2"
+    [ "$(q "SELECT count(*) FROM rejects")" = "$before" ]
+    same
+    # the same keys with other values, into compacted days: rejects, duplicate_ts
+    q "INSERT INTO positions_recent (vehicle, ts, lat, lon, seq)
+       SELECT vehicle, ts, lat + 1e-9, lon, seq FROM want w
+        WHERE ts < '$DAY0'::date + 2 AND NOT EXISTS (SELECT 1 FROM positions_recent r WHERE r.vehicle = w.vehicle AND r.ts = w.ts)
+          AND hashtext(vehicle || ts) % 7 = 0"
+    [ "$(q "SELECT count(*) FROM rejects WHERE reason = 'duplicate_ts'")" -gt "$before" ]
+    [ "$(q "SELECT count(*) FROM rejects WHERE reason = 'duplicate_ts' AND message LIKE 'a fix of V% is already stored with other values%'")" -gt 0 ]
+    same
+    # compacting again merges the late fixes into their slices
+    q "SELECT count(hazgate_positions_compact(d)) FROM hazgate_positions_compact_due('$DAY0'::date + 4) d"
+    [ "$(q "SELECT count(*) FROM positions_recent")" = 0 ]
+    same
+    # every slice holds one vehicle's hour, in order
+    [ "$(q "SELECT count(*) FROM positions_slices WHERE t_first < hour OR t_last >= hour + interval '1 hour' OR t_first > t_last")" = 0 ]
+  done
+}
+
+@test "a fix deleted through the view is gone from its slice, its neighbours stay" {
+  victim=$(q "SELECT vehicle || '|' || ts FROM want ORDER BY ts LIMIT 1 OFFSET 10")
+  v=${victim%%|*} t=${victim#*|}
+  q "DELETE FROM positions WHERE vehicle = '$v' AND ts = '$t'"
+  q "DELETE FROM want WHERE vehicle = '$v' AND ts = '$t'"
+  same
+  q "SELECT count(hazgate_positions_compact(d)) FROM hazgate_positions_compact_due('$DAY0'::date + 4) d"
+  same
+}
+
+@test "a day dropped (retention) is gone from both tiers, the other days stay" {
+  d=$(q "SELECT '$DAY0'::date + 1")
+  q "INSERT INTO positions (vehicle, ts, lat, lon) VALUES ('V9', '$d 12:00:00+00', 1, 2)"   # a late row
+  n=$(q "SELECT count(*) FROM positions WHERE ts >= '$d' AND ts < '$d'::date + 1")
+  [ "$n" -gt 1 ]
+  [ "$(q "SELECT hazgate_positions_drop_day('$d')")" = "$n" ]
+  [ "$(q "SELECT count(*) FROM hazgate_positions_day_tables('$d')")" = 0 ]
+  q "DELETE FROM want WHERE ts >= '$d' AND ts < '$d'::date + 1"
+  same
+}
+
+@test "the gateway role cannot compact nor read slices; a dispatcher reads" {
+  q "CREATE ROLE t49_gw LOGIN IN ROLE hazgate_gateway; CREATE ROLE t49_disp LOGIN IN ROLE hazgate_dispatcher"
+  run psql -XqAt -U t49_gw -c "SELECT hazgate_positions_compact('$DAY0')"
+  [ "$status" -ne 0 ]; [[ "$output" == *"permission denied"* ]]
+  run psql -XqAt -U t49_gw -c "SELECT count(*) FROM positions_slices"
+  [ "$status" -ne 0 ]
+  run psql -XqAt -U t49_disp -c "SELECT count(*) FROM hazgate_positions('V1', '$DAY0', '$DAY0'::date + 4)"
+  [ "$status" -eq 0 ]; [ "$output" -gt 0 ]
+  run psql -XqAt -U t49_disp -c "SELECT hazgate_positions_compact('$DAY0')"
+  [ "$status" -ne 0 ]
+}
+
+@test "a database of the row layout migrates, compacts and reads the same" {
+  q "CREATE DATABASE rows9"
+  psql -XqAt -d rows9 -c "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,
+                            applied_at timestamptz NOT NULL DEFAULT now())"
+  for f in "$HG_SRCDIR"/schema/00[1-9]_*.sql; do
+    psql -Xq -1 -v ON_ERROR_STOP=1 -d rows9 -f "$f" >/dev/null
+    b=$(basename "$f" .sql)
+    psql -XqAt -d rows9 -c "INSERT INTO schema_migrations (version, name) VALUES (${b:0:3}, '$b')"
+  done
+  psql -XqAt -v ON_ERROR_STOP=1 -d rows9 -c "SELECT hazgate_ensure_partitions('$DAY0', 2)" >/dev/null
+  # the wanted fixes of the first test, as the old table held them
+  q "COPY (SELECT vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un, hazard_class,
+                  seq, ignition, zone_ids, received_at FROM want) TO STDOUT" > "$HG_SVC_DIR/want.copy"
+  psql -XqAt -v ON_ERROR_STOP=1 -d rows9 -c "\\copy positions FROM '$HG_SVC_DIR/want.copy'"
+  old=$(psql -XqAt -d rows9 -c "SELECT md5(string_agg(p::text, ',' ORDER BY vehicle, ts)) FROM positions p")
+  run "$HG_BUILDDIR/hazgate-ctl" -d "host=$PGHOST port=$PGPORT user=postgres dbname=rows9" migrate
+  [ "$status" -eq 0 ]; [[ "$output" == *"applied 012_compact_positions"* ]]
+  # alarms: a column the old table did not have, NULL for its rows
+  new() { psql -XqAt -d rows9 -c "SELECT md5(string_agg((vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un, hazard_class, seq, ignition, zone_ids, received_at)::text, ',' ORDER BY vehicle, ts)) FROM positions p"; }
+  [ "$(new)" = "$old" ]
+  [ "$(psql -XqAt -d rows9 -c "SELECT count(*) FROM pg_tables WHERE tablename ~ '^positions_[0-9]{8}$'")" = 0 ]
+  run "$HG_BUILDDIR/hazgate-ctl" -d "host=$PGHOST port=$PGPORT user=postgres dbname=rows9" compact --before "$(date -u +%F)"
+  [ "$status" -eq 0 ]
+  [ "$(psql -XqAt -d rows9 -c "SELECT count(*) FROM positions_recent")" = 0 ]
+  [ "$(psql -XqAt -d rows9 -c "SELECT sum(n) FROM positions_slices")" = "$(q "SELECT count(*) FROM want")" ]
+  [ "$(new)" = "$old" ]
+}
+
+@test "make bench-storage runs at its quick size and prints every figure" {
+  run env STORAGE_QUICK=1 bash "$HG_SRCDIR/bench/bench_storage.sh"
+  [ "$status" -eq 0 ]
+  for k in rows_bytes_per_fix compact_bytes_per_fix bytes_ratio rows_pg_cpu_us_per_fix \
+           compact_pg_cpu_us_per_fix cpu_ratio track_geojson_vehicle_day_ms audit_vehicle_2_days_ms; do
+    printf '%s\n' "${lines[@]}" | grep -Eq "^$k=[0-9]+(\.[0-9]+)?( |\$)"
+  done
+  # every fix written is in the slices, and the track has the vehicle's fixes
+  [[ "$output" != *"warning:"* ]]
+  [[ "$output" == *"track_geojson_vehicle_day_ms="*"(720 fixes"* ]]
+}
