@@ -107,7 +107,7 @@ teardown_file() { gw_teardown_file; }
   q "CREATE OR REPLACE FUNCTION hg_test_refuse() RETURNS trigger LANGUAGE plpgsql AS
      \$\$BEGIN IF NEW.vehicle = 'BAD1' THEN RAISE EXCEPTION 'refused for the test'; END IF;
      RETURN NEW; END\$\$;
-     CREATE TRIGGER hg_test_refuse BEFORE INSERT ON positions FOR EACH ROW EXECUTE FUNCTION hg_test_refuse()"
+     CREATE TRIGGER hg_test_refuse BEFORE INSERT ON positions_recent FOR EACH ROW EXECUTE FUNCTION hg_test_refuse()"
   # The fleet a week later, with one fix of BAD1 in the middle, published
   # while PostgreSQL is away: many batches wait, then go as groups.
   jq -c '.ts |= sub("2019-08-10"; "2019-08-17")' "$FLEET" > "$GWDIR/fleet7"
@@ -138,7 +138,7 @@ teardown_file() { gw_teardown_file; }
   [ "$((stored + kept))" = "$(( $(fleet_count) + 1 ))" ]
   [ "$(ls "$GWDIR/spool"/set-aside-*.hgb | wc -l)" = "1" ]
   # The operator removes the cause, gives the record back, restarts.
-  q "DROP TRIGGER hg_test_refuse ON positions"
+  q "DROP TRIGGER hg_test_refuse ON positions_recent"
   run gw_stop
   [ "$output" = "0" ]
   local f=$(ls "$GWDIR/spool"/set-aside-*.hgb)
@@ -159,7 +159,7 @@ teardown_file() { gw_teardown_file; }
 # rolled back, the group taken again record by record, only the bad record
 # set aside, and nothing of it stored.
 @test "retry_limit = 1: a vehicle_state refused inside the pipeline sets aside only its record" {
-  q "TRUNCATE positions, vehicle_state, rejects; DELETE FROM alerts"
+  q "TRUNCATE positions_recent, positions_slices, vehicle_state, rejects; DELETE FROM alerts"
   rm -f "$GWDIR/spool"/set-aside-*.hgb "$GWDIR/spool"/replay-*.hgb
   cp "$GWCONF" "$GWDIR/conf.saved"
   sed -i 's/^flush_ms = 50$/flush_ms = 50\nretry_limit = 1/' "$GWCONF"
