@@ -9,8 +9,7 @@
 P=8
 
 setup_file() {
-  export HG_CLUSTER_DIR="$BATS_FILE_TMPDIR/cluster"
-  "$HG_SRCDIR/scripts/cluster-start" --no-pg --partitions "$P" "$HG_CLUSTER_DIR" > "$BATS_FILE_TMPDIR/start.out"
+  "$HG_SRCDIR/scripts/cluster-start" --no-pg --partitions "$P" > "$BATS_FILE_TMPDIR/start.out"
   eval "$(cat "$BATS_FILE_TMPDIR/start.out")"
   export HG_NATS_MQTT_PORTS HG_PARTITIONS HG_MQTT_HOSTS
   cat "$HG_CLUSTER_DIR"/nats*.pid > "$BATS_FILE_TMPDIR/pids"
