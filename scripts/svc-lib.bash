@@ -43,3 +43,17 @@ stop_postmasters() {
   local f
   for f in "$1"/pg/*/data/postmaster.pid; do stop_postmaster "$f"; done
 }
+
+# start_patroni NODEDIR PIDFILE: Patroni on NODEDIR/patroni.yml in the
+# background, as `postgres` when root (setpriv, not runuser: it execs, so
+# the PID recorded is Patroni's own), its output in NODEDIR/patroni.log. The
+# caller's PG* variables are not passed on: PostgreSQL would take PGPORT (a
+# multi-host list in a cluster's env) as its own port.
+start_patroni() {
+  local d=$1 pidfile=$2 as=()
+  [ "$(id -u)" = 0 ] && as=(setpriv --reuid=postgres --regid=postgres --init-groups)
+  ( cd "$d" && exec env -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE -u PGTARGETSESSIONATTRS \
+      -u PGHOSTADDR -u PGSERVICE HOME="$d" setsid "${as[@]}" patroni "$d/patroni.yml" \
+      >>"$d/patroni.log" 2>&1 < /dev/null ) &
+  echo $! > "$pidfile"
+}

@@ -21,28 +21,10 @@ setup_file() {
   mkdir -p "$GWDIR"
   export GW_HTTP_PORT=$(gw_free_port)
   export GWCONF="$GWDIR/hazgate.conf"
-  cat > "$GWCONF" <<CONF
-[mqtt]
-host = $HG_MQTT_HOSTS
-client_id = hazgate-cluster
-subscribe = hz/part/+/tankers/+/telemetry auto
-keepalive = 5
-reconnect_min_ms = 100
-reconnect_max_ms = 1000
-[postgres]
-conninfo = $HG_PG_CONNINFO
-batch_rows = 500
-flush_ms = 50
-reconnect_max_ms = 500
-[spool]
-dir = $GWDIR/spool
-max_bytes = 64M
-fsync = always
-[http]
-listen = 127.0.0.1:$GW_HTTP_PORT
-[log]
-level = info
-CONF
+  # helpers.bash's configuration with the three nodes as the broker list
+  # and the partition topics after the mapping
+  HG_MQTT_HOST=$HG_MQTT_HOSTS GW_CLIENT_ID=hazgate-cluster \
+    GW_SUBSCRIBE='hz/part/+/tankers/+/telemetry auto' gw_write_conf
   gw_start
 }
 teardown_file() { "$HG_SRCDIR/scripts/cluster-stop" "$HG_CLUSTER_DIR"; }
@@ -105,13 +87,26 @@ stored_once() {
   before=$(q "SELECT count(*) FROM positions")
   # A fresh simulated fleet (other plates, another day), 6000 fixes at
   # 1500/s on a node that stays; the gateway's node stops after a second.
-  "$HG_BUILDDIR/hazgate-load" simulate --vehicles 60 --first-vehicle 500 --messages 6000 \
-    --interval 5 --start 2019-08-12T00:00:00Z --seed 7 --rate 1500 \
-    --host 127.0.0.1 --port "$(mqtt_port "$other")" --client-id pub-sim > "$BATS_TEST_TMPDIR/sim.out" 2>&1 &
+  sim() {
+    "$HG_BUILDDIR/hazgate-load" simulate --vehicles 60 --first-vehicle 500 --messages 6000 \
+      --interval 5 --start 2019-08-12T00:00:00Z --seed 7 --rate 1500 \
+      --host 127.0.0.1 --port "$(mqtt_port "$1")" --client-id pub-sim > "$BATS_TEST_TMPDIR/sim$2.out" 2>&1
+  }
+  sim "$other" 1 &
   pub=$!
   sleep 1
   kill -TERM "$(cat "$HG_CLUSTER_DIR/nats$node.pid")"
-  wait "$pub" || { cat "$BATS_TEST_TMPDIR"/*.out; false; }
+  if ! wait "$pub"; then
+    # While JetStream elects new leaders for what the stopped node led, the
+    # MQTT layer of a surviving node may give up storing a QoS 1 message
+    # (after 4 s) and close that publisher's link. hazgate-load does not
+    # reconnect by itself; a tracker would (72-cluster-tracker): like one,
+    # it connects again and sends the same fixes again (same seed), and the
+    # gateway stores an identical fix once.
+    grep -q 'connection to the broker lost' "$BATS_TEST_TMPDIR/sim1.out"
+    echo "# the publisher lost its link during the election: sent again" >&3
+    sim "$other" 2 || sim $(( 6 - node - other )) 3 || { cat "$BATS_TEST_TMPDIR"/sim*.out; false; }
+  fi
   wait_sql "SELECT count(*) FROM positions" "$(( before + 6000 ))" 90
   stored_once "$(( before + 6000 ))"
   [ "$(grep -c 'event=mqtt_connected' "$GWDIR/log")" -gt "$connects" ]
