@@ -393,8 +393,8 @@ schedule_retry(struct net_mqtt *m, const char *why)
 	if (m->nbrokers > 1) {
 		/* The next broker, from scratch: resolve it, connect (not
 		 * reconnect: libmosquitto's reconnect goes to the old host). */
-		hz_log(HZ_LOG_WARN, "mqtt_next_broker", "from_host=%s from_port=%d why=\"%s\"", BHOST(m),
-		       BPORT(m), why);
+		hz_log(HZ_LOG_WARN, "mqtt_next_broker", "from_host=%s from_port=%d why=\"%s\"",
+		       BHOST(m), BPORT(m), why);
 		m->cur = (m->cur + 1) % m->nbrokers;
 		m->addr[0] = '\0';
 		m->first_done = false;
@@ -534,7 +534,8 @@ net_mqtt_new(struct event_base *base, const struct net_mqtt_conf *cfg, const str
 	m->cbs = *cbs;
 	m->fd = -1;
 	m->probe_fd = -1;
-	m->nbrokers = net_mqtt_brokers(cfg->host, cfg->port, m->brokers, NET_MQTT_BROKERS_MAX, &why);
+	m->nbrokers = net_mqtt_brokers(cfg->host, cfg->port, m->brokers, NET_MQTT_BROKERS_MAX,
+				       &why);
 	if (m->nbrokers < 1) {
 		m->nbrokers = 0;
 		goto err;

@@ -100,7 +100,8 @@ net_mqtt_brokers(const char *list, int default_port, struct net_mqtt_broker *out
 			}
 			for (; q < qend; q++) {
 				if (*q < '0' || *q > '9' || port > 65535) {
-					*why = "[mqtt] host: a broker's port is not a number in 1..65535";
+					*why = "[mqtt] host: a broker's port is not a number in "
+					       "1..65535";
 					return -1;
 				}
 				port = port * 10 + (*q - '0');
@@ -111,7 +112,8 @@ net_mqtt_brokers(const char *list, int default_port, struct net_mqtt_broker *out
 			return -1;
 		}
 		if (hlen == 0 || hlen >= sizeof(out[0].host)) {
-			*why = hlen ? "[mqtt] host: a broker's name is too long" : "[mqtt] host: a broker without a host";
+			*why = hlen ? "[mqtt] host: a broker's name is too long"
+				    : "[mqtt] host: a broker without a host";
 			return -1;
 		}
 		if (n == cap) {

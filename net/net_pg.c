@@ -164,12 +164,13 @@ link_lost(struct net_pg *pg, const char *why)
 	close_conn(pg);
 	pg->state = PG_DOWN;
 	if (pg->nhosts > 1)
-		hz_log(was_up ? HZ_LOG_ERROR : HZ_LOG_WARN, was_up ? "pg_lost" : "pg_connect_failed",
-		       "host=%s port=%s why=\"%s\"", pg->hosts[pg->cur].host,
+		hz_log(was_up ? HZ_LOG_ERROR : HZ_LOG_WARN,
+		       was_up ? "pg_lost" : "pg_connect_failed", "host=%s port=%s why=\"%s\"",
+		       pg->hosts[pg->cur].host,
 		       pg->hosts[pg->cur].port[0] ? pg->hosts[pg->cur].port : "default", msg);
 	else
-		hz_log(was_up ? HZ_LOG_ERROR : HZ_LOG_WARN, was_up ? "pg_lost" : "pg_connect_failed",
-		       "why=\"%s\"", msg);
+		hz_log(was_up ? HZ_LOG_ERROR : HZ_LOG_WARN,
+		       was_up ? "pg_lost" : "pg_connect_failed", "why=\"%s\"", msg);
 	fail_all(pg, NET_PG_ELINK, msg);
 	if (was_up && pg->cbs.on_down)
 		pg->cbs.on_down(pg->cbs.arg);
@@ -461,7 +462,8 @@ on_poll(evutil_socket_t fd, short what, void *arg)
 		pg->ev_poll = event_new(pg->base, PQsocket(pg->conn),
 					st == PGRES_POLLING_READING ? EV_READ : EV_WRITE, on_poll, pg);
 		{
-			struct timeval tmo = { pg->connect_timeout_s, 0 };   /* bound a silent server */
+			/* bound a silent server */
+			struct timeval tmo = { pg->connect_timeout_s, 0 };
 
 			event_add(pg->ev_poll, &tmo);
 		}
@@ -520,7 +522,8 @@ on_resolved(void *arg, int err, const char *addr)
 	if (err != NET_DNS_OK) {
 		char why[NET_PG_HOST_MAX + 64];
 
-		snprintf(why, sizeof(why), "%s: %s", pg->hosts[pg->cur].host, net_dns_strerror(err));
+		snprintf(why, sizeof(why), "%s: %s", pg->hosts[pg->cur].host,
+			 net_dns_strerror(err));
 		link_lost(pg, why);
 		return;
 	}
@@ -585,17 +588,17 @@ net_pg_hosts(const char *conninfo, struct net_pg_host *out, int cap, int *connec
 			out[nhosts].port[0] = '\0';
 		}
 		if (*h || host[strlen(host) - 1] == ',')
-			goto libpq;    /* more hosts than cap, or an empty last one */
+			goto libpq; /* more hosts than cap, or an empty last one */
 		for (; p && *p && nports < nhosts; nports++)
 			if (!list_item(&p, out[nports].port, sizeof(out[nports].port)))
 				goto libpq;
 		if (p && *p)
-			goto libpq;    /* more ports than hosts */
+			goto libpq; /* more ports than hosts */
 		if (nports == 1)
 			for (int i = 1; i < nhosts; i++)
 				strcpy(out[i].port, out[0].port);
 		else if (nports != 0 && nports != nhosts)
-			goto libpq;    /* libpq says why */
+			goto libpq; /* libpq says why */
 		/* One numeric host or socket directory: nothing to resolve, nothing
 		 * to walk; libpq as it is. */
 		if (nhosts == 1 && net_dns_numeric(out[0].host))
@@ -659,7 +662,8 @@ net_pg_new(struct event_base *base, const struct net_pg_conf *cfg, const struct 
 	pg->reconnect_max_ms = cfg->reconnect_max_ms;
 	pg->ev_retry = evtimer_new(base, on_retry, pg);
 	pg->dns = net_dns_new(base);
-	pg->nhosts = net_pg_hosts(cfg->conninfo, pg->hosts, NET_PG_HOSTS_MAX, &pg->connect_timeout_s);
+	pg->nhosts = net_pg_hosts(cfg->conninfo, pg->hosts, NET_PG_HOSTS_MAX,
+				  &pg->connect_timeout_s);
 	if (!pg->ev_retry || !pg->dns) {
 		if (pg->ev_retry)
 			event_free(pg->ev_retry);

@@ -158,8 +158,8 @@ static void chk_brokers(const struct gw_config *c)
 	const char *why = NULL;
 
 	assert_string_equal(c->mqtt.host, "127.0.0.1:21883, nats-2 , [::1]:21885,fe80::1");
-	assert_int_equal(net_mqtt_brokers(c->mqtt.host, c->mqtt.port, b, NET_MQTT_BROKERS_MAX, &why),
-			 4);
+	assert_int_equal(
+		net_mqtt_brokers(c->mqtt.host, c->mqtt.port, b, NET_MQTT_BROKERS_MAX, &why), 4);
 	assert_string_equal(b[0].host, "127.0.0.1");
 	assert_int_equal(b[0].port, 21883);
 	assert_string_equal(b[1].host, "nats-2");
