@@ -118,3 +118,18 @@ stored_once() {
   run gw_stop
   [ "$output" = "0" ]
 }
+
+@test "cluster-stop ends Patroni, PostgreSQL, etcd and NATS by PID and removes the folder" {
+  pids=$(cat "$HG_CLUSTER_DIR"/*.pid; for f in "$HG_CLUSTER_DIR"/pg/pg*/data/postmaster.pid; do head -1 "$f"; done)
+  # PID files of 3 NATS nodes, etcd, 2 Patroni, the gateway, and the running
+  # PostgreSQL's postmaster.pid; alive: 2 NATS nodes (one was stopped), etcd,
+  # one Patroni (the old primary's was stopped) and its PostgreSQL
+  [ "$(wc -w <<<"$pids")" -ge 7 ]
+  alive=0
+  for pid in $pids; do kill -0 "$pid" 2>/dev/null && alive=$((alive + 1)); done
+  [ "$alive" -ge 5 ]
+  "$HG_SRCDIR/scripts/cluster-stop" "$HG_CLUSTER_DIR"
+  for pid in $pids; do ! kill -0 "$pid" 2>/dev/null; done
+  [ ! -e "$HG_CLUSTER_DIR" ]
+  ! pgrep -f "$HG_CLUSTER_DIR"
+}
