@@ -39,6 +39,15 @@
  * (tests/integration/18-gateway-mqtt5.bats checks it).
  * MQTT 3.1.1 has no properties: connect and reconnects are asynchronous.
  *
+ * A list of brokers ([mqtt] host = a:1883, b:1883, ...): the adapter is on
+ * one at a time; a link lost, refused or not made moves it to the next one
+ * (a fresh connect there: resolve, probe over MQTT 5, connect; the same
+ * client id, so a broker that shares the session, as a NATS cluster's
+ * nodes do through JetStream, resumes it; libmosquitto keeps the
+ * unacknowledged publishes and sends them again there). The first turn
+ * round the list waits reconnect_min_ms between brokers; the backoff grows
+ * only when it comes back to the first.
+ *
  * Limits: with TLS the name itself goes to libmosquitto (it checks the
  * broker's certificate against the host it connects to, and has no
  * separate server-name option), so there its blocking getaddrinfo
@@ -94,6 +103,8 @@ struct net_mqtt {
 	struct net_dns *dns;      /* resolves the broker's host name */
 	bool resolving;
 	char addr[NET_MQTT_STR_MAX];   /* the broker's numeric address, once resolved */
+	struct net_mqtt_broker brokers[NET_MQTT_BROKERS_MAX];
+	int nbrokers, cur;         /* the list ([mqtt] host), the one in use */
 	evutil_socket_t probe_fd; /* MQTT 5: TCP connect in progress, or -1 */
 	struct event *ev_probe;  /* its write readiness or its time limit */
 	int64_t probe_t0_us;     /* when it began */
@@ -101,6 +112,10 @@ struct net_mqtt {
 };
 
 static void schedule_retry(struct net_mqtt *m, const char *why);
+
+/* The broker in use. */
+#define BHOST(m) ((m)->brokers[(m)->cur].host)
+#define BPORT(m) ((m)->brokers[(m)->cur].port)
 
 static void
 drop_events(struct net_mqtt *m)
@@ -245,12 +260,12 @@ on_resolved(void *arg, int err, const char *addr)
 	if (err != NET_DNS_OK) {
 		char why[NET_MQTT_STR_MAX + 64];
 
-		snprintf(why, sizeof(why), "%s: %s", m->conf.host, net_dns_strerror(err));
+		snprintf(why, sizeof(why), "%s: %s", BHOST(m), net_dns_strerror(err));
 		schedule_retry(m, why);
 		return;
 	}
 	snprintf(m->addr, sizeof(m->addr), "%s", addr);
-	hz_log(HZ_LOG_DEBUG, "mqtt_resolved", "host=%s addr=%s", m->conf.host, m->addr);
+	hz_log(HZ_LOG_DEBUG, "mqtt_resolved", "host=%s addr=%s", BHOST(m), m->addr);
 	do_connect(-1, 0, m);
 }
 
@@ -258,22 +273,20 @@ on_resolved(void *arg, int err, const char *addr)
 static const char *
 target(const struct net_mqtt *m)
 {
-	return m->conf.tls_ca[0] ? m->conf.host : m->addr;
+	return m->conf.tls_ca[0] ? BHOST(m) : m->addr;
 }
 
 /* A connect call returned rc: watch the socket, or try again later. */
 static void
 connect_called(struct net_mqtt *m, int rc)
 {
-	const struct net_mqtt_conf *c = &m->conf;
-
 	if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_CONN_PENDING) {
 		schedule_retry(m, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
 		return;
 	}
 	m->first_done = true;
 	attach_socket(m);
-	hz_log(HZ_LOG_DEBUG, "mqtt_connecting", "host=%s port=%d", c->host, c->port);
+	hz_log(HZ_LOG_DEBUG, "mqtt_connecting", "host=%s port=%d", BHOST(m), BPORT(m));
 }
 
 static void
@@ -301,14 +314,14 @@ connect_v5(struct net_mqtt *m)
 
 	rc = mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL, UINT32_MAX);
 	if (rc == MOSQ_ERR_SUCCESS)
-		rc = mosquitto_connect_bind_v5(m->mosq, target(m), c->port, c->keepalive_s,
+		rc = mosquitto_connect_bind_v5(m->mosq, target(m), BPORT(m), c->keepalive_s,
 					       NULL, props);
 	e = errno;
 	mosquitto_property_free_all(&props);
 	ms = (hz_mono_us() - t0) / 1000;
 	if (ms > NET_MQTT_SLOW_MS)
 		hz_log(HZ_LOG_WARN, "mqtt_connect_slow", "host=%s port=%d blocked_ms=%" PRId64,
-		       c->host, c->port, ms);
+		       BHOST(m), BPORT(m), ms);
 	errno = e;
 	connect_called(m, rc);
 }
@@ -331,7 +344,7 @@ on_probe(evutil_socket_t fd, short what, void *arg)
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
 		err = errno;
 	hz_log(HZ_LOG_DEBUG, "mqtt_probe", "addr=%s port=%d ms=%" PRId64 " err=%d", m->addr,
-	       m->conf.port, (hz_mono_us() - m->probe_t0_us) / 1000, err);
+	       BPORT(m), (hz_mono_us() - m->probe_t0_us) / 1000, err);
 	probe_end(m);
 	if (err != 0) {
 		schedule_retry(m, strerror(err));
@@ -353,7 +366,7 @@ probe_start(struct net_mqtt *m)
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;   /* never a lookup */
 	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof(port), "%d", m->conf.port);
+	snprintf(port, sizeof(port), "%d", BPORT(m));
 	rc = getaddrinfo(m->addr, port, &hints, &ai);
 	if (rc != 0) {
 		why = gai_strerror(rc);
@@ -400,7 +413,7 @@ do_connect(evutil_socket_t fd, short what, void *arg)
 	/* The address: for libmosquitto (without TLS) and for the probe. */
 	if (!m->addr[0] && (!tls || v5)) {
 		m->resolving = true;
-		rc = net_dns_resolve(m->dns, c->host, on_resolved, m);
+		rc = net_dns_resolve(m->dns, BHOST(m), on_resolved, m);
 		if (rc != NET_DNS_OK) {
 			m->resolving = false;
 			schedule_retry(m, net_dns_strerror(rc));
@@ -410,7 +423,7 @@ do_connect(evutil_socket_t fd, short what, void *arg)
 	if (v5)
 		probe_start(m);   /* on_probe connects */
 	else
-		connect_called(m, mosquitto_connect_async(m->mosq, target(m), c->port,
+		connect_called(m, mosquitto_connect_async(m->mosq, target(m), BPORT(m),
 							  c->keepalive_s));
 }
 
@@ -422,11 +435,24 @@ schedule_retry(struct net_mqtt *m, const char *why)
 
 	if (m->stopping)
 		return;
-	delay = (int)hz_backoff_jitter(hz_backoff_next(&m->backoff, m->conf.reconnect_min_ms,
-						       m->conf.reconnect_max_ms),
-				       (uint32_t)random());
+	if (m->nbrokers > 1) {
+		/* The next broker, from scratch: resolve it, connect (not
+		 * reconnect: libmosquitto's reconnect goes to the old host). */
+		hz_log(HZ_LOG_WARN, "mqtt_next_broker", "from_host=%s from_port=%d why=\"%s\"",
+		       BHOST(m), BPORT(m), why);
+		m->cur = (m->cur + 1) % m->nbrokers;
+		m->addr[0] = '\0';
+		m->first_done = false;
+	}
+	if (m->nbrokers > 1 && m->cur != 0)
+		delay = (int)hz_backoff_jitter(m->conf.reconnect_min_ms, (uint32_t)random());
+	else
+		delay = (int)hz_backoff_jitter(hz_backoff_next(&m->backoff,
+							       m->conf.reconnect_min_ms,
+							       m->conf.reconnect_max_ms),
+					       (uint32_t)random());
 	hz_log(HZ_LOG_WARN, "mqtt_retry", "host=%s port=%d in_ms=%d why=\"%s\"",
-	       m->conf.host, m->conf.port, delay, why);
+	       BHOST(m), BPORT(m), delay, why);
 	tv.tv_sec = delay / 1000;
 	tv.tv_usec = (delay % 1000) * 1000;
 	event_add(m->ev_retry, &tv);
@@ -457,8 +483,8 @@ cb_connect(struct mosquitto *mosq, void *obj, int rc)
 	const struct net_mqtt_conf *c = &m->conf;
 
 	if (rc != 0) {
-		hz_log(HZ_LOG_ERROR, "mqtt_refused", "host=%s port=%d why=\"%s\"", c->host,
-		       c->port, mosquitto_connack_string(rc));
+		hz_log(HZ_LOG_ERROR, "mqtt_refused", "host=%s port=%d why=\"%s\"", BHOST(m),
+		       BPORT(m), mosquitto_connack_string(rc));
 		return;  /* the broker closes; link_lost retries */
 	}
 	m->connected = true;
@@ -475,7 +501,7 @@ cb_connect(struct mosquitto *mosq, void *obj, int rc)
 	}
 	net_mqtt_publish(m, m->status_topic, "online", 6, true);
 	hz_log(HZ_LOG_INFO, "mqtt_connected", "host=%s port=%d client_id=%s subscriptions=%zu",
-	       c->host, c->port, c->client_id, c->nsubs);
+	       BHOST(m), BPORT(m), c->client_id, c->nsubs);
 	if (m->cbs.on_state)
 		m->cbs.on_state(m->cbs.arg, true);
 	update_write(m);
@@ -553,6 +579,12 @@ net_mqtt_new(struct event_base *base, const struct net_mqtt_conf *cfg, const str
 	m->cbs = *cbs;
 	m->fd = -1;
 	m->probe_fd = -1;
+	m->nbrokers = net_mqtt_brokers(cfg->host, cfg->port, m->brokers, NET_MQTT_BROKERS_MAX,
+				       &why);
+	if (m->nbrokers < 1) {
+		m->nbrokers = 0;
+		goto err;
+	}
 	snprintf(m->status_topic, sizeof(m->status_topic), "%s/%s", cfg->status_topic,
 		 cfg->client_id);
 	m->mosq = mosquitto_new(cfg->client_id, false, m);

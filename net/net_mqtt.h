@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 
 struct event_base;
@@ -17,10 +18,125 @@ struct net_mqtt;
 #define NET_MQTT_SUB_MAX 16
 #define NET_MQTT_STR_MAX 128
 #define NET_MQTT_TOPIC_MAX 200
+/* [mqtt] host: one broker, or a list of them (NET_MQTT_BROKERS_MAX at most). */
+#define NET_MQTT_BROKERS_MAX 8
+#define NET_MQTT_HOSTS_MAX 512
+
+/* One broker of a list. */
+struct net_mqtt_broker {
+	char host[NET_MQTT_STR_MAX];
+	int port;
+};
+
+/*
+ * Split a broker list, "HOST[:PORT][, HOST[:PORT]...]" (an IPv6 address
+ * with a port in brackets, "[::1]:1883"; a bare one takes the default),
+ * into out (cap entries); a broker without a port gets default_port.
+ * Returns the count (>= 1), or -1 with a static reason in *why ("[mqtt]
+ * host: ..."): an empty
+ * item, a port out of 1..65535, a name too long, more than cap brokers.
+ * Pure (no I/O): the configuration's check and the adapter both use it.
+ */
+static inline int
+net_mqtt_brokers(const char *list, int default_port, struct net_mqtt_broker *out, int cap,
+		 const char **why)
+{
+	int n = 0;
+	const char *p = list;
+
+	for (;;) {
+		const char *end, *colon = NULL, *h;
+		size_t hlen;
+		long port = default_port;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		end = p;
+		while (*end && *end != ',')
+			end++;
+		h = p;
+		hlen = (size_t)(end - p);
+		while (hlen > 0 && (h[hlen - 1] == ' ' || h[hlen - 1] == '\t'))
+			hlen--;
+		if (hlen == 0) {
+			*why = "[mqtt] host: an empty broker in the list";
+			return -1;
+		}
+		if (h[0] == '[') {
+			const char *rb = memchr(h, ']', hlen);
+
+			if (!rb) {
+				*why = "[mqtt] host: an IPv6 address without its closing bracket";
+				return -1;
+			}
+			if (rb + 1 < h + hlen) {
+				if (rb[1] != ':') {
+					*why = "[mqtt] host: text after an IPv6 address's bracket";
+					return -1;
+				}
+				colon = rb + 1;
+			}
+			h++;
+			hlen = (size_t)(rb - h);
+		} else {
+			const char *c1 = memchr(h, ':', hlen);
+
+			/* one colon: host:port; more: a bare IPv6 address */
+			if (c1 && !memchr(c1 + 1, ':', hlen - (size_t)(c1 + 1 - h))) {
+				colon = c1;
+				hlen = (size_t)(c1 - h);
+			}
+		}
+		if (colon) {
+			const char *q = colon + 1;
+			const char *qend = p + (end - p);
+
+			while (qend > q && (qend[-1] == ' ' || qend[-1] == '\t'))
+				qend--;
+			port = 0;
+			if (q == qend) {
+				*why = "[mqtt] host: a broker's port is empty";
+				return -1;
+			}
+			for (; q < qend; q++) {
+				if (*q < '0' || *q > '9' || port > 65535) {
+					*why = "[mqtt] host: a broker's port is not a number in "
+					       "1..65535";
+					return -1;
+				}
+				port = port * 10 + (*q - '0');
+			}
+		}
+		if (port < 1 || port > 65535) {
+			*why = "[mqtt] host: a broker's port is not a number in 1..65535";
+			return -1;
+		}
+		if (hlen == 0 || hlen >= sizeof(out[0].host)) {
+			*why = hlen ? "[mqtt] host: a broker's name is too long"
+				    : "[mqtt] host: a broker without a host";
+			return -1;
+		}
+		if (n == cap) {
+			*why = "[mqtt] host: too many brokers in the list";
+			return -1;
+		}
+		memcpy(out[n].host, h, hlen);
+		out[n].host[hlen] = '\0';
+		out[n].port = (int)port;
+		n++;
+		if (!*end)
+			return n;
+		p = end + 1;
+	}
+}
 
 /* A broker connection's settings; strings are borrowed (never NULL: ""
  * means unset) and must outlive the adapter. */
 struct net_mqtt_conf {
+	/* One broker, or a list that the adapter walks: a link that is lost
+	 * or cannot be made moves to the next broker (the session follows when
+	 * the brokers share it, as a NATS cluster's nodes do). port: the
+	 * default for a broker given without one. */
 	const char *host;
 	int port;
 	const char *client_id;          /* the persistent session's */

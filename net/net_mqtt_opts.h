@@ -24,7 +24,7 @@
 
 /* The shared options, as fields of the program's `mqtt` sub-struct. */
 #define NET_MQTT_OPTION_FIELDS \
-	char host[NET_MQTT_STR_MAX]; \
+	char host[NET_MQTT_HOSTS_MAX]; \
 	int port; \
 	char client_id[NET_MQTT_STR_MAX]; \
 	int protocol;                   /* 3 = MQTT 3.1.1, 5 = MQTT 5 */ \
@@ -58,8 +58,8 @@ static const int net_mqtt_proto_values[] = { 3, 5, 3, 5 };
  */
 #define NET_MQTT_INI_CONN_ROWS(T, M, CLIENT_ID) \
 	NET_MQTT_STR_(T, M, host, "127.0.0.1", \
-		      "broker address (an IP address avoids a blocking DNS lookup)"), \
-	NET_MQTT_INT_(T, M, port, 1, 65535, "1883", "broker port"), \
+		      "broker address, or a list HOST[:PORT], HOST[:PORT], ... tried in turn"), \
+	NET_MQTT_INT_(T, M, port, 1, 65535, "1883", "broker port (of a broker listed without one)"), \
 	NET_MQTT_STR_(T, M, client_id, CLIENT_ID, "fixed client id of the persistent session"), \
 	{ .section = "mqtt", .key = "protocol", .type = HZ_INI_ENUM, \
 	  .offset = NET_MQTT_OFF_(T, M, protocol), .names = net_mqtt_proto_names, \
@@ -96,6 +96,11 @@ static const int net_mqtt_proto_values[] = { 3, 5, 3, 5 };
 static inline const char *
 net_mqtt_opts_check(const struct net_mqtt_conf *c)
 {
+	struct net_mqtt_broker b[NET_MQTT_BROKERS_MAX];
+	const char *why = NULL;
+
+	if (net_mqtt_brokers(c->host, c->port, b, NET_MQTT_BROKERS_MAX, &why) < 0)
+		return why;
 	if (c->reconnect_min_ms > c->reconnect_max_ms)
 		return "[mqtt] reconnect_min_ms is above reconnect_max_ms";
 	if ((c->tls_cert[0] != '\0') != (c->tls_key[0] != '\0'))

@@ -61,8 +61,6 @@
 #include "common/hz_backoff.h"
 #include "common/hz_log.h"
 
-/* A host name in a conninfo, at most. */
-#define NET_PG_HOST_MAX 256
 
 enum pg_state { PG_DOWN, PG_CONNECTING, PG_SETUP, PG_READY };
 
@@ -93,13 +91,20 @@ struct net_pg {
 	struct pipe_item { size_t step; bool prepare; } pipe[2 * NET_PG_STEPS_MAX];
 	size_t pipe_n, pipe_i;
 	bool pipe_item_failed;
-	struct net_dns *dns;             /* resolves the conninfo's host name */
+	struct net_dns *dns;             /* resolves the conninfo's host names */
 	bool resolving;
-	char host[NET_PG_HOST_MAX];
+	/* The conninfo's hosts that net_pg tries itself, one after the other
+	 * (net_pg_hosts; nhosts 0: libpq alone), the one being tried, and the
+	 * bound on each step of a connect (the conninfo's connect_timeout, else
+	 * 10 s). */
+	struct net_pg_host hosts[NET_PG_HOSTS_MAX];
+	int nhosts, cur;
+	int connect_timeout_s;
 };
 
 
 static void start_connect(struct net_pg *pg);
+static void try_host(struct net_pg *pg);
 static void run_next(struct net_pg *pg);
 static void step_complete(struct net_pg *pg);
 static void handle_result(struct net_pg *pg, PGresult *res);
@@ -207,11 +212,25 @@ link_lost(struct net_pg *pg, const char *why)
 	unquote(msg);
 	close_conn(pg);
 	pg->state = PG_DOWN;
-	hz_log(was_up ? HZ_LOG_ERROR : HZ_LOG_WARN, was_up ? "pg_lost" : "pg_connect_failed",
-	       "why=\"%s\"", msg);
+	if (pg->nhosts > 1)
+		hz_log(was_up ? HZ_LOG_ERROR : HZ_LOG_WARN,
+		       was_up ? "pg_lost" : "pg_connect_failed", "host=%s port=%s why=\"%s\"",
+		       pg->hosts[pg->cur].host,
+		       pg->hosts[pg->cur].port[0] ? pg->hosts[pg->cur].port : "default", msg);
+	else
+		hz_log(was_up ? HZ_LOG_ERROR : HZ_LOG_WARN,
+		       was_up ? "pg_lost" : "pg_connect_failed", "why=\"%s\"", msg);
 	fail_all(pg, NET_PG_ELINK, msg);
 	if (was_up && pg->cbs.on_down)
 		pg->cbs.on_down(pg->cbs.arg);
+	/* A host of the list that failed to connect (refused, timed out, not
+	 * the read-write one target_session_attrs asks for): the next one at
+	 * once; after the last, the backoff. */
+	if (!was_up && pg->cur + 1 < pg->nhosts) {
+		pg->cur++;
+		try_host(pg);
+		return;
+	}
 	schedule_retry(pg);
 }
 
@@ -681,7 +700,8 @@ on_poll(evutil_socket_t fd, short what, void *arg)
 		pg->ev_poll = event_new(pg->base, PQsocket(pg->conn),
 					st == PGRES_POLLING_READING ? EV_READ : EV_WRITE, on_poll, pg);
 		{
-			struct timeval tmo = { 10, 0 };   /* bound a silent server */
+			/* bound a silent server */
+			struct timeval tmo = { pg->connect_timeout_s, 0 };
 
 			event_add(pg->ev_poll, &tmo);
 		}
@@ -689,19 +709,37 @@ on_poll(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Start libpq's connect: the conninfo, and when net_pg walks the host list
+ * itself, the host being tried (host, port) and its address (hostaddr; NULL
+ * for a socket directory), which override the conninfo's lists. */
 static void
 connect_to(struct net_pg *pg, const char *hostaddr)
 {
-	const char *keys[] = { "fallback_application_name", "dbname", "hostaddr", NULL };
-	const char *vals[] = { pg->conf.app_name, pg->conf.conninfo, hostaddr, NULL };
+	const char *keys[6], *vals[6];
+	int n = 0;
 
-	if (!hostaddr)
-		keys[2] = NULL;
-	if (!pg->conf.conninfo[0]) {
-		keys[1] = keys[2];
-		vals[1] = vals[2];
-		keys[2] = NULL;
+	keys[n] = "fallback_application_name";
+	vals[n++] = pg->conf.app_name;
+	if (pg->conf.conninfo[0]) {
+		keys[n] = "dbname";
+		vals[n++] = pg->conf.conninfo;
 	}
+	if (pg->nhosts > 0) {
+		const struct net_pg_host *h = &pg->hosts[pg->cur];
+
+		keys[n] = "host";
+		vals[n++] = h->host;
+		if (h->port[0]) {
+			keys[n] = "port";
+			vals[n++] = h->port;
+		}
+	}
+	if (hostaddr && hostaddr[0] != '/') {
+		keys[n] = "hostaddr";
+		vals[n++] = hostaddr;
+	}
+	keys[n] = NULL;
+	vals[n] = NULL;
 	pg->conn = PQconnectStartParams(keys, vals, 1);
 	if (!pg->conn || PQstatus(pg->conn) == CONNECTION_BAD) {
 		link_lost(pg, pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
@@ -722,24 +760,42 @@ on_resolved(void *arg, int err, const char *addr)
 	if (err != NET_DNS_OK) {
 		char why[NET_PG_HOST_MAX + 64];
 
-		snprintf(why, sizeof(why), "%s: %s", pg->host, net_dns_strerror(err));
+		snprintf(why, sizeof(why), "%s: %s", pg->hosts[pg->cur].host,
+			 net_dns_strerror(err));
 		link_lost(pg, why);
 		return;
 	}
-	hz_log(HZ_LOG_DEBUG, "pg_resolved", "host=%s addr=%s", pg->host, addr);
+	hz_log(HZ_LOG_DEBUG, "pg_resolved", "host=%s addr=%s", pg->hosts[pg->cur].host, addr);
 	connect_to(pg, addr);
 }
 
-bool
-net_pg_host_to_resolve(const char *conninfo, char *out, size_t cap)
+/* Copy the item of a comma-separated list that starts at *p into out (cap
+ * bytes), advance *p past it and its comma. False when it does not fit. */
+static bool
+list_item(const char **p, char *out, size_t cap)
+{
+	size_t n = strcspn(*p, ",");
+
+	if (n >= cap)
+		return false;
+	memcpy(out, *p, n);
+	out[n] = '\0';
+	*p += n + ((*p)[n] == ',');
+	return true;
+}
+
+int
+net_pg_hosts(const char *conninfo, struct net_pg_host *out, int cap, int *connect_timeout_s)
 {
 	PQconninfoOption *opts, *o;
-	const char *host = NULL, *hostaddr = NULL;
-	bool yes = false;
+	const char *host = NULL, *hostaddr = NULL, *port = NULL, *tmo = NULL;
+	int nhosts = 0, nports = 0;
 
+	if (connect_timeout_s)
+		*connect_timeout_s = 10;
 	opts = PQconninfoParse(conninfo, NULL);
 	if (!opts)
-		return false;
+		return 0;
 	for (o = opts; o->keyword; o++) {
 		if (!o->val || !o->val[0])
 			continue;
@@ -747,36 +803,80 @@ net_pg_host_to_resolve(const char *conninfo, char *out, size_t cap)
 			host = o->val;
 		else if (strcmp(o->keyword, "hostaddr") == 0)
 			hostaddr = o->val;
+		else if (strcmp(o->keyword, "port") == 0)
+			port = o->val;
+		else if (strcmp(o->keyword, "connect_timeout") == 0)
+			tmo = o->val;
 	}
-	if (host && !hostaddr && !strchr(host, ',') && !net_dns_numeric(host) &&
-	    strlen(host) < cap) {
-		strcpy(out, host);
-		yes = true;
+	if (tmo && connect_timeout_s) {
+		/* libpq's rule: a value under 2 counts as 2; 0 is "no limit",
+		 * which here keeps the 10 s bound. */
+		int t = atoi(tmo);
+
+		if (t > 0)
+			*connect_timeout_s = t < 2 ? 2 : t;
 	}
+	if (host && !hostaddr) {
+		const char *h = host, *p = port;
+
+		for (; *h && nhosts < cap; nhosts++) {
+			if (!list_item(&h, out[nhosts].host, sizeof(out[nhosts].host)) ||
+			    !out[nhosts].host[0])
+				goto libpq;
+			out[nhosts].port[0] = '\0';
+		}
+		if (*h || host[strlen(host) - 1] == ',')
+			goto libpq; /* more hosts than cap, or an empty last one */
+		for (; p && *p && nports < nhosts; nports++)
+			if (!list_item(&p, out[nports].port, sizeof(out[nports].port)))
+				goto libpq;
+		if (p && *p)
+			goto libpq; /* more ports than hosts */
+		if (nports == 1)
+			for (int i = 1; i < nhosts; i++)
+				strcpy(out[i].port, out[0].port);
+		else if (nports != 0 && nports != nhosts)
+			goto libpq; /* libpq says why */
+		/* One numeric host or socket directory: nothing to resolve, nothing
+		 * to walk; libpq as it is. */
+		if (nhosts == 1 && net_dns_numeric(out[0].host))
+			goto libpq;
+		PQconninfoFree(opts);
+		return nhosts;
+	}
+libpq:
 	PQconninfoFree(opts);
-	return yes;
+	return 0;
+}
+
+/* Connect to the host the list is at: resolve its name first (net_dns),
+ * so that libpq is given its address. */
+static void
+try_host(struct net_pg *pg)
+{
+	int rc;
+
+	/* host stays in the conninfo (TLS server name, Kerberos, the error
+	 * messages); hostaddr is what libpq connects to. */
+	pg->resolving = true;
+	rc = net_dns_resolve(pg->dns, pg->hosts[pg->cur].host, on_resolved, pg);
+	if (rc != NET_DNS_OK) {
+		char why[NET_PG_HOST_MAX + 64];
+
+		pg->resolving = false;
+		snprintf(why, sizeof(why), "%s: %s", pg->hosts[pg->cur].host, net_dns_strerror(rc));
+		link_lost(pg, why);
+	}
 }
 
 static void
 start_connect(struct net_pg *pg)
 {
-	int rc;
-
-	if (!net_pg_host_to_resolve(pg->conf.conninfo, pg->host, sizeof(pg->host))) {
+	pg->cur = 0;
+	if (pg->nhosts == 0)
 		connect_to(pg, NULL);
-		return;
-	}
-	/* host stays in the conninfo (TLS server name, Kerberos, the error
-	 * messages); hostaddr is what libpq connects to. */
-	pg->resolving = true;
-	rc = net_dns_resolve(pg->dns, pg->host, on_resolved, pg);
-	if (rc != NET_DNS_OK) {
-		char why[NET_PG_HOST_MAX + 64];
-
-		pg->resolving = false;
-		snprintf(why, sizeof(why), "%s: %s", pg->host, net_dns_strerror(rc));
-		link_lost(pg, why);
-	}
+	else
+		try_host(pg);
 }
 
 static void
@@ -800,6 +900,8 @@ net_pg_new(struct event_base *base, const struct net_pg_conf *cfg, const struct 
 	pg->reconnect_max_ms = cfg->reconnect_max_ms;
 	pg->ev_retry = evtimer_new(base, on_retry, pg);
 	pg->dns = net_dns_new(base);
+	pg->nhosts = net_pg_hosts(cfg->conninfo, pg->hosts, NET_PG_HOSTS_MAX,
+				  &pg->connect_timeout_s);
 	if (!pg->ev_retry || !pg->dns) {
 		if (pg->ev_retry)
 			event_free(pg->ev_retry);

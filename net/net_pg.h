@@ -110,11 +110,32 @@ bool net_pg_ready(const struct net_pg *pg);
 void net_pg_submit(struct net_pg *pg, struct net_pg_job *job);
 bool net_pg_busy(const struct net_pg *pg);
 void net_pg_set_reconnect_max(struct net_pg *pg, int ms);
-/* The host name in conninfo that libpq would resolve itself (a blocking
- * getaddrinfo in PQconnectPoll), so that net_pg resolves it first and passes
- * hostaddr: one host, not numeric, not a socket directory, no hostaddr.
- * Copies it into out (cap bytes) and returns true; false when there is
- * none (or conninfo is not a connection string: libpq says why later). */
-bool net_pg_host_to_resolve(const char *conninfo, char *out, size_t cap);
+#define NET_PG_HOSTS_MAX 8
+#define NET_PG_HOST_MAX 256
+
+/* One host of a conninfo's host list, with its port ("" = the default). */
+struct net_pg_host {
+	char host[NET_PG_HOST_MAX];
+	char port[16];
+};
+
+/* The hosts net_pg tries itself, in order, for conninfo. libpq resolves a
+ * host name with a blocking getaddrinfo inside PQconnectPoll, and walks a
+ * host list inside one connect whose silent host no timeout of ours could
+ * skip; so net_pg takes the list (host=a,b,... with port=p or p1,p2,...),
+ * resolves each name with net_dns, and hands libpq one host at a time (host,
+ * port, hostaddr overriding the lists; the rest of the conninfo, such as
+ * target_session_attrs=read-write, applies to each). A host that fails or
+ * stays silent past the connect timeout gives way to the next; after the
+ * last, the backoff.
+ *
+ * Copies up to cap hosts into out and returns their count, or 0 when
+ * libpq is left the conninfo as it is: no host, hostaddr given, one
+ * numeric host or socket directory (nothing to resolve or walk), an empty
+ * item, more than cap hosts, port counts that do not match (libpq says
+ * why), not a connection string. *connect_timeout_s (may be NULL) gets the
+ * conninfo's connect_timeout (libpq's minimum of 2), else 10: the bound on
+ * each step of a connect. */
+int net_pg_hosts(const char *conninfo, struct net_pg_host *out, int cap, int *connect_timeout_s);
 
 #endif

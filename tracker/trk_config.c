@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "common/hz_ini.h"
+#include "net/net_mqtt.h"
 
 #define OFF(f) offsetof(struct trk_config, f)
 
@@ -38,8 +39,10 @@ static const struct hz_ini_opt opts[] = {
 	NUM("gpsd", "port", HZ_INI_INT, gpsd_port, 1, 65535, "2947", "gpsd port"),
 	NUM("gpsd", "reconnect_s", HZ_INI_DBL, gpsd_reconnect_s, 0.1, 3600, "2",
 	    "retry interval while gpsd is away"),
-	STR("mqtt", "host", mqtt_host, "127.0.0.1", "broker host (--broker)"),
-	NUM("mqtt", "port", HZ_INI_INT, mqtt_port, 1, 65535, "1883", "broker port (8883 for TLS)"),
+	STR("mqtt", "host", mqtt_host, "127.0.0.1",
+	    "broker host, or a list HOST[:PORT], ... tried in turn (--broker)"),
+	NUM("mqtt", "port", HZ_INI_INT, mqtt_port, 1, 65535, "1883",
+	    "broker port, of a broker listed without one (8883 for TLS)"),
 	STR("mqtt", "client_id", client_id, "", "MQTT client id; empty: hazgate-tracker-<vehicle>"),
 	STR("mqtt", "topic_prefix", topic_prefix, "tankers",
 	    "topics are <prefix>/<vehicle>/telemetry and /status"),
@@ -185,6 +188,16 @@ trk_config_check(const struct trk_config *c, char *err, size_t errcap)
 		snprintf(err, errcap, "[report] min_interval_s (%g) is above max_interval_s (%g)",
 		         c->report.min_interval_s, c->report.max_interval_s);
 		return TRK_ERR_CONFIG;
+	}
+	{
+		struct net_mqtt_broker b[NET_MQTT_BROKERS_MAX];
+		const char *why = NULL;
+
+		if (net_mqtt_brokers(c->mqtt_host ? c->mqtt_host : "", c->mqtt_port, b,
+				     NET_MQTT_BROKERS_MAX, &why) < 0) {
+			snprintf(err, errcap, "%s", why);
+			return TRK_ERR_CONFIG;
+		}
 	}
 	if (c->reconnect_min_s > c->reconnect_max_s) {
 		snprintf(err, errcap, "[mqtt] reconnect_min_s is above reconnect_max_s");

@@ -422,7 +422,7 @@ main(int argc, char **argv)
 			goto nomem;
 		event_add(a.ev_fsync, &tv);
 	}
-	hz_log(HZ_LOG_INFO, "start", "version=%s vehicle=%s gpsd=%s:%d broker=%s:%d queue=%s",
+	hz_log(HZ_LOG_INFO, "start", "version=%s vehicle=%s gpsd=%s:%d broker=\"%s\" port=%d queue=%s",
 	        PACKAGE_VERSION, a.cfg.vehicle, a.cfg.gpsd_host, a.cfg.gpsd_port,
 	        a.cfg.mqtt_host, a.cfg.mqtt_port, a.cfg.queue_dir);
 	trk_mqtt_start(a.mqtt);

@@ -18,6 +18,11 @@
  * jitter, as before it was shared).  The connect itself is asynchronous
  * (mosquitto_connect_async); name resolution is not, so give an address or
  * a name in /etc/hosts on a vehicle whose DNS may be unreachable.
+ *
+ * [mqtt] host may list brokers (a NATS cluster's nodes: HOST[:PORT], ...;
+ * net_mqtt_brokers splits it): an attempt that fails, or a link that is
+ * lost, moves to the next one; the backoff grows when the list comes round
+ * to the first again, else the next broker is tried after reconnect_min_s.
  */
 #include "tracker/tracker.h"
 
@@ -29,6 +34,7 @@
 #include <string.h>
 
 #include "common/hz_backoff.h"
+#include "net/net_mqtt.h"
 
 struct trk_mqtt {
 	struct event_base *base;
@@ -50,7 +56,13 @@ struct trk_mqtt {
 	int stopping;           /* 0 no, 1 "offline" sent, 2 ready to disconnect */
 	int offline_mid;
 	void (*done)(void *arg);
+	struct net_mqtt_broker brokers[NET_MQTT_BROKERS_MAX];
+	int nbrokers, cur;      /* [mqtt] host's list, the broker in use */
 };
+
+/* The broker in use. */
+#define BHOST(m) ((m)->brokers[(m)->cur].host)
+#define BPORT(m) ((m)->brokers[(m)->cur].port)
 
 static void after_call(trk_mqtt *m, int rc);
 
@@ -130,7 +142,7 @@ on_connect(struct mosquitto *mosq, void *arg, int rc)
 	(void)mosq;
 	if (rc != 0) {
 		hz_log(HZ_LOG_WARN, "mqtt_refused", "host=%s port=%d reason=\"%s\"",
-		        m->c->mqtt_host, m->c->mqtt_port, mosquitto_connack_string(rc));
+		        BHOST(m), BPORT(m), mosquitto_connack_string(rc));
 		m->link_lost = true;
 		m->refused = true;
 		return;
@@ -139,7 +151,7 @@ on_connect(struct mosquitto *mosq, void *arg, int rc)
 	hz_backoff_reset(&m->backoff);
 	evtimer_del(m->ev_conn_to);
 	hz_log(HZ_LOG_INFO, "mqtt_connected", "host=%s port=%d client_id=%s",
-	        m->c->mqtt_host, m->c->mqtt_port, m->client_id);
+	        BHOST(m), BPORT(m), m->client_id);
 	mosquitto_publish(m->mosq, &mid, m->status_topic, 6, "online", 1, true);
 	if (m->cb.connected)
 		m->cb.connected(m->arg);
@@ -214,10 +226,16 @@ make_client(trk_mqtt *m)
 static void
 schedule_retry(trk_mqtt *m)
 {
-	double s = (double)hz_backoff_next(&m->backoff, llround(m->c->reconnect_min_s * 1e6),
-	                                   llround(m->c->reconnect_max_s * 1e6)) / 1e6;
+	double s;
 
-	hz_log(HZ_LOG_INFO, "mqtt_retry", "in_s=%g", s);
+	if (m->nbrokers > 1)
+		m->cur = (m->cur + 1) % m->nbrokers;
+	if (m->cur != 0)
+		s = m->c->reconnect_min_s;
+	else
+		s = (double)hz_backoff_next(&m->backoff, llround(m->c->reconnect_min_s * 1e6),
+		                            llround(m->c->reconnect_max_s * 1e6)) / 1e6;
+	hz_log(HZ_LOG_INFO, "mqtt_retry", "host=%s port=%d in_s=%g", BHOST(m), BPORT(m), s);
 	timer_in(m->ev_retry, s);
 }
 
@@ -232,11 +250,11 @@ do_connect(trk_mqtt *m)
 		schedule_retry(m);
 		return;
 	}
-	rc = mosquitto_connect_async(m->mosq, m->c->mqtt_host, m->c->mqtt_port,
+	rc = mosquitto_connect_async(m->mosq, BHOST(m), BPORT(m),
 	                             m->c->keepalive_s);
 	if (rc != MOSQ_ERR_SUCCESS) {
 		hz_log(HZ_LOG_WARN, "mqtt_connect_failed", "host=%s port=%d error=\"%s\"",
-		        m->c->mqtt_host, m->c->mqtt_port,
+		        BHOST(m), BPORT(m),
 		        rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
 		mosquitto_destroy(m->mosq);
 		m->mosq = NULL;
@@ -279,10 +297,10 @@ log_failed_attempt(trk_mqtt *m, int rc)
 		rc = m->lost_rc;
 	if (rc == MOSQ_ERR_KEEPALIVE)
 		hz_log(HZ_LOG_WARN, "mqtt_connect_timeout", "host=%s port=%d after_s=%d",
-		        m->c->mqtt_host, m->c->mqtt_port, m->c->keepalive_s);
+		        BHOST(m), BPORT(m), m->c->keepalive_s);
 	else
 		hz_log(HZ_LOG_WARN, "mqtt_connect_failed", "host=%s port=%d error=\"%s\"",
-		        m->c->mqtt_host, m->c->mqtt_port,
+		        BHOST(m), BPORT(m),
 		        rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
 }
 
@@ -302,8 +320,8 @@ link_down(trk_mqtt *m)
 	m->lost_rc = MOSQ_ERR_SUCCESS;
 	evtimer_del(m->ev_conn_to);
 	if (was) {
-		hz_log(HZ_LOG_WARN, "mqtt_lost", "host=%s port=%d", m->c->mqtt_host,
-		        m->c->mqtt_port);
+		hz_log(HZ_LOG_WARN, "mqtt_lost", "host=%s port=%d", BHOST(m),
+		        BPORT(m));
 		if (m->cb.disconnected)
 			m->cb.disconnected(m->arg);
 	}
@@ -367,7 +385,7 @@ on_connect_timeout(evutil_socket_t fd, short what, void *arg)
 	if (m->connected || !m->mosq)
 		return;
 	hz_log(HZ_LOG_WARN, "mqtt_connect_timeout", "host=%s port=%d after_s=%d",
-	        m->c->mqtt_host, m->c->mqtt_port, m->c->keepalive_s);
+	        BHOST(m), BPORT(m), m->c->keepalive_s);
 	link_down(m);
 }
 
@@ -426,6 +444,17 @@ trk_mqtt_new(trk_mqtt **out, struct event_base *base, const struct trk_config *c
 	m->cb = *cb;
 	m->arg = arg;
 	m->fd = -1;
+	{
+		const char *why = NULL;
+
+		m->nbrokers = net_mqtt_brokers(c->mqtt_host, c->mqtt_port, m->brokers,
+					       NET_MQTT_BROKERS_MAX, &why);
+		if (m->nbrokers < 1) {
+			snprintf(err, errcap, "%s", why);
+			trk_mqtt_free(m);
+			return TRK_ERR_CONFIG;
+		}
+	}
 	if (*c->password_file) {
 		m->password = read_password(c->password_file, err, errcap);
 		if (!m->password) {

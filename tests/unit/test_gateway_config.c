@@ -150,6 +150,30 @@ static void chk_keepalive(const struct gw_config *c)
 	assert_int_equal(c->mqtt.keepalive_s, 45);
 }
 
+/* A broker list (NATS cluster: one MQTT listener per node), split the way
+ * net_mqtt walks it: ports given or the [mqtt] port, IPv6 in brackets. */
+static void chk_brokers(const struct gw_config *c)
+{
+	struct net_mqtt_broker b[NET_MQTT_BROKERS_MAX];
+	const char *why = NULL;
+
+	assert_string_equal(c->mqtt.host, "127.0.0.1:21883, nats-2 , [::1]:21885,fe80::1");
+	assert_int_equal(
+		net_mqtt_brokers(c->mqtt.host, c->mqtt.port, b, NET_MQTT_BROKERS_MAX, &why), 4);
+	assert_string_equal(b[0].host, "127.0.0.1");
+	assert_int_equal(b[0].port, 21883);
+	assert_string_equal(b[1].host, "nats-2");
+	assert_int_equal(b[1].port, 1884);
+	assert_string_equal(b[2].host, "::1");
+	assert_int_equal(b[2].port, 21885);
+	assert_string_equal(b[3].host, "fe80::1");   /* a bare IPv6 address: the default port */
+	assert_int_equal(b[3].port, 1884);
+	/* the single-broker configuration is a list of one */
+	assert_int_equal(net_mqtt_brokers("10.0.0.5", 8883, b, NET_MQTT_BROKERS_MAX, &why), 1);
+	assert_string_equal(b[0].host, "10.0.0.5");
+	assert_int_equal(b[0].port, 8883);
+}
+
 static void chk_misc(const struct gw_config *c)
 {
 	assert_string_equal(c->http.listen, "");
@@ -194,6 +218,9 @@ static const struct good_case good_cases[] = {
 	  "night_ban_by_class = 1=18:00-07:00\n", chk_rules },
 	{ "rules defaults", "", chk_rules_default },
 	{ "keepalive_s", "[mqtt]\nkeepalive_s = 45\n", chk_keepalive },
+	{ "a list of brokers",
+	  "[mqtt]\nhost = 127.0.0.1:21883, nats-2 , [::1]:21885,fe80::1\nport = 1884\n",
+	  chk_brokers },
 	{ "keepalive, the old spelling of keepalive_s", "[mqtt]\nkeepalive = 45\n", chk_keepalive },
 	{ "retention", "[retention]\npositions_days = 183\narchive_dir = /var/lib/hazgate/archive\n",
 	  chk_retention },
@@ -299,6 +326,19 @@ static const struct bad_case bad_cases[] = {
 	{ "syntax error", "[mqtt]\nhost a\n", "t.conf:2: syntax error (want [section] or key = value)" },
 	{ "cert without key", "[mqtt]\ntls_ca = ca\ntls_cert = c\n",
 	  "t.conf: [mqtt] tls_cert and tls_key go together" },
+	{ "broker list with an empty item", "[mqtt]\nhost = 127.0.0.1:1,,127.0.0.1:2\n",
+	  "t.conf: [mqtt] host: an empty broker in the list" },
+	{ "broker list ending in a comma", "[mqtt]\nhost = 127.0.0.1:1,\n",
+	  "t.conf: [mqtt] host: an empty broker in the list" },
+	{ "broker port not a number", "[mqtt]\nhost = a:1, b:x\n",
+	  "t.conf: [mqtt] host: a broker's port is not a number in 1..65535" },
+	{ "broker port out of range", "[mqtt]\nhost = a:65536\n",
+	  "t.conf: [mqtt] host: a broker's port is not a number in 1..65535" },
+	{ "broker port empty", "[mqtt]\nhost = a:\n", "t.conf: [mqtt] host: a broker's port is empty" },
+	{ "broker IPv6 unclosed", "[mqtt]\nhost = [::1:1883\n",
+	  "t.conf: [mqtt] host: an IPv6 address without its closing bracket" },
+	{ "too many brokers", "[mqtt]\nhost = a,b,c,d,e,f,g,h,i\n",
+	  "t.conf: [mqtt] host: too many brokers in the list" },
 	{ "reconnect bounds crossed", "[mqtt]\nreconnect_min_ms = 5000\nreconnect_max_ms = 100\n",
 	  "t.conf: [mqtt] reconnect_min_ms is above reconnect_max_ms" },
 };

@@ -5,8 +5,8 @@
  * server needed), numeric addresses and socket paths come back unchanged
  * without a lookup, a second lookup while one is in flight is refused, and
  * a lookup freed in flight never calls back (ASan watches the memory);
- * and which PostgreSQL conninfo host net_pg resolves before libpq would
- * (net/net_pg.c: net_pg_host_to_resolve).
+ * and which PostgreSQL conninfo hosts net_pg resolves and walks itself
+ * before libpq would (net/net_pg.c: net_pg_hosts).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -161,36 +161,58 @@ test_busy_and_cancel(void **state)
 static void
 test_conninfo_host(void **state)
 {
-	static const struct { const char *conninfo, *host; } cases[] = {
-		{ "host=localhost port=5432 dbname=hazgate", "localhost" },
-		{ "host=db.example.org sslmode=verify-full", "db.example.org" },
-		{ "postgresql://gw@db.example.org:5433/hazgate", "db.example.org" },
-		{ "host=127.0.0.1 port=5432", NULL },           /* numeric */
-		{ "host=::1", NULL },
-		{ "host=/var/run/postgresql", NULL },           /* socket directory */
-		{ "host=db hostaddr=10.0.0.5", NULL },          /* libpq has the address */
-		{ "host=db1,db2", NULL },                       /* a list: left to libpq */
-		{ "dbname=hazgate", NULL },                     /* no host */
-		{ "hazgate", NULL },                            /* not a connection string */
-		{ "", NULL },
+	/* hosts: what net_pg walks itself, "host:port|host:port", or NULL
+	 * when libpq gets the conninfo as it is. */
+	static const struct { const char *conninfo, *hosts; int tmo; } cases[] = {
+		{ "host=localhost port=5432 dbname=hazgate", "localhost:5432", 10 },
+		{ "host=db.example.org sslmode=verify-full", "db.example.org:", 10 },
+		{ "postgresql://gw@db.example.org:5433/hazgate", "db.example.org:5433", 10 },
+		{ "host=127.0.0.1 port=5432", NULL, 10 },       /* numeric */
+		{ "host=::1", NULL, 10 },
+		{ "host=/var/run/postgresql", NULL, 10 },       /* socket directory */
+		{ "host=db hostaddr=10.0.0.5", NULL, 10 },      /* libpq has the address */
+		{ "host=db1,db2", "db1:|db2:", 10 },            /* a list: walked by net_pg */
+		{ "host=127.0.0.1,127.0.0.1 port=5001,5002 target_session_attrs=read-write "
+		  "connect_timeout=3", "127.0.0.1:5001|127.0.0.1:5002", 3 },
+		{ "host=db1,db2,db3 port=6000", "db1:6000|db2:6000|db3:6000", 10 },
+		{ "postgresql://a:1,b:2/hazgate?target_session_attrs=read-write", "a:1|b:2", 10 },
+		{ "host=db1,/tmp connect_timeout=1", "db1:|/tmp:", 2 },   /* libpq's minimum */
+		{ "host=db1,db2 port=1,2,3", NULL, 10 },        /* libpq says why */
+		{ "host=db1,db2,db3 port=1,2", NULL, 10 },
+		{ "host=db1,,db2", NULL, 10 },                  /* an empty item: libpq's default */
+		{ "host=db1,db2 hostaddr=10.0.0.1,10.0.0.2", NULL, 10 },
+		{ "host=h1,h2,h3,h4,h5,h6,h7,h8,h9", NULL, 10 }, /* more than NET_PG_HOSTS_MAX */
+		{ "dbname=hazgate", NULL, 10 },                 /* no host */
+		{ "hazgate", NULL, 10 },                        /* not a connection string */
+		{ "", NULL, 10 },
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char host[256] = "";
-		bool got = net_pg_host_to_resolve(cases[i].conninfo, host, sizeof(host));
+		struct net_pg_host h[NET_PG_HOSTS_MAX];
+		char got[4096] = "";
+		int tmo = -1;
+		int n = net_pg_hosts(cases[i].conninfo, h, NET_PG_HOSTS_MAX, &tmo);
 
-		if (got != (cases[i].host != NULL))
-			print_message("# \"%s\": got %d (%s)\n", cases[i].conninfo, got, host);
-		assert_int_equal(got, cases[i].host != NULL);
-		if (cases[i].host)
-			assert_string_equal(host, cases[i].host);
+		for (int k = 0; k < n; k++)
+			snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s:%s", k ? "|" : "",
+				 h[k].host, h[k].port);
+		if ((n > 0) != (cases[i].hosts != NULL) ||
+		    (cases[i].hosts && strcmp(got, cases[i].hosts) != 0) || tmo != cases[i].tmo)
+			print_message("# \"%s\": got %d (%s) timeout %d\n", cases[i].conninfo, n, got,
+				      tmo);
+		assert_int_equal(n > 0, cases[i].hosts != NULL);
+		if (cases[i].hosts)
+			assert_string_equal(got, cases[i].hosts);
+		assert_int_equal(tmo, cases[i].tmo);
 	}
-	/* A name longer than the buffer is left to libpq, not cut. */
+	/* A name longer than NET_PG_HOST_MAX is left to libpq, not cut. */
 	{
-		char small[8];
+		char conninfo[NET_PG_HOST_MAX + 16] = "host=";
+		struct net_pg_host h[2];
 
-		assert_false(net_pg_host_to_resolve("host=db.example.org", small, sizeof(small)));
+		memset(conninfo + 5, 'a', NET_PG_HOST_MAX);
+		assert_int_equal(net_pg_hosts(conninfo, h, 2, NULL), 0);
 	}
 }
 

@@ -12,7 +12,8 @@ PGBIN=${HG_PGBIN:-/usr/lib/postgresql/15/bin}
 
 # Start PostgreSQL + mosquitto, migrate, import the sample zones, write a
 # configuration ($GWCONF). Extra "[section] key = value" lines may follow
-# in $GW_EXTRA_CONF (raw INI text appended at the end).
+# in $GW_EXTRA_CONF (raw INI text appended at the end); $GW_CLIENT_ID and
+# $GW_SUBSCRIBE replace the [mqtt] client_id and subscriptions.
 gw_setup_file() {
   eval "$("$HG_SRCDIR/scripts/services-start")"
   export HG_SVC_DIR PGHOST PGPORT PGUSER PGDATABASE HG_PG_CONNINFO HG_MQTT_HOST HG_MQTT_PORT
@@ -43,8 +44,8 @@ gw_write_conf() {
 [mqtt]
 host = $HG_MQTT_HOST
 port = $HG_MQTT_PORT
-client_id = hazgate-test
-subscribe = tankers/+/telemetry auto, owntracks/+/+ owntracks, gpsd/+/tpv tpv
+client_id = ${GW_CLIENT_ID:-hazgate-test}
+subscribe = ${GW_SUBSCRIBE:-tankers/+/telemetry auto, owntracks/+/+ owntracks, gpsd/+/tpv tpv}
 keepalive = 5
 reconnect_min_ms = 100
 reconnect_max_ms = 1000
