@@ -86,6 +86,12 @@ struct gw_config {
 		int drain_timeout_ms;
 		int tick_ms;
 	} daemon;
+	/* Partitioned gateways (gw_cluster.c): 0 = one gateway, as before. */
+	struct {
+		int partitions;
+		int takeover_s;
+		char name[GW_STR_MAX];         /* "" = the host name */
+	} cluster;
 };
 
 /* Fill *cfg with every option's documented default. */
