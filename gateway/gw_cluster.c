@@ -10,12 +10,13 @@
  * "member" lock says it is alive, partition k's lock that it owns k; both
  * go with the connection, so a gateway that dies or loses its database
  * loses them at once, and pg_locks shows every gateway who is alive and who
- * holds what. A poll every takeover_s / 4 reads that, and plans one step
+ * holds what. A poll every takeover_s / 5 reads that, and plans one step
  * (gw_part_plan): give up one partition when it holds more than
  * ceil(P / live gateways), else claim free ones up to that share. A free
- * partition is claimed only once it has been free for takeover_s / 2
+ * partition is claimed only once it has been free for 2/5 of takeover_s
  * (the gateway that held it before a database failover takes it back
- * first, at once), so an orphan is claimed within takeover_s.
+ * first, at once), so an orphan is claimed within 4/5 of takeover_s and
+ * taken (state loaded, session up) within takeover_s.
  *
  * A partition's life here:
  *   FREE -> LOCKED: its lock won (and the cluster_partitions row written);
@@ -675,8 +676,11 @@ gw_cluster_new(struct gw *gw)
 		return NULL;
 	cl->gw = gw;
 	cl->P = cfg->cluster.partitions;
-	cl->poll_ms = cfg->cluster.takeover_s * 1000 / 4;
-	cl->grace_ms = cfg->cluster.takeover_s * 1000 / 2;
+	/* An orphan is seen free at most a poll after its lock went, claimable
+	 * a grace later, claimed at the next poll: 4/5 of takeover_s at most,
+	 * the rest for its state load and its session's connect. */
+	cl->poll_ms = cfg->cluster.takeover_s * 1000 / 5;
+	cl->grace_ms = cfg->cluster.takeover_s * 2000 / 5;
 	if (cfg->cluster.name[0])
 		snprintf(cl->name, sizeof(cl->name), "%s", cfg->cluster.name);
 	else if (gethostname(cl->name, sizeof(cl->name) - 1) != 0)
