@@ -72,7 +72,8 @@
 /* A claim list "{k,...}" at most. */
 #define CL_LIST_MAX (GW_PART_MAX * 6 + 4)
 
-enum cl_state { CL_FREE, CL_LOCKED, CL_LOADING, CL_RUN, CL_DRAINING, CL_UNLOCKING };
+enum cl_state { CL_FREE, CL_LOCKED, CL_LOADING, CL_RUN, CL_DRAINING, CL_PAUSED, CL_WAIT,
+		CL_UNLOCKING };
 
 struct cl_part {
 	struct gw_cluster *cl;
@@ -86,12 +87,14 @@ struct cl_part {
 	bool prior;               /* held before the claim connection dropped */
 	int64_t free_since_ms;    /* seen free since (monotonic), 0 = not free */
 	int64_t since_ms;         /* entered its current state */
+	int64_t start_ms;         /* its session starts then (handoff_wait_ms) */
+	int64_t release_ms;       /* when giving it up began */
 };
 
 struct gw_cluster {
 	struct gw *gw;
 	int P;
-	int poll_ms, grace_ms;
+	int poll_ms, grace_ms, handoff_ms;
 	char name[GW_STR_MAX];
 	char main_id[NET_MQTT_STR_MAX + GW_STR_MAX + 2];
 	struct net_pg *pg;
@@ -318,6 +321,7 @@ poll_result(void *arg, const PGresult *res)
 			 * answer was lost): it is ours, taken like any claim. */
 			cl->claims++;
 			hz_log(HZ_LOG_INFO, "partition_claimed", "partition=%d takeover=0 found=1", k);
+			p->start_ms = t + cl->handoff_ms;
 			set_state(p, CL_LOCKED);
 		}
 		if (cl->owner[k] == GW_PART_FREE) {
@@ -356,7 +360,7 @@ poll_done(void *arg, int err, const char *msg)
 	for (int k = 0; k < cl->P; k++) {
 		enum cl_state st = cl->parts[k].st;
 
-		if (st == CL_LOCKED || st == CL_LOADING || st == CL_DRAINING || st == CL_UNLOCKING)
+		if (st != CL_FREE && st != CL_RUN)
 			moving = true;
 		cl->owner[k] = holds(&cl->parts[k]) ? GW_PART_MINE :
 			       cl->owner[k] == GW_PART_MINE ? GW_PART_FREE : cl->owner[k];
@@ -376,10 +380,11 @@ poll_done(void *arg, int err, const char *msg)
 
 		hz_log(HZ_LOG_INFO, "partition_releasing", "partition=%d members=%d quota=%d",
 		       release, cl->members, gw_part_quota(cl->P, cl->members));
-		if (p->mq)
-			net_mqtt_pause(p->mq, true);   /* stop taking */
-		gw_in_seal_all(cl->gw);                /* its vehicles' state with the batch */
+		/* Still read: what the broker has sent is taken, while the
+		 * batches written so far go to the database (the barrier). */
+		gw_in_seal_all(cl->gw);
 		set_state(p, CL_DRAINING);
+		p->release_ms = p->since_ms;
 		return;
 	}
 	if (n == 0)
@@ -419,6 +424,8 @@ claim_result(void *arg, const PGresult *res)
 		       " free_ms=%" PRId64 " members=%d", k, takeover ? 1 : 0,
 		       PQgetvalue(res, i, 2), p->free_since_ms ? t - p->free_since_ms : 0,
 		       cl->members);
+		/* Its last session stopped before it was seen free. */
+		p->start_ms = (p->free_since_ms ? p->free_since_ms : t) + cl->handoff_ms;
 		p->free_since_ms = 0;
 		p->prior = false;
 		set_state(p, CL_LOCKED);
@@ -458,12 +465,7 @@ states_done(void *arg, int err, const char *msg)
 			set_state(p, CL_LOCKED);   /* loaded again at the next step */
 			continue;
 		}
-		set_state(p, CL_RUN);
-		session_start(p);
-		if (!p->mq) {
-			/* Not made (logged by net_mqtt): given up again. */
-			set_state(p, CL_DRAINING);
-		}
+		set_state(p, CL_RUN);   /* its session starts at start_ms (cl_kick) */
 	}
 	gw_outbox_partitions_changed(cl->gw);
 	cl_kick(cl);
@@ -480,7 +482,7 @@ unlock_done(void *arg, int err, const char *msg)
 		if (err == NET_PG_OK) {
 			cl->releases++;
 			hz_log(HZ_LOG_INFO, "partition_released", "partition=%d ms=%" PRId64, p->k,
-			       now_ms() - p->since_ms);
+			       now_ms() - p->release_ms);
 		} else if (err != NET_PG_ELINK) {
 			hz_log(HZ_LOG_ERROR, "partition_unlock_failed", "partition=%d why=\"%s\"",
 			       p->k, msg);
@@ -539,6 +541,32 @@ cl_kick(struct gw_cluster *cl)
 	struct gw *gw = cl->gw;
 	int n = 0, off = 0;
 
+	if (!cl->draining) {
+		/* Sessions due. Partitions given up, a step further: once
+		 * what was taken while still reading is written, reading
+		 * stops and the batch is sealed again; once that is written,
+		 * the session is disconnected (what the broker sent and was
+		 * not read stays with it); handoff_wait_ms later, unlocked. */
+		for (int k = 0; k < cl->P; k++) {
+			struct cl_part *p = &cl->parts[k];
+
+			if (p->st == CL_RUN && !p->mq && now_ms() >= p->start_ms) {
+				session_start(p);
+				if (!p->mq)   /* not made (logged by net_mqtt): given up again */
+					set_state(p, CL_DRAINING);
+			}
+			if (p->st == CL_DRAINING && barrier_reached(p)) {
+				if (p->mq)
+					net_mqtt_pause(p->mq, true);
+				gw_in_seal_all(gw);
+				set_state(p, CL_PAUSED);
+			}
+			if (p->st == CL_PAUSED && barrier_reached(p)) {
+				session_stop(p);
+				set_state(p, CL_WAIT);
+			}
+		}
+	}
 	if (cl->busy || !net_pg_ready(cl->pg))
 		return;
 	if (cl->draining) {
@@ -552,13 +580,11 @@ cl_kick(struct gw_cluster *cl)
 		submit(cl, mark_done);
 		return;
 	}
-	/* A partition given up whose batches are written: disconnect, unlock. */
 	for (int k = 0; k < cl->P; k++) {
 		struct cl_part *p = &cl->parts[k];
 
-		if (p->st != CL_DRAINING || !barrier_reached(p))
+		if (p->st != CL_WAIT || now_ms() - p->since_ms < cl->handoff_ms)
 			continue;
-		session_stop(p);   /* its unread messages stay with the broker */
 		set_state(p, CL_UNLOCKING);
 		cl->unlock_k = k;
 		snprintf(cl->k_s, sizeof(cl->k_s), "%d", k);
@@ -681,6 +707,7 @@ gw_cluster_new(struct gw *gw)
 	 * the rest for its state load and its session's connect. */
 	cl->poll_ms = cfg->cluster.takeover_s * 1000 / 5;
 	cl->grace_ms = cfg->cluster.takeover_s * 2000 / 5;
+	cl->handoff_ms = cfg->cluster.handoff_wait_ms;
 	if (cfg->cluster.name[0])
 		snprintf(cl->name, sizeof(cl->name), "%s", cfg->cluster.name);
 	else if (gethostname(cl->name, sizeof(cl->name) - 1) != 0)
@@ -833,5 +860,5 @@ gw_cluster_get_stats(const struct gw *gw, struct gw_cluster_stats *st)
 					 .takeovers = cl->takeovers, .lost = cl->lost,
 					 .fenced = cl->fenced };
 	for (int k = 0; k < cl->P; k++)
-		st->owned += cl->parts[k].st == CL_RUN;
+		st->owned += cl->parts[k].st == CL_RUN && cl->parts[k].mq;
 }

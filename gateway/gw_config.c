@@ -138,6 +138,8 @@ static const struct hz_ini_opt gw_opts[] = {
 	    "P partitions of the broker's mapping hz/part/<k>/...: claim a share of them (0 = one gateway, plain subscriptions)"),
 	NUM("cluster", "takeover_s", HZ_INI_INT, cluster.takeover_s, 1, 3600, "10", false,
 	    "a partition whose gateway died is claimed by another within this long"),
+	NUM("cluster", "handoff_wait_ms", HZ_INI_INT, cluster.handoff_wait_ms, 0, 600000, "0", false,
+	    "a partition's next session starts this long after the last one stopped: the broker's redelivery time (NATS: mqtt ack_wait; 0 for mosquitto)"),
 	STR("cluster", "name", cluster.name, "", false,
 	    "this gateway's name, unique in the cluster (empty: the host name)"),
 };

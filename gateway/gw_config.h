@@ -90,6 +90,7 @@ struct gw_config {
 	struct {
 		int partitions;
 		int takeover_s;
+		int handoff_wait_ms;
 		char name[GW_STR_MAX];         /* "" = the host name */
 	} cluster;
 };

@@ -77,9 +77,14 @@ cl_stop() {
   cat "$d/exit"
 }
 
-# cl_stop_all: every gateway still running, by PID (teardown).
+# cl_stop_all: every gateway still running, and a publisher a scenario
+# left behind, by PID (teardown).
 cl_stop_all() {
   local f
+  if [ -s "$HG_SVC_DIR/cl-publisher.pid" ]; then
+    kill -TERM "$(cat "$HG_SVC_DIR/cl-publisher.pid")" 2>/dev/null || true
+    rm -f "$HG_SVC_DIR/cl-publisher.pid"
+  fi
   for f in "$HG_SVC_DIR"/cl-*/pid; do
     [ -s "$f" ] || continue
     kill -TERM "$(cat "$f")" 2>/dev/null || true
@@ -126,6 +131,22 @@ cl_fleet_file() {
                 { printf "hz/part/%s/tankers/%s/telemetry\t%s\n", k[$1], $1, $2 }' "$out.map" - > "$out"
 }
 
+# cl_publish_bg RATE: the fleet in the background (its PID kept for
+# cl_stop_all); cl_publish_wait: until it is done.
+cl_publish_bg() {
+  cl_publish "$1" &
+  echo $! > "$HG_SVC_DIR/cl-publisher.pid"
+}
+cl_publish_wait() {
+  local pid
+  pid=$(cat "$HG_SVC_DIR/cl-publisher.pid")
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+  rm -f "$HG_SVC_DIR/cl-publisher.pid"
+}
+
+# cl_ms TS: an RFC 3339 log time in epoch milliseconds.
+cl_ms() { date -d "$1" +%s%3N; }
+
 # cl_overlaps: from every gateway's log, the partitions' owners in time
 # (claimed .. released, lost, or the gateway's end): prints each time two
 # gateways held one partition at once; nothing when never.
@@ -143,4 +164,123 @@ cl_overlaps() {
       owner[k] = gw; next }
     ev == "partition_released" || ev == "partition_lost" { if (owner[k] == gw) owner[k] = ""; next }
     ev == "stopped" || ev == "cluster_starting" { for (p in owner) if (owner[p] == gw) owner[p] = "" }'
+}
+
+# ---- the scenarios (71 on mosquitto, 72 on the NATS cluster) -------------
+# Each test file defines cl_publish RATE (the fleet, on the partition topics
+# or on tankers/<vehicle>/telemetry through NATS's mapping) and cl_port NAME
+# (the broker port of gateway NAME), and has $GWDIR/replay.ndjson.
+
+# A clean database between scenarios: the gateways stopped, their spools
+# emptied, the tables truncated.
+cl_reset() {
+  cl_stop_all
+  rm -rf "$HG_SVC_DIR"/cl-*/spool
+  # alert_events is empty (nothing acknowledged here); its trigger is the owner's to lift.
+  q "ALTER TABLE alert_events DISABLE TRIGGER alert_events_no_truncate"
+  q "TRUNCATE positions, alerts, alert_events, alert_outbox, vehicle_state, rejects, cluster_partitions"
+  q "ALTER TABLE alert_events ENABLE TRIGGER alert_events_no_truncate"
+}
+
+cl_start_on() { CL_MQTT_PORT=$(cl_port "$1") cl_start "$1"; }
+
+cl_replay_keys() {
+  jq -r 'select(.kind | startswith("tracker_") | not) | "\(.kind) \(.vehicle) \(.ts) \(.zone_id)"' \
+    "$GWDIR/replay.ndjson" | sort
+}
+cl_db_keys() {
+  q "SELECT kind || ' ' || vehicle || ' ' || to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') || ' ' || coalesce(zone_id::text, 'null') FROM alerts WHERE kind NOT LIKE 'tracker_%'" | sort
+}
+
+# Every fix once; the alerts equal the replay's, none twice.
+cl_check_fleet() {
+  wait_sql "SELECT count(*) FROM positions" "$(fleet_count)" 90
+  [ "$(q "SELECT count(DISTINCT (vehicle, ts)) FROM positions")" = "$(fleet_count)" ]
+  wait_sql "SELECT count(*) FROM alerts WHERE kind NOT LIKE 'tracker_%'" "$(cl_replay_keys | wc -l)" 30
+  diff <(cl_replay_keys) <(cl_db_keys)
+  [ "$(q "SELECT count(*) - count(DISTINCT (vehicle, ts, kind, zone_id)) FROM alerts")" = "0" ]
+}
+
+cl_sum() { local m=$1 n s=0; shift; for n in "$@"; do s=$((s + $(cl_metric "$n" "$m"))); done; echo "$s"; }
+
+cl_scenario_three() {
+  cl_reset
+  cl_start_on a; cl_start_on b; cl_start_on c
+  cl_wait_owned "$CL_PARTS" 20 a b c
+  for n in a b c; do
+    [ "$(cl_metric $n hazgate_cluster_partitions_owned)" -le "$(( (CL_PARTS + 2) / 3 ))" ]
+    [ "$(cl_metric $n hazgate_cluster_members)" = "3" ]
+  done
+  [ "$(q "SELECT count(*) FROM cluster_partitions WHERE released_at IS NULL")" = "$CL_PARTS" ]
+  cl_publish 6000
+  cl_check_fleet
+  # Each alert acknowledged by the broker: the outbox empties.
+  wait_sql "SELECT count(*) FROM alert_outbox" "0" 30
+  [ -z "$(cl_overlaps)" ]
+  # Every gateway wrote its partitions' fixes, and only those.
+  for n in a b c; do [ "$(cl_metric $n hazgate_positions_written_total)" -gt 0 ]; done
+  [ "$(cl_sum hazgate_positions_written_total a b c)" = "$(fleet_count)" ]
+  for n in a b c; do [ "$(cl_stop $n)" = "0" ]; done
+}
+
+cl_scenario_kill() {
+  local held t0 t1 tc
+  cl_reset
+  cl_start_on a; cl_start_on b; cl_start_on c
+  cl_wait_owned "$CL_PARTS" 20 a b c
+  held=$(cl_metric b hazgate_cluster_partitions_owned)
+  [ "$held" -ge 1 ]
+  cl_publish_bg 2500
+  sleep 2.5
+  t0=$(date +%s%3N)
+  cl_stop b KILL
+  echo "ts=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) level=info event=stopped killed=1" >> "$HG_SVC_DIR/cl-b/log"
+  # All taken again by a and c (state loaded, sessions up, handoff_wait_ms
+  # after they were seen free).
+  cl_wait_owned "$CL_PARTS" $((CL_TAKEOVER_S + 10)) a c
+  t1=$(date +%s%3N)
+  [ "$(cl_sum hazgate_cluster_takeovers_total a c)" = "$held" ]
+  # Claimed within takeover_s: the last takeover's claim in the logs.
+  tc=$(grep -h 'event=partition_claimed .*takeover=1' "$HG_SVC_DIR/cl-a/log" "$HG_SVC_DIR/cl-c/log" |
+         sed 's/^ts=\([^ ]*\) .*/\1/' | sort | tail -1)
+  tc=$(cl_ms "$tc")
+  echo "# claimed_ms=$((tc - t0)) taken_ms=$((t1 - t0)) takeover_s=$CL_TAKEOVER_S" >&3
+  [ $((tc - t0)) -le $((CL_TAKEOVER_S * 1000)) ]
+  cl_publish_wait
+  # b comes back: its spool and inbox journal are written (nothing lost),
+  # and it takes its share again.
+  cl_start_on b
+  cl_wait_owned "$CL_PARTS" 20 a b c
+  cl_check_fleet
+  [ -z "$(cl_overlaps)" ]
+}
+
+cl_scenario_grow_shrink() {
+  local i
+  cl_reset
+  cl_start_on a; cl_start_on b
+  cl_wait_owned "$CL_PARTS" 20 a b
+  [ "$(cl_metric a hazgate_cluster_partitions_owned)" = "$((CL_PARTS / 2))" ]
+  cl_publish_bg 2000
+  sleep 2
+  cl_start_on c
+  # c takes its share over: a and b give partitions up, cleanly.
+  for i in $(seq 1 100); do
+    [ "$(cl_metric c hazgate_cluster_partitions_owned)" -ge 2 ] && break; sleep 0.2
+  done
+  [ "$(cl_metric c hazgate_cluster_partitions_owned)" -ge 2 ]
+  [ "$(cl_sum hazgate_cluster_releases_total a b)" -ge 2 ]
+  [ "$(cl_sum hazgate_cluster_takeovers_total a b c)" = "0" ]
+  sleep 1
+  # ... and leaves again (SIGTERM): a and b take its partitions back.
+  [ "$(cl_stop c)" = "0" ]
+  cl_wait_owned "$CL_PARTS" 20 a b
+  cl_publish_wait
+  cl_check_fleet
+  # The state moved with the partitions: no false seq gap.
+  [ "$(cl_sum hazgate_lost_seq_total a b)" = "0" ]
+  # Given up on SIGTERM, not orphaned: no takeover.
+  [ "$(cl_sum hazgate_cluster_takeovers_total a b)" = "0" ]
+  [ -z "$(cl_overlaps)" ]
+  grep -q 'event=partition_released' "$HG_SVC_DIR/cl-a/log" "$HG_SVC_DIR/cl-b/log"
 }
