@@ -15,8 +15,10 @@
  * ceil(P / live gateways), else claim free ones up to that share. A free
  * partition is claimed only once it has been free for 2/5 of takeover_s
  * (the gateway that held it before a database failover takes it back
- * first, at once), so an orphan is claimed within 4/5 of takeover_s and
- * taken (state loaded, session up) within takeover_s.
+ * first, at once), so an orphan is claimed within 4/5 of takeover_s; its
+ * session starts handoff_wait_ms after it was seen free (the broker's
+ * redelivery time: what it had sent the last session and not had
+ * acknowledged comes first, in order).
  *
  * A partition's life here:
  *   FREE -> LOCKED: its lock won (and the cluster_partitions row written);
@@ -29,10 +31,12 @@
  *     clean session off, QoS 1 on hz/part/<k>/<each [mqtt] subscribe
  *     filter>; the broker replays its backlog in order. The alert outbox
  *     replays the partition's alerts (gw_outbox.c).
- *   -> DRAINING (given up): reading paused, the batch sealed with the
- *     vehicles' state, the spool written up to there (barrier);
- *   -> UNLOCKING: the session disconnected cleanly (the broker keeps its
- *     unread messages for the next owner), released_at written, unlocked.
+ *   -> DRAINING (given up): still read while the batches so far are
+ *     written (barrier); -> PAUSED: reading stopped, the batch sealed with
+ *     every unsaved state, written (barrier); -> WAIT: the session
+ *     disconnected cleanly (the broker keeps what it had not delivered or
+ *     had not had acknowledged, for the next owner);
+ *   -> UNLOCKING: handoff_wait_ms later, released_at written, unlocked.
  * A lock found lost (poll, or the batch transaction's fence) stops the
  * partition at once: its session is disconnected, nothing more of it is
  * taken.
