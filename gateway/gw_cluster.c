@@ -89,6 +89,7 @@ struct cl_part {
 	uint64_t barrier;         /* spool id to reach; 0 = not set yet */
 	bool barrier_set;
 	bool prior;               /* held before the claim connection dropped */
+	bool planned;             /* in the poll's claim list */
 	int64_t free_since_ms;    /* seen free since (monotonic), 0 = not free */
 	int64_t since_ms;         /* entered its current state */
 	int64_t start_ms;         /* its session starts then (handoff_wait_ms) */
@@ -121,6 +122,7 @@ struct gw_cluster {
 };
 
 static void cl_kick(struct gw_cluster *cl);
+static bool barrier_reached(struct cl_part *p);
 
 static int64_t
 now_ms(void)
@@ -134,21 +136,51 @@ holds(const struct cl_part *p)
 	return p->st != CL_FREE;
 }
 
-/* The fence's statement and the outbox's list, after the set held changed. */
-static void
-rebuild_held(struct gw_cluster *cl)
+/* A list "{k,...}" of the partitions for which pick(cl, k) is true, into
+ * out (CL_LIST_MAX bytes: room for every partition). Returns how many. */
+static int
+part_list(struct gw_cluster *cl, bool (*pick)(struct cl_part *p), char *out)
 {
 	size_t n = 0;
 	int count = 0;
 
-	cl->held[n++] = '{';
+	out[n++] = '{';
 	for (int k = 0; k < cl->P; k++)
-		if (holds(&cl->parts[k]) && cl->parts[k].st != CL_UNLOCKING) {
-			n += (size_t)snprintf(cl->held + n, sizeof(cl->held) - n, "%s%d",
-					      count ? "," : "", k);
-			count++;
-		}
-	snprintf(cl->held + n, sizeof(cl->held) - n, "}");
+		if (pick(&cl->parts[k]))
+			n += (size_t)snprintf(out + n, CL_LIST_MAX - n, "%s%d", count++ ? "," : "", k);
+	snprintf(out + n, CL_LIST_MAX - n, "}");
+	return count;
+}
+
+static bool
+pick_held(struct cl_part *p)
+{
+	return holds(p) && p->st != CL_UNLOCKING;
+}
+
+static bool
+pick_planned(struct cl_part *p)
+{
+	return p->planned;
+}
+
+/* Claimed, and what this gateway held of them before is written: loaded
+ * next (marked so). */
+static bool
+pick_loadable(struct cl_part *p)
+{
+	if (p->st != CL_LOCKED || !barrier_reached(p))
+		return false;
+	p->st = CL_LOADING;
+	return true;
+}
+
+/* The fence's statement and the outbox's list, after the set held changed. */
+static void
+rebuild_held(struct gw_cluster *cl)
+{
+	int count = part_list(cl, pick_held, cl->held);
+
 	if (count == 0 || cl->pid == 0)
 		snprintf(cl->begin, sizeof(cl->begin), "BEGIN");
 	else
@@ -350,7 +382,7 @@ static void
 poll_done(void *arg, int err, const char *msg)
 {
 	struct gw_cluster *cl = arg;
-	int n, release, off = 0;
+	int n, release;
 	bool moving = false;
 
 	cl->busy = false;
@@ -393,11 +425,11 @@ poll_done(void *arg, int err, const char *msg)
 	}
 	if (n == 0)
 		return;
-	cl->list[off++] = '{';
+	for (int k = 0; k < cl->P; k++)
+		cl->parts[k].planned = false;
 	for (int i = 0; i < n; i++)
-		off += snprintf(cl->list + off, sizeof(cl->list) - (size_t)off, "%s%d",
-				i ? "," : "", cl->plan[i]);
-	snprintf(cl->list + off, sizeof(cl->list) - (size_t)off, "}");
+		cl->parts[cl->plan[i]].planned = true;
+	(void)part_list(cl, pick_planned, cl->list);
 	cl->params[0] = cl->list;
 	cl->params[1] = cl->name;
 	memset(&cl->job, 0, sizeof(cl->job));
@@ -543,7 +575,6 @@ static void
 cl_kick(struct gw_cluster *cl)
 {
 	struct gw *gw = cl->gw;
-	int n = 0, off = 0;
 
 	if (!cl->draining) {
 		/* Sessions due. Partitions given up, a step further: once
@@ -606,19 +637,7 @@ cl_kick(struct gw_cluster *cl)
 	/* Partitions claimed whose earlier batches are written: load their
 	 * vehicles' state, all of them in one query. */
 	if (gw->engine && gw->phase == GW_PHASE_RUN) {
-		cl->list[off++] = '{';
-		for (int k = 0; k < cl->P; k++) {
-			struct cl_part *p = &cl->parts[k];
-
-			if (p->st != CL_LOCKED || !barrier_reached(p))
-				continue;
-			p->st = CL_LOADING;
-			off += snprintf(cl->list + off, sizeof(cl->list) - (size_t)off, "%s%d",
-					n ? "," : "", k);
-			n++;
-		}
-		if (n > 0) {
-			snprintf(cl->list + off, sizeof(cl->list) - (size_t)off, "}");
+		if (part_list(cl, pick_loadable, cl->list) > 0) {
 			snprintf(cl->p_s, sizeof(cl->p_s), "%d", cl->P);
 			cl->params[0] = cl->list;
 			cl->params[1] = cl->p_s;

@@ -1,9 +1,10 @@
 # cluster.bash - shared by tests/integration/7N-cluster-*.bats and
-# bench/bench_cluster.sh: several partitioned gateways ([cluster]) on one
+# bench/bench_cluster_gateways.sh: several partitioned gateways ([cluster]) on one
 # private PostgreSQL and broker, each in its own folder with its own
 # configuration, spool, log and HTTP port, started and stopped by PID.
 #
-# Needs helpers.bash (GW, CTL, FLEET, ZONES, q, wait_sql, gw_free_port)
+# Needs helpers.bash (GW, CTL, FLEET, ZONES, q, wait_sql, gw_free_port,
+# gw_write_conf)
 # and the services' variables (HG_SVC_DIR, HG_MQTT_HOST/PORT, HG_PG_CONNINFO).
 # CL_PARTS (default 8) and CL_TAKEOVER_S (default 2) are the [cluster]
 # options every gateway gets.
@@ -11,39 +12,22 @@
 CL_PARTS=${CL_PARTS:-8}
 CL_TAKEOVER_S=${CL_TAKEOVER_S:-2}
 
-# cl_conf NAME: write $HG_SVC_DIR/cl-NAME/hazgate.conf (once).
+# cl_conf NAME: write $HG_SVC_DIR/cl-NAME/hazgate.conf (once): the tests'
+# configuration (helpers.bash, gw_write_conf) with its own spool, HTTP port
+# and broker port (CL_MQTT_PORT), and [cluster].
 cl_conf() {
   local d="$HG_SVC_DIR/cl-$1"
   [ -f "$d/hazgate.conf" ] && return 0
   mkdir -p "$d"
   gw_free_port > "$d/http_port"
-  cat > "$d/hazgate.conf" <<CONF
-[mqtt]
-host = ${CL_MQTT_HOST:-$HG_MQTT_HOST}
-port = ${CL_MQTT_PORT:-$HG_MQTT_PORT}
-client_id = hzcl
-keepalive_s = 5
-reconnect_min_ms = 100
-reconnect_max_ms = 1000
-[postgres]
-conninfo = $HG_PG_CONNINFO
-batch_rows = 500
-flush_ms = 50
-reconnect_max_ms = 1000
-[spool]
-dir = $d/spool
-max_bytes = 64M
-fsync = always
-[http]
-listen = 127.0.0.1:$(cat "$d/http_port")
-[log]
-level = info
-[cluster]
+  ( GWDIR=$d GWCONF=$d/hazgate.conf GW_HTTP_PORT=$(cat "$d/http_port")
+    HG_MQTT_PORT=${CL_MQTT_PORT:-$HG_MQTT_PORT}
+    GW_EXTRA_CONF="[cluster]
 partitions = $CL_PARTS
 takeover_s = $CL_TAKEOVER_S
 name = $1
-${CL_EXTRA_CONF:-}
-CONF
+${CL_EXTRA_CONF:-}"
+    gw_write_conf )
 }
 
 # cl_start NAME: start gateway NAME in the background (its exit status goes
