@@ -8,7 +8,9 @@
 # mid-stream: its partitions taken over within takeover_s, nothing lost
 # once it is back; 2 -> 3 -> 2 gateways mid-stream: ownership moves,
 # nothing lost or doubled, never two owners of one partition at once (from
-# the gateways' logs). Scenarios in tests/data/gateway/cluster.bash.
+# the gateways' logs); every claim connection terminated mid-stream (the
+# locks gone, as in a failover): partitions stopped, taken back by their
+# owners, nothing lost. Scenarios in tests/data/gateway/cluster.bash.
 
 load "$HG_SRCDIR/tests/data/gateway/helpers.bash"
 load "$HG_SRCDIR/tests/data/gateway/cluster.bash"
@@ -47,4 +49,8 @@ cl_publish() { "$HG_BUILDDIR/hazgate-load" replay "$GWDIR/fleet.part" --rate "$1
 
 @test "71 grow from 2 to 3 gateways and shrink back mid-stream: ownership moves, nothing lost or doubled" {
   cl_scenario_grow_shrink
+}
+
+@test "71 claim connections cut mid-stream (locks gone, as in a failover): partitions stopped, taken back by their owners, nothing lost" {
+  cl_scenario_claims_cut
 }

@@ -268,3 +268,26 @@ cl_scenario_grow_shrink() {
   [ -z "$(cl_overlaps)" ]
   grep -q 'event=partition_released' "$HG_SVC_DIR/cl-a/log" "$HG_SVC_DIR/cl-b/log"
 }
+
+# Every gateway's claim connection cut at once mid-stream (what a
+# PostgreSQL failover does to the advisory locks): each stops its
+# partitions at once and takes its own back first; nothing lost or doubled.
+cl_scenario_claims_cut() {
+  local before after
+  cl_reset
+  cl_start_on a; cl_start_on b
+  cl_wait_owned "$CL_PARTS" 20 a b
+  before=$(q "SELECT string_agg(partition || owner, ',' ORDER BY partition) FROM cluster_partitions")
+  cl_publish_bg 2000
+  sleep 2
+  [ "$(q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'hazgate-claim'")" = "2" ]
+  for i in $(seq 1 50); do [ "$(cl_sum hazgate_cluster_lost_total a b)" = "$CL_PARTS" ] && break; sleep 0.1; done
+  [ "$(cl_sum hazgate_cluster_lost_total a b)" = "$CL_PARTS" ]
+  cl_wait_owned "$CL_PARTS" 20 a b
+  after=$(q "SELECT string_agg(partition || owner, ',' ORDER BY partition) FROM cluster_partitions")
+  [ "$before" = "$after" ]
+  cl_publish_wait
+  cl_check_fleet
+  [ "$(cl_sum hazgate_lost_seq_total a b)" = "0" ]
+  [ -z "$(cl_overlaps)" ]
+}
