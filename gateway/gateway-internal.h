@@ -19,9 +19,8 @@
  *                 PUBACKs, the replay at start and on every reconnect
  *   gw_metrics.c  counters, histograms, /metrics text, /healthz
  *   gw_cluster.c  [cluster] partitions: claims, the partitions' MQTT
- *                 sessions, hand-overs, the fence (on the side: the core
- *                 files call it, it calls gw_in_message, gw_in_seal_all,
- *                 gw_states_result and gw_outbox_partitions_changed)
+ *                 sessions, hand-overs, the fence (the core files call it;
+ *                 it calls them back only through struct gw_cluster_cbs)
  */
 #ifndef HAZGATE_GATEWAY_INTERNAL_H
 #define HAZGATE_GATEWAY_INTERNAL_H
@@ -253,9 +252,20 @@ void gw_outbox_partitions_changed(struct gw *gw);
 
 /* ---- partitioned gateways (gw_cluster.c) --------------------------------- */
 
+/* What gw_cluster.c calls in the rest of the core (given by gw_core.c, so
+ * that calls between the files go one way): a partition's message in
+ * (gw_in_message), seal with every unsaved state (gw_in_seal_all), the
+ * rows of a state query (gw_states_result, arg = the gw), the partitions
+ * held changed (gw_outbox_partitions_changed). */
+struct gw_cluster_cbs {
+	void (*message)(void *arg, const char *topic, const void *payload, size_t len);
+	void (*seal_all)(struct gw *gw);
+	void (*states)(void *arg, const PGresult *res);
+	void (*held_changed)(struct gw *gw);
+};
 /* The claims' state for gw (gw->cfg.cluster.partitions > 0): the claim
  * connection and the timers made, nothing started; NULL out of memory. */
-struct gw_cluster *gw_cluster_new(struct gw *gw);
+struct gw_cluster *gw_cluster_new(struct gw *gw, const struct gw_cluster_cbs *cbs);
 void gw_cluster_free(struct gw_cluster *cl);
 /* The main session's client id: <client_id>-<name> (it publishes alerts
  * and subscribes to nothing; <client_id>-p<k> are the partitions'). */

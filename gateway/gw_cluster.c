@@ -37,6 +37,10 @@
  *     disconnected cleanly (the broker keeps what it had not delivered or
  *     had not had acknowledged, for the next owner);
  *   -> UNLOCKING: handoff_wait_ms later, released_at written, unlocked.
+ * The rest of the core is called back through struct gw_cluster_cbs only
+ * (gw_core.c fills it: message in, seal, state rows, the outbox's replay),
+ * so calls between the files stay one way.
+ *
  * A lock found lost (poll, or the batch transaction's fence) stops the
  * partition at once: its session is disconnected, nothing more of it is
  * taken.
@@ -98,6 +102,7 @@ struct cl_part {
 
 struct gw_cluster {
 	struct gw *gw;
+	struct gw_cluster_cbs cbs;
 	int P;
 	int poll_ms, grace_ms, handoff_ms;
 	char name[GW_STR_MAX];
@@ -200,7 +205,7 @@ p_message(void *arg, const char *topic, const void *payload, size_t len)
 	/* The decide step sees the topic as the tracker published it. */
 	if (gw_part_topic(topic, p->cl->P, &k, &rest) && k == p->k)
 		topic = rest;
-	gw_in_message(p->cl->gw, topic, payload, len);
+	p->cl->cbs.message(p->cl->gw, topic, payload, len);
 }
 
 static void
@@ -418,7 +423,7 @@ poll_done(void *arg, int err, const char *msg)
 		       release, cl->members, gw_part_quota(cl->P, cl->members));
 		/* Still read: what the broker has sent is taken, while the
 		 * batches written so far go to the database (the barrier). */
-		gw_in_seal_all(cl->gw);
+		cl->cbs.seal_all(cl->gw);
 		set_state(p, CL_DRAINING);
 		p->release_ms = p->since_ms;
 		return;
@@ -467,7 +472,7 @@ claim_result(void *arg, const PGresult *res)
 		set_state(p, CL_LOCKED);
 	}
 	if (PQntuples(res) > 0)
-		gw_in_seal_all(cl->gw);   /* what it holds of them goes to the database first */
+		cl->cbs.seal_all(cl->gw);   /* what it holds of them goes to the database first */
 }
 
 static void
@@ -482,7 +487,7 @@ claim_done(void *arg, int err, const char *msg)
 	cl_kick(cl);
 }
 
-/* arg: the gw (gw_states_result's, the same job's). */
+/* arg: the gw (cbs.states's, the same job's). */
 static void
 states_done(void *arg, int err, const char *msg)
 {
@@ -503,7 +508,7 @@ states_done(void *arg, int err, const char *msg)
 		}
 		set_state(p, CL_RUN);   /* its session starts at start_ms (cl_kick) */
 	}
-	gw_outbox_partitions_changed(cl->gw);
+	cl->cbs.held_changed(cl->gw);
 	cl_kick(cl);
 }
 
@@ -525,7 +530,7 @@ unlock_done(void *arg, int err, const char *msg)
 		}
 		/* Lost link: the lock went with the connection. */
 		set_state(p, CL_FREE);
-		gw_outbox_partitions_changed(cl->gw);
+		cl->cbs.held_changed(cl->gw);
 	}
 	cl_kick(cl);
 }
@@ -593,7 +598,7 @@ cl_kick(struct gw_cluster *cl)
 			if (p->st == CL_DRAINING && barrier_reached(p)) {
 				if (p->mq)
 					net_mqtt_pause(p->mq, true);
-				gw_in_seal_all(gw);
+				cl->cbs.seal_all(gw);
 				set_state(p, CL_PAUSED);
 			}
 			if (p->st == CL_PAUSED && barrier_reached(p)) {
@@ -644,9 +649,9 @@ cl_kick(struct gw_cluster *cl)
 			memset(&cl->job, 0, sizeof(cl->job));
 			cl->job.steps[0] = (struct net_pg_step){ .sql = sql_states, .nparams = 2,
 								.params = cl->params,
-								.on_result = gw_states_result };
+								.on_result = cl->cbs.states };
 			cl->job.nsteps = 1;
-			/* gw_states_result's argument is the gw */
+			/* cbs.states's argument is the gw */
 			cl->job.arg = gw;
 			cl->job.done = states_done;
 			cl->busy = true;
@@ -706,24 +711,25 @@ on_claim_down(void *arg)
 	}
 	cl->pid = 0;
 	rebuild_held(cl);
-	gw_outbox_partitions_changed(cl->gw);
+	cl->cbs.held_changed(cl->gw);
 }
 
 /* ---- what the rest of the daemon calls ------------------------------------------- */
 
 struct gw_cluster *
-gw_cluster_new(struct gw *gw)
+gw_cluster_new(struct gw *gw, const struct gw_cluster_cbs *cbs)
 {
 	const struct gw_config *cfg = &gw->cfg;
 	struct gw_cluster *cl = calloc(1, sizeof(*cl));
 	struct net_pg_conf pc = { .conninfo = cfg->postgres.conninfo, .app_name = "hazgate-claim",
 				  .setup_sql = "SELECT pg_advisory_lock_shared(" CL_KEY_MEMBER ", 0)",
 				  .reconnect_max_ms = cfg->postgres.reconnect_max_ms };
-	struct net_pg_cbs cbs = { .on_ready = on_claim_ready, .on_down = on_claim_down };
+	struct net_pg_cbs pcb = { .on_ready = on_claim_ready, .on_down = on_claim_down };
 
 	if (!cl)
 		return NULL;
 	cl->gw = gw;
+	cl->cbs = *cbs;
 	cl->P = cfg->cluster.partitions;
 	/* An orphan is seen free at most a poll after its lock went, claimable
 	 * a grace later, claimed at the next poll: 4/5 of takeover_s at most,
@@ -741,8 +747,8 @@ gw_cluster_new(struct gw *gw)
 	cl->claimable = calloc((size_t)cl->P, sizeof(*cl->claimable));
 	cl->prior = calloc((size_t)cl->P, sizeof(*cl->prior));
 	cl->plan = calloc((size_t)cl->P, sizeof(*cl->plan));
-	cbs.arg = cl;
-	cl->pg = net_pg_new(gw->base, &pc, &cbs);
+	pcb.arg = cl;
+	cl->pg = net_pg_new(gw->base, &pc, &pcb);
 	cl->ev_poll = event_new(gw->base, -1, EV_PERSIST, on_poll, cl);
 	cl->ev_step = event_new(gw->base, -1, EV_PERSIST, on_step, cl);
 	if (!cl->parts || !cl->owner || !cl->claimable || !cl->prior || !cl->plan || !cl->pg ||

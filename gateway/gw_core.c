@@ -308,8 +308,15 @@ gw_new(struct event_base *base, const struct gw_config *cfg, const char *cfg_pat
 		}
 	}
 	gw->vt = gw_vtab_new();
-	if (cfg->cluster.partitions > 0 && !(gw->cl = gw_cluster_new(gw)))
-		goto err;
+	if (cfg->cluster.partitions > 0) {
+		struct gw_cluster_cbs cc = { .message = gw_in_message, .seal_all = gw_in_seal_all,
+					     .states = gw_states_result,
+					     .held_changed = gw_outbox_partitions_changed };
+
+		gw->cl = gw_cluster_new(gw, &cc);
+		if (!gw->cl)
+			goto err;
+	}
 	gw_net_confs(gw, &nmc, &npc);
 	gw->mqtt = net_mqtt_new(base, &nmc, &mc);
 	gw->pg = net_pg_new(base, &npc, &pc);

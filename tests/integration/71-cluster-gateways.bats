@@ -39,6 +39,17 @@ cl_publish() { "$HG_BUILDDIR/hazgate-load" replay "$GWDIR/fleet.part" --rate "$1
   grep -q $'^hz/part/0/tankers/晋A10001/telemetry\t' "$GWDIR/fleet.part"
 }
 
+@test "71 the fence refuses partitions whose lock the given connection does not hold (HG412)" {
+  run psql -XqAt -v ON_ERROR_STOP=1 -c "SELECT hazgate_cluster_fence(pg_backend_pid(), '{3,5}')"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"hazgate_fence: partitions {3,5} are no longer held"* ]]
+  # Held by this backend: passes; by another backend: refused.
+  [ "$(q "SELECT pg_advisory_lock(1752854577, 3), pg_advisory_lock(1752854577, 5); SELECT hazgate_cluster_fence(pg_backend_pid(), '{3,5}'); SELECT 'passed'" | tail -1)" = "passed" ]
+  run psql -XqAt -v ON_ERROR_STOP=1 -c "SELECT pg_advisory_lock(1752854577, 3); SELECT hazgate_cluster_fence(pg_backend_pid() + 1, '{3}')"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"partitions {3} are no longer held"* ]]
+}
+
 @test "71 three gateways share 8 partitions: every fix stored once, alerts equal the replay" {
   cl_scenario_three
 }
