@@ -18,6 +18,9 @@
  *   gw_outbox.c   the alert outbox: alerts published after COMMIT, their
  *                 PUBACKs, the replay at start and on every reconnect
  *   gw_metrics.c  counters, histograms, /metrics text, /healthz
+ *   gw_cluster.c  [cluster] partitions: claims, the partitions' MQTT
+ *                 sessions, hand-overs, the fence (the core files call it;
+ *                 it calls them back only through struct gw_cluster_cbs)
  */
 #ifndef HAZGATE_GATEWAY_INTERNAL_H
 #define HAZGATE_GATEWAY_INTERNAL_H
@@ -42,6 +45,7 @@ struct net_http;
 struct net_mqtt;
 struct gw_vtab;
 struct gw_inbox;
+struct gw_cluster;
 
 /* Start: schema check; replay: the spool written out; load: zones and
  * vehicle_state; run: MQTT connected, messages taken. */
@@ -85,7 +89,8 @@ struct gw_outbox {
 	unsigned gen, page_gen;  /* MQTT connections; the page's */
 	int64_t after;           /* the replay's last id */
 	char after_s[24];
-	const char *page_param[1], *clear_param[1];
+	const char *page_param[3], *clear_param[1];
+	char parts_s[16];        /* [cluster] partitions, the partitioned page's $3 */
 	struct gw_buf ids;       /* "{id,...}": the DELETE's parameter */
 	struct net_pg_job rjob, cjob;
 };
@@ -167,6 +172,9 @@ struct gw {
 	/* gw_in_seal stopped with state rows left (the spool held a batch
 	 * back): the flush timer seals the rest; the drain waits for them. */
 	bool seal_more;
+	/* [cluster] partitions > 0: the claims and the partitions' sessions
+	 * (gw_cluster.c); NULL for one gateway. */
+	struct gw_cluster *cl;
 };
 
 /* ---- startup (gw_startup.c) ------------------------------------------- */
@@ -185,6 +193,10 @@ void gw_zones_reload(struct gw *gw);
 void gw_on_pg_ready(void *arg);
 void gw_on_pg_down(void *arg);
 void gw_on_pg_notify(void *arg, const char *channel, const char *payload);
+/* The rows of hazgate_vehicle_resume() into the engine and the vehicle
+ * table (a step's on_result, arg = the gw): at start, and when partitions
+ * are claimed. */
+void gw_states_result(void *arg, const PGresult *res);
 
 /* ---- message in (gw_in.c) -------------------------------------------- */
 
@@ -255,6 +267,55 @@ void gw_outbox_pg_ready(struct gw *gw);
  * stay in the outbox for the next start. */
 bool gw_outbox_drained(struct gw *gw);
 void gw_outbox_free(struct gw_outbox *ob);
+/* The partitions held changed ([cluster]): replay the outbox again from
+ * the start, for the partitions held now. */
+void gw_outbox_partitions_changed(struct gw *gw);
+
+/* ---- partitioned gateways (gw_cluster.c) --------------------------------- */
+
+/* What gw_cluster.c calls in the rest of the core (given by gw_core.c, so
+ * that calls between the files go one way): a partition's message in
+ * (gw_in_message), seal with every unsaved state (gw_in_seal_all), the
+ * rows of a state query (gw_states_result, arg = the gw), the partitions
+ * held changed (gw_outbox_partitions_changed). */
+struct gw_cluster_cbs {
+	void (*message)(void *arg, const char *topic, const void *payload, size_t len);
+	void (*seal_all)(struct gw *gw);
+	void (*states)(void *arg, const PGresult *res);
+	void (*held_changed)(struct gw *gw);
+};
+/* The claims' state for gw (gw->cfg.cluster.partitions > 0): the claim
+ * connection and the timers made, nothing started; NULL out of memory. */
+struct gw_cluster *gw_cluster_new(struct gw *gw, const struct gw_cluster_cbs *cbs);
+void gw_cluster_free(struct gw_cluster *cl);
+/* The main session's client id: <client_id>-<name> (it publishes alerts
+ * and subscribes to nothing; <client_id>-p<k> are the partitions'). */
+const char *gw_cluster_main_client_id(const struct gw_cluster *cl);
+/* Running phase: connect the claim connection, poll, claim. */
+void gw_cluster_start(struct gw *gw);
+/* Whether the vehicle's partition is taken here now (its tick alerts are
+ * this gateway's). gw->cl must be set. */
+bool gw_cluster_owns_vehicle(const struct gw *gw, const char *vehicle);
+/* The statement that opens a batch transaction: "BEGIN", with the fence
+ * when partitions are held (valid until the next call into gw_cluster). */
+const char *gw_cluster_begin_sql(const struct gw *gw);
+/* A batch transaction failed with msg: true when it was the fence (the
+ * caller writes the batch again later; the partitions are checked). */
+bool gw_cluster_fence_failed(struct gw *gw, const char *msg);
+/* "{k,...}" of the partitions held, and P (the outbox's replay filter). */
+const char *gw_cluster_held_list(const struct gw *gw);
+int gw_cluster_partitions(const struct gw *gw);
+/* SIGTERM: stop taking from every partition (their locks go when the
+ * process ends, after the drain wrote the spool); the end of the drain:
+ * disconnect their sessions. No-ops for one gateway. */
+void gw_cluster_drain(struct gw *gw);
+void gw_cluster_stop(struct gw *gw);
+/* The figures of the hazgate_cluster_* metrics (gw->cl must be set). */
+struct gw_cluster_stats {
+	int partitions, members, owned;
+	uint64_t claims, releases, takeovers, lost, fenced;
+};
+void gw_cluster_get_stats(const struct gw *gw, struct gw_cluster_stats *st);
 
 /* ---- metrics (gw_metrics.c) --------------------------------------------- */
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "common/hz_ini.h"
+#include "gateway/gw_part.h"
 
 #define OFF(f) offsetof(struct gw_config, f)
 #define SZ(f) sizeof(((struct gw_config *)0)->f)
@@ -145,6 +146,14 @@ static const struct hz_ini_opt gw_opts[] = {
 	  .reload = true, .parse = archive_dir_parse, .equal = archive_dir_equal,
 	  .help = "absolute folder: each day is written there (positions-YYYY-MM-DD.csv.gz) "
 		  "before it is dropped (empty: dropped without an archive)" },
+	NUM("cluster", "partitions", HZ_INI_INT, cluster.partitions, 0, GW_PART_MAX, "0", false,
+	    "P partitions of the broker's mapping hz/part/<k>/...: claim a share of them (0 = one gateway, plain subscriptions)"),
+	NUM("cluster", "takeover_s", HZ_INI_INT, cluster.takeover_s, 1, 3600, "10", false,
+	    "a partition whose gateway died is claimed by another within this long"),
+	NUM("cluster", "handoff_wait_ms", HZ_INI_INT, cluster.handoff_wait_ms, 0, 600000, "0", false,
+	    "a partition's next session starts this long after the last one stopped: the broker's redelivery time (NATS: mqtt ack_wait; 0 for mosquitto)"),
+	STR("cluster", "name", cluster.name, "", false,
+	    "this gateway's name, unique in the cluster (empty: the host name)"),
 };
 
 _Static_assert((int)GW_CONFIG_OK == (int)HZ_INI_OK && (int)GW_CONFIG_EIO == (int)HZ_INI_EIO &&
@@ -318,6 +327,16 @@ check_all(const struct gw_config *cfg)
 		return why;
 	if (!cfg->spool.dir[0])
 		return "[spool] dir must not be empty";
+	if (cfg->cluster.partitions > 0) {
+		/* <client_id>-p<k> and hz/part/<k>/<filter> must fit. */
+		if (strlen(cfg->mqtt.client_id) + 6 >= NET_MQTT_STR_MAX)
+			return "[mqtt] client_id too long for [cluster] (<client_id>-p<k>)";
+		if (strlen(cfg->mqtt.client_id) + strlen(cfg->cluster.name) + 2 > NET_MQTT_STR_MAX)
+			return "[mqtt] client_id and [cluster] name too long together (<client_id>-<name>)";
+		for (size_t i = 0; i < cfg->mqtt.nsubs; i++)
+			if (strlen(cfg->mqtt.subs[i].filter) + 14 >= GW_TOPIC_MAX)
+				return "[mqtt] subscribe: a filter too long for hz/part/<k>/<filter>";
+	}
 	return NULL;
 }
 

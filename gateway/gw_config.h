@@ -92,6 +92,13 @@ struct gw_config {
 		int positions_days;             /* whole UTC days kept; 0 = for ever */
 		char archive_dir[GW_PATH_MAX];  /* "" = drop without an archive */
 	} retention;
+	/* Partitioned gateways (gw_cluster.c): 0 = one gateway, as before. */
+	struct {
+		int partitions;
+		int takeover_s;
+		int handoff_wait_ms;
+		char name[GW_STR_MAX];         /* "" = the host name */
+	} cluster;
 };
 
 /* Fill *cfg with every option's documented default. */

@@ -157,6 +157,7 @@ gw_drain(struct gw *gw)
 	hz_log(HZ_LOG_INFO, "draining", "timeout_ms=%d", gw->cfg.daemon.drain_timeout_ms);
 	if (gw->mqtt)
 		net_mqtt_pause(gw->mqtt, true);
+	gw_cluster_drain(gw);
 	event_add(gw->ev_drain, &tv);
 	/* Every vehicle's latest state goes with the last batch. */
 	gw_in_seal_all(gw);
@@ -212,13 +213,21 @@ static const char gw_pg_setup_sql[] =
 /* The broker and database adapters' settings, borrowed from cfg (which
  * outlives them: it is the gateway's own copy). */
 static void
-gw_net_confs(const struct gw_config *cfg, struct net_mqtt_conf *m, struct net_pg_conf *p)
+gw_net_confs(const struct gw *gw, struct net_mqtt_conf *m, struct net_pg_conf *p)
 {
+	const struct gw_config *cfg = &gw->cfg;
+
 	*m = (struct net_mqtt_conf)NET_MQTT_CONF_FROM(cfg->mqtt);
 	m->coalesce_us = GW_MQTT_COALESCE_US;
 	m->nsubs = cfg->mqtt.nsubs;
 	for (size_t i = 0; i < cfg->mqtt.nsubs && i < NET_MQTT_SUB_MAX; i++)
 		m->subs[i] = cfg->mqtt.subs[i].filter;
+	if (gw->cl) {
+		/* Partitioned: this session publishes; the partitions' own
+		 * sessions subscribe (gw_cluster.c). */
+		m->nsubs = 0;
+		m->client_id = gw_cluster_main_client_id(gw->cl);
+	}
 	*p = (struct net_pg_conf){
 		.conninfo = cfg->postgres.conninfo, .app_name = "hazgate",
 		.setup_sql = gw_pg_setup_sql, .reconnect_max_ms = cfg->postgres.reconnect_max_ms,
@@ -296,7 +305,16 @@ gw_new(struct event_base *base, const struct gw_config *cfg, const char *cfg_pat
 		}
 	}
 	gw->vt = gw_vtab_new();
-	gw_net_confs(&gw->cfg, &nmc, &npc);
+	if (cfg->cluster.partitions > 0) {
+		struct gw_cluster_cbs cc = { .message = gw_in_message, .seal_all = gw_in_seal_all,
+					     .states = gw_states_result,
+					     .held_changed = gw_outbox_partitions_changed };
+
+		gw->cl = gw_cluster_new(gw, &cc);
+		if (!gw->cl)
+			goto err;
+	}
+	gw_net_confs(gw, &nmc, &npc);
 	gw->mqtt = net_mqtt_new(base, &nmc, &mc);
 	gw->pg = net_pg_new(base, &npc, &pc);
 	gw->ev_flush = evtimer_new(base, on_flush, gw);
@@ -332,6 +350,7 @@ gw_free(struct gw *gw)
 
 	if (!gw)
 		return;
+	gw_cluster_free(gw->cl);
 	net_http_free(gw->http);
 	net_mqtt_free(gw->mqtt);
 	net_pg_free(gw->pg);

@@ -398,6 +398,9 @@ on_tick_alert(const struct gf_alert *a, void *arg)
 {
 	struct gw *gw = arg;
 
+	/* Partitioned: only the vehicles of the partitions taken here. */
+	if (gw->cl && !gw_cluster_owns_vehicle(gw, a->vehicle))
+		return;
 	on_alert(a, arg);
 	row_added(gw);
 }

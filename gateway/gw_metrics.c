@@ -212,4 +212,25 @@ gw_metrics_render(const struct gw *gw, struct gw_buf *o)
 	counter(o, "positions_duplicate_ts_total",
 		"fixes with a stored (vehicle, ts) but other values: rejects, reason duplicate_ts",
 		m->positions_duplicate_ts);
+	if (gw->cl) {
+		/* Partitioned gateways (gw_cluster.c, issue 16). */
+		struct gw_cluster_stats c;
+
+		gw_cluster_get_stats(gw, &c);
+		gauge(o, "cluster_partitions", "[cluster] partitions", c.partitions);
+		gauge(o, "cluster_members", "live gateways at the last poll (this one included)",
+		      c.members);
+		gauge(o, "cluster_partitions_owned", "partitions taken here now", c.owned);
+		counter(o, "cluster_claims_total", "partition locks won", c.claims);
+		counter(o, "cluster_releases_total", "partitions given up cleanly (written, unlocked)",
+			c.releases);
+		counter(o, "cluster_takeovers_total",
+			"claims of a partition its last owner never released (died, lost its database)",
+			c.takeovers);
+		counter(o, "cluster_lost_total", "partitions stopped because their lock was gone",
+			c.lost);
+		counter(o, "cluster_fenced_total",
+			"batch transactions refused by the fence (a lock gone), written again",
+			c.fenced);
+	}
 }

@@ -31,8 +31,9 @@
  * between COMMIT and PUBACK does the same. So feeds get every alert at
  * least once, and dedupe by id.
  *
- * Limits: every gateway on a database replays the whole table (with one
- * gateway per database, as today, that is its own). An alert the library
+ * One gateway replays the whole table; partitioned gateways ([cluster],
+ * gw_cluster.c) each replay the rows of the vehicles of the partitions they
+ * hold, again whenever that set changes. An alert the library
  * refuses for its size (NET_MQTT_ETOOBIG: above the MQTT limit or the
  * broker's maximum packet size) is logged, counted as failed and its row
  * deleted; other publish failures (out of memory) leave it, and those
@@ -62,6 +63,14 @@
 const char gw_outbox_count_sql[] = "SELECT count(*) FROM alert_outbox";
 static const char sql_page[] =
 	"SELECT alert_id, vehicle, payload FROM alert_outbox WHERE alert_id > $1::int8"
+	" ORDER BY alert_id LIMIT " GW_OB_STR(GW_OB_PAGE);
+/* Partitioned ([cluster]): only the rows of the vehicles of the
+ * partitions held here ($2 "{k,...}", $3 P; hazgate_partition, schema/015),
+ * so each alert is replayed by its partition's owner, also after the
+ * gateway that committed it died. */
+static const char sql_page_part[] =
+	"SELECT alert_id, vehicle, payload FROM alert_outbox WHERE alert_id > $1::int8"
+	" AND hazgate_partition(vehicle, $3::int) = ANY ($2::int[])"
 	" ORDER BY alert_id LIMIT " GW_OB_STR(GW_OB_PAGE);
 static const char sql_clear[] = "DELETE FROM alert_outbox WHERE alert_id = ANY ($1::int8[])";
 
@@ -361,6 +370,13 @@ start_page(struct gw *gw)
 	memset(j, 0, sizeof(*j));
 	j->steps[0] = (struct net_pg_step){ .sql = sql_page, .nparams = 1,
 					   .params = ob->page_param, .on_result = page_result };
+	if (gw->cl) {
+		snprintf(ob->parts_s, sizeof(ob->parts_s), "%d", gw_cluster_partitions(gw));
+		ob->page_param[1] = gw_cluster_held_list(gw);
+		ob->page_param[2] = ob->parts_s;
+		j->steps[0].sql = sql_page_part;
+		j->steps[0].nparams = 3;
+	}
 	j->nsteps = 1;
 	j->arg = gw;
 	j->done = page_done;
@@ -409,6 +425,19 @@ gw_outbox_pg_ready(struct gw *gw)
 	ob->gen++;
 	ob->after = 0;
 	ob->stalled = false;
+}
+
+void
+gw_outbox_partitions_changed(struct gw *gw)
+{
+	struct gw_outbox *ob = &gw->ob;
+
+	/* As at a reconnect: a page under way is for the old set. */
+	ob->replay_due = true;
+	ob->gen++;
+	ob->after = 0;
+	ob->stalled = false;
+	gw_outbox_kick(gw);
 }
 
 bool

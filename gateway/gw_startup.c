@@ -146,8 +146,8 @@ zones_result(void *arg, const PGresult *res)
 	       gf_zoneset_memory(zs));
 }
 
-static void
-states_result(void *arg, const PGresult *res)
+void
+gw_states_result(void *arg, const PGresult *res)
 {
 	struct gw *gw = arg;
 	int n = PQntuples(res), loaded = 0, refused = 0;
@@ -208,6 +208,8 @@ load_done(void *arg, int err, const char *msg)
 	hz_log(HZ_LOG_INFO, "running", "vehicles=%zu", gf_engine_vehicle_count(gw->engine));
 	gw_in_recover(gw);   /* what a crash left in the inbox journal, before MQTT */
 	net_mqtt_start(gw->mqtt);
+	if (gw->cl)
+		gw_cluster_start(gw);   /* the partitions' sessions, once claimed */
 	if (gw->draining)
 		gw_drain_check(gw);
 }
@@ -226,7 +228,7 @@ start_load(struct gw *gw)
 	}
 	memset(j, 0, sizeof(*j));
 	j->steps[0] = (struct net_pg_step){ .sql = sql_zones, .on_result = zones_result };
-	j->steps[1] = (struct net_pg_step){ .sql = sql_states, .on_result = states_result };
+	j->steps[1] = (struct net_pg_step){ .sql = sql_states, .on_result = gw_states_result };
 	j->steps[2] = (struct net_pg_step){ .sql = gw_outbox_count_sql,
 					   .on_result = gw_outbox_count_result };
 	j->steps[3] = gw_registry_load_step();

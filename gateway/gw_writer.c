@@ -430,6 +430,14 @@ w_done(void *arg, int err, const char *msg)
 		return;
 	}
 	hz_queue_rewind(gw->spool);
+	if (err == NET_PG_ESQL && gw_cluster_fence_failed(gw, msg)) {
+		/* A partition's lock is gone: written again once the claims
+		 * are checked (not a failure of the record). */
+		struct timeval tv = { 0, 200000 };
+
+		event_add(gw->ev_retry, &tv);
+		return;
+	}
 	if (err == NET_PG_ELINK) {
 		hz_log(HZ_LOG_WARN, "batch_deferred", "record=%" PRIu64 " why=\"%s\"", gw->wid, msg);
 		gw_drain_check(gw);
@@ -738,7 +746,7 @@ writer_kick(struct gw *gw)
 	j->arg = gw;
 	j->done = w_done;
 	j->pipeline = true;   /* the statements after the COPYs, COMMIT: one round trip */
-	j->steps[0].sql = "BEGIN";
+	j->steps[0].sql = gw_cluster_begin_sql(gw);   /* with the fence when partitioned */
 	j->steps[1] = (struct net_pg_step){ .sql = gw->wstaging ? sql_copy_pos : sql_copy_pos_direct,
 					   .chunks = gw->wchunks[0], .nchunks = gw->nwchunks[0],
 					   .skip = !gw->wnpos };
@@ -787,6 +795,7 @@ gw_drain_finish(struct gw *gw)
 	struct hz_queue_stats st;
 
 	hz_queue_get_stats(gw->spool, &st);
+	gw_cluster_stop(gw);
 	if (gw->mqtt)
 		net_mqtt_disconnect(gw->mqtt);
 	hz_log(HZ_LOG_INFO, "stopped", "spool_pending=%" PRIu64 " held=%d", st.pending,
