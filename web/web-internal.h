@@ -58,6 +58,7 @@ struct web_db {
 	int inflight[WEB_DB_MAX];
 	int n;
 	bool schema_ok;                 /* the schema check passed (on the first connection) */
+	bool schema_busy;               /* the check is queued or running on a connection */
 	char schema_msg[256];
 };
 

@@ -350,6 +350,7 @@ schema_done(void *arg, int err, const char *msg)
 {
 	struct web *w = arg;
 
+	w->db.schema_busy = false;
 	if (err) {
 		hz_log(HZ_LOG_WARN, "schema_check_failed", "why=\"%s\"", msg ? msg : "");
 		return;
@@ -367,7 +368,11 @@ on_pg_ready(void *arg)
 {
 	struct web *w = arg;
 
-	if (w->db.schema_ok || w->stopping)
+	/* One check at a time: the pool's connections come up one after
+	 * another, and the job (one static struct) may still be queued or
+	 * running on the first when the second is ready; submitting it again
+	 * reset it under net_pg's feet (hazgate-web died at start, 1 time in 8). */
+	if (w->db.schema_ok || w->db.schema_busy || w->stopping)
 		return;
 	memset(&schema_job, 0, sizeof(schema_job));
 	schema_job.steps[0] = (struct net_pg_step){ .sql = sch_applied_query, .on_result = on_schema,
@@ -377,6 +382,7 @@ on_pg_ready(void *arg)
 	schema_job.arg = w;
 	for (int i = 0; i < w->db.n; i++)
 		if (net_pg_ready(w->db.pg[i])) {
+			w->db.schema_busy = true;
 			net_pg_submit(w->db.pg[i], &schema_job);
 			return;
 		}
