@@ -2,7 +2,12 @@
 # 74-cluster-start-gateways: `scripts/cluster-start --gateways N` brings the
 # whole local cluster up (3 NATS nodes, etcd, Patroni's pair, N partitioned
 # gateways): the gateways share the partitions out, a fix published on any
-# node is stored once, and cluster-stop ends every gateway by PID too.
+# node is stored once; the PostgreSQL primary stopped under the partitioned
+# gateways mid-stream (their advisory locks vanish with it): each claims
+# its partitions back on the new primary, the sample fleet is stored once
+# and its alerts equal the replay's; cluster-stop ends every gateway by PID.
+
+load "$HG_SRCDIR/tests/data/gateway/helpers.bash"
 
 setup_file() {
   # A short NATS ack_wait, so the gateways' first sessions start after
@@ -10,7 +15,8 @@ setup_file() {
   HG_NATS_ACK_WAIT=1s HG_NATS_MAX_ACK_PENDING=1000 \
     "$HG_SRCDIR/scripts/cluster-start" --partitions 4 --gateways 2 > "$BATS_FILE_TMPDIR/start.out"
   eval "$(cat "$BATS_FILE_TMPDIR/start.out")"
-  export HG_CLUSTER_DIR HG_PG_CONNINFO HG_NATS_MQTT_PORTS HG_GATEWAY_HTTP_1 HG_GATEWAY_HTTP_2
+  export HG_CLUSTER_DIR HG_PG_CONNINFO HG_NATS_MQTT_PORTS HG_GATEWAY_HTTP_1 HG_GATEWAY_HTTP_2 \
+    PGHOST PGPORT PGUSER PGDATABASE PGTARGETSESSIONATTRS HG_PG_PORTS HG_PATRONI_PORTS
   cat "$HG_CLUSTER_DIR"/gw*.pid > "$BATS_FILE_TMPDIR/gw.pids"
 }
 teardown_file() { "$HG_SRCDIR/scripts/cluster-stop" "$HG_CLUSTER_DIR"; }
@@ -49,6 +55,52 @@ owned() {
   done
   [ "$(psql -XAt "$HG_PG_CONNINFO" -c "SELECT count(*) FROM positions WHERE vehicle LIKE 'CS%'")" = 18 ]
   [ "$(psql -XAt "$HG_PG_CONNINFO" -c "SELECT count(DISTINCT (vehicle, ts)) FROM positions WHERE vehicle LIKE 'CS%'")" = 18 ]
+}
+
+primary_node() {
+  local n
+  for n in 1 2; do
+    curl -fsS -o /dev/null "http://127.0.0.1:$(cut -d, -f"$n" <<<"$HG_PATRONI_PORTS")/primary" 2>/dev/null &&
+      { echo "$n"; return 0; }
+  done
+  return 1
+}
+gw_metric() { curl -s "http://$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
+
+@test "the PostgreSQL primary stopped under 2 partitioned gateways mid-stream: each claims its partitions back on the new primary; the fleet stored once, alerts = replay" {
+  q "TRUNCATE positions_recent, positions_slices, vehicle_state, rejects"
+  "$CTL" zones import "$ZONES" >/dev/null
+  "$CTL" replay --zones "$ZONES" "$FLEET" 2>/dev/null |
+    jq -r 'select(.kind | startswith("tracker_") | not) | "\(.kind) \(.vehicle) \(.ts) \(.zone_id)"' |
+    sort > "$BATS_TEST_TMPDIR/replay.keys"
+  [ -s "$BATS_TEST_TMPDIR/replay.keys" ]
+  sleep 1   # the gateways reload the zones (NOTIFY)
+  "$HG_BUILDDIR/hazgate-load" replay "$FLEET" --host 127.0.0.1 --port "$(cut -d, -f1 <<<"$HG_NATS_MQTT_PORTS")" \
+    --client-id "pub-74" --rate 1500 > "$BATS_TEST_TMPDIR/load.out" 2>&1 &
+  local pub=$!
+  sleep 3
+  local old=$(primary_node)
+  kill -TERM "$(cat "$HG_CLUSTER_DIR/patroni$old.pid")"
+  wait "$pub" || { cat "$BATS_TEST_TMPDIR/load.out"; false; }
+  local new=$((3 - old))
+  for i in $(seq 1 300); do [ "$(primary_node || true)" = "$new" ] && break; sleep 0.1; done
+  [ "$(primary_node)" = "$new" ]
+  wait_sql "SELECT count(*) FROM positions" "$(fleet_count)" 120
+  [ "$(q "SELECT count(DISTINCT (vehicle, ts)) FROM positions")" = "$(fleet_count)" ]
+  # the locks went with the old primary: every partition was lost, and
+  # taken back (4 in all, 2 and 2)
+  [ "$(( $(gw_metric "$HG_GATEWAY_HTTP_1" hazgate_cluster_lost_total) + $(gw_metric "$HG_GATEWAY_HTTP_2" hazgate_cluster_lost_total) ))" -ge 4 ]
+  for i in $(seq 1 150); do
+    [ "$(( $(gw_metric "$HG_GATEWAY_HTTP_1" hazgate_cluster_partitions_owned) + $(gw_metric "$HG_GATEWAY_HTTP_2" hazgate_cluster_partitions_owned) ))" = 4 ] && break
+    sleep 0.2
+  done
+  [ "$(( $(gw_metric "$HG_GATEWAY_HTTP_1" hazgate_cluster_partitions_owned) + $(gw_metric "$HG_GATEWAY_HTTP_2" hazgate_cluster_partitions_owned) ))" = 4 ]
+  wait_sql "SELECT count(*) FROM alerts WHERE kind NOT LIKE 'tracker_%'" "$(wc -l < "$BATS_TEST_TMPDIR/replay.keys")" 60
+  q "SELECT kind || ' ' || vehicle || ' ' || to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') || ' ' || coalesce(zone_id::text, 'null') FROM alerts WHERE kind NOT LIKE 'tracker_%'" |
+    sort > "$BATS_TEST_TMPDIR/db.keys"
+  diff "$BATS_TEST_TMPDIR/replay.keys" "$BATS_TEST_TMPDIR/db.keys"
+  [ "$(gw_metric "$HG_GATEWAY_HTTP_1" hazgate_lost_seq_total)" = 0 ]
+  [ "$(gw_metric "$HG_GATEWAY_HTTP_2" hazgate_lost_seq_total)" = 0 ]
 }
 
 @test "cluster-stop ends the gateways by PID, with the rest" {
