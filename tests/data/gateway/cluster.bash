@@ -162,7 +162,7 @@ cl_reset() {
   rm -rf "$HG_SVC_DIR"/cl-*/spool
   # alert_events is empty (nothing acknowledged here); its trigger is the owner's to lift.
   q "ALTER TABLE alert_events DISABLE TRIGGER alert_events_no_truncate"
-  q "TRUNCATE positions, alerts, alert_events, alert_outbox, vehicle_state, rejects, cluster_partitions"
+  q "TRUNCATE positions_recent, positions_slices, alerts, alert_events, alert_outbox, vehicle_state, rejects, cluster_partitions"
   q "ALTER TABLE alert_events ENABLE TRIGGER alert_events_no_truncate"
 }
 
