@@ -567,6 +567,7 @@ main(void)
 	ONE(test_format_parse_round_trip);
 	ROWS(crc_cases, test_crc_table);
 	ONE(test_crc_matches_bitwise);
+	ONE(test_fnv1a_vectors);
 	ONE(test_file_read);
 	assert(n <= NROWS(tests));
 	return _cmocka_run_group_tests("common", tests, n, NULL, NULL);
