@@ -275,12 +275,14 @@ void gw_outbox_partitions_changed(struct gw *gw);
 
 /* What gw_cluster.c calls in the rest of the core (given by gw_core.c, so
  * that calls between the files go one way): a partition's message in
- * (gw_in_message), seal with every unsaved state (gw_in_seal_all), the
+ * (gw_in_message), seal with every unsaved state (gw_in_seal_all), seal
+ * (gw_in_seal: the partitions' held bursts), the
  * rows of a state query (gw_states_result, arg = the gw), the partitions
  * held changed (gw_outbox_partitions_changed). */
 struct gw_cluster_cbs {
 	void (*message)(void *arg, const char *topic, const void *payload, size_t len);
 	void (*seal_all)(struct gw *gw);
+	void (*seal)(struct gw *gw);
 	void (*states)(void *arg, const PGresult *res);
 	void (*held_changed)(struct gw *gw);
 };
@@ -310,6 +312,18 @@ int gw_cluster_partitions(const struct gw *gw);
  * disconnect their sessions. No-ops for one gateway. */
 void gw_cluster_drain(struct gw *gw);
 void gw_cluster_stop(struct gw *gw);
+/* A transaction committed (the spool is written further): the
+ * partitions' sessions release the PUBACKs of the bursts now committed.
+ * A no-op for one gateway. */
+void gw_cluster_committed(struct gw *gw);
+/* At start, before the spool is read (partitioned only): what a previous
+ * partitioned run left uncommitted in the spool and the inbox journal is
+ * dropped, since its sessions acknowledged nothing uncommitted and the
+ * broker sends it again to the partitions' owners. Records an earlier
+ * single-gateway run left are kept and written. */
+void gw_cluster_spool_open(struct gw *gw);
+/* The replay phase is over: mark the spool as a partitioned run's. */
+void gw_cluster_spool_marked(struct gw *gw);
 /* The figures of the hazgate_cluster_* metrics (gw->cl must be set). */
 struct gw_cluster_stats {
 	int partitions, members, owned;

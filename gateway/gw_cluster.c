@@ -51,12 +51,17 @@
  * committed as their owner, the partitions are checked and stopped, and the
  * batch is written again (gw_writer.c asks gw_cluster_fence_failed).
  *
- * Limits (README): the messages a gateway had taken and not yet committed
- * when it died are written when it restarts (spool, inbox journal), after
- * the new owner started from the state committed before them.
+ * Acknowledged after COMMIT: a partition's session holds after each read
+ * burst (net_mqtt_conf.hold_acks): its PUBACKs wait until the spool is
+ * committed up to the seal that took the burst (acks_step, after every
+ * commit), so the broker keeps whatever this gateway has not committed,
+ * for the next owner if it dies. Hence a partitioned gateway drops at
+ * start what a partitioned run left in its spool and inbox journal
+ * (gw_cluster_spool_open).
  */
 #include "gateway/gateway-internal.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +72,7 @@
 
 #include "common/hz_clock.h"
 #include "common/hz_log.h"
+#include "gateway/gw_inbox.h"
 #include "gateway/gw_part.h"
 #include "net/net_mqtt.h"
 #include "net/net_pg.h"
@@ -98,6 +104,11 @@ struct cl_part {
 	int64_t since_ms;         /* entered its current state */
 	int64_t start_ms;         /* its session starts then (handoff_wait_ms) */
 	int64_t release_ms;       /* when giving it up began */
+	/* Acknowledged after COMMIT: the session holds a read burst's
+	 * PUBACKs (ack_due) until the spool is written up to ack_barrier
+	 * (set at the first seal after the burst: ack_set). */
+	bool ack_due, ack_set;
+	uint64_t ack_barrier;
 };
 
 struct gw_cluster {
@@ -116,6 +127,7 @@ struct gw_cluster {
 	bool *claimable, *prior;
 	int *plan;
 	struct event *ev_poll, *ev_step;
+	struct event *ev_ack;     /* sessions hold bursts: seal, release what is written */
 	/* the job's parameters */
 	char list[CL_LIST_MAX], p_s[16], k_s[16];
 	const char *params[3];
@@ -227,14 +239,72 @@ p_state(void *arg, bool connected)
 	cl_kick(p->cl);
 }
 
+/* The session holds a burst's PUBACKs: the bursts of this turn of the
+ * loop are sealed together (ev_ack), then released once written. */
+static void
+p_held(void *arg)
+{
+	struct cl_part *p = arg;
+
+	p->ack_due = true;
+	p->ack_set = false;
+	event_active(p->cl->ev_ack, EV_TIMEOUT, 0);
+}
+
+/* Held bursts: seal what is not yet in the spool (a barrier is set only
+ * right after a seal that took them), and let the PUBACKs of what is
+ * committed go (the spool written up to its barrier). */
+static void
+acks_step(struct gw_cluster *cl)
+{
+	struct gw *gw = cl->gw;
+	struct hz_queue_stats st;
+	bool unset = false;
+
+	for (int k = 0; k < cl->P; k++)
+		unset |= cl->parts[k].ack_due && !cl->parts[k].ack_set;
+	if (unset)
+		cl->cbs.seal(gw);
+	hz_queue_get_stats(gw->spool, &st);
+	for (int k = 0; k < cl->P; k++) {
+		struct cl_part *p = &cl->parts[k];
+
+		if (!p->ack_due)
+			continue;
+		if (!p->ack_set) {
+			if (gw->held || gw->seal_more)
+				continue;   /* the spool had no room: after the next commit */
+			p->ack_barrier = st.next_id;
+			p->ack_set = true;
+		}
+		if (st.next_id - st.pending < p->ack_barrier)
+			continue;
+		p->ack_due = false;
+		if (p->mq)
+			net_mqtt_release(p->mq);
+	}
+}
+
+static void
+on_ack(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	acks_step(arg);
+}
+
 static void
 session_stop(struct cl_part *p)
 {
 	if (!p->mq)
 		return;
+	/* Held PUBACKs of what is committed go out before the disconnect;
+	 * those of what is not are never sent (the broker keeps them). */
+	acks_step(p->cl);
 	net_mqtt_disconnect(p->mq);
 	net_mqtt_free(p->mq);
 	p->mq = NULL;
+	p->ack_due = false;
 }
 
 static void
@@ -242,9 +312,13 @@ session_start(struct cl_part *p)
 {
 	struct gw *gw = p->cl->gw;
 	struct net_mqtt_conf c = NET_MQTT_CONF_FROM(gw->cfg.mqtt);
-	struct net_mqtt_cbs cbs = { .on_message = p_message, .on_state = p_state, .arg = p };
+	struct net_mqtt_cbs cbs = { .on_message = p_message, .on_state = p_state,
+				    .on_held = p_held, .arg = p };
 
 	c.client_id = p->client_id;
+	/* Acknowledged only once committed: a gateway that dies leaves the
+	 * broker everything it had not committed, for the next owner. */
+	c.hold_acks = true;
 	c.nsubs = gw->cfg.mqtt.nsubs;
 	for (size_t i = 0; i < c.nsubs && i < NET_MQTT_SUB_MAX; i++) {
 		snprintf(p->subs[i], sizeof(p->subs[i]), "hz/part/%d/%s", p->k,
@@ -751,8 +825,9 @@ gw_cluster_new(struct gw *gw, const struct gw_cluster_cbs *cbs)
 	cl->pg = net_pg_new(gw->base, &pc, &pcb);
 	cl->ev_poll = event_new(gw->base, -1, EV_PERSIST, on_poll, cl);
 	cl->ev_step = event_new(gw->base, -1, EV_PERSIST, on_step, cl);
+	cl->ev_ack = event_new(gw->base, -1, 0, on_ack, cl);
 	if (!cl->parts || !cl->owner || !cl->claimable || !cl->prior || !cl->plan || !cl->pg ||
-	    !cl->ev_poll || !cl->ev_step) {
+	    !cl->ev_poll || !cl->ev_step || !cl->ev_ack) {
 		gw_cluster_free(cl);
 		return NULL;
 	}
@@ -779,6 +854,8 @@ gw_cluster_free(struct gw_cluster *cl)
 		event_free(cl->ev_poll);
 	if (cl->ev_step)
 		event_free(cl->ev_step);
+	if (cl->ev_ack)
+		event_free(cl->ev_ack);
 	free(cl->parts);
 	free(cl->owner);
 	free(cl->claimable);
@@ -875,8 +952,79 @@ gw_cluster_stop(struct gw *gw)
 		return;
 	event_del(cl->ev_poll);
 	event_del(cl->ev_step);
+	event_del(cl->ev_ack);
 	for (int k = 0; k < cl->P; k++)
 		session_stop(&cl->parts[k]);
+}
+
+/* <spool dir>/partitioned: the spool is a partitioned run's. */
+static void
+marker_path(const struct gw *gw, char *out, size_t len)
+{
+	snprintf(out, len, "%s/partitioned", gw->cfg.spool.dir);
+}
+
+static void
+drop_message(void *arg, const char *topic, const void *payload, size_t len, int64_t recv_us)
+{
+	(void)topic;
+	(void)payload;
+	(void)len;
+	(void)recv_us;
+	(*(size_t *)arg)++;
+}
+
+void
+gw_cluster_spool_open(struct gw *gw)
+{
+	char path[GW_PATH_MAX + 16];
+	size_t records = 0, messages = 0;
+	uint64_t id;
+	const void *data;
+	size_t len;
+
+	marker_path(gw, path, sizeof(path));
+	if (!gw->cl) {
+		(void)unlink(path);   /* a single gateway's spool from now on */
+		return;
+	}
+	if (access(path, F_OK) != 0)
+		return;   /* a single gateway's records: acknowledged, written */
+	while (hz_queue_next(gw->spool, &id, &data, &len) == HZ_QUEUE_OK) {
+		hz_queue_ack(gw->spool, id);
+		records++;
+	}
+	if (gw->inbox) {
+		(void)gw_inbox_replay(gw->inbox, drop_message, &messages, NULL);
+		gw_inbox_trim(gw->inbox, gw_inbox_cut(gw->inbox));
+	}
+	if (records || messages)
+		hz_log(HZ_LOG_INFO, "spool_dropped", "records=%zu inbox_messages=%zu why=\"partitioned:"
+		       " acknowledged only once committed, the broker sends them again\"",
+		       records, messages);
+}
+
+void
+gw_cluster_spool_marked(struct gw *gw)
+{
+	char path[GW_PATH_MAX + 16];
+	FILE *f;
+
+	if (!gw->cl)
+		return;
+	marker_path(gw, path, sizeof(path));
+	f = fopen(path, "w");
+	if (!f || fclose(f) != 0)
+		hz_log(HZ_LOG_WARN, "spool_mark_failed", "path=%s errno=\"%s\" action=\"a restart"
+		       " writes this run's spool again (duplicates are dropped)\"", path,
+		       strerror(errno));
+}
+
+void
+gw_cluster_committed(struct gw *gw)
+{
+	if (gw->cl)
+		acks_step(gw->cl);
 }
 
 void

@@ -115,11 +115,14 @@ on_retry_or_load(evutil_socket_t fd, short what, void *arg)
 	gw_kick(arg);
 }
 
+/* The writer committed (or set a record aside): PUBACKs of what is
+ * committed (partitioned), then the pipeline's next step. */
 static void
 on_kick(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
+	gw_cluster_committed(arg);
 	gw_kick(arg);
 }
 
@@ -291,7 +294,6 @@ gw_new(struct event_base *base, const struct gw_config *cfg, const char *cfg_pat
 		       cfg->spool.dir, hz_queue_strerror(rc), strerror(errno));
 		goto err;
 	}
-	gw_spool_replay_files(gw);
 	{
 		/* The inbox journal, beside the spool's segments (issue 11 item 2). */
 		char idir[GW_PATH_MAX + 8];
@@ -307,13 +309,15 @@ gw_new(struct event_base *base, const struct gw_config *cfg, const char *cfg_pat
 	gw->vt = gw_vtab_new();
 	if (cfg->cluster.partitions > 0) {
 		struct gw_cluster_cbs cc = { .message = gw_in_message, .seal_all = gw_in_seal_all,
-					     .states = gw_states_result,
+					     .seal = gw_in_seal, .states = gw_states_result,
 					     .held_changed = gw_outbox_partitions_changed };
 
 		gw->cl = gw_cluster_new(gw, &cc);
 		if (!gw->cl)
 			goto err;
 	}
+	gw_cluster_spool_open(gw);   /* partitioned: the broker has what was not committed */
+	gw_spool_replay_files(gw);
 	gw_net_confs(gw, &nmc, &npc);
 	gw->mqtt = net_mqtt_new(base, &nmc, &mc);
 	gw->pg = net_pg_new(base, &npc, &pc);

@@ -207,6 +207,7 @@ load_done(void *arg, int err, const char *msg)
 	event_add(gw->ev_tick, &tick);
 	hz_log(HZ_LOG_INFO, "running", "vehicles=%zu", gf_engine_vehicle_count(gw->engine));
 	gw_in_recover(gw);   /* what a crash left in the inbox journal, before MQTT */
+	gw_cluster_spool_marked(gw);
 	net_mqtt_start(gw->mqtt);
 	if (gw->cl)
 		gw_cluster_start(gw);   /* the partitions' sessions, once claimed */
@@ -227,12 +228,15 @@ start_load(struct gw *gw)
 		return;
 	}
 	memset(j, 0, sizeof(*j));
-	j->steps[0] = (struct net_pg_step){ .sql = sql_zones, .on_result = zones_result };
-	j->steps[1] = (struct net_pg_step){ .sql = sql_states, .on_result = gw_states_result };
-	j->steps[2] = (struct net_pg_step){ .sql = gw_outbox_count_sql,
-					   .on_result = gw_outbox_count_result };
-	j->steps[3] = gw_registry_load_step();
-	j->nsteps = 4;
+	j->steps[j->nsteps++] = (struct net_pg_step){ .sql = sql_zones, .on_result = zones_result };
+	/* Partitioned, a gateway loads the state of its partitions' vehicles
+	 * as it takes them (gw_cluster.c), not the whole fleet's. */
+	if (!gw->cl)
+		j->steps[j->nsteps++] = (struct net_pg_step){ .sql = sql_states,
+							      .on_result = gw_states_result };
+	j->steps[j->nsteps++] = (struct net_pg_step){ .sql = gw_outbox_count_sql,
+						      .on_result = gw_outbox_count_result };
+	j->steps[j->nsteps++] = gw_registry_load_step();
 	j->done = load_done;
 	j->arg = gw;
 	gw->ljob_busy = true;

@@ -96,6 +96,9 @@ struct net_mqtt {
 	bool read_armed;             /* ev_read added (not paused, not coalescing) */
 	int fd;
 	bool started, connected, paused, stopping, first_done;
+	/* conf.hold_acks: a burst brought messages; neither reading nor
+	 * writing until net_mqtt_release (their PUBACKs wait in the queue) */
+	bool held;
 	struct hz_backoff backoff;
 	int unacked;
 	uint64_t nmsg; /* messages handed over: progress of a read burst */
@@ -133,13 +136,14 @@ drop_events(struct net_mqtt *m)
 	m->fd = -1;
 }
 
-/* Ask for write readiness only while libmosquitto has bytes to send. */
+/* Ask for write readiness only while libmosquitto has bytes to send (and
+ * no burst's PUBACKs are held). */
 static void
 update_write(struct net_mqtt *m)
 {
 	if (!m->ev_write)
 		return;
-	if (mosquitto_want_write(m->mosq))
+	if (!m->held && mosquitto_want_write(m->mosq))
 		event_add(m->ev_write, NULL);
 	else
 		event_del(m->ev_write);
@@ -152,6 +156,9 @@ link_lost(struct net_mqtt *m, int rc)
 
 	drop_events(m);
 	m->connected = false;
+	/* What was held goes with the link: libmosquitto's reconnect empties
+	 * its packet queue, and the broker sends the unacknowledged again. */
+	m->held = false;
 	if (was && m->cbs.on_state)
 		m->cbs.on_state(m->cbs.arg, false);
 	if (m->stopping)
@@ -172,7 +179,7 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 	 * instead of one trip through the event loop per message. */
 	uint64_t first = m->nmsg;
 
-	for (int i = 0; i < NET_MQTT_READ_BURST && !m->paused; i++) {
+	for (int i = 0; i < NET_MQTT_READ_BURST && !m->paused && !m->held; i++) {
 		uint64_t before = m->nmsg;
 
 		rc = mosquitto_loop_read(m->mosq, 1);
@@ -182,6 +189,19 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 		}
 		if (m->nmsg == before)
 			break;
+	}
+	if (m->conf.hold_acks && m->nmsg != first) {
+		/* The burst's PUBACKs wait for the owner's commit. */
+		m->held = true;
+		event_del(m->ev_coalesce);
+		if (m->read_armed) {
+			event_del(m->ev_read);
+			m->read_armed = false;
+		}
+		update_write(m);
+		if (m->cbs.on_held)
+			m->cbs.on_held(m->cbs.arg);
+		return;
 	}
 	update_write(m);
 	if (m->conf.coalesce_us <= 0 || m->paused || !m->ev_read)
@@ -208,7 +228,7 @@ on_coalesce(evutil_socket_t fd, short what, void *arg)
 {
 	struct net_mqtt *m = arg;
 
-	if (m->paused || !m->ev_read)
+	if (m->paused || m->held || !m->ev_read)
 		return;
 	on_readable(fd, what, arg);
 }
@@ -241,6 +261,7 @@ attach_socket(struct net_mqtt *m)
 	m->ev_read = event_new(m->base, fd, EV_READ | EV_PERSIST, on_readable, m);
 	m->ev_write = event_new(m->base, fd, EV_WRITE, on_writable, m);
 	m->read_armed = false;
+	m->held = false;
 	if (!m->paused) {
 		event_add(m->ev_read, NULL);
 		m->read_armed = true;
@@ -466,7 +487,7 @@ on_misc(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (m->fd < 0 || m->paused)
+	if (m->fd < 0 || m->paused || m->held)
 		return;
 	rc = mosquitto_loop_misc(m->mosq);
 	if (rc != MOSQ_ERR_SUCCESS) {
@@ -694,11 +715,30 @@ net_mqtt_pause(struct net_mqtt *m, bool paused)
 	if (!m->ev_read)
 		return;
 	event_del(m->ev_coalesce);
-	if (paused)
+	if (paused || m->held)
 		event_del(m->ev_read);
 	else
 		event_add(m->ev_read, NULL);
-	m->read_armed = !paused;
+	m->read_armed = !paused && !m->held;
+}
+
+bool
+net_mqtt_held(const struct net_mqtt *m)
+{
+	return m->held;
+}
+
+void
+net_mqtt_release(struct net_mqtt *m)
+{
+	if (!m->held)
+		return;
+	m->held = false;
+	if (m->ev_read && !m->paused && !m->read_armed) {
+		event_add(m->ev_read, NULL);
+		m->read_armed = true;
+	}
+	update_write(m);
 }
 
 bool
@@ -745,7 +785,10 @@ net_mqtt_disconnect(struct net_mqtt *m)
 	event_del(m->ev_retry);
 	probe_end(m);
 	event_del(m->ev_misc);
-	if (m->connected) {
+	/* Held PUBACKs must not go out: the socket just closes (no DISCONNECT,
+	 * which would queue behind them), and the broker keeps the session's
+	 * unacknowledged messages for the next one. */
+	if (m->connected && !m->held) {
 		mosquitto_publish(m->mosq, NULL, m->status_topic, 7, "offline", 1, true);
 		mosquitto_disconnect(m->mosq);
 		/* Push what is queued (the DISCONNECT) out now. */

@@ -162,6 +162,14 @@ struct net_mqtt_conf {
 	 * delivery (and its PUBACK); at a high rate, where reads come in
 	 * bursts, nothing. */
 	int coalesce_us;
+	/* Acknowledge after the owner's commit (partitioned gateways): after
+	 * a read burst that brought messages the adapter holds, neither
+	 * reading nor writing, so that those messages' PUBACKs (queued by
+	 * libmosquitto) wait; on_held reports it and net_mqtt_release lets
+	 * them go once the owner has committed what it read. A link lost or
+	 * a net_mqtt_disconnect while held sends none of them: the broker
+	 * sends those messages again. The keepalive waits too. */
+	bool hold_acks;
 };
 
 #define NET_MQTT_COALESCE_FEW 8
@@ -175,6 +183,9 @@ struct net_mqtt_cbs {
 	/* The broker acknowledged (PUBACK) the publish that returned mid. May
 	 * be NULL. */
 	void (*on_published)(void *arg, int mid);
+	/* conf.hold_acks: a read burst brought messages and the adapter now
+	 * holds (see there) until net_mqtt_release. May be NULL. */
+	void (*on_held)(void *arg);
 	void *arg;
 };
 
@@ -188,6 +199,10 @@ void net_mqtt_start(struct net_mqtt *m);
 /* Stop/resume reading: while paused, messages stay with the broker. */
 void net_mqtt_pause(struct net_mqtt *m, bool paused);
 bool net_mqtt_connected(const struct net_mqtt *m);
+/* conf.hold_acks: whether a burst's PUBACKs are held; release them (they
+ * go out, reading resumes). A no-op when nothing is held. */
+bool net_mqtt_held(const struct net_mqtt *m);
+void net_mqtt_release(struct net_mqtt *m);
 /* net_mqtt_publish's refusal of a payload too large for MQTT (256 MiB) or
  * for the broker's maximum packet size (MQTT 5): sending it again will not
  * help. */

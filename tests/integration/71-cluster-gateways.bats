@@ -5,8 +5,9 @@
 # (k from hazgate_partition(), whose values are NATS's; 72 does the same on
 # the NATS cluster itself). Three gateways share 8 partitions: every fix
 # stored once, the alerts those of `hazgate-ctl replay`; one SIGKILLed
-# mid-stream: its partitions taken over within takeover_s, nothing lost
-# once it is back; 2 -> 3 -> 2 gateways mid-stream: ownership moves,
+# mid-stream: its partitions taken over within takeover_s, nothing lost,
+# alerts still the replay's (acknowledged after COMMIT); one SIGKILLed
+# while its commits were blocked: the next owner gets all it had taken; 2 -> 3 -> 2 gateways mid-stream: ownership moves,
 # nothing lost or doubled, never two owners of one partition at once (from
 # the gateways' logs); every claim connection terminated mid-stream (the
 # locks gone, as in a failover): partitions stopped, taken back by their
@@ -56,6 +57,10 @@ cl_publish() { "$HG_BUILDDIR/hazgate-load" replay "$GWDIR/fleet.part" --rate "$1
 
 @test "71 SIGKILL one gateway mid-stream: its partitions taken over within takeover_s, nothing lost" {
   cl_scenario_kill
+}
+
+@test "71 SIGKILL a gateway that took messages and committed none: the next owner gets them all from the broker" {
+  cl_scenario_kill_uncommitted
 }
 
 @test "71 grow from 2 to 3 gateways and shrink back mid-stream: ownership moves, nothing lost or doubled" {

@@ -52,6 +52,10 @@ cl_publish() { "$HG_BUILDDIR/hazgate-load" replay "$FLEET" --rate "$1" > "$GWDIR
   cl_scenario_kill
 }
 
+@test "72 NATS: SIGKILL a gateway that took messages and committed none: the next owner gets every fix from the broker" {
+  cl_scenario_kill_uncommitted fixes
+}
+
 @test "72 NATS: grow from 2 to 3 gateways and shrink back mid-stream: ownership moves, nothing lost or doubled" {
   cl_scenario_grow_shrink
 }
