@@ -25,7 +25,10 @@
 # audit; STORAGE_AUDIT_DAYS days of that vehicle are added for it), the
 # same two reads as SQL on both layouts (hazgate-ctl's queries before 012,
 # and now), and the audit index's plan. STORAGE_QUICK=1: a small size for the tests (20
-# vehicles, 2 hours, 2 audit days). Never fails on a figure.
+# vehicles, 2 hours, 2 audit days). STORAGE_LOCALE=L: the databases are
+# created with locale L (e.g. zh_CN.UTF-8, which must be installed; the
+# cluster's default is C.UTF-8), so text keys compare by its collation.
+# Never fails on a figure.
 set -euo pipefail
 SRC=${HG_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILD=${HG_BUILDDIR:-$SRC/build}
@@ -49,11 +52,13 @@ mkdir -p "$work"
 chmod 777 "$work"
 
 q() { psql -XqAt -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
+dbopt=
+[ -n "${STORAGE_LOCALE:-}" ] && dbopt="TEMPLATE template0 LOCALE '$STORAGE_LOCALE'"
 cols="vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un, hazard_class, seq, ignition, zone_ids, received_at"
 
 # The row layout: migrations 001-009 as they were; the compact one: all.
-q postgres "CREATE DATABASE hg_rows" >/dev/null
-q postgres "CREATE DATABASE hg_compact" >/dev/null
+q postgres "CREATE DATABASE hg_rows $dbopt" >/dev/null
+q postgres "CREATE DATABASE hg_compact $dbopt" >/dev/null
 q hg_rows "CREATE TABLE schema_migrations (version integer PRIMARY KEY)"
 for f in "$SRC"/schema/00[1-9]_*.sql; do
   psql -Xq -1 -v ON_ERROR_STOP=1 -d hg_rows -f "$f" >/dev/null
@@ -78,18 +83,18 @@ hz=$(getconf CLK_TCK)
 
 gen "$VEH" "$HOURS" "$START" B > "$work/fleet.copy"
 n=$(wc -l < "$work/fleet.copy")
-echo "fixes=$n vehicles=$VEH hours=$HOURS step_s=$STEP batch_rows=$BATCH"
+echo "fixes=$n vehicles=$VEH hours=$HOURS step_s=$STEP batch_rows=$BATCH collation=$(q hg_compact "SELECT datcollate FROM pg_database WHERE datname = current_database()")"
 
 # Ingest, alternated (rows, compact as text, compact as the gateway sends
 # it) so that the machine's load hits all three.
 awk '{ print $0 "\t\\N" }' "$work/fleet.copy" > "$work/fleet17.copy"   # alarms: none
-q postgres "CREATE DATABASE hg_before" >/dev/null
+q postgres "CREATE DATABASE hg_before $dbopt" >/dev/null
 q hg_before "CREATE TABLE schema_migrations (version integer PRIMARY KEY)"
 for f in "$SRC"/schema/0*.sql; do
   case $(basename "$f") in 01[7-9]_*|0[2-9]*) continue ;; esac
   PGOPTIONS="-c client_min_messages=warning" psql -Xq -1 -v ON_ERROR_STOP=1 -d hg_before -f "$f" >/dev/null
 done
-q postgres "CREATE DATABASE hg_key" >/dev/null
+q postgres "CREATE DATABASE hg_key $dbopt" >/dev/null
 PGDATABASE=hg_key "$CTL" migrate >/dev/null
 for db in hg_before hg_key; do
   q "$db" "SELECT hazgate_ensure_partitions('$DAY', 1)" >/dev/null
