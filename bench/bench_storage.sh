@@ -6,18 +6,29 @@
 # A simulated fleet (bench/storage-gen.awk: STORAGE_VEHICLES tankers,
 # STORAGE_HOURS hours, a fix every STORAGE_STEP_S seconds; the issue's
 # size, 400 x 24 h x 10 s = 3.46 M fixes, is the default) is written to
-# each database as the gateway writes it: COPY of STORAGE_BATCH rows a
-# transaction, in arrival order (rows: into positions; compact: into
-# positions_recent), then the compact one's day is compacted
+# each database as the gateway writes it (bench/bench_copy: COPY of
+# STORAGE_BATCH rows a transaction, in arrival order): rows, into
+# positions, as COPY text of 16 columns (the gateway of 001-009); compact,
+# into positions_recent, as this gateway sends it: its 17 columns in
+# PostgreSQL's binary COPY format, converted by the gateway's own code
+# (gateway/gw_copybin.c), on every migration (017: the key compares
+# bytes); and, to tell the two changes apart, the same rows as COPY text
+# into two more databases: migrations 001-016 (the gateway and schema
+# before both) and 001-017.
+# Then the compact one's day is compacted
 # (hazgate_positions_compact). Printed, per layout: bytes a fix on disk
 # (tables, indexes and TOAST of every partition), PostgreSQL backend CPU a
 # fix (user + system of the backend, from /proc) for the ingest, and for
-# the compaction; the ratios; then, on the compact layout: one vehicle-day
+# the compaction; the ratios; the gateway's CPU a fix to convert to
+# binary (bench_copy's own, in the converter); then, on the compact layout: one vehicle-day
 # as GeoJSON (hazgate-ctl track), one vehicle's 30-day audit (hazgate-ctl
 # audit; STORAGE_AUDIT_DAYS days of that vehicle are added for it), the
 # same two reads as SQL on both layouts (hazgate-ctl's queries before 012,
 # and now), and the audit index's plan. STORAGE_QUICK=1: a small size for the tests (20
-# vehicles, 2 hours, 2 audit days). Never fails on a figure.
+# vehicles, 2 hours, 2 audit days). STORAGE_LOCALE=L: the databases are
+# created with locale L (e.g. zh_CN.UTF-8, which must be installed; the
+# cluster's default is C.UTF-8), so text keys compare by its collation.
+# Never fails on a figure.
 set -euo pipefail
 SRC=${HG_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILD=${HG_BUILDDIR:-$SRC/build}
@@ -41,11 +52,13 @@ mkdir -p "$work"
 chmod 777 "$work"
 
 q() { psql -XqAt -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
+dbopt=
+[ -n "${STORAGE_LOCALE:-}" ] && dbopt="TEMPLATE template0 LOCALE '$STORAGE_LOCALE'"
 cols="vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un, hazard_class, seq, ignition, zone_ids, received_at"
 
 # The row layout: migrations 001-009 as they were; the compact one: all.
-q postgres "CREATE DATABASE hg_rows" >/dev/null
-q postgres "CREATE DATABASE hg_compact" >/dev/null
+q postgres "CREATE DATABASE hg_rows $dbopt" >/dev/null
+q postgres "CREATE DATABASE hg_compact $dbopt" >/dev/null
 q hg_rows "CREATE TABLE schema_migrations (version integer PRIMARY KEY)"
 for f in "$SRC"/schema/00[1-9]_*.sql; do
   psql -Xq -1 -v ON_ERROR_STOP=1 -d hg_rows -f "$f" >/dev/null
@@ -59,27 +72,39 @@ gen() {  # gen VEHICLES HOURS START PREFIX
   awk -v vehicles="$1" -v hours="$2" -v step_s="$STEP" -v start="$3" -v prefix="$4" \
     -f "$SRC/bench/storage-gen.awk"
 }
-# The fixes as psql input: a transaction per BATCH rows, the backend's CPU
-# (utime + stime, clock ticks) written before and after.
-feed() {  # feed TABLE CPUFILE < copy text
-  echo "SELECT pg_backend_pid() AS bpid \\gset"; echo "\\setenv BPID :bpid"
-  echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $2.0"
-  awk -v b="$BATCH" -v t="$1" -v cols="$cols" '
-    (NR - 1) % b == 0 { if (NR > 1) print "\\.\nCOMMIT;"; print "BEGIN;\nCOPY " t " (" cols ") FROM STDIN;" }
-    { print }
-    END { if (NR) print "\\.\nCOMMIT;" }'
-  echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $2.1"
+# The fixes written as the gateway writes them: a transaction per BATCH
+# rows; bench_copy prints the backend's CPU (utime + stime, clock ticks).
+feed() {  # feed DB TABLE COLUMNS text|binary < copy text: "rows=... backend_ticks=..."
+  PGDATABASE=$1 "$BUILD/bench/bench_copy" "$2" "$3" "$BATCH" "$4"
 }
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<< "$2"; }
 ticks() { echo $(( $(cat "$1.1") - $(cat "$1.0") )); }
 hz=$(getconf CLK_TCK)
 
 gen "$VEH" "$HOURS" "$START" B > "$work/fleet.copy"
 n=$(wc -l < "$work/fleet.copy")
-echo "fixes=$n vehicles=$VEH hours=$HOURS step_s=$STEP batch_rows=$BATCH"
+echo "fixes=$n vehicles=$VEH hours=$HOURS step_s=$STEP batch_rows=$BATCH collation=$(q hg_compact "SELECT datcollate FROM pg_database WHERE datname = current_database()")"
 
-# Ingest, alternated (rows, compact) so that the machine's load hits both.
-feed positions "$work/cpu-rows" < "$work/fleet.copy" | psql -Xq -v ON_ERROR_STOP=1 -d hg_rows >/dev/null
-feed positions_recent "$work/cpu-compact" < "$work/fleet.copy" | psql -Xq -v ON_ERROR_STOP=1 -d hg_compact >/dev/null
+# Ingest, alternated (rows, compact as text, compact as the gateway sends
+# it) so that the machine's load hits all three.
+awk '{ print $0 "\t\\N" }' "$work/fleet.copy" > "$work/fleet17.copy"   # alarms: none
+q postgres "CREATE DATABASE hg_before $dbopt" >/dev/null
+q hg_before "CREATE TABLE schema_migrations (version integer PRIMARY KEY)"
+for f in "$SRC"/schema/0*.sql; do
+  case $(basename "$f") in 01[7-9]_*|0[2-9]*) continue ;; esac
+  PGOPTIONS="-c client_min_messages=warning" psql -Xq -1 -v ON_ERROR_STOP=1 -d hg_before -f "$f" >/dev/null
+done
+q postgres "CREATE DATABASE hg_key $dbopt" >/dev/null
+PGDATABASE=hg_key "$CTL" migrate >/dev/null
+for db in hg_before hg_key; do
+  q "$db" "SELECT hazgate_ensure_partitions('$DAY', 1)" >/dev/null
+done
+out_rows=$(feed hg_rows positions "$cols" text < "$work/fleet.copy")
+out_before=$(feed hg_before positions_recent "$cols, alarms" text < "$work/fleet17.copy")
+out_key=$(feed hg_key positions_recent "$cols, alarms" text < "$work/fleet17.copy")
+out_bin=$(feed hg_compact positions_recent "$cols, alarms" binary < "$work/fleet17.copy")
+q postgres "DROP DATABASE hg_before" >/dev/null
+q postgres "DROP DATABASE hg_key" >/dev/null
 {
   echo "SELECT pg_backend_pid() AS bpid \\gset"; echo "\\setenv BPID :bpid"
   echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $work/cpu-compaction.0"
@@ -93,16 +118,23 @@ size_compact=$(q hg_compact "SELECT sum(pg_total_relation_size(relid)) FROM pg_p
 size_recent=$(q hg_compact "SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('positions_recent')")
 stored=$(q hg_compact "SELECT sum(n) FROM positions_slices")
 [ "$stored" = "$n" ] || echo "warning: $stored fixes in the slices for $n written" >&2
-t_rows=$(ticks "$work/cpu-rows") t_comp=$(ticks "$work/cpu-compact") t_cmp=$(ticks "$work/cpu-compaction")
+t_rows=$(field backend_ticks "$out_rows") t_before=$(field backend_ticks "$out_before")
+t_key=$(field backend_ticks "$out_key")
+t_comp=$(field backend_ticks "$out_bin") t_cmp=$(ticks "$work/cpu-compaction")
+conv_s=$(field convert_cpu_s "$out_bin") as_text=$(field batches_as_text "$out_bin")
 awk -v n="$n" -v sr="$size_rows" -v sc="$size_compact" -v sre="$size_recent" -v hz="$hz" \
-    -v tr="$t_rows" -v tc="$t_comp" -v tk="$t_cmp" 'BEGIN {
+    -v tr="$t_rows" -v tb="$t_before" -v tkey="$t_key" -v tc="$t_comp" -v tk="$t_cmp" -v cs="$conv_s" \
+    -v at="$as_text" 'BEGIN {
   us = 1e6 / hz / n
   printf "rows_bytes_per_fix=%.1f (positions, %d bytes)\n", sr / n, sr
   printf "compact_bytes_per_fix=%.1f (positions_slices, %d bytes; positions_recent left: %d bytes) target<=24\n", sc / n, sc, sre
   printf "bytes_ratio=%.3f\n", sc / sr
-  printf "rows_pg_cpu_us_per_fix=%.2f (ingest)\n", tr * us
-  printf "compact_pg_cpu_us_per_fix=%.2f (ingest into positions_recent) + %.2f (compaction) = %.2f\n", tc * us, tk * us, (tc + tk) * us
+  printf "rows_pg_cpu_us_per_fix=%.2f (ingest, COPY text)\n", tr * us
+  printf "compact_before_pg_cpu_us_per_fix=%.2f (ingest into positions_recent of 001-016, COPY text: before 017 and binary COPY; ratio %.3f)\n", tb * us, tb / tr
+  printf "compact_key_pg_cpu_us_per_fix=%.2f (001-017, COPY text: the key alone; ratio %.3f)\n", tkey * us, tkey / tr
+  printf "compact_pg_cpu_us_per_fix=%.2f (001-017, binary COPY, %d batches as text; ratio to before %.3f) + %.2f (compaction) = %.2f\n", tc * us, at, tc / tb, tk * us, (tc + tk) * us
   printf "cpu_ratio=%.3f (ingest), %.3f (ingest + compaction) target<=0.333\n", tc / tr, (tc + tk) / tr
+  printf "gateway_convert_cpu_us_per_fix=%.2f (gw_copybin: COPY text to binary, the gateway\047s added work)\n", cs * 1e6 / n
 }'
 
 # Reads on the compact layout: a vehicle-day as GeoJSON, a 30-day audit.

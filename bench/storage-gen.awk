@@ -6,8 +6,9 @@
 # seconds, UTC), seed, prefix (vehicle names: prefix + number). Tankers
 # drive, stop and turn like the sample fleet's: lat/lon to 1e-7 degree,
 # speed and heading to 0.1, received 0.05-1.5 s after the fix (microseconds).
+# The gateway's form of a time: always six decimals (gw_format_ts).
 function ts(sec, us,    d) {
-	return strftime("%Y-%m-%d %H:%M:%S", sec, 1) (us >= 0 ? sprintf(".%06d", us) : "") "+00"
+	return strftime("%Y-%m-%d %H:%M:%S", sec, 1) sprintf(".%06d", us >= 0 ? us : 0) "+00"
 }
 BEGIN {
 	srand(seed ? seed : 15);

@@ -132,6 +132,10 @@ struct gw {
 	size_t wconv_off[GW_GROUP_RECORDS], wconv_len[GW_GROUP_RECORDS];
 	size_t wpconv_off[GW_GROUP_RECORDS], wpconv_len[GW_GROUP_RECORDS];
 	struct gw_buf wconv;
+	/* The group's positions in binary COPY format (gw_copybin.h), in wconv
+	 * after the converted records; wpos_binary false: sent as COPY text. */
+	struct net_pg_chunk wposbin;
+	bool wpos_binary;
 	struct net_pg_chunk wchunks[4][GW_GROUP_RECORDS];   /* pos, alerts, rejects, states */
 	size_t nwchunks[4];
 	uint32_t wnpos, wnalerts, wnrejects, wnstates;     /* the group's rows */

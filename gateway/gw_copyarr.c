@@ -63,75 +63,56 @@ hexval(unsigned char c)
 	return -1;
 }
 
-/*
- * One field's raw text p[0 .. n) (no unescaped tab or newline in it) as
- * an element of out, after a comma unless it is the first. Room for it
- * was reserved by the caller (2n + 8 bytes).
- */
-static int
-put_field(struct gw_buf *out, bool first, const unsigned char *p, size_t n)
+int
+gw_copy_next_byte(const unsigned char **pp, const unsigned char *end)
 {
-	char *o = out->p + out->len;
-	const unsigned char *end = p + n;
+	const unsigned char *p = *pp;
+	unsigned c = *p++;
 
-	if (!first)
-		*o++ = ',';
-	if (n == 2 && p[0] == '\\' && p[1] == 'N') {
-		memcpy(o, "NULL", 4);
-		out->len = (size_t)(o + 4 - out->p);
-		return GW_ARR_OK;
-	}
-	*o++ = '"';
-	while (p < end) {
-		unsigned c = *p++;
-
-		if (c == '\r' || c == 0)
-			return GW_ARR_EFORMAT;   /* PostgreSQL: literal carriage return; no NUL in text */
-		if (c == '\\') {
-			/* the caller saw to it that a byte follows */
-			c = *p++;
-			switch (c) {
-			case '0': case '1': case '2': case '3':
-			case '4': case '5': case '6': case '7':
-				c -= '0';
-				for (int k = 0; k < 2 && p < end && *p >= '0' && *p <= '7'; k++)
-					c = (c << 3) + (unsigned)(*p++ - '0');
-				c &= 0377;
-				break;
-			case 'x':
-				if (p < end && hexval(*p) >= 0) {
-					c = (unsigned)hexval(*p++);
-					if (p < end && hexval(*p) >= 0)
-						c = (c << 4) + (unsigned)hexval(*p++);
-				}
-				break;
-			case 'b': c = '\b'; break;
-			case 'f': c = '\f'; break;
-			case 'n': c = '\n'; break;
-			case 'r': c = '\r'; break;
-			case 't': c = '\t'; break;
-			case 'v': c = '\v'; break;
-			case '.': return GW_ARR_EFORMAT;   /* the end-of-data marker */
-			default: break;                    /* the byte itself */
+	if (c == '\r' || c == 0)
+		return -1;   /* PostgreSQL: literal carriage return; no NUL in text */
+	if (c == '\\') {
+		if (p == end)
+			return -1;
+		c = *p++;
+		switch (c) {
+		case '0': case '1': case '2': case '3':
+		case '4': case '5': case '6': case '7':
+			c -= '0';
+			for (int k = 0; k < 2 && p < end && *p >= '0' && *p <= '7'; k++)
+				c = (c << 3) + (unsigned)(*p++ - '0');
+			c &= 0377;
+			break;
+		case 'x':
+			if (p < end && hexval(*p) >= 0) {
+				c = (unsigned)hexval(*p++);
+				if (p < end && hexval(*p) >= 0)
+					c = (c << 4) + (unsigned)hexval(*p++);
 			}
-			if (c == 0)
-				return GW_ARR_EFORMAT;
+			break;
+		case 'b': c = '\b'; break;
+		case 'f': c = '\f'; break;
+		case 'n': c = '\n'; break;
+		case 'r': c = '\r'; break;
+		case 't': c = '\t'; break;
+		case 'v': c = '\v'; break;
+		case '.': return -1;   /* the end-of-data marker */
+		default: break;        /* the byte itself */
 		}
-		if (c == '"' || c == '\\')
-			*o++ = '\\';
-		*o++ = (char)c;
+		if (c == 0)
+			return -1;
 	}
-	*o++ = '"';
-	out->len = (size_t)(o - out->p);
-	return GW_ARR_OK;
+	*pp = p;
+	return (int)c;
 }
 
 int
-gw_arrays_add_copy(struct gw_arrays *a, const char *s, size_t len)
+gw_copy_walk(const char *s, size_t len, size_t ncols, gw_copy_field_fn *fn, void *arg,
+	     uint64_t *rows)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 
-	if (a->ncols == 0)
+	if (ncols == 0)
 		return len ? GW_ARR_EFORMAT : GW_ARR_OK;
 	while (p < end) {
 		size_t col = 0;
@@ -146,24 +127,66 @@ gw_arrays_add_copy(struct gw_arrays *a, const char *s, size_t len)
 					return GW_ARR_EFORMAT;   /* a backslash ends the data */
 				p++;
 			}
-			if (p == end || col == a->ncols)
+			if (p == end || col == ncols)
 				return GW_ARR_EFORMAT;   /* no newline, or too many columns */
-			if (a->col[col].len == 0 && gw_buf_add(&a->col[col], "{", 1) != 0)
-				return GW_ARR_ENOMEM;
-			if (gw_buf_reserve(&a->col[col], 2 * (size_t)(p - f) + 8) != 0)
-				return GW_ARR_ENOMEM;
-			rc = put_field(&a->col[col], a->nrows == 0, f, (size_t)(p - f));
+			rc = fn(arg, col, f, (size_t)(p - f));
 			if (rc != GW_ARR_OK)
 				return rc;
 			col++;
 			if (*p++ == '\n')
 				break;
 		}
-		if (col != a->ncols)
+		if (col != ncols)
 			return GW_ARR_EFORMAT;   /* too few columns */
-		a->nrows++;
+		(*rows)++;
 	}
 	return GW_ARR_OK;
+}
+
+/*
+ * One field's raw text p[0 .. n) (no unescaped tab or newline in it) as
+ * an element of its column's literal, after a comma unless it is the
+ * first.
+ */
+static int
+put_field(void *arg, size_t col, const unsigned char *p, size_t n)
+{
+	struct gw_arrays *a = arg;
+	struct gw_buf *out = &a->col[col];
+	const unsigned char *end = p + n;
+	char *o;
+
+	if (out->len == 0 && gw_buf_add(out, "{", 1) != 0)
+		return GW_ARR_ENOMEM;
+	if (gw_buf_reserve(out, 2 * n + 8) != 0)
+		return GW_ARR_ENOMEM;
+	o = out->p + out->len;
+	if (a->nrows != 0)
+		*o++ = ',';
+	if (n == 2 && p[0] == '\\' && p[1] == 'N') {
+		memcpy(o, "NULL", 4);
+		out->len = (size_t)(o + 4 - out->p);
+		return GW_ARR_OK;
+	}
+	*o++ = '"';
+	while (p < end) {
+		int c = gw_copy_next_byte(&p, end);
+
+		if (c < 0)
+			return GW_ARR_EFORMAT;
+		if (c == '"' || c == '\\')
+			*o++ = '\\';
+		*o++ = (char)c;
+	}
+	*o++ = '"';
+	out->len = (size_t)(o - out->p);
+	return GW_ARR_OK;
+}
+
+int
+gw_arrays_add_copy(struct gw_arrays *a, const char *s, size_t len)
+{
+	return gw_copy_walk(s, len, a->ncols, put_field, a, &a->nrows);
 }
 
 int

@@ -54,6 +54,25 @@ void gw_arrays_reset(struct gw_arrays *a, size_t ncols);
  */
 int gw_arrays_add_copy(struct gw_arrays *a, const char *p, size_t len);
 
+/*
+ * The walk under gw_arrays_add_copy, for other readers of COPY text
+ * (gw_copybin.c): fn(arg, col, raw, n) for each field of p[0 .. len), in
+ * order, with its raw text (escapes not decoded, no unescaped tab or
+ * newline); *rows counts each complete row. Stops at the first return of
+ * fn that is not GW_ARR_OK and returns it; else GW_ARR_OK, or
+ * GW_ARR_EFORMAT for text that is not rows of ncols columns (as
+ * gw_arrays_add_copy says).
+ */
+typedef int gw_copy_field_fn(void *arg, size_t col, const unsigned char *raw, size_t n);
+int gw_copy_walk(const char *p, size_t len, size_t ncols, gw_copy_field_fn *fn, void *arg,
+		 uint64_t *rows);
+
+/* The next byte of a field's raw text at *p (before end), its escape
+ * decoded as PostgreSQL's COPY does; *p moves past it. Returns the byte,
+ * or -1 for what PostgreSQL refuses there (a NUL, raw or decoded, a bare
+ * carriage return, a backslash-dot, a backslash at the end). */
+int gw_copy_next_byte(const unsigned char **p, const unsigned char *end);
+
 /* Close the literals ("}") and set param[]. Returns GW_ARR_OK or
  * GW_ARR_ENOMEM. */
 int gw_arrays_finish(struct gw_arrays *a);

@@ -6,7 +6,10 @@
  * without room MQTT reading pauses (the broker keeps the messages) until a
  * commit frees some. The writer takes spool records in order, as many as
  * wait (group commit, GW_GROUP_*), and writes them in one transaction:
- * positions by COPY straight into the table; a group holding a row that is
+ * positions by COPY straight into the table, in PostgreSQL's binary COPY
+ * format (gw_copybin.c converts the spool's COPY text as the group is
+ * taken: the server runs no text input function per fix; a group it
+ * cannot convert goes as text); a group holding a row that is
  * already there fails with unique_violation and is written again by COPY
  * into a temporary staging table and INSERT ... SELECT ... ON CONFLICT DO
  * NOTHING. After COMMIT the records are acknowledged, and only then are the
@@ -35,7 +38,8 @@
  * buffers (hz_queue_appendv: header and sections in one writev), comes
  * back by pread into a buffer per record (hz_queue_next_keep), and its
  * sections go to libpq as they lie there, record by record (a COPY step's
- * list of pieces); libpq's output buffer is the one copy made in memory.
+ * list of pieces); libpq's output buffer is the one copy made in memory,
+ * but for the positions, which are converted once into binary (wconv).
  *
  * The committed positions are announced to hazgate-web in the same
  * transaction (delivered at COMMIT, never for a rolled-back one): NOTIFY
@@ -62,6 +66,7 @@
 #include "common/hz_clock.h"
 #include "common/hz_file.h"
 #include "gateway/gw_batch.h"
+#include "gateway/gw_copybin.h"
 #include "gateway/gw_inbox.h"
 #include "common/hz_log.h"
 #include "gateway/gw_metrics.h"
@@ -72,9 +77,14 @@
 
 /* ---- SQL ---------------------------------------------------------------- */
 
-static const char sql_copy_pos[] =
-	"COPY hg_pos (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,"
-	" hazard_class, seq, ignition, zone_ids, received_at, alarms) FROM STDIN";
+/* The positions go in PostgreSQL's binary COPY format (gw_copybin.c: no
+ * text input functions in the server, issue 15); a group the converter
+ * refuses goes as the spool holds it, COPY text (the *_text forms). */
+#define GW_POS_COLS "(vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un," \
+	" hazard_class, seq, ignition, zone_ids, received_at, alarms)"
+#define GW_COPY_BINARY " FROM STDIN WITH (FORMAT binary)"
+static const char sql_copy_pos[] = "COPY hg_pos " GW_POS_COLS GW_COPY_BINARY;
+static const char sql_copy_pos_text[] = "COPY hg_pos " GW_POS_COLS " FROM STDIN";
 /* The fast path: straight into the row tier of positions (schema/012:
  * positions_recent; closed days are compacted into slices). A batch with a
  * row already there (a replay, a redelivery) fails with unique_violation
@@ -82,9 +92,8 @@ static const char sql_copy_pos[] =
  * compacted lands in the default partition, whose trigger
  * (hazgate_positions_late) drops it if a slice holds the same fix and
  * keeps it in rejects (duplicate_ts) if the slice's differs. */
-static const char sql_copy_pos_direct[] =
-	"COPY positions_recent (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,"
-	" hazard_class, seq, ignition, zone_ids, received_at, alarms) FROM STDIN";
+static const char sql_copy_pos_direct[] = "COPY positions_recent " GW_POS_COLS GW_COPY_BINARY;
+static const char sql_copy_pos_direct_text[] = "COPY positions_recent " GW_POS_COLS " FROM STDIN";
 static const char sql_insert_pos[] =
 	"INSERT INTO positions_recent (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix,"
 	" sats,"
@@ -598,6 +607,54 @@ fail:
 	gw->wposn.len = 0;
 }
 
+/*
+ * The group's positions (its COPY text pieces, wchunks[0]) in binary COPY
+ * format, appended to wconv as one piece (wposbin), room for it reserved
+ * first so that the pieces already pointing into wconv (converted older
+ * records) do not move while it is read. A group the converter refuses
+ * (a value not in the batch writer's forms: a record from a buggy build,
+ * damaged past its CRC) keeps its text pieces, which the server reads as
+ * before (wpos_binary false). Returns GW_BIN_OK or GW_BIN_ENOMEM.
+ */
+static int
+group_pos_binary(struct gw *gw)
+{
+	size_t bound = 64, start;
+	uint64_t rows = 0;
+	int rc;
+
+	gw->wpos_binary = false;
+	if (gw->wnpos == 0)
+		return GW_BIN_OK;
+	/* gw_copybin_rows needs at most 4 bytes per byte of text and 32 per
+	 * field besides (gw_copybin.c, conv_field). */
+	for (size_t i = 0; i < gw->nwchunks[0]; i++)
+		bound += 4 * gw->wchunks[0][i].len;
+	bound += (size_t)gw->wnpos * (2 + 32 * GW_BATCH_POS_FIELDS);
+	start = gw->wconv.len;
+	if (gw_buf_reserve(&gw->wconv, bound) != 0)
+		return GW_BIN_ENOMEM;
+	group_chunks(gw);   /* wconv may have moved: point the pieces again */
+	rc = gw_copybin_header(&gw->wconv);
+	for (size_t i = 0; i < gw->nwchunks[0] && rc == GW_BIN_OK; i++)
+		rc = gw_copybin_rows(&gw->wconv, gw_copybin_pos_types, GW_BATCH_POS_FIELDS,
+				     gw->wchunks[0][i].p, gw->wchunks[0][i].len, &rows);
+	if (rc == GW_BIN_OK)
+		rc = gw_copybin_trailer(&gw->wconv);
+	if (rc == GW_BIN_OK && rows == gw->wnpos) {
+		gw->wposbin = (struct net_pg_chunk){ gw->wconv.p + start, gw->wconv.len - start };
+		gw->wpos_binary = true;
+		return GW_BIN_OK;
+	}
+	gw->wconv.len = start;
+	if (rc == GW_BIN_ENOMEM)
+		return rc;
+	hz_log(HZ_LOG_WARN, "positions_as_text", "record=%" PRIu64 " records=%zu why=\"%s\""
+	       " action=\"COPY text: the server reads it\"", gw->wid, gw->nwids,
+	       gw_copybin_strerror(rc == GW_BIN_OK ? GW_BIN_EVALUE : rc));
+	return GW_BIN_OK;
+}
+
 /* A COPY section's pieces (rows rows of ncols columns) as array literals
  * in a. Returns GW_ARR_OK (*bad set when the section is not COPY text of
  * those columns: logged, the step then fails in the server) or
@@ -690,6 +747,13 @@ take_group(struct gw *gw)
 		return rc == HZ_QUEUE_OK ? HZ_QUEUE_EMPTY : rc;
 	gw->wid = gw->wids[0];
 	group_chunks(gw);
+	if (group_pos_binary(gw) != GW_BIN_OK) {
+		hz_log(HZ_LOG_ERROR, "batch_oom", "record=%" PRIu64 " records=%zu", gw->wid,
+		       gw->nwids);
+		hz_queue_rewind(gw->spool);
+		gw->nwids = 0;
+		return HZ_QUEUE_ERR_NOMEM;
+	}
 	build_pos_notify(gw);
 	gw->npub = 0;
 	gw->wpub.len = 0;
@@ -747,9 +811,14 @@ writer_kick(struct gw *gw)
 	j->done = w_done;
 	j->pipeline = true;   /* the statements after the COPYs, COMMIT: one round trip */
 	j->steps[0].sql = gw_cluster_begin_sql(gw);   /* with the fence when partitioned */
-	j->steps[1] = (struct net_pg_step){ .sql = gw->wstaging ? sql_copy_pos : sql_copy_pos_direct,
-					   .chunks = gw->wchunks[0], .nchunks = gw->nwchunks[0],
-					   .skip = !gw->wnpos };
+	if (gw->wpos_binary)
+		j->steps[1] = (struct net_pg_step){
+			.sql = gw->wstaging ? sql_copy_pos : sql_copy_pos_direct,
+			.chunks = &gw->wposbin, .nchunks = 1, .skip = !gw->wnpos };
+	else
+		j->steps[1] = (struct net_pg_step){
+			.sql = gw->wstaging ? sql_copy_pos_text : sql_copy_pos_direct_text,
+			.chunks = gw->wchunks[0], .nchunks = gw->nwchunks[0], .skip = !gw->wnpos };
 	j->steps[2] = (struct net_pg_step){ .sql = sql_dup_pos, .on_result = w_dup_result,
 					   .skip = !gw->wnpos || !gw->wstaging };
 	j->steps[3] = (struct net_pg_step){ .sql = sql_insert_pos, .on_result = w_pos_result,

@@ -85,6 +85,13 @@ replay_keys() {
        <(q "SELECT id FROM alerts ORDER BY id")
 }
 
+@test "02 the fixes went in binary COPY (gw_copybin.c): no group of the fleet was sent as text" {
+  [ -s "$GWDIR/log" ]
+  [ "$(q "SELECT count(*) FROM positions")" = "$(fleet_count)" ]
+  run grep -c 'event=positions_as_text' "$GWDIR/log"
+  [ "$output" = 0 ]
+}
+
 @test "02 counters agree, no seq lost, vehicle_state saved" {
   [ "$(metric hazgate_messages_received_total)" = "$(fleet_count)" ]
   [ "$(metric hazgate_positions_written_total)" = "$(fleet_count)" ]
