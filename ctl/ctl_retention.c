@@ -1,7 +1,11 @@
 /*
- * ctl_retention.c: hazgate-ctl retention run --config FILE [--dry-run]
+ * ctl_retention.c: hazgate-ctl retention run --config FILE [--dry-run] [--no-compact]
  *
- * Drops the positions of every whole UTC day past the horizon of the
+ * First compacts every closed day (UTC, before today) that still has fixes
+ * in rows into slices (ctl_compact_days, schema/012), but the days it is
+ * about to drop: so a daily run (hazgate-retention.timer) keeps the
+ * positions at about 15 bytes a fix instead of 170, and archives read the
+ * slices. --no-compact leaves the rows alone. Then it drops the positions of every whole UTC day past the horizon of the
  * gateway's [retention] positions_days (a day goes when every fix in it is
  * more than positions_days days old: day + positions_days < today, UTC).
  * With [retention] archive_dir set, each day is first written to a gzip'd
@@ -60,26 +64,29 @@
 #include <unistd.h>
 #include <zlib.h>
 
-static const char usage_text[] = "retention run --config FILE [--dry-run]";
+static const char usage_text[] = "retention run --config FILE [--dry-run] [--no-compact]";
 
 static const char help_text[] =
-	"usage: hazgate-ctl retention run --config FILE [--dry-run]\n"
+	"usage: hazgate-ctl retention run --config FILE [--dry-run] [--no-compact]\n"
 	"\n"
-	"Drops the positions of every whole UTC day past [retention] positions_days of\n"
+	"First compacts every day before today (UTC) that still has positions in rows\n"
+	"into slices (as 'hazgate-ctl compact' does), but the days it drops. Then drops the positions of every whole UTC day past [retention] positions_days of\n"
 	"the gateway's configuration FILE (a day goes when all of it is more than\n"
 	"positions_days days old). With [retention] archive_dir, each day is first\n"
 	"written there as positions-YYYY-MM-DD.csv.gz (fsynced, recorded in the table\n"
 	"archives) and dropped only then. Alerts and other tables are never touched.\n"
 	"Needs a login in hazgate_admin (-d CONNINFO or the PG* variables).\n"
-	"  --dry-run   say what would be archived and dropped, change nothing\n"
+	"  --dry-run     say what would be compacted, archived and dropped, change nothing\n"
+	"  --no-compact  leave the rows of closed days as they are\n"
 	"Exit 0 when every due day is done, 1 when one failed (it is kept).\n";
 
-enum { OPT_CONFIG = CTL_OPT_FIRST_COMMAND, OPT_DRY_RUN };
+enum { OPT_CONFIG = CTL_OPT_FIRST_COMMAND, OPT_DRY_RUN, OPT_NO_COMPACT };
 
 static const struct option longopts[] = {
 	CTL_COMMON_LONGOPTS,
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "no-compact", no_argument, NULL, OPT_NO_COMPACT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -511,8 +518,34 @@ drop_day(struct run *r, const char *day)
 	return 0;
 }
 
+/* Compacts the closed days that this run keeps: from first_kept (NULL:
+ * every day) to before today. Returns the days that failed, or 1 when
+ * they could not be listed. */
 static int
-run(const struct ctl_common *co, const struct gw_config *cfg, bool dry_run)
+compact(struct run *r, const char *first_kept, const char *today, bool dry_run)
+{
+	struct ctl_compact_sum sum;
+	if (query_i64(r->conn, "SELECT (to_regprocedure('hazgate_positions_compact(date)')"
+			       " IS NOT NULL)::int",
+		      0, NULL) != 1) {
+		printf("compact: positions has no compact layout (schema 012): nothing to "
+		       "compact\n");
+		return 0;
+	}
+	int failed = ctl_compact_days(r->conn, "retention", first_kept, today, dry_run, &sum);
+	if (failed < 0)
+		return 1;
+	if (dry_run)
+		printf("compact: %d days would be compacted\n", sum.days);
+	else
+		printf("compact: %d days compacted (%lld fixes), %d failed\n", sum.days, sum.fixes,
+		       sum.failed);
+	fflush(stdout);
+	return failed;
+}
+
+static int
+run(const struct ctl_common *co, const struct gw_config *cfg, bool dry_run, bool no_compact)
 {
 	struct run r = { .dir = cfg->retention.archive_dir[0] ? cfg->retention.archive_dir : NULL,
 			 .crash = getenv("HAZGATE_RETENTION_CRASH") };
@@ -522,12 +555,7 @@ run(const struct ctl_common *co, const struct gw_config *cfg, bool dry_run)
 	ctl_day_format(today, today_s);
 	ctl_day_format(today - keep, first_kept);
 
-	if (keep <= 0) {
-		printf("retention: positions_days = 0: positions are kept for ever; nothing to "
-		       "do\n");
-		return CTL_OK;
-	}
-	if (r.dir && !dry_run) {
+	if (keep > 0 && r.dir && !dry_run) {
 		if (mkdir(r.dir, 0750) != 0 && errno != EEXIST) {
 			ctl_error(co->cmd, "archive_dir %s: %s", r.dir, strerror(errno));
 			return CTL_EFAIL;
@@ -557,8 +585,16 @@ run(const struct ctl_common *co, const struct gw_config *cfg, bool dry_run)
 				ctl_error(co->cmd, "another retention run is under way; try later");
 			goto done;
 		}
-		if (r.dir)
+		if (r.dir && keep > 0)
 			remove_temporaries(r.dir);
+	}
+	int compact_failed = no_compact ? 0 : compact(&r, keep > 0 ? first_kept : NULL, today_s,
+						     dry_run);
+	if (keep <= 0) {
+		printf("retention: positions_days = 0: positions are kept for ever; nothing to "
+		       "drop\n");
+		rc = compact_failed ? CTL_EFAIL : CTL_OK;
+		goto done;
 	}
 	r.has_function = query_i64(r.conn,
 				   "SELECT (to_regprocedure('hazgate_positions(text, timestamptz,"
@@ -597,7 +633,7 @@ run(const struct ctl_common *co, const struct gw_config *cfg, bool dry_run)
 	printf("retention: %d days dropped (%" PRIu64 " positions), %d kept, %d failed;"
 	       " kept: %s and later (positions_days = %d, today %s UTC)\n",
 	       r.dropped_days, r.dropped_rows, kept, r.failed_days, first_kept, keep, today_s);
-	rc = r.failed_days ? CTL_EFAIL : CTL_OK;
+	rc = r.failed_days || compact_failed ? CTL_EFAIL : CTL_OK;
 done:
 	PQfinish(r.conn);
 	return rc;
@@ -612,10 +648,11 @@ ctl_retention_main(int argc, char **argv)
 				 .formats = CTL_FMT_TABLE,
 				 .format = CTL_FMT_TABLE };
 	const char *config = NULL;
-	bool dry_run = false;
+	bool dry_run = false, no_compact = false;
 	const struct ctl_optval opts[] = {
 		{ .code = OPT_CONFIG, .value = &config, .empty = "--config needs a file" },
 		{ .code = OPT_DRY_RUN, .flag = &dry_run },
+		{ .code = OPT_NO_COMPACT, .flag = &no_compact },
 		{ 0 },
 	};
 	int parsed = ctl_parse_options(&co, argc, argv, longopts, opts, true);
@@ -638,5 +675,5 @@ ctl_retention_main(int argc, char **argv)
 		ctl_error(co.cmd, "--config: %s", err);
 		return CTL_EUSAGE;
 	}
-	return run(&co, &cfg, dry_run);
+	return run(&co, &cfg, dry_run, no_compact);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # 46-ctl-retention: hazgate-ctl retention run on a private PostgreSQL filled
 # with the fleet sample (tests/data/ctl/fill-db.sh, 2019-08-10) and copies
-# of it on other days: days past the horizon are archived and dropped, days
+# of it on other days: every closed day still in rows is compacted first
+# (track and audit unchanged), days past the horizon are archived and dropped, days
 # inside kept, alerts untouched; track --archive and audit --archive print
 # byte for byte what they printed before the drop; a run SIGKILLed at each
 # step (HAZGATE_RETENTION_CRASH) loses nothing and writes nothing twice;
@@ -95,12 +96,50 @@ teardown_file() {
   [[ "$output" == *"--config FILE"* ]]
 }
 
-@test "positions_days = 0 (the default) keeps everything" {
+@test "positions_days = 0 (the default) keeps everything; the run compacts every closed day first, reads unchanged" {
+  ARCH= snapshot rows
   conf 0
+  recent() { q "SELECT count(*) FROM positions_recent WHERE ts < (now() AT TIME ZONE 'UTC')::date::timestamp AT TIME ZONE 'UTC'"; }
+  [ "$(recent)" -eq $((17280 + 4 * 1440)) ]
+  retention --dry-run
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"2019-08-11: would be compacted"* ]]
+  [[ "$output" == *"$(day_ago 1): would be compacted"* ]]
+  [[ "$output" == *"compact: 6 days would be compacted"* ]]
+  retention --no-compact
+  [ "$status" -eq 0 ]
+  [[ "$output" != *compact* ]]
+  [ "$(recent)" -eq $((17280 + 4 * 1440)) ]
+
   retention
   [ "$status" -eq 0 ]
+  # the empty partition, the whole sample's copy, the default partition's day, the last three days
+  [[ "$output" == *"compacted 2019-07-01: 0 fixes"* ]]
+  [[ "$output" == *"compacted 2019-08-11: 17280 fixes"* ]]
+  [[ "$output" == *"compacted 2019-08-12: 1440 fixes"* ]]
+  [[ "$output" == *"compacted $(day_ago 1): 1440 fixes"* ]]
+  [[ "$output" == *"compact: 6 days compacted (23040 fixes), 0 failed"* ]]
   [[ "$output" == *"kept for ever"* ]]
+  [ "$(recent)" -eq 0 ]
+  [ "$(q "SELECT count(*) FROM pg_tables WHERE tablename ~ '^positions_recent_[0-9]{8}$' AND tablename < 'positions_recent_' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD')")" -eq 0 ]
+  [ "$(q "SELECT sum(n) FROM positions_slices")" -eq $((2 * 17280 + 4 * 1440)) ]
   [ "$(held 2019-08-10)" -eq 17280 ]
+  # track and audit print what they printed from rows, byte for byte
+  ARCH= snapshot compacted
+  for f in track.geojson track.gpx track.csv track.json track-recent.csv audit.json audit.summary audit.table; do
+    cmp "$HG_SVC_DIR/snap-rows/$f" "$HG_SVC_DIR/snap-compacted/$f"
+  done
+  # a late fix for a compacted day waits in rows and goes into its slice at the next run
+  q "INSERT INTO positions (vehicle, ts, lat, lon, zone_ids) VALUES ('晋A10001', (now() AT TIME ZONE 'UTC')::date - 1 + time '05:00:00.5', 37.7, 112.5, '{}')"
+  [ "$(recent)" -eq 1 ]
+  retention
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"compacted $(day_ago 1): 1 fixes"* ]]
+  [[ "$output" == *"compact: 1 days compacted (1 fixes), 0 failed"* ]]
+  [ "$(recent)" -eq 0 ]
+  [ "$(q "SELECT count(*) FROM hazgate_positions('晋A10001', (now() AT TIME ZONE 'UTC')::date - 1, (now() AT TIME ZONE 'UTC')::date)")" -eq 1 ]
+  retention
+  [[ "$output" == *"compact: 0 days compacted (0 fixes), 0 failed"* ]]
 }
 
 @test "only an admin may drop a day, and never today's" {
