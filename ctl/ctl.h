@@ -251,8 +251,9 @@ json_t *ctl_json_time_us(int64_t us);
 /* ---- track export (ctl_trackfmt.c; hazgate-web links it too) ----------- */
 
 /* The stored positions of one vehicle, $1, with $2 <= ts < $3 (RFC 3339),
- * in time order (through hazgate_positions(), schema/012: one index probe,
- * then the slices it needs): the columns ctl_track_write reads. */
+ * in time order (through hazgate_positions_vehicle(), schema/018: a probe
+ * of each tier's key, then the slices it needs): the columns
+ * ctl_track_write reads. */
 extern const char ctl_track_sql[];
 
 /* Writes the track in res (ctl_track_sql's result, borrowed) to fp in fmt
