@@ -22,14 +22,18 @@
  * One day, with an archive (part P: 1, or one more than the parts already
  * recorded for the day, see 013):
  *   1. a file of that name left by a run that died before step 4 is read
- *      through: complete, valid, and holding exactly the rows the database
+ *      through: complete, valid, holding exactly the rows the database
  *      holds for the day (rows of a day only ever grow, so the same count
- *      is the same rows) -> used as it is; otherwise removed (the database
- *      still holds every row of it);
+ *      is the same rows), and with its index -> used as it is; otherwise
+ *      removed with its index (the database still holds every row of it);
  *   2. else COPY (SELECT ... ORDER BY vehicle, ts) TO STDOUT is written
- *      through zlib to .NAME.tmp, fsynced, closed;
- *   3. read back (complete gzip, every record valid, the row count COPY
- *      gave), hashed (SHA-256), renamed to NAME, the folder fsynced;
+ *      through ctl_arch_writer to .NAME.tmp, a gzip member per vehicle,
+ *      its per-vehicle index to .INDEX.tmp; both fsynced, closed;
+ *   3. read back through the index (every member where the index says,
+ *      complete, every record valid and of its member's vehicle, the row
+ *      count COPY gave), the index renamed to INDEX, the archive to NAME
+ *      (so an archive under its name has its index), the folder fsynced,
+ *      the archive hashed (SHA-256);
  *   4. in one transaction: INSERT INTO archives, then
  *      hazgate_drop_positions_day(day, rows), which locks the day against
  *      new rows and refuses (HG409) if a late fix came in since step 2:
@@ -97,24 +101,46 @@ static const struct option longopts[] = {
 /* The archive's columns as PostgreSQL's text: times in RFC 3339 UTC with
  * microseconds, the rest as stored. The names are ctl_arch_col_names;
  * `alarms` (migration 011) when positions has it. The day's rows come from
- * hazgate_positions(NULL, from, to) where the layout has that function
- * (012's: it reads only the day's slices, where the view positions
- * decodes them all), else from positions itself. */
+ * the first of day_sources the layout has (018's every-vehicle function,
+ * 012's hazgate_positions(NULL, ...): they read only the day's slices,
+ * where the view positions decodes them all), else from positions. */
 #define TS_TEXT(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 #define DAY_FROM     "%s::date::timestamp AT TIME ZONE 'UTC'"
 #define DAY_TO       "(%s::date + 1)::timestamp AT TIME ZONE 'UTC'"
-/* from_function and from_table take the day twice: a quoted literal in
- * COPY, $1 in a parameterised count. */
+/* Each source takes the day twice: a quoted literal in COPY, $1 in a
+ * parameterised count. */
 static const char archive_cols[] = "vehicle, " TS_TEXT(
 	"ts") " AS ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats,"
 	      " un, hazard_class, seq, ignition, zone_ids, " TS_TEXT(
 		      "received_at") " AS received_at";
-static const char from_function[] = "hazgate_positions(NULL, " DAY_FROM ", " DAY_TO ")";
-static const char from_table[] = "positions WHERE ts >= " DAY_FROM " AND ts < " DAY_TO;
+enum day_source { SRC_ALL, SRC_DISPATCH, SRC_TABLE };
+/* The functions of SRC_ALL and SRC_DISPATCH, for to_regprocedure. */
+static const char *const day_procs[] = {
+	[SRC_ALL] = "hazgate_positions_all(timestamptz, timestamptz)",
+	[SRC_DISPATCH] = "hazgate_positions(text, timestamptz, timestamptz)",
+};
+
+/* The FROM of day's rows (day: SQL text, a literal or $1) into buf. */
+static void
+day_from(enum day_source src, const char *day, char *buf, size_t len)
+{
+	switch (src) {
+	case SRC_ALL:
+		snprintf(buf, len, "hazgate_positions_all(" DAY_FROM ", " DAY_TO ")", day, day);
+		break;
+	case SRC_DISPATCH:
+		snprintf(buf, len, "hazgate_positions(NULL, " DAY_FROM ", " DAY_TO ")", day, day);
+		break;
+	case SRC_TABLE:
+		snprintf(buf, len, "positions WHERE ts >= " DAY_FROM " AND ts < " DAY_TO, day,
+			 day);
+		break;
+	}
+}
 
 struct run {
 	PGconn *conn;
-	bool has_function; /* hazgate_positions(text, timestamptz, timestamptz) */
+	enum day_source src; /* where a day's rows are read */
 	bool has_alarms;   /* positions.alarms */
 	const char *dir;   /* archive_dir, or NULL */
 	const char *crash; /* HAZGATE_RETENTION_CRASH */
@@ -210,16 +236,17 @@ query_i64(PGconn *conn, const char *sql, int nparams, const char *const *params)
 	return v;
 }
 
-/* Writes the day to tmp: COPY through zlib, fsync. Returns the rows COPY
- * gave (the header not counted), or -1 after saying why (tmp removed). */
+/* Writes the day to tmp and its index to itmp (ctl_arch_writer: a gzip
+ * member per vehicle), fsync. Returns the rows COPY gave (the header not
+ * counted), or -1 after saying why (both removed). */
 static int64_t
-write_day(struct run *r, const char *day, const char *tmp)
+write_day(struct run *r, const char *day, const char *tmp, const char *itmp)
 {
 	char *lit = PQescapeLiteral(r->conn, day, strlen(day));
 	char sql[1024];
 	int64_t rows = -1;
-	gzFile gz = NULL;
-	int fd = -1;
+	ctl_arch_writer *w = NULL;
+	int fd = -1, ifd = -1;
 	bool ok = false;
 
 	if (!lit) {
@@ -228,7 +255,7 @@ write_day(struct run *r, const char *day, const char *tmp)
 	}
 	/* COPY takes no parameters: the day is our own YYYY-MM-DD, escaped. */
 	char from[300];
-	snprintf(from, sizeof from, r->has_function ? from_function : from_table, lit, lit);
+	day_from(r->src, lit, from, sizeof from);
 	snprintf(sql, sizeof sql,
 		 "COPY (SELECT %s%s FROM %s ORDER BY vehicle COLLATE \"C\", ts)"
 		 " TO STDOUT WITH (FORMAT csv, HEADER)",
@@ -236,15 +263,15 @@ write_day(struct run *r, const char *day, const char *tmp)
 	PQfreemem(lit);
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		ctl_error("retention", "cannot create %s: %s", tmp, strerror(errno));
-		return -1;
+	ifd = fd < 0 ? -1 : open(itmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0 || ifd < 0) {
+		ctl_error("retention", "cannot create %s: %s", fd < 0 ? tmp : itmp,
+			  strerror(errno));
+		goto done;
 	}
-	int fd2 = dup(fd);
-	if (fd2 < 0 || !(gz = gzdopen(fd2, "wb6"))) {
-		if (fd2 >= 0)
-			close(fd2);
-		ctl_error("retention", "%s: zlib: out of memory", tmp);
+	int wr = ctl_arch_writer_new(fd, ifd, &w);
+	if (wr != CTL_ARCH_OK) {
+		ctl_error("retention", "%s: %s", tmp, ctl_arch_strerror(wr));
 		goto done;
 	}
 	PGresult *res = PQexec(r->conn, sql);
@@ -254,18 +281,16 @@ write_day(struct run *r, const char *day, const char *tmp)
 		goto done;
 	}
 	PQclear(res);
-	int64_t lines = 0;
 	bool wrote = true;
 	char *buf;
 	int n;
 	while ((n = PQgetCopyData(r->conn, &buf, 0)) > 0) {
 		/* one buffer per row (the header first) */
-		if (wrote && gzwrite(gz, buf, (unsigned)n) != n) {
-			int zerr;
-			ctl_error("retention", "cannot write %s: %s", tmp, gzerror(gz, &zerr));
+		if (wrote && ctl_arch_writer_record(w, buf, (size_t)n) != CTL_ARCH_OK) {
+			ctl_error("retention", "cannot write %s: %s", tmp,
+				  ctl_arch_writer_error(w));
 			wrote = false;
 		}
-		lines++;
 		PQfreemem(buf);
 	}
 	bool copied = n == -1;
@@ -279,27 +304,30 @@ write_day(struct run *r, const char *day, const char *tmp)
 	}
 	if (!copied || !wrote)
 		goto done;
-	int zrc = gzclose(gz);
-	gz = NULL;
-	if (zrc != Z_OK) {
-		ctl_error("retention", "cannot write %s (zlib %d): %s", tmp, zrc, strerror(errno));
+	uint64_t got;
+	if (ctl_arch_writer_finish(w, &got) != CTL_ARCH_OK) {
+		ctl_error("retention", "cannot write %s: %s", tmp, ctl_arch_writer_error(w));
 		goto done;
 	}
-	if (fsync(fd) != 0) {
+	if (fsync(fd) != 0 || fsync(ifd) != 0) {
 		ctl_error("retention", "fsync %s: %s", tmp, strerror(errno));
 		goto done;
 	}
-	rows = lines > 0 ? lines - 1 : 0;
-	ok = lines > 0;
+	rows = (int64_t)got;
+	ok = true;
 done:
-	if (gz)
-		gzclose(gz);
+	ctl_arch_writer_free(w);
 	if (fd >= 0 && close(fd) != 0 && ok) {
 		ctl_error("retention", "close %s: %s", tmp, strerror(errno));
 		ok = false;
 	}
+	if (ifd >= 0 && close(ifd) != 0 && ok) {
+		ctl_error("retention", "close %s: %s", itmp, strerror(errno));
+		ok = false;
+	}
 	if (!ok) {
 		unlink(tmp);
+		unlink(itmp);
 		return -1;
 	}
 	return rows;
@@ -311,6 +339,36 @@ static int
 check_file(const char *path, uint64_t *rows, char *err, size_t errlen)
 {
 	return ctl_arch_read(path, NULL, NULL, rows, err, errlen);
+}
+
+/* Reads an archive through its index (every member, where the index
+ * says), for its rows. Returns CTL_ARCH_OK or an error, with why in err. */
+static int
+check_indexed(const char *path, const char *ipath, uint64_t *rows, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ifd = open(ipath, O_RDONLY | O_CLOEXEC);
+	int rc = CTL_ARCH_EIO;
+	if (fd < 0 || ifd < 0)
+		snprintf(err, errlen, "%s: %s", fd < 0 ? path : ipath, strerror(errno));
+	else
+		rc = ctl_arch_read_indexed_fd(fd, ifd, path, NULL, NULL, NULL, rows, err, errlen);
+	if (fd >= 0)
+		close(fd);
+	if (ifd >= 0)
+		close(ifd);
+	return rc;
+}
+
+/* Removes an archive and its index (either may be missing). */
+static int
+remove_archive(const struct run *r, const char *path, const char *ipath)
+{
+	if ((unlink(path) != 0 && errno != ENOENT) || (unlink(ipath) != 0 && errno != ENOENT) ||
+	    sync_dir(r->dir) != 0) {
+		ctl_error("retention", "cannot remove %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* What drop_day_tx ended with. */
@@ -403,13 +461,17 @@ archive_day(struct run *r, const char *day, int64_t dayn)
 	if (last < 0)
 		return -1;
 	int part = (int)last + 1;
-	char name[CTL_ARCH_NAME_MAX], path[4096], tmp[4096], err[600], sha[65];
-	if (ctl_arch_name(dayn, part, name) != 0) {
+	char name[CTL_ARCH_NAME_MAX], iname[CTL_ARCH_NAME_MAX], path[4096], tmp[4096];
+	char ipath[4096], itmp[4096], err[600], sha[65];
+	if (ctl_arch_name(dayn, part, name) != 0 ||
+	    ctl_arch_index_name(name, iname, sizeof iname) != 0) {
 		ctl_error("retention", "%s: no archive name for part %d", day, part);
 		return -1;
 	}
 	snprintf(path, sizeof path, "%s/%s", r->dir, name);
 	snprintf(tmp, sizeof tmp, "%s/.%s.tmp", r->dir, name);
+	snprintf(ipath, sizeof ipath, "%s/%s", r->dir, iname);
+	snprintf(itmp, sizeof itmp, "%s/.%s.tmp", r->dir, iname);
 
 	for (int attempt = 1; attempt <= TRIES; attempt++) {
 		uint64_t rows = 0, bytes = 0;
@@ -418,37 +480,46 @@ archive_day(struct run *r, const char *day, int64_t dayn)
 		if (stat(path, &sb) == 0) {
 			/* Step 1: left by a run that died before recording it. */
 			char from[300], count_sql[400];
-			snprintf(from, sizeof from, r->has_function ? from_function : from_table,
-				 "$1", "$1");
+			day_from(r->src, "$1", from, sizeof from);
 			snprintf(count_sql, sizeof count_sql, "SELECT count(*) FROM %s", from);
 			int64_t held = query_i64(r->conn, count_sql, 1, p1);
 			if (held < 0)
 				return -1;
 			int vr = check_file(path, &rows, err, sizeof err);
+			bool indexed = false;
 			if (vr == CTL_ARCH_OK && (int64_t)rows == held) {
+				char ierr[500];
+				uint64_t irows = 0;
+				indexed = check_indexed(path, ipath, &irows, ierr, sizeof ierr) ==
+						  CTL_ARCH_OK &&
+					  irows == rows;
+				if (!indexed)
+					snprintf(err, sizeof err, "its index: %s", ierr);
+			}
+			if (indexed) {
 				reused = true;
 				printf("%s: %s, written before a restart, is complete: used as it "
 				       "is\n",
 				       day, path);
 			} else {
 				printf("%s: removing %s, written before a restart: %s\n", day, path,
-				       vr == CTL_ARCH_OK ? "it does not hold the day's rows" : err);
-				if (unlink(path) != 0 || sync_dir(r->dir) != 0) {
-					ctl_error("retention", "cannot remove %s: %s", path,
-						  strerror(errno));
+				       vr == CTL_ARCH_OK && (int64_t)rows != held
+					       ? "it does not hold the day's rows"
+					       : err);
+				if (remove_archive(r, path, ipath) != 0)
 					return -1;
-				}
 			}
 		}
 		if (!reused) {
 			/* Step 2. */
-			int64_t n = write_day(r, day, tmp);
+			int64_t n = write_day(r, day, tmp, itmp);
 			if (n < 0)
 				return -1;
 			crash_point(r, "write");
 			if (n == 0) {
 				/* An empty day (an empty partition): nothing to keep. */
 				unlink(tmp);
+				unlink(itmp);
 				int64_t gone;
 				if (drop_day_tx(r, day, "0", NULL, &gone) != DROP_OK)
 					return -1;
@@ -456,18 +527,23 @@ archive_day(struct run *r, const char *day, int64_t dayn)
 				r->dropped_days++;
 				return 0;
 			}
-			/* Step 3: what is on disk is what COPY gave. */
-			int vr = check_file(tmp, &rows, err, sizeof err);
+			/* Step 3: what is on disk is what COPY gave, every member
+			 * where the index says. The index is renamed first: an
+			 * archive under its final name always has its own. */
+			int vr = check_indexed(tmp, itmp, &rows, err, sizeof err);
 			if (vr != CTL_ARCH_OK || rows != (uint64_t)n) {
 				ctl_error("retention", "%s reads back wrong (%s); the day is kept",
 					  tmp, vr != CTL_ARCH_OK ? err : "another row count");
 				unlink(tmp);
+				unlink(itmp);
 				return -1;
 			}
-			if (rename(tmp, path) != 0 || sync_dir(r->dir) != 0) {
+			if (rename(itmp, ipath) != 0 || rename(tmp, path) != 0 ||
+			    sync_dir(r->dir) != 0) {
 				ctl_error("retention", "cannot rename %s to %s: %s", tmp, path,
 					  strerror(errno));
 				unlink(tmp);
+				unlink(itmp);
 				return -1;
 			}
 			crash_point(r, "rename");
@@ -497,10 +573,8 @@ archive_day(struct run *r, const char *day, int64_t dayn)
 			return -1;
 		/* A late fix came in while the file was written: again. */
 		printf("%s: a fix for the day came in while it was archived: once more\n", day);
-		if (unlink(path) != 0 || sync_dir(r->dir) != 0) {
-			ctl_error("retention", "cannot remove %s: %s", path, strerror(errno));
+		if (remove_archive(r, path, ipath) != 0)
 			return -1;
-		}
 	}
 	ctl_error("retention", "%s: fixes for the day kept coming in; kept for the next run", day);
 	return -1;
@@ -596,10 +670,13 @@ run(const struct ctl_common *co, const struct gw_config *cfg, bool dry_run, bool
 		rc = compact_failed ? CTL_EFAIL : CTL_OK;
 		goto done;
 	}
-	r.has_function = query_i64(r.conn,
-				   "SELECT (to_regprocedure('hazgate_positions(text, timestamptz,"
-				   " timestamptz)') IS NOT NULL)::int",
-				   0, NULL) == 1;
+	r.src = SRC_TABLE;
+	for (int k = SRC_DISPATCH; k >= SRC_ALL; k--) {
+		const char *proc[] = { day_procs[k] };
+		if (query_i64(r.conn, "SELECT (to_regprocedure($1) IS NOT NULL)::int", 1, proc) ==
+		    1)
+			r.src = (enum day_source)k;
+	}
 	r.has_alarms =
 		query_i64(r.conn,
 			  "SELECT count(*) FROM pg_attribute WHERE attrelid = 'positions'::regclass"

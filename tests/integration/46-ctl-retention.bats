@@ -4,7 +4,8 @@
 # of it on other days: every closed day still in rows is compacted first
 # (track and audit unchanged), days past the horizon are archived and dropped, days
 # inside kept, alerts untouched; track --archive and audit --archive print
-# byte for byte what they printed before the drop; a run SIGKILLed at each
+# byte for byte what they printed before the drop, a track through the
+# archive's per-vehicle index (its gzip member alone); a run SIGKILLed at each
 # step (HAZGATE_RETENTION_CRASH) loses nothing and writes nothing twice;
 # bad [retention] values name file and line.
 
@@ -245,6 +246,49 @@ teardown_file() {
   [[ "$output" == *"archive folder $HG_SVC_DIR/nowhere"* ]]
 }
 
+@test "a track reads its vehicle's gzip member alone through the archive's index; a damaged index is noted and the file read whole" {
+  a="$HG_SVC_DIR/archive/positions-2019-08-11.csv.gz" i="$HG_SVC_DIR/archive/positions-2019-08-11.idx.gz"
+  # the index: its header, the header's member, a member per vehicle, tiling the file
+  run zcat "$i"
+  [ "${lines[0]}" = "vehicle,offset,bytes,rows" ]
+  [[ "${lines[1]}" =~ ^,0,[0-9]+,0$ ]]
+  [ "$(( ${#lines[@]} - 2 ))" -eq "$(zcat "$a" | tail -n +2 | cut -d, -f1 | sort -u | wc -l)" ]
+  [ "$(printf '%s\n' "${lines[@]:1}" | awk -F, '{ s += $(NF-1) } END { print s }')" -eq "$(stat -c %s "$a")" ]
+  [ "$(printf '%s\n' "${lines[@]:2}" | awk -F, '{ s += $NF } END { print s }')" -eq 17280 ]
+  gzip -t "$a"
+  other=${lines[2]}; [[ "$other" != *晋A10005* ]]
+  v=${other%%\",*}; v=${v#\"}
+  off=$(echo "$other" | awk -F, '{ print $(NF-2) + int($(NF-1) / 2) }')
+  range=(--from 2019-08-11T00:00:00Z --to 2019-08-12T00:00:00Z --format csv --archive "$HG_SVC_DIR/archive")
+  ctl track 晋A10005 "${range[@]}" > "$BATS_TEST_TMPDIR/want.csv"
+  [ "$(wc -l < "$BATS_TEST_TMPDIR/want.csv")" -eq 1441 ]
+  # another vehicle's member spoilt: this track is the same (its member alone
+  # is read), that vehicle's is an error naming the file
+  cp "$a" "$BATS_TEST_TMPDIR/keep.gz"
+  printf '\xde\xad\xbe\xef' | dd of="$a" bs=1 seek="$off" conv=notrunc status=none
+  ctl track 晋A10005 "${range[@]}" > "$BATS_TEST_TMPDIR/got.csv" || true
+  run ctl track "$v" "${range[@]}"
+  cp "$BATS_TEST_TMPDIR/keep.gz" "$a"
+  echo "$output"
+  cmp "$BATS_TEST_TMPDIR/got.csv" "$BATS_TEST_TMPDIR/want.csv"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"hazgate-ctl track: note: $a: "*"; read the whole file"* ]]
+  [ "$(grep -c "^hazgate-ctl track: $a: " <<< "$output")" -eq 1 ]
+  # the index cut: noted, the file read whole, the same track
+  cp "$i" "$BATS_TEST_TMPDIR/keep.idx.gz"
+  head -c 30 "$BATS_TEST_TMPDIR/keep.idx.gz" > "$i"
+  ctl track 晋A10005 "${range[@]}" > "$BATS_TEST_TMPDIR/got1.csv" 2> "$BATS_TEST_TMPDIR/err1" || true
+  # no index (an archive written before it): read whole, no note
+  rm "$i"
+  ctl track 晋A10005 "${range[@]}" > "$BATS_TEST_TMPDIR/got2.csv" 2> "$BATS_TEST_TMPDIR/err2" || true
+  cp "$BATS_TEST_TMPDIR/keep.idx.gz" "$i"
+  cat "$BATS_TEST_TMPDIR/err1"
+  cmp "$BATS_TEST_TMPDIR/got1.csv" "$BATS_TEST_TMPDIR/want.csv"
+  grep -q "note: $a: index: not a complete gzip file" "$BATS_TEST_TMPDIR/err1"
+  cmp "$BATS_TEST_TMPDIR/got2.csv" "$BATS_TEST_TMPDIR/want.csv"
+  ! grep -q note "$BATS_TEST_TMPDIR/err2"
+}
+
 @test "killed after writing the temporary file: it is removed, the day archived once at the next run" {
   # the sample again on 2019-09-01, from the archive of 2019-08-11 (loaded back)
   from_archive 2019-08-11 2019-09-01
@@ -282,7 +326,7 @@ teardown_file() {
   [ "$(stat -c '%i %Y.%y' "$f")" = "$ino" ]
   [ "$(held 2019-09-02)" -eq 0 ]
   [ "$(q "SELECT count(*) || ':' || sum(rows) FROM archives WHERE day = '2019-09-02'")" = "1:17280" ]
-  [ "$(ls "$HG_SVC_DIR/archive" | grep -c 2019-09-02)" -eq 1 ]
+  [ "$(ls "$HG_SVC_DIR/archive" | grep 2019-09-02 | paste -sd' ')" = "positions-2019-09-02.csv.gz positions-2019-09-02.idx.gz" ]
   ctl track 晋A10005 --from 2019-09-02 --to 2019-09-03 --format geojson --archive "$HG_SVC_DIR/archive" 2>/dev/null | cmp - "$HG_SVC_DIR/sep02.geojson"
 }
 
@@ -308,7 +352,7 @@ teardown_file() {
   [ "$status" -eq 0 ]
   [[ "$output" != *"2019-09-04"* ]]
   [ "$(q "SELECT count(*) FROM archives WHERE day = '2019-09-04'")" -eq 1 ]
-  [ "$(ls "$HG_SVC_DIR/archive" | grep -c 2019-09-04)" -eq 1 ]
+  [ "$(ls "$HG_SVC_DIR/archive" | grep 2019-09-04 | paste -sd' ')" = "positions-2019-09-04.csv.gz positions-2019-09-04.idx.gz" ]
 }
 
 @test "a fix that comes in while the day is archived: nothing dropped, the day written again; never dropped while it keeps coming" {
