@@ -931,7 +931,7 @@ w_member_end(ctl_arch_writer *w)
 	size_t ql = 0;
 	if (w_deflate(w, NULL, 0, Z_FINISH) != 0)
 		return -1;
-	if (w->records > 1 || w->cur[0])
+	if (w->cur[0]) /* else the header's member: no vehicle (NULL) */
 		ql = csv_write(q, sizeof q, w->cur, strlen(w->cur));
 	if (gzprintf(w->idx, "%.*s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n", (int)ql, q,
 		     w->member_start, w->written - w->member_start, w->member_rows) <= 0) {
@@ -1013,7 +1013,7 @@ ctl_arch_writer_record(ctl_arch_writer *w, const char *rec, size_t len)
 			      w->records, w->f0, w->cur);
 			return w->rc;
 		}
-		if (cmp > 0 || w->records == 1) {
+		if (cmp > 0) { /* a new vehicle (the first after the header's "") */
 			if (w_member_end(w) != 0)
 				return w->rc;
 			memcpy(w->cur, w->f0, strlen(w->f0) + 1);
