@@ -420,3 +420,22 @@ SQL
   [ "$(ls "$HG_SVC_DIR/archive" | wc -l)" -eq "$n" ]
   [ "$(q "SELECT count(*) FROM archives WHERE day = '2019-09-05'")" -eq 0 ]
 }
+
+@test "a reader holding positions: a day's compaction waits at most 5 s at a time and is tried again" {
+  conf 0
+  q "SELECT hazgate_ensure_partitions('2019-10-01', 1)" >/dev/null
+  q "INSERT INTO positions (vehicle, ts, lat, lon, zone_ids) VALUES ('晋A10001', '2019-10-01T01:00:00Z', 37.7, 112.5, '{}')"
+  [ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'positions_recent_20191001'")" -eq 1 ]
+  # dropping the day's row partition needs positions_recent to itself for a moment
+  psql -XqAt -c "BEGIN; SELECT count(*) FROM positions; SELECT pg_sleep(8); COMMIT" >/dev/null &
+  reader=$!
+  sleep 1
+  retention
+  wait "$reader"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"compacting 2019-10-01: the database is busy: again in 5 s"* ]]
+  [[ "$output" == *"compacted 2019-10-01: 1 fixes"* ]]
+  [[ "$output" == *"compact: 1 days compacted (1 fixes), 0 failed"* ]]
+  [ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'positions_recent_20191001'")" -eq 0 ]
+  [ "$(q "SELECT sum(n) FROM positions_slices WHERE hour >= '2019-10-01' AND hour < '2019-10-02'")" -eq 1 ]
+}
