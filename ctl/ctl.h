@@ -49,9 +49,9 @@ int ctl_retention_main(int argc, char **argv);
 /* ---- compaction (ctl_compact.c), shared with retention ------------------ */
 
 struct ctl_compact_sum {
-	int days;         /* compacted (dry run: due) */
-	int failed;       /* left as they were, after saying why */
-	long long fixes;  /* moved into slices */
+	int days;        /* compacted (dry run: due) */
+	int failed;      /* left as they were, after saying why */
+	long long fixes; /* moved into slices */
 };
 
 /*

@@ -355,8 +355,8 @@ feed_end(struct reader *r, struct csv_parser *p)
 /* A reader and its parser for the archive NAME. Returns 0, or -1 after
  * failing it (out of memory). */
 static int
-reader_init(struct reader *r, struct csv_parser *p, const char *name, ctl_arch_row_cb cb,
-	    void *arg, char *err, size_t errlen)
+reader_init(struct reader *r, struct csv_parser *p, const char *name, ctl_arch_row_cb cb, void *arg,
+	    char *err, size_t errlen)
 {
 	*r = (struct reader){ .name = name, .cb = cb, .arg = arg, .err = err, .errlen = errlen };
 	if (err && errlen)
@@ -805,10 +805,10 @@ ctl_arch_rows_clear(struct ctl_arch_rows *rows)
 
 /* ---- the per-vehicle index ---------------------------------------------- */
 
-#define IDX_SUFFIX   ".idx.gz"
-#define IDX_HEADER   "vehicle,offset,bytes,rows"
-#define MEMBER_MIN   18 /* the smallest gzip member: 10-byte header, 8-byte trailer */
-#define ZCHUNK       65536
+#define IDX_SUFFIX    ".idx.gz"
+#define IDX_HEADER    "vehicle,offset,bytes,rows"
+#define MEMBER_MIN    18 /* the smallest gzip member: 10-byte header, 8-byte trailer */
+#define ZCHUNK        65536
 #define IDX_FIELD_MAX 40
 
 int
@@ -996,8 +996,8 @@ ctl_arch_writer_record(ctl_arch_writer *w, const char *rec, size_t len)
 	w->nfields = 0;
 	w->ended = 0;
 	if (csv_parse(&w->csv, rec, len, w_field, w_record, w) != len || w->ended != 1) {
-		wfail(w, CTL_ARCH_EFORMAT, "record %" PRIu64 " is not one CSV record with its line end",
-		      w->records);
+		wfail(w, CTL_ARCH_EFORMAT,
+		      "record %" PRIu64 " is not one CSV record with its line end", w->records);
 		return w->rc;
 	}
 	if (w->records > 0) {
@@ -1073,15 +1073,15 @@ struct ientry {
 };
 
 struct iread {
-	struct reader *r;  /* fail() goes through the archive's reader */
-	const char *want;  /* the vehicle wanted, NULL: all */
-	uint64_t size;     /* the archive's */
+	struct reader *r;                     /* fail() goes through the archive's reader */
+	const char *want;                     /* the vehicle wanted, NULL: all */
+	uint64_t size;                        /* the archive's */
 	struct ientry hdr, found, pred, succ; /* want's entry, or its neighbours */
 	bool have_found, have_pred, have_succ;
 	struct ientry *all; /* want NULL: every vehicle's member */
 	size_t n, cap;
-	uint64_t end;     /* where the last member ends */
-	uint64_t record;  /* index records, its header being 0 */
+	uint64_t end;                        /* where the last member ends */
+	uint64_t record;                     /* index records, its header being 0 */
 	char prev[CTL_ARCH_VEHICLE_MAX + 1]; /* the last vehicle */
 	char f[4][IDX_FIELD_MAX + 1];
 	bool fnull[4];
@@ -1220,7 +1220,8 @@ i_read(struct iread *ix, int idx_fd)
 	if (fd2 < 0 || lseek(fd2, 0, SEEK_SET) != 0 || !(gz = gzdopen(fd2, "rb"))) {
 		if (fd2 >= 0)
 			close(fd2);
-		fail(r, CTL_ARCH_EIO, "cannot read the index: %s", strerror(errno ? errno : ENOMEM));
+		fail(r, CTL_ARCH_EIO, "cannot read the index: %s",
+		     strerror(errno ? errno : ENOMEM));
 		return;
 	}
 	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL) != 0) {
@@ -1251,8 +1252,9 @@ i_read(struct iread *ix, int idx_fd)
 	csv_free(&p);
 	gzclose(gz);
 	if (r->rc == CTL_ARCH_OK && (ix->record < 2 || ix->end != ix->size))
-		fail(r, CTL_ARCH_EINDEX, "index: its members end at %" PRIu64 ", the archive at %" PRIu64,
-		     ix->end, ix->size);
+		fail(r, CTL_ARCH_EINDEX,
+		     "index: its members end at %" PRIu64 ", the archive at %" PRIu64, ix->end,
+		     ix->size);
 }
 
 /* -- reading members -- */
@@ -1353,8 +1355,7 @@ read_member(struct reader *r, struct csv_parser *p, z_stream *zs, int fd, uint64
 
 int
 ctl_arch_read_indexed_fd(int fd, int idx_fd, const char *name, const char *vehicle,
-			 ctl_arch_row_cb cb, void *arg, uint64_t *nrows, char *err,
-			 size_t errlen)
+			 ctl_arch_row_cb cb, void *arg, uint64_t *nrows, char *err, size_t errlen)
 {
 	struct reader r;
 	struct csv_parser p;
@@ -1421,7 +1422,8 @@ ctl_arch_read_indexed_fd(int fd, int idx_fd, const char *name, const char *vehic
 		feed_end(&r, &p);
 	if (m.other) {
 		r.rc = CTL_ARCH_OK;
-		fail(&r, CTL_ARCH_EINDEX, "a member holds rows of another vehicle than its index entry");
+		fail(&r, CTL_ARCH_EINDEX,
+		     "a member holds rows of another vehicle than its index entry");
 	} else if (m.stopped) {
 		r.rc = CTL_ARCH_STOPPED;
 	}

@@ -82,7 +82,7 @@ enum ctl_arch_err {
 	CTL_ARCH_ENOMEM = -3,
 	CTL_ARCH_ENOINDEX = -4, /* no index beside the archive (one written before 018's session) */
 	CTL_ARCH_EINDEX = -5,   /* the index is damaged, or another archive's */
-	CTL_ARCH_STOPPED = 1, /* the row callback asked to stop */
+	CTL_ARCH_STOPPED = 1,   /* the row callback asked to stop */
 };
 
 #define CTL_ARCH_RECORD_MAX  65536

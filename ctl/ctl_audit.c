@@ -343,10 +343,9 @@ replay_positions(PGconn *conn, const struct decide_ctx *dc, const struct period 
 	 * so that fixes of one time come in one order from either source
 	 * whatever the database's collation. One vehicle: schema/018's
 	 * per-vehicle function (its keys probed); else every vehicle's. */
-#define AUDIT_SQL(from_fn)                                                            \
-	"SELECT vehicle, floor(extract(epoch FROM ts) * 1000000)::int8, lat, lon,"   \
-	"  speed_kmh, hazard_class, alarms FROM " from_fn                             \
-	" ORDER BY ts, vehicle COLLATE \"C\""
+#define AUDIT_SQL(from_fn)                                                         \
+	"SELECT vehicle, floor(extract(epoch FROM ts) * 1000000)::int8, lat, lon," \
+	"  speed_kmh, hazard_class, alarms FROM " from_fn " ORDER BY ts, vehicle COLLATE \"C\""
 	if (!PQsendQueryParams(
 		    conn,
 		    vehicle ? AUDIT_SQL("hazgate_positions_vehicle($3::text, $1::timestamptz,"

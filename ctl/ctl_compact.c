@@ -52,8 +52,9 @@ static long long
 compact_day(PGconn *conn, const char *cmd, const char *day)
 {
 	for (int attempt = 1;; attempt++) {
-		PGresult *res = PQexec(conn, "BEGIN; SET LOCAL lock_timeout = '" COMPACT_LOCK_TIMEOUT
-					     "'");
+		PGresult *res = PQexec(conn,
+				       "BEGIN; SET LOCAL lock_timeout = '" COMPACT_LOCK_TIMEOUT
+				       "'");
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			ctl_error(cmd, "%s", PQresultErrorMessage(res));
 			PQclear(res);
@@ -89,16 +90,16 @@ compact_day(PGconn *conn, const char *cmd, const char *day)
 }
 
 int
-ctl_compact_days(PGconn *conn, const char *cmd, const char *from, const char *before,
-		 bool dry_run, struct ctl_compact_sum *sum)
+ctl_compact_days(PGconn *conn, const char *cmd, const char *from, const char *before, bool dry_run,
+		 struct ctl_compact_sum *sum)
 {
 	const char *params[] = { from, before };
-	PGresult *due = ctl_query(
-		conn, cmd,
-		"SELECT d::text FROM hazgate_positions_compact_due(coalesce($2::date,"
-		" (now() AT TIME ZONE 'UTC')::date - 1)) d"
-		" WHERE $1::date IS NULL OR d >= $1::date ORDER BY d",
-		2, params);
+	PGresult *due =
+		ctl_query(conn, cmd,
+			  "SELECT d::text FROM hazgate_positions_compact_due(coalesce($2::date,"
+			  " (now() AT TIME ZONE 'UTC')::date - 1)) d"
+			  " WHERE $1::date IS NULL OR d >= $1::date ORDER BY d",
+			  2, params);
 	*sum = (struct ctl_compact_sum){ 0 };
 	if (!due)
 		return -1;

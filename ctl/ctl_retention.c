@@ -74,7 +74,8 @@ static const char help_text[] =
 	"usage: hazgate-ctl retention run --config FILE [--dry-run] [--no-compact]\n"
 	"\n"
 	"First compacts every day before today (UTC) that still has positions in rows\n"
-	"into slices (as 'hazgate-ctl compact' does), but the days it drops. Then drops the positions of every whole UTC day past [retention] positions_days of\n"
+	"into slices (as 'hazgate-ctl compact' does), but the days it drops. Then drops the "
+	"positions of every whole UTC day past [retention] positions_days of\n"
 	"the gateway's configuration FILE (a day goes when all of it is more than\n"
 	"positions_days days old). With [retention] archive_dir, each day is first\n"
 	"written there as positions-YYYY-MM-DD.csv.gz (fsynced, recorded in the table\n"
@@ -132,8 +133,7 @@ day_from(enum day_source src, const char *day, char *buf, size_t len)
 		snprintf(buf, len, "hazgate_positions(NULL, " DAY_FROM ", " DAY_TO ")", day, day);
 		break;
 	case SRC_TABLE:
-		snprintf(buf, len, "positions WHERE ts >= " DAY_FROM " AND ts < " DAY_TO, day,
-			 day);
+		snprintf(buf, len, "positions WHERE ts >= " DAY_FROM " AND ts < " DAY_TO, day, day);
 		break;
 	}
 }
@@ -141,9 +141,9 @@ day_from(enum day_source src, const char *day, char *buf, size_t len)
 struct run {
 	PGconn *conn;
 	enum day_source src; /* where a day's rows are read */
-	bool has_alarms;   /* positions.alarms */
-	const char *dir;   /* archive_dir, or NULL */
-	const char *crash; /* HAZGATE_RETENTION_CRASH */
+	bool has_alarms;     /* positions.alarms */
+	const char *dir;     /* archive_dir, or NULL */
+	const char *crash;   /* HAZGATE_RETENTION_CRASH */
 	uint64_t dropped_rows;
 	int dropped_days, failed_days;
 };
@@ -599,8 +599,9 @@ static int
 compact(struct run *r, const char *first_kept, const char *today, bool dry_run)
 {
 	struct ctl_compact_sum sum;
-	if (query_i64(r->conn, "SELECT (to_regprocedure('hazgate_positions_compact(date)')"
-			       " IS NOT NULL)::int",
+	if (query_i64(r->conn,
+		      "SELECT (to_regprocedure('hazgate_positions_compact(date)')"
+		      " IS NOT NULL)::int",
 		      0, NULL) != 1) {
 		printf("compact: positions has no compact layout (schema 012): nothing to "
 		       "compact\n");
@@ -662,8 +663,9 @@ run(const struct ctl_common *co, const struct gw_config *cfg, bool dry_run, bool
 		if (r.dir && keep > 0)
 			remove_temporaries(r.dir);
 	}
-	int compact_failed = no_compact ? 0 : compact(&r, keep > 0 ? first_kept : NULL, today_s,
-						     dry_run);
+	int compact_failed = no_compact
+				     ? 0
+				     : compact(&r, keep > 0 ? first_kept : NULL, today_s, dry_run);
 	if (keep <= 0) {
 		printf("retention: positions_days = 0: positions are kept for ever; nothing to "
 		       "drop\n");

@@ -172,8 +172,8 @@ fz_idx_case(const uint8_t *data, size_t size)
 		index = fz_idx_index;
 		true_arch = false;
 	}
-	int rc = ctl_arch_read_indexed_fd(arch, index, "fuzz.csv.gz", s.want, fz_idx_row, &s,
-					  &rows, err, sizeof err);
+	int rc = ctl_arch_read_indexed_fd(arch, index, "fuzz.csv.gz", s.want, fz_idx_row, &s, &rows,
+					  err, sizeof err);
 	if (rows > s.n)
 		abort();
 	if (rc != CTL_ARCH_OK && strncmp(err, "fuzz.csv.gz: ", 13) != 0)

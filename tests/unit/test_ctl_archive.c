@@ -469,8 +469,8 @@ test_collect(void **state)
 	assert_non_null(strstr(err, "positions-2019-08-10.p3.csv.gz"));
 	ctl_arch_rows_clear(&rows);
 	/* days outside the range are not opened */
-	assert_int_equal(ctl_arch_collect(dir, US(D0810 + 1), US(D0810 + 2), NULL, 0, &rows, NULL, err,
-					  sizeof err),
+	assert_int_equal(ctl_arch_collect(dir, US(D0810 + 1), US(D0810 + 2), NULL, 0, &rows, NULL,
+					  err, sizeof err),
 			 CTL_ARCH_OK);
 	assert_int_equal(rows.n, 2);
 	ctl_arch_rows_clear(&rows);
@@ -520,7 +520,6 @@ test_corpus(void **state)
 	assert_true(c.checked >= 4);
 }
 
-
 /* ---- the per-vehicle index ------------------------------------------------- */
 
 /* Writes an archive of recs (NULL-terminated) with ctl_arch_writer at
@@ -555,26 +554,39 @@ struct writer_case {
 };
 
 static const struct writer_case writer_cases[] = {
-	{ "header and rows", { "vehicle,ts,lat,lon\n", "A,2019-08-10T00:00:00Z,1,2\n",
-			       "B,2019-08-10T00:00:00Z,1,2\n", NULL }, CTL_ARCH_OK, "" },
+	{ "header and rows",
+	  { "vehicle,ts,lat,lon\n", "A,2019-08-10T00:00:00Z,1,2\n", "B,2019-08-10T00:00:00Z,1,2\n",
+	    NULL },
+	  CTL_ARCH_OK,
+	  "" },
 	{ "header alone", { "vehicle,ts,lat,lon\n", NULL }, CTL_ARCH_OK, "" },
-	{ "vehicles out of order", { "vehicle,ts,lat,lon\n", "B,2019-08-10T00:00:00Z,1,2\n",
-				     "A,2019-08-10T00:00:00Z,1,2\n", NULL },
-	  CTL_ARCH_EFORMAT, "vehicle 'A' after 'B'" },
-	{ "a vehicle again after another", { "vehicle,ts,lat,lon\n", "A,2019-08-10T00:00:00Z,1,2\n",
-					     "B,2019-08-10T00:00:00Z,1,2\n",
-					     "A,2019-08-10T00:00:01Z,1,2\n", NULL },
-	  CTL_ARCH_EFORMAT, "after 'B'" },
-	{ "no line end", { "vehicle,ts,lat,lon\n", "A,2019-08-10T00:00:00Z,1,2", NULL },
-	  CTL_ARCH_EFORMAT, "not one CSV record" },
-	{ "two records at once", { "vehicle,ts,lat,lon\nA,2019-08-10T00:00:00Z,1,2\n", NULL },
-	  CTL_ARCH_EFORMAT, "not one CSV record" },
-	{ "no vehicle", { "vehicle,ts,lat,lon\n", ",2019-08-10T00:00:00Z,1,2\n", NULL },
-	  CTL_ARCH_EFORMAT, "no valid vehicle" },
-	{ "a vehicle over 32 bytes", { "vehicle,ts,lat,lon\n",
-				       "ABCDEFGHIJABCDEFGHIJABCDEFGHIJABC,2019-08-10T00:00:00Z,1,2\n",
-				       NULL },
-	  CTL_ARCH_EFORMAT, "no valid vehicle" },
+	{ "vehicles out of order",
+	  { "vehicle,ts,lat,lon\n", "B,2019-08-10T00:00:00Z,1,2\n", "A,2019-08-10T00:00:00Z,1,2\n",
+	    NULL },
+	  CTL_ARCH_EFORMAT,
+	  "vehicle 'A' after 'B'" },
+	{ "a vehicle again after another",
+	  { "vehicle,ts,lat,lon\n", "A,2019-08-10T00:00:00Z,1,2\n", "B,2019-08-10T00:00:00Z,1,2\n",
+	    "A,2019-08-10T00:00:01Z,1,2\n", NULL },
+	  CTL_ARCH_EFORMAT,
+	  "after 'B'" },
+	{ "no line end",
+	  { "vehicle,ts,lat,lon\n", "A,2019-08-10T00:00:00Z,1,2", NULL },
+	  CTL_ARCH_EFORMAT,
+	  "not one CSV record" },
+	{ "two records at once",
+	  { "vehicle,ts,lat,lon\nA,2019-08-10T00:00:00Z,1,2\n", NULL },
+	  CTL_ARCH_EFORMAT,
+	  "not one CSV record" },
+	{ "no vehicle",
+	  { "vehicle,ts,lat,lon\n", ",2019-08-10T00:00:00Z,1,2\n", NULL },
+	  CTL_ARCH_EFORMAT,
+	  "no valid vehicle" },
+	{ "a vehicle over 32 bytes",
+	  { "vehicle,ts,lat,lon\n", "ABCDEFGHIJABCDEFGHIJABCDEFGHIJABC,2019-08-10T00:00:00Z,1,2\n",
+	    NULL },
+	  CTL_ARCH_EFORMAT,
+	  "no valid vehicle" },
 	{ "nothing", { NULL }, CTL_ARCH_EFORMAT, "no header" },
 };
 
@@ -600,14 +612,10 @@ test_writer(void **state)
 
 /* A day of three vehicles with an index, and copies of it made wrong. */
 static const char *const day_recs[] = {
-	"vehicle,ts,lat,lon,zone_ids\n",
-	"A,2019-08-10T01:00:00Z,1,1,{}\n",
-	"A,2019-08-10T02:00:00Z,1,2,{}\n",
-	"B,2019-08-10T01:00:00Z,2,1,{}\n",
-	"C,2019-08-10T01:00:00Z,3,1,{4}\n",
-	"C,2019-08-10T03:00:00Z,3,3,{4}\n",
-	"C,2019-08-10T04:00:00Z,3,4,{4}\n",
-	NULL,
+	"vehicle,ts,lat,lon,zone_ids\n",    "A,2019-08-10T01:00:00Z,1,1,{}\n",
+	"A,2019-08-10T02:00:00Z,1,2,{}\n",  "B,2019-08-10T01:00:00Z,2,1,{}\n",
+	"C,2019-08-10T01:00:00Z,3,1,{4}\n", "C,2019-08-10T03:00:00Z,3,3,{4}\n",
+	"C,2019-08-10T04:00:00Z,3,4,{4}\n", NULL,
 };
 
 /* The vehicles and longitudes collect gives, "A:1 A:2 ". */
@@ -651,7 +659,8 @@ test_index_collect(void **state)
 	assert_string_equal(st.note, "");
 	collect_text(dir, "B", 0, got, sizeof got, &st, CTL_ARCH_OK);
 	assert_string_equal(got, "B:1 ");
-	collect_text(dir, "AB", 0, got, sizeof got, &st, CTL_ARCH_OK); /* none: its neighbours checked */
+	collect_text(dir, "AB", 0, got, sizeof got, &st,
+		     CTL_ARCH_OK); /* none: its neighbours checked */
 	assert_string_equal(got, "");
 	assert_int_equal(st.indexed, 1);
 	collect_text(dir, NULL, 0, got, sizeof got, &st, CTL_ARCH_OK); /* every vehicle: whole */
@@ -759,8 +768,8 @@ static void
 test_index_corpus(void **state)
 {
 	(void)state;
-	struct corpus_count c =
-		corpus_walk("corpus/ctl_archive_index", "", replay_index_seed, NULL);
+	struct corpus_count c = corpus_walk("corpus/ctl_archive_index", "", replay_index_seed,
+					    NULL);
 	assert_true(c.files >= 15);
 	assert_true(c.checked >= 15);
 }
