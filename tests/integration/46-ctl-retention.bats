@@ -179,7 +179,7 @@ teardown_file() {
   for d in 2019-07-01 2019-08-10 2019-08-11 2019-08-12 "$(day_ago 3)"; do [ "$(held "$d")" -eq 0 ]; done
   [ "$(held "$(day_ago 2)")" -eq "$kept2" ]; [ "$(held "$(day_ago 1)")" -eq "$kept1" ]
   [ "$(q "SELECT count(*) FROM pg_class WHERE relname IN ('positions_20190810', 'positions_20190811', 'positions_20190701')")" -eq 0 ]
-  [ "$(q "SELECT string_agg(d::text, ',') FROM hazgate_positions_days() d WHERE d < now() - interval '2 days 12 hours'")" = "" ]
+  [ "$(q "SELECT string_agg(d::text, ',') FROM hazgate_positions_days() d WHERE d < (now() AT TIME ZONE 'UTC')::date - 2")" = "" ]
   [ "$(q "SELECT count(*) FROM alerts")" -eq "$alerts" ]
   # the archives table: one part per day, the file's rows, size and hash
   [ "$(q "SELECT string_agg(day || ':' || part || ':' || rows, ' ' ORDER BY day) FROM archives")" = "2019-08-10:1:17280 2019-08-11:1:17280 2019-08-12:1:1440 $(day_ago 3):1:1440" ]
