@@ -41,6 +41,15 @@ from_archive() {
 }
 held() { q "SELECT count(*) FROM positions WHERE ts >= ('$1')::date::timestamp AT TIME ZONE 'UTC' AND ts < ('$1'::date + 1)::timestamp AT TIME ZONE 'UTC'"; }
 day_ago() { date -u -d "$1 days ago" +%F; }
+# retention_beside_reader: a retention run while another session reads
+# positions in an 8-s transaction (so a DROP of a partition waits)
+retention_beside_reader() {
+  psql -XqAt -c "BEGIN; SELECT count(*) FROM positions; SELECT pg_sleep(8); COMMIT" >/dev/null &
+  local reader=$!
+  sleep 1
+  retention
+  wait "$reader"
+}
 conf() { # conf DAYS [ARCHIVE_DIR]
   printf '[retention]\npositions_days = %s\narchive_dir = %s\n' "$1" "${2:-}" > "$HG_SVC_DIR/retention.conf"
 }
@@ -396,11 +405,7 @@ SQL
 
 @test "a reader holding positions: the drop waits at most 5 s at a time and is tried again" {
   from_archive 2019-09-04 2019-09-06
-  psql -XqAt -c "BEGIN; SELECT count(*) FROM positions; SELECT pg_sleep(8); COMMIT" >/dev/null &
-  reader=$!
-  sleep 1
-  retention
-  wait "$reader"
+  retention_beside_reader
   [ "$status" -eq 0 ]
   [[ "$output" == *"2019-09-06: the database is busy: again in 5 s"* ]]
   [[ "$output" == *"2019-09-06: archived 2 positions"* ]]
@@ -427,11 +432,7 @@ SQL
   q "INSERT INTO positions (vehicle, ts, lat, lon, zone_ids) VALUES ('晋A10001', '2019-10-01T01:00:00Z', 37.7, 112.5, '{}')"
   [ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'positions_recent_20191001'")" -eq 1 ]
   # dropping the day's row partition needs positions_recent to itself for a moment
-  psql -XqAt -c "BEGIN; SELECT count(*) FROM positions; SELECT pg_sleep(8); COMMIT" >/dev/null &
-  reader=$!
-  sleep 1
-  retention
-  wait "$reader"
+  retention_beside_reader
   [ "$status" -eq 0 ]
   [[ "$output" == *"compacting 2019-10-01: the database is busy: again in 5 s"* ]]
   [[ "$output" == *"compacted 2019-10-01: 1 fixes"* ]]
