@@ -11,9 +11,11 @@
  * hdop, satellites, cargo, a sequence number, receive time, now and then a
  * zone. BENCH_ARCHIVE_VEHICLES (400) and BENCH_ARCHIVE_STEP_S (10) size it:
  * 400 vehicles at 10 s are issue 15's 3.46 million fixes a day.
- * Figures: bytes a fix on disk, write and read CPU per fix, one vehicle's
- * track from the file (first, middle, last vehicle).
+ * Figures: bytes a fix on disk (and what a member per vehicle adds to one
+ * gzip stream), write and read CPU per fix, one vehicle's track from the
+ * file (first, middle, last vehicle) without and with the index.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,29 +67,34 @@ count_row(const struct ctl_arch_row *row, void *arg)
 	return 0;
 }
 
-int
-main(void)
-{
-	int nveh = env_int("BENCH_ARCHIVE_VEHICLES", 400), step = env_int("BENCH_ARCHIVE_STEP_S", 10);
-	char dir[] = "/tmp/bench_archive.XXXXXX", path[128], err[512];
-	uint64_t seed = 0x9e3779b97f4a7c15ULL;
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return 1;
-	}
-	snprintf(path, sizeof path, "%s/positions-2019-08-10.csv.gz", dir);
+/* Where the made-up day's records go: one plain gzip stream (the archives
+ * written before the index) or ctl_arch_writer (a member per vehicle and
+ * the index). */
+struct sink {
+	gzFile gz;
+	ctl_arch_writer *w;
+};
 
-	/* Write the day. */
-	double c0 = bench_seconds(CLOCK_PROCESS_CPUTIME_ID), w0 = bench_seconds(CLOCK_MONOTONIC);
-	gzFile gz = gzopen(path, "wb6");
-	if (!gz) {
-		perror(path);
-		return 1;
-	}
-	gzputs(gz, "vehicle,ts,lat,lon,speed_kmh,heading,alt_m,hdop,fix,sats,un,hazard_class,seq,"
-		   "ignition,zone_ids,received_at\n");
-	uint64_t rows = 0, text_bytes = 0;
+static int
+put(struct sink *k, const char *rec, size_t len)
+{
+	if (k->gz)
+		return gzwrite(k->gz, rec, (unsigned)len) == (int)len ? 0 : -1;
+	return ctl_arch_writer_record(k->w, rec, len) == CTL_ARCH_OK ? 0 : -1;
+}
+
+/* Writes the day (the same for the same seed) into k. Returns the rows,
+ * their text's bytes in *text_bytes, or 0 on a write error. */
+static uint64_t
+make_day(struct sink *k, int nveh, int step, uint64_t seed, uint64_t *text_bytes)
+{
+	static const char header[] = "vehicle,ts,lat,lon,speed_kmh,heading,alt_m,hdop,fix,sats,"
+				     "un,hazard_class,seq,ignition,zone_ids,received_at\n";
+	uint64_t rows = 0;
 	char line[512], lat[32], lon[32], spd[32], hdg[32], alt[32], recv[40], ts[40];
+	if (put(k, header, strlen(header)) != 0)
+		return 0;
+	*text_bytes = 0;
 	for (int v = 0; v < nveh; v++) {
 		double la = 37.6 + 0.3 * bench_urand(&seed), lo = 112.4 + 0.3 * bench_urand(&seed);
 		double sp = 40, hd = 360 * bench_urand(&seed), al = 780 + 40 * bench_urand(&seed);
@@ -111,27 +118,95 @@ main(void)
 					 "晋A%05d,%s,%s,%s,%s,%s,%s,1.2,3,9,1203,3,%lld,t,%s,%s\n",
 					 10000 + v, ts, lat, lon, spd, hdg, alt,
 					 (long long)(s / step + 1), zone ? "{3}" : "{}", recv);
-			if (gzwrite(gz, line, (unsigned)n) != n) {
-				fprintf(stderr, "gzwrite failed\n");
-				return 1;
-			}
+			if (put(k, line, (size_t)n) != 0)
+				return 0;
 			rows++;
-			text_bytes += (uint64_t)n;
+			*text_bytes += (uint64_t)n;
 		}
 	}
-	if (gzclose(gz) != Z_OK) {
-		fprintf(stderr, "gzclose failed\n");
+	return rows;
+}
+
+/* One vehicle's track as track --archive collects it, CPU and wall (ms);
+ * returns the fixes, or -1. */
+static long
+track(const char *dir, const char *veh, unsigned flags, double *cpu_ms, double *wall_ms)
+{
+	struct ctl_arch_rows ar = { 0 };
+	struct ctl_arch_stats st;
+	char err[512];
+	double w0 = bench_seconds(CLOCK_MONOTONIC), c0 = bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
+	if (ctl_arch_collect(dir, (int64_t)D0810 * DAY_S * 1000000,
+			     (int64_t)(D0810 + 1) * DAY_S * 1000000, veh, flags, &ar, &st, err,
+			     sizeof err) != CTL_ARCH_OK) {
+		fprintf(stderr, "collect: %s\n", err);
+		return -1;
+	}
+	*cpu_ms = (bench_seconds(CLOCK_PROCESS_CPUTIME_ID) - c0) * 1e3;
+	*wall_ms = (bench_seconds(CLOCK_MONOTONIC) - w0) * 1e3;
+	long n = (long)ar.n;
+	ctl_arch_rows_clear(&ar);
+	if (st.indexed != (flags & CTL_ARCH_NO_INDEX ? 0u : 1u)) {
+		fprintf(stderr, "collect: the index was %sused: %s\n",
+			flags & CTL_ARCH_NO_INDEX ? "" : "not ", st.note);
+		return -1;
+	}
+	return n;
+}
+
+int
+main(void)
+{
+	int nveh = env_int("BENCH_ARCHIVE_VEHICLES", 400), step = env_int("BENCH_ARCHIVE_STEP_S", 10);
+	char dir[] = "/tmp/bench_archive.XXXXXX", path[128], ipath[128], plain[128], err[512];
+	const uint64_t seed = 0x9e3779b97f4a7c15ULL;
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
 		return 1;
 	}
+	snprintf(path, sizeof path, "%s/positions-2019-08-10.csv.gz", dir);
+	snprintf(ipath, sizeof ipath, "%s/positions-2019-08-10.idx.gz", dir);
+	snprintf(plain, sizeof plain, "%s/one-stream.csv.gz", dir);
+
+	/* The day as one gzip stream, as archives were written before the
+	 * index (for its size). */
+	uint64_t text_bytes = 0, rows;
+	struct sink one = { .gz = gzopen(plain, "wb6") };
+	if (!one.gz || !(rows = make_day(&one, nveh, step, seed, &text_bytes)) ||
+	    gzclose(one.gz) != Z_OK) {
+		fprintf(stderr, "%s: cannot write\n", plain);
+		return 1;
+	}
+	/* The day as retention writes it: a member per vehicle, the index. */
+	double c0 = bench_seconds(CLOCK_PROCESS_CPUTIME_ID), w0 = bench_seconds(CLOCK_MONOTONIC);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int ifd = open(ipath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	struct sink mem = { 0 };
+	if (fd < 0 || ifd < 0 || ctl_arch_writer_new(fd, ifd, &mem.w) != CTL_ARCH_OK ||
+	    make_day(&mem, nveh, step, seed, &text_bytes) != rows ||
+	    ctl_arch_writer_finish(mem.w, NULL) != CTL_ARCH_OK) {
+		fprintf(stderr, "%s: cannot write: %s\n", path,
+			mem.w ? ctl_arch_writer_error(mem.w) : "");
+		return 1;
+	}
+	ctl_arch_writer_free(mem.w);
+	close(fd);
+	close(ifd);
 	double wcpu = bench_seconds(CLOCK_PROCESS_CPUTIME_ID) - c0;
 	double wwall = bench_seconds(CLOCK_MONOTONIC) - w0;
-	struct stat sb;
+	struct stat sb, sp, si;
 	stat(path, &sb);
+	stat(plain, &sp);
+	stat(ipath, &si);
 	printf("archive of one day: %d vehicles, a fix every %d s: %llu fixes\n", nveh, step,
 	       (unsigned long long)rows);
 	printf("  on disk        %.1f MB, %.1f bytes a fix (CSV text %.1f bytes a fix, gzip -6 %.2fx)\n",
 	       sb.st_size / 1e6, (double)sb.st_size / (double)rows, (double)text_bytes / (double)rows,
 	       (double)text_bytes / (double)sb.st_size);
+	printf("  per-vehicle index: a gzip member per vehicle %+.2f bytes a fix against one stream"
+	       " (%.1f), the index %.1f kB\n",
+	       (double)(sb.st_size - sp.st_size) / (double)rows, (double)sp.st_size / (double)rows,
+	       si.st_size / 1e3);
 	printf("  write          %.2f us CPU a fix, %.1f s wall (made-up rows and gzip; "
 	       "retention adds PostgreSQL's COPY)\n",
 	       wcpu * 1e6 / (double)rows, wwall);
@@ -149,27 +224,29 @@ main(void)
 	printf("  read the day   %.2f us CPU a fix (%.0f fixes/s), %.2f s wall\n",
 	       rcpu * 1e6 / (double)rows, (double)rows / rcpu, bench_seconds(CLOCK_MONOTONIC) - w0);
 
-	/* One vehicle's track, as track --archive collects it. */
+	/* One vehicle's track, as track --archive collects it: the file read
+	 * up to the vehicle (no index, as before), then through the index. */
 	int pick[3] = { 0, nveh / 2, nveh - 1 };
 	const char *which[3] = { "first", "middle", "last" };
+	printf("  one vehicle's track (ms CPU / wall):  without the index   with it\n");
 	for (int k = 0; k < 3; k++) {
 		char veh[40];
-		struct ctl_arch_rows ar = { 0 };
+		double c1, w1, c2, w2;
 		snprintf(veh, sizeof veh, "晋A%05d", 10000 + pick[k]);
-		w0 = bench_seconds(CLOCK_MONOTONIC);
-		c0 = bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
-		if (ctl_arch_collect(dir, (int64_t)D0810 * DAY_S * 1000000,
-				     (int64_t)(D0810 + 1) * DAY_S * 1000000, veh, &ar, err,
-				     sizeof err) != CTL_ARCH_OK) {
-			fprintf(stderr, "collect: %s\n", err);
+		long n1 = track(dir, veh, CTL_ARCH_NO_INDEX, &c1, &w1);
+		long n2 = track(dir, veh, 0, &c2, &w2);
+		if (n1 < 0 || n1 != n2 || n1 != DAY_S / step) {
+			fprintf(stderr, "track of %s: %ld and %ld fixes\n", veh, n1, n2);
 			return 1;
 		}
-		printf("  track of the %-6s vehicle: %zu fixes, %.0f ms CPU, %.0f ms wall\n", which[k],
-		       ar.n, (bench_seconds(CLOCK_PROCESS_CPUTIME_ID) - c0) * 1e3,
-		       (bench_seconds(CLOCK_MONOTONIC) - w0) * 1e3);
-		ctl_arch_rows_clear(&ar);
+		printf("    the %-6s vehicle (%ld fixes)      %6.0f / %6.0f   %5.1f / %5.1f\n",
+		       which[k], n1, c1, w1, c2, w2);
+		if (k == 2)
+			printf("track_last_vehicle_ms=%.1f (without the index %.0f)\n", w2, w1);
 	}
 	unlink(path);
+	unlink(ipath);
+	unlink(plain);
 	rmdir(dir);
 	return 0;
 }

@@ -46,6 +46,27 @@ int ctl_users_main(int argc, char **argv);
 int ctl_tokens_main(int argc, char **argv);
 int ctl_retention_main(int argc, char **argv);
 
+/* ---- compaction (ctl_compact.c), shared with retention ------------------ */
+
+struct ctl_compact_sum {
+	int days;        /* compacted (dry run: due) */
+	int failed;      /* left as they were, after saying why */
+	long long fixes; /* moved into slices */
+};
+
+/*
+ * Compacts (schema/012's hazgate_positions_compact) every UTC day d with
+ * from <= d < before (YYYY-MM-DD; from NULL: no lower bound; before NULL:
+ * yesterday) that still has fixes in rows, oldest first, one transaction a
+ * day; each lock wait at most 5 s, a busy day tried again 3 times 5 s
+ * apart. Prints "compacted DAY: N fixes" a day (dry_run: "DAY: would be
+ * compacted", nothing changed) and fills *sum. Returns the days that
+ * failed (0: all done), or -1 when the due days could not be listed
+ * (said under cmd).
+ */
+int ctl_compact_days(PGconn *conn, const char *cmd, const char *from, const char *before,
+		     bool dry_run, struct ctl_compact_sum *sum);
+
 /* ---- diagnostics ----------------------------------------------------- */
 
 /* "hazgate-ctl CMD: MESSAGE\n" on stderr. */
@@ -230,8 +251,9 @@ json_t *ctl_json_time_us(int64_t us);
 /* ---- track export (ctl_trackfmt.c; hazgate-web links it too) ----------- */
 
 /* The stored positions of one vehicle, $1, with $2 <= ts < $3 (RFC 3339),
- * in time order (through hazgate_positions(), schema/012: one index probe,
- * then the slices it needs): the columns ctl_track_write reads. */
+ * in time order (through hazgate_positions_vehicle(), schema/018: a probe
+ * of each tier's key, then the slices it needs): the columns
+ * ctl_track_write reads. */
 extern const char ctl_track_sql[];
 
 /* Writes the track in res (ctl_track_sql's result, borrowed) to fp in fmt

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -329,29 +330,72 @@ on_record(int c, void *data)
 	r->too_many = false;
 }
 
+/* Feeds n bytes of the archive's text to the CSV parser. */
+static void
+feed(struct reader *r, struct csv_parser *p, const char *chunk, size_t n)
+{
+	if (csv_parse(p, chunk, n, on_field, on_record, r) != n)
+		fail(r, CTL_ARCH_EFORMAT, "CSV: %s in record %" PRIu64, csv_strerror(csv_error(p)),
+		     r->record);
+	if (r->rc == CTL_ARCH_OK && csv_get_buffer_size(p) > CTL_ARCH_RECORD_MAX)
+		fail(r, CTL_ARCH_EFORMAT, "record %" PRIu64 " is over %d bytes", r->record,
+		     CTL_ARCH_RECORD_MAX);
+}
+
+/* The end of the archive's text. */
+static void
+feed_end(struct reader *r, struct csv_parser *p)
+{
+	if (r->rc == CTL_ARCH_OK && csv_fini(p, on_field, on_record, r) != 0)
+		fail(r, CTL_ARCH_EFORMAT, "CSV: %s at its end", csv_strerror(csv_error(p)));
+	if (r->rc == CTL_ARCH_OK && r->record == 0)
+		fail(r, CTL_ARCH_EFORMAT, "empty: no header");
+}
+
+/* A reader and its parser for the archive NAME. Returns 0, or -1 after
+ * failing it (out of memory). */
+static int
+reader_init(struct reader *r, struct csv_parser *p, const char *name, ctl_arch_row_cb cb, void *arg,
+	    char *err, size_t errlen)
+{
+	*r = (struct reader){ .name = name, .cb = cb, .arg = arg, .err = err, .errlen = errlen };
+	if (err && errlen)
+		err[0] = '\0';
+	if (csv_init(p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL) != 0) {
+		fail(r, CTL_ARCH_ENOMEM, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+reader_done(struct reader *r, struct csv_parser *p)
+{
+	csv_free(p);
+	free(r->buf);
+	r->buf = NULL;
+}
+
 int
 ctl_arch_read_fd(int fd, const char *name, ctl_arch_row_cb cb, void *arg, uint64_t *nrows,
 		 char *err, size_t errlen)
 {
-	struct reader r = { .name = name, .cb = cb, .arg = arg, .err = err, .errlen = errlen };
+	struct reader r;
 	struct csv_parser p;
 	char chunk[65536];
 	gzFile gz = NULL;
-	int fd2 = dup(fd);
+	int fd2;
 
 	if (nrows)
 		*nrows = 0;
-	if (err && errlen)
-		err[0] = '\0';
+	if (reader_init(&r, &p, name, cb, arg, err, errlen) != 0)
+		return r.rc;
+	fd2 = dup(fd);
 	if (fd2 < 0 || !(gz = gzdopen(fd2, "rb"))) {
 		if (fd2 >= 0)
 			close(fd2);
 		fail(&r, CTL_ARCH_EIO, "cannot read: %s", strerror(errno ? errno : ENOMEM));
-		return r.rc;
-	}
-	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL) != 0) {
-		gzclose(gz);
-		fail(&r, CTL_ARCH_ENOMEM, "out of memory");
+		reader_done(&r, &p);
 		return r.rc;
 	}
 	for (;;) {
@@ -368,25 +412,16 @@ ctl_arch_read_fd(int fd, const char *name, ctl_arch_row_cb cb, void *arg, uint64
 			const char *msg = gzerror(gz, &zerr);
 			if (zerr != Z_OK)
 				fail(&r, CTL_ARCH_EIO, "not a complete gzip file (%s)", msg);
-			else if (csv_fini(&p, on_field, on_record, &r) != 0)
-				fail(&r, CTL_ARCH_EFORMAT, "CSV: %s at its end",
-				     csv_strerror(csv_error(&p)));
+			else
+				feed_end(&r, &p);
 			break;
 		}
-		if (csv_parse(&p, chunk, (size_t)n, on_field, on_record, &r) != (size_t)n)
-			fail(&r, CTL_ARCH_EFORMAT, "CSV: %s in record %" PRIu64,
-			     csv_strerror(csv_error(&p)), r.record);
-		if (r.rc == CTL_ARCH_OK && csv_get_buffer_size(&p) > CTL_ARCH_RECORD_MAX)
-			fail(&r, CTL_ARCH_EFORMAT, "record %" PRIu64 " is over %d bytes", r.record,
-			     CTL_ARCH_RECORD_MAX);
+		feed(&r, &p, chunk, (size_t)n);
 		if (r.rc != CTL_ARCH_OK)
 			break;
 	}
-	if (r.rc == CTL_ARCH_OK && r.record == 0)
-		fail(&r, CTL_ARCH_EFORMAT, "empty: no header");
-	csv_free(&p);
+	reader_done(&r, &p);
 	gzclose(gz);
-	free(r.buf);
 	if (nrows)
 		*nrows = r.rows;
 	return r.rc;
@@ -423,6 +458,10 @@ ctl_arch_strerror(int err)
 		return "out of memory";
 	case CTL_ARCH_STOPPED:
 		return "stopped";
+	case CTL_ARCH_ENOINDEX:
+		return "the archive has no index";
+	case CTL_ARCH_EINDEX:
+		return "the archive's index is damaged or not its own";
 	}
 	return "unknown error";
 }
@@ -676,12 +715,23 @@ rec_cmp(const void *a, const void *b)
 	return (x->order > y->order) - (x->order < y->order);
 }
 
+/* Drops the rows from the n-th on. */
+static void
+rows_truncate(struct ctl_arch_rows *rows, size_t n)
+{
+	while (rows->n > n)
+		rec_free(&rows->r[--rows->n]);
+}
+
 int
 ctl_arch_collect(const char *dir, int64_t from_us, int64_t to_us, const char *vehicle,
-		 struct ctl_arch_rows *rows, char *err, size_t errlen)
+		 unsigned flags, struct ctl_arch_rows *rows, struct ctl_arch_stats *stats,
+		 char *err, size_t errlen)
 {
 	struct ctl_arch_file *files = NULL;
 	size_t nfiles = 0, start = rows->n;
+	if (stats)
+		*stats = (struct ctl_arch_stats){ 0 };
 	if (to_us <= from_us)
 		return CTL_ARCH_OK;
 	int rc = ctl_arch_list(dir, ctl_day_of_us(from_us), ctl_day_of_us(to_us - 1), &files,
@@ -693,8 +743,24 @@ ctl_arch_collect(const char *dir, int64_t from_us, int64_t to_us, const char *ve
 		struct collect c = {
 			.rows = rows, .from_us = from_us, .to_us = to_us, .vehicle = vehicle
 		};
+		size_t before = rows->n;
 		snprintf(path, sizeof path, "%s/%s", dir, files[i].name);
-		rc = ctl_arch_read(path, collect_row, &c, NULL, err, errlen);
+		rc = CTL_ARCH_ENOINDEX;
+		if (vehicle && !(flags & CTL_ARCH_NO_INDEX))
+			rc = ctl_arch_read_indexed(path, vehicle, collect_row, &c, NULL, err,
+						   errlen);
+		if (stats) {
+			stats->files++;
+			stats->indexed += rc == CTL_ARCH_OK || rc == CTL_ARCH_STOPPED;
+		}
+		if (rc != CTL_ARCH_OK && rc != CTL_ARCH_STOPPED && c.rc == CTL_ARCH_OK) {
+			/* no index, or one that does not serve: the whole file */
+			if (rc != CTL_ARCH_ENOINDEX && stats && err)
+				snprintf(stats->note, sizeof stats->note,
+					 "%.500s; read the whole file", err);
+			rows_truncate(rows, before);
+			rc = ctl_arch_read(path, collect_row, &c, NULL, err, errlen);
+		}
 		if (c.rc != CTL_ARCH_OK) {
 			rc = c.rc;
 			if (err && errlen)
@@ -735,4 +801,671 @@ ctl_arch_rows_clear(struct ctl_arch_rows *rows)
 	free(rows->r);
 	rows->r = NULL;
 	rows->n = rows->cap = 0;
+}
+
+/* ---- the per-vehicle index ---------------------------------------------- */
+
+#define IDX_SUFFIX    ".idx.gz"
+#define IDX_HEADER    "vehicle,offset,bytes,rows"
+#define MEMBER_MIN    18 /* the smallest gzip member: 10-byte header, 8-byte trailer */
+#define ZCHUNK        65536
+#define IDX_FIELD_MAX 40
+
+int
+ctl_arch_index_name(const char *archive, char *buf, size_t len)
+{
+	size_t n = strlen(archive), s = strlen(NAME_SUFFIX);
+	if (n < s || strcmp(archive + n - s, NAME_SUFFIX) != 0 ||
+	    n - s + strlen(IDX_SUFFIX) + 1 > len)
+		return -1;
+	memcpy(buf, archive, n - s);
+	strcpy(buf + n - s, IDX_SUFFIX);
+	return 0;
+}
+
+/* -- writing -- */
+
+struct ctl_arch_writer {
+	int fd;
+	gzFile idx;
+	z_stream zs;
+	bool zinit, csvinit;
+	struct csv_parser csv;
+	unsigned char out[ZCHUNK];
+	uint64_t written;      /* bytes of the archive on fd */
+	uint64_t member_start; /* where the current member starts */
+	uint64_t member_rows, rows, records;
+	char cur[CTL_ARCH_VEHICLE_MAX + 1]; /* the current member's vehicle ("": the header's) */
+	/* the record being given: its first field, its end */
+	char f0[CTL_ARCH_VEHICLE_MAX + 1];
+	bool f0_null, f0_bad;
+	int nfields, ended;
+	int rc;
+	char err[300];
+};
+
+static void wfail(ctl_arch_writer *w, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+wfail(ctl_arch_writer *w, int rc, const char *fmt, ...)
+{
+	if (w->rc != CTL_ARCH_OK)
+		return;
+	w->rc = rc;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(w->err, sizeof w->err, fmt, ap);
+	va_end(ap);
+}
+
+static void
+w_field(void *s, size_t len, void *data)
+{
+	ctl_arch_writer *w = data;
+	if (w->nfields++ != 0)
+		return;
+	w->f0_null = s == NULL;
+	w->f0_bad = len > CTL_ARCH_VEHICLE_MAX || (s && memchr(s, '\0', len));
+	if (w->f0_bad)
+		return;
+	if (len)
+		memcpy(w->f0, s, len);
+	w->f0[len] = '\0';
+}
+
+static void
+w_record(int c, void *data)
+{
+	(void)c;
+	((ctl_arch_writer *)data)->ended++;
+}
+
+/* Writes what deflate put in out to the archive. */
+static int
+w_out(ctl_arch_writer *w)
+{
+	size_t n = sizeof w->out - w->zs.avail_out, done = 0;
+	while (done < n) {
+		ssize_t k = write(w->fd, w->out + done, n - done);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			wfail(w, CTL_ARCH_EIO, "cannot write the archive: %s",
+			      k < 0 ? strerror(errno) : "no progress");
+			return -1;
+		}
+		done += (size_t)k;
+	}
+	w->written += n;
+	w->zs.next_out = w->out;
+	w->zs.avail_out = sizeof w->out;
+	return 0;
+}
+
+/* Compresses len bytes (flush Z_NO_FLUSH), or ends the member (Z_FINISH,
+ * its bytes then all on fd). */
+static int
+w_deflate(ctl_arch_writer *w, const char *in, size_t len, int flush)
+{
+	int zr;
+	w->zs.next_in = (Bytef *)(uintptr_t)in;
+	w->zs.avail_in = (uInt)len;
+	do {
+		if (w->zs.avail_out == 0 && w_out(w) != 0)
+			return -1;
+		zr = deflate(&w->zs, flush);
+		if (zr == Z_STREAM_ERROR) {
+			wfail(w, CTL_ARCH_EIO, "zlib: deflate failed");
+			return -1;
+		}
+	} while (w->zs.avail_out == 0 || (flush == Z_FINISH && zr != Z_STREAM_END));
+	return flush == Z_FINISH ? w_out(w) : 0;
+}
+
+/* Ends the current member and writes its index line. */
+static int
+w_member_end(ctl_arch_writer *w)
+{
+	char q[2 * CTL_ARCH_VEHICLE_MAX + 3];
+	size_t ql = 0;
+	if (w_deflate(w, NULL, 0, Z_FINISH) != 0)
+		return -1;
+	if (w->cur[0]) /* else the header's member: no vehicle (NULL) */
+		ql = csv_write(q, sizeof q, w->cur, strlen(w->cur));
+	if (gzprintf(w->idx, "%.*s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n", (int)ql, q,
+		     w->member_start, w->written - w->member_start, w->member_rows) <= 0) {
+		int zerr;
+		wfail(w, CTL_ARCH_EIO, "cannot write the index: %s", gzerror(w->idx, &zerr));
+		return -1;
+	}
+	if (deflateReset(&w->zs) != Z_OK) {
+		wfail(w, CTL_ARCH_EIO, "zlib: deflateReset failed");
+		return -1;
+	}
+	w->member_start = w->written;
+	w->member_rows = 0;
+	return 0;
+}
+
+int
+ctl_arch_writer_new(int fd, int idx_fd, ctl_arch_writer **out)
+{
+	ctl_arch_writer *w = calloc(1, sizeof *w);
+	int fd2 = -1;
+	*out = NULL;
+	if (!w)
+		return CTL_ARCH_ENOMEM;
+	w->fd = fd;
+	w->zs.next_out = w->out;
+	w->zs.avail_out = sizeof w->out;
+	if (deflateInit2(&w->zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		goto nomem;
+	w->zinit = true;
+	if (csv_init(&w->csv, CSV_STRICT | CSV_EMPTY_IS_NULL) != 0)
+		goto nomem;
+	w->csvinit = true;
+	fd2 = dup(idx_fd);
+	if (fd2 < 0 || !(w->idx = gzdopen(fd2, "wb6"))) {
+		if (fd2 >= 0)
+			close(fd2);
+		ctl_arch_writer_free(w);
+		return CTL_ARCH_EIO;
+	}
+	if (gzputs(w->idx, IDX_HEADER "\n") <= 0) {
+		ctl_arch_writer_free(w);
+		return CTL_ARCH_EIO;
+	}
+	*out = w;
+	return CTL_ARCH_OK;
+nomem:
+	ctl_arch_writer_free(w);
+	return CTL_ARCH_ENOMEM;
+}
+
+int
+ctl_arch_writer_record(ctl_arch_writer *w, const char *rec, size_t len)
+{
+	if (w->rc != CTL_ARCH_OK)
+		return w->rc;
+	if (len > CTL_ARCH_RECORD_MAX) {
+		wfail(w, CTL_ARCH_EFORMAT, "record %" PRIu64 " is over %d bytes", w->records,
+		      CTL_ARCH_RECORD_MAX);
+		return w->rc;
+	}
+	w->nfields = 0;
+	w->ended = 0;
+	if (csv_parse(&w->csv, rec, len, w_field, w_record, w) != len || w->ended != 1) {
+		wfail(w, CTL_ARCH_EFORMAT,
+		      "record %" PRIu64 " is not one CSV record with its line end", w->records);
+		return w->rc;
+	}
+	if (w->records > 0) {
+		if (w->f0_null || w->f0_bad || !w->f0[0]) {
+			wfail(w, CTL_ARCH_EFORMAT, "record %" PRIu64 ": no valid vehicle first",
+			      w->records);
+			return w->rc;
+		}
+		int cmp = strcmp(w->f0, w->cur);
+		if (cmp < 0) {
+			wfail(w, CTL_ARCH_EFORMAT,
+			      "record %" PRIu64 ": vehicle '%s' after '%s' (sort by vehicle)",
+			      w->records, w->f0, w->cur);
+			return w->rc;
+		}
+		if (cmp > 0) { /* a new vehicle (the first after the header's "") */
+			if (w_member_end(w) != 0)
+				return w->rc;
+			memcpy(w->cur, w->f0, strlen(w->f0) + 1);
+		}
+		w->member_rows++;
+		w->rows++;
+	}
+	w->records++;
+	w_deflate(w, rec, len, Z_NO_FLUSH);
+	return w->rc;
+}
+
+int
+ctl_arch_writer_finish(ctl_arch_writer *w, uint64_t *rows)
+{
+	if (w->rc == CTL_ARCH_OK && w->records == 0)
+		wfail(w, CTL_ARCH_EFORMAT, "no header");
+	if (w->rc == CTL_ARCH_OK)
+		w_member_end(w);
+	if (w->idx) {
+		int zr = gzclose(w->idx);
+		w->idx = NULL;
+		if (zr != Z_OK)
+			wfail(w, CTL_ARCH_EIO, "cannot write the index (zlib %d): %s", zr,
+			      strerror(errno));
+	}
+	if (rows)
+		*rows = w->rows;
+	return w->rc;
+}
+
+const char *
+ctl_arch_writer_error(const ctl_arch_writer *w)
+{
+	return w->rc == CTL_ARCH_OK ? "" : w->err;
+}
+
+void
+ctl_arch_writer_free(ctl_arch_writer *w)
+{
+	if (!w)
+		return;
+	if (w->zinit)
+		deflateEnd(&w->zs);
+	if (w->csvinit)
+		csv_free(&w->csv);
+	if (w->idx)
+		gzclose(w->idx);
+	free(w);
+}
+
+/* -- reading the index -- */
+
+struct ientry {
+	uint64_t off, bytes, rows;
+	char vehicle[CTL_ARCH_VEHICLE_MAX + 1]; /* "" for the header's member */
+};
+
+struct iread {
+	struct reader *r;                     /* fail() goes through the archive's reader */
+	const char *want;                     /* the vehicle wanted, NULL: all */
+	uint64_t size;                        /* the archive's */
+	struct ientry hdr, found, pred, succ; /* want's entry, or its neighbours */
+	bool have_found, have_pred, have_succ;
+	struct ientry *all; /* want NULL: every vehicle's member */
+	size_t n, cap;
+	uint64_t end;                        /* where the last member ends */
+	uint64_t record;                     /* index records, its header being 0 */
+	char prev[CTL_ARCH_VEHICLE_MAX + 1]; /* the last vehicle */
+	char f[4][IDX_FIELD_MAX + 1];
+	bool fnull[4];
+	int nf;
+	bool flong;
+};
+
+static void
+i_field(void *s, size_t len, void *data)
+{
+	struct iread *ix = data;
+	if (ix->nf < 4) {
+		if (len > IDX_FIELD_MAX || (s && memchr(s, '\0', len))) {
+			ix->flong = true;
+		} else {
+			if (len)
+				memcpy(ix->f[ix->nf], s, len);
+			ix->f[ix->nf][len] = '\0';
+			ix->fnull[ix->nf] = s == NULL;
+		}
+	}
+	ix->nf++;
+}
+
+/* A decimal count without sign or leading zero, below 2^62. */
+static int
+count_parse(const char *s, uint64_t *v)
+{
+	uint64_t x = 0;
+	if (!*s || (s[0] == '0' && s[1]))
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || x > (UINT64_C(1) << 62) / 10)
+			return -1;
+		x = x * 10 + (uint64_t)(*s - '0');
+	}
+	*v = x;
+	return 0;
+}
+
+/* Checks one index record: the header, then the header's member (no
+ * vehicle, no rows), then each vehicle's, rising, tiling the archive. */
+static void
+i_check(struct iread *ix, uint64_t rec)
+{
+	struct reader *r = ix->r;
+	struct ientry e;
+	if (ix->nf != 4 || ix->flong) {
+		fail(r, CTL_ARCH_EINDEX, "index record %" PRIu64 ": not 4 fields", rec);
+		return;
+	}
+	if (rec == 0) {
+		char h[4 * (IDX_FIELD_MAX + 1) + 4];
+		snprintf(h, sizeof h, "%s,%s,%s,%s", ix->f[0], ix->f[1], ix->f[2], ix->f[3]);
+		if (strcmp(h, IDX_HEADER) != 0)
+			fail(r, CTL_ARCH_EINDEX, "index: no header '" IDX_HEADER "'");
+		return;
+	}
+	if (ix->fnull[1] || ix->fnull[2] || ix->fnull[3] || count_parse(ix->f[1], &e.off) ||
+	    count_parse(ix->f[2], &e.bytes) || count_parse(ix->f[3], &e.rows)) {
+		fail(r, CTL_ARCH_EINDEX, "index record %" PRIu64 ": a bad number", rec);
+		return;
+	}
+	bool header = rec == 1;
+	if (header != ix->fnull[0] ||
+	    (!header && (!ix->f[0][0] || strlen(ix->f[0]) > CTL_ARCH_VEHICLE_MAX ||
+			 strcmp(ix->f[0], ix->prev) <= 0))) {
+		fail(r, CTL_ARCH_EINDEX,
+		     "index record %" PRIu64
+		     ": not the header's member first, then vehicles in rising order",
+		     rec);
+		return;
+	}
+	if (e.off != ix->end || e.bytes < MEMBER_MIN || e.bytes > ix->size - e.off ||
+	    (header ? e.rows != 0 : e.rows == 0)) {
+		fail(r, CTL_ARCH_EINDEX,
+		     "index record %" PRIu64 ": its members do not tile the archive's %" PRIu64
+		     " bytes",
+		     rec, ix->size);
+		return;
+	}
+	strcpy(e.vehicle, header ? "" : ix->f[0]);
+	strcpy(ix->prev, e.vehicle);
+	ix->end = e.off + e.bytes;
+	if (header) {
+		ix->hdr = e;
+	} else if (ix->want) {
+		int cmp = strcmp(e.vehicle, ix->want);
+		if (cmp == 0) {
+			ix->found = e;
+			ix->have_found = true;
+		} else if (cmp < 0) {
+			ix->pred = e;
+			ix->have_pred = true;
+		} else if (!ix->have_succ) {
+			ix->succ = e;
+			ix->have_succ = true;
+		}
+	} else {
+		if (ix->n == ix->cap) {
+			size_t nc = ix->cap ? ix->cap * 2 : 64;
+			struct ientry *na = realloc(ix->all, nc * sizeof *na);
+			if (!na) {
+				fail(r, CTL_ARCH_ENOMEM, "out of memory");
+				return;
+			}
+			ix->all = na;
+			ix->cap = nc;
+		}
+		ix->all[ix->n++] = e;
+	}
+}
+
+static void
+i_record(int c, void *data)
+{
+	struct iread *ix = data;
+	(void)c;
+	if (ix->r->rc == CTL_ARCH_OK)
+		i_check(ix, ix->record);
+	ix->record++;
+	ix->nf = 0;
+	ix->flong = false;
+}
+
+/* Reads and checks the index on idx_fd (from its start) against an archive
+ * of ix->size bytes. */
+static void
+i_read(struct iread *ix, int idx_fd)
+{
+	struct reader *r = ix->r;
+	struct csv_parser p;
+	char chunk[16384];
+	int fd2 = dup(idx_fd);
+	gzFile gz = NULL;
+	if (fd2 < 0 || lseek(fd2, 0, SEEK_SET) != 0 || !(gz = gzdopen(fd2, "rb"))) {
+		if (fd2 >= 0)
+			close(fd2);
+		fail(r, CTL_ARCH_EIO, "cannot read the index: %s",
+		     strerror(errno ? errno : ENOMEM));
+		return;
+	}
+	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL) != 0) {
+		gzclose(gz);
+		fail(r, CTL_ARCH_ENOMEM, "out of memory");
+		return;
+	}
+	for (;;) {
+		int n = gzread(gz, chunk, sizeof chunk), zerr;
+		const char *msg = n <= 0 ? gzerror(gz, &zerr) : NULL;
+		if (n < 0 || (n == 0 && zerr != Z_OK)) {
+			fail(r, CTL_ARCH_EINDEX, "index: not a complete gzip file (%s)", msg);
+			break;
+		}
+		if (n == 0) {
+			if (csv_fini(&p, i_field, i_record, ix) != 0)
+				fail(r, CTL_ARCH_EINDEX, "index: CSV: %s at its end",
+				     csv_strerror(csv_error(&p)));
+			break;
+		}
+		if (csv_parse(&p, chunk, (size_t)n, i_field, i_record, ix) != (size_t)n)
+			fail(r, CTL_ARCH_EINDEX, "index: CSV: %s", csv_strerror(csv_error(&p)));
+		if (r->rc == CTL_ARCH_OK && csv_get_buffer_size(&p) > IDX_FIELD_MAX * 8)
+			fail(r, CTL_ARCH_EINDEX, "index: a field is too long");
+		if (r->rc != CTL_ARCH_OK)
+			break;
+	}
+	csv_free(&p);
+	gzclose(gz);
+	if (r->rc == CTL_ARCH_OK && (ix->record < 2 || ix->end != ix->size))
+		fail(r, CTL_ARCH_EINDEX,
+		     "index: its members end at %" PRIu64 ", the archive at %" PRIu64, ix->end,
+		     ix->size);
+}
+
+/* -- reading members -- */
+
+/* Rows of one member go through here: all of its vehicle, counted, and
+ * handed on unless the member is only checked. */
+struct member {
+	ctl_arch_row_cb cb;
+	void *arg;
+	const char *vehicle; /* NULL: the header's member (no row) */
+	bool hand;           /* hand the rows on */
+	uint64_t rows;       /* of this member */
+	uint64_t handed;
+	bool other;   /* a row of another vehicle */
+	bool stopped; /* cb asked to stop */
+};
+
+static int
+member_row(const struct ctl_arch_row *row, void *arg)
+{
+	struct member *m = arg;
+	if (!m->vehicle || strcmp(row->v[CTL_ARCH_VEHICLE], m->vehicle) != 0) {
+		m->other = true;
+		return 1;
+	}
+	m->rows++;
+	if (!m->hand)
+		return 0;
+	m->handed++;
+	if (m->cb && m->cb(row, m->arg) != 0) {
+		m->stopped = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* Inflates the bytes [off, off + len) of fd, one or more whole gzip
+ * members, into the reader. */
+static void
+read_member(struct reader *r, struct csv_parser *p, z_stream *zs, int fd, uint64_t off,
+	    uint64_t len)
+{
+	static const char what[] = "not a complete gzip member where the index says";
+	unsigned char in[ZCHUNK];
+	char out[ZCHUNK];
+	bool ended = false;
+	if (inflateReset(zs) != Z_OK) {
+		fail(r, CTL_ARCH_EIO, "zlib: inflateReset failed");
+		return;
+	}
+	while (len > 0 && r->rc == CTL_ARCH_OK) {
+		ssize_t n = pread(fd, in, len < sizeof in ? (size_t)len : sizeof in, (off_t)off);
+		if (n <= 0) {
+			fail(r, CTL_ARCH_EIO, "cannot read at byte %" PRIu64 ": %s", off,
+			     n < 0 ? strerror(errno) : "the file ends there");
+			return;
+		}
+		off += (uint64_t)n;
+		len -= (uint64_t)n;
+		zs->next_in = in;
+		zs->avail_in = (uInt)n;
+		for (;;) {
+			if (ended) {
+				if (zs->avail_in == 0)
+					break;
+				if (inflateReset(zs) != Z_OK) {
+					fail(r, CTL_ARCH_EIO, "zlib: inflateReset failed");
+					return;
+				}
+				ended = false;
+			}
+			zs->next_out = (Bytef *)out;
+			zs->avail_out = sizeof out;
+			int zr = inflate(zs, Z_NO_FLUSH);
+			size_t got = sizeof out - zs->avail_out;
+			if (got)
+				feed(r, p, out, got);
+			if (r->rc != CTL_ARCH_OK)
+				return;
+			if (zr == Z_STREAM_END) {
+				ended = true;
+				continue;
+			}
+			if (zr == Z_BUF_ERROR && zs->avail_in == 0)
+				break;
+			if (zr != Z_OK) {
+				fail(r, CTL_ARCH_EIO, "%s (byte %" PRIu64 ": %s)", what, off,
+				     zs->msg ? zs->msg : "zlib error");
+				return;
+			}
+			if (zs->avail_in == 0 && zs->avail_out != 0)
+				break;
+		}
+	}
+	if (r->rc == CTL_ARCH_OK && !ended)
+		fail(r, CTL_ARCH_EIO, "%s (it ends at byte %" PRIu64 " within one)", what, off);
+}
+
+int
+ctl_arch_read_indexed_fd(int fd, int idx_fd, const char *name, const char *vehicle,
+			 ctl_arch_row_cb cb, void *arg, uint64_t *nrows, char *err, size_t errlen)
+{
+	struct reader r;
+	struct csv_parser p;
+	struct member m = { .cb = cb, .arg = arg };
+	struct iread ix = { .r = &r, .want = vehicle };
+	z_stream zs = { 0 };
+	bool zinit = false;
+	struct stat sb;
+
+	if (nrows)
+		*nrows = 0;
+	if (reader_init(&r, &p, name, member_row, &m, err, errlen) != 0)
+		return r.rc;
+	if (fstat(fd, &sb) != 0) {
+		fail(&r, CTL_ARCH_EIO, "cannot read: %s", strerror(errno));
+		goto done;
+	}
+	ix.size = (uint64_t)sb.st_size;
+	i_read(&ix, idx_fd);
+	if (r.rc != CTL_ARCH_OK)
+		goto done;
+	if (inflateInit2(&zs, 15 + 16) != Z_OK) {
+		fail(&r, CTL_ARCH_ENOMEM, "out of memory");
+		goto done;
+	}
+	zinit = true;
+	read_member(&r, &p, &zs, fd, ix.hdr.off, ix.hdr.bytes);
+	if (r.rc == CTL_ARCH_OK && r.record != 1 && !m.other)
+		fail(&r, CTL_ARCH_EINDEX, "the header's member is not the header alone");
+	/* One vehicle: its member; when the index does not name it, the
+	 * members either side of where it would be are checked instead (an
+	 * index that renamed its member lies about one of them). */
+	const struct ientry *sel[2];
+	bool hand[2] = { true, true };
+	size_t count = 0;
+	if (vehicle && ix.have_found) {
+		sel[count++] = &ix.found;
+	} else if (vehicle) {
+		if (ix.have_pred) {
+			hand[count] = false;
+			sel[count++] = &ix.pred;
+		}
+		if (ix.have_succ) {
+			hand[count] = false;
+			sel[count++] = &ix.succ;
+		}
+	} else {
+		count = ix.n;
+	}
+	for (size_t i = 0; i < count && r.rc == CTL_ARCH_OK; i++) {
+		const struct ientry *e = vehicle ? sel[i] : &ix.all[i];
+		m.vehicle = e->vehicle;
+		m.hand = vehicle ? hand[i] : true;
+		m.rows = 0;
+		read_member(&r, &p, &zs, fd, e->off, e->bytes);
+		if (i + 1 == count && r.rc == CTL_ARCH_OK)
+			feed_end(&r, &p);
+		if (r.rc == CTL_ARCH_OK && m.rows != e->rows)
+			fail(&r, CTL_ARCH_EINDEX,
+			     "the member of %s holds %" PRIu64 " rows, the index says %" PRIu64,
+			     e->vehicle, m.rows, e->rows);
+	}
+	if (count == 0 && r.rc == CTL_ARCH_OK)
+		feed_end(&r, &p);
+	if (m.other) {
+		r.rc = CTL_ARCH_OK;
+		fail(&r, CTL_ARCH_EINDEX,
+		     "a member holds rows of another vehicle than its index entry");
+	} else if (m.stopped) {
+		r.rc = CTL_ARCH_STOPPED;
+	}
+done:
+	if (zinit)
+		inflateEnd(&zs);
+	free(ix.all);
+	reader_done(&r, &p);
+	if (nrows)
+		*nrows = m.handed;
+	return r.rc;
+}
+
+int
+ctl_arch_read_indexed(const char *path, const char *vehicle, ctl_arch_row_cb cb, void *arg,
+		      uint64_t *nrows, char *err, size_t errlen)
+{
+	char ipath[4096];
+	int fd = -1, ifd = -1, rc;
+	if (nrows)
+		*nrows = 0;
+	if (ctl_arch_index_name(path, ipath, sizeof ipath) != 0) {
+		rc = CTL_ARCH_ENOINDEX;
+		if (err && errlen)
+			snprintf(err, errlen, "%s: no index (not an archive's name)", path);
+		return rc;
+	}
+	ifd = open(ipath, O_RDONLY | O_CLOEXEC);
+	if (ifd < 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: %s", ipath, strerror(errno));
+		return errno == ENOENT ? CTL_ARCH_ENOINDEX : CTL_ARCH_EIO;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		close(ifd);
+		return CTL_ARCH_EIO;
+	}
+	rc = ctl_arch_read_indexed_fd(fd, ifd, path, vehicle, cb, arg, nrows, err, errlen);
+	close(fd);
+	close(ifd);
+	return rc;
 }

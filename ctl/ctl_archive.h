@@ -23,6 +23,21 @@
  * that no key is there twice. Columns it does not know are skipped (a
  * later layout may add some); vehicle, ts, lat and lon are required.
  *
+ * Since issue 15's per-vehicle index, retention writes the archive as gzip
+ * members, the header line alone and then one member per vehicle, and
+ * beside it an index, positions-YYYY-MM-DD[.pN].idx.gz (ctl_arch_index_name):
+ * gzip'd CSV in the same dialect,
+ *
+ *     vehicle,offset,bytes,rows
+ *     ,0,41,0                       the header's member (vehicle NULL)
+ *     "晋A10001",41,101357,8640      each vehicle's member, vehicles rising
+ *
+ * the members tiling the archive, the last ending at its size. A file of
+ * several gzip members is one gzip file (RFC 1952) to zcat, gzip -t, zlib
+ * and COPY FROM PROGRAM 'zcat', so what is written reads as before; a
+ * track reads the header's member and its vehicle's alone. Archives
+ * without an index (written before) are read whole.
+ *
  * Limits: a record of at most CTL_ARCH_RECORD_MAX bytes. The collected
  * rows of a range (ctl_arch_collect) are held in memory: for one vehicle
  * that is small; an all-vehicle audit holds one day's worth (about 100
@@ -65,7 +80,9 @@ enum ctl_arch_err {
 	CTL_ARCH_EIO = -1,     /* cannot open or read, or not a complete gzip stream */
 	CTL_ARCH_EFORMAT = -2, /* a bad header, record or value, or out of order */
 	CTL_ARCH_ENOMEM = -3,
-	CTL_ARCH_STOPPED = 1, /* the row callback asked to stop */
+	CTL_ARCH_ENOINDEX = -4, /* no index beside the archive (one written before 018's session) */
+	CTL_ARCH_EINDEX = -5,   /* the index is damaged, or another archive's */
+	CTL_ARCH_STOPPED = 1,   /* the row callback asked to stop */
 };
 
 #define CTL_ARCH_RECORD_MAX  65536
@@ -97,6 +114,66 @@ int ctl_arch_read_fd(int fd, const char *name, ctl_arch_row_cb cb, void *arg, ui
 /* As ctl_arch_read_fd, on the file PATH. */
 int ctl_arch_read(const char *path, ctl_arch_row_cb cb, void *arg, uint64_t *nrows, char *err,
 		  size_t errlen);
+
+/* ---- the per-vehicle index ---------------------------------------------- */
+
+/* The index's path for the archive's (".csv.gz" made ".idx.gz") into buf
+ * (len bytes). Returns 0, or -1 when archive is not so named or buf is
+ * too short. */
+int ctl_arch_index_name(const char *archive, char *buf, size_t len);
+
+/* Writes an archive and its index. */
+typedef struct ctl_arch_writer ctl_arch_writer;
+
+/* A writer of the archive to fd (a new, empty file) and its index to
+ * idx_fd (the same); both borrowed, left open, not synced (the caller
+ * fsyncs). Returns CTL_ARCH_OK with *w (ctl_arch_writer_free it), or
+ * CTL_ARCH_ENOMEM or CTL_ARCH_EIO. */
+int ctl_arch_writer_new(int fd, int idx_fd, ctl_arch_writer **w);
+
+/* Adds one complete CSV record with its line end (as COPY gives them):
+ * the header first, then the rows sorted by vehicle (byte order), the
+ * vehicle their first field. Returns CTL_ARCH_OK, CTL_ARCH_EFORMAT (not
+ * one record, no vehicle, out of order), CTL_ARCH_EIO (a write failed);
+ * after an error every call returns it (ctl_arch_writer_error says it). */
+int ctl_arch_writer_record(ctl_arch_writer *w, const char *rec, size_t len);
+
+/* Ends the last member and writes the index out. *rows (may be NULL): the
+ * rows written. Returns CTL_ARCH_OK or the first error. */
+int ctl_arch_writer_finish(ctl_arch_writer *w, uint64_t *rows);
+
+/* The first error's text ("" when none). */
+const char *ctl_arch_writer_error(const ctl_arch_writer *w);
+
+void ctl_arch_writer_free(ctl_arch_writer *w);
+
+/*
+ * Reads the rows of vehicle (NULL: every vehicle, member after member)
+ * from the archive on fd through its index on idx_fd (both borrowed, read
+ * from their start), calling cb for each in file order, as
+ * ctl_arch_read_fd. Besides what that checks: the index (a complete gzip
+ * stream; its header; each entry's form; the header's member first, then
+ * vehicles strictly rising; the members tiling the archive to its size),
+ * and each member read: whole gzip members, exactly where the index says,
+ * holding the index's number of rows, all of its vehicle. A vehicle the
+ * index does not name has no rows: the members either side of where it
+ * would be are read and checked instead (an index that renamed its member
+ * lies about one of them). An index and archive forged together are not
+ * found out (nor is an archive forged alone: the archives table holds its
+ * SHA-256). Returns CTL_ARCH_OK, CTL_ARCH_STOPPED,
+ * CTL_ARCH_ENOMEM, or another error (CTL_ARCH_EINDEX, CTL_ARCH_EIO,
+ * CTL_ARCH_EFORMAT) when the archive or its index is damaged or they do
+ * not belong together: rows may have been handed on before; reading the
+ * archive whole (ctl_arch_read_fd) then says whether the archive is good.
+ */
+int ctl_arch_read_indexed_fd(int fd, int idx_fd, const char *name, const char *vehicle,
+			     ctl_arch_row_cb cb, void *arg, uint64_t *nrows, char *err,
+			     size_t errlen);
+
+/* As ctl_arch_read_indexed_fd on the archive PATH and its index beside it;
+ * CTL_ARCH_ENOINDEX when there is none. */
+int ctl_arch_read_indexed(const char *path, const char *vehicle, ctl_arch_row_cb cb, void *arg,
+			  uint64_t *nrows, char *err, size_t errlen);
 
 /* Static text for an enum ctl_arch_err. */
 const char *ctl_arch_strerror(int err);
@@ -164,15 +241,28 @@ struct ctl_arch_rows {
 	size_t n, cap;
 };
 
+/* What ctl_arch_collect read. */
+struct ctl_arch_stats {
+	unsigned files;   /* archive files read */
+	unsigned indexed; /* of which through their index (one vehicle's member) */
+	char note[600];   /* the last index not used, and why ("": none) */
+};
+
+#define CTL_ARCH_NO_INDEX 1u /* read whole files (bench: with and without) */
+
 /*
  * Adds to *rows the archived positions in DIR with from_us <= ts < to_us
  * (and of VEHICLE, unless NULL), every part of every day in the range,
  * then sorts *rows by (ts, vehicle in byte order) and keeps one row of
- * each (vehicle, ts) (the first read). Returns CTL_ARCH_OK or an error
+ * each (vehicle, ts) (the first read). One vehicle's rows are read through
+ * each file's index (unless flags has CTL_ARCH_NO_INDEX); a file without
+ * one, or whose index does not serve (stats->note says why), is read
+ * whole. *stats (may be NULL) is filled. Returns CTL_ARCH_OK or an error
  * code with err (a damaged file is an error, not skipped).
  */
 int ctl_arch_collect(const char *dir, int64_t from_us, int64_t to_us, const char *vehicle,
-		     struct ctl_arch_rows *rows, char *err, size_t errlen);
+		     unsigned flags, struct ctl_arch_rows *rows, struct ctl_arch_stats *stats,
+		     char *err, size_t errlen);
 
 /* Frees what *rows holds and empties it. */
 void ctl_arch_rows_clear(struct ctl_arch_rows *rows);

@@ -314,9 +314,13 @@ archive_next(struct archive_feed *af, int *rc)
 		if (!af->dir || lo >= af->to_us || *rc != 0)
 			return NULL;
 		char err[512];
-		if (ctl_arch_collect(af->dir, lo > af->from_us ? lo : af->from_us,
-				     hi < af->to_us ? hi : af->to_us, af->vehicle, &af->rows, err,
-				     sizeof err) != CTL_ARCH_OK) {
+		struct ctl_arch_stats st;
+		int cr = ctl_arch_collect(af->dir, lo > af->from_us ? lo : af->from_us,
+					  hi < af->to_us ? hi : af->to_us, af->vehicle, 0,
+					  &af->rows, &st, err, sizeof err);
+		if (st.note[0])
+			fprintf(stderr, "hazgate-ctl audit: note: %s\n", st.note);
+		if (cr != CTL_ARCH_OK) {
 			ctl_error("audit", "%s", err);
 			*rc = -1;
 			return NULL;
@@ -337,14 +341,17 @@ replay_positions(PGconn *conn, const struct decide_ctx *dc, const struct period 
 	const char *params[] = { from, to, vehicle };
 	/* Vehicles in byte order (COLLATE "C"), the archives' and strcmp's,
 	 * so that fixes of one time come in one order from either source
-	 * whatever the database's collation. */
+	 * whatever the database's collation. One vehicle: schema/018's
+	 * per-vehicle function (its keys probed); else every vehicle's. */
+#define AUDIT_SQL(from_fn)                                                         \
+	"SELECT vehicle, floor(extract(epoch FROM ts) * 1000000)::int8, lat, lon," \
+	"  speed_kmh, hazard_class, alarms FROM " from_fn " ORDER BY ts, vehicle COLLATE \"C\""
 	if (!PQsendQueryParams(
 		    conn,
-		    "SELECT vehicle, floor(extract(epoch FROM ts) * 1000000)::int8, lat, lon,"
-		    "  speed_kmh, hazard_class, alarms "
-		    "FROM hazgate_positions($3::text, $1::timestamptz, $2::timestamptz) "
-		    "ORDER BY ts, vehicle COLLATE \"C\"",
-		    3, NULL, params, NULL, NULL, 0) ||
+		    vehicle ? AUDIT_SQL("hazgate_positions_vehicle($3::text, $1::timestamptz,"
+					" $2::timestamptz)")
+			    : AUDIT_SQL("hazgate_positions_all($1::timestamptz, $2::timestamptz)"),
+		    vehicle ? 3 : 2, NULL, params, NULL, NULL, 0) ||
 	    !PQsetSingleRowMode(conn)) {
 		ctl_error("audit", "the database refused: %s", PQerrorMessage(conn));
 		return -1;

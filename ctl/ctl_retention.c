@@ -1,7 +1,11 @@
 /*
- * ctl_retention.c: hazgate-ctl retention run --config FILE [--dry-run]
+ * ctl_retention.c: hazgate-ctl retention run --config FILE [--dry-run] [--no-compact]
  *
- * Drops the positions of every whole UTC day past the horizon of the
+ * First compacts every closed day (UTC, before today) that still has fixes
+ * in rows into slices (ctl_compact_days, schema/012), but the days it is
+ * about to drop: so a daily run (hazgate-retention.timer) keeps the
+ * positions at about 15 bytes a fix instead of 170, and archives read the
+ * slices. --no-compact leaves the rows alone. Then it drops the positions of every whole UTC day past the horizon of the
  * gateway's [retention] positions_days (a day goes when every fix in it is
  * more than positions_days days old: day + positions_days < today, UTC).
  * With [retention] archive_dir set, each day is first written to a gzip'd
@@ -18,14 +22,18 @@
  * One day, with an archive (part P: 1, or one more than the parts already
  * recorded for the day, see 013):
  *   1. a file of that name left by a run that died before step 4 is read
- *      through: complete, valid, and holding exactly the rows the database
+ *      through: complete, valid, holding exactly the rows the database
  *      holds for the day (rows of a day only ever grow, so the same count
- *      is the same rows) -> used as it is; otherwise removed (the database
- *      still holds every row of it);
+ *      is the same rows), and with its index -> used as it is; otherwise
+ *      removed with its index (the database still holds every row of it);
  *   2. else COPY (SELECT ... ORDER BY vehicle, ts) TO STDOUT is written
- *      through zlib to .NAME.tmp, fsynced, closed;
- *   3. read back (complete gzip, every record valid, the row count COPY
- *      gave), hashed (SHA-256), renamed to NAME, the folder fsynced;
+ *      through ctl_arch_writer to .NAME.tmp, a gzip member per vehicle,
+ *      its per-vehicle index to .INDEX.tmp; both fsynced, closed;
+ *   3. read back through the index (every member where the index says,
+ *      complete, every record valid and of its member's vehicle, the row
+ *      count COPY gave), the index renamed to INDEX, the archive to NAME
+ *      (so an archive under its name has its index), the folder fsynced,
+ *      the archive hashed (SHA-256);
  *   4. in one transaction: INSERT INTO archives, then
  *      hazgate_drop_positions_day(day, rows), which locks the day against
  *      new rows and refuses (HG409) if a late fix came in since step 2:
@@ -60,26 +68,30 @@
 #include <unistd.h>
 #include <zlib.h>
 
-static const char usage_text[] = "retention run --config FILE [--dry-run]";
+static const char usage_text[] = "retention run --config FILE [--dry-run] [--no-compact]";
 
 static const char help_text[] =
-	"usage: hazgate-ctl retention run --config FILE [--dry-run]\n"
+	"usage: hazgate-ctl retention run --config FILE [--dry-run] [--no-compact]\n"
 	"\n"
-	"Drops the positions of every whole UTC day past [retention] positions_days of\n"
-	"the gateway's configuration FILE (a day goes when all of it is more than\n"
+	"First compacts every day before today (UTC) that still has positions in rows\n"
+	"into slices (as 'hazgate-ctl compact' does), but the days it drops. Then drops\n"
+	"the positions of every whole UTC day past [retention] positions_days of the\n"
+	"gateway's configuration FILE (a day goes when all of it is more than\n"
 	"positions_days days old). With [retention] archive_dir, each day is first\n"
 	"written there as positions-YYYY-MM-DD.csv.gz (fsynced, recorded in the table\n"
 	"archives) and dropped only then. Alerts and other tables are never touched.\n"
 	"Needs a login in hazgate_admin (-d CONNINFO or the PG* variables).\n"
-	"  --dry-run   say what would be archived and dropped, change nothing\n"
+	"  --dry-run     say what would be compacted, archived and dropped, change nothing\n"
+	"  --no-compact  leave the rows of closed days as they are\n"
 	"Exit 0 when every due day is done, 1 when one failed (it is kept).\n";
 
-enum { OPT_CONFIG = CTL_OPT_FIRST_COMMAND, OPT_DRY_RUN };
+enum { OPT_CONFIG = CTL_OPT_FIRST_COMMAND, OPT_DRY_RUN, OPT_NO_COMPACT };
 
 static const struct option longopts[] = {
 	CTL_COMMON_LONGOPTS,
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "no-compact", no_argument, NULL, OPT_NO_COMPACT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -90,27 +102,48 @@ static const struct option longopts[] = {
 /* The archive's columns as PostgreSQL's text: times in RFC 3339 UTC with
  * microseconds, the rest as stored. The names are ctl_arch_col_names;
  * `alarms` (migration 011) when positions has it. The day's rows come from
- * hazgate_positions(NULL, from, to) where the layout has that function
- * (012's: it reads only the day's slices, where the view positions
- * decodes them all), else from positions itself. */
+ * the first of day_sources the layout has (018's every-vehicle function,
+ * 012's hazgate_positions(NULL, ...): they read only the day's slices,
+ * where the view positions decodes them all), else from positions. */
 #define TS_TEXT(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 #define DAY_FROM     "%s::date::timestamp AT TIME ZONE 'UTC'"
 #define DAY_TO       "(%s::date + 1)::timestamp AT TIME ZONE 'UTC'"
-/* from_function and from_table take the day twice: a quoted literal in
- * COPY, $1 in a parameterised count. */
+/* Each source takes the day twice: a quoted literal in COPY, $1 in a
+ * parameterised count. */
 static const char archive_cols[] = "vehicle, " TS_TEXT(
 	"ts") " AS ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats,"
 	      " un, hazard_class, seq, ignition, zone_ids, " TS_TEXT(
 		      "received_at") " AS received_at";
-static const char from_function[] = "hazgate_positions(NULL, " DAY_FROM ", " DAY_TO ")";
-static const char from_table[] = "positions WHERE ts >= " DAY_FROM " AND ts < " DAY_TO;
+enum day_source { SRC_ALL, SRC_DISPATCH, SRC_TABLE };
+/* The functions of SRC_ALL and SRC_DISPATCH, for to_regprocedure. */
+static const char *const day_procs[] = {
+	[SRC_ALL] = "hazgate_positions_all(timestamptz, timestamptz)",
+	[SRC_DISPATCH] = "hazgate_positions(text, timestamptz, timestamptz)",
+};
+
+/* The FROM of day's rows (day: SQL text, a literal or $1) into buf. */
+static void
+day_from(enum day_source src, const char *day, char *buf, size_t len)
+{
+	switch (src) {
+	case SRC_ALL:
+		snprintf(buf, len, "hazgate_positions_all(" DAY_FROM ", " DAY_TO ")", day, day);
+		break;
+	case SRC_DISPATCH:
+		snprintf(buf, len, "hazgate_positions(NULL, " DAY_FROM ", " DAY_TO ")", day, day);
+		break;
+	case SRC_TABLE:
+		snprintf(buf, len, "positions WHERE ts >= " DAY_FROM " AND ts < " DAY_TO, day, day);
+		break;
+	}
+}
 
 struct run {
 	PGconn *conn;
-	bool has_function; /* hazgate_positions(text, timestamptz, timestamptz) */
-	bool has_alarms;   /* positions.alarms */
-	const char *dir;   /* archive_dir, or NULL */
-	const char *crash; /* HAZGATE_RETENTION_CRASH */
+	enum day_source src; /* where a day's rows are read */
+	bool has_alarms;     /* positions.alarms */
+	const char *dir;     /* archive_dir, or NULL */
+	const char *crash;   /* HAZGATE_RETENTION_CRASH */
 	uint64_t dropped_rows;
 	int dropped_days, failed_days;
 };
@@ -203,16 +236,17 @@ query_i64(PGconn *conn, const char *sql, int nparams, const char *const *params)
 	return v;
 }
 
-/* Writes the day to tmp: COPY through zlib, fsync. Returns the rows COPY
- * gave (the header not counted), or -1 after saying why (tmp removed). */
+/* Writes the day to tmp and its index to itmp (ctl_arch_writer: a gzip
+ * member per vehicle), fsync. Returns the rows COPY gave (the header not
+ * counted), or -1 after saying why (both removed). */
 static int64_t
-write_day(struct run *r, const char *day, const char *tmp)
+write_day(struct run *r, const char *day, const char *tmp, const char *itmp)
 {
 	char *lit = PQescapeLiteral(r->conn, day, strlen(day));
 	char sql[1024];
 	int64_t rows = -1;
-	gzFile gz = NULL;
-	int fd = -1;
+	ctl_arch_writer *w = NULL;
+	int fd = -1, ifd = -1;
 	bool ok = false;
 
 	if (!lit) {
@@ -221,7 +255,7 @@ write_day(struct run *r, const char *day, const char *tmp)
 	}
 	/* COPY takes no parameters: the day is our own YYYY-MM-DD, escaped. */
 	char from[300];
-	snprintf(from, sizeof from, r->has_function ? from_function : from_table, lit, lit);
+	day_from(r->src, lit, from, sizeof from);
 	snprintf(sql, sizeof sql,
 		 "COPY (SELECT %s%s FROM %s ORDER BY vehicle COLLATE \"C\", ts)"
 		 " TO STDOUT WITH (FORMAT csv, HEADER)",
@@ -229,15 +263,15 @@ write_day(struct run *r, const char *day, const char *tmp)
 	PQfreemem(lit);
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		ctl_error("retention", "cannot create %s: %s", tmp, strerror(errno));
-		return -1;
+	ifd = fd < 0 ? -1 : open(itmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0 || ifd < 0) {
+		ctl_error("retention", "cannot create %s: %s", fd < 0 ? tmp : itmp,
+			  strerror(errno));
+		goto done;
 	}
-	int fd2 = dup(fd);
-	if (fd2 < 0 || !(gz = gzdopen(fd2, "wb6"))) {
-		if (fd2 >= 0)
-			close(fd2);
-		ctl_error("retention", "%s: zlib: out of memory", tmp);
+	int wr = ctl_arch_writer_new(fd, ifd, &w);
+	if (wr != CTL_ARCH_OK) {
+		ctl_error("retention", "%s: %s", tmp, ctl_arch_strerror(wr));
 		goto done;
 	}
 	PGresult *res = PQexec(r->conn, sql);
@@ -247,18 +281,16 @@ write_day(struct run *r, const char *day, const char *tmp)
 		goto done;
 	}
 	PQclear(res);
-	int64_t lines = 0;
 	bool wrote = true;
 	char *buf;
 	int n;
 	while ((n = PQgetCopyData(r->conn, &buf, 0)) > 0) {
 		/* one buffer per row (the header first) */
-		if (wrote && gzwrite(gz, buf, (unsigned)n) != n) {
-			int zerr;
-			ctl_error("retention", "cannot write %s: %s", tmp, gzerror(gz, &zerr));
+		if (wrote && ctl_arch_writer_record(w, buf, (size_t)n) != CTL_ARCH_OK) {
+			ctl_error("retention", "cannot write %s: %s", tmp,
+				  ctl_arch_writer_error(w));
 			wrote = false;
 		}
-		lines++;
 		PQfreemem(buf);
 	}
 	bool copied = n == -1;
@@ -272,27 +304,30 @@ write_day(struct run *r, const char *day, const char *tmp)
 	}
 	if (!copied || !wrote)
 		goto done;
-	int zrc = gzclose(gz);
-	gz = NULL;
-	if (zrc != Z_OK) {
-		ctl_error("retention", "cannot write %s (zlib %d): %s", tmp, zrc, strerror(errno));
+	uint64_t got;
+	if (ctl_arch_writer_finish(w, &got) != CTL_ARCH_OK) {
+		ctl_error("retention", "cannot write %s: %s", tmp, ctl_arch_writer_error(w));
 		goto done;
 	}
-	if (fsync(fd) != 0) {
+	if (fsync(fd) != 0 || fsync(ifd) != 0) {
 		ctl_error("retention", "fsync %s: %s", tmp, strerror(errno));
 		goto done;
 	}
-	rows = lines > 0 ? lines - 1 : 0;
-	ok = lines > 0;
+	rows = (int64_t)got;
+	ok = true;
 done:
-	if (gz)
-		gzclose(gz);
+	ctl_arch_writer_free(w);
 	if (fd >= 0 && close(fd) != 0 && ok) {
 		ctl_error("retention", "close %s: %s", tmp, strerror(errno));
 		ok = false;
 	}
+	if (ifd >= 0 && close(ifd) != 0 && ok) {
+		ctl_error("retention", "close %s: %s", itmp, strerror(errno));
+		ok = false;
+	}
 	if (!ok) {
 		unlink(tmp);
+		unlink(itmp);
 		return -1;
 	}
 	return rows;
@@ -304,6 +339,36 @@ static int
 check_file(const char *path, uint64_t *rows, char *err, size_t errlen)
 {
 	return ctl_arch_read(path, NULL, NULL, rows, err, errlen);
+}
+
+/* Reads an archive through its index (every member, where the index
+ * says), for its rows. Returns CTL_ARCH_OK or an error, with why in err. */
+static int
+check_indexed(const char *path, const char *ipath, uint64_t *rows, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ifd = open(ipath, O_RDONLY | O_CLOEXEC);
+	int rc = CTL_ARCH_EIO;
+	if (fd < 0 || ifd < 0)
+		snprintf(err, errlen, "%s: %s", fd < 0 ? path : ipath, strerror(errno));
+	else
+		rc = ctl_arch_read_indexed_fd(fd, ifd, path, NULL, NULL, NULL, rows, err, errlen);
+	if (fd >= 0)
+		close(fd);
+	if (ifd >= 0)
+		close(ifd);
+	return rc;
+}
+
+/* Removes an archive and its index (either may be missing). */
+static int
+remove_archive(const struct run *r, const char *path, const char *ipath)
+{
+	if ((unlink(path) != 0 && errno != ENOENT) || (unlink(ipath) != 0 && errno != ENOENT) ||
+	    sync_dir(r->dir) != 0) {
+		ctl_error("retention", "cannot remove %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* What drop_day_tx ended with. */
@@ -396,13 +461,17 @@ archive_day(struct run *r, const char *day, int64_t dayn)
 	if (last < 0)
 		return -1;
 	int part = (int)last + 1;
-	char name[CTL_ARCH_NAME_MAX], path[4096], tmp[4096], err[600], sha[65];
-	if (ctl_arch_name(dayn, part, name) != 0) {
+	char name[CTL_ARCH_NAME_MAX], iname[CTL_ARCH_NAME_MAX], path[4096], tmp[4096];
+	char ipath[4096], itmp[4096], err[600], sha[65];
+	if (ctl_arch_name(dayn, part, name) != 0 ||
+	    ctl_arch_index_name(name, iname, sizeof iname) != 0) {
 		ctl_error("retention", "%s: no archive name for part %d", day, part);
 		return -1;
 	}
 	snprintf(path, sizeof path, "%s/%s", r->dir, name);
 	snprintf(tmp, sizeof tmp, "%s/.%s.tmp", r->dir, name);
+	snprintf(ipath, sizeof ipath, "%s/%s", r->dir, iname);
+	snprintf(itmp, sizeof itmp, "%s/.%s.tmp", r->dir, iname);
 
 	for (int attempt = 1; attempt <= TRIES; attempt++) {
 		uint64_t rows = 0, bytes = 0;
@@ -411,37 +480,46 @@ archive_day(struct run *r, const char *day, int64_t dayn)
 		if (stat(path, &sb) == 0) {
 			/* Step 1: left by a run that died before recording it. */
 			char from[300], count_sql[400];
-			snprintf(from, sizeof from, r->has_function ? from_function : from_table,
-				 "$1", "$1");
+			day_from(r->src, "$1", from, sizeof from);
 			snprintf(count_sql, sizeof count_sql, "SELECT count(*) FROM %s", from);
 			int64_t held = query_i64(r->conn, count_sql, 1, p1);
 			if (held < 0)
 				return -1;
 			int vr = check_file(path, &rows, err, sizeof err);
+			bool indexed = false;
 			if (vr == CTL_ARCH_OK && (int64_t)rows == held) {
+				char ierr[500];
+				uint64_t irows = 0;
+				indexed = check_indexed(path, ipath, &irows, ierr, sizeof ierr) ==
+						  CTL_ARCH_OK &&
+					  irows == rows;
+				if (!indexed)
+					snprintf(err, sizeof err, "its index: %s", ierr);
+			}
+			if (indexed) {
 				reused = true;
 				printf("%s: %s, written before a restart, is complete: used as it "
 				       "is\n",
 				       day, path);
 			} else {
 				printf("%s: removing %s, written before a restart: %s\n", day, path,
-				       vr == CTL_ARCH_OK ? "it does not hold the day's rows" : err);
-				if (unlink(path) != 0 || sync_dir(r->dir) != 0) {
-					ctl_error("retention", "cannot remove %s: %s", path,
-						  strerror(errno));
+				       vr == CTL_ARCH_OK && (int64_t)rows != held
+					       ? "it does not hold the day's rows"
+					       : err);
+				if (remove_archive(r, path, ipath) != 0)
 					return -1;
-				}
 			}
 		}
 		if (!reused) {
 			/* Step 2. */
-			int64_t n = write_day(r, day, tmp);
+			int64_t n = write_day(r, day, tmp, itmp);
 			if (n < 0)
 				return -1;
 			crash_point(r, "write");
 			if (n == 0) {
 				/* An empty day (an empty partition): nothing to keep. */
 				unlink(tmp);
+				unlink(itmp);
 				int64_t gone;
 				if (drop_day_tx(r, day, "0", NULL, &gone) != DROP_OK)
 					return -1;
@@ -449,18 +527,23 @@ archive_day(struct run *r, const char *day, int64_t dayn)
 				r->dropped_days++;
 				return 0;
 			}
-			/* Step 3: what is on disk is what COPY gave. */
-			int vr = check_file(tmp, &rows, err, sizeof err);
+			/* Step 3: what is on disk is what COPY gave, every member
+			 * where the index says. The index is renamed first: an
+			 * archive under its final name always has its own. */
+			int vr = check_indexed(tmp, itmp, &rows, err, sizeof err);
 			if (vr != CTL_ARCH_OK || rows != (uint64_t)n) {
 				ctl_error("retention", "%s reads back wrong (%s); the day is kept",
 					  tmp, vr != CTL_ARCH_OK ? err : "another row count");
 				unlink(tmp);
+				unlink(itmp);
 				return -1;
 			}
-			if (rename(tmp, path) != 0 || sync_dir(r->dir) != 0) {
+			if (rename(itmp, ipath) != 0 || rename(tmp, path) != 0 ||
+			    sync_dir(r->dir) != 0) {
 				ctl_error("retention", "cannot rename %s to %s: %s", tmp, path,
 					  strerror(errno));
 				unlink(tmp);
+				unlink(itmp);
 				return -1;
 			}
 			crash_point(r, "rename");
@@ -490,10 +573,8 @@ archive_day(struct run *r, const char *day, int64_t dayn)
 			return -1;
 		/* A late fix came in while the file was written: again. */
 		printf("%s: a fix for the day came in while it was archived: once more\n", day);
-		if (unlink(path) != 0 || sync_dir(r->dir) != 0) {
-			ctl_error("retention", "cannot remove %s: %s", path, strerror(errno));
+		if (remove_archive(r, path, ipath) != 0)
 			return -1;
-		}
 	}
 	ctl_error("retention", "%s: fixes for the day kept coming in; kept for the next run", day);
 	return -1;
@@ -511,8 +592,35 @@ drop_day(struct run *r, const char *day)
 	return 0;
 }
 
+/* Compacts the closed days that this run keeps: from first_kept (NULL:
+ * every day) to before today. Returns the days that failed, or 1 when
+ * they could not be listed. */
 static int
-run(const struct ctl_common *co, const struct gw_config *cfg, bool dry_run)
+compact(struct run *r, const char *first_kept, const char *today, bool dry_run)
+{
+	struct ctl_compact_sum sum;
+	if (query_i64(r->conn,
+		      "SELECT (to_regprocedure('hazgate_positions_compact(date)')"
+		      " IS NOT NULL)::int",
+		      0, NULL) != 1) {
+		printf("compact: positions has no compact layout (schema 012): nothing to "
+		       "compact\n");
+		return 0;
+	}
+	int failed = ctl_compact_days(r->conn, "retention", first_kept, today, dry_run, &sum);
+	if (failed < 0)
+		return 1;
+	if (dry_run)
+		printf("compact: %d days would be compacted\n", sum.days);
+	else
+		printf("compact: %d days compacted (%lld fixes), %d failed\n", sum.days, sum.fixes,
+		       sum.failed);
+	fflush(stdout);
+	return failed;
+}
+
+static int
+run(const struct ctl_common *co, const struct gw_config *cfg, bool dry_run, bool no_compact)
 {
 	struct run r = { .dir = cfg->retention.archive_dir[0] ? cfg->retention.archive_dir : NULL,
 			 .crash = getenv("HAZGATE_RETENTION_CRASH") };
@@ -522,12 +630,7 @@ run(const struct ctl_common *co, const struct gw_config *cfg, bool dry_run)
 	ctl_day_format(today, today_s);
 	ctl_day_format(today - keep, first_kept);
 
-	if (keep <= 0) {
-		printf("retention: positions_days = 0: positions are kept for ever; nothing to "
-		       "do\n");
-		return CTL_OK;
-	}
-	if (r.dir && !dry_run) {
+	if (keep > 0 && r.dir && !dry_run) {
 		if (mkdir(r.dir, 0750) != 0 && errno != EEXIST) {
 			ctl_error(co->cmd, "archive_dir %s: %s", r.dir, strerror(errno));
 			return CTL_EFAIL;
@@ -557,13 +660,25 @@ run(const struct ctl_common *co, const struct gw_config *cfg, bool dry_run)
 				ctl_error(co->cmd, "another retention run is under way; try later");
 			goto done;
 		}
-		if (r.dir)
+		if (r.dir && keep > 0)
 			remove_temporaries(r.dir);
 	}
-	r.has_function = query_i64(r.conn,
-				   "SELECT (to_regprocedure('hazgate_positions(text, timestamptz,"
-				   " timestamptz)') IS NOT NULL)::int",
-				   0, NULL) == 1;
+	int compact_failed = no_compact
+				     ? 0
+				     : compact(&r, keep > 0 ? first_kept : NULL, today_s, dry_run);
+	if (keep <= 0) {
+		printf("retention: positions_days = 0: positions are kept for ever; nothing to "
+		       "drop\n");
+		rc = compact_failed ? CTL_EFAIL : CTL_OK;
+		goto done;
+	}
+	r.src = SRC_TABLE;
+	for (int k = SRC_DISPATCH; k >= SRC_ALL; k--) {
+		const char *proc[] = { day_procs[k] };
+		if (query_i64(r.conn, "SELECT (to_regprocedure($1) IS NOT NULL)::int", 1, proc) ==
+		    1)
+			r.src = (enum day_source)k;
+	}
 	r.has_alarms =
 		query_i64(r.conn,
 			  "SELECT count(*) FROM pg_attribute WHERE attrelid = 'positions'::regclass"
@@ -597,7 +712,7 @@ run(const struct ctl_common *co, const struct gw_config *cfg, bool dry_run)
 	printf("retention: %d days dropped (%" PRIu64 " positions), %d kept, %d failed;"
 	       " kept: %s and later (positions_days = %d, today %s UTC)\n",
 	       r.dropped_days, r.dropped_rows, kept, r.failed_days, first_kept, keep, today_s);
-	rc = r.failed_days ? CTL_EFAIL : CTL_OK;
+	rc = r.failed_days || compact_failed ? CTL_EFAIL : CTL_OK;
 done:
 	PQfinish(r.conn);
 	return rc;
@@ -612,10 +727,11 @@ ctl_retention_main(int argc, char **argv)
 				 .formats = CTL_FMT_TABLE,
 				 .format = CTL_FMT_TABLE };
 	const char *config = NULL;
-	bool dry_run = false;
+	bool dry_run = false, no_compact = false;
 	const struct ctl_optval opts[] = {
 		{ .code = OPT_CONFIG, .value = &config, .empty = "--config needs a file" },
 		{ .code = OPT_DRY_RUN, .flag = &dry_run },
+		{ .code = OPT_NO_COMPACT, .flag = &no_compact },
 		{ 0 },
 	};
 	int parsed = ctl_parse_options(&co, argc, argv, longopts, opts, true);
@@ -638,5 +754,5 @@ ctl_retention_main(int argc, char **argv)
 		ctl_error(co.cmd, "--config: %s", err);
 		return CTL_EUSAGE;
 	}
-	return run(&co, &cfg, dry_run);
+	return run(&co, &cfg, dry_run, no_compact);
 }

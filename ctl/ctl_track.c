@@ -9,7 +9,9 @@
  * (ctl_archive.h): the archived rows become rows of ctl_track_sql's result
  * (the same text PostgreSQL would give), merged with the database's in
  * time order, so the writers print them byte for byte as before the drop;
- * a fix both in the database and in an archive is printed once.
+ * a fix both in the database and in an archive is printed once. Each
+ * archived day's file is read through its per-vehicle index (only the
+ * vehicle's gzip member), or whole when it has none.
  */
 #include "ctl/ctl.h"
 #include "ctl/ctl_archive.h"
@@ -161,11 +163,17 @@ ctl_track_main(int argc, char **argv)
 		return ctl_usage_error(co.cmd, co.usage, "--archive needs a folder");
 	struct ctl_arch_rows ar = { 0 };
 	char err[512];
-	if (archive &&
-	    ctl_arch_collect(archive, from_us, to_us, vehicle, &ar, err, sizeof err) != CTL_ARCH_OK) {
-		ctl_error(co.cmd, "%s", err);
-		ctl_arch_rows_clear(&ar);
-		return CTL_EFAIL;
+	if (archive) {
+		struct ctl_arch_stats st;
+		int cr = ctl_arch_collect(archive, from_us, to_us, vehicle, 0, &ar, &st, err,
+					  sizeof err);
+		if (st.note[0])
+			fprintf(stderr, "hazgate-ctl track: note: %s\n", st.note);
+		if (cr != CTL_ARCH_OK) {
+			ctl_error(co.cmd, "%s", err);
+			ctl_arch_rows_clear(&ar);
+			return CTL_EFAIL;
+		}
 	}
 
 	PGconn *conn = ctl_connect(co.conninfo);

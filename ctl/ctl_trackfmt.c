@@ -39,7 +39,7 @@ enum {
 const char ctl_track_sql[] =
 	"SELECT floor(extract(epoch FROM ts) * 1000000)::int8, lat, lon, speed_kmh, heading,"
 	"  alt_m, hdop, fix, sats, un, hazard_class, array_to_json(zone_ids) "
-	"FROM hazgate_positions($1, $2::timestamptz, $3::timestamptz) "
+	"FROM hazgate_positions_vehicle($1, $2::timestamptz, $3::timestamptz) "
 	"ORDER BY ts";
 
 static void

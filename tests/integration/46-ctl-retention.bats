@@ -1,9 +1,11 @@
 #!/usr/bin/env bats
 # 46-ctl-retention: hazgate-ctl retention run on a private PostgreSQL filled
 # with the fleet sample (tests/data/ctl/fill-db.sh, 2019-08-10) and copies
-# of it on other days: days past the horizon are archived and dropped, days
+# of it on other days: every closed day still in rows is compacted first
+# (track and audit unchanged), days past the horizon are archived and dropped, days
 # inside kept, alerts untouched; track --archive and audit --archive print
-# byte for byte what they printed before the drop; a run SIGKILLed at each
+# byte for byte what they printed before the drop, a track through the
+# archive's per-vehicle index (its gzip member alone); a run SIGKILLed at each
 # step (HAZGATE_RETENTION_CRASH) loses nothing and writes nothing twice;
 # bad [retention] values name file and line.
 
@@ -39,6 +41,15 @@ from_archive() {
 }
 held() { q "SELECT count(*) FROM positions WHERE ts >= ('$1')::date::timestamp AT TIME ZONE 'UTC' AND ts < ('$1'::date + 1)::timestamp AT TIME ZONE 'UTC'"; }
 day_ago() { date -u -d "$1 days ago" +%F; }
+# retention_beside_reader: a retention run while another session reads
+# positions in an 8-s transaction (so a DROP of a partition waits)
+retention_beside_reader() {
+  psql -XqAt -c "BEGIN; SELECT count(*) FROM positions; SELECT pg_sleep(8); COMMIT" >/dev/null &
+  local reader=$!
+  sleep 1
+  retention
+  wait "$reader"
+}
 conf() { # conf DAYS [ARCHIVE_DIR]
   printf '[retention]\npositions_days = %s\narchive_dir = %s\n' "$1" "${2:-}" > "$HG_SVC_DIR/retention.conf"
 }
@@ -95,12 +106,50 @@ teardown_file() {
   [[ "$output" == *"--config FILE"* ]]
 }
 
-@test "positions_days = 0 (the default) keeps everything" {
+@test "positions_days = 0 (the default) keeps everything; the run compacts every closed day first, reads unchanged" {
+  ARCH= snapshot rows
   conf 0
+  recent() { q "SELECT count(*) FROM positions_recent WHERE ts < (now() AT TIME ZONE 'UTC')::date::timestamp AT TIME ZONE 'UTC'"; }
+  [ "$(recent)" -eq $((17280 + 4 * 1440)) ]
+  retention --dry-run
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"2019-08-11: would be compacted"* ]]
+  [[ "$output" == *"$(day_ago 1): would be compacted"* ]]
+  [[ "$output" == *"compact: 6 days would be compacted"* ]]
+  retention --no-compact
+  [ "$status" -eq 0 ]
+  [[ "$output" != *compact* ]]
+  [ "$(recent)" -eq $((17280 + 4 * 1440)) ]
+
   retention
   [ "$status" -eq 0 ]
+  # the empty partition, the whole sample's copy, the default partition's day, the last three days
+  [[ "$output" == *"compacted 2019-07-01: 0 fixes"* ]]
+  [[ "$output" == *"compacted 2019-08-11: 17280 fixes"* ]]
+  [[ "$output" == *"compacted 2019-08-12: 1440 fixes"* ]]
+  [[ "$output" == *"compacted $(day_ago 1): 1440 fixes"* ]]
+  [[ "$output" == *"compact: 6 days compacted (23040 fixes), 0 failed"* ]]
   [[ "$output" == *"kept for ever"* ]]
+  [ "$(recent)" -eq 0 ]
+  [ "$(q "SELECT count(*) FROM pg_tables WHERE tablename ~ '^positions_recent_[0-9]{8}$' AND tablename < 'positions_recent_' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD')")" -eq 0 ]
+  [ "$(q "SELECT sum(n) FROM positions_slices")" -eq $((2 * 17280 + 4 * 1440)) ]
   [ "$(held 2019-08-10)" -eq 17280 ]
+  # track and audit print what they printed from rows, byte for byte
+  ARCH= snapshot compacted
+  for f in track.geojson track.gpx track.csv track.json track-recent.csv audit.json audit.summary audit.table; do
+    cmp "$HG_SVC_DIR/snap-rows/$f" "$HG_SVC_DIR/snap-compacted/$f"
+  done
+  # a late fix for a compacted day waits in rows and goes into its slice at the next run
+  q "INSERT INTO positions (vehicle, ts, lat, lon, zone_ids) VALUES ('晋A10001', (now() AT TIME ZONE 'UTC')::date - 1 + time '05:00:00.5', 37.7, 112.5, '{}')"
+  [ "$(recent)" -eq 1 ]
+  retention
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"compacted $(day_ago 1): 1 fixes"* ]]
+  [[ "$output" == *"compact: 1 days compacted (1 fixes), 0 failed"* ]]
+  [ "$(recent)" -eq 0 ]
+  [ "$(q "SELECT count(*) FROM hazgate_positions('晋A10001', (now() AT TIME ZONE 'UTC')::date - 1, (now() AT TIME ZONE 'UTC')::date)")" -eq 1 ]
+  retention
+  [[ "$output" == *"compact: 0 days compacted (0 fixes), 0 failed"* ]]
 }
 
 @test "only an admin may drop a day, and never today's" {
@@ -139,7 +188,7 @@ teardown_file() {
   for d in 2019-07-01 2019-08-10 2019-08-11 2019-08-12 "$(day_ago 3)"; do [ "$(held "$d")" -eq 0 ]; done
   [ "$(held "$(day_ago 2)")" -eq "$kept2" ]; [ "$(held "$(day_ago 1)")" -eq "$kept1" ]
   [ "$(q "SELECT count(*) FROM pg_class WHERE relname IN ('positions_20190810', 'positions_20190811', 'positions_20190701')")" -eq 0 ]
-  [ "$(q "SELECT string_agg(d::text, ',') FROM hazgate_positions_days() d WHERE d < now() - interval '2 days 12 hours'")" = "" ]
+  [ "$(q "SELECT string_agg(d::text, ',') FROM hazgate_positions_days() d WHERE d < (now() AT TIME ZONE 'UTC')::date - 2")" = "" ]
   [ "$(q "SELECT count(*) FROM alerts")" -eq "$alerts" ]
   # the archives table: one part per day, the file's rows, size and hash
   [ "$(q "SELECT string_agg(day || ':' || part || ':' || rows, ' ' ORDER BY day) FROM archives")" = "2019-08-10:1:17280 2019-08-11:1:17280 2019-08-12:1:1440 $(day_ago 3):1:1440" ]
@@ -206,6 +255,49 @@ teardown_file() {
   [[ "$output" == *"archive folder $HG_SVC_DIR/nowhere"* ]]
 }
 
+@test "a track reads its vehicle's gzip member alone through the archive's index; a damaged index is noted and the file read whole" {
+  a="$HG_SVC_DIR/archive/positions-2019-08-11.csv.gz" i="$HG_SVC_DIR/archive/positions-2019-08-11.idx.gz"
+  # the index: its header, the header's member, a member per vehicle, tiling the file
+  run zcat "$i"
+  [ "${lines[0]}" = "vehicle,offset,bytes,rows" ]
+  [[ "${lines[1]}" =~ ^,0,[0-9]+,0$ ]]
+  [ "$(( ${#lines[@]} - 2 ))" -eq "$(zcat "$a" | tail -n +2 | cut -d, -f1 | sort -u | wc -l)" ]
+  [ "$(printf '%s\n' "${lines[@]:1}" | awk -F, '{ s += $(NF-1) } END { print s }')" -eq "$(stat -c %s "$a")" ]
+  [ "$(printf '%s\n' "${lines[@]:2}" | awk -F, '{ s += $NF } END { print s }')" -eq 17280 ]
+  gzip -t "$a"
+  other=${lines[2]}; [[ "$other" != *晋A10005* ]]
+  v=${other%%\",*}; v=${v#\"}
+  off=$(echo "$other" | awk -F, '{ print $(NF-2) + int($(NF-1) / 2) }')
+  range=(--from 2019-08-11T00:00:00Z --to 2019-08-12T00:00:00Z --format csv --archive "$HG_SVC_DIR/archive")
+  ctl track 晋A10005 "${range[@]}" > "$BATS_TEST_TMPDIR/want.csv"
+  [ "$(wc -l < "$BATS_TEST_TMPDIR/want.csv")" -eq 1441 ]
+  # another vehicle's member spoilt: this track is the same (its member alone
+  # is read), that vehicle's is an error naming the file
+  cp "$a" "$BATS_TEST_TMPDIR/keep.gz"
+  printf '\xde\xad\xbe\xef' | dd of="$a" bs=1 seek="$off" conv=notrunc status=none
+  ctl track 晋A10005 "${range[@]}" > "$BATS_TEST_TMPDIR/got.csv" || true
+  run ctl track "$v" "${range[@]}"
+  cp "$BATS_TEST_TMPDIR/keep.gz" "$a"
+  echo "$output"
+  cmp "$BATS_TEST_TMPDIR/got.csv" "$BATS_TEST_TMPDIR/want.csv"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"hazgate-ctl track: note: $a: "*"; read the whole file"* ]]
+  [ "$(grep -c "^hazgate-ctl track: $a: " <<< "$output")" -eq 1 ]
+  # the index cut: noted, the file read whole, the same track
+  cp "$i" "$BATS_TEST_TMPDIR/keep.idx.gz"
+  head -c 30 "$BATS_TEST_TMPDIR/keep.idx.gz" > "$i"
+  ctl track 晋A10005 "${range[@]}" > "$BATS_TEST_TMPDIR/got1.csv" 2> "$BATS_TEST_TMPDIR/err1" || true
+  # no index (an archive written before it): read whole, no note
+  rm "$i"
+  ctl track 晋A10005 "${range[@]}" > "$BATS_TEST_TMPDIR/got2.csv" 2> "$BATS_TEST_TMPDIR/err2" || true
+  cp "$BATS_TEST_TMPDIR/keep.idx.gz" "$i"
+  cat "$BATS_TEST_TMPDIR/err1"
+  cmp "$BATS_TEST_TMPDIR/got1.csv" "$BATS_TEST_TMPDIR/want.csv"
+  grep -q "note: $a: index: not a complete gzip file" "$BATS_TEST_TMPDIR/err1"
+  cmp "$BATS_TEST_TMPDIR/got2.csv" "$BATS_TEST_TMPDIR/want.csv"
+  ! grep -q note "$BATS_TEST_TMPDIR/err2"
+}
+
 @test "killed after writing the temporary file: it is removed, the day archived once at the next run" {
   # the sample again on 2019-09-01, from the archive of 2019-08-11 (loaded back)
   from_archive 2019-08-11 2019-09-01
@@ -243,7 +335,7 @@ teardown_file() {
   [ "$(stat -c '%i %Y.%y' "$f")" = "$ino" ]
   [ "$(held 2019-09-02)" -eq 0 ]
   [ "$(q "SELECT count(*) || ':' || sum(rows) FROM archives WHERE day = '2019-09-02'")" = "1:17280" ]
-  [ "$(ls "$HG_SVC_DIR/archive" | grep -c 2019-09-02)" -eq 1 ]
+  [ "$(ls "$HG_SVC_DIR/archive" | grep 2019-09-02 | paste -sd' ')" = "positions-2019-09-02.csv.gz positions-2019-09-02.idx.gz" ]
   ctl track 晋A10005 --from 2019-09-02 --to 2019-09-03 --format geojson --archive "$HG_SVC_DIR/archive" 2>/dev/null | cmp - "$HG_SVC_DIR/sep02.geojson"
 }
 
@@ -269,7 +361,7 @@ teardown_file() {
   [ "$status" -eq 0 ]
   [[ "$output" != *"2019-09-04"* ]]
   [ "$(q "SELECT count(*) FROM archives WHERE day = '2019-09-04'")" -eq 1 ]
-  [ "$(ls "$HG_SVC_DIR/archive" | grep -c 2019-09-04)" -eq 1 ]
+  [ "$(ls "$HG_SVC_DIR/archive" | grep 2019-09-04 | paste -sd' ')" = "positions-2019-09-04.csv.gz positions-2019-09-04.idx.gz" ]
 }
 
 @test "a fix that comes in while the day is archived: nothing dropped, the day written again; never dropped while it keeps coming" {
@@ -313,11 +405,7 @@ SQL
 
 @test "a reader holding positions: the drop waits at most 5 s at a time and is tried again" {
   from_archive 2019-09-04 2019-09-06
-  psql -XqAt -c "BEGIN; SELECT count(*) FROM positions; SELECT pg_sleep(8); COMMIT" >/dev/null &
-  reader=$!
-  sleep 1
-  retention
-  wait "$reader"
+  retention_beside_reader
   [ "$status" -eq 0 ]
   [[ "$output" == *"2019-09-06: the database is busy: again in 5 s"* ]]
   [[ "$output" == *"2019-09-06: archived 2 positions"* ]]
@@ -336,4 +424,19 @@ SQL
   [ "$(held 2019-09-05)" -eq 0 ]
   [ "$(ls "$HG_SVC_DIR/archive" | wc -l)" -eq "$n" ]
   [ "$(q "SELECT count(*) FROM archives WHERE day = '2019-09-05'")" -eq 0 ]
+}
+
+@test "a reader holding positions: a day's compaction waits at most 5 s at a time and is tried again" {
+  conf 0
+  q "SELECT hazgate_ensure_partitions('2019-10-01', 1)" >/dev/null
+  q "INSERT INTO positions (vehicle, ts, lat, lon, zone_ids) VALUES ('晋A10001', '2019-10-01T01:00:00Z', 37.7, 112.5, '{}')"
+  [ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'positions_recent_20191001'")" -eq 1 ]
+  # dropping the day's row partition needs positions_recent to itself for a moment
+  retention_beside_reader
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"compacting 2019-10-01: the database is busy: again in 5 s"* ]]
+  [[ "$output" == *"compacted 2019-10-01: 1 fixes"* ]]
+  [[ "$output" == *"compact: 1 days compacted (1 fixes), 0 failed"* ]]
+  [ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'positions_recent_20191001'")" -eq 0 ]
+  [ "$(q "SELECT sum(n) FROM positions_slices WHERE hour >= '2019-10-01' AND hour < '2019-10-02'")" -eq 1 ]
 }

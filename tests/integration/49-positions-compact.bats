@@ -169,6 +169,48 @@ DAY0=2026-03-28
   same
 }
 
+# plan_check SQL: EXPLAIN ANALYZE of SQL as a prepared statement with a
+# generic plan ($1 vehicle, $2 from, $3 to unknown when planned: how a
+# function runs as a plan of its own; sequential scans off, so that the
+# index is taken wherever it can be) for V1 over the four days; fails
+# unless every scan of positions_recent or positions_slices that ran is
+# an index scan whose condition has the vehicle (and prints the plan)
+plan_check() {
+  psql -XqAt -v ON_ERROR_STOP=1 -c "SET plan_cache_mode = force_generic_plan" -c "SET enable_seqscan = off" \
+    -c "PREPARE p(text, timestamptz, timestamptz) AS $1" \
+    -c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE p('V1', '$DAY0', '$DAY0'::date + 4)" \
+  | python3 -c '
+import re, sys
+plan = sys.stdin.read().splitlines()
+print("\n".join(plan))
+ran = 0
+for i, l in enumerate(plan):
+    if not re.search(r"Scan.* on positions_(recent|slices)", l) or "never executed" in l:
+        continue
+    ran += 1
+    assert re.search(r"Index (Only )?Scan", l), "not an index scan: " + l
+    cond = next(c for c in plan[i + 1:] if "Index Cond:" in c)
+    assert "vehicle = $1" in cond, "no vehicle in " + cond
+assert ran >= 2, "no scan of both tiers ran"
+'
+}
+
+@test "the audit index probes both keys also as a plan of its own: per vehicle, and hazgate_positions' vehicle form (018)" {
+  q "SELECT hazgate_ensure_partitions('$DAY0'::date + 5, 1)" >/dev/null
+  q "INSERT INTO positions_recent (vehicle, ts, lat, lon) VALUES ('V1', '$DAY0'::date + 5, 1, 2)"
+  plan_check 'SELECT * FROM hazgate_positions($1, $2, $3)'
+  plan_check 'SELECT * FROM hazgate_positions_vehicle($1, $2, $3)'
+  # the same rows as the dispatcher, and as every vehicle's function filtered
+  cols="vehicle, ts, float8send(lat), float8send(lon), seq, zone_ids"
+  [ "$(q "SELECT count(*) FROM (SELECT $cols FROM hazgate_positions_vehicle('V2', '$DAY0', '$DAY0'::date + 6)
+                                EXCEPT SELECT $cols FROM hazgate_positions_all('$DAY0', '$DAY0'::date + 6) WHERE vehicle = 'V2') d")" = 0 ]
+  [ "$(q "SELECT count(*) FROM hazgate_positions_vehicle('V2', '$DAY0', '$DAY0'::date + 6)")" = \
+    "$(q "SELECT count(*) FROM want WHERE vehicle = 'V2'")" ]
+  [ "$(q "SELECT count(*) FROM hazgate_positions(NULL, '$DAY0', '$DAY0'::date + 6)")" = "$(q "SELECT count(*) + 1 FROM want")" ]
+  [ "$(q "SELECT count(*) FROM hazgate_positions_all('$DAY0', '$DAY0'::date + 6)")" = "$(q "SELECT count(*) + 1 FROM want")" ]
+  q "DELETE FROM positions_recent WHERE vehicle = 'V1' AND ts = '$DAY0'::date + 5"
+}
+
 @test "the gateway role cannot compact nor read slices; a dispatcher reads" {
   q "CREATE ROLE t49_gw LOGIN IN ROLE hazgate_gateway; CREATE ROLE t49_disp LOGIN IN ROLE hazgate_dispatcher"
   run psql -XqAt -U t49_gw -c "SELECT hazgate_positions_compact('$DAY0')"

@@ -3,7 +3,10 @@
  * names (both ways, and what is not a name), UTC days and the retention
  * horizon, zone lists, and the reader over good and bad files (plain and
  * gzip'd; cut, reordered, mistyped), then the collector over a folder
- * with two parts of a day and a range that cuts days.
+ * with two parts of a day and a range that cuts days; the writer of the
+ * per-vehicle index (a member per vehicle, what it refuses) and tracks
+ * through the index, with a damaged index (read whole, a note) and a
+ * damaged member of another vehicle (not read); the index's fuzz seeds.
  *
  * One named test point per table row (rows.h). Files are written to a
  * private folder under $TMPDIR and removed.
@@ -23,6 +26,7 @@
 #include <zlib.h>
 
 #include "ctl/ctl_archive.h"
+#include "tests/fuzz/fuzz_ctl_archive_index.h"
 #include "tests/unit/corpus_walk.h"
 #include "tests/unit/rows.h"
 
@@ -434,7 +438,7 @@ test_collect(void **state)
 	struct ctl_arch_rows rows = { 0 };
 	int64_t from = US(D0810) + INT64_C(3600000000) * 2; /* 02:00 */
 	int64_t to = US(D0810 + 1) + INT64_C(3600000000);   /* next day 01:00 */
-	assert_int_equal(ctl_arch_collect(dir, from, to, NULL, &rows, err, sizeof err),
+	assert_int_equal(ctl_arch_collect(dir, from, to, NULL, 0, &rows, NULL, err, sizeof err),
 			 CTL_ARCH_OK);
 	char got[256] = "";
 	for (size_t i = 0; i < rows.n; i++) {
@@ -448,7 +452,7 @@ test_collect(void **state)
 	ctl_arch_rows_clear(&rows);
 	assert_int_equal(rows.n, 0);
 
-	assert_int_equal(ctl_arch_collect(dir, US(D0810), US(D0810 + 2), "A", &rows, err,
+	assert_int_equal(ctl_arch_collect(dir, US(D0810), US(D0810 + 2), "A", 0, &rows, NULL, err,
 					  sizeof err),
 			 CTL_ARCH_OK);
 	assert_int_equal(rows.n, 5);
@@ -459,17 +463,35 @@ test_collect(void **state)
 	/* a damaged part is an error naming it */
 	snprintf(path, sizeof path, "%s/positions-2019-08-10.p3.csv.gz", dir);
 	write_file(path, "vehicle,ts\n", 11, true);
-	assert_int_equal(ctl_arch_collect(dir, US(D0810), US(D0810 + 1), NULL, &rows, err,
+	assert_int_equal(ctl_arch_collect(dir, US(D0810), US(D0810 + 1), NULL, 0, &rows, NULL, err,
 					  sizeof err),
 			 CTL_ARCH_EFORMAT);
 	assert_non_null(strstr(err, "positions-2019-08-10.p3.csv.gz"));
 	ctl_arch_rows_clear(&rows);
 	/* days outside the range are not opened */
-	assert_int_equal(ctl_arch_collect(dir, US(D0810 + 1), US(D0810 + 2), NULL, &rows, err,
-					  sizeof err),
+	assert_int_equal(ctl_arch_collect(dir, US(D0810 + 1), US(D0810 + 2), NULL, 0, &rows, NULL,
+					  err, sizeof err),
 			 CTL_ARCH_OK);
 	assert_int_equal(rows.n, 2);
 	ctl_arch_rows_clear(&rows);
+}
+
+/* A seed's verdict by its name: ok--* must read (rc CTL_ARCH_OK), bad--*
+ * must be refused. Returns whether the name gave one. */
+static bool
+seed_verdict(const char *name, int rc, const char *err)
+{
+	if (strncmp(name, "ok--", 4) == 0) {
+		if (rc != CTL_ARCH_OK)
+			fail_msg("%s: %d %s", name, rc, err);
+		return true;
+	}
+	if (strncmp(name, "bad--", 5) == 0) {
+		if (rc == CTL_ARCH_OK)
+			fail_msg("%s: read as valid", name);
+		return true;
+	}
+	return false;
 }
 
 /* The fuzz target's seeds and findings (tests/fuzz/corpus/ctl_archive):
@@ -486,17 +508,7 @@ replay_seed(const char *name, const uint8_t *data, size_t size, const void *arg)
 	assert_int_equal(fwrite(data, 1, size, f), size);
 	assert_int_equal(fclose(f), 0);
 	int rc = ctl_arch_read(path, NULL, NULL, NULL, err, sizeof err);
-	if (strncmp(name, "ok--", 4) == 0) {
-		if (rc != CTL_ARCH_OK)
-			fail_msg("%s: %s", name, err);
-		return true;
-	}
-	if (strncmp(name, "bad--", 5) == 0) {
-		if (rc == CTL_ARCH_OK)
-			fail_msg("%s: read as valid", name);
-		return true;
-	}
-	return false;
+	return seed_verdict(name, rc, err);
 }
 
 static void
@@ -506,6 +518,260 @@ test_corpus(void **state)
 	struct corpus_count c = corpus_walk("corpus/ctl_archive", "", replay_seed, NULL);
 	assert_true(c.files >= 4);
 	assert_true(c.checked >= 4);
+}
+
+/* ---- the per-vehicle index ------------------------------------------------- */
+
+/* Writes an archive of recs (NULL-terminated) with ctl_arch_writer at
+ * path, its index beside it. Returns the writer's code. */
+static int
+write_indexed(const char *path, const char *const *recs, char *err, size_t errlen)
+{
+	char ipath[400];
+	ctl_arch_writer *w;
+	assert_int_equal(ctl_arch_index_name(path, ipath, sizeof ipath), 0);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int ifd = open(ipath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0 && ifd >= 0);
+	assert_int_equal(ctl_arch_writer_new(fd, ifd, &w), CTL_ARCH_OK);
+	int rc = CTL_ARCH_OK;
+	for (size_t i = 0; recs[i] && rc == CTL_ARCH_OK; i++)
+		rc = ctl_arch_writer_record(w, recs[i], strlen(recs[i]));
+	if (rc == CTL_ARCH_OK)
+		rc = ctl_arch_writer_finish(w, NULL);
+	snprintf(err, errlen, "%s", ctl_arch_writer_error(w));
+	ctl_arch_writer_free(w);
+	close(fd);
+	close(ifd);
+	return rc;
+}
+
+struct writer_case {
+	const char *name;
+	const char *recs[6];
+	int rc;
+	const char *err;
+};
+
+static const struct writer_case writer_cases[] = {
+	{ "header and rows",
+	  { "vehicle,ts,lat,lon\n", "A,2019-08-10T00:00:00Z,1,2\n", "B,2019-08-10T00:00:00Z,1,2\n",
+	    NULL },
+	  CTL_ARCH_OK,
+	  "" },
+	{ "header alone", { "vehicle,ts,lat,lon\n", NULL }, CTL_ARCH_OK, "" },
+	{ "vehicles out of order",
+	  { "vehicle,ts,lat,lon\n", "B,2019-08-10T00:00:00Z,1,2\n", "A,2019-08-10T00:00:00Z,1,2\n",
+	    NULL },
+	  CTL_ARCH_EFORMAT,
+	  "vehicle 'A' after 'B'" },
+	{ "a vehicle again after another",
+	  { "vehicle,ts,lat,lon\n", "A,2019-08-10T00:00:00Z,1,2\n", "B,2019-08-10T00:00:00Z,1,2\n",
+	    "A,2019-08-10T00:00:01Z,1,2\n", NULL },
+	  CTL_ARCH_EFORMAT,
+	  "after 'B'" },
+	{ "no line end",
+	  { "vehicle,ts,lat,lon\n", "A,2019-08-10T00:00:00Z,1,2", NULL },
+	  CTL_ARCH_EFORMAT,
+	  "not one CSV record" },
+	{ "two records at once",
+	  { "vehicle,ts,lat,lon\nA,2019-08-10T00:00:00Z,1,2\n", NULL },
+	  CTL_ARCH_EFORMAT,
+	  "not one CSV record" },
+	{ "no vehicle",
+	  { "vehicle,ts,lat,lon\n", ",2019-08-10T00:00:00Z,1,2\n", NULL },
+	  CTL_ARCH_EFORMAT,
+	  "no valid vehicle" },
+	{ "a vehicle over 32 bytes",
+	  { "vehicle,ts,lat,lon\n", "ABCDEFGHIJABCDEFGHIJABCDEFGHIJABC,2019-08-10T00:00:00Z,1,2\n",
+	    NULL },
+	  CTL_ARCH_EFORMAT,
+	  "no valid vehicle" },
+	{ "nothing", { NULL }, CTL_ARCH_EFORMAT, "no header" },
+};
+
+static void
+test_writer(void **state)
+{
+	const struct writer_case *c = *state;
+	char path[400], err[300];
+	uint64_t rows = 0;
+	snprintf(path, sizeof path, "%s/w-%d.csv.gz", tmpdir, (int)(c - writer_cases));
+	assert_int_equal(write_indexed(path, c->recs, err, sizeof err), c->rc);
+	if (c->rc != CTL_ARCH_OK) {
+		assert_non_null(strstr(err, c->err));
+		return;
+	}
+	/* read whole (zlib reads the members as one stream) and through the index */
+	assert_int_equal(ctl_arch_read(path, NULL, NULL, &rows, err, sizeof err), CTL_ARCH_OK);
+	uint64_t irows = 99;
+	assert_int_equal(ctl_arch_read_indexed(path, NULL, NULL, NULL, &irows, err, sizeof err),
+			 CTL_ARCH_OK);
+	assert_int_equal(irows, rows);
+}
+
+/* A day of three vehicles with an index, and copies of it made wrong. */
+static const char *const day_recs[] = {
+	"vehicle,ts,lat,lon,zone_ids\n",    "A,2019-08-10T01:00:00Z,1,1,{}\n",
+	"A,2019-08-10T02:00:00Z,1,2,{}\n",  "B,2019-08-10T01:00:00Z,2,1,{}\n",
+	"C,2019-08-10T01:00:00Z,3,1,{4}\n", "C,2019-08-10T03:00:00Z,3,3,{4}\n",
+	"C,2019-08-10T04:00:00Z,3,4,{4}\n", NULL,
+};
+
+/* The vehicles and longitudes collect gives, "A:1 A:2 ". */
+static void
+collect_text(const char *dir, const char *vehicle, unsigned flags, char *got, size_t len,
+	     struct ctl_arch_stats *st, int want_rc)
+{
+	struct ctl_arch_rows rows = { 0 };
+	char err[512];
+	got[0] = '\0';
+	int rc = ctl_arch_collect(dir, US(D0810), US(D0810 + 1), vehicle, flags, &rows, st, err,
+				  sizeof err);
+	if (rc != want_rc)
+		fail_msg("collect %s: %d (%s)", vehicle ? vehicle : "all", rc, err);
+	for (size_t i = 0; i < rows.n; i++) {
+		size_t n = strlen(got);
+		snprintf(got + n, len - n, "%s:%s ", rows.r[i].v[CTL_ARCH_VEHICLE],
+			 rows.r[i].v[CTL_ARCH_LON]);
+	}
+	ctl_arch_rows_clear(&rows);
+}
+
+static void
+test_index_collect(void **state)
+{
+	char dir[300], path[400], ipath[400], err[300], got[256];
+	struct ctl_arch_stats st;
+	struct stat sb;
+	(void)state;
+	snprintf(dir, sizeof dir, "%s/indexed", tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof path, "%s/positions-2019-08-10.csv.gz", dir);
+	snprintf(ipath, sizeof ipath, "%s/positions-2019-08-10.idx.gz", dir);
+	assert_int_equal(write_indexed(path, day_recs, err, sizeof err), CTL_ARCH_OK);
+
+	/* through the index: one file, its vehicle's rows */
+	collect_text(dir, "C", 0, got, sizeof got, &st, CTL_ARCH_OK);
+	assert_string_equal(got, "C:1 C:3 C:4 ");
+	assert_int_equal(st.files, 1);
+	assert_int_equal(st.indexed, 1);
+	assert_string_equal(st.note, "");
+	collect_text(dir, "B", 0, got, sizeof got, &st, CTL_ARCH_OK);
+	assert_string_equal(got, "B:1 ");
+	collect_text(dir, "AB", 0, got, sizeof got, &st,
+		     CTL_ARCH_OK); /* none: its neighbours checked */
+	assert_string_equal(got, "");
+	assert_int_equal(st.indexed, 1);
+	collect_text(dir, NULL, 0, got, sizeof got, &st, CTL_ARCH_OK); /* every vehicle: whole */
+	assert_string_equal(got, "A:1 B:1 C:1 A:2 C:3 C:4 ");
+	assert_int_equal(st.indexed, 0);
+
+	/* a byte of A's member spoilt: B and C are still read (their members
+	 * alone), A's track and the whole file are errors */
+	int fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &sb), 0);
+	unsigned char orig[4096], bad;
+	assert_true(sb.st_size < (off_t)sizeof orig);
+	assert_int_equal(pread(fd, orig, (size_t)sb.st_size, 0), sb.st_size);
+	off_t a_mid = 0;
+	{
+		/* the middle of A's member, where the index says it is */
+		gzFile gz = gzopen(ipath, "rb");
+		char idx[512];
+		int n = gzread(gz, idx, sizeof idx - 1);
+		gzclose(gz);
+		assert_true(n > 0);
+		idx[n] = '\0';
+		unsigned long long off, bytes;
+		char *a = strstr(idx, "\"A\",");
+		assert_non_null(a);
+		assert_int_equal(sscanf(a + 4, "%llu,%llu", &off, &bytes), 2);
+		a_mid = (off_t)(off + bytes / 2);
+	}
+	bad = orig[a_mid] ^ 0x55;
+	assert_int_equal(pwrite(fd, &bad, 1, a_mid), 1);
+	collect_text(dir, "C", 0, got, sizeof got, &st, CTL_ARCH_OK);
+	assert_string_equal(got, "C:1 C:3 C:4 ");
+	assert_int_equal(st.indexed, 1);
+	collect_text(dir, "C", CTL_ARCH_NO_INDEX, got, sizeof got, &st, CTL_ARCH_EIO);
+	collect_text(dir, "A", 0, got, sizeof got, &st, CTL_ARCH_EIO);
+	assert_non_null(strstr(st.note, "read the whole file"));
+	assert_int_equal(pwrite(fd, orig, (size_t)sb.st_size, 0), sb.st_size);
+	close(fd);
+
+	/* an index that is not the archive's (another day's): noted, the
+	 * file read whole, the same rows */
+	char other[400];
+	snprintf(other, sizeof other, "%s/positions-2019-08-11.csv.gz", tmpdir);
+	const char *const other_recs[] = { "vehicle,ts,lat,lon\n", "A,2019-08-11T00:00:00Z,1,2\n",
+					   NULL };
+	assert_int_equal(write_indexed(other, other_recs, err, sizeof err), CTL_ARCH_OK);
+	char oidx[400];
+	assert_int_equal(ctl_arch_index_name(other, oidx, sizeof oidx), 0);
+	assert_int_equal(rename(oidx, ipath), 0);
+	collect_text(dir, "C", 0, got, sizeof got, &st, CTL_ARCH_OK);
+	assert_string_equal(got, "C:1 C:3 C:4 ");
+	assert_int_equal(st.indexed, 0);
+	assert_non_null(strstr(st.note, "positions-2019-08-10.csv.gz: index"));
+	assert_non_null(strstr(st.note, "read the whole file"));
+	/* no index (an archive written before it): read whole, no note */
+	assert_int_equal(unlink(ipath), 0);
+	collect_text(dir, "C", 0, got, sizeof got, &st, CTL_ARCH_OK);
+	assert_string_equal(got, "C:1 C:3 C:4 ");
+	assert_int_equal(st.indexed, 0);
+	assert_string_equal(st.note, "");
+	uint64_t rows;
+	assert_int_equal(ctl_arch_read_indexed(path, "C", NULL, NULL, &rows, err, sizeof err),
+			 CTL_ARCH_ENOINDEX);
+}
+
+struct index_name_case {
+	const char *name;
+	const char *archive;
+	const char *index;
+};
+
+static const struct index_name_case index_name_cases[] = {
+	{ "part 1", "positions-2019-08-10.csv.gz", "positions-2019-08-10.idx.gz" },
+	{ "part 2 in a folder", "/a/b/positions-2019-08-10.p2.csv.gz",
+	  "/a/b/positions-2019-08-10.p2.idx.gz" },
+	{ "not an archive", "positions-2019-08-10.csv", NULL },
+};
+
+static void
+test_index_name(void **state)
+{
+	const struct index_name_case *c = *state;
+	char buf[100];
+	int rc = ctl_arch_index_name(c->archive, buf, sizeof buf);
+	if (!c->index) {
+		assert_int_equal(rc, -1);
+		return;
+	}
+	assert_int_equal(rc, 0);
+	assert_string_equal(buf, c->index);
+	assert_int_equal(ctl_arch_index_name(c->archive, buf, strlen(c->index)), -1);
+}
+
+/* The index fuzz target's seeds (tests/fuzz/corpus/ctl_archive_index):
+ * ok--* read, bad--* refused, through the target's own case. */
+static bool
+replay_index_seed(const char *name, const uint8_t *data, size_t size, const void *arg)
+{
+	(void)arg;
+	return seed_verdict(name, fz_idx_case(data, size), "");
+}
+
+static void
+test_index_corpus(void **state)
+{
+	(void)state;
+	struct corpus_count c = corpus_walk("corpus/ctl_archive_index", "", replay_index_seed,
+					    NULL);
+	assert_true(c.files >= 15);
+	assert_true(c.checked >= 15);
 }
 
 int
@@ -532,6 +798,10 @@ main(void)
 	ONE(test_read_stop);
 	ONE(test_collect);
 	ONE(test_corpus);
+	ROWS(writer_cases, test_writer);
+	ROWS(index_name_cases, test_index_name);
+	ONE(test_index_collect);
+	ONE(test_index_corpus);
 	int rc = _cmocka_run_group_tests("test_ctl_archive", tests, n, NULL, NULL);
 	char cmd[400];
 	snprintf(cmd, sizeof cmd, "rm -rf -- '%s'", tmpdir);
