@@ -109,6 +109,8 @@ struct cl_part {
 	 * (set at the first seal after the burst: ack_set). */
 	bool ack_due, ack_set;
 	uint64_t ack_barrier;
+	int64_t held_ms;          /* the burst held since (monotonic) */
+	bool parked;              /* disconnected: held past hold_ms */
 };
 
 struct gw_cluster {
@@ -116,6 +118,7 @@ struct gw_cluster {
 	struct gw_cluster_cbs cbs;
 	int P;
 	int poll_ms, grace_ms, handoff_ms;
+	int hold_ms;              /* a session held longer is parked; 0 = never */
 	char name[GW_STR_MAX];
 	char main_id[NET_MQTT_STR_MAX + GW_STR_MAX + 2];
 	struct net_pg *pg;
@@ -248,6 +251,7 @@ p_held(void *arg)
 
 	p->ack_due = true;
 	p->ack_set = false;
+	p->held_ms = now_ms();
 	event_active(p->cl->ev_ack, EV_TIMEOUT, 0);
 }
 
@@ -293,8 +297,9 @@ on_ack(evutil_socket_t fd, short what, void *arg)
 	acks_step(arg);
 }
 
+/* The session closed (a held burst's ack_due stays: see session_park). */
 static void
-session_stop(struct cl_part *p)
+session_close(struct cl_part *p)
 {
 	if (!p->mq)
 		return;
@@ -304,7 +309,41 @@ session_stop(struct cl_part *p)
 	net_mqtt_disconnect(p->mq);
 	net_mqtt_free(p->mq);
 	p->mq = NULL;
+}
+
+static void
+session_stop(struct cl_part *p)
+{
+	session_close(p);
 	p->ack_due = false;
+	p->parked = false;
+}
+
+/*
+ * A session held past hold_ms (its burst not committed: the database is
+ * away or blocked) is disconnected before the broker's ack_wait. NATS 2.9
+ * sends a connected session's unacknowledged messages again every
+ * ack_wait, refreshing their delivery times, and later sends them again in
+ * the order of those times, wave by wave (consumer.go checkPending sorts
+ * each wave only): after two rounds the waves are out of order, and a
+ * next session, here or on another gateway, gets a vehicle's fixes out of
+ * order (seq gaps; the late fixes decide nothing). A disconnected session's
+ * messages are sent again once each, in the order of their one delivery:
+ * in order. It starts again handoff_wait_ms after the disconnect (they
+ * are due for redelivery then, before newer ones), once what it had read
+ * is committed and the writer's connection is up.
+ */
+static void
+session_park(struct cl_part *p)
+{
+	struct gw_cluster *cl = p->cl;
+
+	hz_log(HZ_LOG_WARN, "partition_parked", "partition=%d held_ms=%" PRId64 " hold_ms=%d"
+	       " action=\"disconnected before the broker's ack_wait; again in %d ms, once"
+	       " committed\"", p->k, now_ms() - p->held_ms, cl->hold_ms, cl->handoff_ms);
+	session_close(p);
+	p->parked = true;
+	p->start_ms = now_ms() + cl->handoff_ms;
 }
 
 static void
@@ -664,7 +703,18 @@ cl_kick(struct gw_cluster *cl)
 		for (int k = 0; k < cl->P; k++) {
 			struct cl_part *p = &cl->parts[k];
 
-			if (p->st == CL_RUN && !p->mq && now_ms() >= p->start_ms) {
+			if (p->mq && p->ack_due && cl->hold_ms > 0 &&
+			    now_ms() - p->held_ms > cl->hold_ms)
+				session_park(p);
+			if (p->parked && p->ack_due)
+				acks_step(cl);   /* committed meanwhile? (no PUBACK to send) */
+			/* Started (or again, parked) once what it read is
+			 * committed and the writer can commit what it reads. */
+			if (p->st == CL_RUN && !p->mq && now_ms() >= p->start_ms && !p->ack_due &&
+			    net_pg_ready(gw->pg)) {
+				if (p->parked)
+					hz_log(HZ_LOG_INFO, "partition_unparked", "partition=%d", p->k);
+				p->parked = false;
 				session_start(p);
 				if (!p->mq)   /* not made (logged by net_mqtt): given up again */
 					set_state(p, CL_DRAINING);
@@ -811,6 +861,10 @@ gw_cluster_new(struct gw *gw, const struct gw_cluster_cbs *cbs)
 	cl->poll_ms = cfg->cluster.takeover_s * 1000 / 5;
 	cl->grace_ms = cfg->cluster.takeover_s * 2000 / 5;
 	cl->handoff_ms = cfg->cluster.handoff_wait_ms;
+	/* Under the broker's ack_wait, which handoff_wait_ms exceeds (by less
+	 * than itself, see README.md); 0 (mosquitto: nothing is sent again
+	 * within a connection): never. */
+	cl->hold_ms = cl->handoff_ms / 2;
 	if (cfg->cluster.name[0])
 		snprintf(cl->name, sizeof(cl->name), "%s", cfg->cluster.name);
 	else if (gethostname(cl->name, sizeof(cl->name) - 1) != 0)

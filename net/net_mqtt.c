@@ -80,6 +80,16 @@
 
 /* Packets read per readiness event at most. */
 #define NET_MQTT_READ_BURST 256
+/* conf.hold_acks: per held burst, all the socket holds up to this many.
+ * The broker has pushed up to its max_ack_pending (NATS) messages; read
+ * 256 per commit, the last of them waited several commits for their
+ * PUBACK, beyond a 1 s ack_wait under load: NATS sent them again to the
+ * connected session, and its MQTT layer, whose per-session pending count
+ * then held those copies too, silently skipped newer messages (mqtt.go
+ * trackPending, sess.maxp) and sent them ack_wait later, after newer ones:
+ * fixes out of order. One burst takes what the broker pushed, one commit
+ * acknowledges it. */
+#define NET_MQTT_HOLD_BURST 2048
 /* The MQTT 5 connect's probe: a broker that has not completed the TCP
  * handshake within this long counts as a failed attempt. */
 #define NET_MQTT_PROBE_MS 5000
@@ -178,8 +188,9 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 	 * keep coming (bounded, so timers and the database get their turn),
 	 * instead of one trip through the event loop per message. */
 	uint64_t first = m->nmsg;
+	int burst = m->conf.hold_acks ? NET_MQTT_HOLD_BURST : NET_MQTT_READ_BURST;
 
-	for (int i = 0; i < NET_MQTT_READ_BURST && !m->paused && !m->held; i++) {
+	for (int i = 0; i < burst && !m->paused && !m->held; i++) {
 		uint64_t before = m->nmsg;
 
 		rc = mosquitto_loop_read(m->mosq, 1);

@@ -53,7 +53,7 @@ cl_publish() { "$HG_BUILDDIR/hazgate-load" replay "$FLEET" --rate "$1" > "$GWDIR
 }
 
 @test "72 NATS: SIGKILL a gateway that took messages and committed none: the next owner gets every fix from the broker" {
-  cl_scenario_kill_uncommitted fixes
+  cl_scenario_kill_uncommitted nats
 }
 
 @test "72 NATS: grow from 2 to 3 gateways and shrink back mid-stream: ownership moves, nothing lost or doubled" {

@@ -15,7 +15,7 @@ setup_file() {
   HG_NATS_ACK_WAIT=1s HG_NATS_MAX_ACK_PENDING=1000 \
     "$HG_SRCDIR/scripts/cluster-start" --partitions 4 --gateways 2 > "$BATS_FILE_TMPDIR/start.out"
   eval "$(cat "$BATS_FILE_TMPDIR/start.out")"
-  export HG_CLUSTER_DIR HG_PG_CONNINFO HG_NATS_MQTT_PORTS HG_GATEWAY_HTTP_1 HG_GATEWAY_HTTP_2 \
+  export HG_CLUSTER_DIR HG_PG_CONNINFO HG_NATS_MQTT_PORTS HG_NATS_HTTP_PORTS HG_GATEWAY_HTTP_1 HG_GATEWAY_HTTP_2 \
     PGHOST PGPORT PGUSER PGDATABASE PGTARGETSESSIONATTRS HG_PG_PORTS HG_PATRONI_PORTS
   cat "$HG_CLUSTER_DIR"/gw*.pid > "$BATS_FILE_TMPDIR/gw.pids"
 }
@@ -23,6 +23,25 @@ teardown_file() { "$HG_SRCDIR/scripts/cluster-stop" "$HG_CLUSTER_DIR"; }
 
 owned() {
   curl -s "http://$1/metrics" | awk '$1 == "hazgate_cluster_partitions_owned" { print $2 }'
+}
+
+# Wait until the 4 partitions are owned 2 and 2 (each session up) and NATS
+# has their 4 durable consumers: a QoS 1 message published before its
+# partition's first session subscribed has no interest in JetStream and is
+# dropped (the MQTT streams keep messages for existing consumers only).
+wait_sessions() {
+  local i
+  for i in $(seq 1 150); do
+    [ "$(owned "$HG_GATEWAY_HTTP_1")" = 2 ] && [ "$(owned "$HG_GATEWAY_HTTP_2")" = 2 ] &&
+      [ "$(nats_consumers)" = 4 ] && return 0
+    sleep 0.2
+  done
+  echo "# owned: $(owned "$HG_GATEWAY_HTTP_1") $(owned "$HG_GATEWAY_HTTP_2"), consumers: $(nats_consumers)" >&3
+  return 1
+}
+nats_consumers() {
+  curl -s "http://127.0.0.1:${HG_NATS_HTTP_PORTS%%,*}/jsz?consumers=true" |
+    jq '[.account_details[]?.stream_detail[]? | select(.name == "$MQTT_msgs") | .consumer_detail[]?] | length'
 }
 
 @test "cluster-start --gateways 2: two gateways running, each with its own folder and HTTP port" {
@@ -35,12 +54,7 @@ owned() {
 }
 
 @test "the 4 partitions are shared out 2 and 2, and a fix published on each node is stored once" {
-  for i in $(seq 1 150); do
-    [ "$(owned "$HG_GATEWAY_HTTP_1")" = 2 ] && [ "$(owned "$HG_GATEWAY_HTTP_2")" = 2 ] && break
-    sleep 0.2
-  done
-  [ "$(owned "$HG_GATEWAY_HTTP_1")" = 2 ]
-  [ "$(owned "$HG_GATEWAY_HTTP_2")" = 2 ]
+  wait_sessions
   local node=0
   for port in $(tr ',' ' ' <<<"$HG_NATS_MQTT_PORTS"); do
     node=$((node + 1))
@@ -68,6 +82,9 @@ primary_node() {
 gw_metric() { curl -s "http://$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
 
 @test "the PostgreSQL primary stopped under 2 partitioned gateways mid-stream: each claims its partitions back on the new primary; the fleet stored once, alerts = replay" {
+  # On its own (bats -f) too: the partitions' sessions exist before the
+  # first message (else NATS drops what their partitions get meanwhile).
+  wait_sessions
   q "TRUNCATE positions_recent, positions_slices, vehicle_state, rejects"
   "$CTL" zones import "$ZONES" >/dev/null
   "$CTL" replay --zones "$ZONES" "$FLEET" 2>/dev/null |
