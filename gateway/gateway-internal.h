@@ -331,7 +331,7 @@ void gw_cluster_spool_marked(struct gw *gw);
 /* The figures of the hazgate_cluster_* metrics (gw->cl must be set). */
 struct gw_cluster_stats {
 	int partitions, members, owned;
-	uint64_t claims, releases, takeovers, lost, fenced;
+	uint64_t claims, releases, takeovers, lost, fenced, parked;
 };
 void gw_cluster_get_stats(const struct gw *gw, struct gw_cluster_stats *st);
 

@@ -138,7 +138,7 @@ struct gw_cluster {
 	/* the fence: "BEGIN; SELECT hazgate_cluster_fence(pid, '{...}')" */
 	char begin[CL_LIST_MAX + 96];
 	char held[CL_LIST_MAX];     /* "{k,...}" of the partitions locked */
-	uint64_t claims, releases, takeovers, lost, fenced;
+	uint64_t claims, releases, takeovers, lost, fenced, parked;
 };
 
 static void cl_kick(struct gw_cluster *cl);
@@ -342,6 +342,7 @@ session_park(struct cl_part *p)
 	       " action=\"disconnected before the broker's ack_wait; again in %d ms, once"
 	       " committed\"", p->k, now_ms() - p->held_ms, cl->hold_ms, cl->handoff_ms);
 	session_close(p);
+	cl->parked++;
 	p->parked = true;
 	p->start_ms = now_ms() + cl->handoff_ms;
 }
@@ -1089,7 +1090,7 @@ gw_cluster_get_stats(const struct gw *gw, struct gw_cluster_stats *st)
 	*st = (struct gw_cluster_stats){ .partitions = cl->P, .members = cl->members,
 					 .claims = cl->claims, .releases = cl->releases,
 					 .takeovers = cl->takeovers, .lost = cl->lost,
-					 .fenced = cl->fenced };
+					 .fenced = cl->fenced, .parked = cl->parked };
 	for (int k = 0; k < cl->P; k++)
 		st->owned += cl->parts[k].st == CL_RUN && cl->parts[k].mq;
 }

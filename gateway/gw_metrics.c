@@ -232,5 +232,9 @@ gw_metrics_render(const struct gw *gw, struct gw_buf *o)
 		counter(o, "cluster_fenced_total",
 			"batch transactions refused by the fence (a lock gone), written again",
 			c.fenced);
+		counter(o, "cluster_parked_total",
+			"partition sessions disconnected because a burst waited longer than"
+			" handoff_wait_ms / 2 for its commit (before NATS's ack_wait resends it)",
+			c.parked);
 	}
 }

@@ -286,6 +286,13 @@ cl_scenario_kill_uncommitted() {
   echo "# taken by a, none committed: $got" >&3
   [ "$got" -gt 0 ]
   [ "$(q "SELECT count(*) FROM positions")" = "0" ]
+  # NATS: the held sessions were parked (disconnected before ack_wait);
+  # mosquitto (handoff_wait_ms 0): never.
+  if [ "${1:-}" = nats ]; then
+    [ "$(cl_metric a hazgate_cluster_parked_total)" -ge 1 ]
+  else
+    [ "$(cl_metric a hazgate_cluster_parked_total)" = 0 ]
+  fi
   cl_stop a KILL
   echo "ts=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) level=info event=stopped killed=1" >> "$HG_SVC_DIR/cl-a/log"
   cl_unlock
