@@ -10,7 +10,9 @@
  * after the other on the one connection;
  * sends are flushed with PQflush until 0 (write readiness while it says 1),
  * results read with PQconsumeInput/PQisBusy/PQgetResult. Notifications
- * (LISTEN) are passed on whenever input is consumed.
+ * (LISTEN) are passed on whenever input is consumed, and again after the
+ * results it held are collected (libpq parses what follows a statement's
+ * ReadyForQuery only then).
  *
  * On every new connection a setup job runs first: the user's setup SQL
  * (the gateway's: its temporary staging tables and LISTEN hazgate_zones;
@@ -605,11 +607,23 @@ handle_result(struct net_pg *pg, PGresult *res)
 	}
 }
 
+/* The notifications libpq has parsed, to on_notify. */
+static void
+deliver_notifies(struct net_pg *pg)
+{
+	PGnotify *n;
+
+	while (pg->conn && (n = PQnotifies(pg->conn)) != NULL) {
+		if (pg->cbs.on_notify)
+			pg->cbs.on_notify(pg->cbs.arg, n->relname, n->extra);
+		PQfreemem(n);
+	}
+}
+
 static void
 on_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct net_pg *pg = arg;
-	PGnotify *n;
 
 	(void)fd;
 	(void)what;
@@ -617,11 +631,7 @@ on_read(evutil_socket_t fd, short what, void *arg)
 		link_lost(pg, PQerrorMessage(pg->conn));
 		return;
 	}
-	while ((n = PQnotifies(pg->conn)) != NULL) {
-		if (pg->cbs.on_notify)
-			pg->cbs.on_notify(pg->cbs.arg, n->relname, n->extra);
-		PQfreemem(n);
-	}
+	deliver_notifies(pg);
 	while (pg->conn && pg->running && !PQisBusy(pg->conn)) {
 		PGresult *res = PQgetResult(pg->conn);
 
@@ -638,6 +648,11 @@ on_read(evutil_socket_t fd, short what, void *arg)
 		if (!pg->conn)
 			return;
 	}
+	/* libpq parses the messages after a statement's results only while
+	 * they are read (a NOTIFY committed meanwhile, one to this session
+	 * itself, sent before its ReadyForQuery): those came in with this
+	 * read, and no other read may follow for a long time. */
+	deliver_notifies(pg);
 }
 
 static void

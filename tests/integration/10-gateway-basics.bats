@@ -22,6 +22,13 @@ teardown_file() { gw_teardown_file; }
   [[ "$output" == *": ok" ]]
 }
 
+@test "net_pg delivers a NOTIFY that came in with a statement's results, with nothing after it" {
+  # Before the fix it stayed in libpq until the next read (there was none).
+  run "$HG_BUILDDIR/tests/tools/pg-notify-probe" "$HG_PG_CONNINFO"
+  [ "$status" -eq 0 ] || { echo "$output" >&2; false; }
+  [ "${lines[-1]}" = notified ] || { echo "$output" >&2; false; }
+}
+
 @test "a bad configuration names the file and line and exits 2" {
   printf '[mqtt]\nhost = x\n\n[postgres]\nbatch_rows = lots\n' > "$GWDIR/bad.conf"
   run "$GW" -c "$GWDIR/bad.conf" --check-config

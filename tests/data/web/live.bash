@@ -133,5 +133,14 @@ fixes() {
   pub_lines "$GWDIR/fixes.ndjson" "tankers/$v/telemetry"
 }
 
+# stream_diag FILE: what a failed stream check needs to be understood, on
+# stderr (bats prints it): the stream's tail, the web's log, its metrics.
+stream_diag() {
+  echo "--- the stream ($1), last 20 lines:" >&2; tail -20 "$1" >&2
+  echo "--- hazgate-web's log, last 30 lines:" >&2; tail -30 "$WEB_LOG" >&2
+  echo "--- its stream metrics:" >&2
+  curl -s "http://127.0.0.1:$WEB_MPORT/metrics" | grep '^hazgate_web_stream' >&2 || true
+}
+
 # alert_ids FILE: the ids of the alert events in a stream file, in order.
 alert_ids() { awk '/^event: alert$/ { a = 1; next } a && /^data: / { print; a = 0 }' "$1" | sed 's/^data: //' | jq -r .id; }
