@@ -823,11 +823,15 @@ writer_kick(struct gw *gw)
 					   .skip = !gw->wnpos || !gw->wstaging };
 	j->steps[3] = (struct net_pg_step){ .sql = sql_insert_pos, .on_result = w_pos_result,
 					   .skip = !gw->wnpos || !gw->wstaging };
-	j->steps[4] = array_step(sql_insert_alert, "hg_insert_alert", &gw->walerts,
-				 gw->wbad_alerts, !gw->wnalerts);
-	j->steps[4].on_result = w_alert_result;
-	j->steps[5] = (struct net_pg_step){ .sql = sql_copy_rejects, .chunks = gw->wchunks[2],
+	/* The rejects' COPY (a round trip: the server waits for its rows)
+	 * before the alerts: inserting alerts takes the lock that keeps their
+	 * ids in commit order (schema/020), held to the COMMIT, and what
+	 * follows it here goes to the server in one round trip. */
+	j->steps[4] = (struct net_pg_step){ .sql = sql_copy_rejects, .chunks = gw->wchunks[2],
 					   .nchunks = gw->nwchunks[2], .skip = !gw->wnrejects };
+	j->steps[5] = array_step(sql_insert_alert, "hg_insert_alert", &gw->walerts,
+				 gw->wbad_alerts, !gw->wnalerts);
+	j->steps[5].on_result = w_alert_result;
 	j->steps[6] = array_step(sql_upsert_state, "hg_upsert_state", &gw->wstates,
 				 gw->wbad_states, !gw->wnstates);
 	/* The acknowledged alerts' outbox rows; not in a retry, so that a
