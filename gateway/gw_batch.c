@@ -109,6 +109,25 @@ put_digits(char *p, uint64_t v, int width)
 	return p + width;
 }
 
+size_t
+gw_format_i64(int64_t v, char out[20])
+{
+	/* The magnitude as unsigned: -INT64_MIN does not fit an int64_t. */
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	char tmp[20];
+	size_t n = 0, k = 0;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		out[k++] = '-';
+	while (n)
+		out[k++] = tmp[--n];
+	return k;
+}
+
 void
 gw_format_ts(int64_t us, char out[32])
 {
@@ -227,7 +246,7 @@ static void
 put_int(struct gw_buf *b, bool has, int64_t v)
 {
 	if (has)
-		b->len += (size_t)snprintf(b->p + b->len, 24, "%" PRId64, v);
+		b->len += gw_format_i64(v, b->p + b->len);
 	else
 		PUT(b, "\\N");
 	b->p[b->len++] = '\t';
@@ -279,7 +298,7 @@ gw_batch_add_position(struct gw_batch *b, const struct ing_fix *f, const int64_t
 	for (size_t i = 0; i < nzones; i++) {
 		if (i)
 			o->p[o->len++] = ',';
-		o->len += (size_t)snprintf(o->p + o->len, 22, "%" PRId64, zone_ids[i]);
+		o->len += gw_format_i64(zone_ids[i], o->p + o->len);
 	}
 	o->p[o->len++] = '}';
 	o->p[o->len++] = '\t';
@@ -289,7 +308,7 @@ gw_batch_add_position(struct gw_batch *b, const struct ing_fix *f, const int64_t
 	/* alarms, last (schema/011): the mask as an integer, bit 31 negative */
 	o->p[o->len++] = '\t';
 	if (h & ING_HAS_ALARMS)
-		o->len += (size_t)snprintf(o->p + o->len, 16, "%" PRId32, (int32_t)f->alarms);
+		o->len += gw_format_i64((int32_t)f->alarms, o->p + o->len);
 	else
 		PUT(o, "\\N");
 	o->p[o->len++] = '\n';
@@ -497,7 +516,7 @@ gw_batch_add_state(struct gw_batch *b, const char *vehicle, int64_t last_us, dou
 	put_hex(o, blob, bloblen);
 	o->p[o->len++] = '\t';
 	if (has_seq)
-		o->len += (size_t)snprintf(o->p + o->len, 24, "%" PRId64, seq);
+		o->len += gw_format_i64(seq, o->p + o->len);
 	else
 		PUT(o, "\\N");
 	o->p[o->len++] = '\n';

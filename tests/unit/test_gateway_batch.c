@@ -6,6 +6,7 @@
  * vehicle table (gateway/gw_vtab.c: seq/dirty bookkeeping, growth).
  * Table-driven.
  */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,6 +44,51 @@ test_format_ts(void **state)
 
 		gw_format_ts(cases[i].us, buf);
 		assert_string_equal(buf, cases[i].want);
+	}
+}
+
+/* gw_format_i64 writes what snprintf's %" PRId64 does: the edges, every
+ * power of ten and its neighbours, and a million random values of every
+ * magnitude. */
+static void
+check_i64(int64_t v)
+{
+	char want[32], got[21];
+	size_t n;
+
+	snprintf(want, sizeof(want), "%" PRId64, v);
+	memset(got, 'x', sizeof(got));
+	n = gw_format_i64(v, got);
+	assert_true(n <= 20);
+	assert_int_equal(got[n], 'x');          /* nothing written after it */
+	got[n] = '\0';
+	assert_string_equal(got, want);
+}
+
+static void
+test_format_i64(void **state)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	int64_t p = 1;
+
+	(void)state;
+	check_i64(0);
+	check_i64(INT64_MIN);
+	check_i64(INT64_MIN + 1);
+	check_i64(INT64_MAX);
+	check_i64(INT32_MIN);
+	check_i64(INT32_MAX);
+	for (int i = 0; i < 19; i++, p *= 10)
+		for (int64_t d = -1; d <= 1; d++) {
+			check_i64(p + d);
+			check_i64(-(p + d));
+		}
+	for (int i = 0; i < 1000000; i++) {
+		/* xorshift64*; a random shift spreads the magnitudes */
+		x ^= x >> 12;
+		x ^= x << 25;
+		x ^= x >> 27;
+		check_i64((int64_t)(x * 2685821657736338717ULL) >> (x % 64));
 	}
 }
 
@@ -639,6 +685,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_ts),
+		cmocka_unit_test(test_format_i64),
 		cmocka_unit_test(test_copy_escape),
 		cmocka_unit_test(test_position_row),
 		cmocka_unit_test(test_reject_row),

@@ -1372,6 +1372,52 @@ memory_released_and_oom(void **state)
 	memory_cases_with_arena(300);
 }
 
+/* Issue 15: the text check reads eight plain bytes at a time. A control
+ * character, a byte >= 0x80 that is not UTF-8, or a \u0000 escape inside
+ * an unknown member's string, at every offset (so at every place in a
+ * word), is still found at its byte; valid UTF-8 and other escapes there
+ * still pass. */
+static void
+text_check_every_offset(void **state)
+{
+	static const struct { const char *bad; const char *why; } bads[] = {
+		{ "\x01", "control character 0x01" },
+		{ "\x1f", "control character 0x1f" },
+		{ "\x80", "invalid UTF-8" },
+		{ "\xff", "invalid UTF-8" },
+		{ "\\u0000", "\\u0000 in a string" },
+	};
+	static const char *const goods[] = { "\xe6\x99\x8b", "\\n", "\\\\", "\x7f", " " };
+	char buf[256], want[96];
+	struct ing_fix f;
+	struct ing_error err;
+	size_t b, pad, head;
+
+	(void)state;
+	for (pad = 0; pad < 24; pad++) {
+		for (b = 0; b < sizeof(bads) / sizeof(bads[0]); b++) {
+			/* {"x":"<pad a's><bad>",...} */
+			head = (size_t)snprintf(buf, sizeof(buf), "{\"x\":\"%.*s",
+			                        (int)pad, "aaaaaaaaaaaaaaaaaaaaaaaa");
+			snprintf(buf + head, sizeof(buf) - head, "%s\",%s", bads[b].bad,
+			         NAT("") + 1);
+			assert_int_equal(ing_decode(T_TOPIC, buf, strlen(buf), ING_FORMAT_NATIVE,
+			                            NOW_US, &f, &err), ING_REJECTED);
+			assert_int_equal(err.reason, ING_REASON_NOT_JSON);
+			snprintf(want, sizeof(want), "%s (byte %zu)", bads[b].why, head);
+			assert_non_null(strstr(err.message, want));
+		}
+		for (b = 0; b < sizeof(goods) / sizeof(goods[0]); b++) {
+			head = (size_t)snprintf(buf, sizeof(buf), "{\"x\":\"%.*s",
+			                        (int)pad, "aaaaaaaaaaaaaaaaaaaaaaaa");
+			snprintf(buf + head, sizeof(buf) - head, "%s\",%s", goods[b],
+			         NAT("") + 1);
+			assert_int_equal(ing_decode(T_TOPIC, buf, strlen(buf), ING_FORMAT_NATIVE,
+			                            NOW_US, &f, &err), ING_OK);
+		}
+	}
+}
+
 /* Issue 15: with the whole arena, a native message allocates nothing;
  * a tree larger than the arena spills, decodes alike and is released. */
 static void
@@ -1636,6 +1682,7 @@ main(void)
 		cmocka_unit_test(fix_check_nan_and_inf),
 		cmocka_unit_test(memory_released_and_oom),
 		cmocka_unit_test(memory_arena),
+		cmocka_unit_test(text_check_every_offset),
 		cmocka_unit_test(vehicle_check_direct),
 		cmocka_unit_test(rfc3339_table),
 		cmocka_unit_test(days_from_civil_matches_timegm),
