@@ -128,10 +128,35 @@ gw_format_i64(int64_t v, char out[20])
 	return k;
 }
 
+/* A batch's times mostly fall on one day: its "YYYY-MM-DD " is made by
+ * hz_time_format once a day (issue 15), the time of day here, in the same
+ * widths. */
 void
 gw_format_ts(int64_t us, char out[32])
 {
-	hz_time_format(us, HZ_TIME_PG, out);
+	static int64_t cached_day = INT64_MIN;
+	static char date[11];
+	int64_t secs = hz_floor_div(us, 1000000), day = hz_floor_div(secs, 86400);
+	/* secs * 1000000 would overflow for the lowest us */
+	uint32_t sod = (uint32_t)(secs - day * 86400),
+		 usec = (uint32_t)((us % 1000000 + 1000000) % 1000000);
+	char *p = out + 11;
+
+	if (day != cached_day) {
+		hz_time_format(us, HZ_TIME_PG, out);
+		memcpy(date, out, 11);
+		cached_day = day;
+		return;
+	}
+	memcpy(out, date, 11);
+	p = put_digits(p, sod / 3600, 2);
+	*p++ = ':';
+	p = put_digits(p, sod / 60 % 60, 2);
+	*p++ = ':';
+	p = put_digits(p, sod % 60, 2);
+	*p++ = '.';
+	p = put_digits(p, usec, 6);
+	memcpy(p, "+00", 4);
 }
 
 /* Fixed-point text of v with up to `decimals` places, trailing zeros cut.
@@ -617,17 +642,18 @@ gw_batch_pos_notify(struct gw_buf *out, size_t *payload, const char *pos, size_t
 		out->p[out->len + 10] = 'T';
 		out->len += 23;
 		out->p[out->len++] = 'Z';
-		/* lat, lon, speed_kmh, heading as written */
+		/* lat, lon, speed_kmh, heading as written (each field found
+		 * from the one before it) */
 		for (int i = 2; i <= 5; i++) {
-			if (!(f = field_at(p, eol, i)))
+			if (!(f = field_at(f, eol, 1)))
 				goto skip;
 			out->p[out->len++] = '\t';
 			l = field_len(f, eol);
 			memcpy(out->p + out->len, f, l);
 			out->len += l;
 		}
-		/* zone_ids without their braces */
-		if (!(f = field_at(p, eol, 14)) || (l = field_len(f, eol)) < 2)
+		/* zone_ids (field 14) without their braces */
+		if (!(f = field_at(f, eol, 14 - 5)) || (l = field_len(f, eol)) < 2)
 			goto skip;
 		out->p[out->len++] = '\t';
 		memcpy(out->p + out->len, f + 1, l - 2);

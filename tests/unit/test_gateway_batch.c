@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "common/hz_time.h"
 #include "gateway/gw_batch.h"
 #include "gateway/gw_vtab.h"
 #include "geofence/geofence.h"
@@ -44,6 +45,49 @@ test_format_ts(void **state)
 
 		gw_format_ts(cases[i].us, buf);
 		assert_string_equal(buf, cases[i].want);
+	}
+}
+
+/* gw_format_ts (its date cached per day) writes what hz_time_format
+ * does: random times near each other and far apart, day edges, extremes. */
+static void
+test_format_ts_cache(void **state)
+{
+	static const int64_t edges[] = {
+		INT64_MIN, INT64_MIN + 1, INT64_MAX, INT64_MAX - 1, -1, 0, 1,
+		86399999999LL, 86400000000LL, -86400000000LL, -86400000001LL,
+		253402300799999999LL, 253402300800000000LL, -62167219200000001LL,
+	};
+	uint64_t x = 0x2545f4914f6cdd1dULL;
+	int64_t us = 1565424000123456LL;
+
+	(void)state;
+	for (int i = 0; i < 2000000; i++) {
+		char want[32], got[32];
+		int64_t t;
+
+		x ^= x >> 12;
+		x ^= x << 25;
+		x ^= x >> 27;
+		switch (i % 4) {
+		case 0:         /* a step of up to ~2.3 h, either way */
+			us += (int64_t)(x % 16777216000ULL) - 8388608000LL;
+			t = us;
+			break;
+		case 1:
+			t = edges[x % (sizeof(edges) / sizeof(edges[0]))];
+			break;
+		case 2:         /* anywhere in an int64 */
+			t = (int64_t)(x * 2685821657736338717ULL);
+			break;
+		default:        /* the same day as the last */
+			t = us + (int64_t)(x % 1000000);
+			break;
+		}
+		hz_time_format(t, HZ_TIME_PG, want);
+		memset(got, 'x', sizeof(got));
+		gw_format_ts(t, got);
+		assert_string_equal(got, want);
 	}
 }
 
@@ -90,6 +134,40 @@ test_format_i64(void **state)
 		x ^= x >> 27;
 		check_i64((int64_t)(x * 2685821657736338717ULL) >> (x % 64));
 	}
+}
+
+/* The NOTIFY hazgate_positions lines of position rows: the fields each
+ * found from the one before (issue 15), the same text as before. */
+static void
+test_pos_notify(void **state)
+{
+	struct gw_batch b = { 0 };
+	struct ing_fix f = { 0 };
+	const int64_t zones[] = { 3, 7 };
+	struct gw_buf out = { 0 };
+	size_t payload = 0;
+	char *s;
+
+	(void)state;
+	strcpy(f.vehicle, "晋A1\\2");
+	f.time_us = 1565424000123456LL;
+	f.lat = 37.604999;
+	f.lon = -112.3600398;
+	f.speed_kmh = 30.9;
+	f.heading = 271.5;
+	f.seq = 42;
+	f.present = ING_HAS_SPEED | ING_HAS_HEADING | ING_HAS_SEQ;
+	assert_int_equal(gw_batch_add_position(&b, &f, zones, 2, 0), 0);
+	f.present = 0;
+	assert_int_equal(gw_batch_add_position(&b, &f, NULL, 0, 0), 0);
+	assert_int_equal(gw_batch_pos_notify(&out, &payload, b.pos.p, b.pos.len), 0);
+	s = strndup(out.p, out.len);
+	assert_string_equal(s,
+		"晋A1\\\\2\t2019-08-10T08:00:00.123Z\t37.604999\t-112.3600398\t30.9\t271.5\t3,7\n"
+		"晋A1\\\\2\t2019-08-10T08:00:00.123Z\t37.604999\t-112.3600398\t\\N\t\\N\t");
+	free(s);
+	gw_buf_free(&out);
+	gw_batch_free(&b);
 }
 
 static void
@@ -686,6 +764,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_ts),
 		cmocka_unit_test(test_format_i64),
+		cmocka_unit_test(test_format_ts_cache),
+		cmocka_unit_test(test_pos_notify),
 		cmocka_unit_test(test_copy_escape),
 		cmocka_unit_test(test_position_row),
 		cmocka_unit_test(test_reject_row),
