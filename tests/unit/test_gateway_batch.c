@@ -122,11 +122,14 @@ test_format_i64(void **state)
 	check_i64(INT64_MAX);
 	check_i64(INT32_MIN);
 	check_i64(INT32_MAX);
-	for (int i = 0; i < 19; i++, p *= 10)
+	for (int i = 0; i < 19; i++) {
 		for (int64_t d = -1; d <= 1; d++) {
 			check_i64(p + d);
 			check_i64(-(p + d));
 		}
+		if (i < 18)
+			p *= 10;        /* 10^18 is the last that fits */
+	}
 	for (int i = 0; i < 1000000; i++) {
 		/* xorshift64*; a random shift spreads the magnitudes */
 		x ^= x >> 12;
