@@ -139,6 +139,19 @@ test_format_i64(void **state)
 	}
 }
 
+/* The fix of the position row tests: an escaped vehicle, a speed, a seq. */
+static void
+sample_fix(struct ing_fix *f)
+{
+	memset(f, 0, sizeof(*f));
+	strcpy(f->vehicle, "晋A1\\2");
+	f->time_us = 1565424000123000LL;
+	f->lat = 37.604999;
+	f->lon = -112.3600398;
+	f->speed_kmh = 30.9;
+	f->seq = 42;
+}
+
 /* The NOTIFY hazgate_positions lines of position rows: the fields each
  * found from the one before (issue 15), the same text as before. */
 static void
@@ -152,13 +165,9 @@ test_pos_notify(void **state)
 	char *s;
 
 	(void)state;
-	strcpy(f.vehicle, "晋A1\\2");
+	sample_fix(&f);
 	f.time_us = 1565424000123456LL;
-	f.lat = 37.604999;
-	f.lon = -112.3600398;
-	f.speed_kmh = 30.9;
 	f.heading = 271.5;
-	f.seq = 42;
 	f.present = ING_HAS_SPEED | ING_HAS_HEADING | ING_HAS_SEQ;
 	assert_int_equal(gw_batch_add_position(&b, &f, zones, 2, 0), 0);
 	f.present = 0;
@@ -207,12 +216,7 @@ test_position_row(void **state)
 	char *row;
 
 	(void)state;
-	strcpy(f.vehicle, "晋A1\\2");
-	f.time_us = 1565424000123000LL;
-	f.lat = 37.604999;
-	f.lon = -112.3600398;
-	f.speed_kmh = 30.9;
-	f.seq = 42;
+	sample_fix(&f);
 	f.fix = 3;
 	strcpy(f.hazard_class, "2.1");
 	f.present = ING_HAS_SPEED | ING_HAS_SEQ | ING_HAS_FIX | ING_HAS_HAZARD_CLASS;
