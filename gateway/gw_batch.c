@@ -109,10 +109,54 @@ put_digits(char *p, uint64_t v, int width)
 	return p + width;
 }
 
+size_t
+gw_format_i64(int64_t v, char out[20])
+{
+	/* The magnitude as unsigned: -INT64_MIN does not fit an int64_t. */
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	char tmp[20];
+	size_t n = 0, k = 0;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		out[k++] = '-';
+	while (n)
+		out[k++] = tmp[--n];
+	return k;
+}
+
+/* A batch's times mostly fall on one day: its "YYYY-MM-DD " is made by
+ * hz_time_format once a day (issue 15), the time of day here, in the same
+ * widths. */
 void
 gw_format_ts(int64_t us, char out[32])
 {
-	hz_time_format(us, HZ_TIME_PG, out);
+	static int64_t cached_day = INT64_MIN;
+	static char date[11];
+	int64_t secs = hz_floor_div(us, 1000000), day = hz_floor_div(secs, 86400);
+	/* secs * 1000000 would overflow for the lowest us */
+	uint32_t sod = (uint32_t)(secs - day * 86400),
+		 usec = (uint32_t)((us % 1000000 + 1000000) % 1000000);
+	char *p = out + 11;
+
+	if (day != cached_day) {
+		hz_time_format(us, HZ_TIME_PG, out);
+		memcpy(date, out, 11);
+		cached_day = day;
+		return;
+	}
+	memcpy(out, date, 11);
+	p = put_digits(p, sod / 3600, 2);
+	*p++ = ':';
+	p = put_digits(p, sod / 60 % 60, 2);
+	*p++ = ':';
+	p = put_digits(p, sod % 60, 2);
+	*p++ = '.';
+	p = put_digits(p, usec, 6);
+	memcpy(p, "+00", 4);
 }
 
 /* Fixed-point text of v with up to `decimals` places, trailing zeros cut.
@@ -227,7 +271,7 @@ static void
 put_int(struct gw_buf *b, bool has, int64_t v)
 {
 	if (has)
-		b->len += (size_t)snprintf(b->p + b->len, 24, "%" PRId64, v);
+		b->len += gw_format_i64(v, b->p + b->len);
 	else
 		PUT(b, "\\N");
 	b->p[b->len++] = '\t';
@@ -279,7 +323,7 @@ gw_batch_add_position(struct gw_batch *b, const struct ing_fix *f, const int64_t
 	for (size_t i = 0; i < nzones; i++) {
 		if (i)
 			o->p[o->len++] = ',';
-		o->len += (size_t)snprintf(o->p + o->len, 22, "%" PRId64, zone_ids[i]);
+		o->len += gw_format_i64(zone_ids[i], o->p + o->len);
 	}
 	o->p[o->len++] = '}';
 	o->p[o->len++] = '\t';
@@ -289,7 +333,7 @@ gw_batch_add_position(struct gw_batch *b, const struct ing_fix *f, const int64_t
 	/* alarms, last (schema/011): the mask as an integer, bit 31 negative */
 	o->p[o->len++] = '\t';
 	if (h & ING_HAS_ALARMS)
-		o->len += (size_t)snprintf(o->p + o->len, 16, "%" PRId32, (int32_t)f->alarms);
+		o->len += gw_format_i64((int32_t)f->alarms, o->p + o->len);
 	else
 		PUT(o, "\\N");
 	o->p[o->len++] = '\n';
@@ -497,7 +541,7 @@ gw_batch_add_state(struct gw_batch *b, const char *vehicle, int64_t last_us, dou
 	put_hex(o, blob, bloblen);
 	o->p[o->len++] = '\t';
 	if (has_seq)
-		o->len += (size_t)snprintf(o->p + o->len, 24, "%" PRId64, seq);
+		o->len += gw_format_i64(seq, o->p + o->len);
 	else
 		PUT(o, "\\N");
 	o->p[o->len++] = '\n';
@@ -598,17 +642,18 @@ gw_batch_pos_notify(struct gw_buf *out, size_t *payload, const char *pos, size_t
 		out->p[out->len + 10] = 'T';
 		out->len += 23;
 		out->p[out->len++] = 'Z';
-		/* lat, lon, speed_kmh, heading as written */
+		/* lat, lon, speed_kmh, heading as written (each field found
+		 * from the one before it) */
 		for (int i = 2; i <= 5; i++) {
-			if (!(f = field_at(p, eol, i)))
+			if (!(f = field_at(f, eol, 1)))
 				goto skip;
 			out->p[out->len++] = '\t';
 			l = field_len(f, eol);
 			memcpy(out->p + out->len, f, l);
 			out->len += l;
 		}
-		/* zone_ids without their braces */
-		if (!(f = field_at(p, eol, 14)) || (l = field_len(f, eol)) < 2)
+		/* zone_ids (field 14) without their braces */
+		if (!(f = field_at(f, eol, 14 - 5)) || (l = field_len(f, eol)) < 2)
 			goto skip;
 		out->p[out->len++] = '\t';
 		memcpy(out->p + out->len, f + 1, l - 2);

@@ -160,8 +160,14 @@ int gw_batch_v1_alerts(const struct gw_batch_view *v, struct gw_buf *out);
  * it was). */
 int gw_batch_old_positions(const struct gw_batch_view *v, struct gw_buf *out);
 
-/* Write "YYYY-MM-DD HH:MM:SS.uuuuuu+00" (NUL-terminated, 30 bytes). */
+/* Write "YYYY-MM-DD HH:MM:SS.uuuuuu+00" (NUL-terminated, 30 bytes): what
+ * hz_time_format(us, HZ_TIME_PG, out) writes. Keeps the last day's date
+ * (one thread). */
 void gw_format_ts(int64_t us, char out[32]);
+
+/* v in decimal, exactly as snprintf's "%" PRId64 writes it (no NUL);
+ * returns its length, at most 20. */
+size_t gw_format_i64(int64_t v, char out[20]);
 
 /* Append s escaped for COPY text format. Returns 0 or -1 (out of memory). */
 int gw_copy_escape(struct gw_buf *b, const char *s, size_t len);

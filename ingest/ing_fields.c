@@ -6,7 +6,7 @@
  * A table (ingest-internal.h) names each JSON member, how to read it and
  * where it goes in struct ing_fix (gpsd's json_attr_t habit). One pass
  * over the object's members finds each row's value, matching names by
- * length then bytes; then the rows are applied in table order, whatever
+ * their first two bytes then whole; then the rows are applied in table order, whatever
  * the order of the members in the message, so the first problem reported
  * is stable. A member of the table sent twice is not_json (ambiguous, and
  * libgps would read the last); other members and their duplicates are
@@ -82,13 +82,15 @@ ing_fields_read(const cJSON *obj, const struct ing_field *tab, size_t n,
 	const cJSON *v;
 	size_t i;
 
-	/* One pass over the members, matching names by length then bytes;
-	 * unknown members cost a few compares. */
+	/* One pass over the members, matching names by their first two
+	 * bytes then whole (no strlen of each member's name: issue 15; a
+	 * table's names are not empty, so k[1] is read only after a k[0]
+	 * that is not the NUL); unknown members cost a few compares. */
 	for (v = obj->child; v; v = v->next) {
-		size_t kl = strlen(v->string);
+		const char *k = v->string;
 		for (i = 0; i < n; i++) {
-			if (tab[i].name_len != kl ||
-			    memcmp(tab[i].name, v->string, kl) != 0)
+			if (tab[i].name[0] != k[0] || tab[i].name[1] != k[1] ||
+			    strcmp(tab[i].name, k) != 0)
 				continue;
 			if (vals[i])
 				return ing_err_set(err, ING_REASON_NOT_JSON,

@@ -47,7 +47,8 @@ enum ing_kind {
 
 struct ing_field {
 	const char *name;       /* JSON member name */
-	unsigned char name_len; /* strlen(name) */
+	unsigned char name_len; /* strlen(name): never 0 (ing_fields_read
+	                         * reads name[1]; the macros refuse "") */
 	unsigned char kind;     /* enum ing_kind */
 	unsigned char flags;    /* ING_F_ */
 	unsigned short offset;  /* offsetof(struct ing_fix, ...) where it goes */
@@ -57,11 +58,13 @@ struct ing_field {
 
 /* A table row: ROW("lat", ING_K_REAL, ING_F_REQUIRED, lat, 0, 0) stores
  * member "lat" into fix->lat; CHECK() rows only check the type. */
+#define ING_NAME_LEN(name) \
+	(sizeof(name) - 1 + 0 * sizeof(char[sizeof(name) > 1 ? 1 : -1]))
 #define ING_ROW(name, kind, flags, member, present, seen)                 \
-	{ name, sizeof(name) - 1, kind, flags,                             \
+	{ name, ING_NAME_LEN(name), kind, flags,                           \
 	  (unsigned short)offsetof(struct ing_fix, member), present, seen }
 #define ING_CHECK(name, kind, seen) \
-	{ name, sizeof(name) - 1, kind, 0, 0, 0, seen }
+	{ name, ING_NAME_LEN(name), kind, 0, 0, 0, seen }
 
 /* Rows per table at most (ing_fields_read keeps one slot per row). */
 #define ING_FIELDS_MAX 24

@@ -268,6 +268,18 @@ const char *ing_reason_name(enum ing_reason reason);
 /* "ok", "ignored", "rejected"; "unknown" for other values. */
 const char *ing_result_name(enum ing_result result);
 
+/*
+ * For tests and benchmarks that count or fail allocations: ing_decode()
+ * keeps a message's cJSON tree in an arena of its own (at most 32 KiB) and
+ * takes what does not fit from `alloc`, given back with `release` (NULL,
+ * NULL: malloc and free, the default). `arena_bytes` caps the arena (0:
+ * every node comes from `alloc`; 32768 or more: the whole arena). Either
+ * way a tree never outlives its ing_decode() call. Not for a call in
+ * progress (nothing else calls ing_decode meanwhile: single thread).
+ */
+void ing_decode_allocator(void *(*alloc)(size_t), void (*release)(void *),
+                          size_t arena_bytes);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,6 +6,7 @@
  * vehicle table (gateway/gw_vtab.c: seq/dirty bookkeeping, growth).
  * Table-driven.
  */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "common/hz_time.h"
 #include "gateway/gw_batch.h"
 #include "gateway/gw_vtab.h"
 #include "geofence/geofence.h"
@@ -44,6 +46,140 @@ test_format_ts(void **state)
 		gw_format_ts(cases[i].us, buf);
 		assert_string_equal(buf, cases[i].want);
 	}
+}
+
+/* gw_format_ts (its date cached per day) writes what hz_time_format
+ * does: random times near each other and far apart, day edges, extremes. */
+static void
+test_format_ts_cache(void **state)
+{
+	static const int64_t edges[] = {
+		INT64_MIN, INT64_MIN + 1, INT64_MAX, INT64_MAX - 1, -1, 0, 1,
+		86399999999LL, 86400000000LL, -86400000000LL, -86400000001LL,
+		253402300799999999LL, 253402300800000000LL, -62167219200000001LL,
+	};
+	uint64_t x = 0x2545f4914f6cdd1dULL;
+	int64_t us = 1565424000123456LL;
+
+	(void)state;
+	for (int i = 0; i < 2000000; i++) {
+		char want[32], got[32];
+		int64_t t;
+
+		x ^= x >> 12;
+		x ^= x << 25;
+		x ^= x >> 27;
+		switch (i % 4) {
+		case 0:         /* a step of up to ~2.3 h, either way */
+			us += (int64_t)(x % 16777216000ULL) - 8388608000LL;
+			t = us;
+			break;
+		case 1:
+			t = edges[x % (sizeof(edges) / sizeof(edges[0]))];
+			break;
+		case 2:         /* anywhere in an int64 */
+			t = (int64_t)(x * 2685821657736338717ULL);
+			break;
+		default:        /* the same day as the last */
+			t = us + (int64_t)(x % 1000000);
+			break;
+		}
+		hz_time_format(t, HZ_TIME_PG, want);
+		memset(got, 'x', sizeof(got));
+		gw_format_ts(t, got);
+		assert_string_equal(got, want);
+	}
+}
+
+/* gw_format_i64 writes what snprintf's %" PRId64 does: the edges, every
+ * power of ten and its neighbours, and a million random values of every
+ * magnitude. */
+static void
+check_i64(int64_t v)
+{
+	char want[32], got[21];
+	size_t n;
+
+	snprintf(want, sizeof(want), "%" PRId64, v);
+	memset(got, 'x', sizeof(got));
+	n = gw_format_i64(v, got);
+	assert_true(n <= 20);
+	assert_int_equal(got[n], 'x');          /* nothing written after it */
+	got[n] = '\0';
+	assert_string_equal(got, want);
+}
+
+static void
+test_format_i64(void **state)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	int64_t p = 1;
+
+	(void)state;
+	check_i64(0);
+	check_i64(INT64_MIN);
+	check_i64(INT64_MIN + 1);
+	check_i64(INT64_MAX);
+	check_i64(INT32_MIN);
+	check_i64(INT32_MAX);
+	for (int i = 0; i < 19; i++) {
+		for (int64_t d = -1; d <= 1; d++) {
+			check_i64(p + d);
+			check_i64(-(p + d));
+		}
+		if (i < 18)
+			p *= 10;        /* 10^18 is the last that fits */
+	}
+	for (int i = 0; i < 1000000; i++) {
+		/* xorshift64*; a random shift spreads the magnitudes */
+		x ^= x >> 12;
+		x ^= x << 25;
+		x ^= x >> 27;
+		check_i64((int64_t)(x * 2685821657736338717ULL) >> (x % 64));
+	}
+}
+
+/* The fix of the position row tests: an escaped vehicle, a speed, a seq. */
+static void
+sample_fix(struct ing_fix *f)
+{
+	memset(f, 0, sizeof(*f));
+	strcpy(f->vehicle, "晋A1\\2");
+	f->time_us = 1565424000123000LL;
+	f->lat = 37.604999;
+	f->lon = -112.3600398;
+	f->speed_kmh = 30.9;
+	f->seq = 42;
+}
+
+/* The NOTIFY hazgate_positions lines of position rows: the fields each
+ * found from the one before (issue 15), the same text as before. */
+static void
+test_pos_notify(void **state)
+{
+	struct gw_batch b = { 0 };
+	struct ing_fix f = { 0 };
+	const int64_t zones[] = { 3, 7 };
+	struct gw_buf out = { 0 };
+	size_t payload = 0;
+	char *s;
+
+	(void)state;
+	sample_fix(&f);
+	f.time_us = 1565424000123456LL;
+	f.heading = 271.5;
+	f.present = ING_HAS_SPEED | ING_HAS_HEADING | ING_HAS_SEQ;
+	assert_int_equal(gw_batch_add_position(&b, &f, zones, 2, 0), 0);
+	f.present = 0;
+	assert_int_equal(gw_batch_add_position(&b, &f, NULL, 0, 0), 0);
+	assert_int_equal(gw_batch_pos_notify(&out, &payload, b.pos.p, b.pos.len), 0);
+	s = strndup(out.p, out.len);
+	assert_string_equal(s,
+		"晋A1\\\\2\t2019-08-10T08:00:00.123Z\t37.604999\t-112.3600398\t30.9\t271.5\t3,7\n"
+		"晋A1\\\\2\t2019-08-10T08:00:00.123Z\t37.604999\t-112.3600398\t\\N\t\\N\t");
+	free(s);
+	gw_buf_free(&out);
+	gw_batch_free(&b);
 }
 
 static void
@@ -80,12 +216,7 @@ test_position_row(void **state)
 	char *row;
 
 	(void)state;
-	strcpy(f.vehicle, "晋A1\\2");
-	f.time_us = 1565424000123000LL;
-	f.lat = 37.604999;
-	f.lon = -112.3600398;
-	f.speed_kmh = 30.9;
-	f.seq = 42;
+	sample_fix(&f);
 	f.fix = 3;
 	strcpy(f.hazard_class, "2.1");
 	f.present = ING_HAS_SPEED | ING_HAS_SEQ | ING_HAS_FIX | ING_HAS_HAZARD_CLASS;
@@ -639,6 +770,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_ts),
+		cmocka_unit_test(test_format_i64),
+		cmocka_unit_test(test_format_ts_cache),
+		cmocka_unit_test(test_pos_notify),
 		cmocka_unit_test(test_copy_escape),
 		cmocka_unit_test(test_position_row),
 		cmocka_unit_test(test_reject_row),

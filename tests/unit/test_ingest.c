@@ -1316,14 +1316,14 @@ static const struct {
 	{ NULL, "{\"lat\":[1,2,{\"a\":\"b\"}],\"x\":", ING_FORMAT_NATIVE },
 };
 
+/* Every case with the arena capped at `arena_bytes` (0: every node from
+ * the counting allocator, as with plain malloc). */
 static void
-memory_released_and_oom(void **state)
+memory_cases_with_arena(size_t arena_bytes)
 {
 	size_t c;
 
-	(void)state;
-	/* No cJSON value is alive here, so the hooks may be swapped. */
-	cJSON_InitHooks(&(cJSON_Hooks){ counting_malloc, counting_free });
+	ing_decode_allocator(counting_malloc, counting_free, arena_bytes);
 	for (c = 0; c < sizeof(memory_cases) / sizeof(memory_cases[0]); c++) {
 		const char *p = memory_cases[c].payload;
 		struct ing_fix f;
@@ -1336,7 +1336,9 @@ memory_released_and_oom(void **state)
 		full = ing_decode(memory_cases[c].topic, p, strlen(p),
 		                  memory_cases[c].format, NOW_US, &f, &err);
 		needed = alloc_count;
-		assert_true(needed > 0);
+		/* with a part of the arena, at least the root fits: the spill
+		 * is smaller (or none) */
+		assert_true(arena_bytes > 0 || needed > 0);
 		assert_int_equal(alloc_live, 0);        /* released on return */
 		/* fail each allocation in turn: a rejection, never a crash or
 		 * a leak, and the full result once nothing fails */
@@ -1356,7 +1358,115 @@ memory_released_and_oom(void **state)
 		}
 	}
 	alloc_fail_at = -1;
-	cJSON_InitHooks(NULL);
+	ing_decode_allocator(NULL, NULL, (size_t)-1);
+}
+
+static void
+memory_released_and_oom(void **state)
+{
+	(void)state;
+	memory_cases_with_arena(0);
+	/* part of the tree in the arena, the rest spilled (a node is 64
+	 * bytes) */
+	memory_cases_with_arena(100);
+	memory_cases_with_arena(300);
+}
+
+/* Issue 15: the text check reads eight plain bytes at a time. A control
+ * character, a byte >= 0x80 that is not UTF-8, or a \u0000 escape inside
+ * an unknown member's string, at every offset (so at every place in a
+ * word), is still found at its byte; valid UTF-8 and other escapes there
+ * still pass. */
+static void
+text_check_every_offset(void **state)
+{
+	static const struct { const char *bad; const char *why; } bads[] = {
+		{ "\x01", "control character 0x01" },
+		{ "\x1f", "control character 0x1f" },
+		{ "\x80", "invalid UTF-8" },
+		{ "\xff", "invalid UTF-8" },
+		{ "\\u0000", "\\u0000 in a string" },
+	};
+	static const char *const goods[] = { "\xe6\x99\x8b", "\\n", "\\\\", "\x7f", " " };
+	char buf[256], want[96];
+	struct ing_fix f;
+	struct ing_error err;
+	size_t b, pad, head;
+
+	(void)state;
+	for (pad = 0; pad < 24; pad++) {
+		for (b = 0; b < sizeof(bads) / sizeof(bads[0]); b++) {
+			/* {"x":"<pad a's><bad>",...} */
+			head = (size_t)snprintf(buf, sizeof(buf), "{\"x\":\"%.*s",
+			                        (int)pad, "aaaaaaaaaaaaaaaaaaaaaaaa");
+			snprintf(buf + head, sizeof(buf) - head, "%s\",%s", bads[b].bad,
+			         NAT("") + 1);
+			assert_int_equal(ing_decode(T_TOPIC, buf, strlen(buf), ING_FORMAT_NATIVE,
+			                            NOW_US, &f, &err), ING_REJECTED);
+			assert_int_equal(err.reason, ING_REASON_NOT_JSON);
+			snprintf(want, sizeof(want), "%s (byte %zu)", bads[b].why, head);
+			assert_non_null(strstr(err.message, want));
+		}
+		for (b = 0; b < sizeof(goods) / sizeof(goods[0]); b++) {
+			head = (size_t)snprintf(buf, sizeof(buf), "{\"x\":\"%.*s",
+			                        (int)pad, "aaaaaaaaaaaaaaaaaaaaaaaa");
+			snprintf(buf + head, sizeof(buf) - head, "%s\",%s", goods[b],
+			         NAT("") + 1);
+			assert_int_equal(ing_decode(T_TOPIC, buf, strlen(buf), ING_FORMAT_NATIVE,
+			                            NOW_US, &f, &err), ING_OK);
+		}
+	}
+}
+
+/* Issue 15: with the whole arena, a native message allocates nothing;
+ * a tree larger than the arena spills, decodes alike and is released. */
+static void
+memory_arena(void **state)
+{
+	const char *p = memory_cases[0].payload;
+	struct ing_fix f, g;
+	struct ing_error err;
+	enum ing_result res;
+	char *big;
+	size_t i, n = 0, cap = 30000 * 2 + 512;
+
+	(void)state;
+	ing_decode_allocator(counting_malloc, counting_free, (size_t)-1);
+	alloc_live = alloc_count = 0;
+	assert_int_equal(ing_decode(memory_cases[0].topic, p, strlen(p),
+	                            ING_FORMAT_NATIVE, NOW_US, &f, &err), ING_OK);
+	assert_int_equal(alloc_count, 0);
+	assert_int_equal(alloc_live, 0);
+
+	/* an unknown member of 30,000 numbers (60 KB, under the payload
+	 * cap): about 2 MB of nodes */
+	big = malloc(cap);
+	assert_non_null(big);
+	n += (size_t)snprintf(big + n, cap - n, "{\"pad\":[1");
+	for (i = 1; i < 30000; i++) {
+		big[n++] = ',';
+		big[n++] = '1';
+	}
+	n += (size_t)snprintf(big + n, cap - n, "],%s", p + 1);
+	assert_true(n <= ING_PAYLOAD_MAX);
+	alloc_live = alloc_count = 0;
+	res = ing_decode(memory_cases[0].topic, big, n, ING_FORMAT_NATIVE, NOW_US,
+	                 &g, &err);
+	assert_true(alloc_count > 0);
+	assert_int_equal(alloc_live, 0);
+	assert_int_equal(res, ING_OK);
+	assert_string_equal(f.vehicle, g.vehicle);
+	assert_true(f.time_us == g.time_us && f.lat == g.lat && f.lon == g.lon &&
+	            f.speed_kmh == g.speed_kmh && f.present == g.present &&
+	            f.seq == g.seq && strcmp(f.un, g.un) == 0);
+	/* and the arena serves the next message again */
+	alloc_live = alloc_count = 0;
+	assert_int_equal(ing_decode(memory_cases[0].topic, p, strlen(p),
+	                            ING_FORMAT_NATIVE, NOW_US, &g, &err), ING_OK);
+	assert_int_equal(alloc_count, 0);
+	assert_true(f.time_us == g.time_us && f.lat == g.lat);
+	free(big);
+	ing_decode_allocator(NULL, NULL, (size_t)-1);
 }
 
 /* ---- RFC 3339 -------------------------------------------------------- */
@@ -1571,6 +1681,8 @@ main(void)
 		cmocka_unit_test(payload_nul_bytes_rejected),
 		cmocka_unit_test(fix_check_nan_and_inf),
 		cmocka_unit_test(memory_released_and_oom),
+		cmocka_unit_test(memory_arena),
+		cmocka_unit_test(text_check_every_offset),
 		cmocka_unit_test(vehicle_check_direct),
 		cmocka_unit_test(rfc3339_table),
 		cmocka_unit_test(days_from_civil_matches_timegm),
