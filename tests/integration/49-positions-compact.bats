@@ -319,6 +319,8 @@ assert ran >= 2, "no scan of both tiers ran"
   [[ "$output" != *"warning:"* ]]
   # the compact layout's ingest went in binary, none of its batches as text
   [[ "$output" == *"compact_pg_cpu_us_per_fix="*"(001-017, binary COPY, 0 batches as text;"* ]]
+  # the C encoder's compaction beside the SQL function's: the same slices
+  [[ "$output" == *"compact_c_pg_cpu_us_per_fix="*"compact_c_ctl_cpu_us_per_fix="*"compact_c_bytes_per_fix="*"the same slices as the SQL function's: yes"* ]]
   [[ "$output" == *"track_geojson_vehicle_day_ms="*"(720 fixes"* ]]
 }
 
