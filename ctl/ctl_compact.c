@@ -78,7 +78,9 @@ static bool compact_sql;
 /* What one day's compaction did, for HAZGATE_COMPACT_STATS. */
 struct compact_stats {
 	long long fixes, slices, bytes;
-	double backend_cpu_s, ctl_cpu_s;
+	long pid;                        /* the backend's, 0: no figures */
+	double at;                       /* its CPU at the last mark */
+	double begin_s, read_s, copy_s;  /* its CPU in begin, the cursor, the COPYs */
 };
 
 /* A statement whose result does not matter beyond success: false after
@@ -128,6 +130,17 @@ self_cpu_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* Adds the backend's CPU since the last mark to *phase. */
+static void
+stats_mark(struct compact_stats *st, double *phase)
+{
+	if (!st->pid)
+		return;
+	double now = proc_cpu_s(st->pid);
+	*phase += now - st->at;
+	st->at = now;
+}
+
 /* The slices' rows collected since the last flush, sent as one COPY into
  * begin's temporary table. */
 static bool
@@ -139,6 +152,7 @@ out_flush(PGconn *conn, struct ctl_buf *out, const char *cmd, const char *day, c
 
 	if (out->len <= 19)
 		return true;
+	stats_mark(st, &st->read_s);
 	ctl_cenc_copy_trailer(out);
 	if (out->oom) {
 		ctl_error(cmd, "compacting %s: out of memory", day);
@@ -162,6 +176,7 @@ out_flush(PGconn *conn, struct ctl_buf *out, const char *cmd, const char *day, c
 		ok = false;
 	}
 	st->bytes += (long long)out->len;
+	stats_mark(st, &st->copy_s);
 	out->len = 0;
 	ctl_cenc_copy_header(out);
 	return ok;
@@ -259,6 +274,7 @@ compact_day_c(PGconn *conn, const char *cmd, const char *day, char state[6],
 	}
 	added = ctl_field_i64(res, 0, 0);
 	PQclear(res);
+	stats_mark(st, &st->begin_s);
 	/* the day comes from hazgate_positions_compact_due: YYYY-MM-DD */
 	snprintf(sql, sizeof sql,
 		 "DECLARE hg_compact_cur NO SCROLL CURSOR FOR SELECT %s FROM positions_recent"
@@ -266,7 +282,8 @@ compact_day_c(PGconn *conn, const char *cmd, const char *day, char state[6],
 		 " AND ts < ('%.10s'::date + 1)::timestamp AT TIME ZONE 'UTC' ORDER BY vehicle, ts",
 		 ctl_cenc_select, day, day);
 	if (strspn(day, "0123456789-") != strlen(day) ||
-	    !exec_ok(PQexec(conn, "SET LOCAL work_mem = '256MB'"), cmd, day, state) ||
+	    !exec_ok(PQexec(conn, "SET LOCAL work_mem = '256MB'; SET LOCAL cursor_tuple_fraction = 1"),
+		     cmd, day, state) ||
 	    !exec_ok(PQexec(conn, sql), cmd, day, state))
 		goto done;
 	ctl_cenc_copy_header(&out);
@@ -343,8 +360,8 @@ static long long
 compact_day(PGconn *conn, const char *cmd, const char *day, long backend_pid)
 {
 	for (int attempt = 1;; attempt++) {
-		struct compact_stats st = { 0 };
 		double b0 = backend_pid ? proc_cpu_s(backend_pid) : 0, c0 = self_cpu_s();
+		struct compact_stats st = { .pid = backend_pid, .at = b0 };
 		char state[6] = "";
 		long long moved = -1;
 
@@ -369,10 +386,11 @@ compact_day(PGconn *conn, const char *cmd, const char *day, long backend_pid)
 			if (exec_ok(PQexec(conn, "COMMIT"), cmd, day, state)) {
 				if (backend_pid)
 					printf("compact_stats: day=%s path=%s fixes=%lld slices=%lld "
-					       "copy_bytes=%lld backend_cpu_s=%.3f ctl_cpu_s=%.3f\n",
+					       "copy_bytes=%lld backend_cpu_s=%.3f ctl_cpu_s=%.3f "
+					       "(backend: begin %.3f, cursor %.3f, copy %.3f)\n",
 					       day, compact_sql ? "sql" : "c", moved, st.slices,
 					       st.bytes, proc_cpu_s(backend_pid) - b0,
-					       self_cpu_s() - c0);
+					       self_cpu_s() - c0, st.begin_s, st.read_s, st.copy_s);
 				return moved;
 			}
 			return -1;
