@@ -325,11 +325,12 @@ assert ran >= 2, "no scan of both tiers ran"
 }
 
 # ---- the C encoder (hazgate-ctl compact, schema/019) ---------------------------
-# ctl_compact BEFORE: hazgate-ctl compact (the C encoder) of every due day
-# before BEFORE, as a login in hazgate_admin (the rights retention runs with)
+# ctl_compact BEFORE [ARGS]: hazgate-ctl compact (the C encoder; --sql: the
+# SQL function) of every due day before BEFORE, as a login in
+# hazgate_admin (the rights retention runs with)
 ctl_compact() {
   "$HG_BUILDDIR/hazgate-ctl" -d "host=$PGHOST port=$PGPORT user=t49_adm dbname=$PGDATABASE" \
-    compact --before "$1"
+    compact --before "$@"
 }
 # same_as_sql DAYS: the slices of the first DAYS days are byte for byte what
 # the SQL encoder (hazgate_slices_build, 012) makes of the wanted fixes
@@ -408,5 +409,11 @@ SQL
   [ "$(q "SELECT string_agg(lat || ' ' || seq, ',' ORDER BY ts) FROM positions")" = "37.5 1,37.50001 2,37.50002 3" ]
   [ "$(q "SELECT count(*) FROM rejects WHERE reason = 'duplicate_ts'")" = 1 ]
   [ "$(q "SELECT n FROM positions_slices")" = 3 ]
+  # hazgate-ctl compact --sql: the SQL function, the same result
+  q "INSERT INTO positions (vehicle, ts, lat, lon, seq) VALUES ('V1', '$DAY0 05:00:30+00', 37.50003, 112.5, 4)"
+  run ctl_compact "$(q "SELECT '$DAY0'::date + 1")" --sql
+  [ "$status" -eq 0 ]; [[ "$output" == *"compacted $DAY0: 1 fixes"* ]]
+  [ "$(q "SELECT string_agg(lat || ' ' || seq, ',' ORDER BY ts) FROM positions")" = "37.5 1,37.50001 2,37.50002 3,37.50003 4" ]
+  [ "$(q "SELECT n || ' ' || seq0 || ' ' || (sqd IS NULL) FROM positions_slices")" = "4 1 true" ]
   q "TRUNCATE positions_recent, positions_slices, rejects"
 }
