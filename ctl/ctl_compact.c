@@ -68,9 +68,21 @@ static const struct option longopts[] = {
 #define COMPACT_TRIES        3
 #define COMPACT_PAUSE_S      5
 
-/* Rows a FETCH (FETCH_SQL), and the slices' bytes sent in one COPY. */
-#define FETCH_SQL  "FETCH FORWARD 20000 FROM hg_compact_cur"
+/* Rows a FETCH, and the slices' bytes sent in one COPY; the tests make
+ * them small (HAZGATE_COMPACT_FETCH, HAZGATE_COMPACT_FLUSH) so that slices
+ * cross FETCHes and COPYs. */
+#define FETCH_ROWS 20000
 #define OUT_FLUSH  ((size_t)32 << 20)
+
+/* An environment variable's positive number, or dflt. */
+static long long
+env_size(const char *name, long long dflt)
+{
+	const char *v = getenv(name);
+	char *end;
+	long long n = v ? strtoll(v, &end, 10) : 0;
+	return v && *v && !*end && n > 0 ? n : dflt;
+}
 
 /* --sql given (or HAZGATE_COMPACT=sql): schema/012's SQL function. */
 static bool compact_sql;
@@ -264,7 +276,11 @@ compact_day_c(PGconn *conn, const char *cmd, const char *day, char state[6],
 	struct ctl_buf out = { 0 };
 	PGresult *cur = NULL;
 	long long added, rows = 0, moved = -1;
-	char sql[400];
+	char sql[400], fetch[80];
+	size_t flush_at = (size_t)env_size("HAZGATE_COMPACT_FLUSH", (long long)OUT_FLUSH);
+
+	snprintf(fetch, sizeof fetch, "FETCH FORWARD %lld FROM hg_compact_cur",
+		 env_size("HAZGATE_COMPACT_FETCH", FETCH_ROWS));
 
 	PGresult *res = PQexecParams(conn, "SELECT hazgate_positions_compact_begin($1::date)", 1,
 				     NULL, params, NULL, NULL, 0);
@@ -288,7 +304,7 @@ compact_day_c(PGconn *conn, const char *cmd, const char *day, char state[6],
 		goto done;
 	ctl_cenc_copy_header(&out);
 	for (;;) {
-		res = PQexecParams(conn, FETCH_SQL, 0, NULL, NULL, NULL, NULL, 1);
+		res = PQexecParams(conn, fetch, 0, NULL, NULL, NULL, NULL, 1);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != CTL_FIX_COLS) {
 			exec_ok(res, cmd, day, state);
 			goto done;
@@ -328,7 +344,7 @@ compact_day_c(PGconn *conn, const char *cmd, const char *day, char state[6],
 				if (!slice_end(&a, &out, cmd, day, st))
 					goto done;
 				acc_release(&a);
-				if (out.len >= OUT_FLUSH && !out_flush(conn, &out, cmd, day, state, st))
+				if (out.len >= flush_at && !out_flush(conn, &out, cmd, day, state, st))
 					goto done;
 			}
 			if (!acc_push(&a, &f)) {

@@ -357,7 +357,8 @@ SQL
     q "SELECT hazgate_ensure_partitions('$DAY0', 4)" >/dev/null
     copy_rows 0 2000
     n=$(q "SELECT count(*) FROM positions_recent WHERE ts < '$DAY0'::date + 2")
-    run ctl_compact "$(q "SELECT '$DAY0'::date + 2")"
+    # FETCHes of 7 rows and a COPY every 2 kB: slices cross both
+    HAZGATE_COMPACT_FETCH=7 HAZGATE_COMPACT_FLUSH=2000 run ctl_compact "$(q "SELECT '$DAY0'::date + 2")"
     echo "$output"
     [ "$status" -eq 0 ]
     [ "$(printf '%s\n' "$output" | awk '/^compacted /{s += $3} END {print s}')" = "$n" ]
