@@ -394,6 +394,7 @@ SQL
 @test "the C encoder: a late fix whose key a slice holds with other values goes to rejects at compaction, the slice's copy stays" {
   # (a fix that reaches the default partition past the late trigger, as
   # 012's SQL compaction handles it)
+  q "DO \$\$ BEGIN CREATE ROLE t49_adm LOGIN IN ROLE hazgate_admin; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"
   q "TRUNCATE positions_recent, positions_slices, rejects"
   q "SELECT hazgate_ensure_partitions('$DAY0', 1)" >/dev/null
   q "INSERT INTO positions_recent (vehicle, ts, lat, lon, seq) VALUES ('V1', '$DAY0 05:00:00+00', 37.5, 112.5, 1),
@@ -417,4 +418,17 @@ SQL
   [ "$(q "SELECT string_agg(lat || ' ' || seq, ',' ORDER BY ts) FROM positions")" = "37.5 1,37.50001 2,37.50002 3,37.50003 4" ]
   [ "$(q "SELECT n || ' ' || seq0 || ' ' || (sqd IS NULL) FROM positions_slices")" = "4 1 true" ]
   q "TRUNCATE positions_recent, positions_slices, rejects"
+  # begin and finish are the admin's: not the gateway's, not a dispatcher's
+  q "DO \$\$ BEGIN CREATE ROLE t49_gw2 LOGIN IN ROLE hazgate_gateway, hazgate_dispatcher;
+     EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"
+  for f in begin finish; do
+    run psql -XqAt -U t49_gw2 -c "SELECT hazgate_positions_compact_$f('$DAY0')"
+    [ "$status" -ne 0 ]; [[ "$output" == *"permission denied"* ]]
+  done
+  # finish without begin: refused, nothing dropped
+  q "INSERT INTO positions_recent (vehicle, ts, lat, lon) VALUES ('V1', '$DAY0 06:00:00+00', 1, 2)"
+  run psql -XqAt -U t49_adm -c "SELECT hazgate_positions_compact_finish('$DAY0')"
+  [ "$status" -ne 0 ]; [[ "$output" == *"no compaction of $DAY0 under way"* ]]
+  [ "$(q "SELECT count(*) FROM positions_recent")" = 1 ]
+  q "TRUNCATE positions_recent"
 }
