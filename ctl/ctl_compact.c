@@ -276,7 +276,7 @@ compact_day_c(PGconn *conn, const char *cmd, const char *day, char state[6],
 	struct ctl_buf out = { 0 };
 	PGresult *cur = NULL;
 	long long added, rows = 0, moved = -1;
-	char sql[400], fetch[80];
+	char sql[1024], fetch[80];
 	size_t flush_at = (size_t)env_size("HAZGATE_COMPACT_FLUSH", (long long)OUT_FLUSH);
 
 	snprintf(fetch, sizeof fetch, "FETCH FORWARD %lld FROM hg_compact_cur",
@@ -297,8 +297,11 @@ compact_day_c(PGconn *conn, const char *cmd, const char *day, char state[6],
 		 " WHERE ts >= '%.10s'::date::timestamp AT TIME ZONE 'UTC'"
 		 " AND ts < ('%.10s'::date + 1)::timestamp AT TIME ZONE 'UTC' ORDER BY vehicle, ts",
 		 ctl_cenc_select, day, day);
-	if (strspn(day, "0123456789-") != strlen(day) ||
-	    !exec_ok(PQexec(conn, "SET LOCAL work_mem = '256MB'; SET LOCAL cursor_tuple_fraction = 1"),
+	if (strspn(day, "0123456789-") != strlen(day)) {
+		ctl_error(cmd, "compacting %s: not a day", day);
+		goto done;
+	}
+	if (!exec_ok(PQexec(conn, "SET LOCAL work_mem = '256MB'; SET LOCAL cursor_tuple_fraction = 1"),
 		     cmd, day, state) ||
 	    !exec_ok(PQexec(conn, sql), cmd, day, state))
 		goto done;
