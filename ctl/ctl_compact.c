@@ -262,6 +262,19 @@ slice_end(struct slice_acc *a, struct ctl_buf *out, const char *cmd, const char 
 	return true;
 }
 
+/* hazgate_positions_compact_finish(day, rows): the database checks that the
+ * day's rows and the slices sent both hold the rows read. */
+static bool
+finish(PGconn *conn, const char *cmd, const char *day, long long rows, char state[6])
+{
+	char n[24];
+	snprintf(n, sizeof n, "%lld", rows);
+	const char *params[] = { day, n };
+	return exec_ok(PQexecParams(conn, "SELECT hazgate_positions_compact_finish($1::date, $2)",
+				    2, NULL, params, NULL, NULL, 0),
+		       cmd, day, state);
+}
+
 /*
  * The C path, inside the caller's transaction: begin, read and encode,
  * COPY the slices, finish. Returns the fixes moved, or -1 after saying why
@@ -358,9 +371,7 @@ compact_day_c(PGconn *conn, const char *cmd, const char *day, char state[6],
 	}
 	if (!slice_end(&a, &out, cmd, day, st) || !out_flush(conn, &out, cmd, day, state, st) ||
 	    !exec_ok(PQexec(conn, "CLOSE hg_compact_cur"), cmd, day, state) ||
-	    !exec_ok(PQexecParams(conn, "SELECT hazgate_positions_compact_finish($1::date)", 1, NULL,
-				  params, NULL, NULL, 0),
-		     cmd, day, state))
+	    !finish(conn, cmd, day, rows, state))
 		goto done;
 	moved = rows - added;
 	st->fixes = rows;

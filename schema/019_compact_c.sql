@@ -14,9 +14,12 @@
 --       many rows the merge added to the day's rows (the slices' fixes
 --       decoded less the new fixes they replaced): the fixes moved are the
 --       day's rows after begin less that.
---   hazgate_positions_compact_finish(day)  the slices of hg_compact_out into
---       positions_slices, the day's row partition dropped and its rows in the
---       default partition deleted. Returns the slices inserted.
+--   hazgate_positions_compact_finish(day, fixes)  the slices of
+--       hg_compact_out into positions_slices, the day's row partition dropped
+--       and its rows in the default partition deleted. Returns the slices
+--       inserted. With fixes given (the rows the caller read and encoded),
+--       first checks that the day's rows and the new slices both hold that
+--       many (a slice lost on the way fails the day, which stays in rows).
 --
 -- Between the two the caller reads the day's rows (positions_recent,
 -- lo <= ts < hi: each (vehicle, hour) is then one slice, whole) and writes
@@ -93,17 +96,29 @@ $$;
 REVOKE EXECUTE ON FUNCTION hazgate_positions_compact_begin(date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION hazgate_positions_compact_begin(date) TO hazgate_admin;
 
-CREATE FUNCTION hazgate_positions_compact_finish(p_day date) RETURNS bigint
+CREATE FUNCTION hazgate_positions_compact_finish(p_day date, p_fixes bigint DEFAULT NULL)
+RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET TimeZone = 'UTC' AS $$
 DECLARE
     lo timestamptz := p_day::timestamp AT TIME ZONE 'UTC';
     hi timestamptz := (p_day + 1)::timestamp AT TIME ZONE 'UTC';
     rpart text := format('positions_recent_%s', to_char(p_day, 'YYYYMMDD'));
     made bigint;
+    held bigint;
+    sliced bigint;
 BEGIN
     IF to_regclass('pg_temp.hg_compact_out') IS NULL THEN
         RAISE EXCEPTION 'hazgate_positions_compact_finish: no compaction of % under way '
                         '(hazgate_positions_compact_begin first, in the same transaction)', p_day;
+    END IF;
+    IF p_fixes IS NOT NULL THEN
+        SELECT count(*) INTO held FROM positions_recent WHERE ts >= lo AND ts < hi;
+        SELECT coalesce(sum(n), 0) INTO sliced FROM pg_temp.hg_compact_out;
+        IF held <> p_fixes OR sliced <> p_fixes THEN
+            RAISE EXCEPTION 'hazgate_positions_compact_finish: % holds % fixes in rows and % in '
+                            'the new slices, not the % read; nothing changed',
+                            p_day, held, sliced, p_fixes;
+        END IF;
     END IF;
     -- Only slices of the day (a wrong hour would land in another day).
     IF EXISTS (SELECT 1 FROM pg_temp.hg_compact_out WHERE hour < lo OR hour >= hi) THEN
@@ -119,8 +134,8 @@ BEGIN
     RETURN made;
 END
 $$;
-REVOKE EXECUTE ON FUNCTION hazgate_positions_compact_finish(date) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION hazgate_positions_compact_finish(date) TO hazgate_admin;
+REVOKE EXECUTE ON FUNCTION hazgate_positions_compact_finish(date, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION hazgate_positions_compact_finish(date, bigint) TO hazgate_admin;
 
 -- 012's function, now the two steps above with the SQL encoder between
 -- them (the same slices, the same locks, the same result: the fixes moved).

@@ -430,5 +430,10 @@ SQL
   run psql -XqAt -U t49_adm -c "SELECT hazgate_positions_compact_finish('$DAY0')"
   [ "$status" -ne 0 ]; [[ "$output" == *"no compaction of $DAY0 under way"* ]]
   [ "$(q "SELECT count(*) FROM positions_recent")" = 1 ]
+  # finish with slices that do not hold the day's fixes: refused, nothing changed
+  run psql -XqAt -v ON_ERROR_STOP=1 -U t49_adm -c "BEGIN" -c "SELECT hazgate_positions_compact_begin('$DAY0')" \
+    -c "SELECT hazgate_positions_compact_finish('$DAY0', 1)" -c "COMMIT"
+  [ "$status" -ne 0 ]; [[ "$output" == *"$DAY0 holds 1 fixes in rows and 0 in the new slices, not the 1 read; nothing changed"* ]]
+  [ "$(q "SELECT count(*) FROM positions_recent")" = 1 ]
   q "TRUNCATE positions_recent"
 }
