@@ -15,8 +15,9 @@
 # bytes); and, to tell the two changes apart, the same rows as COPY text
 # into two more databases: migrations 001-016 (the gateway and schema
 # before both) and 001-017.
-# Then the compact one's day is compacted
-# (hazgate_positions_compact). Printed, per layout: bytes a fix on disk
+# Then the compact one's day is compacted, twice: by hazgate-ctl's C
+# encoder (019) in a copy of the database, and by the SQL function
+# (hazgate_positions_compact), whose slices must be the same. Printed, per layout: bytes a fix on disk
 # (tables, indexes and TOAST of every partition), PostgreSQL backend CPU a
 # fix (user + system of the backend, from /proc) for the ingest, and for
 # the compaction; the ratios; the gateway's CPU a fix to convert to
@@ -105,6 +106,11 @@ out_key=$(feed hg_key positions_recent "$cols, alarms" text < "$work/fleet17.cop
 out_bin=$(feed hg_compact positions_recent "$cols, alarms" binary < "$work/fleet17.copy")
 q postgres "DROP DATABASE hg_before" >/dev/null
 q postgres "DROP DATABASE hg_key" >/dev/null
+# The same day compacted by hazgate-ctl's C encoder (019), in a copy of the
+# database made before: its backend's CPU and its own (HAZGATE_COMPACT_STATS
+# prints them), the bytes of its slices; then the SQL function's below.
+q postgres "CREATE DATABASE hg_compact_c TEMPLATE hg_compact" >/dev/null
+out_cc=$(PGDATABASE=hg_compact_c HAZGATE_COMPACT_STATS=1 "$CTL" compact --before "$(date -u -d "$DAY + 1 day" +%F)")
 {
   echo "SELECT pg_backend_pid() AS bpid \\gset"; echo "\\setenv BPID :bpid"
   echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $work/cpu-compaction.0"
@@ -135,6 +141,26 @@ awk -v n="$n" -v sr="$size_rows" -v sc="$size_compact" -v sre="$size_recent" -v 
   printf "compact_pg_cpu_us_per_fix=%.2f (001-017, binary COPY, %d batches as text; ratio to before %.3f) + %.2f (compaction) = %.2f\n", tc * us, at, tc / tb, tk * us, (tc + tk) * us
   printf "cpu_ratio=%.3f (ingest), %.3f (ingest + compaction) target<=0.333\n", tc / tr, (tc + tk) / tr
   printf "gateway_convert_cpu_us_per_fix=%.2f (gw_copybin: COPY text to binary, the gateway\047s added work)\n", cs * 1e6 / n
+}'
+# The C encoder against the SQL function, the same day: slices byte for
+# byte the same, the database's CPU and hazgate-ctl's.
+q hg_compact_c "VACUUM ANALYZE" >/dev/null
+size_cc=$(q hg_compact_c "SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('positions_slices')")
+slices_md5() { q "$1" "SELECT md5(string_agg(s::text, E'\n' ORDER BY vehicle, hour)) FROM positions_slices s"; }
+same_slices=no
+[ "$(slices_md5 hg_compact_c)" = "$(slices_md5 hg_compact)" ] && same_slices=yes
+[ "$same_slices" = yes ] || echo "warning: the C encoder's slices differ from the SQL function's" >&2
+[ "$(q hg_compact_c "SELECT sum(n) FROM positions_slices")" = "$n" ] || echo "warning: the C encoder's slices do not hold the $n fixes written" >&2
+q postgres "DROP DATABASE hg_compact_c" >/dev/null
+cc_pg=$(awk '/^compact_stats:/ { for (i = 1; i <= NF; i++) if ($i ~ /^backend_cpu_s=/) { sub(/.*=/, "", $i); s += $i } } END { print s + 0 }' <<< "$out_cc")
+cc_ctl=$(awk '/^compact_stats:/ { for (i = 1; i <= NF; i++) if ($i ~ /^ctl_cpu_s=/) { sub(/.*=/, "", $i); s += $i } } END { print s + 0 }' <<< "$out_cc")
+awk -v n="$n" -v hz="$hz" -v tr="$t_rows" -v tc="$t_comp" -v tk="$t_cmp" -v cpg="$cc_pg" -v cctl="$cc_ctl" \
+    -v sz="$size_cc" -v same="$same_slices" 'BEGIN {
+  us = 1e6 / hz / n
+  printf "compact_c_pg_cpu_us_per_fix=%.2f (the compaction, hazgate-ctl compact: the C encoder, 019; the SQL function: %.2f; ratio %.3f)\n", cpg * 1e6 / n, tk * us, cpg * hz / (tk > 0 ? tk : 1)
+  printf "compact_c_ctl_cpu_us_per_fix=%.2f (hazgate-ctl\047s own CPU, encoding)\n", cctl * 1e6 / n
+  printf "compact_c_bytes_per_fix=%.1f (positions_slices, %d bytes; the same slices as the SQL function\047s: %s) target<=24\n", sz / n, sz, same
+  printf "cpu_ratio_c=%.3f (ingest + the C compaction, backend) target<=0.333\n", (tc * 1e6 / hz / n + cpg * 1e6 / n) / (tr * us)
 }'
 
 # Reads on the compact layout: a vehicle-day as GeoJSON, a 30-day audit.

@@ -30,7 +30,7 @@ static const struct ctl_command commands[] = {
 	{ "audit", ctl_audit_main,
 	  "route audit: stored positions through the engine, violations and their live alerts" },
 	{ "compact", ctl_compact_main,
-	  "closed days of positions into compact slices [--before DATE]" },
+	  "closed days of positions into compact slices [--before DATE] [--sql]" },
 	{ "replay", ctl_replay_main,
 	  "offline: telemetry lines through ingest and geofence, alerts out" },
 	{ "users", ctl_users_main, "hazgate-web accounts: users add|passwd|disable|enable|list" },

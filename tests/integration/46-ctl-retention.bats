@@ -440,3 +440,34 @@ SQL
   [ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'positions_recent_20191001'")" -eq 0 ]
   [ "$(q "SELECT sum(n) FROM positions_slices WHERE hour >= '2019-10-01' AND hour < '2019-10-02'")" -eq 1 ]
 }
+
+@test "retention's compaction encodes the slices in C (019); HAZGATE_COMPACT=sql (012's function) makes the same slices" {
+  conf 0
+  # two days of the same fixes, one compacted each way
+  day_fixes() {
+    q "SELECT hazgate_ensure_partitions('$1', 1)" >/dev/null
+    q "INSERT INTO positions (vehicle, ts, lat, lon, speed_kmh, heading, seq, zone_ids, received_at)
+       SELECT '晋A2000' || (i % 3), '$1'::timestamptz + i * interval '7.5 s', 37.7 + i * 1e-6, 112.5 - i * 1e-7,
+              (i % 90) * 0.5, (i * 7) % 360, i / 3 + (i % 97 = 0)::int,
+              CASE WHEN i % 50 < 10 THEN '{1}'::integer[] ELSE '{}' END,
+              '$1'::timestamptz + i * interval '7.5 s' + interval '1.25 s'
+         FROM generate_series(0, 11519) i"
+  }
+  day_fixes 2019-10-05
+  HAZGATE_COMPACT_STATS=1 retention
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"compact_stats: day=2019-10-05 path=c fixes=11520 slices=72 "* ]]
+  [[ "$output" == *"compacted 2019-10-05: 11520 fixes"* ]]
+  day_fixes 2019-10-06
+  HAZGATE_COMPACT=sql HAZGATE_COMPACT_STATS=1 retention
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"compact_stats: day=2019-10-06 path=sql fixes=11520 "* ]]
+  slices() {
+    q "SELECT md5(string_agg((to_jsonb(s) - 'hour' - 't_first' - 't_last')::text, ',' ORDER BY vehicle, hour))
+         FROM positions_slices s WHERE hour >= '$1' AND hour < '$1'::date + 1"
+  }
+  [ "$(slices 2019-10-05)" = "$(slices 2019-10-06)" ]
+  [ "$(q "SELECT count(*) FROM positions_slices WHERE hour >= '2019-10-05' AND hour < '2019-10-07'")" -eq 144 ]
+  [ "$(held 2019-10-05)" -eq 11520 ]
+  [ "$(q "SELECT count(*) FROM positions_recent WHERE ts >= '2019-10-05' AND ts < '2019-10-07'")" -eq 0 ]
+}

@@ -319,5 +319,121 @@ assert ran >= 2, "no scan of both tiers ran"
   [[ "$output" != *"warning:"* ]]
   # the compact layout's ingest went in binary, none of its batches as text
   [[ "$output" == *"compact_pg_cpu_us_per_fix="*"(001-017, binary COPY, 0 batches as text;"* ]]
+  # the C encoder's compaction beside the SQL function's: the same slices
+  [[ "$output" == *"compact_c_pg_cpu_us_per_fix="*"compact_c_ctl_cpu_us_per_fix="*"compact_c_bytes_per_fix="*"the same slices as the SQL function's: yes"* ]]
   [[ "$output" == *"track_geojson_vehicle_day_ms="*"(720 fixes"* ]]
+}
+
+# ---- the C encoder (hazgate-ctl compact, schema/019) ---------------------------
+# ctl_compact BEFORE [ARGS]: hazgate-ctl compact (the C encoder; --sql: the
+# SQL function) of every due day before BEFORE, as a login in
+# hazgate_admin (the rights retention runs with)
+ctl_compact() {
+  "$HG_BUILDDIR/hazgate-ctl" -d "host=$PGHOST port=$PGPORT user=t49_adm dbname=$PGDATABASE" \
+    compact --before "$@"
+}
+# same_as_sql DAYS: the slices of the first DAYS days are byte for byte what
+# the SQL encoder (hazgate_slices_build, 012) makes of the wanted fixes
+same_as_sql() {
+  psql -XqAt -v ON_ERROR_STOP=1 <<SQL
+BEGIN;
+CREATE TEMP TABLE by_c AS SELECT * FROM positions_slices WHERE hour < '$DAY0'::date + $1;
+DELETE FROM positions_slices WHERE hour < '$DAY0'::date + $1;
+CREATE TEMP TABLE hg_slice_src AS SELECT * FROM want WHERE ts < '$DAY0'::date + $1;
+SELECT hazgate_slices_build() > 0 AS built;
+SELECT 'differ ' || count(*) FROM (SELECT s::text FROM positions_slices s WHERE hour < '$DAY0'::date + $1
+                                   EXCEPT ALL SELECT c::text FROM by_c c) d;
+SELECT 'differ ' || count(*) FROM (SELECT c::text FROM by_c c
+                                   EXCEPT ALL SELECT s::text FROM positions_slices s WHERE hour < '$DAY0'::date + $1) d;
+ROLLBACK;
+SQL
+}
+
+@test "the C encoder (hazgate-ctl compact, 019): random fixes read back exactly, late ones merged; slices byte for byte the SQL encoder's" {
+  q "DO \$\$ BEGIN CREATE ROLE t49_adm LOGIN IN ROLE hazgate_admin; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"
+  for seed in 0.31 -0.66; do
+    q "TRUNCATE positions_recent, positions_slices, rejects"
+    gen "$seed" 3000 "${DAY0}T22:30:00Z"
+    q "SELECT hazgate_ensure_partitions('$DAY0', 4)" >/dev/null
+    copy_rows 0 2000
+    n=$(q "SELECT count(*) FROM positions_recent WHERE ts < '$DAY0'::date + 2")
+    # FETCHes of 7 rows and a COPY every 2 kB: slices cross both
+    HAZGATE_COMPACT_FETCH=7 HAZGATE_COMPACT_FLUSH=2000 run ctl_compact "$(q "SELECT '$DAY0'::date + 2")"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$(printf '%s\n' "$output" | awk '/^compacted /{s += $3} END {print s}')" = "$n" ]
+    [ "$(q "SELECT count(*) FROM positions_recent WHERE ts < '$DAY0'::date + 2")" = 0 ]
+    [ "$(q "SELECT count(*) FROM pg_tables WHERE tablename IN ('positions_recent_${DAY0//-/}')")" = 0 ]
+    same
+    run same_as_sql 2
+    echo "$output"
+    [ "$output" = "$(printf 't\ndiffer 0\ndiffer 0')" ]
+    # late fixes (some into compacted hours), redeliveries and conflicting
+    # values; then the C encoder again merges them into their slices
+    copy_rows 2000 3000
+    before=$(q "SELECT count(*) FROM rejects")
+    q "INSERT INTO positions_recent (vehicle, ts, lat, lon, seq)
+       SELECT vehicle, ts, lat + 1e-9, lon, seq FROM want w
+        WHERE ts < '$DAY0'::date + 2 AND NOT EXISTS (SELECT 1 FROM positions_recent r WHERE r.vehicle = w.vehicle AND r.ts = w.ts)
+          AND hashtext(vehicle || ts) % 7 = 0"
+    [ "$(q "SELECT count(*) FROM rejects WHERE reason = 'duplicate_ts'")" -gt "$before" ]
+    late=$(q "SELECT count(*) FROM positions_recent WHERE ts < '$DAY0'::date + 2")
+    [ "$late" -gt 0 ]
+    same
+    run ctl_compact "$(q "SELECT '$DAY0'::date + 4")"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$(q "SELECT count(*) FROM positions_recent")" = 0 ]
+    same
+    run same_as_sql 4
+    [ "$output" = "$(printf 't\ndiffer 0\ndiffer 0')" ]
+    [ "$(q "SELECT count(*) FROM positions_slices WHERE t_first < hour OR t_last >= hour + interval '1 hour' OR t_first > t_last")" = 0 ]
+  done
+}
+
+@test "the C encoder: a late fix whose key a slice holds with other values goes to rejects at compaction, the slice's copy stays" {
+  # (a fix that reaches the default partition past the late trigger, as
+  # 012's SQL compaction handles it)
+  q "DO \$\$ BEGIN CREATE ROLE t49_adm LOGIN IN ROLE hazgate_admin; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"
+  q "TRUNCATE positions_recent, positions_slices, rejects"
+  q "SELECT hazgate_ensure_partitions('$DAY0', 1)" >/dev/null
+  q "INSERT INTO positions_recent (vehicle, ts, lat, lon, seq) VALUES ('V1', '$DAY0 05:00:00+00', 37.5, 112.5, 1),
+       ('V1', '$DAY0 05:00:10+00', 37.50001, 112.5, 2)"
+  run ctl_compact "$(q "SELECT '$DAY0'::date + 1")"
+  [ "$status" -eq 0 ]; [[ "$output" == *"compacted $DAY0: 2 fixes"* ]]
+  q "ALTER TABLE positions_recent_default DISABLE TRIGGER positions_late"
+  q "INSERT INTO positions_recent (vehicle, ts, lat, lon, seq) VALUES ('V1', '$DAY0 05:00:10+00', 1, 2, 2),
+       ('V1', '$DAY0 05:00:20+00', 37.50002, 112.5, 3), ('V1', '$DAY0 05:00:00+00', 37.5, 112.5, 1)"
+  q "ALTER TABLE positions_recent_default ENABLE TRIGGER positions_late"
+  run ctl_compact "$(q "SELECT '$DAY0'::date + 1")"
+  echo "$output"
+  [ "$status" -eq 0 ]; [[ "$output" == *"compacted $DAY0: 3 fixes"* ]]
+  [ "$(q "SELECT string_agg(lat || ' ' || seq, ',' ORDER BY ts) FROM positions")" = "37.5 1,37.50001 2,37.50002 3" ]
+  [ "$(q "SELECT count(*) FROM rejects WHERE reason = 'duplicate_ts'")" = 1 ]
+  [ "$(q "SELECT n FROM positions_slices")" = 3 ]
+  # hazgate-ctl compact --sql: the SQL function, the same result
+  q "INSERT INTO positions (vehicle, ts, lat, lon, seq) VALUES ('V1', '$DAY0 05:00:30+00', 37.50003, 112.5, 4)"
+  run ctl_compact "$(q "SELECT '$DAY0'::date + 1")" --sql
+  [ "$status" -eq 0 ]; [[ "$output" == *"compacted $DAY0: 1 fixes"* ]]
+  [ "$(q "SELECT string_agg(lat || ' ' || seq, ',' ORDER BY ts) FROM positions")" = "37.5 1,37.50001 2,37.50002 3,37.50003 4" ]
+  [ "$(q "SELECT n || ' ' || seq0 || ' ' || (sqd IS NULL) FROM positions_slices")" = "4 1 true" ]
+  q "TRUNCATE positions_recent, positions_slices, rejects"
+  # begin and finish are the admin's: not the gateway's, not a dispatcher's
+  q "DO \$\$ BEGIN CREATE ROLE t49_gw2 LOGIN IN ROLE hazgate_gateway, hazgate_dispatcher;
+     EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"
+  for f in begin finish; do
+    run psql -XqAt -U t49_gw2 -c "SELECT hazgate_positions_compact_$f('$DAY0')"
+    [ "$status" -ne 0 ]; [[ "$output" == *"permission denied"* ]]
+  done
+  # finish without begin: refused, nothing dropped
+  q "INSERT INTO positions_recent (vehicle, ts, lat, lon) VALUES ('V1', '$DAY0 06:00:00+00', 1, 2)"
+  run psql -XqAt -U t49_adm -c "SELECT hazgate_positions_compact_finish('$DAY0')"
+  [ "$status" -ne 0 ]; [[ "$output" == *"no compaction of $DAY0 under way"* ]]
+  [ "$(q "SELECT count(*) FROM positions_recent")" = 1 ]
+  # finish with slices that do not hold the day's fixes: refused, nothing changed
+  run psql -XqAt -v ON_ERROR_STOP=1 -U t49_adm -c "BEGIN" -c "SELECT hazgate_positions_compact_begin('$DAY0')" \
+    -c "SELECT hazgate_positions_compact_finish('$DAY0', 1)" -c "COMMIT"
+  [ "$status" -ne 0 ]; [[ "$output" == *"$DAY0 holds 1 fixes in rows and 0 in the new slices, not the 1 read; nothing changed"* ]]
+  [ "$(q "SELECT count(*) FROM positions_recent")" = 1 ]
+  q "TRUNCATE positions_recent"
 }
