@@ -107,7 +107,11 @@ DECLARE
     held bigint;
     sliced bigint;
 BEGIN
-    IF to_regclass('pg_temp.hg_compact_out') IS NULL THEN
+    -- begin's table (made as this function's owner: not one of that name
+    -- the caller made, which would skip begin's locks and merge).
+    IF NOT EXISTS (SELECT 1 FROM pg_class
+                    WHERE oid = to_regclass('pg_temp.hg_compact_out')
+                      AND relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)) THEN
         RAISE EXCEPTION 'hazgate_positions_compact_finish: no compaction of % under way '
                         '(hazgate_positions_compact_begin first, in the same transaction)', p_day;
     END IF;

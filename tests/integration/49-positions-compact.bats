@@ -430,6 +430,13 @@ SQL
   run psql -XqAt -U t49_adm -c "SELECT hazgate_positions_compact_finish('$DAY0')"
   [ "$status" -ne 0 ]; [[ "$output" == *"no compaction of $DAY0 under way"* ]]
   [ "$(q "SELECT count(*) FROM positions_recent")" = 1 ]
+  # nor with a table of that name the caller made itself (no begin's locks,
+  # no count: it would have dropped the day's rows)
+  run psql -XqAt -v ON_ERROR_STOP=1 -U t49_adm -c "BEGIN" \
+    -c "CREATE TEMP TABLE hg_compact_out (LIKE positions_slices)" \
+    -c "SELECT hazgate_positions_compact_finish('$DAY0')" -c "COMMIT"
+  [ "$status" -ne 0 ]; [[ "$output" == *"no compaction of $DAY0 under way"* ]]
+  [ "$(q "SELECT count(*) FROM positions_recent")" = 1 ]
   # finish with slices that do not hold the day's fixes: refused, nothing changed
   run psql -XqAt -v ON_ERROR_STOP=1 -U t49_adm -c "BEGIN" -c "SELECT hazgate_positions_compact_begin('$DAY0')" \
     -c "SELECT hazgate_positions_compact_finish('$DAY0', 1)" -c "COMMIT"
