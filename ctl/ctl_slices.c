@@ -24,17 +24,20 @@
  * too: SQL would return a NULL ts.
  *
  * Floats as text: float8out and float4out print the shortest digits that
- * read back exactly (Ryu), the closest to the value among those. Found
+ * read back exactly and do not lie halfway to a neighbouring value (Ryu,
+ * as PostgreSQL builds it), the closest to the value among those. Found
  * here with the C library: a normal double whose 15-digit rounding reads
- * back has that as its shortest form (DBL_DIG: no two decimals of <= 15
- * digits read as the same double), else the 16-digit rounding or the
- * other 16-digit neighbour of the value, else 17 digits; FLT_DIG (6), 7,
- * 8 and 9 for a real. Subnormals try every length. The values the slices
- * hold (nanodegrees / 1e9, k / 10^e) take a shortcut: their digits are
- * those of the integer.
+ * back (and is not halfway) has that as its shortest form (DBL_DIG: no
+ * two decimals of <= 15 digits read as the same double), else the
+ * 16-digit rounding or the other 16-digit neighbour of the value, else
+ * 17 digits; FLT_DIG (6), 7, 8 and 9 for a real. Subnormals try every
+ * length. The values the slices hold (nanodegrees / 1e9, k / 10^e) take
+ * a shortcut: their digits are those of the integer (such a decimal is
+ * never halfway: it would be a binary fraction the type holds exactly).
  */
 #include "ctl/ctl_slices.h"
 
+#include <fenv.h>
 #include <float.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -992,11 +995,48 @@ int_digits(int64_t v, int scale, char dig[24], int *e10)
 	return nd;
 }
 
-/* Whether text s reads back as x (a double, or a float when f4). */
+/* Whether decimal text s is exactly v (a long double that holds it, if
+ * it is): it reads as v rounded down and rounded up. */
+static bool
+exactly(const char *s, long double v)
+{
+	int mode = fegetround();
+	fesetround(FE_DOWNWARD);
+	long double a = strtold(s, NULL);
+	fesetround(FE_UPWARD);
+	long double b = strtold(s, NULL);
+	fesetround(mode);
+	return a == v && b == v;
+}
+
+/*
+ * Whether text s reads back as x (a double, or a float when f4) without
+ * lying exactly halfway to a neighbour of x: PostgreSQL's Ryu never
+ * prints a halfway value, although a reader rounding ties to even would
+ * read some of them back (its STRICTLY_SHORTEST is 0: "1.7326784708165402e+17",
+ * not the halfway "1.73267847081654e+17"). The halfway points are exact
+ * in a long double (a double's 53 bits and one more).
+ */
 static bool
 reads_back(const char *s, double x, bool f4)
 {
-	return f4 ? strtof(s, NULL) == (float)x : strtod(s, NULL) == x;
+	long double lo, hi;
+	if (f4) {
+		float fx = (float)x;
+		if (strtof(s, NULL) != fx)
+			return false;
+		lo = ((long double)fx + nextafterf(fx, -INFINITY)) / 2;
+		hi = ((long double)fx + nextafterf(fx, INFINITY)) / 2;
+	} else {
+		if (strtod(s, NULL) != x)
+			return false;
+		lo = ((long double)x + nextafter(x, -INFINITY)) / 2;
+		hi = ((long double)x + nextafter(x, INFINITY)) / 2;
+	}
+	long double v = strtold(s, NULL);
+	if (v != lo && v != hi)
+		return true;
+	return !exactly(s, v);
 }
 
 /* Parses "%.*e" output (positive) into digits (trailing zeros dropped) and
