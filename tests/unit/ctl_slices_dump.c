@@ -13,6 +13,14 @@
  *   ctl_slices_dump --floats
  *     reads lines "8 HEX" (float8 bytes) or "4 HEX" (float4) and prints
  *     ctl_float8_text / ctl_float4_text of each.
+ *
+ *   ctl_slices_dump --bench track|audit RUNS CONNINFO VEHICLE FROM_US TO_US
+ *     for bench/bench_storage.sh: the database read of hazgate-ctl track
+ *     (ctl_slices_track: the fixes and their text) or of audit --vehicle
+ *     (ctl_slices_fetch, and the speeds as their text reads), RUNS times
+ *     on one connection; prints the fixes, the best wall time, and the
+ *     CPU a run of the server's backend (/proc/PID/stat: the same
+ *     machine) and of this process.
  */
 #include "ctl/ctl.h"
 #include "ctl/ctl_slices.h"
@@ -21,6 +29,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
 
 /* ctl_util.c's, which this helper does not link. */
 void
@@ -65,11 +76,98 @@ floats(void)
 	return 0;
 }
 
+/* utime + stime of process pid, in clock ticks; -1 when unreadable. */
+static long long
+proc_ticks(int pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	FILE *fp = fopen(path, "r");
+	if (!fp)
+		return -1;
+	size_t n = fread(buf, 1, sizeof buf - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	long long ut = 0, st = 0;
+	/* after the name: state, then fields 4..13, then utime stime */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld", &ut, &st) != 2)
+		return -1;
+	return ut + st;
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static double
+self_cpu_ms(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+static int
+bench(char **argv)
+{
+	bool track = strcmp(argv[0], "track") == 0;
+	int runs = atoi(argv[1]);
+	int64_t from = strtoll(argv[4], NULL, 10), to = strtoll(argv[5], NULL, 10);
+	PGconn *conn = PQconnectdb(argv[2]);
+	if (PQstatus(conn) != CONNECTION_OK || runs < 1) {
+		fprintf(stderr, "ctl_slices_dump: %s", PQerrorMessage(conn));
+		PQfinish(conn);
+		return 1;
+	}
+	long long t0 = proc_ticks(PQbackendPID(conn));
+	double c0 = self_cpu_ms(), best = 1e12, sink = 0;
+	size_t fixes = 0;
+	for (int r = 0; r < runs; r++) {
+		double a = now_ms();
+		if (track) {
+			PGresult *res = ctl_slices_track(conn, "bench", argv[3], from, to);
+			if (!res)
+				return 1;
+			fixes = (size_t)PQntuples(res);
+			PQclear(res);
+		} else {
+			struct ctl_fixes f = { 0 };
+			char err[600];
+			if (ctl_slices_fetch(conn, argv[3], from, to, CTL_WANT_AUDIT, &f, err, sizeof err) != 0) {
+				fprintf(stderr, "ctl_slices_dump: %s\n", err);
+				return 1;
+			}
+			for (size_t i = 0; i < f.n; i++)
+				sink += ctl_float4_text_value(f.v[i].speed);
+			fixes = f.n;
+			ctl_fixes_clear(&f);
+		}
+		double b = now_ms();
+		if (b - a < best)
+			best = b - a;
+	}
+	long long t1 = proc_ticks(PQbackendPID(conn));
+	double c1 = self_cpu_ms();
+	printf("fixes=%zu wall_ms=%.1f backend_cpu_ms=%.1f client_cpu_ms=%.1f%s\n", fixes, best,
+	       t0 < 0 || t1 < 0 ? -1.0 : (double)(t1 - t0) * 1000.0 / (double)sysconf(_SC_CLK_TCK) / runs,
+	       (c1 - c0) / runs, sink == 12345.678 ? " " : "");
+	PQfinish(conn);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "--floats") == 0)
 		return floats();
+	if (argc == 8 && strcmp(argv[1], "--bench") == 0)
+		return bench(argv + 2);
 	if (argc != 5) {
 		fprintf(stderr, "usage: ctl_slices_dump CONNINFO VEHICLE FROM_US TO_US | --floats\n");
 		return 2;
