@@ -175,22 +175,23 @@ fixes_alloc(struct ctl_fixes *f, size_t n)
 	return p;
 }
 
-/* A new fix at the end of f (zeroed, order set), or NULL. */
-static struct ctl_fix *
-fixes_push(struct ctl_fixes *f)
+/* Appends a copy of fix x to f (its order: its place). Returns 0, or -1
+ * with a message in err. */
+static int
+fixes_append(struct ctl_fixes *f, const struct ctl_fix *x, char *err, size_t errlen)
 {
 	if (f->n == f->cap) {
 		size_t cap = f->cap ? f->cap * 2 : 1024;
 		struct ctl_fix *v = realloc(f->v, cap * sizeof *v);
 		if (!v)
-			return NULL;
+			return fail(err, errlen, "out of memory");
 		f->v = v;
 		f->cap = cap;
 	}
-	struct ctl_fix *x = &f->v[f->n];
-	memset(x, 0, sizeof *x);
-	x->order = (uint32_t)f->n++;
-	return x;
+	f->v[f->n] = *x;
+	f->v[f->n].order = (uint32_t)f->n;
+	f->n++;
+	return 0;
 }
 
 static int
@@ -430,6 +431,27 @@ col_int(const struct col *c, const struct ctl_col_desc *d, int32_t i, int64_t *o
 	return true;
 }
 
+/* The elements of int4 array column z as values (*v) and NULL flags (*nl,
+ * NULL when the array has none), owned by f. Returns 0, or -1 with a
+ * message in err. */
+static int
+col_int4s(struct ctl_fixes *f, const struct col *z, const struct ctl_col_desc *d, int32_t **v,
+	  uint8_t **nl, char *err, size_t errlen)
+{
+	*v = fixes_alloc(f, (size_t)z->a.n * sizeof **v + 1);
+	*nl = z->a.hasnull ? fixes_alloc(f, (size_t)z->a.n + 1) : NULL;
+	if (!*v || (z->a.hasnull && !*nl))
+		return fail(err, errlen, "out of memory");
+	for (int32_t i = 0; i < z->a.n; i++) {
+		int64_t x = 0;
+		bool has = col_int(z, d, i, &x);
+		(*v)[i] = (int32_t)x;
+		if (*nl)
+			(*nl)[i] = !has;
+	}
+	return 0;
+}
+
 /* A NUL-terminated copy of len bytes at p, owned by f, or NULL. */
 static const char *
 fixes_strdup(struct ctl_fixes *f, const uint8_t *p, size_t len)
@@ -618,31 +640,11 @@ ctl_slice_decode(const struct ctl_pgval col[CTL_SC_NCOLS], int64_t from_us, int6
 	/* zc (every fix's set) and zf (all sets, one after another), decoded once */
 	int32_t *zcv = NULL, *zfv = NULL;
 	uint8_t *zcn = NULL, *zfn = NULL;
-	for (int which = 0; which < 2; which++) {
-		const struct col *z = &c[which ? CTL_SC_ZF : CTL_SC_ZC];
-		if (!z->present)
-			continue;
-		int32_t *v = fixes_alloc(f, (size_t)z->a.n * sizeof *v + 1);
-		uint8_t *nl = z->a.hasnull ? fixes_alloc(f, (size_t)z->a.n + 1) : NULL;
-		if (!v || (z->a.hasnull && !nl)) {
-			fail(err, errlen, "out of memory");
-			goto done;
-		}
-		for (int32_t i = 0; i < z->a.n; i++) {
-			int64_t x = 0;
-			bool has = col_int(z, &D[CTL_SC_ZC], i, &x);
-			v[i] = (int32_t)x;
-			if (nl)
-				nl[i] = !has;
-		}
-		if (which) {
-			zfv = v;
-			zfn = nl;
-		} else {
-			zcv = v;
-			zcn = nl;
-		}
-	}
+	if ((c[CTL_SC_ZC].present &&
+	     col_int4s(f, &c[CTL_SC_ZC], &D[CTL_SC_ZC], &zcv, &zcn, err, errlen) != 0) ||
+	    (c[CTL_SC_ZF].present &&
+	     col_int4s(f, &c[CTL_SC_ZF], &D[CTL_SC_ZF], &zfv, &zfn, err, errlen) != 0))
+		goto done;
 	/* constant strings, once */
 	const char *un_c = NULL, *hc_c = NULL;
 	if (c[CTL_SC_UN_C].present &&
@@ -798,14 +800,8 @@ ctl_slice_decode(const struct ctl_pgval col[CTL_SC_NCOLS], int64_t from_us, int6
 		else
 			x.nulls |= CTL_FIX_NULL_ALARMS;
 
-		struct ctl_fix *slot = fixes_push(f);
-		if (!slot) {
-			fail(err, errlen, "out of memory");
+		if (fixes_append(f, &x, err, errlen) != 0)
 			goto done;
-		}
-		uint32_t order = slot->order;
-		*slot = x;
-		slot->order = order;
 	}
 	rc = 0;
 done:
@@ -883,23 +879,13 @@ ctl_row_decode(const struct ctl_pgval col[CTL_RC_NCOLS], struct ctl_fixes *f, ch
 	else
 		x.nulls |= CTL_FIX_NULL_IGNITION;
 	if (c[CTL_RC_ZONES].present) {
-		const struct col *z = &c[CTL_RC_ZONES];
-		int32_t *v = fixes_alloc(f, (size_t)z->a.n * sizeof *v + 1);
-		uint8_t *nl = z->a.hasnull ? fixes_alloc(f, (size_t)z->a.n + 1) : NULL;
-		if (!v || (z->a.hasnull && !nl)) {
-			fail(err, errlen, "out of memory");
+		int32_t *v;
+		uint8_t *nl;
+		if (col_int4s(f, &c[CTL_RC_ZONES], &D[CTL_RC_ZONES], &v, &nl, err, errlen) != 0)
 			goto done;
-		}
-		for (int32_t i = 0; i < z->a.n; i++) {
-			int64_t e = 0;
-			bool has = col_int(z, &D[CTL_RC_ZONES], i, &e);
-			v[i] = (int32_t)e;
-			if (nl)
-				nl[i] = !has;
-		}
 		x.zones = v;
 		x.znull = nl;
-		x.nzones = z->a.n;
+		x.nzones = c[CTL_RC_ZONES].a.n;
 	} else {
 		x.nulls |= CTL_FIX_NULL_ZONES;
 	}
@@ -913,14 +899,8 @@ ctl_row_decode(const struct ctl_pgval col[CTL_RC_NCOLS], struct ctl_fixes *f, ch
 		x.alarms = (int32_t)be_int(c[CTL_RC_ALARMS].p, 4);
 	else
 		x.nulls |= CTL_FIX_NULL_ALARMS;
-	struct ctl_fix *slot = fixes_push(f);
-	if (!slot) {
-		fail(err, errlen, "out of memory");
+	if (fixes_append(f, &x, err, errlen) != 0)
 		goto done;
-	}
-	uint32_t order = slot->order;
-	*slot = x;
-	slot->order = order;
 	rc = 0;
 done:
 	for (int k = 0; k < opened; k++)

@@ -111,6 +111,17 @@ check_types(const PGresult *res, const struct ctl_col_desc *cols, int n, const c
 	return 0;
 }
 
+/* Row i of res (n columns) as binary values. */
+static void
+row_values(const PGresult *res, int i, int n, struct ctl_pgval *v)
+{
+	for (int k = 0; k < n; k++)
+		v[k] = PQgetisnull(res, i, k)
+			       ? (struct ctl_pgval){ NULL, 0 }
+			       : (struct ctl_pgval){ (const uint8_t *)PQgetvalue(res, i, k),
+						     (size_t)PQgetlength(res, i, k) };
+}
+
 /* Runs one query with text parameters and binary results; NULL after a
  * message in err. */
 static PGresult *
@@ -163,11 +174,7 @@ ctl_slices_fetch(PGconn *conn, const char *vehicle, int64_t from_us, int64_t to_
 	char why[400];
 	for (int i = 0; i < PQntuples(rows); i++) {
 		struct ctl_pgval v[CTL_RC_NCOLS];
-		for (int k = 0; k < CTL_RC_NCOLS; k++)
-			v[k] = PQgetisnull(rows, i, k)
-				       ? (struct ctl_pgval){ NULL, 0 }
-				       : (struct ctl_pgval){ (const uint8_t *)PQgetvalue(rows, i, k),
-							     (size_t)PQgetlength(rows, i, k) };
+		row_values(rows, i, CTL_RC_NCOLS, v);
 		if (ctl_row_decode(v, out, why, sizeof why) != 0) {
 			snprintf(err, errlen, "a stored position of %s: %s", vehicle, why);
 			goto done;
@@ -175,11 +182,7 @@ ctl_slices_fetch(PGconn *conn, const char *vehicle, int64_t from_us, int64_t to_
 	}
 	for (int i = 0; i < PQntuples(slices); i++) {
 		struct ctl_pgval v[CTL_SC_NCOLS];
-		for (int k = 0; k < CTL_SC_NCOLS; k++)
-			v[k] = PQgetisnull(slices, i, k)
-				       ? (struct ctl_pgval){ NULL, 0 }
-				       : (struct ctl_pgval){ (const uint8_t *)PQgetvalue(slices, i, k),
-							     (size_t)PQgetlength(slices, i, k) };
+		row_values(slices, i, CTL_SC_NCOLS, v);
 		if (ctl_slice_decode(v, from_us, to_us, out, why, sizeof why) != 0) {
 			char hour[40] = "?";
 			if (!PQgetisnull(slices, i, CTL_SC_HOUR) &&

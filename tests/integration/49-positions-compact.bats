@@ -424,7 +424,8 @@ sqldump() {
   [ "$status" -eq 0 ]
   for k in rows_bytes_per_fix compact_bytes_per_fix bytes_ratio rows_pg_cpu_us_per_fix \
            compact_before_pg_cpu_us_per_fix compact_key_pg_cpu_us_per_fix compact_pg_cpu_us_per_fix cpu_ratio \
-           gateway_convert_cpu_us_per_fix track_geojson_vehicle_day_ms audit_vehicle_2_days_ms; do
+           gateway_convert_cpu_us_per_fix track_geojson_vehicle_day_ms audit_vehicle_2_days_ms \
+           track_sql_pg_cpu_ms track_c_read_ms audit_c_read_ms; do
     printf '%s\n' "${lines[@]}" | grep -Eq "^$k=[0-9]+(\.[0-9]+)?( |\$)"
   done
   # every fix written is in the slices, and the track has the vehicle's fixes
@@ -432,4 +433,7 @@ sqldump() {
   # the compact layout's ingest went in binary, none of its batches as text
   [[ "$output" == *"compact_pg_cpu_us_per_fix="*"(001-017, binary COPY, 0 batches as text;"* ]]
   [[ "$output" == *"track_geojson_vehicle_day_ms="*"(720 fixes"* ]]
+  # hazgate-ctl's own read of the slices: the same fixes
+  [[ "$output" == *"track_c_read_ms="*"(fixes=720 "*"backend_cpu_ms="* ]]
+  [[ "$output" == *"audit_c_read_ms="*"(fixes=17280 "* ]]
 }
