@@ -390,6 +390,16 @@ sqldump() {
     sqldump "$v" "$a" "$b" > "$BATS_TEST_TMPDIR/s"
     diff "$BATS_TEST_TMPDIR/s" "$BATS_TEST_TMPDIR/c"
   done
+  # audit --vehicle (this decoder) re-decides what the audit of every
+  # vehicle (the SQL decoder) does for that vehicle
+  local span=(--from "${DAY0}T00:00:00Z" --to "$(q "SELECT to_char('$DAY0'::date + 4, 'YYYY-MM-DD')")T00:00:00Z"
+              --zones "$HG_SRCDIR/data/zones-taiyuan.geojson" --format json)
+  "$HG_BUILDDIR/hazgate-ctl" audit "${span[@]}" 2>/dev/null > "$BATS_TEST_TMPDIR/all"
+  for v in V0 V1 V2 V3; do
+    "$HG_BUILDDIR/hazgate-ctl" audit "${span[@]}" --vehicle "$v" 2>/dev/null > "$BATS_TEST_TMPDIR/one"
+    [ "$(grep -c . "$BATS_TEST_TMPDIR/one")" -gt 0 ]
+    diff <(jq -c "select(.vehicle == \"$v\")" "$BATS_TEST_TMPDIR/all") <(jq -c . "$BATS_TEST_TMPDIR/one")
+  done
   # track and audit --vehicle run on it (their own tests: 42, 43)
   run "$HG_BUILDDIR/hazgate-ctl" track V1 --from "${DAY0}T00:00:00Z" --to "$(q "SELECT to_char('$DAY0'::date + 4, 'YYYY-MM-DD')")T00:00:00Z" --format csv
   [ "$status" -eq 0 ]
