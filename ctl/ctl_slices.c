@@ -474,6 +474,29 @@ ts_from_pg(const uint8_t *p, int64_t *us, const char *what, char *err, size_t er
 	return 0;
 }
 
+/* The four real fields of a fix (speed, heading, alt, hdop): where each
+ * goes, its NULL bit, its first slice column (*_E) and its row column. */
+static const struct {
+	size_t off;
+	uint32_t null;
+	int slice_base, row_col;
+} real_fields[4] = {
+	{ offsetof(struct ctl_fix, speed), CTL_FIX_NULL_SPEED, CTL_SC_SP_E, CTL_RC_SPEED },
+	{ offsetof(struct ctl_fix, heading), CTL_FIX_NULL_HEADING, CTL_SC_HD_E, CTL_RC_HEADING },
+	{ offsetof(struct ctl_fix, alt), CTL_FIX_NULL_ALT, CTL_SC_AL_E, CTL_RC_ALT },
+	{ offsetof(struct ctl_fix, hdop), CTL_FIX_NULL_HDOP, CTL_SC_HP_E, CTL_RC_HDOP },
+};
+
+/* Sets real field r of x to *v, or NULL when v is NULL. */
+static void
+fix_set_real(struct ctl_fix *x, int r, const float *v)
+{
+	if (v)
+		memcpy((char *)x + real_fields[r].off, v, sizeof *v);
+	else
+		x->nulls |= real_fields[r].null;
+}
+
 /* The server's float8 ^ for 10 ^ e (dpow's range errors) then k / that,
  * narrowed to real (float8_numeric's... float84's checks). */
 static int
@@ -696,25 +719,12 @@ ctl_slice_decode(const struct ctl_pgval col[CTL_SC_NCOLS], int64_t from_us, int6
 		else
 			x.nulls |= CTL_FIX_NULL_LON;
 
-		static const struct {
-			int base;
-			size_t off;
-			uint32_t null;
-		} reals[] = {
-			{ CTL_SC_SP_E, offsetof(struct ctl_fix, speed), CTL_FIX_NULL_SPEED },
-			{ CTL_SC_HD_E, offsetof(struct ctl_fix, heading), CTL_FIX_NULL_HEADING },
-			{ CTL_SC_AL_E, offsetof(struct ctl_fix, alt), CTL_FIX_NULL_ALT },
-			{ CTL_SC_HP_E, offsetof(struct ctl_fix, hdop), CTL_FIX_NULL_HDOP },
-		};
-		for (size_t r = 0; r < sizeof reals / sizeof reals[0]; r++) {
+		for (int r = 0; r < 4; r++) {
 			bool null;
 			float val = 0;
-			if (slice_real(c, reals[r].base, i, &val, &null, err, errlen) != 0)
+			if (slice_real(c, real_fields[r].slice_base, i, &val, &null, err, errlen) != 0)
 				goto done;
-			if (null)
-				x.nulls |= reals[r].null;
-			else
-				memcpy((char *)&x + reals[r].off, &val, sizeof val);
+			fix_set_real(&x, r, null ? NULL : &val);
 		}
 
 		const uint8_t *p;
@@ -836,23 +846,11 @@ ctl_row_decode(const struct ctl_pgval col[CTL_RC_NCOLS], struct ctl_fixes *f, ch
 		x.lon = be_float8(c[CTL_RC_LON].p);
 	else
 		x.nulls |= CTL_FIX_NULL_LON;
-	static const struct {
-		int col;
-		size_t off;
-		uint32_t null;
-	} reals[] = {
-		{ CTL_RC_SPEED, offsetof(struct ctl_fix, speed), CTL_FIX_NULL_SPEED },
-		{ CTL_RC_HEADING, offsetof(struct ctl_fix, heading), CTL_FIX_NULL_HEADING },
-		{ CTL_RC_ALT, offsetof(struct ctl_fix, alt), CTL_FIX_NULL_ALT },
-		{ CTL_RC_HDOP, offsetof(struct ctl_fix, hdop), CTL_FIX_NULL_HDOP },
-	};
-	for (size_t r = 0; r < sizeof reals / sizeof reals[0]; r++) {
-		if (c[reals[r].col].present) {
-			float v = be_float4(c[reals[r].col].p);
-			memcpy((char *)&x + reals[r].off, &v, sizeof v);
-		} else {
-			x.nulls |= reals[r].null;
-		}
+	for (int r = 0; r < 4; r++) {
+		float v = 0;
+		if (c[real_fields[r].row_col].present)
+			v = be_float4(c[real_fields[r].row_col].p);
+		fix_set_real(&x, r, c[real_fields[r].row_col].present ? &v : NULL);
 	}
 	if (c[CTL_RC_FIX].present)
 		x.fix = (int16_t)be_int(c[CTL_RC_FIX].p, 2);
