@@ -361,16 +361,45 @@ struct db_feed {
 	PGconn *conn;
 	PGresult *row;          /* every vehicle: the current row, or NULL */
 	const char *vehicle;    /* one vehicle: its name, and */
-	struct ctl_fixes fixes; /* its fixes, ts order */
+	struct ctl_fixes fixes; /* its fixes of [lo, hi), ts order */
 	size_t next;
+	int64_t lo, hi, to_us;  /* the window read, and the end of all */
 };
+
+/* One vehicle's fixes are read a window of this many days at a time (at a
+ * fix every 10 s, 60,480 fixes, about 8 MB), so that a long audit holds
+ * one window, not every fix of the period. */
+#define AUDIT_WINDOW_US (INT64_C(7) * 86400 * 1000000)
+
+/* One vehicle: reads the next window when the one read is used up; false
+ * at the end of the period, or after an error (said, *rc set). */
+static bool
+db_window(struct db_feed *df, int *rc)
+{
+	while (df->next >= df->fixes.n) {
+		if (df->hi >= df->to_us || *rc != 0)
+			return false;
+		ctl_fixes_clear(&df->fixes);
+		df->next = 0;
+		df->lo = df->hi;
+		df->hi = df->to_us - df->lo > AUDIT_WINDOW_US ? df->lo + AUDIT_WINDOW_US : df->to_us;
+		char err[600];
+		if (ctl_slices_fetch(df->conn, df->vehicle, df->lo, df->hi, CTL_WANT_AUDIT, &df->fixes,
+				     err, sizeof err) != 0) {
+			ctl_error("audit", "%s", err);
+			*rc = -1;
+			return false;
+		}
+	}
+	return true;
+}
 
 /* The feed's current position in *p; false at the end. */
 static bool
-db_current(const struct db_feed *df, struct stored *p)
+db_current(struct db_feed *df, struct stored *p, int *rc)
 {
 	if (df->vehicle) {
-		if (df->next >= df->fixes.n)
+		if (!db_window(df, rc))
 			return false;
 		const struct ctl_fix *x = &df->fixes.v[df->next];
 		*p = (struct stored){ .vehicle = df->vehicle,
@@ -420,7 +449,8 @@ replay_positions(PGconn *conn, const struct decide_ctx *dc, const struct period 
 		 struct archive_feed *af, size_t *nfixes)
 {
 	const char *params[] = { from, to };
-	struct db_feed df = { .conn = conn, .vehicle = vehicle };
+	struct db_feed df = { .conn = conn, .vehicle = vehicle, .lo = af->from_us,
+			      .hi = af->from_us, .to_us = af->to_us };
 	int rc = 0, next = 1;
 	/* Vehicles in byte order (COLLATE "C"), the archives' and strcmp's,
 	 * so that fixes of one time come in one order from either source
@@ -430,15 +460,7 @@ replay_positions(PGconn *conn, const struct decide_ctx *dc, const struct period 
 #define AUDIT_SQL(from_fn)                                                         \
 	"SELECT vehicle, floor(extract(epoch FROM ts) * 1000000)::int8, lat, lon," \
 	"  speed_kmh, hazard_class, alarms FROM " from_fn " ORDER BY ts, vehicle COLLATE \"C\""
-	if (vehicle) {
-		char err[600];
-		if (ctl_slices_fetch(conn, vehicle, af->from_us, af->to_us, CTL_WANT_AUDIT, &df.fixes,
-				     err, sizeof err) != 0) {
-			ctl_error("audit", "%s", err);
-			ctl_fixes_clear(&df.fixes);
-			return -1;
-		}
-	} else {
+	if (!vehicle) {
 		if (!PQsendQueryParams(conn,
 				       AUDIT_SQL("hazgate_positions_all($1::timestamptz,"
 						 " $2::timestamptz)"),
@@ -450,7 +472,7 @@ replay_positions(PGconn *conn, const struct decide_ctx *dc, const struct period 
 		df.row = db_next(conn, &rc);
 	}
 	struct stored p, dp;
-	bool db = db_current(&df, &dp);
+	bool db = db_current(&df, &dp, &rc);
 	const struct ctl_arch_rec *ar = archive_next(af, &rc);
 	while ((db || ar) && rc == 0) {
 		int cmp;
@@ -486,7 +508,7 @@ replay_positions(PGconn *conn, const struct decide_ctx *dc, const struct period 
 		}
 		if (cmp <= 0) {
 			db_advance(&df, &rc);
-			db = db_current(&df, &dp);
+			db = db_current(&df, &dp, &rc);
 		}
 	}
 	/* After an error: the rest of the database's rows, unread. */
