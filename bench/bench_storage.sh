@@ -25,7 +25,9 @@
 # as GeoJSON (hazgate-ctl track), one vehicle's 30-day audit (hazgate-ctl
 # audit; STORAGE_AUDIT_DAYS days of that vehicle are added for it), the
 # same two reads as SQL on both layouts (hazgate-ctl's queries before 012,
-# and now), and the audit index's plan. STORAGE_QUICK=1: a small size for the tests (20
+# and now), hazgate-ctl's read of both now (the slices decoded in C:
+# wall time, and the CPU of the backend and of the client), and the audit
+# index's plan. STORAGE_QUICK=1: a small size for the tests (20
 # vehicles, 2 hours, 2 audit days). STORAGE_LOCALE=L: the databases are
 # created with locale L (e.g. zh_CN.UTF-8, which must be installed; the
 # cluster's default is C.UTF-8), so text keys compare by its collation.
@@ -216,6 +218,19 @@ echo "audit_sql_ms=$c (compact; rows: $r; ${ADAYS} days of one vehicle, best of 
 r=$(sqlcpu hg_rows "SELECT $aud FROM positions WHERE ts >= '$afrom' AND ts < '$ato' AND vehicle = 'A00001' ORDER BY ts, vehicle")
 c=$(sqlcpu hg_compact "SELECT $aud FROM hazgate_positions('A00001', '$afrom', '$ato') ORDER BY ts, vehicle")
 echo "audit_sql_pg_cpu_ms=$c (compact; rows: $r; the backend's CPU a run, load-independent)"
+c=$(sqlcpu hg_compact "SELECT $trk FROM hazgate_positions('$v', '$DAY', '$dayto') ORDER BY ts")
+echo "track_sql_pg_cpu_ms=$c (compact, the SQL decoder; a vehicle-day, the backend's CPU a run)"
+# hazgate-ctl's read now (ctl/ctl_slices.c: the tables with binary results,
+# the slices decoded in C), in this run beside the SQL above: the track's
+# read and text, the audit's read, each 5 times on one connection
+# (tests/unit/ctl_slices_dump --bench; the process's start not included)
+dump=$BUILD/tests/unit/ctl_slices_dump
+[ -x "$dump" ] || make -s -C "$BUILD" tests/unit/ctl_slices_dump >/dev/null
+us() { echo $(( $(date -u -d "$1" +%s) * 1000000 )); }
+out=$("$dump" --bench track 5 "$HG_PG_CONNINFO dbname=hg_compact" "$v" "$(us "${DAY}T00:00:00Z")" "$(us "${dayto}T00:00:00Z")")
+echo "track_c_read_ms=$(sed -n 's/.*wall_ms=\([0-9.]*\).*/\1/p' <<< "$out") ($out; a vehicle-day, best of 5) SQL's: track_sql_ms, track_sql_pg_cpu_ms"
+out=$("$dump" --bench audit 5 "$HG_PG_CONNINFO dbname=hg_compact" A00001 "$(us "$afrom")" "$(us "$ato")")
+echo "audit_c_read_ms=$(sed -n 's/.*wall_ms=\([0-9.]*\).*/\1/p' <<< "$out") ($out; ${ADAYS} days of one vehicle, best of 5) SQL's: audit_sql_ms, audit_sql_pg_cpu_ms"
 echo "load_average=$(cut -d' ' -f1-3 /proc/loadavg) cores=$(nproc)"
 echo "audit_index_plan: one index probe, then the slices it needs:"
 q hg_compact "EXPLAIN (COSTS OFF) SELECT * FROM hazgate_positions('B00001', '${DAY}T10:00:00Z', '${DAY}T11:30:00Z')" | sed 's/^/  /'

@@ -29,6 +29,7 @@
  */
 #include "ctl/ctl_engine.h"
 #include "ctl/ctl_archive.h"
+#include "ctl/ctl_slices.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -233,12 +234,17 @@ fail:
 	return -1;
 }
 
-/* A stored position as text, from the database or an archive. */
+/* A stored position as text, from the database or an archive; or, decoded
+ * here (one vehicle: ctl_slices.h), as the values a reader of that text
+ * gets (`decoded`: lat, lon, speed and alarms in the fields *_v). */
 struct stored {
 	const char *vehicle;
 	int64_t ts_us;
 	const char *lat, *lon, *speed, *hazard_class; /* speed, class: NULL for NULL */
 	const char *alarms;                           /* the mask as text; NULL for NULL */
+	bool decoded, has_speed, has_alarms;
+	double lat_v, lon_v, speed_v;
+	int32_t alarms_v;
 };
 
 /* A stored position as the fix the daemon decoded, with what the engine
@@ -254,6 +260,23 @@ position_fix(const struct stored *p, struct ing_fix *f)
 		return false;
 	memcpy(f->vehicle, p->vehicle, vlen + 1);
 	f->time_us = p->ts_us;
+	if (p->decoded) {
+		f->lat = p->lat_v;
+		f->lon = p->lon_v;
+		if (p->has_speed) {
+			f->present |= ING_HAS_SPEED;
+			f->speed_kmh = p->speed_v;
+		}
+		if (p->has_alarms) {
+			f->present |= ING_HAS_ALARMS;
+			f->alarms = (uint32_t)p->alarms_v;
+		}
+		if (p->hazard_class) {
+			f->present |= ING_HAS_HAZARD_CLASS;
+			memcpy(f->hazard_class, p->hazard_class, hlen + 1);
+		}
+		return true;
+	}
 	f->lat = strtod(p->lat, NULL);
 	f->lon = strtod(p->lon, NULL);
 	if (p->speed) {
@@ -330,46 +353,131 @@ archive_next(struct archive_feed *af, int *rc)
 	return &af->rows.r[af->next];
 }
 
+/* The database's positions: every vehicle's from the server's
+ * hazgate_positions_all() in single-row mode; one vehicle's read from
+ * the tables and decoded here (ctl_slices_fetch: no SQL decoding of
+ * slices, the same values). */
+struct db_feed {
+	PGconn *conn;
+	PGresult *row;          /* every vehicle: the current row, or NULL */
+	const char *vehicle;    /* one vehicle: its name, and */
+	struct ctl_fixes fixes; /* its fixes of [lo, hi), ts order */
+	size_t next;
+	int64_t lo, hi, to_us;  /* the window read, and the end of all */
+};
+
+/* One vehicle's fixes are read a window of this many days at a time (at a
+ * fix every 10 s, 60,480 fixes, about 8 MB), so that a long audit holds
+ * one window, not every fix of the period. */
+#define AUDIT_WINDOW_US (INT64_C(7) * 86400 * 1000000)
+
+/* One vehicle: reads the next window when the one read is used up; false
+ * at the end of the period, or after an error (said, *rc set). */
+static bool
+db_window(struct db_feed *df, int *rc)
+{
+	while (df->next >= df->fixes.n) {
+		if (df->hi >= df->to_us || *rc != 0)
+			return false;
+		ctl_fixes_clear(&df->fixes);
+		df->next = 0;
+		df->lo = df->hi;
+		df->hi = df->to_us - df->lo > AUDIT_WINDOW_US ? df->lo + AUDIT_WINDOW_US : df->to_us;
+		char err[600];
+		if (ctl_slices_fetch(df->conn, df->vehicle, df->lo, df->hi, CTL_WANT_AUDIT, &df->fixes,
+				     err, sizeof err) != 0) {
+			ctl_error("audit", "%s", err);
+			*rc = -1;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The feed's current position in *p; false at the end. */
+static bool
+db_current(struct db_feed *df, struct stored *p, int *rc)
+{
+	if (df->vehicle) {
+		if (!db_window(df, rc))
+			return false;
+		const struct ctl_fix *x = &df->fixes.v[df->next];
+		*p = (struct stored){ .vehicle = df->vehicle,
+				      .ts_us = x->ts_us,
+				      .hazard_class = x->hc,
+				      .decoded = true,
+				      .has_speed = !(x->nulls & CTL_FIX_NULL_SPEED),
+				      .has_alarms = !(x->nulls & CTL_FIX_NULL_ALARMS),
+				      .lat_v = x->lat,
+				      .lon_v = x->lon,
+				      /* the double the server's text of the real reads as */
+				      .speed_v = x->nulls & CTL_FIX_NULL_SPEED
+							 ? 0
+							 : ctl_float4_text_value(x->speed),
+				      .alarms_v = x->alarms };
+		return true;
+	}
+	if (!df->row)
+		return false;
+	*p = (struct stored){ .vehicle = PQgetvalue(df->row, 0, 0),
+			      .ts_us = ctl_field_i64(df->row, 0, 1),
+			      .lat = PQgetvalue(df->row, 0, 2),
+			      .lon = PQgetvalue(df->row, 0, 3),
+			      .speed = ctl_field(df->row, 0, 4),
+			      .hazard_class = ctl_field(df->row, 0, 5),
+			      .alarms = ctl_field(df->row, 0, 6) };
+	return true;
+}
+
+static void
+db_advance(struct db_feed *df, int *rc)
+{
+	if (df->vehicle) {
+		df->next++;
+		return;
+	}
+	PQclear(df->row);
+	df->row = db_next(df->conn, rc);
+}
+
 /* Feeds the positions through the decide step's engine half (decide_fix)
- * in (ts, vehicle) order: the database's, in single-row mode, merged with
- * the archived ones of af (a key in both is fed once, the database's). */
+ * in (ts, vehicle) order: the database's (struct db_feed) merged with the
+ * archived ones of af (a key in both is fed once, the database's). */
 static int
 replay_positions(PGconn *conn, const struct decide_ctx *dc, const struct period *periods,
 		 int nperiods, const char *from, const char *to, const char *vehicle,
 		 struct archive_feed *af, size_t *nfixes)
 {
-	const char *params[] = { from, to, vehicle };
+	const char *params[] = { from, to };
+	struct db_feed df = { .conn = conn, .vehicle = vehicle, .lo = af->from_us,
+			      .hi = af->from_us, .to_us = af->to_us };
+	int rc = 0, next = 1;
 	/* Vehicles in byte order (COLLATE "C"), the archives' and strcmp's,
 	 * so that fixes of one time come in one order from either source
-	 * whatever the database's collation. One vehicle: schema/018's
-	 * per-vehicle function (its keys probed); else every vehicle's. */
+	 * whatever the database's collation. One vehicle: its fixes read by
+	 * their keys and decoded here (ctl_slices.h); every vehicle: schema/
+	 * 018's function. */
 #define AUDIT_SQL(from_fn)                                                         \
 	"SELECT vehicle, floor(extract(epoch FROM ts) * 1000000)::int8, lat, lon," \
 	"  speed_kmh, hazard_class, alarms FROM " from_fn " ORDER BY ts, vehicle COLLATE \"C\""
-	if (!PQsendQueryParams(
-		    conn,
-		    vehicle ? AUDIT_SQL("hazgate_positions_vehicle($3::text, $1::timestamptz,"
-					" $2::timestamptz)")
-			    : AUDIT_SQL("hazgate_positions_all($1::timestamptz, $2::timestamptz)"),
-		    vehicle ? 3 : 2, NULL, params, NULL, NULL, 0) ||
-	    !PQsetSingleRowMode(conn)) {
-		ctl_error("audit", "the database refused: %s", PQerrorMessage(conn));
-		return -1;
+	if (!vehicle) {
+		if (!PQsendQueryParams(conn,
+				       AUDIT_SQL("hazgate_positions_all($1::timestamptz,"
+						 " $2::timestamptz)"),
+				       2, NULL, params, NULL, NULL, 0) ||
+		    !PQsetSingleRowMode(conn)) {
+			ctl_error("audit", "the database refused: %s", PQerrorMessage(conn));
+			return -1;
+		}
+		df.row = db_next(conn, &rc);
 	}
-	int rc = 0, next = 1;
-	PGresult *db = db_next(conn, &rc);
+	struct stored p, dp;
+	bool db = db_current(&df, &dp, &rc);
 	const struct ctl_arch_rec *ar = archive_next(af, &rc);
 	while ((db || ar) && rc == 0) {
-		struct stored p;
 		int cmp;
 		if (db) {
-			p = (struct stored){ .vehicle = PQgetvalue(db, 0, 0),
-					     .ts_us = ctl_field_i64(db, 0, 1),
-					     .lat = PQgetvalue(db, 0, 2),
-					     .lon = PQgetvalue(db, 0, 3),
-					     .speed = ctl_field(db, 0, 4),
-					     .hazard_class = ctl_field(db, 0, 5),
-					     .alarms = ctl_field(db, 0, 6) };
+			p = dp;
 			cmp = !ar ? -1
 				  : p.ts_us != ar->ts_us ? (p.ts_us < ar->ts_us ? -1 : 1)
 							  : strcmp(p.vehicle, ar->v[CTL_ARCH_VEHICLE]);
@@ -399,15 +507,16 @@ replay_positions(PGconn *conn, const struct decide_ctx *dc, const struct period 
 			ar = archive_next(af, &rc);
 		}
 		if (cmp <= 0) {
-			PQclear(db);
-			db = db_next(conn, &rc);
+			db_advance(&df, &rc);
+			db = db_current(&df, &dp, &rc);
 		}
 	}
 	/* After an error: the rest of the database's rows, unread. */
-	while (db) {
-		PQclear(db);
-		db = db_next(conn, &rc);
+	while (df.row) {
+		PQclear(df.row);
+		df.row = db_next(conn, &rc);
 	}
+	ctl_fixes_clear(&df.fixes);
 	return rc;
 }
 

@@ -12,9 +12,14 @@
  * a fix both in the database and in an archive is printed once. Each
  * archived day's file is read through its per-vehicle index (only the
  * vehicle's gzip member), or whole when it has none.
+ *
+ * The database's rows are read and decoded by ctl_slices_track()
+ * (ctl_slices.h), which gives what ctl_track_sql would, byte for byte,
+ * without the server's SQL decoder of slices.
  */
 #include "ctl/ctl.h"
 #include "ctl/ctl_archive.h"
+#include "ctl/ctl_slices.h"
 
 #include <getopt.h>
 #include <string.h>
@@ -181,8 +186,8 @@ ctl_track_main(int argc, char **argv)
 		ctl_arch_rows_clear(&ar);
 		return CTL_EFAIL;
 	}
-	const char *params[] = { vehicle, from_s, to_s };
-	PGresult *res = ctl_query(conn, co.cmd, ctl_track_sql, 3, params);
+	/* ctl_track_sql's result, from the tables decoded here (ctl_slices.h) */
+	PGresult *res = ctl_slices_track(conn, co.cmd, vehicle, from_us, to_us);
 	PQfinish(conn);
 	if (res && ar.n) {
 		PGresult *merged = merge_archive(res, &ar);

@@ -307,12 +307,138 @@ assert ran >= 2, "no scan of both tiers ran"
   q "TRUNCATE positions_recent, positions_slices"
 }
 
+# cdump V FROM TO: V's fixes with FROM <= ts < TO (Unix microseconds) as
+# hazgate-ctl decodes them (ctl/ctl_slices.c); sqldump: the same from
+# hazgate_positions_vehicle(), in the same form (floats by their bytes and
+# as the server's text)
+cdump() { "$HG_BUILDDIR/tests/unit/ctl_slices_dump" "$HG_PG_CONNINFO" "$@"; }
+sqldump() {
+  psql -XqAt -F'|' -P null='\N' -v ON_ERROR_STOP=1 -c "SELECT floor(extract(epoch FROM ts) * 1000000)::int8,
+      encode(float8send(lat), 'hex'), encode(float8send(lon), 'hex'), encode(float4send(speed_kmh), 'hex'),
+      encode(float4send(heading), 'hex'), encode(float4send(alt_m), 'hex'), encode(float4send(hdop), 'hex'),
+      fix, sats, un, hazard_class, seq, ignition, zone_ids, floor(extract(epoch FROM received_at) * 1000000)::int8,
+      alarms, lat, lon, speed_kmh, heading, alt_m, hdop
+    FROM hazgate_positions_vehicle('$1', 'epoch'::timestamptz + $2 * interval '1 microsecond',
+                                   'epoch'::timestamptz + $3 * interval '1 microsecond') ORDER BY ts"
+}
+
+@test "hazgate-ctl's decoder (ctl_slices.c) reads what hazgate_positions_vehicle() reads, bit for bit" {
+  q "TRUNCATE positions_recent, positions_slices, rejects"
+  gen 0.61 4000 "${DAY0}T22:30:00Z"
+  q "SELECT hazgate_ensure_partitions('$DAY0', 4)" >/dev/null
+  copy_rows 0 3000
+  # an hour whose every field is one value (the *_c columns), and one
+  # whose every field but the key and place is NULL
+  q "CREATE TEMP TABLE k AS
+       SELECT 'V1'::text AS vehicle, '$DAY0 05:00:00+00'::timestamptz + i * interval '10 s' AS ts,
+              37.5::float8 AS lat, 112.25::float8 AS lon, 50.5::real AS speed_kmh, 90::real AS heading,
+              -3.25::real AS alt_m, 1.5::real AS hdop, 3::smallint AS fix, 9::smallint AS sats, '1203' AS un,
+              '2.1' AS hazard_class, 1000 + i AS seq, true AS ignition, '{4,5}'::integer[] AS zone_ids,
+              '$DAY0 05:00:01+00'::timestamptz + i * interval '10 s' AS received_at, 7 AS alarms
+         FROM generate_series(0, 9) i
+       UNION ALL
+       SELECT 'V2', '$DAY0 06:00:00.5+00'::timestamptz + i * interval '1 s', 1, 2, NULL, NULL, NULL, NULL,
+              NULL, NULL, NULL, NULL, NULL, NULL, '{}', '$DAY0 06:00:00.5+00'::timestamptz + i * interval '1 s', NULL
+         FROM generate_series(0, 4) i
+       UNION ALL
+       SELECT 'V3', '$DAY0 07:00:00+00'::timestamptz + i * interval '10 s', 1, 2,
+              (ARRAY['NaN', '-0', '1.25', 'Infinity'])[i + 1]::real, (ARRAY['-Infinity', '1e-7', '3', '3e38'])[i + 1]::real,
+              (ARRAY[1.5, -2.25, 0, 10])[i + 1]::real, (ARRAY[100.001, 1, 2, 3])[i + 1]::real, NULL, NULL, NULL, NULL, NULL, NULL, '{}', '$DAY0 07:00:00+00'::timestamptz + i * interval '10 s', NULL
+         FROM generate_series(0, 3) i
+       UNION ALL
+       SELECT 'V0', '$DAY0 08:00:00+00'::timestamptz + i * interval '10 s', 1, 2, NULL, NULL,
+              (ARRAY[3e6, 1.5])[i + 1]::real, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '{}',
+              '$DAY0 08:00:00+00'::timestamptz + i * interval '10 s', NULL
+         FROM generate_series(0, 1) i;
+     INSERT INTO positions_recent SELECT * FROM k; INSERT INTO want SELECT * FROM k"
+  q "SELECT count(hazgate_positions_compact(d)) FROM hazgate_positions_compact_due('$DAY0'::date + 2) d"
+  # late fixes: into compacted days (the default partition) and the open one
+  copy_rows 3000 4000
+  [ "$(q "SELECT count(*) FROM positions_recent_default")" -gt 0 ]
+  [ "$(q "SELECT count(*) FROM positions_recent WHERE ts >= '$DAY0'::date + 2")" -gt 0 ]
+  # every form of the encoding is there
+  local missing=
+  for form in dt2 dt4 t8 dla2 dla4 la8 dlo2 dlo4 lo8 sp2 sp4 sp_r sp_c hd2 hd4 hd_r hd_c al2 al4 al_r al_c hp2 \
+              hp4 hp_c fixa fix_c satsa sats_c una un_c hca hc_c sqd sq8 igna ign_c zc zf rc4 rc8 ama am_c; do
+    [ "$(q "SELECT count(*) FROM positions_slices WHERE $form IS NOT NULL")" -gt 0 ] || missing="$missing $form"
+  done
+  echo "forms missing:$missing"
+  [ -z "$missing" ]
+  [ "$(q "SELECT count(*) FROM positions_slices WHERE sp_c IS NULL AND sp2 IS NULL AND sp4 IS NULL AND sp_r IS NULL
+                                                    AND seq0 IS NULL AND am_c IS NULL AND ama IS NULL")" -gt 0 ]
+  [ "$(q "SELECT count(*) FROM positions_slices WHERE seq0 IS NOT NULL AND sqd IS NULL AND sq8 IS NULL")" -gt 0 ]
+  [ "$(q "SELECT count(*) FROM positions_slices WHERE tsu = 1")" -gt 0 ]
+  [ "$(q "SELECT count(*) FROM positions_slices WHERE tsu = 1000000")" -gt 0 ]
+  [ "$(q "SELECT count(*) FROM positions_slices WHERE llu = 100")" -gt 0 ]
+  # each vehicle whole, then random windows (cutting hours, slices and days)
+  local lo hi
+  lo=$(q "SELECT (extract(epoch FROM '$DAY0'::timestamptz) * 1000000)::int8")
+  hi=$((lo + 5 * 86400000000))
+  local total=0
+  for v in V0 V1 V2 V3; do
+    cdump "$v" "$lo" "$hi" > "$BATS_TEST_TMPDIR/c"
+    sqldump "$v" "$lo" "$hi" > "$BATS_TEST_TMPDIR/s"
+    diff "$BATS_TEST_TMPDIR/s" "$BATS_TEST_TMPDIR/c"
+    total=$((total + $(wc -l < "$BATS_TEST_TMPDIR/c")))
+  done
+  [ "$total" = "$(q "SELECT count(*) FROM want")" ]
+  for w in $(q "SELECT 'V' || (k % 4) || ',' || a || ',' || (a + (random() * 40 * 3600e6)::int8)
+                  FROM generate_series(1, 30) k,
+                       LATERAL (SELECT $lo + (random() * 4 * 86400e6)::int8 + k * 0 AS a) x"); do
+    IFS=, read -r v a b <<< "$w"
+    cdump "$v" "$a" "$b" > "$BATS_TEST_TMPDIR/c"
+    sqldump "$v" "$a" "$b" > "$BATS_TEST_TMPDIR/s"
+    diff "$BATS_TEST_TMPDIR/s" "$BATS_TEST_TMPDIR/c"
+  done
+  # audit --vehicle (this decoder) re-decides what the audit of every
+  # vehicle (the SQL decoder) does for that vehicle; from 5 days before,
+  # so that its reads of 7 days at a time cut the fixes in two
+  local span=(--from "$(q "SELECT to_char('$DAY0'::date - 5, 'YYYY-MM-DD')")T00:00:00Z" --to "$(q "SELECT to_char('$DAY0'::date + 4, 'YYYY-MM-DD')")T00:00:00Z"
+              --zones "$HG_SRCDIR/data/zones-taiyuan.geojson" --format json)
+  "$HG_BUILDDIR/hazgate-ctl" audit "${span[@]}" 2>/dev/null > "$BATS_TEST_TMPDIR/all"
+  for v in V0 V1 V2 V3; do
+    "$HG_BUILDDIR/hazgate-ctl" audit "${span[@]}" --vehicle "$v" 2>"$BATS_TEST_TMPDIR/sum" > "$BATS_TEST_TMPDIR/one"
+    [ "$(grep -c . "$BATS_TEST_TMPDIR/one")" -gt 0 ]
+    # every fix fed once (none lost or doubled where the reads meet)
+    grep -q ": $(q "SELECT count(*) FROM want WHERE vehicle = '$v' AND ts >= '$DAY0'::date - 5 AND ts < '$DAY0'::date + 4") fixes," "$BATS_TEST_TMPDIR/sum"
+    diff <(jq -c "select(.vehicle == \"$v\")" "$BATS_TEST_TMPDIR/all") <(jq -c . "$BATS_TEST_TMPDIR/one")
+  done
+  # track and audit --vehicle run on it (their own tests: 42, 43)
+  run "$HG_BUILDDIR/hazgate-ctl" track V1 --from "${DAY0}T00:00:00Z" --to "$(q "SELECT to_char('$DAY0'::date + 4, 'YYYY-MM-DD')")T00:00:00Z" --format csv
+  [ "$status" -eq 0 ]
+  [ "$((${#lines[@]} - 1))" = "$(q "SELECT count(*) FROM want WHERE vehicle = 'V1' AND ts >= '$DAY0' AND ts < '$DAY0'::date + 4")" ]
+}
+
+@test "hazgate-ctl writes floats as the server does (float8out, float4out: shortest exact digits)" {
+  # random magnitudes, subnormals, k / 10^e, nanodegrees, extremes
+  psql -XqAt -F' ' -v ON_ERROR_STOP=1 -c "SELECT 1 FROM (SELECT setseed(0.3)) s WHERE false" -c "
+    SELECT '8', encode(float8send(x), 'hex'), x::text FROM (
+      SELECT (random() - 0.5) * 10 ^ (random() * 600 - 300) FROM generate_series(1, 20000)
+      UNION ALL SELECT (random() - 0.5) * 1e-310 FROM generate_series(1, 500)
+      UNION ALL SELECT round((random() - 0.5) * 360e9)::float8 / 1e9 FROM generate_series(1, 5000)
+      UNION ALL SELECT round((random() - 0.5) * 2 ^ 53) * 2 ^ (round(random() * 40) - 20) FROM generate_series(1, 5000)
+      UNION ALL VALUES (1e15::float8), (1e-5), (1e-4), (123456789012345678), (1.7976931348623157e308),
+                       (2.2250738585072014e-308), (4.9e-324), (0.1::float8 + 0.2), ('-0'), ('NaN'), ('Infinity'),
+                       ('-Infinity'), (5e-5), (2 ^ 60), (2 ^ 63), (2 ^ -20), (9007199254740993)) v(x)
+    UNION ALL
+    SELECT '4', encode(float4send(x), 'hex'), x::text FROM (
+      SELECT ((0.5 + random()) * 10 ^ (random() * 82 - 44) * sign(random() - 0.5))::real FROM generate_series(1, 20000)
+      UNION ALL SELECT (round((random() - 0.5) * 2e6) / 10 ^ round(random() * 3))::real FROM generate_series(1, 5000)
+      UNION ALL SELECT ((random() - 0.5) * 2 ^ 24 * 2 ^ (round(random() * 20) - 10))::real FROM generate_series(1, 5000)
+      UNION ALL VALUES (1e6::real), (999999), (1234567), (1e-5), (1e-4), (3.4028235e38), (1.4e-45), (1.17549435e-38),
+                       ('-0'), ('NaN'), ('Infinity'), (16777217), (0.1), (72.3), (100.001)) v(x)" > "$BATS_TEST_TMPDIR/f"
+  [ "$(wc -l < "$BATS_TEST_TMPDIR/f")" -gt 60000 ]
+  cut -d' ' -f1,2 "$BATS_TEST_TMPDIR/f" | "$HG_BUILDDIR/tests/unit/ctl_slices_dump" --floats > "$BATS_TEST_TMPDIR/c"
+  cut -d' ' -f3 "$BATS_TEST_TMPDIR/f" | diff - "$BATS_TEST_TMPDIR/c"
+}
+
 @test "make bench-storage runs at its quick size and prints every figure" {
   run env STORAGE_QUICK=1 bash "$HG_SRCDIR/bench/bench_storage.sh"
   [ "$status" -eq 0 ]
   for k in rows_bytes_per_fix compact_bytes_per_fix bytes_ratio rows_pg_cpu_us_per_fix \
            compact_before_pg_cpu_us_per_fix compact_key_pg_cpu_us_per_fix compact_pg_cpu_us_per_fix cpu_ratio \
-           gateway_convert_cpu_us_per_fix track_geojson_vehicle_day_ms audit_vehicle_2_days_ms; do
+           gateway_convert_cpu_us_per_fix track_geojson_vehicle_day_ms audit_vehicle_2_days_ms \
+           track_sql_pg_cpu_ms track_c_read_ms audit_c_read_ms; do
     printf '%s\n' "${lines[@]}" | grep -Eq "^$k=[0-9]+(\.[0-9]+)?( |\$)"
   done
   # every fix written is in the slices, and the track has the vehicle's fixes
@@ -322,6 +448,9 @@ assert ran >= 2, "no scan of both tiers ran"
   # the C encoder's compaction beside the SQL function's: the same slices
   [[ "$output" == *"compact_c_pg_cpu_us_per_fix="*"compact_c_ctl_cpu_us_per_fix="*"compact_c_bytes_per_fix="*"the same slices as the SQL function's: yes"* ]]
   [[ "$output" == *"track_geojson_vehicle_day_ms="*"(720 fixes"* ]]
+  # hazgate-ctl's own read of the slices: the same fixes
+  [[ "$output" == *"track_c_read_ms="*"(fixes=720 "*"backend_cpu_ms="* ]]
+  [[ "$output" == *"audit_c_read_ms="*"(fixes=17280 "* ]]
 }
 
 # ---- the C encoder (hazgate-ctl compact, schema/019) ---------------------------
