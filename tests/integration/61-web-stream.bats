@@ -72,7 +72,7 @@ teardown() { [ -n "${STREAM_PID:-}" ] && kill "$STREAM_PID" 2>/dev/null; STREAM_
   stream_open "$GWDIR/s3"
   id=$(q "SELECT min(id) FROM alerts WHERE vehicle = 'S1'")
   q "SELECT hazgate_ack($id, 'driver called')" >/dev/null
-  wait_grep 1 '^event: ack$' "$GWDIR/s3"
+  wait_grep 1 '^event: ack$' "$GWDIR/s3" || { stream_diag "$GWDIR/s3"; false; }
   data=$(grep -A1 '^event: ack$' "$GWDIR/s3" | sed -n 's/^data: //p')
   [ "$(jq -r .id <<< "$data")" = "$id" ]
   [ "$(jq -r .acked_by <<< "$data")" = postgres ]
