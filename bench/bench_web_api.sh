@@ -20,7 +20,9 @@
 # - HG_BENCH_WEB_API_CALLS (200) x GET /api/v1/alerts?open=1 (the 100
 #   newest open alerts): p50, p99, max (target p99 <= 50 ms);
 # - HG_BENCH_WEB_API_TRACKS (30) x GET /api/v1/vehicles/{plate}/track,
-#   the day, format=geojson: p50, p99, max (target <= 100 ms).
+#   the day, format=geojson: p50, p99, max (target <= 100 ms); then the
+#   day compacted into slices (hazgate-ctl compact) and the same again
+#   (track_geojson_compacted_*), the answer byte for byte the rows' one.
 # Times are curl's time_total over loopback (the HTTP round trip is in
 # them), twice: on one connection kept alive for all the calls of a kind,
 # as a browser does, and on a fresh connection per call.
@@ -192,4 +194,18 @@ read -r t50 t99 tmax <<< "$(timed kept "$NTRACKS" "$track_url")"
 echo "track_geojson_kept_alive_ms=p50 $t50, p99 $t99, max $tmax (target <= 100)"
 read -r t50 t99 tmax <<< "$(timed fresh "$NTRACKS" "$track_url")"
 echo "track_geojson_fresh_connection_ms=p50 $t50, p99 $t99, max $tmax (target <= 100)"
+# The same day compacted into slices (hazgate-ctl compact, as the daily
+# retention run does once the day is closed): the board's track then
+# decodes slices (hazgate-web reads them as hazgate-ctl track does, in C);
+# the answer must stay byte for byte the same.
+"$ctl" compact --before 2026-11-03 >/dev/null || die "compact failed"
+sql -c "VACUUM ANALYZE positions_slices" >/dev/null || die "VACUUM ANALYZE failed"
+echo "slices_of_the_day=$(sql -c "SELECT count(*) FROM positions_slices WHERE hour >= '2026-11-02' AND hour < '2026-11-03'")"
+curl -fs -b "$jar" -o "$work/track-slices.geojson" "$track_url" || die "GET track (slices) failed"
+cmp -s "$work/track.geojson" "$work/track-slices.geojson" ||
+  die "the track of the compacted day differs from the rows' track"
+read -r t50 t99 tmax <<< "$(timed kept "$NTRACKS" "$track_url")"
+echo "track_geojson_compacted_kept_alive_ms=p50 $t50, p99 $t99, max $tmax (target <= 100)"
+read -r t50 t99 tmax <<< "$(timed fresh "$NTRACKS" "$track_url")"
+echo "track_geojson_compacted_fresh_connection_ms=p50 $t50, p99 $t99, max $tmax (target <= 100)"
 echo "loadavg_at_end=$(cut -d' ' -f1 /proc/loadavg)"

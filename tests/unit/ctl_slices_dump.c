@@ -131,9 +131,12 @@ bench(char **argv)
 	for (int r = 0; r < runs; r++) {
 		double a = now_ms();
 		if (track) {
-			PGresult *res = ctl_slices_track(conn, "bench", argv[3], from, to);
-			if (!res)
+			char err[600];
+			PGresult *res = ctl_slices_track(conn, argv[3], from, to, err, sizeof(err));
+			if (!res) {
+				ctl_error("bench", "%s", err);
 				return 1;
+			}
 			fixes = (size_t)PQntuples(res);
 			PQclear(res);
 		} else {
