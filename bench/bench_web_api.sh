@@ -11,7 +11,8 @@
 #   board's login for 5 board users (an alert_events row each, as in
 #   production): every alert but one in five and the newest 1,000, so
 #   about 201,000 stay open;
-# - one vehicle-day: 8,640 fixes of one vehicle, 10 s apart, in the day's
+# - one vehicle-day: 8,640 fixes of one vehicle, 10 s apart (lat and lon to
+#   1e-7 degree, as trackers send them: the slices keep 1e-9), in the day's
 #   partition, beside HG_BENCH_WEB_API_FLEET (99) other vehicles' days
 #   (864,000 rows in the partition by default).
 # Then VACUUM ANALYZE, hazgate-web on a private port with its own login (in
@@ -120,7 +121,8 @@ INSERT INTO positions_recent (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, 
                        hazard_class, seq, ignition, zone_ids, received_at)
 SELECT CASE WHEN v = 0 THEN :'plate' ELSE '晋B' || lpad(v::text, 5, '0') END,
        timestamptz '2026-11-02 00:00:00Z' + i * interval '10 s',
-       37.7 + v / 1000.0 + 0.1 * sin(i / 500.0), 112.4 + 0.1 * cos(i / 700.0),
+       round((37.7 + v / 1000.0 + 0.1 * sin(i / 500.0))::numeric, 7),
+       round((112.4 + 0.1 * cos(i / 700.0))::numeric, 7),
        (40 + 30 * sin(i / 50.0))::real, (i * 7 % 360)::real, (780 + i % 40)::real, 0.9, 3,
        9 + i % 4, '1203', '3', i, true,
        CASE WHEN i % 97 < 12 THEN ARRAY[1 + i % 40] ELSE '{}' END,
@@ -196,8 +198,8 @@ read -r t50 t99 tmax <<< "$(timed fresh "$NTRACKS" "$track_url")"
 echo "track_geojson_fresh_connection_ms=p50 $t50, p99 $t99, max $tmax (target <= 100)"
 # The same day compacted into slices (hazgate-ctl compact, as the daily
 # retention run does once the day is closed): the board's track then
-# decodes slices (hazgate-web reads them as hazgate-ctl track does, in C);
-# the answer must stay byte for byte the same.
+# reads slices (decoded by the server, hazgate_positions_vehicle()); the
+# answer must stay byte for byte the same.
 "$ctl" compact --before 2026-11-03 >/dev/null || die "compact failed"
 sql -c "VACUUM ANALYZE positions_slices" >/dev/null || die "VACUUM ANALYZE failed"
 echo "slices_of_the_day=$(sql -c "SELECT count(*) FROM positions_slices WHERE hour >= '2026-11-02' AND hour < '2026-11-03'")"

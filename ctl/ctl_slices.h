@@ -225,42 +225,13 @@ int ctl_slices_fetch(struct pg_conn *conn, const char *vehicle, int64_t from_us,
 		     unsigned want, struct ctl_fixes *out, char *err, size_t errlen);
 
 /*
- * The two queries ctl_slices_fetch runs, for the fields of want
- * (CTL_WANT_*): the row tier's fixes and the overlapping slices' columns,
- * each with parameters $1 the vehicle, $2 and $3 from and to (text that
- * casts to timestamptz), to run with binary results. Sets both
- * (malloc'd) and returns 0, or -1 out of memory (both NULL).
- */
-int ctl_slices_sql(unsigned want, char **rows_sql, char **slices_sql);
-
-/*
- * Decodes the binary results of ctl_slices_sql's two queries (the same
- * want, vehicle, from and to) and appends the fixes with from <= ts < to
- * to out, in ts order. No database call: a program that ran the queries
- * its own way (hazgate-web, on its loop) decodes them here, on any
- * thread. Returns 0, or -1 with a message in err (a column missing or of
- * another type or not binary, a slice that does not decode).
- */
-int ctl_slices_decode_results(const struct pg_result *rows, const struct pg_result *slices,
-			      const char *vehicle, int64_t from_us, int64_t to_us,
-			      struct ctl_fixes *out, char *err, size_t errlen);
-
-/*
- * fixes (read with CTL_WANT_TRACK) as the result of ctl_track_sql (ctl.h)
- * would be: its twelve columns as text, byte for byte the server's text
- * (below). A PGresult to PQclear, or NULL out of memory.
- */
-struct pg_result *ctl_slices_track_result(const struct ctl_fixes *fixes);
-
-/*
  * The same fixes as the result of ctl_track_sql (ctl.h) would be: its
  * twelve columns, as text, the values byte for byte the server's text
  * (times as integer microseconds, floats as with extra_float_digits 1,
- * zone_ids as array_to_json): ctl_slices_fetch, then
- * ctl_slices_track_result. Returns a PGresult to PQclear, or NULL with a
- * message in err.
+ * zone_ids as array_to_json). Returns a PGresult to PQclear, or NULL
+ * after ctl_error(cmd, ...).
  */
-struct pg_result *ctl_slices_track(struct pg_conn *conn, const char *vehicle, int64_t from_us,
-				   int64_t to_us, char *err, size_t errlen);
+struct pg_result *ctl_slices_track(struct pg_conn *conn, const char *cmd, const char *vehicle,
+				   int64_t from_us, int64_t to_us);
 
 #endif

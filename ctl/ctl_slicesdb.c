@@ -141,52 +141,43 @@ query_binary(PGconn *conn, const char *sql, const char *const *params, char *err
 }
 
 int
-ctl_slices_sql(unsigned want, char **rows_sql, char **slices_sql)
+ctl_slices_fetch(PGconn *conn, const char *vehicle, int64_t from_us, int64_t to_us,
+		 unsigned want, struct ctl_fixes *out, char *err, size_t errlen)
 {
+	char from_s[40], to_s[40];
+	ctl_time_format(from_us, from_s);
+	ctl_time_format(to_us, to_s);
+	const char *params[] = { vehicle, from_s, to_s };
 	char *rl = select_list(ctl_row_cols, CTL_RC_NCOLS, want);
 	char *sl = select_list(ctl_slice_cols, CTL_SC_NCOLS, want);
+	char *rq = NULL, *sq = NULL;
+	PGresult *rows = NULL, *slices = NULL;
 	int rc = -1;
 
-	*rows_sql = *slices_sql = NULL;
-	if (!rl || !sl)
-		goto done;
-	if (asprintf(rows_sql, "SELECT %s FROM positions_recent WHERE vehicle = $1"
-			       " AND ts >= $2::timestamptz AND ts < $3::timestamptz ORDER BY ts",
-		     rl) < 0) {
-		*rows_sql = NULL;
-		goto done;
-	}
-	if (asprintf(slices_sql, "SELECT %s FROM positions_slices WHERE vehicle = $1"
-				 " AND hour > $2::timestamptz - interval '1 hour' AND hour < $3::timestamptz"
-				 " AND t_last >= $2::timestamptz AND t_first < $3::timestamptz ORDER BY hour",
+	if (!rl || !sl ||
+	    asprintf(&rq, "SELECT %s FROM positions_recent WHERE vehicle = $1"
+			  " AND ts >= $2::timestamptz AND ts < $3::timestamptz ORDER BY ts", rl) < 0 ||
+	    asprintf(&sq, "SELECT %s FROM positions_slices WHERE vehicle = $1"
+			  " AND hour > $2::timestamptz - interval '1 hour' AND hour < $3::timestamptz"
+			  " AND t_last >= $2::timestamptz AND t_first < $3::timestamptz ORDER BY hour",
 		     sl) < 0) {
-		free(*rows_sql);
-		*rows_sql = *slices_sql = NULL;
+		rq = sq = NULL;
+		snprintf(err, errlen, "out of memory");
 		goto done;
 	}
-	rc = 0;
-done:
-	free(rl);
-	free(sl);
-	return rc;
-}
-
-int
-ctl_slices_decode_results(const PGresult *rows, const PGresult *slices, const char *vehicle,
-			  int64_t from_us, int64_t to_us, struct ctl_fixes *out, char *err,
-			  size_t errlen)
-{
-	char why[400];
-
-	if (check_types(rows, ctl_row_cols, CTL_RC_NCOLS, "positions_recent", err, errlen) != 0 ||
+	if (!(rows = query_binary(conn, rq, params, err, errlen)) ||
+	    check_types(rows, ctl_row_cols, CTL_RC_NCOLS, "positions_recent", err, errlen) != 0 ||
+	    !(slices = query_binary(conn, sq, params, err, errlen)) ||
 	    check_types(slices, ctl_slice_cols, CTL_SC_NCOLS, "positions_slices", err, errlen) != 0)
-		return -1;
+		goto done;
+
+	char why[400];
 	for (int i = 0; i < PQntuples(rows); i++) {
 		struct ctl_pgval v[CTL_RC_NCOLS];
 		row_values(rows, i, CTL_RC_NCOLS, v);
 		if (ctl_row_decode(v, out, why, sizeof why) != 0) {
 			snprintf(err, errlen, "a stored position of %s: %s", vehicle, why);
-			return -1;
+			goto done;
 		}
 	}
 	for (int i = 0; i < PQntuples(slices); i++) {
@@ -203,35 +194,16 @@ ctl_slices_decode_results(const PGresult *rows, const PGresult *slices, const ch
 				ctl_time_format((int64_t)u + INT64_C(946684800000000), hour);
 			}
 			snprintf(err, errlen, "the slice of %s at %s: %s", vehicle, hour, why);
-			return -1;
+			goto done;
 		}
 	}
 	ctl_fixes_sort(out);
-	return 0;
-}
-
-int
-ctl_slices_fetch(PGconn *conn, const char *vehicle, int64_t from_us, int64_t to_us,
-		 unsigned want, struct ctl_fixes *out, char *err, size_t errlen)
-{
-	char from_s[40], to_s[40];
-	ctl_time_format(from_us, from_s);
-	ctl_time_format(to_us, to_s);
-	const char *params[] = { vehicle, from_s, to_s };
-	char *rq, *sq;
-	PGresult *rows = NULL, *slices = NULL;
-	int rc = -1;
-
-	if (ctl_slices_sql(want, &rq, &sq) != 0) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if ((rows = query_binary(conn, rq, params, err, errlen)) &&
-	    (slices = query_binary(conn, sq, params, err, errlen)))
-		rc = ctl_slices_decode_results(rows, slices, vehicle, from_us, to_us, out, err,
-					       errlen);
+	rc = 0;
+done:
 	PQclear(rows);
 	PQclear(slices);
+	free(rl);
+	free(sl);
 	free(rq);
 	free(sq);
 	return rc;
@@ -245,13 +217,21 @@ set_text(PGresult *res, int row, int col, const char *s, int len)
 }
 
 PGresult *
-ctl_slices_track_result(const struct ctl_fixes *fx)
+ctl_slices_track(PGconn *conn, const char *cmd, const char *vehicle, int64_t from_us,
+		 int64_t to_us)
 {
 	static const char *const names[] = { "ts",	"lat",	"lon", "speed_kmh",
 					     "heading", "alt_m", "hdop", "fix",
 					     "sats",	"un",	"hazard_class", "zone_ids" };
 	enum { NCOLS = sizeof names / sizeof names[0] };
-	const struct ctl_fixes f = *fx;
+	struct ctl_fixes f = { 0 };
+	char err[600];
+	if (ctl_slices_fetch(conn, vehicle, from_us, to_us, CTL_WANT_TRACK, &f, err, sizeof err) !=
+	    0) {
+		ctl_error(cmd, "%s", err);
+		ctl_fixes_clear(&f);
+		return NULL;
+	}
 	PGresAttDesc att[NCOLS];
 	memset(att, 0, sizeof att);
 	for (int c = 0; c < NCOLS; c++) {
@@ -307,24 +287,13 @@ ctl_slices_track_result(const struct ctl_fixes *fx)
 			goto oom_z;
 	}
 	free(zones);
+	ctl_fixes_clear(&f);
 	return res;
 oom_z:
 	free(zones);
 oom:
+	ctl_error(cmd, "out of memory");
 	PQclear(res);
-	return NULL;
-}
-
-PGresult *
-ctl_slices_track(PGconn *conn, const char *vehicle, int64_t from_us, int64_t to_us, char *err,
-		 size_t errlen)
-{
-	struct ctl_fixes f = { 0 };
-	PGresult *res = NULL;
-
-	if (ctl_slices_fetch(conn, vehicle, from_us, to_us, CTL_WANT_TRACK, &f, err, errlen) == 0 &&
-	    !(res = ctl_slices_track_result(&f)))
-		snprintf(err, errlen, "out of memory");
 	ctl_fixes_clear(&f);
-	return res;
+	return NULL;
 }

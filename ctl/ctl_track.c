@@ -167,7 +167,7 @@ ctl_track_main(int argc, char **argv)
 	if (archive && !*archive)
 		return ctl_usage_error(co.cmd, co.usage, "--archive needs a folder");
 	struct ctl_arch_rows ar = { 0 };
-	char err[600];
+	char err[512];
 	if (archive) {
 		struct ctl_arch_stats st;
 		int cr = ctl_arch_collect(archive, from_us, to_us, vehicle, 0, &ar, &st, err,
@@ -187,9 +187,7 @@ ctl_track_main(int argc, char **argv)
 		return CTL_EFAIL;
 	}
 	/* ctl_track_sql's result, from the tables decoded here (ctl_slices.h) */
-	PGresult *res = ctl_slices_track(conn, vehicle, from_us, to_us, err, sizeof(err));
-	if (!res)
-		ctl_error(co.cmd, "%s", err);
+	PGresult *res = ctl_slices_track(conn, co.cmd, vehicle, from_us, to_us);
 	PQfinish(conn);
 	if (res && ar.n) {
 		PGresult *merged = merge_archive(res, &ar);

@@ -283,7 +283,7 @@ job_finished(struct net_pg *pg, int err, const char *msg)
 static bool
 plain(const struct net_pg_step *s)
 {
-	return !s->name && s->nparams == 0 && !s->binary;
+	return !s->name && s->nparams == 0;
 }
 
 /* The job's next step after cur that is not skipped, or nsteps. */
@@ -334,7 +334,7 @@ join_plain(struct net_pg *pg, struct net_pg_job *j)
 static bool
 pipelinable(const struct net_pg_step *s)
 {
-	return !s->chunks && !s->all_results && !s->binary && strncasecmp(s->sql, "COPY", 4) != 0 &&
+	return !s->chunks && !s->all_results && strncasecmp(s->sql, "COPY", 4) != 0 &&
 	       (s->name || s->nparams > 0 || !strchr(s->sql, ';'));
 }
 
@@ -467,13 +467,11 @@ send_current(struct net_pg *pg)
 		pg->preparing = true;
 		ok = PQsendPrepare(pg->conn, s->name, s->sql, s->nparams, NULL);
 	} else if (s->name && is_prepared(pg, s->name)) {
-		ok = PQsendQueryPrepared(pg->conn, s->name, s->nparams, s->params, NULL, NULL,
-					 s->binary);
+		ok = PQsendQueryPrepared(pg->conn, s->name, s->nparams, s->params, NULL, NULL, 0);
 	} else if (plain(s)) {
 		ok = PQsendQuery(pg->conn, joined ? joined : s->sql);
 	} else {
-		ok = PQsendQueryParams(pg->conn, s->sql, s->nparams, NULL, s->params, NULL, NULL,
-				       s->binary);
+		ok = PQsendQueryParams(pg->conn, s->sql, s->nparams, NULL, s->params, NULL, NULL, 0);
 	}
 	if (!ok) {
 		link_lost(pg, PQerrorMessage(pg->conn));

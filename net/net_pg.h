@@ -53,10 +53,6 @@ struct net_pg_step {
 	 * borrowed. May be NULL. */
 	void (*on_result)(void *arg, const PGresult *res);
 	bool skip;                   /* not sent */
-	/* Results in PostgreSQL's binary format (PQfformat 1): sent with
-	 * PQsendQueryParams (or the prepared statement) asking for them;
-	 * never in a pipeline. */
-	bool binary;
 	bool all_results;            /* on_result gets error results too, and
 	                                they do not fail the step */
 };

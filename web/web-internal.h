@@ -171,7 +171,6 @@ struct web_call {
 	void (*work)(struct web_call *c);       /* on a worker's thread */
 	void (*after)(struct web_call *c);      /* then on the loop */
 	PGresult *res;                  /* a result kept for a worker (PQcopyResult) */
-	PGresult *res2;                 /* a second one (the track: the slices) */
 	char *text;                     /* what the worker wrote (malloc'd) */
 	size_t textlen;
 	void (*authed)(struct web_call *c);     /* after web_auth_begin */

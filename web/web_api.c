@@ -4,9 +4,7 @@
  * answer. The JSON of lists is made by PostgreSQL (json_agg over
  * schema/004_web.sql's hazgate_web_alert and hazgate_web_time) and passed
  * on as is; the track by ctl_track_write, hazgate-ctl track's writer, on
- * the exporter thread (a vehicle-day takes tens of milliseconds to write),
- * from the two tiers read as hazgate-ctl track reads them (binary results,
- * the slices decoded by ctl_slices.c on that thread, not by the server).
+ * the exporter thread (a vehicle-day takes tens of milliseconds to write).
  *
  *   viewer      GET alerts, alerts/{id}/events, vehicles, vehicles/{plate},
  *               vehicles/{plate}/track, zones, stream, config
@@ -27,7 +25,6 @@
 #include "common/hz_log.h"
 #include "common/hz_time.h"
 #include "ctl/ctl.h"
-#include "ctl/ctl_slices.h"
 #include "geofence/geofence.h"
 #include "web/web_stream.h"
 
@@ -320,10 +317,8 @@ static const char *const track_types[] = {
 };
 
 /* Keep the rows for the exporter: the result itself is net_pg's. */
-/* The track's two reads (ctl_slices_sql): the row tier's fixes, then the
- * slices' columns, binary, kept for the exporter. */
 static void
-on_track_rows(void *arg, const PGresult *res)
+on_track(void *arg, const PGresult *res)
 {
 	struct web_call *c = arg;
 
@@ -333,41 +328,16 @@ on_track_rows(void *arg, const PGresult *res)
 	c->res = PQcopyResult(res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
 }
 
-static void
-on_track_slices(void *arg, const PGresult *res)
-{
-	struct web_call *c = arg;
-
-	if (!web_result_ok(c, res))
-		return;
-	PQclear(c->res2);
-	c->res2 = PQcopyResult(res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
-}
-
-/* On the exporter's thread: the fixes decoded (ctl_slices.c), then
- * hazgate-ctl track's writer into c->text; c->errmsg when they do not
- * decode. */
+/* On the exporter's thread: hazgate-ctl track's writer into c->text. */
 static void
 track_work(struct web_call *c)
 {
 	static const enum ctl_format fmts[] = { CTL_FMT_GEOJSON, CTL_FMT_GPX, CTL_FMT_CSV };
-	struct ctl_fixes f = { 0 };
-	PGresult *res = NULL;
-	FILE *fp;
+	FILE *fp = open_memstream(&c->text, &c->textlen);
 
-	if (ctl_slices_decode_results(c->res, c->res2, c->path.vehicle, c->track.from_us,
-				      c->track.to_us, &f, c->errmsg, sizeof(c->errmsg)) != 0) {
-		ctl_fixes_clear(&f);
+	if (!fp)
 		return;
-	}
-	res = ctl_slices_track_result(&f);
-	ctl_fixes_clear(&f);
-	if (!res || !(fp = open_memstream(&c->text, &c->textlen))) {
-		PQclear(res);
-		return;
-	}
-	ctl_track_write(fp, fmts[c->track.format], c->path.vehicle, c->pbuf[1], c->pbuf[2], res);
-	PQclear(res);
+	ctl_track_write(fp, fmts[c->track.format], c->path.vehicle, c->pbuf[1], c->pbuf[2], c->res);
 	if (fclose(fp) != 0) {
 		free(c->text);
 		c->text = NULL;
@@ -382,12 +352,6 @@ track_written(struct web_call *c)
 		return;
 	}
 	if (!c->text) {
-		if (c->errmsg[0]) {
-			hz_log(HZ_LOG_ERROR, "track_unreadable", "vehicle=%s why=\"%s\"",
-			       c->path.vehicle, c->errmsg);
-			web_reply_error(c, 500, "the stored positions could not be read");
-			return;
-		}
 		web_reply_error(c, 500, "out of memory");
 		return;
 	}
@@ -400,18 +364,13 @@ track_read(struct web_call *c, int err, const char *msg)
 {
 	if (db_failed(c, err, msg))
 		return;
-	if (!c->res || !c->res2) {
+	if (!c->res) {
 		web_reply_error(c, 500, "out of memory");
 		return;
 	}
-	c->errmsg[0] = '\0';
 	if (!web_worker_run(c->w->exporter, c, track_work, track_written))
 		web_reply_error(c, 503, "too many exports at once; try again");
 }
-
-/* The track's two statements, made at the first track asked for (on the
- * loop; kept to the end). */
-static char *track_rows_sql, *track_slices_sql;
 
 static void
 get_track(struct web_call *c)
@@ -428,13 +387,7 @@ get_track(struct web_call *c)
 	c->params[0] = c->path.vehicle;
 	c->params[1] = c->pbuf[1];
 	c->params[2] = c->pbuf[2];
-	if (!track_rows_sql && ctl_slices_sql(CTL_WANT_TRACK, &track_rows_sql, &track_slices_sql) != 0) {
-		web_reply_error(c, 500, "out of memory");
-		return;
-	}
-	web_job_set(c, 0, track_rows_sql, 3, on_track_rows);
-	web_job_set(c, 1, track_slices_sql, 3, on_track_slices);
-	c->job.steps[0].binary = c->job.steps[1].binary = true;
+	web_job_set(c, 0, ctl_track_sql, 3, on_track);
 	web_db_run(c, track_read);
 }
 

@@ -52,7 +52,6 @@ web_call_free(struct web_call *c)
 	free(c->note);
 	free(c->text);
 	PQclear(c->res);
-	PQclear(c->res2);
 	sodium_memzero(c->password, sizeof(c->password));
 	free(c);
 }

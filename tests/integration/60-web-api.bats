@@ -333,32 +333,6 @@ alert_id() { q "SELECT id FROM alerts WHERE vehicle = '晋A60001' AND kind = '$1
   cmp "$WEBDIR/body" "$WEBDIR/track.geojson"
 }
 
-@test "track of a compacted day and a late fix: the slices decoded as hazgate-ctl decodes them, byte for byte" {
-  # A day of 2019 (no other test's): 120 fixes every 30 s with varied
-  # values, compacted into slices, then a late fix of that day in rows.
-  q "INSERT INTO positions (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, seq, zone_ids)
-     SELECT 'W60S', '2019-06-01 08:00:00+00'::timestamptz + i * interval '30 s',
-            37.8 + i * 0.0001234, 112.5 + i * 0.0000987, (i % 90) + 0.5, (i * 7 % 360)::real,
-            800 + i * 0.25, 0.9, 3, 9, 1000 + i, CASE WHEN i % 3 = 0 THEN '{101}'::int[] ELSE '{}' END
-       FROM generate_series(0, 119) i"
-  run "$CTL" compact --before 2019-06-02
-  [ "$status" -eq 0 ] || { echo "$output" >&2; false; }
-  [ "$(q "SELECT sum(n) FROM positions_slices WHERE vehicle = 'W60S'")" = 120 ]
-  q "INSERT INTO positions (vehicle, ts, lat, lon, speed_kmh, seq) VALUES ('W60S', '2019-06-01 08:10:15+00', 37.81, 112.51, 12.3, 5000)"
-  [ "$(q "SELECT count(*) FROM positions_recent WHERE vehicle = 'W60S'")" = 1 ]
-  login vic view-pass-1 "$WEBDIR/v.jar" > /dev/null
-  for f in geojson csv; do
-    curl -s -b "$WEBDIR/v.jar" -o "$WEBDIR/wtrack.$f" \
-      "$B/api/v1/vehicles/W60S/track?from=2019-06-01T08:05:00Z&to=2019-06-01T09:00:00Z&format=$f"
-    "$CTL" track W60S --from 2019-06-01T08:05:00Z --to 2019-06-01T09:00:00Z --format $f \
-      > "$WEBDIR/wctl.$f"
-    cmp "$WEBDIR/wtrack.$f" "$WEBDIR/wctl.$f"
-  done
-  # 08:05 to 09:00: fixes 10..119, and the late one
-  [ "$(jq .properties.points "$WEBDIR/wtrack.geojson")" = 111 ]
-  [ "$(q "SELECT count(*) FROM hazgate_positions_vehicle('W60S', '2019-06-01 08:05+00', '2019-06-01 09:00+00')")" = 111 ]
-}
-
 @test "zones: every stored zone with in_force_now; ?at=T from zones_history" {
   login vic view-pass-1 "$WEBDIR/v.jar" > /dev/null
   run curl -s -b "$WEBDIR/v.jar" "$B/api/v1/zones"

@@ -131,12 +131,9 @@ bench(char **argv)
 	for (int r = 0; r < runs; r++) {
 		double a = now_ms();
 		if (track) {
-			char err[600];
-			PGresult *res = ctl_slices_track(conn, argv[3], from, to, err, sizeof(err));
-			if (!res) {
-				ctl_error("bench", "%s", err);
+			PGresult *res = ctl_slices_track(conn, "bench", argv[3], from, to);
+			if (!res)
 				return 1;
-			}
 			fixes = (size_t)PQntuples(res);
 			PQclear(res);
 		} else {
