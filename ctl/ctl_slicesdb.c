@@ -19,8 +19,10 @@
 #include "ctl/ctl_slices.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The array type of an element type. */
 static uint32_t
@@ -152,6 +154,7 @@ ctl_slices_fetch(PGconn *conn, const char *vehicle, int64_t from_us, int64_t to_
 	char *sl = select_list(ctl_slice_cols, CTL_SC_NCOLS, want);
 	char *rq = NULL, *sq = NULL;
 	PGresult *rows = NULL, *slices = NULL;
+	bool own = false;
 	int rc = -1;
 
 	if (!rl || !sl ||
@@ -165,9 +168,30 @@ ctl_slices_fetch(PGconn *conn, const char *vehicle, int64_t from_us, int64_t to_
 		snprintf(err, errlen, "out of memory");
 		goto done;
 	}
+	/* Both reads in one snapshot: a compaction committed between them
+	 * would have moved fixes from the rows read into slices read after
+	 * (twice), or the other way round (lost). Its DROP of the day's rows
+	 * waits for this transaction. */
+	own = PQtransactionStatus(conn) == PQTRANS_IDLE;
+	if (own) {
+		PGresult *b = PQexec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+		bool ok = PQresultStatus(b) == PGRES_COMMAND_OK;
+		if (!ok)
+			snprintf(err, errlen, "the database refused: %s", PQerrorMessage(conn));
+		PQclear(b);
+		if (!ok) {
+			own = false;
+			goto done;
+		}
+	}
 	if (!(rows = query_binary(conn, rq, params, err, errlen)) ||
-	    check_types(rows, ctl_row_cols, CTL_RC_NCOLS, "positions_recent", err, errlen) != 0 ||
-	    !(slices = query_binary(conn, sq, params, err, errlen)) ||
+	    check_types(rows, ctl_row_cols, CTL_RC_NCOLS, "positions_recent", err, errlen) != 0)
+		goto done;
+	/* tests only: a pause between the two reads (42-ctl-vehicles-track) */
+	const char *pause = getenv("HAZGATE_TEST_READ_PAUSE_MS");
+	if (pause && atoi(pause) > 0)
+		usleep((useconds_t)atoi(pause) * 1000);
+	if (!(slices = query_binary(conn, sq, params, err, errlen)) ||
 	    check_types(slices, ctl_slice_cols, CTL_SC_NCOLS, "positions_slices", err, errlen) != 0)
 		goto done;
 
@@ -200,6 +224,8 @@ ctl_slices_fetch(PGconn *conn, const char *vehicle, int64_t from_us, int64_t to_
 	ctl_fixes_sort(out);
 	rc = 0;
 done:
+	if (own)
+		PQclear(PQexec(conn, rc == 0 ? "COMMIT" : "ROLLBACK"));
 	PQclear(rows);
 	PQclear(slices);
 	free(rl);
