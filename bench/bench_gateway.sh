@@ -111,6 +111,9 @@ ticks() { local f; f=($(stat_fields "$1")) || { echo 0; return; }; echo $(( f[11
 cticks() { local f; f=($(stat_fields "$1")) || { echo 0; return; }; echo $(( f[13] + f[14] )); }
 # CPU nanoseconds a process has run, all its threads (/proc/PID/task/*/schedstat)
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'; }
+# times a process's threads were put to sleep (voluntary context switches):
+# its wake-ups, summed over threads
+wakeups() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '$1 == "voluntary_ctxt_switches:" { s += $2 } END { printf "%.0f", s }'; }
 # busy SECONDS TICKS: share of one core
 busy() { awk -v d="$2" -v hz="$hz" -v s="$1" 'BEGIN { printf "%.2f", d / hz / s }'; }
 
@@ -326,6 +329,7 @@ run_phase() {
   be=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'hazgate' LIMIT 1;")
   [ -n "$be" ] || die "$name: the gateway has no PostgreSQL backend"
   g0=$(cpu_ns "$gwpid"); p0=$(pg_ticks); m0=$(ticks "$mqpid"); h0=$(cticks $$); e0=$(cpu_ns "$be")
+  local w0=$(wakeups "$gwpid") x0=$(wakeups "$be") w1 x1
   "${HARNESS[@]}" "$load" simulate --vehicles "$nv" --messages "$n" --seed 2 --first-vehicle "$first" \
     --zones "$zones" --start "$start" "$@" >"$work/$name-pub.out" 2>&1 \
     || die "$name: load failed: $(tail -2 "$work/$name-pub.out")"
@@ -337,6 +341,7 @@ run_phase() {
   done
   t1=$(now_us)
   g1=$(cpu_ns "$gwpid"); p1=$(pg_ticks); m1=$(ticks "$mqpid"); h1=$(cticks $$); e1=$(cpu_ns "$be")
+  w1=$(wakeups "$gwpid"); x1=$(wakeups "$be")
   b1=$(metric hazgate_batch_rows_count); r1=$(metric hazgate_batch_rows_sum)
   c1=$(metric hazgate_commit_seconds_sum)
   # batches in the phase, their mean size and mean write+commit time (empty
@@ -352,6 +357,9 @@ run_phase() {
   P_GW_US=$(awk -v d=$(( g1 - g0 )) -v n="$n" 'BEGIN { printf "%.1f", d / 1e3 / n }')
   P_BE_US=$(awk -v d=$(( e1 - e0 )) -v n="$n" 'BEGIN { printf "%.1f", d / 1e3 / n }')
   P_PG_US=$(awk -v d=$(( p1 - p0 )) -v hz="$hz" -v n="$n" 'BEGIN { printf "%.1f", d * 1e6 / hz / n }')
+  # wake-ups a message: the gateway's threads and its backend's
+  P_GW_WAKE=$(awk -v d=$(( w1 - w0 )) -v n="$n" 'BEGIN { printf "%.3f", d / n }')
+  P_BE_WAKE=$(awk -v d=$(( x1 - x0 )) -v n="$n" 'BEGIN { printf "%.3f", d / n }')
   # share of one core each used over the phase: low figures with a low
   # throughput mean the pipeline waits rather than computes
   P_GW_BUSY=$(awk -v d=$(( g1 - g0 )) -v s="$P_SECS" 'BEGIN { printf "%.2f", d / 1e9 / s }')
@@ -429,10 +437,10 @@ write_path_figures() {
 if [ "$write_path" = 1 ]; then
   counter_phase full "$N"; cf=$C_US
   run_phase full "$N" "$V" 0; gf=$P_GW_US bf=$P_BE_US
-  echo "full_gateway_batches=$P_BATCHES rows_mean=$P_BATCH_ROWS commit_ms_mean=$P_COMMIT_MS msg_per_s=$(awk -v n="$N" -v s="$P_SECS" 'BEGIN { printf "%.0f", n / s }')"
+  echo "full_gateway_batches=$P_BATCHES rows_mean=$P_BATCH_ROWS commit_ms_mean=$P_COMMIT_MS msg_per_s=$(awk -v n="$N" -v s="$P_SECS" 'BEGIN { printf "%.0f", n / s }') gateway_wakeups_per_msg=$P_GW_WAKE backend_wakeups_per_msg=$P_BE_WAKE"
   counter_phase paced "$NP" --rate 2000; cp=$C_US
   run_phase paced "$NP" "$V" "$V" --rate 2000; gp=$P_GW_US bp=$P_BE_US
-  echo "paced2000_gateway_batches=$P_BATCHES rows_mean=$P_BATCH_ROWS commit_ms_mean=$P_COMMIT_MS"
+  echo "paced2000_gateway_batches=$P_BATCHES rows_mean=$P_BATCH_ROWS commit_ms_mean=$P_COMMIT_MS gateway_wakeups_per_msg=$P_GW_WAKE backend_wakeups_per_msg=$P_BE_WAKE"
   write_path_figures
   stop_gateway
   echo "loadavg_at_end=$(cut -d' ' -f1 /proc/loadavg)"

@@ -61,9 +61,9 @@ enum gw_phase { GW_PHASE_START, GW_PHASE_REPLAY, GW_PHASE_LOAD, GW_PHASE_RUN };
 
 /* MQTT read coalescing (net_mqtt_conf.coalesce_us, issue 15): at a low rate
  * the socket fills this long before it is read again, so that a wake-up
- * takes several messages (2,000 msg/s: about four). Far below flush_ms and
+ * takes several messages (2,000 msg/s: about ten). Far below flush_ms and
  * the seconds an alert may take. */
-#define GW_MQTT_COALESCE_US 2000
+#define GW_MQTT_COALESCE_US 5000
 
 /* The alert outbox (gw_outbox.c, schema/006_alert_outbox.sql): an alert
  * handed to libmosquitto (sent, with its mid) or acknowledged by the broker
@@ -176,6 +176,11 @@ struct gw {
 	/* gw_in_seal stopped with state rows left (the spool held a batch
 	 * back): the flush timer seals the rest; the drain waits for them. */
 	bool seal_more;
+	/* The current batch's flush timer was brought forward to flush_ms
+	 * after its first alert (it starts at positions_flush_ms after the
+	 * first row: gw_in.c, arm_flush). */
+	bool flush_hastened;
+	int64_t flush_at_us;     /* the flush timer's deadline, hz_mono_us() */
 	/* [cluster] partitions > 0: the claims and the partitions' sessions
 	 * (gw_cluster.c); NULL for one gateway. */
 	struct gw_cluster *cl;

@@ -65,6 +65,7 @@ struct gw_config {
 		char conninfo[GW_PATH_MAX * 2];
 		int batch_rows;
 		int flush_ms;
+		int positions_flush_ms;
 		int partition_days;
 		int reconnect_max_ms;
 		int retry_limit;

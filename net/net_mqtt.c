@@ -68,6 +68,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <event2/event.h>
 #include <mosquitto.h>
@@ -159,6 +161,27 @@ update_write(struct net_mqtt *m)
 		event_del(m->ev_write);
 }
 
+/* Write what libmosquitto has queued, now, corked: libmosquitto writes
+ * each packet by a send of its own, and on a link to a broker that sleeps
+ * between messages (any rate below full speed) each of those segments
+ * woke it: a burst's PUBACKs cost the gateway one wake-up of the broker
+ * each (the kernel's delivery and, in a VM, an inter-processor kick), a
+ * fifth of its CPU at 2,000 msg/s (issue 15). Under TCP_CORK they leave
+ * as one segment when the cork is pulled. A socket that is not TCP
+ * refuses the option, and its packets go as before. */
+static int
+write_corked(struct net_mqtt *m)
+{
+	int on = 1, off = 0, rc;
+	bool corked = m->fd >= 0
+		&& setsockopt(m->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0;
+
+	rc = mosquitto_loop_write(m->mosq, 1);
+	if (corked)
+		setsockopt(m->fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
+	return rc;
+}
+
 static void
 link_lost(struct net_mqtt *m, int rc)
 {
@@ -214,6 +237,16 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 			m->cbs.on_held(m->cbs.arg);
 		return;
 	}
+	/* The burst's PUBACKs go at once, in one segment, not after another
+	 * trip through epoll for write readiness; what the socket does not
+	 * take waits for it. */
+	if (m->nmsg != first && mosquitto_want_write(m->mosq)) {
+		rc = write_corked(m);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			link_lost(m, rc);
+			return;
+		}
+	}
 	update_write(m);
 	if (m->conf.coalesce_us <= 0 || m->paused || !m->ev_read)
 		return;
@@ -252,7 +285,7 @@ on_writable(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	rc = mosquitto_loop_write(m->mosq, 1);
+	rc = write_corked(m);
 	if (rc != MOSQ_ERR_SUCCESS) {
 		link_lost(m, rc);
 		return;

@@ -172,7 +172,7 @@ struct net_mqtt_conf {
 	bool hold_acks;
 };
 
-#define NET_MQTT_COALESCE_FEW 8
+#define NET_MQTT_COALESCE_FEW 16
 #define NET_MQTT_COALESCE_MAX_US 5000
 
 struct net_mqtt_cbs {

@@ -226,6 +226,31 @@ check_received() {
   gw_start
 }
 
+@test "positions wait positions_flush_ms; a batch's first alert brings it to flush_ms (issue 15)" {
+  run gw_stop
+  [ "$output" = "0" ]
+  sed -i 's/^flush_ms = .*/flush_ms = 50\npositions_flush_ms = 6000/' "$GWCONF"
+  gw_start
+  local before=$(metric hazgate_messages_received_total) t0 ms
+  fix PF1 1 30.0   # far from every zone: a position, no alert
+  for i in $(seq 1 100); do [ "$(metric hazgate_messages_received_total)" -gt "$before" ] && break; sleep 0.02; done
+  sleep 1
+  # still in the open batch
+  [ "$(q "SELECT count(*) FROM positions WHERE vehicle = 'PF1'")" = "0" ]
+  t0=$(date +%s%N)
+  fix PF2 1   # enters zone 200: an alert
+  wait_sql "SELECT count(*) FROM alerts WHERE vehicle = 'PF2'" 1 10
+  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  echo "# the alert committed $ms ms after its fix (positions_flush_ms 6000, flush_ms 50)" >&3
+  [ "$ms" -lt 3000 ]
+  # the waiting position went with it
+  [ "$(q "SELECT count(*) FROM positions WHERE vehicle = 'PF1'")" = "1" ]
+  run gw_stop
+  [ "$output" = "0" ]
+  sed -i '/^positions_flush_ms = /d' "$GWCONF"
+  gw_start
+}
+
 @test "item 12: libpq's notices are log lines; no log line carries a tab" {
   # An immediate shutdown makes the server send each backend's
   # "terminating connection due to immediate shutdown command" notice.

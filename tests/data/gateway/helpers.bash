@@ -4,7 +4,9 @@
 #
 # Needs HG_SRCDIR, HG_BUILDDIR, HG_SHARED (set by make check).
 
-GW="$HG_BUILDDIR/hazgate"
+# HG_TEST_GATEWAY runs the tests on another hazgate binary (an older
+# build, to see a test fail before its fix).
+GW="${HG_TEST_GATEWAY:-$HG_BUILDDIR/hazgate}"
 CTL="$HG_BUILDDIR/hazgate-ctl"
 FLEET="$HG_SHARED/data/fleet-sample.ndjson"
 ZONES="$HG_SHARED/data/zones-taiyuan.geojson"
