@@ -59,12 +59,6 @@ enum gw_phase { GW_PHASE_START, GW_PHASE_REPLAY, GW_PHASE_LOAD, GW_PHASE_RUN };
 #define GW_GROUP_RECORDS 64
 #define GW_GROUP_BATCHES 8
 
-/* MQTT read coalescing (net_mqtt_conf.coalesce_us, issue 15): at a low rate
- * the socket fills this long before it is read again, so that a wake-up
- * takes several messages (2,000 msg/s: about ten). Far below flush_ms and
- * the seconds an alert may take. */
-#define GW_MQTT_COALESCE_US 5000
-
 /* The alert outbox (gw_outbox.c, schema/006_alert_outbox.sql): an alert
  * handed to libmosquitto (sent, with its mid) or acknowledged by the broker
  * (acked; clearing once its outbox row's DELETE is under way), until that

@@ -63,6 +63,9 @@ static const struct hz_ini_opt gw_opts[] = {
 	  .parse = subs_parse, .equal = subs_equal },
 	STR("mqtt", "alerts_topic", mqtt.alerts_topic, "hazgate/alerts", false,
 	    "alerts go to ALERTS_TOPIC/<vehicle>"),
+	NUM("mqtt", "coalesce_ms", HZ_INI_INT, mqtt.coalesce_ms, 0, 10, "7", false,
+	    "after a read of fewer than 16 messages, let the socket fill this long (0: off;"
+	    " below 16 messages in flight at the broker, lower it)"),
 	NET_MQTT_INI_RECONNECT_ROWS(struct gw_config, mqtt),
 
 	STR("postgres", "conninfo", postgres.conninfo, "", false,

@@ -60,6 +60,7 @@ struct gw_config {
 		struct gw_sub subs[GW_SUB_MAX];
 		size_t nsubs;
 		char alerts_topic[GW_TOPIC_MAX];
+		int coalesce_ms;   /* read coalescing (net_mqtt_conf.coalesce_us) */
 	} mqtt;
 	struct {
 		char conninfo[GW_PATH_MAX * 2];

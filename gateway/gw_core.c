@@ -221,7 +221,7 @@ gw_net_confs(const struct gw *gw, struct net_mqtt_conf *m, struct net_pg_conf *p
 	const struct gw_config *cfg = &gw->cfg;
 
 	*m = (struct net_mqtt_conf)NET_MQTT_CONF_FROM(cfg->mqtt);
-	m->coalesce_us = GW_MQTT_COALESCE_US;
+	m->coalesce_us = cfg->mqtt.coalesce_ms * 1000;
 	m->nsubs = cfg->mqtt.nsubs;
 	for (size_t i = 0; i < cfg->mqtt.nsubs && i < NET_MQTT_SUB_MAX; i++)
 		m->subs[i] = cfg->mqtt.subs[i].filter;

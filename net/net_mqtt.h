@@ -160,7 +160,10 @@ struct net_mqtt_conf {
 	 * then finds nothing goes back to waiting for readiness (an idle
 	 * link costs no timer). Adds at most this much to a message's
 	 * delivery (and its PUBACK); at a high rate, where reads come in
-	 * bursts, nothing. */
+	 * bursts, nothing. A broker that lets fewer than
+	 * NET_MQTT_COALESCE_FEW messages be in flight to this client
+	 * (mosquitto's max_inflight_messages, 20 by default) would cap the
+	 * rate at that many per coalesce_us: lower it or turn it off there. */
 	int coalesce_us;
 	/* Acknowledge after the owner's commit (partitioned gateways): after
 	 * a read burst that brought messages the adapter holds, neither
@@ -173,7 +176,7 @@ struct net_mqtt_conf {
 };
 
 #define NET_MQTT_COALESCE_FEW 16
-#define NET_MQTT_COALESCE_MAX_US 5000
+#define NET_MQTT_COALESCE_MAX_US 10000
 
 struct net_mqtt_cbs {
 	/* A message; topic and payload are borrowed for the call (the

@@ -179,11 +179,12 @@ wakeups() {
   [ "$(metric hazgate_messages_received_total)" -ge $((before + 4000)) ]
   w1=$(wakeups); s1=$(segs_out)
   echo "# wake-ups for 4,000 messages at 2,000/s: $((w1 - w0)); segments to the broker: $((s1 - s0))" >&3
-  # Read coalescing (5 ms) on a precise clock: about one wake-up in seven
-  # messages, the writer's and timers' included (565-577 here); 1,412-1,498
-  # before (2 ms, and libevent's coarse clock, which made each wait two).
+  # Read coalescing (7 ms) on a precise clock: about one wake-up in eight
+  # messages, the writer's and timers' included (468-472 here; 561-577
+  # with 5 ms); 1,412-1,498 before (2 ms, and libevent's coarse clock,
+  # which made each wait two).
   [ $((w1 - w0)) -lt 800 ]
-  # Each read's PUBACKs corked into one segment: 788-791 segments, ACKs
+  # Each read's PUBACKs corked into one segment: 597-604 segments, ACKs
   # included; 1,744-1,837 before (a segment a PUBACK, each waking the
   # broker).
   [ $((s1 - s0)) -lt 1300 ]

@@ -39,6 +39,7 @@ test_defaults(void **state)
 	assert_int_equal(c.postgres.batch_rows, 1000);
 	assert_int_equal(c.postgres.flush_ms, 50);
 	assert_int_equal(c.postgres.positions_flush_ms, 250);
+	assert_int_equal(c.mqtt.coalesce_ms, 7);
 	assert_int_equal(c.postgres.state_interval_ms, 5000);
 	assert_true(c.spool.max_bytes == 1024ull * 1024 * 1024);
 	assert_int_equal(c.spool.fsync, GW_FSYNC_ALWAYS);
