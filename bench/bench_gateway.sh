@@ -22,9 +22,11 @@
 #    the backend the gateway is connected to, found in pg_stat_activity;
 #    nanoseconds, summed over threads) and the ratios gateway/counter
 #    (target <= 1.1) and (gateway + backend) paced / full speed (target
-#    <= 2). --write-path runs only these four phases and the ratios (a
-#    minute; for alternated before/after runs); HG_BENCH_GATEWAY=PATH runs
-#    another hazgate binary on this script.
+#    <= 2). --write-path runs only these four phases and the ratios,
+#    HG_BENCH_ROUNDS times (3; about 40 s a round), and prints each
+#    round's figures, their medians and the medians of the rounds'
+#    ratios; HG_BENCH_GATEWAY=PATH runs another hazgate binary on this
+#    script.
 # 4. half speed: publish-to-committed-alert latency p50/p99: the load logs the
 #    publish time of each fix, a subscriber on hazgate/alerts/# matches each
 #    alert's (vehicle, ts) to it.
@@ -435,13 +437,38 @@ write_path_figures() {
   echo "paced_to_full=$(awk -v a="$gp" -v b="$bp" -v c="$gf" -v d="$bf" 'BEGIN { printf "%.2f", (a + b) / (c + d) }') ((gateway + backend) paced / full speed; target <= 2)"
 }
 if [ "$write_path" = 1 ]; then
-  counter_phase full "$N"; cf=$C_US
-  run_phase full "$N" "$V" 0; gf=$P_GW_US bf=$P_BE_US
-  echo "full_gateway_batches=$P_BATCHES rows_mean=$P_BATCH_ROWS commit_ms_mean=$P_COMMIT_MS msg_per_s=$(awk -v n="$N" -v s="$P_SECS" 'BEGIN { printf "%.0f", n / s }') gateway_wakeups_per_msg=$P_GW_WAKE backend_wakeups_per_msg=$P_BE_WAKE"
-  counter_phase paced "$NP" --rate 2000; cp=$C_US
-  run_phase paced "$NP" "$V" "$V" --rate 2000; gp=$P_GW_US bp=$P_BE_US
-  echo "paced2000_gateway_batches=$P_BATCHES rows_mean=$P_BATCH_ROWS commit_ms_mean=$P_COMMIT_MS gateway_wakeups_per_msg=$P_GW_WAKE backend_wakeups_per_msg=$P_BE_WAKE"
-  write_path_figures
+  # HG_BENCH_ROUNDS rounds (3), each the four phases on fresh vehicles; the
+  # figures are the medians over the rounds, the ratios the medians of
+  # each round's own ratios (a round's phases run within a minute: what
+  # the neighbours do moves both sides of its ratios alike).
+  R=${HG_BENCH_ROUNDS:-3}
+  wmedian() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+  ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+  l_cf= l_gf= l_bf= l_cp= l_gp= l_bp= l_r1= l_r2= l_r3=
+  for r in $(seq 1 "$R"); do
+    first=$(( (r - 1) * 2 * V ))
+    counter_phase "full-$r" "$N"; cf=$C_US
+    run_phase "full-$r" "$N" "$V" "$first"; gf=$P_GW_US bf=$P_BE_US
+    echo "round=$r full_gateway_batches=$P_BATCHES rows_mean=$P_BATCH_ROWS commit_ms_mean=$P_COMMIT_MS msg_per_s=$(awk -v n="$N" -v s="$P_SECS" 'BEGIN { printf "%.0f", n / s }') gateway_wakeups_per_msg=$P_GW_WAKE backend_wakeups_per_msg=$P_BE_WAKE"
+    counter_phase "paced-$r" "$NP" --rate 2000; cp=$C_US
+    run_phase "paced-$r" "$NP" "$V" $(( first + V )) --rate 2000; gp=$P_GW_US bp=$P_BE_US
+    echo "round=$r paced2000_gateway_batches=$P_BATCHES rows_mean=$P_BATCH_ROWS commit_ms_mean=$P_COMMIT_MS gateway_wakeups_per_msg=$P_GW_WAKE backend_wakeups_per_msg=$P_BE_WAKE"
+    r1=$(ratio "$gf" "$cf") r2=$(ratio "$gp" "$cp")
+    r3=$(awk -v a="$gp" -v b="$bp" -v c="$gf" -v d="$bf" 'BEGIN { printf "%.2f", (a + b) / (c + d) }')
+    echo "round=$r counter=$cf gateway=$gf backend=$bf paced_counter=$cp paced_gateway=$gp paced_backend=$bp gateway_to_counter=$r1 paced_to_full=$r3 load=$(cut -d' ' -f1 /proc/loadavg)"
+    l_cf+=" $cf" l_gf+=" $gf" l_bf+=" $bf" l_cp+=" $cp" l_gp+=" $gp" l_bp+=" $bp"
+    l_r1+=" $r1" l_r2+=" $r2" l_r3+=" $r3"
+  done
+  echo "rounds=$R (figures: medians; ratios: medians of the rounds' ratios)"
+  echo "counter_cpu_us_per_msg=$(echo "$l_cf" | wmedian)"
+  echo "gateway_cpu_us_per_msg=$(echo "$l_gf" | wmedian)"
+  echo "backend_cpu_us_per_msg=$(echo "$l_bf" | wmedian)"
+  echo "paced2000_counter_cpu_us_per_msg=$(echo "$l_cp" | wmedian)"
+  echo "paced2000_gateway_cpu_us_per_msg=$(echo "$l_gp" | wmedian)"
+  echo "paced2000_backend_cpu_us_per_msg=$(echo "$l_bp" | wmedian)"
+  echo "gateway_to_counter=$(echo "$l_r1" | wmedian) (rounds:$l_r1; target <= 1.1)"
+  echo "paced2000_gateway_to_counter=$(echo "$l_r2" | wmedian)"
+  echo "paced_to_full=$(echo "$l_r3" | wmedian) (rounds:$l_r3; (gateway + backend) paced / full speed; target <= 2)"
   stop_gateway
   echo "loadavg_at_end=$(cut -d' ' -f1 /proc/loadavg)"
   exit 0
