@@ -1100,25 +1100,28 @@ special_text(double x, char *buf)
 }
 
 int
-ctl_float8_text(double x, char buf[CTL_FLOAT_TEXT_MAX])
+ctl_float8_digits(double x, char dig[24], int *e10)
 {
-	int n = special_text(x, buf);
-	if (n)
-		return n;
-	char dig[24];
-	int e10, nd;
 	double a = fabs(x);
 	/* nanodegrees / 1e9 and the like: the integer's digits (<= 15 of them,
 	 * so by DBL_DIG the shortest that read back as x) */
 	double s = a * 1e9;
 	if (s < 1e15) {
 		int64_t v = (int64_t)llround(s);
-		if (v != 0 && (double)v / 1e9 == a) {
-			nd = int_digits(v, 9, dig, &e10);
-			return pg_notation(x < 0, dig, nd, e10, 15, buf);
-		}
+		if (v != 0 && (double)v / 1e9 == a)
+			return int_digits(v, 9, dig, e10);
 	}
-	nd = shortest_digits(a, false, dig, &e10);
+	return shortest_digits(a, false, dig, e10);
+}
+
+int
+ctl_float8_text(double x, char buf[CTL_FLOAT_TEXT_MAX])
+{
+	int n = special_text(x, buf);
+	if (n)
+		return n;
+	char dig[24];
+	int e10, nd = ctl_float8_digits(x, dig, &e10);
 	return pg_notation(x < 0, dig, nd, e10, 15, buf);
 }
 
@@ -1139,17 +1142,21 @@ f4_short(float a, char dig[24], int *e10)
 }
 
 int
+ctl_float4_digits(float x, char dig[24], int *e10)
+{
+	float a = fabsf(x);
+	int nd = f4_short(a, dig, e10);
+	return nd ? nd : shortest_digits(a, true, dig, e10);
+}
+
+int
 ctl_float4_text(float x, char buf[CTL_FLOAT_TEXT_MAX])
 {
 	int n = special_text(x, buf);
 	if (n)
 		return n;
 	char dig[24];
-	int e10;
-	float a = fabsf(x);
-	int nd = f4_short(a, dig, &e10);
-	if (!nd)
-		nd = shortest_digits(a, true, dig, &e10);
+	int e10, nd = ctl_float4_digits(x, dig, &e10);
 	return pg_notation(x < 0, dig, nd, e10, 6, buf);
 }
 

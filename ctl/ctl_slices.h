@@ -202,6 +202,13 @@ int ctl_float8_text(double x, char buf[CTL_FLOAT_TEXT_MAX]);
 /* The same for a real (float4out: exponents -4..5 plain). */
 int ctl_float4_text(float x, char buf[CTL_FLOAT_TEXT_MAX]);
 
+/* The digits of ctl_float8_text(x) / ctl_float4_text(x) for a finite,
+ * nonzero x: dig[0..nd) (no leading or trailing zero, no sign) and the
+ * decimal exponent of the first, *e10 (37.5: "375", 1). Returns nd (at most
+ * 17; 9 for a real). */
+int ctl_float8_digits(double x, char dig[24], int *e10);
+int ctl_float4_digits(float x, char dig[24], int *e10);
+
 /* strtod() of ctl_float4_text(x): the double a reader of the text gets. */
 double ctl_float4_text_value(float x);
 
@@ -223,6 +230,14 @@ struct pg_result;
  */
 int ctl_slices_fetch(struct pg_conn *conn, const char *vehicle, int64_t from_us, int64_t to_us,
 		     unsigned want, struct ctl_fixes *out, char *err, size_t errlen);
+
+/*
+ * Fixes f (borrowed) as the result of ctl_track_sql (ctl.h) would hold
+ * them: its twelve columns, as text, the values byte for byte the
+ * server's text (see ctl_slices_track). Returns a PGresult to PQclear, or
+ * NULL when out of memory.
+ */
+struct pg_result *ctl_fixes_track_result(const struct ctl_fixes *f);
 
 /*
  * The same fixes as the result of ctl_track_sql (ctl.h) would be: its

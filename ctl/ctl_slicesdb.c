@@ -243,21 +243,13 @@ set_text(PGresult *res, int row, int col, const char *s, int len)
 }
 
 PGresult *
-ctl_slices_track(PGconn *conn, const char *cmd, const char *vehicle, int64_t from_us,
-		 int64_t to_us)
+ctl_fixes_track_result(const struct ctl_fixes *fixes)
 {
 	static const char *const names[] = { "ts",	"lat",	"lon", "speed_kmh",
 					     "heading", "alt_m", "hdop", "fix",
 					     "sats",	"un",	"hazard_class", "zone_ids" };
 	enum { NCOLS = sizeof names / sizeof names[0] };
-	struct ctl_fixes f = { 0 };
-	char err[600];
-	if (ctl_slices_fetch(conn, vehicle, from_us, to_us, CTL_WANT_TRACK, &f, err, sizeof err) !=
-	    0) {
-		ctl_error(cmd, "%s", err);
-		ctl_fixes_clear(&f);
-		return NULL;
-	}
+	const struct ctl_fixes f = *fixes;
 	PGresAttDesc att[NCOLS];
 	memset(att, 0, sizeof att);
 	for (int c = 0; c < NCOLS; c++) {
@@ -313,13 +305,29 @@ ctl_slices_track(PGconn *conn, const char *cmd, const char *vehicle, int64_t fro
 			goto oom_z;
 	}
 	free(zones);
-	ctl_fixes_clear(&f);
 	return res;
 oom_z:
 	free(zones);
 oom:
-	ctl_error(cmd, "out of memory");
 	PQclear(res);
-	ctl_fixes_clear(&f);
 	return NULL;
+}
+
+PGresult *
+ctl_slices_track(PGconn *conn, const char *cmd, const char *vehicle, int64_t from_us,
+		 int64_t to_us)
+{
+	struct ctl_fixes f = { 0 };
+	char err[600];
+	if (ctl_slices_fetch(conn, vehicle, from_us, to_us, CTL_WANT_TRACK, &f, err, sizeof err) !=
+	    0) {
+		ctl_error(cmd, "%s", err);
+		ctl_fixes_clear(&f);
+		return NULL;
+	}
+	PGresult *res = ctl_fixes_track_result(&f);
+	if (!res)
+		ctl_error(cmd, "out of memory");
+	ctl_fixes_clear(&f);
+	return res;
 }
