@@ -502,7 +502,13 @@ fix_set_real(struct ctl_fix *x, int r, const float *v)
 static int
 dec_real(int64_t e, int64_t k, float *out, char *err, size_t errlen)
 {
-	double p = pow(10.0, (double)e);
+	/* 10^0..10^22 are doubles exactly, so pow() gives them exactly (its
+	 * error is below an ulp); a lookup costs less than the call */
+	static const double p10[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+				      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+				      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+	double p = e >= 0 && e < (int64_t)(sizeof p10 / sizeof p10[0]) ? p10[e]
+									: pow(10.0, (double)e);
 	if (isinf(p))
 		return fail(err, errlen, "10 ^ %" PRId64 ": value out of range: overflow", e);
 	if (p == 0.0)
