@@ -80,7 +80,7 @@ const struct ctl_col_desc ctl_slice_cols[CTL_SC_NCOLS] = {
 	[CTL_SC_##P##4] = { #W "4", CTL_PG_INT4, true, WANT_##P },             \
 	[CTL_SC_##P##_R] = { #W "_r", CTL_PG_FLOAT4, true, WANT_##P },         \
 	[CTL_SC_##P##_C] = { #W "_c", CTL_PG_FLOAT4, false, WANT_##P }
-#define WANT_SP (CTL_WANT_TRACK | CTL_WANT_AUDIT | CTL_WANT_ALL)
+#define WANT_SP (CTL_WANT_TRACK | CTL_WANT_AUDIT | CTL_WANT_ALL | CTL_WANT_SPEED)
 #define WANT_HD (CTL_WANT_TRACK | CTL_WANT_ALL)
 #define WANT_AL (CTL_WANT_TRACK | CTL_WANT_ALL)
 #define WANT_HP (CTL_WANT_TRACK | CTL_WANT_ALL)
@@ -914,13 +914,8 @@ done:
 
 /* ---- floats as PostgreSQL writes them ------------------------------------------ */
 
-/*
- * Writes digits dig[0..nd) (no leading or trailing zero) times 10^(e10 -
- * nd + 1), sign neg, as Ryu's to_chars in PostgreSQL does: plain for
- * -4 <= e10 < plain_max, else d.ddde+XX (two exponent digits at least).
- */
-static int
-pg_notation(bool neg, const char *dig, int nd, int e10, int plain_max, char *out)
+int
+ctl_float_notation(bool neg, const char *dig, int nd, int e10, int plain_max, char *out)
 {
 	char *o = out;
 	if (neg)
@@ -1120,15 +1115,22 @@ ctl_float8_digits(double x, char dig[24], int *e10)
 	return shortest_digits(a, false, dig, e10);
 }
 
-int
-ctl_float8_text(double x, char buf[CTL_FLOAT_TEXT_MAX])
+/* ctl_float8_text, or ctl_float4_text when f4. */
+static int
+float_text(double x, bool f4, char buf[CTL_FLOAT_TEXT_MAX])
 {
 	int n = special_text(x, buf);
 	if (n)
 		return n;
 	char dig[24];
-	int e10, nd = ctl_float8_digits(x, dig, &e10);
-	return pg_notation(x < 0, dig, nd, e10, 15, buf);
+	int e10, nd = f4 ? ctl_float4_digits((float)x, dig, &e10) : ctl_float8_digits(x, dig, &e10);
+	return ctl_float_notation(x < 0, dig, nd, e10, f4 ? 6 : 15, buf);
+}
+
+int
+ctl_float8_text(double x, char buf[CTL_FLOAT_TEXT_MAX])
+{
+	return float_text(x, false, buf);
 }
 
 /* The shortcut for a real: k / 10^e (e 0..3, |k| < 10^6: FLT_DIG digits)
@@ -1158,12 +1160,7 @@ ctl_float4_digits(float x, char dig[24], int *e10)
 int
 ctl_float4_text(float x, char buf[CTL_FLOAT_TEXT_MAX])
 {
-	int n = special_text(x, buf);
-	if (n)
-		return n;
-	char dig[24];
-	int e10, nd = ctl_float4_digits(x, dig, &e10);
-	return pg_notation(x < 0, dig, nd, e10, 6, buf);
+	return float_text(x, true, buf);
 }
 
 double

@@ -133,7 +133,10 @@ write_db_fixes(const struct ctl_common *co, PGconn *conn, const char *vehicle, i
 {
 	struct ctl_fixes f = { 0 };
 	char err[600];
-	int rc = ctl_slices_fetch(conn, vehicle, from_us, to_us, CTL_WANT_TRACK, &f, err, sizeof err);
+	/* GeoJSON has times, places and speeds only: the other columns stay
+	 * NULL, neither decompressed nor sent */
+	unsigned want = co->format == CTL_FMT_GEOJSON ? CTL_WANT_SPEED : CTL_WANT_TRACK;
+	int rc = ctl_slices_fetch(conn, vehicle, from_us, to_us, want, &f, err, sizeof err);
 	PQfinish(conn);
 	if (rc != 0) {
 		ctl_error(co->cmd, "%s", err);

@@ -14,8 +14,9 @@
  * are at most 15 and the value is normal, "%.15g" gives those same
  * digits (a normal double is within half an ulp of its shortest decimal,
  * and half an ulp is less than half a unit of the 15th digit: DBL_DIG),
- * so they are laid out here as %g lays them out; otherwise snprintf does
- * it, as in jansson. NaN and the infinities: jansson's json_real refuses
+ * so they are laid out here as %g lays them out (ctl_float_notation);
+ * otherwise snprintf does it, as in jansson. NaN and the infinities:
+ * jansson's json_real refuses
  * them, so an array there leaves the element out and an object the key,
  * and so does this writer.
  *
@@ -80,23 +81,20 @@ ob_ch(struct obuf *o, char c)
 
 /* ---- values ----------------------------------------------------------------- */
 
-/* Room for num_text(): a sign, 17 digits, a point, 322 zeros at most for
- * "%.15g" of a subnormal in plain form (never: %g goes to an exponent
- * below 1e-4), an exponent; 64 is plenty. */
-#define NUM_MAX 64
+/* Room for num_text(): "%.15g" needs at most 22 bytes and the NUL. */
+#define NUM_MAX 32
 
-/* "%.15g" of v, and for JSON what jansson's jsonp_dtostr makes of it. */
+/* What jansson's jsonp_dtostr makes of "%.15g" text s (n bytes, room for
+ * two more): ".0" after an integral value, the exponent without '+' and
+ * leading zeros. Returns the new length. */
 static int
-g15_snprintf(double v, bool json, char out[NUM_MAX])
+jansson_real(char *s, int n)
 {
-	int n = snprintf(out, NUM_MAX, "%.15g", v);
-	if (!json || n < 0 || n >= NUM_MAX - 3)
-		return n;
-	if (!strchr(out, '.') && !strchr(out, 'e')) {
-		memcpy(out + n, ".0", 3);
+	char *e = strchr(s, 'e');
+	if (!e && !strchr(s, '.')) {
+		memcpy(s + n, ".0", 3);
 		return n + 2;
 	}
-	char *e = strchr(out, 'e');
 	if (e) {
 		char *start = e + 1, *end = start + 1;
 		if (*start == '-')
@@ -104,7 +102,7 @@ g15_snprintf(double v, bool json, char out[NUM_MAX])
 		while (*end == '0')
 			end++;
 		if (end != start) {
-			memmove(start, end, (size_t)(out + n - end) + 1);
+			memmove(start, end, (size_t)(s + n - end) + 1);
 			n -= (int)(end - start);
 		}
 	}
@@ -113,64 +111,28 @@ g15_snprintf(double v, bool json, char out[NUM_MAX])
 
 /*
  * The text ctl_track_write gives a float: x a float8, or a real when f4,
- * finite; JSON (jansson's real) or CSV ("%.15g"). Returns the length.
+ * finite; "%.15g" of what strtod reads from its PostgreSQL text, as
+ * jansson writes it for JSON. Returns the length.
  */
 static int
 num_text(double x, bool f4, bool json, char out[NUM_MAX])
 {
-	char dig[24], *o = out;
-	int e10, nd;
+	char dig[24];
+	int e10, nd, n;
 
 	if (x == 0) {
-		if (signbit(x))
-			*o++ = '-';
-		*o++ = '0';
-		if (json) {
-			*o++ = '.';
-			*o++ = '0';
-		}
-		*o = '\0';
-		return (int)(o - out);
-	}
-	nd = f4 ? ctl_float4_digits((float)x, dig, &e10) : ctl_float8_digits(x, dig, &e10);
-	if (nd > 15 || (!f4 && !isnormal(x)))
-		return g15_snprintf(f4 ? ctl_float4_text_value((float)x) : x, json, out);
-	if (x < 0)
-		*o++ = '-';
-	if (e10 < -4 || e10 >= 15) {
-		*o++ = dig[0];
-		if (nd > 1) {
-			*o++ = '.';
-			memcpy(o, dig + 1, (size_t)nd - 1);
-			o += nd - 1;
-		}
-		o += json ? sprintf(o, "e%d", e10)
-			  : sprintf(o, "e%c%02d", e10 < 0 ? '-' : '+', e10 < 0 ? -e10 : e10);
-	} else if (e10 < 0) {
-		*o++ = '0';
-		*o++ = '.';
-		for (int k = -1; k > e10; k--)
-			*o++ = '0';
-		memcpy(o, dig, (size_t)nd);
-		o += nd;
-	} else if (nd <= e10 + 1) {
-		memcpy(o, dig, (size_t)nd);
-		o += nd;
-		for (int k = nd; k <= e10; k++)
-			*o++ = '0';
-		if (json) {
-			*o++ = '.';
-			*o++ = '0';
-		}
+		n = sprintf(out, "%s", signbit(x) ? "-0" : "0");
 	} else {
-		memcpy(o, dig, (size_t)e10 + 1);
-		o += e10 + 1;
-		*o++ = '.';
-		memcpy(o, dig + e10 + 1, (size_t)(nd - e10 - 1));
-		o += nd - e10 - 1;
+		nd = f4 ? ctl_float4_digits((float)x, dig, &e10) : ctl_float8_digits(x, dig, &e10);
+		if (nd > 15 || (!f4 && !isnormal(x)))
+			n = snprintf(out, NUM_MAX - 2, "%.15g",
+				     f4 ? ctl_float4_text_value((float)x) : x);
+		else if (e10 >= -4 && e10 < 15 && nd > e10 + 1)
+			return ctl_float_notation(x < 0, dig, nd, e10, 15, out); /* has a '.' */
+		else
+			n = ctl_float_notation(x < 0, dig, nd, e10, 15, out);
 	}
-	*o = '\0';
-	return (int)(o - out);
+	return json ? jansson_real(out, n) : n;
 }
 
 /* Writes a float field: "null" (JSON) or nothing (CSV) when NULL. Returns

@@ -26,18 +26,6 @@
 #include "ctl/ctl.h"
 #include "ctl/ctl_slices.h"
 
-/* ctl_util.c's, which this test does not link (ctl_slices_track calls it). */
-void
-ctl_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "%s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 static const enum ctl_format formats[] = { CTL_FMT_GEOJSON, CTL_FMT_CSV, CTL_FMT_JSON,
 					   CTL_FMT_GPX };
 static const char *const format_names[] = { "geojson", "csv", "json", "gpx" };
