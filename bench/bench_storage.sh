@@ -27,7 +27,9 @@
 # same two reads as SQL on both layouts (hazgate-ctl's queries before 012,
 # and now), hazgate-ctl's read of both now (the slices decoded in C:
 # wall time, and the CPU of the backend and of the client), and the audit
-# index's plan. STORAGE_QUICK=1: a small size for the tests (20
+# index's plan; the track also over the unix socket, and with
+# STORAGE_CTL_BEFORE=PATH against another build of hazgate-ctl (its output
+# compared). STORAGE_QUICK=1: a small size for the tests (20
 # vehicles, 2 hours, 2 audit days). STORAGE_LOCALE=L: the databases are
 # created with locale L (e.g. zh_CN.UTF-8, which must be installed; the
 # cluster's default is C.UTF-8), so text keys compare by its collation.
@@ -172,6 +174,24 @@ best() { local m=999999 t; for _ in 1 2 3; do t=$(ms "$@"); [ "$t" -lt "$m" ] &&
 export PGDATABASE=hg_compact
 t=$(best "$CTL" track "$v" --from "${DAY}T00:00:00Z" --to "$(date -u -d "$DAY + 1 day" +%F)T00:00:00Z" --format geojson)
 echo "track_geojson_vehicle_day_ms=$t ($(jq '.properties.points' "$work/out") fixes, hazgate-ctl track, best of 3, process start included) target<=50"
+trk=(track "$v" --from "${DAY}T00:00:00Z" --to "$(date -u -d "$DAY + 1 day" +%F)T00:00:00Z" --format geojson)
+cp "$work/out" "$work/track.geojson"
+# The same over the unix socket (a deployment's choice: no TCP, no SSL
+# request), and, with STORAGE_CTL_BEFORE=PATH, another build of
+# hazgate-ctl (an earlier commit's) alternated with this one, its output
+# compared byte for byte.
+t=$(PGHOST=$svc/svc/pg best "$CTL" "${trk[@]}")
+echo "track_geojson_vehicle_day_unix_ms=$t (the same over the unix socket, best of 3)"
+if [ -n "${STORAGE_CTL_BEFORE:-}" ]; then
+  bm=999999 am=999999
+  for _ in 1 2 3 4 5; do
+    t=$(ms "$STORAGE_CTL_BEFORE" "${trk[@]}"); [ "$t" -lt "$bm" ] && bm=$t
+    t=$(ms "$CTL" "${trk[@]}"); [ "$t" -lt "$am" ] && am=$t
+  done
+  "$STORAGE_CTL_BEFORE" "${trk[@]}" > "$work/track-before.geojson" 2>/dev/null
+  same=no; cmp -s "$work/track.geojson" "$work/track-before.geojson" && same=yes
+  echo "track_geojson_vehicle_day_before_ms=$bm (STORAGE_CTL_BEFORE; this build alternated with it: $am; best of 5 each; the same bytes: $same)"
+fi
 
 # One vehicle's ADAYS days before the fleet's day, compacted, then audited.
 astart=$(( START - ADAYS * 86400 ))
@@ -222,7 +242,7 @@ c=$(sqlcpu hg_compact "SELECT $trk FROM hazgate_positions('$v', '$DAY', '$dayto'
 echo "track_sql_pg_cpu_ms=$c (compact, the SQL decoder; a vehicle-day, the backend's CPU a run)"
 # hazgate-ctl's read now (ctl/ctl_slices.c: the tables with binary results,
 # the slices decoded in C), in this run beside the SQL above: the track's
-# read and text, the audit's read, each 5 times on one connection
+# read and its GeoJSON (to /dev/null), the audit's read, each 5 times on one connection
 # (tests/unit/ctl_slices_dump --bench; the process's start not included)
 dump=$BUILD/tests/unit/ctl_slices_dump
 [ -x "$dump" ] || make -s -C "$BUILD" tests/unit/ctl_slices_dump >/dev/null

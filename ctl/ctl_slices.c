@@ -80,7 +80,7 @@ const struct ctl_col_desc ctl_slice_cols[CTL_SC_NCOLS] = {
 	[CTL_SC_##P##4] = { #W "4", CTL_PG_INT4, true, WANT_##P },             \
 	[CTL_SC_##P##_R] = { #W "_r", CTL_PG_FLOAT4, true, WANT_##P },         \
 	[CTL_SC_##P##_C] = { #W "_c", CTL_PG_FLOAT4, false, WANT_##P }
-#define WANT_SP (CTL_WANT_TRACK | CTL_WANT_AUDIT | CTL_WANT_ALL)
+#define WANT_SP (CTL_WANT_TRACK | CTL_WANT_AUDIT | CTL_WANT_ALL | CTL_WANT_SPEED)
 #define WANT_HD (CTL_WANT_TRACK | CTL_WANT_ALL)
 #define WANT_AL (CTL_WANT_TRACK | CTL_WANT_ALL)
 #define WANT_HP (CTL_WANT_TRACK | CTL_WANT_ALL)
@@ -502,7 +502,13 @@ fix_set_real(struct ctl_fix *x, int r, const float *v)
 static int
 dec_real(int64_t e, int64_t k, float *out, char *err, size_t errlen)
 {
-	double p = pow(10.0, (double)e);
+	/* 10^0..10^22 are doubles exactly, so pow() gives them exactly (its
+	 * error is below an ulp); a lookup costs less than the call */
+	static const double p10[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+				      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+				      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+	double p = e >= 0 && e < (int64_t)(sizeof p10 / sizeof p10[0]) ? p10[e]
+									: pow(10.0, (double)e);
 	if (isinf(p))
 		return fail(err, errlen, "10 ^ %" PRId64 ": value out of range: overflow", e);
 	if (p == 0.0)
@@ -908,13 +914,8 @@ done:
 
 /* ---- floats as PostgreSQL writes them ------------------------------------------ */
 
-/*
- * Writes digits dig[0..nd) (no leading or trailing zero) times 10^(e10 -
- * nd + 1), sign neg, as Ryu's to_chars in PostgreSQL does: plain for
- * -4 <= e10 < plain_max, else d.ddde+XX (two exponent digits at least).
- */
-static int
-pg_notation(bool neg, const char *dig, int nd, int e10, int plain_max, char *out)
+int
+ctl_float_notation(bool neg, const char *dig, int nd, int e10, int plain_max, char *out)
 {
 	char *o = out;
 	if (neg)
@@ -1100,26 +1101,36 @@ special_text(double x, char *buf)
 }
 
 int
-ctl_float8_text(double x, char buf[CTL_FLOAT_TEXT_MAX])
+ctl_float8_digits(double x, char dig[24], int *e10)
 {
-	int n = special_text(x, buf);
-	if (n)
-		return n;
-	char dig[24];
-	int e10, nd;
 	double a = fabs(x);
 	/* nanodegrees / 1e9 and the like: the integer's digits (<= 15 of them,
 	 * so by DBL_DIG the shortest that read back as x) */
 	double s = a * 1e9;
 	if (s < 1e15) {
 		int64_t v = (int64_t)llround(s);
-		if (v != 0 && (double)v / 1e9 == a) {
-			nd = int_digits(v, 9, dig, &e10);
-			return pg_notation(x < 0, dig, nd, e10, 15, buf);
-		}
+		if (v != 0 && (double)v / 1e9 == a)
+			return int_digits(v, 9, dig, e10);
 	}
-	nd = shortest_digits(a, false, dig, &e10);
-	return pg_notation(x < 0, dig, nd, e10, 15, buf);
+	return shortest_digits(a, false, dig, e10);
+}
+
+/* ctl_float8_text, or ctl_float4_text when f4. */
+static int
+float_text(double x, bool f4, char buf[CTL_FLOAT_TEXT_MAX])
+{
+	int n = special_text(x, buf);
+	if (n)
+		return n;
+	char dig[24];
+	int e10, nd = f4 ? ctl_float4_digits((float)x, dig, &e10) : ctl_float8_digits(x, dig, &e10);
+	return ctl_float_notation(x < 0, dig, nd, e10, f4 ? 6 : 15, buf);
+}
+
+int
+ctl_float8_text(double x, char buf[CTL_FLOAT_TEXT_MAX])
+{
+	return float_text(x, false, buf);
 }
 
 /* The shortcut for a real: k / 10^e (e 0..3, |k| < 10^6: FLT_DIG digits)
@@ -1139,18 +1150,17 @@ f4_short(float a, char dig[24], int *e10)
 }
 
 int
+ctl_float4_digits(float x, char dig[24], int *e10)
+{
+	float a = fabsf(x);
+	int nd = f4_short(a, dig, e10);
+	return nd ? nd : shortest_digits(a, true, dig, e10);
+}
+
+int
 ctl_float4_text(float x, char buf[CTL_FLOAT_TEXT_MAX])
 {
-	int n = special_text(x, buf);
-	if (n)
-		return n;
-	char dig[24];
-	int e10;
-	float a = fabsf(x);
-	int nd = f4_short(a, dig, &e10);
-	if (!nd)
-		nd = shortest_digits(a, true, dig, &e10);
-	return pg_notation(x < 0, dig, nd, e10, 6, buf);
+	return float_text(x, true, buf);
 }
 
 double

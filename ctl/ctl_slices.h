@@ -160,6 +160,7 @@ enum {
 	CTL_WANT_TRACK = 1 << 0, /* speed, heading, alt, hdop, fix, sats, un, class, zones */
 	CTL_WANT_AUDIT = 1 << 1, /* speed, class, alarms */
 	CTL_WANT_ALL = 1 << 2,   /* every field */
+	CTL_WANT_SPEED = 1 << 3, /* speed (the GeoJSON track: times, places, speeds) */
 };
 
 /* Name and type of each column (for the queries and their checks). */
@@ -202,6 +203,21 @@ int ctl_float8_text(double x, char buf[CTL_FLOAT_TEXT_MAX]);
 /* The same for a real (float4out: exponents -4..5 plain). */
 int ctl_float4_text(float x, char buf[CTL_FLOAT_TEXT_MAX]);
 
+/* The digits of ctl_float8_text(x) / ctl_float4_text(x) for a finite,
+ * nonzero x: dig[0..nd) (no leading or trailing zero, no sign) and the
+ * decimal exponent of the first, *e10 (37.5: "375", 1). Returns nd (at most
+ * 17; 9 for a real). */
+int ctl_float8_digits(double x, char dig[24], int *e10);
+int ctl_float4_digits(float x, char dig[24], int *e10);
+
+/* Digits dig[0..nd) (no leading or trailing zero) times 10^(e10 - nd + 1),
+ * negative when neg, as PostgreSQL's Ryu writes them: plain for -4 <= e10
+ * < plain_max (15 for a float8, 6 for a real), else d.ddde+XX (two
+ * exponent digits at least), which is also what printf's "%.15g" writes
+ * for at most 15 digits with plain_max 15. out has CTL_FLOAT_TEXT_MAX
+ * bytes. Returns the length. */
+int ctl_float_notation(bool neg, const char *dig, int nd, int e10, int plain_max, char *out);
+
 /* strtod() of ctl_float4_text(x): the double a reader of the text gets. */
 double ctl_float4_text_value(float x);
 
@@ -223,6 +239,14 @@ struct pg_result;
  */
 int ctl_slices_fetch(struct pg_conn *conn, const char *vehicle, int64_t from_us, int64_t to_us,
 		     unsigned want, struct ctl_fixes *out, char *err, size_t errlen);
+
+/*
+ * Fixes f (borrowed) as the result of ctl_track_sql (ctl.h) would hold
+ * them: its twelve columns, as text, the values byte for byte the
+ * server's text (see ctl_slices_track). Returns a PGresult to PQclear, or
+ * NULL when out of memory.
+ */
+struct pg_result *ctl_fixes_track_result(const struct ctl_fixes *f);
 
 /*
  * The same fixes as the result of ctl_track_sql (ctl.h) would be: its

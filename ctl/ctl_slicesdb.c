@@ -124,22 +124,113 @@ row_values(const PGresult *res, int i, int n, struct ctl_pgval *v)
 						     (size_t)PQgetlength(res, i, k) };
 }
 
-/* Runs one query with text parameters and binary results; NULL after a
- * message in err. */
-static PGresult *
-query_binary(PGconn *conn, const char *sql, const char *const *params, char *err, size_t errlen)
+/* The database's refusal in res (NULL: the connection's) as err. */
+static void
+refused(PGconn *conn, const PGresult *res, char *err, size_t errlen)
 {
-	PGresult *res = PQexecParams(conn, sql, 3, NULL, params, NULL, NULL, 1);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		const char *m = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
-		snprintf(err, errlen, "the database refused: %.*s%s", (int)strcspn(m, "\n"), m,
-			 strstr(m, "does not exist") ? " (a database of migration 012 or later"
-						      " is needed: hazgate-ctl migrate)"
-						    : "");
-		PQclear(res);
-		return NULL;
+	const char *m = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
+	if (PQresultStatus(res) == PGRES_PIPELINE_ABORTED || !*m)
+		m = "an earlier statement of the read failed";
+	snprintf(err, errlen, "the database refused: %.*s%s", (int)strcspn(m, "\n"), m,
+		 strstr(m, "does not exist") ? " (a database of migration 012 or later"
+					      " is needed: hazgate-ctl migrate)"
+					    : "");
+}
+
+/* The result of the next statement of the pipeline (and the NULL that
+ * ends it) if its status is `want`; else NULL, with the first refusal
+ * in err (*failed). */
+static PGresult *
+pipe_result(PGconn *conn, ExecStatusType want, bool *failed, char *err, size_t errlen)
+{
+	PGresult *res = PQgetResult(conn);
+	if (res && PQresultStatus(res) != PGRES_PIPELINE_SYNC)
+		PQclear(PQgetResult(conn));     /* the NULL after it */
+	if (PQresultStatus(res) == want)
+		return res;
+	if (!*failed)
+		refused(conn, res, err, errlen);
+	*failed = true;
+	PQclear(res);
+	return NULL;
+}
+
+/*
+ * Runs the read's statements in one pipeline (one round trip, not four):
+ * when own, BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; the rows'
+ * query (rq) and the slices' (sq), each with params and binary results;
+ * when own, COMMIT. Both reads see one snapshot: a compaction committed
+ * between them would have moved fixes from the rows read into slices read
+ * after (twice), or the other way round (lost); its DROP of the day's rows
+ * waits for the transaction. Returns 0 with *rows and *slices, or -1 with
+ * a message in err (the connection is out of the pipeline and of any
+ * transaction it began).
+ */
+static int
+run_reads(PGconn *conn, bool own, const char *rq, const char *sq, const char *const *params,
+	  PGresult **rows, PGresult **slices, char *err, size_t errlen)
+{
+	static const char begin[] = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+	/* tests only: a pause between the two reads (42-ctl-vehicles-track) */
+	const char *pause = getenv("HAZGATE_TEST_READ_PAUSE_MS");
+	int pause_ms = pause ? atoi(pause) : 0;
+	bool failed = false, got_rows = false;
+	PGresult *r;
+
+	if (PQenterPipelineMode(conn) != 1) {
+		snprintf(err, errlen, "the database connection: %s", PQerrorMessage(conn));
+		return -1;
 	}
-	return res;
+	if ((own && !PQsendQueryParams(conn, begin, 0, NULL, NULL, NULL, NULL, 0)) ||
+	    !PQsendQueryParams(conn, rq, 3, NULL, params, NULL, NULL, 1))
+		goto send_failed;
+	if (pause_ms > 0) {
+		if (!PQsendFlushRequest(conn) || PQflush(conn) != 0)
+			goto send_failed;
+		if (own)
+			PQclear(pipe_result(conn, PGRES_COMMAND_OK, &failed, err, errlen));
+		*rows = pipe_result(conn, PGRES_TUPLES_OK, &failed, err, errlen);
+		got_rows = true;
+		usleep((useconds_t)pause_ms * 1000);
+	}
+	if (!PQsendQueryParams(conn, sq, 3, NULL, params, NULL, NULL, 1) ||
+	    (own && !PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0)) ||
+	    PQpipelineSync(conn) != 1)
+		goto send_failed;
+	if (!got_rows) {
+		if (own)
+			PQclear(pipe_result(conn, PGRES_COMMAND_OK, &failed, err, errlen));
+		*rows = pipe_result(conn, PGRES_TUPLES_OK, &failed, err, errlen);
+	}
+	*slices = pipe_result(conn, PGRES_TUPLES_OK, &failed, err, errlen);
+	if (own)
+		PQclear(pipe_result(conn, PGRES_COMMAND_OK, &failed, err, errlen));
+	goto drain;
+send_failed:
+	if (!failed)
+		snprintf(err, errlen, "the database connection: %s", PQerrorMessage(conn));
+	failed = true;
+	PQpipelineSync(conn);
+drain:
+	/* up to the sync point; NULL twice: nothing more will come */
+	for (int nulls = 0; nulls < 2;) {
+		r = PQgetResult(conn);
+		nulls = r ? 0 : nulls + 1;
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		PQclear(r);
+	}
+	PQexitPipelineMode(conn);
+	if (failed && own && PQtransactionStatus(conn) != PQTRANS_IDLE)
+		PQclear(PQexec(conn, "ROLLBACK"));
+	if (!failed)
+		return 0;
+	PQclear(*rows);
+	PQclear(*slices);
+	*rows = *slices = NULL;
+	return -1;
 }
 
 int
@@ -154,7 +245,6 @@ ctl_slices_fetch(PGconn *conn, const char *vehicle, int64_t from_us, int64_t to_
 	char *sl = select_list(ctl_slice_cols, CTL_SC_NCOLS, want);
 	char *rq = NULL, *sq = NULL;
 	PGresult *rows = NULL, *slices = NULL;
-	bool own = false;
 	int rc = -1;
 
 	if (!rl || !sl ||
@@ -168,30 +258,9 @@ ctl_slices_fetch(PGconn *conn, const char *vehicle, int64_t from_us, int64_t to_
 		snprintf(err, errlen, "out of memory");
 		goto done;
 	}
-	/* Both reads in one snapshot: a compaction committed between them
-	 * would have moved fixes from the rows read into slices read after
-	 * (twice), or the other way round (lost). Its DROP of the day's rows
-	 * waits for this transaction. */
-	own = PQtransactionStatus(conn) == PQTRANS_IDLE;
-	if (own) {
-		PGresult *b = PQexec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-		bool ok = PQresultStatus(b) == PGRES_COMMAND_OK;
-		if (!ok)
-			snprintf(err, errlen, "the database refused: %s", PQerrorMessage(conn));
-		PQclear(b);
-		if (!ok) {
-			own = false;
-			goto done;
-		}
-	}
-	if (!(rows = query_binary(conn, rq, params, err, errlen)) ||
-	    check_types(rows, ctl_row_cols, CTL_RC_NCOLS, "positions_recent", err, errlen) != 0)
-		goto done;
-	/* tests only: a pause between the two reads (42-ctl-vehicles-track) */
-	const char *pause = getenv("HAZGATE_TEST_READ_PAUSE_MS");
-	if (pause && atoi(pause) > 0)
-		usleep((useconds_t)atoi(pause) * 1000);
-	if (!(slices = query_binary(conn, sq, params, err, errlen)) ||
+	if (run_reads(conn, PQtransactionStatus(conn) == PQTRANS_IDLE, rq, sq, params, &rows,
+		      &slices, err, errlen) != 0 ||
+	    check_types(rows, ctl_row_cols, CTL_RC_NCOLS, "positions_recent", err, errlen) != 0 ||
 	    check_types(slices, ctl_slice_cols, CTL_SC_NCOLS, "positions_slices", err, errlen) != 0)
 		goto done;
 
@@ -224,8 +293,6 @@ ctl_slices_fetch(PGconn *conn, const char *vehicle, int64_t from_us, int64_t to_
 	ctl_fixes_sort(out);
 	rc = 0;
 done:
-	if (own)
-		PQclear(PQexec(conn, rc == 0 ? "COMMIT" : "ROLLBACK"));
 	PQclear(rows);
 	PQclear(slices);
 	free(rl);
@@ -243,21 +310,13 @@ set_text(PGresult *res, int row, int col, const char *s, int len)
 }
 
 PGresult *
-ctl_slices_track(PGconn *conn, const char *cmd, const char *vehicle, int64_t from_us,
-		 int64_t to_us)
+ctl_fixes_track_result(const struct ctl_fixes *fixes)
 {
 	static const char *const names[] = { "ts",	"lat",	"lon", "speed_kmh",
 					     "heading", "alt_m", "hdop", "fix",
 					     "sats",	"un",	"hazard_class", "zone_ids" };
 	enum { NCOLS = sizeof names / sizeof names[0] };
-	struct ctl_fixes f = { 0 };
-	char err[600];
-	if (ctl_slices_fetch(conn, vehicle, from_us, to_us, CTL_WANT_TRACK, &f, err, sizeof err) !=
-	    0) {
-		ctl_error(cmd, "%s", err);
-		ctl_fixes_clear(&f);
-		return NULL;
-	}
+	const struct ctl_fixes f = *fixes;
 	PGresAttDesc att[NCOLS];
 	memset(att, 0, sizeof att);
 	for (int c = 0; c < NCOLS; c++) {
@@ -313,13 +372,29 @@ ctl_slices_track(PGconn *conn, const char *cmd, const char *vehicle, int64_t fro
 			goto oom_z;
 	}
 	free(zones);
-	ctl_fixes_clear(&f);
 	return res;
 oom_z:
 	free(zones);
 oom:
-	ctl_error(cmd, "out of memory");
 	PQclear(res);
-	ctl_fixes_clear(&f);
 	return NULL;
+}
+
+PGresult *
+ctl_slices_track(PGconn *conn, const char *cmd, const char *vehicle, int64_t from_us,
+		 int64_t to_us)
+{
+	struct ctl_fixes f = { 0 };
+	char err[600];
+	if (ctl_slices_fetch(conn, vehicle, from_us, to_us, CTL_WANT_TRACK, &f, err, sizeof err) !=
+	    0) {
+		ctl_error(cmd, "%s", err);
+		ctl_fixes_clear(&f);
+		return NULL;
+	}
+	PGresult *res = ctl_fixes_track_result(&f);
+	if (!res)
+		ctl_error(cmd, "out of memory");
+	ctl_fixes_clear(&f);
+	return res;
 }

@@ -13,9 +13,12 @@
  * archived day's file is read through its per-vehicle index (only the
  * vehicle's gzip member), or whole when it has none.
  *
- * The database's rows are read and decoded by ctl_slices_track()
- * (ctl_slices.h), which gives what ctl_track_sql would, byte for byte,
- * without the server's SQL decoder of slices.
+ * The database's rows are read and decoded by ctl_slices_fetch()
+ * (ctl_slices.h), without the server's SQL decoder of slices. With
+ * nothing archived to merge, ctl_track_write_fixes() writes the decoded
+ * fixes straight; else ctl_slices_track() gives what ctl_track_sql would,
+ * byte for byte, for the merge and ctl_track_write. Both write the same
+ * bytes (tests/unit/test_ctl_trackfix).
  */
 #include "ctl/ctl.h"
 #include "ctl/ctl_archive.h"
@@ -122,6 +125,36 @@ fail:
 	return NULL;
 }
 
+/* The track with nothing archived to merge: the fixes decoded here
+ * written straight (ctl_track_write_fixes). Closes conn. */
+static int
+write_db_fixes(const struct ctl_common *co, PGconn *conn, const char *vehicle, int64_t from_us,
+	       int64_t to_us, const char *from_s, const char *to_s)
+{
+	struct ctl_fixes f = { 0 };
+	char err[600];
+	/* GeoJSON has times, places and speeds only: the other columns stay
+	 * NULL, neither decompressed nor sent */
+	unsigned want = co->format == CTL_FMT_GEOJSON ? CTL_WANT_SPEED : CTL_WANT_TRACK;
+	int rc = ctl_slices_fetch(conn, vehicle, from_us, to_us, want, &f, err, sizeof err);
+	PQfinish(conn);
+	if (rc != 0) {
+		ctl_error(co->cmd, "%s", err);
+		ctl_fixes_clear(&f);
+		return CTL_EFAIL;
+	}
+	if (f.n == 0)
+		fprintf(stderr, "hazgate-ctl track: no positions of %s from %s to %s\n", vehicle,
+			from_s, to_s);
+	rc = ctl_track_write_fixes(stdout, co->format, vehicle, from_s, to_s, &f);
+	ctl_fixes_clear(&f);
+	if (rc != 0) {
+		ctl_error(co->cmd, "out of memory");
+		return CTL_EFAIL;
+	}
+	return CTL_OK;
+}
+
 int
 ctl_track_main(int argc, char **argv)
 {
@@ -186,6 +219,8 @@ ctl_track_main(int argc, char **argv)
 		ctl_arch_rows_clear(&ar);
 		return CTL_EFAIL;
 	}
+	if (ar.n == 0)
+		return write_db_fixes(&co, conn, vehicle, from_us, to_us, from_s, to_s);
 	/* ctl_track_sql's result, from the tables decoded here (ctl_slices.h) */
 	PGresult *res = ctl_slices_track(conn, co.cmd, vehicle, from_us, to_us);
 	PQfinish(conn);

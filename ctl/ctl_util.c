@@ -29,6 +29,11 @@ ctl_connect(const char *conninfo)
 	/* The conninfo may be a URI or key=value text: expand it as dbname. */
 	const char *keys[] = { "dbname", "fallback_application_name", NULL };
 	const char *vals[] = { conninfo, "hazgate-ctl", NULL };
+	/* The session's TimeZone is UTC: libpq sends PGTZ in the startup
+	 * packet, where it overrides the role's, the database's and an
+	 * options='-c TimeZone=...' setting, as a SET after connecting did,
+	 * without that round trip. */
+	setenv("PGTZ", "UTC", 1);
 	PGconn *conn = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(conn) != CONNECTION_OK) {
 		fprintf(stderr, "hazgate-ctl: cannot connect to PostgreSQL: %s",
@@ -37,7 +42,6 @@ ctl_connect(const char *conninfo)
 		return NULL;
 	}
 	PQsetErrorVerbosity(conn, PQERRORS_DEFAULT);
-	PQclear(PQexec(conn, "SET TimeZone = 'UTC'"));
 	return conn;
 }
 

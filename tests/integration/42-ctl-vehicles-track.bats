@@ -179,6 +179,21 @@ PY
   [[ "$output" == *'{"type":"Feature","geometry":null,'*'"points":0'* ]]
 }
 
+@test "track: a read the database refuses (first or second statement of its pipeline) is exit 1 with the reason, nothing written" {
+  q "CREATE ROLE t_half LOGIN; GRANT SELECT ON positions_recent TO t_half; CREATE ROLE t_none LOGIN"
+  for fmt in geojson csv; do
+    run "$HG_BUILDDIR/hazgate-ctl" -d "host=$PGHOST port=$PGPORT user=t_half dbname=hazgate" \
+      track 晋A10005 --from '2019-08-10 08:00' --to '2019-08-10 09:00' --format $fmt
+    [ "$status" -eq 1 ]
+    [ "$output" = "hazgate-ctl track: the database refused: ERROR:  permission denied for table positions_slices" ]
+    run "$HG_BUILDDIR/hazgate-ctl" -d "host=$PGHOST port=$PGPORT user=t_none dbname=hazgate" \
+      track 晋A10005 --from '2019-08-10 08:00' --to '2019-08-10 09:00' --format $fmt
+    [ "$status" -eq 1 ]
+    [ "$output" = "hazgate-ctl track: the database refused: ERROR:  permission denied for table positions_recent" ]
+  done
+  q "DROP OWNED BY t_half; DROP ROLE t_half; DROP ROLE t_none"
+}
+
 @test "track: bad arguments are exit 2 with the reason" {
   run ctl track 晋A10005 --from '2019-08-10 08:00'
   [ "$status" -eq 2 ]; [[ "$output" == *"--from and --to are both required"* ]]

@@ -16,7 +16,8 @@
  *
  *   ctl_slices_dump --bench track|audit RUNS CONNINFO VEHICLE FROM_US TO_US
  *     for bench/bench_storage.sh: the database read of hazgate-ctl track
- *     (ctl_slices_track: the fixes and their text) or of audit --vehicle
+ *     (ctl_slices_fetch, and ctl_track_write_fixes' GeoJSON of the fixes
+ *     to /dev/null) or of audit --vehicle
  *     (ctl_slices_fetch, and the speeds as their text reads), RUNS times
  *     on one connection; prints the fixes, the best wall time, and the
  *     CPU a run of the server's backend (/proc/PID/stat: the same
@@ -125,17 +126,24 @@ bench(char **argv)
 		PQfinish(conn);
 		return 1;
 	}
+	FILE *devnull = fopen("/dev/null", "w");
+	if (!devnull)
+		return 1;
 	long long t0 = proc_ticks(PQbackendPID(conn));
 	double c0 = self_cpu_ms(), best = 1e12, sink = 0;
 	size_t fixes = 0;
 	for (int r = 0; r < runs; r++) {
 		double a = now_ms();
 		if (track) {
-			PGresult *res = ctl_slices_track(conn, "bench", argv[3], from, to);
-			if (!res)
+			struct ctl_fixes f = { 0 };
+			char err[600];
+			if (ctl_slices_fetch(conn, argv[3], from, to, CTL_WANT_SPEED, &f, err, sizeof err) != 0 ||
+			    ctl_track_write_fixes(devnull, CTL_FMT_GEOJSON, argv[3], "from", "to", &f) != 0) {
+				fprintf(stderr, "ctl_slices_dump: %s\n", err);
 				return 1;
-			fixes = (size_t)PQntuples(res);
-			PQclear(res);
+			}
+			fixes = f.n;
+			ctl_fixes_clear(&f);
 		} else {
 			struct ctl_fixes f = { 0 };
 			char err[600];
@@ -158,6 +166,7 @@ bench(char **argv)
 	       t0 < 0 || t1 < 0 ? -1.0 : (double)(t1 - t0) * 1000.0 / (double)sysconf(_SC_CLK_TCK) / runs,
 	       (c1 - c0) / runs, sink == 12345.678 ? " " : "");
 	PQfinish(conn);
+	fclose(devnull);
 	return 0;
 }
 
