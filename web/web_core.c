@@ -490,8 +490,11 @@ web_new(struct event_base *base, const struct web_config *cfg)
 	w->exporter = web_worker_new(base);
 	if (!w->throttle || !w->worker || !w->exporter)
 		goto err;
-	/* The stream and the hooks: their own connections, same login. */
+	/* The stream and the hooks: their own connections, same login,
+	 * named by each (hazgate-web-stream, hazgate-web-hooks) in
+	 * pg_stat_activity. */
 	ownc = w->pgc;
+	ownc.app_name = NULL;
 	w->stream = web_stream_new(base, &ownc);
 	w->hooks = web_hooks_new(base, &ownc, w->cfg.hooks, w->cfg.nhooks);
 	if (!w->stream || !w->hooks)

@@ -73,6 +73,9 @@
 #define FLUSH_MS 50
 #define FLUSH_BYTES (256 * 1024)
 #define CHECK_MS 500
+#define CATCHUP_RETRY_MIN_MS 1000
+#define CATCHUP_RETRY_MAX_MS 8000
+#define CATCHUP_HOLD_MAX_MS 60000
 
 /* ---- the pure parts ----------------------------------------------------- */
 
@@ -428,6 +431,14 @@ struct web_stream {
 	 * clients' id check would then skip): held_alerts notes that one came,
 	 * and the catch-up reads again from where it got. */
 	bool holding, held_alerts;
+	/* A catch-up that failed other than by a lost link (a statement
+	 * error: cancelled, a lock timeout, a permission) is tried again at
+	 * cretry_at_us (on_check), CATCHUP_RETRY_MIN_MS doubling to
+	 * CATCHUP_RETRY_MAX_MS apart, still holding; after
+	 * CATCHUP_HOLD_MAX_MS of failures the live alerts go out and what
+	 * was missed stays missed (logged). 0: none due. */
+	int64_t cretry_at_us, chold_since_us;
+	int cretry_ms;
 	/* acknowledgements to read back */
 	struct net_pg_job ajob;
 	int64_t acks[ACK_PENDING_MAX], ajob_ids[ACK_PENDING_MAX];
@@ -694,11 +705,38 @@ catchup_done(void *arg, int err, const char *msg)
 
 	s->catching_up = false;
 	if (err != NET_PG_OK) {
+		int64_t now = hz_mono_us();
+
 		hz_log(HZ_LOG_WARN, "stream_catchup_failed", "why=\"%s\"", msg ? msg : "");
-		if (err != NET_PG_ELINK)
-			s->holding = false;   /* do not hold the live alerts for ever */
-		return;   /* ELINK: the next on_ready tries again */
+		if (err == NET_PG_ELINK) {
+			s->cretry_at_us = 0;
+			return;   /* the next on_ready tries again */
+		}
+		if (!replay)
+			return;   /* the first read of max(id): live alerts start anyway */
+		/* Tried again, holding the live alerts, so that none is
+		 * skipped; but not for ever. */
+		if (!s->chold_since_us)
+			s->chold_since_us = now;
+		if (now - s->chold_since_us >= (int64_t)CATCHUP_HOLD_MAX_MS * 1000) {
+			hz_log(HZ_LOG_ERROR, "stream_catchup_abandoned", "after_id=%" PRId64
+			       " held_ms=%" PRId64 " why=\"the alerts above this id committed while"
+			       " the stream was away are not sent; the live ones go out again\"",
+			       s->seen_id, (now - s->chold_since_us) / 1000);
+			s->holding = false;
+			s->chold_since_us = 0;
+			s->cretry_ms = 0;
+			return;
+		}
+		s->cretry_ms = s->cretry_ms ? s->cretry_ms * 2 : CATCHUP_RETRY_MIN_MS;
+		if (s->cretry_ms > CATCHUP_RETRY_MAX_MS)
+			s->cretry_ms = CATCHUP_RETRY_MAX_MS;
+		s->cretry_at_us = now + (int64_t)s->cretry_ms * 1000;
+		return;
 	}
+	s->cretry_ms = 0;
+	s->chold_since_us = 0;
+	s->cretry_at_us = 0;
 	if (!replay)
 		return;
 	/* Another page; or again, from the highest id sent, when live alerts
@@ -1007,7 +1045,8 @@ on_down(void *arg)
 	       " alerts committed meanwhile are sent when it is back\"");
 }
 
-/* Clients whose sockets have not taken out_max bytes: dropped. */
+/* A catch-up due again (catchup_done); clients whose sockets have not
+ * taken out_max bytes: dropped. */
 static void
 on_check(evutil_socket_t fd, short what, void *arg)
 {
@@ -1016,6 +1055,10 @@ on_check(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (s->cretry_at_us && !s->catching_up && hz_mono_us() >= s->cretry_at_us) {
+		s->cretry_at_us = 0;
+		catchup_start(s);
+	}
 	for (c = s->clients; c; c = next) {
 		size_t pending = client_pending(c);
 

@@ -176,6 +176,38 @@ PY
   [ "$got" = "$want" ]
 }
 
+@test "a catch-up that fails on a statement error is tried again, holding the live alerts: none is skipped" {
+  stream_open "$GWDIR/s11"
+  # S11A committed with no NOTIFY: only a catch-up can find it.
+  q "INSERT INTO alerts (kind, severity, vehicle, zone_id, zone_name, ts, lat, lon, speed_kmh, detail)
+     VALUES ('zone_enter', 'warning', 'S11A', 100, 'Live checkpoint', now(), 38.5, 113.5, 0, '{}')" >/dev/null
+  # A lock holds the stream's next catch-up; cancelled there, it fails
+  # with a statement error, not a lost link.
+  psql -XqAt -v ON_ERROR_STOP=1 > "$GWDIR/lock.out" 2>&1 3>&- <<'SQL' &
+BEGIN;
+LOCK TABLE alerts IN ACCESS EXCLUSIVE MODE;
+SELECT pg_sleep(4) AS s11_lock_held;
+COMMIT;
+SQL
+  local lk=$! n0
+  wait_sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%s11_lock_held%' AND state = 'active' AND pid <> pg_backend_pid()" 1
+  n0=$(grep -c 'event=stream_catchup_failed' "$WEB_LOG" || true)
+  q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'hazgate-web-stream'" >/dev/null
+  wait_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'hazgate-web-stream' AND wait_event_type = 'Lock'" 1 20
+  q "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'hazgate-web-stream' AND wait_event_type = 'Lock'" >/dev/null
+  for _ in $(seq 1 50); do [ "$(grep -c 'event=stream_catchup_failed' "$WEB_LOG")" -gt "$n0" ] && break; sleep 0.1; done
+  [ "$(grep -c 'event=stream_catchup_failed' "$WEB_LOG")" -gt "$n0" ]
+  wait "$lk" || { cat "$GWDIR/lock.out" >&2; false; }
+  # a live one after it
+  fixes S11 0 1
+  wait_sql "SELECT count(*) FROM alerts WHERE vehicle IN ('S11', 'S11A')" 2
+  want=$(q "SELECT string_agg(id::text, ' ' ORDER BY id) FROM alerts WHERE vehicle IN ('S11', 'S11A')")
+  wait_grep 2 '^data: {"id":.*"vehicle":"S11A*"[,}]' "$GWDIR/s11" 30 || { stream_diag "$GWDIR/s11"; false; }
+  got=$(awk '/^event: alert$/ { a = 1; next } a && /^data: / { print; a = 0 }' "$GWDIR/s11" |
+        sed 's/^data: //' | jq -r 'select(.vehicle == "S11" or .vehicle == "S11A") | .id' | paste -sd' ')
+  [ "$got" = "$want" ] || { echo "stream: '$got', committed: '$want'" >&2; stream_diag "$GWDIR/s11"; false; }
+}
+
 @test "alerts of two writers committing at once arrive each once, in id order: ids are handed out in commit order (020)" {
   stream_open "$GWDIR/s10"
   # A second writer, as a second gateway of a cluster would be: takes an
