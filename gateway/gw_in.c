@@ -163,10 +163,10 @@ gw_in_seal(struct gw *gw)
 
 /* The flush timer of the current batch (issue 15): a batch of positions
  * waits positions_flush_ms (at least flush_ms) after its first row, so
- * that a low rate makes fewer and larger transactions (at 2,000 msg/s the
- * database's CPU a fix, a fixed cost per transaction spread over 500
- * rows, is its full-speed figure again, where batches of 50 ms cost it
- * 1.6 times that). A batch's first alert brings the timer forward to
+ * that a low rate makes fewer and larger transactions (at 2,000 msg/s
+ * batches of 300-500 rows, not 105: the database's CPU a fix, a fixed
+ * cost per transaction spread over them, is 9-12 us where it was 14-16,
+ * against 7-9 at full speed). A batch's first alert brings the timer forward to
  * flush_ms after it, so alerts are as prompt as before: the positions'
  * wait delays only the board's map and the positions' rows. */
 static void
