@@ -69,7 +69,10 @@ mkdir -p "$W/chunks"
 gwpid= subpid= pubpid= witpid=
 cleanup() {
   for p in $pubpid $subpid $gwpid $witpid; do kill -TERM "$p" 2>/dev/null; done
-  wait 2>/dev/null
+  # Only these: a bare wait also waited for the broker that a fault
+  # restarted from this shell (its child), for ever, and services-stop
+  # never ran (session 8's soak left PostgreSQL and mosquitto running).
+  for p in $pubpid $subpid $gwpid $witpid; do wait "$p" 2>/dev/null; done
   [ "${SOAK_KEEP:-0}" = 1 ] && echo "soak: kept $HG_SVC_DIR" || "$top/scripts/services-stop" "$HG_SVC_DIR"
 }
 trap cleanup EXIT
