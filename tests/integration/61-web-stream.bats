@@ -203,8 +203,7 @@ SQL
   wait_sql "SELECT count(*) FROM alerts WHERE vehicle IN ('S11', 'S11A')" 2
   want=$(q "SELECT string_agg(id::text, ' ' ORDER BY id) FROM alerts WHERE vehicle IN ('S11', 'S11A')")
   wait_grep 2 '^data: {"id":.*"vehicle":"S11A*"[,}]' "$GWDIR/s11" 30 || { stream_diag "$GWDIR/s11"; false; }
-  got=$(awk '/^event: alert$/ { a = 1; next } a && /^data: / { print; a = 0 }' "$GWDIR/s11" |
-        sed 's/^data: //' | jq -r 'select(.vehicle == "S11" or .vehicle == "S11A") | .id' | paste -sd' ')
+  got=$(alert_ids "$GWDIR/s11" S11 S11A | paste -sd' ')
   [ "$got" = "$want" ] || { echo "stream: '$got', committed: '$want'" >&2; stream_diag "$GWDIR/s11"; false; }
 }
 
@@ -231,8 +230,7 @@ SQL
   wait_sql "SELECT count(*) FROM alerts WHERE vehicle IN ('S10', 'S10B')" 2
   want=$(q "SELECT string_agg(id::text, ' ' ORDER BY id) FROM alerts WHERE vehicle IN ('S10', 'S10B')")
   wait_grep 2 '^data: {"id":.*"vehicle":"S10B*"[,}]' "$GWDIR/s10" 30 || { stream_diag "$GWDIR/s10"; false; }
-  got=$(awk '/^event: alert$/ { a = 1; next } a && /^data: / { print; a = 0 }' "$GWDIR/s10" |
-        sed 's/^data: //' | jq -r 'select(.vehicle == "S10" or .vehicle == "S10B") | .id' | paste -sd' ')
+  got=$(alert_ids "$GWDIR/s10" S10 S10B | paste -sd' ')
   [ "$got" = "$want" ] || { echo "stream: '$got', committed: '$want'" >&2; stream_diag "$GWDIR/s10"; false; }
 }
 

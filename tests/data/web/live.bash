@@ -142,5 +142,10 @@ stream_diag() {
   curl -s "http://127.0.0.1:$WEB_MPORT/metrics" | grep '^hazgate_web_stream' >&2 || true
 }
 
-# alert_ids FILE: the ids of the alert events in a stream file, in order.
-alert_ids() { awk '/^event: alert$/ { a = 1; next } a && /^data: / { print; a = 0 }' "$1" | sed 's/^data: //' | jq -r .id; }
+# alert_ids FILE [VEHICLE...]: the ids of the alert events in a stream
+# file, in order; with VEHICLEs, only theirs.
+alert_ids() {
+  local f=$1; shift
+  awk '/^event: alert$/ { a = 1; next } a && /^data: / { print; a = 0 }' "$f" | sed 's/^data: //' |
+    jq -r --args 'select(($ARGS.positional | length) == 0 or (.vehicle | IN($ARGS.positional[]))) | .id' "$@"
+}
