@@ -115,7 +115,7 @@ teardown_file() { gw_teardown_file; }
   rm -rf "$GWDIR/spool"
   "$GW" -c "$GWDIR/role.conf" >>"$GWDIR/log" 2>&1 3>&- &
   local pid=$!
-  echo "$pid" > "$HG_SVC_DIR/hazgate.pid"
+  gw_record_pid "$pid"
   wait_log 'client_id=hazgate-role'
   head -100 "$FLEET" > "$GWDIR/head"
   pub_lines "$GWDIR/head"
@@ -142,7 +142,7 @@ teardown_file() { gw_teardown_file; }
   rm -rf "$GWDIR/spool"
   "$GW" -c "$GWDIR/names.conf" >>"$GWDIR/log" 2>&1 3>&- &
   local pid=$!
-  echo "$pid" > "$HG_SVC_DIR/hazgate.pid"
+  gw_record_pid "$pid"
   wait_log 'client_id=hazgate-names'
   mosquitto_pub -h "$HG_MQTT_HOST" -p "$HG_MQTT_PORT" -q 1 -t tankers/N1/telemetry \
     -m "{\"ts\":\"$(date -u +%Y-%m-%dT%H:%M:%S.000Z)\",\"lat\":38.5,\"lon\":113.5,\"seq\":1}"

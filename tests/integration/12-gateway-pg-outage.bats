@@ -50,7 +50,7 @@ teardown_file() { gw_teardown_file; }
   pg_stop
   "$GW" -c "$GWCONF" >>"$GWDIR/log" 2>&1 3>&- &
   local pid=$!
-  echo "$pid" > "$HG_SVC_DIR/hazgate.pid"
+  gw_record_pid "$pid"
   sleep 2
   kill -0 "$pid"
   # Not subscribed yet: the broker keeps the messages meanwhile.

@@ -72,10 +72,27 @@ gw_teardown_file() {
   "$HG_SRCDIR/scripts/services-stop" "$HG_SVC_DIR"
 }
 
+# gw_keep_running_pid: a gateway hazgate.pid still names (a case failed
+# before it stopped its gateway) keeps a pid file of its own, so that
+# services-stop, which stops what every *.pid names, still stops it.
+gw_keep_running_pid() {
+  local f=$HG_SVC_DIR/hazgate.pid pid
+  pid=$(cat "$f" 2>/dev/null) || return 0
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then mv "$f" "$HG_SVC_DIR/hazgate-$pid.pid"; fi
+  rm -f "$f"
+}
+
+# gw_record_pid PID: PID is now the test's gateway (gw_pid, gw_stop).
+gw_record_pid() {
+  gw_keep_running_pid
+  echo "$1" > "$HG_SVC_DIR/hazgate.pid"
+}
+
 # Start the daemon in the background; wait until it subscribed.
 gw_start() {
   local n=$(wc -l < "$GWDIR/log" 2>/dev/null || echo 0)
-  rm -f "$GWDIR/exit" "$HG_SVC_DIR/hazgate.pid"
+  gw_keep_running_pid
+  rm -f "$GWDIR/exit"
   # A wrapper shell keeps the daemon's exit status in $GWDIR/exit.
   ( "$GW" -c "$GWCONF" >>"$GWDIR/log" 2>&1 &
     echo $! > "$HG_SVC_DIR/hazgate.pid.tmp"; mv "$HG_SVC_DIR/hazgate.pid.tmp" "$HG_SVC_DIR/hazgate.pid"
