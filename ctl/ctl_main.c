@@ -36,7 +36,8 @@ static const struct ctl_command commands[] = {
 	{ "users", ctl_users_main, "hazgate-web accounts: users add|passwd|disable|enable|list" },
 	{ "tokens", ctl_tokens_main, "hazgate-web API tokens: tokens add|list|revoke" },
 	{ "retention", ctl_retention_main,
-	  "retention run --config FILE: archive and drop the days past [retention] positions_days" },
+	  "retention run --config FILE: archive and drop the days past [retention] positions_days;"
+	  " retention verify: the archives against their SHA-256" },
 };
 
 static void

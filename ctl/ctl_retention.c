@@ -1,5 +1,6 @@
 /*
  * ctl_retention.c: hazgate-ctl retention run --config FILE [--dry-run] [--no-compact]
+ *                  hazgate-ctl retention verify [--archive DIR | --config FILE] ...
  *
  * First compacts every closed day (UTC, before today) that still has fixes
  * in rows into slices (ctl_compact_days, schema/012), but the days it is
@@ -68,7 +69,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
-static const char usage_text[] = "retention run --config FILE [--dry-run] [--no-compact]";
+static const char usage_text[] =
+	"retention run --config FILE [--dry-run] [--no-compact]\n"
+	"       hazgate-ctl retention verify [--archive DIR | --config FILE] [--from DAY]"
+	" [--to DAY] [--deep]";
 
 static const char help_text[] =
 	"usage: hazgate-ctl retention run --config FILE [--dry-run] [--no-compact]\n"
@@ -83,15 +87,41 @@ static const char help_text[] =
 	"Needs a login in hazgate_admin (-d CONNINFO or the PG* variables).\n"
 	"  --dry-run     say what would be compacted, archived and dropped, change nothing\n"
 	"  --no-compact  leave the rows of closed days as they are\n"
-	"Exit 0 when every due day is done, 1 when one failed (it is kept).\n";
+	"Exit 0 when every due day is done, 1 when one failed (it is kept).\n"
+	"\n"
+	"usage: hazgate-ctl retention verify [--archive DIR | --config FILE] [--from DAY]\n"
+	"                                    [--to DAY] [--deep]\n"
+	"\n"
+	"Checks every archive the table archives records (days DAY..DAY, YYYY-MM-DD,\n"
+	"UTC) against its record: the file is there, of the recorded size and SHA-256.\n"
+	"--archive DIR looks for the files in DIR (archives moved elsewhere), --config\n"
+	"in its [retention] archive_dir; without either, at the recorded paths. With a\n"
+	"folder, archive files there that archives does not record are listed too (a\n"
+	"run that died before recording its file leaves one; the next run uses or\n"
+	"removes it). --deep also reads every record of each archive, through its\n"
+	"per-vehicle index where it has one, and counts them against the recorded\n"
+	"rows. Needs SELECT on archives (hazgate_dispatcher or hazgate_admin).\n"
+	"Exit 0 when every archive checked is as recorded, 1 when one is not.\n";
 
-enum { OPT_CONFIG = CTL_OPT_FIRST_COMMAND, OPT_DRY_RUN, OPT_NO_COMPACT };
+enum {
+	OPT_CONFIG = CTL_OPT_FIRST_COMMAND,
+	OPT_DRY_RUN,
+	OPT_NO_COMPACT,
+	OPT_ARCHIVE,
+	OPT_FROM,
+	OPT_TO,
+	OPT_DEEP
+};
 
 static const struct option longopts[] = {
 	CTL_COMMON_LONGOPTS,
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "no-compact", no_argument, NULL, OPT_NO_COMPACT },
+	{ "archive", required_argument, NULL, OPT_ARCHIVE },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "deep", no_argument, NULL, OPT_DEEP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -718,6 +748,155 @@ done:
 	return rc;
 }
 
+/* ---- retention verify --------------------------------------------------- */
+
+struct verify {
+	const char *dir; /* where the files are looked for; NULL: the recorded paths */
+	bool deep;
+	int ok, failed, unrecorded;
+};
+
+/* Checks one recorded archive (path as recorded; the file looked for in
+ * v->dir when set) and prints its line. Returns 0 when it is as
+ * recorded, -1 when not. */
+static int
+verify_part(struct verify *v, const char *day, const char *part, const char *recorded,
+	    int64_t rows, int64_t bytes, const char *sha)
+{
+	char path[4096], ipath[4096], hex[65], err[600];
+	uint64_t size = 0, read_rows = 0;
+	const char *base = strrchr(recorded, '/');
+	base = base ? base + 1 : recorded;
+	if (v->dir)
+		snprintf(path, sizeof path, "%s/%s", v->dir, base);
+	else
+		snprintf(path, sizeof path, "%s", recorded);
+	printf("%s part %s: ", day, part);
+	if (hash_file(path, hex, &size) != 0) {
+		printf("FAILED: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if ((int64_t)size != bytes) {
+		printf("FAILED: %s: %" PRIu64 " bytes where archives records %" PRId64 "\n", path,
+		       size, bytes);
+		return -1;
+	}
+	if (strcmp(hex, sha) != 0) {
+		printf("FAILED: %s: SHA-256 %s where archives records %s: not the file"
+		       " archived\n",
+		       path, hex, sha);
+		return -1;
+	}
+	bool indexed = ctl_arch_index_name(path, ipath, sizeof ipath) == 0 &&
+		       access(ipath, F_OK) == 0;
+	if (v->deep) {
+		int rc = indexed ? check_indexed(path, ipath, &read_rows, err, sizeof err)
+				 : check_file(path, &read_rows, err, sizeof err);
+		if (rc != CTL_ARCH_OK) {
+			/* The archive is as hashed; a read that fails through
+			 * the index blames the index (readers then read the
+			 * file whole). */
+			printf("FAILED: %s: %s%s\n", indexed ? ipath : path, err,
+			       indexed ? " (the archive matches its SHA-256; its index does not"
+					 " serve)"
+				       : "");
+			return -1;
+		}
+		if ((int64_t)read_rows != rows) {
+			printf("FAILED: %s: %" PRIu64 " rows where archives records %" PRId64 "\n",
+			       path, read_rows, rows);
+			return -1;
+		}
+	}
+	printf("ok: %s, %" PRId64 " rows%s, %" PRIu64 " bytes, SHA-256 %s%s\n", path, rows,
+	       v->deep ? " read" : "", size, hex, indexed ? "" : " (no index)");
+	return 0;
+}
+
+/* Lists the archive files in v->dir of days first..last that no row of
+ * recorded (day, part) names. Returns 0, or -1 when the folder cannot be
+ * read. */
+static int
+verify_unrecorded(struct verify *v, const PGresult *recorded, int64_t first, int64_t last)
+{
+	struct ctl_arch_file *files = NULL;
+	size_t n = 0;
+	char err[600];
+	if (ctl_arch_list(v->dir, first, last, &files, &n, err, sizeof err) != CTL_ARCH_OK) {
+		printf("FAILED: archive folder %s: %s\n", v->dir, err);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char day[11];
+		bool known = false;
+		ctl_day_format(files[i].day, day);
+		for (int r = 0; r < PQntuples(recorded) && !known; r++)
+			known = strcmp(PQgetvalue(recorded, r, 0), day) == 0 &&
+				atoi(PQgetvalue(recorded, r, 1)) == files[i].part;
+		if (!known) {
+			printf("%s part %d: not recorded: %s/%s (a run that died before recording"
+			       " it leaves one; the next run uses or removes it)\n",
+			       day, files[i].part, v->dir, files[i].name);
+			v->unrecorded++;
+		}
+	}
+	free(files);
+	return 0;
+}
+
+static int
+verify(const struct ctl_common *co, struct verify *v, const char *from, const char *to)
+{
+	int64_t first = -719162, last = 2932896; /* 0001-01-01 .. 9999-12-31 */
+	if (from && ctl_day_parse(from, &first) != 0)
+		return ctl_usage_error(co->cmd, co->usage, "--from %s: not a day (YYYY-MM-DD)", from);
+	if (to && ctl_day_parse(to, &last) != 0)
+		return ctl_usage_error(co->cmd, co->usage, "--to %s: not a day (YYYY-MM-DD)", to);
+	if (first > last)
+		return ctl_usage_error(co->cmd, co->usage, "--from is after --to");
+	struct stat sb;
+	if (v->dir && stat(v->dir, &sb) != 0) {
+		ctl_error(co->cmd, "archive folder %s: %s", v->dir, strerror(errno));
+		return CTL_EFAIL;
+	}
+	if (v->dir && !S_ISDIR(sb.st_mode)) {
+		ctl_error(co->cmd, "archive folder %s: not a folder", v->dir);
+		return CTL_EFAIL;
+	}
+	if (sodium_init() < 0) {
+		ctl_error(co->cmd, "libsodium does not start");
+		return CTL_EFAIL;
+	}
+	PGconn *conn = ctl_connect(co->conninfo);
+	if (!conn)
+		return CTL_EFAIL;
+	const char *params[] = { from, to };
+	PGresult *res = ctl_query(conn, co->cmd,
+				  "SELECT to_char(day, 'YYYY-MM-DD'), part, path, rows, bytes, sha256"
+				  " FROM archives WHERE ($1::date IS NULL OR day >= $1::date)"
+				  " AND ($2::date IS NULL OR day <= $2::date) ORDER BY day, part",
+				  2, params);
+	PQfinish(conn);
+	if (!res)
+		return CTL_EFAIL;
+	for (int i = 0; i < PQntuples(res); i++) {
+		if (verify_part(v, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+				PQgetvalue(res, i, 2), ctl_field_i64(res, i, 3),
+				ctl_field_i64(res, i, 4), PQgetvalue(res, i, 5)) == 0)
+			v->ok++;
+		else
+			v->failed++;
+		fflush(stdout);
+	}
+	if (v->dir && verify_unrecorded(v, res, first, last) != 0)
+		v->failed++;
+	printf("verify: %d archives %s, %d as recorded, %d not; %d files not recorded\n",
+	       PQntuples(res), v->deep ? "read through" : "hashed", v->ok,
+	       PQntuples(res) - v->ok, v->unrecorded);
+	PQclear(res);
+	return v->failed ? CTL_EFAIL : CTL_OK;
+}
+
 int
 ctl_retention_main(int argc, char **argv)
 {
@@ -726,33 +905,60 @@ ctl_retention_main(int argc, char **argv)
 				 .help = help_text,
 				 .formats = CTL_FMT_TABLE,
 				 .format = CTL_FMT_TABLE };
-	const char *config = NULL;
-	bool dry_run = false, no_compact = false;
+	const char *config = NULL, *archive = NULL, *from = NULL, *to = NULL;
+	bool dry_run = false, no_compact = false, deep = false;
 	const struct ctl_optval opts[] = {
 		{ .code = OPT_CONFIG, .value = &config, .empty = "--config needs a file" },
 		{ .code = OPT_DRY_RUN, .flag = &dry_run },
 		{ .code = OPT_NO_COMPACT, .flag = &no_compact },
+		{ .code = OPT_ARCHIVE, .value = &archive, .empty = "--archive needs a folder" },
+		{ .code = OPT_FROM, .value = &from, .empty = "--from needs a day" },
+		{ .code = OPT_TO, .value = &to, .empty = "--to needs a day" },
+		{ .code = OPT_DEEP, .flag = &deep },
 		{ 0 },
 	};
 	int parsed = ctl_parse_options(&co, argc, argv, longopts, opts, true);
 	if (parsed >= 0)
 		return parsed;
 	if (optind >= argc)
-		return ctl_usage_error(co.cmd, co.usage, "what? (run)");
-	if (strcmp(argv[optind], "run") != 0)
-		return ctl_usage_error(co.cmd, co.usage, "unknown subcommand '%s' (run)",
+		return ctl_usage_error(co.cmd, co.usage, "what? (run or verify)");
+	bool is_verify = strcmp(argv[optind], "verify") == 0;
+	if (!is_verify && strcmp(argv[optind], "run") != 0)
+		return ctl_usage_error(co.cmd, co.usage, "unknown subcommand '%s' (run or verify)",
 				       argv[optind]);
 	if (argc - optind > 1)
 		return ctl_usage_error(co.cmd, co.usage, "'%s' is extra", argv[optind + 1]);
-	if (!config)
+	if (is_verify && (dry_run || no_compact))
+		return ctl_usage_error(co.cmd, co.usage, "--%s is for run, not verify",
+				       dry_run ? "dry-run" : "no-compact");
+	if (!is_verify && (archive || from || to || deep))
+		return ctl_usage_error(co.cmd, co.usage, "--%s is for verify, not run",
+				       archive ? "archive"
+				       : from  ? "from"
+				       : to    ? "to"
+					       : "deep");
+	if (is_verify && config && archive)
+		return ctl_usage_error(co.cmd, co.usage, "--archive or --config, not both");
+	if (!is_verify && !config)
 		return ctl_usage_error(co.cmd, co.usage,
 				       "--config FILE: the gateway's configuration ([retention])");
 	struct gw_config cfg;
 	char err[512];
 	gw_config_default(&cfg);
-	if (gw_config_load(config, &cfg, err, sizeof err) != GW_CONFIG_OK) {
+	if (config && gw_config_load(config, &cfg, err, sizeof err) != GW_CONFIG_OK) {
 		ctl_error(co.cmd, "--config: %s", err);
 		return CTL_EUSAGE;
+	}
+	if (is_verify) {
+		struct verify v = { .dir = archive, .deep = deep };
+		if (config) {
+			if (!cfg.retention.archive_dir[0])
+				return ctl_usage_error(co.cmd, co.usage,
+						       "--config %s: no [retention] archive_dir",
+						       config);
+			v.dir = cfg.retention.archive_dir;
+		}
+		return verify(&co, &v, from, to);
 	}
 	return run(&co, &cfg, dry_run, no_compact);
 }

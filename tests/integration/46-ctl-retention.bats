@@ -243,6 +243,53 @@ teardown_file() {
   [ "${lines[1441]}" = "晋A10005,2019-08-10T02:30:00.000Z,37.7,112.5,12.5,,,,,,,,3" ]
 }
 
+@test "retention verify: every archive as recorded; a changed, missing or unrecorded file and a damaged index are named" {
+  A="$HG_SVC_DIR/archive" C="$BATS_TEST_TMPDIR/cold"
+  # a dispatcher's login reads archives; --deep reads every record too
+  run disp retention verify --deep
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"2019-08-10 part 1: ok: $A/positions-2019-08-10.csv.gz, 17280 rows read, "*" bytes, SHA-256 $(sha256sum "$A/positions-2019-08-10.csv.gz" | cut -d' ' -f1)"* ]]
+  [[ "$output" == *"2019-08-10 part 2: ok: $A/positions-2019-08-10.p2.csv.gz, 1 rows read"* ]]
+  [[ "${lines[-1]}" == "verify: 5 archives read through, 5 as recorded, 0 not; 0 files not recorded" ]]
+  # the files moved elsewhere: --archive DIR; --from/--to pick days
+  cp -a "$A" "$C"
+  run disp retention verify --archive "$C" --from 2019-08-11 --to 2019-08-12
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"2019-08-11 part 1: ok: $C/positions-2019-08-11.csv.gz, 17280 rows, "* ]]
+  [[ "${lines[-1]}" == "verify: 2 archives hashed, 2 as recorded, 0 not; 0 files not recorded" ]]
+  # one byte changed (same size), a file gone, a file no run recorded
+  printf 'X' | dd of="$C/positions-2019-08-11.csv.gz" bs=1 seek=100 conv=notrunc status=none
+  rm "$C/positions-2019-08-12.csv.gz"
+  cp "$C/positions-2019-08-10.p2.csv.gz" "$C/positions-2019-07-02.csv.gz"
+  run disp retention verify --archive "$C"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"2019-08-11 part 1: FAILED: $C/positions-2019-08-11.csv.gz: SHA-256 "*" where archives records $(q "SELECT sha256 FROM archives WHERE day = '2019-08-11'"): not the file archived"* ]]
+  [[ "$output" == *"2019-08-12 part 1: FAILED: $C/positions-2019-08-12.csv.gz: No such file or directory"* ]]
+  [[ "$output" == *"2019-07-02 part 1: not recorded: $C/positions-2019-07-02.csv.gz"* ]]
+  [[ "$output" == *"2019-08-10 part 1: ok"* ]]
+  [[ "${lines[-1]}" == "verify: 5 archives hashed, 3 as recorded, 2 not; 1 files not recorded" ]]
+  # an index that does not serve its archive: only a read through finds it
+  cp "$A/positions-2019-08-10.idx.gz" "$C/positions-2019-08-11.idx.gz"
+  cp "$A/positions-2019-08-11.csv.gz" "$C/"
+  run disp retention verify --archive "$C" --from 2019-08-11 --to 2019-08-11
+  [ "$status" -eq 0 ]
+  run disp retention verify --archive "$C" --from 2019-08-11 --to 2019-08-11 --deep
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"2019-08-11 part 1: FAILED: $C/positions-2019-08-11.idx.gz: "*"(the archive matches its SHA-256; its index does not serve)"* ]]
+  # what is refused
+  run disp retention verify --dry-run
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"--dry-run is for run, not verify"* ]]
+  run disp retention verify --from 2019-08-12 --to 2019-08-11
+  [ "$status" -eq 2 ]
+  run disp retention verify --archive "$BATS_TEST_TMPDIR/nowhere"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"archive folder $BATS_TEST_TMPDIR/nowhere: No such file or directory"* ]]
+}
+
 @test "a damaged archive is an error naming the file, never a short track" {
   cp "$HG_SVC_DIR/archive/positions-2019-08-12.csv.gz" "$BATS_TEST_TMPDIR/keep.gz"
   head -c 2000 "$BATS_TEST_TMPDIR/keep.gz" > "$HG_SVC_DIR/archive/positions-2019-08-12.csv.gz"
