@@ -11,6 +11,7 @@
  * SIGHUP reloads the reloadable options and the zones.
  */
 #include "gateway/gateway.h"
+#include "net/net_base.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -91,22 +92,9 @@ main(int argc, char **argv)
 	/* jansson seeds its hash function from /dev/urandom on first use: do
 	 * it now, not in the middle of the first message. */
 	json_object_seed(0);
-	/* Timers on CLOCK_MONOTONIC. libevent's default on Linux is
-	 * CLOCK_MONOTONIC_COARSE, which moves in jiffies (4 ms on Debian's
-	 * kernel): a timer of a few milliseconds, such as the MQTT read
-	 * coalescing's, then found itself not yet due when epoll_wait
-	 * returned and slept once more, two wake-ups where one was asked
-	 * for (issue 15). The precise clock is a vDSO call like the coarse
-	 * one; libevent then times epoll_wait with a timerfd. */
-	struct event_config *ec = event_config_new();
-
-	if (!ec || event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER) != 0) {
-		if (ec)
-			event_config_free(ec);
-		goto done;
-	}
-	base = event_base_new_with_config(ec);
-	event_config_free(ec);
+	/* Timers on CLOCK_MONOTONIC (net_base.h: the coarse clock doubled the
+	 * MQTT read coalescing's wake-ups, issue 15). */
+	base = net_base_new(1);
 	if (!base)
 		goto done;
 	gw = gw_new(base, &cfg, path);

@@ -25,6 +25,7 @@
 #include "jt808/jt_config.h"
 #include "jt808/jt_http.h"
 #include "jt808/jt_server.h"
+#include "net/net_base.h"
 #include "net/net_http.h"
 
 static void
@@ -86,7 +87,7 @@ main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	mosquitto_lib_init();
-	base = event_base_new();
+	base = net_base_new(1); /* timers on CLOCK_MONOTONIC (net_base.h) */
 	if (!base)
 		goto done;
 	srv = jt_server_new(base, &cfg);

@@ -18,6 +18,7 @@
 
 #include "tracker/tracker.h"
 #include "common/hz_queue.h"
+#include "net/net_base.h"
 
 #include <event2/event.h>
 #include <getopt.h>
@@ -387,7 +388,7 @@ main(int argc, char **argv)
 		        a.cfg.queue_dir, hz_queue_strerror(rc), strerror(errno));
 		goto done;
 	}
-	a.base = event_base_new();
+	a.base = net_base_new(1); /* timers on CLOCK_MONOTONIC (net_base.h) */
 	a.policy = trk_policy_new(&a.cfg.report);
 	a.mids = calloc((size_t)a.cfg.max_inflight, sizeof *a.mids);
 	if (!a.base || !a.policy || !a.mids)

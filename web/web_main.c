@@ -24,6 +24,7 @@
 #include "common/hz_log.h"
 #include "web/web.h"
 #include "web/web_config.h"
+#include "net/net_base.h"
 
 static void
 usage(FILE *out)
@@ -83,10 +84,11 @@ main(int argc, char **argv)
 	srandom((unsigned)(time(NULL) ^ getpid()));
 	signal(SIGPIPE, SIG_IGN);
 	json_object_seed(0);
-	base = event_base_new();
 	/* Two priorities: 0 for the connection limit's check of a new
-	 * connection (web_core.c), 1 (the default) for everything else. */
-	if (!base || event_base_priority_init(base, 2) != 0)
+	 * connection (web_core.c), 1 (the default) for everything else.
+	 * Timers on CLOCK_MONOTONIC (net_base.h). */
+	base = net_base_new(2);
+	if (!base)
 		goto done;
 	w = web_new(base, &cfg);
 	if (!w)
