@@ -105,9 +105,24 @@ struct period {
 	gf_zoneset *zs;
 };
 
+/* An alert found while the fixes are fed a vehicle at a time: the fix
+ * that raised it, to put the alerts back in the order a feed in (ts,
+ * vehicle) order gives them. */
+struct akey {
+	int64_t ts_us;
+	char *vehicle;
+	size_t idx; /* its place in found */
+};
+
 struct audit {
 	int64_t report_from_us;
 	json_t *found; /* the violations, as alert JSON objects (id null) */
+	/* a feed a vehicle at a time: the fix being fed, and each alert's */
+	bool keyed, oom;
+	int64_t fix_ts_us;
+	const char *fix_vehicle;
+	struct akey *keys;
+	size_t nkeys, capkeys;
 };
 
 static bool
@@ -130,8 +145,59 @@ on_alert(const struct gf_alert *a, void *arg)
 	char *line = ctl_engine_alert_json(a, -1);
 	json_t *v = line ? json_loads(line, 0, NULL) : NULL;
 	free(line);
-	if (v)
-		json_array_append_new(au->found, v);
+	if (!v)
+		return;
+	json_array_append_new(au->found, v);
+	if (!au->keyed)
+		return;
+	if (au->nkeys == au->capkeys) {
+		size_t cap = au->capkeys ? 2 * au->capkeys : 256;
+		struct akey *k = realloc(au->keys, cap * sizeof *k);
+		if (!k) {
+			au->oom = true;
+			return;
+		}
+		au->keys = k;
+		au->capkeys = cap;
+	}
+	struct akey *k = &au->keys[au->nkeys];
+	k->ts_us = au->fix_ts_us;
+	k->idx = json_array_size(au->found) - 1;
+	if (!(k->vehicle = strdup(au->fix_vehicle)))
+		au->oom = true;
+	else
+		au->nkeys++;
+}
+
+static int
+akey_cmp(const void *a, const void *b)
+{
+	const struct akey *x = a, *y = b;
+	if (x->ts_us != y->ts_us)
+		return x->ts_us < y->ts_us ? -1 : 1;
+	int c = strcmp(x->vehicle, y->vehicle);
+	return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* The alerts found by a feed a vehicle at a time, put in the order of a
+ * feed in (ts, vehicle) order: by the time of the fix that raised each,
+ * its vehicle (byte order), then the order the engine gave them. Returns
+ * 0, or -1 when out of memory (said). */
+static int
+audit_reorder(struct audit *au)
+{
+	json_t *sorted = au->oom ? NULL : json_array();
+	if (sorted && au->nkeys == json_array_size(au->found)) {
+		qsort(au->keys, au->nkeys, sizeof *au->keys, akey_cmp);
+		for (size_t i = 0; i < au->nkeys; i++)
+			json_array_append(sorted, json_array_get(au->found, au->keys[i].idx));
+		json_decref(au->found);
+		au->found = sorted;
+		return 0;
+	}
+	json_decref(sorted);
+	ctl_error("audit", "out of memory");
+	return -1;
 }
 
 static int
@@ -394,6 +460,26 @@ db_window(struct db_feed *df, int *rc)
 	return true;
 }
 
+/* A fix decoded here (ctl_slices.h) as the stored position the engine
+ * reads: the values a reader of the server's text gets. */
+static struct stored
+stored_decoded(const char *vehicle, const struct ctl_fix *x)
+{
+	return (struct stored){ .vehicle = vehicle,
+				.ts_us = x->ts_us,
+				.hazard_class = x->hc,
+				.decoded = true,
+				.has_speed = !(x->nulls & CTL_FIX_NULL_SPEED),
+				.has_alarms = !(x->nulls & CTL_FIX_NULL_ALARMS),
+				.lat_v = x->lat,
+				.lon_v = x->lon,
+				/* the double the server's text of the real reads as */
+				.speed_v = x->nulls & CTL_FIX_NULL_SPEED
+						   ? 0
+						   : ctl_float4_text_value(x->speed),
+				.alarms_v = x->alarms };
+}
+
 /* The feed's current position in *p; false at the end. */
 static bool
 db_current(struct db_feed *df, struct stored *p, int *rc)
@@ -401,20 +487,7 @@ db_current(struct db_feed *df, struct stored *p, int *rc)
 	if (df->vehicle) {
 		if (!db_window(df, rc))
 			return false;
-		const struct ctl_fix *x = &df->fixes.v[df->next];
-		*p = (struct stored){ .vehicle = df->vehicle,
-				      .ts_us = x->ts_us,
-				      .hazard_class = x->hc,
-				      .decoded = true,
-				      .has_speed = !(x->nulls & CTL_FIX_NULL_SPEED),
-				      .has_alarms = !(x->nulls & CTL_FIX_NULL_ALARMS),
-				      .lat_v = x->lat,
-				      .lon_v = x->lon,
-				      /* the double the server's text of the real reads as */
-				      .speed_v = x->nulls & CTL_FIX_NULL_SPEED
-							 ? 0
-							 : ctl_float4_text_value(x->speed),
-				      .alarms_v = x->alarms };
+		*p = stored_decoded(df->vehicle, &df->fixes.v[df->next]);
 		return true;
 	}
 	if (!df->row)
@@ -440,15 +513,93 @@ db_advance(struct db_feed *df, int *rc)
 	df->row = db_next(df->conn, rc);
 }
 
+/* Every vehicle's positions fed a vehicle at a time (ctl_slices_each_vehicle). */
+struct each_feed {
+	const struct decide_ctx *dc;
+	const struct period *periods;
+	int nperiods, cur; /* the period whose zones the engine has */
+	struct audit *au;
+	size_t *nfixes;
+};
+
+/* Feeds one vehicle's fixes (ts order), each with the zones in force at
+ * its time: those of the last period begun at or before it, as the feed
+ * in time order has them when it reaches the fix. */
+static int
+each_vehicle_fixes(const char *vehicle, const struct ctl_fixes *f, void *arg)
+{
+	struct each_feed *e = arg;
+	e->au->fix_vehicle = vehicle;
+	for (size_t i = 0; i < f->n; i++) {
+		struct stored p = stored_decoded(vehicle, &f->v[i]);
+		struct ing_fix fx;
+		bool fits = position_fix(&p, &fx);
+		int k = e->nperiods - 1;
+		while (k > 0 && e->periods[k].from_us > p.ts_us)
+			k--;
+		if (k != e->cur) {
+			gf_engine_set_zones(e->dc->engine, e->periods[k].zs);
+			e->cur = k;
+		}
+		e->au->fix_ts_us = p.ts_us;
+		/* rx_us 0: silence is the tick's, which an audit never runs. */
+		if (fits && decide_fix(e->dc, &fx, 0, NULL) == GF_ENOMEM) {
+			ctl_error("audit", "out of memory");
+			return 1;
+		}
+		(*e->nfixes)++;
+	}
+	return e->au->oom ? 1 : 0;
+}
+
+/* Every vehicle's positions of [from, to) read from the tables and decoded
+ * here (ctl_slices_each_vehicle: no SQL decoder, no sort of the range in
+ * the server), a UTC day at a time (memory: one vehicle's day), each
+ * vehicle's fed through the engine in ts order; the alerts then put in the
+ * order of a feed in (ts, vehicle) order, so the report is the same.
+ * Vehicles' states are apart in the engine, and a zone set is the one in
+ * force at each fix's time either way. */
+static int
+replay_each(PGconn *conn, const struct decide_ctx *dc, const struct period *periods,
+	    int nperiods, int64_t from_us, int64_t to_us, struct audit *au, size_t *nfixes)
+{
+	struct each_feed e = { .dc = dc, .periods = periods, .nperiods = nperiods, .au = au,
+			       .nfixes = nfixes };
+	char err[600];
+	au->keyed = true;
+	for (int64_t lo = from_us; lo < to_us;) {
+		int64_t hi = ctl_day_start_us(ctl_day_of_us(lo) + 1);
+		if (hi > to_us)
+			hi = to_us;
+		int rc = ctl_slices_each_vehicle(conn, lo, hi, CTL_WANT_AUDIT, each_vehicle_fixes,
+						 &e, err, sizeof err);
+		if (rc != 0) {
+			if (rc < 0)
+				ctl_error("audit", "%s", err);
+			else if (au->oom)
+				ctl_error("audit", "out of memory");
+			return -1;
+		}
+		lo = hi;
+	}
+	return audit_reorder(au);
+}
+
 /* Feeds the positions through the decide step's engine half (decide_fix)
  * in (ts, vehicle) order: the database's (struct db_feed) merged with the
  * archived ones of af (a key in both is fed once, the database's). */
 static int
 replay_positions(PGconn *conn, const struct decide_ctx *dc, const struct period *periods,
 		 int nperiods, const char *from, const char *to, const char *vehicle,
-		 struct archive_feed *af, size_t *nfixes)
+		 struct archive_feed *af, struct audit *au, size_t *nfixes)
 {
 	const char *params[] = { from, to };
+	/* Every vehicle, no archive: decoded here, a vehicle at a time
+	 * (HAZGATE_DAYREAD=sql: the SQL decoder, for comparison). */
+	const char *dayread = getenv("HAZGATE_DAYREAD");
+	if (!vehicle && !af->dir && !(dayread && strcmp(dayread, "sql") == 0))
+		return replay_each(conn, dc, periods, nperiods, af->from_us, af->to_us, au,
+				   nfixes);
 	struct db_feed df = { .conn = conn, .vehicle = vehicle, .lo = af->from_us,
 			      .hi = af->from_us, .to_us = af->to_us };
 	int rc = 0, next = 1;
@@ -611,7 +762,7 @@ ctl_audit_main(int argc, char **argv)
 	ctl_engine_decide(&conf, e, on_alert, &au, &dc);
 	af = (struct archive_feed){ .dir = archive, .vehicle = vehicle, .from_us = feed_from_us,
 				    .to_us = to_us, .day = ctl_day_of_us(feed_from_us) };
-	if (replay_positions(conn, &dc, periods, nperiods, feed_from_s, to_s, vehicle, &af,
+	if (replay_positions(conn, &dc, periods, nperiods, feed_from_s, to_s, vehicle, &af, &au,
 			     &nfixes) != 0)
 		goto done;
 
@@ -723,6 +874,9 @@ done:
 		gf_zoneset_free(file_zs);
 	free(periods);
 	json_decref(au.found);
+	for (size_t k = 0; k < au.nkeys; k++)
+		free(au.keys[k].vehicle);
+	free(au.keys);
 	ctl_engine_conf_clear(&conf);
 	return rc;
 }
