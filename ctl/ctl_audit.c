@@ -22,6 +22,13 @@
  * false) is stored nowhere, so its alarms are not re-decided, and the
  * next stored fix may raise the alarm the live one raised before.
  *
+ * Every vehicle's positions (no --vehicle, no --archive) are read from
+ * the tables and decoded here a UTC day and a vehicle at a time
+ * (ctl_slices_each_vehicle), each vehicle's fed in ts order; the
+ * violations are then put in the order a feed in (ts, vehicle) order
+ * gives, so the report is that of the SQL path (HAZGATE_DAYREAD=sql:
+ * hazgate_positions_all() in single-row mode, for comparison).
+ *
  * --archive DIR replays the days archived there by `retention run`
  * (ctl_archive.h) too, merged with the database's rows in (ts, vehicle)
  * order; a fix in both is fed once. One archived day is held in memory
