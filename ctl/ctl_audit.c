@@ -22,9 +22,9 @@
  * false) is stored nowhere, so its alarms are not re-decided, and the
  * next stored fix may raise the alarm the live one raised before.
  *
- * Every vehicle's positions (no --vehicle, no --archive) are read from
- * the tables and decoded here a UTC day and a vehicle at a time
- * (ctl_slices_each_vehicle), each vehicle's fed in ts order; the
+ * Every vehicle's positions (no --vehicle) are read from the tables and
+ * decoded here a UTC day and a vehicle at a time (ctl_slices_each_vehicle),
+ * each vehicle's fed in ts order, merged with its archived ones; the
  * violations are then put in the order a feed in (ts, vehicle) order
  * gives, so the report is that of the SQL path (HAZGATE_DAYREAD=sql:
  * hazgate_positions_all() in single-row mode, for comparison).
@@ -521,75 +521,157 @@ db_advance(struct db_feed *df, int *rc)
 }
 
 /* Every vehicle's positions fed a vehicle at a time (ctl_slices_each_vehicle). */
+/* An archived position as the stored position the engine reads. */
+static struct stored
+stored_archived(const struct ctl_arch_rec *ar)
+{
+	return (struct stored){ .vehicle = ar->v[CTL_ARCH_VEHICLE],
+				.ts_us = ar->ts_us,
+				.lat = ar->v[CTL_ARCH_LAT],
+				.lon = ar->v[CTL_ARCH_LON],
+				.speed = ar->v[CTL_ARCH_SPEED],
+				.hazard_class = ar->v[CTL_ARCH_CLASS],
+				.alarms = ar->v[CTL_ARCH_ALARMS] };
+}
+
+/* Every vehicle's positions fed a vehicle at a time (ctl_slices_each_vehicle),
+ * with the archived ones of the day (--archive) merged in. */
 struct each_feed {
 	const struct decide_ctx *dc;
 	const struct period *periods;
 	int nperiods, cur; /* the period whose zones the engine has */
 	struct audit *au;
 	size_t *nfixes;
+	struct ctl_arch_rows arch; /* the window's archived rows, by (vehicle, ts) */
+	size_t anext;
 };
 
-/* Feeds one vehicle's fixes (ts order), each with the zones in force at
- * its time: those of the last period begun at or before it, as the feed
- * in time order has them when it reaches the fix. */
+/* Feeds one position with the zones in force at its time: those of the
+ * last period begun at or before it, as the feed in time order has them
+ * when it reaches the fix. Returns 0, or 1 when out of memory (said). */
+static int
+each_feed_one(struct each_feed *e, const struct stored *p)
+{
+	struct ing_fix fx;
+	bool fits = position_fix(p, &fx);
+	int k = e->nperiods - 1;
+	while (k > 0 && e->periods[k].from_us > p->ts_us)
+		k--;
+	if (k != e->cur) {
+		gf_engine_set_zones(e->dc->engine, e->periods[k].zs);
+		e->cur = k;
+	}
+	e->au->fix_vehicle = p->vehicle;
+	e->au->fix_ts_us = p->ts_us;
+	/* rx_us 0: silence is the tick's, which an audit never runs. */
+	if (fits && decide_fix(e->dc, &fx, 0, NULL) == GF_ENOMEM) {
+		ctl_error("audit", "out of memory");
+		return 1;
+	}
+	(*e->nfixes)++;
+	return e->au->oom;
+}
+
+/* Feeds the archived rows of vehicles before `vehicle` (NULL: all left). */
+static int
+each_feed_archived(struct each_feed *e, const char *vehicle)
+{
+	for (; e->anext < e->arch.n; e->anext++) {
+		const struct ctl_arch_rec *ar = &e->arch.r[e->anext];
+		if (vehicle && strcmp(ar->v[CTL_ARCH_VEHICLE], vehicle) >= 0)
+			break;
+		struct stored p = stored_archived(ar);
+		if (each_feed_one(e, &p) != 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Feeds one vehicle's fixes (ts order) merged with its archived ones (a
+ * key in both is fed once, the database's), after the archived vehicles
+ * before it. */
 static int
 each_vehicle_fixes(const char *vehicle, const struct ctl_fixes *f, void *arg)
 {
 	struct each_feed *e = arg;
-	e->au->fix_vehicle = vehicle;
-	for (size_t i = 0; i < f->n; i++) {
-		struct stored p = stored_decoded(vehicle, &f->v[i]);
-		struct ing_fix fx;
-		bool fits = position_fix(&p, &fx);
-		int k = e->nperiods - 1;
-		while (k > 0 && e->periods[k].from_us > p.ts_us)
-			k--;
-		if (k != e->cur) {
-			gf_engine_set_zones(e->dc->engine, e->periods[k].zs);
-			e->cur = k;
-		}
-		e->au->fix_ts_us = p.ts_us;
-		/* rx_us 0: silence is the tick's, which an audit never runs. */
-		if (fits && decide_fix(e->dc, &fx, 0, NULL) == GF_ENOMEM) {
-			ctl_error("audit", "out of memory");
+	if (each_feed_archived(e, vehicle) != 0)
+		return 1;
+	size_t i = 0;
+	while (i < f->n || (e->anext < e->arch.n &&
+			    strcmp(e->arch.r[e->anext].v[CTL_ARCH_VEHICLE], vehicle) == 0)) {
+		const struct ctl_arch_rec *ar = e->anext < e->arch.n &&
+							strcmp(e->arch.r[e->anext].v[CTL_ARCH_VEHICLE],
+							       vehicle) == 0
+						? &e->arch.r[e->anext]
+						: NULL;
+		int cmp = i == f->n ? 1 : !ar ? -1 : f->v[i].ts_us < ar->ts_us ? -1 : f->v[i].ts_us > ar->ts_us;
+		struct stored p = cmp > 0 ? stored_archived(ar) : stored_decoded(vehicle, &f->v[i]);
+		if (each_feed_one(e, &p) != 0)
 			return 1;
-		}
-		(*e->nfixes)++;
+		if (cmp >= 0)
+			e->anext++;
+		if (cmp <= 0)
+			i++;
 	}
-	return e->au->oom ? 1 : 0;
+	return 0;
+}
+
+static int
+arch_vehicle_cmp(const void *a, const void *b)
+{
+	const struct ctl_arch_rec *x = a, *y = b;
+	int c = strcmp(x->v[CTL_ARCH_VEHICLE], y->v[CTL_ARCH_VEHICLE]);
+	return c ? c : (x->ts_us > y->ts_us) - (x->ts_us < y->ts_us);
 }
 
 /* Every vehicle's positions of [from, to) read from the tables and decoded
  * here (ctl_slices_each_vehicle: no SQL decoder, no sort of the range in
- * the server), a UTC day at a time (memory: one vehicle's day), each
- * vehicle's fed through the engine in ts order; the alerts then put in the
- * order of a feed in (ts, vehicle) order, so the report is the same.
- * Vehicles' states are apart in the engine, and a zone set is the one in
- * force at each fix's time either way. */
+ * the server), a UTC day at a time (memory: one vehicle's day, and the
+ * day's archived rows with --archive), each vehicle's fed through the
+ * engine in ts order; the alerts then put in the order of a feed in (ts,
+ * vehicle) order, so the report is the same. Vehicles' states are apart
+ * in the engine, and a zone set is the one in force at each fix's time
+ * either way. */
 static int
 replay_each(PGconn *conn, const struct decide_ctx *dc, const struct period *periods,
-	    int nperiods, int64_t from_us, int64_t to_us, struct audit *au, size_t *nfixes)
+	    int nperiods, struct archive_feed *af, struct audit *au, size_t *nfixes)
 {
 	struct each_feed e = { .dc = dc, .periods = periods, .nperiods = nperiods, .au = au,
 			       .nfixes = nfixes };
 	char err[600];
+	int rc = 0;
 	au->keyed = true;
-	for (int64_t lo = from_us; lo < to_us;) {
+	for (int64_t lo = af->from_us; lo < af->to_us && rc == 0;) {
 		int64_t hi = ctl_day_start_us(ctl_day_of_us(lo) + 1);
-		if (hi > to_us)
-			hi = to_us;
-		int rc = ctl_slices_each_vehicle(conn, lo, hi, CTL_WANT_AUDIT, each_vehicle_fixes,
-						 &e, err, sizeof err);
-		if (rc != 0) {
-			if (rc < 0)
+		if (hi > af->to_us)
+			hi = af->to_us;
+		if (af->dir) {
+			struct ctl_arch_stats st;
+			int cr = ctl_arch_collect(af->dir, lo, hi, NULL, 0, &e.arch, &st, err,
+						  sizeof err);
+			if (st.note[0])
+				fprintf(stderr, "hazgate-ctl audit: note: %s\n", st.note);
+			if (cr != CTL_ARCH_OK) {
 				ctl_error("audit", "%s", err);
-			else if (au->oom)
-				ctl_error("audit", "out of memory");
-			return -1;
+				rc = -1;
+				break;
+			}
+			qsort(e.arch.r, e.arch.n, sizeof *e.arch.r, arch_vehicle_cmp);
+			e.anext = 0;
 		}
+		rc = ctl_slices_each_vehicle(conn, lo, hi, CTL_WANT_AUDIT, each_vehicle_fixes, &e,
+					     err, sizeof err);
+		if (rc == 0)
+			rc = each_feed_archived(&e, NULL);
+		if (rc < 0)
+			ctl_error("audit", "%s", err);
+		else if (rc > 0 && au->oom)
+			ctl_error("audit", "out of memory");
+		ctl_arch_rows_clear(&e.arch);
 		lo = hi;
 	}
-	return audit_reorder(au);
+	ctl_arch_rows_clear(&e.arch);
+	return rc == 0 ? audit_reorder(au) : -1;
 }
 
 /* Feeds the positions through the decide step's engine half (decide_fix)
@@ -601,12 +683,11 @@ replay_positions(PGconn *conn, const struct decide_ctx *dc, const struct period 
 		 struct archive_feed *af, struct audit *au, size_t *nfixes)
 {
 	const char *params[] = { from, to };
-	/* Every vehicle, no archive: decoded here, a vehicle at a time
-	 * (HAZGATE_DAYREAD=sql: the SQL decoder, for comparison). */
+	/* Every vehicle: decoded here, a vehicle at a time, the archive's
+	 * merged in (HAZGATE_DAYREAD=sql: the SQL decoder, for comparison). */
 	const char *dayread = getenv("HAZGATE_DAYREAD");
-	if (!vehicle && !af->dir && !(dayread && strcmp(dayread, "sql") == 0))
-		return replay_each(conn, dc, periods, nperiods, af->from_us, af->to_us, au,
-				   nfixes);
+	if (!vehicle && !(dayread && strcmp(dayread, "sql") == 0))
+		return replay_each(conn, dc, periods, nperiods, af, au, nfixes);
 	struct db_feed df = { .conn = conn, .vehicle = vehicle, .lo = af->from_us,
 			      .hi = af->from_us, .to_us = af->to_us };
 	int rc = 0, next = 1;
@@ -643,13 +724,7 @@ replay_positions(PGconn *conn, const struct decide_ctx *dc, const struct period 
 			cmp = 1;
 		}
 		if (cmp > 0)
-			p = (struct stored){ .vehicle = ar->v[CTL_ARCH_VEHICLE],
-					     .ts_us = ar->ts_us,
-					     .lat = ar->v[CTL_ARCH_LAT],
-					     .lon = ar->v[CTL_ARCH_LON],
-					     .speed = ar->v[CTL_ARCH_SPEED],
-					     .hazard_class = ar->v[CTL_ARCH_CLASS],
-					     .alarms = ar->v[CTL_ARCH_ALARMS] };
+			p = stored_archived(ar);
 		struct ing_fix fx;
 		bool fits = position_fix(&p, &fx);
 		while (next < nperiods && p.ts_us >= periods[next].from_us)

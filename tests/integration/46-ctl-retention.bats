@@ -215,6 +215,8 @@ teardown_file() {
     cmp "$BATS_TEST_TMPDIR/audit-sql.err" "$BATS_TEST_TMPDIR/audit-c.err"
     grep -q ' fixes, .* [1-9][0-9]* violations' "$BATS_TEST_TMPDIR/audit-c.err"
   done
+  cp "$BATS_TEST_TMPDIR/audit-c" "$BATS_TEST_TMPDIR/audit-before"
+  cp "$BATS_TEST_TMPDIR/audit-c.err" "$BATS_TEST_TMPDIR/audit-before.err"
 
   # retention on two copies, one each way: every archive the same bytes
   dq postgres "CREATE DATABASE hz_dr_sql TEMPLATE hz_dr"
@@ -248,6 +250,15 @@ teardown_file() {
   grep -qF '"X,""odd",2019-08-09T01:00:05.000000Z,1e-300,-0,1e-40,-0,NaN,3.4e+38,-1,-2,"a' "$BATS_TEST_TMPDIR/odd.csv"
   grep -qF ',1.1754944e-38,0.1,3,12,"","line' "$BATS_TEST_TMPDIR/odd.csv"
   grep -qF 'break",9000000000000000000,t,"{1,2,3}",2019-08-09T01:00:10.500000Z,0' "$BATS_TEST_TMPDIR/odd.csv"
+  # the audit of every vehicle over archived and live days: both ways the
+  # same, and what it was before the archive
+  for w in sql c; do
+    env HAZGATE_DAYREAD=$w "$HG_BUILDDIR/hazgate-ctl" -d "host=$PGHOST port=$PGPORT user=t_admin dbname=hz_dr_c" \
+      audit --from 2019-08-08T00:00:00Z --to 2019-08-12T06:00:00Z --warmup 1h --format csv \
+      --archive "$BATS_TEST_TMPDIR/arch-c" > "$BATS_TEST_TMPDIR/audit-arch-$w" 2> "$BATS_TEST_TMPDIR/audit-arch-$w.err"
+    cmp "$BATS_TEST_TMPDIR/audit-before" "$BATS_TEST_TMPDIR/audit-arch-$w"
+    cmp "$BATS_TEST_TMPDIR/audit-before.err" "$BATS_TEST_TMPDIR/audit-arch-$w.err"
+  done
   for db in hz_dr hz_dr_sql hz_dr_c; do dq postgres "DROP DATABASE $db"; done
 }
 
