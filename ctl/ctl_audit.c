@@ -195,7 +195,8 @@ audit_reorder(struct audit *au)
 {
 	json_t *sorted = au->oom ? NULL : json_array();
 	if (sorted && au->nkeys == json_array_size(au->found)) {
-		qsort(au->keys, au->nkeys, sizeof *au->keys, akey_cmp);
+		if (au->nkeys > 1)
+			qsort(au->keys, au->nkeys, sizeof *au->keys, akey_cmp);
 		for (size_t i = 0; i < au->nkeys; i++)
 			json_array_append(sorted, json_array_get(au->found, au->keys[i].idx));
 		json_decref(au->found);
@@ -656,7 +657,8 @@ replay_each(PGconn *conn, const struct decide_ctx *dc, const struct period *peri
 				rc = -1;
 				break;
 			}
-			qsort(e.arch.r, e.arch.n, sizeof *e.arch.r, arch_vehicle_cmp);
+			if (e.arch.n > 1)
+				qsort(e.arch.r, e.arch.n, sizeof *e.arch.r, arch_vehicle_cmp);
 			e.anext = 0;
 		}
 		rc = ctl_slices_each_vehicle(conn, lo, hi, CTL_WANT_AUDIT, each_vehicle_fixes, &e,
