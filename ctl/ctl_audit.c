@@ -22,6 +22,13 @@
  * false) is stored nowhere, so its alarms are not re-decided, and the
  * next stored fix may raise the alarm the live one raised before.
  *
+ * Every vehicle's positions (no --vehicle) are read from the tables and
+ * decoded here a UTC day and a vehicle at a time (ctl_slices_each_vehicle),
+ * each vehicle's fed in ts order, merged with its archived ones; the
+ * violations are then put in the order a feed in (ts, vehicle) order
+ * gives, so the report is that of the SQL path (HAZGATE_DAYREAD=sql:
+ * hazgate_positions_all() in single-row mode, for comparison).
+ *
  * --archive DIR replays the days archived there by `retention run`
  * (ctl_archive.h) too, merged with the database's rows in (ts, vehicle)
  * order; a fix in both is fed once. One archived day is held in memory
@@ -105,9 +112,24 @@ struct period {
 	gf_zoneset *zs;
 };
 
+/* An alert found while the fixes are fed a vehicle at a time: the fix
+ * that raised it, to put the alerts back in the order a feed in (ts,
+ * vehicle) order gives them. */
+struct akey {
+	int64_t ts_us;
+	char *vehicle;
+	size_t idx; /* its place in found */
+};
+
 struct audit {
 	int64_t report_from_us;
 	json_t *found; /* the violations, as alert JSON objects (id null) */
+	/* a feed a vehicle at a time: the fix being fed, and each alert's */
+	bool keyed, oom;
+	int64_t fix_ts_us;
+	const char *fix_vehicle;
+	struct akey *keys;
+	size_t nkeys, capkeys;
 };
 
 static bool
@@ -130,8 +152,60 @@ on_alert(const struct gf_alert *a, void *arg)
 	char *line = ctl_engine_alert_json(a, -1);
 	json_t *v = line ? json_loads(line, 0, NULL) : NULL;
 	free(line);
-	if (v)
-		json_array_append_new(au->found, v);
+	if (!v)
+		return;
+	json_array_append_new(au->found, v);
+	if (!au->keyed)
+		return;
+	if (au->nkeys == au->capkeys) {
+		size_t cap = au->capkeys ? 2 * au->capkeys : 256;
+		struct akey *k = realloc(au->keys, cap * sizeof *k);
+		if (!k) {
+			au->oom = true;
+			return;
+		}
+		au->keys = k;
+		au->capkeys = cap;
+	}
+	struct akey *k = &au->keys[au->nkeys];
+	k->ts_us = au->fix_ts_us;
+	k->idx = json_array_size(au->found) - 1;
+	if (!(k->vehicle = strdup(au->fix_vehicle)))
+		au->oom = true;
+	else
+		au->nkeys++;
+}
+
+static int
+akey_cmp(const void *a, const void *b)
+{
+	const struct akey *x = a, *y = b;
+	if (x->ts_us != y->ts_us)
+		return x->ts_us < y->ts_us ? -1 : 1;
+	int c = strcmp(x->vehicle, y->vehicle);
+	return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* The alerts found by a feed a vehicle at a time, put in the order of a
+ * feed in (ts, vehicle) order: by the time of the fix that raised each,
+ * its vehicle (byte order), then the order the engine gave them. Returns
+ * 0, or -1 when out of memory (said). */
+static int
+audit_reorder(struct audit *au)
+{
+	json_t *sorted = au->oom ? NULL : json_array();
+	if (sorted && au->nkeys == json_array_size(au->found)) {
+		if (au->nkeys > 1)
+			qsort(au->keys, au->nkeys, sizeof *au->keys, akey_cmp);
+		for (size_t i = 0; i < au->nkeys; i++)
+			json_array_append(sorted, json_array_get(au->found, au->keys[i].idx));
+		json_decref(au->found);
+		au->found = sorted;
+		return 0;
+	}
+	json_decref(sorted);
+	ctl_error("audit", "out of memory");
+	return -1;
 }
 
 static int
@@ -394,6 +468,26 @@ db_window(struct db_feed *df, int *rc)
 	return true;
 }
 
+/* A fix decoded here (ctl_slices.h) as the stored position the engine
+ * reads: the values a reader of the server's text gets. */
+static struct stored
+stored_decoded(const char *vehicle, const struct ctl_fix *x)
+{
+	return (struct stored){ .vehicle = vehicle,
+				.ts_us = x->ts_us,
+				.hazard_class = x->hc,
+				.decoded = true,
+				.has_speed = !(x->nulls & CTL_FIX_NULL_SPEED),
+				.has_alarms = !(x->nulls & CTL_FIX_NULL_ALARMS),
+				.lat_v = x->lat,
+				.lon_v = x->lon,
+				/* the double the server's text of the real reads as */
+				.speed_v = x->nulls & CTL_FIX_NULL_SPEED
+						   ? 0
+						   : ctl_float4_text_value(x->speed),
+				.alarms_v = x->alarms };
+}
+
 /* The feed's current position in *p; false at the end. */
 static bool
 db_current(struct db_feed *df, struct stored *p, int *rc)
@@ -401,20 +495,7 @@ db_current(struct db_feed *df, struct stored *p, int *rc)
 	if (df->vehicle) {
 		if (!db_window(df, rc))
 			return false;
-		const struct ctl_fix *x = &df->fixes.v[df->next];
-		*p = (struct stored){ .vehicle = df->vehicle,
-				      .ts_us = x->ts_us,
-				      .hazard_class = x->hc,
-				      .decoded = true,
-				      .has_speed = !(x->nulls & CTL_FIX_NULL_SPEED),
-				      .has_alarms = !(x->nulls & CTL_FIX_NULL_ALARMS),
-				      .lat_v = x->lat,
-				      .lon_v = x->lon,
-				      /* the double the server's text of the real reads as */
-				      .speed_v = x->nulls & CTL_FIX_NULL_SPEED
-							 ? 0
-							 : ctl_float4_text_value(x->speed),
-				      .alarms_v = x->alarms };
+		*p = stored_decoded(df->vehicle, &df->fixes.v[df->next]);
 		return true;
 	}
 	if (!df->row)
@@ -440,15 +521,175 @@ db_advance(struct db_feed *df, int *rc)
 	df->row = db_next(df->conn, rc);
 }
 
+/* Every vehicle's positions fed a vehicle at a time (ctl_slices_each_vehicle). */
+/* An archived position as the stored position the engine reads. */
+static struct stored
+stored_archived(const struct ctl_arch_rec *ar)
+{
+	return (struct stored){ .vehicle = ar->v[CTL_ARCH_VEHICLE],
+				.ts_us = ar->ts_us,
+				.lat = ar->v[CTL_ARCH_LAT],
+				.lon = ar->v[CTL_ARCH_LON],
+				.speed = ar->v[CTL_ARCH_SPEED],
+				.hazard_class = ar->v[CTL_ARCH_CLASS],
+				.alarms = ar->v[CTL_ARCH_ALARMS] };
+}
+
+/* Every vehicle's positions fed a vehicle at a time (ctl_slices_each_vehicle),
+ * with the archived ones of the day (--archive) merged in. */
+struct each_feed {
+	const struct decide_ctx *dc;
+	const struct period *periods;
+	int nperiods, cur; /* the period whose zones the engine has */
+	struct audit *au;
+	size_t *nfixes;
+	struct ctl_arch_rows arch; /* the window's archived rows, by (vehicle, ts) */
+	size_t anext;
+};
+
+/* Feeds one position with the zones in force at its time: those of the
+ * last period begun at or before it, as the feed in time order has them
+ * when it reaches the fix. Returns 0, or 1 when out of memory (said). */
+static int
+each_feed_one(struct each_feed *e, const struct stored *p)
+{
+	struct ing_fix fx;
+	bool fits = position_fix(p, &fx);
+	int k = e->nperiods - 1;
+	while (k > 0 && e->periods[k].from_us > p->ts_us)
+		k--;
+	if (k != e->cur) {
+		gf_engine_set_zones(e->dc->engine, e->periods[k].zs);
+		e->cur = k;
+	}
+	e->au->fix_vehicle = p->vehicle;
+	e->au->fix_ts_us = p->ts_us;
+	/* rx_us 0: silence is the tick's, which an audit never runs. */
+	if (fits && decide_fix(e->dc, &fx, 0, NULL) == GF_ENOMEM) {
+		ctl_error("audit", "out of memory");
+		return 1;
+	}
+	(*e->nfixes)++;
+	return e->au->oom;
+}
+
+/* Feeds the archived rows of vehicles before `vehicle` (NULL: all left). */
+static int
+each_feed_archived(struct each_feed *e, const char *vehicle)
+{
+	for (; e->anext < e->arch.n; e->anext++) {
+		const struct ctl_arch_rec *ar = &e->arch.r[e->anext];
+		if (vehicle && strcmp(ar->v[CTL_ARCH_VEHICLE], vehicle) >= 0)
+			break;
+		struct stored p = stored_archived(ar);
+		if (each_feed_one(e, &p) != 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Feeds one vehicle's fixes (ts order) merged with its archived ones (a
+ * key in both is fed once, the database's), after the archived vehicles
+ * before it. */
+static int
+each_vehicle_fixes(const char *vehicle, const struct ctl_fixes *f, void *arg)
+{
+	struct each_feed *e = arg;
+	if (each_feed_archived(e, vehicle) != 0)
+		return 1;
+	size_t i = 0;
+	while (i < f->n || (e->anext < e->arch.n &&
+			    strcmp(e->arch.r[e->anext].v[CTL_ARCH_VEHICLE], vehicle) == 0)) {
+		const struct ctl_arch_rec *ar = e->anext < e->arch.n &&
+							strcmp(e->arch.r[e->anext].v[CTL_ARCH_VEHICLE],
+							       vehicle) == 0
+						? &e->arch.r[e->anext]
+						: NULL;
+		int cmp = i == f->n ? 1 : !ar ? -1 : f->v[i].ts_us < ar->ts_us ? -1 : f->v[i].ts_us > ar->ts_us;
+		struct stored p = cmp > 0 ? stored_archived(ar) : stored_decoded(vehicle, &f->v[i]);
+		if (each_feed_one(e, &p) != 0)
+			return 1;
+		if (cmp >= 0)
+			e->anext++;
+		if (cmp <= 0)
+			i++;
+	}
+	return 0;
+}
+
+static int
+arch_vehicle_cmp(const void *a, const void *b)
+{
+	const struct ctl_arch_rec *x = a, *y = b;
+	int c = strcmp(x->v[CTL_ARCH_VEHICLE], y->v[CTL_ARCH_VEHICLE]);
+	return c ? c : (x->ts_us > y->ts_us) - (x->ts_us < y->ts_us);
+}
+
+/* Every vehicle's positions of [from, to) read from the tables and decoded
+ * here (ctl_slices_each_vehicle: no SQL decoder, no sort of the range in
+ * the server), a UTC day at a time (memory: one vehicle's day, and the
+ * day's archived rows with --archive), each vehicle's fed through the
+ * engine in ts order; the alerts then put in the order of a feed in (ts,
+ * vehicle) order, so the report is the same. Vehicles' states are apart
+ * in the engine, and a zone set is the one in force at each fix's time
+ * either way. */
+static int
+replay_each(PGconn *conn, const struct decide_ctx *dc, const struct period *periods,
+	    int nperiods, struct archive_feed *af, struct audit *au, size_t *nfixes)
+{
+	struct each_feed e = { .dc = dc, .periods = periods, .nperiods = nperiods, .au = au,
+			       .nfixes = nfixes };
+	char err[600];
+	int rc = 0;
+	au->keyed = true;
+	for (int64_t lo = af->from_us; lo < af->to_us && rc == 0;) {
+		int64_t hi = ctl_day_start_us(ctl_day_of_us(lo) + 1);
+		if (hi > af->to_us)
+			hi = af->to_us;
+		if (af->dir) {
+			struct ctl_arch_stats st;
+			int cr = ctl_arch_collect(af->dir, lo, hi, NULL, 0, &e.arch, &st, err,
+						  sizeof err);
+			if (st.note[0])
+				fprintf(stderr, "hazgate-ctl audit: note: %s\n", st.note);
+			if (cr != CTL_ARCH_OK) {
+				ctl_error("audit", "%s", err);
+				rc = -1;
+				break;
+			}
+			if (e.arch.n > 1)
+				qsort(e.arch.r, e.arch.n, sizeof *e.arch.r, arch_vehicle_cmp);
+			e.anext = 0;
+		}
+		rc = ctl_slices_each_vehicle(conn, lo, hi, CTL_WANT_AUDIT, each_vehicle_fixes, &e,
+					     err, sizeof err);
+		if (rc == 0)
+			rc = each_feed_archived(&e, NULL);
+		if (rc < 0)
+			ctl_error("audit", "%s", err);
+		else if (rc > 0 && au->oom)
+			ctl_error("audit", "out of memory");
+		ctl_arch_rows_clear(&e.arch);
+		lo = hi;
+	}
+	ctl_arch_rows_clear(&e.arch);
+	return rc == 0 ? audit_reorder(au) : -1;
+}
+
 /* Feeds the positions through the decide step's engine half (decide_fix)
  * in (ts, vehicle) order: the database's (struct db_feed) merged with the
  * archived ones of af (a key in both is fed once, the database's). */
 static int
 replay_positions(PGconn *conn, const struct decide_ctx *dc, const struct period *periods,
 		 int nperiods, const char *from, const char *to, const char *vehicle,
-		 struct archive_feed *af, size_t *nfixes)
+		 struct archive_feed *af, struct audit *au, size_t *nfixes)
 {
 	const char *params[] = { from, to };
+	/* Every vehicle: decoded here, a vehicle at a time, the archive's
+	 * merged in (HAZGATE_DAYREAD=sql: the SQL decoder, for comparison). */
+	const char *dayread = getenv("HAZGATE_DAYREAD");
+	if (!vehicle && !(dayread && strcmp(dayread, "sql") == 0))
+		return replay_each(conn, dc, periods, nperiods, af, au, nfixes);
 	struct db_feed df = { .conn = conn, .vehicle = vehicle, .lo = af->from_us,
 			      .hi = af->from_us, .to_us = af->to_us };
 	int rc = 0, next = 1;
@@ -485,13 +726,7 @@ replay_positions(PGconn *conn, const struct decide_ctx *dc, const struct period 
 			cmp = 1;
 		}
 		if (cmp > 0)
-			p = (struct stored){ .vehicle = ar->v[CTL_ARCH_VEHICLE],
-					     .ts_us = ar->ts_us,
-					     .lat = ar->v[CTL_ARCH_LAT],
-					     .lon = ar->v[CTL_ARCH_LON],
-					     .speed = ar->v[CTL_ARCH_SPEED],
-					     .hazard_class = ar->v[CTL_ARCH_CLASS],
-					     .alarms = ar->v[CTL_ARCH_ALARMS] };
+			p = stored_archived(ar);
 		struct ing_fix fx;
 		bool fits = position_fix(&p, &fx);
 		while (next < nperiods && p.ts_us >= periods[next].from_us)
@@ -611,7 +846,7 @@ ctl_audit_main(int argc, char **argv)
 	ctl_engine_decide(&conf, e, on_alert, &au, &dc);
 	af = (struct archive_feed){ .dir = archive, .vehicle = vehicle, .from_us = feed_from_us,
 				    .to_us = to_us, .day = ctl_day_of_us(feed_from_us) };
-	if (replay_positions(conn, &dc, periods, nperiods, feed_from_s, to_s, vehicle, &af,
+	if (replay_positions(conn, &dc, periods, nperiods, feed_from_s, to_s, vehicle, &af, &au,
 			     &nfixes) != 0)
 		goto done;
 
@@ -723,6 +958,9 @@ done:
 		gf_zoneset_free(file_zs);
 	free(periods);
 	json_decref(au.found);
+	for (size_t k = 0; k < au.nkeys; k++)
+		free(au.keys[k].vehicle);
+	free(au.keys);
 	ctl_engine_conf_clear(&conf);
 	return rc;
 }

@@ -14,11 +14,12 @@
  * disk and recorded in the archives table. Retention touches positions
  * only; alerts and the other tables are kept.
  *
- * It sees the positions only through the contract of
- * schema/013_retention.sql: hazgate_positions_days(),
- * hazgate_drop_positions_day(d, expected), and
- * `SELECT ... FROM positions WHERE ts in the day`, so a new storage layout
- * changes none of this file.
+ * It sees the positions through the contract of schema/013_retention.sql:
+ * hazgate_positions_days(), hazgate_drop_positions_day(d, expected), and
+ * `SELECT ... FROM positions WHERE ts in the day` (018's
+ * hazgate_positions_all where it exists); and, to write an archive, the
+ * tables of 012-018's layout themselves (ctl_slicesdb.c), decoded as
+ * hazgate_positions_all decodes them.
  *
  * One day, with an archive (part P: 1, or one more than the parts already
  * recorded for the day, see 013):
@@ -27,9 +28,15 @@
  *      holds for the day (rows of a day only ever grow, so the same count
  *      is the same rows), and with its index -> used as it is; otherwise
  *      removed with its index (the database still holds every row of it);
- *   2. else COPY (SELECT ... ORDER BY vehicle, ts) TO STDOUT is written
- *      through ctl_arch_writer to .NAME.tmp, a gzip member per vehicle,
- *      its per-vehicle index to .INDEX.tmp; both fsynced, closed;
+ *   2. else the day's rows ordered by (vehicle, ts) are written through
+ *      ctl_arch_writer to .NAME.tmp, a gzip member per vehicle, its
+ *      per-vehicle index to .INDEX.tmp; both fsynced, closed. The records
+ *      are those of COPY (SELECT ... ORDER BY vehicle, ts) TO STDOUT CSV:
+ *      made here from the slices and rows read in binary and decoded in C
+ *      (ctl_slices_each_vehicle, ctl_archfix.h: byte for byte COPY's,
+ *      without the SQL decoder, the sort and the text output in the
+ *      server), or, on a layout before 018, for a value ctl_archfix cannot
+ *      write as COPY would, and with HAZGATE_DAYREAD=sql, that COPY;
  *   3. read back through the index (every member where the index says,
  *      complete, every record valid and of its member's vehicle, the row
  *      count COPY gave), the index renamed to INDEX, the archive to NAME
@@ -53,8 +60,10 @@
  * (gateway/hazgate-retention.timer), never the gateway's event loop. A
  * pg_try_advisory_lock keeps two runs apart.
  */
+#include "ctl/ctl_archfix.h"
 #include "ctl/ctl_archive.h"
 #include "ctl/ctl_engine.h"
+#include "ctl/ctl_slices.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -172,6 +181,7 @@ struct run {
 	PGconn *conn;
 	enum day_source src; /* where a day's rows are read */
 	bool has_alarms;     /* positions.alarms */
+	bool c_read;         /* a day's records made here from the decoded slices */
 	const char *dir;     /* archive_dir, or NULL */
 	const char *crash;   /* HAZGATE_RETENTION_CRASH */
 	uint64_t dropped_rows;
@@ -266,19 +276,76 @@ query_i64(PGconn *conn, const char *sql, int nparams, const char *const *params)
 	return v;
 }
 
-/* Writes the day to tmp and its index to itmp (ctl_arch_writer: a gzip
- * member per vehicle), fsync. Returns the rows COPY gave (the header not
- * counted), or -1 after saying why (both removed). */
-static int64_t
-write_day(struct run *r, const char *day, const char *tmp, const char *itmp)
+/* What copy_day_c hands each vehicle's fixes to. */
+struct day_c {
+	ctl_arch_writer *w;
+	const char *tmp;
+	bool alarms;
+	char *buf;
+	size_t cap;
+};
+
+enum { DAY_C_WRITE = 1, DAY_C_INEXACT = 2 };
+
+static int
+day_c_vehicle(const char *vehicle, const struct ctl_fixes *f, void *arg)
+{
+	struct day_c *d = arg;
+	for (size_t i = 0; i < f->n; i++) {
+		long n = ctl_archfix_record(vehicle, &f->v[i], d->alarms, &d->buf, &d->cap);
+		if (n == 0)
+			return DAY_C_INEXACT;
+		if (n < 0 || ctl_arch_writer_record(d->w, d->buf, (size_t)n) != CTL_ARCH_OK) {
+			ctl_error("retention", "cannot write %s: %s", d->tmp,
+				  n < 0 ? "out of memory" : ctl_arch_writer_error(d->w));
+			return DAY_C_WRITE;
+		}
+	}
+	return 0;
+}
+
+/* The day's records into w from the slices and rows decoded here: what
+ * COPY would give, byte for byte (ctl_archfix.h). Returns 0; 1 when a
+ * value is one ctl_archfix cannot write as COPY would, or a slice does
+ * not decode (said: the caller writes the day by COPY instead); -1 after
+ * saying why. */
+static int
+copy_day_c(struct run *r, const char *day, ctl_arch_writer *w, const char *tmp)
+{
+	int64_t dn;
+	char err[600];
+	if (ctl_day_parse(day, &dn) != 0) {
+		ctl_error("retention", "%s: not a day", day);
+		return -1;
+	}
+	struct day_c d = { .w = w, .tmp = tmp, .alarms = r->has_alarms };
+	const char *head = ctl_archfix_header(d.alarms);
+	if (ctl_arch_writer_record(w, head, strlen(head)) != CTL_ARCH_OK) {
+		ctl_error("retention", "cannot write %s: %s", tmp, ctl_arch_writer_error(w));
+		return -1;
+	}
+	int rc = ctl_slices_each_vehicle(r->conn, ctl_day_start_us(dn), ctl_day_start_us(dn + 1),
+					 CTL_WANT_ALL, day_c_vehicle, &d, err, sizeof err);
+	free(d.buf);
+	if (rc == 0)
+		return 0;
+	if (rc == DAY_C_INEXACT || rc == CTL_EACH_EDECODE) {
+		printf("%s: %s: written by COPY\n", day,
+		       rc == DAY_C_INEXACT ? "a time outside years 1-9999" : err);
+		return 1;
+	}
+	if (rc != DAY_C_WRITE)
+		ctl_error("retention", "reading %s: %s", day, err);
+	return -1;
+}
+
+/* The day's records into w by COPY (SELECT ... ORDER BY vehicle, ts) TO
+ * STDOUT. Returns 0, or -1 after saying why. */
+static int
+copy_day_sql(struct run *r, const char *day, ctl_arch_writer *w, const char *tmp)
 {
 	char *lit = PQescapeLiteral(r->conn, day, strlen(day));
 	char sql[1024];
-	int64_t rows = -1;
-	ctl_arch_writer *w = NULL;
-	int fd = -1, ifd = -1;
-	bool ok = false;
-
 	if (!lit) {
 		ctl_error("retention", "%s", PQerrorMessage(r->conn));
 		return -1;
@@ -291,24 +358,11 @@ write_day(struct run *r, const char *day, const char *tmp, const char *itmp)
 		 " TO STDOUT WITH (FORMAT csv, HEADER)",
 		 archive_cols, r->has_alarms ? ", alarms" : "", from);
 	PQfreemem(lit);
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	ifd = fd < 0 ? -1 : open(itmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0 || ifd < 0) {
-		ctl_error("retention", "cannot create %s: %s", fd < 0 ? tmp : itmp,
-			  strerror(errno));
-		goto done;
-	}
-	int wr = ctl_arch_writer_new(fd, ifd, &w);
-	if (wr != CTL_ARCH_OK) {
-		ctl_error("retention", "%s: %s", tmp, ctl_arch_strerror(wr));
-		goto done;
-	}
 	PGresult *res = PQexec(r->conn, sql);
 	if (PQresultStatus(res) != PGRES_COPY_OUT) {
 		ctl_error("retention", "COPY of %s refused: %s", day, PQresultErrorMessage(res));
 		PQclear(res);
-		goto done;
+		return -1;
 	}
 	PQclear(res);
 	bool wrote = true;
@@ -332,8 +386,49 @@ write_day(struct run *r, const char *day, const char *tmp, const char *itmp)
 		}
 		PQclear(res);
 	}
-	if (!copied || !wrote)
+	return copied && wrote ? 0 : -1;
+}
+
+/* Writes the day to tmp and its index to itmp (ctl_arch_writer: a gzip
+ * member per vehicle), fsync: from the slices decoded here when r->c_read
+ * (copy_day_c), else, or when a value of the day needs it, by COPY.
+ * Returns the rows written (the header not counted), or -1 after saying
+ * why (both removed). */
+static int64_t
+write_day(struct run *r, const char *day, const char *tmp, const char *itmp)
+{
+	int64_t rows = -1;
+	ctl_arch_writer *w = NULL;
+	int fd = -1, ifd = -1;
+	bool ok = false;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	ifd = fd < 0 ? -1 : open(itmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0 || ifd < 0) {
+		ctl_error("retention", "cannot create %s: %s", fd < 0 ? tmp : itmp,
+			  strerror(errno));
 		goto done;
+	}
+	for (bool c_read = r->c_read;; c_read = false) {
+		int wr = ctl_arch_writer_new(fd, ifd, &w);
+		if (wr != CTL_ARCH_OK) {
+			ctl_error("retention", "%s: %s", tmp, ctl_arch_strerror(wr));
+			goto done;
+		}
+		int cr = c_read ? copy_day_c(r, day, w, tmp) : copy_day_sql(r, day, w, tmp);
+		if (cr < 0)
+			goto done;
+		if (cr == 0)
+			break;
+		/* Again by COPY, on empty files. */
+		ctl_arch_writer_free(w);
+		w = NULL;
+		if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0 || ftruncate(ifd, 0) != 0 ||
+		    lseek(ifd, 0, SEEK_SET) != 0) {
+			ctl_error("retention", "cannot empty %s: %s", tmp, strerror(errno));
+			goto done;
+		}
+	}
 	uint64_t got;
 	if (ctl_arch_writer_finish(w, &got) != CTL_ARCH_OK) {
 		ctl_error("retention", "cannot write %s: %s", tmp, ctl_arch_writer_error(w));
@@ -714,6 +809,19 @@ run(const struct ctl_common *co, const struct gw_config *cfg, bool dry_run, bool
 			  "SELECT count(*) FROM pg_attribute WHERE attrelid = 'positions'::regclass"
 			  " AND attname = 'alarms' AND NOT attisdropped",
 			  0, NULL) == 1;
+	/* A day's archive is written from the slices and rows decoded here
+	 * (ctl_slices_each_vehicle, ctl_archfix.h) where its records are
+	 * COPY's byte for byte: 018's layout, floats at extra_float_digits > 0
+	 * (set above), a client encoding whose characters never hold an ASCII
+	 * byte (COPY scans those otherwise); else, and with
+	 * HAZGATE_DAYREAD=sql (for comparison), COPY through the SQL decoder. */
+	const char *dayread = getenv("HAZGATE_DAYREAD");
+	r.c_read = r.src == SRC_ALL && r.has_alarms && !(dayread && strcmp(dayread, "sql") == 0) &&
+		   query_i64(r.conn,
+			     "SELECT (current_setting('extra_float_digits')::int > 0 AND"
+			     " current_setting('client_encoding') NOT IN ('SJIS', 'SHIFT_JIS_2004',"
+			     " 'BIG5', 'GBK', 'UHC', 'GB18030', 'JOHAB'))::int",
+			     0, NULL) == 1;
 	PGresult *days = ctl_query(r.conn, co->cmd,
 				   "SELECT d::text FROM hazgate_positions_days() AS d ORDER BY d",
 				   0, NULL);

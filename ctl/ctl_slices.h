@@ -240,6 +240,34 @@ struct pg_result;
 int ctl_slices_fetch(struct pg_conn *conn, const char *vehicle, int64_t from_us, int64_t to_us,
 		     unsigned want, struct ctl_fixes *out, char *err, size_t errlen);
 
+/* What ctl_slices_each_vehicle hands on: one vehicle's fixes. */
+typedef int (*ctl_slices_vehicle_cb)(const char *vehicle, const struct ctl_fixes *f, void *arg);
+
+/* ctl_slices_each_vehicle's codes besides 0 and the callback's own. */
+enum { CTL_EACH_EDB = -1, CTL_EACH_EDECODE = -2 };
+
+/*
+ * Every vehicle's stored fixes with from <= ts < to, as
+ * hazgate_positions_all() (schema/018) returns them but decoded here: for
+ * each vehicle (byte order, COLLATE "C") its fixes in ts order (equal
+ * times: the row tier's first), those of its slices and of the row tier
+ * (open days, and late fixes of a compacted day in positions_recent_default)
+ * merged, handed to cb (f borrowed for the call). Two cursors in one
+ * REPEATABLE READ, READ ONLY transaction (the connection's own when one is
+ * open): the slices that overlap the range ordered by (vehicle, hour) and
+ * the row tier's rows ordered by (vehicle, ts), binary, fetched in chunks
+ * of a few MB, so that memory holds one vehicle's fixes of the range and a
+ * chunk. The fields outside want (CTL_WANT_*) are NULL. Returns 0; the
+ * callback's non-zero return (the read stops there; err untouched: a
+ * positive value, so as not to be taken for the codes below); CTL_EACH_EDB (the
+ * database refused, a column missing or of another type, out of memory)
+ * or CTL_EACH_EDECODE (a slice or row that does not decode), with a
+ * message in err. The connection is left outside the transaction it
+ * began.
+ */
+int ctl_slices_each_vehicle(struct pg_conn *conn, int64_t from_us, int64_t to_us, unsigned want,
+			    ctl_slices_vehicle_cb cb, void *arg, char *err, size_t errlen);
+
 /*
  * Fixes f (borrowed) as the result of ctl_track_sql (ctl.h) would hold
  * them: its twelve columns, as text, the values byte for byte the

@@ -398,3 +398,264 @@ ctl_slices_track(PGconn *conn, const char *cmd, const char *vehicle, int64_t fro
 	ctl_fixes_clear(&f);
 	return res;
 }
+
+/* ---- every vehicle of a range (ctl_slices_each_vehicle) ------------------ */
+
+/* Rows a FETCH takes: a slice with every field is a few KB (an hour at 10
+ * s: 360 fixes), a row of the row tier about 150 bytes, so a chunk of
+ * either is a few MB whatever the day's size. */
+#define EACH_SLICES_CHUNK 500
+#define EACH_ROWS_CHUNK   20000
+
+/* One of the two cursors: its chunk held and the place in it. Each row is
+ * the vehicle, then the decoder's columns (cols). */
+struct each_cursor {
+	const char *name, *table;
+	int chunk;
+	const struct ctl_col_desc *cols;
+	int ncols;
+	PGresult *res;
+	int i;
+	bool done;
+};
+
+/* Checks that res has the vehicle (text) then the n columns of cols, of
+ * their types, all in binary. */
+static int
+each_check(const PGresult *res, const struct ctl_col_desc *cols, int n, const char *table,
+	   char *err, size_t errlen)
+{
+	if (PQnfields(res) != n + 1) {
+		snprintf(err, errlen, "%s: %d columns, %d expected", table, PQnfields(res), n + 1);
+		return -1;
+	}
+	for (int k = 0; k <= n; k++) {
+		uint32_t want = k == 0		  ? CTL_PG_TEXT
+				: cols[k - 1].array ? array_oid(cols[k - 1].type)
+						    : cols[k - 1].type;
+		if (PQftype(res, k) != want || PQfformat(res, k) != 1) {
+			snprintf(err, errlen, "%s.%s: type %u, %u expected in binary", table,
+				 k ? cols[k - 1].name : "vehicle", (unsigned)PQftype(res, k),
+				 (unsigned)want);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Makes c's current row valid, fetching the next chunk when the one held
+ * is used up (c->done at the end). Returns 0, or -1 with err. */
+static int
+each_fill(PGconn *conn, struct each_cursor *c, char *err, size_t errlen)
+{
+	if (c->done || (c->res && c->i < PQntuples(c->res)))
+		return 0;
+	PQclear(c->res);
+	c->i = 0;
+	char sql[64];
+	snprintf(sql, sizeof sql, "FETCH %d FROM %s", c->chunk, c->name);
+	/* The Bind's result format applies to a FETCH (DECLARE's BINARY
+	 * not needed). */
+	c->res = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, 1);
+	if (PQresultStatus(c->res) != PGRES_TUPLES_OK) {
+		refused(conn, c->res, err, errlen);
+		return -1;
+	}
+	if (PQntuples(c->res) == 0) {
+		c->done = true;
+		return 0;
+	}
+	return each_check(c->res, c->cols, c->ncols, c->table, err, errlen);
+}
+
+/* Is c's current row of vehicle v (len bytes)? */
+static bool
+each_at(const struct each_cursor *c, const char *v, size_t len)
+{
+	return !c->done && (size_t)PQgetlength(c->res, c->i, 0) == len &&
+	       memcmp(PQgetvalue(c->res, c->i, 0), v, len) == 0;
+}
+
+/* Byte order of two vehicles (COLLATE "C": memcmp, then the shorter). */
+static int
+each_vcmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+	return c ? c : (alen > blen) - (alen < blen);
+}
+
+/* The current row's columns after the vehicle, as binary values. */
+static void
+each_values(const struct each_cursor *c, struct ctl_pgval *v)
+{
+	for (int k = 0; k < c->ncols; k++)
+		v[k] = PQgetisnull(c->res, c->i, k + 1)
+			       ? (struct ctl_pgval){ NULL, 0 }
+			       : (struct ctl_pgval){ (const uint8_t *)PQgetvalue(c->res, c->i, k + 1),
+						     (size_t)PQgetlength(c->res, c->i, k + 1) };
+}
+
+/* Reads one vehicle's rows (first: equal times keep the row tier's first,
+ * as ctl_slices_fetch) and slices from the cursors into f. Returns 0,
+ * CTL_EACH_EDB or CTL_EACH_EDECODE with err. */
+static int
+each_vehicle(PGconn *conn, struct each_cursor *rows, struct each_cursor *slices,
+	     const char *veh, size_t vlen, int64_t from_us, int64_t to_us, struct ctl_fixes *f,
+	     char *err, size_t errlen)
+{
+	char why[400];
+	while (each_at(rows, veh, vlen)) {
+		struct ctl_pgval v[CTL_RC_NCOLS];
+		each_values(rows, v);
+		if (ctl_row_decode(v, f, why, sizeof why) != 0) {
+			snprintf(err, errlen, "a stored position of %s: %s", veh, why);
+			return CTL_EACH_EDECODE;
+		}
+		rows->i++;
+		if (each_fill(conn, rows, err, errlen) != 0)
+			return CTL_EACH_EDB;
+	}
+	while (each_at(slices, veh, vlen)) {
+		struct ctl_pgval v[CTL_SC_NCOLS];
+		each_values(slices, v);
+		if (ctl_slice_decode(v, from_us, to_us, f, why, sizeof why) != 0) {
+			char hour[40] = "?";
+			if (v[CTL_SC_HOUR].p && v[CTL_SC_HOUR].len == 8) {
+				uint64_t u = 0;
+				for (int b = 0; b < 8; b++)
+					u = u << 8 | v[CTL_SC_HOUR].p[b];
+				ctl_time_format((int64_t)u + INT64_C(946684800000000), hour);
+			}
+			snprintf(err, errlen, "the slice of %s at %s: %s", veh, hour, why);
+			return CTL_EACH_EDECODE;
+		}
+		slices->i++;
+		if (each_fill(conn, slices, err, errlen) != 0)
+			return CTL_EACH_EDB;
+	}
+	ctl_fixes_sort(f);
+	return 0;
+}
+
+int
+ctl_slices_each_vehicle(PGconn *conn, int64_t from_us, int64_t to_us, unsigned want,
+			ctl_slices_vehicle_cb cb, void *arg, char *err, size_t errlen)
+{
+	char from_s[40], to_s[40];
+	ctl_time_format(from_us, from_s);
+	ctl_time_format(to_us, to_s);
+	bool own = PQtransactionStatus(conn) == PQTRANS_IDLE, declared = false;
+	char *rl = select_list(ctl_row_cols, CTL_RC_NCOLS, want);
+	char *sl = select_list(ctl_slice_cols, CTL_SC_NCOLS, want);
+	char *rq = NULL, *sq = NULL, *veh = NULL;
+	size_t vcap = 0;
+	struct each_cursor rows = { .name = "hg_each_rows", .table = "positions_recent",
+				    .chunk = EACH_ROWS_CHUNK, .cols = ctl_row_cols,
+				    .ncols = CTL_RC_NCOLS };
+	struct each_cursor slices = { .name = "hg_each_slices", .table = "positions_slices",
+				      .chunk = EACH_SLICES_CHUNK, .cols = ctl_slice_cols,
+				      .ncols = CTL_SC_NCOLS };
+	struct ctl_fixes f = { 0 };
+	PGresult *res = NULL;
+	int rc = CTL_EACH_EDB;
+
+	/* The range as literals of our own RFC 3339 text (a DECLARE's query
+	 * is planned with them: partitions pruned, the key's order). Byte
+	 * order of vehicles in both, the slices' and the rows' keys' own
+	 * (017: COLLATE "C"). */
+	if (!rl || !sl ||
+	    asprintf(&rq, "DECLARE %s NO SCROLL CURSOR FOR SELECT vehicle, %s FROM positions_recent"
+			  " WHERE ts >= '%s'::timestamptz AND ts < '%s'::timestamptz"
+			  " ORDER BY vehicle COLLATE \"C\", ts", rows.name, rl, from_s, to_s) < 0 ||
+	    asprintf(&sq, "DECLARE %s NO SCROLL CURSOR FOR SELECT vehicle, %s FROM positions_slices"
+			  " WHERE hour > '%s'::timestamptz - interval '1 hour'"
+			  " AND hour < '%s'::timestamptz AND t_last >= '%s'::timestamptz"
+			  " AND t_first < '%s'::timestamptz ORDER BY vehicle COLLATE \"C\", hour",
+		     slices.name, sl, from_s, to_s, from_s, to_s) < 0) {
+		rq = sq = NULL;
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	if (own) {
+		res = PQexec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			refused(conn, res, err, errlen);
+			goto done;
+		}
+		PQclear(res);
+	}
+	declared = true;
+	res = PQexec(conn, rq);
+	if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+		PQclear(res);
+		res = PQexec(conn, sq);
+	}
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		refused(conn, res, err, errlen);
+		goto done;
+	}
+	PQclear(res);
+	res = NULL;
+	for (;;) {
+		if (each_fill(conn, &rows, err, errlen) != 0 ||
+		    each_fill(conn, &slices, err, errlen) != 0)
+			goto done;
+		if (rows.done && slices.done)
+			break;
+		/* The next vehicle: the lesser of the two cursors' current. */
+		const struct each_cursor *c = &rows;
+		if (rows.done ||
+		    (!slices.done &&
+		     each_vcmp(PQgetvalue(slices.res, slices.i, 0),
+			       (size_t)PQgetlength(slices.res, slices.i, 0),
+			       PQgetvalue(rows.res, rows.i, 0),
+			       (size_t)PQgetlength(rows.res, rows.i, 0)) < 0))
+			c = &slices;
+		size_t vlen = (size_t)PQgetlength(c->res, c->i, 0);
+		if (vlen + 1 > vcap) {
+			char *nv = realloc(veh, vlen + 1);
+			if (!nv) {
+				snprintf(err, errlen, "out of memory");
+				goto done;
+			}
+			veh = nv;
+			vcap = vlen + 1;
+		}
+		memcpy(veh, PQgetvalue(c->res, c->i, 0), vlen);
+		veh[vlen] = '\0';
+		int vr = each_vehicle(conn, &rows, &slices, veh, vlen, from_us, to_us, &f, err,
+				      errlen);
+		if (vr == 0)
+			vr = cb(veh, &f, arg);
+		ctl_fixes_clear(&f);
+		if (vr != 0) {
+			rc = vr;
+			goto done;
+		}
+	}
+	rc = 0;
+done:
+	PQclear(res);
+	PQclear(rows.res);
+	PQclear(slices.res);
+	ctl_fixes_clear(&f);
+	if (declared) {
+		/* Our transaction ends (its cursors with it); in the caller's,
+		 * the cursors are closed (after an error it is aborted: the
+		 * caller's ROLLBACK closes them). */
+		const char *end = own ? (rc == 0 ? "COMMIT" : "ROLLBACK")
+				      : "CLOSE hg_each_rows; CLOSE hg_each_slices";
+		res = PQexec(conn, end);
+		if (rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK) {
+			refused(conn, res, err, errlen);
+			rc = CTL_EACH_EDB;
+		}
+		PQclear(res);
+	}
+	free(veh);
+	free(rl);
+	free(sl);
+	free(rq);
+	free(sq);
+	return rc;
+}

@@ -162,6 +162,106 @@ teardown_file() {
   [ "$(held 2019-08-10)" -eq 17280 ]
 }
 
+@test "every vehicle's day decoded in hazgate-ctl: the audit and retention's archives are byte for byte the SQL decoder's (HAZGATE_DAYREAD=sql), over slices, late rows and odd values" {
+  # In a copy of the database (the other tests' days stay as they are):
+  # 2019-08-09 two tankers of the sample's day and odd values, compacted,
+  # then late fixes (rows in the default partition) and odder values;
+  # 2019-08-08 a fix whose received_at COPY writes with a five-digit year
+  # (which the archive's reader refuses: the day is kept, either way).
+  dq() { psql -XqAt -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
+  dadm() { "$HG_BUILDDIR/hazgate-ctl" -d "host=$PGHOST port=$PGPORT user=t_admin dbname=$1" "${@:2}"; }
+  for db in hz_dr hz_dr_sql hz_dr_c; do dq postgres "DROP DATABASE IF EXISTS $db" >/dev/null; done
+  dq postgres "CREATE DATABASE hz_dr TEMPLATE hazgate"
+  dq hz_dr "SELECT hazgate_ensure_partitions('2019-08-08', 2)" >/dev/null
+  for v in 晋A10005 晋A10001; do
+    dq hz_dr "INSERT INTO positions ($COLS)
+      SELECT $(shifted -1) FROM positions WHERE vehicle = '$v'
+         AND ts >= '2019-08-10T00:00:00Z' AND ts < '2019-08-11T00:00:00Z'"
+  done
+  odd="INSERT INTO positions ($COLS, alarms) VALUES"
+  dq hz_dr "$odd
+    ('X,\"odd', '2019-08-09T01:00:00Z', -89.999999999, -0.0, 'NaN', 'Infinity', '-0', 1e-45, NULL, NULL,
+     'a,b', 'say \"hi\"', NULL, NULL, '{NULL,3}', '2019-08-09T01:00:01Z', -2147483648),
+    ('X,\"odd', '2019-08-09T01:00:10.000001Z', 12.345678901, 179.999999999, '-Infinity', 3.4028235e38,
+     1.17549435e-38, 0.1, 3, 12, '', E'line\nbreak', 9000000000000000000, true, '{1,2,3}',
+     '2019-08-09T01:00:10.5Z', 0),
+    ('晋A10001', '2019-08-09T23:59:59.999999Z', 37.5, 112.5, 0.001, 359.99, -400.25, 99.9, 2, 0,
+     NULL, '', -1, false, '{}', '2030-01-01T00:00:00Z', 7),
+    ('晋A10005', '2019-08-08T12:00:00Z', 37.5, 112.5, 10, 20, NULL, NULL, NULL, NULL, NULL, NULL,
+     NULL, NULL, '{}', '2019-08-08T12:00:01Z', NULL)"
+  dadm hz_dr compact --before 2019-08-10
+  dq hz_dr "$odd
+    ('X,\"odd', '2019-08-09T01:00:05Z', 1e-300, '-0', 1e-40, '-0', 'NaN', 3.4e38, -1, -2, E'a\r\"', ',',
+     -9000000000000000000, NULL, '{5}', '2019-08-09T01:00:05.000001Z', NULL),
+    ('晋A10005', '2019-08-08T12:00:10Z', 37.5, 112.5, 10, 20, NULL, NULL, NULL, NULL, NULL, NULL,
+     NULL, NULL, '{}', '10000-01-01T00:00:00Z', NULL)"
+  dq hz_dr "INSERT INTO positions ($COLS)
+    SELECT vehicle, ts + interval '5.5 s', lat + 1e-5, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,
+           hazard_class, seq + 100000, ignition, zone_ids, received_at
+      FROM positions WHERE vehicle = '晋A10005' AND ts >= '2019-08-09' AND ts < '2019-08-10'
+     ORDER BY ts LIMIT 200"
+  dq hz_dr "SELECT count(*) FROM positions_slices WHERE hour >= '2019-08-09' AND hour < '2019-08-10'"
+  dq hz_dr "SELECT count(*) FROM positions_recent WHERE ts >= '2019-08-09' AND ts < '2019-08-10'"
+  dq hz_dr "SELECT count(*) FROM hazgate_positions_all('2019-08-08', '2019-08-12T06:00:00Z')"
+
+  # the audit of every vehicle: the same report and summary both ways
+  for a in "--zones $ZONES --format json" "--warmup 1h --format csv"; do
+    HAZGATE_DAYREAD=sql dadm hz_dr audit --from 2019-08-08T00:00:00Z --to 2019-08-12T06:00:00Z $a \
+      > "$BATS_TEST_TMPDIR/audit-sql" 2> "$BATS_TEST_TMPDIR/audit-sql.err"
+    dadm hz_dr audit --from 2019-08-08T00:00:00Z --to 2019-08-12T06:00:00Z $a \
+      > "$BATS_TEST_TMPDIR/audit-c" 2> "$BATS_TEST_TMPDIR/audit-c.err"
+    cat "$BATS_TEST_TMPDIR/audit-c.err"
+    cmp "$BATS_TEST_TMPDIR/audit-sql" "$BATS_TEST_TMPDIR/audit-c"
+    cmp "$BATS_TEST_TMPDIR/audit-sql.err" "$BATS_TEST_TMPDIR/audit-c.err"
+    grep -q ' fixes, .* [1-9][0-9]* violations' "$BATS_TEST_TMPDIR/audit-c.err"
+  done
+  cp "$BATS_TEST_TMPDIR/audit-c" "$BATS_TEST_TMPDIR/audit-before"
+  cp "$BATS_TEST_TMPDIR/audit-c.err" "$BATS_TEST_TMPDIR/audit-before.err"
+
+  # retention on two copies, one each way: every archive the same bytes
+  dq postgres "CREATE DATABASE hz_dr_sql TEMPLATE hz_dr"
+  dq postgres "CREATE DATABASE hz_dr_c TEMPLATE hz_dr"
+  for w in sql c; do
+    printf '[retention]\npositions_days = 2\narchive_dir = %s\n' "$BATS_TEST_TMPDIR/arch-$w" \
+      > "$BATS_TEST_TMPDIR/ret-$w.conf"
+  done
+  run env HAZGATE_DAYREAD=sql "$HG_BUILDDIR/hazgate-ctl" -d "host=$PGHOST port=$PGPORT user=t_admin dbname=hz_dr_sql" \
+    retention run --config "$BATS_TEST_TMPDIR/ret-sql.conf"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" != *"written by COPY"* ]]
+  [[ "$output" == *"2019-08-09: archived 3084 positions"* ]]
+  [[ "$output" == *"positions-2019-08-08.csv.gz.tmp: record 2: received_at '10000-01-01T00:00:00.000000Z' is not valid); the day is kept"* ]]
+  [[ "$output" == *"retention: 6 days dropped (40524 positions), 3 kept, 1 failed"* ]]
+  sql_out=$output
+  run dadm hz_dr_c retention run --config "$BATS_TEST_TMPDIR/ret-c.conf"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"2019-08-08: a time outside years 1-9999: written by COPY"* ]]
+  [ "$(grep -v 'written by COPY' <<< "$output" | sed 's/arch-c/arch-sql/g; s/sha256 [0-9a-f]*//')" = "$(sed 's/sha256 [0-9a-f]*//' <<< "$sql_out")" ]
+  n=0
+  for f in "$BATS_TEST_TMPDIR"/arch-sql/positions-*.gz; do
+    cmp <(zcat "$f") <(zcat "$BATS_TEST_TMPDIR/arch-c/${f##*/}")
+    n=$((n + 1))
+  done
+  [ "$n" -eq 10 ]       # 5 days, an archive and its index each
+  # (the odd values are there: quoted text, the shortest floats, -0)
+  zcat "$BATS_TEST_TMPDIR/arch-c/positions-2019-08-09.csv.gz" > "$BATS_TEST_TMPDIR/odd.csv"
+  grep -qF '"X,""odd",2019-08-09T01:00:05.000000Z,1e-300,-0,1e-40,-0,NaN,3.4e+38,-1,-2,"a' "$BATS_TEST_TMPDIR/odd.csv"
+  grep -qF ',1.1754944e-38,0.1,3,12,"","line' "$BATS_TEST_TMPDIR/odd.csv"
+  grep -qF 'break",9000000000000000000,t,"{1,2,3}",2019-08-09T01:00:10.500000Z,0' "$BATS_TEST_TMPDIR/odd.csv"
+  # the audit of every vehicle over archived and live days: both ways the
+  # same, and what it was before the archive
+  for w in sql c; do
+    env HAZGATE_DAYREAD=$w "$HG_BUILDDIR/hazgate-ctl" -d "host=$PGHOST port=$PGPORT user=t_admin dbname=hz_dr_c" \
+      audit --from 2019-08-08T00:00:00Z --to 2019-08-12T06:00:00Z --warmup 1h --format csv \
+      --archive "$BATS_TEST_TMPDIR/arch-c" > "$BATS_TEST_TMPDIR/audit-arch-$w" 2> "$BATS_TEST_TMPDIR/audit-arch-$w.err"
+    cmp "$BATS_TEST_TMPDIR/audit-before" "$BATS_TEST_TMPDIR/audit-arch-$w"
+    cmp "$BATS_TEST_TMPDIR/audit-before.err" "$BATS_TEST_TMPDIR/audit-arch-$w.err"
+  done
+  for db in hz_dr hz_dr_sql hz_dr_c; do dq postgres "DROP DATABASE $db"; done
+}
+
 @test "days past the horizon are archived and dropped, days inside kept, alerts untouched; track and audit read the archive back byte for byte" {
   ARCH= snapshot before
   [ "$(wc -l < "$HG_SVC_DIR/snap-before/track.csv")" -eq $((3 * 1440 + 1)) ]
