@@ -27,6 +27,11 @@
 # Times are curl's time_total over loopback (the HTTP round trip is in
 # them), twice: on one connection kept alive for all the calls of a kind,
 # as a browser does, and on a fresh connection per call.
+# HG_BENCH_WEB_API_BEFORE=PATH: another build's hazgate-web, started beside
+# this one on the same database and login; each track figure is then
+# taken for both, alternated (this, before, this, before: two blocks of
+# HG_BENCH_WEB_API_TRACKS calls each, both printed), and its answers must
+# be byte for byte this build's (track_*_before_*).
 # Exits 0 with "not built yet" when a program is missing.
 set -uo pipefail
 
@@ -37,11 +42,14 @@ NF=${HG_BENCH_WEB_API_FLEET:-99}
 NCALLS=${HG_BENCH_WEB_API_CALLS:-200}
 NTRACKS=${HG_BENCH_WEB_API_TRACKS:-30}
 ctl=$B/hazgate-ctl feed=$B/hazgate-web
+before=${HG_BENCH_WEB_API_BEFORE:-}
 
 for x in "$feed" "$ctl"; do
   [ -x "$x" ] || { echo "bench_web_api: $(basename "$x") not built yet"; exit 0; }
 done
 die() { echo "bench_web_api: $*" >&2; exit 1; }
+[ -z "$before" ] || [ -x "$before" ] ||
+  { echo "bench_web_api: HG_BENCH_WEB_API_BEFORE=$before is not an executable hazgate-web" >&2; exit 2; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 . "$top/bench/web-bench.bash"   # free_port, web_bench_conf
 
@@ -49,12 +57,13 @@ eval "$("$top/scripts/services-start" --no-mqtt)" || die "services did not start
 export PGHOST PGPORT PGUSER PGDATABASE
 svc=$HG_SVC_DIR work=$HG_SVC_DIR/bench-web-api
 mkdir -p "$work"
-feedpid=
+feedpid= beforepid=
 cleanup() {
-  if [ -n "$feedpid" ]; then
-    kill -TERM "$feedpid" 2>/dev/null
-    for _ in $(seq 1 100); do kill -0 "$feedpid" 2>/dev/null || break; sleep 0.1; done
-  fi
+  local p
+  for p in $feedpid $beforepid; do
+    kill -TERM "$p" 2>/dev/null
+    for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  done
   "$top/scripts/services-stop" "$svc" >/dev/null 2>&1
 }
 trap cleanup EXIT
@@ -139,15 +148,28 @@ echo "positions_in_the_day=$(sql -c "SELECT count(*) FROM positions_recent_20261
 echo "fill_s=alerts $(( (t1 - t0) / 1000 )), acks $(( (t2 - t1) / 1000 )), positions $(( (t3 - t2) / 1000 )), vacuum analyze $(( (t4 - t3) / 1000 ))"
 
 # ---- hazgate-web ----------------------------------------------------------------
+# web_up PID METRICS_PORT LOG: wait for its /healthz
+web_up() {
+  for _ in $(seq 1 200); do
+    curl -fs "http://127.0.0.1:$2/healthz" >/dev/null 2>&1 && return 0
+    kill -0 "$1" 2>/dev/null || die "hazgate-web exited: $(tail -3 "$3")"
+    sleep 0.1
+  done
+  die "hazgate-web did not answer /healthz"
+}
+if [ -n "$before" ]; then
+  bport=$(free_port) bmport=$(free_port)
+  web_bench_conf "$bport" "$bmport"
+  mv "$work/web.conf" "$work/web-before.conf"
+  "$before" -c "$work/web-before.conf" >>"$work/web-before.log" 2>&1 &
+  beforepid=$!
+  web_up "$beforepid" "$bmport" "$work/web-before.log"
+fi
 port=$(free_port) mport=$(free_port)
 web_bench_conf "$port" "$mport"
 "$feed" -c "$work/web.conf" >>"$work/web.log" 2>&1 &
 feedpid=$!
-for _ in $(seq 1 200); do
-  curl -fs "http://127.0.0.1:$mport/healthz" >/dev/null 2>&1 && break
-  kill -0 "$feedpid" 2>/dev/null || die "hazgate-web exited: $(tail -3 "$work/web.log")"
-  sleep 0.1
-done
+web_up "$feedpid" "$mport" "$work/web.log"
 base=http://127.0.0.1:$port
 jar=$work/jar
 curl -fs -c "$jar" -H 'Content-Type: application/json' -d '{"user":"wall","password":"bench-view-pass"}' \
@@ -191,23 +213,40 @@ read -r a50 a99 amax <<< "$(timed kept "$NCALLS" "$alerts_url")"
 echo "alerts_open_kept_alive_ms=p50 $a50, p99 $a99, max $amax (target p99 <= 50)"
 read -r a50 a99 amax <<< "$(timed fresh "$NCALLS" "$alerts_url")"
 echo "alerts_open_fresh_connection_ms=p50 $a50, p99 $a99, max $amax (target p99 <= 50)"
+# track_figures NAME URL_PATH: the track's figures on this build (and,
+# with HG_BENCH_WEB_API_BEFORE, the other build's, alternated, its answer
+# compared with this build's first).
+track_figures() {
+  local name=$1 path=$2 mode t50 t99 tmax
+  if [ -n "$before" ]; then
+    curl -fs -b "$jar" -o "$work/before.out" "http://127.0.0.1:$bport$path" ||
+      die "GET track failed on the build before"
+    cmp -s "$work/before.out" "$work/track.geojson" &&
+      echo "${name}_before_same_bytes=yes" || die "the build before answers other bytes ($name)"
+  fi
+  for mode in kept fresh; do
+    local label=$mode; [ "$mode" = kept ] && label=kept_alive || label=fresh_connection
+    for round in 1 2; do
+      read -r t50 t99 tmax <<< "$(timed "$mode" "$NTRACKS" "$base$path")"
+      echo "${name}_${label}_ms=p50 $t50, p99 $t99, max $tmax (target <= 100)"
+      [ -n "$before" ] || break
+      read -r t50 t99 tmax <<< "$(timed "$mode" "$NTRACKS" "http://127.0.0.1:$bport$path")"
+      echo "${name}_before_${label}_ms=p50 $t50, p99 $t99, max $tmax (HG_BENCH_WEB_API_BEFORE, alternated)"
+    done
+  done
+}
+track_path=${track_url#"$base"}
 echo "track_geojson_calls=$NTRACKS (8640 fixes, $(wc -c < "$work/track.geojson") bytes)"
-read -r t50 t99 tmax <<< "$(timed kept "$NTRACKS" "$track_url")"
-echo "track_geojson_kept_alive_ms=p50 $t50, p99 $t99, max $tmax (target <= 100)"
-read -r t50 t99 tmax <<< "$(timed fresh "$NTRACKS" "$track_url")"
-echo "track_geojson_fresh_connection_ms=p50 $t50, p99 $t99, max $tmax (target <= 100)"
+track_figures track_geojson "$track_path"
 # The same day compacted into slices (hazgate-ctl compact, as the daily
 # retention run does once the day is closed): the board's track then
-# reads slices (decoded by the server, hazgate_positions_vehicle()); the
-# answer must stay byte for byte the same.
+# reads slices (decoded in C on hazgate-web's exporter thread, as
+# hazgate-ctl track does); the answer must stay byte for byte the same.
 "$ctl" compact --before 2026-11-03 >/dev/null || die "compact failed"
 sql -c "VACUUM ANALYZE positions_slices" >/dev/null || die "VACUUM ANALYZE failed"
 echo "slices_of_the_day=$(sql -c "SELECT count(*) FROM positions_slices WHERE hour >= '2026-11-02' AND hour < '2026-11-03'")"
 curl -fs -b "$jar" -o "$work/track-slices.geojson" "$track_url" || die "GET track (slices) failed"
 cmp -s "$work/track.geojson" "$work/track-slices.geojson" ||
   die "the track of the compacted day differs from the rows' track"
-read -r t50 t99 tmax <<< "$(timed kept "$NTRACKS" "$track_url")"
-echo "track_geojson_compacted_kept_alive_ms=p50 $t50, p99 $t99, max $tmax (target <= 100)"
-read -r t50 t99 tmax <<< "$(timed fresh "$NTRACKS" "$track_url")"
-echo "track_geojson_compacted_fresh_connection_ms=p50 $t50, p99 $t99, max $tmax (target <= 100)"
+track_figures track_geojson_compacted "$track_path"
 echo "loadavg_at_end=$(cut -d' ' -f1 /proc/loadavg)"

@@ -267,11 +267,17 @@ struct ctl_fixes;
 
 /* The same for fixes f (time order, borrowed; ctl_slices.h), as
  * ctl_track_write writes ctl_fixes_track_result(f), byte for byte, straight
- * from the decoded values (ctl_trackfix.c, hazgate-ctl only); GeoJSON
- * reads only their times, places and speeds (CTL_WANT_SPEED). Returns 0,
- * or -1 when out of memory (part of the output may be written). */
+ * from the decoded values (ctl_trackfix.c; hazgate-ctl track and
+ * hazgate-web's track); GeoJSON reads only their times, places and speeds
+ * (CTL_WANT_SPEED). Returns 0, or -1 when out of memory (part of the
+ * output may be written). */
 int ctl_track_write_fixes(FILE *fp, enum ctl_format fmt, const char *vehicle, const char *from,
 			  const char *to, const struct ctl_fixes *f);
+
+/* The fields (CTL_WANT_*, ctl_slices.h) ctl_slices_fetch must read for
+ * ctl_track_write_fixes in fmt: CTL_WANT_SPEED for GeoJSON, else
+ * CTL_WANT_TRACK. */
+unsigned ctl_track_want(enum ctl_format fmt);
 
 
 #endif

@@ -15,7 +15,9 @@
  *                   or real (shortest exact digits, extra_float_digits 1).
  *                   The unit test and the fuzz target link it alone.
  *   ctl_slicesdb.c  the queries (libpq, binary results) and the results
- *                   in the shape of ctl_track_sql's, for hazgate-ctl track.
+ *                   in the shape of ctl_track_sql's, for hazgate-ctl track;
+ *                   in libctlfmt.a with the track writers, so hazgate-web's
+ *                   track reads the same way (ctl/Makemodule.am).
  *
  * Anything unexpected in the bytes (a length past the buffer, another
  * element type, a multi-dimensional array, a lower bound other than 1, a
@@ -271,19 +273,10 @@ int ctl_slices_each_vehicle(struct pg_conn *conn, int64_t from_us, int64_t to_us
 /*
  * Fixes f (borrowed) as the result of ctl_track_sql (ctl.h) would hold
  * them: its twelve columns, as text, the values byte for byte the
- * server's text (see ctl_slices_track). Returns a PGresult to PQclear, or
- * NULL when out of memory.
+ * server's text (times as integer microseconds, floats as with
+ * extra_float_digits 1, zone_ids as array_to_json). Returns a PGresult to
+ * PQclear, or NULL when out of memory.
  */
 struct pg_result *ctl_fixes_track_result(const struct ctl_fixes *f);
-
-/*
- * The same fixes as the result of ctl_track_sql (ctl.h) would be: its
- * twelve columns, as text, the values byte for byte the server's text
- * (times as integer microseconds, floats as with extra_float_digits 1,
- * zone_ids as array_to_json). Returns a PGresult to PQclear, or NULL
- * after ctl_error(cmd, ...).
- */
-struct pg_result *ctl_slices_track(struct pg_conn *conn, const char *cmd, const char *vehicle,
-				   int64_t from_us, int64_t to_us);
 
 #endif

@@ -380,25 +380,6 @@ oom:
 	return NULL;
 }
 
-PGresult *
-ctl_slices_track(PGconn *conn, const char *cmd, const char *vehicle, int64_t from_us,
-		 int64_t to_us)
-{
-	struct ctl_fixes f = { 0 };
-	char err[600];
-	if (ctl_slices_fetch(conn, vehicle, from_us, to_us, CTL_WANT_TRACK, &f, err, sizeof err) !=
-	    0) {
-		ctl_error(cmd, "%s", err);
-		ctl_fixes_clear(&f);
-		return NULL;
-	}
-	PGresult *res = ctl_fixes_track_result(&f);
-	if (!res)
-		ctl_error(cmd, "out of memory");
-	ctl_fixes_clear(&f);
-	return res;
-}
-
 /* ---- every vehicle of a range (ctl_slices_each_vehicle) ------------------ */
 
 /* Rows a FETCH takes: a slice with every field is a few KB (an hour at 10

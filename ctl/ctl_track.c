@@ -16,7 +16,7 @@
  * The database's rows are read and decoded by ctl_slices_fetch()
  * (ctl_slices.h), without the server's SQL decoder of slices. With
  * nothing archived to merge, ctl_track_write_fixes() writes the decoded
- * fixes straight; else ctl_slices_track() gives what ctl_track_sql would,
+ * fixes straight; else slices_track() gives what ctl_track_sql would,
  * byte for byte, for the merge and ctl_track_write. Both write the same
  * bytes (tests/unit/test_ctl_trackfix).
  */
@@ -85,6 +85,28 @@ add_arch_row(PGresult *res, int row, const struct ctl_arch_rec *rec)
 	return 0;
 }
 
+/* The fixes of vehicle from the tables (ctl_slices_fetch) as the result of
+ * ctl_track_sql would be (ctl_fixes_track_result), for the merge with
+ * archived rows. Returns a PGresult to PQclear, or NULL after
+ * ctl_error(cmd, ...). */
+static PGresult *
+slices_track(PGconn *conn, const char *cmd, const char *vehicle, int64_t from_us, int64_t to_us)
+{
+	struct ctl_fixes f = { 0 };
+	char err[600];
+	if (ctl_slices_fetch(conn, vehicle, from_us, to_us, CTL_WANT_TRACK, &f, err, sizeof err) !=
+	    0) {
+		ctl_error(cmd, "%s", err);
+		ctl_fixes_clear(&f);
+		return NULL;
+	}
+	PGresult *res = ctl_fixes_track_result(&f);
+	if (!res)
+		ctl_error(cmd, "out of memory");
+	ctl_fixes_clear(&f);
+	return res;
+}
+
 /* The database's rows (ctl_track_sql's result, time order) and the
  * archived ones (time order) merged into a new result of the same columns;
  * a time in both is the database's row. NULL when out of memory. */
@@ -133,10 +155,8 @@ write_db_fixes(const struct ctl_common *co, PGconn *conn, const char *vehicle, i
 {
 	struct ctl_fixes f = { 0 };
 	char err[600];
-	/* GeoJSON has times, places and speeds only: the other columns stay
-	 * NULL, neither decompressed nor sent */
-	unsigned want = co->format == CTL_FMT_GEOJSON ? CTL_WANT_SPEED : CTL_WANT_TRACK;
-	int rc = ctl_slices_fetch(conn, vehicle, from_us, to_us, want, &f, err, sizeof err);
+	int rc = ctl_slices_fetch(conn, vehicle, from_us, to_us, ctl_track_want(co->format), &f,
+				  err, sizeof err);
 	PQfinish(conn);
 	if (rc != 0) {
 		ctl_error(co->cmd, "%s", err);
@@ -222,7 +242,7 @@ ctl_track_main(int argc, char **argv)
 	if (ar.n == 0)
 		return write_db_fixes(&co, conn, vehicle, from_us, to_us, from_s, to_s);
 	/* ctl_track_sql's result, from the tables decoded here (ctl_slices.h) */
-	PGresult *res = ctl_slices_track(conn, co.cmd, vehicle, from_us, to_us);
+	PGresult *res = slices_track(conn, co.cmd, vehicle, from_us, to_us);
 	PQfinish(conn);
 	if (res && ar.n) {
 		PGresult *merged = merge_archive(res, &ar);

@@ -422,6 +422,14 @@ row(struct obuf *o, bool json, const char *vehicle, const struct ctl_fix *x, str
 	return 0;
 }
 
+unsigned
+ctl_track_want(enum ctl_format fmt)
+{
+	/* GeoJSON has times, places and speeds only: the other columns stay
+	 * NULL, neither decompressed nor sent */
+	return fmt == CTL_FMT_GEOJSON ? CTL_WANT_SPEED : CTL_WANT_TRACK;
+}
+
 int
 ctl_track_write_fixes(FILE *fp, enum ctl_format fmt, const char *vehicle, const char *from,
 		      const char *to, const struct ctl_fixes *f)

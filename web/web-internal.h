@@ -93,6 +93,26 @@ void web_worker_free(struct web_worker *wk);
 bool web_worker_run(struct web_worker *wk, struct web_call *c, void (*work)(struct web_call *c),
                     void (*after)(struct web_call *c));
 
+/* ---- the track exporter's connection (web_export.c) ---------------------------- */
+
+struct web_export;
+struct ctl_fixes;
+
+/* The exporter's connection, not yet open: conninfo and setup_sql (run on
+ * each new connection; NULL or "": none) are borrowed. NULL when out of
+ * memory. Free it after the exporter thread has stopped. */
+struct web_export *web_export_new(const char *conninfo, const char *setup_sql);
+void web_export_free(struct web_export *ex);
+/* On the exporter thread only (blocking): appends the stored fixes of
+ * vehicle with from <= ts < to, in ts order, the fields of want
+ * (CTL_WANT_*), as ctl_slices_fetch reads them, connecting first when
+ * there is no connection, and reading once more on a new connection when
+ * an older one is found lost. *connected: a connection was opened.
+ * Returns 0, or -1 with why in err (out emptied). */
+int web_export_fetch(struct web_export *ex, const char *vehicle, int64_t from_us, int64_t to_us,
+                     unsigned want, struct ctl_fixes *out, bool *connected, char *err,
+                     size_t errlen);
+
 /* ---- failed logins (web_auth.c) ------------------------------------------- */
 
 struct web_throttle;
@@ -133,6 +153,7 @@ struct web {
 	struct web_hooks *hooks;
 	struct web_worker *worker;      /* password checks */
 	struct web_worker *exporter;    /* track exports */
+	struct web_export *export;      /* the exporter thread's connection */
 	struct web_throttle *throttle;
 	struct web_counters n;
 	bool stopping;
@@ -170,9 +191,10 @@ struct web_call {
 	struct web_call *next_done;     /* the worker's queue */
 	void (*work)(struct web_call *c);       /* on a worker's thread */
 	void (*after)(struct web_call *c);      /* then on the loop */
-	PGresult *res;                  /* a result kept for a worker (PQcopyResult) */
 	char *text;                     /* what the worker wrote (malloc'd) */
 	size_t textlen;
+	bool read_failed;               /* the exporter's read failed (errmsg says why) */
+	bool export_connected;          /* the exporter opened a connection for it */
 	void (*authed)(struct web_call *c);     /* after web_auth_begin */
 	char errmsg[256];               /* a refused statement's message */
 };

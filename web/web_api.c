@@ -3,8 +3,9 @@
  * (web_auth.c): the role each needs, its parameters, its statement, its
  * answer. The JSON of lists is made by PostgreSQL (json_agg over
  * schema/004_web.sql's hazgate_web_alert and hazgate_web_time) and passed
- * on as is; the track by ctl_track_write, hazgate-ctl track's writer, on
- * the exporter thread (a vehicle-day takes tens of milliseconds to write).
+ * on as is; the track is read and written as hazgate-ctl track does it
+ * (ctl_slices_fetch, ctl_track_write_fixes) on the exporter thread, on
+ * that thread's own blocking connection (web_export.c).
  *
  *   viewer      GET alerts, alerts/{id}/events, vehicles, vehicles/{plate},
  *               vehicles/{plate}/track, zones, stream, config
@@ -25,6 +26,7 @@
 #include "common/hz_log.h"
 #include "common/hz_time.h"
 #include "ctl/ctl.h"
+#include "ctl/ctl_slices.h"
 #include "geofence/geofence.h"
 #include "web/web_stream.h"
 
@@ -316,32 +318,35 @@ static const char *const track_types[] = {
 	"application/geo+json", "application/gpx+xml; charset=utf-8", "text/csv; charset=utf-8",
 };
 
-/* Keep the rows for the exporter: the result itself is net_pg's. */
-static void
-on_track(void *arg, const PGresult *res)
-{
-	struct web_call *c = arg;
-
-	if (!web_result_ok(c, res))
-		return;
-	PQclear(c->res);
-	c->res = PQcopyResult(res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
-}
-
-/* On the exporter's thread: hazgate-ctl track's writer into c->text. */
+/* On the exporter's thread: the fixes read as hazgate-ctl track reads them
+ * (web_export.c: the tables in binary, the slices decoded in C, on the
+ * thread's own connection), then written by its writer
+ * (ctl_track_write_fixes) into c->text: the bytes of hazgate-ctl track.
+ * A failed read sets c->read_failed; c->text stays NULL out of memory. */
 static void
 track_work(struct web_call *c)
 {
 	static const enum ctl_format fmts[] = { CTL_FMT_GEOJSON, CTL_FMT_GPX, CTL_FMT_CSV };
-	FILE *fp = open_memstream(&c->text, &c->textlen);
+	enum ctl_format fmt = fmts[c->track.format];
+	struct ctl_fixes f = { 0 };
+	FILE *fp;
+	int rc;
 
-	if (!fp)
+	if (web_export_fetch(c->w->export, c->path.vehicle, c->track.from_us, c->track.to_us,
+			     ctl_track_want(fmt), &f, &c->export_connected, c->errmsg,
+			     sizeof(c->errmsg)) != 0) {
+		c->read_failed = true;
 		return;
-	ctl_track_write(fp, fmts[c->track.format], c->path.vehicle, c->pbuf[1], c->pbuf[2], c->res);
-	if (fclose(fp) != 0) {
-		free(c->text);
-		c->text = NULL;
 	}
+	fp = open_memstream(&c->text, &c->textlen);
+	if (fp) {
+		rc = ctl_track_write_fixes(fp, fmt, c->path.vehicle, c->pbuf[1], c->pbuf[2], &f);
+		if (fclose(fp) != 0 || rc != 0) {
+			free(c->text);
+			c->text = NULL;
+		}
+	}
+	ctl_fixes_clear(&f);
 }
 
 static void
@@ -351,25 +356,20 @@ track_written(struct web_call *c)
 		web_call_free(c);
 		return;
 	}
+	if (c->export_connected)
+		hz_log(c->read_failed ? HZ_LOG_WARN : HZ_LOG_INFO, "export_connected",
+		       "ok=%s", c->read_failed ? "no" : "yes");
+	if (c->read_failed) {
+		c->w->n.db_errors++;
+		db_failed(c, NET_PG_ELINK, c->errmsg);
+		return;
+	}
 	if (!c->text) {
 		web_reply_error(c, 500, "out of memory");
 		return;
 	}
 	evbuffer_add(c->out, c->text, c->textlen);
 	web_reply(c, 200, track_types[c->track.format]);
-}
-
-static void
-track_read(struct web_call *c, int err, const char *msg)
-{
-	if (db_failed(c, err, msg))
-		return;
-	if (!c->res) {
-		web_reply_error(c, 500, "out of memory");
-		return;
-	}
-	if (!web_worker_run(c->w->exporter, c, track_work, track_written))
-		web_reply_error(c, 503, "too many exports at once; try again");
 }
 
 static void
@@ -384,11 +384,8 @@ get_track(struct web_call *c)
 	/* The range as hazgate-ctl track writes it (ctl_time_format). */
 	ctl_time_format(c->track.from_us, c->pbuf[1]);
 	ctl_time_format(c->track.to_us, c->pbuf[2]);
-	c->params[0] = c->path.vehicle;
-	c->params[1] = c->pbuf[1];
-	c->params[2] = c->pbuf[2];
-	web_job_set(c, 0, ctl_track_sql, 3, on_track);
-	web_db_run(c, track_read);
+	if (!web_worker_run(c->w->exporter, c, track_work, track_written))
+		web_reply_error(c, 503, "too many exports at once; try again");
 }
 
 /* ---- GET /api/v1/zones[?at=T] ---------------------------------------------------------- */

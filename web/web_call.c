@@ -51,7 +51,6 @@ web_call_free(struct web_call *c)
 	free(c->query);
 	free(c->note);
 	free(c->text);
-	PQclear(c->res);
 	sodium_memzero(c->password, sizeof(c->password));
 	free(c);
 }

@@ -488,7 +488,8 @@ web_new(struct event_base *base, const struct web_config *cfg)
 	w->throttle = web_throttle_new();
 	w->worker = web_worker_new(base);
 	w->exporter = web_worker_new(base);
-	if (!w->throttle || !w->worker || !w->exporter)
+	w->export = web_export_new(w->cfg.postgres.conninfo, web_pg_setup_sql);
+	if (!w->throttle || !w->worker || !w->exporter || !w->export)
 		goto err;
 	/* The stream and the hooks: their own connections, same login,
 	 * named by each (hazgate-web-stream, hazgate-web-hooks) in
@@ -556,6 +557,8 @@ web_free(struct web *w)
 	web_worker_free(w->worker);
 	web_worker_free(w->exporter);
 	w->worker = w->exporter = NULL;
+	web_export_free(w->export);     /* its thread has stopped */
+	w->export = NULL;
 	for (int i = 0; i < w->db.n; i++)
 		net_pg_free(w->db.pg[i]);
 	w->db.n = 0;

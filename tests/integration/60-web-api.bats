@@ -333,6 +333,73 @@ alert_id() { q "SELECT id FROM alerts WHERE vehicle = '晋A60001' AND kind = '$1
   cmp "$WEBDIR/body" "$WEBDIR/track.geojson"
 }
 
+@test "track: a day of slices and rows, every format byte for byte as the SQL decoder's path wrote it" {
+  # One day of 晋W60002 (2018-05-01, no other test's): 48 fixes with
+  # varied fields (NULLs, reals, 1e-7 degrees, zone ids), compacted into
+  # slices, then 12 late ones into rows, some between the slices' fixes.
+  q "INSERT INTO positions (vehicle, ts, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un,
+                            hazard_class, seq, zone_ids)
+     SELECT '晋W60002', '2018-05-01 10:00:00+00'::timestamptz + i * interval '10 s' + i * interval '1 ms',
+            round((37.8 + i * 0.0001234567)::numeric, 7), round((112.5 - i * 0.0000987)::numeric, 7),
+            CASE WHEN i % 7 = 3 THEN NULL ELSE (i * 1.7)::real END, (i * 37 % 360)::real,
+            CASE WHEN i % 5 = 0 THEN NULL ELSE (800 + i * 0.1)::real END,
+            CASE WHEN i % 6 = 0 THEN NULL ELSE 0.9 END, CASE WHEN i % 9 = 0 THEN NULL ELSE 3 END,
+            9 + i % 4, CASE WHEN i % 4 = 0 THEN NULL ELSE '1203' END,
+            CASE WHEN i % 4 = 0 THEN NULL ELSE '3' END, i,
+            CASE WHEN i % 3 = 0 THEN '{}' WHEN i % 3 = 1 THEN ARRAY[300] ELSE ARRAY[300, 7] END
+       FROM generate_series(0, 47) i"
+  "$CTL" compact --before 2018-05-02 >/dev/null
+  q "INSERT INTO positions (vehicle, ts, lat, lon, speed_kmh, heading, un, hazard_class, seq, zone_ids)
+     SELECT '晋W60002', '2018-05-01 10:00:05+00'::timestamptz + i * interval '40 s', 37.9 + i * 0.01,
+            112.4, 50.25, 180, '1203', '3', 100 + i, '{}'
+       FROM generate_series(0, 11) i"
+  [ "$(q "SELECT sum(n) FROM positions_slices WHERE vehicle = '晋W60002'")" = 48 ]
+  [ "$(q "SELECT count(*) FROM positions_recent WHERE vehicle = '晋W60002'")" = 12 ]
+  login vic view-pass-1 "$WEBDIR/v.jar" > /dev/null
+  from=$(date -d 2018-05-01T00:00:00Z +%s)000000 to=$(date -d 2018-05-02T00:00:00Z +%s)000000
+  for f in geojson gpx csv; do
+    [ "$(code -b "$WEBDIR/v.jar" "$B/api/v1/vehicles/%E6%99%8BW60002/track?from=2018-05-01T00:00:00Z&to=2018-05-02T00:00:00Z&format=$f")" = 200 ]
+    # before: ctl_track_sql (the server's SQL decoder) and ctl_track_write
+    "$HG_BUILDDIR/tests/unit/ctl_slices_dump" --sql-track "$HG_PG_CONNINFO" 晋W60002 "$from" "$to" $f \
+      > "$WEBDIR/sql.$f"
+    cmp "$WEBDIR/body" "$WEBDIR/sql.$f"
+    "$CTL" track 晋W60002 --from 2018-05-01T00:00:00Z --to 2018-05-02T00:00:00Z --format $f \
+      > "$WEBDIR/ctl.$f"
+    cmp "$WEBDIR/body" "$WEBDIR/ctl.$f"
+    cp "$WEBDIR/body" "$WEBDIR/both.$f"
+  done
+  [ "$(jq .properties.points "$WEBDIR/both.geojson")" = 60 ]
+  [ "$(grep -c '<trkpt' "$WEBDIR/both.gpx")" = 60 ]
+  [ "$(wc -l < "$WEBDIR/both.csv")" = 61 ]
+  grep -q ',,,' "$WEBDIR/both.csv"    # NULLs came through as empty cells
+}
+
+@test "track: the exporter's connection lost between two exports costs no answer" {
+  login vic view-pass-1 "$WEBDIR/v.jar" > /dev/null
+  url="$B/api/v1/vehicles/%E6%99%8BA60001/track?from=2020-01-01T00:00:00Z&to=2020-01-01T01:00:00Z&format=csv"
+  [ "$(code -b "$WEBDIR/v.jar" "$url")" = 200 ]
+  cp "$WEBDIR/body" "$WEBDIR/first.csv"
+  pid=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'hazgate-web-export'")
+  [ -n "$pid" ]
+  [ "$(q "SELECT pg_terminate_backend($pid)")" = t ]
+  # the next export finds its connection gone, opens another and answers
+  [ "$(code -b "$WEBDIR/v.jar" "$url")" = 200 ]
+  cmp "$WEBDIR/body" "$WEBDIR/first.csv"
+  new=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'hazgate-web-export'")
+  [ -n "$new" ] && [ "$new" != "$pid" ]
+  [ "$(code -b "$WEBDIR/v.jar" "$url")" = 200 ]
+  cmp "$WEBDIR/body" "$WEBDIR/first.csv"
+  # the database refusing is a 503, as on the pool, and the next one works
+  q "REVOKE SELECT ON positions_slices FROM hazgate_dispatcher"
+  st=$(code -b "$WEBDIR/v.jar" "$url")
+  q "GRANT SELECT ON positions_slices TO hazgate_dispatcher"
+  [ "$st" = 503 ]
+  [ "$(jq -r .error "$WEBDIR/body")" = "the database is not available" ]
+  grep -q 'event=api_failed.*permission denied' "$WEBDIR/log"
+  [ "$(code -b "$WEBDIR/v.jar" "$url")" = 200 ]
+  cmp "$WEBDIR/body" "$WEBDIR/first.csv"
+}
+
 @test "zones: every stored zone with in_force_now; ?at=T from zones_history" {
   login vic view-pass-1 "$WEBDIR/v.jar" > /dev/null
   run curl -s -b "$WEBDIR/v.jar" "$B/api/v1/zones"

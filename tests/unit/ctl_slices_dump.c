@@ -22,6 +22,13 @@
  *     on one connection; prints the fixes, the best wall time, and the
  *     CPU a run of the server's backend (/proc/PID/stat: the same
  *     machine) and of this process.
+ *
+ *   ctl_slices_dump --sql-track CONNINFO VEHICLE FROM_US TO_US FORMAT
+ *     for tests/integration/60-web-api.bats: the track as hazgate-web's
+ *     GET .../track wrote it before it read like hazgate-ctl track: the
+ *     server's SQL decoder (ctl_track_sql, text results, TimeZone UTC as
+ *     the web's pool sets it) and ctl_track_write, on stdout; FORMAT
+ *     geojson, gpx or csv.
  */
 #include "ctl/ctl.h"
 #include "ctl/ctl_slices.h"
@@ -170,9 +177,45 @@ bench(char **argv)
 	return 0;
 }
 
+static int
+sql_track(char **argv)
+{
+	static const char *const names[] = { "geojson", "gpx", "csv" };
+	static const enum ctl_format fmts[] = { CTL_FMT_GEOJSON, CTL_FMT_GPX, CTL_FMT_CSV };
+	char from[40], to[40];
+	int k = 0;
+	while (k < 3 && strcmp(argv[4], names[k]) != 0)
+		k++;
+	if (k == 3) {
+		fprintf(stderr, "ctl_slices_dump: no format %s\n", argv[4]);
+		return 2;
+	}
+	ctl_time_format(strtoll(argv[2], NULL, 10), from);
+	ctl_time_format(strtoll(argv[3], NULL, 10), to);
+	const char *params[] = { argv[1], from, to };
+	PGconn *conn = PQconnectdb(argv[0]);
+	PGresult *res = NULL;
+	if (PQstatus(conn) == CONNECTION_OK) {
+		PQclear(PQexec(conn, "SET TimeZone = 'UTC'"));
+		res = PQexecParams(conn, ctl_track_sql, 3, NULL, params, NULL, NULL, 0);
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "ctl_slices_dump: %s", PQerrorMessage(conn));
+		PQclear(res);
+		PQfinish(conn);
+		return 1;
+	}
+	ctl_track_write(stdout, fmts[k], argv[1], from, to, res);
+	PQclear(res);
+	PQfinish(conn);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc == 7 && strcmp(argv[1], "--sql-track") == 0)
+		return sql_track(argv + 2);
 	if (argc == 2 && strcmp(argv[1], "--floats") == 0)
 		return floats();
 	if (argc == 8 && strcmp(argv[1], "--bench") == 0)
