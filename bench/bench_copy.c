@@ -20,63 +20,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libpq-fe.h>
-
 #include "bench/bench.h"
+#include "bench/bench_pg.h"
 #include "gateway/gw_copybin.h"
-
-static long
-backend_ticks(int pid)
-{
-	char path[64], buf[1024], *p;
-	long ut = -1, st = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-	fclose(f);
-	/* after the command's ')': state is field 3, utime 14, stime 15 */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &ut,
-			 &st) != 2)
-		return -1;
-	return ut + st;
-}
-
-static void
-run(PGconn *c, const char *sql, ExecStatusType want)
-{
-	PGresult *r = PQexec(c, sql);
-
-	if (PQresultStatus(r) != want) {
-		fprintf(stderr, "bench_copy: %s: %s", sql, PQerrorMessage(c));
-		exit(1);
-	}
-	PQclear(r);
-}
 
 static void
 send_batch(PGconn *c, const char *copy, const char *data, size_t len)
 {
-	PGresult *r;
-
-	run(c, "BEGIN", PGRES_COMMAND_OK);
-	run(c, copy, PGRES_COPY_IN);
-	if (PQputCopyData(c, data, (int)len) != 1 || PQputCopyEnd(c, NULL) != 1) {
-		fprintf(stderr, "bench_copy: %s", PQerrorMessage(c));
-		exit(1);
-	}
-	r = PQgetResult(c);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		fprintf(stderr, "bench_copy: COPY: %s", PQerrorMessage(c));
-		exit(1);
-	}
-	PQclear(r);
-	while ((r = PQgetResult(c)) != NULL)
-		PQclear(r);
-	run(c, "COMMIT", PGRES_COMMAND_OK);
+	bench_pg_exec(c, "BEGIN", PGRES_COMMAND_OK);
+	bench_pg_copy(c, copy, data, len);
+	bench_pg_exec(c, "COMMIT", PGRES_COMMAND_OK);
 }
 
 int
@@ -107,7 +60,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	pid = PQbackendPID(c);
-	t0 = backend_ticks(pid);
+	t0 = bench_pg_backend_ticks(pid);
 	for (;;) {
 		n = getline(&line, &cap, stdin);
 		if (n > 0) {
@@ -144,7 +97,7 @@ main(int argc, char **argv)
 		if (n <= 0)
 			break;
 	}
-	t1 = backend_ticks(pid);
+	t1 = bench_pg_backend_ticks(pid);
 	printf("rows=%" PRIu64 " backend_ticks=%ld convert_cpu_s=%.3f batches_as_text=%" PRIu64 "\n",
 	       rows, t1 - t0, conv_s, as_text);
 	PQfinish(c);
