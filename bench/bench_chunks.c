@@ -336,12 +336,11 @@ main(int argc, char **argv)
 {
 	struct chunker k = { 0 };
 	struct gw_buf text = { 0 }, bin = { 0 };
-	char copy[1024], *line = NULL, *end;
-	size_t cap = 0, batch = 0, inbatch = 0;
+	char copy[1024], *end;
+	size_t batch = 0;
 	uint64_t rows = 0, conv_rows = 0, logged = 0, deleted = 0;
 	double conv_s = 0, enc_s = 0;
 	long w = 0, t0, t1;
-	ssize_t n;
 	PGconn *c;
 	int pid;
 
@@ -365,57 +364,47 @@ main(int argc, char **argv)
 	prepare(c, "unlog", "DELETE FROM positions_log WHERE id = ANY ($1::bigint[])");
 	pid = PQbackendPID(c);
 	t0 = bench_pg_backend_ticks(pid);
-	for (;;) {
-		n = getline(&line, &cap, stdin);
-		if (n > 0) {
-			if (gw_buf_add(&text, line, (size_t)n) != 0)
-				die("out of memory");
-			inbatch++;
-			rows++;
-		}
-		if ((inbatch && inbatch == batch) || n <= 0) {
-			double a = bench_seconds(CLOCK_PROCESS_CPUTIME_ID), b;
-			size_t id = 0;
+	for (bool last = false; !last;) {
+		size_t got = bench_pg_read_rows(stdin, &text, batch), id = 0;
+		double a = bench_seconds(CLOCK_PROCESS_CPUTIME_ID), b;
 
-			if (inbatch) {
-				uint64_t before = conv_rows;
-				int rc = gw_copybin_header(&bin);
-				if (rc == GW_BIN_OK)
-					rc = gw_copybin_rows(&bin, gw_copybin_pos_types, GW_BATCH_POS_FIELDS,
-							     text.p, text.len, &conv_rows);
-				if (rc == GW_BIN_OK)
-					rc = gw_copybin_trailer(&bin);
-				if (rc != GW_BIN_OK)
-					die(gw_copybin_strerror(rc));
-				id = batch_add(&k, &bin, (uint32_t)(conv_rows - before));
-			}
-			b = bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
-			conv_s += b - a;
-			k.ndone = 0;
-			if (id)
-				chunk_batch(&k, id);
-			if (n <= 0)
-				for (size_t i = 0; i < k.nveh_cap; i++)
-					if (k.veh[i].name)
-						vehicle_flush(&k, &k.veh[i]);
-			enc_s += bench_seconds(CLOCK_PROCESS_CPUTIME_ID) - b;
-			if (k.held_bytes > k.held_bytes_max)
-				k.held_bytes_max = k.held_bytes;
-			if (id || k.chunks.len || k.ndone)
-				commit(c, &k, id, copy);
-			logged += id != 0;
-			deleted += k.ndone;
-			for (size_t i = 0; i < k.ndone; i++) {
-				struct batch *d = &k.batch[k.done[i]];
-				k.held_bytes -= d->len;
-				free(d->p);
-				d->p = NULL;
-			}
-			text.len = 0;
-			inbatch = 0;
+		rows += got;
+		last = got < batch;
+		if (got) {
+			uint64_t before = conv_rows;
+			int rc = gw_copybin_header(&bin);
+			if (rc == GW_BIN_OK)
+				rc = gw_copybin_rows(&bin, gw_copybin_pos_types, GW_BATCH_POS_FIELDS, text.p,
+						     text.len, &conv_rows);
+			if (rc == GW_BIN_OK)
+				rc = gw_copybin_trailer(&bin);
+			if (rc != GW_BIN_OK)
+				die(gw_copybin_strerror(rc));
+			id = batch_add(&k, &bin, (uint32_t)(conv_rows - before));
 		}
-		if (n <= 0)
-			break;
+		b = bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
+		conv_s += b - a;
+		k.ndone = 0;
+		if (id)
+			chunk_batch(&k, id);
+		if (last)
+			for (size_t i = 0; i < k.nveh_cap; i++)
+				if (k.veh[i].name)
+					vehicle_flush(&k, &k.veh[i]);
+		enc_s += bench_seconds(CLOCK_PROCESS_CPUTIME_ID) - b;
+		if (k.held_bytes > k.held_bytes_max)
+			k.held_bytes_max = k.held_bytes;
+		if (id || k.chunks.len || k.ndone)
+			commit(c, &k, id, copy);
+		logged += id != 0;
+		deleted += k.ndone;
+		for (size_t i = 0; i < k.ndone; i++) {
+			struct batch *d = &k.batch[k.done[i]];
+			k.held_bytes -= d->len;
+			free(d->p);
+			d->p = NULL;
+		}
+		text.len = 0;
 	}
 	t1 = bench_pg_backend_ticks(pid);
 	printf("rows=%" PRIu64 " chunks=%" PRIu64 " log_rows=%" PRIu64 " log_deleted=%" PRIu64
@@ -434,7 +423,6 @@ main(int argc, char **argv)
 	free(k.veh);
 	free(k.batch);
 	free(k.done);
-	free(line);
 	ctl_buf_free(&k.chunks);
 	gw_buf_free(&text);
 	gw_buf_free(&bin);

@@ -36,13 +36,12 @@ int
 main(int argc, char **argv)
 {
 	struct gw_buf text = { 0 }, bin = { 0 };
-	char copy_text[1024], copy_bin[1100], *line = NULL;
-	size_t cap = 0, batch, inbatch = 0;
+	char copy_text[1024], copy_bin[1100];
+	size_t batch, got;
 	uint64_t rows = 0, conv_rows = 0, as_text = 0;
 	double conv_s = 0;
 	long t0, t1;
 	bool binary;
-	ssize_t n;
 	PGconn *c;
 	int pid;
 
@@ -61,47 +60,35 @@ main(int argc, char **argv)
 	}
 	pid = PQbackendPID(c);
 	t0 = bench_pg_backend_ticks(pid);
-	for (;;) {
-		n = getline(&line, &cap, stdin);
-		if (n > 0) {
-			if (gw_buf_add(&text, line, (size_t)n) != 0)
-				return 1;
-			inbatch++;
-			rows++;
-		}
-		if (inbatch && (inbatch == batch || n <= 0)) {
-			if (binary) {
-				double a = bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
-				int rc;
+	while ((got = bench_pg_read_rows(stdin, &text, batch)) > 0) {
+		rows += got;
+		if (binary) {
+			double a = bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
+			int rc;
 
-				bin.len = 0;
-				rc = gw_copybin_header(&bin);
-				if (rc == GW_BIN_OK)
-					rc = gw_copybin_rows(&bin, gw_copybin_pos_types, GW_BATCH_POS_FIELDS,
-							     text.p, text.len, &conv_rows);
-				if (rc == GW_BIN_OK)
-					rc = gw_copybin_trailer(&bin);
-				conv_s += bench_seconds(CLOCK_PROCESS_CPUTIME_ID) - a;
-				if (rc == GW_BIN_OK)
-					send_batch(c, copy_bin, bin.p, bin.len);
-				else {
-					as_text++;
-					send_batch(c, copy_text, text.p, text.len);
-				}
-			} else {
+			bin.len = 0;
+			rc = gw_copybin_header(&bin);
+			if (rc == GW_BIN_OK)
+				rc = gw_copybin_rows(&bin, gw_copybin_pos_types, GW_BATCH_POS_FIELDS,
+						     text.p, text.len, &conv_rows);
+			if (rc == GW_BIN_OK)
+				rc = gw_copybin_trailer(&bin);
+			conv_s += bench_seconds(CLOCK_PROCESS_CPUTIME_ID) - a;
+			if (rc == GW_BIN_OK)
+				send_batch(c, copy_bin, bin.p, bin.len);
+			else {
+				as_text++;
 				send_batch(c, copy_text, text.p, text.len);
 			}
-			text.len = 0;
-			inbatch = 0;
+		} else {
+			send_batch(c, copy_text, text.p, text.len);
 		}
-		if (n <= 0)
-			break;
+		text.len = 0;
 	}
 	t1 = bench_pg_backend_ticks(pid);
 	printf("rows=%" PRIu64 " backend_ticks=%ld convert_cpu_s=%.3f batches_as_text=%" PRIu64 "\n",
 	       rows, t1 - t0, conv_s, as_text);
 	PQfinish(c);
-	free(line);
 	gw_buf_free(&text);
 	gw_buf_free(&bin);
 	return 0;

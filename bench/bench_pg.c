@@ -1,7 +1,7 @@
 /*
  * bench_pg.c - the PostgreSQL helpers of the benchmark programs
  * (bench_pg.h): the backend's CPU from /proc, a statement and a COPY that
- * end the program on failure.
+ * end the program on failure, the input read a batch of rows at a time.
  */
 #include "bench/bench_pg.h"
 
@@ -59,4 +59,22 @@ bench_pg_copy(PGconn *c, const char *copy, const char *data, size_t len)
 	PQclear(r);
 	while ((r = PQgetResult(c)) != NULL)
 		PQclear(r);
+}
+
+size_t
+bench_pg_read_rows(FILE *in, struct gw_buf *text, size_t max)
+{
+	char *line = NULL;
+	size_t cap = 0, got = 0;
+	ssize_t n;
+
+	while (got < max && (n = getline(&line, &cap, in)) > 0) {
+		if (gw_buf_add(text, line, (size_t)n) != 0) {
+			fprintf(stderr, "bench: out of memory\n");
+			exit(1);
+		}
+		got++;
+	}
+	free(line);
+	return got;
 }
