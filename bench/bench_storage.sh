@@ -15,6 +15,12 @@
 # bytes); and, to tell the two changes apart, the same rows as COPY text
 # into two more databases: migrations 001-016 (the gateway and schema
 # before both) and 001-017.
+# And, to measure a chunked open tier ("option (c)", schema/README.md),
+# bench/bench_chunks writes the same rows in fresh databases as such a
+# gateway would (a log row a transaction, a chunk per vehicle and window
+# of W seconds, the log rows chunked whole deleted): its backend CPU, bytes,
+# encoding CPU and memory per W; the chunks' fixes checked against those
+# stored.
 # Then the compact one's day is compacted, twice: by hazgate-ctl's C
 # encoder (019) in a copy of the database, and by the SQL function
 # (hazgate_positions_compact), whose slices must be the same. Printed, per layout: bytes a fix on disk
