@@ -20,76 +20,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libpq-fe.h>
-
 #include "bench/bench.h"
+#include "bench/bench_pg.h"
 #include "gateway/gw_copybin.h"
-
-static long
-backend_ticks(int pid)
-{
-	char path[64], buf[1024], *p;
-	long ut = -1, st = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-	fclose(f);
-	/* after the command's ')': state is field 3, utime 14, stime 15 */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &ut,
-			 &st) != 2)
-		return -1;
-	return ut + st;
-}
-
-static void
-run(PGconn *c, const char *sql, ExecStatusType want)
-{
-	PGresult *r = PQexec(c, sql);
-
-	if (PQresultStatus(r) != want) {
-		fprintf(stderr, "bench_copy: %s: %s", sql, PQerrorMessage(c));
-		exit(1);
-	}
-	PQclear(r);
-}
 
 static void
 send_batch(PGconn *c, const char *copy, const char *data, size_t len)
 {
-	PGresult *r;
-
-	run(c, "BEGIN", PGRES_COMMAND_OK);
-	run(c, copy, PGRES_COPY_IN);
-	if (PQputCopyData(c, data, (int)len) != 1 || PQputCopyEnd(c, NULL) != 1) {
-		fprintf(stderr, "bench_copy: %s", PQerrorMessage(c));
-		exit(1);
-	}
-	r = PQgetResult(c);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		fprintf(stderr, "bench_copy: COPY: %s", PQerrorMessage(c));
-		exit(1);
-	}
-	PQclear(r);
-	while ((r = PQgetResult(c)) != NULL)
-		PQclear(r);
-	run(c, "COMMIT", PGRES_COMMAND_OK);
+	bench_pg_exec(c, "BEGIN", PGRES_COMMAND_OK);
+	bench_pg_copy(c, copy, data, len);
+	bench_pg_exec(c, "COMMIT", PGRES_COMMAND_OK);
 }
 
 int
 main(int argc, char **argv)
 {
 	struct gw_buf text = { 0 }, bin = { 0 };
-	char copy_text[1024], copy_bin[1100], *line = NULL;
-	size_t cap = 0, batch, inbatch = 0;
+	char copy_text[1024], copy_bin[1100];
+	size_t batch, got;
 	uint64_t rows = 0, conv_rows = 0, as_text = 0;
 	double conv_s = 0;
 	long t0, t1;
 	bool binary;
-	ssize_t n;
 	PGconn *c;
 	int pid;
 
@@ -107,48 +59,36 @@ main(int argc, char **argv)
 		return 1;
 	}
 	pid = PQbackendPID(c);
-	t0 = backend_ticks(pid);
-	for (;;) {
-		n = getline(&line, &cap, stdin);
-		if (n > 0) {
-			if (gw_buf_add(&text, line, (size_t)n) != 0)
-				return 1;
-			inbatch++;
-			rows++;
-		}
-		if (inbatch && (inbatch == batch || n <= 0)) {
-			if (binary) {
-				double a = bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
-				int rc;
+	t0 = bench_pg_backend_ticks(pid);
+	while ((got = bench_pg_read_rows(stdin, &text, batch)) > 0) {
+		rows += got;
+		if (binary) {
+			double a = bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
+			int rc;
 
-				bin.len = 0;
-				rc = gw_copybin_header(&bin);
-				if (rc == GW_BIN_OK)
-					rc = gw_copybin_rows(&bin, gw_copybin_pos_types, GW_BATCH_POS_FIELDS,
-							     text.p, text.len, &conv_rows);
-				if (rc == GW_BIN_OK)
-					rc = gw_copybin_trailer(&bin);
-				conv_s += bench_seconds(CLOCK_PROCESS_CPUTIME_ID) - a;
-				if (rc == GW_BIN_OK)
-					send_batch(c, copy_bin, bin.p, bin.len);
-				else {
-					as_text++;
-					send_batch(c, copy_text, text.p, text.len);
-				}
-			} else {
+			bin.len = 0;
+			rc = gw_copybin_header(&bin);
+			if (rc == GW_BIN_OK)
+				rc = gw_copybin_rows(&bin, gw_copybin_pos_types, GW_BATCH_POS_FIELDS,
+						     text.p, text.len, &conv_rows);
+			if (rc == GW_BIN_OK)
+				rc = gw_copybin_trailer(&bin);
+			conv_s += bench_seconds(CLOCK_PROCESS_CPUTIME_ID) - a;
+			if (rc == GW_BIN_OK)
+				send_batch(c, copy_bin, bin.p, bin.len);
+			else {
+				as_text++;
 				send_batch(c, copy_text, text.p, text.len);
 			}
-			text.len = 0;
-			inbatch = 0;
+		} else {
+			send_batch(c, copy_text, text.p, text.len);
 		}
-		if (n <= 0)
-			break;
+		text.len = 0;
 	}
-	t1 = backend_ticks(pid);
+	t1 = bench_pg_backend_ticks(pid);
 	printf("rows=%" PRIu64 " backend_ticks=%ld convert_cpu_s=%.3f batches_as_text=%" PRIu64 "\n",
 	       rows, t1 - t0, conv_s, as_text);
 	PQfinish(c);
-	free(line);
 	gw_buf_free(&text);
 	gw_buf_free(&bin);
 	return 0;

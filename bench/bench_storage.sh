@@ -15,6 +15,12 @@
 # bytes); and, to tell the two changes apart, the same rows as COPY text
 # into two more databases: migrations 001-016 (the gateway and schema
 # before both) and 001-017.
+# And, to measure a chunked open tier ("option (c)", schema/README.md),
+# bench/bench_chunks writes the same rows in fresh databases as such a
+# gateway would (a log row a transaction, a chunk per vehicle and window
+# of W seconds, the log rows chunked whole deleted): its backend CPU, bytes,
+# encoding CPU and memory per W; the chunks' fixes checked against those
+# stored.
 # Then the compact one's day is compacted, twice: by hazgate-ctl's C
 # encoder (019) in a copy of the database, and by the SQL function
 # (hazgate_positions_compact), whose slices must be the same. Printed, per layout: bytes a fix on disk
@@ -84,6 +90,15 @@ feed() {  # feed DB TABLE COLUMNS text|binary < copy text: "rows=... backend_tic
 }
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<< "$2"; }
 ticks() { echo $(( $(cat "$1.1") - $(cat "$1.0") )); }
+pgticks() {  # pgticks DB SQL: the CPU of the backend that runs SQL (clock ticks)
+  {
+    echo "SELECT pg_backend_pid() AS bpid \\gset"; echo "\\setenv BPID :bpid"
+    echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $work/pgticks.0"
+    echo "$2;"
+    echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $work/pgticks.1"
+  } | psql -Xq -o /dev/null -v ON_ERROR_STOP=1 -d "$1" >/dev/null
+  ticks "$work/pgticks"
+}
 hz=$(getconf CLK_TCK)
 
 gen "$VEH" "$HOURS" "$START" B > "$work/fleet.copy"
@@ -110,17 +125,81 @@ out_key=$(feed hg_key positions_recent "$cols, alarms" text < "$work/fleet17.cop
 out_bin=$(feed hg_compact positions_recent "$cols, alarms" binary < "$work/fleet17.copy")
 q postgres "DROP DATABASE hg_before" >/dev/null
 q postgres "DROP DATABASE hg_key" >/dev/null
+# Option (c) (schema/README.md "Option (c) measured"): a chunked open
+# tier, emulated by bench/bench_chunks on the same fleet, BATCH rows a
+# transaction in arrival order: each transaction writes one log row (the
+# batch's binary COPY bytes), a chunk of positions_slices' format per
+# vehicle and window of W seconds when the vehicle's next window begins,
+# and deletes the log rows chunked whole. A fresh database per W
+# (STORAGE_CHUNK_W), migrated, and in it the two tables made here, again
+# for each storage of the log's column (STORAGE_CHUNK_LOG: lz4 =
+# compressed with lz4, external = out of line uncompressed; the quick size
+# runs lz4 alone); autovacuum is off on the log, whose VACUUM at the end is
+# measured apart. Checked: the fixes the SQL decoder reads
+# from the chunks are byte for byte those hg_compact stored (an md5 of
+# both in (vehicle, ts) order), and no log row is left.
+fixcols="vehicle, ts, float8send(lat), float8send(lon), float4send(speed_kmh), float4send(heading),
+  float4send(alt_m), float4send(hdop), fix, sats, un, hazard_class, seq, ignition, zone_ids, received_at, alarms"
+fixes_md5() {  # fixes_md5 DB FROM: the md5 of the fixes' bytes in (vehicle, ts) order
+  psql -XqAt -v ON_ERROR_STOP=1 -d "$1" \
+    -c "COPY (SELECT $fixcols FROM $2 ORDER BY vehicle COLLATE \"C\", ts) TO STDOUT" | md5sum | cut -d' ' -f1
+}
+fed_md5=$(fixes_md5 hg_compact positions_recent)
+chunk_lines= chunk_log="lz4 external"
+[ "${STORAGE_QUICK:-0}" = 1 ] && chunk_log=lz4
+for cw in ${STORAGE_CHUNK_W:-60 300}; do
+  first=1
+  q postgres "CREATE DATABASE hg_chunks $dbopt" >/dev/null
+  PGDATABASE=hg_chunks "$CTL" migrate >/dev/null
+  for lg in ${STORAGE_CHUNK_LOG:-$chunk_log}; do
+    case $lg in
+      lz4) logopt="SET COMPRESSION lz4" ;;
+      external) logopt="SET STORAGE EXTERNAL" ;;
+      *) echo "bench_storage.sh: STORAGE_CHUNK_LOG: lz4 or external, not $lg" >&2; exit 2 ;;
+    esac
+    q hg_chunks "SET client_min_messages = warning; DROP TABLE IF EXISTS positions_chunks, positions_log;
+                 CREATE TABLE positions_chunks (LIKE positions_slices INCLUDING COMPRESSION);
+                 ALTER TABLE positions_chunks ADD UNIQUE (vehicle, t_first);
+                 CREATE TABLE positions_log (id bigint PRIMARY KEY, data bytea)
+                   WITH (autovacuum_enabled = off, toast.autovacuum_enabled = off);
+                 ALTER TABLE positions_log ALTER COLUMN data $logopt"
+    out=$(PGDATABASE=hg_chunks "$BUILD/bench/bench_chunks" "$BATCH" "$cw" < "$work/fleet17.copy")
+    size_ch=$(q hg_chunks "SELECT pg_total_relation_size('positions_chunks')")
+    size_log=$(q hg_chunks "SELECT pg_total_relation_size('positions_log')")
+    t_vac=$(pgticks hg_chunks "VACUUM positions_log")
+    size_logv=$(q hg_chunks "SELECT pg_total_relation_size('positions_log')")
+    left=$(q hg_chunks "SELECT count(*) FROM positions_log")
+    [ "$left" = 0 ] || echo "warning: chunks W=$cw, log $lg: $left log rows left at the end" >&2
+    same=no
+    [ "$(fixes_md5 hg_chunks "(SELECT f.* FROM positions_chunks c, LATERAL hazgate_slice_fixes(ROW(c.*)::positions_slices) f) x")" = "$fed_md5" ] && same=yes
+    [ "$same" = yes ] || echo "warning: chunks W=$cw, log $lg: the fixes decoded from the chunks differ from those fed" >&2
+    key=chunks_$cw
+    [ "$first" = 1 ] || key=chunks_${cw}_log_$lg
+    chunk_lines+=$(awk -v n="$n" -v hz="$hz" -v tr="$(field backend_ticks "$out_rows")" -v tb="$(field backend_ticks "$out_bin")" \
+        -v key="$key" -v w="$cw" -v lg="$lg" -v first="$first" -v same="$same" -v left="$left" \
+        -v t="$(field backend_ticks "$out")" -v tv="$t_vac" -v ch="$(field chunks "$out")" \
+        -v lw="$(field log_rows "$out")" -v ld="$(field log_deleted "$out")" \
+        -v sch="$size_ch" -v slog="$size_log" -v slogv="$size_logv" \
+        -v enc="$(field encode_cpu_s "$out")" -v conv="$(field convert_cpu_s "$out")" \
+        -v hf="$(field held_fixes_max "$out")" -v hb="$(field held_bytes_max "$out")" 'BEGIN {
+  us = 1e6 / hz / n
+  printf "%s_pg_cpu_us_per_fix=%.2f ratio_to_rows=%.3f (W=%d s, log %s: %d chunks, %d log rows written, %d deleted, %d left; today\047s positions_recent in binary: %.2f, ratio %.3f; + %.2f vacuuming the log = %.2f, ratio %.3f; the fixes decoded from the chunks the same as fed: %s)\n", key, t * us, t / tr, w, lg, ch, lw, ld, left, tb * us, tb / tr, tv * us, (t + tv) * us, (t + tv) / tr, same
+  printf "%s_bytes_per_fix=%.1f (positions_chunks %d bytes + positions_log %d right after the ingest; the log %d after its VACUUM)\n", key, (sch + slog) / n, sch, slog, slogv
+  if (first) {
+    printf "%s_encode_cpu_us_per_fix=%.2f (bench_chunks: the binary fields parsed, grouped per vehicle and window, ctl_cenc_slice: what the gateway would add; the conversion to binary, which it does today: %.2f)\n", key, enc * 1e6 / n, conv * 1e6 / n
+    printf "%s_held_fixes_max=%d (fixes held in memory at once; with the batches kept for them: %d bytes)\n", key, hf, hb
+  }
+}')$'\n'
+    first=0
+  done
+  q postgres "DROP DATABASE hg_chunks" >/dev/null
+done
 # The same day compacted by hazgate-ctl's C encoder (019), in a copy of the
 # database made before: its backend's CPU and its own (HAZGATE_COMPACT_STATS
 # prints them), the bytes of its slices; then the SQL function's below.
 q postgres "CREATE DATABASE hg_compact_c TEMPLATE hg_compact" >/dev/null
 out_cc=$(PGDATABASE=hg_compact_c HAZGATE_COMPACT_STATS=1 "$CTL" compact --before "$(date -u -d "$DAY + 1 day" +%F)")
-{
-  echo "SELECT pg_backend_pid() AS bpid \\gset"; echo "\\setenv BPID :bpid"
-  echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $work/cpu-compaction.0"
-  echo "SELECT hazgate_positions_compact(d) FROM hazgate_positions_compact_due('$DAY'::date + 1) d;"
-  echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $work/cpu-compaction.1"
-} | psql -Xq -v ON_ERROR_STOP=1 -d hg_compact >/dev/null
+t_cmp=$(pgticks hg_compact "SELECT hazgate_positions_compact(d) FROM hazgate_positions_compact_due('$DAY'::date + 1) d")
 for db in hg_rows hg_compact; do q "$db" "VACUUM ANALYZE" >/dev/null; q "$db" "CHECKPOINT" >/dev/null; done
 
 size_rows=$(q hg_rows "SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('positions')")
@@ -130,7 +209,7 @@ stored=$(q hg_compact "SELECT sum(n) FROM positions_slices")
 [ "$stored" = "$n" ] || echo "warning: $stored fixes in the slices for $n written" >&2
 t_rows=$(field backend_ticks "$out_rows") t_before=$(field backend_ticks "$out_before")
 t_key=$(field backend_ticks "$out_key")
-t_comp=$(field backend_ticks "$out_bin") t_cmp=$(ticks "$work/cpu-compaction")
+t_comp=$(field backend_ticks "$out_bin")
 conv_s=$(field convert_cpu_s "$out_bin") as_text=$(field batches_as_text "$out_bin")
 awk -v n="$n" -v sr="$size_rows" -v sc="$size_compact" -v sre="$size_recent" -v hz="$hz" \
     -v tr="$t_rows" -v tb="$t_before" -v tkey="$t_key" -v tc="$t_comp" -v tk="$t_cmp" -v cs="$conv_s" \
@@ -146,6 +225,7 @@ awk -v n="$n" -v sr="$size_rows" -v sc="$size_compact" -v sre="$size_recent" -v 
   printf "cpu_ratio=%.3f (ingest), %.3f (ingest + compaction) target<=0.333\n", tc / tr, (tc + tk) / tr
   printf "gateway_convert_cpu_us_per_fix=%.2f (gw_copybin: COPY text to binary, the gateway\047s added work)\n", cs * 1e6 / n
 }'
+printf '%s' "$chunk_lines"
 # The C encoder against the SQL function, the same day: slices byte for
 # byte the same, the database's CPU and hazgate-ctl's.
 q hg_compact_c "VACUUM ANALYZE" >/dev/null
@@ -218,13 +298,7 @@ sqlms() {  # sqlms DB SQL: best of 3, ms, rows to /dev/null
   echo "$m"
 }
 sqlcpu() {  # sqlcpu DB SQL: the backend's CPU ms a run, 3 runs in one session
-  {
-    echo "SELECT pg_backend_pid() AS bpid \\gset"; echo "\\setenv BPID :bpid"
-    echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $work/sq.0"
-    for _ in 1 2 3; do echo "$2;"; done
-    echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $work/sq.1"
-  } | psql -XqAt -o /dev/null -d "$1"
-  echo $(( ($(ticks "$work/sq") * 1000 / hz) / 3 ))
+  echo $(( ($(pgticks "$1" "$2; $2; $2") * 1000 / hz) / 3 ))
 }
 dayto=$(date -u -d "$DAY + 1 day" +%F)
 trk="floor(extract(epoch FROM ts) * 1000000)::int8, lat, lon, speed_kmh, heading, alt_m, hdop, fix, sats, un, hazard_class, array_to_json(zone_ids)"

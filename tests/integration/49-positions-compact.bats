@@ -438,7 +438,8 @@ sqldump() {
   for k in rows_bytes_per_fix compact_bytes_per_fix bytes_ratio rows_pg_cpu_us_per_fix \
            compact_before_pg_cpu_us_per_fix compact_key_pg_cpu_us_per_fix compact_pg_cpu_us_per_fix cpu_ratio \
            gateway_convert_cpu_us_per_fix track_geojson_vehicle_day_ms audit_vehicle_2_days_ms \
-           track_sql_pg_cpu_ms track_c_read_ms audit_c_read_ms; do
+           track_sql_pg_cpu_ms track_c_read_ms audit_c_read_ms \
+           chunks_{60,300}_{pg_cpu_us_per_fix,bytes_per_fix,encode_cpu_us_per_fix,held_fixes_max}; do
     printf '%s\n' "${lines[@]}" | grep -Eq "^$k=[0-9]+(\.[0-9]+)?( |\$)"
   done
   # every fix written is in the slices, and the track has the vehicle's fixes
@@ -451,6 +452,12 @@ sqldump() {
   # hazgate-ctl's own read of the slices: the same fixes
   [[ "$output" == *"track_c_read_ms="*"(fixes=720 "*"backend_cpu_ms="* ]]
   [[ "$output" == *"audit_c_read_ms="*"(fixes=17280 "* ]]
+  # option (c), a chunked open tier (bench_chunks): for each window, the
+  # fixes the SQL decoder reads from the chunks are those fed, byte for
+  # byte, and every log row was deleted
+  for w in 60 300; do
+    printf '%s\n' "${lines[@]}" | grep -Eq "^chunks_${w}_pg_cpu_us_per_fix=[0-9.]+ ratio_to_rows=[0-9.]+ \(W=$w s, log lz4: [0-9]+ chunks, ([0-9]+) log rows written, \1 deleted, 0 left;.*the same as fed: yes\)\$"
+  done
 }
 
 # ---- the C encoder (hazgate-ctl compact, schema/019) ---------------------------
