@@ -182,7 +182,7 @@ main(void)
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	int ifd = open(ipath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	struct sink mem = { 0 };
-	if (fd < 0 || ifd < 0 || ctl_arch_writer_new(fd, ifd, &mem.w) != CTL_ARCH_OK ||
+	if (fd < 0 || ifd < 0 || ctl_arch_writer_new(fd, ifd, CTL_ARCH_GZIP, &mem.w) != CTL_ARCH_OK ||
 	    make_day(&mem, nveh, step, seed, &text_bytes) != rows ||
 	    ctl_arch_writer_finish(mem.w, NULL) != CTL_ARCH_OK) {
 		fprintf(stderr, "%s: cannot write: %s\n", path,

@@ -3,7 +3,9 @@
  * listing (ctl_archive.h says what an archive is).
  *
  * zlib's gzread undoes the gzip (and checks its CRC and length trailer:
- * a cut file is an error, never a short day); libcsv splits the CSV in
+ * a cut file is an error, never a short day), libzstd's streaming
+ * decompressor a zstd file (each frame's checksum; a file that ends
+ * within a frame is an error the same way); libcsv splits the CSV in
  * strict mode with an empty unquoted field as NULL, which is PostgreSQL's
  * COPY CSV dialect. Each record is copied into one scratch buffer, checked
  * field by field and handed on; nothing is kept between records but the
@@ -24,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "common/hz_time.h"
 
@@ -376,44 +379,165 @@ reader_done(struct reader *r, struct csv_parser *p)
 	r->buf = NULL;
 }
 
+/* ---- compressed input: gzip (or plain) and zstd -------------------------- */
+
+#define ZCHUNK 65536
+static const unsigned char zstd_magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
+
+enum ctl_arch_codec
+ctl_arch_codec_of(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	return n >= 4 && strcmp(name + n - 4, ".zst") == 0 ? CTL_ARCH_ZSTD : CTL_ARCH_GZIP;
+}
+
+/* A whole compressed file read from fd's offset: gzip through gzread,
+ * zstd through ZSTD_decompressStream (frames one after the other). */
+struct zin {
+	enum ctl_arch_codec codec;
+	gzFile gz;
+	int fd; /* zstd: borrowed */
+	ZSTD_DCtx *dctx;
+	ZSTD_inBuffer ib;
+	size_t last; /* ZSTD_decompressStream's last hint: 0 = at a frame's end */
+	bool eof, any;
+	char msg[160]; /* why zin_read failed */
+	unsigned char in[ZCHUNK];
+};
+
+/* Opens z on fd (borrowed). Returns 0, or -1 with errno. */
+static int
+zin_open(struct zin *z, int fd, enum ctl_arch_codec codec)
+{
+	z->codec = codec;
+	z->gz = NULL;
+	z->dctx = NULL;
+	z->fd = fd;
+	z->ib = (ZSTD_inBuffer){ z->in, 0, 0 };
+	z->last = 0;
+	z->eof = z->any = false;
+	z->msg[0] = '\0';
+	if (codec == CTL_ARCH_ZSTD) {
+		if (!(z->dctx = ZSTD_createDCtx())) {
+			errno = ENOMEM;
+			return -1;
+		}
+		return 0;
+	}
+	int fd2 = dup(fd);
+	if (fd2 < 0 || !(z->gz = gzdopen(fd2, "rb"))) {
+		int saved = fd2 < 0 ? errno : ENOMEM;
+		if (fd2 >= 0)
+			close(fd2);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+zin_close(struct zin *z)
+{
+	if (z->gz)
+		gzclose(z->gz);
+	ZSTD_freeDCtx(z->dctx);
+	z->gz = NULL;
+	z->dctx = NULL;
+}
+
+/* Up to len bytes of the text into buf. Returns their number, 0 at the
+ * end of a complete stream, or -1 with z->msg ("not a complete ... file
+ * (why)"). */
+static int
+zin_read(struct zin *z, char *buf, size_t len)
+{
+	if (z->codec == CTL_ARCH_GZIP) {
+		int n = gzread(z->gz, buf, (unsigned)len), zerr;
+		if (n > 0)
+			return n;
+		const char *msg = gzerror(z->gz, &zerr);
+		if (n == 0 && zerr == Z_OK)
+			return 0;
+		snprintf(z->msg, sizeof z->msg, "not a complete gzip file (%s)",
+			 n < 0 && zerr == Z_ERRNO ? strerror(errno) : msg);
+		return -1;
+	}
+	for (;;) {
+		if (z->ib.pos == z->ib.size && !z->eof) {
+			ssize_t n = read(z->fd, z->in, sizeof z->in);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				snprintf(z->msg, sizeof z->msg, "not a complete zstd file (%s)",
+					 strerror(errno));
+				return -1;
+			}
+			if (n == 0) {
+				z->eof = true;
+			} else {
+				if (!z->any && ((size_t)n < sizeof zstd_magic ||
+						memcmp(z->in, zstd_magic, sizeof zstd_magic) != 0)) {
+					snprintf(z->msg, sizeof z->msg,
+						 "not a zstd file (no zstd magic number)");
+					return -1;
+				}
+				z->any = true;
+				z->ib = (ZSTD_inBuffer){ z->in, (size_t)n, 0 };
+			}
+		}
+		if (z->eof && z->ib.pos == z->ib.size && z->last == 0) {
+			if (z->any)
+				return 0;
+			snprintf(z->msg, sizeof z->msg, "not a complete zstd file (empty)");
+			return -1;
+		}
+		ZSTD_outBuffer ob = { buf, len, 0 };
+		size_t r = ZSTD_decompressStream(z->dctx, &ob, &z->ib);
+		if (ZSTD_isError(r)) {
+			snprintf(z->msg, sizeof z->msg, "not a complete zstd file (%s)",
+				 ZSTD_getErrorName(r));
+			return -1;
+		}
+		z->last = r;
+		if (ob.pos)
+			return (int)ob.pos;
+		if (z->eof && z->ib.pos == z->ib.size && r != 0) {
+			snprintf(z->msg, sizeof z->msg,
+				 "not a complete zstd file (it ends within a frame)");
+			return -1;
+		}
+	}
+}
+
 int
 ctl_arch_read_fd(int fd, const char *name, ctl_arch_row_cb cb, void *arg, uint64_t *nrows,
 		 char *err, size_t errlen)
 {
 	struct reader r;
 	struct csv_parser p;
-	char chunk[65536];
-	gzFile gz = NULL;
-	int fd2;
+	char chunk[ZCHUNK];
+	struct zin *z = malloc(sizeof *z);
 
 	if (nrows)
 		*nrows = 0;
-	if (reader_init(&r, &p, name, cb, arg, err, errlen) != 0)
+	if (reader_init(&r, &p, name, cb, arg, err, errlen) != 0) {
+		free(z);
 		return r.rc;
-	fd2 = dup(fd);
-	if (fd2 < 0 || !(gz = gzdopen(fd2, "rb"))) {
-		if (fd2 >= 0)
-			close(fd2);
-		fail(&r, CTL_ARCH_EIO, "cannot read: %s", strerror(errno ? errno : ENOMEM));
+	}
+	if (!z || zin_open(z, fd, ctl_arch_codec_of(name)) != 0) {
+		fail(&r, CTL_ARCH_EIO, "cannot read: %s", z ? strerror(errno) : "out of memory");
+		free(z);
 		reader_done(&r, &p);
 		return r.rc;
 	}
 	for (;;) {
-		int n = gzread(gz, chunk, sizeof chunk);
+		int n = zin_read(z, chunk, sizeof chunk);
 		if (n < 0) {
-			int zerr;
-			const char *msg = gzerror(gz, &zerr);
-			fail(&r, CTL_ARCH_EIO, "not a complete gzip file (%s)",
-			     zerr == Z_ERRNO ? strerror(errno) : msg);
+			fail(&r, CTL_ARCH_EIO, "%s", z->msg);
 			break;
 		}
 		if (n == 0) {
-			int zerr;
-			const char *msg = gzerror(gz, &zerr);
-			if (zerr != Z_OK)
-				fail(&r, CTL_ARCH_EIO, "not a complete gzip file (%s)", msg);
-			else
-				feed_end(&r, &p);
+			feed_end(&r, &p);
 			break;
 		}
 		feed(&r, &p, chunk, (size_t)n);
@@ -421,7 +545,8 @@ ctl_arch_read_fd(int fd, const char *name, ctl_arch_row_cb cb, void *arg, uint64
 			break;
 	}
 	reader_done(&r, &p);
-	gzclose(gz);
+	zin_close(z);
+	free(z);
 	if (nrows)
 		*nrows = r.rows;
 	return r.rc;
@@ -533,33 +658,49 @@ ctl_arch_due(int64_t day, int64_t today, int keep_days)
 
 #define NAME_PREFIX "positions-"
 #define NAME_SUFFIX ".csv.gz"
+#define ZST_SUFFIX  ".csv.zst"
 /* The first and last day whose names have four-digit years. */
 #define DAY_FIRST (-719528) /* 0000-01-01 */
 #define DAY_LAST  2932896   /* 9999-12-31 */
 
+static const char *
+name_suffix(enum ctl_arch_codec codec)
+{
+	return codec == CTL_ARCH_ZSTD ? ZST_SUFFIX : NAME_SUFFIX;
+}
+
 int
-ctl_arch_name(int64_t day, int part, char buf[CTL_ARCH_NAME_MAX])
+ctl_arch_name_codec(int64_t day, int part, enum ctl_arch_codec codec, char buf[CTL_ARCH_NAME_MAX])
 {
 	char d[11];
 	if (part < 1 || day < DAY_FIRST || day > DAY_LAST)
 		return -1;
 	ctl_day_format(day, d);
 	if (part == 1)
-		snprintf(buf, CTL_ARCH_NAME_MAX, NAME_PREFIX "%s" NAME_SUFFIX, d);
+		snprintf(buf, CTL_ARCH_NAME_MAX, NAME_PREFIX "%s%s", d, name_suffix(codec));
 	else
-		snprintf(buf, CTL_ARCH_NAME_MAX, NAME_PREFIX "%s.p%d" NAME_SUFFIX, d, part);
+		snprintf(buf, CTL_ARCH_NAME_MAX, NAME_PREFIX "%s.p%d%s", d, part,
+			 name_suffix(codec));
 	return 0;
+}
+
+int
+ctl_arch_name(int64_t day, int part, char buf[CTL_ARCH_NAME_MAX])
+{
+	return ctl_arch_name_codec(day, part, CTL_ARCH_GZIP, buf);
 }
 
 int
 ctl_arch_name_parse(const char *name, int64_t *day, int *part)
 {
-	size_t plen = strlen(NAME_PREFIX), slen = strlen(NAME_SUFFIX), n = strlen(name);
+	size_t plen = strlen(NAME_PREFIX), n = strlen(name);
+	size_t slen = strlen(name_suffix(ctl_arch_codec_of(name)));
 	int64_t d;
 	int pt = 1;
 
 	if (n < plen + 10 + slen || strncmp(name, NAME_PREFIX, plen) != 0 ||
-	    strcmp(name + n - slen, NAME_SUFFIX) != 0 || day_scan(name + plen, &d) != 0)
+	    strcmp(name + n - slen, name_suffix(ctl_arch_codec_of(name))) != 0 ||
+	    day_scan(name + plen, &d) != 0)
 		return -1;
 	const char *rest = name + plen + 10, *end = name + n - slen;
 	if (rest != end) {
@@ -590,7 +731,9 @@ file_cmp(const void *a, const void *b)
 	const struct ctl_arch_file *x = a, *y = b;
 	if (x->day != y->day)
 		return x->day < y->day ? -1 : 1;
-	return (x->part > y->part) - (x->part < y->part);
+	if (x->part != y->part)
+		return x->part < y->part ? -1 : 1;
+	return strcmp(x->name, y->name); /* the same part in both codecs: .gz first */
 }
 
 int
@@ -631,6 +774,7 @@ ctl_arch_list(const char *dir, int64_t first, int64_t last, struct ctl_arch_file
 		}
 		v[cnt].day = day;
 		v[cnt].part = part;
+		v[cnt].codec = ctl_arch_codec_of(e->d_name);
 		memcpy(v[cnt].name, e->d_name, len + 1);
 		cnt++;
 	}
@@ -805,34 +949,47 @@ ctl_arch_rows_clear(struct ctl_arch_rows *rows)
 
 /* ---- the per-vehicle index ---------------------------------------------- */
 
-#define IDX_SUFFIX    ".idx.gz"
-#define IDX_HEADER    "vehicle,offset,bytes,rows"
-#define MEMBER_MIN    18 /* the smallest gzip member: 10-byte header, 8-byte trailer */
-#define ZCHUNK        65536
-#define IDX_FIELD_MAX 40
+#define IDX_SUFFIX     ".idx.gz"
+#define IDX_ZST_SUFFIX ".idx.zst"
+#define IDX_HEADER     "vehicle,offset,bytes,rows"
+#define MEMBER_MIN     18 /* the smallest gzip member: 10-byte header, 8-byte trailer */
+#define FRAME_MIN      9  /* the smallest zstd frame: magic, 2-byte header, a block's header */
+#define IDX_FIELD_MAX  40
 
 int
 ctl_arch_index_name(const char *archive, char *buf, size_t len)
 {
-	size_t n = strlen(archive), s = strlen(NAME_SUFFIX);
-	if (n < s || strcmp(archive + n - s, NAME_SUFFIX) != 0 ||
-	    n - s + strlen(IDX_SUFFIX) + 1 > len)
+	enum ctl_arch_codec codec = ctl_arch_codec_of(archive);
+	const char *suffix = name_suffix(codec);
+	const char *isuffix = codec == CTL_ARCH_ZSTD ? IDX_ZST_SUFFIX : IDX_SUFFIX;
+	size_t n = strlen(archive), s = strlen(suffix);
+	if (n < s || strcmp(archive + n - s, suffix) != 0 || n - s + strlen(isuffix) + 1 > len)
 		return -1;
 	memcpy(buf, archive, n - s);
-	strcpy(buf + n - s, IDX_SUFFIX);
+	strcpy(buf + n - s, isuffix);
 	return 0;
 }
 
 /* -- writing -- */
 
-struct ctl_arch_writer {
+/* A compressed output to fd: gzip members (deflate -6) or zstd frames
+ * (CTL_ARCH_ZSTD_LEVEL, checksummed), each ended by zo_put(..., end). */
+struct zout {
+	enum ctl_arch_codec codec;
 	int fd;
-	gzFile idx;
+	const char *what; /* "the archive", "the index": for messages */
 	z_stream zs;
-	bool zinit, csvinit;
-	struct csv_parser csv;
+	bool zinit;
+	ZSTD_CCtx *cctx;
+	size_t pos;       /* bytes of out filled */
+	uint64_t written; /* bytes on fd */
 	unsigned char out[ZCHUNK];
-	uint64_t written;      /* bytes of the archive on fd */
+};
+
+struct ctl_arch_writer {
+	struct zout arch, idx;
+	bool csvinit;
+	struct csv_parser csv;
 	uint64_t member_start; /* where the current member starts */
 	uint64_t member_rows, rows, records;
 	char cur[CTL_ARCH_VEHICLE_MAX + 1]; /* the current member's vehicle ("": the header's) */
@@ -881,106 +1038,148 @@ w_record(int c, void *data)
 	((ctl_arch_writer *)data)->ended++;
 }
 
-/* Writes what deflate put in out to the archive. */
+/* Starts z on fd. Returns 0, or -1 (out of memory). */
 static int
-w_out(ctl_arch_writer *w)
+zo_init(struct zout *z, int fd, enum ctl_arch_codec codec, const char *what)
 {
-	size_t n = sizeof w->out - w->zs.avail_out, done = 0;
-	while (done < n) {
-		ssize_t k = write(w->fd, w->out + done, n - done);
+	z->codec = codec;
+	z->fd = fd;
+	z->what = what;
+	z->pos = 0;
+	z->written = 0;
+	if (codec == CTL_ARCH_ZSTD) {
+		z->cctx = ZSTD_createCCtx();
+		return z->cctx &&
+				       !ZSTD_isError(ZSTD_CCtx_setParameter(
+					       z->cctx, ZSTD_c_compressionLevel, CTL_ARCH_ZSTD_LEVEL)) &&
+				       !ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx,
+									    ZSTD_c_checksumFlag, 1))
+			       ? 0
+			       : -1;
+	}
+	if (deflateInit2(&z->zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	z->zinit = true;
+	return 0;
+}
+
+static void
+zo_free(struct zout *z)
+{
+	if (z->zinit)
+		deflateEnd(&z->zs);
+	z->zinit = false;
+	ZSTD_freeCCtx(z->cctx);
+	z->cctx = NULL;
+}
+
+/* Writes out's pos bytes to fd. */
+static int
+zo_flush(ctl_arch_writer *w, struct zout *z)
+{
+	size_t done = 0;
+	while (done < z->pos) {
+		ssize_t k = write(z->fd, z->out + done, z->pos - done);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0) {
-			wfail(w, CTL_ARCH_EIO, "cannot write the archive: %s",
+			wfail(w, CTL_ARCH_EIO, "cannot write %s: %s", z->what,
 			      k < 0 ? strerror(errno) : "no progress");
 			return -1;
 		}
 		done += (size_t)k;
 	}
-	w->written += n;
-	w->zs.next_out = w->out;
-	w->zs.avail_out = sizeof w->out;
+	z->written += z->pos;
+	z->pos = 0;
 	return 0;
 }
 
-/* Compresses len bytes (flush Z_NO_FLUSH), or ends the member (Z_FINISH,
- * its bytes then all on fd). */
+/* Compresses len bytes; with end, ends the member or frame (its bytes
+ * then all on fd). Returns 0 or -1 (w failed). */
 static int
-w_deflate(ctl_arch_writer *w, const char *in, size_t len, int flush)
+zo_put(ctl_arch_writer *w, struct zout *z, const char *in, size_t len, bool end)
 {
-	int zr;
-	w->zs.next_in = (Bytef *)(uintptr_t)in;
-	w->zs.avail_in = (uInt)len;
+	if (z->codec == CTL_ARCH_ZSTD) {
+		ZSTD_inBuffer ib = { in, len, 0 };
+		for (;;) {
+			ZSTD_outBuffer ob = { z->out, sizeof z->out, z->pos };
+			size_t r = ZSTD_compressStream2(z->cctx, &ob, &ib,
+							end ? ZSTD_e_end : ZSTD_e_continue);
+			z->pos = ob.pos;
+			if (ZSTD_isError(r)) {
+				wfail(w, CTL_ARCH_EIO, "zstd: %s", ZSTD_getErrorName(r));
+				return -1;
+			}
+			if (z->pos == sizeof z->out && zo_flush(w, z) != 0)
+				return -1;
+			if (end ? r == 0 : ib.pos == ib.size)
+				break;
+		}
+		return end ? zo_flush(w, z) : 0;
+	}
+	int zr, flush = end ? Z_FINISH : Z_NO_FLUSH;
+	z->zs.next_in = (Bytef *)(uintptr_t)in;
+	z->zs.avail_in = (uInt)len;
 	do {
-		if (w->zs.avail_out == 0 && w_out(w) != 0)
+		if (z->pos == sizeof z->out && zo_flush(w, z) != 0)
 			return -1;
-		zr = deflate(&w->zs, flush);
+		z->zs.next_out = z->out + z->pos;
+		z->zs.avail_out = (uInt)(sizeof z->out - z->pos);
+		zr = deflate(&z->zs, flush);
+		z->pos = sizeof z->out - z->zs.avail_out;
 		if (zr == Z_STREAM_ERROR) {
 			wfail(w, CTL_ARCH_EIO, "zlib: deflate failed");
 			return -1;
 		}
-	} while (w->zs.avail_out == 0 || (flush == Z_FINISH && zr != Z_STREAM_END));
-	return flush == Z_FINISH ? w_out(w) : 0;
+	} while (z->zs.avail_out == 0 || (end && zr != Z_STREAM_END));
+	if (!end)
+		return 0;
+	if (deflateReset(&z->zs) != Z_OK) {
+		wfail(w, CTL_ARCH_EIO, "zlib: deflateReset failed");
+		return -1;
+	}
+	return zo_flush(w, z);
 }
 
 /* Ends the current member and writes its index line. */
 static int
 w_member_end(ctl_arch_writer *w)
 {
-	char q[2 * CTL_ARCH_VEHICLE_MAX + 3];
+	char q[2 * CTL_ARCH_VEHICLE_MAX + 3], line[2 * CTL_ARCH_VEHICLE_MAX + 80];
 	size_t ql = 0;
-	if (w_deflate(w, NULL, 0, Z_FINISH) != 0)
+	if (zo_put(w, &w->arch, NULL, 0, true) != 0)
 		return -1;
 	if (w->cur[0]) /* else the header's member: no vehicle (NULL) */
 		ql = csv_write(q, sizeof q, w->cur, strlen(w->cur));
-	if (gzprintf(w->idx, "%.*s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n", (int)ql, q,
-		     w->member_start, w->written - w->member_start, w->member_rows) <= 0) {
-		int zerr;
-		wfail(w, CTL_ARCH_EIO, "cannot write the index: %s", gzerror(w->idx, &zerr));
+	int n = snprintf(line, sizeof line, "%.*s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n", (int)ql,
+			 q, w->member_start, w->arch.written - w->member_start, w->member_rows);
+	if (zo_put(w, &w->idx, line, (size_t)n, false) != 0)
 		return -1;
-	}
-	if (deflateReset(&w->zs) != Z_OK) {
-		wfail(w, CTL_ARCH_EIO, "zlib: deflateReset failed");
-		return -1;
-	}
-	w->member_start = w->written;
+	w->member_start = w->arch.written;
 	w->member_rows = 0;
 	return 0;
 }
 
 int
-ctl_arch_writer_new(int fd, int idx_fd, ctl_arch_writer **out)
+ctl_arch_writer_new(int fd, int idx_fd, enum ctl_arch_codec codec, ctl_arch_writer **out)
 {
 	ctl_arch_writer *w = calloc(1, sizeof *w);
-	int fd2 = -1;
 	*out = NULL;
 	if (!w)
 		return CTL_ARCH_ENOMEM;
-	w->fd = fd;
-	w->zs.next_out = w->out;
-	w->zs.avail_out = sizeof w->out;
-	if (deflateInit2(&w->zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		goto nomem;
-	w->zinit = true;
-	if (csv_init(&w->csv, CSV_STRICT | CSV_EMPTY_IS_NULL) != 0)
-		goto nomem;
-	w->csvinit = true;
-	fd2 = dup(idx_fd);
-	if (fd2 < 0 || !(w->idx = gzdopen(fd2, "wb6"))) {
-		if (fd2 >= 0)
-			close(fd2);
+	if (zo_init(&w->arch, fd, codec, "the archive") != 0 ||
+	    zo_init(&w->idx, idx_fd, codec, "the index") != 0 ||
+	    csv_init(&w->csv, CSV_STRICT | CSV_EMPTY_IS_NULL) != 0) {
 		ctl_arch_writer_free(w);
-		return CTL_ARCH_EIO;
+		return CTL_ARCH_ENOMEM;
 	}
-	if (gzputs(w->idx, IDX_HEADER "\n") <= 0) {
+	w->csvinit = true;
+	if (zo_put(w, &w->idx, IDX_HEADER "\n", strlen(IDX_HEADER "\n"), false) != 0) {
 		ctl_arch_writer_free(w);
 		return CTL_ARCH_EIO;
 	}
 	*out = w;
 	return CTL_ARCH_OK;
-nomem:
-	ctl_arch_writer_free(w);
-	return CTL_ARCH_ENOMEM;
 }
 
 int
@@ -1022,7 +1221,7 @@ ctl_arch_writer_record(ctl_arch_writer *w, const char *rec, size_t len)
 		w->rows++;
 	}
 	w->records++;
-	w_deflate(w, rec, len, Z_NO_FLUSH);
+	zo_put(w, &w->arch, rec, len, false);
 	return w->rc;
 }
 
@@ -1031,15 +1230,8 @@ ctl_arch_writer_finish(ctl_arch_writer *w, uint64_t *rows)
 {
 	if (w->rc == CTL_ARCH_OK && w->records == 0)
 		wfail(w, CTL_ARCH_EFORMAT, "no header");
-	if (w->rc == CTL_ARCH_OK)
-		w_member_end(w);
-	if (w->idx) {
-		int zr = gzclose(w->idx);
-		w->idx = NULL;
-		if (zr != Z_OK)
-			wfail(w, CTL_ARCH_EIO, "cannot write the index (zlib %d): %s", zr,
-			      strerror(errno));
-	}
+	if (w->rc == CTL_ARCH_OK && w_member_end(w) == 0)
+		zo_put(w, &w->idx, NULL, 0, true);
 	if (rows)
 		*rows = w->rows;
 	return w->rc;
@@ -1056,12 +1248,10 @@ ctl_arch_writer_free(ctl_arch_writer *w)
 {
 	if (!w)
 		return;
-	if (w->zinit)
-		deflateEnd(&w->zs);
+	zo_free(&w->arch);
+	zo_free(&w->idx);
 	if (w->csvinit)
 		csv_free(&w->csv);
-	if (w->idx)
-		gzclose(w->idx);
 	free(w);
 }
 
@@ -1074,6 +1264,7 @@ struct ientry {
 
 struct iread {
 	struct reader *r;                     /* fail() goes through the archive's reader */
+	enum ctl_arch_codec codec;            /* of the archive and its index */
 	const char *want;                     /* the vehicle wanted, NULL: all */
 	uint64_t size;                        /* the archive's */
 	struct ientry hdr, found, pred, succ; /* want's entry, or its neighbours */
@@ -1155,7 +1346,8 @@ i_check(struct iread *ix, uint64_t rec)
 		     rec);
 		return;
 	}
-	if (e.off != ix->end || e.bytes < MEMBER_MIN || e.bytes > ix->size - e.off ||
+	uint64_t min = ix->codec == CTL_ARCH_ZSTD ? FRAME_MIN : MEMBER_MIN;
+	if (e.off != ix->end || e.bytes < min || e.bytes > ix->size - e.off ||
 	    (header ? e.rows != 0 : e.rows == 0)) {
 		fail(r, CTL_ARCH_EINDEX,
 		     "index record %" PRIu64 ": its members do not tile the archive's %" PRIu64
@@ -1215,25 +1407,23 @@ i_read(struct iread *ix, int idx_fd)
 	struct reader *r = ix->r;
 	struct csv_parser p;
 	char chunk[16384];
-	int fd2 = dup(idx_fd);
-	gzFile gz = NULL;
-	if (fd2 < 0 || lseek(fd2, 0, SEEK_SET) != 0 || !(gz = gzdopen(fd2, "rb"))) {
-		if (fd2 >= 0)
-			close(fd2);
+	struct zin *z = malloc(sizeof *z);
+	if (!z || lseek(idx_fd, 0, SEEK_SET) != 0 || zin_open(z, idx_fd, ix->codec) != 0) {
 		fail(r, CTL_ARCH_EIO, "cannot read the index: %s",
-		     strerror(errno ? errno : ENOMEM));
+		     z ? strerror(errno) : "out of memory");
+		free(z);
 		return;
 	}
 	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL) != 0) {
-		gzclose(gz);
+		zin_close(z);
+		free(z);
 		fail(r, CTL_ARCH_ENOMEM, "out of memory");
 		return;
 	}
 	for (;;) {
-		int n = gzread(gz, chunk, sizeof chunk), zerr;
-		const char *msg = n <= 0 ? gzerror(gz, &zerr) : NULL;
-		if (n < 0 || (n == 0 && zerr != Z_OK)) {
-			fail(r, CTL_ARCH_EINDEX, "index: not a complete gzip file (%s)", msg);
+		int n = zin_read(z, chunk, sizeof chunk);
+		if (n < 0) {
+			fail(r, CTL_ARCH_EINDEX, "index: %s", z->msg);
 			break;
 		}
 		if (n == 0) {
@@ -1250,7 +1440,8 @@ i_read(struct iread *ix, int idx_fd)
 			break;
 	}
 	csv_free(&p);
-	gzclose(gz);
+	zin_close(z);
+	free(z);
 	if (r->rc == CTL_ARCH_OK && (ix->record < 2 || ix->end != ix->size))
 		fail(r, CTL_ARCH_EINDEX,
 		     "index: its members end at %" PRIu64 ", the archive at %" PRIu64, ix->end,
@@ -1353,6 +1544,67 @@ read_member(struct reader *r, struct csv_parser *p, z_stream *zs, int fd, uint64
 		fail(r, CTL_ARCH_EIO, "%s (it ends at byte %" PRIu64 " within one)", what, off);
 }
 
+/* Decompresses the bytes [off, off + len) of fd, one or more whole zstd
+ * frames, into the reader. */
+static void
+read_frame(struct reader *r, struct csv_parser *p, ZSTD_DCtx *dctx, int fd, uint64_t off,
+	   uint64_t len)
+{
+	static const char what[] = "not a complete zstd frame where the index says";
+	unsigned char in[ZCHUNK];
+	char out[ZCHUNK];
+	size_t last = 1; /* 0: at a frame's end */
+	bool first = true;
+	ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
+	while (len > 0 && r->rc == CTL_ARCH_OK) {
+		ssize_t n = pread(fd, in, len < sizeof in ? (size_t)len : sizeof in, (off_t)off);
+		if (n <= 0) {
+			fail(r, CTL_ARCH_EIO, "cannot read at byte %" PRIu64 ": %s", off,
+			     n < 0 ? strerror(errno) : "the file ends there");
+			return;
+		}
+		if (first && ((size_t)n < sizeof zstd_magic ||
+			      memcmp(in, zstd_magic, sizeof zstd_magic) != 0)) {
+			fail(r, CTL_ARCH_EIO, "%s (byte %" PRIu64 ": no zstd magic number)", what,
+			     off);
+			return;
+		}
+		first = false;
+		off += (uint64_t)n;
+		len -= (uint64_t)n;
+		ZSTD_inBuffer ib = { in, (size_t)n, 0 };
+		while (ib.pos < ib.size || (len == 0 && last != 0)) {
+			ZSTD_outBuffer ob = { out, sizeof out, 0 };
+			size_t zr = ZSTD_decompressStream(dctx, &ob, &ib);
+			if (ZSTD_isError(zr)) {
+				fail(r, CTL_ARCH_EIO, "%s (byte %" PRIu64 ": %s)", what, off,
+				     ZSTD_getErrorName(zr));
+				return;
+			}
+			last = zr;
+			if (ob.pos)
+				feed(r, p, out, ob.pos);
+			if (r->rc != CTL_ARCH_OK)
+				return;
+			if (ob.pos == 0 && ib.pos == ib.size)
+				break; /* nothing more from what was given */
+		}
+	}
+	if (r->rc == CTL_ARCH_OK && last != 0)
+		fail(r, CTL_ARCH_EIO, "%s (it ends at byte %" PRIu64 " within one)", what, off);
+}
+
+/* One member (gzip, dctx NULL) or frame (zstd) where the index says. */
+static void
+read_part(struct reader *r, struct csv_parser *p, z_stream *zs, ZSTD_DCtx *dctx, int fd,
+	  uint64_t off, uint64_t len)
+{
+	if (dctx)
+		read_frame(r, p, dctx, fd, off, len);
+	else
+		read_member(r, p, zs, fd, off, len);
+}
+
 int
 ctl_arch_read_indexed_fd(int fd, int idx_fd, const char *name, const char *vehicle,
 			 ctl_arch_row_cb cb, void *arg, uint64_t *nrows, char *err, size_t errlen)
@@ -1360,9 +1612,11 @@ ctl_arch_read_indexed_fd(int fd, int idx_fd, const char *name, const char *vehic
 	struct reader r;
 	struct csv_parser p;
 	struct member m = { .cb = cb, .arg = arg };
-	struct iread ix = { .r = &r, .want = vehicle };
+	enum ctl_arch_codec codec = ctl_arch_codec_of(name);
+	struct iread ix = { .r = &r, .codec = codec, .want = vehicle };
 	z_stream zs = { 0 };
 	bool zinit = false;
+	ZSTD_DCtx *dctx = NULL;
 	struct stat sb;
 
 	if (nrows)
@@ -1377,12 +1631,19 @@ ctl_arch_read_indexed_fd(int fd, int idx_fd, const char *name, const char *vehic
 	i_read(&ix, idx_fd);
 	if (r.rc != CTL_ARCH_OK)
 		goto done;
-	if (inflateInit2(&zs, 15 + 16) != Z_OK) {
-		fail(&r, CTL_ARCH_ENOMEM, "out of memory");
-		goto done;
+	if (codec == CTL_ARCH_ZSTD) {
+		if (!(dctx = ZSTD_createDCtx())) {
+			fail(&r, CTL_ARCH_ENOMEM, "out of memory");
+			goto done;
+		}
+	} else {
+		if (inflateInit2(&zs, 15 + 16) != Z_OK) {
+			fail(&r, CTL_ARCH_ENOMEM, "out of memory");
+			goto done;
+		}
+		zinit = true;
 	}
-	zinit = true;
-	read_member(&r, &p, &zs, fd, ix.hdr.off, ix.hdr.bytes);
+	read_part(&r, &p, &zs, dctx, fd, ix.hdr.off, ix.hdr.bytes);
 	if (r.rc == CTL_ARCH_OK && r.record != 1 && !m.other)
 		fail(&r, CTL_ARCH_EINDEX, "the header's member is not the header alone");
 	/* One vehicle: its member; when the index does not name it, the
@@ -1410,7 +1671,7 @@ ctl_arch_read_indexed_fd(int fd, int idx_fd, const char *name, const char *vehic
 		m.vehicle = e->vehicle;
 		m.hand = vehicle ? hand[i] : true;
 		m.rows = 0;
-		read_member(&r, &p, &zs, fd, e->off, e->bytes);
+		read_part(&r, &p, &zs, dctx, fd, e->off, e->bytes);
 		if (i + 1 == count && r.rc == CTL_ARCH_OK)
 			feed_end(&r, &p);
 		if (r.rc == CTL_ARCH_OK && m.rows != e->rows)
@@ -1430,6 +1691,7 @@ ctl_arch_read_indexed_fd(int fd, int idx_fd, const char *name, const char *vehic
 done:
 	if (zinit)
 		inflateEnd(&zs);
+	ZSTD_freeDCtx(dctx);
 	free(ix.all);
 	reader_done(&r, &p);
 	if (nrows)

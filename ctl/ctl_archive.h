@@ -38,6 +38,17 @@
  * track reads the header's member and its vehicle's alone. Archives
  * without an index (written before) are read whole.
  *
+ * With [retention] archive_compression = zstd, the same CSV records (byte
+ * for byte) are written as zstd frames instead (libzstd, checksums on: a
+ * damaged frame is found out as gzip's CRC finds a member), the header's
+ * frame then one frame per vehicle, to positions-YYYY-MM-DD[.pN].csv.zst,
+ * and the index, in the same form with the frames' offsets and bytes, is
+ * zstd'd too: positions-YYYY-MM-DD[.pN].idx.zst. Concatenated frames are
+ * one zstd stream to zstdcat and COPY FROM PROGRAM 'zstdcat FILE'. Every
+ * reader takes either, chosen by the file's name (ctl_arch_codec_of) and
+ * checked by its magic number; a day's parts may differ (part 1 gzip,
+ * part 2 zstd after a configuration change).
+ *
  * Limits: a record of at most CTL_ARCH_RECORD_MAX bytes. The collected
  * rows of a range (ctl_arch_collect) are held in memory: for one vehicle
  * that is small; an all-vehicle audit holds one day's worth (about 100
@@ -77,7 +88,7 @@ extern const char *const ctl_arch_col_names[CTL_ARCH_NCOLS];
 
 enum ctl_arch_err {
 	CTL_ARCH_OK = 0,
-	CTL_ARCH_EIO = -1,     /* cannot open or read, or not a complete gzip stream */
+	CTL_ARCH_EIO = -1,     /* cannot open or read, or not a complete gzip/zstd stream */
 	CTL_ARCH_EFORMAT = -2, /* a bad header, record or value, or out of order */
 	CTL_ARCH_ENOMEM = -3,
 	CTL_ARCH_ENOINDEX = -4, /* no index beside the archive (one written before 018's session) */
@@ -86,8 +97,18 @@ enum ctl_arch_err {
 };
 
 #define CTL_ARCH_RECORD_MAX  65536
-#define CTL_ARCH_NAME_MAX    40 /* "positions-YYYY-MM-DD.pNNNNNNNNNN.csv.gz" + NUL */
+#define CTL_ARCH_NAME_MAX    48 /* "positions-YYYY-MM-DD.pNNNNNNNNNN.csv.zst" + NUL: 41 */
 #define CTL_ARCH_VEHICLE_MAX 32
+
+/* An archive's compression ([retention] archive_compression's values). */
+enum ctl_arch_codec {
+	CTL_ARCH_GZIP = 0, /* .csv.gz, .idx.gz: gzip members */
+	CTL_ARCH_ZSTD = 1, /* .csv.zst, .idx.zst: zstd frames */
+};
+
+/* The codec a file's name says: CTL_ARCH_ZSTD for a name ending in ".zst",
+ * else CTL_ARCH_GZIP (which reads plain CSV too). */
+enum ctl_arch_codec ctl_arch_codec_of(const char *name);
 
 /* One position as read: each column's text as PostgreSQL wrote it, NULL
  * for SQL NULL or a column the file lacks. Borrowed for the callback. */
@@ -104,7 +125,9 @@ typedef int (*ctl_arch_row_cb)(const struct ctl_arch_row *row, void *arg);
 /*
  * Reads the archive on fd (borrowed; read from its current offset; plain
  * CSV is read as well as gzip), calling cb for each row in file order.
- * NAME stands for the file in messages. *nrows (may be NULL) gets the rows
+ * NAME stands for the file in messages, and says its codec
+ * (ctl_arch_codec_of: a ".zst" name must hold zstd frames, checked by
+ * their magic number; a file cut within a frame is an error). *nrows (may be NULL) gets the rows
  * handed on. On an error, err (errlen bytes) says "NAME: what, where".
  * Returns CTL_ARCH_OK, CTL_ARCH_STOPPED, or an error code.
  */
@@ -117,7 +140,8 @@ int ctl_arch_read(const char *path, ctl_arch_row_cb cb, void *arg, uint64_t *nro
 
 /* ---- the per-vehicle index ---------------------------------------------- */
 
-/* The index's path for the archive's (".csv.gz" made ".idx.gz") into buf
+/* The index's path for the archive's (".csv.gz" made ".idx.gz", ".csv.zst"
+ * ".idx.zst": an index is in its archive's codec) into buf
  * (len bytes). Returns 0, or -1 when archive is not so named or buf is
  * too short. */
 int ctl_arch_index_name(const char *archive, char *buf, size_t len);
@@ -125,11 +149,16 @@ int ctl_arch_index_name(const char *archive, char *buf, size_t len);
 /* Writes an archive and its index. */
 typedef struct ctl_arch_writer ctl_arch_writer;
 
+/* The zstd level of archives and indexes (bench/bench_archive measured 1
+ * to 3: ctl/README.md). */
+#define CTL_ARCH_ZSTD_LEVEL 1
+
 /* A writer of the archive to fd (a new, empty file) and its index to
- * idx_fd (the same); both borrowed, left open, not synced (the caller
- * fsyncs). Returns CTL_ARCH_OK with *w (ctl_arch_writer_free it), or
- * CTL_ARCH_ENOMEM or CTL_ARCH_EIO. */
-int ctl_arch_writer_new(int fd, int idx_fd, ctl_arch_writer **w);
+ * idx_fd (the same), both compressed with codec (gzip -6, or zstd at
+ * CTL_ARCH_ZSTD_LEVEL with checksums); both borrowed, left open, not
+ * synced (the caller fsyncs). Returns CTL_ARCH_OK with *w
+ * (ctl_arch_writer_free it), or CTL_ARCH_ENOMEM or CTL_ARCH_EIO. */
+int ctl_arch_writer_new(int fd, int idx_fd, enum ctl_arch_codec codec, ctl_arch_writer **w);
 
 /* Adds one complete CSV record with its line end (as COPY gives them):
  * the header first, then the rows sorted by vehicle (byte order), the
@@ -138,7 +167,7 @@ int ctl_arch_writer_new(int fd, int idx_fd, ctl_arch_writer **w);
  * after an error every call returns it (ctl_arch_writer_error says it). */
 int ctl_arch_writer_record(ctl_arch_writer *w, const char *rec, size_t len);
 
-/* Ends the last member and writes the index out. *rows (may be NULL): the
+/* Ends the last member (frame) and writes the index out. *rows (may be NULL): the
  * rows written. Returns CTL_ARCH_OK or the first error. */
 int ctl_arch_writer_finish(ctl_arch_writer *w, uint64_t *rows);
 
@@ -151,10 +180,10 @@ void ctl_arch_writer_free(ctl_arch_writer *w);
  * Reads the rows of vehicle (NULL: every vehicle, member after member)
  * from the archive on fd through its index on idx_fd (both borrowed, read
  * from their start), calling cb for each in file order, as
- * ctl_arch_read_fd. Besides what that checks: the index (a complete gzip
- * stream; its header; each entry's form; the header's member first, then
+ * ctl_arch_read_fd (NAME says the codec of both). Besides what that checks:
+ * the index (a complete gzip or zstd stream; its header; each entry's form; the header's member first, then
  * vehicles strictly rising; the members tiling the archive to its size),
- * and each member read: whole gzip members, exactly where the index says,
+ * and each member read: whole gzip members (zstd frames), exactly where the index says,
  * holding the index's number of rows, all of its vehicle. A vehicle the
  * index does not name has no rows: the members either side of where it
  * would be are read and checked instead (an index that renamed its member
@@ -203,13 +232,17 @@ bool ctl_arch_due(int64_t day, int64_t today, int keep_days);
 
 /* ---- file names --------------------------------------------------------- */
 
-/* The name of day's part (>= 1) into buf. Returns 0, or -1 for a part < 1
- * or a day outside years 0-9999. */
+/* The name of day's part (>= 1) into buf, gzip's (.csv.gz). Returns 0, or
+ * -1 for a part < 1 or a day outside years 0-9999. */
 int ctl_arch_name(int64_t day, int part, char buf[CTL_ARCH_NAME_MAX]);
+
+/* As ctl_arch_name, for codec (zstd: .csv.zst). */
+int ctl_arch_name_codec(int64_t day, int part, enum ctl_arch_codec codec,
+			char buf[CTL_ARCH_NAME_MAX]);
 
 /* Reads an archive's file name (no folder): positions-YYYY-MM-DD.csv.gz is
  * part 1, positions-YYYY-MM-DD.pN.csv.gz part N (2 and up, no leading
- * zero). Returns 0 with *day and *part, or -1 for any other name. */
+ * zero); the same with .csv.zst (ctl_arch_codec_of says which). Returns 0 with *day and *part, or -1 for any other name. */
 int ctl_arch_name_parse(const char *name, int64_t *day, int *part);
 
 /* ---- a folder's archives ------------------------------------------------ */
@@ -217,10 +250,12 @@ int ctl_arch_name_parse(const char *name, int64_t *day, int *part);
 struct ctl_arch_file {
 	int64_t day;
 	int part;
+	enum ctl_arch_codec codec;
 	char name[CTL_ARCH_NAME_MAX];
 };
 
-/* The archives in DIR of days first..last, sorted by day and part, into a
+/* The archives in DIR of days first..last (gzip and zstd), sorted by day,
+ * part and name, into a
  * malloc'd *files (*n of them; free() it). Other files are ignored.
  * Returns CTL_ARCH_OK, CTL_ARCH_EIO (DIR unreadable; err says why) or
  * CTL_ARCH_ENOMEM. */

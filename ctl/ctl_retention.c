@@ -9,8 +9,9 @@
  * slices. --no-compact leaves the rows alone. Then it drops the positions of every whole UTC day past the horizon of the
  * gateway's [retention] positions_days (a day goes when every fix in it is
  * more than positions_days days old: day + positions_days < today, UTC).
- * With [retention] archive_dir set, each day is first written to a gzip'd
- * CSV archive there (ctl_archive.h), and dropped only once the file is on
+ * With [retention] archive_dir set, each day is first written to a CSV
+ * archive there, gzip'd or, with archive_compression = zstd, zstd'd
+ * (ctl_archive.h), and dropped only once the file is on
  * disk and recorded in the archives table. Retention touches positions
  * only; alerts and the other tables are kept.
  *
@@ -23,13 +24,14 @@
  *
  * One day, with an archive (part P: 1, or one more than the parts already
  * recorded for the day, see 013):
- *   1. a file of that name left by a run that died before step 4 is read
+ *   1. a file of that name (in either codec: the configuration may have
+ *      changed since) left by a run that died before step 4 is read
  *      through: complete, valid, holding exactly the rows the database
  *      holds for the day (rows of a day only ever grow, so the same count
  *      is the same rows), and with its index -> used as it is; otherwise
  *      removed with its index (the database still holds every row of it);
  *   2. else the day's rows ordered by (vehicle, ts) are written through
- *      ctl_arch_writer to .NAME.tmp, a gzip member per vehicle, its
+ *      ctl_arch_writer to .NAME.tmp, a gzip member (zstd frame) per vehicle, its
  *      per-vehicle index to .INDEX.tmp; both fsynced, closed. The records
  *      are those of COPY (SELECT ... ORDER BY vehicle, ts) TO STDOUT CSV:
  *      made here from the slices and rows read in binary and decoded in C
@@ -91,8 +93,8 @@ static const char help_text[] =
 	"the positions of every whole UTC day past [retention] positions_days of the\n"
 	"gateway's configuration FILE (a day goes when all of it is more than\n"
 	"positions_days days old). With [retention] archive_dir, each day is first\n"
-	"written there as positions-YYYY-MM-DD.csv.gz (fsynced, recorded in the table\n"
-	"archives) and dropped only then. Alerts and other tables are never touched.\n"
+	"written there as positions-YYYY-MM-DD.csv.gz (.csv.zst with archive_compression\n"
+	"= zstd; fsynced, recorded in the table archives) and dropped only then. Alerts and other tables are never touched.\n"
 	"Needs a login in hazgate_admin (-d CONNINFO or the PG* variables).\n"
 	"  --dry-run     say what would be compacted, archived and dropped, change nothing\n"
 	"  --no-compact  leave the rows of closed days as they are\n"
@@ -183,6 +185,7 @@ struct run {
 	bool has_alarms;     /* positions.alarms */
 	bool c_read;         /* a day's records made here from the decoded slices */
 	const char *dir;     /* archive_dir, or NULL */
+	enum ctl_arch_codec codec; /* archive_compression */
 	const char *crash;   /* HAZGATE_RETENTION_CRASH */
 	uint64_t dropped_rows;
 	int dropped_days, failed_days;
@@ -390,7 +393,7 @@ copy_day_sql(struct run *r, const char *day, ctl_arch_writer *w, const char *tmp
 }
 
 /* Writes the day to tmp and its index to itmp (ctl_arch_writer: a gzip
- * member per vehicle), fsync: from the slices decoded here when r->c_read
+ * member or zstd frame per vehicle, r->codec), fsync: from the slices decoded here when r->c_read
  * (copy_day_c), else, or when a value of the day needs it, by COPY.
  * Returns the rows written (the header not counted), or -1 after saying
  * why (both removed). */
@@ -410,7 +413,7 @@ write_day(struct run *r, const char *day, const char *tmp, const char *itmp)
 		goto done;
 	}
 	for (bool c_read = r->c_read;; c_read = false) {
-		int wr = ctl_arch_writer_new(fd, ifd, &w);
+		int wr = ctl_arch_writer_new(fd, ifd, r->codec, &w);
 		if (wr != CTL_ARCH_OK) {
 			ctl_error("retention", "%s: %s", tmp, ctl_arch_strerror(wr));
 			goto done;
@@ -588,50 +591,76 @@ archive_day(struct run *r, const char *day, int64_t dayn)
 	int part = (int)last + 1;
 	char name[CTL_ARCH_NAME_MAX], iname[CTL_ARCH_NAME_MAX], path[4096], tmp[4096];
 	char ipath[4096], itmp[4096], err[600], sha[65];
-	if (ctl_arch_name(dayn, part, name) != 0 ||
-	    ctl_arch_index_name(name, iname, sizeof iname) != 0) {
-		ctl_error("retention", "%s: no archive name for part %d", day, part);
-		return -1;
+	/* The part's names in both codecs, the configured one first. */
+	char cpath[2][4096], cipath[2][4096];
+	for (int k = 0; k < 2; k++) {
+		enum ctl_arch_codec c = k == 0 ? r->codec
+					       : (r->codec == CTL_ARCH_ZSTD ? CTL_ARCH_GZIP
+									    : CTL_ARCH_ZSTD);
+		if (ctl_arch_name_codec(dayn, part, c, name) != 0 ||
+		    ctl_arch_index_name(name, iname, sizeof iname) != 0) {
+			ctl_error("retention", "%s: no archive name for part %d", day, part);
+			return -1;
+		}
+		snprintf(cpath[k], sizeof cpath[k], "%s/%s", r->dir, name);
+		snprintf(cipath[k], sizeof cipath[k], "%s/%s", r->dir, iname);
+		if (k == 0) {
+			snprintf(tmp, sizeof tmp, "%s/.%s.tmp", r->dir, name);
+			snprintf(itmp, sizeof itmp, "%s/.%s.tmp", r->dir, iname);
+		}
 	}
-	snprintf(path, sizeof path, "%s/%s", r->dir, name);
-	snprintf(tmp, sizeof tmp, "%s/.%s.tmp", r->dir, name);
-	snprintf(ipath, sizeof ipath, "%s/%s", r->dir, iname);
-	snprintf(itmp, sizeof itmp, "%s/.%s.tmp", r->dir, iname);
 
 	for (int attempt = 1; attempt <= TRIES; attempt++) {
 		uint64_t rows = 0, bytes = 0;
 		bool reused = false;
 		struct stat sb;
-		if (stat(path, &sb) == 0) {
-			/* Step 1: left by a run that died before recording it. */
+		strcpy(path, cpath[0]);
+		strcpy(ipath, cipath[0]);
+		for (int k = 0; k < 2; k++) {
+			if (stat(cpath[k], &sb) != 0)
+				continue;
+			if (reused) { /* both names: the part is the first one */
+				printf("%s: removing %s, written before a restart: the part is "
+				       "%s\n",
+				       day, cpath[k], path);
+				if (remove_archive(r, cpath[k], cipath[k]) != 0)
+					return -1;
+				continue;
+			}
+			/* Step 1: left by a run that died before recording it
+			 * (under the other codec's name when the configuration
+			 * changed since). */
 			char from[300], count_sql[400];
 			day_from(r->src, "$1", from, sizeof from);
 			snprintf(count_sql, sizeof count_sql, "SELECT count(*) FROM %s", from);
 			int64_t held = query_i64(r->conn, count_sql, 1, p1);
 			if (held < 0)
 				return -1;
-			int vr = check_file(path, &rows, err, sizeof err);
+			int vr = check_file(cpath[k], &rows, err, sizeof err);
 			bool indexed = false;
 			if (vr == CTL_ARCH_OK && (int64_t)rows == held) {
 				char ierr[500];
 				uint64_t irows = 0;
-				indexed = check_indexed(path, ipath, &irows, ierr, sizeof ierr) ==
-						  CTL_ARCH_OK &&
+				indexed = check_indexed(cpath[k], cipath[k], &irows, ierr,
+							sizeof ierr) == CTL_ARCH_OK &&
 					  irows == rows;
 				if (!indexed)
 					snprintf(err, sizeof err, "its index: %s", ierr);
 			}
 			if (indexed) {
 				reused = true;
+				strcpy(path, cpath[k]);
+				strcpy(ipath, cipath[k]);
 				printf("%s: %s, written before a restart, is complete: used as it "
 				       "is\n",
 				       day, path);
 			} else {
-				printf("%s: removing %s, written before a restart: %s\n", day, path,
+				printf("%s: removing %s, written before a restart: %s\n", day,
+				       cpath[k],
 				       vr == CTL_ARCH_OK && (int64_t)rows != held
 					       ? "it does not hold the day's rows"
 					       : err);
-				if (remove_archive(r, path, ipath) != 0)
+				if (remove_archive(r, cpath[k], cipath[k]) != 0)
 					return -1;
 			}
 		}
@@ -748,6 +777,8 @@ static int
 run(const struct ctl_common *co, const struct gw_config *cfg, bool dry_run, bool no_compact)
 {
 	struct run r = { .dir = cfg->retention.archive_dir[0] ? cfg->retention.archive_dir : NULL,
+			 .codec = cfg->retention.archive_compression == CTL_ARCH_ZSTD ? CTL_ARCH_ZSTD
+										   : CTL_ARCH_GZIP,
 			 .crash = getenv("HAZGATE_RETENTION_CRASH") };
 	int keep = cfg->retention.positions_days;
 	int64_t today = ctl_day_of_us(ctl_now_us());

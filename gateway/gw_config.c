@@ -31,6 +31,8 @@
 	.offset = OFF(f), .names = n, .values = v, .def = d, .reload = rl, .help = h }
 
 static const char *const fsync_names[] = { "always", "never", NULL };
+/* [retention] archive_compression: the index is enum ctl_arch_codec's value. */
+static const char *const compression_names[] = { "gzip", "zstd", NULL };
 
 #define MIB (1024.0 * 1024.0)
 
@@ -151,6 +153,9 @@ static const struct hz_ini_opt gw_opts[] = {
 	  .reload = true, .parse = archive_dir_parse, .equal = archive_dir_equal,
 	  .help = "absolute folder: each day is written there (positions-YYYY-MM-DD.csv.gz) "
 		  "before it is dropped (empty: dropped without an archive)" },
+	ENUM("retention", "archive_compression", retention.archive_compression, compression_names,
+	     NULL, "gzip", true,
+	     "gzip (positions-YYYY-MM-DD.csv.gz) or zstd (.csv.zst: about 9x less CPU, as small)"),
 	NUM("cluster", "partitions", HZ_INI_INT, cluster.partitions, 0, GW_PART_MAX, "0", false,
 	    "P partitions of the broker's mapping hz/part/<k>/...: claim a share of them (0 = one gateway, plain subscriptions)"),
 	NUM("cluster", "takeover_s", HZ_INI_INT, cluster.takeover_s, 1, 3600, "10", false,

@@ -93,6 +93,7 @@ struct gw_config {
 	struct {
 		int positions_days;             /* whole UTC days kept; 0 = for ever */
 		char archive_dir[GW_PATH_MAX];  /* "" = drop without an archive */
+		int archive_compression;        /* enum ctl_arch_codec: 0 gzip, 1 zstd */
 	} retention;
 	/* Partitioned gateways (gw_cluster.c): 0 = one gateway, as before. */
 	struct {

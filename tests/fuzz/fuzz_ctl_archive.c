@@ -6,12 +6,14 @@
  *
  * Each input is the bytes of one archive file (gzip, or plain CSV, which
  * zlib reads through as it is: so the CSV reader is reached without the
- * fuzzer having to make valid gzip), put in a memfd and read. Besides
+ * fuzzer having to make valid gzip), or of a zstd file when it starts
+ * with zstd's magic number (then read as NAME.csv.zst, as readers choose
+ * by the name: the same reader through libzstd), put in a memfd and read. Besides
  * crashes and sanitizer reports, the target aborts when a row handed on
  * breaks the reader's contract: vehicle, ts, lat and lon present, the
  * vehicle 1-32 bytes, ts_us the text's time, a zone list that converts,
  * rows in strictly rising (vehicle, ts) order, an error with a message
- * naming the file, and no more rows than the input has line ends.
+ * naming the file, and as many rows handed on as counted.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -71,11 +73,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (lseek(fd, 0, SEEK_SET) != 0)
 		abort();
-	int rc = ctl_arch_read_fd(fd, "fuzz.csv.gz", check, &c, &rows, err, sizeof err);
+	static const uint8_t zstd_magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
+	const char *name = size >= 4 && memcmp(data, zstd_magic, 4) == 0 ? "fuzz.csv.zst"
+									  : "fuzz.csv.gz";
+	int rc = ctl_arch_read_fd(fd, name, check, &c, &rows, err, sizeof err);
 	close(fd);
 	if (rows != c.n)
 		abort();
-	if (rc != CTL_ARCH_OK && strncmp(err, "fuzz.csv.gz: ", 13) != 0)
+	if (rc != CTL_ARCH_OK &&
+	    (strncmp(err, name, strlen(name)) != 0 || strncmp(err + strlen(name), ": ", 2) != 0))
 		abort();
 	if (rc != CTL_ARCH_OK && rc != CTL_ARCH_EIO && rc != CTL_ARCH_EFORMAT &&
 	    rc != CTL_ARCH_ENOMEM)

@@ -4,9 +4,11 @@
  * which replays the seeds through it.
  *
  * A small archive of four vehicles (one with a comma and a quote in its
- * name) is written once with ctl_arch_writer into memfds: the archive and
- * its index. An input's first byte chooses:
- *   bit 0 clear: the rest of the input is the index (plain CSV or gzip),
+ * name) is written once with ctl_arch_writer into memfds, the archive and
+ * its index, in gzip and in zstd. An input's first byte chooses:
+ *   bit 5:       the zstd archive (set) or the gzip one (clear);
+ *   bit 0 clear: the rest of the input is the index (plain CSV or gzip;
+ *                zstd for the zstd archive),
  *                read against the archive;
  *   bit 0 set:   the archive with the rest of the input written over it
  *                at the offset its next two bytes give (big-endian, modulo
@@ -65,9 +67,10 @@ fz_idx_row(const struct ctl_arch_row *row, void *arg)
 	return 0;
 }
 
-/* The archive and its index, written once. */
-static int fz_idx_arch = -1, fz_idx_index = -1;
-static uint64_t fz_idx_lat[6];
+/* The archive and its index, written once in each codec. */
+static int fz_idx_arch[2] = { -1, -1 }, fz_idx_index[2] = { -1, -1 };
+static uint64_t fz_idx_lat[2][6];
+static const char *const fz_idx_name[2] = { "fuzz.csv.gz", "fuzz.csv.zst" };
 
 static void
 fz_idx_setup(void)
@@ -86,29 +89,32 @@ fz_idx_setup(void)
 		"D4,2019-08-10T23:59:59.999999Z,-0.5,-0.25,1e-05,{}\n",
 	};
 	ctl_arch_writer *w;
-	if (fz_idx_arch >= 0)
+	if (fz_idx_arch[0] >= 0)
 		return;
-	fz_idx_arch = memfd_create("archive", MFD_CLOEXEC);
-	fz_idx_index = memfd_create("index", MFD_CLOEXEC);
-	if (fz_idx_arch < 0 || fz_idx_index < 0 ||
-	    ctl_arch_writer_new(fz_idx_arch, fz_idx_index, &w) != CTL_ARCH_OK)
-		abort();
-	for (size_t i = 0; i < sizeof recs / sizeof recs[0]; i++)
-		if (ctl_arch_writer_record(w, recs[i], strlen(recs[i])) != CTL_ARCH_OK)
+	for (int z = 0; z < 2; z++) {
+		fz_idx_arch[z] = memfd_create("archive", MFD_CLOEXEC);
+		fz_idx_index[z] = memfd_create("index", MFD_CLOEXEC);
+		if (fz_idx_arch[z] < 0 || fz_idx_index[z] < 0 ||
+		    ctl_arch_writer_new(fz_idx_arch[z], fz_idx_index[z],
+					z ? CTL_ARCH_ZSTD : CTL_ARCH_GZIP, &w) != CTL_ARCH_OK)
 			abort();
-	if (ctl_arch_writer_finish(w, NULL) != CTL_ARCH_OK)
-		abort();
-	ctl_arch_writer_free(w);
-	for (int k = 0; k < 6; k++) {
-		struct fz_idx_seen s = { .want = fz_idx_vehicles[k] };
-		uint64_t rows;
-		char err[512];
-		if (ctl_arch_read_indexed_fd(fz_idx_arch, fz_idx_index, "fuzz.csv.gz",
-					     fz_idx_vehicles[k], fz_idx_row, &s, &rows, err,
-					     sizeof err) != CTL_ARCH_OK ||
-		    s.n != fz_idx_rows[k] || rows != s.n)
+		for (size_t i = 0; i < sizeof recs / sizeof recs[0]; i++)
+			if (ctl_arch_writer_record(w, recs[i], strlen(recs[i])) != CTL_ARCH_OK)
+				abort();
+		if (ctl_arch_writer_finish(w, NULL) != CTL_ARCH_OK)
 			abort();
-		fz_idx_lat[k] = s.lat_sum;
+		ctl_arch_writer_free(w);
+		for (int k = 0; k < 6; k++) {
+			struct fz_idx_seen s = { .want = fz_idx_vehicles[k] };
+			uint64_t rows;
+			char err[512];
+			if (ctl_arch_read_indexed_fd(fz_idx_arch[z], fz_idx_index[z],
+						     fz_idx_name[z], fz_idx_vehicles[k], fz_idx_row,
+						     &s, &rows, err, sizeof err) != CTL_ARCH_OK ||
+			    s.n != fz_idx_rows[k] || rows != s.n)
+				abort();
+			fz_idx_lat[z][k] = s.lat_sum;
+		}
 	}
 }
 
@@ -154,39 +160,42 @@ fz_idx_case(const uint8_t *data, size_t size)
 	struct fz_idx_seen s = { 0 };
 	uint64_t rows = 0;
 	char err[512] = "";
-	int arch, index, k;
+	int arch, index, k, z;
 	bool true_arch;
 	fz_idx_setup();
 	if (size < 1)
 		return CTL_ARCH_OK;
 	k = ((data[0] >> 2) & 7) % 6;
+	z = (data[0] >> 5) & 1;
 	s.want = fz_idx_vehicles[k];
 	if (!(data[0] & 1)) {
-		arch = fz_idx_arch;
+		arch = fz_idx_arch[z];
 		index = fz_idx_memfd(data + 1, size - 1);
 		true_arch = true;
 	} else {
 		uint64_t off = size >= 3 ? ((uint64_t)data[1] << 8 | data[2]) : 0;
 		size_t skip = size >= 3 ? 3 : size;
-		arch = fz_idx_patched(fz_idx_arch, off, data + skip, size - skip, data[0] & 2);
-		index = fz_idx_index;
+		arch = fz_idx_patched(fz_idx_arch[z], off, data + skip, size - skip, data[0] & 2);
+		index = fz_idx_index[z];
 		true_arch = false;
 	}
-	int rc = ctl_arch_read_indexed_fd(arch, index, "fuzz.csv.gz", s.want, fz_idx_row, &s, &rows,
-					  err, sizeof err);
+	int rc = ctl_arch_read_indexed_fd(arch, index, fz_idx_name[z], s.want, fz_idx_row, &s,
+					  &rows, err, sizeof err);
 	if (rows > s.n)
 		abort();
-	if (rc != CTL_ARCH_OK && strncmp(err, "fuzz.csv.gz: ", 13) != 0)
+	if (rc != CTL_ARCH_OK && (strncmp(err, fz_idx_name[z], strlen(fz_idx_name[z])) != 0 ||
+				  strncmp(err + strlen(fz_idx_name[z]), ": ", 2) != 0))
 		abort();
 	if (rc != CTL_ARCH_OK && rc != CTL_ARCH_EIO && rc != CTL_ARCH_EFORMAT &&
 	    rc != CTL_ARCH_ENOMEM && rc != CTL_ARCH_EINDEX)
 		abort();
 	/* a good index of the true archive is the true index: the true rows */
-	if (rc == CTL_ARCH_OK && true_arch && (s.n != fz_idx_rows[k] || s.lat_sum != fz_idx_lat[k]))
+	if (rc == CTL_ARCH_OK && true_arch &&
+	    (s.n != fz_idx_rows[k] || s.lat_sum != fz_idx_lat[z][k]))
 		abort();
-	if (arch != fz_idx_arch)
+	if (arch != fz_idx_arch[z])
 		close(arch);
-	if (index != fz_idx_index)
+	if (index != fz_idx_index[z])
 		close(index);
 	return rc;
 }

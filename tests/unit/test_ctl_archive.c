@@ -6,7 +6,10 @@
  * with two parts of a day and a range that cuts days; the writer of the
  * per-vehicle index (a member per vehicle, what it refuses) and tracks
  * through the index, with a damaged index (read whole, a note) and a
- * damaged member of another vehicle (not read); the index's fuzz seeds.
+ * damaged member of another vehicle (not read); the index's fuzz seeds;
+ * the same for zstd archives (a frame per vehicle: round trip against the
+ * gzip archive's text, every cut, every flipped byte, frames against the
+ * index, a gzip part 1 beside a zstd part 2).
  *
  * One named test point per table row (rows.h). Files are written to a
  * private folder under $TMPDIR and removed.
@@ -24,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "ctl/ctl_archive.h"
 #include "tests/fuzz/fuzz_ctl_archive_index.h"
@@ -59,6 +63,10 @@ static const struct name_case name_cases[] = {
 	{ "part beyond an int", "positions-2019-08-10.p2147483648.csv.gz", -1, 0, 0 },
 	{ "not a number", "positions-2019-08-10.px.csv.gz", -1, 0, 0 },
 	{ "temporary file", ".positions-2019-08-10.csv.gz.tmp", -1, 0, 0 },
+	{ "zstd part 1", "positions-2019-08-10.csv.zst", 0, D0810, 1 },
+	{ "zstd part 2", "positions-2019-08-10.p2.csv.zst", 0, D0810, 2 },
+	{ "zstd leading zero", "positions-2019-08-10.p02.csv.zst", -1, 0, 0 },
+	{ "zstd index", "positions-2019-08-10.idx.zst", -1, 0, 0 },
 	{ "other suffix", "positions-2019-08-10.csv", -1, 0, 0 },
 	{ "other prefix", "alerts-2019-08-10.csv.gz", -1, 0, 0 },
 	{ "short date", "positions-2019-8-10.csv.gz", -1, 0, 0 },
@@ -77,7 +85,7 @@ test_name(void **state)
 		return;
 	assert_int_equal(day, c->day);
 	assert_int_equal(part, c->part);
-	assert_int_equal(ctl_arch_name(day, part, back), 0);
+	assert_int_equal(ctl_arch_name_codec(day, part, ctl_arch_codec_of(c->file), back), 0);
 	assert_string_equal(back, c->file);
 }
 
@@ -91,6 +99,8 @@ test_name_limits(void **state)
 	assert_int_equal(ctl_arch_name(2932897, 1, buf), -1); /* year 10000 */
 	assert_int_equal(ctl_arch_name(2932896, 2147483647, buf), 0);
 	assert_string_equal(buf, "positions-9999-12-31.p2147483647.csv.gz");
+	assert_int_equal(ctl_arch_name_codec(2932896, 2147483647, CTL_ARCH_ZSTD, buf), 0);
+	assert_string_equal(buf, "positions-9999-12-31.p2147483647.csv.zst");
 }
 
 /* ---- days ------------------------------------------------------------------ */
@@ -533,7 +543,7 @@ write_indexed(const char *path, const char *const *recs, char *err, size_t errle
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	int ifd = open(ipath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd >= 0 && ifd >= 0);
-	assert_int_equal(ctl_arch_writer_new(fd, ifd, &w), CTL_ARCH_OK);
+	assert_int_equal(ctl_arch_writer_new(fd, ifd, ctl_arch_codec_of(path), &w), CTL_ARCH_OK);
 	int rc = CTL_ARCH_OK;
 	for (size_t i = 0; recs[i] && rc == CTL_ARCH_OK; i++)
 		rc = ctl_arch_writer_record(w, recs[i], strlen(recs[i]));
@@ -596,18 +606,24 @@ test_writer(void **state)
 	const struct writer_case *c = *state;
 	char path[400], err[300];
 	uint64_t rows = 0;
-	snprintf(path, sizeof path, "%s/w-%d.csv.gz", tmpdir, (int)(c - writer_cases));
-	assert_int_equal(write_indexed(path, c->recs, err, sizeof err), c->rc);
-	if (c->rc != CTL_ARCH_OK) {
-		assert_non_null(strstr(err, c->err));
-		return;
+	for (int zst = 0; zst < 2; zst++) {
+		snprintf(path, sizeof path, "%s/w-%d.csv.%s", tmpdir, (int)(c - writer_cases),
+			 zst ? "zst" : "gz");
+		assert_int_equal(write_indexed(path, c->recs, err, sizeof err), c->rc);
+		if (c->rc != CTL_ARCH_OK) {
+			assert_non_null(strstr(err, c->err));
+			continue;
+		}
+		/* read whole (zlib and libzstd read the members or frames as one
+		 * stream) and through the index */
+		assert_int_equal(ctl_arch_read(path, NULL, NULL, &rows, err, sizeof err),
+				 CTL_ARCH_OK);
+		uint64_t irows = 99;
+		assert_int_equal(
+			ctl_arch_read_indexed(path, NULL, NULL, NULL, &irows, err, sizeof err),
+			CTL_ARCH_OK);
+		assert_int_equal(irows, rows);
 	}
-	/* read whole (zlib reads the members as one stream) and through the index */
-	assert_int_equal(ctl_arch_read(path, NULL, NULL, &rows, err, sizeof err), CTL_ARCH_OK);
-	uint64_t irows = 99;
-	assert_int_equal(ctl_arch_read_indexed(path, NULL, NULL, NULL, &irows, err, sizeof err),
-			 CTL_ARCH_OK);
-	assert_int_equal(irows, rows);
 }
 
 /* A day of three vehicles with an index, and copies of it made wrong. */
@@ -737,6 +753,7 @@ static const struct index_name_case index_name_cases[] = {
 	{ "part 1", "positions-2019-08-10.csv.gz", "positions-2019-08-10.idx.gz" },
 	{ "part 2 in a folder", "/a/b/positions-2019-08-10.p2.csv.gz",
 	  "/a/b/positions-2019-08-10.p2.idx.gz" },
+	{ "zstd", "/a/positions-2019-08-10.p2.csv.zst", "/a/positions-2019-08-10.p2.idx.zst" },
 	{ "not an archive", "positions-2019-08-10.csv", NULL },
 };
 
@@ -753,6 +770,240 @@ test_index_name(void **state)
 	assert_int_equal(rc, 0);
 	assert_string_equal(buf, c->index);
 	assert_int_equal(ctl_arch_index_name(c->archive, buf, strlen(c->index)), -1);
+}
+
+/* ---- zstd archives ------------------------------------------------------ */
+
+/* The whole of a file into a malloc'd buffer (*len bytes). */
+static unsigned char *
+slurp(const char *path, size_t *len)
+{
+	struct stat sb;
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &sb), 0);
+	unsigned char *b = malloc((size_t)sb.st_size + 1);
+	assert_non_null(b);
+	assert_int_equal(pread(fd, b, (size_t)sb.st_size, 0), sb.st_size);
+	close(fd);
+	*len = (size_t)sb.st_size;
+	return b;
+}
+
+static void
+spill(const char *path, const unsigned char *b, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(b, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The text of a gzip (gzread) or zstd (one-shot, every frame) file. */
+static char *
+text_of(const char *path, size_t *len)
+{
+	size_t n;
+	if (ctl_arch_codec_of(path) == CTL_ARCH_GZIP) {
+		char *out = malloc(1 << 16);
+		gzFile gz = gzopen(path, "rb");
+		assert_non_null(gz);
+		int k = gzread(gz, out, 1 << 16);
+		assert_true(k >= 0);
+		gzclose(gz);
+		*len = (size_t)k;
+		return out;
+	}
+	unsigned char *in = slurp(path, &n);
+	char *out = malloc(1 << 16);
+	size_t k = ZSTD_decompress(out, 1 << 16, in, n);
+	assert_false(ZSTD_isError(k));
+	free(in);
+	*len = k;
+	return out;
+}
+
+/* The zstd archive holds the gzip archive's text byte for byte, a
+ * checksummed frame per member, the index's entries on the frames. */
+static void
+test_zstd_round_trip(void **state)
+{
+	char gz[400], zs[400], izs[400], igz[400], err[300];
+	size_t glen, zlen, iglen, izlen, alen;
+	(void)state;
+	snprintf(gz, sizeof gz, "%s/positions-2019-08-10.csv.gz", tmpdir);
+	snprintf(zs, sizeof zs, "%s/positions-2019-08-10.csv.zst", tmpdir);
+	assert_int_equal(write_indexed(gz, day_recs, err, sizeof err), CTL_ARCH_OK);
+	assert_int_equal(write_indexed(zs, day_recs, err, sizeof err), CTL_ARCH_OK);
+	char *gt = text_of(gz, &glen), *zt = text_of(zs, &zlen);
+	assert_int_equal(glen, zlen);
+	assert_memory_equal(gt, zt, glen);
+	free(gt);
+	free(zt);
+	/* the indexes: the same vehicles and rows (offsets differ) */
+	assert_int_equal(ctl_arch_index_name(gz, igz, sizeof igz), 0);
+	assert_int_equal(ctl_arch_index_name(zs, izs, sizeof izs), 0);
+	char *it = text_of(izs, &izlen), *gi = text_of(igz, &iglen);
+	it[izlen] = '\0';
+	gi[iglen] = '\0';
+	assert_int_equal(strncmp(it, "vehicle,offset,bytes,rows\n,0,", 29), 0);
+	/* each entry: one whole checksummed frame, where the index says */
+	unsigned char *arch = slurp(zs, &alen);
+	int entries = 0;
+	unsigned long long total = 0;
+	for (char *line = strchr(it, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+		unsigned long long off, bytes, rows;
+		char *comma = strchr(line, ',');
+		assert_int_equal(sscanf(comma + 1, "%llu,%llu,%llu", &off, &bytes, &rows), 3);
+		assert_true(off + bytes <= alen);
+		assert_int_equal(ZSTD_findFrameCompressedSize(arch + off, alen - off), bytes);
+		/* Frame_Header_Descriptor (RFC 8878 3.1.1.1.1): Content_Checksum_flag */
+		assert_true(arch[off + 4] & 0x04);
+		entries++;
+		total += rows;
+	}
+	assert_int_equal(entries, 4); /* the header's and A, B, C */
+	assert_int_equal(total, 6);
+	assert_non_null(strstr(gi, "\n\"C\","));
+	assert_non_null(strstr(it, "\n\"C\","));
+	free(arch);
+	free(it);
+	free(gi);
+	/* a gzip file under a zstd name is refused by its magic number */
+	char wrong[400];
+	snprintf(wrong, sizeof wrong, "%s/wrong.csv.zst", tmpdir);
+	unsigned char *g = slurp(gz, &glen);
+	spill(wrong, g, glen);
+	free(g);
+	assert_int_equal(ctl_arch_read(wrong, NULL, NULL, NULL, err, sizeof err), CTL_ARCH_EIO);
+	assert_non_null(strstr(err, "wrong.csv.zst: not a zstd file"));
+}
+
+/* A zstd archive cut anywhere, or with any byte flipped, is an error naming
+ * the file, read whole; through its index, a flipped byte is found in the
+ * frame it spoils, and the other vehicles' frames still read. */
+static void
+test_zstd_damage(void **state)
+{
+	char dir[300], path[400], cut[400], err[512], got[256];
+	size_t len;
+	struct ctl_arch_stats st;
+	(void)state;
+	snprintf(dir, sizeof dir, "%s/zdamage", tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof path, "%s/positions-2019-08-10.csv.zst", dir);
+	snprintf(cut, sizeof cut, "%s/cut.csv.zst", tmpdir);
+	assert_int_equal(write_indexed(path, day_recs, err, sizeof err), CTL_ARCH_OK);
+	unsigned char *orig = slurp(path, &len);
+	char ipath[400];
+	assert_int_equal(ctl_arch_index_name(path, ipath, sizeof ipath), 0);
+	int ifd = open(ipath, O_RDONLY);
+	assert_true(ifd >= 0);
+	int boundaries = 0;
+	for (size_t keep = 0; keep < len; keep++) {
+		spill(cut, orig, keep);
+		uint64_t rows = 0;
+		int rc = ctl_arch_read(cut, NULL, NULL, &rows, err, sizeof err);
+		if (rc == CTL_ARCH_OK) {
+			/* a cut between two frames is a complete zstd stream of
+			 * fewer vehicles (as between gzip members): the index,
+			 * whose frames tile the whole file, finds it out */
+			assert_true(rows < 6);
+			int cfd = open(cut, O_RDONLY);
+			rc = ctl_arch_read_indexed_fd(cfd, ifd, cut, NULL, NULL, NULL, &rows, err,
+						      sizeof err);
+			close(cfd);
+			assert_int_equal(rc, CTL_ARCH_EINDEX);
+			boundaries++;
+		}
+		assert_non_null(strstr(err, "cut.csv.zst: "));
+	}
+	assert_int_equal(boundaries, 3); /* after the header's, A's and B's frames */
+	close(ifd);
+	/* a flipped byte is an error, or one in a frame's header that does not
+	 * touch the text (its window size: as gzip's mtime) */
+	unsigned char *bad = malloc(len);
+	size_t tlen, blen;
+	char *text = text_of(path, &tlen);
+	int harmless = 0;
+	for (size_t at = 0; at < len; at++) {
+		memcpy(bad, orig, len);
+		bad[at] ^= 0x55;
+		spill(cut, bad, len);
+		if (ctl_arch_read(cut, NULL, NULL, NULL, err, sizeof err) == CTL_ARCH_OK) {
+			char *same = text_of(cut, &blen);
+			if (blen != tlen || memcmp(same, text, tlen) != 0)
+				fail_msg("byte %zu flipped: read as good, another text", at);
+			free(same);
+			harmless++;
+		}
+	}
+	assert_true(harmless <= 4); /* a window descriptor a frame */
+	free(text);
+	free(bad);
+	/* B's frame spoilt: A and C through the index, B is an error */
+	size_t ilen;
+	char *idx = text_of(ipath, &ilen);
+	idx[ilen] = '\0';
+	unsigned long long off, bytes;
+	char *b = strstr(idx, "\n\"B\",");
+	assert_non_null(b);
+	assert_int_equal(sscanf(b + 5, "%llu,%llu", &off, &bytes), 2);
+	free(idx);
+	unsigned char flip = orig[off + bytes - 2] ^ 0x55; /* in its checksum */
+	int fd = open(path, O_RDWR);
+	assert_int_equal(pwrite(fd, &flip, 1, (off_t)(off + bytes - 2)), 1);
+	collect_text(dir, "C", 0, got, sizeof got, &st, CTL_ARCH_OK);
+	assert_string_equal(got, "C:1 C:3 C:4 ");
+	assert_int_equal(st.indexed, 1);
+	collect_text(dir, "A", 0, got, sizeof got, &st, CTL_ARCH_OK);
+	assert_string_equal(got, "A:1 A:2 ");
+	collect_text(dir, "B", 0, got, sizeof got, &st, CTL_ARCH_EIO);
+	assert_non_null(strstr(st.note, "not a complete zstd frame where the index says"));
+	assert_int_equal(pwrite(fd, orig, len, 0), (ssize_t)len);
+	close(fd);
+	/* a damaged index: noted, the file read whole */
+	spill(ipath, (const unsigned char *)"garbage", 7);
+	collect_text(dir, "B", 0, got, sizeof got, &st, CTL_ARCH_OK);
+	assert_string_equal(got, "B:1 ");
+	assert_int_equal(st.indexed, 0);
+	assert_non_null(strstr(st.note, "index: not a zstd file"));
+	free(orig);
+}
+
+/* Part 1 gzip, part 2 zstd (the configuration changed): merged as two
+ * gzip parts are, part 1's copy of a key kept. */
+static void
+test_zstd_mixed_parts(void **state)
+{
+	char dir[300], path[400], err[300], got[256];
+	struct ctl_arch_stats st;
+	(void)state;
+	snprintf(dir, sizeof dir, "%s/mixed", tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	const char *const p1[] = { "vehicle,ts,lat,lon\n", "A,2019-08-10T01:00:00Z,1,1\n",
+				   "B,2019-08-10T02:00:00Z,2,2\n", NULL };
+	const char *const p2[] = { "vehicle,ts,lat,lon\n", "A,2019-08-10T02:00:00Z,1,2\n",
+				   "B,2019-08-10T02:00:00Z,9,9\n", NULL };
+	snprintf(path, sizeof path, "%s/positions-2019-08-10.csv.gz", dir);
+	assert_int_equal(write_indexed(path, p1, err, sizeof err), CTL_ARCH_OK);
+	snprintf(path, sizeof path, "%s/positions-2019-08-10.p2.csv.zst", dir);
+	assert_int_equal(write_indexed(path, p2, err, sizeof err), CTL_ARCH_OK);
+	collect_text(dir, NULL, 0, got, sizeof got, &st, CTL_ARCH_OK);
+	assert_string_equal(got, "A:1 A:2 B:2 ");
+	assert_int_equal(st.files, 2);
+	collect_text(dir, "A", 0, got, sizeof got, &st, CTL_ARCH_OK);
+	assert_string_equal(got, "A:1 A:2 ");
+	assert_int_equal(st.indexed, 2);
+	struct ctl_arch_file *files;
+	size_t n;
+	assert_int_equal(ctl_arch_list(dir, D0810, D0810, &files, &n, err, sizeof err),
+			 CTL_ARCH_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(files[0].codec, CTL_ARCH_GZIP);
+	assert_int_equal(files[1].codec, CTL_ARCH_ZSTD);
+	assert_int_equal(files[1].part, 2);
+	free(files);
 }
 
 /* The index fuzz target's seeds (tests/fuzz/corpus/ctl_archive_index):
@@ -801,6 +1052,9 @@ main(void)
 	ROWS(writer_cases, test_writer);
 	ROWS(index_name_cases, test_index_name);
 	ONE(test_index_collect);
+	ONE(test_zstd_round_trip);
+	ONE(test_zstd_damage);
+	ONE(test_zstd_mixed_parts);
 	ONE(test_index_corpus);
 	int rc = _cmocka_run_group_tests("test_ctl_archive", tests, n, NULL, NULL);
 	char cmd[400];

@@ -187,12 +187,14 @@ static void chk_retention(const struct gw_config *c)
 {
 	assert_int_equal(c->retention.positions_days, 183);
 	assert_string_equal(c->retention.archive_dir, "/var/lib/hazgate/archive");
+	assert_int_equal(c->retention.archive_compression, 1); /* zstd */
 }
 
 static void chk_retention_default(const struct gw_config *c)
 {
 	assert_int_equal(c->retention.positions_days, 0);   /* keep for ever */
 	assert_string_equal(c->retention.archive_dir, "");
+	assert_int_equal(c->retention.archive_compression, 0); /* gzip */
 }
 
 static const struct good_case good_cases[] = {
@@ -224,7 +226,8 @@ static const struct good_case good_cases[] = {
 	  "[mqtt]\nhost = 127.0.0.1:21883, nats-2 , [::1]:21885,fe80::1\nport = 1884\n",
 	  chk_brokers },
 	{ "keepalive, the old spelling of keepalive_s", "[mqtt]\nkeepalive = 45\n", chk_keepalive },
-	{ "retention", "[retention]\npositions_days = 183\narchive_dir = /var/lib/hazgate/archive\n",
+	{ "retention", "[retention]\npositions_days = 183\narchive_dir = /var/lib/hazgate/archive\n"
+	  "archive_compression = zstd\n",
 	  chk_retention },
 	{ "retention defaults: kept for ever, no archive", "", chk_retention_default },
 	{ "http off, log debug, daemon",
@@ -323,6 +326,8 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf:2: [retention] positions_days = '6 months': not an integer" },
 	{ "archive_dir relative", "[log]\nlevel = info\n[retention]\narchive_dir = archive\n",
 	  "t.conf:4: [retention] archive_dir = 'archive': want an absolute path (or nothing: no archive)" },
+	{ "archive_compression unknown", "[retention]\narchive_compression = xz\n",
+	  "t.conf:2: [retention] archive_compression = 'xz': not one of the allowed values" },
 	{ "retention unknown key", "[retention]\nkeep_days = 3\n",
 	  "t.conf:2: unknown key 'keep_days' in [retention]" },
 	{ "syntax error", "[mqtt]\nhost a\n", "t.conf:2: syntax error (want [section] or key = value)" },
