@@ -1,7 +1,9 @@
 /*
  * bench_archive.c - the positions archives (ctl/ctl_archive.h): what a day
  * of a fleet costs on disk as retention writes it (COPY CSV through zlib
- * level 6, as ctl_retention.c does), and what reading it back costs: the
+ * level 6, or zstd at CTL_ARCH_ZSTD_LEVEL with archive_compression = zstd,
+ * as ctl_retention.c does), and what reading it back costs, each codec
+ * beside the other: the
  * whole day (an all-vehicle audit) and one vehicle's track (track
  * --archive, which stops after its vehicle in the file sorted by vehicle:
  * the first vehicle is the cheapest, the last costs a read of the day).
@@ -11,9 +13,10 @@
  * hdop, satellites, cargo, a sequence number, receive time, now and then a
  * zone. BENCH_ARCHIVE_VEHICLES (400) and BENCH_ARCHIVE_STEP_S (10) size it:
  * 400 vehicles at 10 s are issue 15's 3.46 million fixes a day.
- * Figures: bytes a fix on disk (and what a member per vehicle adds to one
- * gzip stream), write and read CPU per fix, one vehicle's track from the
- * file (first, middle, last vehicle) without and with the index.
+ * Figures, for gzip and zstd: bytes a fix on disk (and what a member per
+ * vehicle adds to one gzip stream), write and read CPU per fix, one
+ * vehicle's track from the file (first, middle, last vehicle) without and
+ * with the index.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -68,8 +71,8 @@ count_row(const struct ctl_arch_row *row, void *arg)
 }
 
 /* Where the made-up day's records go: one plain gzip stream (the archives
- * written before the index) or ctl_arch_writer (a member per vehicle and
- * the index). */
+ * written before the index), ctl_arch_writer (a member per vehicle and
+ * the index), or nowhere (neither: what making them costs). */
 struct sink {
 	gzFile gz;
 	ctl_arch_writer *w;
@@ -78,6 +81,8 @@ struct sink {
 static int
 put(struct sink *k, const char *rec, size_t len)
 {
+	if (!k->gz && !k->w) /* the rows alone: their making's cost */
+		return 0;
 	if (k->gz)
 		return gzwrite(k->gz, rec, (unsigned)len) == (int)len ? 0 : -1;
 	return ctl_arch_writer_record(k->w, rec, len) == CTL_ARCH_OK ? 0 : -1;
@@ -154,35 +159,25 @@ track(const char *dir, const char *veh, unsigned flags, double *cpu_ms, double *
 	return n;
 }
 
-int
-main(void)
-{
-	int nveh = env_int("BENCH_ARCHIVE_VEHICLES", 400), step = env_int("BENCH_ARCHIVE_STEP_S", 10);
-	char dir[] = "/tmp/bench_archive.XXXXXX", path[128], ipath[128], plain[128], err[512];
-	const uint64_t seed = 0x9e3779b97f4a7c15ULL;
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return 1;
-	}
-	snprintf(path, sizeof path, "%s/positions-2019-08-10.csv.gz", dir);
-	snprintf(ipath, sizeof ipath, "%s/positions-2019-08-10.idx.gz", dir);
-	snprintf(plain, sizeof plain, "%s/one-stream.csv.gz", dir);
+static double make_us; /* CPU a fix of making the rows alone */
 
-	/* The day as one gzip stream, as archives were written before the
-	 * index (for its size). */
-	uint64_t text_bytes = 0, rows;
-	struct sink one = { .gz = gzopen(plain, "wb6") };
-	if (!one.gz || !(rows = make_day(&one, nveh, step, seed, &text_bytes)) ||
-	    gzclose(one.gz) != Z_OK) {
-		fprintf(stderr, "%s: cannot write\n", plain);
-		return 1;
-	}
-	/* The day as retention writes it: a member per vehicle, the index. */
+/* The day as retention writes it in codec (a member or frame per
+ * vehicle, the index), then read back: prints the codec's figures.
+ * Returns 0, or 1 after saying why. */
+static int
+one_codec(const char *dir, enum ctl_arch_codec codec, int nveh, int step, uint64_t seed,
+	  uint64_t rows, uint64_t text_bytes, off_t one_stream)
+{
+	char name[CTL_ARCH_NAME_MAX], path[256], ipath[256], err[512];
+	const char *cname = codec == CTL_ARCH_ZSTD ? "zstd" : "gzip";
+	ctl_arch_name_codec(D0810, 1, codec, name);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	ctl_arch_index_name(path, ipath, sizeof ipath);
 	double c0 = bench_seconds(CLOCK_PROCESS_CPUTIME_ID), w0 = bench_seconds(CLOCK_MONOTONIC);
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	int ifd = open(ipath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	struct sink mem = { 0 };
-	if (fd < 0 || ifd < 0 || ctl_arch_writer_new(fd, ifd, CTL_ARCH_GZIP, &mem.w) != CTL_ARCH_OK ||
+	if (fd < 0 || ifd < 0 || ctl_arch_writer_new(fd, ifd, codec, &mem.w) != CTL_ARCH_OK ||
 	    make_day(&mem, nveh, step, seed, &text_bytes) != rows ||
 	    ctl_arch_writer_finish(mem.w, NULL) != CTL_ARCH_OK) {
 		fprintf(stderr, "%s: cannot write: %s\n", path,
@@ -194,22 +189,26 @@ main(void)
 	close(ifd);
 	double wcpu = bench_seconds(CLOCK_PROCESS_CPUTIME_ID) - c0;
 	double wwall = bench_seconds(CLOCK_MONOTONIC) - w0;
-	struct stat sb, sp, si;
+	struct stat sb, si;
 	stat(path, &sb);
-	stat(plain, &sp);
 	stat(ipath, &si);
-	printf("archive of one day: %d vehicles, a fix every %d s: %llu fixes\n", nveh, step,
-	       (unsigned long long)rows);
-	printf("  on disk        %.1f MB, %.1f bytes a fix (CSV text %.1f bytes a fix, gzip -6 %.2fx)\n",
+	if (codec == CTL_ARCH_ZSTD)
+		printf("%s (level %d, a frame per vehicle):\n", cname, CTL_ARCH_ZSTD_LEVEL);
+	else
+		printf("%s (-6, a member per vehicle):\n", cname);
+	printf("  on disk        %.1f MB, %.1f bytes a fix (CSV text %.1f bytes a fix, %.2fx)\n",
 	       sb.st_size / 1e6, (double)sb.st_size / (double)rows, (double)text_bytes / (double)rows,
 	       (double)text_bytes / (double)sb.st_size);
-	printf("  per-vehicle index: a gzip member per vehicle %+.2f bytes a fix against one stream"
-	       " (%.1f), the index %.1f kB\n",
-	       (double)(sb.st_size - sp.st_size) / (double)rows, (double)sp.st_size / (double)rows,
-	       si.st_size / 1e3);
-	printf("  write          %.2f us CPU a fix, %.1f s wall (made-up rows and gzip; "
-	       "retention adds PostgreSQL's COPY)\n",
-	       wcpu * 1e6 / (double)rows, wwall);
+	if (codec == CTL_ARCH_GZIP)
+		printf("  per-vehicle index: a gzip member per vehicle %+.2f bytes a fix against one"
+		       " stream (%.1f), the index %.1f kB\n",
+		       (double)(sb.st_size - one_stream) / (double)rows,
+		       (double)one_stream / (double)rows, si.st_size / 1e3);
+	else
+		printf("  per-vehicle index %.1f kB\n", si.st_size / 1e3);
+	printf("  write          %.2f us CPU a fix, %.1f s wall (made-up rows and %s: %s alone "
+	       "%.2f; retention adds PostgreSQL's COPY)\n",
+	       wcpu * 1e6 / (double)rows, wwall, cname, cname, wcpu * 1e6 / (double)rows - make_us);
 
 	/* Read the whole day through. */
 	uint64_t got = 0;
@@ -223,6 +222,9 @@ main(void)
 	double rcpu = bench_seconds(CLOCK_PROCESS_CPUTIME_ID) - c0;
 	printf("  read the day   %.2f us CPU a fix (%.0f fixes/s), %.2f s wall\n",
 	       rcpu * 1e6 / (double)rows, (double)rows / rcpu, bench_seconds(CLOCK_MONOTONIC) - w0);
+	printf("archive_%s_bytes_per_fix=%.2f write_us=%.2f (%s alone %.2f) read_us=%.2f\n", cname,
+	       (double)sb.st_size / (double)rows, wcpu * 1e6 / (double)rows, cname,
+	       wcpu * 1e6 / (double)rows - make_us, rcpu * 1e6 / (double)rows);
 
 	/* One vehicle's track, as track --archive collects it: the file read
 	 * up to the vehicle (no index, as before), then through the index. */
@@ -241,11 +243,48 @@ main(void)
 		}
 		printf("    the %-6s vehicle (%ld fixes)      %6.0f / %6.0f   %5.1f / %5.1f\n",
 		       which[k], n1, c1, w1, c2, w2);
-		if (k == 2)
+		if (k == 2 && codec == CTL_ARCH_GZIP)
 			printf("track_last_vehicle_ms=%.1f (without the index %.0f)\n", w2, w1);
 	}
 	unlink(path);
 	unlink(ipath);
+	return 0;
+}
+
+int
+main(void)
+{
+	int nveh = env_int("BENCH_ARCHIVE_VEHICLES", 400), step = env_int("BENCH_ARCHIVE_STEP_S", 10);
+	char dir[] = "/tmp/bench_archive.XXXXXX", plain[128];
+	const uint64_t seed = 0x9e3779b97f4a7c15ULL;
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(plain, sizeof plain, "%s/one-stream.csv.gz", dir);
+
+	/* The day as one gzip stream, as archives were written before the
+	 * index (for its size). */
+	uint64_t text_bytes = 0, rows;
+	struct sink one = { .gz = gzopen(plain, "wb6") };
+	if (!one.gz || !(rows = make_day(&one, nveh, step, seed, &text_bytes)) ||
+	    gzclose(one.gz) != Z_OK) {
+		fprintf(stderr, "%s: cannot write\n", plain);
+		return 1;
+	}
+	struct stat sp;
+	stat(plain, &sp);
+	printf("archive of one day: %d vehicles, a fix every %d s: %llu fixes\n", nveh, step,
+	       (unsigned long long)rows);
+	struct sink none = { 0 };
+	double c0 = bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
+	make_day(&none, nveh, step, seed, &text_bytes);
+	make_us = (bench_seconds(CLOCK_PROCESS_CPUTIME_ID) - c0) * 1e6 / (double)rows;
+	printf("making the rows alone: %.2f us CPU a fix (in each write below)\n", make_us);
+	/* Each codec alone in the folder: track() reads every archive of the day. */
+	if (one_codec(dir, CTL_ARCH_GZIP, nveh, step, seed, rows, text_bytes, sp.st_size) != 0 ||
+	    one_codec(dir, CTL_ARCH_ZSTD, nveh, step, seed, rows, text_bytes, sp.st_size) != 0)
+		return 1;
 	unlink(plain);
 	rmdir(dir);
 	return 0;

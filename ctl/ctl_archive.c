@@ -388,7 +388,9 @@ enum ctl_arch_codec
 ctl_arch_codec_of(const char *name)
 {
 	size_t n = name ? strlen(name) : 0;
-	return n >= 4 && strcmp(name + n - 4, ".zst") == 0 ? CTL_ARCH_ZSTD : CTL_ARCH_GZIP;
+	if (n >= 4 && strcmp(name + n - 4, ".tmp") == 0) /* retention's .NAME.tmp */
+		n -= 4;
+	return n >= 4 && strncmp(name + n - 4, ".zst", 4) == 0 ? CTL_ARCH_ZSTD : CTL_ARCH_GZIP;
 }
 
 /* A whole compressed file read from fd's offset: gzip through gzread,

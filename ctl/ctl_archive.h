@@ -106,8 +106,9 @@ enum ctl_arch_codec {
 	CTL_ARCH_ZSTD = 1, /* .csv.zst, .idx.zst: zstd frames */
 };
 
-/* The codec a file's name says: CTL_ARCH_ZSTD for a name ending in ".zst",
- * else CTL_ARCH_GZIP (which reads plain CSV too). */
+/* The codec a file's name says: CTL_ARCH_ZSTD for a name ending in ".zst"
+ * (or ".zst.tmp": retention's temporary of it), else CTL_ARCH_GZIP (which
+ * reads plain CSV too). */
 enum ctl_arch_codec ctl_arch_codec_of(const char *name);
 
 /* One position as read: each column's text as PostgreSQL wrote it, NULL
@@ -151,7 +152,9 @@ typedef struct ctl_arch_writer ctl_arch_writer;
 
 /* The zstd level of archives and indexes (bench/bench_archive measured 1
  * to 3: ctl/README.md). */
+#ifndef CTL_ARCH_ZSTD_LEVEL
 #define CTL_ARCH_ZSTD_LEVEL 1
+#endif
 
 /* A writer of the archive to fd (a new, empty file) and its index to
  * idx_fd (the same), both compressed with codec (gzip -6, or zstd at

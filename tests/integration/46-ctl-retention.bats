@@ -7,7 +7,8 @@
 # byte for byte what they printed before the drop, a track through the
 # archive's per-vehicle index (its gzip member alone); a run SIGKILLed at each
 # step (HAZGATE_RETENTION_CRASH) loses nothing and writes nothing twice;
-# bad [retention] values name file and line.
+# bad [retention] values name file and line; archive_compression = zstd
+# (a zstd frame per vehicle) reads back the same way, beside gzip parts.
 
 load "$HG_SRCDIR/tests/data/ctl/helpers.bash"
 ZONES="$HG_SHARED/data/zones-taiyuan.geojson"
@@ -50,8 +51,9 @@ retention_beside_reader() {
   retention
   wait "$reader"
 }
-conf() { # conf DAYS [ARCHIVE_DIR]
+conf() { # conf DAYS [ARCHIVE_DIR [COMPRESSION]]
   printf '[retention]\npositions_days = %s\narchive_dir = %s\n' "$1" "${2:-}" > "$HG_SVC_DIR/retention.conf"
+  if [ -n "${3:-}" ]; then printf 'archive_compression = %s\n' "$3" >> "$HG_SVC_DIR/retention.conf"; fi
 }
 # snapshot NAME: what track and audit print now, for later comparison
 snapshot() {
@@ -571,6 +573,106 @@ SQL
   [ "$(held 2019-09-05)" -eq 0 ]
   [ "$(ls "$HG_SVC_DIR/archive" | wc -l)" -eq "$n" ]
   [ "$(q "SELECT count(*) FROM archives WHERE day = '2019-09-05'")" -eq 0 ]
+}
+
+@test "archive_compression = zstd: a frame per vehicle that zstdcat and COPY read; track and audit read it back byte for byte; damage named; a gzip part 1 and a zstd part 2 merge; verify --deep" {
+  Z="$HG_SVC_DIR/zarch"
+  # part 1 of 2019-11-02 archived in gzip, then a late fix for it and a
+  # whole day (2019-11-01, the sample) archived in zstd
+  q "SELECT hazgate_ensure_partitions('2019-11-02', 1)" >/dev/null
+  q "INSERT INTO positions (vehicle, ts, lat, lon, speed_kmh, zone_ids) VALUES ('晋A10005', '2019-11-02T01:00:00Z', 37.7, 112.5, 10, '{}'), ('晋A10001', '2019-11-02T01:00:00Z', 37.8, 112.6, 11, '{1}')"
+  conf 2 "$Z" gzip
+  retention
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"2019-11-02: archived 2 positions to $Z/positions-2019-11-02.csv.gz"* ]]
+  q "INSERT INTO positions (vehicle, ts, lat, lon, speed_kmh, zone_ids) VALUES ('晋A10005', '2019-11-02T02:00:00Z', 37.9, 112.7, 12, '{}')"
+  from_archive 2019-08-11 2019-11-01
+  day=(--from 2019-11-01T00:00:00Z --to 2019-11-02T00:00:00Z)
+  for f in csv geojson; do ctl track 晋A10005 "${day[@]}" --format $f > "$BATS_TEST_TMPDIR/before.$f"; done
+  ctl audit "${day[@]}" --zones "$ZONES" --format json > "$BATS_TEST_TMPDIR/before.audit" 2> "$BATS_TEST_TMPDIR/before.sum"
+  [ "$(wc -l < "$BATS_TEST_TMPDIR/before.csv")" -eq 1441 ]
+
+  conf 2 "$Z" zstd
+  retention
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"2019-11-01: archived 17280 positions to $Z/positions-2019-11-01.csv.zst"* ]]
+  [[ "$output" == *"2019-11-02: archived 1 positions to $Z/positions-2019-11-02.p2.csv.zst"* ]]
+  [ "$(ls "$Z" | paste -sd' ')" = "positions-2019-11-01.csv.zst positions-2019-11-01.idx.zst positions-2019-11-02.csv.gz positions-2019-11-02.idx.gz positions-2019-11-02.p2.csv.zst positions-2019-11-02.p2.idx.zst" ]
+  # track and audit through the zstd archive: byte for byte what they printed
+  for f in csv geojson; do
+    ctl track 晋A10005 "${day[@]}" --format $f --archive "$Z" | cmp - "$BATS_TEST_TMPDIR/before.$f"
+  done
+  ctl audit "${day[@]}" --zones "$ZONES" --format json --archive "$Z" > "$BATS_TEST_TMPDIR/after.audit" 2> "$BATS_TEST_TMPDIR/after.sum"
+  cmp "$BATS_TEST_TMPDIR/before.audit" "$BATS_TEST_TMPDIR/after.audit"
+  cmp "$BATS_TEST_TMPDIR/before.sum" "$BATS_TEST_TMPDIR/after.sum"
+  # a zstd stream to zstd and zstdcat; its index tiles it, a frame a vehicle
+  a="$Z/positions-2019-11-01.csv.zst" i="$Z/positions-2019-11-01.idx.zst"
+  zstd -q -t "$a"
+  run zstdcat "$i"
+  [ "${lines[0]}" = "vehicle,offset,bytes,rows" ]
+  [[ "${lines[1]}" =~ ^,0,[0-9]+,0$ ]]
+  [ "$(( ${#lines[@]} - 2 ))" -eq "$(zstdcat "$a" | tail -n +2 | cut -d, -f1 | sort -u | wc -l)" ]
+  [ "$(printf '%s\n' "${lines[@]:1}" | awk -F, '{ s += $(NF-1) } END { print s }')" -eq "$(stat -c %s "$a")" ]
+  other=${lines[2]}; [[ "$other" != *晋A10005* ]]
+  v=${other%%\",*}; v=${v#\"}
+  off=$(echo "$other" | awk -F, '{ print $(NF-2) + int($(NF-1) / 2) }')
+  # the same records as the gzip archive they were loaded from; COPY loads it
+  cmp <(zcat "$HG_SVC_DIR/archive/positions-2019-08-11.csv.gz" | sed 's/^\([^,]*\),2019-08-11T/\1,2019-11-01T/' | head -3) <(zstdcat "$a" | head -3)
+  q "CREATE TABLE restored_z (LIKE positions)"
+  q "\\copy restored_z ($(zstdcat "$a" | head -1)) FROM PROGRAM 'zstdcat $a' CSV HEADER"
+  q "CREATE TABLE restored_g (LIKE positions)"
+  q "\\copy restored_g ($(header 2019-08-11)) FROM PROGRAM 'zcat $HG_SVC_DIR/archive/positions-2019-08-11.csv.gz' CSV HEADER"
+  [ "$(q "SELECT count(*) FROM restored_z")" -eq 17280 ]
+  [ "$(q "SELECT count(*) FROM (SELECT $COLS FROM restored_z EXCEPT SELECT $(shifted "'2019-11-01'::date - '2019-08-11'::date") FROM restored_g) x")" -eq 0 ]
+  q "DROP TABLE restored_z, restored_g"
+  # part 1 (gzip) and part 2 (zstd) of 2019-11-02 merge
+  run ctl track 晋A10005 --from 2019-11-02T00:00:00Z --to 2019-11-03T00:00:00Z --format csv --archive "$Z"
+  [ "$status" -eq 0 ]
+  [ "${#lines[@]}" -eq 3 ]
+  [[ "${lines[1]}" == "晋A10005,2019-11-02T01:00:00.000Z,37.7,112.5,10,"* ]]
+  [[ "${lines[2]}" == "晋A10005,2019-11-02T02:00:00.000Z,37.9,112.7,12,"* ]]
+  run disp retention verify --archive "$Z" --from 2019-11-01 --to 2019-11-02 --deep
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[-1]}" = "verify: 3 archives read through, 3 as recorded, 0 not; 0 files not recorded" ]
+  # another vehicle's frame damaged: this track is the same (its frame
+  # alone), that vehicle's an error naming the file
+  cp "$a" "$BATS_TEST_TMPDIR/keep.zst"
+  printf '\xde\xad\xbe\xef' | dd of="$a" bs=1 seek="$off" conv=notrunc status=none
+  ctl track 晋A10005 "${day[@]}" --format csv --archive "$Z" > "$BATS_TEST_TMPDIR/got.csv" || true
+  run ctl track "$v" "${day[@]}" --archive "$Z"
+  cp "$BATS_TEST_TMPDIR/keep.zst" "$a"
+  echo "$output"
+  cmp "$BATS_TEST_TMPDIR/got.csv" "$BATS_TEST_TMPDIR/before.csv"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"note: $a: not a complete zstd frame where the index says"*"; read the whole file"* ]]
+  [[ "$output" == *"hazgate-ctl track: $a: not a complete zstd file"* ]]
+  # the index damaged: noted, the file read whole, the same track
+  cp "$i" "$BATS_TEST_TMPDIR/keep.idx.zst"
+  head -c 30 "$BATS_TEST_TMPDIR/keep.idx.zst" > "$i"
+  ctl track 晋A10005 "${day[@]}" --format csv --archive "$Z" > "$BATS_TEST_TMPDIR/got1.csv" 2> "$BATS_TEST_TMPDIR/err1" || true
+  cp "$BATS_TEST_TMPDIR/keep.idx.zst" "$i"
+  cat "$BATS_TEST_TMPDIR/err1"
+  cmp "$BATS_TEST_TMPDIR/got1.csv" "$BATS_TEST_TMPDIR/before.csv"
+  grep -q "note: $a: index: not a complete zstd file" "$BATS_TEST_TMPDIR/err1"
+  # a cut archive is an error naming it, never a short track
+  head -c 5000 "$BATS_TEST_TMPDIR/keep.zst" > "$a"
+  run ctl track 晋A10005 "${day[@]}" --archive "$Z"
+  cp "$BATS_TEST_TMPDIR/keep.zst" "$a"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"$a: not a complete zstd file"* ]]
+  # an unrecorded complete file under the other codec's name (the
+  # configuration changed after a run died before recording it) is used
+  from_archive 2019-08-12 2019-11-03
+  HAZGATE_RETENTION_CRASH=rename run adm retention run --config "$HG_SVC_DIR/retention.conf"
+  [ "$status" -eq 137 ]
+  [ -f "$Z/positions-2019-11-03.csv.zst" ]
+  conf 2 "$Z" gzip
+  retention
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"2019-11-03: $Z/positions-2019-11-03.csv.zst, written before a restart, is complete: used as it is"* ]]
+  [ "$(q "SELECT path || ':' || rows FROM archives WHERE day = '2019-11-03'")" = "$Z/positions-2019-11-03.csv.zst:1440" ]
+  [ ! -e "$Z/positions-2019-11-03.csv.gz" ]
 }
 
 @test "a reader holding positions: a day's compaction waits at most 5 s at a time and is tried again" {
