@@ -953,7 +953,7 @@ verify_part(struct verify *v, const char *day, const char *part, const char *rec
 }
 
 /* Lists the archive files in v->dir of days first..last that no row of
- * recorded (day, part) names. Returns 0, or -1 when the folder cannot be
+ * recorded (day, part, path's file name) names. Returns 0, or -1 when the folder cannot be
  * read. */
 static int
 verify_unrecorded(struct verify *v, const PGresult *recorded, int64_t first, int64_t last)
@@ -969,9 +969,14 @@ verify_unrecorded(struct verify *v, const PGresult *recorded, int64_t first, int
 		char day[11];
 		bool known = false;
 		ctl_day_format(files[i].day, day);
-		for (int r = 0; r < PQntuples(recorded) && !known; r++)
+		for (int r = 0; r < PQntuples(recorded) && !known; r++) {
+			/* the same day and part under the same name (a part's
+			 * other codec's file is not the one recorded) */
+			const char *path = PQgetvalue(recorded, r, 2), *base = strrchr(path, '/');
 			known = strcmp(PQgetvalue(recorded, r, 0), day) == 0 &&
-				atoi(PQgetvalue(recorded, r, 1)) == files[i].part;
+				atoi(PQgetvalue(recorded, r, 1)) == files[i].part &&
+				strcmp(base ? base + 1 : path, files[i].name) == 0;
+		}
 		if (!known) {
 			printf("%s part %d: not recorded: %s/%s (a run that died before recording"
 			       " it leaves one; the next run uses or removes it)\n",

@@ -11,7 +11,7 @@
  * time order, so the writers print them byte for byte as before the drop;
  * a fix both in the database and in an archive is printed once. Each
  * archived day's file is read through its per-vehicle index (only the
- * vehicle's gzip member), or whole when it has none.
+ * vehicle's gzip member or zstd frame), or whole when it has none.
  *
  * The database's rows are read and decoded by ctl_slices_fetch()
  * (ctl_slices.h), without the server's SQL decoder of slices. With

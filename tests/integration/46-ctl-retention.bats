@@ -673,6 +673,15 @@ SQL
   [[ "$output" == *"2019-11-03: $Z/positions-2019-11-03.csv.zst, written before a restart, is complete: used as it is"* ]]
   [ "$(q "SELECT path || ':' || rows FROM archives WHERE day = '2019-11-03'")" = "$Z/positions-2019-11-03.csv.zst:1440" ]
   [ ! -e "$Z/positions-2019-11-03.csv.gz" ]
+  # verify: a stray file of a recorded part under the other codec's name
+  # is not the one recorded
+  cp "$Z/positions-2019-11-02.csv.gz" "$Z/positions-2019-11-02.csv.zst"
+  run disp retention verify --archive "$Z" --from 2019-11-01 --to 2019-11-03
+  rm "$Z/positions-2019-11-02.csv.zst"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"2019-11-02 part 1: not recorded: $Z/positions-2019-11-02.csv.zst"* ]]
+  [ "${lines[-1]}" = "verify: 4 archives hashed, 4 as recorded, 0 not; 1 files not recorded" ]
 }
 
 @test "a reader holding positions: a day's compaction waits at most 5 s at a time and is tried again" {

@@ -512,7 +512,9 @@ replay_seed(const char *name, const uint8_t *data, size_t size, const void *arg)
 {
 	char path[300], err[512];
 	(void)arg;
-	snprintf(path, sizeof path, "%s/seed", tmpdir);
+	/* named as the target names it: zstd by its magic number */
+	snprintf(path, sizeof path, "%s/seed%s", tmpdir,
+		 size >= 4 && !memcmp(data, "\x28\xb5\x2f\xfd", 4) ? ".csv.zst" : "");
 	FILE *f = fopen(path, "wb");
 	assert_non_null(f);
 	assert_int_equal(fwrite(data, 1, size, f), size);
