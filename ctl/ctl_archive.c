@@ -1484,6 +1484,20 @@ member_row(const struct ctl_arch_row *row, void *arg)
 	return 0;
 }
 
+/* The next chunk of [off, off + len) of fd into in (size bytes). Returns
+ * its bytes (> 0), or -1 after failing r. */
+static ssize_t
+read_at(struct reader *r, int fd, unsigned char *in, size_t size, uint64_t off, uint64_t len)
+{
+	ssize_t n = pread(fd, in, len < size ? (size_t)len : size, (off_t)off);
+	if (n <= 0) {
+		fail(r, CTL_ARCH_EIO, "cannot read at byte %" PRIu64 ": %s", off,
+		     n < 0 ? strerror(errno) : "the file ends there");
+		return -1;
+	}
+	return n;
+}
+
 /* Inflates the bytes [off, off + len) of fd, one or more whole gzip
  * members, into the reader. */
 static void
@@ -1499,12 +1513,9 @@ read_member(struct reader *r, struct csv_parser *p, z_stream *zs, int fd, uint64
 		return;
 	}
 	while (len > 0 && r->rc == CTL_ARCH_OK) {
-		ssize_t n = pread(fd, in, len < sizeof in ? (size_t)len : sizeof in, (off_t)off);
-		if (n <= 0) {
-			fail(r, CTL_ARCH_EIO, "cannot read at byte %" PRIu64 ": %s", off,
-			     n < 0 ? strerror(errno) : "the file ends there");
+		ssize_t n = read_at(r, fd, in, sizeof in, off, len);
+		if (n < 0)
 			return;
-		}
 		off += (uint64_t)n;
 		len -= (uint64_t)n;
 		zs->next_in = in;
@@ -1559,12 +1570,9 @@ read_frame(struct reader *r, struct csv_parser *p, ZSTD_DCtx *dctx, int fd, uint
 	bool first = true;
 	ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
 	while (len > 0 && r->rc == CTL_ARCH_OK) {
-		ssize_t n = pread(fd, in, len < sizeof in ? (size_t)len : sizeof in, (off_t)off);
-		if (n <= 0) {
-			fail(r, CTL_ARCH_EIO, "cannot read at byte %" PRIu64 ": %s", off,
-			     n < 0 ? strerror(errno) : "the file ends there");
+		ssize_t n = read_at(r, fd, in, sizeof in, off, len);
+		if (n < 0)
 			return;
-		}
 		if (first && ((size_t)n < sizeof zstd_magic ||
 			      memcmp(in, zstd_magic, sizeof zstd_magic) != 0)) {
 			fail(r, CTL_ARCH_EIO, "%s (byte %" PRIu64 ": no zstd magic number)", what,
