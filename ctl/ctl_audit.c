@@ -597,14 +597,15 @@ each_vehicle_fixes(const char *vehicle, const struct ctl_fixes *f, void *arg)
 	struct each_feed *e = arg;
 	if (each_feed_archived(e, vehicle) != 0)
 		return 1;
-	size_t i = 0;
-	while (i < f->n || (e->anext < e->arch.n &&
-			    strcmp(e->arch.r[e->anext].v[CTL_ARCH_VEHICLE], vehicle) == 0)) {
-		const struct ctl_arch_rec *ar = e->anext < e->arch.n &&
-							strcmp(e->arch.r[e->anext].v[CTL_ARCH_VEHICLE],
-							       vehicle) == 0
-						? &e->arch.r[e->anext]
-						: NULL;
+	for (size_t i = 0;;) {
+		/* this vehicle's next archived row, if any */
+		const struct ctl_arch_rec *ar =
+			e->anext < e->arch.n &&
+					strcmp(e->arch.r[e->anext].v[CTL_ARCH_VEHICLE], vehicle) == 0
+				? &e->arch.r[e->anext]
+				: NULL;
+		if (i == f->n && !ar)
+			break;
 		int cmp = i == f->n ? 1 : !ar ? -1 : f->v[i].ts_us < ar->ts_us ? -1 : f->v[i].ts_us > ar->ts_us;
 		struct stored p = cmp > 0 ? stored_archived(ar) : stored_decoded(vehicle, &f->v[i]);
 		if (each_feed_one(e, &p) != 0)

@@ -19,10 +19,25 @@
 #include "ctl/ctl_slices.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* asprintf's text, or NULL (asprintf leaves its pointer undefined on
+ * failure). */
+static char * __attribute__((format(printf, 1, 2)))
+text_of(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	int n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return n < 0 ? NULL : s;
+}
 
 /* The array type of an element type. */
 static uint32_t
@@ -247,14 +262,16 @@ ctl_slices_fetch(PGconn *conn, const char *vehicle, int64_t from_us, int64_t to_
 	PGresult *rows = NULL, *slices = NULL;
 	int rc = -1;
 
-	if (!rl || !sl ||
-	    asprintf(&rq, "SELECT %s FROM positions_recent WHERE vehicle = $1"
-			  " AND ts >= $2::timestamptz AND ts < $3::timestamptz ORDER BY ts", rl) < 0 ||
-	    asprintf(&sq, "SELECT %s FROM positions_slices WHERE vehicle = $1"
-			  " AND hour > $2::timestamptz - interval '1 hour' AND hour < $3::timestamptz"
-			  " AND t_last >= $2::timestamptz AND t_first < $3::timestamptz ORDER BY hour",
-		     sl) < 0) {
-		rq = sq = NULL;
+	if (rl && sl)
+		rq = text_of("SELECT %s FROM positions_recent WHERE vehicle = $1"
+			     " AND ts >= $2::timestamptz AND ts < $3::timestamptz ORDER BY ts", rl);
+	if (rq)
+		sq = text_of("SELECT %s FROM positions_slices WHERE vehicle = $1"
+			     " AND hour > $2::timestamptz - interval '1 hour'"
+			     " AND hour < $3::timestamptz AND t_last >= $2::timestamptz"
+			     " AND t_first < $3::timestamptz ORDER BY hour",
+			     sl);
+	if (!sq) {
 		snprintf(err, errlen, "out of memory");
 		goto done;
 	}
@@ -544,16 +561,18 @@ ctl_slices_each_vehicle(PGconn *conn, int64_t from_us, int64_t to_us, unsigned w
 	 * is planned with them: partitions pruned, the key's order). Byte
 	 * order of vehicles in both, the slices' and the rows' keys' own
 	 * (017: COLLATE "C"). */
-	if (!rl || !sl ||
-	    asprintf(&rq, "DECLARE %s NO SCROLL CURSOR FOR SELECT vehicle, %s FROM positions_recent"
-			  " WHERE ts >= '%s'::timestamptz AND ts < '%s'::timestamptz"
-			  " ORDER BY vehicle COLLATE \"C\", ts", rows.name, rl, from_s, to_s) < 0 ||
-	    asprintf(&sq, "DECLARE %s NO SCROLL CURSOR FOR SELECT vehicle, %s FROM positions_slices"
-			  " WHERE hour > '%s'::timestamptz - interval '1 hour'"
-			  " AND hour < '%s'::timestamptz AND t_last >= '%s'::timestamptz"
-			  " AND t_first < '%s'::timestamptz ORDER BY vehicle COLLATE \"C\", hour",
-		     slices.name, sl, from_s, to_s, from_s, to_s) < 0) {
-		rq = sq = NULL;
+	if (rl && sl)
+		rq = text_of("DECLARE %s NO SCROLL CURSOR FOR SELECT vehicle, %s FROM"
+			     " positions_recent WHERE ts >= '%s'::timestamptz AND ts < '%s'::timestamptz"
+			     " ORDER BY vehicle COLLATE \"C\", ts",
+			     rows.name, rl, from_s, to_s);
+	if (rq)
+		sq = text_of("DECLARE %s NO SCROLL CURSOR FOR SELECT vehicle, %s FROM"
+			     " positions_slices WHERE hour > '%s'::timestamptz - interval '1 hour'"
+			     " AND hour < '%s'::timestamptz AND t_last >= '%s'::timestamptz"
+			     " AND t_first < '%s'::timestamptz ORDER BY vehicle COLLATE \"C\", hour",
+			     slices.name, sl, from_s, to_s, from_s, to_s);
+	if (!sq) {
 		snprintf(err, errlen, "out of memory");
 		goto done;
 	}
